@@ -1,0 +1,112 @@
+"""``wfconv parse``, ``wfconv graph``, ``wfconv schema``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from wfconv.cli.common import ENGINE_CHOICE, handle_errors, write_output
+from wfconv.errors import UsageError
+
+
+def parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        if "=" not in v:
+            raise UsageError(f"--param expects NAME=VALUE, got {v!r}")
+        k, _, val = v.partition("=")
+        out[k.strip()] = val
+    return out
+
+
+def source_options(fn):
+    """Options every command that reads sources shares."""
+    fn = click.option(
+        "--from",
+        "engine",
+        type=ENGINE_CHOICE,
+        default=None,
+        help="Source engine (default: detected from imports / XML namespace).",
+    )(fn)
+    fn = click.option(
+        "--root",
+        "roots",
+        multiple=True,
+        help="Luigi: root task class to start from (repeatable).",
+    )(fn)
+    fn = click.option(
+        "--param",
+        "params",
+        multiple=True,
+        help="Luigi: NAME=VALUE parameter for the root task (repeatable).",
+    )(fn)
+    fn = click.option(
+        "--static",
+        is_flag=True,
+        default=False,
+        help="Luigi: never import the module (by default Luigi modules are imported "
+        "in a child process with a timeout to ask requires(): that executes the module).",
+    )(fn)
+    return fn
+
+
+def load_sources(paths, engine, roots=(), params=(), static=False):
+    from wfconv.frontends import load
+
+    options = {}
+    if roots:
+        options["roots"] = list(roots)
+    if params:
+        options["params"] = parse_params(params)
+    if static:
+        options["static"] = True
+    return load(list(paths), engine, **options)
+
+
+@click.command("parse")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@source_options
+@click.option("-o", "--output", type=click.Path(), default=None, help="Write the IR here (default stdout).")
+@handle_errors
+def parse_cmd(paths, engine, roots, params, static, output):
+    """Read workflow files (or folders) and print their IR as JSON.
+
+    Airflow and Prefect files are read statically and never imported. Validation
+    problems (cycles, unknown tasks) are listed in each workflow's diagnostics;
+    the IR is printed anyway so it can be inspected.
+    """
+    from wfconv.ir.jsonio import dumps
+
+    bundle = load_sources(paths, engine, roots, params, static)
+    write_output(dumps(bundle), output)
+
+
+@click.command("graph")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@source_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(), default=None)
+@handle_errors
+def graph_cmd(paths, engine, roots, params, static, fmt, output):
+    """Print a picture (Mermaid or Graphviz DOT) of each workflow."""
+    from wfconv.backends import render_graph
+
+    bundle = load_sources(paths, engine, roots, params, static)
+    parts = [render_graph(w, fmt) for w in bundle.workflows]
+    write_output("\n".join(parts), output)
+
+
+@click.command("schema")
+@handle_errors
+def schema_cmd():
+    """Print the JSON Schema of the IR document."""
+    from wfconv.ir.schema import SCHEMA
+
+    click.echo(json.dumps(SCHEMA, indent=2))

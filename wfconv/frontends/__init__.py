@@ -1,0 +1,165 @@
+"""Frontends: source files -> IR. One module per engine, registered here.
+
+Each frontend module exposes::
+
+    ENGINE = "airflow"
+    def parse(path: str, text: str | None = None, **options) -> Bundle
+
+``parse`` raises ``wfconv.errors.InputError`` for unreadable input and puts
+everything else (constructs it cannot understand) into diagnostics. A directory
+of files is walked here; an Oozie application folder is handed to the Oozie
+frontend whole.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from wfconv.errors import InputError
+from wfconv.ir.model import Bundle
+
+FRONTENDS: dict[str, str] = {
+    "airflow": "wfconv.frontends.airflow",
+    "prefect": "wfconv.frontends.prefect",
+    "luigi": "wfconv.frontends.luigi",
+    "oozie": "wfconv.frontends.oozie",
+    "ir": "wfconv.frontends.irjson",
+}
+
+ENGINES = tuple(k for k in FRONTENDS if k != "ir")
+
+# File suffixes a directory walk looks at.
+_WALK_SUFFIXES = {".py", ".xml", ".json"}
+_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache"}
+
+_OOZIE_NAMESPACES = ("uri:oozie:workflow:", "uri:oozie:coordinator:", "uri:oozie:bundle:")
+
+
+def frontend(engine: str):
+    try:
+        return importlib.import_module(FRONTENDS[engine])
+    except KeyError:
+        raise InputError(None, None, f"unknown engine {engine!r}; known: {', '.join(FRONTENDS)}") from None
+
+
+def _python_imports(text: str) -> set[str]:
+    """Top-level package names imported by a Python file (cheap line scan for
+    detection only; structure is read by the frontends with ast)."""
+    found: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("from "):
+            parts = line.split()
+            if len(parts) > 1:
+                found.add(parts[1].split(".")[0])
+        elif line.startswith("import "):
+            for item in line[len("import ") :].split(","):
+                name = item.strip().split(" ")[0]
+                if name:
+                    found.add(name.split(".")[0])
+    return found
+
+
+def detect_engine(path: str, text: str) -> str | None:
+    """Which engine wrote this file? None when it is not a workflow file."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xml":
+        head = text[:8192]
+        if any(ns in head for ns in _OOZIE_NAMESPACES):
+            return "oozie"
+        return None
+    if suffix == ".json":
+        from wfconv.ir.jsonio import is_ir_document
+
+        return "ir" if is_ir_document(text) else None
+    if suffix == ".py" or suffix == "":
+        imports = _python_imports(text)
+        # A file may import several engines (an Airflow DAG calling Luigi is
+        # rare, a Prefect flow importing airflow never); order = specificity.
+        for engine in ("airflow", "prefect", "luigi"):
+            if engine in imports:
+                return engine
+    return None
+
+
+def is_oozie_app_dir(path: Path) -> bool:
+    return path.is_dir() and any(
+        (path / name).is_file() for name in ("workflow.xml", "coordinator.xml", "bundle.xml")
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(str(path), line, "file is not valid UTF-8 text") from None
+
+
+def iter_workflow_files(root: Path):
+    """Files under ``root`` worth detecting, in sorted (stable) order; Oozie
+    application folders are yielded as folders."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        here = Path(dirpath)
+        if here != root and is_oozie_app_dir(here):
+            dirnames[:] = []
+            yield here
+            continue
+        if here == root and is_oozie_app_dir(here):
+            yield here
+            dirnames[:] = [d for d in dirnames]
+            continue
+        for name in sorted(filenames):
+            p = here / name
+            if p.suffix.lower() in _WALK_SUFFIXES:
+                yield p
+
+
+def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
+    """Parse one file or folder into a Bundle."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(str(path), None, "no such file or directory")
+    if p.is_dir():
+        if is_oozie_app_dir(p) and engine in (None, "oozie"):
+            return frontend("oozie").parse(str(p), None, **options)
+        bundle = Bundle()
+        for f in iter_workflow_files(p):
+            if f.is_dir():
+                sub = frontend("oozie").parse(str(f), None, **options)
+            else:
+                text = _read(f)
+                eng = engine or detect_engine(str(f), text)
+                if eng is None:
+                    continue
+                sub = frontend(eng).parse(str(f), text, **options)
+            bundle.workflows.extend(sub.workflows)
+            bundle.diagnostics.extend(sub.diagnostics)
+        return bundle
+    text = _read(p)
+    eng = engine or detect_engine(str(p), text)
+    if eng is None:
+        raise InputError(
+            str(p), None, "cannot tell which engine wrote this file; say it with --from ENGINE"
+        )
+    return frontend(eng).parse(str(p), text, **options)
+
+
+def load(paths, engine: str | None = None, **options) -> Bundle:
+    """Parse several paths into one Bundle (workflows in argument order)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out = Bundle()
+    for path in paths:
+        b = load_path(path, engine, **options)
+        out.workflows.extend(b.workflows)
+        out.diagnostics.extend(b.diagnostics)
+    return out

@@ -1,0 +1,305 @@
+"""The intermediate representation: plain, typed dataclasses.
+
+Every layer passes these values only (DESIGN §2). The JSON spelling of each
+field is the contract of DESIGN §4; `wfconv.ir.jsonio` reads and writes it.
+
+Conventions
+- Dates are ISO-8601 strings with an offset (``2023-03-01T00:00:00+00:00``),
+  kept as text so that the IR round-trips byte for byte; the runtime parses
+  them.
+- ``None`` means "not said by the source" (the engine's default applies);
+  frontends write explicit values where the source engine has a known default
+  that differs between engines (for example Airflow's 300 s retry delay).
+- Action fields depend on the action kind; see ``ACTION_FIELDS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+IR_VERSION = 1
+
+TRIGGER_RULES = (
+    "all_success",
+    "all_failed",
+    "all_done",
+    "all_done_min_one_success",
+    "all_skipped",
+    "one_success",
+    "one_failed",
+    "one_done",
+    "none_failed",
+    "none_failed_min_one_success",
+    "none_skipped",
+    "always",
+)
+
+ACTION_KINDS = (
+    "shell",
+    "python",
+    "empty",
+    "branch",
+    "sensor",
+    "email",
+    "sql",
+    "container",
+    "subworkflow",
+    "fail",
+    "hadoop",
+    "external",
+    "opaque",
+)
+
+SCHEDULE_KINDS = ("cron", "interval", "once", "manual", "datasets", "assets")
+
+SEVERITIES = ("error", "warning", "info")
+
+EDGE_KINDS = ("control", "data", "error")
+
+# What each action kind carries besides ``kind`` (all optional unless noted).
+# Frontends may add more keys; backends ignore keys they do not know and say so.
+ACTION_FIELDS: dict[str, dict[str, str]] = {
+    "shell": {
+        "command": "the command line (str, required)",
+        "env": "environment variables (dict str->str)",
+        "cwd": "working directory",
+        "args": "extra arguments when the source keeps them apart (list of str)",
+        "capture_output": "Oozie capture-output / Airflow do_xcom_push (bool)",
+    },
+    "python": {
+        "callable": "name of the function as written in the source",
+        "module": "importable module that defines it, when known",
+        "op_args": "positional arguments (list)",
+        "op_kwargs": "keyword arguments (dict)",
+        "decorator": "TaskFlow decorator used (task, task.virtualenv, ...)",
+        "source_code": "the function's source text, when the frontend kept it",
+    },
+    "empty": {},
+    "branch": {
+        "callable": "the function choosing the branch (Airflow)",
+        "cases": "ordered list of {'when': expression, 'to': task id} (Oozie decision)",
+        "default": "task id followed when no case holds",
+        "short_circuit": "true for ShortCircuitOperator semantics",
+        "ignore_downstream_trigger_rules": "ShortCircuit option (bool)",
+    },
+    "sensor": {
+        "sensor": "sensor type (class name, e.g. FileSensor)",
+        "poke_interval_s": "seconds between pokes (default 60)",
+        "timeout_s": "seconds before the sensor gives up (default 7 days)",
+        "mode": "poke | reschedule",
+        "soft_fail": "skip instead of fail on timeout (bool)",
+        "target": "what is waited for (path, dag id, ...)",
+        "args": "other literal arguments (dict)",
+    },
+    "email": {"to": "list of str", "cc": "", "bcc": "", "subject": "", "body": ""},
+    "sql": {"sql": "statement(s)", "conn_id": "", "operator": "original class name"},
+    "container": {"image": "", "cmds": "list", "arguments": "list", "namespace": ""},
+    "subworkflow": {
+        "workflow": "id of the called workflow (when it is in the bundle)",
+        "app_path": "Oozie application path",
+        "propagate_configuration": "bool",
+        "conf": "dict passed to the child run",
+        "wait_for_completion": "bool",
+    },
+    "fail": {"message": "why the run is killed"},
+    "hadoop": {
+        "engine": "map-reduce|streaming|pig|hive|hive2|spark|distcp|sqoop|java|ssh|git",
+        "script": "",
+        "args": "list",
+        "properties": "configuration properties (dict)",
+    },
+    "external": {"output": "path/target of the externally produced data"},
+    "opaque": {
+        "type": "the original type name (operator class, Oozie action tag) (required)",
+        "args": "literal arguments, as far as they could be read",
+        "xml": "original XML of an unknown Oozie action",
+    },
+}
+
+
+@dataclass
+class SourceRef:
+    """Where something came from."""
+
+    engine: str | None = None
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Diagnostic:
+    """One entry of the fidelity ledger: an approximation, a loss or a problem."""
+
+    severity: str
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    # Backends name the target construct an approximation produced.
+    target: str | None = None
+
+    def location(self) -> str:
+        if self.path and self.line:
+            return f"{self.path}:{self.line}"
+        return self.path or "-"
+
+
+@dataclass
+class Schedule:
+    """When a workflow runs.
+
+    kind: cron (``cron``), interval (``seconds``), once, manual, datasets/assets
+    (``datasets``).
+    """
+
+    kind: str = "manual"
+    cron: str | None = None
+    seconds: float | None = None
+    timezone: str = "UTC"
+    datasets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Action:
+    """What a task does. ``fields`` holds the kind-specific keys (ACTION_FIELDS);
+    in JSON they sit beside ``kind`` in one flat object."""
+
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+
+@dataclass
+class Task:
+    id: str
+    action: Action
+    retries: int = 0
+    retry_delay_s: float | list[float] | None = None
+    retry_backoff: str = "fixed"
+    max_retry_delay_s: float | None = None
+    timeout_s: float | None = None
+    trigger_rule: str = "all_success"
+    group: str | None = None
+    source: SourceRef | None = None
+    pool: str | None = None
+    queue: str | None = None
+    depends_on_past: bool = False
+    # Dynamic task mapping: {"kind": "product"|"zip", "over": {arg: values or expression}}.
+    mapped: dict[str, Any] | None = None
+    # Luigi parameters / Prefect call arguments that identify the instance.
+    params: dict[str, Any] = field(default_factory=dict)
+    # Luigi outputs, Airflow outlets (paths or target descriptions).
+    outputs: list[str] = field(default_factory=list)
+    doc: str | None = None
+    # Engine-specific settings kept so that a same-engine re-emit loses nothing.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Edge:
+    """``src`` must finish (in the sense of ``dst``'s trigger rule) before ``dst``.
+
+    kind: control (plain ordering), data (a value flows), error (Oozie error
+    transition). JSON spells ``src``/``dst`` as ``from``/``to``.
+    """
+
+    src: str
+    dst: str
+    kind: str = "control"
+
+
+@dataclass
+class Group:
+    """A TaskGroup / Prefect subflow inlined / Luigi WrapperTask grouping."""
+
+    id: str
+    parent: str | None = None
+    label: str | None = None
+    tooltip: str | None = None
+    source: SourceRef | None = None
+
+
+@dataclass
+class Workflow:
+    id: str
+    description: str | None = None
+    schedule: Schedule = field(default_factory=Schedule)
+    start_date: str | None = None
+    end_date: str | None = None
+    catchup: bool | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    max_active_runs: int | None = None
+    timeout_s: float | None = None
+    tasks: list[Task] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    source: SourceRef | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -- convenience -----------------------------------------------------
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
+
+    def task_ids(self) -> list[str]:
+        return [t.id for t in self.tasks]
+
+    def upstream(self, task_id: str) -> list[str]:
+        return [e.src for e in self.edges if e.dst == task_id]
+
+    def downstream(self, task_id: str) -> list[str]:
+        return [e.dst for e in self.edges if e.src == task_id]
+
+    def add_edge(self, src: str, dst: str, kind: str = "control") -> None:
+        """Add an edge unless the same pair is already there (first kind wins,
+        except that ``data`` upgrades a plain ``control`` edge)."""
+        for e in self.edges:
+            if e.src == src and e.dst == dst:
+                if kind == "data" and e.kind == "control":
+                    e.kind = "data"
+                return
+        self.edges.append(Edge(src, dst, kind))
+
+    def diag(
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        target: str | None = None,
+    ) -> Diagnostic:
+        d = Diagnostic(severity, code, message, path, line, target)
+        self.diagnostics.append(d)
+        return d
+
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+@dataclass
+class Bundle:
+    """What one parse produces: every workflow found, plus file-level diagnostics
+    (files that hold no workflow, problems outside any workflow)."""
+
+    workflows: list[Workflow] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def workflow(self, workflow_id: str) -> Workflow:
+        for w in self.workflows:
+            if w.id == workflow_id:
+                return w
+        raise KeyError(workflow_id)
+
+    def all_diagnostics(self) -> list[Diagnostic]:
+        out = list(self.diagnostics)
+        for w in self.workflows:
+            out.extend(w.diagnostics)
+        return out
