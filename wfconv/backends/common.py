@@ -1,0 +1,471 @@
+"""What every code-emitting backend shares: the output value, the ONE escaping
+path for embedded strings, identifier mapping, the lossy-output path, template
+rendering and a few graph helpers.
+
+Backend module protocol
+-----------------------
+Each target module (``wfconv/backends/<target>.py``) exposes::
+
+    TARGET = "airflow"
+    CODES: dict[str, str]           # stable diagnostic code -> one-line meaning
+    def emit(workflow: Workflow, **options) -> Emitted
+
+``emit`` never mutates the workflow. ``Emitted.files`` maps a relative path
+(POSIX separators, no leading ``/`` or ``..``) to the file's text; the CLI
+writes them under ``-o OUTDIR`` (or prints the single file). Every construct
+the target cannot express exactly becomes a ``Diagnostic`` made by ``loss()``
+and listed in ``Emitted.diagnostics`` (the fidelity ledger); ``--strict`` fails
+when that list holds any warning or error. Options unknown to a backend are
+ignored (the CLI passes the same keyword arguments to every target).
+
+API (kept compatible; add, never change)
+----------------------------------------
+- ``Emitted(files, diagnostics)``
+- ``py_str(s)`` -- the one function that turns text into a Python string
+  literal. Every string embedded in generated Python goes through it (directly
+  or via ``py_literal``/the ``py``/``pystr`` template filters).
+- ``py_literal(value)`` -- JSON-like value -> Python expression.
+- ``py_comment(s)`` -- text safe to put after ``# `` (one line, escaped).
+- ``identifier_map(ids, reserved=(), style="python"|"class"|"oozie")``
+- ``loss(code, message, task=, severity=, target=, source=)`` -> Diagnostic
+- ``format_python(code)`` -- normalises whitespace of generated code and
+  checks that it compiles (no external formatter is needed).
+- ``render(template_name, **context)`` -- jinja2 templates in
+  ``wfconv/backends/templates`` with the filters above.
+- ``topo_order(workflow)``, ``retry_delays(task)``, ``file_stem(text)``.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import math
+import re
+import tokenize
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from wfconv.ir.model import Diagnostic, SourceRef, Task, Workflow
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+SEVERITIES_THAT_COUNT_AS_LOSS = ("error", "warning")
+
+
+@dataclass
+class Emitted:
+    """What a backend produced for one workflow."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def single(self) -> str:
+        """The content when exactly one file was produced (stdout mode)."""
+        if len(self.files) != 1:
+            raise ValueError(f"{len(self.files)} files emitted, not one")
+        return next(iter(self.files.values()))
+
+
+# ---------------------------------------------------------------------------
+# Escaping: the one path for embedded strings
+# ---------------------------------------------------------------------------
+
+_SIMPLE_ESCAPES = {
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def _escape_char(ch: str) -> str:
+    """Escape one character that must not appear raw in a one-line literal.
+
+    Printable characters (including non-ASCII letters) stay as they are so that
+    the output stays readable; control, format (bidi overrides), separator and
+    surrogate characters are written as escapes."""
+    if ch in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[ch]
+    if ch.isprintable() and ch != "\x7f":
+        return ch
+    cp = ord(ch)
+    if cp <= 0xFF:
+        return f"\\x{cp:02x}"
+    if cp <= 0xFFFF:
+        return f"\\u{cp:04x}"
+    return f"\\U{cp:08x}"
+
+
+def py_str(s: str) -> str:
+    """A Python string literal whose value is exactly ``s``.
+
+    Always a one-line literal (newlines become ``\\n``): no triple quotes, so
+    ``\"\"\"``, trailing whitespace and CR characters cannot break the generated
+    file or trip ruff's W291/W605. Double quotes unless the text holds ``"``
+    and no ``'`` (the same choice ruff format makes). Deterministic: the result
+    depends on ``s`` only.
+    """
+    if not isinstance(s, str):
+        raise TypeError(f"py_str expects str, got {type(s).__name__}")
+    quote = "'" if ('"' in s and "'" not in s) else '"'
+    out = [quote]
+    for ch in s:
+        if ch == quote:
+            out.append("\\" + ch)
+        else:
+            out.append(_escape_char(ch))
+    out.append(quote)
+    return "".join(out)
+
+
+def py_comment(s: str) -> str:
+    """Text safe to write after ``# `` on one line: non-printable characters
+    (newlines included) are escaped as in a string literal, and trailing
+    whitespace is made visible so that the line stays ruff-clean."""
+    body = "".join(ch if ch == "\\" else _escape_char(ch) for ch in str(s))
+    stripped = body.rstrip(" ")
+    return stripped + "\\x20" * (len(body) - len(stripped))
+
+
+def py_literal(value: Any) -> str:
+    """A Python expression for a JSON-like value (dict, list, tuple, str, int,
+    float, bool, None). Strings go through ``py_str``; dict order is kept (it
+    is the IR's order, hence deterministic). One line: generated files keep
+    long literals on one line rather than depend on a formatter."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 'float("nan")'
+        if math.isinf(value):
+            return 'float("inf")' if value > 0 else 'float("-inf")'
+        return repr(value)
+    if isinstance(value, str):
+        return py_str(value)
+    if isinstance(value, dict):
+        items = ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        if len(value) == 1:
+            return "(" + py_literal(value[0]) + ",)"
+        return "(" + ", ".join(py_literal(v) for v in value) + ")"
+    if isinstance(value, (set, frozenset)):
+        # Sets have no stable order; sort their literals for determinism.
+        if not value:
+            return "set()"
+        return "{" + ", ".join(sorted(py_literal(v) for v in value)) + "}"
+    raise TypeError(f"py_literal cannot spell a {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------------
+# Identifiers
+# ---------------------------------------------------------------------------
+
+_OOZIE_MAX = 40  # Oozie node names: [a-zA-Z_][-_a-zA-Z0-9]{0,39}
+_STYLES = ("python", "class", "oozie")
+# Valid identifiers, but confusing as generated variable names.
+_SOFT_KEYWORDS = {"_", "__"}
+
+
+def _ascii_fold(text: str) -> str:
+    """é -> e, ß -> ss ...; characters without an ASCII form become ``_``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    out = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        if ch.isascii():
+            out.append(ch)
+        elif ch == "ß":
+            out.append("ss")
+        else:
+            out.append("_")
+    return "".join(out)
+
+
+def _base_name(raw: str, style: str) -> str:
+    text = _ascii_fold(raw)
+    allowed = r"[^A-Za-z0-9_\-]" if style == "oozie" else r"[^A-Za-z0-9_]"
+    text = re.sub(allowed, "_", text)
+    if style == "class":
+        parts = [p for p in re.split(r"_+", text) if p]
+        text = "".join(p[:1].upper() + p[1:] for p in parts)
+    else:
+        text = re.sub(r"_+", "_", text)
+    if not text or text == "_":
+        text = "Task" if style == "class" else "task"
+    if text[0].isdigit() or text[0] == "-":
+        text = ("T" if style == "class" else "t_") + text.lstrip("-")
+    if style == "oozie":
+        text = text[:_OOZIE_MAX]
+    return text
+
+
+def is_identifier(name: str, style: str = "python") -> bool:
+    """Is ``name`` usable unchanged in this style?"""
+    if style == "oozie":
+        return bool(re.fullmatch(r"[A-Za-z_][-_A-Za-z0-9]{0,39}", name))
+    return (
+        name.isidentifier()
+        and name.isascii()
+        and not keyword.iskeyword(name)
+        and name not in _SOFT_KEYWORDS
+    )
+
+
+def identifier_map(
+    ids: Iterable[str], *, reserved: Iterable[str] = (), style: str = "python"
+) -> dict[str, str]:
+    """Map task ids to distinct identifiers of the target, deterministically.
+
+    - An id that is already a valid (ASCII) identifier and not reserved maps to
+      itself, whatever the order of the other ids (style ``class`` excepted: it
+      always CamelCases: ``extract_orders`` -> ``ExtractOrders``).
+    - Others are folded to ASCII (``é`` -> ``e``), non-identifier characters
+      become ``_`` (runs collapse), a leading digit gets a ``t_`` prefix, a
+      keyword or reserved name a ``_`` suffix, and a collision a stable
+      ``_2``, ``_3`` ... suffix, assigned in the order ``ids`` are given.
+    - The result is injective, so ``{v: k for k, v in m.items()}`` reverses it;
+      backends also keep every original id in the output (``task_id=``,
+      a comment) so that parsing the output gives the original ids back.
+
+    ``style``: ``python`` (variables, functions), ``class`` (CamelCase class
+    names), ``oozie`` (node names: letters, digits, ``_``, ``-``, <= 40 chars).
+    """
+    if style not in _STYLES:
+        raise ValueError(f"unknown identifier style {style!r}; known: {', '.join(_STYLES)}")
+    ids = list(dict.fromkeys(ids))
+    reserved_set = set(reserved)
+    taken: set[str] = set(reserved_set)
+    if style != "oozie":
+        taken |= set(keyword.kwlist)
+    out: dict[str, str] = {}
+    if style != "class":
+        for raw in ids:
+            if is_identifier(raw, style) and raw not in taken:
+                out[raw] = raw
+        taken |= set(out.values())
+    for raw in ids:
+        if raw in out:
+            continue
+        base = _base_name(raw, style)
+        if style != "oozie" and (keyword.iskeyword(base) or base in reserved_set):
+            base = base + "_"
+        name = base
+        n = 2
+        while name in taken:
+            suffix = f"_{n}"
+            stem = base[: _OOZIE_MAX - len(suffix)] if style == "oozie" else base
+            name = stem + suffix
+            n += 1
+        out[raw] = name
+        taken.add(name)
+    return out
+
+
+def file_stem(text: str) -> str:
+    """A portable file name stem for a workflow id (lowercase-safe ASCII)."""
+    return _base_name(text, "python")
+
+
+# ---------------------------------------------------------------------------
+# Lossy output: the single path
+# ---------------------------------------------------------------------------
+
+
+def loss(
+    code: str,
+    message: str,
+    *,
+    task: Task | None = None,
+    severity: str = "warning",
+    target: str | None = None,
+    source: SourceRef | Workflow | None = None,
+) -> Diagnostic:
+    """A ledger entry for a construct the target approximates or drops.
+
+    The location is the task's source line when a task is given, else the
+    ``source`` ref (or the workflow's). ``target`` names the construct that
+    was produced instead (``"BashOperator placeholder"``, ``"flow.serve(cron=...)"``).
+    Severity: ``warning`` = approximated or dropped (``--strict`` fails),
+    ``info`` = faithful but worth knowing, ``error`` = output will not work
+    without a human.
+    """
+    ref: SourceRef | None = None
+    if task is not None and task.source is not None:
+        ref = task.source
+    elif isinstance(source, Workflow):
+        ref = source.source
+    elif isinstance(source, SourceRef):
+        ref = source
+    if task is not None:
+        message = f"task {task.id!r}: {message}"
+    return Diagnostic(
+        severity=severity,
+        code=code,
+        message=message,
+        path=ref.path if ref else None,
+        line=ref.line if ref else None,
+        target=target,
+    )
+
+
+def is_loss(d: Diagnostic) -> bool:
+    return d.severity in SEVERITIES_THAT_COUNT_AS_LOSS
+
+
+# ---------------------------------------------------------------------------
+# Formatting and templates
+# ---------------------------------------------------------------------------
+
+
+def _string_continuation_lines(code: str) -> set[int]:
+    """1-based line numbers a multi-line string token touches (their
+    whitespace is content and must not be touched)."""
+    inside: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0], tok.end[0] + 1))
+            elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0], tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass
+    return inside
+
+
+def format_python(code: str, filename: str = "<generated>") -> str:
+    """Normalise generated Python whitespace and prove it compiles.
+
+    Templates produce formatted code directly; this pass only removes what
+    templating leaves behind: trailing whitespace, runs of more than two blank
+    lines, blank lines at the start, and makes the file end with exactly one
+    newline. Lines inside multi-line strings are left alone. Raises
+    ``SyntaxError`` if the code does not compile (a backend bug, never user
+    input: every user string went through ``py_str``).
+    """
+    keep = _string_continuation_lines(code)
+    lines = code.split("\n")
+    out: list[str] = []
+    blank_run = 0
+    for number, line in enumerate(lines, start=1):
+        if number in keep:
+            out.append(line)
+            blank_run = 0
+            continue
+        line = line.rstrip()
+        if not line:
+            blank_run += 1
+            if blank_run > 2 or not out:
+                continue
+        else:
+            blank_run = 0
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    text = "\n".join(out) + "\n"
+    compile(text, filename, "exec", dont_inherit=True)
+    return text
+
+
+@cache
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["py"] = py_literal
+    env.filters["pystr"] = py_str
+    env.filters["comment"] = py_comment
+    return env
+
+
+def render(template_name: str, **context: Any) -> str:
+    """Render ``templates/<template_name>``. Templates must pass every
+    user-provided value through the ``py``/``pystr``/``comment`` filters."""
+    return _environment().get_template(template_name).render(**context)
+
+
+# ---------------------------------------------------------------------------
+# Graph and retry helpers
+# ---------------------------------------------------------------------------
+
+
+def topo_order(workflow: Workflow) -> list[str]:
+    """Task ids in a topological order that keeps document order wherever the
+    edges allow (Kahn's algorithm with the earliest-declared ready task first):
+    deterministic, and readable because it follows the source."""
+    import heapq
+
+    index = {t.id: i for i, t in enumerate(workflow.tasks)}
+    indeg = dict.fromkeys(index, 0)
+    succ: dict[str, list[str]] = {tid: [] for tid in index}
+    seen: set[tuple[str, str]] = set()
+    for e in workflow.edges:
+        if e.src in index and e.dst in index and (e.src, e.dst) not in seen:
+            seen.add((e.src, e.dst))
+            succ[e.src].append(e.dst)
+            indeg[e.dst] += 1
+    ready = [index[t] for t, d in indeg.items() if d == 0]
+    heapq.heapify(ready)
+    ids = [t.id for t in workflow.tasks]
+    order: list[str] = []
+    while ready:
+        tid = ids[heapq.heappop(ready)]
+        order.append(tid)
+        for nxt in succ[tid]:
+            indeg[nxt] -= 1
+            if indeg[nxt] == 0:
+                heapq.heappush(ready, index[nxt])
+    if len(order) != len(ids):
+        raise ValueError(f"workflow {workflow.id!r} has a cycle")
+    return order
+
+
+# The delay Airflow uses when a task says nothing (SEMANTICS §1).
+AIRFLOW_DEFAULT_RETRY_DELAY_S = 300.0
+AIRFLOW_MAX_RETRY_DELAY_S = 24 * 3600.0
+
+
+def retry_delays(task: Task, default: float | None = None) -> list[float]:
+    """The delay before each retry, one per retry (``task.retries`` entries).
+
+    A list in the IR is used per attempt (its last value repeats, as Prefect
+    does); ``exponential`` doubles from the base delay (Airflow's lower bound
+    d*2^(n-1)), capped by ``max_retry_delay_s`` and Airflow's 24 h."""
+    n = max(int(task.retries or 0), 0)
+    base = task.retry_delay_s
+    if n == 0:
+        return []
+    if isinstance(base, list):
+        if not base:
+            return [float(default or 0.0)] * n
+        return [float(base[min(i, len(base) - 1)]) for i in range(n)]
+    d = float(base if base is not None else (default or 0.0))
+    if task.retry_backoff != "exponential":
+        return [d] * n
+    cap = AIRFLOW_MAX_RETRY_DELAY_S
+    if task.max_retry_delay_s is not None:
+        cap = min(float(task.max_retry_delay_s), cap)
+    return [min(d * 2**i, cap) for i in range(n)]
+
+
+def compact_number(x: float) -> int | float:
+    """3.0 -> 3 (so generated code reads ``retry_delay_seconds=30``)."""
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
