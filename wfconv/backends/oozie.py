@@ -1,0 +1,1124 @@
+"""IR -> Oozie: ``workflow.xml`` (schema ``uri:oozie:workflow:1.0``),
+``coordinator.xml`` when the workflow is scheduled, and ``job.properties``.
+
+Why it looks the way it does
+- Oozie only runs properly nested fork/join graphs, so the task DAG goes
+  through ``seriesparallel.decompose``; every ordering it had to add is a
+  ``BO101`` ledger entry naming the tasks.
+- Oozie's control flow is transitions, not trigger rules: ``one_failed``
+  handlers and ``error`` edges become ``<error to=...>`` transitions, ``fail``
+  tasks become ``<kill>`` nodes, branch tasks become ``<decision>`` nodes
+  whose paths converge on the next node (Oozie's own "join after a decision",
+  which is what ``none_failed_min_one_success`` means in the IR).
+- Coordinator EL functions are not available inside workflow.xml, so run-time
+  dates are passed from the coordinator as workflow properties (``${ds}``),
+  whose values are ``${coord:formatTime(coord:nominalTime(), ...)}``
+  (SEMANTICS R3: nominal time = Airflow 3 ``logical_date``).
+- XML is built with lxml element trees (never by string concatenation);
+  node names are mapped with ``identifier_map(style="oozie")`` and the
+  mapping is kept in a comment at the top of workflow.xml.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from wfconv.backends.common import Emitted, identifier_map, loss
+from wfconv.backends.seriesparallel import Leaf, Node, Parallel, decompose
+from wfconv.ir.model import Diagnostic, Task, Workflow
+
+TARGET = "oozie"
+
+WF_NS = "uri:oozie:workflow:1.0"
+COORD_NS = "uri:oozie:coordinator:0.5"
+ACTION_NS = {
+    "shell": "uri:oozie:shell-action:1.0",
+    "email": "uri:oozie:email-action:0.2",
+    "hive": "uri:oozie:hive-action:1.0",
+    "hive2": "uri:oozie:hive2-action:1.0",
+    "spark": "uri:oozie:spark-action:1.0",
+    "sqoop": "uri:oozie:sqoop-action:1.0",
+    "distcp": "uri:oozie:distcp-action:1.0",
+    "ssh": "uri:oozie:ssh-action:0.2",
+    "git": "uri:oozie:git-action:1.0",
+}
+
+# Stable ledger codes (docs/codes/backends-luigi-oozie.md).
+CODES: dict[str, str] = {
+    "BO001": "task id is not an Oozie node name; mapped (mapping kept in a comment)",
+    "BO101": "fork/join nesting added an ordering the DAG did not have (parallelism lost)",
+    "BO201": "trigger rule has no Oozie transition form; approximated",
+    "BO202": "node reached after a decision runs on every decision path (IR would skip it)",
+    "BO203": "task has several error targets; Oozie keeps one error transition",
+    "BO204": "error handler flows back into the main path; its exit goes to the end node",
+    "BO205": "branch without cases: decision reads the choice from a job property",
+    "BO206": "branch case names no task reachable from the decision; goes to end/join",
+    "BO301": "retries: Oozie retries only whitelisted error codes (not a shell exit code)",
+    "BO302": "retry delay rounded up to whole minutes",
+    "BO303": "retries above Oozie's system maximum (3) are capped by the server",
+    "BO304": "per-attempt delay list / backoff cap not expressible; first delay used",
+    "BO305": "task timeout has no Oozie action counterpart; dropped",
+    "BO401": "action kind has no Oozie action; approximated by a shell action",
+    "BO402": "python callable run through a shell action",
+    "BO403": "sensor approximated by a polling shell action",
+    "BO404": "action cannot run in Oozie; emitted as a shell action that fails",
+    "BO405": "empty task emitted as a no-op fs action",
+    "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
+    "BO502": "run-time date passed from the coordinator as a workflow property",
+    "BO601": "schedule kind has no coordinator form; no coordinator emitted",
+    "BO602": "coordinator requires an end; a far-future end was written",
+    "BO603": "coordinator requires a start; job property 'start' must be set",
+    "BO604": "catchup=False approximated by execution LAST_ONLY",
+    "BO605": "interval rounded up to whole minutes",
+    "BO606": "cron day-of-week translated to Oozie's 1-7 (Sunday=1)",
+    "BO701": "construct dropped (no Oozie counterpart)",
+    "BO702": "groups are flattened (Oozie has no task groups)",
+}
+
+_RESERVED = ("start", "end", "kill")
+_FAR_END = "2099-12-31T00:00Z"
+_ERR_MESSAGE = "Action failed, error message[${wf:errorMessage(wf:lastErrorNode())}]"
+_ERROR_RULES = ("one_failed", "all_failed")
+# Rules whose IR meaning coincides with Oozie's (there are no skips in Oozie
+# except untaken decision paths, and converging paths behave like these).
+_NATIVE_RULES = ("all_success", "none_failed", "none_failed_min_one_success", "none_skipped")
+# Rules that also run when the upstream failed: upstream error -> this task.
+_DONE_RULES = ("all_done", "one_done", "always", "all_done_min_one_success")
+
+# Neutral template names -> (property name, Oozie/Java date format of nominal time).
+DATE_TEMPLATES: dict[str, tuple[str, str]] = {
+    "ds": ("ds", "yyyy-MM-dd"),
+    "ds_nodash": ("ds_nodash", "yyyyMMdd"),
+    "ts": ("ts", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+    "ts_nodash": ("ts_nodash", "yyyyMMdd'T'HHmmss"),
+    "logical_date": ("logical_date", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+    "data_interval_start": ("data_interval_start", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+    "execution_date": ("execution_date", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+}
+_EL_DIRECT = {"run_id": "${wf:id()}", "dag.dag_id": "${wf:name()}", "dag_run.run_id": "${wf:id()}"}
+_TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+_PARAM = re.compile(r"params\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+# ---------------------------------------------------------------------------
+# templates -> EL
+
+
+@dataclass
+class _Ctx:
+    w: Workflow
+    names: dict[str, str]
+    diags: list[Diagnostic] = field(default_factory=list)
+    dates_used: dict[str, str] = field(default_factory=dict)  # property -> format
+    params_used: set[str] = field(default_factory=set)
+    param_names: dict[str, str] = field(default_factory=dict)
+
+    def warn(self, code, message, task=None, severity="warning", target=None):
+        self.diags.append(
+            loss(code, message, task=task, severity=severity, target=target, source=self.w)
+        )
+
+
+def _el_literal_dollars(text: str) -> str:
+    """Oozie evaluates every ``${...}``; a literal ``${`` in user text is
+    written as ``${'$'}{`` (an EL string literal), so it stays literal."""
+    return text.replace("${", "${'$'}{")
+
+
+def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
+    """Neutral templates (``{{ ... }}``) -> Oozie EL; literal text escaped."""
+    out: list[str] = []
+    pos = 0
+    for m in _TEMPLATE.finditer(text):
+        out.append(_el_literal_dollars(text[pos : m.start()]))
+        pos = m.end()
+        expr = m.group(1).strip()
+        pm = _PARAM.fullmatch(expr)
+        if expr in _EL_DIRECT:
+            out.append(_EL_DIRECT[expr])
+        elif expr in DATE_TEMPLATES:
+            prop, fmt = DATE_TEMPLATES[expr]
+            ctx.dates_used[prop] = fmt
+            out.append("${" + prop + "}")
+        elif pm and pm.group(1) in ctx.param_names:
+            ctx.params_used.add(pm.group(1))
+            out.append("${" + ctx.param_names[pm.group(1)] + "}")
+        else:
+            ctx.warn(
+                "BO501",
+                f"template {m.group(0)!r} has no Oozie EL counterpart; kept verbatim",
+                task=task,
+                target="literal text",
+            )
+            out.append(_el_literal_dollars(m.group(0)))
+    out.append(_el_literal_dollars(text[pos:]))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# XML helpers
+
+
+def _q(tag: str, ns: str = WF_NS) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _sub(parent, tag: str, text: str | None = None, ns: str = WF_NS, **attrs):
+    attrib = {k.replace("_", "-"): v for k, v in attrs.items()}
+    if etree.QName(parent).namespace != ns:
+        # An action element from another schema declares it as its default namespace.
+        el = etree.SubElement(parent, _q(tag, ns), attrib, nsmap={None: ns})
+    else:
+        el = etree.SubElement(parent, _q(tag, ns), attrib)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _xml_safe(text: str) -> str:
+    """XML 1.0 cannot hold most control characters even as references; they
+    are replaced by U+FFFD (the ledger says so)."""
+    return "".join(
+        ch if ch in "\t\n\r" or (0x20 <= ord(ch) <= 0xD7FF) or (0xE000 <= ord(ch) <= 0xFFFD)
+        or ord(ch) >= 0x10000 else "\ufffd"
+        for ch in text
+    )
+
+
+def _configuration(parent, props: dict[str, str], ns: str) -> None:
+    if not props:
+        return
+    conf = _sub(parent, "configuration", ns=ns)
+    for k, v in props.items():
+        p = _sub(conf, "property", ns=ns)
+        _sub(p, "name", _xml_safe(str(k)), ns=ns)
+        _sub(p, "value", _xml_safe(str(v)), ns=ns)
+
+
+# ---------------------------------------------------------------------------
+# actions
+
+
+def _split_command(command: str) -> tuple[str, list[str]]:
+    """exec + arguments when the command is a plain argv, else ``bash -c``."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = []
+    if argv and shlex.join(argv) == command:
+        return argv[0], argv[1:]
+    return "bash", ["-c", command]
+
+
+def _shell(parent, ctx: _Ctx, task: Task, exec_: str, args: list[str], env=None, capture=False):
+    ns = ACTION_NS["shell"]
+    el = _sub(parent, "shell", ns=ns)
+    _sub(el, "exec", _xml_safe(to_el(exec_, ctx, task)), ns=ns)
+    for a in args:
+        _sub(el, "argument", _xml_safe(to_el(str(a), ctx, task)), ns=ns)
+    for k, v in (env or {}).items():
+        _sub(el, "env-var", _xml_safe(to_el(f"{k}={v}", ctx, task)), ns=ns)
+    if capture:
+        _sub(el, "capture-output", ns=ns)
+    return el
+
+
+def _act_shell(parent, ctx, task):
+    f = task.action.fields
+    command = str(f.get("command", ""))
+    if f.get("args"):
+        exec_, args = command, [str(a) for a in f["args"]]
+    else:
+        exec_, args = _split_command(command)
+    _shell(parent, ctx, task, exec_, args, f.get("env"), bool(f.get("capture_output")))
+
+
+def _act_python(parent, ctx, task):
+    f = task.action.fields
+    module, func = f.get("module"), f.get("callable")
+    if module and func:
+        code = (
+            f"from {module} import {func}; "
+            f"{func}(*{f.get('op_args') or []!r}, **{f.get('op_kwargs') or {}!r})"
+        )
+        ctx.warn("BO402", f"python callable {module}.{func} run with python3 -c in a shell action",
+                 task=task, target="shell action")
+        _shell(parent, ctx, task, "python3", ["-c", code])
+    else:
+        ctx.warn("BO404", f"python callable {func!r} has no importable module; the shell action fails",
+                 task=task, severity="error", target="failing shell action")
+        _shell(parent, ctx, task, "bash",
+               ["-c", f"echo 'wfconv: python callable {func} was not converted' >&2; exit 1"])
+
+
+def _act_empty(parent, ctx, task):
+    ctx.warn("BO405", "no-op emitted as an fs action without operations", task=task,
+             severity="info", target="<fs/>")
+    _sub(parent, "fs")
+
+
+def _act_email(parent, ctx, task):
+    ns = ACTION_NS["email"]
+    f = task.action.fields
+    el = _sub(parent, "email", ns=ns)
+    for key in ("to", "cc", "bcc"):
+        v = f.get(key)
+        if v:
+            v = ",".join(v) if isinstance(v, list) else str(v)
+            _sub(el, key, _xml_safe(to_el(v, ctx, task)), ns=ns)
+    if not f.get("to"):
+        _sub(el, "to", "", ns=ns)
+    _sub(el, "subject", _xml_safe(to_el(str(f.get("subject") or ""), ctx, task)), ns=ns)
+    _sub(el, "body", _xml_safe(to_el(str(f.get("body") or ""), ctx, task)), ns=ns)
+
+
+def _act_subworkflow(parent, ctx, task):
+    f = task.action.fields
+    el = _sub(parent, "sub-workflow")
+    path = f.get("app_path") or ("${nameNode}/apps/" + str(f.get("workflow") or task.id))
+    _sub(el, "app-path", _xml_safe(to_el(str(path), ctx, task)))
+    if f.get("propagate_configuration", True):
+        _sub(el, "propagate-configuration")
+    conf = {str(k): to_el(str(v), ctx, task) for k, v in (f.get("conf") or {}).items()}
+    _configuration(el, conf, WF_NS)
+
+
+def _act_sql(parent, ctx, task):
+    ns = ACTION_NS["hive2"]
+    f = task.action.fields
+    ctx.warn("BO401", f"SQL ({f.get('operator') or 'sql'}) emitted as a hive2 action", task=task,
+             target="hive2 action")
+    el = _sub(parent, "hive2", ns=ns)
+    _sub(el, "jdbc-url", "${jdbcUrl}", ns=ns)
+    sql = f.get("sql") or ""
+    sql = ";\n".join(sql) if isinstance(sql, list) else str(sql)
+    _sub(el, "query", _xml_safe(to_el(sql, ctx, task)), ns=ns)
+
+
+def _act_container(parent, ctx, task):
+    f = task.action.fields
+    ctx.warn("BO401", "container emitted as `docker run` in a shell action", task=task,
+             target="shell action")
+    args = ["run", "--rm", str(f.get("image") or "")]
+    args += [str(a) for a in (f.get("cmds") or [])] + [str(a) for a in (f.get("arguments") or [])]
+    _shell(parent, ctx, task, "docker", args)
+
+
+def _act_sensor(parent, ctx, task):
+    f = task.action.fields
+    poke = int(f.get("poke_interval_s") or 60)
+    timeout = int(f.get("timeout_s") or 7 * 24 * 3600)
+    target = f.get("target")
+    if f.get("sensor") in ("FileSensor", "HdfsSensor", "WebHdfsSensor") and target:
+        tries = max(1, math.ceil(timeout / max(poke, 1)))
+        script = (
+            f'for i in $(seq {tries}); do hdfs dfs -test -e "$1" && exit 0; '
+            f"sleep {poke}; done; exit 1"
+        )
+        ctx.warn("BO403", f"{f.get('sensor')} polled by a shell loop (every {poke}s, {tries} times);"
+                 " coordinator input-events would wait before the run instead", task=task,
+                 target="shell action")
+        _shell(parent, ctx, task, "bash", ["-c", script, "sensor", str(target)])
+    else:
+        ctx.warn("BO404", f"sensor {f.get('sensor')!r} has no Oozie counterpart; the shell action fails",
+                 task=task, severity="error", target="failing shell action")
+        _shell(parent, ctx, task, "bash",
+               ["-c", "echo 'wfconv: sensor was not converted' >&2; exit 1"])
+
+
+def _act_external(parent, ctx, task):
+    out = task.action.fields.get("output") or (task.outputs[0] if task.outputs else "")
+    ctx.warn("BO403", "external data checked once with hdfs dfs -test -e", task=task,
+             target="shell action")
+    _shell(parent, ctx, task, "hdfs", ["dfs", "-test", "-e", str(out)])
+
+
+def _args(f) -> list[str]:
+    a = f.get("args") or []
+    return [str(x) for x in (a if isinstance(a, list) else [a])]
+
+
+def _act_hadoop(parent, ctx, task):
+    f = task.action.fields
+    engine = str(f.get("engine") or "")
+    props = {str(k): str(v) for k, v in (f.get("properties") or {}).items()}
+    script = f.get("script")
+    if engine == "java":
+        el = _sub(parent, "java")
+        _configuration(el, props, WF_NS)
+        _sub(el, "main-class", _xml_safe(str(f.get("main_class") or script or "")))
+        if f.get("java_opts"):
+            _sub(el, "java-opts", _xml_safe(str(f["java_opts"])))
+        for a in _args(f):
+            _sub(el, "arg", _xml_safe(to_el(a, ctx, task)))
+    elif engine == "pig":
+        el = _sub(parent, "pig")
+        _configuration(el, props, WF_NS)
+        _sub(el, "script", _xml_safe(str(script or "")))
+        for p in f.get("params") or []:
+            _sub(el, "param", _xml_safe(to_el(str(p), ctx, task)))
+        for a in _args(f):
+            _sub(el, "argument", _xml_safe(to_el(a, ctx, task)))
+    elif engine in ("hive", "hive2"):
+        ns = ACTION_NS[engine]
+        el = _sub(parent, engine, ns=ns)
+        if engine == "hive2":
+            _sub(el, "jdbc-url", _xml_safe(str(f.get("jdbc_url") or "${jdbcUrl}")), ns=ns)
+        _configuration(el, props, ns)
+        if script:
+            _sub(el, "script", _xml_safe(str(script)), ns=ns)
+        else:
+            _sub(el, "query", _xml_safe(to_el(str(f.get("query") or ""), ctx, task)), ns=ns)
+        for p in f.get("params") or []:
+            _sub(el, "param", _xml_safe(to_el(str(p), ctx, task)), ns=ns)
+    elif engine == "spark":
+        ns = ACTION_NS["spark"]
+        el = _sub(parent, "spark", ns=ns)
+        _configuration(el, props, ns)
+        _sub(el, "master", str(f.get("master") or "yarn"), ns=ns)
+        if f.get("mode"):
+            _sub(el, "mode", str(f["mode"]), ns=ns)
+        _sub(el, "name", _xml_safe(str(f.get("name") or task.id)), ns=ns)
+        if f.get("class"):
+            _sub(el, "class", _xml_safe(str(f["class"])), ns=ns)
+        _sub(el, "jar", _xml_safe(str(f.get("jar") or script or "")), ns=ns)
+        if f.get("spark_opts"):
+            _sub(el, "spark-opts", _xml_safe(str(f["spark_opts"])), ns=ns)
+        for a in _args(f):
+            _sub(el, "arg", _xml_safe(to_el(a, ctx, task)), ns=ns)
+    elif engine in ("distcp", "sqoop"):
+        ns = ACTION_NS[engine]
+        el = _sub(parent, engine, ns=ns)
+        _configuration(el, props, ns)
+        if engine == "sqoop" and f.get("command"):
+            _sub(el, "command", _xml_safe(to_el(str(f["command"]), ctx, task)), ns=ns)
+        else:
+            for a in _args(f):
+                _sub(el, "arg", _xml_safe(to_el(a, ctx, task)), ns=ns)
+    elif engine == "ssh":
+        ns = ACTION_NS["ssh"]
+        el = _sub(parent, "ssh", ns=ns)
+        _sub(el, "host", _xml_safe(str(f.get("host") or "")), ns=ns)
+        _sub(el, "command", _xml_safe(to_el(str(f.get("command") or script or ""), ctx, task)), ns=ns)
+        for a in _args(f):
+            _sub(el, "args", _xml_safe(to_el(a, ctx, task)), ns=ns)
+    else:  # map-reduce, streaming and anything else Hadoop-shaped
+        el = _sub(parent, "map-reduce")
+        if engine == "streaming" or f.get("mapper") or f.get("reducer"):
+            st = _sub(el, "streaming")
+            for key in ("mapper", "reducer"):
+                if f.get(key):
+                    _sub(st, key, _xml_safe(str(f[key])))
+        _configuration(el, props, WF_NS)
+        if engine not in ("map-reduce", "streaming"):
+            ctx.warn("BO401", f"hadoop engine {engine!r} emitted as a map-reduce action",
+                     task=task, target="map-reduce action")
+
+
+def _act_opaque(parent, ctx, task):
+    f = task.action.fields
+    xml = f.get("xml")
+    if xml:
+        try:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+            el = etree.fromstring(xml.encode("utf-8"), parser)
+        except etree.XMLSyntaxError:
+            el = None
+        if el is not None:
+            parent.append(el)
+            return
+    ctx.warn("BO404", f"opaque {f.get('type')!r} cannot run in Oozie; the shell action fails",
+             task=task, severity="error", target="failing shell action")
+    _shell(parent, ctx, task, "bash",
+           ["-c", f"echo 'wfconv: {f.get('type')} was not converted' >&2; exit 1"])
+
+
+ACTIONS = {
+    "shell": _act_shell,
+    "python": _act_python,
+    "empty": _act_empty,
+    "email": _act_email,
+    "subworkflow": _act_subworkflow,
+    "sql": _act_sql,
+    "container": _act_container,
+    "sensor": _act_sensor,
+    "external": _act_external,
+    "hadoop": _act_hadoop,
+    "opaque": _act_opaque,
+}
+
+
+# ---------------------------------------------------------------------------
+# graph -> nodes
+
+
+@dataclass
+class _Plan:
+    """Which edges are ok-flow, which are error transitions."""
+
+    normal: list[tuple[str, str]]
+    errors: dict[str, list[str]]  # task -> error targets, in edge order
+    main: list[str]
+    handlers: list[str]
+
+
+def _plan(w: Workflow, ctx: _Ctx) -> _Plan:
+    ids = w.task_ids()
+    known = set(ids)
+    rule = {t.id: t.trigger_rule for t in w.tasks}
+    normal: list[tuple[str, str]] = []
+    errors: dict[str, list[str]] = {}
+    for e in w.edges:
+        if e.src not in known or e.dst not in known:
+            continue
+        if e.kind == "error" or rule[e.dst] in _ERROR_RULES:
+            errors.setdefault(e.src, [])
+            if e.dst not in errors[e.src]:
+                errors[e.src].append(e.dst)
+        else:
+            normal.append((e.src, e.dst))
+    has_in = {b for _, b in normal} | {b for ts in errors.values() for b in ts}
+    succ: dict[str, list[str]] = {}
+    for a, b in normal:
+        succ.setdefault(a, []).append(b)
+    main: set[str] = set()
+    stack = [t for t in ids if t not in has_in]
+    while stack:
+        n = stack.pop()
+        if n in main:
+            continue
+        main.add(n)
+        stack.extend(succ.get(n, []))
+    return _Plan(
+        normal,
+        errors,
+        [t for t in ids if t in main],
+        [t for t in ids if t not in main],
+    )
+
+
+class _Builder:
+    def __init__(self, w: Workflow, ctx: _Ctx, plan: _Plan):
+        self.w = w
+        self.ctx = ctx
+        self.plan = plan
+        self.tasks = {t.id: t for t in w.tasks}
+        self.names = ctx.names
+        self.nodes: list[etree._Element] = []
+        self.taken = set(self.names.values()) | set(_RESERVED)
+        self.counter = 0
+        self.entry_of: dict[str, str] = {}  # task id -> node name reached first
+        self.in_fork: set[str] = set()
+        self.kill_used = False
+        self.pending_errors: list[tuple[etree._Element, str]] = []
+        self.preds: dict[str, list[str]] = {}
+        for a, b in plan.normal:
+            self.preds.setdefault(b, []).append(a)
+
+    def fresh(self, stem: str) -> str:
+        while True:
+            self.counter += 1
+            name = f"{stem}-{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    # Each render returns (entry node name, elements in flow order).
+    def render(self, node: Node, nxt: str, join: str | None) -> tuple[str, list]:
+        if isinstance(node, Leaf):
+            return self.leaf(node.node, nxt, join)
+        if isinstance(node, Parallel):
+            fork, jn = self.fresh("fork"), self.fresh("join")
+            fork_el = etree.Element(_q("fork"), name=fork)
+            join_el = etree.Element(_q("join"), name=jn, to=nxt)
+            body: list = []
+            for c in node.children:
+                entry, els = self.render(c, jn, jn)
+                _sub(fork_el, "path", start=entry)
+                body.extend(els)
+            return fork, [fork_el, *body, join_el]
+        return self.series(node.children, nxt, join)
+
+    def series(self, children: list[Node], nxt: str, join: str | None) -> tuple[str, list]:
+        # Group a branch leaf with the element after it (the decision's paths).
+        items: list[tuple[str, Node | None]] = []
+        i = 0
+        while i < len(children):
+            c = children[i]
+            if isinstance(c, Leaf) and self.tasks[c.node].action.kind == "branch":
+                after = children[i + 1] if i + 1 < len(children) else None
+                items.append((c.node, after))
+                i += 2
+            else:
+                items.append(("", c))
+                i += 1
+        entries: list[tuple[str, list]] = []
+        cont = nxt
+        for branch, node in reversed(items):
+            if branch:
+                entry, els = self.decision(branch, node, cont, join)
+            else:
+                assert node is not None
+                entry, els = self.render(node, cont, join)
+            entries.append((entry, els))
+            cont = entry
+        out: list = []
+        for _, els in reversed(entries):
+            out.extend(els)
+        return cont, out
+
+    def decision(self, bid: str, after: Node | None, nxt: str, join: str | None):
+        task = self.tasks[bid]
+        name = self.names[bid]
+        self.entry_of[bid] = name
+        succs = {b for a, b in self.plan.normal if a == bid}
+        arms: list[Node] = []
+        rest: list[Node] = []
+        if after is not None:
+            kids = after.children if isinstance(after, Parallel) else [after]
+            for k in kids:
+                (arms if _leafset(k) & succs else rest).append(k)
+        cont = nxt
+        els_rest: list = []
+        if rest:
+            rest_node = rest[0] if len(rest) == 1 else Parallel(rest)
+            cont, els_rest = self.render(rest_node, nxt, join)
+        arm_entries: dict[str, str] = {}
+        els_arms: list = []
+        for arm in arms:
+            entry, els = self.render(arm, cont, join)
+            els_arms.extend(els)
+            for tid in _leafset(arm):
+                arm_entries.setdefault(tid, entry if tid == _first(arm) else self.entry_of.get(tid, entry))
+        # the continuation task's rule: all_success would be skipped by the IR
+        cont_task = _first(rest_node) if rest else None
+        if after is not None and len(arms) > 1:
+            self._check_convergence(bid, cont_task)
+        cases = task.action.fields.get("cases") or []
+        default = task.action.fields.get("default")
+        end_target = join or "end"
+        switch: list[tuple[str, str]] = []  # (EL predicate, node name)
+        if cases:
+            for case in cases:
+                target = arm_entries.get(case.get("to"))
+                if target is None:
+                    target = self._outside_target(task, case.get("to"), end_target)
+                switch.append((str(case.get("when") or "${false}"), target))
+            if default is None or default == "end":
+                dtarget = end_target
+            else:
+                dtarget = arm_entries.get(default) or self._outside_target(task, default, end_target)
+            named = {t for _, t in switch} | {dtarget}
+            for arm in arms:
+                entry = arm_entries[_first(arm)]
+                if entry not in named:
+                    # A path the IR reaches but no case names: keep it reachable
+                    # (Oozie rejects unreachable nodes) under a case that never holds.
+                    switch.append(("${false}", entry))
+        else:
+            prop = f"{name}_branch".replace("-", "_")
+            self.ctx.warn(
+                "BO205",
+                f"branch callable {task.action.fields.get('callable')!r} cannot run in Oozie; "
+                f"the decision follows job property {prop!r} (default: first path)",
+                task=task, target="decision on ${wf:conf(...)}",
+            )
+            for arm in arms:
+                tname = self.names[_first(arm)]
+                switch.append((f"${{wf:conf('{prop}') eq '{tname}'}}", arm_entries[_first(arm)]))
+            if not arms:
+                switch.append(("${true}", cont))
+            dtarget = switch[0][1]
+        el = etree.Element(_q("decision"), name=name)
+        sw = _sub(el, "switch")
+        for pred, target in switch:
+            _sub(sw, "case", _xml_safe(pred), to=target)
+        _sub(sw, "default", to=dtarget)
+        return name, [el, *els_arms, *els_rest]
+
+    def _outside_target(self, task: Task, to, end_target: str) -> str:
+        if to in self.names and to in self.entry_of:
+            return self.entry_of[to]
+        if to in self.names and self.tasks[to].action.kind == "fail":
+            return self.names[to]
+        self.ctx.warn("BO206", f"decision target {to!r} is not a path of the decision; "
+                      f"transition to {end_target!r}", task=task, target=end_target)
+        return end_target
+
+    def _check_convergence(self, bid: str, cont_task: str | None) -> None:
+        if cont_task is None:
+            return
+        t = self.tasks[cont_task]
+        if t.trigger_rule in ("all_success", "none_skipped", "all_done_min_one_success"):
+            self.ctx.warn(
+                "BO202",
+                f"runs after whichever path decision {bid!r} takes; in the IR its trigger rule "
+                f"{t.trigger_rule} skips it when a path was not taken",
+                task=t, target="converging transitions",
+            )
+
+    def leaf(self, tid: str, nxt: str, join: str | None) -> tuple[str, list]:
+        task = self.tasks[tid]
+        name = self.names[tid]
+        self.entry_of[tid] = name
+        if join is not None:
+            self.in_fork.add(tid)
+        kind = task.action.kind
+        if kind == "fail":
+            el = etree.Element(_q("kill"), name=name)
+            msg = task.action.fields.get("message") or f"{tid} failed"
+            _sub(el, "message", _xml_safe(to_el(str(msg), self.ctx, task)))
+            return name, [el]
+        if kind == "branch":
+            return self.decision(tid, None, nxt, join)
+        el = etree.Element(_q("action"), name=name)
+        self.retry(el, task)
+        builder = ACTIONS.get(kind)
+        if builder is None:
+            builder = _act_opaque
+        builder(el, self.ctx, task)
+        _sub(el, "ok", to=nxt)
+        err = _sub(el, "error", to="kill")
+        self.pending_errors.append((err, tid))
+        self.rules(task)
+        return name, [el]
+
+    def rules(self, task: Task) -> None:
+        r = task.trigger_rule
+        if r in _NATIVE_RULES or r in _ERROR_RULES or r in _DONE_RULES:
+            if r == "all_failed" and len(self.preds.get(task.id, [])) + sum(
+                task.id in v for v in self.plan.errors.values()) > 1:
+                self.ctx.warn("BO201", "all_failed becomes an error transition from each upstream "
+                              "(runs when the first one fails)", task=task, target="error transition")
+            return
+        self.ctx.warn("BO201", f"trigger rule {r} has no Oozie form; the task waits for all "
+                      "upstream paths to succeed (join)", task=task, target="ok transition / join")
+
+    def retry(self, el, task: Task) -> None:
+        if task.retries <= 0:
+            return
+        el.set("retry-max", str(task.retries))
+        self.ctx.warn("BO301", "Oozie retries only whitelisted error codes "
+                      "(user.retry.error.code[.ext]); a failing shell command is not retried "
+                      "unless the server allows ALL", task=task, target="retry-max")
+        if task.retries > 3:
+            self.ctx.warn("BO303", f"retries={task.retries} exceed Oozie's default system "
+                          "maximum 3 (oozie.service.LiteWorkflowStoreService.user.retry.max)",
+                          task=task, target="retry-max")
+        delay = task.retry_delay_s
+        if isinstance(delay, list):
+            if delay:
+                self.ctx.warn("BO304", f"per-attempt delays {delay} collapse to the first one",
+                              task=task, target="retry-interval")
+            delay = delay[0] if delay else None
+        if delay is not None:
+            minutes = max(1, math.ceil(float(delay) / 60))
+            if float(delay) != minutes * 60:
+                self.ctx.warn("BO302", f"retry delay {delay}s becomes {minutes} min", task=task,
+                              target="retry-interval")
+            el.set("retry-interval", str(minutes))
+        if task.retry_backoff == "exponential":
+            el.set("retry-policy", "exponential")
+            if task.max_retry_delay_s is not None:
+                self.ctx.warn("BO304", "max_retry_delay has no Oozie counterpart; dropped",
+                              task=task, target="retry-policy")
+
+    def resolve_errors(self, region_entry: dict[str, str]) -> None:
+        """Point each action's <error> at its handler, or at the shared kill node."""
+        done_targets: dict[str, str] = {}
+        for t in self.w.tasks:
+            if t.trigger_rule in _DONE_RULES:
+                ups = self.preds.get(t.id, [])
+                if len(ups) == 1 and ups[0] not in self.plan.errors and (
+                    (ups[0] in self.in_fork) == (t.id in self.in_fork)
+                ):
+                    done_targets[ups[0]] = self.entry_of.get(t.id, self.names[t.id])
+                else:
+                    self.ctx.warn("BO201", f"trigger rule {t.trigger_rule} with upstreams {ups} "
+                                  "becomes all_success (an upstream failure kills the workflow)",
+                                  task=t, target="ok transition")
+        for err_el, tid in self.pending_errors:
+            targets = self.plan.errors.get(tid, [])
+            if targets:
+                if len(targets) > 1:
+                    first = region_entry.get(targets[0], self.names[targets[0]])
+                    if any(region_entry.get(x) != first for x in targets[1:]):
+                        self.ctx.warn("BO203", f"error targets {targets}: Oozie keeps one; "
+                                      f"error goes to {targets[0]!r}", task=self.tasks[tid],
+                                      target="error transition")
+                err_el.set("to", region_entry.get(targets[0], self.names[targets[0]]))
+            elif tid in done_targets:
+                err_el.set("to", done_targets[tid])
+            else:
+                self.kill_used = True
+
+
+def _leafset(node: Node) -> set[str]:
+    if isinstance(node, Leaf):
+        return {node.node}
+    out: set[str] = set()
+    for c in node.children:
+        out |= _leafset(c)
+    return out
+
+
+def _first(node: Node) -> str:
+    while not isinstance(node, Leaf):
+        node = node.children[0]
+    return node.node
+
+
+# ---------------------------------------------------------------------------
+# workflow.xml
+
+
+def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str]]:
+    plan = _plan(w, ctx)
+    b = _Builder(w, ctx, plan)
+    order = {tid: i for i, tid in enumerate(w.task_ids())}
+
+    def sp(members: list[str]):
+        mset = set(members)
+        edges = [(a, c) for a, c in plan.normal if a in mset and c in mset]
+        dec = decompose(members, edges)
+        for lost in dec.losses:
+            pairs = ", ".join(f"{a} -> {c}" for a, c in lost.pairs[:20])
+            more = f" (+{len(lost.pairs) - 20} more)" if len(lost.pairs) > 20 else ""
+            ctx.warn(
+                "BO101",
+                f"fork/join nesting makes {lost.after} wait for {lost.before}; "
+                f"orderings added: {pairs}{more}",
+                target="join",
+            )
+        return dec.tree
+
+    main_tree = sp(plan.main)
+    # Handler regions: weakly connected groups of tasks reached through errors.
+    regions: list[list[str]] = []
+    hset = set(plan.handlers)
+    adj: dict[str, set[str]] = {h: set() for h in plan.handlers}
+    for a, c in plan.normal:
+        if a in hset and c in hset:
+            adj[a].add(c)
+            adj[c].add(a)
+    seen: set[str] = set()
+    for h in plan.handlers:
+        if h in seen:
+            continue
+        comp, stack = [], [h]
+        seen.add(h)
+        while stack:
+            n = stack.pop()
+            comp.append(n)
+            for m in sorted(adj[n], key=order.__getitem__):
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+        regions.append(sorted(comp, key=order.__getitem__))
+
+    body: list = []
+    start_to = "end"
+    if main_tree is not None:
+        start_to, els = b.render(main_tree, "end", None)
+        body.extend(els)
+    region_entry: dict[str, str] = {}
+    for comp in regions:
+        tree = sp(comp)
+        exit_to = "end"
+        outs = [c for a, c in plan.normal if a in set(comp) and c not in set(comp)]
+        if outs:
+            tgt = outs[0]
+            if tgt in b.entry_of and tgt not in b.in_fork:
+                exit_to = b.entry_of[tgt]
+            else:
+                ctx.warn("BO204", f"handler path {comp} flows into {tgt!r} inside a fork; "
+                         "it ends at the end node instead", task=b.tasks[comp[0]], target="end")
+        entry, els = b.render(tree, exit_to, None)
+        for tid in comp:
+            region_entry[tid] = b.entry_of.get(tid, entry)
+        # error transitions to the region's first task enter through its structure
+        region_entry[_first(tree)] = entry
+        body.extend(els)
+    b.resolve_errors(region_entry)
+
+    body = _renumber_control_nodes(body, set(ctx.names.values()) | set(_RESERVED))
+    root = etree.Element(_q("workflow-app"), nsmap={None: WF_NS}, name=_xml_safe(w.id))
+    mapping = {name: tid for tid, name in ctx.names.items() if name != tid}
+    params = _parameters_needed(w, ctx)
+    if params:
+        pe = _sub(root, "parameters")
+        for pname, default in params.items():
+            p = _sub(pe, "property")
+            _sub(p, "name", pname)
+            if default is not None:
+                _sub(p, "value", _xml_safe(default))
+    glob = _sub(root, "global")
+    _sub(glob, "resource-manager", "${resourceManager}")
+    _sub(glob, "name-node", "${nameNode}")
+    _sub(root, "start", to=start_to)
+    for el in body:
+        root.append(el)
+    if b.kill_used:
+        k = _sub(root, "kill", name="kill")
+        _sub(k, "message", _ERR_MESSAGE)
+    _sub(root, "end", name="end")
+    if mapping:
+        root.insert(0, etree.Comment(" wfconv node names -> task ids: " + _comment_json(mapping) + " "))
+    data = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    return data, params
+
+
+def _renumber_control_nodes(body: list, taken: set[str]) -> list:
+    """Name forks and joins ``fork-1``, ``join-1`` ... in document order (they
+    are created right to left), skipping names a task already uses."""
+    rename: dict[str, str] = {}
+    counter = 0
+    for el in body:
+        tag = etree.QName(el).localname
+        if tag in ("fork", "join"):
+            old = el.get("name")
+            if tag == "fork":
+                counter += 1
+                while f"fork-{counter}" in taken or f"join-{counter}" in taken:
+                    counter += 1
+            rename[old] = f"{tag}-{counter}"
+    # joins pair with their forks: a join takes its fork's number
+    pairs: dict[str, str] = {}
+    stack: list[str] = []
+    for el in body:
+        tag = etree.QName(el).localname
+        if tag == "fork":
+            stack.append(rename[el.get("name")])
+        elif tag == "join":
+            pairs[el.get("name")] = "join-" + stack.pop().split("-", 1)[1]
+    rename.update(pairs)
+    for el in body:
+        for node in el.iter():
+            for attr in ("name", "to", "start"):
+                v = node.get(attr)
+                if v in rename:
+                    node.set(attr, rename[v])
+    return body
+
+
+def _comment_json(value) -> str:
+    """JSON that can sit inside an XML comment (no ``--``, ASCII only)."""
+    return json.dumps(value, ensure_ascii=True, sort_keys=True).replace("-", "\\u002d")
+
+
+def _parameters_needed(w: Workflow, ctx: _Ctx) -> dict[str, str | None]:
+    """Workflow <parameters>: the workflow's params with their defaults, then
+    the run-time dates the coordinator passes (no default: a manual run must
+    give them)."""
+    out: dict[str, str | None] = {}
+    for raw, name in ctx.param_names.items():
+        v = w.params[raw]
+        out[name] = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+    for prop in sorted(ctx.dates_used):
+        out.setdefault(prop, None)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# coordinator.xml
+
+
+def _oozie_time(iso: str) -> str:
+    dt = datetime.fromisoformat(iso)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+_PRESET_FREQ = {
+    "0 * * * *": "${coord:hours(1)}",
+    "0 0 * * *": "${coord:days(1)}",
+    "0 0 1 * *": "${coord:months(1)}",
+}
+
+
+def _dow_to_oozie(field_: str) -> str:
+    """Unix day-of-week (0/7 = Sunday) -> Oozie/Quartz (1 = Sunday)."""
+    def one(tok: str) -> str:
+        return str(int(tok) % 7 + 1) if tok.isdigit() else tok
+
+    out = []
+    for part in field_.split(","):
+        step = ""
+        if "/" in part:
+            part, step = part.split("/", 1)
+            step = "/" + step
+        if "-" in part:
+            lo, hi = part.split("-", 1)
+            out.append(f"{one(lo)}-{one(hi)}{step}")
+        else:
+            out.append(one(part) + step)
+    return ",".join(out)
+
+
+def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
+    s = w.schedule
+    if s.kind == "cron" and s.cron:
+        if s.cron in _PRESET_FREQ:
+            return _PRESET_FREQ[s.cron]
+        fields = s.cron.split()
+        if len(fields) == 5 and fields[4] != "*":
+            new = _dow_to_oozie(fields[4])
+            if new != fields[4]:
+                ctx.warn("BO606", f"cron day-of-week {fields[4]!r} written as {new!r} (Sunday=1)",
+                         severity="info", target="frequency")
+            fields[4] = new
+        return " ".join(fields)
+    if s.kind == "interval" and s.seconds:
+        minutes = math.ceil(float(s.seconds) / 60)
+        if minutes * 60 != float(s.seconds):
+            ctx.warn("BO605", f"interval {s.seconds}s becomes {minutes} min", target="frequency")
+        if minutes % 1440 == 0:
+            return f"${{coord:days({minutes // 1440})}}"
+        if minutes % 60 == 0:
+            return f"${{coord:hours({minutes // 60})}}"
+        return f"${{coord:minutes({minutes})}}"
+    if s.kind not in ("manual",):
+        ctx.warn("BO601", f"schedule kind {s.kind!r} has no coordinator form; "
+                 "workflow.xml only (submit it yourself)", target="no coordinator")
+    return None
+
+
+def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
+    if w.start_date:
+        start = _oozie_time(w.start_date)
+    else:
+        ctx.warn("BO603", "no start_date; set job property 'start'", target="${start}")
+        start = "${start}"
+    if w.end_date:
+        end = _oozie_time(w.end_date)
+    else:
+        ctx.warn("BO602", f"no end_date; coordinator ends at {_FAR_END}", severity="info",
+                 target="end")
+        end = _FAR_END
+    root = etree.Element(
+        _q("coordinator-app", COORD_NS), nsmap={None: COORD_NS}, name=_xml_safe(w.id),
+        frequency=freq, start=start, end=end, timezone=w.schedule.timezone or "UTC",
+    )
+    controls = {}
+    if w.max_active_runs:
+        controls["concurrency"] = str(w.max_active_runs)
+    if w.catchup is False:
+        controls["execution"] = "LAST_ONLY"
+        ctx.warn("BO604", "catchup=False: execution LAST_ONLY runs only the latest due action",
+                 severity="info", target="controls/execution")
+    if controls:
+        c = _sub(root, "controls", ns=COORD_NS)
+        for key in ("concurrency", "execution"):
+            if key in controls:
+                _sub(c, key, controls[key], ns=COORD_NS)
+    action = _sub(root, "action", ns=COORD_NS)
+    wf = _sub(action, "workflow", ns=COORD_NS)
+    _sub(wf, "app-path", "${wfAppPath}", ns=COORD_NS)
+    props = {
+        prop: f"${{coord:formatTime(coord:nominalTime(), '{fmt}')}}"
+        for prop, fmt in sorted(ctx.dates_used.items())
+    }
+    if props:
+        ctx.warn("BO502", f"dates {sorted(props)} are the coordinator's nominal time "
+                 "(= Airflow 3 logical_date; Airflow 2 ds is one interval earlier)",
+                 severity="info", target="coordinator configuration")
+    _configuration(wf, props, COORD_NS)
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+# ---------------------------------------------------------------------------
+# job.properties
+
+
+def _prop_escape(text: str, key: bool = False) -> str:
+    """java.util.Properties escaping (ISO-8859-1 file, \\uXXXX for the rest)."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\f":
+            out.append("\\f")
+        elif ch in "=:#!" or (ch == " " and (key or i == 0)):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+            for unit in ch.encode("utf-16-be").hex(" ", 2).split():
+                out.append("\\u" + unit)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _job_properties(w: Workflow, params: dict[str, str | None], scheduled: bool) -> str:
+    lines = [
+        "# Generated by wfconv: job properties for workflow " + _prop_escape(w.id),
+        "nameNode=hdfs://localhost:8020",
+        "resourceManager=localhost:8032",
+        "jdbcUrl=jdbc:hive2://localhost:10000/default",
+        "appRoot=${nameNode}/user/${user.name}/apps/" + _prop_escape(re.sub(r"[^\w.-]", "_", w.id)),
+        "wfAppPath=${appRoot}",
+    ]
+    if scheduled:
+        lines.append("oozie.coord.application.path=${appRoot}")
+    else:
+        lines.append("oozie.wf.application.path=${appRoot}")
+    for name, value in params.items():
+        if value is not None:
+            lines.append(f"{_prop_escape(name, key=True)}={_prop_escape(value)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+
+
+def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
+    for t in w.tasks:
+        if t.timeout_s:
+            ctx.warn("BO305", f"timeout {t.timeout_s}s dropped (Oozie has no action timeout)",
+                     task=t, target="none")
+        if t.mapped:
+            ctx.warn("BO701", "dynamic task mapping dropped: one action runs once", task=t,
+                     target="single action")
+        if t.depends_on_past:
+            ctx.warn("BO701", "depends_on_past dropped", task=t, target="none")
+        if t.pool:
+            ctx.warn("BO701", f"pool {t.pool!r} dropped", task=t, severity="info", target="none")
+    if w.groups:
+        ctx.warn("BO702", f"{len(w.groups)} task group(s) flattened", severity="info",
+                 target="flat node list")
+    if w.timeout_s:
+        ctx.warn("BO701", "workflow timeout dropped", target="none")
+
+
+def emit(workflow: Workflow, **options) -> Emitted:
+    """workflow.xml (+ coordinator.xml when scheduled) + job.properties."""
+    w = workflow
+    names = identifier_map(w.task_ids(), reserved=_RESERVED, style="oozie")
+    ctx = _Ctx(w, names)
+    ctx.param_names = identifier_map(list(w.params), reserved=tuple(DATE_TEMPLATES) + (
+        "nameNode", "resourceManager", "jdbcUrl", "appRoot", "wfAppPath", "start"), style="python")
+    for tid, name in names.items():
+        if tid != name:
+            ctx.warn("BO001", f"task id {tid!r} is node {name!r} in Oozie", severity="info",
+                     task=w.task(tid), target=name)
+    _task_level_losses(w, ctx)
+    freq = _frequency(w, ctx)
+    wf_xml, params = _workflow_xml(w, ctx)
+    files = {"workflow.xml": wf_xml.decode("utf-8")}
+    if freq is not None:
+        files["coordinator.xml"] = _coordinator_xml(w, ctx, freq).decode("utf-8")
+    files["job.properties"] = _job_properties(w, params, freq is not None)
+    return Emitted(files, ctx.diags)

@@ -1,0 +1,221 @@
+"""Turn an arbitrary DAG into a series-parallel tree (for Oozie fork/join).
+
+Oozie only accepts properly nested fork/join pairs, i.e. a graph built from
+series and parallel composition. Any DAG can be forced into that shape by
+adding orderings; this module adds as few as it can and reports every
+ordering it adds that the DAG did not already imply (lost parallelism).
+
+Algorithm (deterministic, recursive on node sets):
+- one node: a ``Leaf``;
+- several weakly connected components: ``Parallel`` of their trees (exact,
+  no edge crosses components);
+- one component: a ``Series`` cut ``P | Q`` (every node of P before every
+  node of Q). A cut is exact when every node of P reaches every node of Q;
+  exact cuts are prefixes of any topological order, so the prefixes of one
+  order (document order breaking ties) are the candidates. When no prefix is
+  exact the one adding the fewest new orderings wins (earliest on ties) and
+  the added pairs are recorded as ``Loss`` entries.
+
+Reachability is kept as Python ``int`` bitsets, so a 300-task workflow is
+decomposed in milliseconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Leaf:
+    node: str
+
+
+@dataclass
+class Series:
+    children: list[Node]
+
+
+@dataclass
+class Parallel:
+    children: list[Node]
+
+
+Node = Leaf | Series | Parallel
+
+
+@dataclass
+class Loss:
+    """Orderings the series-parallel shape adds: each ``after`` node now waits
+    for each ``before`` node it did not wait for in the DAG."""
+
+    before: list[str]
+    after: list[str]
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Decomposition:
+    tree: Node | None
+    losses: list[Loss]
+
+
+def _closure(order: list[str], succ: dict[str, list[str]], bit: dict[str, int]) -> dict[str, int]:
+    """Bitset of the nodes reachable from each node (itself excluded)."""
+    reach: dict[str, int] = {}
+    for n in reversed(order):
+        r = 0
+        for s in succ[n]:
+            r |= bit[s] | reach[s]
+        reach[n] = r
+    return reach
+
+
+def _topo(nodes: list[str], succ: dict[str, list[str]], rank: dict[str, int]) -> list[str]:
+    """Kahn's algorithm, the earliest-declared ready node first."""
+    members = set(nodes)
+    indeg = dict.fromkeys(nodes, 0)
+    for n in nodes:
+        for s in succ[n]:
+            if s in members:
+                indeg[s] += 1
+    ready = [(rank[n], n) for n in nodes if indeg[n] == 0]
+    heapq.heapify(ready)
+    out: list[str] = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        out.append(n)
+        for s in succ[n]:
+            if s in members:
+                indeg[s] -= 1
+                if indeg[s] == 0:
+                    heapq.heappush(ready, (rank[s], s))
+    if len(out) != len(nodes):
+        raise ValueError("graph has a cycle")
+    return out
+
+
+def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
+    """The series-parallel tree of the DAG ``(nodes, edges)``.
+
+    ``nodes`` order is the tie-break order (document order). Edges naming
+    unknown nodes are ignored; a cycle raises ``ValueError``.
+    """
+    rank = {n: i for i, n in enumerate(nodes)}
+    succ: dict[str, list[str]] = {n: [] for n in nodes}
+    pred: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in dict.fromkeys(edges):
+        if a in rank and b in rank and a != b:
+            succ[a].append(b)
+            pred[b].append(a)
+    for n in nodes:
+        succ[n].sort(key=rank.__getitem__)
+        pred[n].sort(key=rank.__getitem__)
+    bit = {n: 1 << i for i, n in enumerate(nodes)}
+    order = _topo(list(nodes), succ, rank)
+    reach = _closure(order, succ, bit)
+    losses: list[Loss] = []
+
+    def components(subset: list[str]) -> list[list[str]]:
+        members = set(subset)
+        seen: set[str] = set()
+        comps: list[list[str]] = []
+        for start in subset:
+            if start in seen:
+                continue
+            stack, comp = [start], []
+            seen.add(start)
+            while stack:
+                n = stack.pop()
+                comp.append(n)
+                for m in succ[n] + pred[n]:
+                    if m in members and m not in seen:
+                        seen.add(m)
+                        stack.append(m)
+            comps.append(sorted(comp, key=rank.__getitem__))
+        return comps
+
+    def build(subset: list[str]) -> Node:
+        if len(subset) == 1:
+            return Leaf(subset[0])
+        comps = components(subset)
+        if len(comps) > 1:
+            return _flat(Parallel([build(c) for c in comps]))
+        topo = _topo(subset, succ, rank)
+        # Scan prefixes: cost(k) = pairs (a in P, b in Q) with b not reachable from a.
+        best_k, best_cost = 1, None
+        q_mask_total = 0
+        for n in topo:
+            q_mask_total |= bit[n]
+        p_mask = 0
+        for k in range(1, len(topo)):
+            p_mask |= bit[topo[k - 1]]
+            q_mask = q_mask_total & ~p_mask
+            cost = 0
+            for a in topo[:k]:
+                cost += (q_mask & ~reach[a]).bit_count()
+                if best_cost is not None and cost >= best_cost:
+                    break
+            if best_cost is None or cost < best_cost:
+                best_k, best_cost = k, cost
+                if cost == 0:
+                    break
+        before, after = topo[:best_k], topo[best_k:]
+        if best_cost:
+            after_mask = 0
+            for n in after:
+                after_mask |= bit[n]
+            pairs = [
+                (a, b) for a in before for b in after if not (reach[a] & bit[b])
+            ]
+            losses.append(
+                Loss(
+                    sorted(before, key=rank.__getitem__),
+                    sorted(after, key=rank.__getitem__),
+                    pairs,
+                )
+            )
+        return _flat(Series([build(sorted(before, key=rank.__getitem__)),
+                             build(sorted(after, key=rank.__getitem__))]))
+
+    tree = build(list(nodes)) if nodes else None
+    return Decomposition(tree, losses)
+
+
+def _flat(node: Node) -> Node:
+    """Series in Series and Parallel in Parallel merge into their parent."""
+    if isinstance(node, Leaf):
+        return node
+    kids: list[Node] = []
+    for c in node.children:
+        if type(c) is type(node):
+            kids.extend(c.children)
+        else:
+            kids.append(c)
+    return type(node)(kids)
+
+
+def leaves(node: Node | None) -> list[str]:
+    """Node names of a tree in document (left-to-right) order."""
+    if node is None:
+        return []
+    if isinstance(node, Leaf):
+        return [node.node]
+    out: list[str] = []
+    for c in node.children:
+        out.extend(leaves(c))
+    return out
+
+
+def implied_edges(node: Node | None) -> set[tuple[str, str]]:
+    """Every ordering (a before b) the tree imposes (transitively closed)."""
+    out: set[tuple[str, str]] = set()
+    if node is None or isinstance(node, Leaf):
+        return out
+    for c in node.children:
+        out |= implied_edges(c)
+    if isinstance(node, Series):
+        for i, c in enumerate(node.children):
+            for d in node.children[i + 1 :]:
+                out |= {(a, b) for a in leaves(c) for b in leaves(d)}
+    return out
