@@ -1,0 +1,40 @@
+"""The reference runtime (DESIGN §7): schedules, trigger rules, retries,
+sensors, a virtual or real clock, executors, a SQLite state store.
+
+Stable Python API (used by ``wfconv verify``)::
+
+    from wfconv.runtime import run, Scenario, ALL, NEVER
+    results = run(workflow, Scenario(fail={"load": ALL}), date="2024-01-01")
+    r = results[0]
+    r.state                      # "success" | "failed" (Airflow leaf rule)
+    r.engine_state               # source engine's outcome where it differs (Oozie: "killed"...)
+    r.tasks["load"].state        # final state
+    r.tasks["load"].attempts     # [Attempt(number, state, start, end, reason)]
+    r.tasks["load"].start/.end   # of the last attempt (POSIX seconds, UTC)
+    r.trace                      # [TraceEvent(time, task, attempt, state)]
+    r.to_dict()                  # the JSON of ``wfconv run --format json``
+
+``execute(...)`` runs for real with a ``LocalExecutor``/``DaskExecutor``;
+``resume(store, run_key, executor)`` finishes an interrupted live run.
+"""
+
+from wfconv.runtime.api import RunOptions, execute, plan_runs, resume, run
+from wfconv.runtime.results import Attempt, RunResult, TaskResult, TraceEvent
+from wfconv.runtime.scenario import ALL, NEVER, Scenario
+from wfconv.runtime.schedule import RunInfo
+
+__all__ = [
+    "ALL",
+    "NEVER",
+    "Attempt",
+    "RunInfo",
+    "RunOptions",
+    "RunResult",
+    "Scenario",
+    "TaskResult",
+    "TraceEvent",
+    "execute",
+    "plan_runs",
+    "resume",
+    "run",
+]

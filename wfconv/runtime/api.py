@@ -1,0 +1,238 @@
+"""Python API: ``run(workflow, scenario=..., ...)`` → list of RunResult.
+
+This is what ``wfconv run`` and ``wfconv verify`` call. A workflow's runs are
+simulated (or executed) in ascending logical-date order; with a virtual clock
+run k starts at its trigger time or, when ``max_active_runs`` runs are still
+busy, when the earliest of them ends (runs of one workflow do not interact
+otherwise, so this is exact).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from wfconv.errors import InputError, UsageError
+from wfconv.ir.model import Workflow
+from wfconv.runtime.engine import RunEngine
+from wfconv.runtime.graph import CompiledWorkflow
+from wfconv.runtime.results import RunResult
+from wfconv.runtime.scenario import Scenario
+from wfconv.runtime.schedule import (
+    TIMETABLES,
+    RunInfo,
+    RunPlan,
+    backfill_runs,
+    parse_datetime,
+    run_for_date,
+    scheduled_runs,
+)
+
+DEFAULT_MAX_ACTIVE_RUNS = 16  # Airflow's [core] max_active_runs_per_dag
+
+
+@dataclass
+class RunOptions:
+    """How to pick runs (one of date / backfill / the schedule up to ``now``)."""
+
+    date: datetime | str | None = None
+    backfill: tuple[datetime | str, datetime | str] | None = None
+    now: datetime | str | None = None
+    timetable: str = "data_interval"
+    catchup: bool | None = None
+
+
+def _dt(value: datetime | str, tz: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_datetime(value, tz)
+
+
+def plan_runs(w: Workflow, opts: RunOptions) -> list[RunInfo]:
+    """The runs to execute, ascending."""
+    if opts.timetable not in TIMETABLES:
+        raise UsageError(f"unknown timetable {opts.timetable!r}; known: {', '.join(TIMETABLES)}")
+    tz = w.schedule.timezone or "UTC"
+    if opts.date is not None and opts.backfill is not None:
+        raise UsageError("give --date or --backfill, not both")
+    if opts.date is not None:
+        return [run_for_date(w, _dt(opts.date, tz), opts.timetable)]
+    if opts.backfill is not None:
+        first, last = (_dt(x, tz) for x in opts.backfill)
+        if last < first:
+            raise UsageError("--backfill END is before START")
+        return list(backfill_runs(w, first, last, opts.timetable))
+    now = _dt(opts.now, tz) if opts.now is not None else datetime.now(UTC)
+    return list(scheduled_runs(w, RunPlan(now=now, timetable=opts.timetable, catchup=opts.catchup)))
+
+
+def check_scenario(w: Workflow, scenario: Scenario) -> None:
+    """A scenario naming a task the workflow does not have is a usage error
+    (a typo would otherwise silently test nothing)."""
+    unknown = sorted(scenario.task_ids() - set(w.task_ids()))
+    if unknown:
+        raise UsageError(f"workflow {w.id!r} has no task {', '.join(map(repr, unknown))} (named in the scenario)")
+
+
+def run(
+    workflow: Workflow,
+    scenario: Scenario | None = None,
+    *,
+    date: datetime | str | None = None,
+    backfill: tuple[datetime | str, datetime | str] | None = None,
+    now: datetime | str | None = None,
+    timetable: str = "data_interval",
+    catchup: bool | None = None,
+    runs: list[RunInfo] | None = None,
+    max_active_runs: int | None = None,
+    store=None,
+    on_run=None,
+) -> list[RunResult]:
+    """Simulate ``workflow`` on a virtual clock under ``scenario``.
+
+    Runs come from ``runs`` if given, else from ``date`` (one run),
+    ``backfill=(START, END)`` (inclusive), or the schedule up to ``now``
+    (default: the current time). ``store`` (a ``RunStore``) records each run;
+    ``on_run(result)`` is called after each run (progress bars).
+    """
+    if workflow.has_errors() or _graph_errors(workflow):
+        raise InputError(workflow.source.path if workflow.source else None, None, f"workflow {workflow.id!r} is not a valid graph")
+    scenario = scenario or Scenario()
+    check_scenario(workflow, scenario)
+    if runs is None:
+        runs = plan_runs(workflow, RunOptions(date, backfill, now, timetable, catchup))
+    cw = CompiledWorkflow(workflow)
+    limit = max_active_runs or workflow.max_active_runs or DEFAULT_MAX_ACTIVE_RUNS
+    busy: list[float] = []  # end times of the runs holding a slot
+    out: list[RunResult] = []
+    env = decision_env(workflow)
+    for info in runs:
+        start = info.run_after.timestamp()
+        if len(busy) >= limit:
+            start = max(start, heapq.heappop(busy))
+        res = RunEngine(cw, info, scenario, start=start, decision_env=env).run()
+        heapq.heappush(busy, res.end if res.end is not None else start)
+        if store is not None:
+            store.record_run(workflow, res, scenario, executor="inline")
+        if on_run is not None:
+            on_run(res)
+        out.append(res)
+    return out
+
+
+def _graph_errors(w: Workflow) -> bool:
+    from wfconv.ir.validate import graph_errors
+
+    return bool(graph_errors(w))
+
+
+def decision_env(w: Workflow) -> dict:
+    """Values an Oozie decision may read: the workflow's parameters."""
+    return dict(w.params)
+
+
+def _work_builder(cw: CompiledWorkflow, info: RunInfo, run_id: str, cwd: str | None):
+    """Build the ``Work`` of attempt ``att`` of task ``i`` (templates rendered per run)."""
+    from wfconv.runtime.executors import Work
+    from wfconv.runtime.templates import RenderError, context, render, render_value
+
+    def build(i: int, att: int) -> Work:
+        task = cw.tasks[i]
+        f = task.action.fields
+        ctx = context(info, cw.workflow, run_id, task.id, att)
+        work = Work(task.id, att, task.action.kind, timeout_s=task.timeout_s, cwd=f.get("cwd") or cwd)
+        try:
+            if task.action.kind == "shell":
+                command = f.get("command") or ""
+                args = f.get("args") or []
+                if args:
+                    command = " ".join([command, *(str(a) for a in args)])
+                work.command = render(command, ctx)
+                work.env = {k: render(str(v), ctx) for k, v in (f.get("env") or {}).items()}
+            else:
+                work.module = f.get("module")
+                work.callable = f.get("callable")
+                work.op_args = render_value(list(f.get("op_args") or []), ctx)
+                work.op_kwargs = render_value(dict(f.get("op_kwargs") or {}), ctx)
+        except RenderError as exc:
+            work.error = str(exc)
+        return work
+
+    return build
+
+
+def execute(
+    workflow: Workflow,
+    scenario: Scenario | None = None,
+    *,
+    executor,
+    runs: list[RunInfo] | None = None,
+    date: datetime | str | None = None,
+    backfill: tuple[datetime | str, datetime | str] | None = None,
+    now: datetime | str | None = None,
+    timetable: str = "data_interval",
+    catchup: bool | None = None,
+    store=None,
+    concurrency: int = 4,
+    cwd: str | None = None,
+    on_run=None,
+) -> list[RunResult]:
+    """Execute ``workflow`` for real with ``executor`` (LocalExecutor or
+    DaskExecutor), one run after another in ascending order, on the real
+    clock. Every change is committed to ``store`` as it happens."""
+    import time as _time
+
+    from wfconv.runtime.store import LiveRecorder
+
+    scenario = scenario or Scenario()
+    check_scenario(workflow, scenario)
+    if runs is None:
+        runs = plan_runs(workflow, RunOptions(date, backfill, now, timetable, catchup))
+    cw = CompiledWorkflow(workflow)
+    env = decision_env(workflow)
+    out: list[RunResult] = []
+    for info in runs:
+        start = _time.time()
+        rec = None
+        sid = None
+        if store is not None:
+            sid = store.begin_run(
+                workflow, info, scenario, executor.name, {"concurrency": concurrency, "cwd": cwd}, start=start
+            )
+            rec = LiveRecorder(store, sid)
+        eng = RunEngine(
+            cw, info, scenario, executor=executor, start=start, recorder=rec,
+            work_builder=_work_builder(cw, info, info.run_id, cwd), concurrency=concurrency,
+            decision_env=env,
+        )
+        res = eng.run()
+        if store is not None:
+            store.finish_run(sid, res)
+        if on_run is not None:
+            on_run(res)
+        out.append(res)
+    return out
+
+
+def resume(store, key: str, executor, concurrency: int | None = None) -> RunResult:
+    """Finish an interrupted run of ``store``: finished tasks keep their state
+    and attempts; interrupted attempts are marked and their tasks run again."""
+    import time as _time
+
+    from wfconv.runtime.store import LiveRecorder
+
+    sr = store.load_run(store.find_run(key))
+    cw = CompiledWorkflow(sr.workflow)
+    conc = concurrency or int(sr.options.get("concurrency", 4))
+    eng = RunEngine(
+        cw, sr.info, sr.scenario, executor=executor, start=_time.time(),
+        recorder=LiveRecorder(store, sr.store_id), initial=sr.initial,
+        work_builder=_work_builder(cw, sr.info, sr.run_id, sr.options.get("cwd")),
+        concurrency=conc, run_id=sr.run_id, decision_env=decision_env(sr.workflow),
+    )
+    res = eng.run()
+    if sr.start is not None:
+        res.start = sr.start
+    store.finish_run(sr.store_id, res)
+    return res

@@ -1,0 +1,469 @@
+"""The scheduler loop: one run of one workflow, on a virtual or a real clock.
+
+Virtual clock (``executor=None``): nothing the user wrote is executed; each
+attempt's outcome and duration come from the ``Scenario`` (tasks succeed and
+take ``default_duration`` seconds unless told otherwise), and the loop jumps
+from event to event, so timestamps are exact and a year of hourly runs
+simulates in seconds.
+
+Real clock (an executor from ``executors``): shell commands and python
+callables run for real; control tasks (empty, branch, fail) and kinds that
+cannot be executed here resolve in-process at once.
+
+The loop keeps, per task, counts of upstream outcomes and re-evaluates a
+task's trigger rule (``rules``) only when one of its upstreams reaches a
+terminal state: O(edges) per run, no polling.
+"""
+
+from __future__ import annotations
+
+import heapq
+import queue
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wfconv.runtime import branching
+from wfconv.runtime.graph import CompiledWorkflow
+from wfconv.runtime.policy import retry_delay, sensor_outcome, sensor_settings
+from wfconv.runtime.results import TERMINAL, Attempt, RunResult, TaskResult, TraceEvent
+from wfconv.runtime.rules import RUN, WAIT
+from wfconv.runtime.scenario import NEVER, Scenario
+from wfconv.runtime.schedule import RunInfo
+
+START, FINISH = 0, 1
+
+# Attempt outcomes produced by executors.
+SUCCESS = "success"
+FAILED = "failed"  # retryable
+FAILED_FINAL = "failed_final"  # no retry (AirflowFailException, sensor timeout, Oozie kill)
+SKIPPED = "skipped"
+
+# Kinds the real executors run; everything else resolves in-process.
+EXECUTED_KINDS = frozenset({"shell", "python"})
+NOTE_NOT_EXECUTED = "RT110"
+NOTE_DEADLOCK = "RT120"
+NOTE_RUN_TIMEOUT = "RT121"
+NOTE_RESUMED = "RT130"
+
+
+@dataclass
+class Outcome:
+    state: str
+    end: float
+    reason: str | None = None
+    start: float | None = None
+    pid: int | None = None
+    log: str | None = None
+
+
+@dataclass
+class InitialTask:
+    """A task's recorded state when a run is resumed."""
+
+    state: str
+    attempts: list[Attempt] = field(default_factory=list)
+    decided: float | None = None
+
+
+class NullRecorder:
+    """Receives every change as it happens (the live SQLite store implements it)."""
+
+    def event(self, task: str, attempt: int, state: str, t: float) -> None:
+        pass
+
+    def attempt(self, task: str, a: Attempt, pid: int | None = None, log: str | None = None) -> None:
+        pass
+
+
+class RunEngine:
+    def __init__(
+        self,
+        cw: CompiledWorkflow,
+        info: RunInfo,
+        scenario: Scenario | None = None,
+        executor: Any = None,
+        start: float | None = None,
+        recorder: Any = None,
+        initial: dict[str, InitialTask] | None = None,
+        work_builder: Callable[[int, int], Any] | None = None,
+        concurrency: int = 16,
+        run_id: str | None = None,
+        decision_env: dict[str, Any] | None = None,
+    ):
+        self.cw = cw
+        self.info = info
+        self.scenario = scenario or Scenario()
+        self.executor = executor
+        self.virtual = executor is None
+        self.t0 = info.run_after.timestamp() if start is None else start
+        self.recorder = recorder
+        self.initial = initial or {}
+        self.work_builder = work_builder
+        self.concurrency = max(1, concurrency)
+        self.run_id = run_id or info.run_id
+        self.decision_env = decision_env or {}
+        self.notes: list[dict[str, str]] = []
+
+    # ------------------------------------------------------------------
+    def note(self, code: str, message: str) -> None:
+        self.notes.append({"code": code, "message": message})
+
+    def run(self) -> RunResult:
+        cw = self.cw
+        n = len(cw.ids)
+        ids = cw.ids
+        rule = cw.rule
+        n_up = cw.n_up
+        downs = cw.downs
+        sc = self.scenario
+        rec = self.recorder
+        trace: list[TraceEvent] = []
+        state: list[str | None] = [None] * n
+        attempts: list[list[Attempt]] = [[] for _ in range(n)]
+        decided: list[float | None] = [None] * n
+        cs = [0] * n
+        ck = [0] * n
+        cf = [0] * n
+        cu = [0] * n
+        heap: list[tuple[float, int, int, int, Any]] = []
+        seq = 0
+        unfinished = n
+        t0 = self.t0
+        now = t0
+
+        def emit(i: int, att: int, st: str, t: float) -> None:
+            trace.append(TraceEvent(t, ids[i], att, st))
+            if rec is not None:
+                rec.event(ids[i], att, st, t)
+
+        def settle(i: int, st: str, t: float) -> None:
+            """Put task i in a terminal state and cascade through trigger rules."""
+            nonlocal unfinished, seq
+            state[i] = st
+            unfinished -= 1
+            emit(i, len(attempts[i]), st, t)
+            work = [i]
+            while work:
+                j = work.pop()
+                sj = state[j]
+                for d in downs[j]:
+                    if sj == "success":
+                        cs[d] += 1
+                    elif sj == "skipped":
+                        ck[d] += 1
+                    elif sj == "failed":
+                        cf[d] += 1
+                    else:
+                        cu[d] += 1
+                    if state[d] is not None:
+                        continue
+                    v = rule[d](cs[d], ck[d], cf[d], cu[d], n_up[d])
+                    if v is WAIT:
+                        continue
+                    if v is RUN:
+                        state[d] = "scheduled"
+                        emit(d, len(attempts[d]), "scheduled", t)
+                        seq += 1
+                        heapq.heappush(heap, (t, seq, START, d, None))
+                    else:
+                        state[d] = v
+                        decided[d] = t
+                        unfinished -= 1
+                        emit(d, len(attempts[d]), v, t)
+                        work.append(d)
+
+        def skip_directly(targets: list[int], t: float) -> None:
+            nonlocal unfinished
+            for d in targets:
+                if state[d] is None:
+                    decided[d] = t
+                    settle(d, "skipped", t)
+
+        # -- initial state (fresh run or resume) ---------------------------
+        resumed = bool(self.initial)
+        for tid, init in self.initial.items():
+            i = cw.index.get(tid)
+            if i is None:
+                continue
+            attempts[i] = list(init.attempts)
+            if init.state in TERMINAL:
+                state[i] = init.state
+                decided[i] = init.decided
+                unfinished -= 1
+        if resumed:
+            self.note(NOTE_RESUMED, "resumed: tasks already finished keep their state and are not re-run")
+            for i in range(n):
+                for a in attempts[i]:
+                    if a.state in ("running", "scheduled"):
+                        a.state = "interrupted"
+                        a.reason = "the runner stopped during this attempt"
+                        if rec is not None:
+                            rec.attempt(ids[i], a)
+            for i in range(n):
+                if state[i] in TERMINAL:
+                    for d in downs[i]:
+                        st = state[i]
+                        if st == "success":
+                            cs[d] += 1
+                        elif st == "skipped":
+                            ck[d] += 1
+                        elif st == "failed":
+                            cf[d] += 1
+                        else:
+                            cu[d] += 1
+        ready = []
+        for i in range(n):
+            if state[i] is not None:
+                continue
+            v = RUN if n_up[i] == 0 else rule[i](cs[i], ck[i], cf[i], cu[i], n_up[i])
+            if v is RUN:
+                ready.append(i)
+            elif v is not WAIT:
+                decided[i] = t0
+                settle(i, v, t0)
+        for i in ready:
+            if state[i] is None:
+                state[i] = "scheduled"
+                emit(i, len(attempts[i]), "scheduled", t0)
+                seq += 1
+                heapq.heappush(heap, (t0, seq, START, i, None))
+
+        timeout_at = t0 + self.cw.workflow.timeout_s if self.cw.workflow.timeout_s else None
+        timed_out = False
+        running = 0
+        pending: deque[int] = deque()
+        completions: queue.Queue = queue.Queue()
+
+        # -- attempt handling ----------------------------------------------
+        def finish(i: int, att: int, out: Outcome) -> None:
+            nonlocal seq
+            task = cw.tasks[i]
+            start = out.start if out.start is not None else attempts[i][-1].start
+            st = out.state
+            outcome_state = "failed" if st in (FAILED, FAILED_FINAL) else st
+            a = Attempt(att, outcome_state, start, out.end, out.reason)
+            attempts[i][-1] = a
+            if rec is not None:
+                rec.attempt(ids[i], a, out.pid, out.log)
+            t = out.end
+            if st == SUCCESS:
+                if cw.kind[i] == "branch":
+                    chosen = sc.branch.get(ids[i])
+                    bo = branching.decide(cw, i, chosen, self.decision_env)
+                    if bo.note:
+                        self.note(*bo.note)
+                    if bo.error:
+                        a.state = "failed"
+                        a.reason = bo.error
+                        if rec is not None:
+                            rec.attempt(ids[i], a)
+                        settle(i, "failed", t)
+                        return
+                    settle(i, "success", t)
+                    skip_directly(bo.skip, t)
+                    return
+                settle(i, "success", t)
+            elif st == SKIPPED:
+                settle(i, "skipped", t)
+            else:
+                failures = sum(1 for x in attempts[i] if x.state == "failed")
+                if st == FAILED and failures <= task.retries:
+                    state[i] = "up_for_retry"
+                    emit(i, att, "up_for_retry", t)
+                    delay = retry_delay(task, failures, cw.engine, cw.workflow.id, self.info.logical_date)
+                    seq += 1
+                    heapq.heappush(heap, (t + delay, seq, START, i, None))
+                else:
+                    settle(i, "failed", t)
+
+        def begin(i: int, t: float) -> None:
+            nonlocal seq, running
+            att = len(attempts[i]) + 1
+            if state[i] == "up_for_retry":
+                emit(i, att - 1, "scheduled", t)
+            state[i] = "running"
+            attempts[i].append(Attempt(att, "running", t, None))
+            emit(i, att, "running", t)
+            if self.virtual:
+                out = self._inline(i, att, t)
+                seq += 1
+                heapq.heappush(heap, (out.end, seq, FINISH, i, (att, out)))
+                return
+            kind = cw.kind[i]
+            if kind in EXECUTED_KINDS and not sc.attempt_fails(ids[i], att) and ids[i] not in sc.skip:
+                if rec is not None:
+                    rec.attempt(ids[i], attempts[i][-1])
+                running += 1
+                work = self.work_builder(i, att)
+
+                def done(res, i=i, att=att):
+                    completions.put((i, att, res))
+
+                def started(pid, i=i, att=att):
+                    completions.put((i, att, pid))
+
+                self.executor.submit(work, done, started)
+                return
+            out = self._inline(i, att, t, real=True)
+            if kind not in EXECUTED_KINDS and kind not in ("empty", "branch", "fail", "sensor"):
+                self.note(NOTE_NOT_EXECUTED, f"task {ids[i]!r}: action kind {kind!r} is not executed locally; simulated")
+            finish(i, att, out)
+
+        def launch(i: int, t: float) -> None:
+            if state[i] not in ("scheduled", "up_for_retry"):
+                return  # skipped meanwhile (a branch decided at the same instant)
+            if not self.virtual and running >= self.concurrency and cw.kind[i] in EXECUTED_KINDS:
+                pending.append(i)
+                return
+            begin(i, t)
+
+        # -- the loop --------------------------------------------------------
+        if self.virtual:
+            while heap and unfinished:
+                t, _, kind, i, payload = heapq.heappop(heap)
+                if timeout_at is not None and t > timeout_at:
+                    now = timeout_at
+                    timed_out = True
+                    break
+                now = t
+                if kind is START:
+                    launch(i, t)
+                else:
+                    finish(i, payload[0], payload[1])
+        else:
+            while unfinished:
+                now = time.time()
+                if timeout_at is not None and now >= timeout_at:
+                    timed_out = True
+                    break
+                while heap and heap[0][0] <= now:
+                    t, _, kind, i, payload = heapq.heappop(heap)
+                    launch(i, max(t, now))
+                while pending and running < self.concurrency:
+                    begin(pending.popleft(), time.time())
+                if not unfinished:
+                    break
+                if running == 0 and not heap and not pending:
+                    break
+                wait = 0.5
+                if heap:
+                    wait = min(wait, max(0.0, heap[0][0] - time.time()))
+                if timeout_at is not None:
+                    wait = min(wait, max(0.0, timeout_at - time.time()))
+                try:
+                    i, att, res = completions.get(timeout=wait)
+                except queue.Empty:
+                    continue
+                if isinstance(res, int):  # a subprocess started: record its pid
+                    if rec is not None and hasattr(rec, "pid"):
+                        rec.pid(ids[i], att, res)
+                    continue
+                running -= 1
+                finish(i, att, res)
+                now = time.time()
+            if timed_out and running:
+                self.executor.cancel_all()
+
+        if timed_out:
+            self.note(NOTE_RUN_TIMEOUT, f"run timed out after {self.cw.workflow.timeout_s:g} s: unfinished tasks skipped")
+            for i in range(n):
+                if state[i] not in TERMINAL:
+                    if state[i] == "running" and attempts[i]:
+                        a = attempts[i][-1]
+                        a.state, a.end, a.reason = "failed", now, "run timed out"
+                        if rec is not None:
+                            rec.attempt(ids[i], a)
+                    state[i] = "skipped"
+                    decided[i] = now
+                    emit(i, len(attempts[i]), "skipped", now)
+                    unfinished -= 1
+
+        return self._result(state, attempts, decided, trace, now, timed_out)
+
+    # ------------------------------------------------------------------
+    def _inline(self, i: int, att: int, t: float, real: bool = False) -> Outcome:
+        """Scripted outcome of one attempt (virtual clock; control tasks on a real one)."""
+        cw = self.cw
+        sc = self.scenario
+        tid = cw.ids[i]
+        task = cw.tasks[i]
+        kind = cw.kind[i]
+        d = 0.0 if real else sc.duration(tid)
+        if sc.attempt_fails(tid, att):
+            return Outcome(FAILED, t + d, "failed by scenario")
+        if tid in sc.skip:
+            return Outcome(SKIPPED, t + d, "skipped by scenario")
+        if kind == "fail":
+            msg = task.action.fields.get("message") or "fail task reached"
+            return Outcome(FAILED_FINAL, t + d, msg)
+        if kind == "sensor":
+            pi, to, soft = sensor_settings(task)
+            want = sc.sensor.get(tid, 1)
+            ok, elapsed = sensor_outcome(pi, to, None if want == NEVER else int(want))
+            if real:
+                elapsed = 0.0
+            if ok:
+                return Outcome(SUCCESS, t + elapsed)
+            if soft:
+                return Outcome(SKIPPED, t + elapsed, "sensor timed out (soft_fail)")
+            return Outcome(FAILED_FINAL, t + elapsed, "sensor timed out")
+        if task.timeout_s is not None and d > task.timeout_s:
+            return Outcome(FAILED, t + task.timeout_s, f"timed out after {task.timeout_s:g} s")
+        return Outcome(SUCCESS, t + d)
+
+    def _result(self, state, attempts, decided, trace, now, timed_out) -> RunResult:
+        cw = self.cw
+        tasks: dict[str, TaskResult] = {}
+        for i, tid in enumerate(cw.ids):
+            tasks[tid] = TaskResult(tid, state[i] or "none", attempts[i], decided[i])
+        unfinished = [tid for tid, tr in tasks.items() if tr.state not in TERMINAL]
+        leaf_states = [state[i] for i in cw.leaves]
+        if timed_out:
+            run_state = "failed"
+        elif unfinished:
+            run_state = "failed"
+            self.note(NOTE_DEADLOCK, f"deadlock: {len(unfinished)} task(s) can never start ({', '.join(unfinished[:5])})")
+        elif any(s in ("failed", "upstream_failed") for s in leaf_states):
+            run_state = "failed"
+        else:
+            run_state = "success"
+        end = max((tr.end for tr in tasks.values() if tr.end is not None), default=self.t0)
+        return RunResult(
+            workflow=cw.workflow.id,
+            run_id=self.run_id,
+            logical_date=self.info.logical_date.timestamp(),
+            data_interval_start=self.info.data_interval_start.timestamp(),
+            data_interval_end=self.info.data_interval_end.timestamp(),
+            state=run_state,
+            tasks=tasks,
+            start=self.t0,
+            end=max(end, now) if timed_out else end,
+            engine_state=engine_state(cw, state, attempts, run_state),
+            notes=self.notes,
+            trace=trace,
+        )
+
+
+def _oozie_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str:
+    """Oozie (R2): a reached kill node → KILLED; a failed action without an
+    error transition → FAILED; otherwise the run reached an end → SUCCEEDED."""
+    for i, k in enumerate(cw.kind):
+        if k == "fail" and state[i] == "failed" and attempts[i]:
+            return "killed"
+    for i, s in enumerate(state):
+        if s == "failed" and not cw.error_out[i]:
+            return "failed"
+    if any(s not in TERMINAL for s in state):
+        return "failed"
+    return "succeeded"
+
+
+ENGINE_OUTCOME = {"oozie": _oozie_state}
+
+
+def engine_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str | None:
+    fn = ENGINE_OUTCOME.get(cw.engine or "")
+    return fn(cw, state, attempts, run_state) if fn else None

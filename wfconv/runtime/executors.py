@@ -1,0 +1,231 @@
+"""Real executors: run shell commands and python callables in subprocesses.
+
+- ``LocalExecutor``: a thread pool of ``concurrency`` workers, each running one
+  subprocess in its own process group (so a timeout kills the whole tree).
+- ``DaskExecutor``: the same ``execute_work`` function submitted to a
+  dask.distributed cluster (an address in production, a LocalCluster in tests),
+  for work that outgrows one machine.
+
+``execute_work`` is a plain picklable function of a ``Work`` value, so both
+executors share it. Exit code 0 is success, 99 is a skip (Airflow's
+BashOperator), anything else a (retryable) failure. Python callables run only
+when the IR names an importable ``module`` and ``callable``; the child process
+imports the module and calls the function with ``op_args``/``op_kwargs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from wfconv.runtime.engine import FAILED, SKIPPED, SUCCESS, Outcome
+
+LOG_LIMIT = 1_000_000  # characters of captured output kept per attempt
+SKIP_EXIT_CODE = 99
+
+# The child that runs a python callable (JSON spec on argv[1]).
+_PY_RUNNER = r"""
+import importlib, json, sys
+spec = json.loads(sys.argv[1])
+sys.path.insert(0, spec["cwd"] or ".")
+try:
+    mod = importlib.import_module(spec["module"])
+except Exception as exc:
+    print(f"wfconv: cannot import module {spec['module']!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
+    sys.exit(3)
+fn = getattr(mod, spec["callable"], None)
+if not callable(fn):
+    print(f"wfconv: module {spec['module']!r} has no callable {spec['callable']!r}", file=sys.stderr)
+    sys.exit(3)
+result = fn(*spec["args"], **spec["kwargs"])
+if result is not None:
+    print(result)
+"""
+
+
+@dataclass
+class Work:
+    """One attempt to execute (picklable: it may travel to a dask worker)."""
+
+    task_id: str
+    attempt: int
+    kind: str  # shell | python
+    command: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    module: str | None = None
+    callable: str | None = None
+    op_args: list[Any] = field(default_factory=list)
+    op_kwargs: dict[str, Any] = field(default_factory=dict)
+    timeout_s: float | None = None
+    error: str | None = None  # a problem found before starting (bad template...)
+    python: str = sys.executable
+
+
+def _argv(work: Work) -> list[str] | str:
+    """The child's argv, or an error message."""
+    if work.kind == "shell":
+        if not work.command:
+            return "shell task without a command"
+        return ["/bin/sh", "-c", work.command]
+    if not work.module or not work.callable:
+        return (
+            f"python callable {work.callable!r} cannot run: the IR names no importable module"
+            " (only module + callable can be executed)"
+        )
+    try:
+        spec = json.dumps(
+            {"module": work.module, "callable": work.callable, "args": work.op_args,
+             "kwargs": work.op_kwargs, "cwd": work.cwd}
+        )
+    except (TypeError, ValueError) as exc:
+        return f"python callable {work.callable!r}: arguments are not JSON values ({exc})"
+    return [work.python, "-c", _PY_RUNNER, spec]
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> Outcome:
+    start = time.time()
+    if work.error:
+        return Outcome(FAILED, time.time(), work.error, start=start)
+    argv = _argv(work)
+    if isinstance(argv, str):
+        return Outcome(FAILED, time.time(), argv, start=start)
+    env = dict(os.environ)
+    env.update({str(k): str(v) for k, v in (work.env or {}).items()})
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=work.cwd or None,
+            env=env,
+            start_new_session=True,  # own process group: a timeout kills the tree
+        )
+    except OSError as exc:
+        return Outcome(FAILED, time.time(), f"cannot start: {exc}", start=start)
+    if on_start is not None:
+        on_start(proc.pid)
+    try:
+        out, _ = proc.communicate(timeout=work.timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        out, _ = proc.communicate()
+        text = out.decode("utf-8", "replace")[-LOG_LIMIT:]
+        return Outcome(
+            FAILED, time.time(), f"timed out after {work.timeout_s:g} s (process group killed)",
+            start=start, pid=proc.pid, log=text,
+        )
+    finally:
+        kill_group(proc.pid)  # leftovers of the tree (background children)
+    text = out.decode("utf-8", "replace")[-LOG_LIMIT:]
+    rc = proc.returncode
+    if rc == 0:
+        return Outcome(SUCCESS, time.time(), None, start=start, pid=proc.pid, log=text)
+    if rc == SKIP_EXIT_CODE and work.kind == "shell":
+        return Outcome(SKIPPED, time.time(), "exit code 99 (skip)", start=start, pid=proc.pid, log=text)
+    reason = f"exit code {rc}"
+    last = text.strip().splitlines()[-1:] if text.strip() else []
+    if last:
+        reason += f": {last[0][:200]}"
+    return Outcome(FAILED, time.time(), reason, start=start, pid=proc.pid, log=text)
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, concurrency: int = 4):
+        self.concurrency = concurrency
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="wfconv-task")
+        self.live: set[int] = set()
+        self.lock = threading.Lock()
+
+    def submit(self, work: Work, done: Callable[[Outcome], None], started: Callable[[int], None] | None = None) -> None:
+        def on_start(pid: int) -> None:
+            with self.lock:
+                self.live.add(pid)
+            if started is not None:
+                started(pid)
+
+        def job() -> Outcome:
+            try:
+                return execute_work(work, on_start)
+            except Exception as exc:  # never lose a completion
+                return Outcome(FAILED, time.time(), f"executor error: {exc}")
+
+        fut = self.pool.submit(job)
+
+        def finished(f) -> None:
+            res = f.result()
+            with self.lock:
+                if res.pid is not None:
+                    self.live.discard(res.pid)
+            done(res)
+
+        fut.add_done_callback(finished)
+
+    def cancel_all(self) -> None:
+        with self.lock:
+            pids = list(self.live)
+        for pid in pids:
+            kill_group(pid)
+
+    def shutdown(self) -> None:
+        self.cancel_all()
+        self.pool.shutdown(wait=True)
+
+
+class DaskExecutor:
+    """Submit attempts to a dask.distributed cluster (``address`` or a LocalCluster)."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, concurrency: int = 4):
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        if address:
+            self.client = Client(address)
+        else:
+            self.cluster = LocalCluster(
+                n_workers=1, threads_per_worker=concurrency, processes=True, dashboard_address=None
+            )
+            self.client = Client(self.cluster)
+        self.futures: list[Any] = []
+
+    def submit(self, work: Work, done: Callable[[Outcome], None], started=None) -> None:
+        fut = self.client.submit(execute_work, work, pure=False, key=f"{work.task_id}-{work.attempt}-{time.time_ns()}")
+        self.futures.append(fut)
+
+        def finished(f) -> None:
+            try:
+                res = f.result()
+            except Exception as exc:
+                res = Outcome(FAILED, time.time(), f"dask worker error: {exc}")
+            done(res)
+
+        fut.add_done_callback(finished)
+
+    def cancel_all(self) -> None:
+        self.client.cancel(self.futures)
+
+    def shutdown(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()

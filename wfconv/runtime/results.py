@@ -1,0 +1,147 @@
+"""What a run produces: per-task results, attempts, the trace (stable API).
+
+Times are POSIX seconds (float, UTC) inside the runtime — exact for a
+virtual clock — and ISO-8601 strings in JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+TERMINAL = frozenset({"success", "failed", "skipped", "upstream_failed"})
+STATES = (
+    "none",
+    "scheduled",
+    "running",
+    "success",
+    "failed",
+    "up_for_retry",
+    "upstream_failed",
+    "skipped",
+)
+
+
+def iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, tz=UTC).isoformat()
+
+
+@dataclass
+class Attempt:
+    """One try of a task: 1-based number, final state of the try, times."""
+
+    number: int
+    state: str  # success | failed | skipped | interrupted | running
+    start: float
+    end: float | None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"attempt": self.number, "state": self.state, "start": iso(self.start), "end": iso(self.end)}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class TaskResult:
+    task_id: str
+    state: str = "none"
+    attempts: list[Attempt] = field(default_factory=list)
+    # For tasks that never ran (skipped / upstream_failed): when that was decided.
+    decided: float | None = None
+
+    @property
+    def start(self) -> float | None:
+        return self.attempts[-1].start if self.attempts else self.decided
+
+    @property
+    def end(self) -> float | None:
+        return self.attempts[-1].end if self.attempts else self.decided
+
+    def to_dict(self, detail: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "state": self.state,
+            "attempts": len(self.attempts),
+            "start": iso(self.start),
+            "end": iso(self.end),
+        }
+        if detail:
+            out["tries"] = [a.to_dict() for a in self.attempts]
+        return out
+
+
+@dataclass
+class TraceEvent:
+    """One state change: the unit ``verify`` compares."""
+
+    time: float
+    task: str
+    attempt: int
+    state: str
+
+    def to_dict(self, run_id: str, workflow: str) -> dict[str, Any]:
+        return {
+            "workflow": workflow,
+            "run_id": run_id,
+            "task": self.task,
+            "attempt": self.attempt,
+            "state": self.state,
+            "time": iso(self.time),
+        }
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run.
+
+    ``state`` is Airflow's leaf rule (the reference, R2): failed if a leaf is
+    failed or upstream_failed, success if every leaf is success or skipped,
+    ``running`` if a task can never start (depends_on_past not met).
+    ``engine_state`` is the source engine's own outcome where its rule is
+    different (Oozie: succeeded | killed | failed), else None.
+    """
+
+    workflow: str
+    run_id: str
+    logical_date: float
+    data_interval_start: float
+    data_interval_end: float
+    state: str
+    tasks: dict[str, TaskResult]
+    start: float
+    end: float | None
+    engine_state: str | None = None
+    notes: list[dict[str, str]] = field(default_factory=list)
+    trace: list[TraceEvent] = field(default_factory=list)
+    store_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "success"
+
+    def to_dict(self, detail: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "workflow": self.workflow,
+            "run_id": self.run_id,
+            "logical_date": iso(self.logical_date),
+            "data_interval_start": iso(self.data_interval_start),
+            "data_interval_end": iso(self.data_interval_end),
+            "state": self.state,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "tasks": {tid: tr.to_dict(detail) for tid, tr in self.tasks.items()},
+        }
+        if self.engine_state is not None:
+            out["engine_state"] = self.engine_state
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.store_id is not None:
+            out["store_id"] = self.store_id
+        return out
+
+    def trace_dicts(self) -> list[dict[str, Any]]:
+        return [e.to_dict(self.run_id, self.workflow) for e in self.trace]

@@ -1,0 +1,274 @@
+"""Run generation: which runs a schedule creates, with which time anchors.
+
+Two models (SEMANTICS §6 R3), chosen with ``timetable``:
+
+- ``"data_interval"`` (Airflow 2, the default): the run for the interval
+  [X, next(X)) has ``logical_date`` = X and is triggered at next(X). X₀ is
+  the first tick ≥ start_date (for an interval schedule, start_date itself);
+  a run exists while X ≤ end_date. ``catchup=False`` starts at the latest
+  completed interval (Airflow's ``_skip_to_latest``: for intervals, "now" is
+  first rounded down to a multiple of the interval since the epoch).
+- ``"trigger"`` (Airflow 3 ``CronTriggerTimetable``): a run at each tick T
+  with logical_date = data_interval_start = data_interval_end = T;
+  ``catchup=False`` keeps only the latest tick ≤ now.
+
+Cron ticks come from cronsim on the wall clock of the schedule's timezone,
+localized the way Airflow's ``CronMixin`` does: a cron that fires every hour
+(hour field ``*``) steps in absolute time so a DST change neither drops nor
+doubles a run; other crons are computed on the wall clock and localized
+(a time in the spring-forward gap moves forward by the gap, an ambiguous
+autumn time takes its first occurrence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+
+from wfconv.errors import InputError
+
+PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+TIMETABLES = ("data_interval", "trigger")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run to create: its anchors and when the scheduler triggers it."""
+
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    run_after: datetime  # trigger time: when the scheduler may start it
+    run_type: str = "scheduled"  # scheduled | backfill | manual
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.run_type}__{self.logical_date.isoformat()}"
+
+
+def parse_datetime(text: str, tz: str = "UTC") -> datetime:
+    """ISO date or datetime; a naive value is read in ``tz``."""
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(None, None, f"not an ISO date/time: {text!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=zone(tz))
+    return dt.astimezone(UTC)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(None, None, f"unknown timezone {name!r}") from None
+
+
+class CronTicks:
+    """Cron tick arithmetic in a timezone, Airflow's way (see module doc)."""
+
+    def __init__(self, expr: str, tz: str = "UTC"):
+        expr = PRESETS.get(expr.strip(), expr.strip())
+        self.expr = expr
+        self.tz = zone(tz)
+        try:
+            CronSim(expr, datetime(2000, 1, 1))
+        except CronSimError as exc:
+            raise InputError(None, None, f"bad cron expression {expr!r}: {exc}") from None
+        fields = expr.split()
+        self.every_hour = len(fields) >= 2 and fields[1] == "*"
+
+    def _naive(self, t: datetime) -> datetime:
+        return t.astimezone(self.tz).replace(tzinfo=None)
+
+    def _aware(self, naive: datetime) -> datetime:
+        return naive.replace(tzinfo=self.tz).astimezone(UTC)
+
+    def _step(self, t: datetime, reverse: bool) -> datetime:
+        naive = self._naive(t)
+        scheduled = next(CronSim(self.expr, naive, reverse=reverse))
+        if not self.every_hour:
+            return self._aware(scheduled)
+        return t.astimezone(UTC) + (scheduled - naive)
+
+    def next(self, t: datetime) -> datetime:
+        """First tick strictly after ``t``."""
+        return self._step(t, False)
+
+    def prev(self, t: datetime) -> datetime:
+        """Last tick strictly before ``t``."""
+        return self._step(t, True)
+
+    def align_next(self, t: datetime) -> datetime:
+        """``t`` if it is a tick, else the next tick."""
+        p = self.next(self.prev(t))
+        return t if p == t else self.next(t)
+
+    def align_prev(self, t: datetime) -> datetime:
+        """``t`` if it is a tick, else the previous tick."""
+        n = self.next(self.prev(t))
+        return t if n == t else self.prev(t)
+
+
+class DeltaTicks:
+    """Fixed-interval schedule (``timedelta``)."""
+
+    def __init__(self, seconds: float):
+        if not seconds or seconds <= 0:
+            raise InputError(None, None, f"interval schedule needs seconds > 0, got {seconds!r}")
+        self.delta = timedelta(seconds=seconds)
+
+    def next(self, t: datetime) -> datetime:
+        return t + self.delta
+
+    def prev(self, t: datetime) -> datetime:
+        return t - self.delta
+
+    def align_next(self, t: datetime) -> datetime:
+        return t
+
+    def align_prev(self, t: datetime) -> datetime:
+        return t
+
+    def round_epoch(self, t: datetime) -> datetime:
+        secs = t.timestamp()
+        step = self.delta.total_seconds()
+        return datetime.fromtimestamp(secs - secs % step, tz=UTC)
+
+
+def ticks_for(schedule) -> CronTicks | DeltaTicks | None:
+    if schedule.kind == "cron":
+        if not schedule.cron:
+            raise InputError(None, None, "cron schedule without an expression")
+        return CronTicks(schedule.cron, schedule.timezone or "UTC")
+    if schedule.kind == "interval":
+        return DeltaTicks(float(schedule.seconds or 0))
+    return None
+
+
+@dataclass
+class RunPlan:
+    """Inputs of run generation that do not come from the IR."""
+
+    now: datetime
+    timetable: str = "data_interval"
+    catchup: bool | None = None  # None: the workflow's own, then False (Airflow 3 default)
+
+
+def _interval_run(ticks, start: datetime, run_type: str) -> RunInfo:
+    end = ticks.next(start)
+    return RunInfo(start, start, end, end, run_type)
+
+
+def _trigger_run(t: datetime, run_type: str) -> RunInfo:
+    return RunInfo(t, t, t, t, run_type)
+
+
+def _latest_data_interval_start(ticks, now: datetime) -> datetime:
+    """Airflow's ``_skip_to_latest`` without the earliest bound."""
+    if isinstance(ticks, DeltaTicks):
+        return ticks.prev(ticks.round_epoch(now))
+    last_start = ticks.prev(now)
+    nxt = ticks.next(last_start)
+    return last_start if nxt == now else ticks.prev(last_start)
+
+
+def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
+    """The runs the scheduler has created by ``plan.now``, ascending."""
+    sched = workflow.schedule
+    tz = sched.timezone or "UTC"
+    start = parse_datetime(workflow.start_date, tz) if workflow.start_date else None
+    end = parse_datetime(workflow.end_date, tz) if workflow.end_date else None
+    catchup = plan.catchup if plan.catchup is not None else bool(workflow.catchup)
+    now = plan.now
+    ticks = ticks_for(sched)
+    if ticks is None:
+        if sched.kind == "once":
+            t = start or now
+            if t <= now and (end is None or t <= end):
+                yield _trigger_run(t, "scheduled")
+            return
+        # manual, datasets/assets: one manual run now.
+        yield manual_run(workflow, now, plan.timetable)
+        return
+    if plan.timetable == "trigger":
+        if catchup:
+            if start is None:
+                return
+            t = ticks.align_next(start)
+        else:
+            t = ticks.align_prev(now)
+            if start is not None:
+                t = max(t, ticks.align_next(start))
+        while t <= now and (end is None or t <= end):
+            yield _trigger_run(t, "scheduled")
+            t = ticks.next(t)
+        return
+    if catchup:
+        if start is None:
+            return
+        x = ticks.align_next(start)
+    else:
+        x = _latest_data_interval_start(ticks, now)
+        if start is not None:
+            x = max(x, ticks.align_next(start))
+    while end is None or x <= end:
+        info = _interval_run(ticks, x, "scheduled")
+        if info.run_after > now:
+            return
+        yield info
+        x = info.data_interval_end if isinstance(ticks, DeltaTicks) else ticks.align_prev(
+            info.data_interval_end
+        )
+
+
+def manual_run(workflow, now: datetime, timetable: str = "data_interval") -> RunInfo:
+    """A manual trigger at ``now``: data_interval covers the last complete
+    period before it (Airflow 2), or is empty at ``now`` (Airflow 3)."""
+    ticks = ticks_for(workflow.schedule)
+    if ticks is None or timetable == "trigger":
+        return RunInfo(now, now, now, now, "manual")
+    if isinstance(ticks, DeltaTicks):
+        return RunInfo(ticks.prev(now), ticks.prev(now), now, now, "manual")
+    end = ticks.align_prev(now)
+    start = ticks.prev(end)
+    return RunInfo(start, start, end, now, "manual")
+
+
+def run_for_date(workflow, date: datetime, timetable: str = "data_interval") -> RunInfo:
+    """The run whose logical_date is ``date`` (``--date``). A date off the
+    schedule keeps its value as logical date; the interval ends at the next tick."""
+    ticks = ticks_for(workflow.schedule)
+    if ticks is None or timetable == "trigger":
+        return RunInfo(date, date, date, date, "manual")
+    end = ticks.next(date)
+    return RunInfo(date, date, end, end, "manual")
+
+
+def backfill_runs(
+    workflow, first: datetime, last: datetime, timetable: str = "data_interval"
+) -> Iterator[RunInfo]:
+    """Runs whose logical date lies in [first, last] (inclusive), ascending.
+    Without a schedule, one run per calendar day (like Luigi's RangeDaily)."""
+    ticks = ticks_for(workflow.schedule) or DeltaTicks(86400)
+    t = ticks.align_next(first)
+    while t <= last:
+        if timetable == "trigger":
+            yield _trigger_run(t, "backfill")
+        else:
+            yield _interval_run(ticks, t, "backfill")
+        t = ticks.next(t)

@@ -1,0 +1,306 @@
+"""State store: SQLite in WAL mode (runs, task instances, attempts, logs, events).
+
+Simulated runs are written in one transaction per run (fast); live runs
+(local/dask executors) commit every state change as it happens, so a runner
+killed with ``kill -9`` loses nothing it recorded, and ``--resume`` can finish
+the run without re-running the tasks that already succeeded.
+
+Times are stored as POSIX seconds (REAL) so virtual timestamps stay exact.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wfconv.errors import InputError
+from wfconv.runtime.engine import InitialTask
+from wfconv.runtime.results import Attempt, RunResult
+from wfconv.runtime.scenario import Scenario
+from wfconv.runtime.schedule import RunInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  workflow TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  run_type TEXT,
+  logical_date REAL,
+  data_interval_start REAL,
+  data_interval_end REAL,
+  run_after REAL,
+  state TEXT NOT NULL,
+  engine_state TEXT,
+  start REAL,
+  end REAL,
+  executor TEXT,
+  ir TEXT,
+  scenario TEXT,
+  options TEXT,
+  notes TEXT,
+  created REAL
+);
+CREATE INDEX IF NOT EXISTS runs_by_run_id ON runs(run_id);
+CREATE TABLE IF NOT EXISTS task_instances (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  task TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  decided REAL,
+  PRIMARY KEY (run, task)
+);
+CREATE TABLE IF NOT EXISTS attempts (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  task TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  start REAL,
+  end REAL,
+  reason TEXT,
+  pid INTEGER,
+  PRIMARY KEY (run, task, attempt)
+);
+CREATE TABLE IF NOT EXISTS logs (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  task TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  text TEXT,
+  PRIMARY KEY (run, task, attempt)
+);
+CREATE TABLE IF NOT EXISTS events (
+  run INTEGER NOT NULL REFERENCES runs(id),
+  time REAL,
+  task TEXT,
+  attempt INTEGER,
+  state TEXT
+);
+"""
+
+DEFAULT_DB = Path(".wfconv") / "runs.sqlite"
+
+
+def _ts(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+class RunStore:
+    def __init__(self, path: str | Path = DEFAULT_DB):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(str(path), None, f"cannot open the run store: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing ---------------------------------------------------------
+    def begin_run(
+        self,
+        workflow,
+        info: RunInfo,
+        scenario: Scenario,
+        executor: str,
+        options: dict[str, Any] | None = None,
+        start: float | None = None,
+    ) -> int:
+        from wfconv.ir.jsonio import workflow_to_dict
+
+        cur = self.db.execute(
+            "INSERT INTO runs (workflow, run_id, run_type, logical_date, data_interval_start,"
+            " data_interval_end, run_after, state, start, executor, ir, scenario, options, created)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                workflow.id,
+                info.run_id,
+                info.run_type,
+                _ts(info.logical_date),
+                _ts(info.data_interval_start),
+                _ts(info.data_interval_end),
+                _ts(info.run_after),
+                "running",
+                start,
+                executor,
+                json.dumps(workflow_to_dict(workflow), ensure_ascii=False),
+                json.dumps(scenario.to_dict()),
+                json.dumps(options or {}),
+                time.time(),
+            ),
+        )
+        run = int(cur.lastrowid)
+        self.db.executemany(
+            "INSERT INTO task_instances (run, task, state) VALUES (?,?,?)",
+            [(run, t.id, "none") for t in workflow.tasks],
+        )
+        return run
+
+    def finish_run(self, run: int, res: RunResult) -> None:
+        self.db.execute(
+            "UPDATE runs SET state=?, engine_state=?, start=?, end=?, notes=? WHERE id=?",
+            (res.state, res.engine_state, res.start, res.end, json.dumps(res.notes), run),
+        )
+        res.store_id = run
+
+    def record_run(self, workflow, res: RunResult, scenario: Scenario, executor: str = "inline") -> int:
+        """Write a finished (simulated) run in one transaction."""
+        info = RunInfo(
+            datetime.fromtimestamp(res.logical_date, UTC),
+            datetime.fromtimestamp(res.data_interval_start, UTC),
+            datetime.fromtimestamp(res.data_interval_end, UTC),
+            datetime.fromtimestamp(res.start, UTC),
+            res.run_id.split("__", 1)[0],
+        )
+        self.db.execute("BEGIN")
+        try:
+            run = self.begin_run(workflow, info, scenario, executor, start=res.start)
+            self.db.executemany(
+                "UPDATE task_instances SET state=?, attempts=?, decided=? WHERE run=? AND task=?",
+                [(tr.state, len(tr.attempts), tr.decided, run, tid) for tid, tr in res.tasks.items()],
+            )
+            self.db.executemany(
+                "INSERT INTO attempts (run, task, attempt, state, start, end, reason) VALUES (?,?,?,?,?,?,?)",
+                [
+                    (run, tid, a.number, a.state, a.start, a.end, a.reason)
+                    for tid, tr in res.tasks.items()
+                    for a in tr.attempts
+                ],
+            )
+            self.db.executemany(
+                "INSERT INTO events (run, time, task, attempt, state) VALUES (?,?,?,?,?)",
+                [(run, e.time, e.task, e.attempt, e.state) for e in res.trace],
+            )
+            self.finish_run(run, res)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return run
+
+    # -- reading ---------------------------------------------------------
+    def find_run(self, key: str) -> int:
+        """A store id (integer) or an Airflow-style run_id (latest match)."""
+        if key.isdigit():
+            row = self.db.execute("SELECT id FROM runs WHERE id=?", (int(key),)).fetchone()
+        else:
+            row = self.db.execute(
+                "SELECT id FROM runs WHERE run_id=? ORDER BY id DESC LIMIT 1", (key,)
+            ).fetchone()
+        if row is None:
+            raise InputError(str(self.path), None, f"no run {key!r} in this store")
+        return int(row[0])
+
+    def load_run(self, run: int) -> StoredRun:
+        from wfconv.ir.jsonio import loads
+
+        row = self.db.execute(
+            "SELECT workflow, run_id, run_type, logical_date, data_interval_start, data_interval_end,"
+            " run_after, state, executor, ir, scenario, options, start FROM runs WHERE id=?",
+            (run,),
+        ).fetchone()
+        if row is None:
+            raise InputError(str(self.path), None, f"no run {run} in this store")
+        (wf_id, run_id, run_type, ld, dis, die, ra, state, executor, ir, scen, opts, start) = row
+        doc = json.dumps({"wfconv_ir": 1, "workflows": [json.loads(ir)]})
+        workflow = loads(doc, str(self.path)).workflows[0]
+        utc = UTC
+        info = RunInfo(
+            datetime.fromtimestamp(ld, utc),
+            datetime.fromtimestamp(dis, utc),
+            datetime.fromtimestamp(die, utc),
+            datetime.fromtimestamp(ra, utc),
+            run_type or "manual",
+        )
+        initial: dict[str, InitialTask] = {}
+        for task, st, decided in self.db.execute(
+            "SELECT task, state, decided FROM task_instances WHERE run=?", (run,)
+        ):
+            initial[task] = InitialTask(st, [], decided)
+        for task, n, st, a_start, a_end, reason in self.db.execute(
+            "SELECT task, attempt, state, start, end, reason FROM attempts WHERE run=? ORDER BY task, attempt",
+            (run,),
+        ):
+            initial.setdefault(task, InitialTask("none")).attempts.append(
+                Attempt(n, st, a_start, a_end, reason)
+            )
+        return StoredRun(
+            run, workflow, info, run_id, state, executor, Scenario.from_dict(json.loads(scen)),
+            json.loads(opts or "{}"), initial, start,
+        )
+
+    def logs(self, run: int, task: str) -> list[str]:
+        return [
+            r[0] or ""
+            for r in self.db.execute(
+                "SELECT text FROM logs WHERE run=? AND task=? ORDER BY attempt", (run, task)
+            )
+        ]
+
+    def attempt_rows(self, run: int) -> list[tuple]:
+        return list(
+            self.db.execute(
+                "SELECT task, attempt, state, start, end, reason, pid FROM attempts WHERE run=? ORDER BY task, attempt",
+                (run,),
+            )
+        )
+
+
+@dataclass
+class StoredRun:
+    store_id: int
+    workflow: Any
+    info: RunInfo
+    run_id: str
+    state: str
+    executor: str
+    scenario: Scenario
+    options: dict[str, Any]
+    initial: dict[str, InitialTask]
+    start: float | None
+
+
+class LiveRecorder:
+    """Commits every change of a live run at once (autocommit + WAL)."""
+
+    def __init__(self, store: RunStore, run: int):
+        self.store = store
+        self.run = run
+        self.db = store.db
+
+    def event(self, task: str, attempt: int, state: str, t: float) -> None:
+        self.db.execute(
+            "INSERT INTO events (run, time, task, attempt, state) VALUES (?,?,?,?,?)",
+            (self.run, t, task, attempt, state),
+        )
+        decided = t if state in ("skipped", "upstream_failed") else None
+        self.db.execute(
+            "UPDATE task_instances SET state=?, attempts=MAX(attempts, ?), decided=COALESCE(?, decided)"
+            " WHERE run=? AND task=?",
+            (state, attempt, decided, self.run, task),
+        )
+
+    def attempt(self, task: str, a: Attempt, pid: int | None = None, log: str | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO attempts (run, task, attempt, state, start, end, reason, pid) VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(run, task, attempt) DO UPDATE SET state=excluded.state, start=excluded.start,"
+            " end=excluded.end, reason=excluded.reason, pid=COALESCE(excluded.pid, attempts.pid)",
+            (self.run, task, a.number, a.state, a.start, a.end, a.reason, pid),
+        )
+        if log is not None:
+            self.db.execute(
+                "INSERT OR REPLACE INTO logs (run, task, attempt, text) VALUES (?,?,?,?)",
+                (self.run, task, a.number, log),
+            )
+
+    def pid(self, task: str, attempt: int, pid: int) -> None:
+        self.db.execute(
+            "UPDATE attempts SET pid=? WHERE run=? AND task=? AND attempt=?", (pid, self.run, task, attempt)
+        )
