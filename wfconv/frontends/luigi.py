@@ -1,0 +1,534 @@
+"""Luigi frontend: a module of Luigi tasks -> one workflow per root task.
+
+Luigi's graph is code (``requires()`` depends on parameter values), so by
+default the module is imported and asked: ``luigi_child`` runs in a separate
+interpreter with a timeout, walks ``deps()`` from each root and prints what it
+found. **That executes the user's module.** ``--static`` (option ``static``)
+never imports it; a module that cannot be imported (a missing contrib backend,
+an import that hangs) is read statically too (``luigi_static``), with a
+diagnostic saying why. Both readers produce the same description (instances
+with their parameters, outputs and requirements); this module turns it into
+the IR.
+
+Mapping (docs/codes/luigi.md has the table):
+- one distinct instance (family + significant parameters) = one task; its id is
+  the family when unique in the workflow, else ``Family(param=value, ...)``
+  with the parameters whose values tell the instances apart (never Luigi's hash);
+- ``ExternalTask`` -> ``external``, ``WrapperTask`` -> ``empty``, other tasks
+  -> ``python`` with ``callable = Class.run``;
+- ``retry_count`` N -> ``retries`` N-1 (Luigi disables a task once its
+  failures reach ``retry_count``, so N is the number of attempts), retry delay
+  900 s (Luigi's scheduler default), ``worker_timeout`` -> ``timeout_s``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from wfconv.errors import InputError
+from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
+from wfconv.ir.validate import finalize
+
+ENGINE = "luigi"
+
+DEFAULT_TIMEOUT_S = 20.0
+# Luigi's scheduler waits retry_delay (default 900 s) before a failed task is
+# PENDING again.
+LUIGI_RETRY_DELAY_S = 900.0
+MAX_TASKS = 5000
+
+# Stable diagnostic codes (docs/codes/luigi.md).
+STATIC_ASKED = "LG001"
+IMPORT_FAILED = "LG002"
+IMPORT_TIMEOUT = "LG003"
+CHILD_FAILED = "LG004"
+NO_TASKS = "LG010"
+NO_ROOTS = "LG011"
+NOT_INSTANTIABLE = "LG012"
+BASE_CLASS = "LG013"
+REQUIRES_FAILED = "LG020"
+OUTPUT_FAILED = "LG021"
+NOT_A_TASK = "LG022"
+TOO_MANY = "LG023"
+STATIC_UNKNOWN = "LG101"
+DYNAMIC_DEPS = "LG030"
+RETRY_COUNT = "LG040"
+
+ACTIONS = {
+    "external": lambda info, outputs: Action("external", {"output": outputs[0]} if outputs else {}),
+    "wrapper": lambda info, outputs: Action("empty", {}),
+    "normal": lambda info, outputs: Action(
+        "python", {"callable": f"{info['class']}.run", "module": info.get("module_name")}
+    ),
+}
+
+
+# ---------------------------------------------------------------------------
+# entry point
+
+
+def parse(path: str, text: str | None = None, **options) -> Bundle:
+    """Read one Luigi module. Options: ``roots`` (class names or families),
+    ``params`` (name -> Luigi's string form, for the roots), ``static`` (never
+    import), ``timeout`` (seconds for the import, default 20)."""
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(path, None, f"cannot read: {exc}") from None
+    tree = _syntax_check(path, text)
+    roots = list(options.get("roots") or [])
+    params = dict(options.get("params") or {})
+    notes: list[Diagnostic] = []
+    if options.get("static"):
+        notes.append(
+            Diagnostic(
+                "info",
+                STATIC_ASKED,
+                "read statically (--static): the module was not imported",
+                path,
+            )
+        )
+        answer = None
+    else:
+        timeout = float(options.get("timeout") or DEFAULT_TIMEOUT_S)
+        answer, problem = run_child(path, roots, params, timeout)
+        if problem is not None:
+            notes.append(problem)
+    if answer is None:
+        from wfconv.frontends import luigi_static
+
+        answer = luigi_static.read(path, text, tree, roots, params)
+    elif not answer.get("ok"):
+        # Only option problems come back here: import problems fell back.
+        raise InputError(path, answer.get("line"), answer["error"])
+    bundle = build_bundle(path, answer)
+    _attach_read_notes(bundle, notes)
+    return bundle
+
+
+def _syntax_check(path: str, text: str) -> ast.Module:
+    """A syntax error is bad input (exit 2), not something to import or guess at."""
+    try:
+        return ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
+    except ValueError as exc:  # null bytes
+        raise InputError(path, None, f"cannot parse: {exc}") from None
+
+
+def _attach_read_notes(bundle: Bundle, notes: list[Diagnostic]) -> None:
+    """How the module was read concerns every workflow it gave (and the file
+    when it gave none)."""
+    if not bundle.workflows:
+        bundle.diagnostics[:0] = notes
+        return
+    for w in bundle.workflows:
+        w.diagnostics[:0] = [
+            Diagnostic(d.severity, d.code, d.message, d.path, d.line) for d in notes
+        ]
+
+
+# ---------------------------------------------------------------------------
+# the child process
+
+
+def _child_env() -> dict[str, str]:
+    """The user's environment, plus where wfconv itself lives so ``-m`` finds
+    the child module whatever the working directory."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run_child(
+    path: str, roots: list[str], params: dict[str, str], timeout: float
+) -> tuple[dict[str, Any] | None, Diagnostic | None]:
+    """Import the module in a child interpreter. Returns (answer, None), or
+    (None, diagnostic) when the caller must read the module statically."""
+    request = json.dumps(
+        {
+            "path": str(Path(path).resolve()),
+            "roots": roots,
+            "params": params,
+            "max_tasks": MAX_TASKS,
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wfconv.frontends.luigi_child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_child_env(),
+        start_new_session=True,  # its own process group: a timeout kills it all
+    )
+    try:
+        out, err = proc.communicate(request.encode(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return None, Diagnostic(
+            "warning",
+            IMPORT_TIMEOUT,
+            f"importing the module did not finish within {timeout:g} s; read statically",
+            path,
+        )
+    try:
+        answer = json.loads(out.decode("utf-8", "replace"))
+    except ValueError:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+            f"exit code {proc.returncode}"
+        ]
+        return None, Diagnostic(
+            "warning",
+            CHILD_FAILED,
+            f"the import process gave no answer ({tail[0]}); read statically",
+            path,
+        )
+    if not answer.get("ok") and answer.get("stage") in ("import", "syntax", "walk"):
+        return None, Diagnostic(
+            "warning",
+            IMPORT_FAILED,
+            f"the module could not be imported ({answer['error']}); read statically",
+            path,
+            answer.get("line"),
+        )
+    return answer, None
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.communicate()
+
+
+# ---------------------------------------------------------------------------
+# description -> IR
+
+
+def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
+    bundle = Bundle()
+    module_file = answer.get("module_file")
+    for note in answer.get("notes", []):
+        d = _module_note(path, note, answer.get("walks", []))
+        if d is not None:
+            bundle.diagnostics.append(d)
+    if not answer.get("classes"):
+        bundle.diagnostics.append(
+            Diagnostic("warning", NO_TASKS, "no Luigi task class is defined in this module", path)
+        )
+    elif not answer.get("walks"):
+        bundle.diagnostics.append(
+            Diagnostic(
+                "warning",
+                NO_ROOTS,
+                "no root task: every task class is required by another or needs parameters "
+                "without defaults; choose one with --root NAME and --param NAME=VALUE",
+                path,
+            )
+        )
+    workflows = [
+        build_workflow(path, module_file, w, answer.get("notes", []), answer.get("read", "import"))
+        for w in answer.get("walks", [])
+    ]
+    _unique_workflow_ids(workflows)
+    bundle.workflows.extend(finalize(w) for w in workflows)
+    return bundle
+
+
+def _module_note(path: str, note: dict[str, Any], walks: list[dict[str, Any]]) -> Diagnostic | None:
+    code = note.get("code")
+    if code == "not_instantiable":
+        return Diagnostic(
+            "info",
+            NOT_INSTANTIABLE,
+            f"{note['class']} is not a root: it cannot be built from its defaults "
+            f"({note['error']}); --root/--param choose it",
+            path,
+            note.get("line"),
+        )
+    if (
+        code == "static"
+        and note.get("class")
+        and not any(note["class"] == i["class"] for w in walks for i in w["instances"].values())
+    ):
+        return Diagnostic(
+            "warning", STATIC_UNKNOWN, f"{note['class']}: {note['error']}", path, note.get("line")
+        )
+    if code == "base_class":
+        return Diagnostic(
+            "info",
+            BASE_CLASS,
+            f"{note['class']} is not a root: other task classes of the module extend it",
+            path,
+            note.get("line"),
+        )
+    return None
+
+
+def _source_path(path: str, module_file: str | None, file: str | None) -> str:
+    """The module's own path as the user gave it; other files relative to the
+    working directory when they are under it."""
+    if file is None or file == module_file:
+        return path
+    try:
+        return os.path.relpath(file)
+    except ValueError:
+        return file
+
+
+def post_order(root: str, instances: dict[str, Any]) -> list[str]:
+    """Instances with every requirement before the task requiring it, in
+    requires() order (iterative: deep chains do not hit the recursion limit)."""
+    out: list[str] = []
+    done: set[str] = set()
+    entered: set[str] = set()
+    stack: list[tuple[str, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            if node not in done:
+                done.add(node)
+                out.append(node)
+            continue
+        if node in entered or node not in instances:
+            continue
+        entered.add(node)
+        stack.append((node, True))
+        for dep in reversed(instances[node]["deps"]):
+            if dep not in entered:
+                stack.append((dep, False))
+    return out
+
+
+def _significant(info: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for p in info["params"] if p["significant"]]
+
+
+def readable_ids(order: list[str], instances: dict[str, Any]) -> dict[str, str]:
+    """Luigi task_id -> IR id: the family when unique, else the family plus the
+    significant parameters whose values differ between that family's instances."""
+    by_family: dict[str, list[str]] = {}
+    for tid in order:
+        by_family.setdefault(instances[tid]["family"], []).append(tid)
+    ids: dict[str, str] = {}
+    for family, members in by_family.items():
+        if len(members) == 1:
+            ids[members[0]] = family
+            continue
+        names = [p["name"] for p in _significant(instances[members[0]])]
+        texts = [{p["name"]: p["text"] for p in _significant(instances[m])} for m in members]
+        differing = [n for n in names if len({t.get(n) for t in texts}) > 1] or names
+        for member, values in zip(members, texts, strict=True):
+            inner = ", ".join(f"{n}={values.get(n)}" for n in differing)
+            ids[member] = f"{family}({inner})"
+    return ids
+
+
+def _output_text(target: dict[str, Any]) -> str:
+    """LocalTarget -> its path; other targets -> class name (with their path)."""
+    path = target.get("path")
+    if target["class"] == "LocalTarget" and path is not None:
+        return path
+    return f"{target['class']}({path})" if path is not None else target["class"]
+
+
+def _retries(retry_count: Any) -> int:
+    if retry_count is None:
+        return 0
+    return max(int(retry_count) - 1, 0)
+
+
+def build_task(
+    path: str, module_file: str | None, tid: str, info: dict[str, Any], ids: dict[str, str]
+) -> Task:
+    outputs = [_output_text(t) for t in info["outputs"]]
+    info = dict(info)
+    file = info.get("file")
+    info["module_name"] = (
+        Path(path).stem if file is None or file == module_file else info.get("module")
+    )
+    action = ACTIONS[info["kind"]](info, outputs)
+    luigi_extra: dict[str, Any] = {
+        "family": info["family"],
+        "class": info["class"],
+        "namespace": info.get("namespace"),
+        "kind": info["kind"],
+        "param_types": {p["name"]: p["type"] for p in info["params"]},
+    }
+    insignificant = {p["name"]: p["value"] for p in info["params"] if not p["significant"]}
+    if insignificant:
+        luigi_extra["insignificant_params"] = insignificant
+    if info.get("base"):
+        luigi_extra["base"] = info["base"]
+    if info.get("retry_count") is not None:
+        luigi_extra["retry_count"] = info["retry_count"]
+    for key, default in (
+        ("priority", 0),
+        ("resources", {}),
+        ("disable_window", None),
+        ("owner_email", None),
+    ):
+        if info.get(key, default) not in (default, None):
+            luigi_extra[key] = info[key]
+    if info["outputs"] and any(t["class"] != "LocalTarget" for t in info["outputs"]):
+        luigi_extra["targets"] = info["outputs"]
+    requires = info.get("requires") or {"shape": "none"}
+    if requires.get("shape") == "dict":
+        # Keys name IR ids, so a Luigi backend can rebuild self.input()["key"].
+        keys = {k: [ids.get(t, t) for t in v] for k, v in requires.get("keys", {}).items()}
+        luigi_extra["requires"] = {"shape": "dict", "keys": keys}
+    elif requires.get("shape") != "none":
+        luigi_extra["requires"] = requires
+    timeout = info.get("worker_timeout")
+    return Task(
+        id=tid,
+        action=action,
+        retries=_retries(info.get("retry_count")),
+        retry_delay_s=LUIGI_RETRY_DELAY_S,
+        timeout_s=float(timeout) if timeout else None,
+        source=SourceRef(ENGINE, _source_path(path, module_file, file), info.get("line")),
+        params={p["name"]: p["value"] for p in _significant(info)},
+        outputs=outputs,
+        doc=info.get("doc"),
+        extra={"luigi": luigi_extra},
+    )
+
+
+def build_workflow(
+    path: str,
+    module_file: str | None,
+    walk: dict[str, Any],
+    notes: list[dict[str, Any]],
+    read: str,
+) -> Workflow:
+    instances = walk["instances"]
+    root = instances[walk["root"]]
+    order = post_order(walk["root"], instances)
+    ids = readable_ids(order, instances)
+    w = Workflow(
+        id=root["family"],
+        description=root.get("doc"),
+        params={p["name"]: p["value"] for p in _significant(root)},
+        source=SourceRef(
+            ENGINE, _source_path(path, module_file, root.get("file")), root.get("line")
+        ),
+        extra={"luigi": {"read": read, "root": root["family"]}},
+    )
+    for tid in order:
+        w.tasks.append(build_task(path, module_file, ids[tid], instances[tid], ids))
+    for tid in order:
+        for dep in instances[tid]["deps"]:
+            if dep in ids:
+                # Plain ordering: what flows is the upstream's targets, which
+                # the task opens itself (self.input()); no value is passed.
+                w.add_edge(ids[dep], ids[tid], "control")
+    _walk_diagnostics(w, path, module_file, order, instances, ids, notes)
+    return w
+
+
+def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> None:
+    mine = set(order)
+    classes = {instances[t]["class"] for t in order}
+    messages = {
+        "requires": (
+            REQUIRES_FAILED,
+            "{id}: requires() raised {error}; its dependencies are unknown",
+        ),
+        "output": (OUTPUT_FAILED, "{id}: output() raised {error}; its outputs are unknown"),
+        "not_a_task": (NOT_A_TASK, "{id}: {error}; ignored"),
+        "static": (STATIC_UNKNOWN, "{error}"),
+        "too_many": (
+            TOO_MANY,
+            "{id}: the graph has more than {error} task instances (requires() may recurse "
+            "without end); the walk stopped there",
+        ),
+    }
+    for note in notes:
+        if note["code"] == "static" and note.get("class") in classes:
+            # A class-level problem (a parameter default, a setting).
+            w.diag(
+                "warning",
+                STATIC_UNKNOWN,
+                f"{note['class']}: {note['error']}",
+                path,
+                note.get("line"),
+            )
+            continue
+        if note.get("task_id") not in mine or note["code"] not in messages:
+            continue
+        code, text = messages[note["code"]]
+        info = instances[note["task_id"]]
+        sev = "error" if code == TOO_MANY else "warning"
+        w.diag(
+            sev,
+            code,
+            text.format(id=ids[note["task_id"]], error=note.get("error")),
+            _source_path(path, module_file, info.get("file")),
+            note.get("line") or info.get("line"),
+        )
+    seen: set[str] = set()
+    for tid in order:
+        info = instances[tid]
+        family = info["family"]
+        if family in seen:
+            continue
+        seen.add(family)
+        src = _source_path(path, module_file, info.get("file"))
+        for line in info.get("run_yields") or []:
+            w.diag(
+                "warning",
+                DYNAMIC_DEPS,
+                f"{family}.run() yields tasks (dynamic dependencies): they are known only "
+                "when it runs and are not in the graph",
+                src,
+                line,
+            )
+        count = info.get("retry_count")
+        if count is not None:
+            retries = _retries(count)
+            w.diag(
+                "info",
+                RETRY_COUNT,
+                f"{family}: retry_count={count}: Luigi disables the task once its failures "
+                f"reach {count}, so it runs at most {retries + 1} time(s): retries={retries}, "
+                f"{LUIGI_RETRY_DELAY_S:g} s apart (Luigi retries only when the worker runs "
+                "with keep_alive)",
+                src,
+                info.get("line"),
+            )
+    _dedupe(w)
+
+
+def _dedupe(w: Workflow) -> None:
+    """A task walked from two candidate roots reports its problems once."""
+    seen: set[tuple] = set()
+    out = []
+    for d in w.diagnostics:
+        key = (d.severity, d.code, d.message, d.path, d.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    w.diagnostics = out
+
+
+def _unique_workflow_ids(workflows: list[Workflow]) -> None:
+    """Two roots of one family (say, chosen twice with other parameters) get
+    their parameters in the id, like tasks do."""
+    counts: dict[str, int] = {}
+    for w in workflows:
+        counts[w.id] = counts.get(w.id, 0) + 1
+    for w in workflows:
+        if counts[w.id] > 1 and w.params:
+            inner = ", ".join(f"{k}={v}" for k, v in w.params.items())
+            w.id = f"{w.id}({inner})"

@@ -1,0 +1,516 @@
+"""The part of the Luigi frontend that runs in a child process.
+
+Luigi's graph is code: ``requires()`` depends on parameter values, so the
+faithful reading is to import the user's module and ask the tasks. That
+executes the user's module, so it happens here, in a separate interpreter that
+the parent (``wfconv.frontends.luigi``) starts with a timeout and kills when it
+overruns. This module knows nothing about the IR: it prints one JSON document
+describing task instances and their requirements; the parent builds the IR.
+
+Protocol: a JSON request on stdin ``{"path", "roots", "params", "max_tasks"}``;
+one JSON answer on stdout. Whatever the user's module prints goes to stderr so
+it cannot corrupt the answer.
+
+Answer: ``{"ok": true, "classes": [...], "roots": [...], "instances": {...},
+"notes": [...]}`` or ``{"ok": false, "stage", "error", "line"}`` when the module
+cannot be imported (the parent then reads it statically).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import enum
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import textwrap
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MAX_TASKS = 5000
+
+
+# ---------------------------------------------------------------------------
+# loading the module
+
+
+def _module_name(path: Path) -> str:
+    """The name the module is imported under: its stem (so ``auto_namespace``
+    and ``__module__`` look as they do when the user runs it), unless that
+    would shadow a module already loaded (``json.py``, ``luigi.py``)."""
+    stem = path.stem
+    if stem.isidentifier() and stem not in sys.modules:
+        return stem
+    return "_wfconv_user_" + "".join(c if c.isalnum() else "_" for c in stem)
+
+
+def _error_line(exc: BaseException, path: Path) -> int | None:
+    """Line of the user's file where the import failed (innermost frame there)."""
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) == path:
+        return exc.lineno
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename and Path(frame.filename).resolve() == path:
+            line = frame.lineno
+    return line
+
+
+def _import_error_text(exc: BaseException) -> str:
+    """The exception in one line, without the installation path Python adds to
+    ``cannot import name ... (path)`` (it would differ between machines)."""
+    text = str(exc)
+    where = getattr(exc, "path", None)
+    if isinstance(exc, ImportError) and where:
+        text = text.replace(f" ({where})", "")
+    return f"{type(exc).__name__}: {text}"
+
+
+def load_module(path: Path):
+    sys.path.insert(0, str(path.parent))
+    name = _module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------
+# describing classes and instances
+
+
+def _source_of(obj) -> tuple[str | None, int | None]:
+    try:
+        file = inspect.getsourcefile(obj)
+        _, line = inspect.getsourcelines(obj)
+    except (OSError, TypeError):
+        return None, None
+    return (str(Path(file).resolve()) if file else None), line
+
+
+def _kind(luigi, obj) -> str:
+    """external / wrapper / normal, as Luigi itself decides (ExternalTask and
+    ``externalize`` set ``run = None``, on a class or on one instance)."""
+    cls = obj if inspect.isclass(obj) else type(obj)
+    if issubclass(cls, luigi.WrapperTask):
+        return "wrapper"
+    if getattr(obj, "run", None) is None:
+        return "external"
+    return "normal"
+
+
+_PLAIN_BASES = ("luigi.task.Task", "luigi.task.WrapperTask", "luigi.task.ExternalTask")
+
+
+def _library_base(luigi, cls) -> str | None:
+    """The first base class not written in the user's module, when it is more
+    than Luigi's plain Task/WrapperTask/ExternalTask (``luigi.contrib.hive.
+    HiveQueryTask``): what the task inherits its run() from."""
+    for base in cls.__mro__[1:]:
+        if base.__module__ == cls.__module__ or not issubclass(base, luigi.Task):
+            continue
+        name = f"{base.__module__}.{base.__qualname__}"
+        return None if name in _PLAIN_BASES else name
+    return None
+
+
+def _dynamic_yields(cls) -> list[int]:
+    """Lines of ``yield`` inside ``run()`` (dynamic dependencies), found with ast."""
+    run = cls.__dict__.get("run")
+    if run is None or not inspect.isgeneratorfunction(run):
+        # Inherited run(): look at the class that defines it.
+        for base in cls.__mro__[1:]:
+            run = base.__dict__.get("run")
+            if run is not None:
+                break
+        if run is None or not inspect.isgeneratorfunction(run):
+            return []
+    try:
+        lines, start = inspect.getsourcelines(run)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    out = []
+    func = tree.body[0] if tree.body else None
+    stack = list(getattr(func, "body", []))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            out.append(start + node.lineno - 1)
+        stack.extend(ast.iter_child_nodes(node))
+    return sorted(set(out))
+
+
+def _json_value(value: Any, param) -> Any:
+    """A parameter value as JSON: native scalars and containers stay as they
+    are; anything else (dates, intervals, enums, task classes) is Luigi's own
+    serialisation, the text ``--param`` would accept."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.timedelta, enum.Enum)):
+        return param.serialize(value)
+    if isinstance(value, Mapping):
+        try:
+            return json.loads(param.serialize(value))
+        except (TypeError, ValueError):
+            return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        try:
+            return json.loads(param.serialize(value))
+        except (TypeError, ValueError):
+            return [_plain(v) for v in value]
+    return param.serialize(value)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _params(task) -> list[dict[str, Any]]:
+    out = []
+    for name, param in task.get_params():
+        value = task.param_kwargs.get(name)
+        try:
+            text = param.serialize(value)
+        except Exception:  # a user Parameter subclass may not serialise None
+            text = str(value)
+        out.append(
+            {
+                "name": name,
+                "type": type(param).__name__,
+                "significant": bool(param.significant),
+                "value": _json_value(value, param),
+                "text": text,
+            }
+        )
+    return out
+
+
+def _target(target) -> dict[str, Any]:
+    out: dict[str, Any] = {"class": type(target).__name__}
+    path = getattr(target, "path", None)
+    if isinstance(path, str):
+        out["path"] = path
+    return out
+
+
+def _call(fn):
+    """Run a user method; (value, error text, line in the user's file)."""
+    try:
+        return fn(), None
+    except Exception as exc:  # user code: anything can happen
+        frames = traceback.extract_tb(exc.__traceback__)
+        line = frames[-1].lineno if frames else None
+        return None, (f"{type(exc).__name__}: {exc}", line)
+
+
+def _shape(luigi, raw) -> dict[str, Any]:
+    """How ``requires()`` spelled its answer (a backend re-emitting Luigi keeps
+    ``self.input()['key']`` working): task, list, dict (key -> task ids),
+    generator, none."""
+    if raw is None or (isinstance(raw, (list, tuple, Mapping)) and not raw):
+        return {"shape": "none"}
+    if isinstance(raw, luigi.Task):
+        return {"shape": "task"}
+    if isinstance(raw, Mapping):
+        keys = {}
+        for k, v in raw.items():
+            keys[str(k)] = [t.task_id for t in luigi.task.flatten(v)]
+        return {"shape": "dict", "keys": keys}
+    if isinstance(raw, (list, tuple)):
+        return {"shape": "list"}
+    if inspect.isgenerator(raw):
+        return {"shape": "generator"}
+    return {"shape": type(raw).__name__}
+
+
+def describe(luigi, task, notes: list[dict[str, Any]]) -> tuple[dict[str, Any], list]:
+    """One instance as JSON, and the instances it requires."""
+    cls = type(task)
+    file, line = _source_of(cls)
+    info: dict[str, Any] = {
+        "task_id": task.task_id,
+        "family": task.get_task_family(),
+        "class": cls.__name__,
+        "namespace": cls.get_task_namespace() or None,
+        "kind": _kind(luigi, task),
+        "module": cls.__module__,
+        "base": _library_base(luigi, cls),
+        "file": file,
+        "line": line,
+        "doc": inspect.getdoc(cls) if cls.__doc__ else None,
+        "params": _params(task),
+        "retry_count": task.retry_count,
+        "worker_timeout": task.worker_timeout,
+        "priority": task.priority,
+        "resources": _plain(task.process_resources()),
+        "disable_window": task.disable_window,
+        "owner_email": _plain(task.owner_email),
+        "run_yields": _dynamic_yields(cls),
+        "requires": {"shape": "none"},
+        "deps": [],
+        "outputs": [],
+    }
+    raw, err = _call(task.requires)
+    deps: list = []
+    if err is None:
+        # The shape is read without consuming a generator; deps() asks again.
+        info["requires"] = _shape(luigi, raw)
+        deps, err = _call(task.deps)
+    if err is not None:
+        notes.append({"code": "requires", "task_id": task.task_id, "error": err[0], "line": err[1]})
+        deps = []
+    good = []
+    for d in deps:
+        if isinstance(d, luigi.Task):
+            good.append(d)
+        else:
+            notes.append(
+                {
+                    "code": "not_a_task",
+                    "task_id": task.task_id,
+                    "error": f"requires() returned {type(d).__name__} {d!r}, not a Task",
+                    "line": line,
+                }
+            )
+    info["deps"] = [d.task_id for d in good]
+    outs, err = _call(lambda: luigi.task.flatten(task.output()))
+    if err is not None:
+        notes.append({"code": "output", "task_id": task.task_id, "error": err[0], "line": err[1]})
+    else:
+        info["outputs"] = [_target(t) for t in outs]
+    return info, good
+
+
+def walk(luigi, root, instances: dict[str, Any], notes: list, max_tasks: int) -> None:
+    """Depth-first from ``root`` through ``deps()``; every distinct instance
+    (Luigi's task_id = family + significant parameters) once."""
+    stack = [root]
+    while stack:
+        task = stack.pop()
+        if task.task_id in instances:
+            continue
+        if len(instances) >= max_tasks:
+            notes.append({"code": "too_many", "task_id": root.task_id, "error": str(max_tasks)})
+            return
+        info, deps = describe(luigi, task, notes)
+        instances[task.task_id] = info
+        stack.extend(reversed(deps))
+
+
+# ---------------------------------------------------------------------------
+# roots
+
+
+def module_classes(luigi, module) -> list[type]:
+    """Task classes defined in the module itself, in source order. Luigi's
+    registry is asked (not the module's namespace) so that a class whose name a
+    later class reuses (same name, other namespace) is still found."""
+    registered = getattr(luigi.task_register.Register, "_reg", None)
+    pool = list(registered) if registered is not None else list(vars(module).values())
+    pool += list(vars(module).values())
+    found: list[type] = []
+    for obj in pool:
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, luigi.Task)
+            and obj.__module__ == module.__name__
+            and obj not in found
+        ):
+            found.append(obj)
+    return sorted(found, key=lambda c: _source_of(c)[1] or 0)
+
+
+def _class_info(luigi, cls) -> dict[str, Any]:
+    file, line = _source_of(cls)
+    return {
+        "class": cls.__name__,
+        "family": cls.get_task_family(),
+        "line": line,
+        "kind": _kind(luigi, cls),
+        "params": [name for name, _ in cls.get_params()],
+    }
+
+
+def _matches(cls, name: str) -> bool:
+    return name in (cls.__name__, cls.get_task_family())
+
+
+def instantiate(cls, params: dict[str, str]):
+    """``cls`` from its defaults plus the ``--param`` values it knows
+    (parsed by the parameters themselves, exactly like Luigi's command line)."""
+    own = {name for name, _ in cls.get_params()}
+    return cls.from_str_params({k: v for k, v in params.items() if k in own})
+
+
+def choose_roots(luigi, classes, request, notes) -> list:
+    params = request.get("params") or {}
+    wanted = request.get("roots") or []
+    if wanted:
+        chosen = []
+        for name in wanted:
+            match = [c for c in classes if _matches(c, name)]
+            if not match:
+                reg = luigi.task_register.Register
+                try:
+                    match = [reg.get_task_cls(name)]
+                except Exception:
+                    match = []
+            if not match:
+                raise LookupError(
+                    f"--root {name}: no such task class in the module "
+                    f"(known: {', '.join(c.__name__ for c in classes) or 'none'})"
+                )
+            chosen.append(match[0])
+        candidates = chosen
+    else:
+        # A base class other module classes extend is a template, not a root.
+        bases = {b for c in classes for b in c.__mro__[1:] if b in classes}
+        for b in sorted(bases, key=lambda c: _source_of(c)[1] or 0):
+            notes.append({"code": "base_class", "class": b.__name__, "line": _source_of(b)[1]})
+        candidates = [c for c in classes if c not in bases]
+    known = {name for c in candidates for name, _ in c.get_params()}
+    for k in params:
+        if k not in known:
+            raise LookupError(
+                f"--param {k}: no root task has a parameter {k!r} "
+                f"(parameters: {', '.join(sorted(known)) or 'none'})"
+            )
+    made = []
+    for cls in candidates:
+        try:
+            made.append(instantiate(cls, params))
+        except Exception as exc:
+            if wanted:
+                raise LookupError(
+                    f"--root {cls.__name__}: cannot be instantiated: {type(exc).__name__}: {exc}"
+                ) from None
+            notes.append(
+                {
+                    "code": "not_instantiable",
+                    "class": cls.__name__,
+                    "line": _source_of(cls)[1],
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+    return made
+
+
+def _requires_names(cls) -> set[str]:
+    """Names used inside ``cls.requires`` (read with ast)."""
+    fn = cls.__dict__.get("requires")
+    if fn is None:
+        return set()
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _statically_required(classes, notes) -> set[str]:
+    """Families named in the requires() of classes that were not instantiable:
+    their graph is unknown, but what they name is still not a root."""
+    skipped = {n["class"] for n in notes if n["code"] == "not_instantiable"}
+    by_name = {c.__name__: c for c in classes}
+    out: set[str] = set()
+    for cls in classes:
+        if cls.__name__ in skipped:
+            for name in _requires_names(cls):
+                if name in by_name and name != cls.__name__:
+                    out.add(by_name[name].get_task_family())
+    return out
+
+
+def run(request: dict[str, Any]) -> dict[str, Any]:
+    path = Path(request["path"]).resolve()
+    try:
+        module = load_module(path)
+    except SyntaxError as exc:
+        return {
+            "ok": False,
+            "stage": "syntax",
+            "error": f"{type(exc).__name__}: {exc.msg}",
+            "line": exc.lineno,
+        }
+    except BaseException as exc:  # SystemExit from a user module counts too
+        return {
+            "ok": False,
+            "stage": "import",
+            "error": _import_error_text(exc),
+            "line": _error_line(exc, path),
+        }
+    import luigi
+    import luigi.task
+    import luigi.task_register
+
+    notes: list[dict[str, Any]] = []
+    classes = module_classes(luigi, module)
+    try:
+        roots = choose_roots(luigi, classes, request, notes)
+    except LookupError as exc:
+        return {"ok": False, "stage": "options", "error": str(exc), "line": None}
+    max_tasks = int(request.get("max_tasks") or MAX_TASKS)
+    walks = []
+    for root in roots:
+        instances: dict[str, Any] = {}
+        walk(luigi, root, instances, notes, max_tasks)
+        walks.append({"root": root.task_id, "instances": instances})
+    if not request.get("roots"):
+        # Auto roots: drop those another class requires (seen while walking,
+        # or named in the requires() of a class that could not be walked).
+        required = _statically_required(classes, notes)
+        for w in walks:
+            for info in w["instances"].values():
+                for dep in info["deps"]:
+                    dep_info = w["instances"].get(dep)
+                    if dep_info and dep_info["family"] != info["family"]:
+                        required.add(dep_info["family"])
+        walks = [w for w in walks if w["instances"][w["root"]]["family"] not in required]
+    return {
+        "ok": True,
+        "module_file": str(path),
+        "classes": [_class_info(luigi, c) for c in classes],
+        "walks": walks,
+        "notes": notes,
+    }
+
+
+def main() -> int:
+    sys.dont_write_bytecode = True  # leave no __pycache__ beside the user's file
+    request = json.loads(sys.stdin.read())
+    # The answer goes to the real stdout; the user's prints go to stderr.
+    answer_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        answer = run(request)
+    except BaseException as exc:  # never a traceback instead of an answer
+        answer = {
+            "ok": False,
+            "stage": "walk",
+            "error": f"{type(exc).__name__}: {exc}",
+            "line": None,
+        }
+    with os.fdopen(answer_fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(answer, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
