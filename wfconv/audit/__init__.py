@@ -1,0 +1,8 @@
+"""Corpus audit (DESIGN §1): read thousands of workflow files statically, report
+what a reviewer would (codes in docs/audit.md).
+
+Modules: ``codes`` (the table), ``checks`` (one function per code),
+``analyze`` (one file -> findings + metrics), ``graph``/``timing``/``oozie``
+(helpers), ``pool`` (worker processes with per-file timeout), ``cache``,
+``run`` (the driver), ``report``/``sarif``/``html`` (outputs), ``baseline``.
+"""
