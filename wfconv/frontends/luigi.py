@@ -253,7 +253,7 @@ def _module_note(path: str, note: dict[str, Any], walks: list[dict[str, Any]]) -
             "info",
             NOT_INSTANTIABLE,
             f"{note['class']} is not a root: it cannot be built from its defaults "
-            f"({note['error']}); --root/--param choose it",
+            f"({note['error']}); --root/--param can choose it",
             path,
             note.get("line"),
         )
@@ -500,10 +500,9 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
             w.diag(
                 "info",
                 RETRY_COUNT,
-                f"{family}: retry_count={count}: Luigi disables the task once its failures "
-                f"reach {count}, so it runs at most {retries + 1} time(s): retries={retries}, "
-                f"{LUIGI_RETRY_DELAY_S:g} s apart (Luigi retries only when the worker runs "
-                "with keep_alive)",
+                f"{family}: retry_count={count}: Luigi disables the task after {retries + 1} "
+                f"failed attempt(s), so retries={retries}, {LUIGI_RETRY_DELAY_S:g} s apart "
+                "(Luigi retries only when the worker runs with keep_alive)",
                 src,
                 info.get("line"),
             )

@@ -86,12 +86,44 @@ def load_module(path: Path):
 # describing classes and instances
 
 
+_CLASS_DEFS: dict[str, list[ast.ClassDef]] = {}
+
+
+def _class_defs(file: str) -> list[ast.ClassDef]:
+    if file not in _CLASS_DEFS:
+        try:
+            tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        _CLASS_DEFS[file] = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    return _CLASS_DEFS[file]
+
+
+def _class_line(cls, file: str) -> int | None:
+    """The line of ``class Name`` (as the static reader reports it). Two
+    classes of one name in a file (other namespaces) are told apart by the
+    lines of their own methods; ``inspect`` would answer the first for both."""
+    defs = [n for n in _class_defs(file) if n.name == cls.__name__]
+    if len(defs) > 1:
+        own = [
+            v.__code__.co_firstlineno
+            for v in vars(cls).values()
+            if inspect.isfunction(v) and v.__code__.co_filename == file
+        ]
+        for node in defs:
+            if any(node.lineno <= line <= (node.end_lineno or node.lineno) for line in own):
+                return node.lineno
+    return defs[0].lineno if defs else None
+
+
 def _source_of(obj) -> tuple[str | None, int | None]:
     try:
         file = inspect.getsourcefile(obj)
         _, line = inspect.getsourcelines(obj)
     except (OSError, TypeError):
         return None, None
+    if file and inspect.isclass(obj):
+        line = _class_line(obj, file) or line
     return (str(Path(file).resolve()) if file else None), line
 
 
@@ -358,6 +390,19 @@ def instantiate(cls, params: dict[str, str]):
     return cls.from_str_params({k: v for k, v in params.items() if k in own})
 
 
+def _why_not_instantiable(luigi, cls, params: dict[str, str], exc: Exception) -> str:
+    if isinstance(exc, luigi.parameter.MissingParameterException):
+        family = cls.get_task_family()
+        missing = [
+            name
+            for name, p in cls.get_params()
+            if name not in params and not p.has_task_value(family, name)
+        ]
+        if missing:
+            return "no value for " + ", ".join(repr(m) for m in missing)
+    return f"{type(exc).__name__}: {exc}"
+
+
 def choose_roots(luigi, classes, request, notes) -> list:
     params = request.get("params") or {}
     wanted = request.get("roots") or []
@@ -396,16 +441,15 @@ def choose_roots(luigi, classes, request, notes) -> list:
         try:
             made.append(instantiate(cls, params))
         except Exception as exc:
+            why = _why_not_instantiable(luigi, cls, params, exc)
             if wanted:
-                raise LookupError(
-                    f"--root {cls.__name__}: cannot be instantiated: {type(exc).__name__}: {exc}"
-                ) from None
+                raise LookupError(f"--root {cls.__name__}: cannot be instantiated: {why}") from None
             notes.append(
                 {
                     "code": "not_instantiable",
                     "class": cls.__name__,
                     "line": _source_of(cls)[1],
-                    "error": f"{type(exc).__name__}: {exc}",
+                    "error": why,
                 }
             )
     return made

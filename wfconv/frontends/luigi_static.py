@@ -688,6 +688,7 @@ class StaticReader:
     # -- roots -------------------------------------------------------------------
     def instantiate_root(self, cls: TaskClass, params: dict[str, str]) -> Instance | str:
         values: dict[str, Any] = {}
+        missing = []
         for name, spec in cls.params():
             if name in params:
                 try:
@@ -695,9 +696,11 @@ class StaticReader:
                 except Exception as exc:
                     return f"--param {name}={params[name]}: {type(exc).__name__}: {exc}"
             elif spec.default is _MISSING:
-                return f"MissingParameterException: {cls.name} requires the {name!r} parameter to be set"
+                missing.append(name)
             else:
                 values[name] = spec.default
+        if missing:
+            return "no value for " + ", ".join(repr(m) for m in missing)
         made = self.hooks.instantiate(self.interp, cls, [], values, None)
         if isinstance(made, Instance):
             return made
