@@ -24,7 +24,8 @@ API (kept compatible; add, never change)
 - ``py_str(s)`` -- the one function that turns text into a Python string
   literal. Every string embedded in generated Python goes through it (directly
   or via ``py_literal``/the ``py``/``pystr`` template filters).
-- ``py_literal(value)`` -- JSON-like value -> Python expression.
+- ``py_literal(value)`` -- JSON-like value -> Python expression; a ``Code``
+  value (backend-built source, never user text) is written unchanged.
 - ``py_comment(s)`` -- text safe to put after ``# `` (one line, escaped).
 - ``identifier_map(ids, reserved=(), style="python"|"class"|"oozie")``
 - ``loss(code, message, task=, severity=, target=, source=)`` -> Diagnostic
@@ -33,6 +34,9 @@ API (kept compatible; add, never change)
 - ``render(template_name, **context)`` -- jinja2 templates in
   ``wfconv/backends/templates`` with the filters above.
 - ``topo_order(workflow)``, ``retry_delays(task)``, ``file_stem(text)``.
+- ``is_dotted_name``, ``from_import(module, names)`` (isort-style line),
+  ``callable_imports_for(keys, reserved)`` -> (expression per
+  ``(module|None, dotted name)``, import lines, stubs to generate).
 """
 
 from __future__ import annotations
@@ -131,11 +135,22 @@ def py_comment(s: str) -> str:
     return stripped + "\\x20" * (len(body) - len(stripped))
 
 
+class Code(str):
+    """Python source a backend built itself (``datetime.timedelta(seconds=30)``,
+    a variable name). ``py_literal`` writes it unchanged, so templates can pass
+    every value through the ``py`` filter without knowing which is which.
+    Never wrap user text in ``Code``: user text goes through ``py_str``."""
+
+    __slots__ = ()
+
+
 def py_literal(value: Any) -> str:
     """A Python expression for a JSON-like value (dict, list, tuple, str, int,
     float, bool, None). Strings go through ``py_str``; dict order is kept (it
     is the IR's order, hence deterministic). One line: generated files keep
     long literals on one line rather than depend on a formatter."""
+    if isinstance(value, Code):
+        return str(value)
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -274,6 +289,76 @@ def identifier_map(
 def file_stem(text: str) -> str:
     """A portable file name stem for a workflow id (lowercase-safe ASCII)."""
     return _base_name(text, "python")
+
+
+# ---------------------------------------------------------------------------
+# Imports of user callables (Python targets)
+# ---------------------------------------------------------------------------
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def is_dotted_name(name: Any) -> bool:
+    """``pkg.mod`` / ``Owner.method``: safe to write as code (ASCII identifiers)."""
+    return (
+        isinstance(name, str)
+        and bool(_DOTTED.fullmatch(name))
+        and not any(keyword.iskeyword(p) for p in name.split("."))
+    )
+
+
+def from_import(module: str, names: list[str]) -> str:
+    """One ``from`` import, wrapped like isort/ruff do past 88 columns."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 88:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+
+
+def callable_imports_for(
+    keys: list[tuple[str | None, str]], reserved: set[str]
+) -> tuple[dict[tuple[str | None, str], str], list[str], list[dict[str, str]]]:
+    """Names for user callables: (expression per key, import lines, stubs).
+
+    ``module:Owner.method`` imports ``Owner`` once; a name clash between two
+    modules (or with a task variable) gets a stable alias."""
+    units: list[tuple[str | None, str]] = []
+    for module, name in keys:
+        unit = (module, name.split(".", 1)[0]) if module else (None, name)
+        if unit not in units:
+            units.append(unit)
+    shorts = [u[1].rsplit(".", 1)[-1] for u in units]
+    labels = [
+        s if shorts.count(s) == 1 else f"{u[0] or 'stub'}.{u[1]}"
+        for s, u in zip(shorts, units, strict=True)
+    ]
+    names = identifier_map(labels, reserved=reserved)
+    unit_name = {u: names[lab] for u, lab in zip(units, labels, strict=True)}
+    imports: list[str] = []
+    stubs: list[dict[str, str]] = []
+    for unit in units:
+        module, head = unit
+        alias = unit_name[unit]
+        if module is None:
+            stubs.append(
+                {
+                    "name": alias,
+                    "message": f"wfconv: {head} was not found in an importable module; "
+                    "replace this stub with the real function",
+                }
+            )
+        elif alias == head:
+            imports.append(from_import(module, [head]))
+        else:
+            imports.append(from_import(module, [f"{head} as {alias}"]))
+    exprs: dict[tuple[str | None, str], str] = {}
+    for module, name in keys:
+        if module is None:
+            exprs[(module, name)] = unit_name[(None, name)]
+        else:
+            head, _, rest = name.partition(".")
+            exprs[(module, name)] = unit_name[(module, head)] + ("." + rest if rest else "")
+    return exprs, imports, stubs
 
 
 # ---------------------------------------------------------------------------

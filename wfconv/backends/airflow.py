@@ -1,0 +1,1171 @@
+"""IR -> an Airflow DAG file (Airflow 3 by default, ``airflow_version=2`` for 2.4+).
+
+The module is built from data: each action kind has a builder returning an
+``OpSpec`` (operator class + keyword arguments as Python values or ``Code``);
+the template ``airflow_dag.py.j2`` lays the specs out. Version differences are
+import-path tables (``IMPORTS``), not branches in the builders. Original task
+ids are kept as ``task_id=`` strings; variable names come from
+``identifier_map``. What Airflow cannot say exactly goes through ``loss()``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wfconv.backends.common import (
+    AIRFLOW_DEFAULT_RETRY_DELAY_S,
+    Code,
+    Emitted,
+    callable_imports_for,
+    compact_number,
+    file_stem,
+    format_python,
+    from_import,
+    identifier_map,
+    is_dotted_name,
+    loss,
+    py_literal,
+    render,
+    retry_delays,
+)
+from wfconv.ir.model import Diagnostic, Group, Task, Workflow
+
+TARGET = "airflow"
+
+CODES: dict[str, str] = {
+    "BA101": "python callable without a known module: a stub that raises is emitted",
+    "BA102": "branch case written in an expression language Airflow cannot evaluate: it never matches",
+    "BA103": "branch task without callable or cases: the chooser follows every downstream",
+    "BA104": "hadoop action mapped to a provider operator (fields may differ)",
+    "BA105": "hadoop/opaque action emitted as a BashOperator placeholder",
+    "BA106": "unknown sensor: emitted as a PythonSensor stub or FileSensor on its target",
+    "BA107": "Luigi ExternalTask: emitted as a FileSensor that waits (Luigi does not wait)",
+    "BA108": "sub-workflow without a workflow id: trigger_dag_id derived from the app path",
+    "BA109": "mapped task over a run-time value: emitted unmapped",
+    "BA110": "per-attempt retry delays: Airflow has one delay (first delay used)",
+    "BA111": "shell arguments appended to bash_command",
+    "BA112": "bash_command ending in .sh/.bash is read by Airflow as a template file",
+    "BA113": "action fields the Airflow backend does not know were dropped",
+    "BA114": "data passed between tasks: emitted as ordering only",
+    "BA115": "task group ids do not follow Airflow's prefix convention: prefix_group_id=False",
+    "BA116": "TaskFlow decorator variant not kept (plain PythonOperator emitted)",
+    "BA117": "SQL operator class replaced by SQLExecuteQueryOperator",
+    "BA118": "container action emitted as KubernetesPodOperator",
+    "BA119": "task or DAG id not valid in Airflow: invalid characters replaced by '_'",
+    "BA201": "schedule timezone is unknown: UTC used",
+    "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
+    "BA203": "scheduled workflow without start_date",
+    "BA204": "date that is not ISO-8601: dropped",
+    "BA205": "group without tasks dropped",
+}
+
+# IR field names each action kind uses (anything else is reported by BA113).
+_KNOWN_FIELDS = {
+    "shell": {"command", "env", "cwd", "args", "capture_output"},
+    "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
+    "empty": set(),
+    "branch": {
+        "callable",
+        "module",
+        "cases",
+        "default",
+        "short_circuit",
+        "ignore_downstream_trigger_rules",
+        "op_args",
+        "op_kwargs",
+        "source_code",
+    },
+    "sensor": {"sensor", "poke_interval_s", "timeout_s", "mode", "soft_fail", "target", "args"},
+    "email": {"to", "cc", "bcc", "subject", "body"},
+    "sql": {"sql", "conn_id", "operator"},
+    "container": {"image", "cmds", "arguments", "namespace", "env"},
+    "subworkflow": {
+        "workflow",
+        "app_path",
+        "propagate_configuration",
+        "conf",
+        "wait_for_completion",
+    },
+    "fail": {"message"},
+    "hadoop": {"engine", "script", "args", "properties"},
+    "external": {"output"},
+    "opaque": {"type", "args", "xml"},
+}
+
+# Class name -> (Airflow 3 module, Airflow 2 module). One table for every import.
+IMPORTS: dict[str, tuple[str, str]] = {
+    "DAG": ("airflow.sdk", "airflow"),
+    "TaskGroup": ("airflow.sdk", "airflow.utils.task_group"),
+    "Asset": ("airflow.sdk", "airflow.datasets"),
+    "BashOperator": ("airflow.providers.standard.operators.bash", "airflow.operators.bash"),
+    "EmptyOperator": ("airflow.providers.standard.operators.empty", "airflow.operators.empty"),
+    "PythonOperator": ("airflow.providers.standard.operators.python", "airflow.operators.python"),
+    "BranchPythonOperator": (
+        "airflow.providers.standard.operators.python",
+        "airflow.operators.python",
+    ),
+    "ShortCircuitOperator": (
+        "airflow.providers.standard.operators.python",
+        "airflow.operators.python",
+    ),
+    "TriggerDagRunOperator": (
+        "airflow.providers.standard.operators.trigger_dagrun",
+        "airflow.operators.trigger_dagrun",
+    ),
+    "EmailOperator": ("airflow.providers.smtp.operators.smtp", "airflow.operators.email"),
+    "SQLExecuteQueryOperator": (
+        "airflow.providers.common.sql.operators.sql",
+        "airflow.providers.common.sql.operators.sql",
+    ),
+    "KubernetesPodOperator": (
+        "airflow.providers.cncf.kubernetes.operators.pod",
+        "airflow.providers.cncf.kubernetes.operators.pod",
+    ),
+    "SparkSubmitOperator": (
+        "airflow.providers.apache.spark.operators.spark_submit",
+        "airflow.providers.apache.spark.operators.spark_submit",
+    ),
+    "HiveOperator": (
+        "airflow.providers.apache.hive.operators.hive",
+        "airflow.providers.apache.hive.operators.hive",
+    ),
+    "PigOperator": (
+        "airflow.providers.apache.pig.operators.pig",
+        "airflow.providers.apache.pig.operators.pig",
+    ),
+    "AirflowFailException": ("airflow.exceptions", "airflow.exceptions"),
+    # sensors
+    "FileSensor": ("airflow.providers.standard.sensors.filesystem", "airflow.sensors.filesystem"),
+    "ExternalTaskSensor": (
+        "airflow.providers.standard.sensors.external_task",
+        "airflow.sensors.external_task",
+    ),
+    "TimeDeltaSensor": (
+        "airflow.providers.standard.sensors.time_delta",
+        "airflow.sensors.time_delta",
+    ),
+    "DateTimeSensor": ("airflow.providers.standard.sensors.date_time", "airflow.sensors.date_time"),
+    "TimeSensor": ("airflow.providers.standard.sensors.time", "airflow.sensors.time_sensor"),
+    "BashSensor": ("airflow.providers.standard.sensors.bash", "airflow.sensors.bash"),
+    "PythonSensor": ("airflow.providers.standard.sensors.python", "airflow.sensors.python"),
+    "HttpSensor": ("airflow.providers.http.sensors.http", "airflow.providers.http.sensors.http"),
+    "S3KeySensor": (
+        "airflow.providers.amazon.aws.sensors.s3",
+        "airflow.providers.amazon.aws.sensors.s3",
+    ),
+    "SqlSensor": (
+        "airflow.providers.common.sql.sensors.sql",
+        "airflow.providers.common.sql.sensors.sql",
+    ),
+    "GCSObjectExistenceSensor": (
+        "airflow.providers.google.cloud.sensors.gcs",
+        "airflow.providers.google.cloud.sensors.gcs",
+    ),
+    "HdfsSensor": (
+        "airflow.providers.apache.hdfs.sensors.hdfs",
+        "airflow.providers.apache.hdfs.sensors.hdfs",
+    ),
+    "WebHdfsSensor": (
+        "airflow.providers.apache.hdfs.sensors.web_hdfs",
+        "airflow.providers.apache.hdfs.sensors.web_hdfs",
+    ),
+}
+
+# Known sensors: the keyword that receives the IR ``target``.
+SENSOR_TARGET_KWARG: dict[str, str | None] = {
+    "FileSensor": "filepath",
+    "ExternalTaskSensor": "external_dag_id",
+    "TimeDeltaSensor": None,
+    "DateTimeSensor": "target_time",
+    "TimeSensor": "target_time",
+    "BashSensor": "bash_command",
+    "PythonSensor": None,
+    "HttpSensor": "endpoint",
+    "S3KeySensor": "bucket_key",
+    "SqlSensor": "sql",
+    "GCSObjectExistenceSensor": "object",
+    "HdfsSensor": "filepath",
+    "WebHdfsSensor": "filepath",
+}
+
+# Hadoop engines with a provider operator: class and how IR fields map.
+_HADOOP_OPERATORS: dict[str, tuple[str, str, str | None, str | None]] = {
+    # engine: (class, script kwarg, args kwarg, properties kwarg)
+    "spark": ("SparkSubmitOperator", "application", "application_args", "conf"),
+    "hive": ("HiveOperator", "hql", None, "hiveconfs"),
+    "hive2": ("HiveOperator", "hql", None, "hiveconfs"),
+    "pig": ("PigOperator", "pig", None, None),
+}
+
+# Hadoop engines without a provider operator: the command a BashOperator runs.
+_HADOOP_COMMANDS: dict[str, str] = {
+    "map-reduce": "hadoop jar",
+    "streaming": "hadoop jar hadoop-streaming.jar",
+    "distcp": "hadoop distcp",
+    "sqoop": "sqoop",
+    "java": "java",
+    "ssh": "ssh",
+    "git": "git",
+    "hive": "hive -f",
+    "hive2": "beeline -f",
+    "pig": "pig -f",
+    "spark": "spark-submit",
+}
+
+
+# Names the generated module defines itself; task variables avoid them.
+_MODULE_NAMES = (
+    "dag",
+    "datetime",
+    "pendulum",
+    "wfconv_fail",
+    "wfconv_choose",
+    *IMPORTS,
+)
+
+# Airflow's KEY_REGEX for dag_id / task_id / group_id (airflow.utils.helpers).
+_AIRFLOW_KEY = re.compile(r"[\w.-]{1,250}")
+
+
+def airflow_keys(ids: list[str]) -> dict[str, str]:
+    """Task ids Airflow accepts: valid ones unchanged, others with each invalid
+    character replaced by ``_`` (and a ``_2``... suffix on a clash). Injective."""
+    out = {i: i for i in ids if _AIRFLOW_KEY.fullmatch(i)}
+    taken = set(out)
+    for i in ids:
+        if i in out:
+            continue
+        base = re.sub(r"[^\w.-]", "_", i)[:240] or "task"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        out[i] = name
+        taken.add(name)
+    return out
+
+
+@dataclass
+class OpSpec:
+    """One operator call: ``var = cls(kwargs)`` or ``cls.partial(...).expand(...)``."""
+
+    cls: str
+    kwargs: list[tuple[str, Any]] = field(default_factory=list)
+    expand: list[tuple[str, Any]] | None = None
+    expand_kwargs: Any = None
+
+    def set(self, name: str, value: Any) -> None:
+        self.kwargs.append((name, value))
+
+
+@dataclass
+class _Ctx:
+    """Per-emit state: the workflow, version, collected imports, helpers, losses."""
+
+    workflow: Workflow
+    version: int
+    losses: list[Diagnostic] = field(default_factory=list)
+    classes: set[str] = field(default_factory=set)
+    # (module or None, dotted callable name) -> index; None = stub needed
+    callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    helpers: set[str] = field(default_factory=set)
+    needs_datetime: bool = False
+    needs_pendulum: bool = False
+
+    def use(self, cls: str) -> str:
+        self.classes.add(cls)
+        return cls
+
+    def add(self, d: Diagnostic) -> None:
+        self.losses.append(d)
+
+
+def _seconds(ctx: _Ctx, s: float) -> Code:
+    ctx.needs_datetime = True
+    return Code(f"datetime.timedelta(seconds={compact_number(float(s))!r})")
+
+
+def _is_dotted(name: Any) -> bool:
+    return is_dotted_name(name)
+
+
+def _python_callable(ctx: _Ctx, task: Task, what: str = "callable") -> Code:
+    """The expression naming the task's callable: an import alias when the
+    module is known, else a generated stub (and a BA101 loss)."""
+    fields = task.action.fields
+    name = fields.get("callable")
+    module = fields.get("module")
+    if isinstance(name, str) and ":" in name and module is None:
+        module, name = name.split(":", 1)
+    if not _is_dotted(name):
+        name = None
+    if name and _is_dotted(module):
+        key = (module, name)
+    else:
+        key = (None, name or f"{task.id}_{what}")
+        ctx.add(
+            loss(
+                "BA101",
+                f"the source does not say which module defines {name or 'the ' + what!s}; "
+                "a stub that raises NotImplementedError is emitted",
+                task=task,
+                target="python stub",
+            )
+        )
+    if key not in ctx.callables:
+        ctx.callables[key] = len(ctx.callables)  # the name is chosen once all are known
+    return Code(f"<callable:{ctx.callables[key]}>")
+
+
+# --- builders: one per action kind -------------------------------------------------
+
+
+def _shell(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    command = str(f.get("command") or "")
+    args = f.get("args") or []
+    if args:
+        command = " ".join([command, shlex.join(str(a) for a in args)]).strip()
+        ctx.add(
+            loss(
+                "BA111",
+                "arguments appended to bash_command",
+                task=task,
+                severity="info",
+                target="bash_command",
+            )
+        )
+    if command.rstrip().endswith((".sh", ".bash")):
+        ctx.add(
+            loss(
+                "BA112",
+                "Airflow reads a bash_command ending in .sh/.bash as a Jinja template file "
+                "(the script must sit in the DAG folder or template_searchpath)",
+                task=task,
+                severity="info",
+                target="bash_command",
+            )
+        )
+    spec = OpSpec(ctx.use("BashOperator"))
+    spec.set("bash_command", command)
+    if f.get("env"):
+        spec.set("env", {str(k): str(v) for k, v in f["env"].items()})
+    if f.get("cwd"):
+        spec.set("cwd", str(f["cwd"]))
+    if f.get("capture_output") is not None:
+        spec.set("do_xcom_push", bool(f["capture_output"]))
+    return spec
+
+
+def _python(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    deco = f.get("decorator")
+    if deco not in (None, "task", "task.python"):
+        ctx.add(
+            loss(
+                "BA116",
+                f"@{deco} is emitted as a plain PythonOperator",
+                task=task,
+                target="PythonOperator",
+            )
+        )
+    spec = OpSpec(ctx.use("PythonOperator"))
+    spec.set("python_callable", _python_callable(ctx, task))
+    if f.get("op_args"):
+        spec.set("op_args", list(f["op_args"]))
+    if f.get("op_kwargs"):
+        spec.set("op_kwargs", dict(f["op_kwargs"]))
+    return spec
+
+
+def _empty(ctx: _Ctx, task: Task) -> OpSpec:
+    return OpSpec(ctx.use("EmptyOperator"))
+
+
+def _branch(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    if f.get("short_circuit"):
+        spec = OpSpec(ctx.use("ShortCircuitOperator"))
+        spec.set("python_callable", _python_callable(ctx, task, "condition"))
+        if f.get("ignore_downstream_trigger_rules") is not None:
+            spec.set("ignore_downstream_trigger_rules", bool(f["ignore_downstream_trigger_rules"]))
+        return spec
+    spec = OpSpec(ctx.use("BranchPythonOperator"))
+    if f.get("callable"):
+        spec.set("python_callable", _python_callable(ctx, task, "chooser"))
+        if f.get("op_args"):
+            spec.set("op_args", list(f["op_args"]))
+        if f.get("op_kwargs"):
+            spec.set("op_kwargs", dict(f["op_kwargs"]))
+        return spec
+    ctx.helpers.add("choose")
+    cases = []
+    for case in f.get("cases") or []:
+        when = str(case.get("when", ""))
+        to = str(case.get("to", ""))
+        if "${" in when or "#{" in when:
+            ctx.add(
+                loss(
+                    "BA102",
+                    f"decision case {when!r} -> {to!r} is not translated to Jinja; "
+                    "in Airflow it never matches",
+                    task=task,
+                    target="BranchPythonOperator",
+                )
+            )
+        cases.append([when, to])
+    default = f.get("default")
+    if not cases and default is None:
+        ctx.add(
+            loss(
+                "BA103",
+                "no callable and no cases: the chooser follows every direct downstream",
+                task=task,
+                target="BranchPythonOperator",
+            )
+        )
+        default = ctx.workflow.downstream(task.id)
+    spec.set("python_callable", Code("wfconv_choose"))
+    spec.set("op_kwargs", {"cases": cases, "default": default})
+    return spec
+
+
+def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    cls = str(f.get("sensor") or "")
+    target = f.get("target")
+    if cls not in SENSOR_TARGET_KWARG:
+        if isinstance(target, str) and target:
+            ctx.add(
+                loss(
+                    "BA106",
+                    f"sensor {cls or '(unnamed)'} has no Airflow mapping: a FileSensor waits for {target!r}",
+                    task=task,
+                    target="FileSensor",
+                )
+            )
+            cls = "FileSensor"
+        else:
+            ctx.add(
+                loss(
+                    "BA106",
+                    f"sensor {cls or '(unnamed)'} has no Airflow mapping: a PythonSensor stub is emitted",
+                    task=task,
+                    target="PythonSensor",
+                )
+            )
+            spec = OpSpec(ctx.use("PythonSensor"))
+            spec.set("python_callable", _python_callable(ctx, task, "poke"))
+            _sensor_common(spec, f)
+            return spec
+    spec = OpSpec(ctx.use(cls))
+    kw = SENSOR_TARGET_KWARG[cls]
+    if kw and target is not None:
+        spec.set(kw, target)
+    if cls == "PythonSensor":
+        spec.set("python_callable", _python_callable(ctx, task, "poke"))
+    _sensor_common(spec, f)
+    return spec
+
+
+def _sensor_common(spec: OpSpec, f: dict[str, Any]) -> None:
+    if f.get("poke_interval_s") is not None:
+        spec.set("poke_interval", compact_number(float(f["poke_interval_s"])))
+    if f.get("timeout_s") is not None:
+        spec.set("timeout", compact_number(float(f["timeout_s"])))
+    if f.get("mode"):
+        spec.set("mode", str(f["mode"]))
+    if f.get("soft_fail") is not None:
+        spec.set("soft_fail", bool(f["soft_fail"]))
+    taken = {k for k, _ in spec.kwargs} | {"task_id"}
+    for k, v in (f.get("args") or {}).items():
+        if isinstance(k, str) and k.isidentifier() and k not in taken:
+            spec.set(k, v)
+
+
+def _email(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    spec = OpSpec(ctx.use("EmailOperator"))
+    spec.set("to", f.get("to") or [])
+    for key in ("cc", "bcc"):
+        if f.get(key):
+            spec.set(key, f[key])
+    spec.set("subject", str(f.get("subject") or ""))
+    spec.set("html_content", str(f.get("body") or ""))
+    return spec
+
+
+def _sql(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    op = f.get("operator")
+    if op and op != "SQLExecuteQueryOperator":
+        ctx.add(
+            loss(
+                "BA117",
+                f"{op} is emitted as SQLExecuteQueryOperator",
+                task=task,
+                severity="info",
+                target="SQLExecuteQueryOperator",
+            )
+        )
+    spec = OpSpec(ctx.use("SQLExecuteQueryOperator"))
+    spec.set("sql", f.get("sql") or "")
+    if f.get("conn_id"):
+        spec.set("conn_id", str(f["conn_id"]))
+    return spec
+
+
+def _container(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    ctx.add(
+        loss(
+            "BA118",
+            "container emitted as KubernetesPodOperator (needs the cncf.kubernetes provider)",
+            task=task,
+            severity="info",
+            target="KubernetesPodOperator",
+        )
+    )
+    spec = OpSpec(ctx.use("KubernetesPodOperator"))
+    spec.set("name", task.id)
+    spec.set("image", str(f.get("image") or ""))
+    if f.get("cmds"):
+        spec.set("cmds", list(f["cmds"]))
+    if f.get("arguments"):
+        spec.set("arguments", list(f["arguments"]))
+    if f.get("namespace"):
+        spec.set("namespace", str(f["namespace"]))
+    if f.get("env"):
+        spec.set("env_vars", dict(f["env"]))
+    return spec
+
+
+def _subworkflow(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    dag_id = f.get("workflow")
+    if not dag_id:
+        app = str(f.get("app_path") or task.id).rstrip("/")
+        dag_id = file_stem(posixpath.basename(app) or task.id)
+        ctx.add(
+            loss(
+                "BA108",
+                f"the called workflow is not in the bundle; trigger_dag_id {dag_id!r} "
+                f"derived from {app!r}",
+                task=task,
+                target="TriggerDagRunOperator",
+            )
+        )
+    spec = OpSpec(ctx.use("TriggerDagRunOperator"))
+    spec.set("trigger_dag_id", str(dag_id))
+    if f.get("conf"):
+        spec.set("conf", dict(f["conf"]))
+    wait = f.get("wait_for_completion")
+    spec.set("wait_for_completion", True if wait is None else bool(wait))
+    return spec
+
+
+def _fail(ctx: _Ctx, task: Task) -> OpSpec:
+    ctx.helpers.add("fail")
+    ctx.use("AirflowFailException")
+    spec = OpSpec(ctx.use("PythonOperator"))
+    spec.set("python_callable", Code("wfconv_fail"))
+    spec.set("op_args", [str(task.action.get("message") or f"{task.id} failed the run")])
+    return spec
+
+
+def _hadoop(ctx: _Ctx, task: Task) -> OpSpec:
+    f = task.action.fields
+    engine = str(f.get("engine") or "")
+    args = [str(a) for a in f.get("args") or []]
+    props = f.get("properties") or {}
+    if engine in _HADOOP_OPERATORS and f.get("script"):
+        cls, script_kw, args_kw, props_kw = _HADOOP_OPERATORS[engine]
+        dropped = []
+        spec = OpSpec(ctx.use(cls))
+        spec.set(script_kw, str(f["script"]))
+        if args:
+            if args_kw:
+                spec.set(args_kw, args)
+            else:
+                dropped.append("args")
+        if props:
+            if props_kw:
+                spec.set(props_kw, {str(k): str(v) for k, v in props.items()})
+            else:
+                dropped.append("properties")
+        more = f" ({', '.join(dropped)} dropped)" if dropped else ""
+        ctx.add(
+            loss(
+                "BA104",
+                f"{engine} action emitted as {cls}{more}",
+                task=task,
+                severity="warning" if dropped else "info",
+                target=cls,
+            )
+        )
+        return spec
+    words = [_HADOOP_COMMANDS.get(engine, engine or "hadoop")]
+    if f.get("script"):
+        words.append(shlex.quote(str(f["script"])))
+    words += [shlex.quote(a) for a in args]
+    command = " ".join(words)
+    for k, v in props.items():
+        command += f" -D {shlex.quote(f'{k}={v}')}"
+    ctx.add(
+        loss(
+            "BA105",
+            f"{engine or 'hadoop'} action emitted as a BashOperator running {command!r}; check it",
+            task=task,
+            target="BashOperator",
+        )
+    )
+    spec = OpSpec(ctx.use("BashOperator"))
+    spec.set("bash_command", command)
+    return spec
+
+
+def _external(ctx: _Ctx, task: Task) -> OpSpec:
+    out = task.action.get("output")
+    if out:
+        ctx.add(
+            loss(
+                "BA107",
+                "external data: a FileSensor waits for it (Luigi would not wait, it fails the "
+                "dependency when the data is missing)",
+                task=task,
+                target="FileSensor",
+            )
+        )
+        spec = OpSpec(ctx.use("FileSensor"))
+        spec.set("filepath", str(out))
+        return spec
+    ctx.add(
+        loss(
+            "BA107",
+            "external task without an output: emitted as EmptyOperator",
+            task=task,
+            target="EmptyOperator",
+        )
+    )
+    return OpSpec(ctx.use("EmptyOperator"))
+
+
+def _opaque(ctx: _Ctx, task: Task) -> OpSpec:
+    kind = str(task.action.get("type") or task.action.kind)
+    message = f"wfconv: {kind} (task {task.id}) has no Airflow equivalent; replace this placeholder"
+    ctx.add(
+        loss(
+            "BA105",
+            f"{kind} emitted as a BashOperator placeholder that fails",
+            task=task,
+            target="BashOperator",
+        )
+    )
+    spec = OpSpec(ctx.use("BashOperator"))
+    spec.set("bash_command", f"echo {shlex.quote(message)} >&2; exit 1")
+    return spec
+
+
+BUILDERS = {
+    "shell": _shell,
+    "python": _python,
+    "empty": _empty,
+    "branch": _branch,
+    "sensor": _sensor,
+    "email": _email,
+    "sql": _sql,
+    "container": _container,
+    "subworkflow": _subworkflow,
+    "fail": _fail,
+    "hadoop": _hadoop,
+    "external": _external,
+    "opaque": _opaque,
+}
+
+
+# --- task-level settings ---------------------------------------------------------
+
+
+def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
+    if task.retries:
+        spec.set("retries", int(task.retries))
+    delay = task.retry_delay_s
+    if isinstance(delay, list):
+        delays = retry_delays(task, AIRFLOW_DEFAULT_RETRY_DELAY_S) or [float(d) for d in delay]
+        first = delays[0] if delays else AIRFLOW_DEFAULT_RETRY_DELAY_S
+        doubling = all(b == a * 2 for a, b in itertools.pairwise(delays))
+        if len(set(delays)) > 1 and not doubling:
+            ctx.add(
+                loss(
+                    "BA110",
+                    f"per-attempt delays {delays} become one retry_delay of {compact_number(first)} s",
+                    task=task,
+                    target="retry_delay",
+                )
+            )
+        if delays:
+            spec.set("retry_delay", _seconds(ctx, first))
+            if len(set(delays)) > 1 and doubling:
+                spec.set("retry_exponential_backoff", True)
+                spec.set("max_retry_delay", _seconds(ctx, max(delays)))
+    elif delay is not None:
+        spec.set("retry_delay", _seconds(ctx, delay))
+    if task.retry_backoff == "exponential" and not isinstance(delay, list):
+        spec.set("retry_exponential_backoff", True)
+        if task.max_retry_delay_s is not None:
+            spec.set("max_retry_delay", _seconds(ctx, task.max_retry_delay_s))
+    if task.timeout_s is not None:
+        spec.set("execution_timeout", _seconds(ctx, task.timeout_s))
+    if task.trigger_rule != "all_success":
+        spec.set("trigger_rule", task.trigger_rule)
+    if task.depends_on_past:
+        spec.set("depends_on_past", True)
+    if task.pool:
+        spec.set("pool", task.pool)
+    if task.queue:
+        spec.set("queue", task.queue)
+    if task.outputs:
+        ctx.use("Asset")
+        cls = "Asset" if ctx.version >= 3 else "Dataset"
+        spec.set("outlets", Code("[" + ", ".join(f"{cls}({_lit(o)})" for o in task.outputs) + "]"))
+    if task.doc:
+        spec.set("doc_md", task.doc)
+
+
+def _lit(value: Any) -> str:
+    return py_literal(value)
+
+
+def _apply_mapping(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
+    m = task.mapped
+    if not m:
+        return
+    over = m.get("over") or {}
+    if not over or not all(isinstance(v, list) for v in over.values()):
+        ctx.add(
+            loss(
+                "BA109",
+                "mapped over a value known only at run time: emitted unmapped",
+                task=task,
+                target="operator",
+            )
+        )
+        return
+    names = list(over)
+    if m.get("kind") == "zip":
+        rows = [dict(zip(names, vals, strict=False)) for vals in zip(*over.values(), strict=False)]
+    else:
+        rows = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*over.values())]
+    if spec.cls in (
+        "PythonOperator",
+        "BranchPythonOperator",
+        "ShortCircuitOperator",
+        "PythonSensor",
+    ):
+        static = dict(dict(spec.kwargs).get("op_kwargs") or {})
+        spec.kwargs = [(k, v) for k, v in spec.kwargs if k != "op_kwargs"]
+        spec.expand = [("op_kwargs", [{**static, **r} for r in rows])]
+        return
+    field_to_kwarg = {"command": "bash_command"}
+    if m.get("kind") == "zip" and len(names) > 1:
+        spec.expand_kwargs = [{field_to_kwarg.get(k, k): v for k, v in r.items()} for r in rows]
+    else:
+        spec.expand = [(field_to_kwarg.get(k, k), v) for k, v in over.items()]
+    mapped_kw = {field_to_kwarg.get(k, k) for k in names}
+    spec.kwargs = [(k, v) for k, v in spec.kwargs if k not in mapped_kw]
+
+
+# --- workflow-level --------------------------------------------------------------
+
+
+def _tz(ctx: _Ctx) -> str:
+    tz = ctx.workflow.schedule.timezone or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        ctx.add(
+            loss(
+                "BA201",
+                f"timezone {tz!r} is unknown; UTC used",
+                source=ctx.workflow,
+                target="start_date",
+            )
+        )
+        return "UTC"
+    return tz
+
+
+def _date(ctx: _Ctx, text: str | None, what: str) -> Code | None:
+    if not text:
+        return None
+    try:
+        value = _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        ctx.add(
+            loss(
+                "BA204",
+                f"{what} {text!r} is not ISO-8601; dropped",
+                source=ctx.workflow,
+                target=what,
+            )
+        )
+        return None
+    tz = _tz(ctx)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    local = value.astimezone(ZoneInfo(tz))
+    parts = [
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        local.microsecond,
+    ]
+    while len(parts) > 3 and parts[-1] == 0:
+        parts.pop()
+    ctx.needs_pendulum = True
+    return Code(f"pendulum.datetime({', '.join(str(p) for p in parts)}, tz={_lit(tz)})")
+
+
+def _schedule(ctx: _Ctx) -> Any:
+    s = ctx.workflow.schedule
+    if s.kind == "cron" and s.cron:
+        return s.cron
+    if s.kind == "interval" and s.seconds:
+        if ctx.version >= 3:
+            ctx.add(
+                loss(
+                    "BA202",
+                    "a timedelta schedule runs at each tick in Airflow 3 (DeltaTriggerTimetable); "
+                    "templates see logical_date = tick, not the interval start",
+                    source=ctx.workflow,
+                    severity="info",
+                    target="schedule=timedelta",
+                )
+            )
+        return _seconds(ctx, s.seconds)
+    if s.kind == "once":
+        return "@once"
+    if s.kind in ("datasets", "assets") and s.datasets:
+        ctx.use("Asset")
+        cls = "Asset" if ctx.version >= 3 else "Dataset"
+        return Code("[" + ", ".join(f"{cls}({_lit(d)})" for d in s.datasets) + "]")
+    return None
+
+
+def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
+    w = ctx.workflow
+    dag_id = airflow_keys([w.id])[w.id]
+    if dag_id != w.id:
+        ctx.add(
+            loss(
+                "BA119",
+                f"Airflow DAG ids allow only letters, digits, '_', '.', '-': {w.id!r} emitted as {dag_id!r}",
+                source=w,
+                target="dag_id",
+            )
+        )
+    kw: list[tuple[str, Any]] = [("dag_id", dag_id)]
+    if w.description:
+        kw.append(("description", w.description))
+    kw.append(("schedule", _schedule(ctx)))
+    start = _date(ctx, w.start_date, "start_date")
+    if start is not None:
+        kw.append(("start_date", start))
+    elif w.schedule.kind not in ("manual", "once", "datasets", "assets"):
+        ctx.add(
+            loss(
+                "BA203",
+                "scheduled workflow without start_date: Airflow needs one to schedule runs",
+                source=w,
+                target="DAG(start_date=...)",
+            )
+        )
+    end = _date(ctx, w.end_date, "end_date")
+    if end is not None:
+        kw.append(("end_date", end))
+    if w.catchup is not None:
+        kw.append(("catchup", bool(w.catchup)))
+    if w.max_active_runs is not None:
+        kw.append(("max_active_runs", int(w.max_active_runs)))
+    if w.timeout_s is not None:
+        kw.append(("dagrun_timeout", _seconds(ctx, w.timeout_s)))
+    if w.params:
+        kw.append(("params", dict(w.params)))
+    if w.tags:
+        kw.append(("tags", list(w.tags)))
+    return kw
+
+
+# --- layout ----------------------------------------------------------------------
+
+
+def _group_labels(w: Workflow, keys: dict[str, str]) -> tuple[dict[str, str], dict[str, str], bool]:
+    """(group id -> TaskGroup group_id, task id -> task_id, prefix?)
+
+    When every id follows Airflow's prefix convention (child ``g.x`` in group
+    ``g``, nested group ``g.h`` under ``g``), short labels are emitted and
+    Airflow rebuilds the same ids; otherwise ``prefix_group_id=False`` keeps
+    every (Airflow-valid, see ``airflow_keys``) id verbatim. Group keys may not
+    hold dots or other non-word characters: those become ``_``."""
+    groups = {g.id: g for g in w.groups}
+    ok = True
+    for g in w.groups:
+        if g.parent and not g.id.startswith(g.parent + "."):
+            ok = False
+        if not g.parent and "." in g.id:
+            ok = False
+    for t in w.tasks:
+        if t.group and (t.group not in groups or not keys[t.id].startswith(t.group + ".")):
+            ok = False
+    glabel: dict[str, str] = {}
+    tlabel: dict[str, str] = {}
+    for g in w.groups:
+        label = g.id[len(g.parent) + 1 :] if ok and g.parent else g.id
+        glabel[g.id] = re.sub(r"[^\w-]", "_", label) or "group"
+        if glabel[g.id] != label:
+            ok = False
+    for t in w.tasks:
+        key = keys[t.id]
+        tlabel[t.id] = key[len(t.group) + 1 :] if ok and t.group else key
+    if not ok:  # a relabelled group breaks the prefix scheme: keep full ids
+        glabel = {g.id: re.sub(r"[^\w-]", "_", g.id) or "group" for g in w.groups}
+        tlabel = {t.id: keys[t.id] for t in w.tasks}
+    return glabel, tlabel, ok
+
+
+def _layout(w: Workflow) -> list[tuple[str, Any]]:
+    """Nested order of definitions: ('task', Task) and ('group', Group, items)."""
+    groups = {g.id: g for g in w.groups}
+    children: dict[str | None, list[tuple[str, Any]]] = {}
+    placed: set[str] = set()
+
+    def chain(gid: str | None) -> list[str | None]:
+        out: list[str | None] = []
+        seen: set[str] = set()
+        while gid is not None and gid in groups and gid not in seen:
+            seen.add(gid)
+            out.append(gid)
+            gid = groups[gid].parent
+        return out
+
+    for t in w.tasks:
+        path = list(reversed(chain(t.group)))  # outermost first
+        parent: str | None = None
+        for gid in path:
+            if gid not in placed:
+                placed.add(gid)
+                children.setdefault(parent, []).append(("group", gid))
+            parent = gid
+        children.setdefault(parent, []).append(("task", t.id))
+
+    def build(parent: str | None) -> list[tuple[str, Any]]:
+        items = []
+        for kind, ident in children.get(parent, []):
+            if kind == "group":
+                items.append(("group", ident, build(ident)))
+            else:
+                items.append(("task", ident))
+        return items
+
+    return build(None)
+
+
+def emit(workflow: Workflow, **options: Any) -> Emitted:
+    """Emit one DAG file ``<workflow id>.py``.
+
+    Options: ``airflow_version`` (3 default, or 2)."""
+    version = int(options.get("airflow_version") or 3)
+    if version not in (2, 3):
+        raise ValueError("airflow_version must be 2 or 3")
+    ctx = _Ctx(workflow, version)
+    w = workflow
+
+    specs: dict[str, OpSpec] = {}
+    for t in w.tasks:
+        builder = BUILDERS.get(t.action.kind, _opaque)
+        spec = builder(ctx, t)
+        unknown = sorted(set(t.action.fields) - _KNOWN_FIELDS.get(t.action.kind, set()))
+        if unknown:
+            ctx.add(
+                loss(
+                    "BA113",
+                    f"{t.action.kind} fields not emitted: {', '.join(unknown)}",
+                    task=t,
+                    severity="info",
+                    target=spec.cls,
+                )
+            )
+        _task_settings(ctx, t, spec)
+        _apply_mapping(ctx, t, spec)
+        specs[t.id] = spec
+
+    for e in w.edges:
+        if e.kind == "data":
+            ctx.add(
+                loss(
+                    "BA114",
+                    f"the value of {e.src!r} is not passed to {e.dst!r} (ordering kept)",
+                    task=w.task(e.dst),
+                    target=">>",
+                )
+            )
+
+    dag_kwargs = _dag_kwargs(ctx)
+
+    # Names: imports and helpers first, then task variables, groups, callables.
+    reserved = set(_MODULE_NAMES) | {"Dataset"}
+    tvars = identifier_map(w.task_ids(), reserved=reserved)
+    reserved |= set(tvars.values())
+    gvars = identifier_map([f"tg_{g.id}" for g in w.groups], reserved=reserved)
+    gvar = {g.id: gvars[f"tg_{g.id}"] for g in w.groups}
+    reserved |= set(gvars.values())
+    callable_keys = list(ctx.callables)
+    exprs, callable_imports, stubs = callable_imports_for(callable_keys, reserved)
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, Code) and value.startswith("<callable:"):
+            return Code(exprs[callable_keys[int(value[10:-1])]])
+        return value
+
+    for spec in specs.values():
+        spec.kwargs = [(k, resolve(v)) for k, v in spec.kwargs]
+
+    keys = airflow_keys(w.task_ids())
+    for t in w.tasks:
+        if keys[t.id] != t.id:
+            ctx.add(
+                loss(
+                    "BA119",
+                    f"Airflow task ids allow only letters, digits, '_', '.', '-': emitted as {keys[t.id]!r}",
+                    task=t,
+                    target="task_id",
+                )
+            )
+    glabels, tlabels, prefixed = _group_labels(w, keys)
+    if w.groups and not prefixed:
+        ctx.add(
+            loss(
+                "BA115",
+                "task ids do not carry their group prefix: TaskGroup(prefix_group_id=False) keeps them",
+                source=w,
+                severity="info",
+                target="TaskGroup",
+            )
+        )
+    grouped = {t.group for t in w.tasks if t.group}
+    for g in w.groups:
+        if g.id not in grouped and not any(h.parent == g.id for h in w.groups):
+            ctx.add(
+                loss(
+                    "BA205",
+                    f"group {g.id!r} has no tasks; dropped",
+                    source=g.source,
+                    severity="info",
+                )
+            )
+    if w.groups:
+        ctx.use("TaskGroup")
+
+    imports = _imports(ctx, callable_imports)
+    groups = {g.id: g for g in w.groups}
+
+    def item_view(item: tuple[str, Any], depth: int) -> dict[str, Any]:
+        if item[0] == "task":
+            t = w.task(item[1])
+            spec = specs[t.id]
+            kwargs = [("task_id", tlabels[t.id]), *spec.kwargs]
+            view = {
+                "kind": "task",
+                "var": tvars[t.id],
+                "cls": spec.cls,
+                "kwargs": kwargs,
+                "expand": spec.expand,
+                "expand_kwargs": spec.expand_kwargs,
+                "depth": depth,
+                "original": t.id,
+            }
+            return view
+        g: Group = groups[item[1]]
+        kwargs = [("group_id", glabels[g.id])]
+        if not prefixed:
+            kwargs.append(("prefix_group_id", False))
+        if g.tooltip:
+            kwargs.append(("tooltip", g.tooltip))
+        return {
+            "kind": "group",
+            "var": gvar[g.id],
+            "kwargs": kwargs,
+            "depth": depth,
+            "items": [item_view(i, depth + 1) for i in item[2]],
+        }
+
+    body = [item_view(i, 1) for i in _layout(w)]
+    edges = []
+    seen: set[tuple[str, str]] = set()
+    for e in w.edges:
+        if (e.src, e.dst) in seen:
+            continue
+        seen.add((e.src, e.dst))
+        edges.append((tvars[e.src], tvars[e.dst]))
+
+    src = w.source
+    origin = (
+        f"{src.path}:{src.line}"
+        if src and src.path and src.line
+        else (src.path if src and src.path else None)
+    )
+    code = render(
+        "airflow_dag.py.j2",
+        workflow_id=w.id,
+        origin=origin,
+        version=version,
+        imports=imports,
+        helpers=sorted(ctx.helpers),
+        stubs=stubs,
+        dag_kwargs=dag_kwargs,
+        body=body,
+        edges=edges,
+    )
+    name = f"{file_stem(w.id)}.py"
+    code = format_python(code, name)
+    diagnostics = sorted(ctx.losses, key=lambda d: (d.line or 0, d.code))
+    return Emitted({name: code}, diagnostics)
+
+
+def _imports(ctx: _Ctx, callable_imports: list[str]) -> list[str]:
+    """Import lines in isort order (stdlib, third party; plain before from)."""
+    col = 0 if ctx.version >= 3 else 1
+    by_module: dict[str, set[str]] = {}
+    for cls in ctx.classes:
+        module = IMPORTS[cls][col]
+        name = cls if not (cls == "Asset" and ctx.version < 3) else "Dataset"
+        by_module.setdefault(module, set()).add(name)
+    by_module.setdefault(IMPORTS["DAG"][col], set()).add("DAG")
+    std = ["import datetime"] if ctx.needs_datetime else []
+    third_plain = ["import pendulum"] if ctx.needs_pendulum else []
+
+    def order(name: str) -> tuple[int, str]:
+        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+        return (kind, name)
+
+    third_from = [from_import(m, sorted(names, key=order)) for m, names in by_module.items()]
+    third = sorted(third_plain) + sorted(third_from + callable_imports, key=_import_key)
+    lines = ["from __future__ import annotations", ""]
+    if std:
+        lines += std + [""]
+    lines += third
+    return lines
+
+
+def _import_key(line: str) -> tuple[str, str]:
+    parts = line.split()
+    return (parts[1].lower(), line)
