@@ -55,23 +55,20 @@ def _expand(cw: CompiledWorkflow, i: int, chosen: list[str]) -> tuple[set[int], 
     return followed, bad
 
 
-def _evaluate_cases(fields: dict[str, Any], env: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(target, problem): the first true case's target, or (None, why) when a
-    case cannot be evaluated; (default, None) when none holds."""
-    try:
-        from wfconv.ir.expr import evaluate
-    except ImportError:
-        return None, "no expression evaluator available"
+def _evaluate_cases(fields: dict[str, Any], env: Any) -> tuple[str | None, str | None]:
+    """(target, problem): the first true case's target (``default`` when none
+    holds), or (None, why) when a case cannot be evaluated."""
+    from wfconv.ir.expr import ExprError, evaluate_bool, parse
+
     for case in fields.get("cases") or []:
-        expr = case.get("expr")
-        if expr is None:
-            return None, f"case {case.get('when')!r} has no parsed expression"
         try:
-            value = evaluate(expr, env)
-        except Exception as exc:  # an evaluator error is data, not a crash
+            expr = case.get("expr")
+            if expr is None:
+                expr = parse(case.get("when") or "")
+            if evaluate_bool(expr, env):
+                return case.get("to"), None
+        except ExprError as exc:
             return None, f"case {case.get('when')!r} cannot be evaluated: {exc}"
-        if value is True or (isinstance(value, str) and value.strip().lower() == "true"):
-            return case.get("to"), None
     return fields.get("default"), None
 
 

@@ -139,25 +139,42 @@ class RunEngine:
             if rec is not None:
                 rec.event(ids[i], att, st, t)
 
+        wave: list[int] = []  # tasks settled since the last cascade
+
         def settle(i: int, st: str, t: float) -> None:
-            """Put task i in a terminal state and cascade through trigger rules."""
-            nonlocal unfinished, seq
+            """Put task i in a terminal state; its downstreams are re-evaluated
+            by the next ``cascade`` (after every change of the same instant)."""
+            nonlocal unfinished
             state[i] = st
             unfinished -= 1
             emit(i, len(attempts[i]), st, t)
-            work = [i]
-            while work:
-                j = work.pop()
-                sj = state[j]
-                for d in downs[j]:
-                    if sj == "success":
-                        cs[d] += 1
-                    elif sj == "skipped":
-                        ck[d] += 1
-                    elif sj == "failed":
-                        cf[d] += 1
-                    else:
-                        cu[d] += 1
+            wave.append(i)
+
+        def cascade(t: float) -> None:
+            """Re-evaluate the downstreams of the settled tasks, to a fixed point.
+            Changes that happen at the same instant are all counted before any
+            rule is evaluated, as Airflow's scheduler sees one snapshot per pass
+            (a skipped and a failed upstream at once give upstream_failed)."""
+            nonlocal seq, unfinished
+            while wave:
+                dirty: list[int] = []
+                for j in wave:
+                    sj = state[j]
+                    for d in downs[j]:
+                        if sj == "success":
+                            cs[d] += 1
+                        elif sj == "skipped":
+                            ck[d] += 1
+                        elif sj == "failed":
+                            cf[d] += 1
+                        else:
+                            cu[d] += 1
+                        if state[d] is None:
+                            dirty.append(d)
+                wave.clear()
+                if len(dirty) > 1:
+                    dirty = sorted(set(dirty))
+                for d in dirty:
                     if state[d] is not None:
                         continue
                     v = rule[d](cs[d], ck[d], cf[d], cu[d], n_up[d])
@@ -169,14 +186,10 @@ class RunEngine:
                         seq += 1
                         heapq.heappush(heap, (t, seq, START, d, None))
                     else:
-                        state[d] = v
                         decided[d] = t
-                        unfinished -= 1
-                        emit(d, len(attempts[d]), v, t)
-                        work.append(d)
+                        settle(d, v, t)
 
         def skip_directly(targets: list[int], t: float) -> None:
-            nonlocal unfinished
             for d in targets:
                 if state[d] is None:
                     decided[d] = t
@@ -224,6 +237,7 @@ class RunEngine:
             elif v is not WAIT:
                 decided[i] = t0
                 settle(i, v, t0)
+        cascade(t0)
         for i in ready:
             if state[i] is None:
                 state[i] = "scheduled"
@@ -252,7 +266,7 @@ class RunEngine:
             if st == SUCCESS:
                 if cw.kind[i] == "branch":
                     chosen = sc.branch.get(ids[i])
-                    bo = branching.decide(cw, i, chosen, self.decision_env)
+                    bo = branching.decide(cw, i, chosen, self._expr_env(trace))
                     if bo.note:
                         self.note(*bo.note)
                     if bo.error:
@@ -262,8 +276,10 @@ class RunEngine:
                             rec.attempt(ids[i], a)
                         settle(i, "failed", t)
                         return
-                    settle(i, "success", t)
+                    # Airflow skips the other branches while the branch task
+                    # runs, i.e. before it is marked success.
                     skip_directly(bo.skip, t)
+                    settle(i, "success", t)
                     return
                 settle(i, "success", t)
             elif st == SKIPPED:
@@ -323,16 +339,22 @@ class RunEngine:
         # -- the loop --------------------------------------------------------
         if self.virtual:
             while heap and unfinished:
-                t, _, kind, i, payload = heapq.heappop(heap)
+                t = heap[0][0]
                 if timeout_at is not None and t > timeout_at:
                     now = timeout_at
                     timed_out = True
                     break
                 now = t
-                if kind is START:
+                starts: list[int] = []
+                while heap and heap[0][0] == t:
+                    _, _, kind, i, payload = heapq.heappop(heap)
+                    if kind is START:
+                        starts.append(i)
+                    else:
+                        finish(i, payload[0], payload[1])
+                cascade(t)
+                for i in starts:
                     launch(i, t)
-                else:
-                    finish(i, payload[0], payload[1])
         else:
             while unfinished:
                 now = time.time()
@@ -342,6 +364,7 @@ class RunEngine:
                 while heap and heap[0][0] <= now:
                     t, _, kind, i, payload = heapq.heappop(heap)
                     launch(i, max(t, now))
+                    cascade(now)
                 while pending and running < self.concurrency:
                     begin(pending.popleft(), time.time())
                 if not unfinished:
@@ -363,6 +386,7 @@ class RunEngine:
                     continue
                 running -= 1
                 finish(i, att, res)
+                cascade(res.end)
                 now = time.time()
             if timed_out and running:
                 self.executor.cancel_all()
@@ -382,6 +406,25 @@ class RunEngine:
                     unfinished -= 1
 
         return self._result(state, attempts, decided, trace, now, timed_out)
+
+    def _expr_env(self, trace: list[TraceEvent]):
+        """What an Oozie decision may read now: the workflow's parameters, the
+        run's identity, the nominal time (R3: Airflow 2 data_interval_end) and
+        the last failed task (``wf:lastErrorNode()``)."""
+        from wfconv.ir.expr import ExprEnv
+
+        last_error = None
+        for ev in reversed(trace):
+            if ev.state in ("failed", "up_for_retry"):
+                last_error = ev.task
+                break
+        return ExprEnv(
+            params={**self.cw.workflow.params, **self.decision_env},
+            last_error_node=last_error,
+            run_id=self.run_id,
+            workflow_name=self.cw.workflow.id,
+            nominal_time=self.info.data_interval_end,
+        )
 
     # ------------------------------------------------------------------
     def _inline(self, i: int, att: int, t: float, real: bool = False) -> Outcome:
