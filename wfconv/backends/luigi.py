@@ -1,0 +1,652 @@
+"""IR -> a Luigi 3 module: one Task class per task, ``requires()`` for edges.
+
+Why it looks the way it does
+- Completion: every task writes a marker ``LocalTarget`` under a state
+  directory (``--state-dir`` / ``$WFCONV_STATE_DIR``) keyed by the run, so
+  Luigi's "complete tasks never run again" gives resumable runs.
+- Identity: the original task id is the Luigi task family
+  (``task_id_original`` + ``get_task_family``), so the Luigi frontend reads the
+  original ids back; class names are only Python spellings.
+- Run identity: a daily or hourly schedule becomes a ``date`` /
+  ``date_hour`` parameter and a ``RangeDaily`` / ``RangeHourly`` entry point
+  (``catch_up()``); anything else a ``run_id`` parameter and a cron line in the
+  module docstring (Luigi has no scheduler).
+- Luigi knows one trigger rule (all requirements complete). Error handlers
+  (``one_failed`` / ``error`` edges) are started from the upstream's FAILURE
+  event; every other rule, branches and sensors are approximated and the
+  exact loss is written to the ledger (codes BLxxx).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from wfconv.backends.common import (
+    Emitted,
+    file_stem,
+    format_python,
+    identifier_map,
+    loss,
+    py_literal,
+    py_str,
+    render,
+)
+from wfconv.ir.model import Diagnostic, Task, Workflow
+
+TARGET = "luigi"
+
+CODES: dict[str, str] = {
+    "BL001": "the root WrapperTask is added (one task more when read back)",
+    "BL002": "run identity parameter added (date / date_hour / run_id)",
+    "BL101": "trigger rule other than all_success: the task runs only when every requirement succeeded",
+    "BL102": "error handler runs from the upstream's FAILURE event (every failed attempt), outside requires()",
+    "BL103": "edge from an error-handler path into the main path dropped",
+    "BL104": "branch: Luigi has no skipped state, every downstream path runs",
+    "BL201": "retry delay differs from Luigi's global retry_delay (900 s); not per task",
+    "BL202": "exponential backoff / per-attempt delays / delay cap not expressible",
+    "BL203": "retries need the worker's keep_alive (and count total failures)",
+    "BL204": "timeout as worker_timeout (enforced only when tasks run in subprocesses)",
+    "BL301": "schedule kept as a cron line / Range entry point (Luigi has no scheduler)",
+    "BL302": "schedule kind has no Luigi form; runs are started by hand",
+    "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
+    "BL401": "action cannot run in Luigi; the task fails with a clear message",
+    "BL402": "sensor polls inside the task (a worker slot is held while waiting)",
+    "BL403": "template expression has no Luigi counterpart; kept verbatim",
+    "BL404": "email sent with luigi.notifications (needs the [email] config)",
+    "BL405": "container run with `docker run` in a shell",
+    "BL501": "construct dropped (no Luigi counterpart)",
+    "BL502": "groups are flattened (Luigi has no task groups)",
+    "BL503": "task parameter clashes with a workflow parameter; dropped",
+}
+
+STATE_ENV = "WFCONV_STATE_DIR"
+RUN_ENV = "WFCONV_RUN_ID"
+DEFAULT_STATE = ".wfconv-state"
+LUIGI_RETRY_DELAY_S = 900.0
+
+# Module-level names a task class must not take.
+_RESERVED_CLASSES = (
+    "WorkflowTask", "RangeDaily", "RangeHourly", "Path", "UTC",
+)
+# Attributes of luigi.Task / WorkflowTask a parameter must not shadow.
+_TASK_ATTRS = (
+    "state_dir", "date", "date_hour", "run_id", "task_id_original", "wfconv_root", "shared",
+    "run_key", "logical_date", "output", "render", "shell", "mark_done", "run", "requires",
+    "input", "complete", "deps", "task_id", "task_family", "param_kwargs", "param_args",
+    "priority", "retry_count", "worker_timeout", "resources", "disable_window",
+    "owner_email", "failed_task", "clone", "to_str_params", "from_str_params",
+    "get_params", "get_param_values", "event_handler", "trigger_event", "accepts_messages",
+    "batchable", "max_batch_size", "disabled", "process_resources", "on_failure",
+    "on_success", "set_status_message", "set_progress_percentage", "set_tracking_url",
+    "no_unpicklable_properties", "initialized", "owner", "task_namespace",
+)
+_KNOWN_TEMPLATES = {
+    "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start",
+    "run_id", "dag.dag_id",
+}
+_TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+_CRON_SAFE = re.compile(r"[0-9A-Za-z*,/\-? #]+")
+_ERROR_RULES = ("one_failed", "all_failed")
+
+
+@dataclass
+class _Ctx:
+    w: Workflow
+    diags: list[Diagnostic]
+    param_attrs: dict[str, str]
+    needs_time: bool = False
+
+    def warn(self, code, message, task=None, severity="warning", target=None):
+        self.diags.append(
+            loss(code, message, task=task, severity=severity, target=target, source=self.w)
+        )
+
+
+# ---------------------------------------------------------------------------
+# schedules
+
+
+@dataclass
+class _Mode:
+    mode: str  # daily | hourly | run
+    at_hour: int = 0
+    at_minute: int = 0
+    cron: str | None = None
+
+
+def _mode(w: Workflow, ctx: _Ctx) -> _Mode:
+    s = w.schedule
+    if s.kind == "cron" and s.cron:
+        f = s.cron.split()
+        if len(f) == 5 and f[0].isdigit() and f[2:] == ["*", "*", "*"]:
+            if f[1].isdigit():
+                return _Mode("daily", int(f[1]), int(f[0]), s.cron)
+            if f[1] == "*":
+                return _Mode("hourly", 0, int(f[0]), s.cron)
+        ctx.warn("BL301", f"cron {s.cron!r} is a cron line in the module docstring; "
+                 "each invocation is one run", target="cron line")
+        return _Mode("run", cron=s.cron)
+    if s.kind == "interval" and s.seconds:
+        start = _parse_date(w.start_date)
+        if float(s.seconds) == 86400:
+            return _Mode("daily", start.hour if start else 0, start.minute if start else 0,
+                         f"{start.minute if start else 0} {start.hour if start else 0} * * *")
+        if float(s.seconds) == 3600:
+            m = start.minute if start else 0
+            return _Mode("hourly", 0, m, f"{m} * * * *")
+        minutes = float(s.seconds) / 60
+        if minutes.is_integer() and 60 % int(minutes) == 0:
+            cron = f"*/{int(minutes)} * * * *"
+            ctx.warn("BL301", f"interval {s.seconds}s as cron {cron!r} (cron aligns to the "
+                     "clock, the interval to the start date)", target="cron line")
+            return _Mode("run", cron=cron)
+        ctx.warn("BL302", f"interval {s.seconds}s has no cron form; runs are started by hand",
+                 target="docstring")
+        return _Mode("run")
+    if s.kind in ("datasets", "assets"):
+        ctx.warn("BL302", f"data-triggered schedule {s.datasets} has no Luigi form; "
+                 "runs are started by hand", target="docstring")
+    return _Mode("run")
+
+
+def _parse_date(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# parameters
+
+
+def _param_decl(value) -> str:
+    """A luigi Parameter declaration whose default is ``value``."""
+    if isinstance(value, bool):
+        return f"luigi.BoolParameter(default={py_literal(value)})"
+    if isinstance(value, int):
+        return f"luigi.IntParameter(default={py_literal(value)})"
+    if isinstance(value, float):
+        return f"luigi.FloatParameter(default={py_literal(value)})"
+    if isinstance(value, dict):
+        return f"luigi.DictParameter(default={py_literal(value)})"
+    if isinstance(value, list):
+        return f"luigi.ListParameter(default={py_literal(value)})"
+    if value is None:
+        return "luigi.OptionalParameter(default=None)"
+    return f"luigi.Parameter(default={py_literal(str(value))})"
+
+
+# ---------------------------------------------------------------------------
+# actions -> run() bodies (lists of lines, indented by the caller)
+
+
+def _check_templates(text: str, ctx: _Ctx, task: Task) -> None:
+    for m in _TEMPLATE.finditer(text):
+        expr = m.group(1).strip()
+        if expr in _KNOWN_TEMPLATES:
+            continue
+        if expr.startswith("params.") and expr[len("params."):] in ctx.param_attrs:
+            continue
+        ctx.warn("BL403", f"template {m.group(0)!r} has no Luigi counterpart; kept verbatim",
+                 task=task, target="literal text")
+
+
+def _fail_body(message: str) -> list[str]:
+    return [f"raise RuntimeError({py_str(message)})"]
+
+
+def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
+    f = task.action.fields
+    command = str(f.get("command", ""))
+    if f.get("args"):
+        import shlex
+
+        command = " ".join([command, *(shlex.quote(str(a)) for a in f["args"])])
+    _check_templates(command, ctx, task)
+    args = [py_str(command)]
+    if f.get("env"):
+        env = {str(k): str(v) for k, v in f["env"].items()}
+        args.append(f"env={py_literal(env)}")
+    if f.get("cwd"):
+        args.append(f"cwd={py_str(str(f['cwd']))}")
+    return [f"self.shell({', '.join(args)})"]
+
+
+def _run_python(task: Task, ctx: _Ctx) -> list[str]:
+    f = task.action.fields
+    module, func = f.get("module"), f.get("callable")
+    if module and func and all(p.isidentifier() for p in str(module).split(".")) and str(func).isidentifier():
+        call_args = [py_literal(a) for a in (f.get("op_args") or [])]
+        call_args += [f"**{py_literal(dict(f['op_kwargs']))}"] if f.get("op_kwargs") else []
+        return [
+            f"from {module} import {func}",
+            "",
+            f"{func}({', '.join(call_args)})",
+        ]
+    ctx.warn("BL401", f"python callable {func!r} has no importable module; the task fails "
+             "with a message", task=task, severity="error", target="raise RuntimeError")
+    return _fail_body(f"wfconv: python callable {func} was not converted (module unknown)")
+
+
+def _run_empty(task: Task, ctx: _Ctx) -> list[str]:
+    return []
+
+
+def _run_fail(task: Task, ctx: _Ctx) -> list[str]:
+    return _fail_body(str(task.action.fields.get("message") or f"{task.id} fails the run"))
+
+
+def _run_branch(task: Task, ctx: _Ctx) -> list[str]:
+    ctx.warn("BL104", "branch: Luigi has no skipped state, so every downstream path runs "
+             "(the choice is not made)", task=task, target="plain task")
+    f = task.action.fields
+    if f.get("module") and f.get("callable"):
+        return _run_python(task, ctx)
+    return []
+
+
+def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
+    f = task.action.fields
+    target = f.get("target")
+    if f.get("sensor") == "FileSensor" and target:
+        poke = float(f.get("poke_interval_s") or 60)
+        timeout = float(f.get("timeout_s") or 7 * 24 * 3600)
+        ctx.needs_time = True
+        ctx.warn("BL402", f"FileSensor polls {target!r} every {poke:g}s inside the task "
+                 "(a worker slot is held while waiting)", task=task, target="polling run()")
+        return [
+            f"path = self.render({py_str(str(target))})",
+            f"deadline = time.monotonic() + {timeout!r}",
+            "while not os.path.exists(path):",
+            "    if time.monotonic() > deadline:",
+            "        raise RuntimeError(f\"sensor timed out waiting for {path}\")",
+            f"    time.sleep({poke!r})",
+        ]
+    ctx.warn("BL401", f"sensor {f.get('sensor')!r} has no Luigi counterpart; the task fails",
+             task=task, severity="error", target="raise RuntimeError")
+    return _fail_body(f"wfconv: sensor {f.get('sensor')} was not converted")
+
+
+def _run_email(task: Task, ctx: _Ctx) -> list[str]:
+    f = task.action.fields
+    to = f.get("to") or []
+    to = [to] if isinstance(to, str) else [str(x) for x in to]
+    ctx.warn("BL404", "email sent with luigi.notifications.send_email (configure [email])",
+             task=task, severity="info", target="send_email")
+    return [
+        "import luigi.notifications",
+        "",
+        "luigi.notifications.send_email(",
+        f"    self.render({py_str(str(f.get('subject') or ''))}),",
+        f"    self.render({py_str(str(f.get('body') or ''))}),",
+        "    luigi.notifications.email().sender,",
+        f"    {py_literal(to)},",
+        ")",
+    ]
+
+
+def _run_container(task: Task, ctx: _Ctx) -> list[str]:
+    import shlex
+
+    f = task.action.fields
+    argv = ["docker", "run", "--rm", str(f.get("image") or "")]
+    argv += [str(a) for a in (f.get("cmds") or [])] + [str(a) for a in (f.get("arguments") or [])]
+    ctx.warn("BL405", "container run with `docker run` in a shell", task=task,
+             target="docker run")
+    return [f"self.shell({py_str(shlex.join(argv))})"]
+
+
+def _run_unsupported(task: Task, ctx: _Ctx) -> list[str]:
+    kind = task.action.kind
+    what = task.action.fields.get("type") or task.action.fields.get("engine") or kind
+    ctx.warn("BL401", f"{kind} action ({what}) cannot run in Luigi; the task fails with a "
+             "message", task=task, severity="error", target="raise RuntimeError")
+    return _fail_body(f"wfconv: {kind} action {what} was not converted to Luigi")
+
+
+RUNS = {
+    "shell": _run_shell,
+    "python": _run_python,
+    "empty": _run_empty,
+    "fail": _run_fail,
+    "branch": _run_branch,
+    "sensor": _run_sensor,
+    "email": _run_email,
+    "container": _run_container,
+}
+
+
+# ---------------------------------------------------------------------------
+# classes
+
+
+def _class_code(
+    task: Task,
+    cls: str,
+    requires: list[str],
+    ctx: _Ctx,
+    handler: bool = False,
+) -> str:
+    kind = task.action.kind
+    lines: list[str] = []
+    if kind == "external":
+        out = task.action.fields.get("output") or (task.outputs[0] if task.outputs else None)
+        lines.append(f"class {cls}(luigi.ExternalTask, WorkflowTask):")
+        lines.append(f"    {py_str(f'Data produced outside this workflow (task {task.id}).')}")
+        lines.append("")
+        lines.append(f"    task_id_original = {py_str(task.id)}")
+        if out:
+            lines.append("")
+            lines.append("    def output(self):")
+            lines.append(f"        return luigi.LocalTarget(self.render({py_str(str(out))}))")
+        return "\n".join(lines)
+    lines.append(f"class {cls}(WorkflowTask):")
+    doc = task.doc.strip().splitlines()[0] if task.doc and task.doc.strip() else f"Task {task.id} ({kind})."
+    lines.append(f"    {py_str(doc)}")
+    lines.append("")
+    lines.append(f"    task_id_original = {py_str(task.id)}")
+    if task.retries > 0:
+        lines.append(f"    retry_count = {task.retries + 1}")
+    if task.timeout_s:
+        lines.append(f"    worker_timeout = {int(-(-float(task.timeout_s) // 1))}")
+    if task.pool:
+        lines.append(f"    resources = {py_literal({str(task.pool): 1})}")
+    if handler:
+        lines.append("    # Started by the upstream's FAILURE event (trigger rule one_failed),")
+        lines.append("    # not through requires(): the failed task's id is a parameter.")
+        lines.append("    failed_task = luigi.Parameter()")
+    for name, value in task.params.items():
+        attr = name
+        if not (isinstance(attr, str) and attr.isidentifier()) or attr in _TASK_ATTRS or attr in ctx.param_attrs.values():
+            if attr in ctx.param_attrs.values() or attr in ("date", "date_hour", "run_id"):
+                continue  # the shared parameter of the same name carries it
+            ctx.warn("BL503", f"task parameter {name!r} cannot be a Luigi parameter name; "
+                     "dropped", task=task, target="none")
+            continue
+        lines.append(f"    {attr} = {_param_decl(value)}")
+    if requires:
+        lines.append("")
+        lines.append("    def requires(self):")
+        extra = "failed_task=self.failed_task, " if handler else ""
+        items = ", ".join(f"{r}({extra}**self.shared())" for r in requires)
+        lines.append(f"        return [{items}]")
+    body = RUNS.get(kind, _run_unsupported)(task, ctx)
+    lines.append("")
+    lines.append("    def run(self):")
+    for b in body:
+        lines.append(("        " + b) if b else "")
+    if not (body and body[-1].startswith("raise ")):
+        lines.append("        self.mark_done()")
+    return "\n".join(lines)
+
+
+def _task_losses(w: Workflow, ctx: _Ctx) -> None:
+    keep_alive_said = False
+    for t in w.tasks:
+        if t.retries > 0:
+            delay = t.retry_delay_s
+            if isinstance(delay, list) or t.retry_backoff == "exponential" or t.max_retry_delay_s:
+                ctx.warn("BL202", f"retry delays {delay!r} ({t.retry_backoff}) become Luigi's "
+                         "fixed global retry_delay", task=t, target="retry_count")
+            elif delay is not None and float(delay) != LUIGI_RETRY_DELAY_S:
+                ctx.warn("BL201", f"retry delay {delay:g}s is not per task in Luigi "
+                         f"(scheduler retry_delay, default {LUIGI_RETRY_DELAY_S:g}s)",
+                         task=t, target="[scheduler] retry_delay")
+            if not keep_alive_said:
+                keep_alive_said = True
+                ctx.warn("BL203", "retries happen only when the worker runs with keep_alive "
+                         "(retry_count = retries + 1 total failures)", severity="info",
+                         target="retry_count")
+        if t.timeout_s:
+            ctx.warn("BL204", f"timeout {t.timeout_s:g}s as worker_timeout (enforced when tasks "
+                     "run in subprocesses: workers > 1 or force_multiprocessing)", task=t,
+                     severity="info", target="worker_timeout")
+        if t.mapped:
+            ctx.warn("BL501", "dynamic task mapping dropped: the task runs once", task=t,
+                     target="single task")
+        if t.depends_on_past:
+            ctx.warn("BL501", "depends_on_past dropped", task=t, target="none")
+        if t.pool:
+            ctx.warn("BL501", f"pool {t.pool!r} as a Luigi resource of 1 slot (set its capacity "
+                     "in [resources])", task=t, severity="info", target="resources")
+    if w.groups:
+        ctx.warn("BL502", f"{len(w.groups)} task group(s) flattened", severity="info",
+                 target="flat classes")
+    if w.timeout_s:
+        ctx.warn("BL501", "workflow timeout dropped", target="none")
+    if w.max_active_runs:
+        ctx.warn("BL501", "max_active_runs dropped (one luigi.build per cron call)",
+                 severity="info", target="none")
+
+
+def _rules(w: Workflow, ctx: _Ctx, handler_ids: set[str]) -> None:
+    for t in w.tasks:
+        r = t.trigger_rule
+        if r == "all_success" or t.id in handler_ids:
+            continue
+        ups = w.upstream(t.id)
+        if not ups:
+            continue
+        ctx.warn("BL101", f"trigger rule {r}: Luigi runs it only after every requirement "
+                 f"({', '.join(ups)}) succeeded; a failed or skipped requirement blocks it",
+                 task=t, target="requires()")
+
+
+def emit(workflow: Workflow, **options) -> Emitted:
+    """One Python module ``<workflow>.py``."""
+    w = workflow
+    diags: list[Diagnostic] = []
+    param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="python")
+    ctx = _Ctx(w, diags, param_attrs)
+    mode = _mode(w, ctx)
+    ids = w.task_ids()
+    known = set(ids)
+    rule = {t.id: t.trigger_rule for t in w.tasks}
+
+    # Edges: normal ones become requires(); error ones (and the inputs of
+    # one_failed / all_failed tasks) become FAILURE handlers.
+    normal: list[tuple[str, str]] = []
+    errors: dict[str, list[str]] = {}
+    for e in w.edges:
+        if e.src not in known or e.dst not in known:
+            continue
+        if e.kind == "error" or rule[e.dst] in _ERROR_RULES:
+            errors.setdefault(e.src, [])
+            if e.dst not in errors[e.src]:
+                errors[e.src].append(e.dst)
+        elif (e.src, e.dst) not in normal:
+            normal.append((e.src, e.dst))
+    has_in = {b for _, b in normal} | {b for v in errors.values() for b in v}
+    main: set[str] = set()
+    stack = [t for t in ids if t not in has_in]
+    while stack:
+        n = stack.pop()
+        if n not in main:
+            main.add(n)
+            stack.extend(b for a, b in normal if a == n)
+    handlers = {t for t in ids if t not in main}
+    for a, b in list(normal):
+        if a in handlers and b in main:
+            normal.remove((a, b))
+            ctx.warn("BL103", f"edge {a!r} -> {b!r} from an error-handler path into the main "
+                     "path dropped", task=w.task(b), target="none")
+    _rules(w, ctx, handlers)
+
+    cls = identifier_map(ids, reserved=_RESERVED_CLASSES, style="class")
+    root_cls = identifier_map([w.id], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class")[w.id]
+    if not root_cls.endswith("Workflow"):
+        root_cls = identifier_map([root_cls + "Workflow"],
+                                  reserved=(*_RESERVED_CLASSES, *cls.values()), style="class")[root_cls + "Workflow"]
+    root_family = w.id if w.id not in known else f"{w.id}.workflow"
+    ctx.warn("BL001", f"root WrapperTask {root_cls} (family {root_family!r}) requires the "
+             "workflow's final tasks; reading the module back lists it as one more task",
+             severity="info", target=root_cls)
+    ident = {"daily": "date", "hourly": "date_hour"}.get(mode.mode, "run_id")
+    ctx.warn("BL002", f"every task has the run parameter {ident!r} (part of its identity) and "
+             "the workflow parameters", severity="info", target=ident)
+
+    _task_losses(w, ctx)
+    tasks = {t.id: t for t in w.tasks}
+    classes = []
+    for tid in ids:
+        if tid in handlers:
+            continue
+        reqs = [cls[a] for a, b in normal if b == tid]
+        classes.append({"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx)})
+    handler_code: list[str] = []
+    for tid in ids:
+        if tid in handlers:
+            reqs = [cls[a] for a, b in normal if b == tid and a in handlers]
+            handler_code.append(_class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx,
+                                            handler=True))
+    # FAILURE events start the handler path (the handler and what follows it).
+    succ_h: dict[str, list[str]] = {}
+    for a, b in normal:
+        if a in handlers:
+            succ_h.setdefault(a, []).append(b)
+    order = {t: i for i, t in enumerate(ids)}
+    for src in ids:
+        if src not in errors:
+            continue
+        chain: list[str] = []
+        todo = list(errors[src])
+        while todo:
+            n = todo.pop(0)
+            if n not in chain and n in handlers:
+                chain.append(n)
+                todo.extend(succ_h.get(n, []))
+        chain = _topo_subset(chain, normal, order)
+        if not chain:
+            continue
+        ctx.warn("BL102", f"{', '.join(chain)} run from {src!r}'s FAILURE event (after every "
+                 "failed attempt, not once after the last retry); not part of requires()",
+                 task=tasks[src], target="event_handler(luigi.Event.FAILURE)")
+        fn = "_on_failure_" + cls[src].lower()
+        code = [
+            f"@{cls[src]}.event_handler(luigi.Event.FAILURE)",
+            f"def {fn}(task, exception):",
+            f"    for handler_cls in {_tuple(cls[c] for c in chain)}:",
+            "        handler = handler_cls(failed_task=task.task_id, **task.shared())",
+            "        if not handler.complete():",
+            "            handler.run()",
+        ]
+        handler_code.append("\n".join(code))
+
+    sinks = [t for t in ids if t in main and not any(a == t for a, _ in normal)]
+    if w.catchup is not None and mode.mode in ("daily", "hourly") and w.catchup:
+        ctx.warn("BL303", "catchup: each call runs at most 50 incomplete intervals "
+                 "(RangeDaily/RangeHourly task_limit)", severity="info", target="catch_up()")
+    start = _parse_date(w.start_date)
+    stop = _parse_date(w.end_date)
+
+    def when(d: datetime | None) -> str | None:
+        if d is None:
+            return None
+        if mode.mode == "daily":
+            return f"datetime.date({d.year}, {d.month}, {d.day})"
+        return f"datetime.datetime({d.year}, {d.month}, {d.day}, {d.hour})"
+
+    back = (0 if mode.mode == "daily" else 1) if w.catchup is False else 100000
+    cron_doc = mode.cron if mode.cron and _CRON_SAFE.fullmatch(mode.cron) else None
+    stem = file_stem(w.id)
+    module_file = stem + ".py"
+    cron_line = None
+    if cron_doc and mode.mode == "run":
+        cron_line = (f"{cron_doc} cd /path/to/this/folder && "
+                     f"{RUN_ENV}=$(date -u +\\%Y\\%m\\%dT\\%H\\%M) python {module_file}")
+    schedule_doc = {
+        "once": "The workflow runs once (schedule @once).",
+        "manual": "The workflow has no schedule (runs are started by hand).",
+    }.get(w.schedule.kind, "The workflow's schedule has no Luigi form.")
+    if mode.mode != "run" or cron_doc:
+        ctx.warn("BL301", "Luigi has no scheduler: the schedule is the cron line in the module "
+                 "docstring" + (" and catch_up() (RangeDaily/RangeHourly)" if mode.mode != "run" else ""),
+                 severity="info", target="cron line")
+    params = [
+        {"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()
+    ]
+    shared = ["state_dir", ident, *param_attrs.values()]
+    code = render(
+        "luigi_module.py.j2",
+        mode=mode.mode,
+        cron_doc=cron_doc,
+        cron_line=cron_line,
+        timezone_doc=f"timezone {w.schedule.timezone}" if _CRON_SAFE.fullmatch(w.schedule.timezone or "") or
+        re.fullmatch(r"[A-Za-z0-9_+\-/]+", w.schedule.timezone or "") else "timezone: see SCHEDULE",
+        schedule_doc=schedule_doc,
+        module_file=module_file,
+        root_cls=root_cls,
+        root_family=root_family,
+        root_requires=[cls[s] for s in sinks],
+        workflow_id=w.id,
+        description=w.description,
+        schedule=_schedule_dict(w),
+        state_env=STATE_ENV,
+        run_env=RUN_ENV,
+        default_state=DEFAULT_STATE,
+        workflow_dir=stem,
+        param_attrs=param_attrs,
+        shared_params=shared,
+        params=params,
+        at_hour=mode.at_hour,
+        at_minute=mode.at_minute,
+        classes=classes,
+        handlers=handler_code,
+        needs_time=ctx.needs_time,
+        start=when(start),
+        stop=when(stop),
+        back=back,
+    )
+    # A timezone other than UTC: the logical date is computed in UTC.
+    if w.schedule.timezone not in (None, "", "UTC") and mode.mode != "run":
+        ctx.warn("BL301", f"timezone {w.schedule.timezone!r}: cron runs in the host's timezone "
+                 "and the run date is taken in UTC", target="cron line")
+    return Emitted({module_file: format_python(code, module_file)}, ctx.diags)
+
+
+def _tuple(names) -> str:
+    names = list(names)
+    return f"({names[0]},)" if len(names) == 1 else "(" + ", ".join(names) + ")"
+
+
+def _topo_subset(nodes: list[str], edges: list[tuple[str, str]], order: dict[str, int]) -> list[str]:
+    members = set(nodes)
+    indeg = dict.fromkeys(nodes, 0)
+    for a, b in edges:
+        if a in members and b in members:
+            indeg[b] += 1
+    ready = sorted((n for n in nodes if indeg[n] == 0), key=order.__getitem__)
+    out: list[str] = []
+    while ready:
+        n = ready.pop(0)
+        out.append(n)
+        for a, b in edges:
+            if a == n and b in members:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    ready.append(b)
+                    ready.sort(key=order.__getitem__)
+    return out
+
+
+def _schedule_dict(w: Workflow) -> dict:
+    s = w.schedule
+    out: dict = {"kind": s.kind, "timezone": s.timezone}
+    if s.cron is not None:
+        out["cron"] = s.cron
+    if s.seconds is not None:
+        out["seconds"] = s.seconds
+    if s.datasets:
+        out["datasets"] = list(s.datasets)
+    if w.start_date:
+        out["start_date"] = w.start_date
+    if w.end_date:
+        out["end_date"] = w.end_date
+    if w.catchup is not None:
+        out["catchup"] = w.catchup
+    return out
