@@ -1,8 +1,12 @@
-"""Graphviz DOT of a workflow: groups as clusters, trigger rules as labels."""
+"""Graphviz DOT of a workflow: groups as (nested) clusters, non-default
+trigger rules under the task name, branch edges labelled with their case,
+error edges dashed red. Deterministic: nodes in task order, clusters in
+group order, edges in edge order."""
 
 from __future__ import annotations
 
-from wfconv.ir.model import Workflow
+from wfconv.backends.mermaid import edge_labels
+from wfconv.ir.model import Task, Workflow
 
 _SHAPES = {
     "branch": "diamond",
@@ -15,40 +19,68 @@ _SHAPES = {
 
 
 def quote(text: str) -> str:
-    """A DOT double-quoted string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT double-quoted string (backslash, quote and line breaks escaped;
+    other control characters become spaces)."""
+    out = ['"']
+    for ch in str(text):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r" or not ch.isprintable():
+            out.append(" ")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
 
 def render(w: Workflow) -> str:
     lines = [f"digraph {quote(w.id)} {{", "    rankdir=LR;", "    node [shape=box];"]
+    known = {g.id for g in w.groups}
     children: dict[str | None, list[str]] = {}
     for g in w.groups:
-        children.setdefault(g.parent, []).append(g.id)
-    known = {g.id for g in w.groups}
+        parent = g.parent if g.parent in known and g.parent != g.id else None
+        children.setdefault(parent, []).append(g.id)
     cluster = {g.id: f"cluster_{i}" for i, g in enumerate(w.groups)}
     glabel = {g.id: (g.label or g.id.rsplit(".", 1)[-1]) for g in w.groups}
+    done: set[str] = set()
 
-    def node_line(t, indent):
+    def node_line(t: Task, indent: str) -> str:
         label = t.id
         if t.trigger_rule != "all_success":
             label += f"\n[{t.trigger_rule}]"
         shape = _SHAPES.get(t.action.kind, "box")
         return f"{indent}{quote(t.id)} [label={quote(label)}, shape={shape}];"
 
-    def emit(gid, depth):
+    def emit(gid: str | None, depth: int) -> None:
         indent = "    " * depth
         for t in w.tasks:
             if t.group == gid or (gid is None and t.group not in known):
                 lines.append(node_line(t, indent))
         for child in children.get(gid, []):
+            if child in done:
+                continue
+            done.add(child)
             lines.append(f"{indent}subgraph {cluster[child]} {{")
             lines.append(f"{indent}    label={quote(glabel[child])};")
             emit(child, depth + 1)
             lines.append(f"{indent}}}")
 
     emit(None, 1)
+    ids = set(w.task_ids())
+    labels = edge_labels(w)
     for e in w.edges:
-        attrs = ' [style=dashed, color=red, label="error"]' if e.kind == "error" else ""
+        if e.src not in ids or e.dst not in ids:
+            continue
+        if e.kind == "error":
+            attrs = ' [style=dashed, color=red, label="error"]'
+        elif (e.src, e.dst) in labels:
+            attrs = f" [style=bold, label={quote(labels[(e.src, e.dst)])}]"
+        else:
+            attrs = ""
         lines.append(f"    {quote(e.src)} -> {quote(e.dst)}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"
