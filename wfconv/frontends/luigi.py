@@ -77,7 +77,8 @@ ACTIONS = {
 def parse(path: str, text: str | None = None, **options) -> Bundle:
     """Read one Luigi module. Options: ``roots`` (class names or families),
     ``params`` (name -> Luigi's string form, for the roots), ``static`` (never
-    import), ``timeout`` (seconds for the import, default 20)."""
+    import), ``timeout`` (seconds for the import, default 20), ``max_tasks``
+    (instances per workflow before the walk stops, default 5000)."""
     if text is None:
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -86,6 +87,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     tree = _syntax_check(path, text)
     roots = list(options.get("roots") or [])
     params = dict(options.get("params") or {})
+    max_tasks = int(options.get("max_tasks") or MAX_TASKS)
     notes: list[Diagnostic] = []
     if options.get("static"):
         notes.append(
@@ -99,15 +101,16 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         answer = None
     else:
         timeout = float(options.get("timeout") or DEFAULT_TIMEOUT_S)
-        answer, problem = run_child(path, roots, params, timeout)
+        answer, problem = run_child(path, roots, params, timeout, max_tasks)
         if problem is not None:
             notes.append(problem)
     if answer is None:
         from wfconv.frontends import luigi_static
 
-        answer = luigi_static.read(path, text, tree, roots, params)
-    elif not answer.get("ok"):
-        # Only option problems come back here: import problems fell back.
+        answer = luigi_static.read(path, text, tree, roots, params, max_tasks)
+    if not answer.get("ok"):
+        # Only option problems (--root/--param) come back here: import
+        # problems fell back to the static reading.
         raise InputError(path, answer.get("line"), answer["error"])
     bundle = build_bundle(path, answer)
     _attach_read_notes(bundle, notes)
@@ -151,7 +154,7 @@ def _child_env() -> dict[str, str]:
 
 
 def run_child(
-    path: str, roots: list[str], params: dict[str, str], timeout: float
+    path: str, roots: list[str], params: dict[str, str], timeout: float, max_tasks: int = MAX_TASKS
 ) -> tuple[dict[str, Any] | None, Diagnostic | None]:
     """Import the module in a child interpreter. Returns (answer, None), or
     (None, diagnostic) when the caller must read the module statically."""
@@ -160,7 +163,7 @@ def run_child(
             "path": str(Path(path).resolve()),
             "roots": roots,
             "params": params,
-            "max_tasks": MAX_TASKS,
+            "max_tasks": max_tasks,
         }
     )
     proc = subprocess.Popen(

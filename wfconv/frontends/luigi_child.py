@@ -467,10 +467,16 @@ def _requires_names(cls) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
-def _statically_required(classes, notes) -> set[str]:
-    """Families named in the requires() of classes that were not instantiable:
-    their graph is unknown, but what they name is still not a root."""
+def _statically_required(classes, notes, walks) -> set[str]:
+    """Families named in the requires() of classes that could not be walked
+    (not instantiable, or requires() raised): their graph is unknown, but what
+    they name is still not a root."""
     skipped = {n["class"] for n in notes if n["code"] == "not_instantiable"}
+    for n in notes:
+        if n["code"] == "requires":
+            for w in walks:
+                if n["task_id"] in w["instances"]:
+                    skipped.add(w["instances"][n["task_id"]]["class"])
     by_name = {c.__name__: c for c in classes}
     out: set[str] = set()
     for cls in classes:
@@ -518,7 +524,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     if not request.get("roots"):
         # Auto roots: drop those another class requires (seen while walking,
         # or named in the requires() of a class that could not be walked).
-        required = _statically_required(classes, notes)
+        required = _statically_required(classes, notes, walks)
         for w in walks:
             for info in w["instances"].values():
                 for dep in info["deps"]:

@@ -96,6 +96,7 @@ class TaskClass:
     assumed: bool = False  # base not known to be a Luigi task
     requires_from: list[TaskClass] | None = None
     inherits_from: list[TaskClass] = field(default_factory=list)
+    applied: set[int] = field(default_factory=set)  # decorator nodes already applied
 
     @property
     def line(self) -> int:
@@ -247,6 +248,10 @@ class LuigiHooks(pyeval.Hooks):
             kind = "normal"
         task = TaskClass(cls.name, cls, cls.bases, ns or None, kind, assumed)
         self.classes.append(task)
+        # pyeval does not apply class decorators (it may one day: ``decorate``
+        # then sees them again and the node ids below keep it idempotent).
+        for dec_node in reversed(cls.node.decorator_list):
+            self.decorate(interp, interp.eval(dec_node, interp.module_scope), task, dec_node)
         return task
 
     def _kind(self, cls: ClassValue) -> tuple[str | None, bool]:
@@ -270,6 +275,9 @@ class LuigiHooks(pyeval.Hooks):
 
     def decorate(self, interp, decorator, target, node) -> Any:
         if isinstance(decorator, UtilDecorator) and isinstance(target, TaskClass):
+            if id(node) in target.applied:
+                return target
+            target.applied.add(id(node))
             classes = [c for c in decorator.classes if isinstance(c, TaskClass)]
             target.inherits_from.extend(classes)
             if decorator.kind == "requires":
@@ -512,8 +520,9 @@ def _as_collector(node: ast.FunctionDef) -> ast.FunctionDef:
 
 
 class StaticReader:
-    def __init__(self, path: str, text: str, tree: ast.Module):
+    def __init__(self, path: str, text: str, tree: ast.Module, max_tasks: int = MAX_TASKS):
         self.path = path
+        self.max_tasks = max_tasks
         self.text = text
         self.tree = tree
         self.module_name = Path(path).stem
@@ -675,9 +684,9 @@ class StaticReader:
             key = inst.key
             if key in instances:
                 continue
-            if len(instances) >= MAX_TASKS:
+            if len(instances) >= self.max_tasks:
                 self.notes.append(
-                    {"code": "too_many", "task_id": root.key, "error": str(MAX_TASKS)}
+                    {"code": "too_many", "task_id": root.key, "error": str(self.max_tasks)}
                 )
                 break
             info, deps = self.describe(inst)
@@ -798,11 +807,16 @@ def _run_yields(cls: TaskClass) -> list[int]:
 
 
 def read(
-    path: str, text: str, tree: ast.Module, roots: list[str], params: dict[str, str]
+    path: str,
+    text: str,
+    tree: ast.Module,
+    roots: list[str],
+    params: dict[str, str],
+    max_tasks: int = MAX_TASKS,
 ) -> dict[str, Any]:
     """The module's description, read without importing it (same shape as the
     child's answer, with ``read: static``)."""
-    reader = StaticReader(path, text, tree)
+    reader = StaticReader(path, text, tree, max_tasks)
     reader.run()
     classes = reader.hooks.classes
     try:

@@ -1,0 +1,471 @@
+"""Luigi frontend: what a user sees when wfconv reads a Luigi module.
+
+Import mode (the default) runs the module in a child process; static mode
+(``--static``, and the fallback) never imports it. Both must describe the same
+graph wherever the static reader can know it.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wfconv.cli import main as cli
+from wfconv.errors import InputError
+from wfconv.frontends import luigi as lf
+from wfconv.ir.jsonio import dumps, loads
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus" / "luigi"
+
+
+def parse(path, **options):
+    return lf.parse(str(path), None, **options)
+
+
+def write(tmp_path: Path, name: str, body: str) -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(body), encoding="utf-8")
+    return p
+
+
+def codes(diags) -> list[str]:
+    return [d.code for d in diags]
+
+
+def graph(bundle):
+    """What must not depend on how the module was read."""
+    out = []
+    for w in bundle.workflows:
+        tasks = [
+            (
+                t.id,
+                t.action.kind,
+                dict(t.action.fields),
+                t.retries,
+                t.timeout_s,
+                t.params,
+                t.outputs,
+            )
+            for t in w.tasks
+        ]
+        out.append((w.id, w.params, tasks, [(e.src, e.dst) for e in w.edges]))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the corpus read both ways
+
+
+AGREE = [
+    "daily_sales.py",
+    "diamond.py",
+    "dynamic_deps.py",
+    "external_inputs.py",
+    "fan_in_loop.py",
+    "multi_root.py",
+    "namespaced.py",
+    "retries.py",
+]
+
+
+@pytest.mark.parametrize("name", AGREE)
+def test_static_reading_gives_the_imported_graph(name):
+    imported = parse(CORPUS / name)
+    static = parse(CORPUS / name, static=True)
+    assert imported.workflows and graph(static) == graph(imported)
+    assert all(w.extra["luigi"]["read"] == "import" for w in imported.workflows)
+    assert all(w.extra["luigi"]["read"] == "static" for w in static.workflows)
+    assert all("LG001" in codes(w.diagnostics) for w in static.workflows)
+
+
+def test_static_reading_says_what_it_could_not_know():
+    # f"{self.week}" formats a DateInterval: known only when Luigi runs.
+    b = parse(CORPUS / "weekly_wrapper.py", static=True)
+    publish = b.workflows[0].task("Publish")
+    assert publish.outputs == ["LocalTarget"]
+    d = [d for d in b.workflows[0].diagnostics if d.code == "LG101"]
+    assert d and d[0].line == 35 and "Publish.output()" in d[0].message
+    # Everything else still matches the imported graph.
+    imported = parse(CORPUS / "weekly_wrapper.py").workflows[0]
+    assert [t.id for t in b.workflows[0].tasks] == [t.id for t in imported.tasks]
+
+
+# ---------------------------------------------------------------------------
+# mapping
+
+
+def test_fan_in_through_a_dict_gives_readable_ids_and_keys():
+    w = parse(CORPUS / "daily_sales.py").workflow("SalesReport")
+    assert w.upstream("SalesReport") == [
+        "Normalize(source=crm)",
+        "Normalize(source=shop)",
+        "Normalize(source=pos)",
+    ]
+    assert w.upstream("Normalize(source=shop)") == ["Extract(source=shop)"]
+    t = w.task("Extract(source=pos)")
+    # The date is the same for every instance, so it is not in the id, but it
+    # is a parameter with its Luigi type.
+    assert t.params == {"date": "2024-03-01", "source": "pos"}
+    assert t.extra["luigi"]["param_types"]["date"] == "DateParameter"
+    assert t.outputs == ["data/raw/pos/2024-03-01.csv"]
+    assert t.action.kind == "python" and t.action.fields == {
+        "callable": "Extract.run",
+        "module": "daily_sales",
+    }
+    keys = w.task("SalesReport").extra["luigi"]["requires"]
+    assert keys == {
+        "shape": "dict",
+        "keys": {
+            "crm": ["Normalize(source=crm)"],
+            "shop": ["Normalize(source=shop)"],
+            "pos": ["Normalize(source=pos)"],
+        },
+    }
+    assert w.schedule.kind == "manual" and w.source.engine == "luigi"
+
+
+def test_diamond_keeps_one_instance_of_the_shared_task():
+    w = parse(CORPUS / "diamond.py").workflow("Train")
+    assert w.task_ids() == ["Fetch", "Features", "Labels", "Train"]
+    assert w.downstream("Fetch") == ["Features", "Labels"]
+    assert w.task("Labels").params == {"positive": ["churned", "cancelled"]}
+    assert w.task("Train").params == {"balanced": True}
+    assert w.task("Features").params == {"window": 7}
+
+
+def test_ids_name_only_the_parameters_that_tell_instances_apart():
+    w = parse(CORPUS / "multi_root.py").workflow("CompareModels")
+    assert w.upstream("CompareModels") == [
+        "Score(model=gbm, version=1)",
+        "Score(model=gbm, version=2)",
+        "Score(model=linear, version=1)",
+    ]
+    ids = parse(CORPUS / "fan_in_loop.py").workflows[0].task_ids()
+    assert "Partition(region=amer, shard=1)" in ids and "RegionTotal(region=amer)" in ids
+    assert not any("_" in i and i[-10:].isalnum() and "(" not in i for i in ids[:-1])
+
+
+def test_external_and_wrapper_tasks():
+    w = parse(CORPUS / "external_inputs.py").workflow("Reconcile")
+    dump = w.task("UpstreamDump")
+    assert dump.action.kind == "external"
+    assert dump.action.fields == {"output": "/mnt/billing/dump.csv"}
+    # luigi.task.externalize(Vendors()) makes that one instance external.
+    assert w.task("Vendors").action.kind == "external"
+    wrap = parse(CORPUS / "weekly_wrapper.py").workflow("Publish").task("WeeklyReports")
+    assert wrap.action.kind == "empty"
+    assert wrap.extra["luigi"]["kind"] == "wrapper"
+    assert wrap.params == {"week": "2024-W10"}
+
+
+def test_retry_count_counts_attempts_and_worker_timeout_is_the_timeout():
+    w = parse(CORPUS / "retries.py").workflow("Load")
+    flaky, parse_, load = w.task("FlakyDownload"), w.task("Parse"), w.task("Load")
+    # retry_count=5: disabled after the 5th failure -> 5 attempts = 4 retries.
+    assert (flaky.retries, flaky.retry_delay_s, flaky.timeout_s) == (4, 900.0, 600.0)
+    assert flaky.extra["luigi"]["retry_count"] == 5
+    assert flaky.extra["luigi"]["resources"] == {"api": 1}
+    assert flaky.extra["luigi"]["priority"] == 10
+    assert (parse_.retries, parse_.timeout_s) == (0, 120.0)  # property, retry_count=1
+    assert load.retries == 0 and load.extra["luigi"]["owner_email"] == "data-team@example.com"
+    lg040 = [d for d in w.diagnostics if d.code == "LG040"]
+    assert [d.line for d in lg040] == [6, 21, 38]
+
+
+def test_no_retry_count_means_no_retries():
+    t = parse(CORPUS / "diamond.py").workflows[0].task("Fetch")
+    assert t.retries == 0 and "retry_count" not in t.extra["luigi"]
+
+
+def test_namespaces_are_part_of_ids():
+    w = parse(CORPUS / "namespaced.py").workflow("Dashboard")
+    assert w.upstream("Dashboard") == ["marketing.Clean", "finance.Clean"]
+    assert w.upstream("finance.Clean") == ["finance.Ledger"]
+    # Two classes named Clean: each task points at its own class line.
+    assert w.task("marketing.Clean").source.line == 6
+    assert w.task("finance.Clean").source.line == 29
+    assert w.task("finance.Clean").extra["luigi"]["namespace"] == "finance"
+
+
+def test_dynamic_dependencies_are_a_warning_at_the_yield():
+    w = parse(CORPUS / "dynamic_deps.py").workflow("ConvertAll")
+    assert w.task_ids() == ["Manifest", "ConvertAll"]
+    d = [d for d in w.diagnostics if d.code == "LG030"]
+    assert len(d) == 1 and d[0].line == 35 and d[0].severity == "warning"
+
+
+def test_roots_are_classes_nobody_requires_and_defaults_can_build():
+    b = parse(CORPUS / "multi_root.py")
+    assert [w.id for w in b.workflows] == ["CompareModels", "Cleanup"]
+    lg012 = {d.message.split()[0]: d.line for d in b.diagnostics if d.code == "LG012"}
+    assert lg012 == {"Score": 7, "Backfill": 29}
+
+
+def test_root_and_param_options_choose_another_graph():
+    for static in (False, True):
+        b = parse(
+            CORPUS / "multi_root.py",
+            roots=["Backfill"],
+            params={"day": "2024-05-01"},
+            static=static,
+        )
+        (w,) = b.workflows
+        assert w.id == "Backfill" and w.params == {"day": "2024-05-01"}
+        assert w.upstream("Backfill") == ["Score"]
+        assert w.task("Score").params == {"model": "daily-2024-05-01", "version": 1}
+
+
+def test_params_apply_to_automatic_roots_too():
+    b = parse(CORPUS / "daily_sales.py", params={"date": "2024-12-31"})
+    w = b.workflow("SalesReport")
+    assert w.task("Extract(source=crm)").outputs == ["data/raw/crm/2024-12-31.csv"]
+
+
+@pytest.mark.parametrize("static", [False, True])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"roots": ["Nope"]}, "--root Nope: no such task class"),
+        ({"params": {"colour": "red"}}, "--param colour: no root task has a parameter"),
+        ({"roots": ["Backfill"]}, "no value for 'day'"),
+        ({"roots": ["Backfill"], "params": {"day": "yesterday"}}, "--root Backfill"),
+    ],
+)
+def test_bad_options_are_input_errors(options, message, static):
+    with pytest.raises(InputError) as err:
+        parse(CORPUS / "multi_root.py", static=static, **options)
+    assert message in str(err.value)
+
+
+# ---------------------------------------------------------------------------
+# import problems
+
+
+def test_syntax_error_is_path_and_line_exit_2():
+    result = CliRunner().invoke(cli, ["parse", str(CORPUS / "broken_syntax.py")])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("broken_syntax.py:7: syntax error: expected ':'")
+    assert "Traceback" not in result.output
+
+
+def test_module_that_cannot_be_imported_is_read_statically(tmp_path):
+    p = write(
+        tmp_path,
+        "needs_driver.py",
+        """\
+        import luigi
+        import psycopg2_not_installed  # noqa
+
+
+        class Export(luigi.Task):
+            table = luigi.Parameter(default="orders")
+
+            def output(self):
+                return luigi.LocalTarget(f"/exports/{self.table}.csv")
+        """,
+    )
+    (w,) = parse(p).workflows
+    assert w.extra["luigi"]["read"] == "static"
+    d = w.diagnostics[0]
+    assert d.code == "LG002" and d.line == 2 and "psycopg2_not_installed" in d.message
+    assert w.task("Export").outputs == ["/exports/orders.csv"]
+
+
+def test_import_that_hangs_is_killed_and_read_statically(tmp_path):
+    p = write(
+        tmp_path,
+        "slow.py",
+        """\
+        import time
+
+        import luigi
+
+        time.sleep(60)
+
+
+        class Nap(luigi.Task):
+            pass
+        """,
+    )
+    start = time.monotonic()
+    (w,) = parse(p, timeout=1).workflows
+    assert time.monotonic() - start < 10
+    assert w.diagnostics[0].code == "LG003" and "1 s" in w.diagnostics[0].message
+    assert w.task_ids() == ["Nap"]
+
+
+def test_prints_and_exits_of_the_module_do_not_break_the_answer(tmp_path):
+    p = write(
+        tmp_path,
+        "noisy.py",
+        """\
+        import luigi
+
+        print('{"not": "json"')
+
+
+        class Hello(luigi.Task):
+            def requires(self):
+                print("asked")
+                return []
+        """,
+    )
+    (w,) = parse(p).workflows
+    assert w.task_ids() == ["Hello"] and w.extra["luigi"]["read"] == "import"
+    q = write(
+        tmp_path,
+        "exits.py",
+        "import sys\nimport luigi\nsys.exit(3)\n\nclass A(luigi.Task):\n    pass\n",
+    )
+    (w,) = parse(q).workflows
+    assert w.diagnostics[0].code == "LG002" and "SystemExit" in w.diagnostics[0].message
+
+
+def test_no_bytecode_is_left_beside_the_module(tmp_path):
+    p = write(tmp_path, "clean.py", "import luigi\n\nclass A(luigi.Task):\n    pass\n")
+    parse(p)
+    assert not (tmp_path / "__pycache__").exists()
+
+
+def test_requires_that_raises_is_a_warning_and_the_rest_is_kept(tmp_path):
+    p = write(
+        tmp_path,
+        "raises.py",
+        """\
+        import luigi
+
+
+        class A(luigi.Task):
+            pass
+
+
+        class B(luigi.Task):
+            def requires(self):
+                return {"a": A(), "oops": 1 / 0}
+        """,
+    )
+    b = parse(p)
+    # B's graph is unknown, but B names A in requires(): A is still no root.
+    (w,) = b.workflows
+    assert w.id == "B" and w.task_ids() == ["B"]
+    d = [d for d in w.diagnostics if d.code == "LG020"]
+    assert d and d[0].line == 10 and "ZeroDivisionError" in d[0].message
+
+
+def test_runaway_recursion_stops_with_an_error(tmp_path):
+    p = write(
+        tmp_path,
+        "forever.py",
+        """\
+        import luigi
+
+
+        class Step(luigi.Task):
+            n = luigi.IntParameter(default=0)
+
+            def requires(self):
+                return Step(n=self.n + 1)
+        """,
+    )
+    for static in (False, True):
+        (w,) = parse(p, static=static, max_tasks=50).workflows
+        assert len(w.tasks) == 50
+        assert [d.severity for d in w.diagnostics if d.code == "LG023"] == ["error"]
+
+
+def test_module_without_tasks(tmp_path):
+    p = write(tmp_path, "empty.py", "import luigi\n\nX = 1\n")
+    b = parse(p)
+    assert b.workflows == [] and codes(b.diagnostics) == ["LG010"]
+
+
+# ---------------------------------------------------------------------------
+# constructs, both ways
+
+
+CONSTRUCTS = """\
+import datetime
+
+import luigi
+from luigi.util import inherits, requires
+
+
+class Base(luigi.Task):
+    date = luigi.DateParameter(default=datetime.date(2024, 2, 29))
+
+    def output(self):
+        return luigi.LocalTarget("out/%s/%s.csv" % (self.task_family, self.date))
+
+
+class Extract(Base):
+    pass
+
+
+@requires(Extract)
+class Transform(Base):
+    retry_count = 2
+
+
+@inherits(Transform)
+class Load(luigi.Task):
+    fast = luigi.BoolParameter(default=False)
+
+    def requires(self):
+        yield self.clone(Transform)
+        yield from [Audit(kind=k) for k in ("rows", "sums")]
+
+    @property
+    def worker_timeout(self):
+        return 30
+
+
+class Audit(luigi.ExternalTask):
+    kind = luigi.Parameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"audit/{self.kind}.ok")
+"""
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_util_decorators_clone_generators_and_inheritance(tmp_path, static):
+    p = write(tmp_path, "constructs.py", CONSTRUCTS)
+    b = parse(p, static=static)
+    assert [w.id for w in b.workflows] == ["Load"]
+    w = b.workflows[0]
+    assert w.upstream("Load") == ["Transform", "Audit(kind=rows)", "Audit(kind=sums)"]
+    assert w.upstream("Transform") == ["Extract"]
+    assert w.task("Extract").outputs == ["out/Extract/2024-02-29.csv"]
+    assert w.task("Transform").retries == 1
+    assert w.task("Load").timeout_s == 30.0
+    assert w.task("Load").params == {"date": "2024-02-29", "fast": False}
+    assert w.task("Audit(kind=rows)").action.kind == "external"
+    assert w.task("Load").extra["luigi"]["requires"] == {"shape": "generator"}
+    assert any(d.code == "LG013" for d in b.diagnostics)  # Base is a template
+
+
+def test_ir_round_trips_through_json():
+    b = parse(CORPUS / "daily_sales.py")
+    text = dumps(b)
+    assert dumps(loads(text)) == text
+    assert json.loads(text)["workflows"][0]["id"] == "SalesReport"
+
+
+def test_cli_static_flag_and_root_option():
+    runner = CliRunner()
+    r = runner.invoke(cli, ["parse", "--static", str(CORPUS / "retries.py")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["workflows"][0]["extra"]["luigi"]["read"] == "static"
+    r = runner.invoke(
+        cli, ["parse", "--root", "Score", "--param", "model=xgb", str(CORPUS / "multi_root.py")]
+    )
+    assert r.exit_code == 0, r.output
+    (w,) = json.loads(r.output)["workflows"]
+    assert w["id"] == "Score" and w["params"] == {"model": "xgb", "version": 1}
