@@ -96,8 +96,7 @@ def run(
     (default: the current time). ``store`` (a ``RunStore``) records each run;
     ``on_run(result)`` is called after each run (progress bars).
     """
-    if workflow.has_errors() or _graph_errors(workflow):
-        raise InputError(workflow.source.path if workflow.source else None, None, f"workflow {workflow.id!r} is not a valid graph")
+    _require_valid(workflow)
     scenario = scenario or Scenario()
     check_scenario(workflow, scenario)
     if runs is None:
@@ -121,10 +120,14 @@ def run(
     return out
 
 
-def _graph_errors(w: Workflow) -> bool:
+def _require_valid(w: Workflow) -> None:
+    """Refuse a graph the scheduler cannot run (cycle, unknown task...)."""
     from wfconv.ir.validate import graph_errors
 
-    return bool(graph_errors(w))
+    errs = graph_errors(w)
+    if errs:
+        d = errs[0]
+        raise InputError(d.path, d.line, f"workflow {w.id!r}: {d.message}")
 
 
 def decision_env(w: Workflow) -> dict:
@@ -185,6 +188,7 @@ def execute(
 
     from wfconv.runtime.store import LiveRecorder
 
+    _require_valid(workflow)
     scenario = scenario or Scenario()
     check_scenario(workflow, scenario)
     if runs is None:

@@ -1,0 +1,124 @@
+"""Run generation (SEMANTICS R3): catchup, end_date, intervals, DST, the
+Airflow 3 trigger model, backfill ranges, max_active_runs. Expected lists are
+worked out by hand from Airflow's data-interval rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from wfconv.errors import UsageError
+from wfconv.ir.model import Action, Schedule, Task, Workflow
+from wfconv.runtime import Scenario, plan_runs, run
+from wfconv.runtime.api import RunOptions
+
+
+def wf(schedule, start="2024-01-01T00:00:00+00:00", catchup=True, end=None, **kw):
+    return Workflow("s", schedule=schedule, start_date=start, end_date=end, catchup=catchup,
+                    tasks=[Task("t", Action("empty"))], **kw)
+
+
+def daily6():
+    return Schedule("cron", cron="0 6 * * *", timezone="UTC")
+
+
+def logicals(w, **opts):
+    return [r.logical_date.isoformat() for r in plan_runs(w, RunOptions(**opts))]
+
+
+def test_cron_catchup_creates_every_completed_interval():
+    runs = plan_runs(wf(daily6()), RunOptions(now="2024-01-04T07:00:00+00:00"))
+    assert [r.logical_date.isoformat() for r in runs] == [
+        "2024-01-01T06:00:00+00:00", "2024-01-02T06:00:00+00:00", "2024-01-03T06:00:00+00:00"]
+    assert [r.run_after.isoformat() for r in runs] == [
+        "2024-01-02T06:00:00+00:00", "2024-01-03T06:00:00+00:00", "2024-01-04T06:00:00+00:00"]
+    assert runs[0].data_interval_end == runs[1].data_interval_start
+    assert runs[0].run_id == "scheduled__2024-01-01T06:00:00+00:00"
+
+
+def test_cron_without_catchup_runs_only_the_latest_interval():
+    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T07:00:00+00:00") == ["2024-01-03T06:00:00+00:00"]
+    # now exactly on a tick: the interval that just ended.
+    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T06:00:00+00:00") == ["2024-01-03T06:00:00+00:00"]
+
+
+def test_end_date_is_inclusive_for_the_interval_start():
+    w = wf(daily6(), end="2024-01-02T06:00:00+00:00")
+    assert logicals(w, now="2024-02-01T00:00:00+00:00") == ["2024-01-01T06:00:00+00:00", "2024-01-02T06:00:00+00:00"]
+
+
+def test_interval_schedule_starts_at_start_date():
+    w = wf(Schedule("interval", seconds=6 * 3600), start="2024-01-01T01:00:00+00:00")
+    assert logicals(w, now="2024-01-02T02:00:00+00:00") == [
+        "2024-01-01T01:00:00+00:00", "2024-01-01T07:00:00+00:00",
+        "2024-01-01T13:00:00+00:00", "2024-01-01T19:00:00+00:00"]
+
+
+def test_interval_without_catchup_aligns_to_the_epoch_like_airflow():
+    w = wf(Schedule("interval", seconds=6 * 3600), start="2024-01-01T01:00:00+00:00", catchup=False)
+    assert logicals(w, now="2024-01-02T02:00:00+00:00") == ["2024-01-01T18:00:00+00:00"]
+
+
+def test_dst_spring_forward_daily_in_new_york():
+    w = wf(Schedule("cron", cron="30 2 * * *", timezone="America/New_York"), start="2024-03-08T00:00:00")
+    # 02:30 does not exist on 2024-03-10: it becomes 03:30 EDT (07:30Z).
+    assert logicals(w, now="2024-03-13T00:00:00+00:00") == [
+        "2024-03-08T07:30:00+00:00", "2024-03-09T07:30:00+00:00",
+        "2024-03-10T07:30:00+00:00", "2024-03-11T06:30:00+00:00"]
+
+
+def test_dst_fall_back_hourly_steps_in_absolute_time():
+    w = wf(Schedule("cron", cron="@hourly", timezone="America/New_York"), start="2024-11-03T00:00:00")
+    assert logicals(w, now="2024-11-03T09:00:00+00:00") == [
+        f"2024-11-03T0{h}:00:00+00:00" for h in range(4, 9)]  # no hour lost or doubled
+
+
+def test_dst_fall_back_daily_interval_is_25_hours():
+    w = wf(Schedule("cron", cron="0 1 * * *", timezone="America/New_York"), start="2024-11-02T00:00:00")
+    runs = plan_runs(w, RunOptions(now="2024-11-05T12:00:00+00:00"))
+    assert [r.logical_date.isoformat() for r in runs] == [
+        "2024-11-02T05:00:00+00:00", "2024-11-03T05:00:00+00:00", "2024-11-04T06:00:00+00:00"]
+    assert (runs[1].data_interval_end - runs[1].data_interval_start).total_seconds() == 25 * 3600
+
+
+def test_airflow3_trigger_timetable():
+    runs = plan_runs(wf(daily6()), RunOptions(now="2024-01-04T07:00:00+00:00", timetable="trigger"))
+    assert [r.logical_date.isoformat() for r in runs] == [
+        f"2024-01-0{d}T06:00:00+00:00" for d in (1, 2, 3, 4)]
+    assert all(r.data_interval_start == r.data_interval_end == r.logical_date == r.run_after for r in runs)
+    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T07:00:00+00:00", timetable="trigger") == [
+        "2024-01-04T06:00:00+00:00"]
+
+
+def test_backfill_range_is_inclusive_and_ascending():
+    w = wf(Schedule("cron", cron="@daily"), catchup=False)
+    runs = plan_runs(w, RunOptions(backfill=("2024-02-01", "2024-02-03")))
+    assert [r.run_id for r in runs] == [f"backfill__2024-02-0{d}T00:00:00+00:00" for d in (1, 2, 3)]
+
+
+def test_once_and_manual():
+    w = wf(Schedule("once"), start="2024-01-05T00:00:00+00:00")
+    assert logicals(w, now="2024-02-01T00:00:00+00:00") == ["2024-01-05T00:00:00+00:00"]
+    assert logicals(w, now="2024-01-01T00:00:00+00:00") == []
+    m = plan_runs(wf(Schedule("manual")), RunOptions(now="2024-03-01T12:00:00+00:00"))
+    assert [(r.run_type, r.logical_date.isoformat()) for r in m] == [("manual", "2024-03-01T12:00:00+00:00")]
+
+
+def test_date_and_backfill_together_is_a_usage_error():
+    with pytest.raises(UsageError):
+        plan_runs(wf(daily6()), RunOptions(date="2024-01-01", backfill=("2024-01-01", "2024-01-02")))
+
+
+def test_max_active_runs_delays_run_starts():
+    w = wf(Schedule("cron", cron="@hourly"), max_active_runs=1)
+    res = run(w, Scenario(durations={"t": 5400}), now="2024-01-01T04:00:00+00:00")
+    starts = [datetime.fromtimestamp(r.start, UTC).strftime("%H:%M") for r in res]
+    # triggered at 01:00, 02:00, 03:00, 04:00; each run lasts 1.5 h.
+    assert starts == ["01:00", "02:30", "04:00", "05:30"]
+
+
+def test_a_year_of_hourly_runs_simulates_quickly():
+    w = wf(Schedule("cron", cron="@hourly"), start="2023-01-01T00:00:00+00:00")
+    res = run(w, now="2024-01-01T00:00:00+00:00")
+    assert len(res) == 365 * 24 and all(r.state == "success" for r in res)
