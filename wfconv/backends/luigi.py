@@ -20,6 +20,7 @@ Why it looks the way it does
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -202,11 +203,10 @@ def _fail_body(message: str) -> list[str]:
 
 def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
-    command = str(f.get("command", ""))
-    if f.get("args"):
-        import shlex
-
-        command = " ".join([command, *(shlex.quote(str(a)) for a in f["args"])])
+    command = str(f.get("command") or "")
+    if not command and f.get("exec"):
+        # Program and arguments kept apart (Oozie): quote them into one line.
+        command = shlex.join([str(f["exec"]), *(str(a) for a in f.get("args") or [])])
     _check_templates(command, ctx, task)
     args = [py_str(command)]
     if f.get("env"):
@@ -291,8 +291,6 @@ def _run_email(task: Task, ctx: _Ctx) -> list[str]:
 
 
 def _run_container(task: Task, ctx: _Ctx) -> list[str]:
-    import shlex
-
     f = task.action.fields
     argv = ["docker", "run", "--rm", str(f.get("image") or "")]
     argv += [str(a) for a in (f.get("cmds") or [])] + [str(a) for a in (f.get("arguments") or [])]

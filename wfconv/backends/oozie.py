@@ -233,8 +233,9 @@ def _shell(parent, ctx: _Ctx, task: Task, exec_: str, args: list[str], env=None,
 def _act_shell(parent, ctx, task):
     f = task.action.fields
     command = str(f.get("command", ""))
-    if f.get("args"):
-        exec_, args = command, [str(a) for a in f["args"]]
+    if f.get("exec"):
+        # The source kept program and arguments apart (Oozie's own shape).
+        exec_, args = str(f["exec"]), [str(a) for a in f.get("args") or []]
     else:
         exec_, args = _split_command(command)
     _shell(parent, ctx, task, exec_, args, f.get("env"), bool(f.get("capture_output")))
@@ -350,6 +351,15 @@ def _act_hadoop(parent, ctx, task):
     engine = str(f.get("engine") or "")
     props = {str(k): str(v) for k, v in (f.get("properties") or {}).items()}
     script = f.get("script")
+    if engine == "fs":
+        el = _sub(parent, "fs")
+        for op in f.get("operations") or []:
+            attrs = {k: _xml_safe(to_el(str(v), ctx, task)) for k, v in op.items()
+                     if k not in ("op", "recursive")}
+            o = etree.SubElement(el, _q(str(op.get("op"))), attrs)
+            if op.get("recursive"):
+                _sub(o, "recursive")
+        return
     if engine == "java":
         el = _sub(parent, "java")
         _configuration(el, props, WF_NS)
@@ -358,6 +368,8 @@ def _act_hadoop(parent, ctx, task):
             _sub(el, "java-opts", _xml_safe(str(f["java_opts"])))
         for a in _args(f):
             _sub(el, "arg", _xml_safe(to_el(a, ctx, task)))
+        if f.get("capture_output"):
+            _sub(el, "capture-output")
     elif engine == "pig":
         el = _sub(parent, "pig")
         _configuration(el, props, WF_NS)
@@ -386,8 +398,8 @@ def _act_hadoop(parent, ctx, task):
         if f.get("mode"):
             _sub(el, "mode", str(f["mode"]), ns=ns)
         _sub(el, "name", _xml_safe(str(f.get("name") or task.id)), ns=ns)
-        if f.get("class"):
-            _sub(el, "class", _xml_safe(str(f["class"])), ns=ns)
+        if f.get("main_class") or f.get("class"):
+            _sub(el, "class", _xml_safe(str(f.get("main_class") or f["class"])), ns=ns)
         _sub(el, "jar", _xml_safe(str(f.get("jar") or script or "")), ns=ns)
         if f.get("spark_opts"):
             _sub(el, "spark-opts", _xml_safe(str(f["spark_opts"])), ns=ns)
@@ -411,13 +423,17 @@ def _act_hadoop(parent, ctx, task):
             _sub(el, "args", _xml_safe(to_el(a, ctx, task)), ns=ns)
     else:  # map-reduce, streaming and anything else Hadoop-shaped
         el = _sub(parent, "map-reduce")
-        if engine == "streaming" or f.get("mapper") or f.get("reducer"):
+        streaming = f.get("streaming") if isinstance(f.get("streaming"), dict) else {}
+        if engine == "streaming" or streaming:
             st = _sub(el, "streaming")
-            for key in ("mapper", "reducer"):
-                if f.get(key):
-                    _sub(st, key, _xml_safe(str(f[key])))
+            for key in ("mapper", "reducer", "record_reader"):
+                if streaming.get(key):
+                    _sub(st, key.replace("_", "-"), _xml_safe(str(streaming[key])))
+            for key in ("record_reader_mapping", "env"):
+                for v in streaming.get(key) or []:
+                    _sub(st, key.replace("_", "-"), _xml_safe(str(v)))
         _configuration(el, props, WF_NS)
-        if engine not in ("map-reduce", "streaming"):
+        if engine not in ("map-reduce", "streaming", "pipes"):
             ctx.warn("BO401", f"hadoop engine {engine!r} emitted as a map-reduce action",
                      task=task, target="map-reduce action")
 
