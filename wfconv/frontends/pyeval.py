@@ -26,7 +26,8 @@ API
     when an operand is not a plain number), ``getattr``/``setattr``/``getitem``
     on values the engine owns, ``enter_with``/``exit_with`` (context managers),
     ``decorate`` (decorators on ``def``), ``make_class`` (``class`` statements),
-    ``note`` (observe notes as they happen).
+    ``note`` (observe every note as it happens), ``to_str`` (an engine object
+    inside an f-string).
 Values
     Plain Python values for what is known (str, int, list, dict, datetime,
     timedelta ...); :class:`Ref` for imported names (``Ref("airflow.DAG")``: its
@@ -240,6 +241,11 @@ class Hooks:
 
     def note(self, interp: Interpreter, note: Note) -> None:
         return None
+
+    def to_str(self, interp: Interpreter, obj: Any) -> Any:
+        """Text of an engine object inside an f-string (e.g. an XCom
+        reference as its template); NOT_HANDLED makes the string unknown."""
+        return NOT_HANDLED
 
 
 # ---------------------------------------------------------------------------
@@ -561,12 +567,14 @@ class Interpreter:
 
     # -- notes and unknowns ----------------------------------------------
     def note(self, kind: str, message: str, line: int | None) -> None:
-        key = (kind, message, line)
-        if key in self._noted:
-            return
-        self._noted.add(key)
+        """Record a note. ``notes`` keeps each (kind, message, line) once; the
+        hook sees every occurrence (a factory called twice notes twice), so a
+        frontend can attribute it to whatever is being built at that moment."""
         n = Note(kind, message, line)
-        self.notes.append(n)
+        key = (kind, message, line)
+        if key not in self._noted:
+            self._noted.add(key)
+            self.notes.append(n)
         self.hooks.note(self, n)
 
     def unknown(
@@ -1100,9 +1108,12 @@ class Interpreter:
                 u = contains_unknown(val)
                 return Unknown(u.kind, u.reason, u.line, self.source_text(node))
             if not isinstance(val, _PLAIN):
-                return Unknown(
-                    UNSUPPORTED, "f-string of an object", self.line, self.source_text(node)
-                )
+                text = self.hooks.to_str(self, val)
+                if text is NOT_HANDLED:
+                    return Unknown(
+                        UNSUPPORTED, "f-string of an object", self.line, self.source_text(node)
+                    )
+                val = text
             if v.conversion == ord("r"):
                 val = repr(val)
             elif v.conversion == ord("a"):

@@ -1,0 +1,1907 @@
+"""Static Airflow frontend: a DAG file -> IR, without importing it.
+
+The module is run by the shared abstract interpreter (``pyeval``); this
+module supplies the hooks that give Airflow's objects their meaning: ``DAG``
+calls and ``with`` blocks, operators (via the table in ``airflow_operators``),
+TaskFlow decorators, TaskGroups, ``>>``/``<<``, ``chain``, ``.partial().expand()``.
+Everything Python can compute from the file alone is computed (loops over
+literal lists, f-strings, DAG factories called with literal arguments);
+anything that needs run time becomes a diagnostic at its line.
+
+Diagnostics are attributed to the DAG being built when they happen (inside a
+``with DAG`` block, an ``@dag`` body, or the DAG a task belongs to); module-level
+ones (an import, a config file read at the top) are given to every DAG of the
+file, or to the bundle when the file defines none. Codes: docs/codes/airflow.md.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import math
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wfconv.errors import InputError
+from wfconv.frontends import airflow_operators as ops
+from wfconv.frontends.pyeval import (
+    CONDITION,
+    ERROR,
+    LIMIT,
+    LOOP,
+    NOT_HANDLED,
+    RUNTIME,
+    UNSUPPORTED,
+    BoundMethod,
+    ClassValue,
+    FunctionValue,
+    Hooks,
+    Interpreter,
+    Note,
+    Ref,
+    Unknown,
+    contains_unknown,
+)
+from wfconv.ir.model import Action, Bundle, Diagnostic, Group, Schedule, SourceRef, Task, Workflow
+from wfconv.ir.validate import finalize
+
+ENGINE = "airflow"
+
+# Airflow's task defaults, written explicitly into the IR.
+DEFAULT_RETRIES = 0
+DEFAULT_RETRY_DELAY_S = 300.0
+DEFAULT_TRIGGER_RULE = "all_success"
+
+# Interpreter note kind -> (severity, code).
+NOTE_CODES: dict[str, tuple[str, str]] = {
+    RUNTIME: ("warning", "AF101"),
+    LOOP: ("warning", "AF102"),
+    CONDITION: ("warning", "AF105"),
+    UNSUPPORTED: ("warning", "AF106"),
+    ERROR: ("warning", "AF107"),
+    LIMIT: ("warning", "AF108"),
+}
+
+CRON_PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+TRIGGER_RULE_RENAMES = {
+    "dummy": "always",
+    "none_failed_or_skipped": "none_failed_min_one_success",
+}
+
+# Calls whose value depends on the current date (AF103 when used as a DAG date).
+CLOCK_CALLS = {
+    "airflow.utils.dates.days_ago",
+    "airflow.utils.timezone.utcnow",
+    "airflow.utils.timezone.now",
+    "datetime.datetime.now",
+    "datetime.datetime.utcnow",
+    "datetime.datetime.today",
+    "datetime.date.today",
+    "pendulum.now",
+    "pendulum.today",
+    "pendulum.yesterday",
+    "pendulum.tomorrow",
+    "time.time",
+}
+
+# Template variables removed in Airflow 3 (AF205).
+REMOVED_TEMPLATE_VARS = {
+    "execution_date",
+    "next_execution_date",
+    "prev_execution_date",
+    "prev_execution_date_success",
+    "next_ds",
+    "next_ds_nodash",
+    "prev_ds",
+    "prev_ds_nodash",
+    "yesterday_ds",
+    "yesterday_ds_nodash",
+    "tomorrow_ds",
+    "tomorrow_ds_nodash",
+    "conf",
+}
+
+# Import paths removed or moved in Airflow 3 (AF203): module prefix -> replacement.
+MOVED_IMPORTS: dict[str, str] = {
+    "airflow.operators.bash_operator": "airflow.providers.standard.operators.bash",
+    "airflow.operators.bash": "airflow.providers.standard.operators.bash",
+    "airflow.operators.python_operator": "airflow.providers.standard.operators.python",
+    "airflow.operators.python": "airflow.providers.standard.operators.python",
+    "airflow.operators.dummy_operator": "airflow.providers.standard.operators.empty",
+    "airflow.operators.dummy": "airflow.providers.standard.operators.empty",
+    "airflow.operators.empty": "airflow.providers.standard.operators.empty",
+    "airflow.operators.email_operator": "airflow.providers.smtp.operators.smtp",
+    "airflow.operators.email": "airflow.providers.smtp.operators.smtp",
+    "airflow.operators.dagrun_operator": "airflow.providers.standard.operators.trigger_dagrun",
+    "airflow.operators.trigger_dagrun": "airflow.providers.standard.operators.trigger_dagrun",
+    "airflow.operators.latest_only": "airflow.providers.standard.operators.latest_only",
+    "airflow.operators.datetime": "airflow.providers.standard.operators.datetime",
+    "airflow.operators.weekday": "airflow.providers.standard.operators.weekday",
+    "airflow.operators.subdag": "(removed: use TaskGroups)",
+    "airflow.operators.subdag_operator": "(removed: use TaskGroups)",
+    "airflow.sensors.base": "airflow.sdk (BaseSensorOperator)",
+    "airflow.sensors.base_sensor_operator": "airflow.sdk (BaseSensorOperator)",
+    "airflow.sensors.filesystem": "airflow.providers.standard.sensors.filesystem",
+    "airflow.sensors.external_task": "airflow.providers.standard.sensors.external_task",
+    "airflow.sensors.external_task_sensor": "airflow.providers.standard.sensors.external_task",
+    "airflow.sensors.time_delta": "airflow.providers.standard.sensors.time_delta",
+    "airflow.sensors.time_delta_sensor": "airflow.providers.standard.sensors.time_delta",
+    "airflow.sensors.time_sensor": "airflow.providers.standard.sensors.time",
+    "airflow.sensors.date_time": "airflow.providers.standard.sensors.date_time",
+    "airflow.sensors.python": "airflow.providers.standard.sensors.python",
+    "airflow.sensors.bash": "airflow.providers.standard.sensors.bash",
+    "airflow.sensors.weekday": "airflow.providers.standard.sensors.weekday",
+    "airflow.decorators": "airflow.sdk",
+    "airflow.models.dag": "airflow.sdk",
+    "airflow.models.baseoperator": "airflow.sdk",
+    "airflow.models.param": "airflow.sdk",
+    "airflow.models.variable": "airflow.sdk",
+    "airflow.utils.task_group": "airflow.sdk",
+    "airflow.utils.edgemodifier": "airflow.sdk",
+    "airflow.utils.helpers": "airflow.sdk (chain, cross_downstream)",
+    "airflow.utils.dates": "(removed: use pendulum/datetime)",
+    "airflow.datasets": "airflow.sdk (Asset)",
+    "airflow.timetables": "airflow.sdk / airflow.timetables",
+    "airflow.contrib": "the provider packages (airflow.providers.*)",
+    "airflow.hooks": "airflow.providers.*.hooks",
+}
+
+# DAG(...) keyword arguments mapped to IR fields (the rest goes to dag_kwargs).
+DAG_FIELDS = {
+    "dag_id",
+    "description",
+    "schedule",
+    "schedule_interval",
+    "timetable",
+    "start_date",
+    "end_date",
+    "catchup",
+    "params",
+    "tags",
+    "max_active_runs",
+    "dagrun_timeout",
+    "default_args",
+}
+
+# Mapped classic-operator arguments -> IR action field names.
+FIELD_OF_KWARG = {"bash_command": "command", "html_content": "body", "trigger_dag_id": "workflow"}
+
+_TEMPLATE_SPAN = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
+_IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
+
+
+# ---------------------------------------------------------------------------
+# Airflow objects as the interpreter sees them
+
+
+@dataclass(eq=False)
+class DagObj:
+    workflow: Workflow
+    default_args: dict[str, Any]
+    line: int
+    tasks: dict[str, TaskObj] = field(default_factory=dict)
+    groups: dict[str, GroupObj] = field(default_factory=dict)
+    dag_kwargs: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    diag_keys: set = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return self.workflow.id
+
+
+@dataclass(eq=False)
+class GroupObj:
+    label: str | None
+    full_id: str | None
+    prefix: bool
+    dag: DagObj | None
+    parent: GroupObj | None
+    default_args: dict[str, Any]
+
+    def child_id(self, label: str) -> str:
+        if self.prefix and self.full_id:
+            return f"{self.full_id}.{label}"
+        return label
+
+    def contains(self, group: GroupObj | None) -> bool:
+        while group is not None:
+            if group is self:
+                return True
+            group = group.parent
+        return False
+
+
+@dataclass(eq=False)
+class TaskObj:
+    task: Task
+    dag: DagObj | None
+    group: GroupObj | None
+    cls: str
+
+    @property
+    def id(self) -> str:
+        return self.task.id
+
+
+@dataclass(eq=False)
+class XComArg:
+    task: TaskObj
+    key: str | None = None
+
+    def template(self) -> str:
+        if self.key:
+            return f"{{{{ ti.xcom_pull(task_ids={self.task.id!r}, key={self.key!r}) }}}}"
+        return f"{{{{ ti.xcom_pull(task_ids={self.task.id!r}) }}}}"
+
+
+@dataclass(eq=False)
+class TaskDecorator:
+    """``task``/``task.bash``/``task(retries=2)`` before it meets its function."""
+
+    kind: str
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class TaskFlowFn:
+    fn: FunctionValue
+    kind: str
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class DagDecorator:
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class DagFunction:
+    fn: FunctionValue
+    kwargs: dict[str, Any]
+    called: bool = False
+
+
+@dataclass(eq=False)
+class GroupDecorator:
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class GroupFunction:
+    fn: FunctionValue
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class PartialCall:
+    """``Op.partial(...)`` or ``taskflow.partial(...)`` awaiting ``.expand``."""
+
+    target: Any  # operator class name (str, with its Ref) or a TaskFlowFn
+    ref: Ref | ClassValue | None
+    kwargs: dict[str, Any]
+    args: list[Any]
+
+
+@dataclass(eq=False)
+class DatasetObj:
+    kind: str  # datasets | assets
+    name: str
+
+
+@dataclass(eq=False)
+class DatasetCond:
+    op: str
+    items: list[Any]
+
+
+@dataclass(eq=False)
+class ParamObj:
+    default: Any
+    spec: dict[str, Any]
+
+
+@dataclass(eq=False)
+class DagParamRef:
+    name: str
+
+    def template(self) -> str:
+        return f"{{{{ params.{self.name} }}}}"
+
+
+@dataclass(eq=False)
+class LabelObj:
+    text: Any
+    upstream: list[TaskObj] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class TimetableObj:
+    cls: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------
+# value helpers
+
+
+def _tz_name(tz: _dt.tzinfo | None) -> str | None:
+    if tz is None:
+        return None
+    key = getattr(tz, "key", None)
+    if key:
+        return key
+    if tz is _dt.UTC or tz.utcoffset(None) == _dt.timedelta(0):
+        return "UTC"
+    return tz.tzname(None)
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.UTC)
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.UTC).isoformat()
+    return None
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """An abstract value as JSON: literals as themselves, run-time values as
+    ``{"__expr__": source}``, Airflow objects by id/name/template."""
+    if depth > 30:
+        return repr(value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, _dt.datetime | _dt.date):
+        return _iso(value)
+    if isinstance(value, _dt.timedelta):
+        s = value.total_seconds()
+        return int(s) if s == int(s) else s
+    if isinstance(value, _dt.time):
+        return value.isoformat()
+    if isinstance(value, _dt.tzinfo):
+        return _tz_name(value)
+    if isinstance(value, dict):
+        return {str(jsonable(k, depth + 1)): jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((jsonable(v, depth + 1) for v in value), key=repr)
+    if isinstance(value, Unknown):
+        return {"__expr__": value.source or value.reason}
+    if isinstance(value, FunctionValue):
+        return value.name
+    if isinstance(value, Ref):
+        return value.qualname
+    if isinstance(value, ClassValue):
+        return value.name
+    if isinstance(value, TaskObj):
+        return value.id
+    if isinstance(value, (XComArg, DagParamRef)):
+        return value.template()
+    if isinstance(value, DagObj):
+        return value.id
+    if isinstance(value, GroupObj):
+        return value.full_id
+    if isinstance(value, DatasetObj):
+        return value.name
+    if isinstance(value, DatasetCond):
+        return {value.op: [jsonable(v, depth + 1) for v in value.items]}
+    if isinstance(value, ParamObj):
+        return jsonable(value.default, depth + 1)
+    if isinstance(value, LabelObj):
+        return jsonable(value.text, depth + 1)
+    if isinstance(value, TimetableObj):
+        return {
+            "timetable": value.cls,
+            "args": jsonable(value.args),
+            "kwargs": jsonable(value.kwargs),
+        }
+    if isinstance(value, (TaskFlowFn, DagFunction, GroupFunction)):
+        return value.fn.name
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", errors="replace")
+    return type(value).__name__
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def _xcom_sources(value: Any, depth: int = 0) -> list[TaskObj]:
+    """Tasks whose results flow into ``value`` (TaskFlow data passing)."""
+    if depth > 20:
+        return []
+    if isinstance(value, XComArg):
+        return [value.task]
+    if isinstance(value, TaskObj):
+        return [value]
+    out: list[TaskObj] = []
+    if isinstance(value, dict):
+        for v in value.values():
+            out.extend(_xcom_sources(v, depth + 1))
+    elif isinstance(value, (list, tuple, set)):
+        for v in value:
+            out.extend(_xcom_sources(v, depth + 1))
+    return out
+
+
+def _function_source(interp: Interpreter, fn: FunctionValue) -> str | None:
+    node = fn.node
+    if isinstance(node, ast.Lambda):
+        return interp.source_text(node)
+    text = interp.source_text(node)
+    return textwrap.dedent(" " * node.col_offset + text)
+
+
+def _removed_template_vars(text: str) -> list[str]:
+    if "{" not in text:
+        return []
+    found: list[str] = []
+    for m in _TEMPLATE_SPAN.finditer(text):
+        inner = m.group(1) if m.group(1) is not None else m.group(2)
+        for ident in _IDENT.findall(inner):
+            if ident in REMOVED_TEMPLATE_VARS and ident not in found:
+                found.append(ident)
+    return found
+
+
+def _strings(value: Any, depth: int = 0):
+    if depth > 20:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, depth + 1)
+
+
+def _is_airflow(ref: Ref) -> bool:
+    return ref.qualname == "airflow" or ref.qualname.startswith("airflow.")
+
+
+def _is_operator_name(name: str) -> bool:
+    return (
+        name.endswith(("Operator", "Sensor", "SensorAsync"))
+        or name in ops.OPERATORS
+        or name in ops.KNOWN_OPAQUE
+    )
+
+
+def _task_decorator_kind(ref: Ref) -> str | None:
+    """``task`` / ``task.bash`` ... for refs to Airflow's TaskFlow decorator."""
+    parts = ref.qualname.split(".")
+    if not _is_airflow(ref):
+        return None
+    if parts[-1] == "task" and len(parts) >= 2:
+        return "task"
+    if len(parts) >= 3 and parts[-2] == "task":
+        return f"task.{parts[-1]}"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# the hooks
+
+
+class AirflowHooks(Hooks):
+    def __init__(self, path: str):
+        self.path = path
+        self.dags: list[DagObj] = []
+        self.dag_stack: list[DagObj] = []
+        self.group_stack: list[GroupObj] = []
+        self.orphans: list[TaskObj] = []
+        self.file_diags: list[Diagnostic] = []
+        self._file_keys: set = set()
+        self.clock: dict[int | None, tuple[str, DagObj | None]] = {}
+        self.clock_used: set[int | None] = set()
+        self.dag_functions: list[DagFunction] = []
+
+    # -- diagnostics -----------------------------------------------------
+    def current_dag(self) -> DagObj | None:
+        return self.dag_stack[-1] if self.dag_stack else None
+
+    def diag(
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        line: int | None,
+        dag: DagObj | None | bool = True,
+    ) -> None:
+        """Attach to ``dag`` (True: the DAG being built now; None: the file)."""
+        target = self.current_dag() if dag is True else dag
+        key = (code, message, line)
+        if target is None:
+            if key not in self._file_keys:
+                self._file_keys.add(key)
+                self.file_diags.append(Diagnostic(severity, code, message, self.path, line))
+            return
+        if key not in target.diag_keys:
+            target.diag_keys.add(key)
+            target.workflow.diagnostics.append(Diagnostic(severity, code, message, self.path, line))
+
+    def note(self, interp: Interpreter, note: Note) -> None:
+        severity, code = NOTE_CODES.get(note.kind, ("warning", "AF106"))
+        self.diag(severity, code, note.message, note.line)
+
+    def to_str(self, interp: Interpreter, obj: Any) -> Any:
+        if isinstance(obj, (XComArg, DagParamRef)):
+            return obj.template()
+        if isinstance(obj, TaskObj):
+            return obj.id
+        if isinstance(obj, DatasetObj):
+            return obj.name
+        return NOT_HANDLED
+
+    def required(
+        self,
+        interp: Interpreter,
+        what: str,
+        value: Any,
+        node: ast.AST | None,
+        dag: DagObj | None | bool = True,
+    ) -> Any:
+        """JSON of a value an IR field needs; unknown parts are kept as source
+        text with AF104."""
+        u = contains_unknown(value)
+        if u is None:
+            return jsonable(value)
+        if u.kind == "clock":
+            self.clock_used.add(u.line)
+        src = u.source if isinstance(value, Unknown) else None
+        text = src or (interp.source_text(node) if node is not None else u.reason)
+        self.diag(
+            "warning",
+            "AF104",
+            f"{what}: `{_short(text)}` is only known at run time ({u.reason}); kept as source text",
+            u.line or getattr(node, "lineno", None),
+            dag,
+        )
+        return text if isinstance(value, Unknown) else jsonable(value)
+
+    # -- calls -----------------------------------------------------------
+    def call(self, interp, func, args, kwargs, node):
+        if isinstance(func, Ref):
+            return self._call_ref(interp, func, args, kwargs, node)
+        if isinstance(func, BoundMethod):
+            return self._call_method(interp, func, args, kwargs, node)
+        if isinstance(func, TaskFlowFn):
+            return self.taskflow_task(interp, func, args, kwargs, node)
+        if isinstance(func, TaskDecorator):
+            if args and isinstance(args[0], FunctionValue):
+                return TaskFlowFn(args[0], func.kind, dict(func.kwargs))
+            return NOT_HANDLED
+        if isinstance(func, DagDecorator):
+            if args and isinstance(args[0], FunctionValue):
+                return self._dag_function(args[0], func.kwargs)
+            return NOT_HANDLED
+        if isinstance(func, DagFunction):
+            return self.run_dag_function(interp, func, args, kwargs, node)
+        if isinstance(func, GroupDecorator):
+            if args and isinstance(args[0], FunctionValue):
+                return GroupFunction(args[0], func.kwargs)
+            return NOT_HANDLED
+        if isinstance(func, GroupFunction):
+            return self.run_group_function(interp, func, args, kwargs, node)
+        if isinstance(func, ClassValue) and any(
+            _is_operator_name(b) or b == "BaseOperator" for b in func.base_names()
+        ):
+            return self.operator(interp, func.name, func, args, kwargs, node)
+        return NOT_HANDLED
+
+    def _dag_function(self, fn: FunctionValue, kwargs: dict) -> DagFunction:
+        df = DagFunction(fn, dict(kwargs))
+        self.dag_functions.append(df)
+        return df
+
+    def _call_ref(self, interp: Interpreter, ref: Ref, args, kwargs, node):
+        q, name = ref.qualname, ref.name
+        if q in CLOCK_CALLS or (name == "days_ago" and _is_airflow(ref)):
+            return self._clock(interp, node)
+        if not _is_airflow(ref):
+            if _is_operator_name(name):
+                return self.operator(interp, name, ref, args, kwargs, node)
+            parent = q.rsplit(".", 1)[0] if "." in q else ""
+            if name == "partial" and _is_operator_name(parent.rsplit(".", 1)[-1]):
+                return PartialCall(parent.rsplit(".", 1)[-1], Ref(parent), dict(kwargs), list(args))
+            return NOT_HANDLED
+        kind = _task_decorator_kind(ref)
+        if kind is not None:
+            if args and isinstance(args[0], FunctionValue):
+                return TaskFlowFn(args[0], kind, dict(kwargs))
+            return TaskDecorator(kind, dict(kwargs))
+        handler = self._AIRFLOW_CALLS.get(name)
+        if handler is not None:
+            return handler(self, interp, ref, args, kwargs, node)
+        parts = q.split(".")
+        if name == "get" and len(parts) >= 2 and parts[-2] == "Variable":
+            key = args[0] if args else kwargs.get("key")
+            return interp.unknown(
+                RUNTIME, f"reads Airflow Variable {key!r} when the file is parsed", node
+            )
+        if name == "partial" and len(parts) >= 2 and _is_operator_name(parts[-2]):
+            return PartialCall(parts[-2], Ref(".".join(parts[:-1])), dict(kwargs), list(args))
+        if name.endswith("Timetable"):
+            return TimetableObj(name, list(args), dict(kwargs))
+        if _is_operator_name(name):
+            return self.operator(interp, name, ref, args, kwargs, node)
+        return NOT_HANDLED
+
+    def _clock(self, interp: Interpreter, node: ast.AST) -> Unknown:
+        u = interp.unknown("clock", "depends on the current date", node, note=False)
+        self.clock.setdefault(u.line, (u.source or "", self.current_dag()))
+        return u
+
+    # Airflow callables by name (module path varies across versions).
+    def _c_dag(self, interp, ref, args, kwargs, node):
+        if ref.name == "dag":
+            if args and isinstance(args[0], FunctionValue):
+                return self._dag_function(args[0], kwargs)
+            return DagDecorator(dict(kwargs))
+        return self.make_dag(interp, args, kwargs, node)
+
+    def _c_task_group(self, interp, ref, args, kwargs, node):
+        if args and isinstance(args[0], FunctionValue):
+            return GroupFunction(args[0], dict(kwargs))
+        return GroupDecorator(dict(kwargs))
+
+    def _c_taskgroup(self, interp, ref, args, kwargs, node):
+        return self.make_group(interp, args, kwargs, node)
+
+    def _c_chain(self, interp, ref, args, kwargs, node):
+        if ref.name == "cross_downstream":
+            ups = args[0] if args else kwargs.get("from_tasks")
+            downs = args[1] if len(args) > 1 else kwargs.get("to_tasks")
+            for u in _listify(ups):
+                self.connect(interp, u, downs, node)
+            return None
+        items = list(args)
+        for up, down in zip(items, items[1:], strict=False):
+            if ref.name == "chain_linear":
+                self.connect(interp, up, down, node)
+                continue
+            ul, dl = isinstance(up, (list, tuple)), isinstance(down, (list, tuple))
+            if ul and dl:
+                if len(up) != len(down):
+                    self.diag(
+                        "warning",
+                        "AF107",
+                        f"chain(): lists of different lengths ({len(up)} and {len(down)}): Airflow refuses this",
+                        node.lineno,
+                    )
+                    continue
+                for u, d in zip(up, down, strict=True):
+                    self.connect(interp, u, d, node)
+            else:
+                self.connect(interp, up, down, node)
+        return None
+
+    def _c_label(self, interp, ref, args, kwargs, node):
+        return LabelObj(args[0] if args else kwargs.get("label"))
+
+    def _c_dataset(self, interp, ref, args, kwargs, node):
+        kind = "assets" if ref.name.startswith("Asset") else "datasets"
+        name = kwargs.get("name") if kind == "assets" else None
+        uri = args[0] if args else kwargs.get("uri")
+        value = name if isinstance(name, str) else uri
+        if not isinstance(value, str):
+            value = jsonable(value)
+            value = value.get("__expr__") if isinstance(value, dict) else str(value)
+        return DatasetObj(kind, value)
+
+    def _c_param(self, interp, ref, args, kwargs, node):
+        default = args[0] if args else kwargs.get("default")
+        spec = {"default": jsonable(default)}
+        spec.update({k: jsonable(v) for k, v in sorted(kwargs.items()) if k != "default"})
+        return ParamObj(default, spec)
+
+    def _c_xcomarg(self, interp, ref, args, kwargs, node):
+        op = args[0] if args else kwargs.get("operator")
+        if isinstance(op, TaskObj):
+            return XComArg(op, kwargs.get("key") if isinstance(kwargs.get("key"), str) else None)
+        return NOT_HANDLED
+
+    def _c_tz_datetime(self, interp, ref, args, kwargs, node):
+        if ref.qualname.endswith("timezone.datetime"):
+            if contains_unknown(args) or contains_unknown(kwargs):
+                return NOT_HANDLED
+            tz = kwargs.pop("tzinfo", None) or _dt.UTC
+            try:
+                return _dt.datetime(*args, **kwargs, tzinfo=tz)
+            except (TypeError, ValueError):
+                return NOT_HANDLED
+        return NOT_HANDLED
+
+    _AIRFLOW_CALLS = {
+        "DAG": _c_dag,
+        "dag": _c_dag,
+        "task_group": _c_task_group,
+        "TaskGroup": _c_taskgroup,
+        "chain": _c_chain,
+        "chain_linear": _c_chain,
+        "cross_downstream": _c_chain,
+        "Label": _c_label,
+        "Dataset": _c_dataset,
+        "Asset": _c_dataset,
+        "DatasetAlias": _c_dataset,
+        "AssetAlias": _c_dataset,
+        "Param": _c_param,
+        "XComArg": _c_xcomarg,
+        "datetime": _c_tz_datetime,
+    }
+
+    # -- methods of Airflow objects ---------------------------------------
+    def _call_method(self, interp: Interpreter, bm: BoundMethod, args, kwargs, node):
+        obj, name = bm.obj, bm.name
+        if isinstance(obj, (TaskObj, XComArg, GroupObj)):
+            if name == "set_downstream":
+                self.connect(interp, obj, args[0] if args else None, node)
+                return None
+            if name == "set_upstream":
+                self.connect(interp, args[0] if args else None, obj, node)
+                return None
+        if isinstance(obj, XComArg) and name in ("map", "concat", "resolve"):
+            return obj
+        if isinstance(obj, XComArg) and name == "zip":
+            return ("__zip__", obj, *args)
+        if isinstance(obj, TaskFlowFn):
+            if name == "override":
+                return TaskFlowFn(obj.fn, obj.kind, {**obj.kwargs, **kwargs})
+            if name == "partial":
+                return PartialCall(obj, None, dict(kwargs), list(args))
+            if name in ("expand", "expand_kwargs"):
+                return self.mapped(interp, PartialCall(obj, None, {}, []), name, args, kwargs, node)
+        if isinstance(obj, PartialCall):
+            if name == "partial":
+                return PartialCall(
+                    obj.target, obj.ref, {**obj.kwargs, **kwargs}, obj.args + list(args)
+                )
+            if name in ("expand", "expand_kwargs"):
+                return self.mapped(interp, obj, name, args, kwargs, node)
+        if isinstance(obj, GroupFunction) and name in ("expand", "expand_kwargs", "partial"):
+            self.diag(
+                "warning",
+                "AF109",
+                f"mapped task group `{obj.fn.name}.{name}()`: read as one group instance",
+                node.lineno,
+            )
+            if name == "partial":
+                return obj
+            return self.run_group_function(interp, obj, [], {}, node)
+        if isinstance(obj, DagObj):
+            if name in ("add_task", "add_tasks"):
+                for t in _listify(args[0] if args else []):
+                    if isinstance(t, TaskObj) and t.dag is None:
+                        self.adopt(t, obj)
+                return None
+            if name in ("test", "cli", "run", "clear", "show"):
+                return None
+            if name == "get_task" and args and isinstance(args[0], str):
+                return obj.tasks.get(args[0], NOT_HANDLED)
+        if isinstance(obj, DatasetObj):
+            return NOT_HANDLED
+        return NOT_HANDLED
+
+    def getattr(self, interp, obj, name, node):
+        if isinstance(obj, Ref) and obj.name == "TriggerRule":
+            return name.lower()
+        if isinstance(obj, TaskObj):
+            if name == "output":
+                return XComArg(obj)
+            if name == "task_id":
+                return obj.id
+            if name == "dag":
+                return obj.dag
+        if isinstance(obj, DagObj):
+            if name == "dag_id":
+                return obj.id
+            if name == "default_args":
+                return obj.default_args
+        if isinstance(obj, GroupObj) and name == "group_id":
+            return obj.full_id
+        return NOT_HANDLED
+
+    def getitem(self, interp, obj, key, node):
+        if isinstance(obj, XComArg) and isinstance(key, str):
+            return XComArg(obj.task, key)
+        if isinstance(obj, TaskObj) and isinstance(key, str):
+            return XComArg(obj, key)
+        return NOT_HANDLED
+
+    def setattr(self, interp, obj, name, value, node):
+        if isinstance(obj, TaskObj):
+            if name == "dag" and isinstance(value, DagObj):
+                self.adopt(obj, value)
+            else:
+                self.apply_task_field(interp, obj, name, value, node)
+            return None
+        if isinstance(obj, DagObj):
+            if name == "description":
+                obj.workflow.description = self.required(interp, "description", value, node, obj)
+            elif name in ("doc_md", "doc"):
+                obj.dag_kwargs[name] = jsonable(value)
+            else:
+                obj.dag_kwargs[name] = jsonable(value)
+            return None
+        return NOT_HANDLED
+
+    def binop(self, interp, op, left, right, node):
+        if isinstance(op, (ast.RShift, ast.LShift)) and (_is_node(left) or _is_node(right)):
+            if isinstance(op, ast.RShift):
+                self.connect(interp, left, right, node)
+            else:
+                self.connect(interp, right, left, node)
+            return right
+        if isinstance(op, (ast.BitAnd, ast.BitOr)) and (
+            isinstance(left, (DatasetObj, DatasetCond))
+            or isinstance(right, (DatasetObj, DatasetCond))
+        ):
+            return DatasetCond("all" if isinstance(op, ast.BitAnd) else "any", [left, right])
+        return NOT_HANDLED
+
+    def enter_with(self, interp, value, node):
+        if isinstance(value, DagObj):
+            self.dag_stack.append(value)
+            return value
+        if isinstance(value, GroupObj):
+            self.group_stack.append(value)
+            if value.dag is not None:
+                self.dag_stack.append(value.dag)
+            return value
+        return NOT_HANDLED
+
+    def exit_with(self, interp, value, node):
+        if isinstance(value, DagObj) and self.dag_stack and self.dag_stack[-1] is value:
+            self.dag_stack.pop()
+        elif isinstance(value, GroupObj) and self.group_stack and self.group_stack[-1] is value:
+            self.group_stack.pop()
+            if value.dag is not None and self.dag_stack and self.dag_stack[-1] is value.dag:
+                self.dag_stack.pop()
+
+    def decorate(self, interp, decorator, target, node):
+        if not isinstance(target, FunctionValue):
+            return NOT_HANDLED
+        if isinstance(decorator, Ref) and _is_airflow(decorator):
+            kind = _task_decorator_kind(decorator)
+            if kind is not None:
+                return TaskFlowFn(target, kind, {})
+            if decorator.name == "dag":
+                return self._dag_function(target, {})
+            if decorator.name == "task_group":
+                return GroupFunction(target, {})
+        if isinstance(decorator, TaskDecorator):
+            return TaskFlowFn(target, decorator.kind, dict(decorator.kwargs))
+        if isinstance(decorator, DagDecorator):
+            return self._dag_function(target, decorator.kwargs)
+        if isinstance(decorator, GroupDecorator):
+            return GroupFunction(target, decorator.kwargs)
+        return NOT_HANDLED
+
+    # -- DAGs ------------------------------------------------------------
+    def make_dag(
+        self, interp: Interpreter, args, kwargs, node, fn: FunctionValue | None = None
+    ) -> DagObj:
+        kwargs = dict(kwargs)
+        line = node.lineno if node is not None else (fn.line if fn else None)
+        raw_id = kwargs.pop("dag_id", args[0] if args else (fn.name if fn else None))
+        if raw_id is None:
+            raw_id = Unknown(RUNTIME, "no dag_id", line, "<missing dag_id>")
+        wf = Workflow(id="", source=SourceRef(ENGINE, self.path, line))
+        dag = DagObj(wf, {}, line)
+        wf.id = str(self.required(interp, "dag_id", raw_id, node, dag))
+        for d in self.dags:
+            if d.id == wf.id:
+                self.diag(
+                    "warning",
+                    "AF305",
+                    f"DAG id {wf.id!r} is defined more than once in this file (Airflow keeps the last one)",
+                    line,
+                    dag,
+                )
+        self.dags.append(dag)
+        self.configure_dag(interp, dag, args[1:] if len(args) > 1 else [], kwargs, node)
+        return dag
+
+    def configure_dag(self, interp: Interpreter, dag: DagObj, args, kwargs: dict, node) -> None:
+        wf = dag.workflow
+        line = dag.line
+        if args:
+            # DAG(dag_id, description, schedule, ...): Airflow's positional order.
+            for name, v in zip(("description", "schedule"), args, strict=False):
+                kwargs.setdefault(name, v)
+        default_args = kwargs.get("default_args") or {}
+        if not isinstance(default_args, dict):
+            self.required(interp, "default_args", default_args, node, dag)
+            default_args = {}
+        dag.default_args = default_args
+        if "description" in kwargs and kwargs["description"] is not None:
+            wf.description = self.required(interp, "description", kwargs["description"], node, dag)
+        self.apply_schedule(interp, dag, kwargs, node)
+        for key, attr in (("start_date", "start_date"), ("end_date", "end_date")):
+            value = kwargs.get(key, default_args.get(key))
+            if value is None:
+                continue
+            u = contains_unknown(value)
+            if u is not None:
+                if u.kind == "clock":
+                    self.clock_used.add(u.line)
+                    self.diag(
+                        "warning",
+                        "AF103",
+                        f"{key} `{_short(u.source)}` depends on the day the file is parsed: left null",
+                        u.line,
+                        dag,
+                    )
+                else:
+                    self.required(interp, key, value, node, dag)
+                dag.extra[f"{key}_expr"] = u.source
+                continue
+            iso = _iso(value)
+            if iso is None:
+                self.diag(
+                    "warning",
+                    "AF104",
+                    f"{key} {jsonable(value)!r} is not a date: left null",
+                    line,
+                    dag,
+                )
+                continue
+            setattr(wf, attr, iso)
+            if key == "start_date" and isinstance(value, _dt.datetime) and value.tzinfo is not None:
+                wf.schedule.timezone = _tz_name(value.tzinfo) or "UTC"
+        if "catchup" in kwargs:
+            c = kwargs["catchup"]
+            wf.catchup = c if isinstance(c, bool) else None
+            if not isinstance(c, bool):
+                self.required(interp, "catchup", c, node, dag)
+        params = kwargs.get("params")
+        if isinstance(params, dict):
+            self._set_params(dag, params)
+        elif params is not None:
+            self.required(interp, "params", params, node, dag)
+        tags = kwargs.get("tags")
+        if isinstance(tags, (list, tuple, set)):
+            wf.tags = [
+                t if isinstance(t, str) else str(jsonable(t))
+                for t in (sorted(tags) if isinstance(tags, set) else tags)
+            ]
+        if isinstance(kwargs.get("max_active_runs"), int):
+            wf.max_active_runs = kwargs["max_active_runs"]
+        if "dagrun_timeout" in kwargs:
+            wf.timeout_s = _seconds(kwargs["dagrun_timeout"])
+        for k in sorted(kwargs):
+            if k not in DAG_FIELDS:
+                dag.dag_kwargs[k] = jsonable(kwargs[k])
+        if default_args:
+            dag.dag_kwargs["default_args"] = jsonable(default_args)
+
+    def _set_params(self, dag: DagObj, params: dict) -> None:
+        specs = {}
+        for k, v in params.items():
+            dag.workflow.params[str(k)] = jsonable(v)
+            if isinstance(v, ParamObj):
+                specs[str(k)] = v.spec
+        if specs:
+            dag.extra.setdefault("params", {}).update(specs)
+
+    def apply_schedule(self, interp: Interpreter, dag: DagObj, kwargs: dict, node) -> None:
+        wf = dag.workflow
+        line = dag.line
+        arg = None
+        for name in ("schedule", "schedule_interval", "timetable"):
+            if name in kwargs:
+                arg = name
+                break
+        dag.extra["schedule_arg"] = arg
+        if arg is None:
+            wf.schedule = Schedule(kind="manual")
+            return
+        value = kwargs[arg]
+        kw_line = _keyword_line(node, arg) or line
+        if arg == "schedule_interval":
+            self.diag(
+                "info",
+                "AF201",
+                "`schedule_interval=` was removed in Airflow 3: use `schedule=`",
+                kw_line,
+                dag,
+            )
+        if arg == "timetable":
+            self.diag(
+                "info",
+                "AF206",
+                "`timetable=` was removed in Airflow 3 (pass the timetable as `schedule=`)",
+                kw_line,
+                dag,
+            )
+        tz = wf.schedule.timezone
+        wf.schedule = self.schedule_from(interp, dag, value, kw_line, node)
+        wf.schedule.timezone = wf.schedule.timezone or tz
+
+    def schedule_from(
+        self, interp: Interpreter, dag: DagObj, value: Any, line: int | None, node
+    ) -> Schedule:
+        if value is None:
+            return Schedule(kind="manual")
+        if isinstance(value, str):
+            v = value.strip()
+            if v == "@once":
+                return Schedule(kind="once")
+            if v == "@continuous":
+                dag.extra["schedule"] = "@continuous"
+                self.diag(
+                    "warning",
+                    "AF207",
+                    "`@continuous` (start a new run as soon as one ends) has no IR schedule: kept in extra, read as manual",
+                    line,
+                    dag,
+                )
+                return Schedule(kind="manual")
+            if v in CRON_PRESETS:
+                return Schedule(kind="cron", cron=CRON_PRESETS[v])
+            if len(v.split()) == 5:
+                return Schedule(kind="cron", cron=v)
+            dag.extra["schedule"] = v
+            self.diag(
+                "warning",
+                "AF208",
+                f"schedule {v!r} is not a 5-field cron expression or preset: kept in extra, read as manual",
+                line,
+                dag,
+            )
+            return Schedule(kind="manual")
+        if isinstance(value, _dt.timedelta):
+            return Schedule(kind="interval", seconds=value.total_seconds())
+        if isinstance(value, (DatasetObj, DatasetCond, list, tuple)):
+            items = _flatten_datasets(value)
+            if items and all(isinstance(i, DatasetObj) for i in items):
+                kind = "assets" if any(i.kind == "assets" for i in items) else "datasets"
+                if isinstance(value, DatasetCond):
+                    dag.extra["schedule"] = jsonable(value)
+                    self.diag(
+                        "info",
+                        "AF209",
+                        "dataset condition (`&`/`|`): the IR keeps the list of names; the condition is in extra",
+                        line,
+                        dag,
+                    )
+                return Schedule(kind=kind, datasets=[i.name for i in items])
+        if isinstance(value, TimetableObj):
+            dag.extra["timetable"] = jsonable(value)
+            self.diag(
+                "info",
+                "AF206",
+                f"timetable {value.cls}: kept in workflow.extra, schedule approximated",
+                line,
+                dag,
+            )
+            cron = value.args[0] if value.args else value.kwargs.get("cron")
+            tz = value.kwargs.get("timezone")
+            tzname = (
+                _tz_name(tz)
+                if isinstance(tz, _dt.tzinfo)
+                else (tz if isinstance(tz, str) else None)
+            )
+            if "Cron" in value.cls and isinstance(cron, str):
+                return Schedule(
+                    kind="cron", cron=CRON_PRESETS.get(cron, cron), timezone=tzname or "UTC"
+                )
+            delta = value.args[0] if value.args else value.kwargs.get("delta")
+            if "Delta" in value.cls and isinstance(delta, _dt.timedelta):
+                return Schedule(kind="interval", seconds=delta.total_seconds())
+            return Schedule(kind="manual")
+        if isinstance(value, ClassValue) or (
+            isinstance(value, Unknown)
+            and value.kind != "clock"
+            and "Timetable" in (value.source or "")
+        ):
+            dag.extra["timetable"] = jsonable(value)
+            self.diag(
+                "info",
+                "AF206",
+                "custom timetable: kept in workflow.extra, read as manual",
+                line,
+                dag,
+            )
+            return Schedule(kind="manual")
+        text = self.required(interp, "schedule", value, node, dag)
+        dag.extra["schedule"] = text
+        return Schedule(kind="manual")
+
+    def run_dag_function(self, interp: Interpreter, df: DagFunction, args, kwargs, node) -> DagObj:
+        df.called = True
+        dag = self.make_dag(
+            interp,
+            [],
+            {
+                "dag_id": df.kwargs.get("dag_id", df.fn.name),
+                **{k: v for k, v in df.kwargs.items() if k != "dag_id"},
+            },
+            node,
+            df.fn,
+        )
+        dag.workflow.source = SourceRef(
+            ENGINE, self.path, node.lineno if node is not None else df.fn.line
+        )
+        bound = interp.bind_arguments(df.fn, list(args), dict(kwargs))
+        a = df.fn.node.args
+        names = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+        params = {}
+        call_kwargs = {}
+        for n in names:
+            v = bound.get(n)
+            if not (isinstance(v, Unknown) and v.reason.startswith("argument ")):
+                params[n] = v
+            call_kwargs[n] = DagParamRef(n)
+        if params:
+            self._set_params(dag, params)
+        doc = ast.get_docstring(df.fn.node) if isinstance(df.fn.node, ast.FunctionDef) else None
+        if doc and dag.workflow.description is None and "doc_md" not in df.kwargs:
+            dag.dag_kwargs["doc_md"] = doc
+        self.dag_stack.append(dag)
+        saved_groups = self.group_stack
+        self.group_stack = []
+        try:
+            interp.call_function(df.fn, [], call_kwargs, node)
+        finally:
+            self.group_stack = saved_groups
+            if self.dag_stack and self.dag_stack[-1] is dag:
+                self.dag_stack.pop()
+        return dag
+
+    # -- groups ----------------------------------------------------------
+    def make_group(self, interp: Interpreter, args, kwargs, node, unique: bool = False) -> GroupObj:
+        raw = args[0] if args else kwargs.get("group_id")
+        dag = kwargs.get("dag") if isinstance(kwargs.get("dag"), DagObj) else None
+        parent = (
+            kwargs.get("parent_group") if isinstance(kwargs.get("parent_group"), GroupObj) else None
+        )
+        if parent is None and self.group_stack:
+            cand = self.group_stack[-1]
+            if dag is None or cand.dag is dag:
+                parent = cand
+        if dag is None:
+            dag = parent.dag if parent is not None else self.current_dag()
+        label = (
+            None if raw is None else str(self.required(interp, "group_id", raw, node, dag or True))
+        )
+        prefix = kwargs.get("prefix_group_id", True)
+        prefix = prefix if isinstance(prefix, bool) else True
+        if unique and label is not None and dag is not None:
+            label = self._unique(
+                dag, label, lambda lb: (parent.child_id(lb) if parent else lb) in dag.groups
+            )
+        full = parent.child_id(label) if (parent is not None and label is not None) else label
+        ga = kwargs.get("default_args") if isinstance(kwargs.get("default_args"), dict) else {}
+        group = GroupObj(label, full, prefix, dag, parent, ga)
+        if dag is None:
+            self.diag(
+                "warning",
+                "AF306",
+                f"TaskGroup {label!r} created outside any DAG",
+                node.lineno if node else None,
+                None,
+            )
+            return group
+        if full is not None:
+            if full in dag.groups:
+                self.diag(
+                    "warning",
+                    "AF307",
+                    f"TaskGroup id {full!r} is used twice in DAG {dag.id!r}",
+                    node.lineno,
+                    dag,
+                )
+            dag.groups[full] = group
+            tooltip = kwargs.get("tooltip")
+            dag.workflow.groups.append(
+                Group(
+                    id=full,
+                    parent=parent.full_id if parent is not None else None,
+                    label=label,
+                    tooltip=tooltip if isinstance(tooltip, str) and tooltip else None,
+                    source=SourceRef(ENGINE, self.path, node.lineno if node is not None else None),
+                )
+            )
+        return group
+
+    def run_group_function(self, interp: Interpreter, gf: GroupFunction, args, kwargs, node) -> Any:
+        gkw = dict(gf.kwargs)
+        gid = gkw.pop("group_id", gf.fn.name)
+        group = self.make_group(interp, [gid], gkw, node, unique=True)
+        self.group_stack.append(group)
+        pushed = group.dag is not None and self.current_dag() is not group.dag
+        if pushed:
+            self.dag_stack.append(group.dag)
+        try:
+            ret = interp.call_function(gf.fn, list(args), dict(kwargs), node)
+        finally:
+            if self.group_stack and self.group_stack[-1] is group:
+                self.group_stack.pop()
+            if pushed and self.dag_stack and self.dag_stack[-1] is group.dag:
+                self.dag_stack.pop()
+        if ret is not None and _is_node(ret):
+            return ret
+        return group
+
+    # -- tasks -----------------------------------------------------------
+    def _unique(self, dag: DagObj, label: str, taken) -> str:
+        """Airflow's ``name``, ``name__1``, ``name__2`` for decorated tasks/groups."""
+        if not taken(label):
+            return label
+        core = re.split(r"__\d+$", label)[0]
+        n = 1
+        while taken(f"{core}__{n}"):
+            n += 1
+        return f"{core}__{n}"
+
+    def _context(self, kwargs: dict) -> tuple[DagObj | None, GroupObj | None]:
+        dag = kwargs.get("dag") if isinstance(kwargs.get("dag"), DagObj) else None
+        group = kwargs.get("task_group") if isinstance(kwargs.get("task_group"), GroupObj) else None
+        if group is None and self.group_stack:
+            cand = self.group_stack[-1]
+            if dag is None or cand.dag is dag:
+                group = cand
+        if dag is None:
+            dag = group.dag if group is not None else self.current_dag()
+        return dag, group
+
+    def _defaults(self, dag: DagObj | None, group: GroupObj | None, own: Any) -> dict[str, Any]:
+        chain: list[dict] = []
+        g = group
+        while g is not None:
+            chain.append(g.default_args)
+            g = g.parent
+        merged: dict[str, Any] = dict(dag.default_args) if dag is not None else {}
+        for d in reversed(chain):
+            merged.update(d)
+        if isinstance(own, dict):
+            merged.update(own)
+        return merged
+
+    def operator(
+        self,
+        interp: Interpreter,
+        cls: str,
+        ref: Any,
+        args,
+        kwargs,
+        node,
+        mapped: dict | None = None,
+    ) -> TaskObj:
+        kwargs = dict(kwargs)
+        line = node.lineno if node is not None else None
+        dag, group = self._context(kwargs)
+        if args:
+            self.diag(
+                "warning",
+                "AF104",
+                f"{cls}: positional arguments are not read ({len(args)} given)",
+                line,
+                dag,
+            )
+        raw_id = kwargs.get("task_id")
+        if raw_id is None:
+            raw_id = Unknown(RUNTIME, "no task_id given", line, f"<{cls} without task_id>")
+        label = str(
+            self.required(interp, "task_id", raw_id, node, dag if dag is not None else None)
+        )
+        task_id = group.child_id(label) if group is not None else label
+        values = {**self._defaults(dag, group, kwargs.get("default_args")), **kwargs}
+        values.pop("default_args", None)
+        explicit = set(kwargs) - {"default_args"}
+        builder, status = ops.builder_for(cls)
+        opargs = ops.OpArgs(
+            cls,
+            values,
+            explicit,
+            jsonable,
+            lambda key, v: self.required(
+                interp, f"{cls}.{key}", v, node, dag if dag is not None else None
+            ),
+        )
+        action = builder(opargs)
+        self._callable_details(interp, action, values)
+        if isinstance(ref, ClassValue):
+            status = "unknown"
+        if cls == "DummyOperator":
+            self.diag(
+                "info",
+                "AF202",
+                "`DummyOperator` was removed in Airflow 3: use EmptyOperator",
+                line,
+                dag,
+            )
+        if cls == "SubDagOperator":
+            self.diag(
+                "warning",
+                "AF204",
+                "`SubDagOperator` was removed in Airflow 3 (use TaskGroups); read as a sub-workflow task",
+                line,
+                dag,
+            )
+        if status == "unknown":
+            self.diag(
+                "info",
+                "AF301",
+                f"operator {cls} is not in the operator table: task {task_id!r} kept as opaque with its literal arguments",
+                line,
+                dag,
+            )
+        elif status == "opaque-known":
+            self.diag(
+                "info",
+                "AF303",
+                f"operator {cls} has no IR action kind: task {task_id!r} kept as opaque",
+                line,
+                dag,
+            )
+        task = Task(id=task_id, action=action, source=SourceRef(ENGINE, self.path, line))
+        module = (
+            ref.qualname.rsplit(".", 1)[0] if isinstance(ref, Ref) and "." in ref.qualname else None
+        )
+        tobj = self._register(
+            interp, task, dag, group, cls, values, opargs.used, explicit, node, module
+        )
+        if mapped is not None:
+            task.mapped = mapped
+        for src in _xcom_sources(
+            {k: v for k, v in kwargs.items() if k not in ("dag", "task_group")}
+        ):
+            if src is not tobj:
+                self.add_edge(src, tobj, "data")
+        return tobj
+
+    def _register(
+        self, interp, task: Task, dag, group, cls, values, used, explicit, node, module=None
+    ) -> TaskObj:
+        tobj = TaskObj(task, dag, group, cls)
+        if group is not None:
+            task.group = group.full_id if group.full_id else None
+        used = set(used)
+        for key in sorted(ops.BASE_OPERATOR_ARGS):
+            if key in values and key not in ("task_id", "dag", "task_group"):
+                if self.apply_task_field(interp, tobj, key, values[key], node, silent_extra=True):
+                    used.add(key)
+        used.update({"task_id", "dag", "task_group"})
+        kw = {k: jsonable(values[k]) for k in sorted(explicit) if k not in used}
+        extra: dict[str, Any] = {"operator": cls}
+        if module:
+            extra["module"] = module
+        extra["kwargs"] = kw
+        task.extra["airflow"] = extra
+        self._check_templates(task, dag, node)
+        if dag is None:
+            self.orphans.append(tobj)
+        else:
+            self._add_to_dag(tobj, dag)
+        return tobj
+
+    def _add_to_dag(self, tobj: TaskObj, dag: DagObj) -> None:
+        tobj.dag = dag
+        dag.tasks.setdefault(tobj.id, tobj)
+        dag.workflow.tasks.append(tobj.task)
+
+    def adopt(self, tobj: TaskObj, dag: DagObj) -> None:
+        if tobj.dag is None:
+            if tobj in self.orphans:
+                self.orphans.remove(tobj)
+            self._add_to_dag(tobj, dag)
+
+    def _check_templates(self, task: Task, dag: DagObj | None, node) -> None:
+        seen: list[str] = []
+        for s in _strings(
+            {"a": task.action.fields, "k": task.extra.get("airflow", {}).get("kwargs", {})}
+        ):
+            for v in _removed_template_vars(s):
+                if v not in seen:
+                    seen.append(v)
+        if seen:
+            self.diag(
+                "info",
+                "AF205",
+                f"task {task.id!r}: template variable(s) {', '.join(seen)} removed in Airflow 3",
+                node.lineno if node is not None else None,
+                dag,
+            )
+
+    def apply_task_field(
+        self, interp, tobj: TaskObj, key: str, value: Any, node, silent_extra: bool = False
+    ) -> bool:
+        """Set one BaseOperator argument on the IR task; False if it is not an IR field."""
+        t = tobj.task
+        dag = tobj.dag
+        if key == "retries":
+            if isinstance(value, int) and not isinstance(value, bool):
+                t.retries = value
+            else:
+                self.required(interp, f"{t.id}.retries", value, node, dag)
+        elif key == "retry_delay":
+            s = _seconds(value)
+            if s is None:
+                self.required(interp, f"{t.id}.retry_delay", value, node, dag)
+            else:
+                t.retry_delay_s = s
+        elif key == "retry_exponential_backoff":
+            t.retry_backoff = "exponential" if value is True else "fixed"
+        elif key == "max_retry_delay":
+            t.max_retry_delay_s = _seconds(value)
+        elif key == "execution_timeout":
+            t.timeout_s = _seconds(value)
+        elif key == "trigger_rule":
+            rule = (
+                value
+                if isinstance(value, str)
+                else self.required(interp, f"{t.id}.trigger_rule", value, node, dag)
+            )
+            rule = str(rule).lower()
+            if rule in TRIGGER_RULE_RENAMES:
+                self.diag(
+                    "info",
+                    "AF210",
+                    f"trigger rule {rule!r} was removed in Airflow 3: read as {TRIGGER_RULE_RENAMES[rule]!r}",
+                    getattr(node, "lineno", None),
+                    dag,
+                )
+                rule = TRIGGER_RULE_RENAMES[rule]
+            t.trigger_rule = rule
+        elif key == "pool":
+            t.pool = (
+                value
+                if isinstance(value, str)
+                else self.required(interp, f"{t.id}.pool", value, node, dag)
+            )
+        elif key == "queue":
+            t.queue = (
+                value
+                if isinstance(value, str)
+                else self.required(interp, f"{t.id}.queue", value, node, dag)
+            )
+        elif key == "depends_on_past":
+            t.depends_on_past = value is True
+        elif key in ("doc", "doc_md", "doc_rst", "doc_json", "doc_yaml"):
+            t.doc = (
+                value
+                if isinstance(value, str)
+                else jsonable(value)
+                if not isinstance(value, Unknown)
+                else None
+            )
+        elif key == "outlets":
+            t.outputs = [str(jsonable(o)) for o in _listify(value)]
+        elif key in ("start_date", "end_date"):
+            return False
+        elif silent_extra:
+            return False
+        else:
+            t.extra.setdefault("airflow", {}).setdefault("kwargs", {})[key] = jsonable(value)
+        return True
+
+    def taskflow_task(
+        self,
+        interp: Interpreter,
+        tf: TaskFlowFn,
+        args,
+        kwargs,
+        node,
+        mapped: dict | None = None,
+        partial_args=None,
+    ) -> XComArg:
+        opts = dict(tf.kwargs)
+        line = node.lineno if node is not None else None
+        dag, group = self._context(opts)
+        label = opts.get("task_id", tf.fn.name)
+        label = str(self.required(interp, "task_id", label, node, dag))
+        if dag is not None:
+            label = self._unique(
+                dag, label, lambda lb: (group.child_id(lb) if group else lb) in dag.tasks
+            )
+        task_id = group.child_id(label) if group is not None else label
+        values = {**self._defaults(dag, group, opts.get("default_args")), **opts}
+        values.pop("default_args", None)
+        call_args = list(partial_args or []) + list(args)
+        action = self._taskflow_action(interp, tf, call_args, kwargs, values)
+        task = Task(id=task_id, action=action, source=SourceRef(ENGINE, self.path, line))
+        explicit = set(opts) - {"default_args", "task_id"}
+        used = set(ops.BASE_OPERATOR_ARGS) & set(values)
+        used |= {"multiple_outputs"} if "multiple_outputs" not in explicit else set()
+        used |= self._TASKFLOW_CONSUMED.get(tf.kind, set())
+        tobj = self._register(interp, task, dag, group, tf.kind, values, used, explicit, node)
+        task.extra["airflow"]["operator"] = f"@{tf.kind}"
+        if mapped is not None:
+            task.mapped = mapped
+        for src in _xcom_sources([call_args, kwargs]):
+            self.add_edge(src, tobj, "data")
+        return XComArg(tobj)
+
+    _TASKFLOW_CONSUMED = {
+        "task.sensor": {"poke_interval", "timeout", "mode", "soft_fail"},
+    }
+
+    def _taskflow_action(self, interp: Interpreter, tf: TaskFlowFn, args, kwargs, values) -> Action:
+        name = tf.fn.name
+        op_args = jsonable(list(args))
+        op_kwargs = jsonable(dict(kwargs))
+        source = _function_source(interp, tf.fn)
+        common = {"callable": name, "decorator": tf.kind}
+        if op_args:
+            common["op_args"] = op_args
+        if op_kwargs:
+            common["op_kwargs"] = op_kwargs
+        kind = tf.kind
+        if kind == "task.bash":
+            command = self._bash_command(interp, tf, args, kwargs)
+            return Action("shell", {"command": command, **common, "source_code": source})
+        if kind in ("task.branch", "task.branch_virtualenv", "task.branch_external_python"):
+            return Action("branch", {**common, "source_code": source})
+        if kind == "task.short_circuit":
+            return Action(
+                "branch",
+                {
+                    **common,
+                    "short_circuit": True,
+                    "ignore_downstream_trigger_rules": values.get(
+                        "ignore_downstream_trigger_rules", True
+                    )
+                    is not False,
+                    "source_code": source,
+                },
+            )
+        if kind == "task.sensor":
+            return Action(
+                "sensor",
+                {
+                    "sensor": "PythonSensor",
+                    "poke_interval_s": _seconds(values.get("poke_interval"))
+                    or ops.SENSOR_POKE_INTERVAL_S,
+                    "timeout_s": _seconds(values.get("timeout")) or ops.SENSOR_TIMEOUT_S,
+                    "mode": values.get("mode", "poke")
+                    if isinstance(values.get("mode", "poke"), str)
+                    else "poke",
+                    "soft_fail": values.get("soft_fail") is True,
+                    "target": name,
+                    **common,
+                    "source_code": source,
+                },
+            )
+        return Action("python", {**common, "source_code": source})
+
+    def _bash_command(self, interp: Interpreter, tf: TaskFlowFn, args, kwargs) -> str:
+        """@task.bash: the function returns the command. Evaluated when the
+        body is a plain ``return <expression>`` over known values, else the
+        returned expression's source is kept."""
+        node = tf.fn.node
+        body = [
+            s
+            for s in node.body
+            if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        ]
+        returns = [s for s in body if isinstance(s, ast.Return) and s.value is not None]
+        if len(body) == 1 and returns:
+            probe = Interpreter(Hooks(), path=self.path, source=interp.source)
+            probe.module_scope = interp.module_scope
+            probe.depth = MAX_PROBE_DEPTH
+            try:
+                val = probe.call_function(tf.fn, list(args), dict(kwargs))
+            except Exception:  # a probe must never break the parse
+                val = None
+            if isinstance(val, str):
+                return val
+        if returns:
+            return interp.source_text(returns[-1].value)
+        return interp.source_text(node)
+
+    def mapped(self, interp: Interpreter, pc: PartialCall, how: str, args, kwargs, node):
+        if how == "expand_kwargs":
+            over_value = args[0] if args else kwargs.get("kwargs")
+            spec = {"kind": "zip", "over": {"kwargs": jsonable(over_value)}}
+            srcs = _xcom_sources(over_value)
+        else:
+            kind = "product"
+            over: dict[str, Any] = {}
+            srcs = []
+            for k, v in kwargs.items():
+                if isinstance(v, tuple) and v and v[0] == "__zip__":
+                    kind = "zip"
+                    parts = list(v[1:])
+                    over[k] = [jsonable(p) for p in parts]
+                    for p in parts:
+                        srcs.extend(_xcom_sources(p))
+                    continue
+                field_name = (
+                    FIELD_OF_KWARG.get(k, k) if not isinstance(pc.target, TaskFlowFn) else k
+                )
+                over[field_name] = jsonable(v)
+                srcs.extend(_xcom_sources(v))
+            spec = {"kind": kind, "over": over}
+        if isinstance(pc.target, TaskFlowFn):
+            res = self.taskflow_task(
+                interp, pc.target, [], dict(pc.kwargs), node, mapped=spec, partial_args=pc.args
+            )
+            tobj = res.task
+        else:
+            tobj = self.operator(interp, pc.target, pc.ref, pc.args, pc.kwargs, node, mapped=spec)
+            res = tobj
+        for src in srcs:
+            if src is not tobj:
+                self.add_edge(src, tobj, "data")
+        return res
+
+    # -- dependencies ----------------------------------------------------
+    def endpoints(self, value: Any, upstream: bool) -> list[TaskObj]:
+        if isinstance(value, TaskObj):
+            return [value]
+        if isinstance(value, XComArg):
+            return [value.task]
+        if isinstance(value, GroupObj):
+            return self.group_ends(value, roots=not upstream)
+        if isinstance(value, (list, tuple, set)):
+            out: list[TaskObj] = []
+            for v in value:
+                out.extend(self.endpoints(v, upstream))
+            return out
+        return []
+
+    def group_ends(self, group: GroupObj, roots: bool) -> list[TaskObj]:
+        """Airflow's get_roots/get_leaves: group tasks with no upstream
+        (downstream) inside the group, right now."""
+        dag = group.dag
+        if dag is None:
+            return []
+        members = [t for t in dag.tasks.values() if group.contains(t.group)]
+        ids = {t.id for t in members}
+        linked: set[str] = set()
+        for e in dag.workflow.edges:
+            if e.src in ids and e.dst in ids:
+                linked.add(e.dst if roots else e.src)
+        return [t for t in members if t.id not in linked]
+
+    def connect(self, interp: Interpreter, up: Any, down: Any, node) -> None:
+        if isinstance(down, LabelObj):
+            down.upstream.extend(self.endpoints(up, upstream=True))
+            return
+        if isinstance(up, LabelObj):
+            ups = up.upstream
+            downs = self.endpoints(down, upstream=False)
+            for u in ups:
+                for d in downs:
+                    if self.add_edge(u, d, "control") and u.dag is not None:
+                        u.dag.extra.setdefault("edge_labels", []).append(
+                            {"from": u.id, "to": d.id, "label": jsonable(up.text)}
+                        )
+            return
+        ups = self.endpoints(up, upstream=True)
+        downs = self.endpoints(down, upstream=False)
+        for bad in (up, down):
+            if not _is_node(bad) and bad is not None:
+                u = contains_unknown(bad)
+                what = _short(u.source) if u is not None and u.source else type(bad).__name__
+                self.diag(
+                    "warning",
+                    "AF110",
+                    f"dependency on `{what}`, which is not a task known statically: ignored",
+                    getattr(node, "lineno", None),
+                )
+        for u in ups:
+            for d in downs:
+                self.add_edge(u, d, "control")
+
+    def add_edge(self, u: TaskObj, d: TaskObj, kind: str) -> bool:
+        dag = u.dag or d.dag
+        if dag is None:
+            return False
+        if u.dag is None:
+            self.adopt(u, dag)
+        if d.dag is None:
+            self.adopt(d, dag)
+        if u.dag is not d.dag:
+            self.diag(
+                "warning",
+                "AF311",
+                f"dependency {u.id!r} -> {d.id!r} joins two DAGs ({u.dag.id!r}, {d.dag.id!r}): ignored",
+                d.task.source.line if d.task.source else None,
+                d.dag,
+            )
+            return False
+        dag.workflow.add_edge(u.id, d.id, kind)
+        return True
+
+
+MAX_PROBE_DEPTH = 38  # the probe may follow two calls at most (pyeval.MAX_DEPTH is 40)
+
+
+def _listify(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple, set)):
+        return list(value)
+    return [value]
+
+
+def _flatten_datasets(value: Any) -> list[Any]:
+    if isinstance(value, DatasetCond):
+        out = []
+        for v in value.items:
+            out.extend(_flatten_datasets(v))
+        return out
+    if isinstance(value, (list, tuple)):
+        out = []
+        for v in value:
+            out.extend(_flatten_datasets(v))
+        return out
+    return [value]
+
+
+def _is_node(value: Any) -> bool:
+    if isinstance(value, (TaskObj, XComArg, GroupObj, LabelObj)):
+        return True
+    if isinstance(value, (list, tuple, set)) and value:
+        return all(_is_node(v) for v in value)
+    return False
+
+
+def _short(text: str | None, limit: int = 80) -> str:
+    if not text:
+        return ""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+def _keyword_line(node: ast.AST | None, name: str) -> int | None:
+    if isinstance(node, ast.Call):
+        for kw in node.keywords:
+            if kw.arg == name:
+                return kw.value.lineno
+    return None
+
+
+# ---------------------------------------------------------------------------
+# imports
+
+
+def _imports(tree: ast.Module) -> list[tuple[str, int]]:
+    """(module, line) of every import statement (any depth of statements)."""
+    out: list[tuple[str, int]] = []
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        st = stack.pop()
+        if isinstance(st, ast.Import):
+            out.extend((a.name, st.lineno) for a in st.names)
+        elif isinstance(st, ast.ImportFrom):
+            if st.module and not st.level:
+                out.append((st.module, st.lineno))
+        else:
+            for name in ("body", "orelse", "finalbody", "handlers"):
+                sub = getattr(st, name, None)
+                if sub:
+                    stack.extend(reversed(sub))
+    return out
+
+
+def _moved(module: str) -> str | None:
+    parts = module.split(".")
+    for i in range(len(parts), 1, -1):
+        repl = MOVED_IMPORTS.get(".".join(parts[:i]))
+        if repl is not None:
+            return repl
+    return None
+
+
+# ---------------------------------------------------------------------------
+# entry point
+
+
+def parse(path: str, text: str | None = None, **options) -> Bundle:
+    """Read one Airflow DAG file statically into a Bundle."""
+    if text is None:
+        from wfconv.frontends import _read
+
+        text = _read(Path(path))
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
+    except ValueError as exc:  # null bytes
+        raise InputError(path, None, f"cannot parse: {exc}") from None
+
+    hooks = AirflowHooks(path)
+    interp = Interpreter(
+        hooks,
+        path=path,
+        source=text,
+        module_name=Path(path).stem,
+        file_value=Unknown(RUNTIME, "__file__ is where the file is deployed", None, "__file__"),
+    )
+    interp.run_module(tree)
+
+    imports = _imports(tree)
+    for module, line in imports:
+        repl = _moved(module)
+        if repl is not None:
+            hooks.diag(
+                "info",
+                "AF203",
+                f"`{module}` was removed or moved in Airflow 3: use {repl}",
+                line,
+                None,
+            )
+    for line, (src, dag) in hooks.clock.items():
+        if line not in hooks.clock_used:
+            hooks.diag(
+                "warning",
+                "AF101",
+                f"`{_short(src)}` reads the clock: its value depends on when the file is parsed",
+                line,
+                dag,
+            )
+    for df in hooks.dag_functions:
+        if not df.called:
+            hooks.diag(
+                "warning",
+                "AF304",
+                f"@dag function {df.fn.name}() is never called: it defines no DAG",
+                df.fn.line,
+                None,
+            )
+    for t in hooks.orphans:
+        hooks.diag(
+            "warning",
+            "AF306",
+            f"task {t.id!r} is created outside any DAG: not part of a workflow",
+            t.task.source.line if t.task.source else None,
+            None,
+        )
+
+    bundle = Bundle()
+    module_names = sorted({m for m, _ in imports})
+    for dag in hooks.dags:
+        wf = dag.workflow
+        wf.diagnostics.extend(
+            d for d in hooks.file_diags if (d.code, d.message, d.line) not in dag.diag_keys
+        )
+        wf.diagnostics.sort(key=lambda d: (d.line or 0, d.code, d.message))
+        extra: dict[str, Any] = {
+            "schedule_arg": dag.extra.pop("schedule_arg", None),
+            "imports": module_names,
+            "dag_kwargs": dag.dag_kwargs,
+        }
+        extra.update(dag.extra)
+        wf.extra["airflow"] = extra
+        for t in wf.tasks:
+            if t.retry_delay_s is None:
+                t.retry_delay_s = DEFAULT_RETRY_DELAY_S
+        finalize(wf)
+        bundle.workflows.append(wf)
+    if not hooks.dags:
+        bundle.diagnostics.extend(sorted(hooks.file_diags, key=lambda d: (d.line or 0, d.code)))
+        bundle.diagnostics.append(
+            Diagnostic(
+                "warning", "AF302", "no DAG could be found statically in this file", path, None
+            )
+        )
+    return bundle
