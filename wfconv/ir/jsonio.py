@@ -45,6 +45,8 @@ def _diag(d: Diagnostic) -> dict[str, Any]:
     }
     if d.target is not None:
         out["target"] = d.target
+    if d.task is not None:
+        out["task"] = d.task
     return out
 
 
@@ -159,7 +161,13 @@ def _source_from(d: dict[str, Any] | None) -> SourceRef | None:
 
 def _diag_from(d: dict[str, Any]) -> Diagnostic:
     return Diagnostic(
-        d["severity"], d["code"], d["message"], d.get("path"), d.get("line"), d.get("target")
+        d["severity"],
+        d["code"],
+        d["message"],
+        d.get("path"),
+        d.get("line"),
+        d.get("target"),
+        d.get("task"),
     )
 
 

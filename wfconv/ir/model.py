@@ -138,6 +138,9 @@ class Diagnostic:
     line: int | None = None
     # Backends name the target construct an approximation produced.
     target: str | None = None
+    # The task the entry is about, when there is one (lets verify match a
+    # structural difference to the ledger entry that explains it).
+    task: str | None = None
 
     def location(self) -> str:
         if self.path and self.line:

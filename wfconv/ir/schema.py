@@ -31,6 +31,7 @@ _DIAGNOSTIC = {
         "path": _NULLABLE_STR,
         "line": {"type": ["integer", "null"]},
         "target": _NULLABLE_STR,
+        "task": _NULLABLE_STR,
     },
 }
 
