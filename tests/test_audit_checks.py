@@ -230,10 +230,10 @@ def sensor(tid, **fields):
 
 
 def test_sensor_timeouts_and_poke_mode():
-    w = W([sensor("none"), sensor("short", timeout_s=600), sensor("longpoke", timeout_s=6 * 3600),
-           sensor("resched", timeout_s=6 * 3600, mode="reschedule")])
-    assert [f.task for f in only(w, "AU401")] == ["none"]
-    assert sorted(f.task for f in only(w, "AU402")) == ["longpoke", "none"]
+    w = W([sensor("none"), sensor("week", timeout_s=7 * 86400.0), sensor("short", timeout_s=600),
+           sensor("longpoke", timeout_s=6 * 3600), sensor("resched", timeout_s=6 * 3600, mode="reschedule")])
+    assert [f.task for f in only(w, "AU401")] == ["none", "week"]  # frontends fill the 7-day default
+    assert sorted(f.task for f in only(w, "AU402")) == ["longpoke", "none", "week"]
 
 
 def test_tasks_without_retries_when_others_retry():
@@ -343,3 +343,12 @@ def test_exact_width_beats_levels_when_layers_mislead():
 def test_cyclic_workflow_has_no_depth_or_width():
     _, s = audit_workflow(W([T("a"), T("b")], [("a", "b"), ("b", "a")]), "dag.py", "airflow", NOW)
     assert s.depth is None and s.width is None
+
+
+def test_docs_table_is_the_code_table():
+    from pathlib import Path
+
+    from wfconv.audit.codes import markdown_table
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert markdown_table() in docs, "regenerate the table: python -m wfconv.audit.codes"

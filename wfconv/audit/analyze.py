@@ -12,7 +12,7 @@ from pathlib import Path
 
 from wfconv.audit import oozie
 from wfconv.audit.checks import CHECKS, Context
-from wfconv.audit.codes import CODES, DIAGNOSTIC_MAP, severity_of
+from wfconv.audit.codes import CODES, DIAGNOSTIC_MAP, SILENCED, severity_of
 from wfconv.audit.graph import TaskGraph, longest_path, width
 from wfconv.audit.model import AUDITED, FAILED, SKIPPED, FileResult, Finding, WorkflowSummary
 from wfconv.errors import InputError
@@ -87,7 +87,7 @@ def audit_workflow(w: Workflow, path: str, engine: str | None, now: datetime) ->
     for t in w.tasks:
         if t.source and t.source.line is not None:
             line_to_task.setdefault(t.source.line, t.id)
-    findings = [from_diagnostic(d, path, w.id, line_to_task) for d in w.diagnostics]
+    findings = [from_diagnostic(d, path, w.id, line_to_task) for d in w.diagnostics if d.code not in SILENCED]
     g = TaskGraph.of(w)
     ctx = Context(w, g, path, eng, now, {d.code for d in w.diagnostics})
     for code, fn in CHECKS.items():
@@ -98,7 +98,7 @@ def audit_workflow(w: Workflow, path: str, engine: str | None, now: datetime) ->
 
 def audit_bundle(bundle: Bundle, path: str, engine: str, now: datetime) -> FileResult:
     res = FileResult(path=path, status=AUDITED, engine=engine)
-    res.findings = [from_diagnostic(d, path, None, {}) for d in bundle.diagnostics]
+    res.findings = [from_diagnostic(d, path, None, {}) for d in bundle.diagnostics if d.code not in SILENCED]
     for w in bundle.workflows:
         found, summary = audit_workflow(w, path, engine, now)
         res.findings += found

@@ -285,11 +285,14 @@ def _sensor_timeout(t: Task) -> float | None:
 
 @check("AU401")
 def sensor_without_timeout(ctx: Context) -> Iterator[Hit]:
+    # Frontends write Airflow's default (7 days) when the source says nothing, so
+    # "no timeout" and "timeout of 7 days" are one finding: the wait is a week.
     for t in _sensors(ctx):
-        if _sensor_timeout(t) is None:
+        timeout = _sensor_timeout(t)
+        if timeout is None or timeout >= DEFAULT_SENSOR_TIMEOUT_S:
             name = t.action.get("sensor") or "sensor"
             yield Hit(
-                f"{name} {t.id!r} has no timeout: it waits the default 7 days before failing",
+                f"{name} {t.id!r} has no timeout shorter than the default: it waits 7 days or more before failing",
                 t.id,
                 _line(t),
             )

@@ -125,6 +125,11 @@ CODES: dict[str, Code] = {
         "rendering fails at run time on Airflow 3 (UndefinedError), long after the DAG imported fine",
         "use `logical_date`, `data_interval_start/end`, `prev_data_interval_start_success`, `macros.ds_add(ds, ±1)`",
     ),
+    "AU206": _c(
+        "airflow3", "warning", "trigger rule removed in Airflow 3 (`dummy`, `none_failed_or_skipped`)",
+        "the DAG fails to import on Airflow 3",
+        "use `always` / `none_failed_min_one_success`",
+    ),
     # -- Airflow run-time gotchas -------------------------------------------
     "AU301": _c(
         "gotcha", "error", "`bash_command` ending in `.sh`/`.bash` that is not a template file (no trailing space)",
@@ -138,8 +143,8 @@ CODES: dict[str, Code] = {
     ),
     # -- reliability ---------------------------------------------------------
     "AU401": _c(
-        "reliability", "warning", "sensor without timeout",
-        "it waits the engine default (Airflow: 7 days) before failing, hiding an upstream outage for a week",
+        "reliability", "warning", "sensor without a timeout shorter than the default 7 days",
+        "it waits up to 7 days (Airflow's default) before failing, hiding an upstream outage for a week",
         "set `timeout=` to the longest wait that still makes sense",
     ),
     "AU402": _c(
@@ -226,8 +231,16 @@ DIAGNOSTIC_MAP: dict[str, str] = {
     "AF203": "AU203",
     "AF204": "AU204",
     "AF205": "AU205",
+    "AF210": "AU206",
+    "AF305": "AU006",
     "AF302": "AU905",
+    "LG010": "AU905",
+    "PF110": "AU905",
 }
+
+# Diagnostics the audit drops: they only restate how the audit reads files
+# (LG001: "read statically, the module was not imported" - the audit never imports).
+SILENCED: frozenset[str] = frozenset({"LG001"})
 
 AREAS = {
     "structure": "Structure",
@@ -259,6 +272,8 @@ def markdown_table() -> str:
     mapped = ", ".join(f"{k}→{v}" for k, v in DIAGNOSTIC_MAP.items())
     lines.append("")
     lines.append(f"Frontend diagnostics renamed to audit codes: {mapped}.")
+    lines.append("")
+    lines.append(f"Frontend diagnostics dropped (they restate that the audit reads statically): {', '.join(sorted(SILENCED))}.")
     return "\n".join(lines) + "\n"
 
 

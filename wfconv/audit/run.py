@@ -26,7 +26,7 @@ from wfconv.errors import InputError
 from wfconv.frontends import detect_engine, iter_workflow_files
 
 # Engines whose workflow ids share one namespace per deployment (AU006).
-# Oozie application names need not be unique.
+# Oozie application names need not be unique; IR JSON files are not deployed.
 COLLISION_ENGINES = ("airflow", "prefect", "luigi")
 
 
@@ -228,7 +228,8 @@ def audit(paths: Iterable[str], opts: Options, reporter: Reporter) -> Summary:
                 cache.put(job.key, result.to_dict())
             _count(summary, result)
             for w in result.workflows:
-                if w.engine in COLLISION_ENGINES:
+                # IR JSON files restate another file's workflows: not a deployment.
+                if w.engine in COLLISION_ENGINES and result.engine != "ir":
                     ids[(w.engine, w.id)].append((result.path, w.line))
             reporter.file(result, filt.apply(result.findings))
             if bar is not None:

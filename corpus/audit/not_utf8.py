@@ -1,0 +1,2 @@
+from airflow.sdk import DAG
+# café (latin-1, not UTF-8)

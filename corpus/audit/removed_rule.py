@@ -1,0 +1,8 @@
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+
+with DAG(dag_id="audit_invalid_rule", schedule=None, start_date=pendulum.datetime(2025, 1, 1)):
+    a = EmptyOperator(task_id="a")
+    b = EmptyOperator(task_id="b", trigger_rule="none_failed_or_skipped")
+    a >> b

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "rendered by Airflow as a template, then run"
