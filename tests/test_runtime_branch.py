@@ -19,17 +19,42 @@ def states(res):
 def branch_join(join_rule):
     return Workflow(
         "bj",
-        tasks=[T("start"), T("choose", "branch", callable="pick"), T("a"), T("b"), T("b2"),
-               T("join", rule=join_rule), T("end")],
-        edges=[Edge("start", "choose"), Edge("choose", "a"), Edge("choose", "b"), Edge("b", "b2"),
-               Edge("a", "join"), Edge("b2", "join"), Edge("join", "end")],
+        tasks=[
+            T("start"),
+            T("choose", "branch", callable="pick"),
+            T("a"),
+            T("b"),
+            T("b2"),
+            T("join", rule=join_rule),
+            T("end"),
+        ],
+        edges=[
+            Edge("start", "choose"),
+            Edge("choose", "a"),
+            Edge("choose", "b"),
+            Edge("b", "b2"),
+            Edge("a", "join"),
+            Edge("b2", "join"),
+            Edge("join", "end"),
+        ],
     )
 
 
 def test_branch_then_join_none_failed_min_one_success():
-    (res,) = run(branch_join("none_failed_min_one_success"), Scenario(branch={"choose": ["b"]}), date="2024-01-01")
-    assert states(res) == {"start": "success", "choose": "success", "a": "skipped", "b": "success",
-                           "b2": "success", "join": "success", "end": "success"}
+    (res,) = run(
+        branch_join("none_failed_min_one_success"),
+        Scenario(branch={"choose": ["b"]}),
+        date="2024-01-01",
+    )
+    assert states(res) == {
+        "start": "success",
+        "choose": "success",
+        "a": "skipped",
+        "b": "success",
+        "b2": "success",
+        "join": "success",
+        "end": "success",
+    }
     assert res.state == "success"
     assert res.notes == []
 
@@ -51,37 +76,73 @@ def test_branch_without_choice_follows_first_downstream_and_says_so():
 def test_branch_to_several_and_to_the_join_itself():
     # choose -> a, choose -> join, a -> join: following "a" must not skip
     # "join" (it is downstream of a followed task).
-    w = Workflow("w", tasks=[T("choose", "branch"), T("a"), T("other"), T("join", rule="none_failed_min_one_success")],
-                 edges=[Edge("choose", "a"), Edge("choose", "other"), Edge("choose", "join"), Edge("a", "join")])
+    w = Workflow(
+        "w",
+        tasks=[
+            T("choose", "branch"),
+            T("a"),
+            T("other"),
+            T("join", rule="none_failed_min_one_success"),
+        ],
+        edges=[
+            Edge("choose", "a"),
+            Edge("choose", "other"),
+            Edge("choose", "join"),
+            Edge("a", "join"),
+        ],
+    )
     (res,) = run(w, Scenario(branch={"choose": ["a"]}), date="2024-01-01")
-    assert states(res) == {"choose": "success", "a": "success", "other": "skipped", "join": "success"}
+    assert states(res) == {
+        "choose": "success",
+        "a": "success",
+        "other": "skipped",
+        "join": "success",
+    }
     (res,) = run(w, Scenario(branch={"choose": ["a", "other"]}), date="2024-01-01")
     assert res.tasks["other"].state == "success"
 
 
 def test_branch_choosing_a_non_downstream_fails():
-    (res,) = run(branch_join("none_failed_min_one_success"), Scenario(branch={"choose": ["end"]}), date="2024-01-01")
+    (res,) = run(
+        branch_join("none_failed_min_one_success"),
+        Scenario(branch={"choose": ["end"]}),
+        date="2024-01-01",
+    )
     assert res.tasks["choose"].state == "failed"
     assert "not a direct downstream" in res.tasks["choose"].attempts[-1].reason
     assert res.state == "failed"
 
 
 def test_branch_to_task_group_id():
-    w = Workflow("w", tasks=[T("choose", "branch"), Task("grp.x", Action("empty"), group="grp"),
-                             Task("grp.y", Action("empty"), group="grp"), T("z")],
-                 edges=[Edge("choose", "grp.x"), Edge("choose", "grp.y"), Edge("choose", "z")],
-                 groups=[Group("grp")])
+    w = Workflow(
+        "w",
+        tasks=[
+            T("choose", "branch"),
+            Task("grp.x", Action("empty"), group="grp"),
+            Task("grp.y", Action("empty"), group="grp"),
+            T("z"),
+        ],
+        edges=[Edge("choose", "grp.x"), Edge("choose", "grp.y"), Edge("choose", "z")],
+        groups=[Group("grp")],
+    )
     (res,) = run(w, Scenario(branch={"choose": ["grp"]}), date="2024-01-01")
-    assert states(res) == {"choose": "success", "grp.x": "success", "grp.y": "success", "z": "skipped"}
+    assert states(res) == {
+        "choose": "success",
+        "grp.x": "success",
+        "grp.y": "success",
+        "z": "skipped",
+    }
 
 
 def short_circuit(ignore):
     fields = {"short_circuit": True}
     if ignore is not None:
         fields["ignore_downstream_trigger_rules"] = ignore
-    return Workflow("sc", tasks=[Task("check", Action("branch", fields)), T("a"), T("b"),
-                                 T("c", rule="all_done")],
-                    edges=[Edge("check", "a"), Edge("a", "b"), Edge("b", "c")])
+    return Workflow(
+        "sc",
+        tasks=[Task("check", Action("branch", fields)), T("a"), T("b"), T("c", rule="all_done")],
+        edges=[Edge("check", "a"), Edge("a", "b"), Edge("b", "c")],
+    )
 
 
 def test_short_circuit_false_skips_all_descendants_by_default():
@@ -103,6 +164,7 @@ def test_short_circuit_true_by_default_with_note():
 
 # -- Oozie ---------------------------------------------------------------
 
+
 def oozie_workflow(cases, params=None):
     """start -> check(decision) -> {load | report}; load ok -> end, load error -> notify -> kill.
 
@@ -120,8 +182,12 @@ def oozie_workflow(cases, params=None):
             Task("notify", Action("email", {"to": ["ops"]}), trigger_rule="one_failed"),
             Task("kill", Action("fail", {"message": "load failed"})),
         ],
-        edges=[Edge("check", "load"), Edge("check", "report"), Edge("load", "notify", "error"),
-               Edge("notify", "kill")],
+        edges=[
+            Edge("check", "load"),
+            Edge("check", "report"),
+            Edge("load", "notify", "error"),
+            Edge("notify", "kill"),
+        ],
     )
 
 
@@ -130,7 +196,9 @@ def case(when, to):
 
 
 def test_oozie_decision_evaluates_first_true_case():
-    w = oozie_workflow([case("${mode eq 'full'}", "load"), case("${true}", "report")], {"mode": "full"})
+    w = oozie_workflow(
+        [case("${mode eq 'full'}", "load"), case("${true}", "report")], {"mode": "full"}
+    )
     (res,) = run(w, date="2024-01-01")
     assert res.tasks["load"].state == "success"
     assert res.tasks["report"].state == "skipped"
@@ -155,8 +223,13 @@ def test_oozie_decision_unevaluable_case_follows_default_and_says_so():
 def test_oozie_error_path_reaches_kill():
     w = oozie_workflow([case("${true}", "load")])
     (res,) = run(w, Scenario(fail={"load": ALL}), date="2024-01-01")
-    assert states(res) == {"check": "success", "load": "failed", "report": "skipped",
-                           "notify": "success", "kill": "failed"}
+    assert states(res) == {
+        "check": "success",
+        "load": "failed",
+        "report": "skipped",
+        "notify": "success",
+        "kill": "failed",
+    }
     assert res.state == "failed"
     assert res.engine_state == "killed"
 
@@ -164,10 +237,16 @@ def test_oozie_error_path_reaches_kill():
 def test_oozie_error_path_to_end_is_a_success_for_oozie():
     # load error -> cleanup -> end (no kill): Oozie SUCCEEDED, Airflow leaf rule
     # sees the failed path's leaves.
-    w = Workflow("o", source=SourceRef("oozie", "wf.xml", 1),
-                 tasks=[Task("load", Action("shell", {"command": "x"})), T("publish"),
-                        T("cleanup", rule="one_failed")],
-                 edges=[Edge("load", "publish"), Edge("load", "cleanup", "error")])
+    w = Workflow(
+        "o",
+        source=SourceRef("oozie", "wf.xml", 1),
+        tasks=[
+            Task("load", Action("shell", {"command": "x"})),
+            T("publish"),
+            T("cleanup", rule="one_failed"),
+        ],
+        edges=[Edge("load", "publish"), Edge("load", "cleanup", "error")],
+    )
     (res,) = run(w, Scenario(fail={"load": ALL}), date="2024-01-01")
     assert res.tasks["publish"].state == "upstream_failed"
     assert res.tasks["cleanup"].state == "success"

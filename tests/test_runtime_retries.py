@@ -14,8 +14,12 @@ from wfconv.runtime import ALL, NEVER, Scenario, run
 
 
 def one(task, engine=None, scenario=None, timeout_s=None):
-    w = Workflow("dag", tasks=[task], timeout_s=timeout_s,
-                 source=SourceRef(engine, "x", 1) if engine else None)
+    w = Workflow(
+        "dag",
+        tasks=[task],
+        timeout_s=timeout_s,
+        source=SourceRef(engine, "x", 1) if engine else None,
+    )
     (res,) = run(w, scenario or Scenario(), date="2024-01-01T00:00:00+00:00")
     return res
 
@@ -56,7 +60,13 @@ def airflow_backoff(d, n, dag, task, logical):
 
 
 def test_airflow_exponential_backoff_is_hashed_within_bounds():
-    t = Task("t", Action("shell", {"command": "x"}), retries=3, retry_delay_s=60, retry_backoff="exponential")
+    t = Task(
+        "t",
+        Action("shell", {"command": "x"}),
+        retries=3,
+        retry_delay_s=60,
+        retry_backoff="exponential",
+    )
     res = one(t, "airflow", Scenario(fail={"t": ALL}))
     logical = datetime(2024, 1, 1, tzinfo=UTC).isoformat()
     got = tries(res)
@@ -70,8 +80,14 @@ def test_airflow_exponential_backoff_is_hashed_within_bounds():
 
 
 def test_exponential_capped_by_max_retry_delay():
-    t = Task("t", Action("shell", {"command": "x"}), retries=3, retry_delay_s=60,
-             retry_backoff="exponential", max_retry_delay_s=100)
+    t = Task(
+        "t",
+        Action("shell", {"command": "x"}),
+        retries=3,
+        retry_delay_s=60,
+        retry_backoff="exponential",
+        max_retry_delay_s=100,
+    )
     res = one(t, "airflow", Scenario(fail={"t": ALL}))
     got = tries(res)
     d1 = min(100, airflow_backoff(60, 1, "dag", "t", datetime(2024, 1, 1, tzinfo=UTC).isoformat()))
@@ -82,7 +98,13 @@ def test_exponential_capped_by_max_retry_delay():
 
 
 def test_prefect_exponential_and_oozie_exponential_double():
-    t = Task("t", Action("shell", {"command": "x"}), retries=3, retry_delay_s=10, retry_backoff="exponential")
+    t = Task(
+        "t",
+        Action("shell", {"command": "x"}),
+        retries=3,
+        retry_delay_s=10,
+        retry_backoff="exponential",
+    )
     for engine in ("prefect", "oozie"):
         got = tries(one(t, engine, Scenario(fail={"t": ALL})))
         waits = [got[k][1] - got[k - 1][2] for k in (1, 2, 3)]
@@ -103,8 +125,14 @@ def test_timeout_fails_the_attempt_and_is_retried():
 
 
 def sensor(**fields):
-    return Task("t", Action("sensor", {"sensor": "FileSensor", "poke_interval_s": 60, "timeout_s": 300, **fields}),
-                retries=2, retry_delay_s=10)
+    return Task(
+        "t",
+        Action(
+            "sensor", {"sensor": "FileSensor", "poke_interval_s": 60, "timeout_s": 300, **fields}
+        ),
+        retries=2,
+        retry_delay_s=10,
+    )
 
 
 def test_sensor_succeeds_on_poke_n():

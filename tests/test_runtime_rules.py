@@ -16,6 +16,7 @@ from wfconv.runtime.rules import RULES, evaluate
 
 COLUMNS = "SS SK SF SU KK KF KU FF FU UU SR KR FR UR".split()
 
+# fmt: off
 TABLE = {
     #                           SS   SK   SF   SU   KK   KF   KU   FF   FU   UU   SR   KR   FR   UR
     "all_success":            "run skip uf   uf   skip uf   uf   uf   uf   uf   wait skip uf   uf",
@@ -31,6 +32,7 @@ TABLE = {
     "always":                 "run run  run  run  run  run  run  run  run  run  run  run  run  run",
     "all_done_min_one_success": "run skip run run skip skip skip uf   uf   uf   wait skip wait wait",
 }
+# fmt: on
 
 VERDICT = {"run": "run", "skip": "skipped", "uf": "upstream_failed", "wait": "wait"}
 
@@ -98,7 +100,10 @@ def test_rule_in_a_run(rule, col, expected):
     w, sc = _workflow_for(rule, col)
     (res,) = run(w, sc, date="2024-01-01")
     for n, st in enumerate(col):
-        assert res.tasks[f"u{n}"].state == {"S": "success", "K": "skipped", "F": "failed", "U": "upstream_failed"}[st]
+        assert (
+            res.tasks[f"u{n}"].state
+            == {"S": "success", "K": "skipped", "F": "failed", "U": "upstream_failed"}[st]
+        )
     want = {"run": "success", "skipped": "skipped", "upstream_failed": "upstream_failed"}[expected]
     assert res.tasks["t"].state == want
 
@@ -106,8 +111,11 @@ def test_rule_in_a_run(rule, col, expected):
 def test_one_success_fires_without_waiting():
     w = Workflow(
         "w",
-        tasks=[Task("fast", Action("empty")), Task("slow", Action("empty")),
-               Task("t", Action("empty"), trigger_rule="one_success")],
+        tasks=[
+            Task("fast", Action("empty")),
+            Task("slow", Action("empty")),
+            Task("t", Action("empty"), trigger_rule="one_success"),
+        ],
         edges=[Edge("fast", "t"), Edge("slow", "t")],
     )
     (res,) = run(w, Scenario(durations={"slow": 100}), date="2024-01-01T00:00:00+00:00")
@@ -119,8 +127,12 @@ def test_one_success_fires_without_waiting():
 def test_all_success_fails_early_and_always_starts_at_once():
     w = Workflow(
         "w",
-        tasks=[Task("bad", Action("empty")), Task("slow", Action("empty")),
-               Task("t", Action("empty")), Task("a", Action("empty"), trigger_rule="always")],
+        tasks=[
+            Task("bad", Action("empty")),
+            Task("slow", Action("empty")),
+            Task("t", Action("empty")),
+            Task("a", Action("empty"), trigger_rule="always"),
+        ],
         edges=[Edge("bad", "t"), Edge("slow", "t"), Edge("slow", "a")],
     )
     (res,) = run(w, Scenario(fail={"bad": ALL}, durations={"slow": 50}), date="2024-01-01")
@@ -143,12 +155,22 @@ def test_skip_cascades_through_all_success_chain():
 def test_leaf_rule_all_done_leaf_masks_failure():
     w = Workflow(
         "w",
-        tasks=[Task("a", Action("empty")), Task("cleanup", Action("empty"), trigger_rule="all_done")],
+        tasks=[
+            Task("a", Action("empty")),
+            Task("cleanup", Action("empty"), trigger_rule="all_done"),
+        ],
         edges=[Edge("a", "cleanup")],
     )
     (res,) = run(w, Scenario(fail={"a": ALL}), date="2024-01-01")
     assert res.tasks["a"].state == "failed"
     assert res.state == "success"
-    (res2,) = run(w.__class__("w2", tasks=w.tasks + [Task("leaf", Action("empty"))],
-                              edges=w.edges + [Edge("a", "leaf")]), Scenario(fail={"a": ALL}), date="2024-01-01")
+    (res2,) = run(
+        w.__class__(
+            "w2",
+            tasks=w.tasks + [Task("leaf", Action("empty"))],
+            edges=w.edges + [Edge("a", "leaf")],
+        ),
+        Scenario(fail={"a": ALL}),
+        date="2024-01-01",
+    )
     assert res2.state == "failed"

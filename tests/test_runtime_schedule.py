@@ -15,8 +15,15 @@ from wfconv.runtime.api import RunOptions
 
 
 def wf(schedule, start="2024-01-01T00:00:00+00:00", catchup=True, end=None, **kw):
-    return Workflow("s", schedule=schedule, start_date=start, end_date=end, catchup=catchup,
-                    tasks=[Task("t", Action("empty"))], **kw)
+    return Workflow(
+        "s",
+        schedule=schedule,
+        start_date=start,
+        end_date=end,
+        catchup=catchup,
+        tasks=[Task("t", Action("empty"))],
+        **kw,
+    )
 
 
 def daily6():
@@ -30,29 +37,45 @@ def logicals(w, **opts):
 def test_cron_catchup_creates_every_completed_interval():
     runs = plan_runs(wf(daily6()), RunOptions(now="2024-01-04T07:00:00+00:00"))
     assert [r.logical_date.isoformat() for r in runs] == [
-        "2024-01-01T06:00:00+00:00", "2024-01-02T06:00:00+00:00", "2024-01-03T06:00:00+00:00"]
+        "2024-01-01T06:00:00+00:00",
+        "2024-01-02T06:00:00+00:00",
+        "2024-01-03T06:00:00+00:00",
+    ]
     assert [r.run_after.isoformat() for r in runs] == [
-        "2024-01-02T06:00:00+00:00", "2024-01-03T06:00:00+00:00", "2024-01-04T06:00:00+00:00"]
+        "2024-01-02T06:00:00+00:00",
+        "2024-01-03T06:00:00+00:00",
+        "2024-01-04T06:00:00+00:00",
+    ]
     assert runs[0].data_interval_end == runs[1].data_interval_start
     assert runs[0].run_id == "scheduled__2024-01-01T06:00:00+00:00"
 
 
 def test_cron_without_catchup_runs_only_the_latest_interval():
-    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T07:00:00+00:00") == ["2024-01-03T06:00:00+00:00"]
+    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T07:00:00+00:00") == [
+        "2024-01-03T06:00:00+00:00"
+    ]
     # now exactly on a tick: the interval that just ended.
-    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T06:00:00+00:00") == ["2024-01-03T06:00:00+00:00"]
+    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T06:00:00+00:00") == [
+        "2024-01-03T06:00:00+00:00"
+    ]
 
 
 def test_end_date_is_inclusive_for_the_interval_start():
     w = wf(daily6(), end="2024-01-02T06:00:00+00:00")
-    assert logicals(w, now="2024-02-01T00:00:00+00:00") == ["2024-01-01T06:00:00+00:00", "2024-01-02T06:00:00+00:00"]
+    assert logicals(w, now="2024-02-01T00:00:00+00:00") == [
+        "2024-01-01T06:00:00+00:00",
+        "2024-01-02T06:00:00+00:00",
+    ]
 
 
 def test_interval_schedule_starts_at_start_date():
     w = wf(Schedule("interval", seconds=6 * 3600), start="2024-01-01T01:00:00+00:00")
     assert logicals(w, now="2024-01-02T02:00:00+00:00") == [
-        "2024-01-01T01:00:00+00:00", "2024-01-01T07:00:00+00:00",
-        "2024-01-01T13:00:00+00:00", "2024-01-01T19:00:00+00:00"]
+        "2024-01-01T01:00:00+00:00",
+        "2024-01-01T07:00:00+00:00",
+        "2024-01-01T13:00:00+00:00",
+        "2024-01-01T19:00:00+00:00",
+    ]
 
 
 def test_interval_without_catchup_aligns_to_the_epoch_like_airflow():
@@ -61,34 +84,52 @@ def test_interval_without_catchup_aligns_to_the_epoch_like_airflow():
 
 
 def test_dst_spring_forward_daily_in_new_york():
-    w = wf(Schedule("cron", cron="30 2 * * *", timezone="America/New_York"), start="2024-03-08T00:00:00")
+    w = wf(
+        Schedule("cron", cron="30 2 * * *", timezone="America/New_York"),
+        start="2024-03-08T00:00:00",
+    )
     # 02:30 does not exist on 2024-03-10: it becomes 03:30 EDT (07:30Z).
     assert logicals(w, now="2024-03-13T00:00:00+00:00") == [
-        "2024-03-08T07:30:00+00:00", "2024-03-09T07:30:00+00:00",
-        "2024-03-10T07:30:00+00:00", "2024-03-11T06:30:00+00:00"]
+        "2024-03-08T07:30:00+00:00",
+        "2024-03-09T07:30:00+00:00",
+        "2024-03-10T07:30:00+00:00",
+        "2024-03-11T06:30:00+00:00",
+    ]
 
 
 def test_dst_fall_back_hourly_steps_in_absolute_time():
-    w = wf(Schedule("cron", cron="@hourly", timezone="America/New_York"), start="2024-11-03T00:00:00")
+    w = wf(
+        Schedule("cron", cron="@hourly", timezone="America/New_York"), start="2024-11-03T00:00:00"
+    )
     assert logicals(w, now="2024-11-03T09:00:00+00:00") == [
-        f"2024-11-03T0{h}:00:00+00:00" for h in range(4, 9)]  # no hour lost or doubled
+        f"2024-11-03T0{h}:00:00+00:00" for h in range(4, 9)
+    ]  # no hour lost or doubled
 
 
 def test_dst_fall_back_daily_interval_is_25_hours():
-    w = wf(Schedule("cron", cron="0 1 * * *", timezone="America/New_York"), start="2024-11-02T00:00:00")
+    w = wf(
+        Schedule("cron", cron="0 1 * * *", timezone="America/New_York"), start="2024-11-02T00:00:00"
+    )
     runs = plan_runs(w, RunOptions(now="2024-11-05T12:00:00+00:00"))
     assert [r.logical_date.isoformat() for r in runs] == [
-        "2024-11-02T05:00:00+00:00", "2024-11-03T05:00:00+00:00", "2024-11-04T06:00:00+00:00"]
+        "2024-11-02T05:00:00+00:00",
+        "2024-11-03T05:00:00+00:00",
+        "2024-11-04T06:00:00+00:00",
+    ]
     assert (runs[1].data_interval_end - runs[1].data_interval_start).total_seconds() == 25 * 3600
 
 
 def test_airflow3_trigger_timetable():
     runs = plan_runs(wf(daily6()), RunOptions(now="2024-01-04T07:00:00+00:00", timetable="trigger"))
     assert [r.logical_date.isoformat() for r in runs] == [
-        f"2024-01-0{d}T06:00:00+00:00" for d in (1, 2, 3, 4)]
-    assert all(r.data_interval_start == r.data_interval_end == r.logical_date == r.run_after for r in runs)
-    assert logicals(wf(daily6(), catchup=False), now="2024-01-04T07:00:00+00:00", timetable="trigger") == [
-        "2024-01-04T06:00:00+00:00"]
+        f"2024-01-0{d}T06:00:00+00:00" for d in (1, 2, 3, 4)
+    ]
+    assert all(
+        r.data_interval_start == r.data_interval_end == r.logical_date == r.run_after for r in runs
+    )
+    assert logicals(
+        wf(daily6(), catchup=False), now="2024-01-04T07:00:00+00:00", timetable="trigger"
+    ) == ["2024-01-04T06:00:00+00:00"]
 
 
 def test_backfill_range_is_inclusive_and_ascending():
@@ -102,12 +143,16 @@ def test_once_and_manual():
     assert logicals(w, now="2024-02-01T00:00:00+00:00") == ["2024-01-05T00:00:00+00:00"]
     assert logicals(w, now="2024-01-01T00:00:00+00:00") == []
     m = plan_runs(wf(Schedule("manual")), RunOptions(now="2024-03-01T12:00:00+00:00"))
-    assert [(r.run_type, r.logical_date.isoformat()) for r in m] == [("manual", "2024-03-01T12:00:00+00:00")]
+    assert [(r.run_type, r.logical_date.isoformat()) for r in m] == [
+        ("manual", "2024-03-01T12:00:00+00:00")
+    ]
 
 
 def test_date_and_backfill_together_is_a_usage_error():
     with pytest.raises(UsageError):
-        plan_runs(wf(daily6()), RunOptions(date="2024-01-01", backfill=("2024-01-01", "2024-01-02")))
+        plan_runs(
+            wf(daily6()), RunOptions(date="2024-01-01", backfill=("2024-01-01", "2024-01-02"))
+        )
 
 
 def test_max_active_runs_delays_run_starts():

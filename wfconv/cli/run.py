@@ -59,41 +59,147 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
         try:
             return DaskExecutor(dask_address, concurrency)
         except ImportError:
-            raise UsageError("--executor dask needs the 'dask' extra (pip install wfconv[dask])") from None
+            raise UsageError(
+                "--executor dask needs the 'dask' extra (pip install wfconv[dask])"
+            ) from None
     return None
 
 
 @click.command("run")
 @click.argument("path", required=False, type=click.Path())
 @source_options
-@click.option("--workflow", "workflow_ids", multiple=True, help="Run only this workflow id (repeatable).")
+@click.option(
+    "--workflow", "workflow_ids", multiple=True, help="Run only this workflow id (repeatable)."
+)
 @click.option("--date", default=None, help="One run with this logical date (ISO date/time).")
-@click.option("--backfill", nargs=2, default=None, metavar="START END", help="Runs whose logical date is in [START, END].")
-@click.option("--now", default=None, help="Virtual 'now' for schedule-driven runs (default: current time).")
-@click.option("--timetable", type=click.Choice(sorted(TIMETABLE_CHOICES)), default="airflow2", show_default=True,
-              help="airflow2: data intervals (run at interval end); airflow3: trigger at each tick.")
+@click.option(
+    "--backfill",
+    nargs=2,
+    default=None,
+    metavar="START END",
+    help="Runs whose logical date is in [START, END].",
+)
+@click.option(
+    "--now", default=None, help="Virtual 'now' for schedule-driven runs (default: current time)."
+)
+@click.option(
+    "--timetable",
+    type=click.Choice(sorted(TIMETABLE_CHOICES)),
+    default="airflow2",
+    show_default=True,
+    help="airflow2: data intervals (run at interval end); airflow3: trigger at each tick.",
+)
 @click.option("--catchup/--no-catchup", default=None, help="Override the workflow's catchup.")
-@click.option("--fail", "fail", multiple=True, metavar="TASK[:N]", help="TASK fails on every attempt, or on its first N.")
-@click.option("--branch", "branch", multiple=True, metavar="TASK=ID[,ID]", help="Branch choice (empty = ShortCircuit false).")
-@click.option("--sensor", "sensor", multiple=True, metavar="TASK=N|never", help="Sensor succeeds on poke N, or never.")
+@click.option(
+    "--fail",
+    "fail",
+    multiple=True,
+    metavar="TASK[:N]",
+    help="TASK fails on every attempt, or on its first N.",
+)
+@click.option(
+    "--branch",
+    "branch",
+    multiple=True,
+    metavar="TASK=ID[,ID]",
+    help="Branch choice (empty = ShortCircuit false).",
+)
+@click.option(
+    "--sensor",
+    "sensor",
+    multiple=True,
+    metavar="TASK=N|never",
+    help="Sensor succeeds on poke N, or never.",
+)
 @click.option("--skip", "skip", multiple=True, metavar="TASK", help="TASK skips itself.")
-@click.option("--duration", "duration", multiple=True, metavar="TASK=SECONDS", help="Virtual duration of TASK's attempts.")
-@click.option("--default-duration", type=float, default=1.0, show_default=True, help="Virtual seconds per attempt.")
-@click.option("--executor", type=click.Choice(["inline", "local", "dask"]), default="inline", show_default=True,
-              help="inline: simulate on a virtual clock (nothing is executed); local/dask: run commands for real.")
-@click.option("--concurrency", type=click.IntRange(1, 1024), default=4, show_default=True, help="Parallel tasks (local/dask).")
-@click.option("--dask-address", default=None, help="Scheduler address for --executor dask (default: a local cluster).")
-@click.option("--db", default=None, type=click.Path(), help="SQLite state store (default ./.wfconv/runs.sqlite).")
+@click.option(
+    "--duration",
+    "duration",
+    multiple=True,
+    metavar="TASK=SECONDS",
+    help="Virtual duration of TASK's attempts.",
+)
+@click.option(
+    "--default-duration",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Virtual seconds per attempt.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["inline", "local", "dask"]),
+    default="inline",
+    show_default=True,
+    help="inline: simulate on a virtual clock (nothing is executed); local/dask: run commands for real.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    default=4,
+    show_default=True,
+    help="Parallel tasks (local/dask).",
+)
+@click.option(
+    "--dask-address",
+    default=None,
+    help="Scheduler address for --executor dask (default: a local cluster).",
+)
+@click.option(
+    "--db",
+    default=None,
+    type=click.Path(),
+    help="SQLite state store (default ./.wfconv/runs.sqlite).",
+)
 @click.option("--no-db", is_flag=True, default=False, help="Do not record runs.")
-@click.option("--resume", default=None, metavar="RUN_ID", help="Finish an interrupted run of the store (store id or run_id).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--resume",
+    default=None,
+    metavar="RUN_ID",
+    help="Finish an interrupted run of the store (store id or run_id).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.option("--detail", is_flag=True, default=False, help="JSON: include every attempt.")
-@click.option("--trace", "trace_path", default=None, type=click.Path(), help="Write every state change as JSON lines.")
+@click.option(
+    "--trace",
+    "trace_path",
+    default=None,
+    type=click.Path(),
+    help="Write every state change as JSON lines.",
+)
 @click.option("-o", "--output", type=click.Path(), default=None)
 @handle_errors
-def run_cmd(path, engine, roots, params, static, workflow_ids, date, backfill, now, timetable, catchup,
-            fail, branch, sensor, skip, duration, default_duration, executor, concurrency, dask_address,
-            db, no_db, resume, fmt, detail, trace_path, output):
+def run_cmd(
+    path,
+    engine,
+    roots,
+    params,
+    static,
+    workflow_ids,
+    date,
+    backfill,
+    now,
+    timetable,
+    catchup,
+    fail,
+    branch,
+    sensor,
+    skip,
+    duration,
+    default_duration,
+    executor,
+    concurrency,
+    dask_address,
+    db,
+    no_db,
+    resume,
+    fmt,
+    detail,
+    trace_path,
+    output,
+):
     """Run workflows with Airflow's semantics (trigger rules, retries, sensors, schedules).
 
     By default nothing is executed: runs are simulated on a virtual clock
@@ -134,12 +240,16 @@ def run_cmd(path, engine, roots, params, static, workflow_ids, date, backfill, n
             known = {w.id for w in workflows}
             missing = [w for w in workflow_ids if w not in known]
             if missing:
-                raise UsageError(f"no workflow {', '.join(map(repr, missing))} in {path} (found: {', '.join(sorted(known))})")
+                raise UsageError(
+                    f"no workflow {', '.join(map(repr, missing))} in {path} (found: {', '.join(sorted(known))})"
+                )
             workflows = [w for w in workflows if w.id in workflow_ids]
         if not workflows:
             raise UsageError(f"{path}: no workflow to run")
         scenario = Scenario.from_cli(fail, branch, sensor, skip, duration, default_duration)
-        opts = api.RunOptions(date, tuple(backfill) if backfill else None, now, TIMETABLE_CHOICES[timetable], catchup)
+        opts = api.RunOptions(
+            date, tuple(backfill) if backfill else None, now, TIMETABLE_CHOICES[timetable], catchup
+        )
         plans = [(w, api.plan_runs(w, opts)) for w in workflows]
         bar = _progress(sum(len(p) for _, p in plans))
         on_run = (lambda _r: bar.update(1)) if bar is not None else None
@@ -150,8 +260,15 @@ def run_cmd(path, engine, roots, params, static, workflow_ids, date, backfill, n
                 if ex is None:
                     results += api.run(w, scenario, runs=runs, store=store, on_run=on_run)
                 else:
-                    results += api.execute(w, scenario, executor=ex, runs=runs, store=store,
-                                           concurrency=concurrency, on_run=on_run)
+                    results += api.execute(
+                        w,
+                        scenario,
+                        executor=ex,
+                        runs=runs,
+                        store=store,
+                        concurrency=concurrency,
+                        on_run=on_run,
+                    )
         finally:
             if ex is not None:
                 ex.shutdown()
@@ -164,7 +281,10 @@ def run_cmd(path, engine, roots, params, static, workflow_ids, date, backfill, n
         with open(trace_path, "w", encoding="utf-8") as fh:
             write_trace(results, fh)
     if fmt == "json":
-        text = json.dumps({"runs": [r.to_dict(detail) for r in results]}, indent=2, ensure_ascii=False) + "\n"
+        text = (
+            json.dumps({"runs": [r.to_dict(detail) for r in results]}, indent=2, ensure_ascii=False)
+            + "\n"
+        )
     else:
         text = render_table(results)
     write_output(text, output)

@@ -72,7 +72,9 @@ def check_scenario(w: Workflow, scenario: Scenario) -> None:
     (a typo would otherwise silently test nothing)."""
     unknown = sorted(scenario.task_ids() - set(w.task_ids()))
     if unknown:
-        raise UsageError(f"workflow {w.id!r} has no task {', '.join(map(repr, unknown))} (named in the scenario)")
+        raise UsageError(
+            f"workflow {w.id!r} has no task {', '.join(map(repr, unknown))} (named in the scenario)"
+        )
 
 
 def run(
@@ -144,7 +146,9 @@ def _work_builder(cw: CompiledWorkflow, info: RunInfo, run_id: str, cwd: str | N
         task = cw.tasks[i]
         f = task.action.fields
         ctx = context(info, cw.workflow, run_id, task.id, att)
-        work = Work(task.id, att, task.action.kind, timeout_s=task.timeout_s, cwd=f.get("cwd") or cwd)
+        work = Work(
+            task.id, att, task.action.kind, timeout_s=task.timeout_s, cwd=f.get("cwd") or cwd
+        )
         try:
             if task.action.kind == "shell":
                 command = f.get("command") or ""
@@ -202,12 +206,23 @@ def execute(
         sid = None
         if store is not None:
             sid = store.begin_run(
-                workflow, info, scenario, executor.name, {"concurrency": concurrency, "cwd": cwd}, start=start
+                workflow,
+                info,
+                scenario,
+                executor.name,
+                {"concurrency": concurrency, "cwd": cwd},
+                start=start,
             )
             rec = LiveRecorder(store, sid)
         eng = RunEngine(
-            cw, info, scenario, executor=executor, start=start, recorder=rec,
-            work_builder=_work_builder(cw, info, info.run_id, cwd), concurrency=concurrency,
+            cw,
+            info,
+            scenario,
+            executor=executor,
+            start=start,
+            recorder=rec,
+            work_builder=_work_builder(cw, info, info.run_id, cwd),
+            concurrency=concurrency,
             decision_env=env,
         )
         res = eng.run()
@@ -230,10 +245,17 @@ def resume(store, key: str, executor, concurrency: int | None = None) -> RunResu
     cw = CompiledWorkflow(sr.workflow)
     conc = concurrency or int(sr.options.get("concurrency", 4))
     eng = RunEngine(
-        cw, sr.info, sr.scenario, executor=executor, start=_time.time(),
-        recorder=LiveRecorder(store, sr.store_id), initial=sr.initial,
+        cw,
+        sr.info,
+        sr.scenario,
+        executor=executor,
+        start=_time.time(),
+        recorder=LiveRecorder(store, sr.store_id),
+        initial=sr.initial,
         work_builder=_work_builder(cw, sr.info, sr.run_id, sr.options.get("cwd")),
-        concurrency=conc, run_id=sr.run_id, decision_env=decision_env(sr.workflow),
+        concurrency=conc,
+        run_id=sr.run_id,
+        decision_env=decision_env(sr.workflow),
     )
     res = eng.run()
     if sr.start is not None:

@@ -72,7 +72,9 @@ def _evaluate_cases(fields: dict[str, Any], env: Any) -> tuple[str | None, str |
     return fields.get("default"), None
 
 
-def decide(cw: CompiledWorkflow, i: int, chosen: list[str] | None, env: dict[str, Any]) -> BranchOutcome:
+def decide(
+    cw: CompiledWorkflow, i: int, chosen: list[str] | None, env: dict[str, Any]
+) -> BranchOutcome:
     task = cw.tasks[i]
     fields = task.action.fields
     tid = task.id
@@ -81,7 +83,10 @@ def decide(cw: CompiledWorkflow, i: int, chosen: list[str] | None, env: dict[str
         note = None
         if chosen is None:
             condition = True
-            note = (NOTE_SHORT_CIRCUIT_DEFAULT, f"short-circuit {tid!r}: no scenario choice; condition taken as true")
+            note = (
+                NOTE_SHORT_CIRCUIT_DEFAULT,
+                f"short-circuit {tid!r}: no scenario choice; condition taken as true",
+            )
         else:
             condition = bool(chosen) and chosen not in (["false"], ["False"])
         if condition:
@@ -95,7 +100,10 @@ def decide(cw: CompiledWorkflow, i: int, chosen: list[str] | None, env: dict[str
             target, problem = _evaluate_cases(fields, env)
             if problem is not None:
                 target = fields.get("default")
-                note = (NOTE_DECISION_UNEVALUATED, f"decision {tid!r}: {problem}; followed default {target!r}")
+                note = (
+                    NOTE_DECISION_UNEVALUATED,
+                    f"decision {tid!r}: {problem}; followed default {target!r}",
+                )
             else:
                 note = (NOTE_DECISION_EVALUATED, f"decision {tid!r}: evaluated to {target!r}")
             chosen = [target] if target is not None else []
@@ -103,7 +111,10 @@ def decide(cw: CompiledWorkflow, i: int, chosen: list[str] | None, env: dict[str
             if not downs:
                 return BranchOutcome([])
             chosen = [cw.ids[downs[0]]]
-            note = (NOTE_BRANCH_DEFAULT, f"branch {tid!r}: no scenario choice; followed its first downstream {chosen[0]!r}")
+            note = (
+                NOTE_BRANCH_DEFAULT,
+                f"branch {tid!r}: no scenario choice; followed its first downstream {chosen[0]!r}",
+            )
     followed, bad = _expand(cw, i, chosen)
     if bad:
         return BranchOutcome(

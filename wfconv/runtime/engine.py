@@ -74,7 +74,9 @@ class NullRecorder:
     def event(self, task: str, attempt: int, state: str, t: float) -> None:
         pass
 
-    def attempt(self, task: str, a: Attempt, pid: int | None = None, log: str | None = None) -> None:
+    def attempt(
+        self, task: str, a: Attempt, pid: int | None = None, log: str | None = None
+    ) -> None:
         pass
 
 
@@ -207,7 +209,9 @@ class RunEngine:
                 decided[i] = init.decided
                 unfinished -= 1
         if resumed:
-            self.note(NOTE_RESUMED, "resumed: tasks already finished keep their state and are not re-run")
+            self.note(
+                NOTE_RESUMED, "resumed: tasks already finished keep their state and are not re-run"
+            )
             for i in range(n):
                 for a in attempts[i]:
                     if a.state in ("running", "scheduled"):
@@ -289,7 +293,9 @@ class RunEngine:
                 if st == FAILED and failures <= task.retries:
                     state[i] = "up_for_retry"
                     emit(i, att, "up_for_retry", t)
-                    delay = retry_delay(task, failures, cw.engine, cw.workflow.id, self.info.logical_date)
+                    delay = retry_delay(
+                        task, failures, cw.engine, cw.workflow.id, self.info.logical_date
+                    )
                     seq += 1
                     heapq.heappush(heap, (t + delay, seq, START, i, None))
                 else:
@@ -309,7 +315,11 @@ class RunEngine:
                 heapq.heappush(heap, (out.end, seq, FINISH, i, (att, out)))
                 return
             kind = cw.kind[i]
-            if kind in EXECUTED_KINDS and not sc.attempt_fails(ids[i], att) and ids[i] not in sc.skip:
+            if (
+                kind in EXECUTED_KINDS
+                and not sc.attempt_fails(ids[i], att)
+                and ids[i] not in sc.skip
+            ):
                 if rec is not None:
                     rec.attempt(ids[i], attempts[i][-1])
                 running += 1
@@ -325,7 +335,10 @@ class RunEngine:
                 return
             out = self._inline(i, att, t, real=True)
             if kind not in EXECUTED_KINDS and kind not in ("empty", "branch", "fail", "sensor"):
-                self.note(NOTE_NOT_EXECUTED, f"task {ids[i]!r}: action kind {kind!r} is not executed locally; simulated")
+                self.note(
+                    NOTE_NOT_EXECUTED,
+                    f"task {ids[i]!r}: action kind {kind!r} is not executed locally; simulated",
+                )
             finish(i, att, out)
 
         def launch(i: int, t: float) -> None:
@@ -392,7 +405,10 @@ class RunEngine:
                 self.executor.cancel_all()
 
         if timed_out:
-            self.note(NOTE_RUN_TIMEOUT, f"run timed out after {self.cw.workflow.timeout_s:g} s: unfinished tasks skipped")
+            self.note(
+                NOTE_RUN_TIMEOUT,
+                f"run timed out after {self.cw.workflow.timeout_s:g} s: unfinished tasks skipped",
+            )
             for i in range(n):
                 if state[i] not in TERMINAL:
                     if state[i] == "running" and attempts[i]:
@@ -468,7 +484,10 @@ class RunEngine:
             run_state = "failed"
         elif unfinished:
             run_state = "failed"
-            self.note(NOTE_DEADLOCK, f"deadlock: {len(unfinished)} task(s) can never start ({', '.join(unfinished[:5])})")
+            self.note(
+                NOTE_DEADLOCK,
+                f"deadlock: {len(unfinished)} task(s) can never start ({', '.join(unfinished[:5])})",
+            )
         elif any(s in ("failed", "upstream_failed") for s in leaf_states):
             run_state = "failed"
         else:

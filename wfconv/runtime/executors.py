@@ -84,8 +84,13 @@ def _argv(work: Work) -> list[str] | str:
         )
     try:
         spec = json.dumps(
-            {"module": work.module, "callable": work.callable, "args": work.op_args,
-             "kwargs": work.op_kwargs, "cwd": work.cwd}
+            {
+                "module": work.module,
+                "callable": work.callable,
+                "args": work.op_args,
+                "kwargs": work.op_kwargs,
+                "cwd": work.cwd,
+            }
         )
     except (TypeError, ValueError) as exc:
         return f"python callable {work.callable!r}: arguments are not JSON values ({exc})"
@@ -129,8 +134,12 @@ def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> O
         out, _ = proc.communicate()
         text = out.decode("utf-8", "replace")[-LOG_LIMIT:]
         return Outcome(
-            FAILED, time.time(), f"timed out after {work.timeout_s:g} s (process group killed)",
-            start=start, pid=proc.pid, log=text,
+            FAILED,
+            time.time(),
+            f"timed out after {work.timeout_s:g} s (process group killed)",
+            start=start,
+            pid=proc.pid,
+            log=text,
         )
     finally:
         kill_group(proc.pid)  # leftovers of the tree (background children)
@@ -139,7 +148,9 @@ def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> O
     if rc == 0:
         return Outcome(SUCCESS, time.time(), None, start=start, pid=proc.pid, log=text)
     if rc == SKIP_EXIT_CODE and work.kind == "shell":
-        return Outcome(SKIPPED, time.time(), "exit code 99 (skip)", start=start, pid=proc.pid, log=text)
+        return Outcome(
+            SKIPPED, time.time(), "exit code 99 (skip)", start=start, pid=proc.pid, log=text
+        )
     reason = f"exit code {rc}"
     last = text.strip().splitlines()[-1:] if text.strip() else []
     if last:
@@ -156,7 +167,12 @@ class LocalExecutor:
         self.live: set[int] = set()
         self.lock = threading.Lock()
 
-    def submit(self, work: Work, done: Callable[[Outcome], None], started: Callable[[int], None] | None = None) -> None:
+    def submit(
+        self,
+        work: Work,
+        done: Callable[[Outcome], None],
+        started: Callable[[int], None] | None = None,
+    ) -> None:
         def on_start(pid: int) -> None:
             with self.lock:
                 self.live.add(pid)
@@ -210,7 +226,9 @@ class DaskExecutor:
         self.futures: list[Any] = []
 
     def submit(self, work: Work, done: Callable[[Outcome], None], started=None) -> None:
-        fut = self.client.submit(execute_work, work, pure=False, key=f"{work.task_id}-{work.attempt}-{time.time_ns()}")
+        fut = self.client.submit(
+            execute_work, work, pure=False, key=f"{work.task_id}-{work.attempt}-{time.time_ns()}"
+        )
         self.futures.append(fut)
 
         def finished(f) -> None:

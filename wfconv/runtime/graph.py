@@ -58,4 +58,8 @@ class CompiledWorkflow:
     def in_group(self, i: int, group: str) -> bool:
         g = self.group_of[i]
         tid = self.ids[i]
-        return g == group or (g is not None and g.startswith(group + ".")) or tid.startswith(group + ".")
+        return (
+            g == group
+            or (g is not None and g.startswith(group + "."))
+            or tid.startswith(group + ".")
+        )

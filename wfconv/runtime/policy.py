@@ -56,7 +56,9 @@ def _doubling(base_s: float, try_number: int, *_: object) -> float:
 EXPONENTIAL_BY_ENGINE = {"prefect": _doubling, "oozie": _doubling}
 
 
-def retry_delay(task, try_number: int, engine: str | None, dag_id: str, logical_date: datetime) -> float:
+def retry_delay(
+    task, try_number: int, engine: str | None, dag_id: str, logical_date: datetime
+) -> float:
     """Seconds to wait after failed try ``try_number`` before the next one."""
     d = task.retry_delay_s
     if isinstance(d, list):
@@ -64,7 +66,11 @@ def retry_delay(task, try_number: int, engine: str | None, dag_id: str, logical_
             return 0.0
         delay = float(d[min(try_number - 1, len(d) - 1)])
     else:
-        base = DEFAULT_RETRY_DELAY_S.get(engine, DEFAULT_RETRY_DELAY_S[None]) if d is None else float(d)
+        base = (
+            DEFAULT_RETRY_DELAY_S.get(engine, DEFAULT_RETRY_DELAY_S[None])
+            if d is None
+            else float(d)
+        )
         if task.retry_backoff == "exponential":
             fn = EXPONENTIAL_BY_ENGINE.get(engine or "")
             if fn is None:
@@ -90,7 +96,9 @@ def sensor_settings(task) -> tuple[float, float, bool]:
     )
 
 
-def sensor_outcome(poke_interval: float, timeout: float, succeed_on: int | None) -> tuple[bool, float]:
+def sensor_outcome(
+    poke_interval: float, timeout: float, succeed_on: int | None
+) -> tuple[bool, float]:
     """Airflow's poke loop: poke k happens at (k-1)·poke_interval after the
     start (pokes take no time); after a false poke, if the elapsed time exceeds
     ``timeout`` the sensor gives up. Returns (succeeded, elapsed seconds)."""

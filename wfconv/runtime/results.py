@@ -40,7 +40,12 @@ class Attempt:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"attempt": self.number, "state": self.state, "start": iso(self.start), "end": iso(self.end)}
+        out = {
+            "attempt": self.number,
+            "state": self.state,
+            "start": iso(self.start),
+            "end": iso(self.end),
+        }
         if self.reason:
             out["reason"] = self.reason
         return out

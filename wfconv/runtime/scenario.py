@@ -50,8 +50,12 @@ class Scenario:
 
     def task_ids(self) -> set[str]:
         """Every task the scenario names (to check them against a workflow)."""
-        return set(self.fail) | set(self.branch) | set(self.sensor) | set(self.skip) | set(
-            self.durations
+        return (
+            set(self.fail)
+            | set(self.branch)
+            | set(self.sensor)
+            | set(self.skip)
+            | set(self.durations)
         )
 
     # -- (de)serialisation ----------------------------------------------

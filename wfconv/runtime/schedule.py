@@ -231,8 +231,10 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
         if info.run_after > now:
             return
         yield info
-        x = info.data_interval_end if isinstance(ticks, DeltaTicks) else ticks.align_prev(
+        x = (
             info.data_interval_end
+            if isinstance(ticks, DeltaTicks)
+            else ticks.align_prev(info.data_interval_end)
         )
 
 

@@ -150,7 +150,9 @@ class RunStore:
         )
         res.store_id = run
 
-    def record_run(self, workflow, res: RunResult, scenario: Scenario, executor: str = "inline") -> int:
+    def record_run(
+        self, workflow, res: RunResult, scenario: Scenario, executor: str = "inline"
+    ) -> int:
         """Write a finished (simulated) run in one transaction."""
         info = RunInfo(
             datetime.fromtimestamp(res.logical_date, UTC),
@@ -164,7 +166,10 @@ class RunStore:
             run = self.begin_run(workflow, info, scenario, executor, start=res.start)
             self.db.executemany(
                 "UPDATE task_instances SET state=?, attempts=?, decided=? WHERE run=? AND task=?",
-                [(tr.state, len(tr.attempts), tr.decided, run, tid) for tid, tr in res.tasks.items()],
+                [
+                    (tr.state, len(tr.attempts), tr.decided, run, tid)
+                    for tid, tr in res.tasks.items()
+                ],
             )
             self.db.executemany(
                 "INSERT INTO attempts (run, task, attempt, state, start, end, reason) VALUES (?,?,?,?,?,?,?)",
@@ -232,8 +237,16 @@ class RunStore:
                 Attempt(n, st, a_start, a_end, reason)
             )
         return StoredRun(
-            run, workflow, info, run_id, state, executor, Scenario.from_dict(json.loads(scen)),
-            json.loads(opts or "{}"), initial, start,
+            run,
+            workflow,
+            info,
+            run_id,
+            state,
+            executor,
+            Scenario.from_dict(json.loads(scen)),
+            json.loads(opts or "{}"),
+            initial,
+            start,
         )
 
     def logs(self, run: int, task: str) -> list[str]:
@@ -287,7 +300,9 @@ class LiveRecorder:
             (state, attempt, decided, self.run, task),
         )
 
-    def attempt(self, task: str, a: Attempt, pid: int | None = None, log: str | None = None) -> None:
+    def attempt(
+        self, task: str, a: Attempt, pid: int | None = None, log: str | None = None
+    ) -> None:
         self.db.execute(
             "INSERT INTO attempts (run, task, attempt, state, start, end, reason, pid) VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(run, task, attempt) DO UPDATE SET state=excluded.state, start=excluded.start,"
@@ -302,5 +317,6 @@ class LiveRecorder:
 
     def pid(self, task: str, attempt: int, pid: int) -> None:
         self.db.execute(
-            "UPDATE attempts SET pid=? WHERE run=? AND task=? AND attempt=?", (pid, self.run, task, attempt)
+            "UPDATE attempts SET pid=? WHERE run=? AND task=? AND attempt=?",
+            (pid, self.run, task, attempt),
         )

@@ -39,7 +39,9 @@ def _env() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
-def context(info: RunInfo, workflow, run_id: str, task_id: str | None = None, try_number: int = 1) -> dict[str, Any]:
+def context(
+    info: RunInfo, workflow, run_id: str, task_id: str | None = None, try_number: int = 1
+) -> dict[str, Any]:
     ld = info.logical_date
     params = dict(workflow.params)
     return {

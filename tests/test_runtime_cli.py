@@ -1,0 +1,211 @@
+"""``wfconv run`` as a user sees it: JSON contract, table, exit codes, trace,
+store, input errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from wfconv.cli import main
+
+DOC = {
+    "wfconv_ir": 1,
+    "workflows": [
+        {
+            "id": "etl",
+            "schedule": {"kind": "cron", "cron": "0 6 * * *", "timezone": "UTC"},
+            "start_date": "2024-01-01T00:00:00+00:00",
+            "catchup": False,
+            "tasks": [
+                {
+                    "id": "extract",
+                    "action": {"kind": "shell", "command": "extract {{ ds }}"},
+                    "retries": 2,
+                    "retry_delay_s": 60,
+                },
+                {
+                    "id": "wait",
+                    "action": {
+                        "kind": "sensor",
+                        "sensor": "FileSensor",
+                        "poke_interval_s": 30,
+                        "timeout_s": 60,
+                    },
+                },
+                {"id": "choose", "action": {"kind": "branch", "callable": "pick"}},
+                {"id": "full", "action": {"kind": "empty"}},
+                {"id": "delta", "action": {"kind": "empty"}},
+                {
+                    "id": "report",
+                    "action": {"kind": "empty"},
+                    "trigger_rule": "none_failed_min_one_success",
+                },
+            ],
+            "edges": [
+                {"from": "extract", "to": "choose"},
+                {"from": "wait", "to": "choose"},
+                {"from": "choose", "to": "full"},
+                {"from": "choose", "to": "delta"},
+                {"from": "full", "to": "report"},
+                {"from": "delta", "to": "report"},
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def ir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    p = tmp_path / "etl.json"
+    p.write_text(json.dumps(DOC))
+    return p
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, ["run", *map(str, args)])
+
+
+def test_json_contract_and_exact_times(ir):
+    r = invoke(
+        ir,
+        "--date",
+        "2024-03-01",
+        "--fail",
+        "extract:1",
+        "--sensor",
+        "wait=2",
+        "--branch",
+        "choose=delta",
+        "--format",
+        "json",
+        "--no-db",
+    )
+    assert r.exit_code == 0, r.output
+    (run,) = json.loads(r.stdout)["runs"]
+    assert set(run) >= {"workflow", "run_id", "logical_date", "state", "tasks"}
+    assert run["workflow"] == "etl" and run["state"] == "success"
+    assert run["logical_date"] == "2024-03-01T00:00:00+00:00"
+    # triggered at the interval end (next 06:00 tick)
+    assert run["start"] == "2024-03-01T06:00:00+00:00"
+    t = run["tasks"]
+    assert t["extract"] == {
+        "state": "success",
+        "attempts": 2,
+        "start": "2024-03-01T06:01:01+00:00",
+        "end": "2024-03-01T06:01:02+00:00",
+    }
+    assert t["wait"]["end"] == "2024-03-01T06:00:30+00:00"  # poke 2 at +30 s
+    assert t["full"]["state"] == "skipped" and t["delta"]["state"] == "success"
+    assert t["report"]["state"] == "success"
+
+
+def test_failure_exit_code_and_table(ir):
+    r = invoke(ir, "--date", "2024-03-01", "--sensor", "wait=never", "--no-db")
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("etl  manual__2024-03-01T00:00:00+00:00  failed")
+    row = next(x for x in lines if x.strip().startswith("wait"))
+    assert row.split()[1:3] == ["failed", "1"]
+    assert "RT101" not in r.stderr  # the branch never ran: nothing was chosen by default
+
+
+def test_branch_default_is_announced_on_stderr(ir):
+    r = invoke(ir, "--date", "2024-03-01", "--no-db", "--format", "json")
+    assert r.exit_code == 0
+    assert (
+        "RT101: branch 'choose': no scenario choice; followed its first downstream 'full'"
+        in r.stderr
+    )
+    assert json.loads(r.stdout)["runs"][0]["notes"][0]["code"] == "RT101"
+
+
+def test_backfill_trace_and_store(ir, tmp_path):
+    # logical dates in [START, END]: the 06:00 tick of the 3rd is in only with a time.
+    r = invoke(
+        ir, "--backfill", "2024-01-01", "2024-01-03T06:00", "--trace", "t.jsonl", "--format", "json"
+    )
+    assert r.exit_code == 0, r.output
+    runs = json.loads(r.stdout)["runs"]
+    assert [x["logical_date"][:10] for x in runs] == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert all(x["run_id"].startswith("backfill__") for x in runs)
+    events = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert {e["run_id"] for e in events} == {x["run_id"] for x in runs}
+    assert set(events[0]) == {"workflow", "run_id", "task", "attempt", "state", "time"}
+    firsts = [(e["task"], e["state"]) for e in events[:3]]
+    assert firsts == [("extract", "scheduled"), ("wait", "scheduled"), ("extract", "running")]
+    con = sqlite3.connect(tmp_path / ".wfconv" / "runs.sqlite")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 3
+    assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == len(events)
+    assert (
+        con.execute("SELECT COUNT(*) FROM task_instances WHERE state='success'").fetchone()[0] == 15
+    )
+
+
+def test_schedule_driven_runs_with_now(ir):
+    r = invoke(ir, "--now", "2024-01-05T07:00:00+00:00", "--catchup", "--no-db", "--format", "json")
+    assert [x["logical_date"][:10] for x in json.loads(r.stdout)["runs"]] == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+        "2024-01-04",
+    ]
+    r = invoke(ir, "--now", "2024-01-05T07:00:00+00:00", "--no-db", "--format", "json")
+    assert [x["logical_date"][:10] for x in json.loads(r.stdout)["runs"]] == ["2024-01-04"]
+    r = invoke(
+        ir,
+        "--now",
+        "2024-01-05T07:00:00+00:00",
+        "--timetable",
+        "airflow3",
+        "--no-db",
+        "--format",
+        "json",
+    )
+    assert [x["logical_date"] for x in json.loads(r.stdout)["runs"]] == [
+        "2024-01-05T06:00:00+00:00"
+    ]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--fail", "nosuch"], "has no task 'nosuch'"),
+        (["--sensor", "wait=0"], "poke number"),
+        (["--branch", "choose"], "TASK=ID"),
+        (["--date", "yesterday"], "not an ISO date"),
+        (["--backfill", "2024-02-01", "2024-01-01"], "END is before START"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(ir, args, needle):
+    r = invoke(ir, "--no-db", *args)
+    assert r.exit_code == 2
+    assert needle in r.stderr and "Traceback" not in r.output
+
+
+def test_invalid_graph_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(json.dumps(DOC))
+    doc["workflows"][0]["edges"].append({"from": "report", "to": "extract"})
+    (tmp_path / "cyc.json").write_text(json.dumps(doc))
+    r = invoke(tmp_path / "cyc.json", "--no-db")
+    assert r.exit_code == 2
+    assert "cycle" in r.stderr and "Traceback" not in r.output
+
+
+def test_bad_cron_is_an_input_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(json.dumps(DOC))
+    doc["workflows"][0]["schedule"]["cron"] = "61 * * * *"
+    (tmp_path / "c.json").write_text(json.dumps(doc))
+    r = invoke(tmp_path / "c.json", "--no-db", "--now", "2024-02-01")
+    assert r.exit_code == 2 and "bad cron expression" in r.stderr
+
+
+def test_resume_needs_a_known_run(ir):
+    r = invoke("--resume", "42", "--db", "x.sqlite")
+    assert r.exit_code == 2 and "no run '42'" in r.stderr
