@@ -111,6 +111,9 @@ ROLES = {
     "prefect.deployments.run_deployment": "run_deployment",
     "prefect.deployments.deployments.run_deployment": "run_deployment",
     "asyncio.gather": "gather",
+    "prefect.get_run_logger": "runtime",
+    "prefect.logging.get_run_logger": "runtime",
+    "prefect.runtime": "runtime",
 }
 
 # @task options that map onto IR task fields; the rest go to extra["prefect"].
@@ -269,6 +272,7 @@ class FlowBuild:
     tags: list[list[str]] = field(default_factory=list)
     context: list[dict[str, Any]] = field(default_factory=list)  # enclosing if/loop/try
     returns: list[str] = field(default_factory=list)
+    forced_rules: dict[str, str] = field(default_factory=dict)  # except-branch tasks
 
 
 # -----------------------------------------------------------------------------
@@ -375,11 +379,18 @@ def _shell_command(fn: FunctionValue, interp: pyeval.Interpreter) -> tuple[str, 
     kw = {k.arg: k.value for k in call.keywords if k.arg}
     if any(k.arg is None for k in call.keywords):
         return None
+    # The task's parameters are run-time values; bind them so that reading a
+    # command built from them is quietly "not literal" rather than a note.
+    local = Scope(fn.scope)
+    a = node.args
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
+        if p is not None:
+            local.vars[p.arg] = Unknown(pyeval.RUNTIME, "task parameter", node.lineno, p.arg)
 
     def const(n: ast.AST | None) -> Any:
         if n is None:
             return None
-        v = interp.eval(n, fn.scope)
+        v = interp.eval(n, local)
         return None if not pyeval.is_known(v) else v
 
     if func.qualname == "subprocess.run" and const(kw.get("check")) is not True:
@@ -394,7 +405,9 @@ def _shell_command(fn: FunctionValue, interp: pyeval.Interpreter) -> tuple[str, 
         return None
     fields: dict[str, Any] = {"command": command}
     env = const(kw.get("env"))
-    if isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+    if isinstance(env, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
         fields["env"] = env
     cwd = const(kw.get("cwd"))
     if isinstance(cwd, str):
@@ -423,11 +436,24 @@ class _Hooks(pyeval.Hooks):
                 return obj.name if isinstance(obj, TaskTemplate) else obj.prefect_name
             return BoundMethod(obj, name)
         if isinstance(obj, TaskOut):
-            if name in ("result", "wait", "state", "aresult", "get_state", "is_completed",
-                        "is_failed", "add_done_callback"):
+            if name in (
+                "result",
+                "wait",
+                "state",
+                "aresult",
+                "get_state",
+                "is_completed",
+                "is_failed",
+                "add_done_callback",
+            ):
                 return BoundMethod(obj, name)
-            return Derived(pyeval.RUNTIME, "attribute of a task result", getattr(node, "lineno", None),
-                           interp.source_text(node), refs=obj.ids)
+            return Derived(
+                pyeval.RUNTIME,
+                "attribute of a task result",
+                getattr(node, "lineno", None),
+                interp.source_text(node),
+                refs=obj.ids,
+            )
         if isinstance(obj, Derived):
             return Derived(obj.kind, obj.reason, obj.line, interp.source_text(node), refs=obj.refs)
         return NOT_HANDLED
@@ -435,10 +461,21 @@ class _Hooks(pyeval.Hooks):
     def getitem(self, interp, obj, key, node):
         if isinstance(obj, TaskOut):
             if obj.mode == "mapped":
-                return TaskOut(pyeval.RUNTIME, "one mapped future", node.lineno,
-                               interp.source_text(node), ids=obj.ids, mode="future")
-            return Derived(pyeval.RUNTIME, "item of a task result", node.lineno,
-                           interp.source_text(node), refs=obj.ids)
+                return TaskOut(
+                    pyeval.RUNTIME,
+                    "one mapped future",
+                    node.lineno,
+                    interp.source_text(node),
+                    ids=obj.ids,
+                    mode="future",
+                )
+            return Derived(
+                pyeval.RUNTIME,
+                "item of a task result",
+                node.lineno,
+                interp.source_text(node),
+                refs=obj.ids,
+            )
         if isinstance(obj, Derived):
             return Derived(obj.kind, obj.reason, obj.line, interp.source_text(node), refs=obj.refs)
         return NOT_HANDLED
@@ -446,8 +483,13 @@ class _Hooks(pyeval.Hooks):
     def binop(self, interp, op, left, right, node):
         refs = _refs([left, right])
         if refs:
-            return Derived(pyeval.RUNTIME, "computed from task results", node.lineno,
-                           interp.source_text(node), refs=tuple(refs))
+            return Derived(
+                pyeval.RUNTIME,
+                "computed from task results",
+                node.lineno,
+                interp.source_text(node),
+                refs=tuple(refs),
+            )
         return NOT_HANDLED
 
     def decorate(self, interp, decorator, target, node):
@@ -487,8 +529,13 @@ class _Interp(pyeval.Interpreter):
         if isinstance(value, Unknown) and not isinstance(value, (TaskOut, Derived, FlowParam)):
             refs = self._names_refs(node, scope) + build.created[mark:]
             if refs:
-                value = Derived(value.kind, value.reason, value.line, value.source,
-                                refs=tuple(dict.fromkeys(refs)))
+                value = Derived(
+                    value.kind,
+                    value.reason,
+                    value.line,
+                    value.source,
+                    refs=tuple(dict.fromkeys(refs)),
+                )
         return value
 
     def _names_refs(self, node: ast.AST, scope: Scope) -> list[str]:
@@ -510,9 +557,13 @@ class _Interp(pyeval.Interpreter):
             self.exec_block(st.body if test else st.orelse, scope)
             return
         src = pyeval._short(self.source_text(st.test))
-        self.reader.diag(CONDITION_BOTH, "warning",
-                         f"`if {src}` depends on a run-time value: tasks of both branches kept "
-                         "(each marked with its condition in extra.prefect.conditions)", st.lineno)
+        self.reader.diag(
+            CONDITION_BOTH,
+            "warning",
+            f"`if {src}` depends on a run-time value: tasks of both branches kept "
+            "(each marked with its condition in extra.prefect.conditions)",
+            st.lineno,
+        )
         start = dict(build.barrier)
         before = dict(scope.vars)
         build.context.append({"if": self.source_text(st.test), "line": st.lineno, "branch": "body"})
@@ -531,8 +582,9 @@ class _Interp(pyeval.Interpreter):
             if a is b:
                 continue
             refs = tuple(dict.fromkeys(_refs(a) + _refs(b)))
-            scope.vars[name] = Derived(pyeval.CONDITION, "set in a branch", st.lineno,
-                                       name, refs=refs)
+            scope.vars[name] = Derived(
+                pyeval.CONDITION, "set in a branch", st.lineno, name, refs=refs
+            )
 
     def _s_for(self, st, scope):
         build = self.reader.flow
@@ -552,7 +604,9 @@ class _Interp(pyeval.Interpreter):
             return
         for i, item in enumerate(items):
             if i >= pyeval.MAX_LOOP:
-                self.note(pyeval.LIMIT, f"loop stopped after {pyeval.MAX_LOOP} iterations", st.lineno)
+                self.note(
+                    pyeval.LIMIT, f"loop stopped after {pyeval.MAX_LOOP} iterations", st.lineno
+                )
                 break
             self.bind(st.target, item, scope)
             try:
@@ -580,11 +634,22 @@ class _Interp(pyeval.Interpreter):
         if isinstance(st, (ast.For, ast.AsyncFor)):
             element: Any
             if isinstance(value, TaskOut) and value.mode == "mapped":
-                element = TaskOut(pyeval.RUNTIME, "one mapped future", st.lineno, src,
-                                  ids=value.ids, mode="future")
+                element = TaskOut(
+                    pyeval.RUNTIME,
+                    "one mapped future",
+                    st.lineno,
+                    src,
+                    ids=value.ids,
+                    mode="future",
+                )
             else:
-                element = Derived(pyeval.LOOP, "loop item", st.lineno, src,
-                                  refs=tuple(_refs(value)))
+                element = Derived(
+                    pyeval.LOOP,
+                    "loop item",
+                    st.lineno,
+                    f"<item of {src}>",
+                    refs=tuple(_refs(value)),
+                )
             self._bind_unknown(st.target, element, scope)
         try:
             self._block(st.body, scope)
@@ -592,9 +657,13 @@ class _Interp(pyeval.Interpreter):
             build.context.pop()
         made = build.created[mark:]
         if made:
-            self.reader.diag(code, "warning",
-                             f"{what} `{pyeval._short(src)}` depends on a run-time value: body read once; "
-                             f"task(s) {', '.join(made)} stand for every run-time iteration", st.lineno)
+            self.reader.diag(
+                code,
+                "warning",
+                f"{what} `{pyeval._short(src)}` depends on a run-time value: body read once; "
+                f"task(s) {', '.join(made)} stand for every run-time iteration",
+                st.lineno,
+            )
         self._block(st.orelse, scope)
 
     def _bind_unknown(self, target, value, scope):
@@ -623,34 +692,136 @@ class _Interp(pyeval.Interpreter):
         build = self.reader.flow
         if build is None:
             return super()._s_try(st, scope)
+        mark = len(build.created)
         self._block(st.body, scope)
+        # What can raise in the try body: its blocking calls (direct calls,
+        # .result()); submitted futures never raise there.
+        raising = [b for b, tol in build.barrier.items() if not tol and b in build.created[mark:]]
+        self._block(st.orelse, scope)
+        after_body = dict(build.barrier)
+        ends: dict[str, bool] = {b: True for b in after_body}
         if st.handlers:
-            self.reader.diag(TRY_EXCEPT, "info",
-                             "try/except: tasks of the except branches are kept as ordinary tasks "
-                             "(they run only when the try body raises; marked in extra.prefect.conditions)",
-                             st.lineno)
+            self.reader.diag(
+                TRY_EXCEPT,
+                "info",
+                "try/except: the except branch runs when a blocking task of the try body fails: its first "
+                f"tasks get trigger rule one_failed on {', '.join(raising) or 'nothing known'}; what follows the "
+                "try waits for both paths (all_done)",
+                st.lineno,
+            )
         for h in st.handlers:
             what = self.source_text(h.type) if h.type is not None else "any exception"
             build.context.append({"except": what, "line": h.lineno})
             if h.name:
                 scope.assign(h.name, Unknown(pyeval.RUNTIME, "exception", h.lineno, h.name))
+            build.barrier = {b: True for b in raising} or dict(after_body)
+            hmark = len(build.created)
             try:
                 self._block(h.body, scope)
             finally:
                 build.context.pop()
-        self._block(st.orelse, scope)
+            for tid in build.created[hmark:]:
+                if raising and set(build.upstream.get(tid, {})) & set(raising):
+                    build.forced_rules[tid] = "one_failed"
+            for b in build.barrier:
+                ends[b] = True
+        build.barrier = ends
         self._block(st.finalbody, scope)
 
     def _s_asyncwith(self, st, scope):
         return self._s_with(st, scope)
+
+    def iterate(self, value, node):
+        """Inside flows, a task result, mapped futures or a parameter are
+        iterated as one stand-in item (the body/comprehension is read once)."""
+        if self.reader.flow is None or not isinstance(value, Unknown):
+            return super().iterate(value, node)
+        self._read_once_count += 1
+        src = f"<item of {self.source_text(node)}>"
+        if isinstance(value, TaskOut) and value.mode == "mapped":
+            return [
+                TaskOut(
+                    pyeval.RUNTIME,
+                    "one mapped future",
+                    getattr(node, "lineno", None),
+                    src,
+                    ids=value.ids,
+                    mode="future",
+                )
+            ]
+        return [
+            Derived(
+                pyeval.LOOP,
+                "item of a run-time iterable",
+                getattr(node, "lineno", None),
+                src,
+                refs=tuple(_refs(value)),
+            )
+        ]
+
+    _read_once_count = 0
+
+    def _comprehension_once(self, base, node, scope):
+        build = self.reader.flow
+        if build is None:
+            return base(self, node, scope)
+        before, mark = self._read_once_count, len(build.created)
+        value = base(self, node, scope)
+        if self._read_once_count == before:
+            return value
+        made = build.created[mark:]
+        if (
+            not made
+            and isinstance(value, list)
+            and len(value) == 1
+            and isinstance(value[0], TaskOut)
+            and value[0].mode in ("result", "future")
+        ):
+            # [f.result() for f in futures] / [f for f in futures]: all of them.
+            item = value[0]
+            return TaskOut(
+                item.kind,
+                item.reason,
+                node.lineno,
+                self.source_text(node),
+                ids=item.ids,
+                mode="result" if item.mode == "result" else "mapped",
+            )
+        if made:
+            d = self.reader.diag(
+                LOOP_READ_ONCE,
+                "warning",
+                f"comprehension `{pyeval._short(self.source_text(node))}` iterates over a run-time value: "
+                f"read once; task(s) {', '.join(made)} stand for every item",
+                node.lineno,
+            )
+            self.reader.pending_comprehensions[id(node)] = d
+        refs = tuple(dict.fromkeys(_refs(value) + self._names_refs(node, scope) + made))
+        return Derived(
+            pyeval.LOOP,
+            "comprehension over a run-time value",
+            node.lineno,
+            self.source_text(node),
+            refs=refs,
+        )
+
+    def _e_listcomp_once(self, node, scope):
+        return self._comprehension_once(pyeval.Interpreter._e_listcomp, node, scope)
+
+    def _e_dictcomp_once(self, node, scope):
+        return self._comprehension_once(pyeval.Interpreter._e_dictcomp, node, scope)
 
     def _e_joinedstr(self, node, scope):
         """Inside flows, an f-string over plain names that are flow parameters
         or task results becomes a template string (``{{ params.day }}``)."""
         if self.reader.flow is None or not all(
             isinstance(v, ast.Constant)
-            or (isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1
-                and isinstance(v.value, ast.Name))
+            or (
+                isinstance(v, ast.FormattedValue)
+                and v.format_spec is None
+                and v.conversion == -1
+                and isinstance(v.value, ast.Name)
+            )
             for v in node.values
         ):
             return super()._e_joinedstr(node, scope)
@@ -665,7 +836,9 @@ class _Interp(pyeval.Interpreter):
             if isinstance(val, FlowParam):
                 parts.append("{{ params." + val.name + " }}")
                 templated = True
-            elif isinstance(val, TaskOut) and len(val.ids) == 1 and val.mode in ("result", "future"):
+            elif (
+                isinstance(val, TaskOut) and len(val.ids) == 1 and val.mode in ("result", "future")
+            ):
                 parts.append(_xcom(val.ids[0]))
                 refs.append(val.ids[0])
                 templated = True
@@ -675,8 +848,14 @@ class _Interp(pyeval.Interpreter):
                 return super()._e_joinedstr(node, scope)
         if not templated:
             return "".join(parts)
-        return Derived(pyeval.RUNTIME, "f-string of run-time values", node.lineno,
-                       self.source_text(node), refs=tuple(refs), template="".join(parts))
+        return Derived(
+            pyeval.RUNTIME,
+            "f-string of run-time values",
+            node.lineno,
+            self.source_text(node),
+            refs=tuple(refs),
+            template="".join(parts),
+        )
 
     def _e_await(self, node, scope):
         value = self.eval(node.value, scope)
@@ -693,7 +872,15 @@ class _Interp(pyeval.Interpreter):
     }
     if hasattr(ast, "TryStar"):
         _STMT[ast.TryStar] = _s_try
-    _EXPR = {**pyeval.Interpreter._EXPR, ast.Await: _e_await, ast.JoinedStr: _e_joinedstr}
+    _EXPR = {
+        **pyeval.Interpreter._EXPR,
+        ast.Await: _e_await,
+        ast.JoinedStr: _e_joinedstr,
+        ast.ListComp: _e_listcomp_once,
+        ast.GeneratorExp: _e_listcomp_once,
+        ast.SetComp: _e_listcomp_once,
+        ast.DictComp: _e_dictcomp_once,
+    }
 
 
 # -----------------------------------------------------------------------------
@@ -707,24 +894,37 @@ class PrefectReader:
         self.path = path
         self.text = text
         self.module = _module_name(path)
-        self.interp = _Interp(_Hooks(self), path=path, source=text, module_name="__wfconv_prefect__")
+        self.interp = _Interp(
+            _Hooks(self), path=path, source=text, module_name="__wfconv_prefect__"
+        )
         self.interp.reader = self
         self.flow: FlowBuild | None = None
         self.flows: list[FlowTemplate] = []
         self.module_diags: list[Diagnostic] = []
         self.deployments: list[deploy.Deployment] = []
         self._main_nodes: set[int] = set()
+        self._shell_cache: dict[int, tuple[str, dict] | None] = {}
+        # comprehension node id -> its read-once diagnostic (gather re-labels it)
+        self.pending_comprehensions: dict[int, Diagnostic] = {}
 
     # -- diagnostics -----------------------------------------------------------
-    def diag(self, code: str, severity: str, message: str, line: int | None) -> None:
-        d = Diagnostic(severity, code, message, self.path, line)
+    def diag(
+        self, code: str, severity: str, message: str, line: int | None, task: str | None = None
+    ) -> Diagnostic:
+        d = Diagnostic(severity, code, message, self.path, line, task=task)
         if self.flow is not None:
             self.flow.workflow.diagnostics.append(d)
         else:
             self.module_diags.append(d)
+        return d
 
     def on_note(self, note: pyeval.Note) -> None:
         code, severity = _NOTE_CODES.get(note.kind, (NOT_INTERPRETED, "info"))
+        if code == RUNTIME_VALUE and self.flow is not None:
+            # Flow bodies are ordinary Python that runs at flow run time; an
+            # unknown value there matters only where it steers the graph, and
+            # those places (if/for/while/gather) have their own warnings.
+            severity = "info"
         self.diag(code, severity, note.message, note.line)
 
     # -- decorators ------------------------------------------------------------
@@ -841,17 +1041,37 @@ class PrefectReader:
         if self.flow is not None:
             self.flow.consumed.update(ids)
             self._block_on(ids, tolerant=True)
-        return Derived(pyeval.RUNTIME, "done and not-done futures", node.lineno,
-                       self.interp.source_text(node), refs=tuple(ids))
+        return Derived(
+            pyeval.RUNTIME,
+            "done and not-done futures",
+            node.lineno,
+            self.interp.source_text(node),
+            refs=tuple(ids),
+        )
 
     def _r_as_completed(self, args, kwargs, node):
         ids = _refs(args[0] if args else kwargs.get("futures"))
         if self.flow is not None:
             self.flow.consumed.update(ids)
-        return TaskOut(pyeval.RUNTIME, "futures as they complete", node.lineno,
-                       self.interp.source_text(node), ids=tuple(ids), mode="mapped")
+        return TaskOut(
+            pyeval.RUNTIME,
+            "futures as they complete",
+            node.lineno,
+            self.interp.source_text(node),
+            ids=tuple(ids),
+            mode="mapped",
+        )
 
     def _r_gather(self, args, kwargs, node):
+        for a in node.args if node is not None else []:
+            inner = a.value if isinstance(a, ast.Starred) else a
+            d = self.pending_comprehensions.pop(id(inner), None)
+            if d is not None:
+                d.code = GATHER_COMPUTED
+                d.message = (
+                    f"asyncio.gather over `{pyeval._short(self.interp.source_text(inner))}`, "
+                    "a list computed at run time: " + d.message.split(": ", 1)[-1]
+                )
         return list(args)
 
     def _r_tags(self, args, kwargs, node):
@@ -860,14 +1080,24 @@ class PrefectReader:
     def _r_serve(self, args, kwargs, node):
         return None
 
+    def _r_runtime(self, args, kwargs, node):
+        """Prefect helpers that only exist inside a run (loggers): silently unknown."""
+        return Unknown(
+            pyeval.RUNTIME, "run-time helper", node.lineno if node else None, self._src(node)
+        )
+
     def _r_run_deployment(self, args, kwargs, node):
         if self.flow is None:
             return NOT_HANDLED
         name = args[0] if args else kwargs.get("name")
         line = node.lineno if node is not None else None
-        self.diag(RUN_DEPLOYMENT, "warning",
-                  f"run_deployment({pyeval._short(self.interp.source_text(node.args[0]) if node.args else 'name=…')}) "
-                  "starts a deployment's flow run: kept as a subworkflow task naming the deployment", line)
+        self.diag(
+            RUN_DEPLOYMENT,
+            "warning",
+            f"run_deployment({pyeval._short(self.interp.source_text(node.args[0]) if node.args else 'name=…')}) "
+            "starts a deployment's flow run: kept as a subworkflow task naming the deployment",
+            line,
+        )
         flow_name = name.split("/")[0] if isinstance(name, str) else None
         fields: dict[str, Any] = {"deployment": name if isinstance(name, str) else self._src(node)}
         if flow_name:
@@ -894,29 +1124,36 @@ class PrefectReader:
         build = self.flow
         if build is None:
             return self.interp.unknown(pyeval.RUNTIME, "awaits a run-time result", node)
-        items = value if isinstance(value, list) else [value]
-        ids: list[str] = []
-        for item in items:
-            if isinstance(item, TaskOut) and item.mode == "coroutine":
-                ids.extend(item.ids)
-                for i in item.ids:
-                    build.coroutines.pop(i, None)
+        ids = [i for i in _refs(value) if i in build.coroutines]
+        for i in ids:
+            build.coroutines.pop(i, None)
         if ids:
             self._block_on(ids, tolerant=False)
             build.consumed.update(ids)
         if isinstance(value, TaskOut):
-            return TaskOut(value.kind, value.reason, value.line, value.source, ids=value.ids,
-                           mode="result" if value.mode == "coroutine" else value.mode)
+            return TaskOut(
+                value.kind,
+                value.reason,
+                value.line,
+                value.source,
+                ids=value.ids,
+                mode="result" if value.mode == "coroutine" else value.mode,
+            )
         if isinstance(value, list):
             return [
                 TaskOut(v.kind, v.reason, v.line, v.source, ids=v.ids, mode="result")
-                if isinstance(v, TaskOut) and v.mode == "coroutine" else v
+                if isinstance(v, TaskOut) and v.mode == "coroutine"
+                else v
                 for v in value
             ]
         if isinstance(value, Unknown):
             return value
-        return Unknown(pyeval.RUNTIME, "awaited value", getattr(node, "lineno", None),
-                       self.interp.source_text(node))
+        return Unknown(
+            pyeval.RUNTIME,
+            "awaited value",
+            getattr(node, "lineno", None),
+            self.interp.source_text(node),
+        )
 
     # -- tasks -----------------------------------------------------------------
     def _new_task(self, base: str, action: Action, line: int | None) -> Task:
@@ -928,7 +1165,9 @@ class PrefectReader:
             n += 1
             tid = f"{base}-{n}"
         build.counters[base] = n + 1
-        task = Task(id=tid, action=action, retry_delay_s=0, source=SourceRef(ENGINE, self.path, line))
+        task = Task(
+            id=tid, action=action, retry_delay_s=0, source=SourceRef(ENGINE, self.path, line)
+        )
         build.workflow.tasks.append(task)
         build.created.append(tid)
         build.upstream[tid] = {}
@@ -947,7 +1186,11 @@ class PrefectReader:
         build = self.flow
         if build is None or not ids:
             return
-        build.barrier = {i: tolerant for i in ids}
+        covered = self._ancestors(ids)
+        barrier = {b: tol for b, tol in build.barrier.items() if b not in covered or b in ids}
+        for i in ids:
+            barrier[i] = barrier.get(i, True) and tolerant
+        build.barrier = barrier
 
     def _ancestors(self, ids) -> set[str]:
         build = self.flow
@@ -1002,7 +1245,12 @@ class PrefectReader:
         self._apply_options(task, tpl)
         bound, extra_args, star = self._bind(tpl.fn, args, kwargs)
         if star:
-            self.diag(STAR_ARGS, "warning", f"`{pyeval._short(src)}`: *args/**kwargs of run-time shape; arguments kept as source", line)
+            self.diag(
+                STAR_ARGS,
+                "warning",
+                f"`{pyeval._short(src)}`: *args/**kwargs of run-time shape; arguments kept as source",
+                line,
+            )
         data: dict[str, bool] = {}
         _collect([args, kwargs], data)
         control: dict[str, bool] = {}
@@ -1014,20 +1262,36 @@ class PrefectReader:
             self._arguments(task, bound, extra_args)
         self._wire(task, data, control, line)
         if return_state and mode == "call":
-            self.diag(RETURN_STATE, "info",
-                      f"{task.id}: return_state=True: a failure does not raise in the flow, what follows still runs",
-                      line)
+            self.diag(
+                RETURN_STATE,
+                "info",
+                f"{task.id}: return_state=True: a failure does not raise in the flow, what follows still runs",
+                line,
+                task=task.id,
+            )
         build = self.flow
         if mode == "call" and tpl.is_async:
             build.coroutines[task.id] = line or 0
             return TaskOut(pyeval.RUNTIME, "coroutine", line, src, ids=(task.id,), mode="coroutine")
         if mode == "call":
             self._block_on([task.id], tolerant=return_state)
-            return TaskOut(pyeval.RUNTIME, "task result", line, src, ids=(task.id,),
-                           mode="state" if return_state else "result")
+            return TaskOut(
+                pyeval.RUNTIME,
+                "task result",
+                line,
+                src,
+                ids=(task.id,),
+                mode="state" if return_state else "result",
+            )
         build.futures[task.id] = line or 0
-        return TaskOut(pyeval.RUNTIME, "task future", line, src, ids=(task.id,),
-                       mode="mapped" if mode == "map" else "future")
+        return TaskOut(
+            pyeval.RUNTIME,
+            "task future",
+            line,
+            src,
+            ids=(task.id,),
+            mode="mapped" if mode == "map" else "future",
+        )
 
     def subflow_call(self, tpl: FlowTemplate, args: list, kwargs: dict, node) -> Any:
         line = node.lineno if node is not None else None
@@ -1066,17 +1330,26 @@ class PrefectReader:
             self.flow.coroutines[task.id] = line or 0
             return TaskOut(pyeval.RUNTIME, "coroutine", line, src, ids=(task.id,), mode="coroutine")
         self._block_on([task.id], tolerant=return_state)
-        return TaskOut(pyeval.RUNTIME, "flow result", line, src, ids=(task.id,),
-                       mode="state" if return_state else "result")
+        return TaskOut(
+            pyeval.RUNTIME,
+            "flow result",
+            line,
+            src,
+            ids=(task.id,),
+            mode="state" if return_state else "result",
+        )
 
     @staticmethod
     def _extra(task: Task) -> dict[str, Any]:
         return task.extra.setdefault("prefect", {})
 
     def _action(self, tpl: TaskTemplate) -> Action:
-        shell = _shell_command(tpl.fn, self.interp)
+        key = id(tpl.fn.node)
+        if key not in self._shell_cache:
+            self._shell_cache[key] = _shell_command(tpl.fn, self.interp)
+        shell = self._shell_cache[key]
         if shell is not None:
-            return Action("shell", shell[1])
+            return Action("shell", dict(shell[1]))
         return Action("python", {"callable": tpl.fn.name, "module": self.module})
 
     def _bind(self, fn: FunctionValue, args: list, kwargs: dict) -> tuple[dict, list, bool]:
@@ -1089,7 +1362,7 @@ class PrefectReader:
         star = any(isinstance(k, str) and k.startswith("**") for k in kwargs)
         for name, value in zip(names, args, strict=False):
             bound[name] = value
-        extra = list(args[len(names):])
+        extra = list(args[len(names) :])
         for k, v in kwargs.items():
             bound[k] = v
         return bound, extra, star
@@ -1109,7 +1382,9 @@ class PrefectReader:
         if isinstance(value, list) and value and not isinstance(value, Unknown):
             if any(isinstance(v, (TaskOut, FlowParam, Annotated)) for v in value):
                 return [self._render(v, None) for v in value]
-        if isinstance(value, dict) and any(isinstance(v, (TaskOut, FlowParam, Annotated)) for v in value.values()):
+        if isinstance(value, dict) and any(
+            isinstance(v, (TaskOut, FlowParam, Annotated)) for v in value.values()
+        ):
             return {str(k): self._render(v, None) for k, v in value.items()}
         if isinstance(value, Derived) and value.template is not None:
             return value.template
@@ -1129,14 +1404,20 @@ class PrefectReader:
         if exprs:
             self._extra(task)["expression_args"] = exprs
 
-    @staticmethod
-    def _is_expression(value: Any) -> bool:
+    @classmethod
+    def _is_expression(cls, value: Any) -> bool:
+        """Is the rendered argument source text (rather than a literal or a
+        template)?"""
         if isinstance(value, Annotated):
             value = value.value
         if isinstance(value, (TaskOut, FlowParam)):
             return False
         if isinstance(value, Derived) and value.template is not None:
             return False
+        if isinstance(value, (list, tuple)) and not isinstance(value, Unknown):
+            return any(cls._is_expression(v) for v in value)
+        if isinstance(value, dict):
+            return any(cls._is_expression(v) for v in value.values())
         return isinstance(value, Unknown) or not _jsonable(value)[0]
 
     def _mapped(self, task: Task, tpl: TaskTemplate, bound: dict) -> None:
@@ -1146,7 +1427,9 @@ class PrefectReader:
             if isinstance(value, Annotated) and value.kind in ("unmapped", "quote"):
                 static[name] = self._render(value.value, None)
             elif self._iterable(value):
-                if isinstance(value, dict) and not any(isinstance(v, Unknown) for v in value.values()):
+                if isinstance(value, dict) and not any(
+                    isinstance(v, Unknown) for v in value.values()
+                ):
                     value = list(value)
                 over[name] = self._render(value, None)
             else:
@@ -1194,7 +1477,11 @@ class PrefectReader:
             elif isinstance(value, FunctionValue):
                 extra[key] = value.name
             elif isinstance(value, Ref):
-                extra[key] = value.qualname.rsplit(".", 1)[-1] if value.qualname.startswith("prefect.") else value.qualname
+                extra[key] = (
+                    value.qualname.rsplit(".", 1)[-1]
+                    if value.qualname.startswith("prefect.")
+                    else value.qualname
+                )
             else:
                 extra[key] = self._option_source(tpl, key)
         tags = extra.pop("tags", None)
@@ -1212,9 +1499,12 @@ class PrefectReader:
         return self.interp.source_text(node) if node is not None else key
 
     def _option_unknown(self, tpl, key: str, line) -> None:
-        self.diag(OPTION_UNKNOWN, "warning",
-                  f"{tpl.name}: {key}={pyeval._short(self._option_source(tpl, key))} is not known statically; IR default kept",
-                  line)
+        self.diag(
+            OPTION_UNKNOWN,
+            "warning",
+            f"{tpl.name}: {key}={pyeval._short(self._option_source(tpl, key))} is not known statically; IR default kept",
+            line,
+        )
 
     def _retry_delay(self, task: Task, tpl: TaskTemplate, line) -> None:
         value = tpl.options.get("retry_delay_seconds")
@@ -1233,15 +1523,24 @@ class PrefectReader:
             # keeps the old list.
             base_retries = tpl.options.get("retries")
             if "retries" in tpl.overridden and "retry_delay_seconds" not in tpl.overridden:
-                self.diag(STALE_BACKOFF, "warning",
-                          f"{task.id}: with_options(retries=...) keeps the exponential_backoff delays computed "
-                          f"for the original retries ({base_retries}); later retries reuse the last delay", line)
+                self.diag(
+                    STALE_BACKOFF,
+                    "warning",
+                    f"{task.id}: with_options(retries=...) keeps the exponential_backoff delays computed "
+                    f"for the original retries ({base_retries}); later retries reuse the last delay",
+                    line,
+                    task=task.id,
+                )
             return
         secs = _seconds(value)
         if secs is not None:
             task.retry_delay_s = secs
             return
-        if isinstance(value, (list, tuple)) and value and all(_seconds(v) is not None for v in value):
+        if (
+            isinstance(value, (list, tuple))
+            and value
+            and all(_seconds(v) is not None for v in value)
+        ):
             task.retry_delay_s = [_seconds(v) for v in value]
             return
         self._option_unknown(tpl, "retry_delay_seconds", line)
@@ -1285,8 +1584,12 @@ class PrefectReader:
                 if isinstance(spec, deploy.ScheduleSpec):
                     specs.append(spec)
                 else:
-                    self.diag(deploy.SCHEDULE_UNKNOWN, "warning",
-                              f"{how}({key}=…): schedule not known statically; left manual", line)
+                    self.diag(
+                        deploy.SCHEDULE_UNKNOWN,
+                        "warning",
+                        f"{how}({key}=…): schedule not known statically; left manual",
+                        line,
+                    )
         for key in ("schedule", "schedules"):
             value = kwargs.get(key)
             if value is None:
@@ -1296,12 +1599,24 @@ class PrefectReader:
                 if isinstance(v, deploy.ScheduleSpec):
                     specs.append(v)
                 else:
-                    self.diag(deploy.SCHEDULE_UNKNOWN, "warning",
-                              f"{how}({key}=…): schedule not known statically; left manual", line)
+                    self.diag(
+                        deploy.SCHEDULE_UNKNOWN,
+                        "warning",
+                        f"{how}({key}=…): schedule not known statically; left manual",
+                        line,
+                    )
         name = args[0] if args else kwargs.get("name")
         settings: dict[str, Any] = {}
-        for key in ("work_pool_name", "work_queue_name", "image", "version", "description",
-                    "concurrency_limit", "global_limit", "limit"):
+        for key in (
+            "work_pool_name",
+            "work_queue_name",
+            "image",
+            "version",
+            "description",
+            "concurrency_limit",
+            "global_limit",
+            "limit",
+        ):
             ok, js = _jsonable(kwargs.get(key))
             if kwargs.get(key) is not None and ok:
                 settings[key] = js
@@ -1349,7 +1664,13 @@ class PrefectReader:
             finalize(w)
         if not self.flows:
             self.module_diags.append(
-                Diagnostic("warning", NO_FLOW, "no @flow function found statically in this file", self.path, None)
+                Diagnostic(
+                    "warning",
+                    NO_FLOW,
+                    "no @flow function found statically in this file",
+                    self.path,
+                    None,
+                )
             )
         bundle.diagnostics.extend(self.module_diags)
         return bundle
@@ -1376,7 +1697,10 @@ class PrefectReader:
                 continue
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
-            if node.func.attr not in ("serve", "deploy", "to_deployment") or id(node) in self._main_nodes:
+            if (
+                node.func.attr not in ("serve", "deploy", "to_deployment")
+                or id(node) in self._main_nodes
+            ):
                 continue
             if self._inside_flow(node, tree, flow_nodes):
                 continue
@@ -1457,35 +1781,58 @@ class PrefectReader:
             w.params[name] = None
         else:
             ok, js = _jsonable(default)
-            w.params[name] = js if ok else (default.source if isinstance(default, Unknown) else repr(default))
-        out[name] = FlowParam(pyeval.RUNTIME, "flow parameter", None, name, name=name,
-                              default=None if default is NOT_HANDLED else default)
+            w.params[name] = (
+                js if ok else (default.source if isinstance(default, Unknown) else repr(default))
+            )
+        out[name] = FlowParam(
+            pyeval.RUNTIME,
+            "flow parameter",
+            None,
+            name,
+            name=name,
+            default=None if default is NOT_HANDLED else default,
+        )
 
     def _finish(self, build: FlowBuild) -> None:
         w = build.workflow
         for task in w.tasks:
             ups = build.upstream.get(task.id, {})
             flags = set(ups.values())
-            if True in flags:
+            if task.id in build.forced_rules:
+                task.trigger_rule = build.forced_rules[task.id]
+            elif True in flags:
                 task.trigger_rule = "all_done"
                 if False in flags:
                     strict = sorted(u for u, tol in ups.items() if not tol)
                     tol = sorted(u for u, t in ups.items() if t)
-                    self.diag(PARTIAL_ALLOW_FAILURE, "warning",
-                              f"{task.id}: allow_failure on {', '.join(tol)} only; Prefect still needs "
-                              f"{', '.join(strict)} to succeed, the IR rule all_done also runs it when they fail",
-                              task.source.line if task.source else None)
+                    self.diag(
+                        PARTIAL_ALLOW_FAILURE,
+                        "warning",
+                        f"{task.id}: failure of {', '.join(tol)} is tolerated (allow_failure or wait()) but Prefect still needs "
+                        f"{', '.join(strict)} to succeed, the IR rule all_done also runs it when they fail",
+                        task.source.line if task.source else None,
+                        task=task.id,
+                    )
         self.flow = build
         for tid, line in build.futures.items():
             if tid not in build.consumed:
-                self.diag(UNRESOLVED_FUTURE, "warning",
-                          f"the future of {tid} is never resolved (no .result()/.wait()/wait_for/return): "
-                          "Prefect does not wait for it and cancels it if it has not started when the flow returns",
-                          line)
+                self.diag(
+                    UNRESOLVED_FUTURE,
+                    "warning",
+                    f"the future of {tid} is never resolved (no .result()/.wait()/wait_for/return): "
+                    "Prefect does not wait for it and cancels it if it has not started when the flow returns",
+                    line,
+                    task=tid,
+                )
         for tid, line in build.coroutines.items():
-            self.diag(NEVER_AWAITED, "warning",
-                      f"{tid}: the coroutine of this async task is never awaited, so Prefect never runs it "
-                      "(kept as a task)", line)
+            self.diag(
+                NEVER_AWAITED,
+                "warning",
+                f"{tid}: the coroutine of this async task is never awaited, so Prefect never runs it "
+                "(kept as a task)",
+                line,
+                task=tid,
+            )
         if build.returns:
             w.extra["prefect"]["returns"] = build.returns
 
@@ -1529,6 +1876,7 @@ _ROLE_CALLS = {
     "interval": _schedule("interval"),
     "rrule": _schedule("rrule"),
     "serve": PrefectReader._r_serve,
+    "runtime": PrefectReader._r_runtime,
     "run_deployment": PrefectReader._r_run_deployment,
 }
 

@@ -114,8 +114,18 @@ def normalize_cron(expr: str) -> str:
 
 
 _RRULE_DAYS = {"SU": "0", "MO": "1", "TU": "2", "WE": "3", "TH": "4", "FR": "5", "SA": "6"}
-_RRULE_OK_KEYS = {"FREQ", "INTERVAL", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYMONTH",
-                  "BYSECOND", "UNTIL", "WKST"}
+_RRULE_OK_KEYS = {
+    "FREQ",
+    "INTERVAL",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYSECOND",
+    "UNTIL",
+    "WKST",
+}
 
 
 @dataclass
@@ -256,7 +266,9 @@ def _yaml_schedule(item: Any, line: int | None) -> ScheduleSpec | None:
     return None
 
 
-def read_prefect_yaml(flow_file: Path, display_path: str) -> tuple[list[Deployment], list[Diagnostic]]:
+def read_prefect_yaml(
+    flow_file: Path, display_path: str
+) -> tuple[list[Deployment], list[Diagnostic]]:
     """Deployments of ``prefect.yaml`` (beside ``flow_file``) whose entrypoint
     is a function of that file. The flow name is matched later."""
     yaml_path = flow_file.parent / "prefect.yaml"
@@ -270,12 +282,18 @@ def read_prefect_yaml(flow_file: Path, display_path: str) -> tuple[list[Deployme
         data = yaml.safe_load(text)
         nodes = yaml.compose(text)
     except (OSError, UnicodeDecodeError) as exc:
-        return [], [Diagnostic("warning", BAD_PREFECT_YAML, f"cannot read prefect.yaml: {exc}", shown)]
+        return [], [
+            Diagnostic("warning", BAD_PREFECT_YAML, f"cannot read prefect.yaml: {exc}", shown)
+        ]
     except Exception as exc:  # yaml.YAMLError and its subclasses
         msg = f"prefect.yaml is not valid YAML ({getattr(exc, 'problem', None) or exc}); its deployments are ignored"
         return [], [Diagnostic("warning", BAD_PREFECT_YAML, msg, shown, _yaml_line(exc))]
     if not isinstance(data, dict) or not isinstance(data.get("deployments") or [], list):
-        return [], [Diagnostic("warning", BAD_PREFECT_YAML, "prefect.yaml: 'deployments' is not a list", shown)]
+        return [], [
+            Diagnostic(
+                "warning", BAD_PREFECT_YAML, "prefect.yaml: 'deployments' is not a list", shown
+            )
+        ]
     lines = _deployment_lines(nodes)
     out: list[Deployment] = []
     here = flow_file.resolve()
@@ -329,14 +347,32 @@ def _deployment_lines(root: Any) -> list[int]:
 # applying deployments to a workflow
 
 
-def _to_schedule(spec: ScheduleSpec, w: Workflow, diags: list[Diagnostic], path: str | None) -> Schedule | None:
+def _to_schedule(
+    spec: ScheduleSpec, w: Workflow, diags: list[Diagnostic], path: str | None
+) -> Schedule | None:
     tz = spec.timezone or "UTC"
     if spec.kind == "cron":
         cron = normalize_cron(str(spec.value))
         if len(cron.split()) != 5:
-            diags.append(Diagnostic("warning", CRON_ODD, f"cron {cron!r} does not have 5 fields; kept as written", path, spec.line))
+            diags.append(
+                Diagnostic(
+                    "warning",
+                    CRON_ODD,
+                    f"cron {cron!r} does not have 5 fields; kept as written",
+                    path,
+                    spec.line,
+                )
+            )
         if spec.day_or is False:
-            diags.append(Diagnostic("warning", CRON_ODD, "cron day_or=False (day-of-month AND day-of-week) has no standard cron spelling; kept in extra", path, spec.line))
+            diags.append(
+                Diagnostic(
+                    "warning",
+                    CRON_ODD,
+                    "cron day_or=False (day-of-month AND day-of-week) has no standard cron spelling; kept in extra",
+                    path,
+                    spec.line,
+                )
+            )
         return Schedule(kind="cron", cron=cron, timezone=tz)
     if spec.kind == "interval":
         if spec.anchor_date and w.start_date is None:
@@ -344,7 +380,15 @@ def _to_schedule(spec: ScheduleSpec, w: Workflow, diags: list[Diagnostic], path:
         return Schedule(kind="interval", seconds=float(spec.value), timezone=tz)
     translated, why = rrule_to_cron(str(spec.value))
     if translated is None:
-        diags.append(Diagnostic("warning", RRULE_NOT_CRON, f"rrule {spec.value!r}: {why}; schedule left manual, rule kept in extra", path, spec.line))
+        diags.append(
+            Diagnostic(
+                "warning",
+                RRULE_NOT_CRON,
+                f"rrule {spec.value!r}: {why}; schedule left manual, rule kept in extra",
+                path,
+                spec.line,
+            )
+        )
         return None
     if translated.start and w.start_date is None:
         w.start_date = translated.start
@@ -380,13 +424,37 @@ def apply_deployments(w: Workflow, deployments: list[Deployment], path: str | No
         if sched is not None:
             w.schedule = sched
         if chosen[0].paused:
-            diags.append(Diagnostic("info", PAUSED, f"deployment {chosen[0].name!r} is created paused: its schedule only runs once resumed", chosen[0].path or path, chosen[0].line))
+            diags.append(
+                Diagnostic(
+                    "info",
+                    PAUSED,
+                    f"deployment {chosen[0].name!r} is created paused: its schedule only runs once resumed",
+                    chosen[0].path or path,
+                    chosen[0].line,
+                )
+            )
     elif specs:
         d, s = specs[0]
-        diags.append(Diagnostic("info", PAUSED, "every schedule is inactive (active: false): workflow left manual", d.path or path, s.line))
+        diags.append(
+            Diagnostic(
+                "info",
+                PAUSED,
+                "every schedule is inactive (active: false): workflow left manual",
+                d.path or path,
+                s.line,
+            )
+        )
     if len(specs) > 1:
         d, s = chosen or specs[0]
-        diags.append(Diagnostic("info", SEVERAL_SCHEDULES, f"{len(specs)} schedules across {len(deployments)} deployment(s): the first active one is the workflow schedule, all are kept in extra.prefect.deployments", d.path or path, s.line))
+        diags.append(
+            Diagnostic(
+                "info",
+                SEVERAL_SCHEDULES,
+                f"{len(specs)} schedules across {len(deployments)} deployment(s): the first active one is the workflow schedule, all are kept in extra.prefect.deployments",
+                d.path or path,
+                s.line,
+            )
+        )
     for d in deployments:
         w.params.update(d.parameters)
         for tag in d.tags:
