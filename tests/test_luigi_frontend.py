@@ -469,3 +469,82 @@ def test_cli_static_flag_and_root_option():
     assert r.exit_code == 0, r.output
     (w,) = json.loads(r.output)["workflows"]
     assert w["id"] == "Score" and w["params"] == {"model": "xgb", "version": 1}
+
+
+def test_module_inside_a_package_is_imported_with_its_package(tmp_path):
+    pkg = tmp_path / "pipelines"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    write(
+        pkg,
+        "common.py",
+        """\
+        import luigi
+
+
+        class Dated(luigi.Task):
+            day = luigi.Parameter(default="2024-01-01")
+        """,
+    )
+    p = write(
+        pkg,
+        "nightly.py",
+        """\
+        import luigi
+
+        from .common import Dated
+
+
+        class Pull(Dated):
+            def output(self):
+                return luigi.LocalTarget(f"pull/{self.day}")
+
+
+        class Nightly(Dated):
+            def requires(self):
+                return Pull(day=self.day)
+        """,
+    )
+    (w,) = parse(p).workflows
+    assert w.extra["luigi"]["read"] == "import"
+    assert w.task_ids() == ["Pull", "Nightly"]
+    assert w.task("Pull").action.fields["module"] == "pipelines.nightly"
+    assert w.task("Pull").outputs == ["pull/2024-01-01"]
+    # Statically the base class of another file is unknown: read as a task,
+    # with a diagnostic, and its parameter is not known.
+    (s,) = parse(p, static=True).workflows
+    assert s.task_ids() == ["Pull", "Nightly"]
+    assert s.task("Pull").action.fields["module"] == "pipelines.nightly"
+    assert any("base class is not known statically" in d.message for d in s.diagnostics)
+
+
+def test_the_pipeline_is_not_run_while_the_module_is_read(tmp_path):
+    marker = tmp_path / "ran.txt"
+    p = write(
+        tmp_path,
+        "script.py",
+        f"""\
+        import luigi
+
+
+        class Job(luigi.Task):
+            def output(self):
+                return luigi.LocalTarget({str(marker)!r})
+
+            def run(self):
+                self.output().open("w").close()
+
+
+        luigi.build([Job()], local_scheduler=True)
+        """,
+    )
+    b = parse(p)
+    assert not marker.exists()
+    assert [w.id for w in b.workflows] == ["Job"]
+    d = [d for d in b.diagnostics if d.code == "LG014"]
+    assert d and d[0].line == 12 and "luigi.build" in d[0].message
+
+
+def test_root_by_namespaced_family(tmp_path):
+    (w,) = parse(CORPUS / "namespaced.py", roots=["finance.Clean"]).workflows
+    assert w.id == "finance.Clean" and w.task_ids() == ["finance.Ledger", "finance.Clean"]

@@ -49,10 +49,12 @@ STATIC_ASKED = "LG001"
 IMPORT_FAILED = "LG002"
 IMPORT_TIMEOUT = "LG003"
 CHILD_FAILED = "LG004"
+STATIC_FAILED = "LG005"
 NO_TASKS = "LG010"
 NO_ROOTS = "LG011"
 NOT_INSTANTIABLE = "LG012"
 BASE_CLASS = "LG013"
+BUILD_CALL = "LG014"
 REQUIRES_FAILED = "LG020"
 OUTPUT_FAILED = "LG021"
 NOT_A_TASK = "LG022"
@@ -105,9 +107,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         if problem is not None:
             notes.append(problem)
     if answer is None:
-        from wfconv.frontends import luigi_static
-
-        answer = luigi_static.read(path, text, tree, roots, params, max_tasks)
+        answer = _read_statically(path, text, tree, roots, params, max_tasks)
     if not answer.get("ok"):
         # Only option problems (--root/--param) come back here: import
         # problems fell back to the static reading.
@@ -115,6 +115,25 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     bundle = build_bundle(path, answer)
     _attach_read_notes(bundle, notes)
     return bundle
+
+
+def _read_statically(path, text, tree, roots, params, max_tasks) -> dict[str, Any]:
+    """The static reader's answer; a failure of the reader itself (a construct
+    it trips over) is reported as a diagnostic, never as a traceback."""
+    from wfconv.frontends import luigi_static
+
+    try:
+        return luigi_static.read(path, text, tree, roots, params, max_tasks)
+    except RecursionError:
+        raise InputError(path, None, "input is nested too deeply to read") from None
+    except Exception as exc:
+        return {
+            "ok": True,
+            "read": "static",
+            "classes": [],
+            "walks": [],
+            "notes": [{"code": "static_failed", "error": f"{type(exc).__name__}: {exc}"}],
+        }
 
 
 def _syntax_check(path: str, text: str) -> ast.Module:
@@ -226,7 +245,9 @@ def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
         d = _module_note(path, note, answer.get("walks", []))
         if d is not None:
             bundle.diagnostics.append(d)
-    if not answer.get("classes"):
+    if any(n.get("code") == "static_failed" for n in answer.get("notes", [])):
+        pass
+    elif not answer.get("classes"):
         bundle.diagnostics.append(
             Diagnostic("warning", NO_TASKS, "no Luigi task class is defined in this module", path)
         )
@@ -241,7 +262,14 @@ def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
             )
         )
     workflows = [
-        build_workflow(path, module_file, w, answer.get("notes", []), answer.get("read", "import"))
+        build_workflow(
+            path,
+            module_file,
+            w,
+            answer.get("notes", []),
+            answer.get("read", "import"),
+            answer.get("module_name"),
+        )
         for w in answer.get("walks", [])
     ]
     _unique_workflow_ids(workflows)
@@ -267,6 +295,21 @@ def _module_note(path: str, note: dict[str, Any], walks: list[dict[str, Any]]) -
     ):
         return Diagnostic(
             "warning", STATIC_UNKNOWN, f"{note['class']}: {note['error']}", path, note.get("line")
+        )
+    if code == "static_failed":
+        return Diagnostic(
+            "error",
+            STATIC_FAILED,
+            f"the static reader failed on this module ({note['error']}); nothing was read",
+            path,
+        )
+    if code == "build_call":
+        return Diagnostic(
+            "info",
+            BUILD_CALL,
+            f"the module calls {note['error']}() when imported; wfconv did not run it",
+            path,
+            note.get("line"),
         )
     if code == "base_class":
         return Diagnostic(
@@ -353,14 +396,19 @@ def _retries(retry_count: Any) -> int:
 
 
 def build_task(
-    path: str, module_file: str | None, tid: str, info: dict[str, Any], ids: dict[str, str]
+    path: str,
+    module_file: str | None,
+    tid: str,
+    info: dict[str, Any],
+    ids: dict[str, str],
+    module_name: str | None = None,
 ) -> Task:
     outputs = [_output_text(t) for t in info["outputs"]]
     info = dict(info)
     file = info.get("file")
-    info["module_name"] = (
-        Path(path).stem if file is None or file == module_file else info.get("module")
-    )
+    # The name a worker imports the class from (not an alias the child used).
+    own = file is None or file == module_file
+    info["module_name"] = (module_name or Path(path).stem) if own else info.get("module")
     action = ACTIONS[info["kind"]](info, outputs)
     luigi_extra: dict[str, Any] = {
         "family": info["family"],
@@ -414,6 +462,7 @@ def build_workflow(
     walk: dict[str, Any],
     notes: list[dict[str, Any]],
     read: str,
+    module_name: str | None = None,
 ) -> Workflow:
     instances = walk["instances"]
     root = instances[walk["root"]]
@@ -429,7 +478,7 @@ def build_workflow(
         extra={"luigi": {"read": read, "root": root["family"]}},
     )
     for tid in order:
-        w.tasks.append(build_task(path, module_file, ids[tid], instances[tid], ids))
+        w.tasks.append(build_task(path, module_file, ids[tid], instances[tid], ids, module_name))
     for tid in order:
         for dep in instances[tid]["deps"]:
             if dep in ids:

@@ -39,14 +39,24 @@ MAX_TASKS = 5000
 # loading the module
 
 
-def _module_name(path: Path) -> str:
-    """The name the module is imported under: its stem (so ``auto_namespace``
-    and ``__module__`` look as they do when the user runs it), unless that
-    would shadow a module already loaded (``json.py``, ``luigi.py``)."""
-    stem = path.stem
-    if stem.isidentifier() and stem not in sys.modules:
-        return stem
-    return "_wfconv_user_" + "".join(c if c.isalnum() else "_" for c in stem)
+def importable_name(path: Path) -> tuple[Path, str]:
+    """(folder for sys.path, dotted module name). A module inside packages
+    (folders with ``__init__.py``) is imported as ``pkg.sub.module`` from the
+    folder above the top package, as ``python -m pkg.sub.module`` would, so
+    that its relative imports work; any other module by its stem from its own
+    folder."""
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if not all(p.isidentifier() for p in parts):
+        return path.parent, path.stem
+    return folder, ".".join(parts)
+
+
+def _alias(name: str) -> str:
+    return "_wfconv_user_" + "".join(c if c.isalnum() else "_" for c in name)
 
 
 def _error_line(exc: BaseException, path: Path) -> int | None:
@@ -71,15 +81,45 @@ def _import_error_text(exc: BaseException) -> str:
 
 
 def load_module(path: Path):
-    sys.path.insert(0, str(path.parent))
-    name = _module_name(path)
+    """Import the user's module (this executes it) under the name it would
+    have when run, unless that name is taken by a module already loaded
+    (a file called ``json.py`` or ``luigi.py``)."""
+    folder, dotted = importable_name(path)
+    sys.path.insert(0, str(folder))
+    top = dotted.split(".")[0]
+    if "." in dotted and top not in sys.modules:
+        module = importlib.import_module(dotted)
+        if Path(getattr(module, "__file__", "") or "").resolve() == path:
+            return module, dotted
+    name = dotted if dotted.isidentifier() and dotted not in sys.modules else _alias(dotted)
+    if path.parent != folder:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module
+    return module, dotted
+
+
+def disarm(luigi, path: Path, notes: list[dict[str, Any]]) -> None:
+    """Reading a module must not run its pipeline: ``luigi.build``/``luigi.run``
+    called while it is imported (outside ``if __name__ == "__main__"``) only
+    leave a note."""
+    import luigi.interface
+
+    def fake(name: str):
+        def call(*args, **kwargs):
+            frame = sys._getframe(1)
+            line = frame.f_lineno if Path(frame.f_code.co_filename).resolve() == path else None
+            notes.append({"code": "build_call", "error": name, "line": line})
+            return True
+
+        return call
+
+    luigi.build = luigi.interface.build = fake("luigi.build")
+    luigi.run = luigi.interface.run = fake("luigi.run")
 
 
 # ---------------------------------------------------------------------------
@@ -489,8 +529,14 @@ def _statically_required(classes, notes, walks) -> set[str]:
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
     path = Path(request["path"]).resolve()
+    import luigi
+    import luigi.task
+    import luigi.task_register
+
+    notes: list[dict[str, Any]] = []
+    disarm(luigi, path, notes)
     try:
-        module = load_module(path)
+        module, module_name = load_module(path)
     except SyntaxError as exc:
         return {
             "ok": False,
@@ -505,11 +551,6 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             "error": _import_error_text(exc),
             "line": _error_line(exc, path),
         }
-    import luigi
-    import luigi.task
-    import luigi.task_register
-
-    notes: list[dict[str, Any]] = []
     classes = module_classes(luigi, module)
     try:
         roots = choose_roots(luigi, classes, request, notes)
@@ -535,6 +576,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     return {
         "ok": True,
         "module_file": str(path),
+        "module_name": module_name,
         "classes": [_class_info(luigi, c) for c in classes],
         "walks": walks,
         "notes": notes,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import _json_value, _plain
+from wfconv.frontends.luigi_child import _json_value, _plain, importable_name
 from wfconv.frontends.pyeval import NOT_HANDLED, ClassValue, FunctionValue, Ref, Unknown
 
 MAX_TASKS = 5000
@@ -137,6 +137,11 @@ class Instance:
     cls: TaskClass
     values: dict[str, Any]
     external: bool = False
+    # Parameters given to a class whose base is unknown (declared elsewhere).
+    extra_specs: dict[str, ParamSpec] = field(default_factory=dict)
+
+    def specs(self) -> list[tuple[str, ParamSpec]]:
+        return self.cls.params() + list(self.extra_specs.items())
 
     @property
     def kind(self) -> str:
@@ -144,7 +149,7 @@ class Instance:
 
     def param_rows(self) -> list[dict[str, Any]]:
         rows = []
-        for name, spec in self.cls.params():
+        for name, spec in self.specs():
             value = self.values.get(name)
             p = spec.luigi_param()
             known = pyeval.is_known(value)
@@ -298,6 +303,8 @@ class LuigiHooks(pyeval.Hooks):
             cls = args[0] if args else kwargs.pop("cls", None)
             target = cls if isinstance(cls, TaskClass) else func.inst.cls
             own = {n for n, _ in target.params()}
+            if any(c.assumed for c in target.mro()):
+                own |= set(func.inst.values)
             values = {k: v for k, v in func.inst.values.items() if k in own}
             values.update(kwargs)
             return self.instantiate(interp, target, [], values, node)
@@ -372,9 +379,16 @@ class LuigiHooks(pyeval.Hooks):
                 pyeval.ERROR, f"{cls.name}() takes {len(params)} parameters", node
             )
         by_name = dict(params)
+        extra: dict[str, ParamSpec] = {}
         for k, v in kwargs.items():
             if k not in by_name:
-                return interp.unknown(pyeval.ERROR, f"{cls.name}() has no parameter {k!r}", node)
+                if not any(c.assumed for c in cls.mro()):
+                    return interp.unknown(
+                        pyeval.ERROR, f"{cls.name}() has no parameter {k!r}", node
+                    )
+                # Declared by a base class wfconv cannot see: keep it as given.
+                line = node.lineno if node is not None else cls.line
+                extra[k] = ParamSpec("Parameter", _MISSING, True, line, 0, "Parameter")
             values[k] = v
         for name, spec in params:
             if name not in values:
@@ -390,7 +404,7 @@ class LuigiHooks(pyeval.Hooks):
                     values[name] = spec.luigi_param().normalize(values[name])
                 except Exception:
                     pass
-        return Instance(cls, values)
+        return Instance(cls, values, extra_specs=extra)
 
     def call_method(self, interp, inst: Instance, fn: FunctionValue, args=(), kwargs=None) -> Any:
         kwargs = kwargs or {}
@@ -525,7 +539,7 @@ class StaticReader:
         self.max_tasks = max_tasks
         self.text = text
         self.tree = tree
-        self.module_name = Path(path).stem
+        self.module_name = importable_name(Path(path).resolve())[1]
         self.hooks = LuigiHooks(self.module_name)
         self.interp = pyeval.Interpreter(
             self.hooks, path=path, source=text, module_name=self.module_name, file_value=path
@@ -837,6 +851,7 @@ def read(
         "ok": True,
         "read": "static",
         "module_file": None,
+        "module_name": reader.module_name,
         "classes": [
             {
                 "class": c.name,
