@@ -154,7 +154,6 @@ MOVED_IMPORTS: dict[str, str] = {
     "airflow.utils.helpers": "airflow.sdk (chain, cross_downstream)",
     "airflow.utils.dates": "(removed: use pendulum/datetime)",
     "airflow.datasets": "airflow.sdk (Asset)",
-    "airflow.timetables": "airflow.sdk / airflow.timetables",
     "airflow.contrib": "the provider packages (airflow.providers.*)",
     "airflow.hooks": "airflow.providers.*.hooks",
 }
@@ -1379,6 +1378,23 @@ class AirflowHooks(Hooks):
                 self.add_edge(src, tobj, "data")
         return tobj
 
+    def _callable_details(self, interp: Interpreter, action: Action, values: dict) -> None:
+        """Name, module and source text of a classic operator's python_callable."""
+        fn = values.get("python_callable")
+        if action.kind not in ("python", "branch", "sensor") or fn is None:
+            return
+        key = "target" if action.kind == "sensor" else "callable"
+        if isinstance(fn, FunctionValue):
+            action.fields[key] = fn.name
+            if action.kind != "sensor":
+                action.fields["source_code"] = _function_source(interp, fn)
+        elif isinstance(fn, Ref):
+            action.fields[key] = fn.name
+            if action.kind != "sensor" and "." in fn.qualname:
+                action.fields["module"] = fn.qualname.rsplit(".", 1)[0]
+        elif isinstance(fn, TaskFlowFn):
+            action.fields[key] = fn.fn.name
+
     def _register(
         self, interp, task: Task, dag, group, cls, values, used, explicit, node, module=None
     ) -> TaskObj:
@@ -1614,14 +1630,28 @@ class AirflowHooks(Hooks):
                 val = None
             if isinstance(val, str):
                 return val
-        if returns:
-            return interp.source_text(returns[-1].value)
-        return interp.source_text(node)
+        text = interp.source_text(returns[-1].value) if returns else interp.source_text(node)
+        self.diag(
+            "warning",
+            "AF104",
+            f"@task.bash {tf.fn.name}(): the command is computed when the task runs; "
+            f"kept as the source of its return expression",
+            node.lineno,
+        )
+        return text
 
     def mapped(self, interp: Interpreter, pc: PartialCall, how: str, args, kwargs, node):
         if how == "expand_kwargs":
             over_value = args[0] if args else kwargs.get("kwargs")
-            spec = {"kind": "zip", "over": {"kwargs": jsonable(over_value)}}
+            rows = jsonable(over_value)
+            if isinstance(rows, list) and not isinstance(pc.target, TaskFlowFn):
+                rows = [
+                    {FIELD_OF_KWARG.get(k, k): v for k, v in r.items()}
+                    if isinstance(r, dict)
+                    else r
+                    for r in rows
+                ]
+            spec = {"kind": "zip", "over": {"kwargs": rows}}
             srcs = _xcom_sources(over_value)
         else:
             kind = "product"

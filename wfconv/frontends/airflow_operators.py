@@ -61,9 +61,9 @@ class OpArgs:
 
     def seconds(self, key: str, default: float | None = None) -> float | None:
         v = self.take(key)
-        if v is None:
+        if v is None or isinstance(v, bool):
             return default
-        return v if isinstance(v, (int, float)) else default
+        return float(v) if isinstance(v, (int, float)) else default
 
     def rest(self, skip: set[str] = frozenset()) -> dict[str, Any]:
         """Explicit arguments not used yet (JSON), for ``args`` of opaque

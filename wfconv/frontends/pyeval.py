@@ -205,6 +205,35 @@ class Scope:
             self.vars[name] = value
 
 
+class HookError(Exception):
+    """A bug inside a frontend's hook: never swallowed as an Unknown value."""
+
+
+class _GuardedHooks:
+    """Wraps hooks so an exception they raise surfaces as HookError instead of
+    being read as "user code failed to evaluate"."""
+
+    def __init__(self, hooks: Hooks):
+        self._hooks = hooks
+
+    def __getattr__(self, name: str):
+        fn = getattr(self._hooks, name)
+        if not callable(fn):
+            return fn
+
+        def guarded(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except (_Return, _Break, _Continue, _Abort, HookError, RecursionError):
+                raise
+            except Exception as exc:
+                raise HookError(
+                    f"{type(self._hooks).__name__}.{name}: {type(exc).__name__}: {exc}"
+                ) from exc
+
+        return guarded
+
+
 class Hooks:
     """Extension points for a frontend; the defaults handle nothing."""
 
@@ -551,7 +580,8 @@ class Interpreter:
         file_value: Any = NOT_HANDLED,
         max_steps: int = MAX_STEPS,
     ):
-        self.hooks = hooks or Hooks()
+        self.engine_hooks = hooks or Hooks()
+        self.hooks = _GuardedHooks(self.engine_hooks)
         self.path = path
         self.source = source
         self._lines = source.splitlines() if source is not None else None
@@ -943,7 +973,7 @@ class Interpreter:
             )
         try:
             return handler(self, node, scope)
-        except (_Return, _Break, _Continue, _Abort, RecursionError):
+        except (_Return, _Break, _Continue, _Abort, RecursionError, HookError):
             raise
         except Exception as exc:  # evaluation of user code must never escape
             return self.unknown(ERROR, f"cannot be evaluated ({type(exc).__name__}: {exc})", node)
@@ -1346,12 +1376,12 @@ class Interpreter:
         if pure is not None:
             return self._native(pure, args, kwargs, node)
         u = contains_unknown(args) or contains_unknown(kwargs)
+        reason = runtime_reason(q)
+        if reason is not None and (u is None or u.reason != reason):
+            return self.unknown(RUNTIME, reason, node)
         if u is not None:
             # Already noted where the run-time value was born.
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
-        reason = runtime_reason(q)
-        if reason is not None:
-            return self.unknown(RUNTIME, reason, node)
         return self.unknown(RUNTIME, f"calls {q}(), which is not evaluated statically", node)
 
     def _native(self, fn: Callable, args: list, kwargs: dict, node: ast.AST | None) -> Any:
@@ -1360,7 +1390,7 @@ class Interpreter:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
         try:
             return fn(*args, **kwargs)
-        except (_Return, _Break, _Continue, _Abort, RecursionError):
+        except (_Return, _Break, _Continue, _Abort, RecursionError, HookError):
             raise
         except Exception as exc:
             return self.unknown(ERROR, f"cannot be evaluated ({type(exc).__name__}: {exc})", node)
