@@ -9,7 +9,10 @@ otherwise, so this is exact).
 
 from __future__ import annotations
 
+import gc
 import heapq
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,6 +70,21 @@ def plan_runs(w: Workflow, opts: RunOptions) -> list[RunInfo]:
     return list(scheduled_runs(w, RunPlan(now=now, timetable=opts.timetable, catchup=opts.catchup)))
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a simulation: the loop
+    allocates many small objects and no cycles of its own, and generation-2
+    collections over a growing heap made the cost per task grow with the DAG
+    size (measured: 20 → 37 µs/task from 1k to 100k tasks; ~15 → 19 paused)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def check_scenario(w: Workflow, scenario: Scenario) -> None:
     """A scenario naming a task the workflow does not have is a usage error
     (a typo would otherwise silently test nothing)."""
@@ -98,11 +116,24 @@ def run(
     (default: the current time). ``store`` (a ``RunStore``) records each run;
     ``on_run(result)`` is called after each run (progress bars).
     """
+    with gc_paused():
+        return _run_virtual(
+            workflow,
+            scenario,
+            RunOptions(date, backfill, now, timetable, catchup),
+            runs,
+            max_active_runs,
+            store,
+            on_run,
+        )
+
+
+def _run_virtual(workflow, scenario, opts, runs, max_active_runs, store, on_run) -> list[RunResult]:
     _require_valid(workflow)
     scenario = scenario or Scenario()
     check_scenario(workflow, scenario)
     if runs is None:
-        runs = plan_runs(workflow, RunOptions(date, backfill, now, timetable, catchup))
+        runs = plan_runs(workflow, opts)
     cw = CompiledWorkflow(workflow)
     limit = max_active_runs or workflow.max_active_runs or DEFAULT_MAX_ACTIVE_RUNS
     busy: list[float] = []  # end times of the runs holding a slot

@@ -1,0 +1,266 @@
+"""Benchmark of the reference runtime (issue 6), printed as a small report.
+
+Measures, in one run:
+1. inline simulation time per task on layered DAGs of 1k, 10k and 100k tasks
+   (growth should be linear), end to end (validation + compile + run) and the
+   scheduler loop alone;
+2. 365 × 24 hourly runs of a 10-task DAG (a year of catchup);
+3. per-task overhead of the same no-op layered DAG in Prefect and Luigi
+   (bounded sizes, each in a child process) and a bare networkx topological
+   loop, with ratios against the inline runtime.
+
+Run: ``.venv/bin/python bench/bench_runtime.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wfconv.ir.model import Action, Edge, Schedule, Task, Workflow  # noqa: E402
+from wfconv.runtime import run  # noqa: E402
+from wfconv.runtime.api import gc_paused  # noqa: E402
+from wfconv.runtime.engine import RunEngine  # noqa: E402
+from wfconv.runtime.graph import CompiledWorkflow  # noqa: E402
+from wfconv.runtime.schedule import parse_datetime, run_for_date  # noqa: E402
+
+WIDTH = 100  # tasks per layer; each task depends on 2 tasks of the layer above
+
+
+def layered_edges(n: int, width: int = WIDTH) -> list[tuple[int, int]]:
+    out = []
+    for i in range(width, n):
+        base = (i // width - 1) * width
+        for k in (0, 37):
+            out.append((base + (i + k) % width, i))
+    return sorted(set(out))
+
+
+def layered(n: int) -> Workflow:
+    return Workflow(
+        f"layered_{n}",
+        tasks=[Task(f"t{i}", Action("empty")) for i in range(n)],
+        edges=[Edge(f"t{a}", f"t{b}") for a, b in layered_edges(n)],
+    )
+
+
+def median_time(fn, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_inline(sizes, reps) -> dict[int, tuple[float, float]]:
+    out = {}
+    for n in sizes:
+        w = layered(n)
+        r = reps if n <= 10_000 else max(1, reps // 2)
+        e2e = median_time(lambda w=w: run(w, date="2024-01-01"), r)
+        cw = CompiledWorkflow(w)
+        info = run_for_date(w, parse_datetime("2024-01-01"))
+
+        def loop_only(cw=cw, info=info):
+            with gc_paused():
+                RunEngine(cw, info).run()
+
+        loop = median_time(loop_only, r)
+        out[n] = (e2e / n * 1e6, loop / n * 1e6)
+    return out
+
+
+def bench_year(reps: int) -> tuple[float, int]:
+    w = layered(10)
+    w.edges = [Edge(f"t{i}", f"t{i + 1}") for i in range(9)]
+    w.schedule = Schedule("cron", cron="@hourly")
+    w.start_date = "2023-01-01T00:00:00+00:00"
+    w.catchup = True
+    n_runs = 0
+
+    def go():
+        nonlocal n_runs
+        n_runs = len(run(w, now="2024-01-01T00:00:00+00:00"))
+
+    return median_time(go, reps), n_runs
+
+
+def bench_networkx(n: int, reps: int) -> float:
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(layered_edges(n))
+
+    def go():
+        state = {}
+        for node in nx.topological_sort(g):
+            if all(state[p] == "success" for p in g.predecessors(node)):
+                state[node] = "success"
+
+    return median_time(go, reps) / n * 1e6
+
+
+PREFECT_CHILD = textwrap.dedent(
+    """
+    import json, statistics, sys, time
+    from prefect import flow, task
+    sys.path.insert(0, %(root)r)
+    from bench.bench_runtime import layered_edges
+
+    @task
+    def noop(i):
+        return i
+
+    def make(n):
+        ups = {}
+        for a, b in layered_edges(n):
+            ups.setdefault(b, []).append(a)
+
+        @flow(name=f"noop_{n}", log_prints=False, persist_result=False)
+        def dag():
+            futs = {}
+            for i in range(n):
+                futs[i] = noop.submit(i, wait_for=[futs[u] for u in ups.get(i, [])])
+            for f in futs.values():
+                f.wait()
+        return dag
+
+    t = time.perf_counter(); make(1)(); startup = time.perf_counter() - t
+    n = %(n)d
+    dag = make(n)
+    times = []
+    for _ in range(%(reps)d):
+        t = time.perf_counter(); dag(); times.append(time.perf_counter() - t)
+    base = []
+    one = make(1)
+    for _ in range(%(reps)d):
+        t = time.perf_counter(); one(); base.append(time.perf_counter() - t)
+    print(json.dumps({"startup": startup, "per_task": (statistics.median(times) - statistics.median(base)) / (n - 1)}))
+    """
+)
+
+LUIGI_CHILD = textwrap.dedent(
+    """
+    import json, logging, statistics, sys, time
+    import luigi
+    sys.path.insert(0, %(root)r)
+    from bench.bench_runtime import layered_edges
+    logging.getLogger("luigi-interface").setLevel(logging.ERROR)
+    logging.getLogger("luigi").setLevel(logging.ERROR)
+
+    DONE = set()
+    UPS = {}
+
+    class Noop(luigi.Task):
+        idx = luigi.IntParameter()
+        def requires(self):
+            return [Noop(idx=u) for u in UPS.get(self.idx, [])]
+        def complete(self):
+            return self.idx in DONE
+        def run(self):
+            DONE.add(self.idx)
+
+    out = {}
+    for n in %(sizes)r:
+        UPS.clear()
+        for a, b in layered_edges(n, min(100, max(1, n // 5))):
+            UPS.setdefault(b, []).append(a)
+        leaves = set(range(n)) - {a for ups in UPS.values() for a in ups}
+        times = []
+        for _ in range(%(reps)d):
+            DONE.clear()
+            t = time.perf_counter()
+            ok = luigi.build([Noop(idx=i) for i in sorted(leaves)], local_scheduler=True,
+                             workers=1, log_level="ERROR")
+            times.append(time.perf_counter() - t)
+            assert ok and len(DONE) == n
+        out[n] = statistics.median(times) / n
+    print(json.dumps(out))
+    """
+)
+
+
+def child(code: str, timeout: float) -> dict | None:
+    try:
+        p = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env={
+                "PREFECT_LOGGING_LEVEL": "ERROR",
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1",
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(Path.home()),
+            },
+        )
+    except subprocess.TimeoutExpired:
+        print(f"  (peer timed out after {timeout:.0f} s)")
+        return None
+    if p.returncode != 0:
+        print("  (peer failed: " + (p.stderr.strip().splitlines() or ["?"])[-1] + ")")
+        return None
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, no peers")
+    ap.add_argument("--peer-tasks", type=int, default=300)
+    args = ap.parse_args()
+    reps = 3 if args.quick else 5
+    sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
+
+    print("wfconv runtime benchmark (medians)")
+    print("\n1. inline simulation, layered DAG (100 tasks per layer, 2 upstreams each)")
+    inline = bench_inline(sizes, reps)
+    for n, (e2e, loop) in inline.items():
+        print(f"  {n:>7} tasks: {e2e:6.1f} us/task end to end, {loop:6.1f} us/task scheduler loop")
+    if len(sizes) > 1:
+        first, last = sizes[0], sizes[-1]
+        print(
+            f"  growth {first}->{last}: x{inline[last][0] / inline[first][0]:.2f} per task "
+            "(1.00 = perfectly linear total cost)"
+        )
+
+    print("\n2. a year of hourly runs of a 10-task chain (365 x 24 runs)")
+    secs, n_runs = bench_year(1 if args.quick else 3)
+    print(f"  {n_runs} runs in {secs:.2f} s = {secs / (n_runs * 10) * 1e6:.1f} us/task")
+
+    ref = inline[10_000][0]
+    nx_us = bench_networkx(10_000, reps)
+    print("\n3. per-task overhead, same no-op layered DAG")
+    print(f"  wfconv inline      : {ref:10.1f} us/task (10k tasks)")
+    print(f"  bare networkx loop : {nx_us:10.1f} us/task (10k tasks)")
+    if args.quick:
+        return
+    n = args.peer_tasks
+    lg = child(LUIGI_CHILD % {"root": str(ROOT), "sizes": (100, n), "reps": 3}, 600)
+    if lg:
+        for size, per in lg.items():
+            us = per * 1e6
+            print(f"  luigi {int(size):>4} tasks   : {us:10.1f} us/task  (x{us / ref:,.0f} wfconv)")
+    pf = child(PREFECT_CHILD % {"root": str(ROOT), "n": n, "reps": 3}, 600)
+    if pf:
+        us = pf["per_task"] * 1e6
+        print(
+            f"  prefect {n} tasks  : {us:10.1f} us/task  (x{us / ref:,.0f} wfconv), "
+            f"start-up {pf['startup']:.1f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
