@@ -1,0 +1,1155 @@
+"""IR -> a Prefect 3 flow module: one ``@task`` per task and one ``@flow``.
+
+Two shapes, chosen per workflow:
+
+- *plain*: every trigger rule is all_success / all_done / always and there are
+  no branches. Tasks are submitted with ``.submit(wait_for=[...])``
+  (``allow_failure`` for all_done), which is Prefect's own idiom and what the
+  Prefect frontend reads back exactly.
+- *gated*: some rule needs Airflow's states (skipped, upstream_failed) or a
+  branch chooses downstreams. Then every task with upstreams receives them as
+  ``upstream=allow_failure({...})`` and starts with ``wfconv_gate(rule, ...)``,
+  a generated function that evaluates Airflow's trigger rule (SEMANTICS R1);
+  a skipped task returns a Completed state named ``Skipped``. The flow body
+  stays a straight list of submits: nothing blocks, so parallelism is kept.
+
+The flow ends with ``wfconv_finish``: Prefect marks a flow Completed even when
+tasks failed, Airflow fails a run whose leaf failed, so the generated flow
+returns a Failed state in that case. Airflow-style Jinja (``{{ ds }}``) is
+rendered at run time by a generated ``wfconv_render`` from the flow run's
+scheduled start time and parameters. Everything else Prefect cannot say is a
+``loss()`` in the ledger (codes ``CODES``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wfconv.backends.common import (
+    Code,
+    Emitted,
+    callable_imports_for,
+    compact_number,
+    file_stem,
+    format_python,
+    from_import,
+    identifier_map,
+    is_dotted_name,
+    loss,
+    py_literal,
+    py_str,
+    render,
+    retry_delays,
+)
+from wfconv.ir.model import Diagnostic, Task, Workflow
+
+TARGET = "prefect"
+
+CODES: dict[str, str] = {
+    "BP101": "python callable without a known module: the task raises NotImplementedError",
+    "BP102": "branch case in an expression language that is not Jinja: it never matches",
+    "BP103": "branch task without callable or cases: every downstream is followed",
+    "BP104": "sensor emitted as a polling task",
+    "BP105": "action without a Prefect equivalent: the task raises NotImplementedError or runs a placeholder command",
+    "BP106": "Luigi ExternalTask: the task checks that the output exists",
+    "BP107": "sub-workflow emitted as run_deployment",
+    "BP108": "email sent with smtplib on localhost",
+    "BP109": "container run with docker",
+    "BP110": "mapped task: product expanded to zipped lists / run-time input not mapped",
+    "BP111": "data passed between tasks: emitted as ordering only",
+    "BP112": "trigger rule emulated by wfconv_gate (a Prefect reader sees all_done)",
+    "BP113": "trigger rule 'always' waits for upstream tasks to finish",
+    "BP114": "template variable without a Prefect equivalent (renders empty)",
+    "BP115": "text is not valid Jinja: kept verbatim, not rendered",
+    "BP116": "template dates follow Airflow 3 (logical date = scheduled start time)",
+    "BP117": "task setting without a Prefect equivalent dropped (pool, queue, depends_on_past, outputs)",
+    "BP118": "action fields the Prefect backend does not know were dropped",
+    "BP119": "exponential backoff expanded to per-attempt delays (Airflow's lower bound)",
+    "BP120": "short-circuit skipping descendants regardless of their trigger rules is approximated",
+    "BP121": "sensor soft_fail: the sensor task is skipped on timeout",
+    "BP201": "catchup: Prefect never creates runs for past schedule times",
+    "BP202": "start_date/end_date of a cron schedule cannot be expressed",
+    "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
+    "BP204": "schedule 'once': the flow runs once when the module is run",
+    "BP205": "parameter name is not a Python identifier: renamed",
+    "BP206": "schedule timezone unknown: UTC used",
+    "BP207": "dagrun timeout emitted as flow timeout_seconds",
+}
+
+_KNOWN_FIELDS = {
+    "shell": {"command", "env", "cwd", "args", "capture_output"},
+    "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
+    "empty": set(),
+    "branch": {
+        "callable",
+        "module",
+        "cases",
+        "default",
+        "short_circuit",
+        "ignore_downstream_trigger_rules",
+        "op_args",
+        "op_kwargs",
+        "source_code",
+    },
+    "sensor": {"sensor", "poke_interval_s", "timeout_s", "mode", "soft_fail", "target", "args"},
+    "email": {"to", "cc", "bcc", "subject", "body"},
+    "sql": {"sql", "conn_id", "operator"},
+    "container": {"image", "cmds", "arguments", "namespace", "env"},
+    "subworkflow": {
+        "workflow",
+        "app_path",
+        "propagate_configuration",
+        "conf",
+        "wait_for_completion",
+    },
+    "fail": {"message"},
+    "hadoop": {"engine", "script", "args", "properties"},
+    "external": {"output"},
+    "opaque": {"type", "args", "xml"},
+}
+
+# Rules Prefect expresses natively (with allow_failure for the last two).
+_NATIVE_RULES = {"all_success": False, "all_done": True, "always": True}
+
+# Jinja names wfconv_context() provides.
+_CONTEXT_NAMES = {
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "ts_nodash_with_tz",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "run_id",
+    "params",
+    "dag",
+    "macros",
+}
+
+_SENSOR_DEFAULT_POKE = 60
+_SENSOR_DEFAULT_TIMEOUT = 7 * 24 * 3600
+
+_HADOOP_COMMANDS = {
+    "map-reduce": "hadoop jar",
+    "streaming": "hadoop jar hadoop-streaming.jar",
+    "distcp": "hadoop distcp",
+    "sqoop": "sqoop",
+    "java": "java",
+    "ssh": "ssh",
+    "git": "git",
+    "hive": "hive -f",
+    "hive2": "beeline -f",
+    "pig": "pig -f",
+    "spark": "spark-submit",
+}
+
+_MODULE_NAMES = (
+    "annotations",
+    "datetime",
+    "glob",
+    "jinja2",
+    "os",
+    "smtplib",
+    "subprocess",
+    "time",
+    "flow",
+    "task",
+    "allow_failure",
+    "unmapped",
+    "Completed",
+    "Failed",
+    "Cron",
+    "Interval",
+    "flow_run",
+    "run_deployment",
+    "EmailMessage",
+    "UpstreamFailed",
+    "upstream",
+    "WFCONV_SKIPPED",
+    "WFCONV_PARAMS",
+    "WFCONV_PARAM_NAMES",
+    "WFCONV_WORKFLOW_ID",
+    "wfconv_no_retry_when_upstream_failed",
+    "wfconv_upstream_status",
+    "wfconv_gate",
+    "wfconv_skipped",
+    "wfconv_final_status",
+    "wfconv_is_upstream_failure",
+    "wfconv_finish",
+    "wfconv_ds_add",
+    "wfconv_ds_format",
+    "wfconv_context",
+    "wfconv_render",
+    "wfconv_poll",
+)
+
+
+@dataclass
+class _TaskView:
+    fn: str
+    options: list[tuple[str, Any]]
+    params: list[str]
+    body: list[str]
+    gate: dict[str, Any] | None = None
+    doc: str | None = None
+    # mapped tasks: IR field -> task parameter, and the .map() arguments
+    mapped: dict[str, str] | None = None
+    map_args: list[tuple[str, str]] | None = None
+
+
+@dataclass
+class _Ctx:
+    workflow: Workflow
+    losses: list[Diagnostic] = field(default_factory=list)
+    modules: set[str] = field(default_factory=set)  # stdlib/third-party plain imports
+    names: dict[str, set[str]] = field(default_factory=dict)  # from-imports
+    helpers: set[str] = field(default_factory=set)
+    callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
+
+    def add(self, d: Diagnostic) -> None:
+        self.losses.append(d)
+
+    def need(self, module: str, name: str | None = None) -> None:
+        if name is None:
+            self.modules.add(module)
+        else:
+            self.names.setdefault(module, set()).add(name)
+
+
+# --- strings and templates ---------------------------------------------------------
+
+
+def _has_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def _template_check(ctx: _Ctx, task: Task | None, text: str) -> bool:
+    """Can ``text`` be rendered at run time? Reports the names Prefect lacks."""
+    import jinja2
+    from jinja2 import meta
+
+    try:
+        ast_ = jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        ctx.add(
+            loss(
+                "BP115",
+                f"{text!r} is not valid Jinja ({exc.message}); kept verbatim",
+                task=task,
+                source=ctx.workflow,
+                target="string",
+            )
+        )
+        return False
+    unknown = sorted(meta.find_undeclared_variables(ast_) - _CONTEXT_NAMES)
+    if unknown:
+        ctx.add(
+            loss(
+                "BP114",
+                f"template variables without a Prefect equivalent render empty: {', '.join(unknown)}",
+                task=task,
+                source=ctx.workflow,
+                target="wfconv_render",
+            )
+        )
+    ctx.helpers.add("render")
+    return True
+
+
+def _value(ctx: _Ctx, task: Task | None, value: Any) -> str:
+    """Python expression for a value, rendered at run time when it holds
+    Airflow-style Jinja (as Airflow renders templated operator fields)."""
+    if _contains_template(value) and _all_templates_ok(ctx, task, value):
+        return f"wfconv_render({py_literal(value)})"
+    return py_literal(value)
+
+
+def _contains_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return _has_template(value)
+    if isinstance(value, list):
+        return any(_contains_template(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_template(v) for v in value.values())
+    return False
+
+
+def _all_templates_ok(ctx: _Ctx, task: Task | None, value: Any) -> bool:
+    if isinstance(value, str):
+        return not _has_template(value) or _template_check(ctx, task, value)
+    if isinstance(value, list):
+        return all([_all_templates_ok(ctx, task, v) for v in value])
+    if isinstance(value, dict):
+        return all([_all_templates_ok(ctx, task, v) for v in value.values()])
+    return True
+
+
+def _call(fn: str, args: list[str], kwargs: list[tuple[str, str]]) -> str:
+    parts = list(args) + [f"{k}={v}" for k, v in kwargs]
+    return f"{fn}({', '.join(parts)})"
+
+
+def _kwargs_code(ctx: _Ctx, task: Task, op_kwargs: dict[str, Any]) -> list[str]:
+    """``name=value`` for identifier keys, ``**{...}`` for the rest."""
+    plain = [
+        f"{k}={_value(ctx, task, v)}"
+        for k, v in op_kwargs.items()
+        if is_dotted_name(k) and "." not in k
+    ]
+    odd = {k: v for k, v in op_kwargs.items() if not (is_dotted_name(k) and "." not in k)}
+    if odd:
+        plain.append(f"**{_value(ctx, task, odd)}")
+    return plain
+
+
+# --- action bodies ---------------------------------------------------------------
+
+
+def _callable_ref(ctx: _Ctx, task: Task, what: str) -> Code | None:
+    """Placeholder for an imported callable, or None (the task body raises)."""
+    f = task.action.fields
+    name = f.get("callable")
+    module = f.get("module")
+    if isinstance(name, str) and ":" in name and module is None:
+        module, name = name.split(":", 1)
+    if is_dotted_name(name) and is_dotted_name(module):
+        key = (module, name)
+        if key not in ctx.callables:
+            ctx.callables[key] = len(ctx.callables)
+        return Code(f"<callable:{ctx.callables[key]}>")
+    ctx.add(
+        loss(
+            "BP101",
+            f"the source does not say which module defines {name or 'the ' + what}; "
+            "the task raises NotImplementedError",
+            task=task,
+            target="@task",
+        )
+    )
+    return None
+
+
+def _raise(message: str) -> list[str]:
+    return [f"raise NotImplementedError({py_str(message)})"]
+
+
+def _shell_lines(
+    ctx: _Ctx, task: Task, command: str, env: Any = None, cwd: Any = None, capture: bool = False
+) -> list[str]:
+    """One checked ``subprocess.run`` (what the Prefect frontend reads back as shell)."""
+    ctx.need("subprocess")
+    kwargs = [("shell", "True"), ("check", "True"), ("executable", py_str("/bin/bash"))]
+    if env:
+        kwargs.append(("env", _value(ctx, task, {str(k): str(v) for k, v in env.items()})))
+    if cwd:
+        kwargs.append(("cwd", _value(ctx, task, str(cwd))))
+    if capture:
+        kwargs += [("capture_output", "True"), ("text", "True")]
+    call = _call("subprocess.run", [_value(ctx, task, command)], kwargs)
+    return [f"return {call}.stdout"] if capture else [call]
+
+
+def _shell(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    command = str(f.get("command") or "")
+    if f.get("args"):
+        command = " ".join([command, shlex.join(str(a) for a in f["args"])]).strip()
+    view.body += _shell_lines(
+        ctx, task, command, f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
+    )
+
+
+def _call_user(
+    ctx: _Ctx, task: Task, view: _TaskView, what: str, mapped: dict[str, str] | None = None
+) -> None:
+    f = task.action.fields
+    ref = _callable_ref(ctx, task, what)
+    if ref is None:
+        view.body += _raise(
+            f"wfconv: {f.get('callable') or task.id} was not found in an importable module; "
+            "replace this body with a call to the real function"
+        )
+        return
+    args = [_value(ctx, task, a) for a in f.get("op_args") or []]
+    kwargs = dict(f.get("op_kwargs") or {})
+    code_kwargs = _kwargs_code(ctx, task, kwargs) if kwargs else []
+    if mapped:
+        for original, param in mapped.items():
+            if is_dotted_name(original) and "." not in original:
+                code_kwargs.append(f"{original}={param}")
+            else:
+                code_kwargs.append(f"**{{{py_str(original)}: {param}}}")
+    view.body.append(f"return {ref}({', '.join(args + code_kwargs)})")
+
+
+def _python(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    _call_user(ctx, task, view, "callable", view.mapped)
+
+
+def _empty(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    view.body.append("return None")
+
+
+def _branch(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    downstream = ctx.workflow.downstream(task.id)
+    if f.get("short_circuit"):
+        ref = _callable_ref(ctx, task, "condition")
+        if ref is None:
+            view.body += _raise(
+                f"wfconv: the condition of {task.id} was not found; replace this body"
+            )
+            return
+        view.body.append(f"return {py_literal(downstream)} if {ref}() else []")
+        if f.get("ignore_downstream_trigger_rules", True):
+            ctx.add(
+                loss(
+                    "BP120",
+                    "a false condition skips the direct downstream tasks; further tasks follow their "
+                    "trigger rules (Airflow skips every downstream task)",
+                    task=task,
+                    target="wfconv_gate",
+                )
+            )
+        return
+    if f.get("callable"):
+        _call_user(ctx, task, view, "chooser")
+        return
+    cases = f.get("cases") or []
+    if not cases and f.get("default") is None:
+        ctx.add(
+            loss(
+                "BP103",
+                "no callable and no cases: every direct downstream is followed",
+                task=task,
+                target="@task",
+            )
+        )
+        view.body.append(f"return {py_literal(downstream)}")
+        return
+    for case in cases:
+        when = str(case.get("when", ""))
+        to = str(case.get("to", ""))
+        if (
+            "${" in when
+            or "#{" in when
+            or not _has_template(when)
+            and when.strip().lower() != "true"
+        ):
+            if when.strip().lower() != "false":
+                ctx.add(
+                    loss(
+                        "BP102",
+                        f"decision case {when!r} -> {to!r} is not Jinja; it never matches",
+                        task=task,
+                        target="if",
+                    )
+                )
+            continue
+        cond = _value(ctx, task, when)
+        view.body.append(f'if str({cond}).strip().lower() == "true":')
+        view.body.append(f"    return {py_str(to)}")
+    default = f.get("default")
+    view.body.append(f"return {py_literal(default)}")
+
+
+def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    cls = str(f.get("sensor") or "")
+    target = f.get("target")
+    poke = compact_number(float(f.get("poke_interval_s") or _SENSOR_DEFAULT_POKE))
+    timeout = compact_number(float(f.get("timeout_s") or _SENSOR_DEFAULT_TIMEOUT))
+    soft = bool(f.get("soft_fail"))
+    ctx.helpers.add("poll")
+    ctx.need("time")
+    if (
+        isinstance(target, str)
+        and target
+        and cls in ("FileSensor", "HdfsSensor", "WebHdfsSensor", "")
+    ):
+        ctx.need("glob")
+        check = f"lambda: glob.glob({_value(ctx, task, target)})"
+        ctx.add(
+            loss(
+                "BP104",
+                f"{cls or 'sensor'} emitted as a task polling the local file system for {target!r}",
+                task=task,
+                severity="info" if cls == "FileSensor" else "warning",
+                target="wfconv_poll",
+            )
+        )
+    else:
+        check = "wfconv_check"
+        label = cls or "sensor"
+        message = f"wfconv: {label} has no Prefect equivalent; write the check for {target!r}"
+        view.body.append("def wfconv_check():")
+        view.body.append(f"    raise NotImplementedError({py_str(message)})")
+        ctx.add(
+            loss(
+                "BP104",
+                f"{cls or 'sensor'} has no Prefect equivalent: the polling task's check raises NotImplementedError",
+                task=task,
+                target="wfconv_poll",
+            )
+        )
+    call = f"wfconv_poll({check}, {poke!r}, {timeout!r}"
+    if soft:
+        call += ", soft_fail=True"
+        ctx.helpers.add("gate")
+        ctx.add(
+            loss(
+                "BP121",
+                "soft_fail: on timeout the task ends Completed named Skipped",
+                task=task,
+                severity="info",
+                target="wfconv_skipped",
+            )
+        )
+        view.body.append(f"if not {call}):")
+        view.body.append("    return wfconv_skipped()")
+        view.body.append("return True")
+    else:
+        view.body.append(f"return {call})")
+
+
+def _email(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    ctx.need("smtplib")
+    ctx.need("email.message", "EmailMessage")
+    ctx.add(
+        loss(
+            "BP108",
+            "email sent with smtplib through an SMTP server on localhost:25",
+            task=task,
+            severity="info",
+            target="smtplib",
+        )
+    )
+    to = f.get("to") or []
+    if isinstance(to, str):
+        to = [to]
+    view.body.append("message = EmailMessage()")
+    view.body.append(f'message["To"] = ", ".join({_value(ctx, task, list(to))})')
+    for key, header in (("cc", "Cc"), ("bcc", "Bcc")):
+        if f.get(key):
+            val = f[key] if isinstance(f[key], list) else [f[key]]
+            view.body.append(f'message[{py_str(header)}] = ", ".join({_value(ctx, task, val)})')
+    view.body.append(f'message["Subject"] = {_value(ctx, task, str(f.get("subject") or ""))}')
+    view.body.append(f"message.set_content({_value(ctx, task, str(f.get('body') or ''))})")
+    view.body.append('with smtplib.SMTP("localhost") as server:')
+    view.body.append("    server.send_message(message)")
+
+
+def _placeholder(ctx: _Ctx, task: Task, view: _TaskView, what: str) -> None:
+    ctx.add(
+        loss(
+            "BP105",
+            f"{what} has no Prefect equivalent: the task raises NotImplementedError",
+            task=task,
+            target="@task",
+        )
+    )
+    view.body += _raise(
+        f"wfconv: {what} (task {task.id}) has no Prefect equivalent; replace this body"
+    )
+
+
+def _sql(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    view.body.append(f"sql = {_value(ctx, task, f.get('sql') or '')}")
+    view.body.append(f"conn_id = {py_literal(f.get('conn_id'))}")
+    _placeholder(ctx, task, view, f"SQL on connection {f.get('conn_id')!r}")
+
+
+def _container(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    words = ["docker", "run", "--rm"]
+    for k, v in (f.get("env") or {}).items():
+        words += ["-e", f"{k}={v}"]
+    words.append(str(f.get("image") or ""))
+    words += [str(c) for c in f.get("cmds") or []] + [str(a) for a in f.get("arguments") or []]
+    ctx.add(
+        loss(
+            "BP109",
+            "container run with `docker run` on the worker"
+            + (" (namespace dropped)" if f.get("namespace") else ""),
+            task=task,
+            severity="warning" if f.get("namespace") else "info",
+            target="subprocess",
+        )
+    )
+    view.body += _shell_lines(ctx, task, shlex.join(words))
+
+
+def _subworkflow(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    name = f.get("workflow")
+    if not name:
+        app = str(f.get("app_path") or task.id).rstrip("/")
+        name = file_stem(app.rsplit("/", 1)[-1] or task.id)
+        ctx.add(
+            loss(
+                "BP107",
+                f"called workflow not in the bundle: deployment {name}/{name} assumed (from {app!r})",
+                task=task,
+                target="run_deployment",
+            )
+        )
+    else:
+        ctx.add(
+            loss(
+                "BP107",
+                f"runs deployment {name}/{name} (serve the other flow under its own name)",
+                task=task,
+                severity="info",
+                target="run_deployment",
+            )
+        )
+    ctx.need("prefect.deployments", "run_deployment")
+    kwargs = []
+    if f.get("conf"):
+        kwargs.append(("parameters", _value(ctx, task, dict(f["conf"]))))
+    if f.get("wait_for_completion") is False:
+        kwargs.append(("timeout", "0"))
+    view.body.append("child = " + _call("run_deployment", [py_str(f"{name}/{name}")], kwargs))
+    if f.get("wait_for_completion") is not False:
+        view.body.append("if not child.state.is_completed():")
+        view.body.append(
+            f"    raise RuntimeError({py_str(f'sub-workflow {name} did not complete')})"
+        )
+    view.body.append("return str(child.id)")
+
+
+def _fail(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    message = str(task.action.get("message") or f"{task.id} failed the run")
+    view.body.append(f"raise RuntimeError({_value(ctx, task, message)})")
+
+
+def _hadoop(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    f = task.action.fields
+    engine = str(f.get("engine") or "")
+    words = [_HADOOP_COMMANDS.get(engine, engine or "hadoop")]
+    if f.get("script"):
+        words.append(shlex.quote(str(f["script"])))
+    words += [shlex.quote(str(a)) for a in f.get("args") or []]
+    command = " ".join(words)
+    for k, v in (f.get("properties") or {}).items():
+        command += f" -D {shlex.quote(f'{k}={v}')}"
+    ctx.add(
+        loss(
+            "BP105",
+            f"{engine or 'hadoop'} action runs {command!r} in a shell; check it",
+            task=task,
+            target="subprocess",
+        )
+    )
+    view.body += _shell_lines(ctx, task, command)
+
+
+def _external(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    out = task.action.get("output")
+    if not out:
+        ctx.add(
+            loss(
+                "BP106",
+                "external task without an output: emitted as a no-op",
+                task=task,
+                target="@task",
+            )
+        )
+        view.body.append("return None")
+        return
+    ctx.need("glob")
+    ctx.add(
+        loss(
+            "BP106",
+            "external data: the task fails when the output is missing (Luigi leaves the run pending)",
+            task=task,
+            severity="info",
+            target="@task",
+        )
+    )
+    view.body.append(f"if not glob.glob({_value(ctx, task, str(out))}):")
+    view.body.append(f"    raise FileNotFoundError({py_str(f'external data {out} is missing')})")
+    view.body.append("return True")
+
+
+def _opaque(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    _placeholder(ctx, task, view, str(task.action.get("type") or task.action.kind))
+
+
+BUILDERS = {
+    "shell": _shell,
+    "python": _python,
+    "empty": _empty,
+    "branch": _branch,
+    "sensor": _sensor,
+    "email": _email,
+    "sql": _sql,
+    "container": _container,
+    "subworkflow": _subworkflow,
+    "fail": _fail,
+    "hadoop": _hadoop,
+    "external": _external,
+    "opaque": _opaque,
+}
+
+
+# --- task options ---------------------------------------------------------------
+
+
+def _task_options(ctx: _Ctx, task: Task, gated: bool) -> list[tuple[str, Any]]:
+    opts: list[tuple[str, Any]] = [("name", task.id)]
+    if task.retries:
+        opts.append(("retries", int(task.retries)))
+        delays = retry_delays(task, default=None)
+        if task.retry_delay_s is not None or task.retry_backoff == "exponential":
+            if len(set(delays)) == 1:
+                opts.append(("retry_delay_seconds", compact_number(delays[0])))
+            elif delays:
+                if task.retry_backoff == "exponential" and not isinstance(task.retry_delay_s, list):
+                    ctx.add(
+                        loss(
+                            "BP119",
+                            f"exponential backoff expanded to {[compact_number(d) for d in delays[:50]]} "
+                            "(Airflow hashes each delay within [d*2^(n-1), d*2^n))",
+                            task=task,
+                            severity="info",
+                            target="retry_delay_seconds",
+                        )
+                    )
+                opts.append(("retry_delay_seconds", [compact_number(d) for d in delays[:50]]))
+        if gated:
+            opts.append(("retry_condition_fn", Code("wfconv_no_retry_when_upstream_failed")))
+    if task.timeout_s is not None:
+        opts.append(("timeout_seconds", compact_number(float(task.timeout_s))))
+    if task.action.kind in ("shell", "hadoop", "container"):
+        opts.append(("log_prints", True))
+    dropped = [
+        name
+        for name, present in (
+            ("pool", task.pool),
+            ("queue", task.queue),
+            ("depends_on_past", task.depends_on_past),
+            ("outputs", task.outputs),
+        )
+        if present
+    ]
+    if dropped:
+        ctx.add(
+            loss(
+                "BP117",
+                f"{', '.join(dropped)} not expressible in Prefect; dropped",
+                task=task,
+                severity="info" if dropped == ["outputs"] else "warning",
+                target="@task",
+            )
+        )
+    return opts
+
+
+# --- workflow-level --------------------------------------------------------------
+
+
+def _tz(ctx: _Ctx) -> str:
+    tz = ctx.workflow.schedule.timezone or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        ctx.add(
+            loss(
+                "BP206", f"timezone {tz!r} is unknown; UTC used", source=ctx.workflow, target="Cron"
+            )
+        )
+        return "UTC"
+    return tz
+
+
+def _datetime_code(ctx: _Ctx, text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        value = _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    value = value.astimezone(_dt.UTC)
+    parts = [value.year, value.month, value.day, value.hour, value.minute, value.second]
+    while len(parts) > 3 and parts[-1] == 0:
+        parts.pop()
+    ctx.need("datetime")
+    ctx.need("zoneinfo", "ZoneInfo")
+    return f"datetime.datetime({', '.join(map(str, parts))}, tzinfo=ZoneInfo({py_str('UTC')}))"
+
+
+def _main_block(ctx: _Ctx, flow_fn: str) -> str:
+    w = ctx.workflow
+    s = w.schedule
+    kwargs: list[tuple[str, str]] = [("name", py_str(w.id))]
+    if s.kind == "cron" and s.cron:
+        tz = _tz(ctx)
+        if tz == "UTC":
+            kwargs.append(("cron", py_str(s.cron)))
+        else:
+            ctx.need("prefect.schedules", "Cron")
+            kwargs.append(("schedules", f"[Cron({py_str(s.cron)}, timezone={py_str(tz)})]"))
+        lost = [n for n, v in (("start_date", w.start_date), ("end_date", w.end_date)) if v]
+        if lost:
+            ctx.add(
+                loss(
+                    "BP202",
+                    f"{' and '.join(lost)} of the cron schedule cannot be expressed in Prefect",
+                    source=w,
+                    severity="info" if lost == ["start_date"] else "warning",
+                    target="flow.serve",
+                )
+            )
+    elif s.kind == "interval" and s.seconds:
+        anchor = _datetime_code(ctx, w.start_date)
+        if anchor:
+            ctx.need("prefect.schedules", "Interval")
+            kwargs.append(
+                (
+                    "schedules",
+                    f"[Interval({compact_number(float(s.seconds))!r}, anchor_date={anchor})]",
+                )
+            )
+        else:
+            kwargs.append(("interval", repr(compact_number(float(s.seconds)))))
+        if w.end_date:
+            ctx.add(
+                loss(
+                    "BP202",
+                    "end_date cannot be expressed in Prefect",
+                    source=w,
+                    target="flow.serve",
+                )
+            )
+    elif s.kind == "once":
+        ctx.add(
+            loss(
+                "BP204",
+                "schedule @once: the flow runs once when the module is executed",
+                source=w,
+                severity="info",
+                target="__main__",
+            )
+        )
+        return f"{flow_fn}()"
+    elif s.kind in ("datasets", "assets"):
+        ctx.add(
+            loss(
+                "BP203",
+                f"runs triggered by {', '.join(s.datasets)} need a Prefect automation; served without schedule",
+                source=w,
+                target="flow.serve",
+            )
+        )
+    if w.catchup:
+        ctx.add(
+            loss(
+                "BP201",
+                "catchup=True: Prefect never creates runs for past schedule times (backfill by hand)",
+                source=w,
+                target="flow.serve",
+            )
+        )
+    if w.tags:
+        kwargs.append(("tags", py_literal(list(w.tags))))
+    if w.max_active_runs is not None:
+        kwargs.append(("global_limit", str(int(w.max_active_runs))))
+    return f"{flow_fn}.serve({', '.join(f'{k}={v}' for k, v in kwargs)})"
+
+
+# --- the graph shape -------------------------------------------------------------
+
+
+def _gated_tasks(w: Workflow) -> set[str]:
+    """Tasks that need wfconv_gate: non-native rules, branch downstreams, and
+    everything downstream of a gated task (its upstream may be 'skipped')."""
+    gated: set[str] = set()
+    for t in w.tasks:
+        if t.trigger_rule not in _NATIVE_RULES:
+            gated.add(t.id)
+        if t.action.kind == "branch" or (t.action.kind == "sensor" and t.action.get("soft_fail")):
+            gated.update(w.downstream(t.id))
+    if not gated:
+        return gated
+    # any task with upstreams gets gated once the workflow is gated, so that
+    # no upstream is ever NotReady (its value would be indistinguishable)
+    return {t.id for t in w.tasks if w.upstream(t.id)}
+
+
+def emit(workflow: Workflow, **options: Any) -> Emitted:
+    """Emit ``<workflow id>.py`` holding the tasks, the flow and a ``serve`` entry point."""
+    from wfconv.backends.common import topo_order
+
+    w = workflow
+    ctx = _Ctx(w)
+    ctx.need("prefect", "flow")
+    ctx.need("prefect", "task")
+    ctx.helpers.add("finish")
+    ctx.need("prefect.states", "Failed")
+
+    order = topo_order(w)
+    gated = _gated_tasks(w)
+    if gated:
+        ctx.helpers.add("gate")
+        ctx.need("prefect.states", "Completed")
+        ctx.need("prefect", "allow_failure")
+
+    # Names
+    reserved = set(_MODULE_NAMES)
+    fns = identifier_map(w.task_ids(), reserved=reserved)
+    reserved |= set(fns.values())
+    flow_fn = identifier_map([w.id], reserved=reserved)[w.id]
+    reserved.add(flow_fn)
+    param_names = identifier_map(list(w.params), reserved=reserved)
+    for original, name in param_names.items():
+        if name != original:
+            ctx.add(
+                loss(
+                    "BP205",
+                    f"parameter {original!r} is the flow argument {name!r}",
+                    source=w,
+                    severity="info",
+                    target="flow parameter",
+                )
+            )
+    runs = identifier_map(
+        [f"{fns[t]}_run" for t in w.task_ids()], reserved=reserved | set(param_names.values())
+    )
+    run_var = {t: runs[f"{fns[t]}_run"] for t in w.task_ids()}
+
+    # Tasks
+    views: dict[str, _TaskView] = {}
+    for t in w.tasks:
+        view = _TaskView(
+            fn=fns[t.id], options=_task_options(ctx, t, t.id in gated), params=[], body=[]
+        )
+        mapped = _mapping(ctx, t)
+        if mapped is not None:
+            view.mapped = {k: p for k, (p, _) in mapped.items()}
+            view.map_args = [(p, _value(ctx, t, values)) for p, values in mapped.values()]
+            view.params += [p for p, _ in mapped.values()]
+        if t.id in gated:
+            view.params.append("upstream")
+            branches = [u for u in w.upstream(t.id) if w.task(u).action.kind == "branch"]
+            view.gate = {"rule": t.trigger_rule, "task_id": t.id, "branches": branches}
+        if t.action.kind == "shell" and mapped and "command" in mapped:
+            f = t.action.fields
+            command = Code(mapped["command"][0])
+            view.body += _shell_lines(
+                ctx, t, command, f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
+            )
+        else:
+            BUILDERS.get(t.action.kind, _opaque)(ctx, t, view)
+        unknown = sorted(set(t.action.fields) - _KNOWN_FIELDS.get(t.action.kind, set()))
+        if unknown:
+            ctx.add(
+                loss(
+                    "BP118",
+                    f"{t.action.kind} fields not emitted: {', '.join(unknown)}",
+                    task=t,
+                    severity="info",
+                    target="@task",
+                )
+            )
+        if t.doc:
+            view.doc = t.doc
+        views[t.id] = view
+        if t.trigger_rule == "always":
+            ctx.add(
+                loss(
+                    "BP113",
+                    "trigger rule 'always' waits for the upstream tasks to finish in Prefect",
+                    task=t,
+                    severity="info",
+                    target="allow_failure",
+                )
+            )
+        if t.id in gated and t.trigger_rule not in ("all_done",):
+            ctx.add(
+                loss(
+                    "BP112",
+                    f"trigger rule {t.trigger_rule} emulated by wfconv_gate (read back as all_done)",
+                    task=t,
+                    severity="info",
+                    target="wfconv_gate",
+                )
+            )
+
+    for e in w.edges:
+        if e.kind == "data":
+            ctx.add(
+                loss(
+                    "BP111",
+                    f"the value of {e.src!r} is not passed to {e.dst!r} (ordering kept)",
+                    task=w.task(e.dst),
+                    target="wait_for",
+                )
+            )
+
+    # User callables: import lines and final names.
+    keys = list(ctx.callables)
+    exprs, callable_imports, _stubs = callable_imports_for(keys, reserved | set(run_var.values()))
+    for view in views.values():
+        view.body = [_resolve_callables(line, keys, exprs) for line in view.body]
+
+    # Flow body: plain tasks first (they never wait for gated ones), then gated.
+    body: list[str] = []
+    ordered = [t for t in order if t not in gated] + [t for t in order if t in gated]
+    for tid in ordered:
+        t = w.task(tid)
+        ups = list(dict.fromkeys(w.upstream(tid)))
+        mapped = views[tid].map_args
+        method = "map" if mapped is not None else "submit"
+        args: list[str] = [f"{p}={v}" for p, v in (mapped or [])]
+        if tid in gated:
+            inner = "{" + ", ".join(f"{py_str(u)}: {run_var[u]}" for u in ups) + "}"
+            up = f"allow_failure({inner})"
+            args.append(f"upstream=unmapped({up})" if mapped is not None else f"upstream={up}")
+            if mapped is not None:
+                ctx.need("prefect", "unmapped")
+        elif ups:
+            tolerant = _NATIVE_RULES.get(t.trigger_rule, False)
+            items = [f"allow_failure({run_var[u]})" if tolerant else run_var[u] for u in ups]
+            if tolerant:
+                ctx.need("prefect", "allow_failure")
+            args.append(f"wait_for=[{', '.join(items)}]")
+        body.append(f"{run_var[tid]} = {fns[tid]}.{method}({', '.join(args)})")
+    leaves = [t for t in w.task_ids() if not w.downstream(t)]
+    runs_dict = "{" + ", ".join(f"{py_str(t)}: {run_var[t]}" for t in w.task_ids()) + "}"
+    body.append(f"return wfconv_finish({runs_dict}, leaves={py_literal(leaves)})")
+
+    flow_options: list[tuple[str, Any]] = [("name", w.id)]
+    if w.description:
+        flow_options.append(("description", w.description))
+    if w.timeout_s is not None:
+        flow_options.append(("timeout_seconds", compact_number(float(w.timeout_s))))
+
+    main = _main_block(ctx, flow_fn)
+
+    constants: list[tuple[str, Any]] = []
+    if "gate" in ctx.helpers:
+        constants.append(("WFCONV_SKIPPED", "wfconv:skipped"))
+    if "render" in ctx.helpers:
+        ctx.need("datetime")
+        ctx.need("jinja2")
+        ctx.need("prefect.runtime", "flow_run")
+        ctx.need("zoneinfo", "ZoneInfo")
+        constants.append(("WFCONV_WORKFLOW_ID", w.id))
+        constants.append(("WFCONV_PARAMS", dict(w.params)))
+        constants.append(("WFCONV_PARAM_NAMES", {v: k for k, v in param_names.items() if v != k}))
+        ctx.add(
+            loss(
+                "BP116",
+                "templates are rendered at run time; ds/ts/data_interval_* use the scheduled start "
+                "time (Airflow 3 meaning; Airflow 2's ds is the interval start)",
+                source=w,
+                severity="info",
+                target="wfconv_render",
+            )
+        )
+
+    src = w.source
+    origin = (
+        f"{src.path}:{src.line}"
+        if src and src.path and src.line
+        else (src.path if src and src.path else None)
+    )
+    code = render(
+        "prefect_flow.py.j2",
+        workflow_id=w.id,
+        origin=origin,
+        imports=_imports(ctx, callable_imports),
+        constants=constants,
+        helpers=ctx.helpers,
+        tasks=[views[t] for t in w.task_ids()],
+        flow_options=flow_options,
+        flow_fn=flow_fn,
+        flow_params=[(param_names[k], v) for k, v in w.params.items()],
+        flow_body=body,
+        main=main,
+    )
+    name = f"{file_stem(w.id)}.py"
+    code = format_python(code, name)
+    diagnostics = sorted(ctx.losses, key=lambda d: (d.line or 0, d.code))
+    return Emitted({name: code}, diagnostics)
+
+
+def _resolve_callables(line: str, keys: list, exprs: dict) -> str:
+    for i, key in enumerate(keys):
+        line = line.replace(f"<callable:{i}>", exprs[key])
+    return line
+
+
+def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, list[Any]]] | None:
+    """IR field -> (task parameter, values) for a mapped task, or None."""
+    m = task.mapped
+    if not m:
+        return None
+    over = m.get("over") or {}
+    kind = task.action.kind
+    supported = kind == "python" or (kind == "shell" and set(over) == {"command"})
+    if not over or not all(isinstance(v, list) for v in over.values()) or not supported:
+        ctx.add(
+            loss(
+                "BP110",
+                "mapped over a run-time value or a field Prefect cannot map: emitted unmapped",
+                task=task,
+                target=".submit",
+            )
+        )
+        return None
+    names = list(over)
+    if m.get("kind") == "zip" or len(names) == 1:
+        columns = {k: list(v) for k, v in over.items()}
+        if m.get("kind") == "zip" and len({len(v) for v in columns.values()}) > 1:
+            shortest = min(len(v) for v in columns.values())
+            columns = {k: v[:shortest] for k, v in columns.items()}
+    else:
+        rows = list(itertools.product(*over.values()))
+        columns = {k: [r[i] for r in rows] for i, k in enumerate(names)}
+        ctx.add(
+            loss(
+                "BP110",
+                "cross-product mapping expanded to zipped literal lists for .map",
+                task=task,
+                severity="info",
+                target=".map",
+            )
+        )
+    params = identifier_map(names, reserved=["upstream"])
+    return {k: (params[k], columns[k]) for k in names}
+
+
+def _imports(ctx: _Ctx, callable_imports: list[str]) -> list[str]:
+    std_modules = {"datetime", "glob", "os", "smtplib", "subprocess", "time"}
+    std_from = {"email.message", "zoneinfo"}
+    std = sorted(f"import {m}" for m in ctx.modules if m in std_modules)
+    std += sorted(from_import(m, sorted(ctx.names[m])) for m in ctx.names if m in std_from)
+    third_plain = sorted(f"import {m}" for m in ctx.modules if m not in std_modules)
+
+    def order(name: str) -> tuple[int, str]:
+        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+        return (kind, name)
+
+    third_from = [
+        from_import(m, sorted(n, key=order)) for m, n in ctx.names.items() if m not in std_from
+    ]
+    third = third_plain + sorted(
+        third_from + callable_imports, key=lambda line: (line.split()[1].lower(), line)
+    )
+    lines = ["from __future__ import annotations", ""]
+    if std:
+        lines += std + [""]
+    lines += third
+    return lines
