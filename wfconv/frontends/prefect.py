@@ -621,16 +621,24 @@ class _Interp(pyeval.Interpreter):
         build = self.reader.flow
         if build is None:
             return super()._s_while(st, scope)
-        test = self.eval(st.test, scope)
+        # Tasks called in the test run on every iteration too: they belong
+        # to the loop.
+        mark = len(build.created)
+        build.context.append({"loop": self.source_text(st.test), "line": st.lineno})
+        try:
+            test = self.eval(st.test, scope)
+        finally:
+            build.context.pop()
         if not isinstance(test, Unknown) and pyeval._truth_known(test):
             return super()._s_while(st, scope)
-        self._read_once(st, scope, test, WHILE_READ_ONCE, "while")
+        self._read_once(st, scope, test, WHILE_READ_ONCE, "while", mark)
 
-    def _read_once(self, st, scope, value, code, what):
+    def _read_once(self, st, scope, value, code, what, mark=None):
         build = self.reader.flow
         src = self.source_text(st.iter if isinstance(st, (ast.For, ast.AsyncFor)) else st.test)
         build.context.append({"loop": src, "line": st.lineno})
-        mark = len(build.created)
+        if mark is None:
+            mark = len(build.created)
         if isinstance(st, (ast.For, ast.AsyncFor)):
             element: Any
             if isinstance(value, TaskOut) and value.mode == "mapped":
@@ -903,6 +911,7 @@ class PrefectReader:
         self.module_diags: list[Diagnostic] = []
         self.deployments: list[deploy.Deployment] = []
         self._main_nodes: set[int] = set()
+        self._deploy_nodes: set[int] = set()  # deployment calls already recorded
         self._shell_cache: dict[int, tuple[str, dict] | None] = {}
         # comprehension node id -> its read-once diagnostic (gather re-labels it)
         self.pending_comprehensions: dict[int, Diagnostic] = {}
@@ -1636,8 +1645,10 @@ class PrefectReader:
             path=self.path,
             line=line,
         )
-        if not any(d is dep for d in self.deployments):
+        if node is None or id(node) not in self._deploy_nodes:
             self.deployments.append(dep)
+        if node is not None:
+            self._deploy_nodes.add(id(node))
         return Unknown(pyeval.RUNTIME, "deployment", line, self._src(node))
 
     # -- module ----------------------------------------------------------------
