@@ -7,6 +7,7 @@ times below are offsets from the run's start.
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, datetime
 
 from wfconv.ir.model import Action, SourceRef, Task, Workflow
@@ -54,7 +55,7 @@ def test_default_retry_delay_is_the_engines():
 
 def airflow_backoff(d, n, dag, task, logical):
     """Airflow's TaskInstance.next_retry_datetime, written from its source."""
-    lo = max(1, -(-int(d * 2 ** (n - 1)) // 1))
+    lo = max(1, math.ceil(d * 2 ** (n - 1)))
     h = int(hashlib.sha1(f"{dag}#{task}#{logical}#{n}".encode()).hexdigest(), 16)
     return min(lo + h % lo, 86400)
 
@@ -95,6 +96,15 @@ def test_exponential_capped_by_max_retry_delay():
     # [120, 240) and [240, 480) are both above the cap: exactly 100 s.
     assert got[2][1] - got[1][2] == 100
     assert got[3][1] - got[2][2] == 100
+
+
+def test_max_retry_delay_does_not_cap_a_fixed_delay():
+    # Airflow's next_retry_datetime caps only the exponential branch.
+    t = Task(
+        "t", Action("shell", {"command": "x"}), retries=1, retry_delay_s=600, max_retry_delay_s=100
+    )
+    got = tries(one(t, "airflow", Scenario(fail={"t": 1})))
+    assert got[1][1] - got[0][2] == 600
 
 
 def test_prefect_exponential_and_oozie_exponential_double():
@@ -169,3 +179,25 @@ def test_run_timeout_fails_run_and_skips_unfinished():
     assert res.tasks["t"].state == "skipped"
     assert res.end - res.start == 30
     assert any(n["code"] == "RT121" for n in res.notes)
+
+
+def test_depends_on_past_waits_for_and_blocks_on_the_previous_run():
+    from wfconv.ir.model import Schedule
+
+    t = Task("t", Action("shell", {"command": "x"}), depends_on_past=True)
+    w = Workflow(
+        "dop",
+        schedule=Schedule("cron", cron="@hourly"),
+        start_date="2024-01-01T00:00:00+00:00",
+        catchup=True,
+        tasks=[t],
+    )
+    # Each attempt lasts 2 h: run 2 (triggered 02:00) waits for run 1 (ends 03:00),
+    # run 3 (triggered 03:00) for run 2 (ends 05:00).
+    res = run(w, Scenario(durations={"t": 7200}), now="2024-01-01T03:00:00+00:00")
+    assert [r.tasks["t"].start - r.start for r in res] == [0, 3600, 7200]
+    # A failed previous instance blocks the task for ever; the run stays running.
+    res = run(w, Scenario(fail={"t": ALL}), now="2024-01-01T03:00:00+00:00")
+    assert [r.state for r in res] == ["failed", "running", "running"]
+    assert res[1].tasks["t"].state == "scheduled"
+    assert res[1].notes[0]["code"] == "RT122"

@@ -143,7 +143,9 @@ def _run_virtual(workflow, scenario, opts, runs, max_active_runs, store, on_run)
         start = info.run_after.timestamp()
         if len(busy) >= limit:
             start = max(start, heapq.heappop(busy))
-        res = RunEngine(cw, info, scenario, start=start, decision_env=env).run()
+        res = RunEngine(
+            cw, info, scenario, start=start, decision_env=env, past=_past(workflow, out)
+        ).run()
         heapq.heappush(busy, res.end if res.end is not None else start)
         if store is not None:
             store.record_run(workflow, res, scenario, executor="inline")
@@ -151,6 +153,18 @@ def _run_virtual(workflow, scenario, opts, runs, max_active_runs, store, on_run)
             on_run(res)
         out.append(res)
     return out
+
+
+def _past(w: Workflow, done: list[RunResult]) -> dict[str, tuple[str, float | None]]:
+    """For depends_on_past tasks: their state and end in the previous run."""
+    if not done:
+        return {}
+    prev = done[-1]
+    return {
+        t.id: (prev.tasks[t.id].state, prev.tasks[t.id].end)
+        for t in w.tasks
+        if t.depends_on_past and t.id in prev.tasks
+    }
 
 
 def _require_valid(w: Workflow) -> None:
@@ -255,6 +269,7 @@ def execute(
             work_builder=_work_builder(cw, info, info.run_id, cwd),
             concurrency=concurrency,
             decision_env=env,
+            past=_past(workflow, out),
         )
         res = eng.run()
         if store is not None:

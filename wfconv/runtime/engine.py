@@ -46,6 +46,7 @@ EXECUTED_KINDS = frozenset({"shell", "python"})
 NOTE_NOT_EXECUTED = "RT110"
 NOTE_DEADLOCK = "RT120"
 NOTE_RUN_TIMEOUT = "RT121"
+NOTE_PAST_NOT_MET = "RT122"
 NOTE_RESUMED = "RT130"
 
 
@@ -94,6 +95,7 @@ class RunEngine:
         concurrency: int = 16,
         run_id: str | None = None,
         decision_env: dict[str, Any] | None = None,
+        past: dict[str, tuple[str, float | None]] | None = None,
     ):
         self.cw = cw
         self.info = info
@@ -108,6 +110,9 @@ class RunEngine:
         self.run_id = run_id or info.run_id
         self.decision_env = decision_env or {}
         self.notes: list[dict[str, str]] = []
+        # depends_on_past: the previous run's (state, end) of each such task.
+        self.past = past or {}
+        self.blocked: set[str] = set()
 
     # ------------------------------------------------------------------
     def note(self, code: str, message: str) -> None:
@@ -342,8 +347,19 @@ class RunEngine:
             finish(i, att, out)
 
         def launch(i: int, t: float) -> None:
+            nonlocal seq
             if state[i] not in ("scheduled", "up_for_retry"):
                 return  # skipped meanwhile (a branch decided at the same instant)
+            prev = self.past.get(ids[i]) if self.past else None
+            if prev is not None and not attempts[i]:
+                prev_state, prev_end = prev
+                if prev_state not in ("success", "skipped"):
+                    self.blocked.add(ids[i])  # Airflow leaves it waiting for ever
+                    return
+                if prev_end is not None and prev_end > t:
+                    seq += 1
+                    heapq.heappush(heap, (prev_end, seq, START, i, None))
+                    return
             if not self.virtual and running >= self.concurrency and cw.kind[i] in EXECUTED_KINDS:
                 pending.append(i)
                 return
@@ -482,6 +498,13 @@ class RunEngine:
         leaf_states = [state[i] for i in cw.leaves]
         if timed_out:
             run_state = "failed"
+        elif self.blocked:
+            run_state = "running"
+            self.note(
+                NOTE_PAST_NOT_MET,
+                f"depends_on_past: the previous run of {', '.join(sorted(self.blocked))} did not "
+                "succeed; Airflow leaves these tasks waiting and the run running",
+            )
         elif unfinished:
             run_state = "failed"
             self.note(

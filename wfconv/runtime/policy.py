@@ -14,7 +14,14 @@ from (``workflow.source.engine``):
   * Prefect ``exponential_backoff(f)``: f·2^(n-1);
   * Oozie ``retry-policy=exponential``: i·2^(n-1).
 
+``max_retry_delay`` caps exponential delays only: in Airflow's
+``next_retry_datetime`` the cap sits inside the exponential branch, so a fixed
+``retry_delay`` larger than ``max_retry_delay`` is used as is.
+
 The wait is measured from the failed try's end (Airflow ``end_date + delay``).
+The hash input spells the logical date with ``isoformat()`` (pendulum 2's
+``str``); the value always lies in the documented window, and verify compares
+delays only as bounds (R8).
 """
 
 from __future__ import annotations
@@ -77,10 +84,11 @@ def retry_delay(
                 delay = airflow_exponential(base, try_number, dag_id, task.id, logical_date)
             else:
                 delay = fn(base, try_number)
+            # Airflow applies max_retry_delay inside the exponential branch only.
+            if task.max_retry_delay_s is not None:
+                delay = min(delay, float(task.max_retry_delay_s))
         else:
             delay = base
-    if task.max_retry_delay_s is not None:
-        delay = min(delay, float(task.max_retry_delay_s))
     return delay
 
 
