@@ -59,6 +59,7 @@ REQUIRES_FAILED = "LG020"
 OUTPUT_FAILED = "LG021"
 NOT_A_TASK = "LG022"
 TOO_MANY = "LG023"
+SETTING_FAILED = "LG024"
 STATIC_UNKNOWN = "LG101"
 DYNAMIC_DEPS = "LG030"
 RETRY_COUNT = "LG040"
@@ -162,12 +163,22 @@ def _attach_read_notes(bundle: Bundle, notes: list[Diagnostic]) -> None:
 # the child process
 
 
+# The child loads luigi_child.py by path: ``-m wfconv.frontends.luigi_child``
+# would first import wfconv's packages (networkx and all, ~0.1 s) for nothing,
+# and running the file as a script would put this folder, with its luigi.py,
+# first on sys.path, shadowing Luigi itself.
+_CHILD_BOOT = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('_wfconv_luigi_child', sys.argv[1])\n"
+    "child = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(child)\n"
+    "sys.exit(child.main())\n"
+)
+_CHILD_FILE = str(Path(__file__).with_name("luigi_child.py"))
+
+
 def _child_env() -> dict[str, str]:
-    """The user's environment, plus where wfconv itself lives so ``-m`` finds
-    the child module whatever the working directory."""
     env = dict(os.environ)
-    here = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
@@ -186,7 +197,7 @@ def run_child(
         }
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wfconv.frontends.luigi_child"],
+        [sys.executable, "-c", _CHILD_BOOT, _CHILD_FILE],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -500,6 +511,7 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
         "output": (OUTPUT_FAILED, "{id}: output() raised {error}; its outputs are unknown"),
         "not_a_task": (NOT_A_TASK, "{id}: {error}; ignored"),
         "static": (STATIC_UNKNOWN, "{error}"),
+        "setting": (SETTING_FAILED, "{id}: reading {error}; the default is used"),
         "too_many": (
             TOO_MANY,
             "{id}: the graph has more than {error} task instances (requires() may recurse "

@@ -311,33 +311,64 @@ def _shape(luigi, raw) -> dict[str, Any]:
     return {"shape": type(raw).__name__}
 
 
+_CLASS_FACTS: dict[type, dict[str, Any]] = {}
+
+
+def _class_facts(luigi, cls) -> dict[str, Any]:
+    """What is the same for every instance of a class (read once: inspect and
+    ast are slow next to a walk of thousands of instances)."""
+    if cls not in _CLASS_FACTS:
+        file, line = _source_of(cls)
+        _CLASS_FACTS[cls] = {
+            "class": cls.__name__,
+            "namespace": cls.get_task_namespace() or None,
+            "module": cls.__module__,
+            "base": _library_base(luigi, cls),
+            "file": file,
+            "line": line,
+            "doc": inspect.getdoc(cls) if cls.__doc__ else None,
+            "run_yields": _dynamic_yields(cls),
+        }
+    return _CLASS_FACTS[cls]
+
+
+_SETTINGS = {
+    "retry_count": lambda t: t.retry_count,
+    "worker_timeout": lambda t: t.worker_timeout,
+    "priority": lambda t: t.priority,
+    "resources": lambda t: _plain(t.process_resources()),
+    "disable_window": lambda t: t.disable_window,
+    "owner_email": lambda t: _plain(t.owner_email),
+}
+
+
 def describe(luigi, task, notes: list[dict[str, Any]]) -> tuple[dict[str, Any], list]:
     """One instance as JSON, and the instances it requires."""
     cls = type(task)
-    file, line = _source_of(cls)
+    facts = _class_facts(luigi, cls)
+    line = facts["line"]
     info: dict[str, Any] = {
         "task_id": task.task_id,
         "family": task.get_task_family(),
-        "class": cls.__name__,
-        "namespace": cls.get_task_namespace() or None,
+        **facts,
         "kind": _kind(luigi, task),
-        "module": cls.__module__,
-        "base": _library_base(luigi, cls),
-        "file": file,
-        "line": line,
-        "doc": inspect.getdoc(cls) if cls.__doc__ else None,
         "params": _params(task),
-        "retry_count": task.retry_count,
-        "worker_timeout": task.worker_timeout,
-        "priority": task.priority,
-        "resources": _plain(task.process_resources()),
-        "disable_window": task.disable_window,
-        "owner_email": _plain(task.owner_email),
-        "run_yields": _dynamic_yields(cls),
         "requires": {"shape": "none"},
         "deps": [],
         "outputs": [],
     }
+    for name, read in _SETTINGS.items():
+        value, err = _call(lambda read=read: read(task))
+        info[name] = value
+        if err is not None:
+            notes.append(
+                {
+                    "code": "setting",
+                    "task_id": task.task_id,
+                    "error": f"{name}: {err[0]}",
+                    "line": err[1],
+                }
+            )
     raw, err = _call(task.requires)
     deps: list = []
     if err is None:
