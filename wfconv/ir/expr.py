@@ -12,6 +12,8 @@ API (kept stable; the runtime calls ``evaluate``)
     Parse text that may mix literal characters and ``${...}`` expressions
     (any attribute or element text of an Oozie file). Returns a ``template``
     node. Raises ``ExprError`` (with ``.offset``) on a syntax error.
+``split_template(text) -> list[(source, node)]``
+    The same parts with the text each came from (to keep one verbatim).
 ``parse(text) -> dict``
     Parse one EL expression. Accepts either the bare expression
     (``a eq 'b'``) or exactly one ``${...}`` with optional surrounding
@@ -351,8 +353,10 @@ class _Parser:
             self.take()
             arg = self.unary()
             if op == "-":
-                if arg["type"] == "literal" and isinstance(arg["value"], (int, float)) and not isinstance(
-                    arg["value"], bool
+                if (
+                    arg["type"] == "literal"
+                    and isinstance(arg["value"], (int, float))
+                    and not isinstance(arg["value"], bool)
                 ):
                     return _lit(-arg["value"])
                 return _op("neg", arg)
@@ -371,7 +375,9 @@ class _Parser:
                 self.take()
                 t = self.take()
                 if t.kind != "ident":
-                    raise ExprError(f"expected a property name after '.', found {_describe(t)}", t.pos)
+                    raise ExprError(
+                        f"expected a property name after '.', found {_describe(t)}", t.pos
+                    )
                 if node["type"] == "name":
                     node = {"type": "name", "name": node["name"] + "." + t.value}
                 else:
@@ -433,30 +439,37 @@ def _describe(t: _Tok) -> str:
     return repr(str(t.value))
 
 
-def parse_template(text: str) -> dict[str, Any]:
-    """Text with ``${...}`` expressions -> ``template`` node (see module doc).
-
-    ``\\${`` is not special in Oozie, and ``#{...}`` (deferred EL) is kept as
-    text: Oozie never evaluates it in workflow definitions.
-    """
-    parts: list[dict[str, Any]] = []
+def split_template(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """(source text, node) per part of a template, in order: literal text gives
+    a ``literal`` node, ``${...}`` its expression node. Lets a caller keep an
+    expression verbatim (as written) when it cannot translate it."""
+    parts: list[tuple[str, dict[str, Any]]] = []
     buf: list[str] = []
     i = 0
     n = len(text)
     while i < n:
         if text.startswith("${", i):
             if buf:
-                parts.append(_lit("".join(buf)))
+                parts.append(("".join(buf), _lit("".join(buf))))
                 buf = []
             toks, close = _lex(text, i + 2, stop_at_brace=True)
-            parts.append(_Parser(toks).parse_all())
+            parts.append((text[i : close + 1], _Parser(toks).parse_all()))
             i = close + 1
             continue
         buf.append(text[i])
         i += 1
     if buf:
-        parts.append(_lit("".join(buf)))
-    return {"type": "template", "parts": parts}
+        parts.append(("".join(buf), _lit("".join(buf))))
+    return parts
+
+
+def parse_template(text: str) -> dict[str, Any]:
+    """Text with ``${...}`` expressions -> ``template`` node (see module doc).
+
+    ``#{...}`` (deferred EL) is kept as text: Oozie does not evaluate it in
+    workflow definitions.
+    """
+    return {"type": "template", "parts": [node for _, node in split_template(text)]}
 
 
 def parse(text: str) -> dict[str, Any]:
@@ -747,7 +760,20 @@ def _add_months(d: _dt.datetime, months: int) -> _dt.datetime:
     m = d.month - 1 + months
     y = d.year + m // 12
     m = m % 12 + 1
-    days = [31, 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    days = [
+        31,
+        29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
     return d.replace(year=y, month=m, day=min(d.day, days[m - 1]))
 
 
@@ -939,7 +965,9 @@ def evaluate_bool(node: dict[str, Any], env: ExprEnv | None = None) -> bool:
     return to_bool(evaluate(node, env))
 
 
-def choose_case(cases: list[dict[str, Any]], default: str | None, env: ExprEnv | None = None) -> str | None:
+def choose_case(
+    cases: list[dict[str, Any]], default: str | None, env: ExprEnv | None = None
+) -> str | None:
     """Target of an Oozie decision: first true case in order, else ``default``."""
     for case in cases:
         expr = case.get("expr")

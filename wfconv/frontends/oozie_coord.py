@@ -1,0 +1,506 @@
+"""Coordinators and bundles -> scheduled IR workflows.
+
+Why separate from the workflow reader: a coordinator is a schedule plus
+run-level waiting (datasets, input events) around one workflow app, and a
+bundle is a list of coordinators; both only decorate workflows.
+
+- schedule, start/end: ``oozie_sched.plan`` (the dates move one period so that
+  ``data_interval_end`` is the nominal time, see there);
+- ``catchup=True``: Oozie materializes every past nominal time (FIFO);
+  ``LAST_ONLY``/``NONE`` execution means only the latest/current ones run
+  (catchup False, diagnostic); LIFO order is lost (diagnostic);
+- ``concurrency`` (default 1) -> ``max_active_runs``; ``timeout`` and
+  ``throttle`` are kept in ``extra`` (timeout also bounds the input sensors);
+- each ``data-in`` -> a ``sensor`` task ``wait_<name>`` upstream of the
+  workflow's first tasks, waiting for the dataset instance's done-flag
+  (Oozie waits before the workflow starts; the run-level wait becomes a task);
+  ``coord:dataIn('name')`` in the action configuration becomes the same URI.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from typing import Any
+
+from wfconv.frontends import oozie_sched as S
+from wfconv.frontends.oozie import (
+    Sources,
+    _reporter,
+    app_properties,
+    parse_workflow,
+)
+from wfconv.frontends.oozie_el import ElContext, J, as_template, shifted
+from wfconv.frontends.oozie_props import Prop, configuration_props
+from wfconv.frontends.oozie_xml import XmlDoc, child, child_text, children, load_file, text_of
+from wfconv.ir import expr as E
+from wfconv.ir.model import Action, Bundle, Diagnostic, Edge, SourceRef, Task
+from wfconv.ir.validate import finalize
+
+CATCHUP = "OZ502"
+EXECUTION_ORDER = "OZ503"
+SENSORS = "OZ504"
+CONTROLS = "OZ505"
+DATES_SHIFTED = "OZ506"
+APP_NOT_FOUND = "OZ507"
+BUNDLE_FACTS = "OZ508"
+BAD_COORDINATOR = "OZ509"
+
+DEFAULT_TIMEOUT_MIN = 120
+DEFAULT_CONCURRENCY = 1
+DEFAULT_THROTTLE = 12
+
+_FREQ_FUNCTIONS = {
+    "coord:minutes": "minutes",
+    "coord:hours": "hours",
+    "coord:days": "days",
+    "coord:months": "months",
+    "coord:endOfDays": "endOfDays",
+    "coord:endOfMonths": "endOfMonths",
+}
+
+# Dataset URI-template variables -> strftime of the instance time.
+_URI_VARS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MINUTE": "%M"}
+
+
+def locate(base: str, app_path: str, filename: str) -> str | None:
+    """The local file an Oozie (HDFS) app-path stands for: the longest trailing
+    part of the path that exists under ``base`` or its parent. EL parts are
+    dropped first (``${nameNode}/apps/${x}/wf`` -> ``apps/wf``)."""
+    try:
+        parts = E.split_template(app_path or "")
+        literal = "".join(src for src, node in parts if node["type"] == "literal")
+    except E.ExprError:
+        literal = app_path or ""
+    p = urllib.parse.urlparse(literal).path if "://" in literal else literal
+    comps = [c for c in p.split("/") if c and c != "."]
+    if comps and comps[-1].endswith(".xml"):
+        filename = comps.pop()
+    roots = [base, os.path.dirname(os.path.abspath(base)) if base else ".."]
+    limit = os.path.abspath(roots[1])
+    for k in range(len(comps), -1, -1):
+        for r in roots:
+            cand = (
+                os.path.join(r, *comps[len(comps) - k :], filename)
+                if k
+                else os.path.join(r, filename)
+            )
+            if os.path.isfile(cand) and os.path.abspath(cand).startswith(limit + os.sep):
+                return os.path.normpath(cand) if not os.path.isabs(base) else cand
+    return None
+
+
+def _frequency(raw: str, ctx: ElContext) -> S.Frequency | None:
+    text = raw.strip()
+    for _ in range(10):
+        if "${" not in text:
+            if len(text.split()) >= 5:
+                return S.Frequency("cron", cron=text)
+            try:
+                return S.Frequency("minutes", int(text))
+            except ValueError:
+                return None
+        try:
+            node = E.parse(text)
+        except E.ExprError:
+            return None
+        if node["type"] == "name" and node["name"] in ctx.props:
+            text = ctx.props[node["name"]].strip()
+            continue
+        if node["type"] == "call" and node["fn"] in _FREQ_FUNCTIONS and len(node["args"]) == 1:
+            j = ctx.translate_expr(node["args"][0])
+            if j is not None and j.kind == "lit":
+                try:
+                    return S.Frequency(_FREQ_FUNCTIONS[node["fn"]], int(E.to_num(j.value)))
+                except (E.ExprError, ValueError):
+                    return None
+            return None
+        value = ctx.constant(text)
+        if value is None:
+            return None
+        text = value
+    return None
+
+
+def _dataset_minutes(freq: S.Frequency | None) -> int | None:
+    if freq is None or freq.unit not in ("minutes", "hours", "days"):
+        return None
+    return freq.n * {"minutes": 1, "hours": 60, "days": 1440}[freq.unit]
+
+
+def _instance_time(raw: str, ds_minutes: int | None) -> J | None:
+    """``${coord:current(n)}`` -> the nominal time shifted by n dataset periods."""
+    try:
+        node = E.parse(raw)
+    except E.ExprError:
+        return None
+    if node["type"] != "call" or node["fn"] != "coord:current" or len(node["args"]) != 1:
+        return None
+    arg = node["args"][0]
+    if arg["type"] != "literal" or ds_minutes is None:
+        return None
+    n = int(E.to_num(arg["value"]))
+    return J("time", shifted("data_interval_end", n * ds_minutes, "MINUTE"))
+
+
+def _uri_for(ds: dict[str, Any], instance: J, ctx: ElContext) -> J | None:
+    names = {k: J("fmt", (instance.value, fmt)) for k, fmt in _URI_VARS.items()}
+    sub = ElContext(ctx.props, ctx.workflow_name, ctx.report, names=names)
+    return sub._template_value(ds["uri_template"], (), ds.get("line"))
+
+
+def _datasets(root, ctx: ElContext, report) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    block = child(root, "datasets")
+    if block is None:
+        return out
+    for inc in children(block, "include"):
+        report(
+            "warning",
+            BAD_COORDINATOR,
+            f"<include>{text_of(inc)}</include> of shared datasets is not read",
+            inc.sourceline,
+        )
+    for ds in children(block, "dataset"):
+        flag_el = child(ds, "done-flag")
+        out[ds.get("name") or ""] = {
+            "frequency": ds.get("frequency"),
+            "initial_instance": ds.get("initial-instance"),
+            "timezone": ds.get("timezone"),
+            "uri_template": child_text(ds, "uri-template") or "",
+            # An empty <done-flag/> means the directory itself; absent means _SUCCESS.
+            "done_flag": (text_of(flag_el) if flag_el is not None else "_SUCCESS"),
+            "line": ds.sourceline,
+        }
+    return out
+
+
+def _events(root, tag: str, item: str) -> list[dict[str, Any]]:
+    block = child(root, tag)
+    if block is None:
+        return []
+    out = []
+    for ev in children(block, item):
+        out.append(
+            {
+                "name": ev.get("name"),
+                "dataset": ev.get("dataset"),
+                "instances": [text_of(i) for i in children(ev, "instance")],
+                "start_instance": child_text(ev, "start-instance"),
+                "end_instance": child_text(ev, "end-instance"),
+                "line": ev.sourceline,
+            }
+        )
+    return out
+
+
+def _controls(root, ctx: ElContext) -> dict[str, Any]:
+    block = child(root, "controls")
+    out: dict[str, Any] = {}
+    if block is None:
+        return out
+    for tag in ("timeout", "concurrency", "execution", "throttle"):
+        v = child_text(block, tag)
+        if v is not None:
+            v = ctx.constant(v) or v
+            out[tag] = int(v) if v.lstrip("-").isdigit() else v
+    return out
+
+
+def _resolve_event(ev, datasets, ctx, report, path) -> tuple[J | None, dict[str, Any]]:
+    ds = datasets.get(ev["dataset"] or "")
+    if ds is None:
+        report(
+            "warning",
+            SENSORS,
+            f"event {ev['name']!r} names unknown dataset {ev['dataset']!r}",
+            ev["line"],
+        )
+        return None, {}
+    freq = _frequency(ds["frequency"] or "", ctx)
+    minutes = _dataset_minutes(freq)
+    raw = ev["instances"][0] if len(ev["instances"]) == 1 else None
+    if raw is None:
+        raw = ev["end_instance"]
+        report(
+            "warning",
+            SENSORS,
+            f"event {ev['name']!r} waits for a range or list of instances; the IR waits for the last one only",
+            ev["line"],
+        )
+    inst = _instance_time(raw or "", minutes)
+    if inst is None:
+        report(
+            "warning",
+            SENSORS,
+            f"event {ev['name']!r}: instance {raw!r} of dataset {ev['dataset']!r} cannot be turned into a "
+            "time (only coord:current(n) over a fixed-frequency dataset is); the URI template is kept",
+            ev["line"],
+        )
+        return None, ds
+    return _uri_for(ds, inst, ctx), ds
+
+
+def parse_coordinator(
+    doc: XmlDoc, job: list[Prop], wid: str | None = None, extra_props: list[Prop] = ()
+) -> Bundle:
+    root, path = doc.root, doc.path
+    folder = os.path.dirname(path)
+    diags: list[Diagnostic] = []
+    report = _reporter(diags, path)
+    params_decl = configuration_props(child(root, "parameters"), path)
+    props: dict[str, str] = {}
+    for p in [*params_decl, *job, *extra_props]:
+        if p.value is not None:
+            props[p.name] = p.value
+    raw_name = root.get("name") or "coordinator"
+    ctx = ElContext(props, raw_name, report)
+    name = ctx.constant(raw_name) or raw_name
+    datasets = _datasets(root, ctx, report)
+    inputs = _events(root, "input-events", "data-in")
+    outputs = _events(root, "output-events", "data-out")
+    data_events: dict[str, J] = {}
+    sensors: list[Task] = []
+    controls = _controls(root, ctx)
+    timeout_min = controls.get("timeout", DEFAULT_TIMEOUT_MIN)
+    for ev in inputs:
+        uri, ds = _resolve_event(ev, datasets, ctx, report, path)
+        if uri is not None:
+            data_events[ev["name"]] = uri
+        target = as_template(uri) if uri is not None else (ds.get("uri_template") if ds else None)
+        flag = ds.get("done_flag", "_SUCCESS") if ds else "_SUCCESS"
+        if target is not None and flag:
+            target = target.rstrip("/") + "/" + flag
+        sensors.append(
+            Task(
+                id=f"wait_{ev['name']}",
+                action=Action(
+                    "sensor",
+                    {
+                        "sensor": "FileSensor",
+                        "target": target,
+                        "poke_interval_s": 60,
+                        "timeout_s": None
+                        if not isinstance(timeout_min, int) or timeout_min < 0
+                        else timeout_min * 60,
+                        "mode": "reschedule",
+                        "soft_fail": False,
+                    },
+                ),
+                source=SourceRef("oozie", path, ev["line"]),
+                extra={"oozie": {"node": "data-in", "dataset": ev["dataset"]}},
+            )
+        )
+    for ev in outputs:
+        uri, _ds = _resolve_event(ev, datasets, ctx, report, path)
+        if uri is not None:
+            data_events[ev["name"]] = uri
+    if sensors:
+        report(
+            "warning",
+            SENSORS,
+            "Oozie waits for input events before starting the workflow; the IR waits with sensor tasks "
+            f"({', '.join(t.id for t in sensors)}) upstream of the first tasks",
+            sensors[0].source.line if sensors[0].source else None,
+        )
+    # the workflow app
+    action = child(root, "action")
+    wf_el = child(action, "workflow") if action is not None else None
+    app_path = child_text(wf_el, "app-path") if wf_el is not None else None
+    conf = configuration_props(child(wf_el, "configuration"), path) if wf_el is not None else []
+    found = locate(folder, app_path or "", "workflow.xml")
+    if found is None:
+        raise_msg = f"workflow app {app_path!r} of coordinator {name!r} is not found on disk near {folder or '.'}"
+        from wfconv.errors import InputError
+
+        raise InputError(
+            path, wf_el.sourceline if wf_el is not None else root.sourceline, raise_msg
+        )
+    wf_props = [
+        *app_properties(os.path.dirname(found), include_job=False),
+        *job,
+        *extra_props,
+        *conf,
+    ]
+    bundle = parse_workflow(load_file(found), Sources(wf_props, data_events), wid or name)
+    w = bundle.workflows[0]
+    _schedule(w, root, ctx, controls, report)
+    if sensors:
+        roots = [t.id for t in w.tasks if not any(e.dst == t.id for e in w.edges)]
+        w.tasks = sensors + w.tasks
+        for s in sensors:
+            for r in roots:
+                w.edges.append(Edge(s.id, r, "control"))
+    w.source = SourceRef("oozie", path, root.sourceline)
+    w.extra["oozie"]["kind"] = "coordinator"
+    w.extra["oozie"]["coordinator"] = {
+        k: v
+        for k, v in {
+            "name": name,
+            "schema": doc.version,
+            "frequency": root.get("frequency"),
+            "start": root.get("start"),
+            "end": root.get("end"),
+            "timezone": root.get("timezone"),
+            "controls": controls,
+            "datasets": {
+                k: {x: y for x, y in v.items() if x != "line" and y is not None}
+                for k, v in datasets.items()
+            },
+            "input_events": [{x: y for x, y in e.items() if x != "line" and y} for e in inputs],
+            "output_events": [{x: y for x, y in e.items() if x != "line" and y} for e in outputs],
+            "app_path": app_path,
+            "configuration": {p.name: p.value for p in conf},
+            "parameters": [p.name for p in params_decl],
+        }.items()
+        if v not in (None, [], {})
+    }
+    w.diagnostics = diags + w.diagnostics
+    for t in bundle.workflows:
+        finalize(t)
+    return bundle
+
+
+def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None:
+    raw_freq = root.get("frequency") or ""
+    freq = _frequency(raw_freq, ctx)
+    tzname = ctx.constant(root.get("timezone") or "UTC") or "UTC"
+    start_raw = ctx.constant(root.get("start") or "")
+    end_raw = ctx.constant(root.get("end") or "")
+    try:
+        start = E.parse_oozie_time(start_raw) if start_raw else None
+        end = E.parse_oozie_time(end_raw) if end_raw else None
+    except E.ExprError as exc:
+        report("error", BAD_COORDINATOR, f"coordinator start/end: {exc.message}", root.sourceline)
+        start = end = None
+    if freq is None or start is None:
+        report(
+            "error",
+            BAD_COORDINATOR,
+            f"coordinator frequency {raw_freq!r} or start {root.get('start')!r} is not known before run time; "
+            "the workflow is left unscheduled",
+            root.sourceline,
+        )
+        return
+    plan = S.plan(freq, tzname, start, end)
+    w.schedule = plan.schedule
+    w.start_date = plan.start_date
+    w.end_date = plan.end_date
+    for sev, msg in plan.notes:
+        report(sev, S.SCHEDULE_APPROX, msg, root.sourceline)
+    report(
+        "info",
+        DATES_SHIFTED,
+        f"first nominal time {plan.first_nominal} is the first run's data_interval_end, so start_date is one "
+        f"period earlier ({plan.start_date})"
+        + (
+            f"; the last nominal time before end is {plan.last_nominal}"
+            if plan.last_nominal
+            else ""
+        ),
+        root.sourceline,
+    )
+    execution = str(controls.get("execution", "FIFO")).upper()
+    if execution in ("LAST_ONLY", "NONE"):
+        w.catchup = False
+        report(
+            "warning",
+            EXECUTION_ORDER,
+            f"execution {execution}: Oozie skips stale actions"
+            + (
+                " (all but the latest)"
+                if execution == "LAST_ONLY"
+                else " (those past their nominal time)"
+            )
+            + "; the IR uses catchup=False, which runs only the latest interval",
+            root.sourceline,
+        )
+    else:
+        w.catchup = True
+        report(
+            "info",
+            CATCHUP,
+            "Oozie materializes every nominal time from start, including past ones: catchup=True",
+            root.sourceline,
+        )
+        if execution == "LIFO":
+            report(
+                "warning",
+                EXECUTION_ORDER,
+                "execution LIFO (newest first) is lost: runs go oldest first",
+                root.sourceline,
+            )
+    conc = controls.get("concurrency", DEFAULT_CONCURRENCY)
+    w.max_active_runs = conc if isinstance(conc, int) and conc > 0 else None
+    for tag in ("timeout", "throttle"):
+        if tag in controls:
+            report(
+                "info",
+                CONTROLS,
+                f"controls/{tag}={controls[tag]} has no IR field; kept in extra.oozie.coordinator.controls"
+                + (" and used as the input sensors' timeout" if tag == "timeout" else ""),
+                root.sourceline,
+            )
+
+
+def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:
+    root, path = doc.root, doc.path
+    folder = os.path.dirname(path)
+    diags: list[Diagnostic] = []
+    report = _reporter(diags, path)
+    params_decl = configuration_props(child(root, "parameters"), path)
+    props = {p.name: p.value for p in [*params_decl, *job] if p.value is not None}
+    ctx = ElContext(props, root.get("name") or "bundle", report)
+    bundle_name = ctx.constant(root.get("name") or "bundle") or "bundle"
+    controls = child(root, "controls")
+    kick_off = child_text(controls, "kick-off-time") if controls is not None else None
+    out = Bundle()
+    for coord in children(root, "coordinator"):
+        cname = ctx.constant(coord.get("name") or "") or coord.get("name") or "coordinator"
+        app_path = child_text(coord, "app-path") or ""
+        conf = []
+        for p in configuration_props(child(coord, "configuration"), path):
+            value = ctx.constant(p.value, p.line) if p.value is not None else None
+            conf.append(Prop(p.name, value if value is not None else p.value, p.path, p.line))
+        found = locate(folder, app_path, "coordinator.xml")
+        if found is None:
+            report(
+                "error",
+                APP_NOT_FOUND,
+                f"coordinator {cname!r}: app {app_path!r} is not found on disk",
+                coord.sourceline,
+            )
+            continue
+        sub = parse_coordinator(load_file(found), [*params_decl, *job], cname, conf)
+        w = sub.workflows[0]
+        enabled = (coord.get("enabled") or "true").strip().lower() != "false"
+        w.extra["oozie"]["bundle"] = {
+            k: v
+            for k, v in {
+                "name": bundle_name,
+                "kick_off_time": kick_off,
+                "enabled": enabled,
+                "coordinator": cname,
+            }.items()
+            if v is not None
+        }
+        if not enabled:
+            w.diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    BUNDLE_FACTS,
+                    f"coordinator {cname!r} is disabled in bundle {bundle_name!r} (kept; start it paused)",
+                    path,
+                    coord.sourceline,
+                )
+            )
+        out.workflows.extend(sub.workflows)
+    if kick_off:
+        report(
+            "info",
+            BUNDLE_FACTS,
+            f"bundle kick-off-time {kick_off} has no IR field; kept in extra.oozie.bundle",
+            root.sourceline,
+        )
+    out.diagnostics.extend(diags)
+    return out

@@ -1,0 +1,584 @@
+"""Oozie control flow -> IR edges and Airflow trigger rules.
+
+Why this is a module of its own: Oozie moves a token along transitions
+(``ok``, ``error``, decision ``case``/``default``, fork paths, join), while the
+IR states, per task, *which upstream states let it run* (Airflow's trigger
+rules, with skips propagating down untaken paths, SEMANTICS R1/R6). Turning
+one into the other exactly is the heart of an Oozie migration.
+
+A node runs when ANY of its incoming transitions fires; a join fires when ALL
+of its fork paths arrive (at most one alternative per path can arrive). Under
+Airflow's rules (S success, F failed, U upstream_failed, K skipped):
+
+============================  ================================  ======================
+incoming transitions          rule                              why
+============================  ================================  ======================
+ok of one node                ``all_success``                   runs iff it succeeded
+error of one node             ``one_failed``                    runs iff it failed
+ok + error of one node        ``one_done``                      S or F runs; K and U skip
+ok of several (alternatives)  ``one_success``                   whichever path arrived
+error of several              ``one_failed``                    any failure
+a join                        ``all_success`` or, when a path   R6: untaken alternatives
+                              has alternatives,                 are skipped, not failed
+                              ``none_failed_min_one_success``
+anything else                 gate tasks + ``one_success``      see below
+============================  ================================  ======================
+
+``one_done`` rather than ``none_skipped`` for "ok and error of the same node":
+both fire on S or F and skip on K, but ``none_skipped`` also fires when the
+node is upstream_failed (its own predecessor failed), where Oozie would never
+reach it; ``one_done`` ignores U (R1).
+
+Synthetic tasks (all ``empty`` unless cloned, ``extra.oozie.synthetic`` set):
+
+- ``<decision>__<target>``: a hop between a decision and a target that other
+  transitions also reach (or a fork/join target): Airflow's branch skips every
+  direct downstream it does not follow, so a shared target must not be a
+  direct downstream of the branch;
+- ``<kill>__from_<node>``: a kill node cloned per source when one rule cannot
+  serve all its incoming transitions (kill is a leaf, so clones are exact);
+- ``<target>__<kind>_from_<node>`` and ``<join>``/``<join>__<path>``: gates
+  normalising an arrival (error, ok+error, a join, a path with recoverable
+  failures) into "succeeded = arrived" so a ``one_success``/``all_success``
+  can combine them;
+- ``end__from_<node>``: an ``error`` transition to ``end`` (Oozie then ends
+  SUCCEEDED): a ``one_failed`` empty task, so the failure is handled and the
+  run's leaves succeed as Oozie's job does.
+
+A decision case whose target is ``end`` has ``"to": null``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from wfconv.ir.model import Action, Edge, SourceRef, Task
+
+# Diagnostic codes (docs/codes/oozie.md).
+UNKNOWN_TRANSITION = "OZ101"
+UNREACHABLE = "OZ102"
+DUPLICATE_NODE = "OZ103"
+NO_START = "OZ104"
+FORK_JOIN_MISMATCH = "OZ105"
+NO_DEFAULT = "OZ107"
+CONTROL_CYCLE = "OZ108"
+ERROR_TO_END = "OZ303"
+KILL_CLONED = "OZ304"
+HANDLER_UPSTREAM_FAILED = "OZ305"
+SYNTHETIC = "OZ306"
+
+TASK_KINDS = ("action", "decision", "kill")
+
+
+@dataclass
+class Node:
+    """One Oozie node as read from the XML."""
+
+    name: str
+    kind: str  # start | end | kill | decision | fork | join | action
+    line: int | None
+    ok: str | None = None
+    error: str | None = None
+    to: str | None = None
+    paths: list[str] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)  # {"when","expr","to","line"}
+    default: str | None = None
+    task: Task | None = None
+
+    def transitions(self) -> list[tuple[str, str]]:
+        """(label, target) pairs in document order."""
+        out: list[tuple[str, str | None]] = []
+        if self.kind == "action":
+            out = [("ok", self.ok), ("error", self.error)]
+        elif self.kind in ("start", "join"):
+            out = [("to", self.to)]
+        elif self.kind == "fork":
+            out = [("path", p) for p in self.paths]
+        elif self.kind == "decision":
+            out = [("case", c["to"]) for c in self.cases] + [("default", self.default)]
+        return [(label, t) for label, t in out if t]
+
+
+@dataclass
+class Arrival:
+    src: str  # IR task id, or a join name when kind == "join"
+    kind: str  # ok | error | case | join
+
+
+@dataclass
+class Result:
+    tasks: list[Task]
+    edges: list[Edge]
+    diags: list[tuple[str, str, str, int | None]]  # (severity, code, message, line)
+    branch_targets: dict[str, dict[str, str | None]]  # decision -> oozie target -> task id
+
+
+class GraphBuilder:
+    def __init__(self, nodes: list[Node], path: str):
+        self.path = path
+        self.diags: list[tuple[str, str, str, int | None]] = []
+        self.nodes: dict[str, Node] = {}
+        self.order: list[str] = []
+        for n in nodes:
+            if n.name in self.nodes:
+                self.diag(
+                    "error",
+                    DUPLICATE_NODE,
+                    f"node name {n.name!r} is used twice; the second is ignored",
+                    n.line,
+                )
+                continue
+            self.nodes[n.name] = n
+            self.order.append(n.name)
+        self.tasks: dict[str, Task] = {}
+        self.synthetic: dict[str, list[str]] = {}  # anchor oozie node -> synthetic task ids
+        self.edges: list[Edge] = []
+        self.origin: dict[str, str] = {}  # task id -> oozie node it stands for
+
+    def diag(self, severity: str, code: str, message: str, line: int | None) -> None:
+        self.diags.append((severity, code, message, line))
+
+    # -- phase 1: validation ------------------------------------------------
+    def validate(self) -> str | None:
+        starts = [n for n in self.nodes.values() if n.kind == "start"]
+        if not starts:
+            self.diag("error", NO_START, "workflow has no <start> node", None)
+            return None
+        start = starts[0]
+        for n in self.nodes.values():
+            self._check_targets(n)
+            if n.kind == "decision" and not n.default:
+                self.diag(
+                    "error", NO_DEFAULT, f"decision {n.name!r} has no <default> transition", n.line
+                )
+        seen = {start.name}
+        todo = [start.name]
+        while todo:
+            cur = self.nodes[todo.pop()]
+            for _label, t in cur.transitions():
+                if t in self.nodes and t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        unreachable = [name for name in self.order if name not in seen]
+        if unreachable:
+            self.diag(
+                "error",
+                UNREACHABLE,
+                "nodes not reachable from <start> are left out: " + ", ".join(unreachable),
+                self.nodes[unreachable[0]].line,
+            )
+            for name in unreachable:
+                del self.nodes[name]
+            self.order = [n for n in self.order if n in self.nodes]
+        return start.name
+
+    def _check_targets(self, n: Node) -> None:
+        def bad(target: str, label: str) -> bool:
+            if target in self.nodes:
+                return False
+            self.diag(
+                "error",
+                UNKNOWN_TRANSITION,
+                f"node {n.name!r}: {label} transition to unknown node {target!r}",
+                n.line,
+            )
+            return True
+
+        if n.ok and bad(n.ok, "ok"):
+            n.ok = None
+        if n.error and bad(n.error, "error"):
+            n.error = None
+        if n.to and bad(n.to, "to"):
+            n.to = None
+        n.paths = [p for p in n.paths if not bad(p, "fork path")]
+        for c in n.cases:
+            if c["to"] and bad(c["to"], "case"):
+                c["to"] = None
+        if n.default and bad(n.default, "default"):
+            n.default = None
+
+    # -- phase 2: transitions -> arrivals ---------------------------------------
+    def entries(self, target: str, seen: frozenset = frozenset()) -> list[tuple[str, str | None]]:
+        """What reaching ``target`` means: ('task', id) | ('join', name) | ('end', None)."""
+        n = self.nodes[target]
+        if n.kind in TASK_KINDS:
+            return [("task", target)]
+        if n.kind == "join":
+            return [("join", target)]
+        if n.kind == "end":
+            return [("end", None)]
+        if n.kind == "fork":
+            if target in seen:
+                self.diag(
+                    "error",
+                    CONTROL_CYCLE,
+                    f"fork {target!r} reaches itself through control nodes",
+                    n.line,
+                )
+                return []
+            out: list[tuple[str, str | None]] = []
+            for p in n.paths:
+                out.extend(self.entries(p, seen | {target}))
+            return out
+        return []
+
+    def arrivals(self, hops: dict[tuple[str, str], str]):
+        arr: dict[str, list[Arrival]] = OrderedDict()
+        join_in: dict[str, list[Arrival]] = OrderedDict()
+        error_ends: list[str] = []
+
+        def add(src: str, kind: str, target: str) -> None:
+            hop = hops.get((src, target))
+            if hop is not None:
+                arr.setdefault(hop, []).append(Arrival(src, kind))
+                src, kind = hop, "ok"
+            for what, name in self.entries(target):
+                if what == "task":
+                    lst = arr.setdefault(name, [])
+                    if not any(a.src == src and a.kind == kind for a in lst):
+                        lst.append(Arrival(src, kind))
+                elif what == "join":
+                    join_in.setdefault(name, []).append(Arrival(src, kind))
+                elif kind == "error" and src not in error_ends:
+                    error_ends.append(src)
+
+        for name in self.order:
+            n = self.nodes[name]
+            if n.kind == "action":
+                if n.ok:
+                    add(name, "ok", n.ok)
+                if n.error:
+                    add(name, "error", n.error)
+            elif n.kind == "decision":
+                for t in dict.fromkeys(
+                    [c["to"] for c in n.cases if c["to"]] + ([n.default] if n.default else [])
+                ):
+                    add(name, "case", t)
+            elif n.kind == "join" and n.to:
+                add(name, "join", n.to)
+        return arr, join_in, error_ends
+
+    def decide_hops(self) -> dict[tuple[str, str], str]:
+        arr, _, _ = self.arrivals({})
+        hops: dict[tuple[str, str], str] = {}
+        for name in self.order:
+            n = self.nodes[name]
+            if n.kind != "decision":
+                continue
+            targets = dict.fromkeys(
+                [c["to"] for c in n.cases if c["to"]] + ([n.default] if n.default else [])
+            )
+            for t in targets:
+                tk = self.nodes[t].kind
+                if tk in ("end", "kill"):
+                    continue
+                shared = tk in ("action", "decision") and len({a.src for a in arr.get(t, [])}) > 1
+                if tk in ("fork", "join") or shared:
+                    hops[(name, t)] = f"{name}__{t}"
+        return hops
+
+    # -- phase 3: arrivals -> rules, edges, synthetic tasks ------------------------
+    def build(self) -> Result:
+        start = self.validate()
+        for name in self.order:
+            n = self.nodes[name]
+            if n.kind in TASK_KINDS and n.task is not None:
+                self.tasks[name] = n.task
+                self.origin[name] = name
+        hops = self.decide_hops() if start else {}
+        for (dec, target), hop in hops.items():
+            self._synthetic(hop, dec, f"hop from decision {dec!r} to {target!r}", dec)
+        arr, join_in, error_ends = self.arrivals(hops) if start else ({}, {}, [])
+        self.join_in = join_in
+        self.reach = self._reach_sets()
+        self.kill_map: dict[tuple[str, str], str] = {}
+        for tid, arrivals in arr.items():
+            node = self.nodes.get(tid)
+            if node is not None and node.kind == "kill":
+                self._compile_kill(tid, arrivals)
+            else:
+                self._compile(tid, arrivals)
+        for src in error_ends:
+            gid = f"end__from_{src}"
+            self._synthetic(gid, src, f"error transition of {src!r} to <end>", src)
+            self.tasks[gid].trigger_rule = "one_failed"
+            self.edges.append(Edge(src, gid, "error"))
+            self.diag(
+                "info",
+                ERROR_TO_END,
+                f"action {src!r} has its error transition to <end> (Oozie ends SUCCEEDED): "
+                f"the empty task {gid!r} (one_failed) handles the failure",
+                self.nodes[src].line,
+            )
+        self._handler_notes(arr)
+        targets = self._branch_targets(hops)
+        ordered: list[Task] = []
+        for name in self.order:
+            if name in self.tasks:
+                ordered.append(self.tasks[name])
+            for sid in self.synthetic.get(name, []):
+                ordered.append(self.tasks[sid])
+        pos = {t.id: i for i, t in enumerate(ordered)}
+        edges = sorted(self.edges, key=lambda e: (pos.get(e.src, -1), pos.get(e.dst, -1)))
+        return Result(ordered, edges, self.diags, targets)
+
+    def _synthetic(self, tid: str, anchor: str, why: str, origin: str) -> Task:
+        line = self.nodes[anchor].line if anchor in self.nodes else None
+        t = Task(
+            id=tid,
+            action=Action("empty", {}),
+            source=SourceRef("oozie", self.path, line),
+            extra={"oozie": {"synthetic": why}},
+        )
+        self.tasks[tid] = t
+        self.synthetic.setdefault(anchor, []).append(tid)
+        self.origin[tid] = origin
+        return t
+
+    # reachability over Oozie nodes, for grouping join inputs by fork path
+    def _reach_sets(self) -> dict[str, set[str]]:
+        memo: dict[str, set[str]] = {}
+        for name in self.order:
+            seen = {name}
+            todo = [name]
+            while todo:
+                for _l, t in self.nodes[todo.pop()].transitions():
+                    if t in self.nodes and t not in seen:
+                        seen.add(t)
+                        todo.append(t)
+            memo[name] = seen
+        return memo
+
+    def _src_node(self, a: Arrival) -> str:
+        return a.src if a.kind == "join" else self.origin.get(a.src, a.src)
+
+    def _groups(self, join: str) -> list[list[Arrival]]:
+        inputs = self.join_in.get(join, [])
+        best: tuple[int, int, list[str]] | None = None
+        for name in self.order:
+            n = self.nodes[name]
+            if n.kind != "fork":
+                continue
+            idx = []
+            for a in inputs:
+                hit = [
+                    i for i, p in enumerate(n.paths) if self._src_node(a) in self.reach.get(p, ())
+                ]
+                idx.append(hit[0] if hit else -1)
+            if -1 in idx:
+                continue
+            score = (len(set(idx)), -len(self.reach.get(name, ())))
+            if best is None or score > best[:2]:
+                best = (*score, [str(i) for i in idx])
+        if best is None:
+            if len(inputs) > 1:
+                self.diag(
+                    "warning",
+                    FORK_JOIN_MISMATCH,
+                    f"join {join!r}: no fork opens all of its incoming paths; each arrival is treated as a path",
+                    self.nodes[join].line,
+                )
+            return [[a] for a in inputs]
+        groups: dict[str, list[Arrival]] = OrderedDict()
+        for a, key in zip(inputs, best[2], strict=True):
+            groups.setdefault(key, []).append(a)
+        return list(groups.values())
+
+    def _recoverable(self, src: str) -> bool:
+        """Can ``src`` fail without the run being killed (error -> a handler)?"""
+        n = self.nodes.get(self.origin.get(src, src))
+        if n is None or n.kind != "action" or not n.error:
+            return False
+        return self.nodes[n.error].kind != "kill"
+
+    def _edge(self, src: str, dst: str, kind: str) -> None:
+        ek = "error" if kind == "error" else "control"
+        if not any(e.src == src and e.dst == dst for e in self.edges):
+            self.edges.append(Edge(src, dst, ek))
+
+    def _simple_rule(self, arrivals: list[Arrival]) -> str | None:
+        """Rule for leaf arrivals when one rule serves them all, else None."""
+        if any(a.kind == "join" for a in arrivals):
+            return None
+        by_src: dict[str, set[str]] = OrderedDict()
+        for a in arrivals:
+            by_src.setdefault(a.src, set()).add("ok" if a.kind == "case" else a.kind)
+        kinds = list(by_src.values())
+        if len(by_src) == 1:
+            return {
+                frozenset({"ok"}): "all_success",
+                frozenset({"error"}): "one_failed",
+                frozenset({"ok", "error"}): "one_done",
+            }[frozenset(kinds[0])]
+        if all(k == {"ok"} for k in kinds):
+            return "one_success"
+        if all(k == {"error"} for k in kinds):
+            return "one_failed"
+        return None
+
+    def _compile(self, tid: str, arrivals: list[Arrival]) -> None:
+        task = self.tasks[tid]
+        rule = self._simple_rule(arrivals)
+        if rule is not None:
+            task.trigger_rule = rule
+            for a in arrivals:
+                self._edge(a.src, tid, a.kind)
+            return
+        joins = [a for a in arrivals if a.kind == "join"]
+        if len(joins) == 1 and len(arrivals) == 1:
+            self._compile_join(tid, joins[0].src)
+            return
+        # Mixed: gate every arrival that is not a plain ok, then one_success.
+        by_src: dict[str, list[Arrival]] = OrderedDict()
+        for a in arrivals:
+            by_src.setdefault(a.src, []).append(a)
+        signals: list[str] = []
+        for src, group in by_src.items():
+            kinds = {a.kind for a in group}
+            if kinds <= {"ok", "case"}:
+                signals.append(src)
+                continue
+            if kinds == {"join"}:
+                gid = self._unique(src)
+                self._synthetic(
+                    gid, self.origin.get(tid, tid), f"join {src!r} feeding {tid!r}", src
+                )
+                self._compile_join(gid, src)
+            else:
+                word = "done" if kinds == {"ok", "error"} else "error"
+                gid = self._unique(f"{tid}__{word}_from_{src}")
+                self._synthetic(
+                    gid, self.origin.get(tid, tid), f"gate: {word} of {src!r} reaching {tid!r}", src
+                )
+                self._compile(gid, group)
+            signals.append(gid)
+        task.trigger_rule = "one_success"
+        for s in signals:
+            self._edge(s, tid, "ok")
+        self.diag(
+            "info",
+            SYNTHETIC,
+            f"{tid!r} is reached by transitions no single trigger rule combines; "
+            f"gate tasks feed it with one_success: {', '.join(signals)}",
+            task.source.line if task.source else None,
+        )
+
+    def _unique(self, tid: str) -> str:
+        out, k = tid, 2
+        while out in self.tasks or (out in self.nodes and self.nodes[out].kind in TASK_KINDS):
+            out = f"{tid}_{k}"
+            k += 1
+        return out
+
+    def _compile_join(self, tid: str, join: str) -> None:
+        task = self.tasks[tid]
+        groups = self._flatten(self._groups(join))
+        alternatives = False
+        signals: list[tuple[str, str]] = []
+        for i, group in enumerate(groups):
+            if len(group) == 1 and group[0].kind == "ok":
+                signals.append((group[0].src, "ok"))
+                continue
+            plain = all(a.kind in ("ok", "case") for a in group) and not any(
+                self._recoverable(a.src) for a in group
+            )
+            if plain:
+                alternatives = True
+                signals.extend((a.src, "ok") for a in group)
+                continue
+            first = self._src_node(group[0])
+            gid = self._unique(f"{join}__{first}" if first else f"{join}__path{i + 1}")
+            self._synthetic(
+                gid, join if join in self.nodes else tid, f"path {i + 1} of join {join!r}", join
+            )
+            self._compile(gid, group)
+            signals.append((gid, "ok"))
+        task.trigger_rule = "none_failed_min_one_success" if alternatives else "all_success"
+        for src, kind in signals:
+            self._edge(src, tid, kind)
+
+    def _flatten(self, groups: list[list[Arrival]]) -> list[list[Arrival]]:
+        out: list[list[Arrival]] = []
+        for g in groups:
+            if len(g) == 1 and g[0].kind == "join":
+                out.extend(self._flatten(self._groups(g[0].src)))
+            else:
+                out.append(g)
+        return out
+
+    def _compile_kill(self, kid: str, arrivals: list[Arrival]) -> None:
+        srcs = list(dict.fromkeys(a.src for a in arrivals))
+        branch_shared = len(srcs) > 1 and any(a.kind == "case" for a in arrivals)
+        if not branch_shared and (self._simple_rule(arrivals) or (len(arrivals) == 1)):
+            self._compile(kid, arrivals)
+            for s in srcs:
+                self.kill_map[(s, kid)] = kid
+            return
+        original = self.tasks.pop(kid)
+        clones = []
+        for s in srcs:
+            cid = self._unique(f"{kid}__from_{s}")
+            clone = copy.deepcopy(original)
+            clone.id = cid
+            clone.extra.setdefault("oozie", {})["clone_of"] = kid
+            self.tasks[cid] = clone
+            self.synthetic.setdefault(kid, []).append(cid)
+            self.origin[cid] = kid
+            self._compile(cid, [a for a in arrivals if a.src == s])
+            self.kill_map[(s, kid)] = cid
+            clones.append(cid)
+        self.diag(
+            "info",
+            KILL_CLONED,
+            f"kill node {kid!r} is reached by transitions needing different trigger rules; "
+            f"cloned per source: {', '.join(clones)}",
+            original.source.line if original.source else None,
+        )
+
+    def _handler_notes(self, arr: dict[str, list[Arrival]]) -> None:
+        for tid, arrivals in arr.items():
+            node = self.nodes.get(tid)
+            if node is None or node.kind == "kill":
+                continue
+            ok_srcs = {a.src for a in arrivals if a.kind != "error"}
+            for a in arrivals:
+                if a.kind != "error" or a.src in ok_srcs:
+                    continue
+                src = self.nodes.get(a.src)
+                has_upstream = any(e.dst == a.src for e in self.edges)
+                if src is not None and has_upstream:
+                    self.diag(
+                        "info",
+                        HANDLER_UPSTREAM_FAILED,
+                        f"{tid!r} handles the failure of {a.src!r} (one_failed); Airflow's one_failed "
+                        f"also fires when {a.src!r} is upstream_failed (an earlier node failed), "
+                        "where Oozie would not run it",
+                        node.line,
+                    )
+
+    def _branch_targets(self, hops: dict[tuple[str, str], str]) -> dict[str, dict[str, str | None]]:
+        out: dict[str, dict[str, str | None]] = {}
+        for name in self.order:
+            n = self.nodes[name]
+            if n.kind != "decision":
+                continue
+            m: dict[str, str | None] = {}
+            for t in [c["to"] for c in n.cases if c["to"]] + ([n.default] if n.default else []):
+                kind = self.nodes[t].kind
+                if (name, t) in hops:
+                    m[t] = hops[(name, t)]
+                elif kind == "end":
+                    m[t] = None
+                elif kind == "kill":
+                    m[t] = self.kill_map.get((name, t), t)
+                else:
+                    m[t] = t
+            out[name] = m
+        return out
+
+
+def build(nodes: list[Node], path: str) -> Result:
+    return GraphBuilder(nodes, path).build()

@@ -1,0 +1,200 @@
+"""Coordinator frequency/start/end -> the IR's schedule (Airflow's data-interval model).
+
+Why the dates move: Oozie runs action k at its nominal time N_k = start + k·f
+(while N_k < end) and ``coord:nominalTime()`` is N_k. The IR's schedule follows
+Airflow's data-interval model (DESIGN §7): the run for [X_k, X_{k+1}) starts at
+X_{k+1}, and SEMANTICS R3 identifies N_k with that run's ``data_interval_end``.
+So the IR ``start_date`` is one period *before* the coordinator's first nominal
+time and ``end_date`` is the interval start of the last nominal time < end:
+the runs, their trigger times and every translated template then match Oozie's
+actions one for one. The coordinator's own start/end stay in
+``extra.oozie.coordinator``.
+
+Frequencies: ``coord:minutes/hours(n)`` are fixed durations (cron in UTC when
+aligned, else an interval); ``coord:days(1)`` and ``coord:months(n)`` keep the
+wall-clock time across DST (cron in the coordinator's timezone);
+``coord:days(n>1)`` becomes an interval (exact in UTC, drifts by an hour across
+DST elsewhere: diagnostic); cron frequencies are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+
+from wfconv.ir.model import Schedule
+
+SCHEDULE_APPROX = "OZ501"
+
+_UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+@dataclass
+class Frequency:
+    unit: str  # minutes | hours | days | months | endOfDays | endOfMonths | cron
+    n: int = 0
+    cron: str | None = None
+
+
+@dataclass
+class Plan:
+    schedule: Schedule
+    start_date: str | None
+    end_date: str | None
+    first_nominal: str | None = None
+    last_nominal: str | None = None
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (severity, message)
+
+
+def zone(tz: str | None):
+    """A tzinfo for an Oozie timezone id (IANA names, UTC, GMT±hh:mm)."""
+    if not tz or tz in ("UTC", "GMT", "Z"):
+        return _dt.UTC
+    if tz.startswith("GMT") and len(tz) > 3:
+        sign = -1 if tz[3] == "-" else 1
+        hh, _, mm = tz[4:].partition(":")
+        try:
+            return _dt.timezone(sign * _dt.timedelta(hours=int(hh), minutes=int(mm or 0)))
+        except ValueError:
+            return None
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def iso(d: _dt.datetime) -> str:
+    return d.astimezone(_dt.UTC).isoformat()
+
+
+def _cron_plan(
+    expr: str, tzname: str, tz, start: _dt.datetime, end: _dt.datetime | None, notes
+) -> Plan:
+    try:
+        first = next(CronSim(expr, start.astimezone(tz) - _dt.timedelta(seconds=1)))
+        prev = next(CronSim(expr, first, reverse=True))
+    except (CronSimError, StopIteration, ValueError) as exc:
+        notes.append(("warning", f"cron frequency {expr!r} cannot be iterated: {exc}"))
+        return Plan(
+            Schedule("cron", cron=expr, timezone=tzname),
+            iso(start),
+            iso(end) if end else None,
+            notes=notes,
+        )
+    end_date = last = None
+    if end is not None:
+        lastn = next(CronSim(expr, end.astimezone(tz), reverse=True))
+        if lastn >= first:
+            last = iso(lastn)
+            end_date = iso(next(CronSim(expr, lastn, reverse=True)))
+        else:
+            notes.append(
+                ("warning", "the coordinator's end is not after its first nominal time: no run")
+            )
+            end_date = iso(prev)
+    return Plan(
+        Schedule("cron", cron=expr, timezone=tzname), iso(prev), end_date, iso(first), last, notes
+    )
+
+
+def _interval_plan(minutes: int, start: _dt.datetime, end: _dt.datetime | None, notes) -> Plan:
+    f = _dt.timedelta(minutes=minutes)
+    end_date = last = None
+    if end is not None:
+        k = (end - start - _dt.timedelta(microseconds=1)) // f if end > start else -1
+        if k >= 0:
+            last_n = start + k * f
+            last = iso(last_n)
+            end_date = iso(last_n - f)
+        else:
+            notes.append(("warning", "the coordinator's end is not after its start: no run"))
+            end_date = iso(start - f)
+    sched = Schedule("interval", seconds=float(minutes * 60), timezone="UTC")
+    return Plan(sched, iso(start - f), end_date, iso(start), last, notes)
+
+
+def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | None) -> Plan:
+    """The IR schedule and dates reproducing the coordinator's nominal times."""
+    notes: list[tuple[str, str]] = []
+    tz = zone(tzname)
+    if tz is None:
+        notes.append(("warning", f"unknown timezone {tzname!r}; UTC is used"))
+        tz, tzname = _dt.UTC, "UTC"
+    local = start.astimezone(tz)
+    utc = start.astimezone(_dt.UTC)
+    n = freq.n
+    if freq.unit == "cron":
+        expr = " ".join("*" if f == "?" else f for f in (freq.cron or "").split())
+        if any(c in expr for c in "LW#"):
+            notes.append(
+                (
+                    "warning",
+                    f"cron frequency {freq.cron!r} uses Quartz letters (L, W, #) cron cannot hold",
+                )
+            )
+        return _cron_plan(expr, tzname, tz, start, end, notes)
+    if freq.unit in ("minutes", "hours") or (freq.unit == "days" and n > 1):
+        minutes = n * _UNIT_MINUTES[freq.unit]
+        if minutes <= 0:
+            notes.append(("warning", f"frequency of {minutes} minutes is not a schedule"))
+            return Plan(Schedule("manual"), iso(start), iso(end) if end else None, notes=notes)
+        if minutes < 60 and 60 % minutes == 0 and utc.minute % minutes == 0:
+            field0 = "*" if minutes == 1 else f"*/{minutes}"
+            return _cron_plan(f"{field0} * * * *", "UTC", _dt.UTC, start, end, notes)
+        hours = minutes // 60
+        if minutes % 60 == 0 and hours < 24 and 24 % hours == 0 and utc.hour % hours == 0:
+            field1 = "*" if hours == 1 else f"*/{hours}"
+            return _cron_plan(f"{utc.minute} {field1} * * *", "UTC", _dt.UTC, start, end, notes)
+        if freq.unit == "days" and tz is not _dt.UTC:
+            notes.append(
+                (
+                    "warning",
+                    f"coord:days({n}) keeps the wall-clock time across DST in {tzname}; "
+                    "the IR interval is a fixed duration and shifts by an hour after a DST change",
+                )
+            )
+        return _interval_plan(minutes, start, end, notes)
+    if freq.unit == "days":  # n == 1
+        return _cron_plan(f"{local.minute} {local.hour} * * *", tzname, tz, start, end, notes)
+    if freq.unit == "months":
+        if n <= 0 or 12 % n != 0:
+            notes.append(
+                (
+                    "warning",
+                    f"coord:months({n}) has no cron form; approximated by an interval of {30 * n} days",
+                )
+            )
+            return _interval_plan(n * 30 * 1440, start, end, notes)
+        months = sorted({(local.month - 1 + k * n) % 12 + 1 for k in range(12 // n)})
+        mfield = "*" if n == 1 else ",".join(str(m) for m in months)
+        if local.day > 28:
+            notes.append(
+                (
+                    "warning",
+                    f"coord:months({n}) from day {local.day}: Oozie moves to the month's last day in "
+                    "shorter months, cron skips them",
+                )
+            )
+        return _cron_plan(
+            f"{local.minute} {local.hour} {local.day} {mfield} *", tzname, tz, start, end, notes
+        )
+    if freq.unit in ("endOfDays", "endOfMonths"):
+        notes.append(
+            (
+                "warning",
+                f"coord:{freq.unit}({n}) is anchored at the end of the period; approximated by a cron at "
+                "midnight"
+                + ("" if n == 1 else f" every {'day' if freq.unit == 'endOfDays' else 'month'}"),
+            )
+        )
+        expr = "0 0 * * *" if freq.unit == "endOfDays" else "0 0 1 * *"
+        if n != 1:
+            notes.append(
+                ("warning", f"coord:{freq.unit}({n}): only a period of 1 is translated exactly")
+            )
+        return _cron_plan(expr, tzname, tz, start, end, notes)
+    notes.append(("warning", f"frequency unit {freq.unit!r} is not understood"))
+    return Plan(Schedule("manual"), iso(start), iso(end) if end else None, notes=notes)
