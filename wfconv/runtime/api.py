@@ -129,12 +129,14 @@ def run(
 
 
 def _run_virtual(workflow, scenario, opts, runs, max_active_runs, store, on_run) -> list[RunResult]:
-    _require_valid(workflow)
+    cw = CompiledWorkflow(workflow)
+    if not cw.is_sound():
+        _require_valid(workflow)  # explains the problem
+        raise InputError(None, None, f"workflow {workflow.id!r} is not a schedulable graph")
     scenario = scenario or Scenario()
     check_scenario(workflow, scenario)
     if runs is None:
         runs = plan_runs(workflow, opts)
-    cw = CompiledWorkflow(workflow)
     limit = max_active_runs or workflow.max_active_runs or DEFAULT_MAX_ACTIVE_RUNS
     busy: list[float] = []  # end times of the runs holding a slot
     out: list[RunResult] = []

@@ -31,13 +31,35 @@ class CompiledWorkflow:
         for d in self.downs:
             d.sort()  # IR task order: "first downstream" is well defined
         self.rule_name = [t.trigger_rule for t in self.tasks]
-        self.rule = [RULES[r] for r in self.rule_name]
+        self.rule = [RULES.get(r, RULES["all_success"]) for r in self.rule_name]
+        self.rules_known = all(r in RULES for r in self.rule_name)
         self.n_up = [len(u) for u in self.ups]
         self.kind = [t.action.kind for t in self.tasks]
         self.leaves = [i for i in range(n) if not self.downs[i]]
         self.engine = w.source.engine if w.source else None
         self.group_of = [t.group for t in self.tasks]
         self._desc: dict[int, frozenset[int]] = {}
+
+    def is_sound(self) -> bool:
+        """Cheap check (O(tasks + edges)) that the graph can be scheduled:
+        unique ids, known edge ends and trigger rules, no cycle (Kahn's
+        algorithm). When it fails, ``wfconv.ir.validate`` explains why."""
+        w = self.workflow
+        if len(self.index) != len(self.ids) or not self.rules_known:
+            return False
+        if any(e.src not in self.index or e.dst not in self.index for e in w.edges):
+            return False
+        indeg = list(self.n_up)
+        stack = [i for i, d in enumerate(indeg) if d == 0]
+        seen = 0
+        while stack:
+            j = stack.pop()
+            seen += 1
+            for d in self.downs[j]:
+                indeg[d] -= 1
+                if indeg[d] == 0:
+                    stack.append(d)
+        return seen == len(self.ids)
 
     def descendants(self, i: int) -> frozenset[int]:
         """All tasks reachable downstream of ``i`` (cached)."""
