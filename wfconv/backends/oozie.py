@@ -26,8 +26,10 @@ import math
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim
 from lxml import etree
 
 from wfconv.backends.common import Emitted, identifier_map, loss
@@ -73,6 +75,9 @@ CODES: dict[str, str] = {
     "BO405": "empty task emitted as a no-op fs action",
     "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
     "BO502": "run-time date passed from the coordinator as a workflow property",
+    "BO503": "cron frequency: interval-start dates approximated by the nominal time",
+    "BO208": "default kill node added for unhandled errors (read back as a fail task 'kill')",
+    "BO209": "converging decision paths are read back as trigger rule one_success",
     "BO601": "schedule kind has no coordinator form; no coordinator emitted",
     "BO602": "coordinator requires an end; a far-future end was written",
     "BO603": "coordinator requires a start; job property 'start' must be set",
@@ -93,16 +98,52 @@ _NATIVE_RULES = ("all_success", "none_failed", "none_failed_min_one_success", "n
 # Rules that also run when the upstream failed: upstream error -> this task.
 _DONE_RULES = ("all_done", "one_done", "always", "all_done_min_one_success")
 
-# Neutral template names -> (property name, Oozie/Java date format of nominal time).
-DATE_TEMPLATES: dict[str, tuple[str, str]] = {
-    "ds": ("ds", "yyyy-MM-dd"),
-    "ds_nodash": ("ds_nodash", "yyyyMMdd"),
-    "ts": ("ts", "yyyy-MM-dd'T'HH:mm:ssXXX"),
-    "ts_nodash": ("ts_nodash", "yyyyMMdd'T'HHmmss"),
-    "logical_date": ("logical_date", "yyyy-MM-dd'T'HH:mm:ssXXX"),
-    "data_interval_start": ("data_interval_start", "yyyy-MM-dd'T'HH:mm:ssXXX"),
-    "execution_date": ("execution_date", "yyyy-MM-dd'T'HH:mm:ssXXX"),
+# Neutral template names -> (property name, Java date format, anchor). The IR
+# follows Airflow's data-interval model (DESIGN §7): ``ds`` and friends are the
+# interval start, one period before the coordinator's nominal time, which is
+# the interval end (SEMANTICS R3).
+DATE_TEMPLATES: dict[str, tuple[str, str, str]] = {
+    "ds": ("ds", "yyyy-MM-dd", "start"),
+    "ds_nodash": ("ds_nodash", "yyyyMMdd", "start"),
+    "ts": ("ts", "yyyy-MM-dd'T'HH:mm:ssXXX", "start"),
+    "ts_nodash": ("ts_nodash", "yyyyMMdd'T'HHmmss", "start"),
+    "logical_date": ("logical_date", "yyyy-MM-dd'T'HH:mm:ssXXX", "start"),
+    "execution_date": ("execution_date", "yyyy-MM-dd'T'HH:mm:ssXXX", "start"),
+    "data_interval_start": ("data_interval_start", "yyyy-MM-dd'T'HH:mm:ssXXX", "start"),
+    "data_interval_end": ("data_interval_end", "yyyy-MM-dd'T'HH:mm:ssXXX", "end"),
 }
+_STRFTIME = re.compile(
+    r"(data_interval_end|data_interval_start|logical_date)\.strftime\(\s*(['\"])(.*?)\2\s*\)"
+)
+_STRF_JAVA = {
+    "Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "M": "mm", "S": "ss", "j": "DDD",
+    "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "I": "hh", "p": "a", "z": "Z", "%": "%",
+}
+
+
+def strftime_to_java(fmt: str) -> str | None:
+    """``%Y-%m-%d`` -> ``yyyy-MM-dd`` (letters quoted); None if a directive
+    has no SimpleDateFormat counterpart."""
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%":
+            if i + 1 >= len(fmt) or fmt[i + 1] not in _STRF_JAVA:
+                return None
+            out.append(_STRF_JAVA[fmt[i + 1]])
+            i += 2
+            continue
+        if ch.isalpha():
+            out.append("'" + ch + "'")
+        elif ch == "'":
+            out.append("''")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 _EL_DIRECT = {"run_id": "${wf:id()}", "dag.dag_id": "${wf:name()}", "dag_run.run_id": "${wf:id()}"}
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PARAM = re.compile(r"params\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -117,7 +158,7 @@ class _Ctx:
     w: Workflow
     names: dict[str, str]
     diags: list[Diagnostic] = field(default_factory=list)
-    dates_used: dict[str, str] = field(default_factory=dict)  # property -> format
+    dates_used: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (format, anchor)
     params_used: set[str] = field(default_factory=set)
     param_names: dict[str, str] = field(default_factory=dict)
 
@@ -145,8 +186,14 @@ def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
         if expr in _EL_DIRECT:
             out.append(_EL_DIRECT[expr])
         elif expr in DATE_TEMPLATES:
-            prop, fmt = DATE_TEMPLATES[expr]
-            ctx.dates_used[prop] = fmt
+            prop, fmt, anchor = DATE_TEMPLATES[expr]
+            ctx.dates_used[prop] = (fmt, anchor)
+            out.append("${" + prop + "}")
+        elif (sm := _STRFTIME.fullmatch(expr)) and strftime_to_java(sm.group(3)) is not None:
+            anchor = "end" if sm.group(1) == "data_interval_end" else "start"
+            fmt = strftime_to_java(sm.group(3)) or ""
+            prop = f"{sm.group(1)}_" + (re.sub(r"[^A-Za-z0-9]+", "_", sm.group(3)).strip("_") or "fmt")
+            ctx.dates_used[prop] = (fmt, anchor)
             out.append("${" + prop + "}")
         elif pm and pm.group(1) in ctx.param_names:
             ctx.params_used.add(pm.group(1))
@@ -579,12 +626,15 @@ class _Builder:
                 i += 1
         entries: list[tuple[str, list]] = []
         cont = nxt
+        cont_task: str | None = None
         for branch, node in reversed(items):
             if branch:
-                entry, els = self.decision(branch, node, cont, join)
+                entry, els = self.decision(branch, node, cont, join, cont_task)
+                cont_task = branch
             else:
                 assert node is not None
                 entry, els = self.render(node, cont, join)
+                cont_task = _first(node)
             entries.append((entry, els))
             cont = entry
         out: list = []
@@ -592,7 +642,9 @@ class _Builder:
             out.extend(els)
         return cont, out
 
-    def decision(self, bid: str, after: Node | None, nxt: str, join: str | None):
+    def decision(
+        self, bid: str, after: Node | None, nxt: str, join: str | None, next_task: str | None = None
+    ):
         task = self.tasks[bid]
         name = self.names[bid]
         self.entry_of[bid] = name
@@ -616,7 +668,7 @@ class _Builder:
             for tid in _leafset(arm):
                 arm_entries.setdefault(tid, entry if tid == _first(arm) else self.entry_of.get(tid, entry))
         # the continuation task's rule: all_success would be skipped by the IR
-        cont_task = _first(rest_node) if rest else None
+        cont_task = _first(rest_node) if rest else next_task
         if after is not None and len(arms) > 1:
             self._check_convergence(bid, cont_task)
         cases = task.action.fields.get("cases") or []
@@ -674,6 +726,11 @@ class _Builder:
         if cont_task is None:
             return
         t = self.tasks[cont_task]
+        if t.trigger_rule not in ("one_success", "all_success", "none_skipped",
+                                  "all_done_min_one_success"):
+            self.ctx.warn("BO209", f"converging paths of decision {bid!r}: trigger rule "
+                          f"{t.trigger_rule} is read back as one_success", task=t,
+                          severity="info", target="converging transitions")
         if t.trigger_rule in ("all_success", "none_skipped", "all_done_min_one_success"):
             self.ctx.warn(
                 "BO202",
@@ -872,7 +929,8 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
         body.extend(els)
     b.resolve_errors(region_entry)
 
-    body = _renumber_control_nodes(body, set(ctx.names.values()) | set(_RESERVED))
+    rename = _renumber_control_nodes(body, set(ctx.names.values()) | set(_RESERVED))
+    start_to = rename.get(start_to, start_to)
     root = etree.Element(_q("workflow-app"), nsmap={None: WF_NS}, name=_xml_safe(w.id))
     mapping = {name: tid for tid, name in ctx.names.items() if name != tid}
     params = _parameters_needed(w, ctx)
@@ -890,6 +948,8 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
     for el in body:
         root.append(el)
     if b.kill_used:
+        ctx.warn("BO208", "unhandled action errors go to the kill node 'kill' (read back as a "
+                 "fail task 'kill' with trigger rule one_failed)", severity="info", target="kill")
         k = _sub(root, "kill", name="kill")
         _sub(k, "message", _ERR_MESSAGE)
     _sub(root, "end", name="end")
@@ -899,7 +959,7 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
     return data, params, b.error_leaves_fork
 
 
-def _renumber_control_nodes(body: list, taken: set[str]) -> list:
+def _renumber_control_nodes(body: list, taken: set[str]) -> dict[str, str]:
     """Name forks and joins ``fork-1``, ``join-1`` ... in document order (they
     are created right to left), skipping names a task already uses."""
     rename: dict[str, str] = {}
@@ -929,7 +989,7 @@ def _renumber_control_nodes(body: list, taken: set[str]) -> list:
                 v = node.get(attr)
                 if v in rename:
                     node.set(attr, rename[v])
-    return body
+    return rename
 
 
 def _comment_json(value) -> str:
@@ -952,13 +1012,6 @@ def _parameters_needed(w: Workflow, ctx: _Ctx) -> dict[str, str | None]:
 
 # ---------------------------------------------------------------------------
 # coordinator.xml
-
-
-def _oozie_time(iso: str) -> str:
-    dt = datetime.fromisoformat(iso)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 _PRESET_FREQ = {
@@ -1015,14 +1068,76 @@ def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
     return None
 
 
+def _ticks(w: Workflow, after: datetime, count: int) -> list[datetime]:
+    """The schedule's next ``count`` ticks strictly after ``after``."""
+    s = w.schedule
+    if s.kind == "interval" and s.seconds:
+        return [after + timedelta(seconds=float(s.seconds) * (k + 1)) for k in range(count)]
+    it = CronSim(s.cron, after.astimezone(_zone(s.timezone)))
+    return [next(it) for _ in range(count)]
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _aware(iso: str) -> datetime:
+    dt = datetime.fromisoformat(iso)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _first_nominal(w: Workflow) -> datetime:
+    """Airflow's first interval [X0, X1) runs at X1: Oozie's first nominal time."""
+    start = _aware(w.start_date)
+    if w.schedule.kind == "interval":
+        return _ticks(w, start, 1)[0]
+    x0 = _ticks(w, start - timedelta(seconds=1), 1)[0]
+    return _ticks(w, x0, 1)[0]
+
+
+def _end_bound(w: Workflow) -> datetime:
+    """Oozie materializes nominal times < end: one minute after the nominal
+    time of the last interval that starts at or before end_date."""
+    end = _aware(w.end_date)
+    if w.schedule.kind == "interval":
+        start = _aware(w.start_date) if w.start_date else end
+        step = float(w.schedule.seconds)
+        k = max(0, math.floor((end - start).total_seconds() / step))
+        last_start = start + timedelta(seconds=step * k)
+    else:
+        back = CronSim(w.schedule.cron, (end + timedelta(seconds=1)).astimezone(_zone(w.schedule.timezone)),
+                       reverse=True)
+        last_start = next(back)
+    return _ticks(w, last_start, 1)[0] + timedelta(minutes=1)
+
+
+def _utc_minutes(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _anchor_start_el(freq: str, ctx: _Ctx) -> str:
+    """EL of the interval start: the nominal time minus one period."""
+    m = re.fullmatch(r"\$\{coord:(minutes|hours|days|months)\((\d+)\)\}", freq)
+    if m:
+        unit = {"minutes": "MINUTE", "hours": "HOUR", "days": "DAY", "months": "MONTH"}[m.group(1)]
+        return f"coord:dateOffset(coord:nominalTime(), -{m.group(2)}, '{unit}')"
+    ctx.warn("BO503", f"cron frequency {freq!r}: the interval start (ds, ts, ...) cannot be "
+             "computed in EL; the nominal time (interval end) is used",
+             target="coordinator configuration")
+    return "coord:nominalTime()"
+
+
 def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
     if w.start_date:
-        start = _oozie_time(w.start_date)
+        start = _utc_minutes(_first_nominal(w))
     else:
         ctx.warn("BO603", "no start_date; set job property 'start'", target="${start}")
         start = "${start}"
     if w.end_date:
-        end = _oozie_time(w.end_date)
+        end = _utc_minutes(_end_bound(w))
     else:
         ctx.warn("BO602", f"no end_date; coordinator ends at {_FAR_END}", severity="info",
                  target="end")
@@ -1046,13 +1161,16 @@ def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
     action = _sub(root, "action", ns=COORD_NS)
     wf = _sub(action, "workflow", ns=COORD_NS)
     _sub(wf, "app-path", "${wfAppPath}", ns=COORD_NS)
+    anchors = {"end": "coord:nominalTime()"}
+    if any(a == "start" for _, a in ctx.dates_used.values()):
+        anchors["start"] = _anchor_start_el(freq, ctx)
     props = {
-        prop: f"${{coord:formatTime(coord:nominalTime(), '{fmt}')}}"
-        for prop, fmt in sorted(ctx.dates_used.items())
+        prop: f"${{coord:formatTime({anchors[anchor]}, '{fmt}')}}"
+        for prop, (fmt, anchor) in sorted(ctx.dates_used.items())
     }
     if props:
-        ctx.warn("BO502", f"dates {sorted(props)} are the coordinator's nominal time "
-                 "(= Airflow 3 logical_date; Airflow 2 ds is one interval earlier)",
+        ctx.warn("BO502", f"run dates {sorted(props)} are passed from the coordinator "
+                 "(interval end = nominal time, interval start = one period earlier)",
                  severity="info", target="coordinator configuration")
     _configuration(wf, props, COORD_NS)
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
@@ -1213,6 +1331,7 @@ def validate_workflow_xml(text: str | bytes, error_paths_leave_forks: bool = Fal
                 problems.append(f"{name!r} goes to unknown node {t!r}")
     if first not in nodes:
         problems.append(f"start goes to unknown node {first!r}")
+    if any("unknown node" in p for p in problems):
         return problems
     # reachability and cycles (iterative DFS with colours)
     colour: dict[str, int] = {}
