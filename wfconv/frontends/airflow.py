@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
+import json
 import math
 import re
 import textwrap
@@ -49,6 +50,8 @@ from wfconv.ir.model import Action, Bundle, Diagnostic, Group, Schedule, SourceR
 from wfconv.ir.validate import finalize
 
 ENGINE = "airflow"
+
+_BASE_ARGS_SORTED = sorted(ops.BASE_OPERATOR_ARGS)
 
 # Airflow's task defaults, written explicitly into the IR.
 DEFAULT_RETRIES = 0
@@ -466,19 +469,6 @@ def _removed_template_vars(text: str) -> list[str]:
             if ident in REMOVED_TEMPLATE_VARS and ident not in found:
                 found.append(ident)
     return found
-
-
-def _strings(value: Any, depth: int = 0):
-    if depth > 20:
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v, depth + 1)
 
 
 def _is_airflow(ref: Ref) -> bool:
@@ -1402,7 +1392,7 @@ class AirflowHooks(Hooks):
         if group is not None:
             task.group = group.full_id if group.full_id else None
         used = set(used)
-        for key in sorted(ops.BASE_OPERATOR_ARGS):
+        for key in _BASE_ARGS_SORTED:
             if key in values and key not in ("task_id", "dag", "task_group"):
                 if self.apply_task_field(interp, tobj, key, values[key], node, silent_extra=True):
                     used.add(key)
@@ -1433,12 +1423,15 @@ class AirflowHooks(Hooks):
 
     def _check_templates(self, task: Task, dag: DagObj | None, node) -> None:
         seen: list[str] = []
-        for s in _strings(
-            {"a": task.action.fields, "k": task.extra.get("airflow", {}).get("kwargs", {})}
-        ):
-            for v in _removed_template_vars(s):
-                if v not in seen:
-                    seen.append(v)
+        values = [v for k, v in task.action.fields.items() if k != "source_code"]
+        values.extend(task.extra.get("airflow", {}).get("kwargs", {}).values())
+        for v in values:
+            if type(v) is not str:
+                if not isinstance(v, (list, dict)):
+                    continue
+                v = json.dumps(v, ensure_ascii=False)
+            if "{{" in v or "{%" in v:
+                seen.extend(x for x in _removed_template_vars(v) if x not in seen)
         if seen:
             self.diag(
                 "info",

@@ -220,6 +220,7 @@ class _GuardedHooks:
         fn = getattr(self._hooks, name)
         if not callable(fn):
             return fn
+        owner = type(self._hooks).__name__
 
         def guarded(*args, **kwargs):
             try:
@@ -227,10 +228,10 @@ class _GuardedHooks:
             except (_Return, _Break, _Continue, _Abort, HookError, RecursionError):
                 raise
             except Exception as exc:
-                raise HookError(
-                    f"{type(self._hooks).__name__}.{name}: {type(exc).__name__}: {exc}"
-                ) from exc
+                raise HookError(f"{owner}.{name}: {type(exc).__name__}: {exc}") from exc
 
+        # Cache: later lookups find the attribute without __getattr__.
+        setattr(self, name, guarded)
         return guarded
 
 
@@ -547,6 +548,20 @@ _UNARY: dict[type, Callable[[Any], Any]] = {
     ast.Invert: lambda a: ~a,
 }
 
+_SCALARS = (
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    bool,
+    type(None),
+    _dt.datetime,
+    _dt.date,
+    _dt.timedelta,
+    _dt.time,
+)
+
 _PLAIN = (
     int,
     float,
@@ -584,7 +599,7 @@ class Interpreter:
         self.hooks = _GuardedHooks(self.engine_hooks)
         self.path = path
         self.source = source
-        self._lines = source.splitlines() if source is not None else None
+        self._lines_cache: list[str] | None = None
         self.notes: list[Note] = []
         self._noted: set[tuple[str, str, int | None]] = set()
         self.module_name = module_name
@@ -616,6 +631,13 @@ class Interpreter:
             what = f"`{_short(src)}` " if src else ""
             self.note(kind, f"{what}{reason}".strip(), line)
         return Unknown(kind, reason, line, src)
+
+    @property
+    def _lines(self) -> list[str] | None:
+        # Split lazily: most files never need an expression's source text.
+        if self._lines_cache is None and self.source is not None:
+            self._lines_cache = self.source.splitlines()
+        return self._lines_cache
 
     def source_text(self, node: ast.AST) -> str:
         """The exact source of a node when the text is known, else unparsed."""
@@ -1023,7 +1045,7 @@ class Interpreter:
         if res is not NOT_HANDLED:
             return res
         if isinstance(obj, Ref) and obj.qualname == "os.environ":
-            return self.unknown(RUNTIME, "reads an environment variable", node)
+            return self.unknown(RUNTIME, f"reads environment variable {key}", node)
         if isinstance(obj, Unknown) or isinstance(key, Unknown):
             u = obj if isinstance(obj, Unknown) else key
             return Unknown(u.kind, u.reason, u.line, self.source_text(node))
@@ -1044,19 +1066,17 @@ class Interpreter:
         return self.binop(node.op, left, right, node)
 
     def binop(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
-        if not (
-            isinstance(left, _PLAIN)
-            and isinstance(right, _PLAIN)
-            and is_known(left)
-            and is_known(right)
-        ):
+        if not (isinstance(left, _SCALARS) and isinstance(right, _SCALARS)):
+            # Engine objects (and containers of them) get the first say.
             res = self.hooks.binop(self, op, left, right, node)
             if res is not NOT_HANDLED:
                 return res
             u = contains_unknown(left) or contains_unknown(right)
             if u is not None:
                 return Unknown(u.kind, u.reason, u.line, self.source_text(node))
-            if not (isinstance(left, _PLAIN) and isinstance(right, _PLAIN)):
+            if not (isinstance(left, _PLAIN) and isinstance(right, _PLAIN)) or not (
+                is_known(left) and is_known(right)
+            ):
                 return self.unknown(
                     UNSUPPORTED, "operator on objects not evaluated statically", node
                 )

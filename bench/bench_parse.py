@@ -1,0 +1,273 @@
+"""Parse speed: wfconv's static Airflow reader against Airflow's own DagBag.
+
+Generates N DAG files (~7 KB, 50 tasks each: Bash/Python/Empty operators,
+default_args, a loop-built fan-out, templated commands) in a temporary folder,
+then on one CPU core:
+
+- times ``wfconv.frontends.load_path`` per file (read + detect + parse +
+  validate: everything ``wfconv parse`` does except printing);
+- when possible, installs ``apache-airflow==2.10.5`` into a separate virtualenv
+  (cached under ~/.cache/wfconv-bench, or ``--airflow-venv``) and times
+  ``DagBag.process_file`` on the same files in the same run (``import
+  airflow`` is timed apart: it is paid once per process).
+
+Prints median ms/file and files/s for both and the ratio. Not a CI assertion.
+
+    python bench/bench_parse.py                 # 1,000 files, with Airflow
+    python bench/bench_parse.py --files 200 --no-airflow
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+AIRFLOW_VERSION = "2.10.5"
+DEFAULT_VENV = Path.home() / ".cache" / "wfconv-bench" / f"airflow-{AIRFLOW_VERSION}"
+
+
+def one_core() -> int | None:
+    """Pin this process to one core (and return it) so both readers compare fairly."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def dag_file(i: int) -> str:
+    """One realistic ~7 KB DAG file with 50 tasks."""
+    regions = ["eu", "us", "apac", "latam"]
+    lines = [
+        f'"""Generated benchmark DAG {i}: daily ingestion and reporting."""',
+        "from datetime import datetime, timedelta",
+        "",
+        "from airflow import DAG",
+        "from airflow.operators.bash import BashOperator",
+        "from airflow.operators.empty import EmptyOperator",
+        "from airflow.operators.python import PythonOperator",
+        "",
+        f"REGIONS = {regions!r}",
+        "",
+        "default_args = {",
+        '    "owner": "bench",',
+        f'    "retries": {i % 4},',
+        '    "retry_delay": timedelta(minutes=5),',
+        "}",
+        "",
+        "",
+        "def summarize(region, **context):",
+        '    """Summarize one region."""',
+        '    print("summary", region, context["ds"])',
+        "",
+        "",
+        "with DAG(",
+        f'    dag_id="bench_dag_{i:04d}",',
+        f'    schedule="{i % 60} {i % 24} * * *",',
+        "    start_date=datetime(2024, 1, 1),",
+        "    catchup=False,",
+        "    default_args=default_args,",
+        '    tags=["bench"],',
+        ") as dag:",
+        '    start = EmptyOperator(task_id="start")',
+        '    end = EmptyOperator(task_id="end", trigger_rule="all_done")',
+        "    prev = start",
+    ]
+    n = 0
+    for k in range(20):
+        lines.append(
+            f"    step_{k:02d} = BashOperator(\n"
+            f'        task_id="step_{k:02d}",\n'
+            f'        bash_command="run step_{k:02d}.py {{{{ ds }}}}",\n'
+            f"        execution_timeout=timedelta(minutes={10 + k}),\n"
+            f"    )"
+        )
+        lines.append(f"    prev >> step_{k:02d}")
+        lines.append(f"    prev = step_{k:02d}")
+        n += 1
+    for k in range(12):
+        lines.append(
+            f"    load_{k:02d} = BashOperator(\n"
+            f'        task_id="load_{k:02d}",\n'
+            f"        bash_command=\"load t{k:02d} '{{{{ ds }}}}'\",\n"
+            f"    )"
+        )
+        lines.append(f"    prev >> load_{k:02d} >> end")
+        n += 1
+    lines.append("    for region in REGIONS:")
+    lines.append(
+        "        report = PythonOperator(\n"
+        '            task_id=f"report_{region}",\n'
+        "            python_callable=summarize,\n"
+        '            op_kwargs={"region": region},\n'
+        "        )"
+    )
+    lines.append("        prev >> report >> end")
+    n += len(regions)
+    remaining = 50 - n - 2
+    for k in range(remaining):
+        lines.append(f'    check_{k:02d} = EmptyOperator(task_id="check_{k:02d}")')
+        lines.append(f"    start >> check_{k:02d} >> end")
+    return "\n".join(lines) + "\n"
+
+
+def generate(folder: Path, count: int) -> list[Path]:
+    paths = []
+    for i in range(count):
+        p = folder / f"bench_dag_{i:04d}.py"
+        p.write_text(dag_file(i), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def time_wfconv(paths: list[Path]) -> dict:
+    from wfconv.frontends import load_path
+
+    # Warm up imports and caches on one file (not counted).
+    load_path(str(paths[0]))
+    times = []
+    tasks = 0
+    for p in paths:
+        t0 = time.perf_counter()
+        b = load_path(str(p))
+        times.append(time.perf_counter() - t0)
+        tasks += sum(len(w.tasks) for w in b.workflows)
+    return {"times": times, "tasks": tasks}
+
+
+AIRFLOW_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, time
+    t0 = time.perf_counter()
+    import airflow
+    from airflow.models.dagbag import DagBag
+    import_s = time.perf_counter() - t0
+    paths = sys.argv[1:]
+    bag = DagBag(dag_folder=os.devnull, include_examples=False, read_dags_from_db=False)
+    bag.process_file(paths[0], only_if_updated=False, safe_mode=False)  # warm-up
+    times, tasks, errors = [], 0, 0
+    for p in paths:
+        t = time.perf_counter()
+        dags = bag.process_file(p, only_if_updated=False, safe_mode=False)
+        times.append(time.perf_counter() - t)
+        tasks += sum(len(d.tasks) for d in dags)
+        errors += 0 if dags else 1
+    print(json.dumps({"import_s": import_s, "times": times, "tasks": tasks, "errors": errors,
+                      "version": airflow.__version__}))
+    """
+)
+
+
+def ensure_airflow(venv: Path) -> Path | None:
+    """The python of a virtualenv with apache-airflow installed, or None."""
+    py = venv / "bin" / "python"
+    if py.exists():
+        ok = subprocess.run([str(py), "-c", "import airflow"], capture_output=True, timeout=300)
+        if ok.returncode == 0:
+            return py
+    print(
+        f"installing apache-airflow=={AIRFLOW_VERSION} into {venv} (one time) ...", file=sys.stderr
+    )
+    try:
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300
+        )
+        r = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", f"apache-airflow=={AIRFLOW_VERSION}"],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"skipping Airflow: cannot create the virtualenv ({exc})", file=sys.stderr)
+        return None
+    if r.returncode != 0:
+        tail = "\n".join((r.stderr or r.stdout).strip().splitlines()[-3:])
+        print(f"skipping Airflow: pip install failed:\n{tail}", file=sys.stderr)
+        return None
+    return py
+
+
+def time_airflow(py: Path, paths: list[Path], cpu: int | None) -> dict | None:
+    home = tempfile.mkdtemp(prefix="wfconv-bench-airflow-home-")
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "0",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        }
+    )
+    script = Path(home) / "time_dagbag.py"
+    script.write_text(AIRFLOW_SCRIPT, encoding="utf-8")
+    cmd = [str(py), str(script), *map(str, paths)]
+    preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, preexec_fn=preexec, timeout=3600
+    )
+    if r.returncode != 0:
+        print(
+            "skipping Airflow: DagBag run failed:\n" + "\n".join(r.stderr.splitlines()[-5:]),
+            file=sys.stderr,
+        )
+        return None
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    return statistics.median(times) * 1000, len(times) / sum(times)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--no-airflow", action="store_true", help="time wfconv only")
+    ap.add_argument("--airflow-venv", type=Path, default=DEFAULT_VENV)
+    args = ap.parse_args(argv)
+
+    cpu = one_core()
+    with tempfile.TemporaryDirectory(prefix="wfconv-bench-") as tmp:
+        paths = generate(Path(tmp), args.files)
+        sizes = [p.stat().st_size for p in paths]
+        print(
+            f"corpus: {len(paths)} files, mean {statistics.mean(sizes) / 1024:.1f} KB, "
+            f"50 tasks each; pinned to cpu {cpu}"
+        )
+        w = time_wfconv(paths)
+        w_med, w_fps = summary(w["times"])
+        print(f"wfconv  : median {w_med:6.2f} ms/file, {w_fps:7.1f} files/s ({w['tasks']} tasks)")
+        if args.no_airflow:
+            return 0
+        py = ensure_airflow(args.airflow_venv)
+        if py is None:
+            return 0
+        a = time_airflow(py, paths, cpu)
+        if a is None:
+            return 0
+        a_med, a_fps = summary(a["times"])
+        print(
+            f"airflow : median {a_med:6.2f} ms/file, {a_fps:7.1f} files/s ({a['tasks']} tasks, "
+            f"DagBag.process_file, Airflow {a['version']}; import airflow took {a['import_s']:.2f} s once, "
+            f"{a['errors']} files without a DAG)"
+        )
+        print(
+            f"ratio   : wfconv is {a_med / w_med:.1f}x faster per file (median), "
+            f"{w_fps / a_fps:.1f}x in files/s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
