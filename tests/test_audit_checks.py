@@ -286,6 +286,23 @@ def test_branch_targets():
     assert "'far'" in indirect.message
 
 
+def test_branch_targets_from_the_callable_source_and_follow_ids():
+    code = (
+        "def pick(**ctx):\n"
+        "    def helper():\n"
+        "        return 'not_a_target'\n"
+        "    if ctx['x']:\n"
+        "        return ['a', 'ghost']\n"
+        "    return compute()\n"
+    )
+    w = W([T("br", "branch", fields={"callable": "pick", "source_code": code}), T("a")], [("br", "a")])
+    assert [f.message for f in only(w, "AU405")] == [
+        "branch 'br' can follow 'ghost', which is not a task of the workflow"]
+    dt = W([T("br", "branch", fields={"operator": "BranchDateTimeOperator", "follow_task_ids_if_true": ["a"],
+                                      "follow_task_ids_if_false": "missing"}), T("a")], [("br", "a")])
+    assert "'missing'" in only(dt, "AU405")[0].message
+
+
 def test_branch_to_a_group_id_is_valid():
     a = T("grp.a")
     a.group = "grp"

@@ -35,6 +35,7 @@ EXPECT: dict[str, tuple[str | None, set[str]]] = {
     "airflow2_removals.py": ("airflow", {"AU201", "AU202", "AU203", "AU204", "AU205"}),
     "bash_template.py": ("airflow", {"AU301", "AU302"}),
     "sensors.py": ("airflow", {"AU401", "AU402"}),
+    "branch.py": ("airflow", {"AU405", "AU409"}),
     "retries.py": ("airflow", {"AU403"}),
     "luigi_retries.py": ("luigi", {"AU403"}),
     "trigger_rules.py": ("airflow", {"AU404", "AU408"}),

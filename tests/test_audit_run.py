@@ -154,14 +154,33 @@ def test_timeouts_are_not_cached(tmp_path, fake_frontend):
     assert s.cached == 0
 
 
+LUIGI_MODULE = """import luigi
+
+
+class Extract(luigi.Task):
+    def output(self):
+        return luigi.LocalTarget("/tmp/x")
+
+
+class Report(luigi.Task):
+    def requires(self):
+        return Extract()
+
+    def output(self):
+        return luigi.LocalTarget("/tmp/y")
+"""
+
+
 def test_workflow_id_collisions_across_files(tmp_path):
-    (tmp_path / "a.json").write_text(ir_doc("same"))
-    (tmp_path / "b.json").write_text(ir_doc("same"))
-    (tmp_path / "c.json").write_text(ir_doc("other"))
+    (tmp_path / "a.py").write_text(LUIGI_MODULE)
+    (tmp_path / "b.py").write_text(LUIGI_MODULE)
+    (tmp_path / "c.py").write_text(LUIGI_MODULE.replace("Report", "Other"))
+    (tmp_path / "report_ir.json").write_text(ir_doc("Report"))  # IR restates a source: not a collision
     rep, _ = run([tmp_path], jobs=0)
-    assert [(Path(f.path).name, f.code, f.workflow) for f in rep.cross] == [
-        ("a.json", "AU006", "same"), ("b.json", "AU006", "same")]
-    assert "b.json:1" in rep.cross[0].message
+    assert [(Path(f.path).name, f.code, f.workflow, f.line) for f in rep.cross] == [
+        ("a.py", "AU006", "Report", 9), ("b.py", "AU006", "Report", 9)]
+    assert "luigi workflow id 'Report' is also defined at " in rep.cross[0].message
+    assert rep.cross[0].message.endswith("b.py:9")
 
 
 def test_select_and_ignore_take_prefixes_and_frontend_origins(tmp_path):

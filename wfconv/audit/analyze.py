@@ -32,7 +32,7 @@ def from_diagnostic(d: Diagnostic, path: str, workflow: str | None, line_to_task
     code = DIAGNOSTIC_MAP.get(d.code, d.code)
     origin = d.code if code != d.code else None
     severity = CODES[code].severity if code in CODES else d.severity
-    task = line_to_task.get(d.line) if d.line is not None else None
+    task = d.task or (line_to_task.get(d.line) if d.line is not None else None)
     return Finding(code, severity, d.message, _location(d.path, path), d.line, workflow, task, origin)
 
 
@@ -80,8 +80,14 @@ def summarize(w: Workflow, g: TaskGraph, engine: str | None) -> WorkflowSummary:
     )
 
 
-def audit_workflow(w: Workflow, path: str, engine: str | None, now: datetime) -> tuple[list[Finding], WorkflowSummary]:
-    finalize(w)
+def audit_workflow(
+    w: Workflow, path: str, engine: str | None, now: datetime, validated: bool = False
+) -> tuple[list[Finding], WorkflowSummary]:
+    """Findings and metrics of one workflow. Frontends call finalize() (the IR0xx
+    validation) on every workflow they return, so bundles from a frontend pass
+    ``validated=True``; hand-built workflows are validated here."""
+    if not validated:
+        finalize(w)
     eng = (w.source.engine if w.source and w.source.engine else None) or engine
     line_to_task: dict[int, str] = {}
     for t in w.tasks:
@@ -100,7 +106,7 @@ def audit_bundle(bundle: Bundle, path: str, engine: str, now: datetime) -> FileR
     res = FileResult(path=path, status=AUDITED, engine=engine)
     res.findings = [from_diagnostic(d, path, None, {}) for d in bundle.diagnostics if d.code not in SILENCED]
     for w in bundle.workflows:
-        found, summary = audit_workflow(w, path, engine, now)
+        found, summary = audit_workflow(w, path, engine, now, validated=True)
         res.findings += found
         res.workflows.append(summary)
     if not bundle.workflows and not any(f.code == "AU905" for f in res.findings):

@@ -26,7 +26,9 @@ Definitions used by the trigger-rule check (AU404), on acyclic graphs:
 
 from __future__ import annotations
 
+import ast
 import os
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -425,17 +427,52 @@ def trigger_rule_never_fires(ctx: Context) -> Iterator[Hit]:
 
 
 def _branch_targets(t: Task) -> list[str]:
+    """Task ids a branch can follow: Oozie cases/default, ``targets``, the
+    ``follow_task_ids_if_true/false`` of Airflow's non-Python branch operators,
+    and the literal ids a branch callable returns (read with ``ast`` from the
+    ``source_code`` the frontend kept in the action; run-time values are not
+    guessed)."""
     a = t.action
     out: list[str] = []
     for case in a.get("cases") or []:
         if isinstance(case, dict) and isinstance(case.get("to"), str):
             out.append(case["to"])
-    if isinstance(a.get("default"), str):
-        out.append(a.get("default"))
-    targets = a.get("targets")
-    if isinstance(targets, list):
-        out += [x for x in targets if isinstance(x, str)]
+    for key in ("default", "targets", "follow_task_ids_if_true", "follow_task_ids_if_false"):
+        out += _ids(a.get(key))
+    code = a.get("source_code")
+    if isinstance(code, str) and not a.get("short_circuit"):
+        out += _returned_ids(code)
     return list(dict.fromkeys(out))
+
+
+def _ids(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [x for x in value if isinstance(x, str)]
+    return []
+
+
+def _returned_ids(code: str) -> list[str]:
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if fn is None:
+        return []
+    out: list[str] = []
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue  # returns of nested functions are not the branch's
+        if isinstance(node, ast.Return) and node.value is not None:
+            v = node.value
+            items = v.elts if isinstance(v, (ast.List, ast.Tuple, ast.Set)) else [v]
+            out += [e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def _group_members(ctx: Context, group: str) -> set[str]:

@@ -108,7 +108,14 @@ def exact_width(g: TaskGraph) -> int:
             j = index[s]
             r |= reach[j] | (1 << j)
         reach[i] = r
-    adj = [[j for j in range(n) if (reach[i] >> j) & 1] for i in range(n)]
+    adj: list[list[int]] = []
+    for r in reach:
+        row = []
+        while r:
+            low = r & -r
+            row.append(low.bit_length() - 1)
+            r ^= low
+        adj.append(row)
     match_right = [-1] * n
 
     def augment(u: int, seen: list[bool]) -> bool:

@@ -3,7 +3,7 @@ processes and into the cache as JSON-able dicts."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -27,7 +27,18 @@ class Finding:
         return (self.line or 0, self.code, self.workflow or "", self.task or "", self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Explicit (not dataclasses.asdict, which deep-copies): this runs for
+        # every finding of every file.
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "workflow": self.workflow,
+            "task": self.task,
+            "origin": self.origin,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Finding:
@@ -52,7 +63,19 @@ class WorkflowSummary:
     links: list[list[int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "id": self.id,
+            "engine": self.engine,
+            "line": self.line,
+            "tasks": self.tasks,
+            "edges": self.edges,
+            "depth": self.depth,
+            "width": self.width,
+            "width_exact": self.width_exact,
+            "critical_path": self.critical_path,
+            "nodes": self.nodes,
+            "links": self.links,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> WorkflowSummary:

@@ -80,29 +80,47 @@ class _Worker:
         self.conn.close()
 
 
+def _preimport_frontends() -> None:
+    """Import the frontends once in the parent so that forked workers share them
+    instead of each importing them on its first file."""
+    from wfconv.audit.analyze import _load_frontend
+    from wfconv.frontends import ENGINES
+
+    for engine in ENGINES:
+        try:
+            _load_frontend(engine)
+        except Exception:  # a broken frontend is reported per file by the worker
+            pass
+
+
 def _failure(job: Job, code: str, message: str) -> FileResult:
     return FileResult(job.path, FAILED, job.engine, findings=[Finding(code, severity_of(code), message, job.path)])
 
 
-def run_jobs(jobs: Iterable[Job], workers: int, timeout: float, now: datetime, window: int = 0) -> Iterator[tuple[Job, FileResult, bool]]:
-    """Yield (job, result, fresh) in job order; ``fresh`` is False for results
-    the parent supplied and for timeouts/crashes (never cached). With
+def run_jobs(
+    jobs: Iterable[Job], workers: int, timeout: float, now: datetime, window: int = 0
+) -> Iterator[tuple[Job, FileResult, dict | None]]:
+    """Yield (job, result, payload) in job order. ``payload`` is the result as
+    the worker serialised it (what the cache stores); None for results the
+    parent supplied and for timeouts/crashes (never cached). With
     ``workers == 0`` files are audited in this process (no timeout)."""
     now_iso = now.isoformat()
     if workers <= 0:
         for job in jobs:
             if job.result is not None:
-                yield job, job.result, False
+                yield job, job.result, None
             else:
-                yield job, audit_source(job.path, job.data, job.engine or "", now), True
+                res = audit_source(job.path, job.data, job.engine or "", now)
+                yield job, res, res.to_dict()
         return
+    _preimport_frontends()
     ctx = mp.get_context("fork")
     window = window or workers * 16
     pool = [_Worker(ctx, now_iso) for _ in range(workers)]
     source = iter(jobs)
     exhausted = False
     todo: deque[Job] = deque()
-    done: dict[int, tuple[Job, FileResult, bool]] = {}
+    done: dict[int, tuple[Job, FileResult, dict | None]] = {}
     order: deque[int] = deque()  # indexes taken from the source, in order
     try:
         while True:
@@ -114,7 +132,7 @@ def run_jobs(jobs: Iterable[Job], workers: int, timeout: float, now: datetime, w
                     break
                 order.append(job.index)
                 if job.result is not None:
-                    done[job.index] = (job, job.result, False)
+                    done[job.index] = (job, job.result, None)
                 else:
                     todo.append(job)
             for w in pool:
@@ -136,19 +154,19 @@ def run_jobs(jobs: Iterable[Job], workers: int, timeout: float, now: datetime, w
                 if w.conn in ready:
                     try:
                         index, payload = w.conn.recv()
-                        done[index] = (job, FileResult.from_dict(payload), True)
+                        done[index] = (job, FileResult.from_dict(payload), payload)
                         w.job = None
                         continue
                     except (EOFError, OSError):
                         w.kill()
                         code = w.proc.exitcode
                         why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                        done[job.index] = (job, _failure(job, "AU904", f"the parser process died ({why})"), False)
+                        done[job.index] = (job, _failure(job, "AU904", f"the parser process died ({why})"), None)
                         pool[i] = _Worker(ctx, now_iso)
                         continue
                 if time.monotonic() >= w.deadline:
                     w.kill()
-                    done[job.index] = (job, _failure(job, "AU903", f"parsing took longer than {timeout:g} s and was stopped"), False)
+                    done[job.index] = (job, _failure(job, "AU903", f"parsing took longer than {timeout:g} s and was stopped"), None)
                     pool[i] = _Worker(ctx, now_iso)
     finally:
         for w in pool:

@@ -223,9 +223,9 @@ def audit(paths: Iterable[str], opts: Options, reporter: Reporter) -> Summary:
     jobs = (_prepare(i, p, cache, config) for i, p in enumerate(files))
     reporter.start()
     try:
-        for job, result, fresh in run_jobs(jobs, opts.jobs, opts.timeout, now):
-            if fresh and cache is not None and job.key and result.status != SKIPPED:
-                cache.put(job.key, result.to_dict())
+        for job, result, payload in run_jobs(jobs, opts.jobs, opts.timeout, now):
+            if payload is not None and cache is not None and job.key and result.status != SKIPPED:
+                cache.put(job.key, payload)
             _count(summary, result)
             for w in result.workflows:
                 # IR JSON files restate another file's workflows: not a deployment.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
@@ -38,13 +39,14 @@ def _tz(name: str | None):
         return UTC
 
 
-@dataclass
+@dataclass(frozen=True)
 class CronCheck:
     ok: bool
     impossible: bool = False
     error: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def check_cron(expr: str) -> CronCheck:
     """Is the expression valid, and can it ever fire?"""
     try:
