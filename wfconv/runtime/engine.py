@@ -44,6 +44,7 @@ SKIPPED = "skipped"
 # Kinds the real executors run; everything else resolves in-process.
 EXECUTED_KINDS = frozenset({"shell", "python"})
 NOTE_NOT_EXECUTED = "RT110"
+NOTE_SENSOR_SIMULATED = "RT111"
 NOTE_DEADLOCK = "RT120"
 NOTE_RUN_TIMEOUT = "RT121"
 NOTE_PAST_NOT_MET = "RT122"
@@ -339,7 +340,12 @@ class RunEngine:
                 self.executor.submit(work, done, started)
                 return
             out = self._inline(i, att, t, real=True)
-            if kind not in EXECUTED_KINDS and kind not in ("empty", "branch", "fail", "sensor"):
+            if kind == "sensor":
+                self.note(
+                    NOTE_SENSOR_SIMULATED,
+                    f"sensor {ids[i]!r}: not poked for real; outcome from the scenario, at once",
+                )
+            elif kind not in EXECUTED_KINDS and kind not in ("empty", "branch", "fail"):
                 self.note(
                     NOTE_NOT_EXECUTED,
                     f"task {ids[i]!r}: action kind {kind!r} is not executed locally; simulated",
