@@ -165,7 +165,11 @@ def test_external_and_wrapper_tasks():
 
 
 def test_retry_count_counts_attempts_and_worker_timeout_is_the_timeout():
-    w = parse(CORPUS / "retries.py").workflow("Load")
+    b = parse(CORPUS / "retries.py")
+    # The luigi.Config section is not a task, so not a root either.
+    assert [w.id for w in b.workflows] == ["Load"]
+    assert [w.id for w in parse(CORPUS / "retries.py", static=True).workflows] == ["Load"]
+    w = b.workflow("Load")
     flaky, parse_, load = w.task("FlakyDownload"), w.task("Parse"), w.task("Load")
     # retry_count=5: disabled after the 5th failure -> 5 attempts = 4 retries.
     assert (flaky.retries, flaky.retry_delay_s, flaky.timeout_s) == (4, 900.0, 600.0)
@@ -175,7 +179,7 @@ def test_retry_count_counts_attempts_and_worker_timeout_is_the_timeout():
     assert (parse_.retries, parse_.timeout_s) == (0, 120.0)  # property, retry_count=1
     assert load.retries == 0 and load.extra["luigi"]["owner_email"] == "data-team@example.com"
     lg040 = [d for d in w.diagnostics if d.code == "LG040"]
-    assert [d.line for d in lg040] == [6, 21, 38]
+    assert [d.line for d in lg040] == [12, 30, 47]
 
 
 def test_no_retry_count_means_no_retries():
@@ -545,6 +549,8 @@ def test_the_pipeline_is_not_run_while_the_module_is_read(tmp_path):
     assert d and d[0].line == 12 and "luigi.build" in d[0].message
 
 
-def test_root_by_namespaced_family(tmp_path):
-    (w,) = parse(CORPUS / "namespaced.py", roots=["finance.Clean"]).workflows
+@pytest.mark.parametrize("static", [False, True])
+def test_root_by_namespaced_family_once(static):
+    b = parse(CORPUS / "namespaced.py", roots=["finance.Clean", "finance.Clean"], static=static)
+    (w,) = b.workflows
     assert w.id == "finance.Clean" and w.task_ids() == ["finance.Ledger", "finance.Clean"]

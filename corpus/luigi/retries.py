@@ -3,6 +3,12 @@
 import luigi
 
 
+class api(luigi.Config):
+    """A configuration section ([api] in luigi.cfg), not a task."""
+
+    host = luigi.Parameter(default="https://api.example.com")
+
+
 class FlakyDownload(luigi.Task):
     """Talks to a rate-limited API."""
 
@@ -13,6 +19,9 @@ class FlakyDownload(luigi.Task):
 
     def output(self):
         return luigi.LocalTarget("dl/payload.json")
+
+    def requires(self):
+        return []
 
     def run(self):
         self.output().open("w").close()

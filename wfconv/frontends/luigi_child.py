@@ -432,6 +432,7 @@ def module_classes(luigi, module) -> list[type]:
         if (
             inspect.isclass(obj)
             and issubclass(obj, luigi.Task)
+            and not issubclass(obj, luigi.Config)  # configuration sections, not tasks
             and obj.__module__ == module.__name__
             and obj not in found
         ):
@@ -507,10 +508,12 @@ def choose_roots(luigi, classes, request, notes) -> list:
                 f"--param {k}: no root task has a parameter {k!r} "
                 f"(parameters: {', '.join(sorted(known)) or 'none'})"
             )
-    made = []
+    made: list = []
     for cls in candidates:
         try:
-            made.append(instantiate(cls, params))
+            task = instantiate(cls, params)
+            if all(task.task_id != m.task_id for m in made):  # --root X --root X
+                made.append(task)
         except Exception as exc:
             why = _why_not_instantiable(luigi, cls, params, exc)
             if wanted:

@@ -759,7 +759,8 @@ class StaticReader:
             own = {n for n, _ in cls.params()}
             inst = self.instantiate_root(cls, {k: v for k, v in params.items() if k in own})
             if isinstance(inst, Instance):
-                made.append(inst)
+                if all(inst.key != m.key for m in made):  # --root X --root X
+                    made.append(inst)
             elif roots or inst.startswith("--param"):
                 raise LookupError(f"--root {cls.name}: cannot be instantiated: {inst}")
             else:
