@@ -30,6 +30,7 @@ from wfconv.backends.common import (
     from_import,
     identifier_map,
     is_dotted_name,
+    local_functions,
     loss,
     py_literal,
     render,
@@ -74,6 +75,7 @@ _KNOWN_FIELDS = {
     "branch": {
         "callable",
         "module",
+        "decorator",
         "cases",
         "default",
         "short_circuit",
@@ -274,6 +276,8 @@ class _Ctx:
     classes: set[str] = field(default_factory=set)
     # (module or None, dotted callable name) -> index; None = stub needed
     callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    # callable name -> (source_code kept by the frontend, first task using it)
+    kept: dict[str, tuple[Any, Task]] = field(default_factory=dict)
     helpers: set[str] = field(default_factory=set)
     needs_datetime: bool = False
     needs_pendulum: bool = False
@@ -309,15 +313,7 @@ def _python_callable(ctx: _Ctx, task: Task, what: str = "callable") -> Code:
         key = (module, name)
     else:
         key = (None, name or f"{task.id}_{what}")
-        ctx.add(
-            loss(
-                "BA101",
-                f"the source does not say which module defines {name or 'the ' + what!s}; "
-                "a stub that raises NotImplementedError is emitted",
-                task=task,
-                target="python stub",
-            )
-        )
+        ctx.kept.setdefault(key[1], (fields.get("source_code"), task))
     if key not in ctx.callables:
         ctx.callables[key] = len(ctx.callables)  # the name is chosen once all are known
     return Code(f"<callable:{ctx.callables[key]}>")
@@ -1030,6 +1026,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     reserved |= set(gvars.values())
     callable_keys = list(ctx.callables)
     exprs, callable_imports, stubs = callable_imports_for(callable_keys, reserved)
+    functions, stub_losses = local_functions(stubs, ctx.kept, "BA101", "python stub")
+    ctx.losses.extend(stub_losses)
 
     def resolve(value: Any) -> Any:
         if isinstance(value, Code) and value.startswith("<callable:"):
@@ -1130,7 +1128,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         version=version,
         imports=imports,
         helpers=sorted(ctx.helpers),
-        stubs=stubs,
+        functions=functions,
         dag_kwargs=dag_kwargs,
         body=body,
         edges=edges,

@@ -37,6 +37,11 @@ API (kept compatible; add, never change)
 - ``is_dotted_name``, ``from_import(module, names)`` (isort-style line),
   ``callable_imports_for(keys, reserved)`` -> (expression per
   ``(module|None, dotted name)``, import lines, stubs to generate).
+- ``local_functions(stubs, kept, code, target)`` -> pasted kept functions or
+  stubs (+ losses) for callables without a module.
+- ``xcom_ref(value)`` -> upstream id of ``{{ ti.xcom_pull(task_ids='x') }}``.
+- ``function_source(source_code, name)`` -> ``FunctionSource`` (a kept user
+  function, renamed, with the module-level names it needs).
 """
 
 from __future__ import annotations
@@ -343,6 +348,7 @@ def callable_imports_for(
             stubs.append(
                 {
                     "name": alias,
+                    "original": head,
                     "message": f"wfconv: {head} was not found in an importable module; "
                     "replace this stub with the real function",
                 }
@@ -359,6 +365,127 @@ def callable_imports_for(
             head, _, rest = name.partition(".")
             exprs[(module, name)] = unit_name[(module, head)] + ("." + rest if rest else "")
     return exprs, imports, stubs
+
+
+_XCOM_REF = re.compile(
+    r"\{\{\s*(?:ti|task_instance)\.xcom_pull\(\s*task_ids\s*=\s*(['\"])(?P<id>[^'\"]+)\1"
+    r"(?:\s*,\s*key\s*=\s*(['\"])return_value\3)?\s*\)\s*\}\}"
+)
+
+
+def xcom_ref(value: Any) -> str | None:
+    """The upstream task id when ``value`` is exactly the neutral spelling of a
+    passed value (``{{ ti.xcom_pull(task_ids='extract') }}``), else None.
+    Frontends write TaskFlow data passing this way; Python targets pass the
+    native value instead (Airflow ``extract.output``, Prefect the future)."""
+    if not isinstance(value, str):
+        return None
+    m = _XCOM_REF.fullmatch(value.strip())
+    return m.group("id") if m else None
+
+
+@dataclass
+class FunctionSource:
+    """A user function kept by a frontend (``python.source_code``), checked so
+    that it can be pasted into generated code as is."""
+
+    text: str  # the ``def`` (decorators removed), renamed when asked
+    params: list[str]  # positional-or-keyword parameter names, in order
+    varkw: bool  # has ``**kwargs``
+    free_names: list[str]  # globals it needs that are not builtins
+
+
+def function_source(source_code: Any, name: str | None = None) -> FunctionSource | None:
+    """Parse a kept function; None when it is not exactly one function.
+
+    ``name`` renames the ``def`` (the generated module may use the original
+    name for something else). ``free_names`` lists module-level names the
+    function uses (imports, constants of the original file): pasting a function
+    with free names would not run, so backends only paste self-contained ones.
+    """
+    import ast
+    import builtins
+    import symtable
+    import textwrap
+
+    if not isinstance(source_code, str) or not source_code.strip():
+        return None
+    text = textwrap.dedent(source_code).strip("\n") + "\n"
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    fn = tree.body[0]
+    lines = text.splitlines()
+    lines = lines[fn.lineno - 1 :]  # drop decorators
+    if name and name != fn.name:
+        first = lines[0]
+        keyword_ = "async def " if isinstance(fn, ast.AsyncFunctionDef) else "def "
+        at = first.find(keyword_ + fn.name)
+        if at < 0:
+            return None
+        lines[0] = first[:at] + keyword_ + name + first[at + len(keyword_) + len(fn.name) :]
+    text = "\n".join(lines) + "\n"
+    try:
+        table = symtable.symtable(text, "<kept function>", "exec")
+    except SyntaxError:
+        return None
+    free: set[str] = set()
+
+    def walk(tab) -> None:
+        for sym in tab.get_symbols():
+            if (sym.is_global() or sym.is_free()) and sym.is_referenced():
+                free.add(sym.get_name())
+        for child in tab.get_children():
+            walk(child)
+
+    for child in table.get_children():
+        walk(child)
+    own = {name or fn.name}
+    free = {n for n in free if not hasattr(builtins, n) and n not in own}
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    return FunctionSource(text, params, fn.args.kwarg is not None, sorted(free))
+
+
+def local_functions(
+    stubs: list[dict[str, str]],
+    kept: dict[str, tuple[Any, Task]],
+    code: str,
+    target: str,
+) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
+    """Bodies for callables without an importable module.
+
+    ``stubs`` come from ``callable_imports_for``; ``kept`` maps an original
+    callable name to (``source_code`` kept by the frontend, first task using
+    it). A self-contained kept function is pasted (renamed to its alias):
+    entry ``{"name", "source"}``. Otherwise a stub that raises
+    NotImplementedError, with the kept source as comments: entry
+    ``{"name", "message", "comments"}`` and one ``code`` loss."""
+    out: list[dict[str, Any]] = []
+    losses: list[Diagnostic] = []
+    for stub in stubs:
+        source_code, task = kept.get(stub["original"], (None, None))
+        fs = function_source(source_code, stub["name"])
+        if fs is not None and not fs.free_names:
+            out.append({"name": stub["name"], "source": fs.text})
+            continue
+        if fs is not None:
+            why = f"its kept source needs names of the original module ({', '.join(fs.free_names)})"
+        else:
+            why = "the source does not say which module defines it"
+        losses.append(
+            loss(
+                code,
+                f"{stub['original']}: {why}; a stub that raises NotImplementedError is emitted",
+                task=task,
+                target=target,
+            )
+        )
+        comments = str(source_code).splitlines() if source_code else []
+        out.append({"name": stub["name"], "message": stub["message"], "comments": comments})
+    return out, losses
 
 
 # ---------------------------------------------------------------------------

@@ -38,13 +38,16 @@ from wfconv.backends.common import (
     file_stem,
     format_python,
     from_import,
+    function_source,
     identifier_map,
     is_dotted_name,
+    local_functions,
     loss,
     py_literal,
     py_str,
     render,
     retry_delays,
+    xcom_ref,
 )
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
@@ -88,6 +91,7 @@ _KNOWN_FIELDS = {
     "branch": {
         "callable",
         "module",
+        "decorator",
         "cases",
         "default",
         "short_circuit",
@@ -187,6 +191,7 @@ _MODULE_NAMES = (
     "wfconv_context",
     "wfconv_render",
     "wfconv_poll",
+    "context",
 )
 
 
@@ -198,6 +203,8 @@ class _TaskView:
     body: list[str]
     gate: dict[str, Any] | None = None
     doc: str | None = None
+    # upstream ids whose values the body reads from ``upstream``
+    data: list[str] = field(default_factory=list)
     # mapped tasks: IR field -> task parameter, and the .map() arguments
     mapped: dict[str, str] | None = None
     map_args: list[tuple[str, str]] | None = None
@@ -211,6 +218,7 @@ class _Ctx:
     names: dict[str, set[str]] = field(default_factory=dict)  # from-imports
     helpers: set[str] = field(default_factory=set)
     callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    kept: dict[str, tuple[Any, Task]] = field(default_factory=dict)
 
     def add(self, d: Diagnostic) -> None:
         self.losses.append(d)
@@ -311,28 +319,35 @@ def _kwargs_code(ctx: _Ctx, task: Task, op_kwargs: dict[str, Any]) -> list[str]:
 # --- action bodies ---------------------------------------------------------------
 
 
-def _callable_ref(ctx: _Ctx, task: Task, what: str) -> Code | None:
-    """Placeholder for an imported callable, or None (the task body raises)."""
+def _callable_ref(ctx: _Ctx, task: Task, what: str) -> Code:
+    """Placeholder for the task's callable: an import when the module is
+    known, else a kept function pasted into the module or a stub
+    (``local_functions`` decides once every name is known)."""
     f = task.action.fields
     name = f.get("callable")
     module = f.get("module")
     if isinstance(name, str) and ":" in name and module is None:
         module, name = name.split(":", 1)
-    if is_dotted_name(name) and is_dotted_name(module):
+    if not is_dotted_name(name):
+        name = None
+    if name and is_dotted_name(module):
         key = (module, name)
-        if key not in ctx.callables:
-            ctx.callables[key] = len(ctx.callables)
-        return Code(f"<callable:{ctx.callables[key]}>")
-    ctx.add(
-        loss(
-            "BP101",
-            f"the source does not say which module defines {name or 'the ' + what}; "
-            "the task raises NotImplementedError",
-            task=task,
-            target="@task",
-        )
-    )
-    return None
+    else:
+        key = (None, name or f"{task.id}_{what}")
+        ctx.kept.setdefault(key[1], (f.get("source_code"), task))
+    if key not in ctx.callables:
+        ctx.callables[key] = len(ctx.callables)
+    return Code(f"<callable:{ctx.callables[key]}>")
+
+
+def _arg(ctx: _Ctx, task: Task, view: _TaskView, value: Any) -> str:
+    """An argument of the user callable: an upstream's value when it is the
+    neutral spelling of TaskFlow data passing, else the (rendered) literal."""
+    ref = xcom_ref(value)
+    if ref is not None and ref in ctx.workflow.task_ids():
+        view.data.append(ref)
+        return f"upstream[{py_str(ref)}]"
+    return _value(ctx, task, value)
 
 
 def _raise(message: str) -> list[str]:
@@ -370,21 +385,37 @@ def _call_user(
 ) -> None:
     f = task.action.fields
     ref = _callable_ref(ctx, task, what)
-    if ref is None:
-        view.body += _raise(
-            f"wfconv: {f.get('callable') or task.id} was not found in an importable module; "
-            "replace this body with a call to the real function"
-        )
-        return
-    args = [_value(ctx, task, a) for a in f.get("op_args") or []]
-    kwargs = dict(f.get("op_kwargs") or {})
-    code_kwargs = _kwargs_code(ctx, task, kwargs) if kwargs else []
+    op_args = list(f.get("op_args") or [])
+    op_kwargs = dict(f.get("op_kwargs") or {})
+    args = [_arg(ctx, task, view, a) for a in op_args]
+    code_kwargs = []
+    for k, v in op_kwargs.items():
+        if is_dotted_name(k) and "." not in k:
+            code_kwargs.append(f"{k}={_arg(ctx, task, view, v)}")
+        else:
+            code_kwargs.append(f"**{{{py_str(k)}: {_arg(ctx, task, view, v)}}}")
+    given = set(op_kwargs) | set(mapped or {})
     if mapped:
         for original, param in mapped.items():
             if is_dotted_name(original) and "." not in original:
                 code_kwargs.append(f"{original}={param}")
             else:
                 code_kwargs.append(f"**{{{py_str(original)}: {param}}}")
+    # Airflow passes context variables the callable asks for (ds, params, **context).
+    fs = function_source(f.get("source_code")) if ref and not f.get("module") else None
+    if fs is not None:
+        wanted = [p for p in fs.params[len(op_args) :] if p in _CONTEXT_NAMES and p not in given]
+        if wanted or fs.varkw:
+            ctx.helpers.add("render")
+            view.body.append("context = wfconv_context()")
+        code_kwargs += [f"{p}=context[{py_str(p)}]" for p in wanted]
+        if fs.varkw:
+            skip = sorted(set(fs.params) | given)
+            code_kwargs.append(
+                f"**{{k: v for k, v in context.items() if k not in {py_literal(skip)}}}"
+                if skip
+                else "**context"
+            )
     view.body.append(f"return {ref}({', '.join(args + code_kwargs)})")
 
 
@@ -401,11 +432,6 @@ def _branch(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     downstream = ctx.workflow.downstream(task.id)
     if f.get("short_circuit"):
         ref = _callable_ref(ctx, task, "condition")
-        if ref is None:
-            view.body += _raise(
-                f"wfconv: the condition of {task.id} was not found; replace this body"
-            )
-            return
         view.body.append(f"return {py_literal(downstream)} if {ref}() else []")
         if f.get("ignore_downstream_trigger_rules", True):
             ctx.add(
@@ -940,7 +966,6 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             view.map_args = [(p, _value(ctx, t, values)) for p, values in mapped.values()]
             view.params += [p for p, _ in mapped.values()]
         if t.id in gated:
-            view.params.append("upstream")
             branches = [u for u in w.upstream(t.id) if w.task(u).action.kind == "branch"]
             view.gate = {"rule": t.trigger_rule, "task_id": t.id, "branches": branches}
         if t.action.kind == "shell" and mapped and "command" in mapped:
@@ -964,6 +989,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             )
         if t.doc:
             view.doc = t.doc
+        view.data = list(dict.fromkeys(view.data))
+        if t.id in gated or view.data:
+            view.params.append("upstream")
         views[t.id] = view
         if t.trigger_rule == "always":
             ctx.add(
@@ -987,7 +1015,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             )
 
     for e in w.edges:
-        if e.kind == "data":
+        if e.kind == "data" and e.src not in views[e.dst].data:
             ctx.add(
                 loss(
                     "BP111",
@@ -999,7 +1027,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
 
     # User callables: import lines and final names.
     keys = list(ctx.callables)
-    exprs, callable_imports, _stubs = callable_imports_for(keys, reserved | set(run_var.values()))
+    exprs, callable_imports, stubs = callable_imports_for(keys, reserved | set(run_var.values()))
+    functions, stub_losses = local_functions(stubs, ctx.kept, "BP101", "python stub")
+    ctx.losses.extend(stub_losses)
     for view in views.values():
         view.body = [_resolve_callables(line, keys, exprs) for line in view.body]
 
@@ -1018,12 +1048,21 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             args.append(f"upstream=unmapped({up})" if mapped is not None else f"upstream={up}")
             if mapped is not None:
                 ctx.need("prefect", "unmapped")
-        elif ups:
+        else:
             tolerant = _NATIVE_RULES.get(t.trigger_rule, False)
-            items = [f"allow_failure({run_var[u]})" if tolerant else run_var[u] for u in ups]
-            if tolerant:
+            data = views[tid].data
+            if data:
+                inner = "{" + ", ".join(f"{py_str(u)}: {run_var[u]}" for u in data) + "}"
+                up = f"allow_failure({inner})" if tolerant else inner
+                args.append(f"upstream=unmapped({up})" if mapped is not None else f"upstream={up}")
+                if mapped is not None:
+                    ctx.need("prefect", "unmapped")
+            rest = [u for u in ups if u not in data]
+            if rest:
+                items = [f"allow_failure({run_var[u]})" if tolerant else run_var[u] for u in rest]
+                args.append(f"wait_for=[{', '.join(items)}]")
+            if tolerant and ups:
                 ctx.need("prefect", "allow_failure")
-            args.append(f"wait_for=[{', '.join(items)}]")
         body.append(f"{run_var[tid]} = {fns[tid]}.{method}({', '.join(args)})")
     leaves = [t for t in w.task_ids() if not w.downstream(t)]
     runs_dict = "{" + ", ".join(f"{py_str(t)}: {run_var[t]}" for t in w.task_ids()) + "}"
@@ -1073,6 +1112,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         constants=constants,
         helpers=ctx.helpers,
         tasks=[views[t] for t in w.task_ids()],
+        functions=functions,
         flow_options=flow_options,
         flow_fn=flow_fn,
         flow_params=[(param_names[k], v) for k, v in w.params.items()],

@@ -1,0 +1,234 @@
+"""``wfconv convert`` and the pair aliases (``wfconv airflow-to-prefect`` ...).
+
+Reads sources with the frontends, refuses invalid graphs (exit 2), emits each
+workflow with ``wfconv.backends.backend(target).emit`` and keeps the fidelity
+ledger: every diagnostic of the parse and of the emit, with code, severity,
+source location and the target construct. The ledger goes to stderr (table or
+JSON) and, with ``-o``, to ``OUTDIR/wfconv-ledger.json``. ``--strict`` exits 1
+when any entry is a warning or an error (something was approximated or
+dropped); info entries are faithful notes.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wfconv.cli.common import ENGINE_CHOICE, handle_errors
+from wfconv.errors import InputError, UsageError
+
+TARGET_CHOICE = click.Choice(["airflow", "prefect", "luigi", "oozie"])
+LEDGER_FILE = "wfconv-ledger.json"
+LEDGER_VERSION = 1
+LOSS_SEVERITIES = ("error", "warning")
+
+
+def _entry(d, workflow: str | None, stage: str, output: str | None = None) -> dict[str, Any]:
+    return {
+        "workflow": workflow,
+        "stage": stage,
+        "severity": d.severity,
+        "code": d.code,
+        "message": d.message,
+        "path": d.path,
+        "line": d.line,
+        "target": getattr(d, "target", None),
+        "output": output,
+    }
+
+
+def _unique_path(path: str, taken: set[str]) -> str:
+    """Another workflow already wrote ``path``: suffix its first component."""
+    if path not in taken:
+        return path
+    head, sep, rest = path.partition("/")
+    stem, dot, ext = head.rpartition(".") if not sep else (head, "", "")
+    if not stem:
+        stem, dot, ext = head, "", ""
+    n = 2
+    while True:
+        first = f"{stem}_{n}{dot}{ext}" if not sep else f"{head}_{n}"
+        cand = first + (sep + rest if sep else "")
+        if cand not in taken:
+            return cand
+        n += 1
+
+
+def _safe_relative(path: str) -> str:
+    norm = posixpath.normpath(path)
+    if norm.startswith(("/", "../")) or norm == ".." or not norm or norm == ".":
+        raise UsageError(f"backend produced an unsafe output path {path!r}")
+    return norm
+
+
+def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, Any]]:
+    """Emit every workflow of a (valid) bundle: (files, ledger document)."""
+    from wfconv.backends import backend
+
+    module = backend(target)
+    files: dict[str, str] = {}
+    entries: list[dict[str, Any]] = []
+    outputs: dict[str, list[str]] = {}
+    for d in bundle.diagnostics:
+        entries.append(_entry(d, None, "parse"))
+    for w in bundle.workflows:
+        emitted = module.emit(w, **options)
+        names = []
+        for rel, text in emitted.files.items():
+            rel = _unique_path(_safe_relative(rel), set(files))
+            files[rel] = text
+            names.append(rel)
+        outputs[w.id] = names
+        first = names[0] if names else None
+        for d in w.diagnostics:
+            entries.append(_entry(d, w.id, "parse"))
+        for d in emitted.diagnostics:
+            entries.append(_entry(d, w.id, "emit", first))
+    summary = {s: sum(1 for e in entries if e["severity"] == s) for s in ("error", "warning", "info")}
+    ledger = {
+        "wfconv_ledger": LEDGER_VERSION,
+        "target": target,
+        "options": {k: v for k, v in sorted(options.items()) if v is not None},
+        "files": outputs,
+        "summary": summary,
+        "entries": entries,
+    }
+    return files, ledger
+
+
+def format_table(ledger: dict[str, Any]) -> str:
+    """The ledger as an aligned text table (one line per entry)."""
+    entries = ledger["entries"]
+    if not entries:
+        return "ledger: nothing approximated or dropped\n"
+    rows = [("SEVERITY", "CODE", "SOURCE", "TARGET", "MESSAGE")]
+    for e in entries:
+        loc = e["path"] or "-"
+        if e["path"] and e["line"]:
+            loc = f"{e['path']}:{e['line']}"
+        rows.append((e["severity"], e["code"], loc, e["target"] or "-", e["message"].replace("\n", " ")))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    s = ledger["summary"]
+    lines.append(f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info")
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _run(paths, engine, target, output, strict, ledger_format, airflow_version, roots, params, static):
+    from wfconv.cli.core import load_sources
+    from wfconv.ir.validate import require_valid
+
+    bundle = load_sources(paths, engine, roots, params, static)
+    if not bundle.workflows:
+        raise InputError(paths[0] if len(paths) == 1 else None, None, "no workflow found")
+    require_valid(bundle)
+    options: dict[str, Any] = {}
+    if airflow_version is not None:
+        options["airflow_version"] = int(airflow_version)
+    files, ledger = convert(bundle, target, **options)
+    ledger_json = json.dumps(ledger, indent=2, ensure_ascii=False) + "\n"
+
+    if output:
+        out = Path(output)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"-o {output}: not a directory")
+        for rel, text in files.items():
+            dest = out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+        (out / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (out / LEDGER_FILE).write_text(ledger_json, encoding="utf-8")
+        click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {out}", err=True)
+    else:
+        if len(files) != 1:
+            raise UsageError(
+                f"{len(files)} files to write ({', '.join(sorted(files))}): give an output folder with -o"
+            )
+        click.echo(next(iter(files.values())), nl=False)
+
+    if ledger_format == "json":
+        click.echo(ledger_json, err=True, nl=False)
+    else:
+        click.echo(format_table(ledger), err=True, nl=False)
+
+    losses = ledger["summary"]["error"] + ledger["summary"]["warning"]
+    if strict and losses:
+        click.echo(f"--strict: {losses} construct(s) approximated or dropped", err=True)
+        raise SystemExit(1)
+
+
+def _common_options(fn):
+    fn = click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Output folder (files + wfconv-ledger.json). Without it, a single file goes to stdout.",
+    )(fn)
+    fn = click.option(
+        "--strict",
+        is_flag=True,
+        default=False,
+        help="Exit 1 if any construct was approximated or dropped (ledger warnings/errors).",
+    )(fn)
+    fn = click.option(
+        "--ledger",
+        "ledger_format",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="How the fidelity ledger is printed on stderr.",
+    )(fn)
+    fn = click.option(
+        "--airflow-version",
+        type=click.Choice(["2", "3"]),
+        default=None,
+        help="Airflow target: 3 (default; airflow.sdk imports) or 2 (2.4+ idioms).",
+    )(fn)
+    return fn
+
+
+def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Command:
+    from wfconv.cli.core import source_options
+
+    def callback(paths, output, strict, ledger_format, airflow_version, roots, params, static, **kw):
+        engine = fixed_from if fixed_from else kw.get("engine")
+        target = fixed_to if fixed_to else kw.get("target")
+        _run(paths, engine, target, output, strict, ledger_format, airflow_version, roots, params, static)
+
+    callback = handle_errors(callback)
+    if fixed_to:
+        help_text = (
+            f"Convert {fixed_from or 'workflow'} files to {fixed_to} "
+            f"(same as `wfconv convert --from {fixed_from} --to {fixed_to}`)."
+        )
+    else:
+        help_text = (
+            "Convert workflow files (or folders) to another engine and print the fidelity ledger.\n\n"
+            "Every construct the target cannot express exactly is listed with its code, severity, "
+            "source line and the target construct used instead."
+        )
+    params: list[click.Parameter] = [click.Argument(["paths"], nargs=-1, required=True, type=click.Path())]
+    cmd = click.Command(name, callback=callback, params=params, help=help_text)
+    cmd = _common_options(cmd)
+    if not fixed_to:
+        cmd = click.option("--to", "target", type=TARGET_CHOICE, required=True, help="Target engine.")(cmd)
+    cmd = source_options(cmd)
+    if fixed_from:
+        # source_options adds --from; a pair alias fixes it instead.
+        cmd.params = [p for p in cmd.params if p.name != "engine"]
+    return cmd
+
+
+def make_alias(src: str, dst: str) -> click.Command:
+    """``wfconv <src>-to-<dst>``: convert with --from and --to fixed."""
+    if src not in ENGINE_CHOICE.choices or dst not in TARGET_CHOICE.choices:
+        raise UsageError(f"unknown conversion {src}-to-{dst}")
+    return _build(f"{src}-to-{dst}", src, dst)
+
+
+convert_cmd = _build("convert", None, None)
