@@ -260,3 +260,23 @@ def test_fail_task_is_never_retried():
     assert res.tasks["k"].state == "failed" and len(res.tasks["k"].attempts) == 1
     assert res.tasks["k"].attempts[0].reason == "stop"
     assert res.engine_state is None  # not an Oozie source: the leaf rule only
+
+
+def test_mapped_task_over_an_empty_list_is_skipped():
+    w = Workflow(
+        "m",
+        tasks=[
+            T("a"),
+            Task(
+                "m",
+                Action("python", {"callable": "f"}),
+                mapped={"kind": "product", "over": {"x": []}},
+            ),
+            T("after"),
+        ],
+        edges=[Edge("a", "m"), Edge("m", "after")],
+    )
+    (res,) = run(w, date="2024-01-01")
+    assert res.tasks["m"].state == "skipped" and res.tasks["m"].attempts == []
+    assert res.tasks["after"].state == "skipped"
+    assert res.tasks["m"].end - res.start == 1.0

@@ -148,6 +148,7 @@ class RunEngine:
                 rec.event(ids[i], att, st, t)
 
         wave: list[int] = []  # tasks settled since the last cascade
+        mapped_empty = [_maps_nothing(task) for task in cw.tasks]
 
         def settle(i: int, st: str, t: float) -> None:
             """Put task i in a terminal state; its downstreams are re-evaluated
@@ -366,6 +367,10 @@ class RunEngine:
                     seq += 1
                     heapq.heappush(heap, (prev_end, seq, START, i, None))
                     return
+            if mapped_empty[i] and not attempts[i]:
+                decided[i] = t
+                settle(i, "skipped", t)  # Airflow: an empty expansion is SKIPPED
+                return
             if not self.virtual and running >= self.concurrency and cw.kind[i] in EXECUTED_KINDS:
                 pending.append(i)
                 return
@@ -390,6 +395,8 @@ class RunEngine:
                 cascade(t)
                 for i in starts:
                     launch(i, t)
+                if wave:
+                    cascade(t)
         else:
             while unfinished:
                 now = time.time()
@@ -536,6 +543,15 @@ class RunEngine:
             notes=self.notes,
             trace=trace,
         )
+
+
+def _maps_nothing(task) -> bool:
+    """A mapped task whose literal input is empty expands to no instance."""
+    m = task.mapped
+    if not m:
+        return False
+    over = m.get("over") if isinstance(m, dict) else None
+    return isinstance(over, dict) and any(isinstance(v, list) and not v for v in over.values())
 
 
 def _oozie_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str:
