@@ -554,3 +554,67 @@ def test_root_by_namespaced_family_once(static):
     b = parse(CORPUS / "namespaced.py", roots=["finance.Clean", "finance.Clean"], static=static)
     (w,) = b.workflows
     assert w.id == "finance.Clean" and w.task_ids() == ["finance.Ledger", "finance.Clean"]
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_a_requires_cycle_is_reported_not_looped(tmp_path, static):
+    p = write(
+        tmp_path,
+        "cycle.py",
+        """\
+        import luigi
+
+
+        class Ping(luigi.Task):
+            def requires(self):
+                return Pong()
+
+
+        class Pong(luigi.Task):
+            def requires(self):
+                return Ping()
+
+
+        class Game(luigi.WrapperTask):
+            def requires(self):
+                return Ping()
+        """,
+    )
+    (w,) = parse(p, static=static).workflows
+    assert w.id == "Game" and sorted(w.task_ids()) == ["Game", "Ping", "Pong"]
+    cyc = [d for d in w.diagnostics if d.code == "IR004"]
+    assert cyc and cyc[0].severity == "error"
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_hostile_parameter_values_survive_in_ids_and_json(tmp_path, static):
+    p = write(
+        tmp_path,
+        "hostile.py",
+        """\
+        import luigi
+
+        NAMES = ["a\\"b", "line\\nbreak", "naïve ☃", "back\\\\slash", "x\\"\\"\\"y"]
+
+
+        class Part(luigi.Task):
+            name = luigi.Parameter()
+
+
+        class All(luigi.WrapperTask):
+            def requires(self):
+                return [Part(name=n) for n in NAMES]
+        """,
+    )
+    b = parse(p, static=static)
+    (w,) = b.workflows
+    names = [w.task(t).params["name"] for t in w.upstream("All")]
+    assert names == ['a"b', "line\nbreak", "naïve ☃", "back\\slash", 'x"""y']
+    assert w.upstream("All")[2] == "Part(name=naïve ☃)"
+    assert dumps(loads(dumps(b))) == dumps(b)
+
+
+@pytest.mark.parametrize("golden", sorted((ROOT / "corpus" / "golden" / "luigi").glob("*.json")))
+def test_goldens_are_valid_ir_documents(golden):
+    text = golden.read_text(encoding="utf-8")
+    assert dumps(loads(text, str(golden))) == text

@@ -309,9 +309,12 @@ class LuigiHooks(pyeval.Hooks):
             values.update(kwargs)
             return self.instantiate(interp, target, [], values, node)
         if _is_date_interval(func):
-            if pyeval.is_known(args) and pyeval.is_known(kwargs):
+            if not (pyeval.is_known(args) and pyeval.is_known(kwargs)):
+                return NOT_HANDLED
+            try:
                 return func(*args, **kwargs)
-            return NOT_HANDLED
+            except Exception as exc:  # Luigi's own code, given the user's values
+                return interp.unknown(pyeval.ERROR, f"cannot be evaluated ({exc})", node)
         if isinstance(func, ParamClass):
             return self._param(func.name, func.luigi_type, kwargs, node)
         if not isinstance(func, Ref):
