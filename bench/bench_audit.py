@@ -2,13 +2,14 @@
 
     python bench/bench_audit.py                 # 10,000 generated DAG files (7 KB, 50 tasks)
     python bench/bench_audit.py --files 2000    # fewer
-    python bench/bench_audit.py --airflow-python /path/to/venv/bin/python   # DagBag reference
+    python bench/bench_audit.py --no-airflow    # without the DagBag reference
 
 Prints files/s for: the `ast.parse` floor (read + parse, same process pool size),
 a cold audit (empty cache), a warm audit (same files, cache filled), the peak
 memory of the audit's parent process for 1/10 of the files and for all of them
 (flat means streaming works), and Airflow's DagBag on a sample when an Airflow
-interpreter is available (a separate virtualenv: Airflow is not a dependency).
+virtualenv can be had (bench_parse.ensure_airflow: a separate virtualenv with
+apache-airflow 2.10.5, installed once; Airflow is not a dependency of wfconv).
 Each measurement runs in a fresh subprocess so that memory figures are its own.
 """
 
@@ -25,71 +26,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_AIRFLOW_PYTHON = "/tmp/wfconv-airflow-venv/bin/python"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-HEADER = '''"""Generated DAG {i}: nightly load of {n} tables for the audit benchmark.
-
-Each table is extracted with a script, transformed in Python and loaded;
-a final report runs when every load is done.
-"""
-from datetime import timedelta
-
-import pendulum
-from airflow import DAG
-from airflow.operators.bash import BashOperator
-from airflow.operators.empty import EmptyOperator
-from airflow.operators.python import PythonOperator
-
-
-def transform(table, **context):
-    """Clean one table (placeholder body)."""
-    rows = context["ti"].xcom_pull(task_ids=f"extract_{{table}}")
-    return rows
-
-
-default_args = {{
-    "owner": "data-platform",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=5),
-    "email_on_failure": False,
-}}
-
-with DAG(
-    dag_id="bench_dag_{i:05d}",
-    description="Nightly table loads, batch {i}",
-    schedule="{minute} {hour} * * *",
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    default_args=default_args,
-    tags=["bench", "team-{team}"],
-    max_active_runs=1,
-) as dag:
-    start = EmptyOperator(task_id="start")
-    done = EmptyOperator(task_id="done", trigger_rule="none_failed_min_one_success")
-'''
-
-TABLE = """    extract_{k} = BashOperator(
-        task_id="extract_{k}",
-        bash_command="python /opt/etl/extract.py --table tbl_{k} --day {{{{ ds }}}}",
-    )
-    transform_{k} = PythonOperator(task_id="transform_{k}", python_callable=transform)
-    load_{k} = BashOperator(task_id="load_{k}", bash_command="load.py tbl_{k} {{{{ ds }}}} ")
-    start >> extract_{k} >> transform_{k} >> load_{k} >> done
-"""
-
-
-def dag_source(i: int, tables: int = 16) -> str:
-    """About 7 KB and 50 tasks (start, done and 16 x 3)."""
-    parts = [HEADER.format(i=i, n=tables, minute=i % 60, hour=i % 24, team=i % 7)]
-    parts += [TABLE.format(k=f"t{k:02d}") for k in range(tables)]
-    return "".join(parts)
-
-
-def generate(folder: Path, count: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        (folder / f"dag_{i:05d}.py").write_text(dag_source(i), encoding="utf-8")
-
+# One corpus definition and one Airflow harness for every benchmark: the parse
+# benchmark's ~7 KB / 50-task DAG generator, its virtualenv installer and its
+# DagBag timer (DagBag.process_file per file, pinned to one core).
+from bench_parse import DEFAULT_VENV, ensure_airflow, generate, time_airflow  # noqa: E402
 
 # -- measurements (each one runs in its own subprocess: `--measure WHAT ...`) -----------------
 
@@ -154,53 +96,24 @@ def measure_audit(folder: str, jobs: int, cache: str) -> dict:
     }
 
 
-DAGBAG_SCRIPT = r"""
-import json, os, sys, time
-t0 = time.perf_counter()
-from airflow.models.dagbag import DagBag
-DagBag(dag_folder=sys.argv[2], include_examples=False)
-startup = time.perf_counter() - t0
-t1 = time.perf_counter()
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
-secs = time.perf_counter() - t1
-print(json.dumps({"files": len(os.listdir(sys.argv[1])), "dags": len(bag.dags),
-                  "errors": len(bag.import_errors), "seconds": secs, "startup_s": startup}))
-"""
-
-
-def measure_dagbag(python: str, folder: Path, sample: int, work: Path) -> dict | str:
-    if not Path(python).exists():
-        return f"skipped: no Airflow interpreter at {python} (create a venv with apache-airflow and pass --airflow-python)"
-    sample_dir = work / "dagbag_sample"
-    empty = work / "dagbag_empty"
-    sample_dir.mkdir(exist_ok=True)
-    empty.mkdir(exist_ok=True)
-    for p in sorted(folder.glob("*.py"))[:sample]:
-        shutil.copy(p, sample_dir / p.name)
-    home = work / "airflow_home"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+def measure_dagbag(venv: Path, folder: Path, sample: int, skip: bool) -> dict | str:
+    if skip:
+        return "skipped (--no-airflow)"
+    py = ensure_airflow(venv)
+    if py is None:
+        return "skipped: Airflow could not be installed in a separate virtualenv (see stderr)"
+    paths = sorted(folder.glob("*.py"))[:sample]
+    # Pin the child to one core, as the parse benchmark does, without pinning this process.
+    cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    out = time_airflow(py, paths, cpu)
+    if out is None:
+        return "failed: DagBag run failed (see stderr)"
+    secs = sum(out["times"])
+    return {
+        "files": len(out["times"]), "ms_per_file_1core": secs / len(out["times"]) * 1000,
+        "startup_s": out["import_s"], "version": out["version"], "errors": out["errors"],
+        "tasks": out["tasks"],
     }
-    subprocess.run(
-        [python, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, timeout=600
-    )
-    r = subprocess.run(
-        [python, "-c", DAGBAG_SCRIPT, str(sample_dir), str(empty)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if r.returncode != 0:
-        return "failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
-    out = json.loads(r.stdout.strip().splitlines()[-1])
-    out["ms_per_file_1core"] = out["seconds"] / out["files"] * 1000
-    out["files_per_s"] = out["files"] / out["seconds"]
-    return out
 
 
 def _sub(*args: str) -> dict:
@@ -216,7 +129,9 @@ def main() -> int:
     )
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
-    ap.add_argument("--airflow-python", default=DEFAULT_AIRFLOW_PYTHON)
+    ap.add_argument("--airflow-venv", type=Path, default=DEFAULT_VENV,
+                    help="virtualenv with apache-airflow (installed there once when missing)")
+    ap.add_argument("--no-airflow", action="store_true", help="skip the DagBag reference")
     ap.add_argument("--dagbag-sample", type=int, default=200)
     ap.add_argument("--keep", help="generate into this folder and keep it")
     ap.add_argument("--measure", nargs="+", help=argparse.SUPPRESS)
@@ -234,11 +149,13 @@ def main() -> int:
         dags = work / "dags"
         tenth = work / "dags_tenth"
         t0 = time.perf_counter()
+        dags.mkdir(parents=True)
+        tenth.mkdir(parents=True)
         generate(dags, args.files)
         generate(tenth, max(1, args.files // 10))
         size = sum(p.stat().st_size for p in dags.glob("*.py")) / args.files
         print(
-            f"generated {args.files} DAG files, {size / 1024:.1f} KB and 50 tasks each, "
+            f"generated {args.files} DAG files (bench_parse.dag_file), {size / 1024:.1f} KB, 50 tasks each, "
             f"in {time.perf_counter() - t0:.1f} s; {args.jobs} jobs"
         )
         floor = _sub("floor", str(dags), str(args.jobs))
@@ -270,14 +187,16 @@ def main() -> int:
             f"memory (parent max RSS): {small['files']} files {small['parent_max_rss_mb']} MB, "
             f"{cold['files']} files {cold['parent_max_rss_mb']} MB; workers {cold['worker_max_rss_mb']} MB"
         )
-        bag = measure_dagbag(args.airflow_python, dags, args.dagbag_sample, work)
+        bag = measure_dagbag(args.airflow_venv, dags, args.dagbag_sample, args.no_airflow)
         if isinstance(bag, str):
             print(f"Airflow DagBag     {bag}")
         else:
+            per_core = 1000 / bag["ms_per_file_1core"]
             print(
-                f"Airflow DagBag     {bag['files_per_s']:9.0f} files/s   {bag['ms_per_file_1core']:.1f} ms/file on "
-                f"1 core over {bag['files']} files ({bag['dags']} DAGs, {bag['errors']} import errors), "
-                f"start-up {bag['startup_s']:.1f} s"
+                f"Airflow DagBag     {per_core * args.jobs:9.0f} files/s   ({args.jobs} cores x {per_core:.0f}); "
+                f"{bag['ms_per_file_1core']:.1f} ms/file on 1 core over a sample of {bag['files']} files, "
+                f"plus {bag['startup_s']:.1f} s start-up (import airflow); Airflow {bag['version']}, "
+                f"{bag['errors']} files without a DAG"
             )
     finally:
         if not args.keep:

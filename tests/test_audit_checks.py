@@ -369,3 +369,29 @@ def test_docs_table_is_the_code_table():
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
     assert markdown_table() in docs, "regenerate the table: python -m wfconv.audit.codes"
+
+
+def test_oozie_nodes_unreachable_from_start(tmp_path):
+    from wfconv.audit.oozie import unreachable_nodes
+
+    xml = tmp_path / "workflow.xml"
+    xml.write_text(
+        '<workflow-app name="w" xmlns="uri:oozie:workflow:0.5">\n'
+        '  <start to="split"/>\n'
+        '  <fork name="split"><path start="a"/><path start="b"/></fork>\n'
+        '  <action name="a"><fs/><ok to="joined"/><error to="kill"/></action>\n'
+        '  <action name="b"><fs/><ok to="joined"/><error to="kill"/></action>\n'
+        '  <join name="joined" to="decide"/>\n'
+        '  <decision name="decide"><switch><case to="c">${x}</case><default to="end"/></switch></decision>\n'
+        '  <action name="c"><fs/><ok to="end"/><error to="kill"/></action>\n'
+        '  <action name="dead"><fs/><ok to="deader"/><error to="kill"/></action>\n'
+        '  <action name="deader"><fs/><ok to="end"/><error to="kill"/></action>\n'
+        '  <kill name="kill"><message>x</message></kill>\n'
+        '  <kill name="unused_kill"><message>y</message></kill>\n'
+        '  <end name="end"/>\n'
+        "</workflow-app>\n"
+    )
+    got = [(u.name, u.tag, u.line) for u in unreachable_nodes(xml)]
+    assert got == [("dead", "action", 9), ("deader", "action", 10), ("unused_kill", "kill", 12)]
+    (tmp_path / "bomb.xml").write_text('<!DOCTYPE x [<!ENTITY a "aaaa">]><workflow-app>&a;</workflow-app>')
+    assert unreachable_nodes(tmp_path / "bomb.xml") == []

@@ -1,9 +1,10 @@
 """On-disk cache of per-file audit results.
 
 Key: a hash of the file's bytes, its path (findings name it), the audit
-configuration (reference date) and a fingerprint of wfconv itself (version plus
-size/mtime of every module of the package, so that a changed frontend or check
-never serves stale findings). One SQLite file holds every entry: a warm audit
+configuration (reference date) and a fingerprint of the code that produces
+findings (wfconv's version plus the content of every module under
+``wfconv/audit``, ``wfconv/frontends`` and ``wfconv/ir``), so that a changed
+frontend or check never serves stale findings. One SQLite file holds every entry: a warm audit
 does one indexed read per file instead of opening thousands of small files.
 """
 
@@ -19,15 +20,18 @@ import wfconv
 _FINGERPRINT: str | None = None
 
 
+_FINGERPRINTED = ("audit", "frontends", "ir")
+
+
 def code_fingerprint() -> str:
     global _FINGERPRINT
     if _FINGERPRINT is None:
         h = hashlib.blake2b(digest_size=16)
         h.update(wfconv.__version__.encode())
         root = Path(wfconv.__file__).parent
-        for p in sorted(root.rglob("*.py")):
-            st = p.stat()
-            h.update(f"{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        for sub in _FINGERPRINTED:
+            for p in sorted((root / sub).rglob("*.py")):
+                h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
         _FINGERPRINT = h.hexdigest()
     return _FINGERPRINT
 
