@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from wfconv.ir.expr import parse_template
 from wfconv.ir.model import Action, Edge, Group, SourceRef, Task, Workflow
 from wfconv.runtime import ALL, Scenario, run
@@ -280,3 +284,47 @@ def test_mapped_task_over_an_empty_list_is_skipped():
     assert res.tasks["m"].state == "skipped" and res.tasks["m"].attempts == []
     assert res.tasks["after"].state == "skipped"
     assert res.tasks["m"].end - res.start == 1.0
+
+
+# -- real Oozie corpus workflows (through the Oozie frontend) ------------
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "oozie"
+
+
+def corpus_workflow(name):
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"corpus/oozie/{name} not present")
+    from wfconv.frontends import load
+
+    (w,) = load(str(path)).workflows
+    return w
+
+
+def test_corpus_oozie_error_handlers():
+    w = corpus_workflow("error_handlers.xml")
+    (ok,) = run(w, date="2024-01-01")
+    assert ok.state == "success" and ok.engine_state == "succeeded"
+    # extract fails: its error transition notifies, then the kill node ends the job.
+    (res,) = run(w, Scenario(fail={"extract": ALL}), date="2024-01-01")
+    assert res.tasks["notify"].state == "success"
+    assert res.tasks["load"].state == "upstream_failed"
+    assert res.state == "failed" and res.engine_state == "killed"
+    # load fails: the fallback recovers and the job still succeeds.
+    (res,) = run(w, Scenario(fail={"load": ALL}), date="2024-01-01")
+    assert res.tasks["load_fallback"].state == "success"
+    assert res.tasks["publish"].state == "success"
+    assert res.engine_state == "succeeded"
+
+
+def test_corpus_oozie_decision_default_and_choice():
+    w = corpus_workflow("decision_default.xml")
+    (res,) = run(w, date="2024-01-01")
+    # the first case needs fs:exists, which a simulation cannot answer
+    assert res.notes[0]["code"] == "RT102"
+    assert res.tasks["incremental-load"].state == "success"
+    assert res.tasks["full-load"].state == "skipped"
+    (res,) = run(w, Scenario(branch={"check-input": ["full-load"]}), date="2024-01-01")
+    assert res.tasks["full-load"].state == "success"
+    assert res.tasks["incremental-load"].state == "skipped"
+    assert res.notes == []

@@ -555,13 +555,16 @@ def _maps_nothing(task) -> bool:
 
 
 def _oozie_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str:
-    """Oozie (R2): a reached kill node → KILLED; a failed action without an
-    error transition → FAILED; otherwise the run reached an end → SUCCEEDED."""
+    """Oozie (R2): a reached kill node → KILLED; a failed action whose failure
+    no transition handled → FAILED; otherwise the run reached an end →
+    SUCCEEDED. A failure is handled when a task after it ran: after a failed
+    action only its ``error`` transition's target can run (an ok+error pair to
+    the same node becomes one edge with a one_done rule)."""
     for i, k in enumerate(cw.kind):
         if k == "fail" and state[i] == "failed" and attempts[i]:
             return "killed"
     for i, s in enumerate(state):
-        if s == "failed" and not cw.error_out[i]:
+        if s == "failed" and not any(attempts[d] for d in cw.downs[i]):
             return "failed"
     if any(s not in TERMINAL for s in state):
         return "failed"
