@@ -152,7 +152,9 @@ def test_runtime_values_are_unknown_with_reason_and_line():
     assert g["mixed"].line == 4 and g["mixed"].source == 'f"{env}-suffix"'
     kinds_lines = notes(i)
     assert (RUNTIME, 3) in kinds_lines and (RUNTIME, 4) in kinds_lines
-    assert (RUNTIME, 5) in kinds_lines and (RUNTIME, 6) in kinds_lines and (RUNTIME, 8) in kinds_lines
+    assert (
+        (RUNTIME, 5) in kinds_lines and (RUNTIME, 6) in kinds_lines and (RUNTIME, 8) in kinds_lines
+    )
     # An unknown flowing into an f-string is not reported twice.
     assert (RUNTIME, 7) not in kinds_lines
     msgs = " ".join(n.message for n in i.notes)

@@ -60,7 +60,7 @@ import math
 import posixpath
 import textwrap
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1409,7 +1409,13 @@ class Interpreter:
         if u is not None:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
         try:
-            return fn(*args, **kwargs)
+            res = fn(*args, **kwargs)
+            if isinstance(res, Iterator):
+                # enumerate/zip/map/reversed...: materialise (bounded) so loops can unroll.
+                res = list(itertools.islice(res, MAX_SEQ + 1))
+                if len(res) > MAX_SEQ:
+                    raise ValueError("sequence too large to evaluate statically")
+            return res
         except (_Return, _Break, _Continue, _Abort, RecursionError, HookError):
             raise
         except Exception as exc:

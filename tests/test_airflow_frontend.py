@@ -1,0 +1,563 @@
+"""The static Airflow frontend: the IR a DAG file yields, read as an Airflow user reads it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from wfconv.errors import InputError
+from wfconv.frontends import airflow, load_path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEAD = """\
+from datetime import datetime, timedelta
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from airflow.operators.empty import EmptyOperator
+"""
+
+
+def parse(src: str, path: str = "dags/x.py"):
+    return airflow.parse(path, textwrap.dedent(src))
+
+
+def one(src: str):
+    b = parse(src)
+    assert len(b.workflows) == 1, [w.id for w in b.workflows]
+    return b.workflows[0]
+
+
+def edges(w) -> set[tuple[str, str]]:
+    return {(e.src, e.dst) for e in w.edges}
+
+
+def codes(w) -> list[tuple[str, int | None]]:
+    return [(d.code, d.line) for d in w.diagnostics]
+
+
+# -- DAG declaration styles -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'with DAG("d", start_date=datetime(2024, 1, 1)) as dag:\n    a = EmptyOperator(task_id="a")\n    b = EmptyOperator(task_id="b")\n    a >> b\n',
+        'with DAG(dag_id="d", start_date=datetime(2024, 1, 1)):\n    a = EmptyOperator(task_id="a")\n    b = EmptyOperator(task_id="b")\n    b << a\n',
+        'dag = DAG("d", start_date=datetime(2024, 1, 1))\na = EmptyOperator(task_id="a", dag=dag)\nb = EmptyOperator(task_id="b", dag=dag)\nb.set_upstream(a)\n',
+        'dag = DAG("d", start_date=datetime(2024, 1, 1))\nwith dag:\n    a = EmptyOperator(task_id="a")\n    b = EmptyOperator(task_id="b")\n    a.set_downstream(b)\n',
+        'from airflow.decorators import dag\n@dag(dag_id="d", start_date=datetime(2024, 1, 1))\ndef f():\n    a = EmptyOperator(task_id="a")\n    b = EmptyOperator(task_id="b")\n    a >> b\nf()\n',
+    ],
+    ids=["with-as", "with-no-as", "dag-kwarg", "with-existing", "decorator"],
+)
+def test_every_declaration_style_gives_the_same_workflow(body):
+    w = one(HEAD + body)
+    assert w.id == "d"
+    assert w.task_ids() == ["a", "b"]
+    assert edges(w) == {("a", "b")}
+    assert w.start_date == "2024-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from airflow import DAG\nfrom airflow.operators.bash_operator import BashOperator\n",
+        "from airflow.models import DAG\nfrom airflow.operators.bash import BashOperator\n",
+        "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n",
+        "import airflow\nfrom airflow.operators import bash\nDAG = airflow.DAG\nBashOperator = bash.BashOperator\n",
+    ],
+    ids=["airflow1", "airflow2", "airflow3", "module-attrs"],
+)
+def test_airflow_1_2_3_imports_read_alike(imports):
+    w = one(
+        imports
+        + 'with DAG("v", schedule="@hourly"):\n    BashOperator(task_id="t", bash_command="echo {{ ds }}")\n'
+    )
+    t = w.task("t")
+    assert t.action.kind == "shell" and t.action.get("command") == "echo {{ ds }}"
+    assert w.schedule.kind == "cron" and w.schedule.cron == "0 * * * *"
+
+
+def test_several_dags_in_one_file_and_a_dag_without_context():
+    b = parse(
+        HEAD
+        + """
+        with DAG("first"):
+            EmptyOperator(task_id="a")
+        second = DAG("second")
+        EmptyOperator(task_id="b", dag=second)
+        """.replace("\n        ", "\n")
+    )
+    assert [w.id for w in b.workflows] == ["first", "second"]
+    assert b.workflow("second").task_ids() == ["b"]
+
+
+def test_file_without_a_dag_gives_af302_and_no_workflow():
+    b = parse("from airflow.models import Variable\nX = 1\n")
+    assert b.workflows == []
+    assert [d.code for d in b.diagnostics] == ["AF302"]
+
+
+def test_syntax_error_is_an_input_error_with_the_line():
+    with pytest.raises(InputError) as exc:
+        parse(HEAD + 'with DAG("x"):\n    t = BashOperator(task_id="t"\n')
+    assert exc.value.line == 6
+    assert str(exc.value).startswith("dags/x.py:6: syntax error:")
+
+
+# -- DAG arguments ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arg, kind, detail, schedule_arg",
+    [
+        ('schedule="15 3 * * 1-5"', "cron", "15 3 * * 1-5", "schedule"),
+        ('schedule="@daily"', "cron", "0 0 * * *", "schedule"),
+        ('schedule="@weekly"', "cron", "0 0 * * 0", "schedule"),
+        ('schedule="@monthly"', "cron", "0 0 1 * *", "schedule"),
+        ('schedule="@yearly"', "cron", "0 0 1 1 *", "schedule"),
+        ('schedule_interval="@once"', "once", None, "schedule_interval"),
+        ("schedule=timedelta(minutes=90)", "interval", 5400.0, "schedule"),
+        ("schedule=None", "manual", None, "schedule"),
+        ("start_date=datetime(2024, 1, 1)", "manual", None, None),
+    ],
+)
+def test_schedule_forms(arg, kind, detail, schedule_arg):
+    w = one(HEAD + f'with DAG("s", {arg}):\n    EmptyOperator(task_id="t")\n')
+    assert w.schedule.kind == kind
+    if kind == "cron":
+        assert w.schedule.cron == detail
+    if kind == "interval":
+        assert w.schedule.seconds == detail
+    assert w.extra["airflow"]["schedule_arg"] == schedule_arg
+    assert ("AF201" in [c for c, _ in codes(w)]) == (schedule_arg == "schedule_interval")
+
+
+def test_dataset_and_continuous_schedules():
+    b = parse(
+        HEAD
+        + "from airflow.sdk import Asset\n"
+        + 'with DAG("a", schedule=[Asset("s3://x"), Asset("y", uri="s3://y")]):\n    EmptyOperator(task_id="t")\n'
+        + 'with DAG("c", schedule="@continuous"):\n    EmptyOperator(task_id="t")\n'
+    )
+    a, c = b.workflows
+    assert a.schedule.kind == "assets" and a.schedule.datasets == ["s3://x", "y"]
+    assert c.schedule.kind == "manual" and c.extra["airflow"]["schedule"] == "@continuous"
+    assert "AF207" in [x for x, _ in codes(c)]
+
+
+def test_dag_arguments_positional_id_and_default_args_dates():
+    w = one(
+        HEAD
+        + """
+import pendulum
+ARGS = {"start_date": pendulum.datetime(2023, 5, 2, 6, tz="America/New_York"),
+        "end_date": datetime(2024, 1, 1), "retries": 2, "owner": "me"}
+with DAG("pos_id", "what it does", default_args=ARGS, catchup=True, params={"n": 1},
+         tags=["t1"], max_active_runs=3, dagrun_timeout=timedelta(hours=1), doc_md="# hi") as d:
+    EmptyOperator(task_id="t", retries=5)
+    EmptyOperator(task_id="u")
+"""
+    )
+    assert w.id == "pos_id" and w.description == "what it does"
+    assert w.start_date == "2023-05-02T06:00:00-04:00"
+    assert w.schedule.timezone == "America/New_York"
+    assert w.end_date == "2024-01-01T00:00:00+00:00"
+    assert (w.catchup, w.params, w.tags, w.max_active_runs, w.timeout_s) == (
+        True,
+        {"n": 1},
+        ["t1"],
+        3,
+        3600.0,
+    )
+    assert w.task("t").retries == 5 and w.task("u").retries == 2
+    assert w.extra["airflow"]["dag_kwargs"]["doc_md"] == "# hi"
+    assert w.extra["airflow"]["dag_kwargs"]["default_args"]["owner"] == "me"
+
+
+def test_catchup_unsaid_stays_null():
+    w = one(HEAD + 'with DAG("x"):\n    EmptyOperator(task_id="t")\n')
+    assert w.catchup is None
+
+
+def test_days_ago_is_af103_and_left_null():
+    w = one(
+        HEAD
+        + 'from airflow.utils.dates import days_ago\nwith DAG("x", start_date=days_ago(1)):\n    EmptyOperator(task_id="t")\n'
+    )
+    assert w.start_date is None
+    assert ("AF103", 6) in codes(w)
+    assert "AF101" not in [c for c, _ in codes(w)]
+
+
+# -- tasks --------------------------------------------------------------------
+
+
+def test_task_fields_and_airflow_defaults():
+    w = one(
+        HEAD
+        + """
+from airflow.utils.trigger_rule import TriggerRule
+with DAG("x"):
+    BashOperator(task_id="plain", bash_command="true")
+    BashOperator(task_id="tuned", bash_command="true", retries=4, retry_delay=timedelta(seconds=45),
+                 retry_exponential_backoff=True, max_retry_delay=timedelta(minutes=10),
+                 execution_timeout=timedelta(minutes=2), trigger_rule=TriggerRule.ONE_FAILED,
+                 pool="p", queue="q", depends_on_past=True, doc_md="docs", email_on_retry=False)
+"""
+    )
+    plain, tuned = w.tasks
+    assert (plain.retries, plain.retry_delay_s, plain.trigger_rule, plain.retry_backoff) == (
+        0,
+        300.0,
+        "all_success",
+        "fixed",
+    )
+    assert (tuned.retries, tuned.retry_delay_s, tuned.retry_backoff, tuned.max_retry_delay_s) == (
+        4,
+        45.0,
+        "exponential",
+        600.0,
+    )
+    assert (tuned.timeout_s, tuned.trigger_rule, tuned.pool, tuned.queue) == (
+        120.0,
+        "one_failed",
+        "p",
+        "q",
+    )
+    assert tuned.depends_on_past and tuned.doc == "docs"
+    assert tuned.extra["airflow"] == {
+        "operator": "BashOperator",
+        "module": "airflow.operators.bash",
+        "kwargs": {"email_on_retry": False},
+    }
+
+
+def test_operator_table_actions():
+    w = one(
+        HEAD
+        + """
+from airflow.operators.python import PythonOperator, ShortCircuitOperator
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.sensors.filesystem import FileSensor
+from vendor.ops import MagicOperator
+
+def work(x):
+    return x
+
+with DAG("x"):
+    PythonOperator(task_id="py", python_callable=work, op_kwargs={"x": 1})
+    ShortCircuitOperator(task_id="sc", python_callable=work)
+    KubernetesPodOperator(task_id="k8s", image="img:1", cmds=["run"])
+    FileSensor(task_id="fs", filepath="/in/_SUCCESS")
+    MagicOperator(task_id="magic", power=9000, words=["a"])
+"""
+    )
+    py = w.task("py").action
+    assert py.kind == "python" and py.get("callable") == "work" and py.get("op_kwargs") == {"x": 1}
+    assert py.get("source_code") == "def work(x):\n    return x"
+    assert w.task("sc").action.fields["short_circuit"] is True
+    assert w.task("k8s").action.fields == {"image": "img:1", "cmds": ["run"]}
+    fs = w.task("fs").action.fields
+    assert fs == {
+        "sensor": "FileSensor",
+        "poke_interval_s": 60.0,
+        "timeout_s": 604800.0,
+        "mode": "poke",
+        "soft_fail": False,
+        "target": "/in/_SUCCESS",
+    }
+    magic = w.task("magic").action
+    assert magic.kind == "opaque" and magic.fields == {
+        "type": "MagicOperator",
+        "args": {"power": 9000, "words": ["a"]},
+    }
+    assert ("AF301", 19) in codes(w)
+
+
+def test_legacy_operators_are_flagged():
+    w = one(
+        HEAD
+        + """
+from airflow.operators.dummy_operator import DummyOperator
+with DAG("x"):
+    DummyOperator(task_id="d")
+    BashOperator(task_id="b", bash_command="echo {{ execution_date }} {{ dag_run.conf }}")
+"""
+    )
+    got = codes(w)
+    assert ("AF202", 8) in got and ("AF205", 9) in got and ("AF203", 6) in got
+    msg = next(d.message for d in w.diagnostics if d.code == "AF205")
+    # dag_run.conf stays valid in Airflow 3; only the bare `conf` variable was removed.
+    assert msg == "task 'b': template variable(s) execution_date removed in Airflow 3"
+
+
+def test_taskflow_ids_data_edges_and_bash():
+    w = one(
+        """
+from airflow.sdk import dag, task
+
+@dag
+def flow():
+    @task
+    def get():
+        return 1
+
+    @task(retries=3)
+    def use(x, y=0):
+        return x
+
+    @task.bash
+    def sh(name):
+        return f"echo {name}"
+
+    v = get()
+    use(v)
+    use(v, y=2)
+    use.override(task_id="custom")(v)
+    v >> sh("bob")
+
+flow()
+"""
+    )
+    assert w.id == "flow"
+    assert w.task_ids() == ["get", "use", "use__1", "custom", "sh"]
+    assert w.task("use__1").retries == 3
+    assert w.task("use__1").action.get("op_kwargs") == {"y": 2}
+    assert w.task("use").action.get("op_args") == ["{{ ti.xcom_pull(task_ids='get') }}"]
+    assert {(e.src, e.dst, e.kind) for e in w.edges} == {
+        ("get", "use", "data"),
+        ("get", "use__1", "data"),
+        ("get", "custom", "data"),
+        ("get", "sh", "control"),
+    }
+    assert w.task("sh").action.get("command") == "echo bob"
+
+
+def test_task_groups_ids_nesting_and_group_edges():
+    w = one(
+        HEAD
+        + """
+from airflow.utils.task_group import TaskGroup
+with DAG("g"):
+    s = EmptyOperator(task_id="s")
+    with TaskGroup("outer") as outer:
+        with TaskGroup(group_id="inner") as inner:
+            a = EmptyOperator(task_id="a")
+            b = EmptyOperator(task_id="b")
+            a >> b
+        with TaskGroup("bare", prefix_group_id=False):
+            c = EmptyOperator(task_id="c")
+        inner >> c
+    e = EmptyOperator(task_id="e")
+    s >> outer >> e
+"""
+    )
+    assert w.task_ids() == ["s", "outer.inner.a", "outer.inner.b", "c", "e"]
+    assert [(g.id, g.parent) for g in w.groups] == [
+        ("outer", None),
+        ("outer.inner", "outer"),
+        ("outer.bare", "outer"),
+    ]
+    assert w.task("c").group == "outer.bare"
+    assert edges(w) == {
+        ("outer.inner.a", "outer.inner.b"),
+        ("outer.inner.b", "c"),
+        ("s", "outer.inner.a"),
+        ("c", "e"),
+    }
+
+
+def test_mapping_product_and_zip():
+    w = one(
+        HEAD
+        + """
+from airflow.decorators import task
+with DAG("m"):
+    @task
+    def files():
+        return ["a"]
+
+    @task
+    def proc(path, mode):
+        return path
+
+    @task
+    def pair(a, b):
+        return a
+
+    out = files()
+    proc.partial(mode="x").expand(path=out)
+    BashOperator.partial(task_id="b").expand(bash_command=["echo 1", "echo 2"])
+    pair.expand_kwargs([{"a": 1, "b": 2}])
+"""
+    )
+    proc = w.task("proc")
+    assert proc.mapped == {
+        "kind": "product",
+        "over": {"path": "{{ ti.xcom_pull(task_ids='files') }}"},
+    }
+    assert proc.action.get("op_kwargs") == {"mode": "x"}
+    assert ("files", "proc") in edges(w)
+    assert w.task("b").mapped == {"kind": "product", "over": {"command": ["echo 1", "echo 2"]}}
+    assert w.task("pair").mapped == {"kind": "zip", "over": {"kwargs": [{"a": 1, "b": 2}]}}
+
+
+def test_chain_cross_downstream_and_lists():
+    w = one(
+        HEAD
+        + """
+from airflow.models.baseoperator import chain, cross_downstream
+with DAG("c"):
+    t = {n: EmptyOperator(task_id=n) for n in ["a", "b", "c", "d", "e", "f", "g"]}
+    chain(t["a"], [t["b"], t["c"]], [t["d"], t["e"]], t["f"])
+    cross_downstream([t["a"], t["b"]], [t["g"]])
+    [t["f"], t["g"]] >> t["a"]
+"""
+    )
+    assert edges(w) == {
+        ("a", "b"),
+        ("a", "c"),
+        ("b", "d"),
+        ("c", "e"),
+        ("d", "f"),
+        ("e", "f"),
+        ("a", "g"),
+        ("b", "g"),
+        ("f", "a"),
+        ("g", "a"),
+    }
+    # That last line closes cycles: reported with their path, IR still printed.
+    cyc = [d.message for d in w.diagnostics if d.code == "IR004"]
+    assert cyc and cyc[0].startswith("cycle: a -> ")
+
+
+# -- the abstract interpreter at work -------------------------------------------
+
+
+def test_loops_chaining_and_factories():
+    b = parse(
+        HEAD
+        + """
+CONF = {"x": ["extract", "load"], "y": ["extract"]}
+
+def build(name, steps):
+    with DAG(f"etl_{name}", schedule="@daily") as dag:
+        prev = None
+        for i, step in enumerate(steps):
+            cur = BashOperator(task_id=step, bash_command="run %s %d" % (step, i))
+            if prev is not None:
+                prev >> cur
+            prev = cur
+    return dag
+
+for name, steps in CONF.items():
+    globals()[name] = build(name, steps)
+"""
+    )
+    assert [w.id for w in b.workflows] == ["etl_x", "etl_y"]
+    x = b.workflow("etl_x")
+    assert x.task("load").action.get("command") == "run load 1"
+    assert edges(x) == {("extract", "load")}
+    assert b.workflow("etl_y").task_ids() == ["extract"]
+    assert not [d for w in b.workflows for d in w.diagnostics if d.code != "AF203"]
+
+
+def test_runtime_values_give_warnings_at_their_lines_and_the_rest_survives():
+    w = one(
+        HEAD
+        + """
+import os, json
+from airflow.models import Variable
+TABLES = json.load(open("/etc/tables.json"))
+CMD = Variable.get("cmd")
+with DAG("rt"):
+    first = EmptyOperator(task_id="first")
+    for t in TABLES:
+        EmptyOperator(task_id=t)
+    if os.environ.get("PROD"):
+        prod = EmptyOperator(task_id="prod_only")
+    run = BashOperator(task_id="run", bash_command=CMD)
+    first >> run
+"""
+    )
+    got = codes(w)
+    assert ("AF101", 8) in got and ("AF101", 9) in got
+    assert ("AF102", 12) in got and ("AF105", 14) in got
+    assert ("AF104", 9) in got
+    assert w.task_ids() == ["first", "prod_only", "run"]
+    # The run-time expression itself is kept, so a reader sees what it depends on.
+    assert w.task("run").action.get("command") == 'Variable.get("cmd")'
+    assert edges(w) == {("first", "run")}
+
+
+def test_the_file_is_never_executed(tmp_path):
+    marker = tmp_path / "executed"
+    src = (
+        HEAD
+        + f'open({str(marker)!r}, "w").write("x")\nraise SystemExit(3)\nwith DAG("x"):\n    EmptyOperator(task_id="t")\n'
+    )
+    b = airflow.parse("dags/y.py", src)
+    assert not marker.exists()
+    assert b.workflows == [] or b.workflows[0].id == "x"
+
+
+def test_hostile_strings_survive_verbatim():
+    w = one(
+        HEAD
+        + 'with DAG("d\\u00e9j\\u00e0", description="a \\"q\\" \\\\ \\"\\"\\" \\u2713"):\n'
+        + '    BashOperator(task_id="it\'s_\\u65e5", bash_command="echo \'x\' \\"y\\" \\\\n")\n'
+    )
+    assert w.id == "déjà"
+    assert w.description == 'a "q" \\ """ ✓'
+    t = w.tasks[0]
+    assert t.id == "it's_日" and t.action.get("command") == "echo 'x' \"y\" \\n"
+
+
+# -- through the CLI -------------------------------------------------------------
+
+
+def _wfconv(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-c", "from wfconv.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_cli_refuses_a_broken_file_with_path_and_line():
+    r = _wfconv("parse", "corpus/airflow/broken_syntax.py")
+    assert r.returncode == 2
+    assert (
+        r.stderr.strip() == "corpus/airflow/broken_syntax.py:7: syntax error: '(' was never closed"
+    )
+    assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_cli_parses_a_directory(tmp_path):
+    for name in ("etl_basic.py", "taskgroups.py", "no_dag.py"):
+        (tmp_path / name).write_text(
+            (ROOT / "corpus" / "airflow" / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    (tmp_path / "notes.py").write_text("print('not a workflow')\n", encoding="utf-8")
+    r = _wfconv("parse", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [w["id"] for w in doc["workflows"]] == ["sales_etl", "warehouse_refresh"]
+    assert [d["code"] for d in doc["diagnostics"]] == ["AF302"]
+
+
+def test_readme_demo_dag_reads_as_documented():
+    w = load_path(ROOT / "corpus" / "airflow" / "etl_basic.py").workflows[0]
+    assert (w.id, w.schedule.cron, w.catchup) == ("sales_etl", "0 6 * * *", False)
+    assert w.task("transform").retries == 5 and w.task("extract").retries == 3
+    assert w.task("choose_load_mode").action.kind == "branch"
+    assert w.task("wait_for_export").action.get("mode") == "reschedule"
+    assert not any(d.severity == "error" for d in w.diagnostics)
