@@ -240,6 +240,8 @@ def test_tasks_without_retries_when_others_retry():
     w = W([T("a", retries=3), T("b"), T("noop", "empty")], [("a", "b"), ("b", "noop")])
     assert [f.task for f in only(w, "AU403")] == ["b"]
     assert not only(W([T("a"), T("b")], [("a", "b")]), "AU403")
+    prefect = W([T("a", retries=3), T("b")], [("a", "b")], engine="prefect")
+    assert not only(prefect, "AU403", engine="prefect")
 
 
 def test_trigger_rules_that_can_never_fire():

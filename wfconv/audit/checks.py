@@ -322,6 +322,11 @@ _NO_RETRY_NEEDED = {"empty", "fail", "external"}
 
 @check("AU403")
 def missing_retries(ctx: Context) -> Iterator[Hit]:
+    # Airflow sets retries for a whole DAG (default_args): a task without them is
+    # an override or an oversight. Prefect, Luigi and Oozie set retries per task
+    # on purpose (only the flaky ones), so a mix is normal there.
+    if ctx.engine != "airflow":
+        return
     tasks = ctx.workflow.tasks
     with_retries = [t for t in tasks if (t.retries or 0) > 0]
     if not with_retries:

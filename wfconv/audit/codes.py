@@ -153,7 +153,7 @@ CODES: dict[str, Code] = {
         "use `mode=\"reschedule\"` (or a deferrable sensor), or shorten the timeout",
     ),
     "AU403": _c(
-        "reliability", "warning", "task without retries in a workflow that uses retries elsewhere",
+        "reliability", "warning", "Airflow task without retries in a DAG that uses retries elsewhere",
         "usually an override or a task added later: one transient failure fails the whole run",
         "give the task retries (or say why not in a comment and ignore this code)",
     ),
