@@ -167,3 +167,23 @@ def test_a_year_of_hourly_runs_simulates_quickly():
     w = wf(Schedule("cron", cron="@hourly"), start="2023-01-01T00:00:00+00:00")
     res = run(w, now="2024-01-01T00:00:00+00:00")
     assert len(res) == 365 * 24 and all(r.state == "success" for r in res)
+
+
+def test_corpus_oozie_coordinator_nominal_times():
+    """R3 identity: coord:nominalTime() = Airflow 2 data_interval_end. A daily
+    coordinator at Los Angeles midnight from 2024-03-01 to 2024-04-01 (end
+    excluded) materializes 31 actions across the DST change."""
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parent.parent / "corpus" / "oozie" / "coord_app"
+    if not app.exists():
+        pytest.skip("corpus/oozie/coord_app not present")
+    from wfconv.frontends import load
+
+    (w,) = load(str(app)).workflows
+    runs = plan_runs(w, RunOptions(now="2024-06-01T00:00:00+00:00"))
+    nominal = [r.data_interval_end.isoformat() for r in runs]
+    assert len(nominal) == 31
+    assert nominal[0] == "2024-03-01T08:00:00+00:00"
+    assert nominal[9:11] == ["2024-03-10T08:00:00+00:00", "2024-03-11T07:00:00+00:00"]
+    assert nominal[-1] == "2024-03-31T07:00:00+00:00"
