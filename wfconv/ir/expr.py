@@ -476,9 +476,9 @@ def parse(text: str) -> dict[str, Any]:
     """One EL expression, bare or as a single ``${...}`` (whitespace around ok)."""
     stripped = text.strip()
     if stripped.startswith("${"):
-        tpl = parse_template(stripped)
-        if len(tpl["parts"]) == 1 and tpl["parts"][0]["type"] != "literal":
-            return tpl["parts"][0]
+        parts = split_template(stripped)
+        if len(parts) == 1 and parts[0][0].startswith("${"):
+            return parts[0][1]
         raise ExprError("expected exactly one ${...} expression", 0)
     toks, _ = _lex(text, 0, stop_at_brace=False)
     return _Parser(toks).parse_all()
