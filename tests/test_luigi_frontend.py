@@ -7,6 +7,7 @@ graph wherever the static reader can know it.
 
 from __future__ import annotations
 
+import datetime
 import json
 import textwrap
 import time
@@ -63,6 +64,7 @@ def graph(bundle):
 
 
 AGREE = [
+    "weekly_wrapper.py",
     "daily_sales.py",
     "diamond.py",
     "dynamic_deps.py",
@@ -84,16 +86,33 @@ def test_static_reading_gives_the_imported_graph(name):
     assert all("LG001" in codes(w.diagnostics) for w in static.workflows)
 
 
-def test_static_reading_says_what_it_could_not_know():
-    # f"{self.week}" formats a DateInterval: known only when Luigi runs.
-    b = parse(CORPUS / "weekly_wrapper.py", static=True)
-    publish = b.workflows[0].task("Publish")
-    assert publish.outputs == ["LocalTarget"]
-    d = [d for d in b.workflows[0].diagnostics if d.code == "LG101"]
-    assert d and d[0].line == 35 and "Publish.output()" in d[0].message
-    # Everything else still matches the imported graph.
-    imported = parse(CORPUS / "weekly_wrapper.py").workflows[0]
-    assert [t.id for t in b.workflows[0].tasks] == [t.id for t in imported.tasks]
+def test_static_reading_says_what_it_could_not_know(tmp_path):
+    p = write(
+        tmp_path,
+        "clock.py",
+        """\
+        import datetime
+        import os
+
+        import luigi
+
+
+        class Report(luigi.Task):
+            day = luigi.DateParameter(default=datetime.date.today())
+
+            def output(self):
+                return luigi.LocalTarget(os.path.join(os.environ["OUT"], "report.csv"))
+        """,
+    )
+    (w,) = parse(p, static=True).workflows
+    lg101 = {d.line: d.message for d in w.diagnostics if d.code == "LG101"}
+    assert set(lg101) == {8, 11}
+    assert "clock" in lg101[8] and "OUT" in " ".join(
+        d.message for d in w.diagnostics if d.line == 11
+    )
+    assert w.task("Report").outputs == ["LocalTarget"]
+    (imported,) = parse(p).workflows  # the import knows today's date
+    assert imported.task("Report").params["day"] == datetime.date.today().isoformat()
 
 
 # ---------------------------------------------------------------------------

@@ -208,6 +208,11 @@ class _Collector:
     items: list[Any] = field(default_factory=list)
 
 
+def _unknown_line(value: Any) -> int | None:
+    u = pyeval.contains_unknown(value)
+    return u.line if u is not None else None
+
+
 def _unknown_text(value: Any) -> str:
     u = pyeval.contains_unknown(value)
     return f"<{u.source or u.reason}>" if u is not None else str(value)
@@ -417,6 +422,26 @@ class LuigiHooks(pyeval.Hooks):
             interp.call_function(gen_fn, [inst, collector, *args], kwargs)
             return GeneratorResult(collector.items)
         return interp.call_function(fn, [inst, *args], kwargs)
+
+    # -- text ------------------------------------------------------------------
+    def to_str(self, interp, obj) -> Any:
+        """A date interval inside an f-string reads as Luigi prints it (``2024-W10``)."""
+        if _is_date_interval(obj) and not callable(obj):
+            return str(obj)
+        return NOT_HANDLED
+
+    def binop(self, interp, op, left, right, node) -> Any:
+        """``"path/%s" % interval`` (or a tuple holding one)."""
+        if not (isinstance(op, ast.Mod) and isinstance(left, str)):
+            return NOT_HANDLED
+        items = right if isinstance(right, tuple) else (right,)
+        if not any(_is_date_interval(x) for x in items) or not pyeval.is_known(list(items)):
+            return NOT_HANDLED
+        texts = tuple(str(x) if _is_date_interval(x) else x for x in items)
+        try:
+            return left % (texts if isinstance(right, tuple) else texts[0])
+        except (TypeError, ValueError) as exc:
+            return interp.unknown(pyeval.ERROR, f"cannot be evaluated ({exc})", node)
 
     # -- attributes --------------------------------------------------------------
     def getattr(self, interp, obj, name, node) -> Any:
@@ -648,7 +673,7 @@ class StaticReader:
                             "code": "static",
                             "task_id": key,
                             "error": f"{inst.cls.name}.output(): the path of a {t.cls} is known only at run time",
-                            "line": _method_line(inst.cls, "output"),
+                            "line": _unknown_line(t.path) or _method_line(inst.cls, "output"),
                         }
                     )
                 else:
