@@ -363,3 +363,15 @@ def test_streaming_reporters_write_valid_documents_for_empty_input(tmp_path):
     buf = io.StringIO()
     audit([str(tmp_path)], Options(jobs=0, now=NOW), TableReporter(buf))
     assert "0 files" in buf.getvalue()
+
+
+def test_sarif_uris_are_percent_encoded_and_a_path_named_twice_is_audited_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "my dags"
+    d.mkdir()
+    (d / "c#1.json").write_text(ir_doc("c", edges=(("a", "b"), ("b", "a"))))
+    r = CliRunner().invoke(main, ["audit", "--no-cache", "-j", "0", "--format", "sarif", "my dags", "my dags/c#1.json"])
+    doc = json.loads(r.output)
+    uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in doc["runs"][0]["results"]]
+    assert uris == ["my%20dags/c%231.json"]
+    assert doc["runs"][0]["properties"]["summary"]["files"] == 1

@@ -221,7 +221,11 @@ def _bash_tasks(ctx: Context) -> Iterator[tuple[Task, str]]:
 
 
 def _search_dirs(ctx: Context) -> list[str]:
-    base = os.path.dirname(os.path.abspath(ctx.path))
+    # The DAG file's folder: the workflow's own source when it exists (an IR
+    # JSON document names the DAG file it was read from), else the audited file.
+    src = ctx.workflow.source.path if ctx.workflow.source else None
+    dag_file = src if src and os.path.isfile(src) else ctx.path
+    base = os.path.dirname(os.path.abspath(dag_file))
     dirs = [base]
     sp = ctx.airflow.get("dag_kwargs", {}).get("template_searchpath") if ctx.airflow else None
     if isinstance(sp, str):

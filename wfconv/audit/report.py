@@ -18,7 +18,8 @@ def finding_line(f: Finding) -> str:
     scope = ""
     if f.workflow or f.task:
         scope = f" [{f.workflow or '-'}{'/' + f.task if f.task else ''}]"
-    return f"{loc}: {f.code} {f.severity}{scope} {f.message}"
+    message = " ".join(f.message.split("\n"))  # one finding, one line
+    return f"{loc}: {f.code} {f.severity}{scope} {message}"
 
 
 class TableReporter(Reporter):

@@ -97,7 +97,7 @@ def collect_paths(paths: Iterable[str]) -> list[str]:
             out += [str(f) for f in iter_workflow_files(p)]
         else:
             out.append(str(p))
-    return out
+    return list(dict.fromkeys(out))  # a path named twice is audited once
 
 
 def _dir_bytes(d: Path) -> bytes:

@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import quote
 
 import wfconv
 from wfconv.audit.codes import CODES
@@ -25,13 +26,15 @@ HELP_URI = "https://github.com/wfconv/wfconv/blob/main/docs/audit.md"
 
 
 def artifact_uri(path: str) -> str:
+    """A URI reference: relative to the working directory (``%SRCROOT%``) when
+    possible, percent-encoded (spaces, ``#``, ``%`` and non-ASCII in paths)."""
     p = Path(path)
     if p.is_absolute():
         try:
             p = p.relative_to(Path.cwd())
         except ValueError:
             return p.as_uri()
-    return p.as_posix() if str(p) != "." else os.curdir
+    return quote(p.as_posix(), safe="/-._~") if str(p) != "." else os.curdir
 
 
 def result_of(f: Finding) -> dict:
