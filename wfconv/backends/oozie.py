@@ -33,7 +33,7 @@ from cronsim import CronSim
 from lxml import etree
 
 from wfconv.backends.common import Emitted, identifier_map, loss
-from wfconv.backends.seriesparallel import Leaf, Node, Parallel, decompose
+from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 TARGET = "oozie"
@@ -88,7 +88,7 @@ CODES: dict[str, str] = {
     "BO702": "groups are flattened (Oozie has no task groups)",
 }
 
-_RESERVED = ("start", "end", "kill")
+_RESERVED = ("start", "end")
 _FAR_END = "2099-12-31T00:00Z"
 _ERR_MESSAGE = "Action failed, error message[${wf:errorMessage(wf:lastErrorNode())}]"
 _ERROR_RULES = ("one_failed", "all_failed")
@@ -580,6 +580,12 @@ class _Builder:
         self.counter = 0
         self.entry_of: dict[str, str] = {}  # task id -> node name reached first
         self.in_fork: set[str] = set()
+        self.join_of: dict[str, str | None] = {}  # task -> innermost join around it
+        self.converge_targets: set[str] = set()
+        self.kill_name = next(
+            (n for n in ("kill", "fail", "wf-kill") if n not in set(self.names.values())), None
+        ) or self.fresh("kill")
+        self.taken.add(self.kill_name)
         self.kill_used = False
         self.error_leaves_fork = False
         self.pending_errors: list[tuple[etree._Element, str]] = []
@@ -645,32 +651,23 @@ class _Builder:
     def decision(
         self, bid: str, after: Node | None, nxt: str, join: str | None, next_task: str | None = None
     ):
+        """A branch task as a <decision>: one path per direct downstream task,
+        the paths converging where the task graph converges."""
         task = self.tasks[bid]
         name = self.names[bid]
         self.entry_of[bid] = name
+        self.join_of[bid] = join
         succs = {b for a, b in self.plan.normal if a == bid}
-        arms: list[Node] = []
-        rest: list[Node] = []
+        arms: list[tuple[str, str]] = []  # (first task of a path, its entry node)
+        els: list = []
+        converge: list[str | None] = []
         if after is not None:
-            kids = after.children if isinstance(after, Parallel) else [after]
-            for k in kids:
-                (arms if _leafset(k) & succs else rest).append(k)
-        cont = nxt
-        els_rest: list = []
-        if rest:
-            rest_node = rest[0] if len(rest) == 1 else Parallel(rest)
-            cont, els_rest = self.render(rest_node, nxt, join)
-        arm_entries: dict[str, str] = {}
-        els_arms: list = []
-        for arm in arms:
-            entry, els = self.render(arm, cont, join)
-            els_arms.extend(els)
-            for tid in _leafset(arm):
-                arm_entries.setdefault(tid, entry if tid == _first(arm) else self.entry_of.get(tid, entry))
-        # the continuation task's rule: all_success would be skipped by the IR
-        cont_task = _first(rest_node) if rest else next_task
-        if after is not None and len(arms) > 1:
+            els = self._arms(after, succs, nxt, join, arms, converge, next_task)
+        for cont_task in dict.fromkeys(converge):
             self._check_convergence(bid, cont_task)
+            if cont_task is not None:
+                self.converge_targets.add(cont_task)
+        arm_entries = dict(arms)
         cases = task.action.fields.get("cases") or []
         default = task.action.fields.get("default")
         end_target = join or "end"
@@ -681,17 +678,19 @@ class _Builder:
                 if target is None:
                     target = self._outside_target(task, case.get("to"), end_target)
                 switch.append((str(case.get("when") or "${false}"), target))
-            if default is None or default == "end":
-                dtarget = end_target
+            if default in arm_entries:
+                dtarget = arm_entries[default]
             else:
-                dtarget = arm_entries.get(default) or self._outside_target(task, default, end_target)
+                dtarget = self._outside_target(task, default, end_target)
             named = {t for _, t in switch} | {dtarget}
-            for arm in arms:
-                entry = arm_entries[_first(arm)]
+            for first, entry in arms:
                 if entry not in named:
                     # A path the IR reaches but no case names: keep it reachable
                     # (Oozie rejects unreachable nodes) under a case that never holds.
+                    self.ctx.warn("BO206", f"path to {first!r} is named by no case; kept "
+                                  "under a case that never holds", task=task, target="${false}")
                     switch.append(("${false}", entry))
+                    named.add(entry)
         else:
             prop = f"{name}_branch".replace("-", "_")
             self.ctx.warn(
@@ -700,20 +699,53 @@ class _Builder:
                 f"the decision follows job property {prop!r} (default: first path)",
                 task=task, target="decision on ${wf:conf(...)}",
             )
-            for arm in arms:
-                tname = self.names[_first(arm)]
-                switch.append((f"${{wf:conf('{prop}') eq '{tname}'}}", arm_entries[_first(arm)]))
+            for first, entry in arms:
+                switch.append((f"${{wf:conf('{prop}') eq '{self.names[first]}'}}", entry))
             if not arms:
-                switch.append(("${true}", cont))
+                switch.append(("${true}", nxt))
             dtarget = switch[0][1]
         el = etree.Element(_q("decision"), name=name)
         sw = _sub(el, "switch")
         for pred, target in switch:
             _sub(sw, "case", _xml_safe(pred), to=target)
         _sub(sw, "default", to=dtarget)
-        return name, [el, *els_arms, *els_rest]
+        return name, [el, *els]
+
+    def _arms(self, node: Node, succs: set[str], nxt: str, join: str | None,
+              arms: list[tuple[str, str]], converge: list[str | None], next_task: str | None) -> list:
+        """Render ``node`` (what follows a decision) so that each direct
+        downstream of the decision starts a path; returns the elements."""
+        if isinstance(node, Series):
+            head, rest = node.children[0], node.children[1:]
+            cont, cont_els, cont_task = nxt, [], next_task
+            if rest:
+                cont_node = rest[0] if len(rest) == 1 else Series(rest)
+                cont, cont_els = self.render(cont_node, nxt, join)
+                cont_task = _first(cont_node)
+            if _leafset(head) & succs:
+                return self._arms(head, succs, cont, join, arms, converge, cont_task) + cont_els
+            entry, els = self.render(head, cont, join)
+            arms.append((_first(head), entry))
+            return els + cont_els
+        if isinstance(node, Parallel):
+            out: list = []
+            if sum(bool(_leafset(c) & succs) for c in node.children) > 1:
+                converge.append(next_task)  # several paths meet after this point
+            for child in node.children:
+                if _leafset(child) & succs:
+                    out += self._arms(child, succs, nxt, join, arms, converge, next_task)
+                else:
+                    entry, els = self.render(child, nxt, join)
+                    arms.append((_first(child), entry))
+                    out += els
+            return out
+        entry, els = self.render(node, nxt, join)
+        arms.append((node.node, entry))
+        return els
 
     def _outside_target(self, task: Task, to, end_target: str) -> str:
+        if to in (None, "end") and end_target == "end":
+            return "end"
         if to in self.names and to in self.entry_of:
             return self.entry_of[to]
         if to in self.names and self.tasks[to].action.kind == "fail":
@@ -743,6 +775,7 @@ class _Builder:
         task = self.tasks[tid]
         name = self.names[tid]
         self.entry_of[tid] = name
+        self.join_of[tid] = join
         if join is not None:
             self.in_fork.add(tid)
         kind = task.action.kind
@@ -760,13 +793,15 @@ class _Builder:
             builder = _act_opaque
         builder(el, self.ctx, task)
         _sub(el, "ok", to=nxt)
-        err = _sub(el, "error", to="kill")
+        err = _sub(el, "error", to=self.kill_name)
         self.pending_errors.append((err, tid))
-        self.rules(task)
         return name, [el]
 
-    def rules(self, task: Task) -> None:
+    def rules(self, task: Task, handlers: set[str]) -> None:
         r = task.trigger_rule
+        main_ups = [u for u in self.preds.get(task.id, []) if u not in handlers]
+        if r == "one_success" and (len(main_ups) <= 1 or task.id in self.converge_targets):
+            return  # an ok path and error paths, or decision paths: exclusive, so exact
         if r in _NATIVE_RULES or r in _ERROR_RULES or r in _DONE_RULES:
             if r == "all_failed" and len(self.preds.get(task.id, [])) + sum(
                 task.id in v for v in self.plan.errors.values()) > 1:
@@ -805,7 +840,7 @@ class _Builder:
                 self.ctx.warn("BO304", "max_retry_delay has no Oozie counterpart; dropped",
                               task=task, target="retry-policy")
 
-    def resolve_errors(self, region_entry: dict[str, str]) -> None:
+    def resolve_errors(self, region_entry: dict[str, str], region_join: dict[str, str | None]) -> None:
         """Point each action's <error> at its handler, or at the shared kill node."""
         done_targets: dict[str, str] = {}
         for t in self.w.tasks:
@@ -829,7 +864,9 @@ class _Builder:
                                       f"error goes to {targets[0]!r}", task=self.tasks[tid],
                                       target="error transition")
                 err_el.set("to", region_entry.get(targets[0], self.names[targets[0]]))
-                if tid in self.in_fork and self.tasks[targets[0]].action.kind != "fail":
+                back_to = region_join.get(targets[0], "-")
+                if (tid in self.in_fork and self.tasks[targets[0]].action.kind != "fail"
+                        and back_to != self.join_of.get(tid)):
                     self.error_leaves_fork = True
                     self.ctx.warn("BO207", f"error path to {targets[0]!r} leaves a fork; "
                                   "job.properties turns off Oozie's fork/join validation "
@@ -839,6 +876,10 @@ class _Builder:
                 err_el.set("to", done_targets[tid])
             else:
                 self.kill_used = True
+        handlers = set(self.plan.handlers)
+        for t in self.w.tasks:
+            if t.id in self.entry_of and t.action.kind not in ("fail", "branch"):
+                self.rules(t, handlers)
 
 
 def _leafset(node: Node) -> set[str]:
@@ -910,26 +951,33 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
         start_to, els = b.render(main_tree, "end", None)
         body.extend(els)
     region_entry: dict[str, str] = {}
+    region_join: dict[str, str | None] = {}  # handler task -> join context it returns to
     for comp in regions:
         tree = sp(comp)
-        exit_to = "end"
-        outs = [c for a, c in plan.normal if a in set(comp) and c not in set(comp)]
+        exit_to, back_join = "end", None
+        members = set(comp)
+        outs = [c for a, c in plan.normal if a in members and c not in members]
+        sources = [s for s, ts in plan.errors.items() if s not in members and set(ts) & members]
         if outs:
             tgt = outs[0]
-            if tgt in b.entry_of and tgt not in b.in_fork:
-                exit_to = b.entry_of[tgt]
+            same_context = tgt in b.entry_of and all(
+                b.join_of.get(src) == b.join_of.get(tgt) for src in sources)
+            if same_context:
+                exit_to, back_join = b.entry_of[tgt], b.join_of.get(tgt)
             else:
-                ctx.warn("BO204", f"handler path {comp} flows into {tgt!r} inside a fork; "
-                         "it ends at the end node instead", task=b.tasks[comp[0]], target="end")
+                ctx.warn("BO204", f"handler path {comp} flows into {tgt!r} in another fork "
+                         "path; it ends at the end node instead", task=b.tasks[comp[0]],
+                         target="end")
         entry, els = b.render(tree, exit_to, None)
         for tid in comp:
             region_entry[tid] = b.entry_of.get(tid, entry)
+            region_join[tid] = back_join
         # error transitions to the region's first task enter through its structure
         region_entry[_first(tree)] = entry
         body.extend(els)
-    b.resolve_errors(region_entry)
+    b.resolve_errors(region_entry, region_join)
 
-    rename = _renumber_control_nodes(body, set(ctx.names.values()) | set(_RESERVED))
+    rename = _renumber_control_nodes(body, set(ctx.names.values()) | set(_RESERVED) | {b.kill_name})
     start_to = rename.get(start_to, start_to)
     root = etree.Element(_q("workflow-app"), nsmap={None: WF_NS}, name=_xml_safe(w.id))
     mapping = {name: tid for tid, name in ctx.names.items() if name != tid}
@@ -948,9 +996,10 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
     for el in body:
         root.append(el)
     if b.kill_used:
-        ctx.warn("BO208", "unhandled action errors go to the kill node 'kill' (read back as a "
-                 "fail task 'kill' with trigger rule one_failed)", severity="info", target="kill")
-        k = _sub(root, "kill", name="kill")
+        ctx.warn("BO208", f"unhandled action errors go to the kill node {b.kill_name!r} (read "
+                 "back as a fail task with trigger rule one_failed)", severity="info",
+                 target=b.kill_name)
+        k = _sub(root, "kill", name=b.kill_name)
         _sub(k, "message", _ERR_MESSAGE)
     _sub(root, "end", name="end")
     if mapping:
