@@ -102,8 +102,10 @@ def count_ticks(s: Schedule, start: datetime, stop: datetime) -> RunCount | None
                 break
     except (CronSimError, StopIteration):
         return None
-    span = (last - start).total_seconds()
+    # n ticks from the first one to `last` span n - 1 intervals.
+    first = next(CronSim(s.cron, start.astimezone(_tz(s.timezone)) - timedelta(microseconds=1)))
+    span = (last - first).total_seconds()
     if span <= 0:
         return RunCount(n, False)
-    total = (stop - start).total_seconds()
-    return RunCount(int(n * total / span), False)
+    total = (stop - first).total_seconds()
+    return RunCount(1 + int((n - 1) * total / span), False)
