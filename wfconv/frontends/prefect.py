@@ -10,8 +10,9 @@ Prefect's own execution model in mind:
   the task function, module = the file's stem; ``shell`` only when the task
   body is nothing but a checked ``subprocess`` call with a literal command);
   ids are the task's ``name=`` or function name, then ``name-1``, ``name-2`` …
-  for further calls (Prefect names runs ``name-0``, ``name-1`` …: the first
-  keeps the bare name here);
+  for further calls, in call order (Prefect's counter scheme ``name-0``,
+  ``name-1`` … with the first call keeping the bare name; Prefect 3.8 itself
+  names runs ``name-<3 random hex>``, which is not reproducible);
 - futures and results passed as arguments are ``data`` edges, ``wait_for`` and
   blocking are ``control`` edges: a direct call (or ``.result()``) blocks the
   flow body, so every task started after it depends on it (a failure there
