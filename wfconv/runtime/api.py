@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import heapq
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -116,7 +116,7 @@ def run(
     (default: the current time). ``store`` (a ``RunStore``) records each run;
     ``on_run(result)`` is called after each run (progress bars).
     """
-    with gc_paused():
+    with gc_paused(), store.batch() if store is not None else nullcontext():
         return _run_virtual(
             workflow,
             scenario,

@@ -10,9 +10,12 @@ Times are stored as POSIX seconds (REAL) so virtual timestamps stay exact.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,10 @@ from wfconv.runtime.scenario import Scenario
 from wfconv.runtime.schedule import RunInfo
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS workflows (
+  hash TEXT PRIMARY KEY,
+  ir TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   workflow TEXT NOT NULL,
@@ -39,7 +46,7 @@ CREATE TABLE IF NOT EXISTS runs (
   start REAL,
   end REAL,
   executor TEXT,
-  ir TEXT,
+  ir TEXT REFERENCES workflows(hash),
   scenario TEXT,
   options TEXT,
   notes TEXT,
@@ -100,8 +107,37 @@ class RunStore:
         except (OSError, sqlite3.Error) as exc:
             raise InputError(str(path), None, f"cannot open the run store: {exc}") from None
 
+        self._ir_of: tuple[object, str] | None = None
+
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction around many simulated runs (a year of hourly runs
+        is written in one commit instead of 8760)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _ir_hash(self, workflow) -> str:
+        """Store each distinct workflow IR once; runs point at its hash."""
+        from wfconv.ir.jsonio import workflow_to_dict
+
+        if self._ir_of is not None and self._ir_of[0] is workflow:
+            return self._ir_of[1]
+        text = json.dumps(workflow_to_dict(workflow), ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        self.db.execute("INSERT OR IGNORE INTO workflows (hash, ir) VALUES (?, ?)", (digest, text))
+        self._ir_of = (workflow, digest)
+        return digest
 
     # -- writing ---------------------------------------------------------
     def begin_run(
@@ -113,8 +149,6 @@ class RunStore:
         options: dict[str, Any] | None = None,
         start: float | None = None,
     ) -> int:
-        from wfconv.ir.jsonio import workflow_to_dict
-
         cur = self.db.execute(
             "INSERT INTO runs (workflow, run_id, run_type, logical_date, data_interval_start,"
             " data_interval_end, run_after, state, start, executor, ir, scenario, options, created)"
@@ -130,7 +164,7 @@ class RunStore:
                 "running",
                 start,
                 executor,
-                json.dumps(workflow_to_dict(workflow), ensure_ascii=False),
+                self._ir_hash(workflow),
                 json.dumps(scenario.to_dict()),
                 json.dumps(options or {}),
                 time.time(),
@@ -161,8 +195,7 @@ class RunStore:
             datetime.fromtimestamp(res.start, UTC),
             res.run_id.split("__", 1)[0],
         )
-        self.db.execute("BEGIN")
-        try:
+        with self.batch():
             run = self.begin_run(workflow, info, scenario, executor, start=res.start)
             self.db.executemany(
                 "UPDATE task_instances SET state=?, attempts=?, decided=? WHERE run=? AND task=?",
@@ -184,10 +217,6 @@ class RunStore:
                 [(run, e.time, e.task, e.attempt, e.state) for e in res.trace],
             )
             self.finish_run(run, res)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return run
 
     # -- reading ---------------------------------------------------------
@@ -207,8 +236,9 @@ class RunStore:
         from wfconv.ir.jsonio import loads
 
         row = self.db.execute(
-            "SELECT workflow, run_id, run_type, logical_date, data_interval_start, data_interval_end,"
-            " run_after, state, executor, ir, scenario, options, start FROM runs WHERE id=?",
+            "SELECT r.workflow, r.run_id, r.run_type, r.logical_date, r.data_interval_start,"
+            " r.data_interval_end, r.run_after, r.state, r.executor, w.ir, r.scenario, r.options, r.start"
+            " FROM runs r JOIN workflows w ON w.hash = r.ir WHERE r.id=?",
             (run,),
         ).fetchone()
         if row is None:
