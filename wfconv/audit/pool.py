@@ -113,10 +113,11 @@ def run_jobs(
                 res = audit_source(job.path, job.data, job.engine or "", now)
                 yield job, res, res.to_dict()
         return
-    _preimport_frontends()
     ctx = mp.get_context("fork")
     window = window or workers * 16
-    pool = [_Worker(ctx, now_iso) for _ in range(workers)]
+    # Workers start on the first file that needs one: a warm run answered by
+    # the cache never pays for them.
+    pool: list[_Worker] = []
     source = iter(jobs)
     exhausted = False
     todo: deque[Job] = deque()
@@ -135,6 +136,9 @@ def run_jobs(
                     done[job.index] = (job, job.result, None)
                 else:
                     todo.append(job)
+            if todo and not pool:
+                _preimport_frontends()
+                pool = [_Worker(ctx, now_iso) for _ in range(workers)]
             for w in pool:
                 if w.job is None and todo:
                     w.send(todo.popleft(), timeout)
