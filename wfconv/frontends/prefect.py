@@ -950,7 +950,9 @@ class PrefectReader:
         if role == "task":
             return TaskTemplate(fn, dict(options), dict(nodes))
         tpl = FlowTemplate(fn, dict(options), dict(nodes))
-        if self.flow is None and fn.scope is self.interp.module_scope:
+        # Every flow the module creates is a workflow: decorated at module
+        # level, made by a factory function, or defined inside another flow.
+        if not any(f.fn.node is fn.node and f.id == tpl.id for f in self.flows):
             self.flows.append(tpl)
         return tpl
 
