@@ -637,3 +637,39 @@ def test_hostile_parameter_values_survive_in_ids_and_json(tmp_path, static):
 def test_goldens_are_valid_ir_documents(golden):
     text = golden.read_text(encoding="utf-8")
     assert dumps(loads(text, str(golden))) == text
+
+
+def test_overridden_run_is_not_dynamic_and_error_lines_are_the_users(tmp_path):
+    p = write(
+        tmp_path,
+        "override.py",
+        """\
+        import luigi
+
+
+        class Base(luigi.Task):
+            def run(self):
+                yield Other()
+
+
+        class Other(luigi.Task):
+            pass
+
+
+        class Plain(Base):
+            def run(self):
+                pass
+
+
+        class Broken(luigi.Task):
+            def requires(self):
+                return luigi.task.flatten(int("x"))
+        """,
+    )
+    for static in (False, True):
+        b = parse(p, static=static, roots=["Plain", "Broken"])
+        plain, broken = b.workflows
+        assert not [d for d in plain.diagnostics if d.code == "LG030"]
+        if not static:
+            (d,) = [d for d in broken.diagnostics if d.code == "LG020"]
+            assert d.line == 20 and "ValueError" in d.message

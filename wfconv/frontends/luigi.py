@@ -227,10 +227,15 @@ def run_child(
             path,
         )
     if not answer.get("ok") and answer.get("stage") in ("import", "syntax", "walk"):
+        what = (
+            "asking the imported tasks failed"
+            if answer["stage"] == "walk"
+            else "the module could not be imported"
+        )
         return None, Diagnostic(
             "warning",
             IMPORT_FAILED,
-            f"the module could not be imported ({answer['error']}); read statically",
+            f"{what} ({answer['error']}); read statically",
             path,
             answer.get("line"),
         )

@@ -11,9 +11,11 @@ Protocol: a JSON request on stdin ``{"path", "roots", "params", "max_tasks"}``;
 one JSON answer on stdout. Whatever the user's module prints goes to stderr so
 it cannot corrupt the answer.
 
-Answer: ``{"ok": true, "classes": [...], "roots": [...], "instances": {...},
-"notes": [...]}`` or ``{"ok": false, "stage", "error", "line"}`` when the module
-cannot be imported (the parent then reads it statically).
+Answer: ``{"ok": true, "module_file", "module_name", "classes": [...],
+"walks": [{"root": task_id, "instances": {task_id: description}}], "notes":
+[...]}``; or ``{"ok": false, "stage", "error", "line"}``, where stage is
+``syntax``/``import``/``walk`` (the parent then reads the module statically)
+or ``options`` (a bad ``--root``/``--param``: an input error).
 """
 
 from __future__ import annotations
@@ -194,16 +196,11 @@ def _library_base(luigi, cls) -> str | None:
 
 
 def _dynamic_yields(cls) -> list[int]:
-    """Lines of ``yield`` inside ``run()`` (dynamic dependencies), found with ast."""
-    run = cls.__dict__.get("run")
+    """Lines of ``yield`` inside the ``run()`` the class uses (its own or the
+    nearest inherited one): dynamic dependencies, found with ast."""
+    run = next((c.__dict__["run"] for c in cls.__mro__ if "run" in c.__dict__), None)
     if run is None or not inspect.isgeneratorfunction(run):
-        # Inherited run(): look at the class that defines it.
-        for base in cls.__mro__[1:]:
-            run = base.__dict__.get("run")
-            if run is not None:
-                break
-        if run is None or not inspect.isgeneratorfunction(run):
-            return []
+        return []
     try:
         lines, start = inspect.getsourcelines(run)
         tree = ast.parse(textwrap.dedent("".join(lines)))
@@ -261,12 +258,16 @@ def _params(task) -> list[dict[str, Any]]:
             text = param.serialize(value)
         except Exception:  # a user Parameter subclass may not serialise None
             text = str(value)
+        try:
+            as_json = _json_value(value, param)
+        except Exception:
+            as_json = text
         out.append(
             {
                 "name": name,
                 "type": type(param).__name__,
                 "significant": bool(param.significant),
-                "value": _json_value(value, param),
+                "value": as_json,
                 "text": text,
             }
         )
@@ -281,13 +282,18 @@ def _target(target) -> dict[str, Any]:
     return out
 
 
+_USER_FILE: list[Path] = []  # the module being read (set by run())
+
+
 def _call(fn):
-    """Run a user method; (value, error text, line in the user's file)."""
+    """Run a user method; (value, None) or (None, (error text, line)). The
+    line is the innermost one in the user's module, else the innermost one."""
     try:
         return fn(), None
     except Exception as exc:  # user code: anything can happen
         frames = traceback.extract_tb(exc.__traceback__)
-        line = frames[-1].lineno if frames else None
+        mine = [f for f in frames if _USER_FILE and Path(f.filename).resolve() == _USER_FILE[0]]
+        line = (mine or frames)[-1].lineno if frames else None
         return None, (f"{type(exc).__name__}: {exc}", line)
 
 
@@ -302,7 +308,7 @@ def _shape(luigi, raw) -> dict[str, Any]:
     if isinstance(raw, Mapping):
         keys = {}
         for k, v in raw.items():
-            keys[str(k)] = [t.task_id for t in luigi.task.flatten(v)]
+            keys[str(k)] = [t.task_id for t in luigi.task.flatten(v) if isinstance(t, luigi.Task)]
         return {"shape": "dict", "keys": keys}
     if isinstance(raw, (list, tuple)):
         return {"shape": "list"}
@@ -563,6 +569,7 @@ def _statically_required(classes, notes, walks) -> set[str]:
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
     path = Path(request["path"]).resolve()
+    _USER_FILE[:] = [path]
     import luigi
     import luigi.task
     import luigi.task_register
