@@ -375,3 +375,17 @@ def test_sarif_uris_are_percent_encoded_and_a_path_named_twice_is_audited_once(t
     uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in doc["runs"][0]["results"]]
     assert uris == ["my%20dags/c%231.json"]
     assert doc["runs"][0]["properties"]["summary"]["files"] == 1
+
+
+def test_a_damaged_or_unwritable_cache_only_disables_caching(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "w.json").write_text(ir_doc("w"))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "audit-cache.sqlite").write_text("this is not a database")
+    rep, s = run([tmp_path / "src"], jobs=0, cache_dir=str(bad))
+    assert s.audited == 1 and "cache disabled" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    _, s = run([tmp_path / "src"], jobs=0, cache_dir=str(blocker / "sub"))
+    assert s.audited == 1

@@ -10,6 +10,7 @@ kept for the whole run.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter, defaultdict
@@ -215,7 +216,7 @@ def audit(paths: Iterable[str], opts: Options, reporter: Reporter) -> Summary:
     files = collect_paths(paths)
     now = opts.reference_time()
     config = f"now={now.isoformat()}"
-    cache = Cache(opts.cache_dir) if opts.cache_dir else None
+    cache = _open_cache(opts.cache_dir) if opts.cache_dir else None
     summary = Summary()
     filt = Filter(opts, summary)
     ids: dict[tuple[str, str], list[tuple[str, int | None]]] = defaultdict(list)
@@ -243,6 +244,18 @@ def audit(paths: Iterable[str], opts: Options, reporter: Reporter) -> Summary:
     summary.seconds = time.perf_counter() - t0
     reporter.end(summary)
     return summary
+
+
+def _open_cache(directory: str) -> Cache | None:
+    """The cache, or None (with a warning) when it cannot be used: a read-only
+    folder or a damaged file must not stop an audit."""
+    try:
+        cache = Cache(directory)
+        cache.get("")  # touches the table: a damaged file fails here
+        return cache
+    except (OSError, sqlite3.Error) as exc:
+        print(f"wfconv audit: cache disabled ({directory}: {exc})", file=sys.stderr)
+        return None
 
 
 def _count(s: Summary, r: FileResult) -> None:
