@@ -718,3 +718,79 @@ def test_parse_speed_of_a_large_flow(tmp_path):
     elapsed = time.perf_counter() - start
     assert len(b.workflows[0].tasks) == 200
     assert elapsed < 2.0
+
+
+def test_factory_and_nested_flows_are_workflows(tmp_path):
+    b, _ = parse_src(
+        tmp_path,
+        TASKS
+        + """
+def make(name):
+    @flow(name=name)
+    def generated():
+        a()
+    return generated
+
+daily = make("daily")
+hourly = make("hourly")
+
+@flow
+def parent():
+    @flow
+    def inner():
+        b()
+    inner()
+    daily()
+""",
+    )
+    assert [w.id for w in b.workflows] == ["daily", "hourly", "parent", "inner"]
+    assert b.workflow("parent").task_ids() == ["inner", "daily"]
+    assert {t.action.fields["workflow"] for t in b.workflow("parent").tasks} == {"inner", "daily"}
+
+
+def test_run_deployment_is_a_subworkflow_task(tmp_path):
+    b, p = parse_src(
+        tmp_path,
+        TASKS
+        + """
+from prefect.deployments import run_deployment
+
+@flow
+def f():
+    r = a()
+    run_deployment("etl/nightly", parameters={"day": "x"})
+    b(r)
+""",
+    )
+    w = one(b)
+    t = w.task("etl/nightly")
+    assert t.action.kind == "subworkflow"
+    assert t.action.fields == {
+        "deployment": "etl/nightly",
+        "workflow": "etl",
+        "conf": {"day": "x"},
+        "wait_for_completion": True,
+    }
+    assert ("a", "etl/nightly", "control") in edges(w)
+    assert ("etl/nightly", "b", "control") in edges(w)
+    assert codes(w) == [("PF205", line_of(p, 'run_deployment("etl'))]
+
+
+def test_paused_deployment_tags_and_parameters(tmp_path):
+    b, p = parse_src(
+        tmp_path,
+        """
+@flow
+def f(day: str = "a", n: int = 1):
+    pass
+
+if __name__ == "__main__":
+    f.serve(name="s", interval=[60, 120], paused=True, tags=["x"], parameters={"day": "b"})
+""",
+    )
+    w = one(b)
+    assert (w.schedule.kind, w.schedule.seconds) == ("interval", 60.0)
+    assert w.params == {"day": "b", "n": 1} and w.tags == ["x"]
+    assert sorted(d.code for d in w.diagnostics) == ["PF301", "PF304"]
+    dep = w.extra["prefect"]["deployments"][0]
+    assert dep["paused"] is True and [s["interval"] for s in dep["schedules"]] == [60, 120]
