@@ -231,7 +231,8 @@ def sensor(tid, **fields):
 
 def test_sensor_timeouts_and_poke_mode():
     w = W([sensor("none"), sensor("week", timeout_s=7 * 86400.0), sensor("short", timeout_s=600),
-           sensor("longpoke", timeout_s=6 * 3600), sensor("resched", timeout_s=6 * 3600, mode="reschedule")])
+           sensor("longpoke", timeout_s=6 * 3600), sensor("resched", timeout_s=6 * 3600, mode="reschedule"),
+           sensor("deferred", timeout_s=6 * 3600, mode="poke", args={"deferrable": True})])
     assert [f.task for f in only(w, "AU401")] == ["none", "week"]  # frontends fill the 7-day default
     assert sorted(f.task for f in only(w, "AU402")) == ["longpoke", "none", "week"]
 

@@ -308,8 +308,9 @@ def sensor_without_timeout(ctx: Context) -> Iterator[Hit]:
 def poke_sensor_long_timeout(ctx: Context) -> Iterator[Hit]:
     for t in _sensors(ctx):
         mode = t.action.get("mode") or "poke"
-        if mode != "poke" or t.action.get("deferrable") is True:
-            continue
+        args = t.action.get("args") if isinstance(t.action.get("args"), dict) else {}
+        if mode != "poke" or t.action.get("deferrable") is True or args.get("deferrable") is True:
+            continue  # a deferred sensor waits in the triggerer, not in a worker slot
         timeout = _sensor_timeout(t)
         effective = DEFAULT_SENSOR_TIMEOUT_S if timeout is None else timeout
         if effective > LONG_POKE_S:
