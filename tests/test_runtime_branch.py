@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wfconv.errors import UsageError
 from wfconv.ir.expr import parse_template
 from wfconv.ir.model import Action, Edge, Group, SourceRef, Task, Workflow
 from wfconv.runtime import ALL, Scenario, run
@@ -328,3 +329,14 @@ def test_corpus_oozie_decision_default_and_choice():
     assert res.tasks["full-load"].state == "success"
     assert res.tasks["incremental-load"].state == "skipped"
     assert res.notes == []
+
+
+def test_scenario_api_summary_and_lenient_scenario():
+    w = branch_join("none_failed_min_one_success")
+    sc = Scenario(fail={"a": 1, "not_here": ALL}, branch={"choose": ["a"]})
+    with pytest.raises(UsageError):
+        run(w, sc, date="2024-01-01")
+    (res,) = run(w, sc, date="2024-01-01", strict_scenario=False)
+    assert res.summary()["a"] == ("failed", 1)
+    assert res.summary()["join"] == ("upstream_failed", 0)
+    assert Scenario.from_dict(sc.to_dict()) == sc

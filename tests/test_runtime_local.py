@@ -146,6 +146,47 @@ def test_control_tasks_and_scenario_on_real_clock(tmp_path):
     }
 
 
+def file_sensor(tid, target, timeout, soft=False):
+    return Task(
+        tid,
+        Action(
+            "sensor",
+            {
+                "sensor": "FileSensor",
+                "target": target,
+                "poke_interval_s": 0.1,
+                "timeout_s": timeout,
+                "soft_fail": soft,
+            },
+        ),
+    )
+
+
+def test_file_sensor_pokes_for_real(tmp_path):
+    w = Workflow(
+        "fs",
+        tasks=[
+            sh("produce", "sleep 0.4; touch data_{{ ds_nodash }}.csv"),
+            file_sensor("wait", "data_{{ ds_nodash }}.csv", 10),
+            file_sensor("never", "missing.csv", 0.3),
+            file_sensor("optional", "missing.csv", 0.3, soft=True),
+            sh("after", "echo ok"),
+        ],
+        edges=[Edge("wait", "after")],
+    )
+    res, store = run_local(w, tmp_path)
+    wait = res.tasks["wait"].attempts[0]
+    assert res.tasks["wait"].state == "success" and wait.end - wait.start >= 0.3
+    assert "found on poke" in store.logs(res.store_id, "wait")[0]
+    assert res.tasks["after"].state == "success"
+    assert (
+        res.tasks["never"].state == "failed"
+        and res.tasks["never"].attempts[0].reason == "sensor timed out"
+    )
+    assert res.tasks["optional"].state == "skipped"
+    assert res.notes == []  # nothing simulated
+
+
 # -- crash and resume -----------------------------------------------------
 
 

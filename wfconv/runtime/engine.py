@@ -149,6 +149,7 @@ class RunEngine:
 
         wave: list[int] = []  # tasks settled since the last cascade
         mapped_empty = [_maps_nothing(task) for task in cw.tasks]
+        real_kind = [False] * n if self.virtual else [_executable(task) for task in cw.tasks]
 
         def settle(i: int, st: str, t: float) -> None:
             """Put task i in a terminal state; its downstreams are re-evaluated
@@ -322,11 +323,7 @@ class RunEngine:
                 heapq.heappush(heap, (out.end, seq, FINISH, i, (att, out)))
                 return
             kind = cw.kind[i]
-            if (
-                kind in EXECUTED_KINDS
-                and not sc.attempt_fails(ids[i], att)
-                and ids[i] not in sc.skip
-            ):
+            if real_kind[i] and not sc.attempt_fails(ids[i], att) and ids[i] not in sc.skip:
                 if rec is not None:
                     rec.attempt(ids[i], attempts[i][-1])
                 running += 1
@@ -342,10 +339,11 @@ class RunEngine:
                 return
             out = self._inline(i, att, t, real=True)
             if kind == "sensor":
-                self.note(
-                    NOTE_SENSOR_SIMULATED,
-                    f"sensor {ids[i]!r}: not poked for real; outcome from the scenario, at once",
-                )
+                if ids[i] not in sc.sensor:
+                    self.note(
+                        NOTE_SENSOR_SIMULATED,
+                        f"sensor {ids[i]!r}: not poked for real; outcome from the scenario, at once",
+                    )
             elif kind not in EXECUTED_KINDS and kind not in ("empty", "branch", "fail"):
                 self.note(
                     NOTE_NOT_EXECUTED,
@@ -371,7 +369,7 @@ class RunEngine:
                 decided[i] = t
                 settle(i, "skipped", t)  # Airflow: an empty expansion is SKIPPED
                 return
-            if not self.virtual and running >= self.concurrency and cw.kind[i] in EXECUTED_KINDS:
+            if not self.virtual and running >= self.concurrency and real_kind[i]:
                 pending.append(i)
                 return
             begin(i, t)
@@ -543,6 +541,18 @@ class RunEngine:
             notes=self.notes,
             trace=trace,
         )
+
+
+FILE_SENSORS = frozenset({"FileSensor", "file", "fs", "done-flag"})
+
+
+def _executable(task) -> bool:
+    """Does a real executor run this task (rather than resolve it in-process)?"""
+    kind = task.action.kind
+    if kind in EXECUTED_KINDS:
+        return True
+    f = task.action.fields
+    return kind == "sensor" and f.get("sensor") in FILE_SENSORS and isinstance(f.get("target"), str)
 
 
 def _maps_nothing(task) -> bool:

@@ -1,4 +1,5 @@
-"""Real executors: run shell commands and python callables in subprocesses.
+"""Real executors: run shell commands and python callables in subprocesses,
+and poke file sensors (``FileSensor`` with a literal ``target``) for real.
 
 - ``LocalExecutor``: a thread pool of ``concurrency`` workers, each running one
   subprocess in its own process group (so a timeout kills the whole tree).
@@ -27,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from wfconv.runtime.engine import FAILED, SKIPPED, SUCCESS, Outcome
+from wfconv.runtime.engine import FAILED, FAILED_FINAL, SKIPPED, SUCCESS, Outcome
 
 LOG_LIMIT = 1_000_000  # characters of captured output kept per attempt
 SKIP_EXIT_CODE = 99
@@ -69,6 +70,35 @@ class Work:
     timeout_s: float | None = None
     error: str | None = None  # a problem found before starting (bad template...)
     python: str = sys.executable
+    # kind "sensor" (a file sensor poked for real)
+    sensor_path: str | None = None
+    poke_interval: float = 60.0
+    sensor_timeout: float = 7 * 86400.0
+    soft_fail: bool = False
+
+
+def poke_file(work: Work) -> Outcome:
+    """Airflow's FileSensor in poke mode: poke, and after a false poke give up
+    once more than ``timeout`` has elapsed, else sleep ``poke_interval``."""
+    start = time.time()
+    path = work.sensor_path or ""
+    if work.cwd and not os.path.isabs(path):
+        path = os.path.join(work.cwd, path)
+    pokes = 0
+    while True:
+        pokes += 1
+        if os.path.exists(path):
+            return Outcome(
+                SUCCESS, time.time(), None, start=start, log=f"{path} found on poke {pokes}\n"
+            )
+        if time.time() - start > work.sensor_timeout:
+            log = f"{path} not found after {pokes} pokes\n"
+            if work.soft_fail:
+                return Outcome(
+                    SKIPPED, time.time(), "sensor timed out (soft_fail)", start=start, log=log
+                )
+            return Outcome(FAILED_FINAL, time.time(), "sensor timed out", start=start, log=log)
+        time.sleep(work.poke_interval)
 
 
 def _argv(work: Work) -> list[str] | str:
@@ -108,6 +138,8 @@ def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> O
     start = time.time()
     if work.error:
         return Outcome(FAILED, time.time(), work.error, start=start)
+    if work.kind == "sensor":
+        return poke_file(work)
     argv = _argv(work)
     if isinstance(argv, str):
         return Outcome(FAILED, time.time(), argv, start=start)

@@ -148,5 +148,10 @@ class RunResult:
             out["store_id"] = self.store_id
         return out
 
+    def summary(self) -> dict[str, tuple[str, int]]:
+        """{task: (final state, number of attempts)}: what verify compares
+        exactly (R8: attempt counts exactly, delays only as bounds)."""
+        return {tid: (tr.state, len(tr.attempts)) for tid, tr in self.tasks.items()}
+
     def trace_dicts(self) -> list[dict[str, Any]]:
         return [e.to_dict(self.run_id, self.workflow) for e in self.trace]
