@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import keyword
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -73,7 +75,11 @@ def test_py_str_rejects_non_strings():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
@@ -223,3 +229,246 @@ def test_retry_delays(retries, delay, backoff, cap, expected):
         max_retry_delay_s=cap,
     )
     assert retry_delays(t, default=300) == expected
+
+
+# ---------------------------------------------------------------------------
+# Shared by the backend tests (imported by test_backend_airflow/prefect).
+# ---------------------------------------------------------------------------
+
+_VENV_RUFF = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "ruff"
+RUFF = str(_VENV_RUFF) if _VENV_RUFF.exists() else "ruff"
+
+_TASK_PREFIX = re.compile(r"^task ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"): ")
+
+# Which compared field a ledger code (of an emitted task) declares lost.
+LOST_FIELD = {
+    "BA110": "delays",
+    "BA119": "id",
+    "BP112": "trigger_rule",
+    "BP113": "trigger_rule",
+    "BP110": "mapped",
+}
+LOST_SCHEDULE = {"BP203", "BP204", "BA201", "BP206"}
+
+
+def ledger_losses(diagnostics) -> tuple[dict[str, set[str]], bool]:
+    """(task id -> fields the ledger says were lost, schedule lost?)"""
+    per_task: dict[str, set[str]] = {}
+    schedule = False
+    for d in diagnostics:
+        if d.code in LOST_SCHEDULE:
+            schedule = True
+        m = _TASK_PREFIX.match(d.message)
+        if m and d.code in LOST_FIELD:
+            per_task.setdefault(ast.literal_eval(m.group(1)), set()).add(LOST_FIELD[d.code])
+    return per_task, schedule
+
+
+def structure(w, lost: dict[str, set[str]] | None = None, rename=None, schedule_lost=False):
+    """What a round trip must keep: task ids, edges, retries (+ effective
+    delays), trigger rules, schedule; minus what the ledger lists."""
+    lost = lost or {}
+    rename = rename or {}
+    tasks = {}
+    for t in w.tasks:
+        gone = lost.get(t.id, set())
+        entry = {"retries": t.retries}
+        # None = "the engine's default": the target's default is then right
+        if "delays" not in gone and t.retries and t.retry_delay_s is not None:
+            entry["delays"] = retry_delays(t, default=0)
+        if "trigger_rule" not in gone:
+            entry["trigger_rule"] = t.trigger_rule
+        tasks[rename.get(t.id, t.id)] = entry
+    edges = {(rename.get(e.src, e.src), rename.get(e.dst, e.dst)) for e in w.edges}
+    s = w.schedule
+    kind = "assets" if s.kind == "datasets" else s.kind  # Airflow 2 vs 3 spelling
+    sched = None if schedule_lost else (kind, s.cron, s.seconds, tuple(s.datasets))
+    return {"tasks": tasks, "edges": edges, "schedule": sched}
+
+
+def assert_round_trip(original, emitted, reparsed, rename=None):
+    lost, schedule_lost = ledger_losses(emitted.diagnostics)
+    want = structure(original, lost, rename, schedule_lost)
+    back = {rename.get(k, k) if rename else k: v for k, v in lost.items()}
+    got = structure(reparsed, back, None, schedule_lost)
+    assert got["tasks"].keys() == want["tasks"].keys()
+    for tid, entry in want["tasks"].items():
+        got_entry = {k: v for k, v in got["tasks"][tid].items() if k in entry}
+        assert got_entry == entry, tid
+    assert got["edges"] == want["edges"]
+    assert got["schedule"] == want["schedule"]
+
+
+def ruff_clean(path) -> None:
+    """`ruff check` with ruff's default rules (no project config) passes."""
+    import subprocess
+
+    proc = subprocess.run(
+        [RUFF, "check", "--isolated", "--no-cache", "--quiet", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def ruff_codes(path) -> dict[str, set[str]]:
+    """Rule codes ruff (default rules) reports, per file under ``path``."""
+    import json
+    import subprocess
+
+    proc = subprocess.run(
+        [RUFF, "check", "--isolated", "--no-cache", "--output-format", "json", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    out: dict[str, set[str]] = {}
+    for item in json.loads(proc.stdout or "[]"):
+        out.setdefault(Path(item["filename"]).name, set()).add(item["code"] or "syntax")
+    return out
+
+
+def kitchen_sink():
+    """One workflow using every action kind and task setting."""
+    from wfconv.ir.model import Group, Schedule
+
+    src = lambda line: SourceRef("airflow", "dags/sink.py", line)  # noqa: E731
+    tasks = [
+        Task("start", Action("empty"), source=src(10)),
+        Task(
+            "sh",
+            Action(
+                "shell",
+                {"command": "echo '{{ ds }}' \"q\" \\ done", "env": {"A": "1"}, "cwd": "/tmp"},
+            ),
+            retries=2,
+            retry_delay_s=30,
+            timeout_s=600,
+            source=src(11),
+        ),
+        Task(
+            "py",
+            Action(
+                "python",
+                {"callable": "run", "module": "etl.jobs", "op_args": [1], "op_kwargs": {"k": "v"}},
+            ),
+            retries=3,
+            retry_delay_s=10,
+            retry_backoff="exponential",
+            max_retry_delay_s=60,
+            source=src(12),
+        ),
+        Task("py_stub", Action("python", {"callable": "local_fn"}), source=src(13)),
+        Task(
+            "py_kept",
+            Action(
+                "python", {"callable": "kept", "source_code": "def kept(x=1):\n    return x + 1\n"}
+            ),
+            source=src(14),
+        ),
+        Task(
+            "decide",
+            Action(
+                "branch",
+                {
+                    "cases": [
+                        {"when": "{{ params.mode == 'full' }}", "to": "grp.a"},
+                        {"when": "${wf:conf('x')}", "to": "fail_now"},
+                    ],
+                    "default": "grp.a",
+                },
+            ),
+            source=src(15),
+        ),
+        Task("grp.a", Action("shell", {"command": "true"}), group="grp", source=src(16)),
+        Task(
+            "grp.b",
+            Action(
+                "sensor",
+                {
+                    "sensor": "FileSensor",
+                    "target": "/tmp/flag",
+                    "poke_interval_s": 5,
+                    "timeout_s": 60,
+                    "mode": "reschedule",
+                },
+            ),
+            group="grp",
+            source=src(17),
+        ),
+        Task("fail_now", Action("fail", {"message": 'stop: "bad"'}), source=src(18)),
+        Task(
+            "mail",
+            Action("email", {"to": ["a@example.com"], "subject": "s", "body": "b"}),
+            trigger_rule="one_failed",
+            source=src(19),
+        ),
+        Task(
+            "q",
+            Action("sql", {"sql": "select 1", "conn_id": "db", "operator": "PostgresOperator"}),
+            source=src(20),
+        ),
+        Task(
+            "pod",
+            Action("container", {"image": "alpine", "cmds": ["echo"], "arguments": ["hi"]}),
+            source=src(21),
+        ),
+        Task(
+            "child",
+            Action("subworkflow", {"workflow": "other_flow", "conf": {"a": 1}}),
+            source=src(22),
+        ),
+        Task(
+            "spark",
+            Action(
+                "hadoop",
+                {"engine": "spark", "script": "job.py", "args": ["--x"], "properties": {"k": "v"}},
+            ),
+            source=src(23),
+        ),
+        Task("dcp", Action("hadoop", {"engine": "distcp", "args": ["a", "b"]}), source=src(24)),
+        Task("ext", Action("external", {"output": "/data/in.csv"}), source=src(25)),
+        Task("odd", Action("opaque", {"type": "MyOperator", "args": {"x": 1}}), source=src(26)),
+        Task(
+            "fan",
+            Action("python", {"callable": "each", "module": "etl.jobs"}),
+            mapped={"kind": "product", "over": {"n": [1, 2, 3]}},
+            source=src(27),
+        ),
+        Task("end", Action("empty"), trigger_rule="none_failed_min_one_success", source=src(28)),
+    ]
+    edges = [
+        ("start", "sh"),
+        ("sh", "py"),
+        ("py", "py_stub"),
+        ("py", "py_kept"),
+        ("py_kept", "decide"),
+        ("decide", "grp.a"),
+        ("decide", "fail_now"),
+        ("grp.a", "grp.b"),
+        ("grp.b", "mail"),
+        ("start", "q"),
+        ("start", "pod"),
+        ("start", "child"),
+        ("start", "spark"),
+        ("start", "dcp"),
+        ("start", "ext"),
+        ("start", "odd"),
+        ("start", "fan"),
+        ("mail", "end"),
+        ("grp.b", "end"),
+    ]
+    w = Workflow(
+        "kitchen_sink",
+        description="every construct",
+        schedule=Schedule("cron", cron="0 6 * * *", timezone="UTC"),
+        start_date="2024-01-01T00:00:00+00:00",
+        catchup=False,
+        params={"mode": "full"},
+        tags=["demo"],
+        tasks=tasks,
+        groups=[Group("grp", tooltip="the group")],
+        source=SourceRef("airflow", "dags/sink.py", 5),
+    )
+    for a, b in edges:
+        w.add_edge(a, b)
+    return w

@@ -27,14 +27,16 @@ from wfconv.backends.common import (
     compact_number,
     file_stem,
     format_python,
-    from_import,
     identifier_map,
+    import_block,
     is_dotted_name,
     local_functions,
     loss,
     py_literal,
     render,
     retry_delays,
+    topo_order,
+    xcom_ref,
 )
 from wfconv.ir.model import Diagnostic, Group, Task, Workflow
 
@@ -710,7 +712,7 @@ def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
             if len(set(delays)) > 1 and doubling:
                 spec.set("retry_exponential_backoff", True)
                 spec.set("max_retry_delay", _seconds(ctx, max(delays)))
-    elif delay is not None:
+    elif delay is not None and float(delay) != AIRFLOW_DEFAULT_RETRY_DELAY_S:
         spec.set("retry_delay", _seconds(ctx, delay))
     if task.retry_backoff == "exponential" and not isinstance(delay, list):
         spec.set("retry_exponential_backoff", True)
@@ -938,8 +940,18 @@ def _group_labels(w: Workflow, keys: dict[str, str]) -> tuple[dict[str, str], di
     return glabel, tlabel, ok
 
 
+def _xcom_refs(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [r for v in value for r in _xcom_refs(v)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _xcom_refs(v)]
+    ref = xcom_ref(value)
+    return [ref] if ref else []
+
+
 def _layout(w: Workflow) -> list[tuple[str, Any]]:
-    """Nested order of definitions: ('task', Task) and ('group', Group, items)."""
+    """Nested order of definitions: ('task', Task) and ('group', Group, items),
+    in topological order (``x.output`` must be defined before it is used)."""
     groups = {g.id: g for g in w.groups}
     children: dict[str | None, list[tuple[str, Any]]] = {}
     placed: set[str] = set()
@@ -953,7 +965,8 @@ def _layout(w: Workflow) -> list[tuple[str, Any]]:
             gid = groups[gid].parent
         return out
 
-    for t in w.tasks:
+    for tid in topo_order(w):
+        t = w.task(tid)
         path = list(reversed(chain(t.group)))  # outermost first
         parent: str | None = None
         for gid in path:
@@ -1004,8 +1017,21 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         _apply_mapping(ctx, t, spec)
         specs[t.id] = spec
 
+    # TaskFlow data passing ({{ ti.xcom_pull(task_ids='x') }} as a whole
+    # argument) becomes ``x.output``: Airflow passes the native value and adds
+    # the dependency itself.
+    passed: set[tuple[str, str]] = set()
+    ids = set(w.task_ids())
+    for t in w.tasks:
+        for name in ("op_args", "op_kwargs"):
+            for k, v in specs[t.id].kwargs:
+                if k == name:
+                    for ref in _xcom_refs(v):
+                        if ref in ids:
+                            passed.add((ref, t.id))
+
     for e in w.edges:
-        if e.kind == "data":
+        if e.kind == "data" and (e.src, e.dst) not in passed:
             ctx.add(
                 loss(
                     "BA114",
@@ -1032,6 +1058,13 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     def resolve(value: Any) -> Any:
         if isinstance(value, Code) and value.startswith("<callable:"):
             return Code(exprs[callable_keys[int(value[10:-1])]])
+        ref = xcom_ref(value)
+        if ref is not None and ref in ids:
+            return Code(f"{tvars[ref]}.output")
+        if isinstance(value, list) and not isinstance(value, Code):
+            return [resolve(v) for v in value]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
         return value
 
     for spec in specs.values():
@@ -1110,7 +1143,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     edges = []
     seen: set[tuple[str, str]] = set()
     for e in w.edges:
-        if (e.src, e.dst) in seen:
+        if (e.src, e.dst) in seen or (e.src, e.dst) in passed:
             continue
         seen.add((e.src, e.dst))
         edges.append((tvars[e.src], tvars[e.dst]))
@@ -1139,31 +1172,15 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     return Emitted({name: code}, diagnostics)
 
 
-def _imports(ctx: _Ctx, callable_imports: list[str]) -> list[str]:
-    """Import lines in isort order (stdlib, third party; plain before from)."""
+def _imports(ctx: _Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
+    """Import lines in ruff/isort order."""
     col = 0 if ctx.version >= 3 else 1
-    by_module: dict[str, set[str]] = {}
+    by_module: dict[str, set[str]] = {m: set(n) for m, n in callable_imports.items()}
     for cls in ctx.classes:
         module = IMPORTS[cls][col]
         name = cls if not (cls == "Asset" and ctx.version < 3) else "Dataset"
         by_module.setdefault(module, set()).add(name)
     by_module.setdefault(IMPORTS["DAG"][col], set()).add("DAG")
-    std = ["import datetime"] if ctx.needs_datetime else []
-    third_plain = ["import pendulum"] if ctx.needs_pendulum else []
-
-    def order(name: str) -> tuple[int, str]:
-        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-        return (kind, name)
-
-    third_from = [from_import(m, sorted(names, key=order)) for m, names in by_module.items()]
-    third = sorted(third_plain) + sorted(third_from + callable_imports, key=_import_key)
-    lines = ["from __future__ import annotations", ""]
-    if std:
-        lines += std + [""]
-    lines += third
-    return lines
-
-
-def _import_key(line: str) -> tuple[str, str]:
-    parts = line.split()
-    return (parts[1].lower(), line)
+    std = {"datetime"} if ctx.needs_datetime else set()
+    third_plain = {"pendulum"} if ctx.needs_pendulum else set()
+    return import_block(std, {}, third_plain, by_module)

@@ -36,7 +36,8 @@ API (kept compatible; add, never change)
 - ``topo_order(workflow)``, ``retry_delays(task)``, ``file_stem(text)``.
 - ``is_dotted_name``, ``from_import(module, names)`` (isort-style line),
   ``callable_imports_for(keys, reserved)`` -> (expression per
-  ``(module|None, dotted name)``, import lines, stubs to generate).
+  ``(module|None, dotted name)``, from-imports, stubs to generate),
+  ``import_block(...)`` -> isort-ordered import lines.
 - ``local_functions(stubs, kept, code, target)`` -> pasted kept functions or
   stubs (+ losses) for callables without a module.
 - ``xcom_ref(value)`` -> upstream id of ``{{ ti.xcom_pull(task_ids='x') }}``.
@@ -322,11 +323,13 @@ def from_import(module: str, names: list[str]) -> str:
 
 def callable_imports_for(
     keys: list[tuple[str | None, str]], reserved: set[str]
-) -> tuple[dict[tuple[str | None, str], str], list[str], list[dict[str, str]]]:
-    """Names for user callables: (expression per key, import lines, stubs).
+) -> tuple[dict[tuple[str | None, str], str], dict[str, set[str]], list[dict[str, str]]]:
+    """Names for user callables: (expression per key, from-imports, stubs).
 
     ``module:Owner.method`` imports ``Owner`` once; a name clash between two
-    modules (or with a task variable) gets a stable alias."""
+    modules (or with a task variable) gets a stable alias. The from-imports
+    map a module to its members (``"run"`` or ``"run as run_2"``), ready for
+    ``import_block``."""
     units: list[tuple[str | None, str]] = []
     for module, name in keys:
         unit = (module, name.split(".", 1)[0]) if module else (None, name)
@@ -339,7 +342,7 @@ def callable_imports_for(
     ]
     names = identifier_map(labels, reserved=reserved)
     unit_name = {u: names[lab] for u, lab in zip(units, labels, strict=True)}
-    imports: list[str] = []
+    imports: dict[str, set[str]] = {}
     stubs: list[dict[str, str]] = []
     for unit in units:
         module, head = unit
@@ -353,10 +356,8 @@ def callable_imports_for(
                     "replace this stub with the real function",
                 }
             )
-        elif alias == head:
-            imports.append(from_import(module, [head]))
         else:
-            imports.append(from_import(module, [f"{head} as {alias}"]))
+            imports.setdefault(module, set()).add(head if alias == head else f"{head} as {alias}")
     exprs: dict[tuple[str | None, str], str] = {}
     for module, name in keys:
         if module is None:
@@ -365,6 +366,46 @@ def callable_imports_for(
             head, _, rest = name.partition(".")
             exprs[(module, name)] = unit_name[(module, head)] + ("." + rest if rest else "")
     return exprs, imports, stubs
+
+
+def _member_key(name: str) -> tuple[int, str]:
+    """isort's order-by-type: CONSTANTS, Classes, functions."""
+    base = name.split(" as ")[0]
+    kind = 0 if base.isupper() and len(base) > 1 else 1 if base[:1].isupper() else 2
+    return (kind, base)
+
+
+def import_block(
+    stdlib_plain: set[str],
+    stdlib_from: dict[str, set[str]],
+    third_plain: set[str],
+    third_from: dict[str, set[str]],
+) -> list[str]:
+    """Import lines as ruff's isort (default settings) writes them: future,
+    stdlib, third party; ``import x`` before ``from x import``; modules
+    case-insensitively; members by type; ``as`` imports on their own line;
+    lines past 88 columns wrapped."""
+
+    def section(plain: set[str], froms: dict[str, set[str]]) -> list[str]:
+        out = [f"import {m}" for m in sorted(plain, key=lambda m: (m.lower(), m))]
+        stmts: list[tuple[tuple[str, str], str]] = []
+        for module, members in froms.items():
+            plain_members = sorted((m for m in members if " as " not in m), key=_member_key)
+            if plain_members:
+                stmts.append(
+                    ((module.lower(), plain_members[0].lower()), from_import(module, plain_members))
+                )
+            for m in sorted(m for m in members if " as " in m):
+                stmts.append(((module.lower(), m.lower()), from_import(module, [m])))
+        out += [line for _, line in sorted(stmts)]
+        return out
+
+    lines = ["from __future__ import annotations"]
+    for plain, froms in ((stdlib_plain, stdlib_from), (third_plain, third_from)):
+        block = section(plain, froms)
+        if block:
+            lines += [""] + block
+    return lines
 
 
 _XCOM_REF = re.compile(

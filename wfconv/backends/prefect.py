@@ -37,9 +37,9 @@ from wfconv.backends.common import (
     compact_number,
     file_stem,
     format_python,
-    from_import,
     function_source,
     identifier_map,
+    import_block,
     is_dotted_name,
     local_functions,
     loss,
@@ -1171,25 +1171,17 @@ def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, list[Any]]] | None:
     return {k: (params[k], columns[k]) for k in names}
 
 
-def _imports(ctx: _Ctx, callable_imports: list[str]) -> list[str]:
-    std_modules = {"datetime", "glob", "os", "smtplib", "subprocess", "time"}
-    std_from = {"email.message", "zoneinfo"}
-    std = sorted(f"import {m}" for m in ctx.modules if m in std_modules)
-    std += sorted(from_import(m, sorted(ctx.names[m])) for m in ctx.names if m in std_from)
-    third_plain = sorted(f"import {m}" for m in ctx.modules if m not in std_modules)
+_STDLIB = {"datetime", "glob", "os", "smtplib", "subprocess", "time", "email.message", "zoneinfo"}
 
-    def order(name: str) -> tuple[int, str]:
-        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-        return (kind, name)
 
-    third_from = [
-        from_import(m, sorted(n, key=order)) for m, n in ctx.names.items() if m not in std_from
-    ]
-    third = third_plain + sorted(
-        third_from + callable_imports, key=lambda line: (line.split()[1].lower(), line)
+def _imports(ctx: _Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
+    """Import lines in ruff/isort order."""
+    froms: dict[str, set[str]] = {m: set(n) for m, n in callable_imports.items()}
+    for module, names in ctx.names.items():
+        froms.setdefault(module, set()).update(names)
+    return import_block(
+        {m for m in ctx.modules if m in _STDLIB},
+        {m: n for m, n in froms.items() if m in _STDLIB},
+        {m for m in ctx.modules if m not in _STDLIB},
+        {m: n for m, n in froms.items() if m not in _STDLIB},
     )
-    lines = ["from __future__ import annotations", ""]
-    if std:
-        lines += std + [""]
-    lines += third
-    return lines
