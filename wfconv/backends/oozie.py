@@ -56,6 +56,7 @@ ACTION_NS = {
 CODES: dict[str, str] = {
     "BO001": "task id is not an Oozie node name; mapped (mapping kept in a comment)",
     "BO101": "fork/join nesting added an ordering the DAG did not have (parallelism lost)",
+    "BO102": "an edge implied by a longer path is not written (transitions keep only the path)",
     "BO201": "trigger rule has no Oozie transition form; approximated",
     "BO202": "node reached after a decision runs on every decision path (IR would skip it)",
     "BO203": "task has several error targets; Oozie keeps one error transition",
@@ -882,6 +883,27 @@ class _Builder:
                 self.rules(t, handlers)
 
 
+def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
+    """Oozie transitions cannot hold an edge a -> c next to a path a -> b -> c;
+    the edge is implied, so reading the output back lists one edge fewer."""
+    succ: dict[str, list[str]] = {}
+    for a, c in plan.normal:
+        succ.setdefault(a, []).append(c)
+    for a, c in plan.normal:
+        stack = [x for x in succ.get(a, []) if x != c]
+        seen: set[str] = set()
+        while stack:
+            n = stack.pop()
+            if n == c:
+                ctx.warn("BO102", f"edge {a!r} -> {c!r} is implied by a longer path; "
+                         "Oozie transitions keep only the path", severity="info",
+                         target=f"{a} -> {c}")
+                break
+            if n not in seen:
+                seen.add(n)
+                stack.extend(succ.get(n, []))
+
+
 def _leafset(node: Node) -> set[str]:
     if isinstance(node, Leaf):
         return {node.node}
@@ -921,6 +943,7 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
             )
         return dec.tree
 
+    _report_transitive_edges(plan, ctx)
     main_tree = sp(plan.main)
     # Handler regions: weakly connected groups of tasks reached through errors.
     regions: list[list[str]] = []
