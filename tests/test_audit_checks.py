@@ -137,6 +137,10 @@ def test_catchup_far_in_the_past_counts_runs():
     interval = W([T("a")], schedule=Schedule("interval", seconds=600), catchup=True,
                  start_date="2025-12-30T00:00:00+00:00")
     assert "creates 289 runs" in only(interval, "AU103")[0].message
+    unset = W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00")
+    assert "catchup is not set (Airflow 2 defaults it to True)" in only(unset, "AU103")[0].message
+    assert not only(W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00",
+                      engine="oozie"), "AU103", engine="oozie")
     bounded = W([T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2020-01-01T00:00:00+00:00",
                 end_date="2020-01-31T00:00:00+00:00")
     assert not only(bounded, "AU103")

@@ -141,7 +141,9 @@ def missing_start_date(ctx: Context) -> Iterator[Hit]:
 @check("AU103")
 def catchup_far_past(ctx: Context) -> Iterator[Hit]:
     w = ctx.workflow
-    if w.catchup is not True or not _scheduled(w) or _dynamic_start(ctx):
+    # An unset catchup is on in Airflow 2 (catchup_by_default) and off in 3: worth saying.
+    implicit = w.catchup is None and ctx.engine == "airflow"
+    if not (w.catchup is True or implicit) or not _scheduled(w) or _dynamic_start(ctx):
         return
     start = timing.parse_date(w.start_date)
     if start is None:
@@ -153,9 +155,10 @@ def catchup_far_past(ctx: Context) -> Iterator[Hit]:
         return
     what = w.schedule.cron if w.schedule.kind == "cron" else f"every {_fmt_s(w.schedule.seconds or 0)}"
     about = "" if count.exact else "about "
+    setting = "catchup is not set (Airflow 2 defaults it to True)" if implicit else "catchup=True"
     yield Hit(
-        f"catchup=True from start_date {start.date().isoformat()} creates {about}{count.runs:,} runs "
-        f"({what!s} until {stop.date().isoformat()}) on the first scheduler pass",
+        f"{setting}: from start_date {start.date().isoformat()} the first scheduler pass creates {about}"
+        f"{count.runs:,} runs ({what!s} until {stop.date().isoformat()})",
         line=ctx.workflow_line(),
     )
 
@@ -519,13 +522,15 @@ def branch_target_not_downstream(ctx: Context) -> Iterator[Hit]:
 @check("AU406")
 def depends_on_past_with_catchup(ctx: Context) -> Iterator[Hit]:
     w = ctx.workflow
-    if w.catchup is not True or not _scheduled(w):
+    implicit = w.catchup is None and ctx.engine == "airflow"
+    if not (w.catchup is True or implicit) or not _scheduled(w):
         return
     tasks = [t for t in w.tasks if t.depends_on_past]
     if tasks:
         names = ", ".join(repr(t.id) for t in tasks[:5]) + (", ..." if len(tasks) > 5 else "")
+        setting = "catchup (not set: on by default in Airflow 2)" if implicit else "catchup=True"
         yield Hit(
-            f"catchup=True and depends_on_past on {len(tasks)} task(s) ({names}): catch-up runs go one by one "
+            f"{setting} and depends_on_past on {len(tasks)} task(s) ({names}): catch-up runs go one by one "
             "and a single failure blocks every later run",
             line=_line(tasks[0]),
         )
