@@ -523,6 +523,9 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
             "without end); the walk stopped there",
         ),
     }
+    first_of_class: dict[str, str] = {}
+    for tid in order:
+        first_of_class.setdefault(instances[tid]["class"], ids[tid])
     for note in notes:
         if note["code"] == "static" and note.get("class") in classes:
             # A class-level problem (a parameter default, a setting).
@@ -532,7 +535,7 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
                 f"{note['class']}: {note['error']}",
                 path,
                 note.get("line"),
-            )
+            ).task = first_of_class[note["class"]]
             continue
         if note.get("task_id") not in mine or note["code"] not in messages:
             continue
@@ -545,26 +548,27 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
             text.format(id=ids[note["task_id"]], error=note.get("error")),
             _source_path(path, module_file, info.get("file")),
             note.get("line") or info.get("line"),
-        )
-    seen: set[str] = set()
+        ).task = ids[note["task_id"]]
+    seen: set[tuple] = set()
     for tid in order:
         info = instances[tid]
         family = info["family"]
-        if family in seen:
-            continue
-        seen.add(family)
         src = _source_path(path, module_file, info.get("file"))
-        for line in info.get("run_yields") or []:
-            w.diag(
-                "warning",
-                DYNAMIC_DEPS,
-                f"{family}.run() yields tasks (dynamic dependencies): they are known only "
-                "when it runs and are not in the graph",
-                src,
-                line,
-            )
+        if (family, "run") not in seen:
+            seen.add((family, "run"))
+            for line in info.get("run_yields") or []:
+                w.diag(
+                    "warning",
+                    DYNAMIC_DEPS,
+                    f"{family}.run() yields tasks (dynamic dependencies): they are known only "
+                    "when it runs and are not in the graph",
+                    src,
+                    line,
+                ).task = ids[tid]
+        # Once per family and value (a property may give instances other values).
         count = info.get("retry_count")
-        if count is not None:
+        if count is not None and (family, count) not in seen:
+            seen.add((family, count))
             retries = _retries(count)
             w.diag(
                 "info",
@@ -574,7 +578,7 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
                 "(Luigi retries only when the worker runs with keep_alive)",
                 src,
                 info.get("line"),
-            )
+            ).task = ids[tid]
     _dedupe(w)
 
 
@@ -583,7 +587,7 @@ def _dedupe(w: Workflow) -> None:
     seen: set[tuple] = set()
     out = []
     for d in w.diagnostics:
-        key = (d.severity, d.code, d.message, d.path, d.line)
+        key = (d.severity, d.code, d.message, d.path, d.line, d.task)
         if key not in seen:
             seen.add(key)
             out.append(d)
