@@ -794,3 +794,26 @@ if __name__ == "__main__":
     assert sorted(d.code for d in w.diagnostics) == ["PF301", "PF304"]
     dep = w.extra["prefect"]["deployments"][0]
     assert dep["paused"] is True and [s["interval"] for s in dep["schedules"]] == [60, 120]
+
+
+def test_from_source_deploy_attaches_to_this_files_flow(tmp_path):
+    b, p = parse_src(
+        tmp_path,
+        """
+@flow
+def etl():
+    pass
+
+if __name__ == "__main__":
+    flow.from_source("https://github.com/o/r.git", entrypoint="flows.py:etl").deploy(
+        name="prod", work_pool_name="pool", cron="0 4 * * *"
+    )
+    flow.from_source("https://github.com/o/r.git", entrypoint="other.py:etl").deploy(
+        name="x", work_pool_name="pool", cron="0 5 * * *"
+    )
+""",
+    )
+    w = one(b)
+    assert (w.schedule.kind, w.schedule.cron) == ("cron", "0 4 * * *")
+    assert w.extra["prefect"]["deployments"][0]["work_pool_name"] == "pool"
+    assert [(d.code, d.line) for d in b.diagnostics] == [("PF305", line_of(p, "other.py:etl"))]

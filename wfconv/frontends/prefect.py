@@ -112,6 +112,10 @@ ROLES = {
     "prefect.deployments.run_deployment": "run_deployment",
     "prefect.deployments.deployments.run_deployment": "run_deployment",
     "asyncio.gather": "gather",
+    "prefect.flow.from_source": "from_source",
+    "prefect.Flow.from_source": "from_source",
+    "prefect.flows.Flow.from_source": "from_source",
+    "prefect.flows.flow.from_source": "from_source",
     "prefect.get_run_logger": "runtime",
     "prefect.logging.get_run_logger": "runtime",
     "prefect.runtime": "runtime",
@@ -490,6 +494,11 @@ class _Hooks(pyeval.Hooks):
                 node.lineno,
                 interp.source_text(node),
                 refs=tuple(refs),
+            )
+        if any(isinstance(v, Ref) and v.qualname.startswith("prefect.") for v in (left, right)):
+            # INPUTS + TASK_SOURCE: a Prefect configuration object, kept as source.
+            return Unknown(
+                pyeval.UNSUPPORTED, "Prefect object", node.lineno, interp.source_text(node)
             )
         return NOT_HANDLED
 
@@ -970,6 +979,11 @@ class PrefectReader:
                 return handler(self, args, kwargs, node)
         if isinstance(func, DecoratorSpec) and args and isinstance(args[0], FunctionValue):
             return self._template(func.role, args[0], func.options, func.nodes)
+        if self.flow is None and isinstance(func, Ref) and func.qualname.startswith("prefect."):
+            # Outside flows, other Prefect calls build configuration objects
+            # (task runners, cache policies, storage blocks): kept as source
+            # text where they are used, not worth a warning.
+            return Unknown(pyeval.RUNTIME, "Prefect object", line, self._src(node))
         if isinstance(func, BoundMethod):
             return self._method(func, args, kwargs, node)
         if isinstance(func, TaskTemplate):
@@ -1091,6 +1105,26 @@ class PrefectReader:
 
     def _r_serve(self, args, kwargs, node):
         return None
+
+    def _r_from_source(self, args, kwargs, node):
+        """``flow.from_source(source, entrypoint="this_file.py:fn")``: the flow
+        of this file (its ``.deploy(...)`` gives the schedule); another file's
+        flow is out of reach (PF305)."""
+        entry = kwargs.get("entrypoint", args[1] if len(args) > 1 else None)
+        line = node.lineno if node is not None else None
+        if isinstance(entry, str) and ":" in entry:
+            file_part, _, func = entry.rpartition(":")
+            if Path(file_part).name == Path(self.path).name:
+                for tpl in self.flows:
+                    if tpl.fn.name == func:
+                        return tpl
+        self.diag(
+            deploy.SCHEDULE_UNKNOWN,
+            "warning",
+            f"flow.from_source(entrypoint={entry!r}): not a flow of this file; its deployment is ignored",
+            line,
+        )
+        return Unknown(pyeval.RUNTIME, "remote flow", line, self._src(node))
 
     def _r_runtime(self, args, kwargs, node):
         """Prefect helpers that only exist inside a run (loggers): silently unknown."""
@@ -1891,6 +1925,7 @@ _ROLE_CALLS = {
     "rrule": _schedule("rrule"),
     "serve": PrefectReader._r_serve,
     "runtime": PrefectReader._r_runtime,
+    "from_source": PrefectReader._r_from_source,
     "run_deployment": PrefectReader._r_run_deployment,
 }
 
