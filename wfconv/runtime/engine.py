@@ -581,7 +581,13 @@ def _oozie_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str:
     return "succeeded"
 
 
-ENGINE_OUTCOME = {"oozie": _oozie_state}
+def _luigi_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str:
+    """Luigi (R2): ``luigi.build()`` is False as soon as a task failed
+    (downstream tasks never run), True otherwise."""
+    return "failed" if any(s == "failed" for s in state) else "success"
+
+
+ENGINE_OUTCOME = {"oozie": _oozie_state, "luigi": _luigi_state}
 
 
 def engine_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str | None:
