@@ -673,3 +673,16 @@ def test_overridden_run_is_not_dynamic_and_error_lines_are_the_users(tmp_path):
         if not static:
             (d,) = [d for d in broken.diagnostics if d.code == "LG020"]
             assert d.line == 20 and "ValueError" in d.message
+
+
+def test_the_interpreter_for_the_import_can_be_chosen(tmp_path, monkeypatch):
+    import sys
+
+    (w,) = parse(CORPUS / "diamond.py", python=sys.executable).workflows
+    assert w.extra["luigi"]["read"] == "import"
+    monkeypatch.setenv("WFCONV_LUIGI_PYTHON", str(tmp_path / "no-such-python"))
+    (w,) = parse(CORPUS / "diamond.py").workflows
+    assert w.extra["luigi"]["read"] == "static"
+    d = w.diagnostics[0]
+    assert d.code == "LG004" and "no-such-python" in d.message
+    assert w.task_ids() == ["Fetch", "Features", "Labels", "Train"]

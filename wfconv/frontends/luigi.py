@@ -81,7 +81,8 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     """Read one Luigi module. Options: ``roots`` (class names or families),
     ``params`` (name -> Luigi's string form, for the roots), ``static`` (never
     import), ``timeout`` (seconds for the import, default 20), ``max_tasks``
-    (instances per workflow before the walk stops, default 5000)."""
+    (instances per workflow before the walk stops, default 5000), ``python``
+    (interpreter for the import; default ``$WFCONV_LUIGI_PYTHON`` or wfconv's)."""
     if text is None:
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -104,7 +105,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         answer = None
     else:
         timeout = float(options.get("timeout") or DEFAULT_TIMEOUT_S)
-        answer, problem = run_child(path, roots, params, timeout, max_tasks)
+        answer, problem = run_child(path, roots, params, timeout, max_tasks, options.get("python"))
         if problem is not None:
             notes.append(problem)
     if answer is None:
@@ -183,8 +184,20 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def child_python(option: str | None = None) -> str:
+    """The interpreter that imports the module: option ``python``, else
+    ``$WFCONV_LUIGI_PYTHON``, else wfconv's own. The child needs only the
+    standard library and luigi, so the pipeline's own virtualenv works."""
+    return option or os.environ.get("WFCONV_LUIGI_PYTHON") or sys.executable
+
+
 def run_child(
-    path: str, roots: list[str], params: dict[str, str], timeout: float, max_tasks: int = MAX_TASKS
+    path: str,
+    roots: list[str],
+    params: dict[str, str],
+    timeout: float,
+    max_tasks: int = MAX_TASKS,
+    python: str | None = None,
 ) -> tuple[dict[str, Any] | None, Diagnostic | None]:
     """Import the module in a child interpreter. Returns (answer, None), or
     (None, diagnostic) when the caller must read the module statically."""
@@ -196,14 +209,24 @@ def run_child(
             "max_tasks": max_tasks,
         }
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD_BOOT, _CHILD_FILE],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_child_env(),
-        start_new_session=True,  # its own process group: a timeout kills it all
-    )
+    interpreter = child_python(python)
+    try:
+        proc = subprocess.Popen(
+            [interpreter, "-c", _CHILD_BOOT, _CHILD_FILE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_child_env(),
+            start_new_session=True,  # its own process group: a timeout kills it all
+        )
+    except OSError as exc:
+        return None, Diagnostic(
+            "warning",
+            CHILD_FAILED,
+            f"cannot start {interpreter} to import the module ({exc.strerror or exc}); "
+            "read statically",
+            path,
+        )
     try:
         out, err = proc.communicate(request.encode(), timeout=timeout)
     except subprocess.TimeoutExpired:
