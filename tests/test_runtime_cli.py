@@ -209,3 +209,51 @@ def test_bad_cron_is_an_input_error(tmp_path, monkeypatch):
 def test_resume_needs_a_known_run(ir):
     r = invoke("--resume", "42", "--db", "x.sqlite")
     assert r.exit_code == 2 and "no run '42'" in r.stderr
+
+
+def test_real_airflow_dag_from_the_corpus(repo_root):
+    """The README demo DAG, read by the Airflow frontend (never imported)."""
+    dag = repo_root / "corpus" / "airflow" / "etl_basic.py"
+    if not dag.exists():
+        pytest.skip("corpus/airflow/etl_basic.py not present")
+    r = invoke(
+        dag,
+        "--date",
+        "2024-01-01",
+        "--fail",
+        "extract:2",
+        "--branch",
+        "choose_load_mode=incremental_load",
+        "--no-db",
+        "--format",
+        "json",
+    )
+    assert r.exit_code == 0, r.output
+    (run,) = json.loads(r.stdout)["runs"]
+    t = run["tasks"]
+    # retries=3, retry_delay=5 min from default_args: tries at +0, +301 s, +602 s.
+    assert t["extract"]["attempts"] == 3
+    assert t["extract"]["start"] == "2024-01-01T06:10:02+00:00"
+    assert t["transform"]["start"] == "2024-01-01T06:10:03+00:00"
+    assert t["full_load"]["state"] == "skipped" and t["report"]["state"] == "success"
+    # The export never arrives: the sensor gives up after its 2 h timeout
+    # (last poke at 2 h 2 min, poke_interval 120 s); nothing after it runs.
+    r = invoke(
+        dag,
+        "--date",
+        "2024-01-01",
+        "--sensor",
+        "wait_for_export=never",
+        "--no-db",
+        "--format",
+        "json",
+    )
+    assert r.exit_code == 1
+    (run,) = json.loads(r.stdout)["runs"]
+    assert run["tasks"]["wait_for_export"]["end"] == "2024-01-01T08:02:00+00:00"
+    assert {
+        k: v["state"] for k, v in run["tasks"].items() if k != "wait_for_export"
+    } == dict.fromkeys(
+        ["extract", "transform", "choose_load_mode", "full_load", "incremental_load", "report"],
+        "upstream_failed",
+    )
