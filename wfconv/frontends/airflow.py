@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
+import functools
 import json
 import math
 import re
@@ -46,7 +47,17 @@ from wfconv.frontends.pyeval import (
     Unknown,
     contains_unknown,
 )
-from wfconv.ir.model import Action, Bundle, Diagnostic, Group, Schedule, SourceRef, Task, Workflow
+from wfconv.ir.model import (
+    Action,
+    Bundle,
+    Diagnostic,
+    Edge,
+    Group,
+    Schedule,
+    SourceRef,
+    Task,
+    Workflow,
+)
 from wfconv.ir.validate import finalize
 
 ENGINE = "airflow"
@@ -199,6 +210,8 @@ class DagObj:
     dag_kwargs: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     diag_keys: set = field(default_factory=set)
+    # (src, dst) -> Edge: Workflow.add_edge's semantics without its linear scan.
+    edge_index: dict[tuple[str, str], Edge] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -435,9 +448,10 @@ def _seconds(value: Any) -> float | None:
 
 def _xcom_sources(value: Any, depth: int = 0) -> list[TaskObj]:
     """Tasks whose results flow into ``value`` (TaskFlow data passing)."""
-    if depth > 20:
+    t = type(value)
+    if t is str or t is int or t is bool or value is None or depth > 20:
         return []
-    if isinstance(value, XComArg):
+    if t is XComArg:
         return [value.task]
     if isinstance(value, TaskObj):
         return [value]
@@ -457,6 +471,11 @@ def _function_source(interp: Interpreter, fn: FunctionValue) -> str | None:
         return interp.source_text(node)
     text = interp.source_text(node)
     return textwrap.dedent(" " * node.col_offset + text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _removed_template_vars_cached(text: str) -> tuple[str, ...]:
+    return tuple(_removed_template_vars(text))
 
 
 def _removed_template_vars(text: str) -> list[str]:
@@ -485,9 +504,10 @@ def _is_operator_name(name: str) -> bool:
 
 def _task_decorator_kind(ref: Ref) -> str | None:
     """``task`` / ``task.bash`` ... for refs to Airflow's TaskFlow decorator."""
-    parts = ref.qualname.split(".")
-    if not _is_airflow(ref):
+    q = ref.qualname
+    if not (q.endswith(".task") or ".task." in q) or not _is_airflow(ref):
         return None
+    parts = q.split(".")
     if parts[-1] == "task" and len(parts) >= 2:
         return "task"
     if len(parts) >= 3 and parts[-2] == "task":
@@ -577,8 +597,10 @@ class AirflowHooks(Hooks):
 
     # -- calls -----------------------------------------------------------
     def call(self, interp, func, args, kwargs, node):
-        if isinstance(func, Ref):
+        if type(func) is Ref:
             return self._call_ref(interp, func, args, kwargs, node)
+        if type(func) is FunctionValue:
+            return NOT_HANDLED
         if isinstance(func, BoundMethod):
             return self._call_method(interp, func, args, kwargs, node)
         if isinstance(func, TaskFlowFn):
@@ -1431,7 +1453,7 @@ class AirflowHooks(Hooks):
                     continue
                 v = json.dumps(v, ensure_ascii=False)
             if "{{" in v or "{%" in v:
-                seen.extend(x for x in _removed_template_vars(v) if x not in seen)
+                seen.extend(x for x in _removed_template_vars_cached(v) if x not in seen)
         if seen:
             self.diag(
                 "info",
@@ -1753,7 +1775,14 @@ class AirflowHooks(Hooks):
                 d.dag,
             )
             return False
-        dag.workflow.add_edge(u.id, d.id, kind)
+        key = (u.id, d.id)
+        edge = dag.edge_index.get(key)
+        if edge is None:
+            edge = Edge(u.id, d.id, kind)
+            dag.edge_index[key] = edge
+            dag.workflow.edges.append(edge)
+        elif kind == "data" and edge.kind == "control":
+            edge.kind = "data"
         return True
 
 
