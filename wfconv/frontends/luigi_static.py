@@ -39,6 +39,8 @@ _BASE_KINDS = {
 }
 # Luigi classes that subclass Task but are not tasks of a workflow.
 _NOT_TASKS = {"Config"}
+# Other Luigi classes a user class may extend that are not tasks.
+_NOT_TASK_SUFFIXES = ("Target", "Parameter", "Client", "Format", "Config", "FileSystem", "Error")
 _TASK_SETTINGS = (
     "retry_count",
     "worker_timeout",
@@ -247,14 +249,20 @@ class LuigiHooks(pyeval.Hooks):
         kind, assumed = self._kind(cls)
         if kind is None:
             return NOT_HANDLED
+        # Luigi: an explicit task_namespace (own or inherited) wins, else the
+        # luigi.namespace() in force when the class statement ran.
         own_ns = cls.namespace.get("task_namespace", _MISSING)
         if own_ns is _MISSING:
-            inherited = [b for b in cls.bases if isinstance(b, TaskClass)]
-            explicit = [b for b in inherited if "task_namespace" in b.cls.namespace]
-            ns = explicit[0].namespace if explicit else self.namespace
-        else:
-            ns = own_ns if isinstance(own_ns, str) or own_ns is None else self.namespace
-        if "run" in cls.namespace and kind == "external" and cls.namespace["run"] is not None:
+            for b in cls.bases:
+                if isinstance(b, TaskClass) and b.lookup("task_namespace") is not _MISSING:
+                    own_ns = b.lookup("task_namespace")
+                    break
+        ns = own_ns if own_ns is None or isinstance(own_ns, str) else self.namespace
+        # Luigi decides "external" by run being None, wherever it is set.
+        run = cls.namespace.get("run", _MISSING)
+        if run is None and kind == "normal":
+            kind = "external"
+        elif run not in (_MISSING, None) and kind == "external":
             kind = "normal"
         task = TaskClass(cls.name, cls, cls.bases, ns or None, kind, assumed)
         self.classes.append(task)
@@ -273,7 +281,8 @@ class LuigiHooks(pyeval.Hooks):
                 return None, False
             if name in _BASE_KINDS:
                 return _BASE_KINDS[name], False
-            if name and (name.endswith("Task") or name.endswith("Job")):
+            if name and not name.endswith(_NOT_TASK_SUFFIXES) and name[:1].isupper():
+                # luigi.contrib.postgres.CopyToTable, ...HadoopJarJobTask, ...
                 return "normal", False
         looks_like_task = any(isinstance(v, ParamSpec) for v in cls.namespace.values()) or any(
             m in cls.namespace for m in ("requires", "output", "run")
