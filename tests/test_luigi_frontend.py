@@ -686,3 +686,57 @@ def test_the_interpreter_for_the_import_can_be_chosen(tmp_path, monkeypatch):
     d = w.diagnostics[0]
     assert d.code == "LG004" and "no-such-python" in d.message
     assert w.task_ids() == ["Fetch", "Features", "Labels", "Train"]
+
+
+INHERITANCE = """\
+import luigi
+from luigi.contrib.external_program import ExternalProgramTask
+
+
+class Base(luigi.Task):
+    task_namespace = "warehouse"
+
+
+class Mid(Base):
+    pass
+
+
+class Landed(Mid):
+    run = None
+
+    def output(self):
+        return luigi.LocalTarget("landing/file.csv")
+
+
+class Load(ExternalProgramTask):
+    def program_args(self):
+        return ["load.sh"]
+
+    def requires(self):
+        return Landed()
+
+
+luigi.namespace("other")
+
+
+class Top(Mid):
+    def requires(self):
+        return Load()
+
+
+class Side(luigi.Task):
+    def requires(self):
+        return Top()
+"""
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_namespaces_run_none_and_library_bases(tmp_path, static):
+    p = write(tmp_path, "inherit.py", INHERITANCE)
+    b = parse(p, static=static)
+    (w,) = b.workflows
+    assert w.id == "other.Side"  # luigi.namespace() in force for a class without its own
+    assert w.task_ids() == ["warehouse.Landed", "Load", "warehouse.Top", "other.Side"]
+    assert w.task("warehouse.Landed").action.kind == "external"
+    base = w.task("Load").extra["luigi"]["base"]
+    assert base == "luigi.contrib.external_program.ExternalProgramTask"
