@@ -257,3 +257,56 @@ def test_real_airflow_dag_from_the_corpus(repo_root):
         ["extract", "transform", "choose_load_mode", "full_load", "incremental_load", "report"],
         "upstream_failed",
     )
+
+
+def _stderr_through_pty(argv, cwd):
+    """Run argv with stderr on a pseudo-terminal (100 columns); return what it wrote."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    p = subprocess.Popen(argv, stderr=slave, stdout=subprocess.DEVNULL, cwd=cwd)
+    os.close(slave)
+    data = b""
+    while select.select([master], [], [], 10)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    p.wait(30)
+    os.close(master)
+    return p.returncode, data.decode(errors="replace")
+
+
+def test_progress_bar_only_on_a_terminal(ir, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    wfconv = str(Path(sys.executable).parent / "wfconv")
+    argv = [
+        wfconv,
+        "run",
+        str(ir),
+        "--backfill",
+        "2023-01-01",
+        "2023-12-31",
+        "--no-db",
+        "-o",
+        "out.txt",
+    ]
+    rc, err = _stderr_through_pty(argv, tmp_path)
+    assert rc == 0
+    assert "run/s" in err and "/364" in err  # 06:00 ticks of 2023 up to 12-31T00:00
+    assert err.count("RT101") == 1 and "and 363 more run(s)" in err
+    plain = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
+    assert plain.returncode == 0 and "run/s" not in plain.stderr

@@ -41,6 +41,17 @@ def render_table(results) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _print_notes(results) -> None:
+    """Notes on stderr, each distinct one once (a backfill repeats them per run)."""
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for res in results:
+        for note in res.notes:
+            seen.setdefault((res.workflow, note["code"], note["message"]), []).append(res.run_id)
+    for (wf, code, message), run_ids in seen.items():
+        where = run_ids[0] if len(run_ids) == 1 else f"{run_ids[0]} and {len(run_ids) - 1} more run(s)"
+        click.echo(f"{wf} {where}: {code}: {message}", err=True)
+
+
 def _progress(total: int):
     """A tqdm bar on stderr, only when stderr is a terminal."""
     if total < 2 or not sys.stderr.isatty():
@@ -274,9 +285,7 @@ def run_cmd(
                 ex.shutdown()
             if bar is not None:
                 bar.close()
-    for res in results:
-        for note in res.notes:
-            click.echo(f"{res.workflow} {res.run_id}: {note['code']}: {note['message']}", err=True)
+    _print_notes(results)
     if trace_path:
         with open(trace_path, "w", encoding="utf-8") as fh:
             write_trace(results, fh)
