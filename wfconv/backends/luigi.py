@@ -353,7 +353,11 @@ def _class_code(
     if task.timeout_s:
         lines.append(f"    worker_timeout = {int(-(-float(task.timeout_s) // 1))}")
     if task.pool:
-        lines.append(f"    resources = {py_literal({str(task.pool): 1})}")
+        lines.append("")
+        lines.append("    @property")
+        lines.append("    def resources(self):")
+        lines.append(f"        return {py_literal({str(task.pool): 1})}")
+        lines.append("")
     if handler:
         lines.append("    # Started by the upstream's FAILURE event (trigger rule one_failed),")
         lines.append("    # not through requires(): the failed task's id is a parameter.")

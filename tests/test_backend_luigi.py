@@ -1,0 +1,402 @@
+"""Luigi backend: the emitted module (classes, requires, markers, schedule
+entry points, ledger), ruff-clean and deterministic output, hostile strings,
+the round trip through the Luigi frontend, and real runs under luigi.build."""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import importlib.util
+import itertools
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wfconv.backends import luigi as lb
+from wfconv.ir.model import Action, Edge, Schedule, Task, Workflow
+
+ROOT = Path(__file__).resolve().parent.parent
+RUFF = [str(Path(sys.executable).parent / "ruff"), "check", "--isolated", "--quiet"]
+
+
+def shell(tid: str, command: str | None = None, **kw) -> Task:
+    return Task(tid, Action("shell", {"command": command if command is not None else f"echo {tid}"}), **kw)
+
+
+def wf(tasks, edges, **kw) -> Workflow:
+    ts = [t if isinstance(t, Task) else shell(t) for t in tasks]
+    es = [e if isinstance(e, Edge) else Edge(*e) for e in edges]
+    return Workflow(id=kw.pop("id", "etl"), tasks=ts, edges=es, **kw)
+
+
+def source(e) -> str:
+    (text,) = e.files.values()
+    return text
+
+
+def classes(text: str) -> dict[str, ast.ClassDef]:
+    return {n.name: n for n in ast.parse(text).body if isinstance(n, ast.ClassDef)}
+
+
+def attr(cls: ast.ClassDef, name: str):
+    for n in cls.body:
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == name for t in n.targets):
+            return ast.literal_eval(n.value)
+    return None
+
+
+def requires(cls: ast.ClassDef) -> list[str]:
+    for n in cls.body:
+        if isinstance(n, ast.FunctionDef) and n.name == "requires":
+            ret = n.body[-1].value
+            return [c.func.id for c in ret.elts]
+    return []
+
+
+def codes(e) -> list[str]:
+    return [d.code for d in e.diagnostics]
+
+
+def ruff_clean(files: dict[str, str], tmp_path: Path) -> str:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    # ruff's default rules, then the project's own selection
+    out = ""
+    for extra in ([], ["--config", str(ROOT / "pyproject.toml")]):
+        cmd = [*RUFF[:2], *extra, *RUFF[3:], str(tmp_path)] if extra else [*RUFF, str(tmp_path)]
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+        out += res.stdout + res.stderr
+    return out
+
+
+# ---------------------------------------------------------------------------
+# module layout
+
+
+def test_one_class_per_task_with_requires_retries_and_original_ids():
+    w = wf(
+        [shell("extract", retries=2, retry_delay_s=900), "group.clean", "load"],
+        [("extract", "group.clean"), ("group.clean", "load"), ("extract", "load")],
+    )
+    e = lb.emit(w)
+    text = source(e)
+    cls = classes(text)
+    assert attr(cls["Extract"], "task_id_original") == "extract"
+    assert attr(cls["Extract"], "retry_count") == 3  # Luigi counts failures, not retries
+    assert attr(cls["GroupClean"], "task_id_original") == "group.clean"
+    assert requires(cls["GroupClean"]) == ["Extract"]
+    assert requires(cls["Load"]) == ["GroupClean", "Extract"]
+    assert requires(cls["EtlWorkflow"]) == ["Load"]
+    assert attr(cls["EtlWorkflow"], "task_id_original") == "etl"
+    assert "BL201" not in codes(e)  # 900 s is Luigi's own retry delay
+    assert e.files == lb.emit(w).files
+
+
+def test_generated_module_is_ruff_clean_for_every_action_kind(tmp_path):
+    kinds = [
+        shell("sh", "grep -c x {{ ds }} | tee out", retries=1, retry_delay_s=60, timeout_s=30),
+        Task("py", Action("python", {"module": "json", "callable": "dumps", "op_args": [[1]]})),
+        Task("py_unknown", Action("python", {"callable": "mystery"})),
+        Task("nothing", Action("empty")),
+        Task("pick", Action("branch", {"callable": "choose"})),
+        Task("wait", Action("sensor", {"sensor": "FileSensor", "target": "/in/{{ ds }}", "poke_interval_s": 5})),
+        Task("wait2", Action("sensor", {"sensor": "HttpSensor"})),
+        Task("mail", Action("email", {"to": ["a@b"], "subject": "s", "body": "b"})),
+        Task("box", Action("container", {"image": "alpine", "cmds": ["echo", "hi"]})),
+        Task("sq", Action("sql", {"sql": "select 1"})),
+        Task("ext", Action("external", {"output": "/data/{{ ds }}/in.csv"})),
+        Task("die", Action("fail", {"message": "stop"})),
+        Task("cleanup", Action("shell", {"command": "rm -f x"}), trigger_rule="one_failed"),
+        Task("fin", Action("empty"), trigger_rule="all_done", pool="db"),
+    ]
+    ids = [t.id for t in kinds][:-2]
+    edges = list(zip(ids, ids[1:], strict=False)) + [("sh", "cleanup"), ("cleanup", "fin"), ("py", "fin")]
+    w = wf(kinds, edges, params={"bucket": "b", "class": 1, "flags": [1, 2]},
+           schedule=Schedule("cron", "0 6 * * *"), start_date="2024-01-01T00:00:00+00:00")
+    e = lb.emit(w)
+    assert ruff_clean(e.files, tmp_path) == ""
+    assert {"BL101", "BL102", "BL103", "BL104", "BL204", "BL401", "BL402", "BL404", "BL405",
+            "BL201"} <= set(codes(e))
+    text = source(e)
+    assert "class EtlWorkflow(luigi.WrapperTask, WorkflowTask):" in text
+    assert "RangeDaily" in text and "0 6 * * * cd /path/to/this/folder && python etl.py" in text
+    cls = classes(text)
+    assert attr(cls["Sh"], "worker_timeout") == 30
+    fin = next(f for f in cls["Fin"].body if isinstance(f, ast.FunctionDef) and f.name == "resources")
+    assert ast.literal_eval(fin.body[0].value) == {"db": 1}
+
+
+def test_schedules_pick_the_run_identity():
+    daily = source(lb.emit(wf(["a"], [], schedule=Schedule("cron", "30 2 * * *"),
+                                   start_date="2024-01-01T00:00:00+00:00", catchup=False)))
+    assert "date = luigi.DateParameter(" in daily and '"days_back": 0' in daily
+    hourly = source(lb.emit(wf(["a"], [], schedule=Schedule("interval", seconds=3600),
+                                    start_date="2024-01-01T00:15:00+00:00")))
+    assert "date_hour = luigi.DateHourParameter(" in hourly and "RangeHourly" in hourly
+    weekly = lb.emit(wf(["a"], [], schedule=Schedule("cron", "0 0 * * 1")))
+    assert "run_id = luigi.Parameter(" in source(weekly)
+    assert "0 0 * * 1 cd /path/to/this/folder && WFCONV_RUN_ID=" in source(weekly)
+    assert "BL301" in codes(weekly)
+    assets = lb.emit(wf(["a"], [], schedule=Schedule("assets", datasets=["s3://x"])))
+    assert "BL302" in codes(assets)
+
+
+def test_error_handler_runs_from_the_failure_event_not_from_requires():
+    w = wf(["load", Task("alert", Action("shell", {"command": "notify"}), trigger_rule="one_failed"),
+            Task("stop", Action("fail", {"message": "load failed"}))],
+           [("load", "alert"), ("alert", "stop")])
+    text = source(lb.emit(w))
+    cls = classes(text)
+    assert requires(cls["EtlWorkflow"]) == ["Load"]
+    assert "@Load.event_handler(luigi.Event.FAILURE)" in text
+    assert "for handler_cls in (Alert, Stop):" in text
+
+
+# ---------------------------------------------------------------------------
+# hostile strings
+
+
+PIECES = list("ab \"'\\\n\r\t{}$%#<>&;|`é漢💥") + ['"""', "'''", "{{ ", " }}", "${", "\\N", "\x00"]
+HOSTILE = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
+IDS = st.one_of(HOSTILE.filter(bool), st.sampled_from(["class", "def", "None", "lambda", "WorkflowTask",
+                                                       "luigi", "os", "etl", "Etl"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.lists(IDS, min_size=1, max_size=5, unique=True), HOSTILE, HOSTILE, st.data())
+def test_hostile_strings_compile_and_keep_their_values(tmp_path, ids, command, desc, data):
+    pairs = list(itertools.combinations(ids, 2))
+    edges = data.draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
+    w = Workflow(id=desc or "w", description=desc, tasks=[shell(i, command) for i in ids],
+                 edges=[Edge(a, b) for a, b in edges], params={desc or "p": command})
+    e = lb.emit(w)
+    text = source(e)
+    tree = ast.parse(text)  # compiles
+    assert e.files == lb.emit(w).files
+    originals = [attr(c, "task_id_original") for c in classes(text).values()]
+    assert set(ids) <= set(originals)
+    # the command is passed through unchanged (rendered only at run time)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", None) == "shell" and n.args]
+    assert {ast.literal_eval(c.args[0]) for c in calls} == {command}
+
+
+def test_hostile_module_is_ruff_clean(tmp_path):
+    ids = ['say "hi"', "a\nb", '"""', "class", "x\\y", "ünï", "{{ ds }}", "${x}", "\u202e", "Etl"]
+    w = Workflow(id='e"t\nl', description='"""doc\\', tasks=[shell(i, i) for i in ids],
+                 edges=[Edge(a, b) for a, b in zip(ids, ids[1:], strict=False)],
+                 params={"a b": "x", "class": '"'})
+    assert ruff_clean(lb.emit(w).files, tmp_path) == ""
+
+
+# ---------------------------------------------------------------------------
+# round trip through the Luigi frontend
+
+HAVE_LUIGI_FRONTEND = importlib.util.find_spec("wfconv.frontends.luigi") is not None
+
+
+def read_back(e, tmp_path: Path) -> Workflow:
+    from wfconv.frontends import load
+
+    (name, text), = e.files.items()
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    workflows = load(str(path), "luigi").workflows
+    assert len(workflows) == 1, [w.id for w in workflows]
+    return workflows[0]
+
+
+def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
+    """``back`` = ``w`` except what the ledger lists: the root WrapperTask
+    (BL001), trigger rules (BL101), handler paths (BL102/BL103), the
+    schedule (BL301/BL302: Luigi has no scheduler)."""
+    ledger = {d.code for d in e.diagnostics}
+    root = next(d.target for d in e.diagnostics if d.code == "BL001")
+    assert back.id == w.id or w.id in w.task_ids()
+    handled = {t for d in e.diagnostics if d.code == "BL102" for t in _handler_tasks(d, w)}
+    expected = [t for t in w.task_ids() if t not in handled]
+    got = [t for t in back.task_ids() if t != back.id]
+    assert sorted(got) == sorted(expected)
+    assert root
+    edges = {(x.src, x.dst) for x in back.edges if x.dst != back.id}
+    want = {(x.src, x.dst) for x in w.edges if x.src not in handled and x.dst not in handled}
+    assert edges == want
+    for t in w.tasks:
+        if t.id in handled:
+            continue
+        b = back.task(t.id)
+        assert b.retries == t.retries
+        if t.trigger_rule != "all_success":
+            assert "BL101" in ledger and b.trigger_rule == "all_success"
+    if w.schedule.kind != "manual":
+        assert ledger & {"BL301", "BL302"}
+
+
+def _handler_tasks(d, w: Workflow) -> list[str]:
+    head = d.message.split(" run from ", 1)[0]
+    return [t for t in w.task_ids() if t in head.split(": ", 1)[-1].split(", ")]
+
+
+@pytest.mark.skipif(not HAVE_LUIGI_FRONTEND, reason="Luigi frontend not in this checkout yet")
+def test_round_trip_through_the_luigi_frontend(tmp_path):
+    w = wf(
+        [shell("extract", retries=2, retry_delay_s=900), "a.b", shell("c-d", retries=1), "load",
+         Task("report", Action("empty"), trigger_rule="all_done")],
+        [("extract", "a.b"), ("extract", "c-d"), ("a.b", "load"), ("c-d", "load"), ("load", "report")],
+        schedule=Schedule("cron", "0 3 * * *"), start_date="2024-01-01T00:00:00+00:00",
+    )
+    e = lb.emit(w)
+    back = read_back(e, tmp_path)
+    assert_round_trip(w, e, back)
+    assert back.task("extract").retries == 2 and back.task("c-d").retries == 1
+
+
+@pytest.mark.skipif(not HAVE_LUIGI_FRONTEND, reason="Luigi frontend not in this checkout yet")
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(st.lists(IDS.filter(lambda s: "\x00" not in s), min_size=1, max_size=4, unique=True),
+       HOSTILE.filter(lambda s: "\x00" not in s), st.data())
+def test_random_workflows_round_trip_through_the_luigi_frontend(tmp_path_factory, ids, command, data):
+    pairs = list(itertools.combinations(ids, 2))
+    edges = data.draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
+    tasks = [shell(i, command, retries=data.draw(st.integers(0, 3))) for i in ids]
+    w = Workflow(id="rt_wf", tasks=tasks, edges=[Edge(a, b) for a, b in edges])
+    e = lb.emit(w)
+    back = read_back(e, tmp_path_factory.mktemp("lg"))
+    assert_round_trip(w, e, back)
+
+
+def _corpus_luigi_workflows():
+    from wfconv.frontends import load
+
+    out = []
+    for p in sorted((ROOT / "corpus" / "luigi").glob("*.py")):
+        try:
+            bundle = load(str(p), "luigi")
+        except Exception:  # inputs the frontend must refuse are its own tests
+            continue
+        out += [(p.name, w) for w in bundle.workflows if not w.has_errors()]
+    return out
+
+
+@pytest.mark.skipif(not HAVE_LUIGI_FRONTEND, reason="Luigi frontend not in this checkout yet")
+def test_luigi_corpus_round_trips(tmp_path):
+    seen = 0
+    for i, (name, w) in enumerate(_corpus_luigi_workflows()):
+        e = lb.emit(w)
+        d = tmp_path / str(i)
+        d.mkdir()
+        back = read_back(e, d)
+        try:
+            assert_round_trip(w, e, back)
+        except AssertionError as exc:
+            raise AssertionError(f"{name} ({w.id}): {exc}") from exc
+        seen += 1
+    assert seen >= 5
+
+
+# ---------------------------------------------------------------------------
+# real runs (engine tests)
+
+
+def load_module(e, tmp_path: Path, name: str):
+    (fname, text), = e.files.items()
+    path = tmp_path / f"{name}.py"
+    path.write_text(text, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build(tasks) -> bool:
+    import luigi
+
+    return luigi.build(tasks, local_scheduler=True, log_level="ERROR", workers=1)
+
+
+@pytest.mark.engine
+def test_engine_diamond_runs_in_order_and_is_idempotent(tmp_path):
+    log = tmp_path / "log.txt"
+    cmd = lambda tid: f"echo {tid} {{{{ ds }}}} {{{{ params.bucket }}}} >> '{log}'"  # noqa: E731
+    w = wf([shell(t, cmd(t)) for t in ("extract", "a.b", "c", "load")],
+           [("extract", "a.b"), ("extract", "c"), ("a.b", "load"), ("c", "load")],
+           id="diamond", params={"bucket": "exports"}, schedule=Schedule("cron", "0 0 * * *"),
+           start_date="2024-01-01T00:00:00+00:00")
+    m = load_module(lb.emit(w), tmp_path, "wfconv_engine_diamond")
+    state = tmp_path / "state"
+    root = m.DiamondWorkflow(date=datetime.date(2024, 1, 5), state_dir=str(state))
+    assert build([root]) is True
+    lines = log.read_text().splitlines()
+    assert lines[0] == "extract 2024-01-05 exports" and lines[-1] == "load 2024-01-05 exports"
+    assert sorted(lines[1:3]) == ["a.b 2024-01-05 exports", "c 2024-01-05 exports"]
+    assert sorted(p.name for p in (state / "diamond" / "2024-01-05").iterdir()) == [
+        "AB.done", "C.done", "Extract.done", "Load.done"]
+    assert build([root]) is True  # complete: nothing runs again
+    assert len(log.read_text().splitlines()) == 4
+
+
+@pytest.mark.engine
+def test_engine_failure_stops_downstream_and_runs_the_handler(tmp_path):
+    log = tmp_path / "log.txt"
+    w = wf(
+        [shell("ok", f"echo ok >> '{log}'"), shell("boom", f"echo boom >> '{log}'; exit 3"),
+         shell("after", f"echo after >> '{log}'"),
+         Task("alert", Action("shell", {"command": f"echo alert {{{{ run_id }}}} >> '{log}'"}),
+              trigger_rule="one_failed")],
+        [("ok", "boom"), ("boom", "after"), ("boom", "alert")], id="failing",
+    )
+    m = load_module(lb.emit(w), tmp_path, "wfconv_engine_failing")
+    assert build([m.FailingWorkflow(run_id="r1", state_dir=str(tmp_path / "s"))]) is False
+    assert log.read_text().splitlines() == ["ok", "boom", "alert r1"]
+
+
+@pytest.mark.engine
+def test_engine_daily_catch_up_runs_every_missing_day(tmp_path):
+    log = tmp_path / "log.txt"
+    w = wf([shell("t", f"echo {{{{ ds }}}} >> '{log}'")], [], id="daily",
+           schedule=Schedule("cron", "0 0 * * *"), start_date="2024-01-01T00:00:00+00:00")
+    m = load_module(lb.emit(w), tmp_path, "wfconv_engine_daily")
+    now = int(datetime.datetime(2024, 1, 3, 12, tzinfo=datetime.UTC).timestamp())
+    assert build([m.catch_up(now=now, of_params={"state_dir": str(tmp_path / "s")})]) is True
+    assert sorted(log.read_text().split()) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+def _harmless(w: Workflow, log: Path) -> Workflow:
+    """The corpus workflow with every task made a harmless shell command that
+    records its id (the fixture replaces real commands)."""
+    import copy
+
+    w = copy.deepcopy(w)
+    for t in w.tasks:
+        if t.action.kind not in ("external",):
+            t.action = Action("shell", {"command": f"echo {shlex.quote(t.id)} >> '{log}'"})
+        t.trigger_rule = "all_success"
+    return w
+
+
+@pytest.mark.engine
+@pytest.mark.skipif(not HAVE_LUIGI_FRONTEND, reason="Luigi frontend not in this checkout yet")
+def test_engine_corpus_workflows_run_in_dependency_order(tmp_path):
+    ran = 0
+    for i, (name, w) in enumerate(_corpus_luigi_workflows()):
+        if any(t.action.kind == "external" for t in w.tasks):
+            continue
+        log = tmp_path / f"log{i}.txt"
+        h = _harmless(w, log)
+        m = load_module(lb.emit(h), tmp_path, f"wfconv_engine_corpus_{i}")
+        root = next(getattr(m, n) for n in dir(m) if getattr(getattr(m, n), "wfconv_root", False)
+                    and getattr(m, n).__module__ == m.__name__)
+        assert build([root(state_dir=str(tmp_path / f"s{i}"))]) is True, name
+        order = log.read_text().splitlines()
+        assert sorted(order) == sorted(h.task_ids()), name
+        for x in h.edges:
+            assert order.index(x.src) < order.index(x.dst), (name, x)
+        ran += 1
+    assert ran >= 3
