@@ -321,6 +321,15 @@ def test_import_that_hangs_is_killed_and_read_statically(tmp_path):
     assert time.monotonic() - start < 10
     assert w.diagnostics[0].code == "LG003" and "1 s" in w.diagnostics[0].message
     assert w.task_ids() == ["Nap"]
+    with pytest.raises(InputError, match="positive number"):
+        parse(p, timeout="soon")
+
+
+def test_timeout_from_the_environment(tmp_path, monkeypatch):
+    p = write(tmp_path, "slow2.py", "import time\nimport luigi\ntime.sleep(60)\n")
+    monkeypatch.setenv("WFCONV_LUIGI_TIMEOUT", "0.5")
+    b = parse(p)
+    assert b.workflows == [] and codes(b.diagnostics) == ["LG003", "LG010"]
 
 
 def test_prints_and_exits_of_the_module_do_not_break_the_answer(tmp_path):

@@ -80,7 +80,8 @@ ACTIONS = {
 def parse(path: str, text: str | None = None, **options) -> Bundle:
     """Read one Luigi module. Options: ``roots`` (class names or families),
     ``params`` (name -> Luigi's string form, for the roots), ``static`` (never
-    import), ``timeout`` (seconds for the import, default 20), ``max_tasks``
+    import), ``timeout`` (seconds for the import, default
+    ``$WFCONV_LUIGI_TIMEOUT`` or 20), ``max_tasks``
     (instances per workflow before the walk stops, default 5000), ``python``
     (interpreter for the import; default ``$WFCONV_LUIGI_PYTHON`` or wfconv's)."""
     if text is None:
@@ -104,7 +105,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         )
         answer = None
     else:
-        timeout = float(options.get("timeout") or DEFAULT_TIMEOUT_S)
+        timeout = _timeout(path, options.get("timeout"))
         answer, problem = run_child(path, roots, params, timeout, max_tasks, options.get("python"))
         if problem is not None:
             notes.append(problem)
@@ -117,6 +118,21 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     bundle = build_bundle(path, answer)
     _attach_read_notes(bundle, notes)
     return bundle
+
+
+def _timeout(path: str, option: Any) -> float:
+    """Seconds the import may take: option ``timeout``, else
+    ``$WFCONV_LUIGI_TIMEOUT``, else 20."""
+    raw = option if option is not None else os.environ.get("WFCONV_LUIGI_TIMEOUT")
+    if raw in (None, ""):
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value > 0:
+        raise InputError(path, None, f"Luigi import timeout must be a positive number, got {raw!r}")
+    return value
 
 
 def _read_statically(path, text, tree, roots, params, max_tasks) -> dict[str, Any]:
