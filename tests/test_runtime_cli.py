@@ -310,3 +310,41 @@ def test_progress_bar_only_on_a_terminal(ir, tmp_path):
     assert err.count("RT101") == 1 and "and 363 more run(s)" in err
     plain = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True)
     assert plain.returncode == 0 and "run/s" not in plain.stderr
+
+
+def test_render_dry_run_shows_commands_per_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(json.dumps(DOC))
+    doc["workflows"][0]["params"] = {"bucket": "exports"}
+    doc["workflows"][0]["tasks"][0]["action"]["command"] = (
+        "load {{ ds }} {{ params.bucket }} {{ prev_ds }} {{ macros.ds_add(ds, -7) }} {{ ts_nodash }}"
+    )
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    r = invoke(
+        tmp_path / "r.json",
+        "--backfill",
+        "2024-03-01",
+        "2024-03-02T06:00",
+        "--render",
+        "--no-db",
+        "--format",
+        "json",
+    )
+    assert r.exit_code == 0, r.output
+    cmds = [x["tasks"]["extract"]["command"] for x in json.loads(r.stdout)["runs"]]
+    assert cmds == [
+        "load 2024-03-01 exports 2024-02-29 2024-02-23 20240301T060000",
+        "load 2024-03-02 exports 2024-03-01 2024-02-24 20240302T060000",
+    ]
+    r = invoke(tmp_path / "r.json", "--date", "2024-03-01T06:00", "--render", "--no-db")
+    assert "    $ load 2024-03-01 exports" in r.stdout
+
+
+def test_render_template_error_is_a_note(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    doc = json.loads(json.dumps(DOC))
+    doc["workflows"][0]["tasks"][0]["action"]["command"] = "load {{ ds "
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    r = invoke(tmp_path / "bad.json", "--date", "2024-03-01", "--render", "--no-db")
+    assert r.exit_code == 0
+    assert "RT140: task 'extract': template error" in r.stderr

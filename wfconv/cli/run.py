@@ -38,6 +38,8 @@ def render_table(results) -> str:
             lines.append(
                 f"  {tid:<{width}}  {tr.state:<15}  {len(tr.attempts):>5}  {_duration(tr.start, tr.end)}"
             )
+            if tr.command is not None:
+                lines.append(f"  {'':<{width}}  $ {tr.command}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -48,7 +50,9 @@ def _print_notes(results) -> None:
         for note in res.notes:
             seen.setdefault((res.workflow, note["code"], note["message"]), []).append(res.run_id)
     for (wf, code, message), run_ids in seen.items():
-        where = run_ids[0] if len(run_ids) == 1 else f"{run_ids[0]} and {len(run_ids) - 1} more run(s)"
+        where = (
+            run_ids[0] if len(run_ids) == 1 else f"{run_ids[0]} and {len(run_ids) - 1} more run(s)"
+        )
         click.echo(f"{wf} {where}: {code}: {message}", err=True)
 
 
@@ -174,6 +178,12 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
 )
 @click.option("--detail", is_flag=True, default=False, help="JSON: include every attempt.")
 @click.option(
+    "--render",
+    is_flag=True,
+    default=False,
+    help="Simulation: show each shell command rendered for the run (nothing is executed).",
+)
+@click.option(
     "--trace",
     "trace_path",
     default=None,
@@ -208,6 +218,7 @@ def run_cmd(
     resume,
     fmt,
     detail,
+    render,
     trace_path,
     output,
 ):
@@ -269,7 +280,9 @@ def run_cmd(
         try:
             for w, runs in plans:
                 if ex is None:
-                    results += api.run(w, scenario, runs=runs, store=store, on_run=on_run)
+                    results += api.run(
+                        w, scenario, runs=runs, store=store, on_run=on_run, render=render
+                    )
                 else:
                     results += api.execute(
                         w,

@@ -109,6 +109,7 @@ def run(
     store=None,
     on_run=None,
     strict_scenario: bool = True,
+    render: bool = False,
 ) -> list[RunResult]:
     """Simulate ``workflow`` on a virtual clock under ``scenario``.
 
@@ -118,6 +119,8 @@ def run(
     ``on_run(result)`` is called after each run (progress bars).
     ``strict_scenario=False`` ignores scenario entries for tasks the workflow
     does not have (verify runs one scenario on a source and a target IR).
+    ``render=True`` renders each shell task's command for each run (a dry
+    run: nothing is executed) into ``TaskResult.command``.
     """
     with gc_paused(), store.batch() if store is not None else nullcontext():
         return _run_virtual(
@@ -129,11 +132,12 @@ def run(
             store,
             on_run,
             strict_scenario,
+            render,
         )
 
 
 def _run_virtual(
-    workflow, scenario, opts, runs, max_active_runs, store, on_run, strict_scenario
+    workflow, scenario, opts, runs, max_active_runs, store, on_run, strict_scenario, render
 ) -> list[RunResult]:
     cw = CompiledWorkflow(workflow)
     if not cw.is_sound():
@@ -156,12 +160,34 @@ def _run_virtual(
             cw, info, scenario, start=start, decision_env=env, past=_past(workflow, out)
         ).run()
         heapq.heappush(busy, res.end if res.end is not None else start)
+        if render:
+            _render_commands(cw, info, res)
         if store is not None:
             store.record_run(workflow, res, scenario, executor="inline")
         if on_run is not None:
             on_run(res)
         out.append(res)
     return out
+
+
+NOTE_TEMPLATE_ERROR = "RT140"
+
+
+def _render_commands(cw: CompiledWorkflow, info: RunInfo, res: RunResult) -> None:
+    """Dry run: the command each shell task would run in this run."""
+    from wfconv.runtime.templates import RenderError, context, render
+
+    for task in cw.tasks:
+        if task.action.kind != "shell":
+            continue
+        f = task.action.fields
+        command = " ".join([f.get("command") or "", *(str(a) for a in f.get("args") or [])]).strip()
+        tr = res.tasks[task.id]
+        ctx = context(info, cw.workflow, res.run_id, task.id, max(1, len(tr.attempts)))
+        try:
+            tr.command = render(command, ctx)
+        except RenderError as exc:
+            res.notes.append({"code": NOTE_TEMPLATE_ERROR, "message": f"task {task.id!r}: {exc}"})
 
 
 def _past(w: Workflow, done: list[RunResult]) -> dict[str, tuple[str, float | None]]:

@@ -58,6 +58,8 @@ class TaskResult:
     attempts: list[Attempt] = field(default_factory=list)
     # For tasks that never ran (skipped / upstream_failed): when that was decided.
     decided: float | None = None
+    # The shell command rendered for this run (``render=True`` / ``--render``).
+    command: str | None = None
 
     @property
     def start(self) -> float | None:
@@ -74,6 +76,8 @@ class TaskResult:
             "start": iso(self.start),
             "end": iso(self.end),
         }
+        if self.command is not None:
+            out["command"] = self.command
         if detail:
             out["tries"] = [a.to_dict() for a in self.attempts]
         return out

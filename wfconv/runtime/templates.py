@@ -3,8 +3,9 @@
 The context holds ``ds``, ``ds_nodash``, ``ts``, ``ts_nodash``,
 ``ts_nodash_with_tz``, ``logical_date``, ``data_interval_start``,
 ``data_interval_end``, ``run_id``, ``params``, ``dag``/``task``/``ti`` (ids and
-try number) and ``macros`` (``ds_add``, ``ds_format``, ``datetime``,
-``timedelta``). Dates are in UTC, as in Airflow. Undefined names render empty
+try number), ``macros`` (``ds_add``, ``ds_format``, ``datetime``,
+``timedelta``) and Airflow 2's ``prev_ds``/``next_ds``/``yesterday_ds``/
+``tomorrow_ds`` (+ ``_nodash``). Dates are in UTC, as in Airflow. Undefined names render empty
 (Airflow's default ``template_undefined``). The sandbox blocks attribute access
 to internals, so a hostile template cannot reach Python objects.
 """
@@ -39,12 +40,40 @@ def _env() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
+def _neighbours(workflow, ld: datetime) -> dict[str, Any]:
+    """Airflow 2's deprecated neighbours of the logical date (removed in
+    Airflow 3; DAGs written for 2.x still use them)."""
+    from wfconv.errors import InputError
+    from wfconv.runtime.schedule import ticks_for
+
+    out: dict[str, Any] = {
+        "yesterday_ds": (ld - timedelta(days=1)).strftime("%Y-%m-%d"),
+        "tomorrow_ds": (ld + timedelta(days=1)).strftime("%Y-%m-%d"),
+    }
+    out["yesterday_ds_nodash"] = out["yesterday_ds"].replace("-", "")
+    out["tomorrow_ds_nodash"] = out["tomorrow_ds"].replace("-", "")
+    try:
+        ticks = ticks_for(workflow.schedule)
+    except InputError:
+        ticks = None
+    if ticks is not None:
+        prev, nxt = ticks.prev(ld), ticks.next(ld)
+        out.update(
+            prev_ds=prev.strftime("%Y-%m-%d"),
+            prev_ds_nodash=prev.strftime("%Y%m%d"),
+            next_ds=nxt.strftime("%Y-%m-%d"),
+            next_ds_nodash=nxt.strftime("%Y%m%d"),
+        )
+    return out
+
+
 def context(
     info: RunInfo, workflow, run_id: str, task_id: str | None = None, try_number: int = 1
 ) -> dict[str, Any]:
     ld = info.logical_date
     params = dict(workflow.params)
     return {
+        **_neighbours(workflow, ld),
         "ds": ld.strftime("%Y-%m-%d"),
         "ds_nodash": ld.strftime("%Y%m%d"),
         "ts": ld.isoformat(),
