@@ -561,3 +561,66 @@ def test_readme_demo_dag_reads_as_documented():
     assert w.task("choose_load_mode").action.kind == "branch"
     assert w.task("wait_for_export").action.get("mode") == "reschedule"
     assert not any(d.severity == "error" for d in w.diagnostics)
+
+
+# -- against Airflow itself --------------------------------------------------------
+
+AIRFLOW_VENV = Path.home() / ".cache" / "wfconv-bench" / "airflow-2.10.5"
+_DUMP = """
+import glob, json, os, sys
+from airflow.models.dagbag import DagBag
+out = {}
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.py"))):
+    for dag_id, dag in DagBag(dag_folder=f, include_examples=False, read_dags_from_db=False).dags.items():
+        if dag.parent_dag is None:
+            out[dag_id] = {"tasks": sorted(dag.task_ids), "edges": sorted(
+                [u, d] for u in dag.task_ids for d in dag.get_task(u).downstream_task_ids)}
+open(sys.argv[2], "w").write(json.dumps(out))
+"""
+
+
+@pytest.mark.engine
+def test_airflow_example_dags_give_the_same_tasks_and_edges_as_dagbag(tmp_path):
+    """Differential test: Airflow's own example DAGs read statically must give
+    the task ids and dependencies that Airflow's DagBag builds by running them.
+    Uses the virtualenv bench/bench_parse.py creates (skipped without it)."""
+    py = AIRFLOW_VENV / "bin" / "python"
+    if not py.exists():
+        pytest.skip("no Airflow virtualenv: run python bench/bench_parse.py once")
+    found = subprocess.run(
+        [str(py), "-c", "import airflow, os; print(os.path.dirname(airflow.__file__))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    examples = Path(found.stdout.strip()) / "example_dags"
+    script = tmp_path / "dump.py"
+    script.write_text(_DUMP, encoding="utf-8")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AIRFLOW_HOME": str(tmp_path / "home"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    subprocess.run(
+        [str(py), str(script), str(examples), str(tmp_path / "real.json")],
+        capture_output=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    real = json.loads((tmp_path / "real.json").read_text())
+    assert len(real) > 40
+    # Both read only when a run-time `if not is_venv_installed()` is true; wfconv
+    # reads both branches of such an `if` on purpose (AF105).
+    runtime_if = {"example_python_decorator", "example_python_operator"}
+    ours = {}
+    for f in sorted(examples.glob("*.py")):
+        for w in airflow.parse(str(f), f.read_text(encoding="utf-8")).workflows:
+            ours[w.id] = {
+                "tasks": sorted(w.task_ids()),
+                "edges": sorted([e.src, e.dst] for e in w.edges),
+            }
+    differ = [d for d in real if d not in runtime_if and ours.get(d) != real[d]]
+    assert differ == []

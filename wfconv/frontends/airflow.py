@@ -24,7 +24,7 @@ import math
 import re
 import textwrap
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from wfconv.errors import InputError
@@ -276,6 +276,7 @@ class TaskFlowFn:
     fn: FunctionValue
     kind: str
     kwargs: dict[str, Any]
+    role: str | None = None  # setup | teardown (@setup / @teardown)
 
 
 @dataclass(eq=False)
@@ -431,6 +432,8 @@ def jsonable(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, (TaskFlowFn, DagFunction, GroupFunction)):
         return value.fn.name
+    if isinstance(value, PurePath):
+        return str(value)
     if isinstance(value, (bytes, bytearray)):
         return value.decode("utf-8", errors="replace")
     return type(value).__name__
@@ -531,6 +534,8 @@ class AirflowHooks(Hooks):
         self.clock: dict[int | None, tuple[str, DagObj | None]] = {}
         self.clock_used: set[int | None] = set()
         self.dag_functions: list[DagFunction] = []
+        # Open `with setup_or_teardown:` blocks: (context task, tasks created inside).
+        self.st_stack: list[tuple[TaskObj, list[TaskObj]]] = []
 
     # -- diagnostics -----------------------------------------------------
     def current_dag(self) -> DagObj | None:
@@ -648,6 +653,12 @@ class AirflowHooks(Hooks):
             if args and isinstance(args[0], FunctionValue):
                 return TaskFlowFn(args[0], kind, dict(kwargs))
             return TaskDecorator(kind, dict(kwargs))
+        if (
+            name in ("setup", "teardown")
+            and args
+            and isinstance(args[0], (FunctionValue, TaskFlowFn))
+        ):
+            return self.decorate(interp, ref, args[0], node)
         handler = self._AIRFLOW_CALLS.get(name)
         if handler is not None:
             return handler(self, interp, ref, args, kwargs, node)
@@ -778,13 +789,25 @@ class AirflowHooks(Hooks):
             if name == "set_upstream":
                 self.connect(interp, args[0] if args else None, obj, node)
                 return None
+        if isinstance(obj, (TaskObj, XComArg)) and name in ("as_setup", "as_teardown"):
+            tobj = obj.task if isinstance(obj, XComArg) else obj
+            self.mark_role(tobj, name[3:], node)
+            if name == "as_teardown":
+                for s in self.endpoints(
+                    kwargs.get("setups", args[0] if args else None), upstream=True
+                ):
+                    self.mark_role(s, "setup", node)
+                    self.add_edge(s, tobj, "control")
+            return obj
+        if isinstance(obj, ClassValue) and name == "partial":
+            return PartialCall(obj.name, obj, dict(kwargs), list(args))
         if isinstance(obj, XComArg) and name in ("map", "concat", "resolve"):
             return obj
         if isinstance(obj, XComArg) and name == "zip":
             return ("__zip__", obj, *args)
         if isinstance(obj, TaskFlowFn):
             if name == "override":
-                return TaskFlowFn(obj.fn, obj.kind, {**obj.kwargs, **kwargs})
+                return TaskFlowFn(obj.fn, obj.kind, {**obj.kwargs, **kwargs}, obj.role)
             if name == "partial":
                 return PartialCall(obj, None, dict(kwargs), list(args))
             if name in ("expand", "expand_kwargs"):
@@ -878,6 +901,9 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     def enter_with(self, interp, value, node):
+        if isinstance(value, (TaskObj, XComArg)):
+            self.st_stack.append((value.task if isinstance(value, XComArg) else value, []))
+            return value
         if isinstance(value, DagObj):
             self.dag_stack.append(value)
             return value
@@ -889,6 +915,9 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     def exit_with(self, interp, value, node):
+        if isinstance(value, (TaskObj, XComArg)) and self.st_stack:
+            self.close_setup_teardown(*self.st_stack.pop())
+            return
         if isinstance(value, DagObj) and self.dag_stack and self.dag_stack[-1] is value:
             self.dag_stack.pop()
         elif isinstance(value, GroupObj) and self.group_stack and self.group_stack[-1] is value:
@@ -897,8 +926,17 @@ class AirflowHooks(Hooks):
                 self.dag_stack.pop()
 
     def decorate(self, interp, decorator, target, node):
-        if not isinstance(target, FunctionValue):
+        if not isinstance(target, (FunctionValue, TaskFlowFn)):
             return NOT_HANDLED
+        if (
+            isinstance(decorator, Ref)
+            and _is_airflow(decorator)
+            and decorator.name in ("setup", "teardown")
+        ):
+            if isinstance(target, TaskFlowFn):
+                return TaskFlowFn(target.fn, target.kind, target.kwargs, decorator.name)
+            if isinstance(target, FunctionValue):
+                return TaskFlowFn(target, "task", {}, decorator.name)
         if isinstance(decorator, Ref) and _is_airflow(decorator):
             kind = _task_decorator_kind(decorator)
             if kind is not None:
@@ -907,6 +945,8 @@ class AirflowHooks(Hooks):
                 return self._dag_function(target, {})
             if decorator.name == "task_group":
                 return GroupFunction(target, {})
+        if not isinstance(target, FunctionValue):
+            return NOT_HANDLED
         if isinstance(decorator, TaskDecorator):
             return TaskFlowFn(target, decorator.kind, dict(decorator.kwargs))
         if isinstance(decorator, DagDecorator):
@@ -1426,6 +1466,8 @@ class AirflowHooks(Hooks):
         extra["kwargs"] = kw
         task.extra["airflow"] = extra
         self._check_templates(task, dag, node)
+        for _, created in self.st_stack:
+            created.append(tobj)
         if dag is None:
             self.orphans.append(tobj)
         else:
@@ -1566,6 +1608,8 @@ class AirflowHooks(Hooks):
         used |= self._TASKFLOW_CONSUMED.get(tf.kind, set())
         tobj = self._register(interp, task, dag, group, tf.kind, values, used, explicit, node)
         task.extra["airflow"]["operator"] = f"@{tf.kind}"
+        if tf.role is not None:
+            self.mark_role(tobj, tf.role, node)
         if mapped is not None:
             task.mapped = mapped
         for src in _xcom_sources([call_args, kwargs]):
@@ -1698,6 +1742,66 @@ class AirflowHooks(Hooks):
             if src is not tobj:
                 self.add_edge(src, tobj, "data")
         return res
+
+    # -- setup / teardown (Airflow 2.7+) ----------------------------------
+    def mark_role(self, tobj: TaskObj, role: str, node) -> None:
+        """Flag a setup or teardown task. Airflow runs teardowns with its own
+        rule (all_done_setup_success), which the IR reads as all_done."""
+        extra = tobj.task.extra.setdefault("airflow", {})
+        if extra.get(role):
+            return
+        extra[role] = True
+        if role == "teardown" and tobj.task.trigger_rule == DEFAULT_TRIGGER_RULE:
+            tobj.task.trigger_rule = "all_done"
+            self.diag(
+                "info",
+                "AF211",
+                f"teardown task {tobj.id!r}: Airflow's all_done_setup_success rule read as all_done",
+                getattr(node, "lineno", None),
+                tobj.dag,
+            )
+
+    def close_setup_teardown(self, ctx: TaskObj, created: list[TaskObj]) -> None:
+        """``with teardown(setup()):`` makes the setups upstream of the tasks
+        created inside and the teardown downstream of them."""
+        dag = ctx.dag
+        if dag is None:
+            return
+        extra = ctx.task.extra.get("airflow", {})
+        if extra.get("teardown"):
+            teardowns = [ctx]
+            setups = [
+                dag.tasks[e.src]
+                for e in dag.workflow.edges
+                if e.dst == ctx.id
+                and e.src in dag.tasks
+                and dag.tasks[e.src].task.extra.get("airflow", {}).get("setup")
+            ]
+        else:
+            setups = [ctx]
+            teardowns = [
+                dag.tasks[e.dst]
+                for e in dag.workflow.edges
+                if e.src == ctx.id
+                and e.dst in dag.tasks
+                and dag.tasks[e.dst].task.extra.get("airflow", {}).get("teardown")
+            ]
+        inner = [t for t in created if t.dag is dag and t not in setups and t not in teardowns]
+        ids = {t.id for t in inner}
+        has_up = {e.dst for e in dag.workflow.edges if e.src in ids and e.dst in ids}
+        has_down = {e.src for e in dag.workflow.edges if e.src in ids and e.dst in ids}
+        for t in inner:
+            # Roots/leaves that are themselves setups/teardowns are not linked
+            # to the outer ones (as in Airflow).
+            role = t.task.extra.get("airflow", {})
+            if role.get("setup") or role.get("teardown"):
+                continue
+            if t.id not in has_up:
+                for s in setups:
+                    self.add_edge(s, t, "control")
+            if t.id not in has_down:
+                for td in teardowns:
+                    self.add_edge(t, td, "control")
 
     # -- dependencies ----------------------------------------------------
     def endpoints(self, value: Any, upstream: bool) -> list[TaskObj]:
@@ -1887,7 +1991,8 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         path=path,
         source=text,
         module_name=Path(path).stem,
-        file_value=Unknown(RUNTIME, "__file__ is where the file is deployed", None, "__file__"),
+        # The path as given: Path(__file__).stem / basename(__file__) dag ids read right.
+        file_value=path,
     )
     interp.run_module(tree)
 

@@ -57,6 +57,7 @@ import datetime as _dt
 import itertools
 import json
 import math
+import pathlib
 import posixpath
 import textwrap
 import zoneinfo
@@ -353,10 +354,19 @@ PURE_CALLS: dict[str, Callable] = {
     "collections.defaultdict": lambda *a: {},
     "math.ceil": math.ceil,
     "math.floor": math.floor,
+    # Paths as pure values; methods that touch the disk are run time (getattr).
+    "pathlib.Path": pathlib.PurePosixPath,
+    "pathlib.PurePath": pathlib.PurePosixPath,
+    "pathlib.PurePosixPath": pathlib.PurePosixPath,
 }
+
+# Calls that only build helper objects (loggers, warning filters): their
+# value is unknown but nothing about the workflow depends on it, so no note.
+SILENT_CALLS = ("logging.", "warnings.")
 
 # Module attributes that are plain constants.
 CONSTANTS: dict[str, Any] = {
+    "typing.TYPE_CHECKING": False,
     "datetime.timezone.utc": _dt.UTC,
     "datetime.UTC": _dt.UTC,
     "pendulum.UTC": _dt.UTC,
@@ -462,6 +472,7 @@ _SAFE_TYPES = (
     type({}.items()),
     type({}.keys()),
     type({}.values()),
+    pathlib.PurePosixPath,
 )
 
 
@@ -563,6 +574,7 @@ _SCALARS = (
 )
 
 _PLAIN = (
+    pathlib.PurePosixPath,
     int,
     float,
     complex,
@@ -1032,6 +1044,8 @@ class Interpreter:
             if name in obj.namespace:
                 return obj.namespace[name]
             return BoundMethod(obj, name)
+        if isinstance(obj, pathlib.PurePath) and not hasattr(obj, name):
+            return self.unknown(RUNTIME, "reads the file system", node)
         if isinstance(obj, _SAFE_TYPES) and not name.startswith("_"):
             return getattr(obj, name)
         if isinstance(obj, _PLAIN):
@@ -1395,6 +1409,8 @@ class Interpreter:
         pure = PURE_CALLS.get(q) or _PURE_BUILTINS.get(q)
         if pure is not None:
             return self._native(pure, args, kwargs, node)
+        if q.startswith(SILENT_CALLS):
+            return self.unknown(RUNTIME, f"{q}() object", node, note=False)
         u = contains_unknown(args) or contains_unknown(kwargs)
         reason = runtime_reason(q)
         if reason is not None and (u is None or u.reason != reason):
