@@ -73,6 +73,8 @@ AGREE = [
     "multi_root.py",
     "namespaced.py",
     "retries.py",
+    "util_decorators.py",
+    "param_types.py",
 ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import enum
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,11 @@ class LuigiHooks(pyeval.Hooks):
 
     # -- classes -------------------------------------------------------------
     def make_class(self, interp, cls: ClassValue) -> Any:
+        enum_base = next(
+            (b.name for b in cls.bases if isinstance(b, Ref) and b.qualname in _ENUM_BASES), None
+        )
+        if enum_base is not None:
+            return _make_enum(cls, enum_base)
         luigi_bases = [_luigi_name(b) for b in cls.bases]
         if any(n and n.endswith("Parameter") for n in luigi_bases):
             name = next(n for n in luigi_bases if n and n.endswith("Parameter"))
@@ -434,9 +440,10 @@ class LuigiHooks(pyeval.Hooks):
 
     # -- text ------------------------------------------------------------------
     def to_str(self, interp, obj) -> Any:
-        """A date interval inside an f-string reads as Luigi prints it (``2024-W10``)."""
-        if _is_date_interval(obj) and not callable(obj):
-            return str(obj)
+        """A date interval or an enum member inside an f-string reads as Python
+        prints it (``2024-W10``, ``Mode.full``)."""
+        if (_is_date_interval(obj) and not callable(obj)) or isinstance(obj, enum.Enum):
+            return format(obj)
         return NOT_HANDLED
 
     def binop(self, interp, op, left, right, node) -> Any:
@@ -480,7 +487,9 @@ class LuigiHooks(pyeval.Hooks):
             if name in ("task_family", "get_task_family"):
                 return obj.family
             return NOT_HANDLED
-        if _is_date_interval(obj) and not name.startswith("_"):
+        if (_is_date_interval(obj) or isinstance(obj, (enum.EnumMeta, enum.Enum))) and not (
+            name.startswith("_")
+        ):
             return getattr(obj, name)
         return NOT_HANDLED
 
@@ -488,6 +497,23 @@ class LuigiHooks(pyeval.Hooks):
 @dataclass(eq=False)
 class GeneratorResult:
     items: list[Any]
+
+
+_ENUM_BASES = {f"enum.{n}" for n in ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag")}
+
+
+def _make_enum(cls: ClassValue, base: str) -> Any:
+    """A real enum built from the class body's known literal members (an
+    EnumParameter's values then serialise as Luigi spells them)."""
+    members = {
+        k: v
+        for k, v in cls.namespace.items()
+        if not k.startswith("_") and isinstance(v, (int, str, float, tuple)) and pyeval.is_known(v)
+    }
+    try:
+        return getattr(enum, base)(cls.name, members)
+    except Exception:
+        return NOT_HANDLED
 
 
 def _is_property(decorator: Any) -> bool:
