@@ -33,9 +33,12 @@ def op(o, *args):
 
 PARSE_CASES = [
     ("${wf:id()}", call("wf:id")),
-    ("${fs:exists(concat(nameNode, '/done'))}", call("fs:exists", call("concat", name("nameNode"), lit("/done")))),
+    (
+        "${fs:exists(concat(nameNode, '/done'))}",
+        call("fs:exists", call("concat", name("nameNode"), lit("/done"))),
+    ),
     ("${a eq 'b'}", op("==", name("a"), lit("b"))),
-    ("${a ne \"b\"}", op("!=", name("a"), lit("b"))),
+    ('${a ne "b"}', op("!=", name("a"), lit("b"))),
     ("${x lt 1 or x ge 10}", op("||", op("<", name("x"), lit(1)), op(">=", name("x"), lit(10)))),
     ("${not empty x and y}", op("&&", op("!", op("empty", name("x"))), name("y"))),
     ("${!(a || b) && c}", op("&&", op("!", op("||", name("a"), name("b"))), name("c"))),
@@ -52,8 +55,10 @@ PARSE_CASES = [
     ("${wf:actionData('n').k}", op("[]", call("wf:actionData", lit("n")), lit("k"))),
     ("${mapred.job.queue.name}", name("mapred.job.queue.name")),
     ("${'it\\'s'}", lit("it's")),
-    ("${coord:formatTime(coord:nominalTime(), 'yyyy-MM-dd')}",
-     call("coord:formatTime", call("coord:nominalTime"), lit("yyyy-MM-dd"))),
+    (
+        "${coord:formatTime(coord:nominalTime(), 'yyyy-MM-dd')}",
+        call("coord:formatTime", call("coord:nominalTime"), lit("yyyy-MM-dd")),
+    ),
     ("${a == b == c}", op("==", op("==", name("a"), name("b")), name("c"))),
     ("  ${x}  ", name("x")),
 ]
@@ -68,7 +73,18 @@ def test_parse(text, want):
 
 @pytest.mark.parametrize(
     "text",
-    ["${", "${a +}", "${(a}", "${'open}", "${a b}", "${f(,)}", "${}", "${ eq 1}", "${a ? b}", "${#}"],
+    [
+        "${",
+        "${a +}",
+        "${(a}",
+        "${'open}",
+        "${a b}",
+        "${f(,)}",
+        "${}",
+        "${ eq 1}",
+        "${a ? b}",
+        "${#}",
+    ],
 )
 def test_parse_errors_are_expr_errors_with_offsets(text):
     with pytest.raises(E.ExprError) as info:
@@ -115,14 +131,18 @@ def _exprs():
 
     def grow(children):
         return st.one_of(
-            st.tuples(st.sampled_from(["||", "&&", "==", "!=", "<", ">=", "+", "-", "*", "/", "%"]), children, children).map(
-                lambda t: op(t[0], t[1], t[2])
+            st.tuples(
+                st.sampled_from(["||", "&&", "==", "!=", "<", ">=", "+", "-", "*", "/", "%"]),
+                children,
+                children,
+            ).map(lambda t: op(t[0], t[1], t[2])),
+            st.tuples(st.sampled_from(["!", "neg", "empty"]), children).map(
+                lambda t: op(t[0], t[1])
             ),
-            st.tuples(st.sampled_from(["!", "neg", "empty"]), children).map(lambda t: op(t[0], t[1])),
             st.tuples(children, children, children).map(lambda t: op("?:", *t)),
-            st.tuples(st.sampled_from(["wf:conf", "concat", "fs:exists"]), st.lists(children, max_size=2)).map(
-                lambda t: call(t[0], *t[1])
-            ),
+            st.tuples(
+                st.sampled_from(["wf:conf", "concat", "fs:exists"]), st.lists(children, max_size=2)
+            ).map(lambda t: call(t[0], *t[1])),
             st.tuples(children, children).map(lambda t: op("[]", *t)),
         )
 
@@ -133,7 +153,11 @@ def _canon(node):
     """parse folds '-<number literal>' into a negative literal; so does the AST generator's image."""
     if node["type"] == "op":
         args = [_canon(a) for a in node["args"]]
-        if node["op"] == "neg" and args[0]["type"] == "literal" and type(args[0]["value"]) in (int, float):
+        if (
+            node["op"] == "neg"
+            and args[0]["type"] == "literal"
+            and type(args[0]["value"]) in (int, float)
+        ):
             return lit(-args[0]["value"])
         return {**node, "args": args}
     if node["type"] == "call":
@@ -202,22 +226,33 @@ EVAL_CASES = [
     ("${urlEncode('a b&c')}", "a+b%26c"),
     ("${coord:nominalTime()}", "2024-03-01T08:00Z"),
     ("${coord:formatTime(coord:nominalTime(), 'yyyyMMdd HH:mm')}", "20240301 08:00"),
-    ("${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy-MM-dd')}", "2024-02-29"),
-    ("${coord:formatTime(coord:dateOffset('2024-01-31T00:00Z', 1, 'MONTH'), 'yyyy-MM-dd')}", "2024-02-29"),
+    (
+        "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy-MM-dd')}",
+        "2024-02-29",
+    ),
+    (
+        "${coord:formatTime(coord:dateOffset('2024-01-31T00:00Z', 1, 'MONTH'), 'yyyy-MM-dd')}",
+        "2024-02-29",
+    ),
     ("${coord:days(2)}", 2880),
     ("${timestamp()}", "2024-03-01T09:15Z"),
     ("${10 * MB}", None),  # MB is a frontend constant, not an env name: see the error test below
 ]
 
 
-@pytest.mark.parametrize("text,want", [c for c in EVAL_CASES if c[1] is not None], ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    "text,want", [c for c in EVAL_CASES if c[1] is not None], ids=lambda v: str(v)
+)
 def test_evaluate(text, want):
     assert E.evaluate(E.parse(text), ENV) == want
 
 
 def test_template_evaluation_keeps_single_values_and_concatenates_others():
     assert E.evaluate(E.parse_template("${n gt 1}"), ENV) is True
-    assert E.evaluate(E.parse_template("run ${wf:id()} n=${n} ok=${flag eq 'true'}"), ENV) == "run 0000001-W n=42 ok=true"
+    assert (
+        E.evaluate(E.parse_template("run ${wf:id()} n=${n} ok=${flag eq 'true'}"), ENV)
+        == "run 0000001-W n=42 ok=true"
+    )
 
 
 @pytest.mark.parametrize(
@@ -240,7 +275,9 @@ def test_not_evaluable_raises_expr_error(text, fn):
 
 
 def test_env_functions_extend_and_override():
-    env = E.ExprEnv(functions={"fs:exists": lambda env, p: p.startswith("/ok"), "my:f": lambda env: 3})
+    env = E.ExprEnv(
+        functions={"fs:exists": lambda env, p: p.startswith("/ok"), "my:f": lambda env: 3}
+    )
     assert E.evaluate(E.parse("${fs:exists('/ok/x') and my:f() == 3}"), env) is True
 
 
@@ -258,7 +295,13 @@ def test_choose_case_first_true_in_document_order_else_default():
 
 @pytest.mark.parametrize(
     "pattern,want",
-    [("yyyy-MM-dd", "%Y-%m-%d"), ("yyyyMMdd'T'HHmm", "%Y%m%dT%H%M"), ("EEE, d", None), ("''", "'"), ("100%", "100%%")],
+    [
+        ("yyyy-MM-dd", "%Y-%m-%d"),
+        ("yyyyMMdd'T'HHmm", "%Y%m%dT%H%M"),
+        ("EEE, d", None),
+        ("''", "'"),
+        ("100%", "100%%"),
+    ],
 )
 def test_java_date_patterns(pattern, want):
     if want is None:

@@ -108,7 +108,8 @@ def _int_attr(ctx: ElContext, raw: str | None, what: str, line: int | None, repo
         return None
     val = ctx.constant(raw, line)
     try:
-        return int(str(val).strip()) if val is not None else None
+        if val is not None:
+            return int(str(val).strip())
     except ValueError:
         pass
     report(
@@ -283,7 +284,13 @@ def workflow_from_doc(
         if p.value is not None:
             merged[p.name] = p.value
     raw_name = root.get("name") or os.path.splitext(os.path.basename(path))[0]
-    ctx = ElContext(merged, raw_name, report, data_events=dict(src.data_events))
+    ctx = ElContext(
+        merged,
+        raw_name,
+        report,
+        data_events=dict(src.data_events),
+        keep_names={p.name for p in params_decl},
+    )
     app_name = ctx.constant(raw_name, root.sourceline) or raw_name
     ctx.workflow_name = app_name
     acx = ActionCtx(ctx.text, report, path)

@@ -153,6 +153,28 @@ def _capture(el) -> bool | None:
 # builders
 
 
+def shell_word(arg: str) -> str:
+    """Quote one argument for a shell command line whose templates are rendered
+    first: plain words go through ``shlex.quote``; a word holding ``{{ … }}``
+    is double-quoted with the template left intact (its value may hold spaces)."""
+    if "{{" not in arg:
+        return shlex.quote(arg)
+    out = ['"']
+    i = 0
+    while i < len(arg):
+        j = arg.find("{{", i)
+        k = arg.find("}}", j + 2) if j >= 0 else -1
+        if j < 0 or k < 0:
+            text, i_next, tpl = arg[i:], len(arg), ""
+        else:
+            text, i_next, tpl = arg[i:j], k + 2, arg[j : k + 2]
+        out.append("".join("\\" + c if c in '"\\$`' else c for c in text))
+        out.append(tpl)
+        i = i_next
+    out.append('"')
+    return "".join(out)
+
+
 def shell(el, cx: ActionCtx) -> Built:
     exe = cx.text(el, "exec") or ""
     args = cx.texts(el, "argument")
@@ -162,7 +184,7 @@ def shell(el, cx: ActionCtx) -> Built:
         env[k] = v
     fields = _drop_none(
         {
-            "command": shlex.join([exe, *args]) if exe else "",
+            "command": " ".join(shell_word(w) for w in [exe, *args]) if exe else "",
             "exec": exe,
             "args": args,
             "env": env,
@@ -311,7 +333,7 @@ def fs(el, cx: ActionCtx) -> Built:
             if name in ("chmod", "chgrp"):
                 words = _with_recursive(words)
         ops.append({"op": name, **attrs})
-        lines.append(shlex.join(["hdfs", "dfs", *words(attrs)]))  # type: ignore[arg-type]
+        lines.append(" ".join(shell_word(w) for w in ["hdfs", "dfs", *words(attrs)]))  # type: ignore[arg-type]
     fields = {
         "engine": "fs",
         "operations": ops,

@@ -328,9 +328,7 @@ def parse_coordinator(
     if sensors:
         roots = [t.id for t in w.tasks if not any(e.dst == t.id for e in w.edges)]
         w.tasks = sensors + w.tasks
-        for s in sensors:
-            for r in roots:
-                w.edges.append(Edge(s.id, r, "control"))
+        w.edges = [Edge(s.id, r, "control") for s in sensors for r in roots] + w.edges
     w.source = SourceRef("oozie", path, root.sourceline)
     w.extra["oozie"]["kind"] = "coordinator"
     w.extra["oozie"]["coordinator"] = {

@@ -134,6 +134,9 @@ class ElContext:
     names: dict[str, J] = field(default_factory=dict)
     # coord:dataIn / coord:dataOut event name -> translated URI.
     data_events: dict[str, J] = field(default_factory=dict)
+    # Names a decision predicate keeps as names (declared <parameters>): the
+    # runtime reads them from the workflow's params, so a run can override them.
+    keep_names: set[str] = field(default_factory=set)
     # Why the last translation failed (function or operator names).
     missing: list[str] = field(default_factory=list)
     _reported: set[tuple[str, str, int | None]] = field(default_factory=set)
@@ -311,8 +314,9 @@ class ElContext:
     # -- decisions
     def inline_predicate(self, node: dict[str, Any], line: int | None) -> dict[str, Any]:
         """The predicate AST with known properties inlined (as literals or
-        ``concat`` chains); unknown names stay names (the runtime reads them
-        from the run's params) and are recorded as workflow params."""
+        ``concat`` chains); declared parameters (``keep_names``) and unknown
+        names stay names (the runtime reads them from the run's params) and
+        are recorded as workflow params."""
         return self._inline(node, (), line)
 
     def _inline(
@@ -323,6 +327,9 @@ class ElContext:
             name = node["name"]
             if name in EL_CONSTANTS:
                 return {"type": "literal", "value": EL_CONSTANTS[name]}
+            if name in self.keep_names:
+                self._param(name)
+                return node
             if name in self.props and name not in stack:
                 try:
                     parts = E.split_template(self.props[name])
@@ -362,7 +369,10 @@ def _concat_chain(nodes: list[dict[str, Any]]) -> dict[str, Any]:
     merged: list[dict[str, Any]] = []
     for n in nodes:
         if n["type"] == "literal" and merged and merged[-1]["type"] == "literal":
-            merged[-1] = {"type": "literal", "value": E.to_str(merged[-1]["value"]) + E.to_str(n["value"])}
+            merged[-1] = {
+                "type": "literal",
+                "value": E.to_str(merged[-1]["value"]) + E.to_str(n["value"]),
+            }
         else:
             merged.append(n)
     out = merged[0]
@@ -379,7 +389,12 @@ def concat(vals: list[J]) -> J:
     for v in vals:
         if v.kind == "lit" and merged and merged[-1].kind == "lit":
             merged[-1] = J("lit", E.to_str(merged[-1].value) + E.to_str(v.value))
-        elif v.kind == "fmt" and merged and merged[-1].kind == "fmt" and merged[-1].value[0] == v.value[0]:
+        elif (
+            v.kind == "fmt"
+            and merged
+            and merged[-1].kind == "fmt"
+            and merged[-1].value[0] == v.value[0]
+        ):
             merged[-1] = J("fmt", (v.value[0], merged[-1].value[1] + v.value[1]))
         elif (
             v.kind == "fmt"

@@ -295,6 +295,8 @@ class GraphBuilder:
         self.join_in = join_in
         self.reach = self._reach_sets()
         self.kill_map: dict[tuple[str, str], str] = {}
+        self.guards: dict[str, tuple[str, str]] = {}
+        self._guard_errors(arr)
         for tid, arrivals in arr.items():
             node = self.nodes.get(tid)
             if node is not None and node.kind == "kill":
@@ -313,7 +315,6 @@ class GraphBuilder:
                 f"the empty task {gid!r} (one_failed) handles the failure",
                 self.nodes[src].line,
             )
-        self._handler_notes(arr)
         targets = self._branch_targets(hops)
         ordered: list[Task] = []
         for name in self.order:
@@ -324,6 +325,88 @@ class GraphBuilder:
         pos = {t.id: i for i, t in enumerate(ordered)}
         edges = sorted(self.edges, key=lambda e: (pos.get(e.src, -1), pos.get(e.dst, -1)))
         return Result(ordered, edges, self.diags, targets)
+
+    # error transitions: "ran and failed", not "failed or upstream_failed"
+    def _guard_errors(self, arr: dict[str, list[Arrival]]) -> None:
+        """Replace ``(A, error)`` arrivals by ``(A, guard)`` where Airflow's
+        one_failed would fire although Oozie never takes A's error transition:
+        A is upstream_failed because an earlier node s failed. That matters
+        when s's failure goes elsewhere (else the target runs anyway) and is
+        not absorbed before A (s's handler path does not lead to A). For a
+        kill target it matters only when s's failure is recoverable (its error
+        path reaches ``end``); otherwise the run is being killed anyway."""
+        memo: dict[str, set[str]] = {}
+        ends = {name for name, n in self.nodes.items() if n.kind == "end"}
+
+        def sources(tid: str) -> set[str]:
+            """Actions whose failure can leave ``tid`` upstream_failed."""
+            if tid in memo:
+                return memo[tid]
+            memo[tid] = set()  # cycles are reported elsewhere
+            out: set[str] = set()
+            for a in arr.get(tid, []):
+                if a.kind in ("ok", "case"):
+                    out |= self._own_failure(a.src) | sources(a.src)
+                elif a.kind == "join":
+                    out |= join_sources(a.src, frozenset())
+            memo[tid] = out
+            return out
+
+        def join_sources(join: str, seen: frozenset) -> set[str]:
+            out: set[str] = set()
+            for x in self.join_in.get(join, []):
+                if x.kind == "join":
+                    if x.src not in seen:
+                        out |= join_sources(x.src, seen | {join})
+                elif x.kind in ("ok", "case"):
+                    out |= self._own_failure(x.src) | sources(x.src)
+            return out
+
+        def needs_guard(src: str, target: str) -> bool:
+            target_node = self.origin.get(target, target)
+            is_kill = (
+                self.nodes.get(target_node) is not None and self.nodes[target_node].kind == "kill"
+            )
+            for s in sources(src):
+                err = self.nodes[s].error
+                if err is None or err == target_node or src in self.reach.get(err, set()):
+                    continue
+                if is_kill and not self.reach.get(err, set()) & ends:
+                    continue
+                return True
+            return False
+
+        for tid, arrivals in arr.items():
+            ok_srcs = {a.src for a in arrivals if a.kind != "error"}
+            for i, a in enumerate(arrivals):
+                if a.kind == "error" and a.src not in ok_srcs and needs_guard(a.src, tid):
+                    arrivals[i] = Arrival(a.src, "guard")
+                    self._make_guard(a.src)
+
+    def _own_failure(self, src: str) -> set[str]:
+        n = self.nodes.get(src)
+        return {src} if n is not None and n.kind == "action" else set()
+
+    def _make_guard(self, src: str) -> tuple[str, str]:
+        if src in self.guards:
+            return self.guards[src]
+        err = self._unique(f"{src}__error")
+        ran = self._unique(f"{src}__ran")
+        self._synthetic(err, src, f"{src!r} failed or is upstream_failed (one_failed)", src)
+        self.tasks[err].trigger_rule = "one_failed"
+        self._edge(src, err, "error")
+        self._synthetic(ran, src, f"{src!r} ran: succeeded or failed (one_done)", src)
+        self.tasks[ran].trigger_rule = "one_done"
+        self._edge(src, ran, "ok")
+        self.guards[src] = (err, ran)
+        self.diag(
+            "info",
+            HANDLER_UPSTREAM_FAILED,
+            f"{src!r} may end upstream_failed, where Airflow's one_failed would still fire; its error "
+            f"transition is taken when both {err!r} (one_failed) and {ran!r} (one_done) succeed",
+            self.nodes[src].line if src in self.nodes else None,
+        )
+        return err, ran
 
     def _synthetic(self, tid: str, anchor: str, why: str, origin: str) -> Task:
         line = self.nodes[anchor].line if anchor in self.nodes else None
@@ -421,6 +504,14 @@ class GraphBuilder:
 
     def _compile(self, tid: str, arrivals: list[Arrival]) -> None:
         task = self.tasks[tid]
+        guards = [a for a in arrivals if a.kind == "guard"]
+        if guards and len(arrivals) == 1:
+            task.trigger_rule = "all_success"
+            for g in self.guards[guards[0].src]:
+                self._edge(g, tid, "ok")
+            return
+        if guards:
+            arrivals = [self._combined_guard(a, tid) if a.kind == "guard" else a for a in arrivals]
         rule = self._simple_rule(arrivals)
         if rule is not None:
             task.trigger_rule = rule
@@ -465,6 +556,15 @@ class GraphBuilder:
             f"gate tasks feed it with one_success: {', '.join(signals)}",
             task.source.line if task.source else None,
         )
+
+    def _combined_guard(self, a: Arrival, target: str) -> Arrival:
+        """One task standing for "a.src ran and failed" (all_success over its guards)."""
+        gid = f"{a.src}__failed"
+        if gid not in self.tasks:
+            self._synthetic(gid, a.src, f"{a.src!r} ran and failed", a.src)
+            for g in self.guards[a.src]:
+                self._edge(g, gid, "ok")
+        return Arrival(gid, "ok")
 
     def _unique(self, tid: str) -> str:
         out, k = tid, 2
@@ -537,27 +637,6 @@ class GraphBuilder:
             f"cloned per source: {', '.join(clones)}",
             original.source.line if original.source else None,
         )
-
-    def _handler_notes(self, arr: dict[str, list[Arrival]]) -> None:
-        for tid, arrivals in arr.items():
-            node = self.nodes.get(tid)
-            if node is None or node.kind == "kill":
-                continue
-            ok_srcs = {a.src for a in arrivals if a.kind != "error"}
-            for a in arrivals:
-                if a.kind != "error" or a.src in ok_srcs:
-                    continue
-                src = self.nodes.get(a.src)
-                has_upstream = any(e.dst == a.src for e in self.edges)
-                if src is not None and has_upstream:
-                    self.diag(
-                        "info",
-                        HANDLER_UPSTREAM_FAILED,
-                        f"{tid!r} handles the failure of {a.src!r} (one_failed); Airflow's one_failed "
-                        f"also fires when {a.src!r} is upstream_failed (an earlier node failed), "
-                        "where Oozie would not run it",
-                        node.line,
-                    )
 
     def _branch_targets(self, hops: dict[tuple[str, str], str]) -> dict[str, dict[str, str | None]]:
         out: dict[str, dict[str, str | None]] = {}

@@ -96,10 +96,10 @@ def load_bytes(path: str, data: bytes) -> XmlDoc:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else None)
         msg = (exc.msg or str(exc)).strip()
-        # lxml appends "(line N)" in some messages; the location is already ours.
-        cut = msg.rfind(", line ")
-        if cut > 0 and msg.endswith(")"):
-            msg = msg[:cut]
+        # libxml2 appends ", line N, column M"; the location is already ours.
+        head, sep, tail = msg.rpartition(", line ")
+        if sep and ", column " in tail:
+            msg = head
         raise InputError(path, line, f"malformed XML: {msg}") from None
     if root is None:
         raise InputError(path, 1, "malformed XML: empty document")

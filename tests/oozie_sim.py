@@ -1,0 +1,186 @@
+"""Two tiny reference interpreters used by tests/test_oozie_frontend.py.
+
+- ``run_oozie``: Oozie's token semantics read straight from the workflow XML
+  (independent of the frontend): actions take ``ok``/``error``, decisions
+  take the scenario's choice, forks spawn tokens, a join fires when every
+  token of its fork frame arrived, ``kill`` -> KILLED, ``end`` -> SUCCEEDED.
+- ``run_airflow``: Airflow's trigger rules (SEMANTICS R1) with branch
+  skipping over the IR the frontend produced.
+
+A scenario is (set of failing action names, {decision name: case index, or
+the number of cases for the default}).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lxml import etree
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def oozie_nodes(path: str) -> dict[str, dict]:
+    root = etree.parse(path).getroot()
+    nodes: dict[str, dict] = {}
+    for el in root:
+        tag = _local(el)
+        if tag == "start":
+            nodes["::start"] = {"kind": "start", "to": el.get("to")}
+        elif tag in ("end", "kill"):
+            nodes[el.get("name")] = {"kind": tag}
+        elif tag == "fork":
+            nodes[el.get("name")] = {
+                "kind": "fork",
+                "paths": [p.get("start") for p in el if _local(p) == "path"],
+            }
+        elif tag == "join":
+            nodes[el.get("name")] = {"kind": "join", "to": el.get("to")}
+        elif tag == "decision":
+            sw = [c for c in el if _local(c) == "switch"][0]
+            cases = [c.get("to") for c in sw if _local(c) == "case"]
+            default = [c.get("to") for c in sw if _local(c) == "default"][0]
+            nodes[el.get("name")] = {"kind": "decision", "targets": cases + [default]}
+        elif tag == "action":
+            ok = [c.get("to") for c in el if _local(c) == "ok"][0]
+            err = [c.get("to") for c in el if _local(c) == "error"][0]
+            nodes[el.get("name")] = {"kind": "action", "ok": ok, "error": err}
+    return nodes
+
+
+def run_oozie(
+    nodes: dict[str, dict], failing: set[str], choices: dict[str, int]
+) -> tuple[str, list[str]]:
+    """(SUCCEEDED|KILLED, executed actions in order)."""
+    executed: list[str] = []
+    tokens: list[tuple[str, tuple]] = [(nodes["::start"]["to"], ())]
+    waiting: Counter = Counter()
+    forks: dict[tuple, int] = {}
+    ended = False
+    steps = 0
+    while tokens:
+        steps += 1
+        assert steps < 10_000, "runaway workflow"
+        name, frames = tokens.pop(0)
+        n = nodes[name]
+        kind = n["kind"]
+        if kind == "kill":
+            return "KILLED", executed
+        if kind == "end":
+            ended = True
+            continue
+        if kind == "action":
+            executed.append(name)
+            tokens.append((n["error"] if name in failing else n["ok"], frames))
+        elif kind == "decision":
+            tokens.append((n["targets"][choices.get(name, len(n["targets"]) - 1)], frames))
+        elif kind == "fork":
+            frame = (name, steps)
+            forks[frame] = len(n["paths"])
+            for p in n["paths"]:
+                tokens.append((p, (*frames, frame)))
+        elif kind == "join":
+            frame = frames[-1]
+            waiting[(name, frame)] += 1
+            if waiting[(name, frame)] == forks[frame]:
+                tokens.append((n["to"], frames[:-1]))
+    return ("SUCCEEDED" if ended else "STUCK"), executed
+
+
+# --- Airflow ------------------------------------------------------------------
+
+
+def _rule(rule: str, states: list[str]) -> str | None:
+    """'run', 'skipped', 'upstream_failed' or None (wait), per SEMANTICS R1."""
+    c = Counter(states)
+    s, k, f, u = c["success"], c["skipped"], c["failed"], c["upstream_failed"]
+    n = len(states)
+    done = s + k + f + u == n
+    if n == 0:
+        return "run"
+    if rule == "all_success":
+        if f + u:
+            return "upstream_failed"
+        if k:
+            return "skipped"
+        return "run" if s == n else None
+    if rule == "one_failed":
+        if f + u:
+            return "run"
+        return "skipped" if done else None
+    if rule == "one_success":
+        if s:
+            return "run"
+        if done:
+            return "skipped" if k == n else "upstream_failed"
+        return None
+    if rule == "one_done":
+        if s + f:
+            return "run"
+        return "skipped" if done else None
+    if rule == "none_failed_min_one_success":
+        if f + u:
+            return "upstream_failed"
+        if done:
+            return "skipped" if k == n else "run"
+        return None
+    if rule == "none_failed":
+        if f + u:
+            return "upstream_failed"
+        return "run" if done else None
+    if rule == "none_skipped":
+        if k:
+            return "skipped"
+        return "run" if done else None
+    if rule == "all_done":
+        return "run" if done else None
+    raise AssertionError(f"rule {rule} not simulated")
+
+
+def run_airflow(workflow, failing: set[str], choices: dict[str, int]) -> tuple[str, list[str]]:
+    """(success|failed, executed Oozie actions in order) for one IR workflow."""
+    tasks = {t.id: t for t in workflow.tasks}
+    ups: dict[str, list[str]] = {t: [] for t in tasks}
+    downs: dict[str, list[str]] = {t: [] for t in tasks}
+    for e in workflow.edges:
+        ups[e.dst].append(e.src)
+        downs[e.src].append(e.dst)
+    state: dict[str, str] = {}
+    executed: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for tid, t in tasks.items():
+            if tid in state:
+                continue
+            verdict = _rule(t.trigger_rule, [state.get(u, "none") for u in ups[tid]])
+            if verdict is None:
+                continue
+            changed = True
+            if verdict != "run":
+                state[tid] = verdict
+                continue
+            kind = t.action.kind
+            node = t.extra.get("oozie", {}).get("node")
+            if node == "action":
+                executed.append(tid)
+            if kind == "fail" or tid in failing:
+                state[tid] = "failed"
+            elif kind == "branch":
+                state[tid] = "success"
+                cases = t.action.fields["cases"]
+                i = choices.get(tid, len(cases))
+                follow = cases[i]["to"] if i < len(cases) else t.action.fields["default"]
+                for d in downs[tid]:
+                    if d != follow and d not in state:
+                        state[d] = "skipped"
+            else:
+                state[tid] = "success"
+    leaves = [t for t in tasks if not downs[t]]
+    failed = any(state.get(t) in ("failed", "upstream_failed") for t in leaves)
+    assert all(t in state for t in tasks), (
+        f"tasks never decided: {[t for t in tasks if t not in state]}"
+    )
+    return ("failed" if failed else "success"), executed

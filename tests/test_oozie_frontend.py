@@ -1,0 +1,536 @@
+"""Oozie frontend: what a user sees when parsing Oozie workflows, coordinators,
+bundles and application folders; hostile XML; and, for every corpus workflow,
+that the IR run under Airflow's rules ends where Oozie would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cronsim import CronSim
+from oozie_sim import oozie_nodes, run_airflow, run_oozie
+
+from wfconv.errors import InputError
+from wfconv.frontends import load_path
+from wfconv.frontends.oozie_props import parse_properties
+from wfconv.ir import expr as E
+from wfconv.ir.jsonio import dumps, loads
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus" / "oozie"
+WFCONV = [sys.executable, "-c", "from wfconv.cli import main; main()"]
+
+WF_HEAD = '<workflow-app xmlns="uri:oozie:workflow:0.5" name="t">'
+
+
+def wf(tmp_path, body: str, name: str = "wf.xml"):
+    p = tmp_path / name
+    p.write_text(f"<?xml version='1.0'?>\n{WF_HEAD}\n{body}\n</workflow-app>\n", encoding="utf-8")
+    return load_path(p, "oozie").workflows[0]
+
+
+def shell(name: str, ok: str, error: str, extra: str = "") -> str:
+    return (
+        f'<action name="{name}" {extra}><shell xmlns="uri:oozie:shell-action:0.3"><exec>{name}.sh</exec></shell>'
+        f'<ok to="{ok}"/><error to="{error}"/></action>'
+    )
+
+
+def rules(w) -> dict[str, str]:
+    return {t.id: t.trigger_rule for t in w.tasks}
+
+
+def ups(w, tid: str) -> list[tuple[str, str]]:
+    return sorted((e.src, e.kind) for e in w.edges if e.dst == tid)
+
+
+def codes(w) -> list[str]:
+    return [d.code for d in w.diagnostics]
+
+
+# --- transitions -> trigger rules ----------------------------------------------------
+
+
+def test_ok_and_error_transitions(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="a"/>'
+        + shell("a", "b", "h")
+        + shell("b", "end", "k")
+        + shell("h", "k", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    r = rules(w)
+    assert r["a"] == r["b"] == "all_success"
+    assert r["h"] == "one_failed" and ups(w, "h") == [("a", "error")]
+    # k is reached by b's error and by h's ok+error: one rule cannot serve both -> clones
+    assert r["k__from_b"] == "one_failed" and ups(w, "k__from_b") == [("b", "error")]
+    assert r["k__from_h"] == "one_done"
+    assert {t.id for t in w.tasks if t.action.kind == "fail"} == {"k__from_b", "k__from_h"}
+    assert all(t.action.fields["message"] == "m" for t in w.tasks if t.action.kind == "fail")
+    assert "OZ304" in codes(w)
+
+
+def test_handler_of_a_node_that_may_be_upstream_failed_is_guarded(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="a"/>'
+        + shell("a", "b", "k")
+        + shell("b", "end", "h")
+        + shell("h", "end", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    assert rules(w)["b__error"] == "one_failed" and rules(w)["b__ran"] == "one_done"
+    assert ups(w, "h") == [("b__error", "control"), ("b__ran", "control")]
+    assert rules(w)["h"] == "all_success"
+
+
+def test_decision_cases_default_end_and_kill(tmp_path):
+    w = wf(
+        tmp_path,
+        """<start to="d"/>
+        <decision name="d"><switch>
+          <case to="x">${wf:conf('m') eq 'x'}</case>
+          <case to="end">${wf:conf('m') eq 'none'}</case>
+          <case to="k">${wf:conf('m') eq 'bad'}</case>
+          <default to="y"/>
+        </switch></decision>"""
+        + shell("x", "z", "k")
+        + shell("y", "z", "k")
+        + shell("z", "end", "k")
+        + '<kill name="k"><message>bad</message></kill><end name="end"/>',
+    )
+    d = w.task("d")
+    assert d.action.kind == "branch"
+    assert [c["to"] for c in d.action.fields["cases"]] == ["x", None, "k__from_d"]
+    assert d.action.fields["default"] == "y"
+    assert [c["when"] for c in d.action.fields["cases"]][0] == "${wf:conf('m') eq 'x'}"
+    assert rules(w)["z"] == "one_success"  # alternatives meet again
+    env = E.ExprEnv(params={"m": "bad"})
+    assert E.choose_case(d.action.fields["cases"], d.action.fields["default"], env) == "k__from_d"
+    assert E.choose_case(d.action.fields["cases"], d.action.fields["default"], E.ExprEnv()) == "y"
+    assert sorted(w.downstream("d")) == ["k__from_d", "x", "y"]
+
+
+def test_decision_target_reached_otherwise_gets_a_hop(tmp_path):
+    w = wf(
+        tmp_path,
+        """<start to="a"/>"""
+        + shell("a", "d", "k")
+        + """<decision name="d"><switch><case to="b">${true}</case><default to="c"/></switch></decision>"""
+        + shell("b", "c", "k")
+        + shell("c", "end", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    d = w.task("d").action.fields
+    assert d["default"] == "d__c"
+    assert ups(w, "c") == [("b", "control"), ("d__c", "control")]
+    assert rules(w)["c"] == "one_success"
+
+
+def test_fork_join_and_join_after_decision(tmp_path):
+    w = wf(
+        tmp_path,
+        """<start to="f"/><fork name="f"><path start="a"/><path start="d"/></fork>"""
+        + shell("a", "j", "k")
+        + """<decision name="d"><switch><case to="b">${x}</case><default to="j"/></switch></decision>"""
+        + shell("b", "j", "k")
+        + '<join name="j" to="c"/>'
+        + shell("c", "end", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    assert rules(w)["c"] == "none_failed_min_one_success"
+    assert ups(w, "c") == [("a", "control"), ("b", "control"), ("d__j", "control")]
+    assert not any(t.id in ("f", "j") for t in w.tasks)
+
+
+def test_plain_join_is_all_success(tmp_path):
+    w = wf(
+        tmp_path,
+        """<start to="f"/><fork name="f"><path start="a"/><path start="b"/></fork>"""
+        + shell("a", "j", "k")
+        + shell("b", "j", "k")
+        + '<join name="j" to="c"/>'
+        + shell("c", "end", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    assert rules(w)["c"] == "all_success" and ups(w, "c") == [("a", "control"), ("b", "control")]
+
+
+def test_error_to_end_is_handled(tmp_path):
+    w = wf(tmp_path, '<start to="a"/>' + shell("a", "end", "end") + '<end name="end"/>')
+    assert rules(w)["a"] == "all_success"
+    assert rules(w)["end__from_a"] == "one_failed"
+    assert run_airflow(w, {"a"}, {}) == ("success", ["a"])
+
+
+def test_invalid_graphs_are_diagnosed_naming_nodes(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="a"/>'
+        + shell("a", "b", "nowhere")
+        + shell("b", "a", "k")
+        + shell("lost", "end", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    msgs = {d.code: d.message for d in w.diagnostics}
+    assert "'nowhere'" in msgs["OZ101"] and "'a'" in msgs["OZ101"]
+    assert "lost" in msgs["OZ102"]
+    assert "a -> b -> a" in msgs["IR004"]
+
+
+# --- actions, retries, EL -----------------------------------------------------------
+
+
+def test_retry_attributes(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="a"/>'
+        + shell("a", "b", "k", 'retry-max="2" retry-interval="5"')
+        + shell("b", "c", "k", 'retry-max="9" retry-policy="exponential"')
+        + shell("c", "end", "k", 'retry-max="${n}"')
+        + '<kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    a, b, c = w.task("a"), w.task("b"), w.task("c")
+    assert (a.retries, a.retry_delay_s, a.retry_backoff) == (2, 300.0, "fixed")
+    assert (b.retries, b.retry_delay_s, b.retry_backoff) == (3, 600.0, "exponential")
+    assert c.retries == 0 and c.extra["oozie"]["retry"] == {"retry-max": "${n}"}
+    assert codes(w).count("OZ301") == 2 and "OZ302" in codes(w) and "OZ307" in codes(w)
+
+
+def test_templates_are_translated_or_kept_with_a_diagnostic(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "job.properties").write_text(
+        "nn=hdfs://nn\nday=${coord:formatTime(coord:nominalTime(), 'yyyy-MM-dd')}\n"
+    )
+    w = wf(
+        tmp_path / "app",
+        '<start to="a"/><action name="a"><shell xmlns="uri:oozie:shell-action:0.3"><exec>run.sh</exec>'
+        "<argument>${nn}/d/${day}</argument><argument>${wf:id()}</argument>"
+        "<argument>${wf:conf('opt')}</argument><argument>${unknown}</argument>"
+        "<argument>${wf:lastErrorNode()}</argument></shell>"
+        '<ok to="end"/><error to="end"/></action><end name="end"/>',
+        name="workflow.xml",
+    )
+    args = w.task("a").action.fields["args"]
+    assert args == [
+        "hdfs://nn/d/{{ data_interval_end.strftime('%Y-%m-%d') }}",
+        "{{ run_id }}",
+        "{{ params.opt }}",
+        "{{ params.unknown }}",
+        "${wf:lastErrorNode()}",
+    ]
+    assert w.params == {"opt": None, "unknown": None}
+    assert any(d.code == "OZ202" and "wf:lastErrorNode" in d.message for d in w.diagnostics)
+    assert any(d.code == "OZ203" and "unknown" in d.message for d in w.diagnostics)
+
+
+def test_custom_action_is_opaque_with_its_xml(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="a"/><action name="a"><x:job xmlns:x="uri:custom:1"><x:p>v</x:p></x:job>'
+        '<ok to="end"/><error to="end"/></action><end name="end"/>',
+    )
+    a = w.task("a").action
+    assert a.kind == "opaque" and a.fields["type"] == "job" and a.fields["args"] == {"p": "v"}
+    assert "<x:p>v</x:p>" in a.fields["xml"]
+
+
+def test_java_properties_syntax():
+    props = parse_properties(
+        "# c\n! c\na=1\nb : 2\nc 3\nd=x\\\n   y\ne\\=f=g\nh=\\u00e9\\tz\n  \nempty=\n",
+        "job.properties",
+    )
+    assert {p.name: p.value for p in props} == {
+        "a": "1",
+        "b": "2",
+        "c": "3",
+        "d": "xy",
+        "e=f": "g",
+        "h": "é\tz",
+        "empty": "",
+    }
+    assert [p.line for p in props][:4] == [3, 4, 5, 6]
+
+
+# --- coordinators ------------------------------------------------------------------
+
+
+def _airflow_run_ends(w) -> list[dt.datetime]:
+    """data_interval_end of every run Airflow's data-interval model creates."""
+    start = dt.datetime.fromisoformat(w.start_date)
+    end = dt.datetime.fromisoformat(w.end_date)
+    out = []
+    if w.schedule.kind == "interval":
+        x = start
+        step = dt.timedelta(seconds=w.schedule.seconds)
+        while x <= end:
+            out.append(x + step)
+            x += step
+        return out
+    from wfconv.frontends.oozie_sched import zone
+
+    tz = zone(w.schedule.timezone)
+    x = next(CronSim(w.schedule.cron, start.astimezone(tz) - dt.timedelta(seconds=1)))
+    while x <= end:
+        nxt = next(CronSim(w.schedule.cron, x))
+        out.append(nxt)
+        x = nxt
+    return out
+
+
+@pytest.mark.parametrize(
+    "freq,start,end,tz,first,count",
+    [
+        (
+            "${coord:days(1)}",
+            "2024-03-01T08:00Z",
+            "2024-04-01T07:00Z",
+            "America/Los_Angeles",
+            "2024-03-01T08:00Z",
+            31,
+        ),
+        (
+            "${coord:hours(6)}",
+            "2024-01-01T00:00Z",
+            "2024-01-03T00:00Z",
+            "UTC",
+            "2024-01-01T00:00Z",
+            8,
+        ),
+        (
+            "${coord:minutes(7)}",
+            "2024-01-01T00:03Z",
+            "2024-01-01T01:00Z",
+            "UTC",
+            "2024-01-01T00:03Z",
+            9,
+        ),
+        ("60", "2024-01-01T00:30Z", "2024-01-01T05:30Z", "UTC", "2024-01-01T00:30Z", 5),
+        (
+            "${coord:days(2)}",
+            "2024-01-01T00:00Z",
+            "2024-01-10T00:00Z",
+            "UTC",
+            "2024-01-01T00:00Z",
+            5,
+        ),
+        (
+            "${coord:months(1)}",
+            "2024-01-15T06:00Z",
+            "2024-06-15T06:00Z",
+            "UTC",
+            "2024-01-15T06:00Z",
+            5,
+        ),
+        ("0 6 * * 1-5", "2024-01-03T00:00Z", "2024-01-10T00:00Z", "UTC", "2024-01-03T06:00Z", 5),
+    ],
+)
+def test_coordinator_runs_match_nominal_times(tmp_path, freq, start, end, tz, first, count):
+    (tmp_path / "workflow.xml").write_text(
+        f"{WF_HEAD}<start to='end'/><end name='end'/></workflow-app>", encoding="utf-8"
+    )
+    (tmp_path / "coordinator.xml").write_text(
+        f'<coordinator-app name="c" frequency="{freq}" start="{start}" end="{end}" timezone="{tz}" '
+        'xmlns="uri:oozie:coordinator:0.4"><action><workflow><app-path>.</app-path></workflow></action>'
+        "</coordinator-app>",
+        encoding="utf-8",
+    )
+    w = load_path(tmp_path).workflows[0]
+    ends = _airflow_run_ends(w)
+    assert E.format_oozie_time(ends[0]) == first
+    assert len(ends) == count
+    assert all(e < E.parse_oozie_time(end) for e in ends)  # N_k < end
+    assert w.catchup is True and w.max_active_runs == 1
+
+
+def test_coordinator_app_folder(repo_root):
+    w = load_path("corpus/oozie/coord_app").workflows[0]
+    assert w.id == "sales-daily"
+    assert (w.schedule.kind, w.schedule.cron, w.schedule.timezone) == (
+        "cron",
+        "0 0 * * *",
+        "America/Los_Angeles",
+    )
+    assert w.max_active_runs == 2
+    assert [t.id for t in w.tasks][:2] == ["wait_today", "wait_yesterday"]
+    assert w.task("wait_today").action.fields["timeout_s"] == 180 * 60
+    assert ups(w, "aggregate") == [("wait_today", "control"), ("wait_yesterday", "control")]
+    params = w.task("aggregate").action.fields["params"]
+    assert "DAY={{ data_interval_end.strftime('%Y-%m-%d') }}" in params
+    assert w.task("notify").action.fields["to"] == ["sales@example.com", "ops@example.com"]
+    assert w.params == {"queueName": "sales"}  # config-default.xml beats <parameters>
+    assert w.extra["oozie"]["coordinator"]["controls"]["throttle"] == 5
+
+
+def test_bundle_gives_one_workflow_per_coordinator(repo_root):
+    b = load_path("corpus/oozie/bundle_app")
+    assert [w.id for w in b.workflows] == ["metrics-hourly", "metrics-monthly"]
+    hourly, monthly = b.workflows
+    assert hourly.schedule.cron == "0 * * * *" and hourly.max_active_runs == 4
+    assert monthly.schedule.cron == "30 7 15 2,5,8,11 *" and monthly.catchup is False
+    assert monthly.extra["oozie"]["bundle"]["enabled"] is False
+    assert hourly.task("compute").action.fields["name"] == "metrics-hour-metrics"
+
+
+def test_subworkflow_found_on_disk_is_parsed_and_linked(repo_root):
+    b = load_path("corpus/oozie/subworkflow_app")
+    parent, child = b.workflows
+    assert parent.task("run-child").action.fields["workflow"] == "child"
+    assert "workflow" not in parent.task("run-external").action.fields
+    assert child.task("load").action.fields["args"] == ["orders_eu", "eu"]
+
+
+# --- safety ---------------------------------------------------------------------------
+
+
+def _cli(path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*WFCONV, "parse", str(path)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+
+
+def test_external_entity_is_refused_and_nothing_leaks(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    p = tmp_path / "xxe.xml"
+    p.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE w [<!ENTITY s SYSTEM "file://{secret}">]>\n'
+        f'{WF_HEAD}<start to="end"/><kill name="k"><message>&s;</message></kill><end name="end"/></workflow-app>'
+    )
+    out = _cli(p)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"{p}:2: ") and "entity" in out.stderr
+    assert "TOP-SECRET" not in out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_billion_laughs_is_refused_fast():
+    t0 = time.perf_counter()
+    with pytest.raises(InputError) as info:
+        load_path(CORPUS / "billion_laughs.xml", "oozie")
+    assert time.perf_counter() - t0 < 1.0
+    assert info.value.line == 3
+
+
+def test_undeclared_entity_and_external_dtd_are_input_errors(tmp_path):
+    p = tmp_path / "w.xml"
+    p.write_text(f'{WF_HEAD}\n<start to="end"/>\n<end name="&x;"/></workflow-app>')
+    with pytest.raises(InputError) as info:
+        load_path(p, "oozie")
+    assert info.value.line == 3
+    p.write_text(
+        f'<!DOCTYPE w SYSTEM "http://example.invalid/w.dtd">\n{WF_HEAD}<start to="end"/><end name="end"/></workflow-app>'
+    )
+    with pytest.raises(InputError, match="DTD"):
+        load_path(p, "oozie")
+
+
+def test_oversized_file_is_refused_within_a_second(tmp_path):
+    p = tmp_path / "big.xml"
+    with open(p, "w") as fh:
+        fh.write(WF_HEAD + "<!--")
+        fh.write("x" * (11 * 1024 * 1024))
+        fh.write("--></workflow-app>")
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="larger than"):
+        load_path(p, "oozie")
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_truncated_file_gives_path_line_message():
+    out = _cli(CORPUS / "truncated.xml")
+    assert out.returncode == 2
+    assert (
+        out.stderr.strip()
+        == f"{CORPUS / 'truncated.xml'}:7: malformed XML: Premature end of data in tag shell line 5"
+    )
+
+
+def test_non_oozie_xml_is_an_input_error(tmp_path):
+    p = tmp_path / "x.xml"
+    p.write_text("<configuration/>")
+    with pytest.raises(InputError, match="not an Oozie"):
+        load_path(p, "oozie")
+
+
+# --- the IR runs where Oozie would end --------------------------------------------------
+
+RUNNABLE = sorted(
+    p.name
+    for p in CORPUS.glob("*.xml")
+    if p.name not in ("xxe.xml", "billion_laughs.xml", "truncated.xml", "invalid_graph.xml")
+)
+
+
+def _scenarios(nodes):
+    actions = [n for n, v in nodes.items() if v["kind"] == "action"]
+    decisions = {n: len(v["targets"]) for n, v in nodes.items() if v["kind"] == "decision"}
+    failing_sets = (
+        [set()] + [{a} for a in actions] + [set(p) for p in itertools.combinations(actions, 2)]
+    )
+    choice_sets = [
+        dict(zip(decisions, c, strict=True))
+        for c in itertools.product(*(range(k) for k in decisions.values()))
+    ]
+    return [(f, c) for f in failing_sets for c in choice_sets]
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_ir_under_airflow_rules_ends_like_oozie(name):
+    path = CORPUS / name
+    nodes = oozie_nodes(str(path))
+    w = load_path(path, "oozie").workflows[0]
+    forks = any(v["kind"] == "fork" for v in nodes.values())
+    for failing, choices in _scenarios(nodes):
+        o_state, o_ran = run_oozie(nodes, failing, choices)
+        a_state, a_ran = run_airflow(w, failing, choices)
+        where = f"{name}: failing={sorted(failing)} choices={choices}"
+        assert {"SUCCEEDED": "success", "KILLED": "failed"}[o_state] == a_state, where
+        if o_state == "SUCCEEDED" or not forks:
+            assert sorted(o_ran) == sorted(a_ran), where
+        else:
+            # Oozie kills running fork siblings; Airflow lets them finish.
+            assert set(o_ran) <= set(a_ran), where
+
+
+def test_corpus_ir_is_valid_json_ir(repo_root):
+    for name in RUNNABLE + ["coord_app", "bundle_app", "subworkflow_app", "cron_coord"]:
+        b = load_path(f"corpus/oozie/{name}", "oozie")
+        assert loads(dumps(b), name) is not None
+        for w in b.workflows:
+            assert w.source.engine == "oozie"
+            assert not [d for d in w.diagnostics if d.code.startswith("IR")], (name, w.diagnostics)
+
+
+def test_cli_parses_an_app_folder(tmp_path):
+    out = _cli(CORPUS / "coord_app")
+    assert out.returncode == 0, out.stderr
+    assert '"id": "sales-daily"' in out.stdout
+    assert os.path.exists(CORPUS / "coord_app" / "job.properties")
+
+
+def test_recovery_that_never_rejoins_ends_like_oozie(tmp_path):
+    """Oozie: a fails -> h -> end = SUCCEEDED. In the IR b is upstream_failed
+    but not a leaf: its guarded error path (b__error, b__ran) keeps the kill
+    skipped, so Airflow's leaf rule also ends in success."""
+    body = (
+        '<start to="a"/>'
+        + shell("a", "b", "h")
+        + shell("b", "end", "k")
+        + shell("h", "end", "k")
+        + '<kill name="k"><message>m</message></kill><end name="end"/>'
+    )
+    w = wf(tmp_path, body)
+    (tmp_path / "w2.xml").write_text(f"{WF_HEAD}{body}</workflow-app>")
+    nodes = oozie_nodes(str(tmp_path / "w2.xml"))
+    assert run_oozie(nodes, {"a"}, {}) == ("SUCCEEDED", ["a", "h"])
+    assert run_airflow(w, {"a"}, {}) == ("success", ["a", "h"])
+    assert run_oozie(nodes, {"a", "h"}, {}) == ("KILLED", ["a", "h"])
+    assert run_airflow(w, {"a", "h"}, {}) == ("failed", ["a", "h"])
