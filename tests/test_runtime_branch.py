@@ -340,3 +340,28 @@ def test_scenario_api_summary_and_lenient_scenario():
     assert res.summary()["a"] == ("failed", 1)
     assert res.summary()["join"] == ("upstream_failed", 0)
     assert Scenario.from_dict(sc.to_dict()) == sc
+
+
+def test_corpus_oozie_subworkflow_runs_its_child():
+    app = CORPUS / "subworkflow_app"
+    if not app.exists():
+        pytest.skip("corpus/oozie/subworkflow_app not present")
+    from wfconv.frontends import load
+
+    bundle = {w.id: w for w in load(str(app)).workflows}
+    parent = bundle["parent"]
+    (ok,) = run(parent, date="2024-01-01", workflows=bundle)
+    assert ok.tasks["run-child"].state == "success"
+    assert ok.tasks["run-child"].end - ok.tasks["run-child"].start == 1.0  # the child's one task
+    # The child's load fails: the child is KILLED, so the parent's action fails
+    # and its error transition reaches the parent's kill node.
+    (res,) = run(
+        parent,
+        Scenario(fail={"load": ALL}),
+        date="2024-01-01",
+        workflows=bundle,
+        strict_scenario=False,
+    )
+    assert res.tasks["run-child"].state == "failed"
+    assert res.engine_state == "killed"
+    assert any(n["code"] == "RT150" and "killed" in n["message"] for n in res.notes)

@@ -174,7 +174,7 @@ def test_schedule_driven_runs_with_now(ir):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["--fail", "nosuch"], "has no task 'nosuch'"),
+        (["--fail", "nosuch"], "no task 'nosuch' in"),
         (["--sensor", "wait=0"], "poke number"),
         (["--branch", "choose"], "TASK=ID"),
         (["--date", "yesterday"], "not an ISO date"),

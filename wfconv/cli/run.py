@@ -269,6 +269,12 @@ def run_cmd(
         if not workflows:
             raise UsageError(f"{path}: no workflow to run")
         scenario = Scenario.from_cli(fail, branch, sensor, skip, duration, default_duration)
+        known = {t.id for w in bundle.workflows for t in w.tasks}
+        unknown = sorted(scenario.task_ids() - known)
+        if unknown:
+            raise UsageError(
+                f"no task {', '.join(map(repr, unknown))} in {path} (named in the scenario)"
+            )
         opts = api.RunOptions(
             date, tuple(backfill) if backfill else None, now, TIMETABLE_CHOICES[timetable], catchup
         )
@@ -281,7 +287,14 @@ def run_cmd(
             for w, runs in plans:
                 if ex is None:
                     results += api.run(
-                        w, scenario, runs=runs, store=store, on_run=on_run, render=render
+                        w,
+                        scenario,
+                        runs=runs,
+                        store=store,
+                        on_run=on_run,
+                        render=render,
+                        workflows={x.id: x for x in bundle.workflows},
+                        strict_scenario=False,
                     )
                 else:
                     results += api.execute(
@@ -292,6 +305,7 @@ def run_cmd(
                         store=store,
                         concurrency=concurrency,
                         on_run=on_run,
+                        strict_scenario=False,
                     )
         finally:
             if ex is not None:

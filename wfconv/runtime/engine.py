@@ -49,6 +49,7 @@ NOTE_DEADLOCK = "RT120"
 NOTE_RUN_TIMEOUT = "RT121"
 NOTE_PAST_NOT_MET = "RT122"
 NOTE_RESUMED = "RT130"
+NOTE_SUBWORKFLOW = "RT150"
 
 
 @dataclass
@@ -97,6 +98,7 @@ class RunEngine:
         run_id: str | None = None,
         decision_env: dict[str, Any] | None = None,
         past: dict[str, tuple[str, float | None]] | None = None,
+        child_runner: Callable[[str, RunInfo, float], RunResult | None] | None = None,
     ):
         self.cw = cw
         self.info = info
@@ -114,6 +116,8 @@ class RunEngine:
         # depends_on_past: the previous run's (state, end) of each such task.
         self.past = past or {}
         self.blocked: set[str] = set()
+        # Runs a sub-workflow of the same bundle (virtual clock): (id, info, start).
+        self.child_runner = child_runner
 
     # ------------------------------------------------------------------
     def note(self, code: str, message: str) -> None:
@@ -496,6 +500,20 @@ class RunEngine:
             if soft:
                 return Outcome(SKIPPED, t + elapsed, "sensor timed out (soft_fail)")
             return Outcome(FAILED_FINAL, t + elapsed, "sensor timed out")
+        if kind == "subworkflow" and not real and self.child_runner is not None:
+            wid = task.action.fields.get("workflow")
+            child = self.child_runner(wid, self.info, t) if wid else None
+            if child is not None:
+                self.note(
+                    NOTE_SUBWORKFLOW,
+                    f"sub-workflow {tid!r}: ran {wid!r} ({child.state}"
+                    + (f", {child.engine_state}" if child.engine_state else "")
+                    + ")",
+                )
+                end = child.end if child.end is not None else t
+                if child.state == "success" and child.engine_state not in ("killed", "failed"):
+                    return Outcome(SUCCESS, end)
+                return Outcome(FAILED, end, f"sub-workflow {wid!r} ended {child.state}")
         if task.timeout_s is not None and d > task.timeout_s:
             return Outcome(FAILED, t + task.timeout_s, f"timed out after {task.timeout_s:g} s")
         return Outcome(SUCCESS, t + d)
