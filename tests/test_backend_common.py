@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import keyword
-import re
 from pathlib import Path
 
 import pytest
@@ -238,8 +237,6 @@ def test_retry_delays(retries, delay, backoff, cap, expected):
 _VENV_RUFF = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "ruff"
 RUFF = str(_VENV_RUFF) if _VENV_RUFF.exists() else "ruff"
 
-_TASK_PREFIX = re.compile(r"^task ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"): ")
-
 # Which compared field a ledger code (of an emitted task) declares lost.
 LOST_FIELD = {
     "BA110": "delays",
@@ -258,9 +255,8 @@ def ledger_losses(diagnostics) -> tuple[dict[str, set[str]], bool]:
     for d in diagnostics:
         if d.code in LOST_SCHEDULE:
             schedule = True
-        m = _TASK_PREFIX.match(d.message)
-        if m and d.code in LOST_FIELD:
-            per_task.setdefault(ast.literal_eval(m.group(1)), set()).add(LOST_FIELD[d.code])
+        if d.task is not None and d.code in LOST_FIELD:
+            per_task.setdefault(d.task, set()).add(LOST_FIELD[d.code])
     return per_task, schedule
 
 
@@ -277,7 +273,8 @@ def structure(w, lost: dict[str, set[str]] | None = None, rename=None, schedule_
         if "delays" not in gone and t.retries and t.retry_delay_s is not None:
             entry["delays"] = retry_delays(t, default=0)
         if "trigger_rule" not in gone:
-            entry["trigger_rule"] = t.trigger_rule
+            # a task without upstream tasks always passes its rule (SEMANTICS R1)
+            entry["trigger_rule"] = t.trigger_rule if w.upstream(t.id) else "(no upstream)"
         tasks[rename.get(t.id, t.id)] = entry
     edges = {(rename.get(e.src, e.src), rename.get(e.dst, e.dst)) for e in w.edges}
     s = w.schedule
@@ -472,3 +469,9 @@ def kitchen_sink():
     for a, b in edges:
         w.add_edge(a, b)
     return w
+
+
+def test_loss_names_its_task():
+    t = Task("t1", Action("empty"))
+    assert loss("BA101", "x", task=t).task == "t1"
+    assert loss("BA101", "x").task is None

@@ -561,7 +561,7 @@ def loss(
         ref = source
     if task is not None:
         message = f"task {task.id!r}: {message}"
-    return Diagnostic(
+    d = Diagnostic(
         severity=severity,
         code=code,
         message=message,
@@ -569,6 +569,9 @@ def loss(
         line=ref.line if ref else None,
         target=target,
     )
+    if task is not None:
+        d.task = task.id  # lets verify match a structural difference to this entry
+    return d
 
 
 def is_loss(d: Diagnostic) -> bool:

@@ -43,6 +43,7 @@ from wfconv.backends.common import (
     is_dotted_name,
     local_functions,
     loss,
+    py_comment,
     py_literal,
     py_str,
     render,
@@ -75,6 +76,7 @@ CODES: dict[str, str] = {
     "BP119": "exponential backoff expanded to per-attempt delays (Airflow's lower bound)",
     "BP120": "short-circuit skipping descendants regardless of their trigger rules is approximated",
     "BP121": "sensor soft_fail: the sensor task is skipped on timeout",
+    "BP122": "empty task or flow id: Prefect uses the function name",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date of a cron schedule cannot be expressed",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -561,11 +563,12 @@ def _email(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     if isinstance(to, str):
         to = [to]
     view.body.append("message = EmailMessage()")
-    view.body.append(f'message["To"] = ", ".join({_value(ctx, task, list(to))})')
+    view.body.append(f'message["To"] = {_value(ctx, task, ", ".join(map(str, to)))}')
     for key, header in (("cc", "Cc"), ("bcc", "Bcc")):
         if f.get(key):
             val = f[key] if isinstance(f[key], list) else [f[key]]
-            view.body.append(f'message[{py_str(header)}] = ", ".join({_value(ctx, task, val)})')
+            joined = ", ".join(map(str, val))
+            view.body.append(f"message[{py_str(header)}] = {_value(ctx, task, joined)}")
     view.body.append(f'message["Subject"] = {_value(ctx, task, str(f.get("subject") or ""))}')
     view.body.append(f"message.set_content({_value(ctx, task, str(f.get('body') or ''))})")
     view.body.append('with smtplib.SMTP("localhost") as server:')
@@ -588,8 +591,12 @@ def _placeholder(ctx: _Ctx, task: Task, view: _TaskView, what: str) -> None:
 
 def _sql(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
-    view.body.append(f"sql = {_value(ctx, task, f.get('sql') or '')}")
-    view.body.append(f"conn_id = {py_literal(f.get('conn_id'))}")
+    sql = f.get("sql") or ""
+    statements = sql if isinstance(sql, list) else [sql]
+    view.body.append(f"# connection: {py_comment(str(f.get('conn_id')))}")
+    for statement in statements:
+        for line in str(statement).splitlines() or [""]:
+            view.body.append(f"# {py_comment(line)}")
     _placeholder(ctx, task, view, f"SQL on connection {f.get('conn_id')!r}")
 
 
@@ -730,8 +737,8 @@ BUILDERS = {
 # --- task options ---------------------------------------------------------------
 
 
-def _task_options(ctx: _Ctx, task: Task, gated: bool) -> list[tuple[str, Any]]:
-    opts: list[tuple[str, Any]] = [("name", task.id)]
+def _task_options(ctx: _Ctx, task: Task, gated: bool, name: str) -> list[tuple[str, Any]]:
+    opts: list[tuple[str, Any]] = [("name", name)]
     if task.retries:
         opts.append(("retries", int(task.retries)))
         delays = retry_delays(task, default=None)
@@ -818,7 +825,7 @@ def _datetime_code(ctx: _Ctx, text: str | None) -> str | None:
 def _main_block(ctx: _Ctx, flow_fn: str) -> str:
     w = ctx.workflow
     s = w.schedule
-    kwargs: list[tuple[str, str]] = [("name", py_str(w.id))]
+    kwargs: list[tuple[str, str]] = [("name", py_str(w.id or flow_fn))]
     if s.kind == "cron" and s.cron:
         tz = _tz(ctx)
         if tz == "UTC":
@@ -913,6 +920,18 @@ def _gated_tasks(w: Workflow) -> set[str]:
     return {t.id for t in w.tasks if w.upstream(t.id)}
 
 
+def task_functions(w: Workflow) -> dict[str, str]:
+    """Task id -> the generated ``@task`` function name."""
+    return identifier_map(w.task_ids(), reserved=set(_MODULE_NAMES))
+
+
+def prefect_names(w: Workflow) -> dict[str, str]:
+    """Task id -> the Prefect task name emitted: the id itself, except the
+    empty id, which Prefect replaces by the function name."""
+    fns = task_functions(w)
+    return {t: t if t else fns[t] for t in w.task_ids()}
+
+
 def emit(workflow: Workflow, **options: Any) -> Emitted:
     """Emit ``<workflow id>.py`` holding the tasks, the flow and a ``serve`` entry point."""
     from wfconv.backends.common import topo_order
@@ -920,7 +939,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     w = workflow
     ctx = _Ctx(w)
     ctx.need("prefect", "flow")
-    ctx.need("prefect", "task")
+    if w.tasks:
+        ctx.need("prefect", "task")
     ctx.helpers.add("finish")
     ctx.need("prefect.states", "Failed")
 
@@ -933,7 +953,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
 
     # Names
     reserved = set(_MODULE_NAMES)
-    fns = identifier_map(w.task_ids(), reserved=reserved)
+    fns = task_functions(w)
     reserved |= set(fns.values())
     flow_fn = identifier_map([w.id], reserved=reserved)[w.id]
     reserved.add(flow_fn)
@@ -954,11 +974,32 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     )
     run_var = {t: runs[f"{fns[t]}_run"] for t in w.task_ids()}
 
+    names = prefect_names(w)
+    for t in w.tasks:
+        if names[t.id] != t.id:
+            ctx.add(
+                loss(
+                    "BP122",
+                    f"Prefect names an unnamed task after its function: {names[t.id]!r}",
+                    task=t,
+                    target="@task(name=...)",
+                )
+            )
+    if not w.id:
+        ctx.add(
+            loss(
+                "BP122",
+                f"Prefect names an unnamed flow after its function: {flow_fn!r}",
+                source=w,
+                target="@flow(name=...)",
+            )
+        )
+
     # Tasks
     views: dict[str, _TaskView] = {}
     for t in w.tasks:
         view = _TaskView(
-            fn=fns[t.id], options=_task_options(ctx, t, t.id in gated), params=[], body=[]
+            fn=fns[t.id], options=_task_options(ctx, t, t.id in gated, names[t.id]), params=[], body=[]
         )
         mapped = _mapping(ctx, t)
         if mapped is not None:
@@ -1068,7 +1109,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     runs_dict = "{" + ", ".join(f"{py_str(t)}: {run_var[t]}" for t in w.task_ids()) + "}"
     body.append(f"return wfconv_finish({runs_dict}, leaves={py_literal(leaves)})")
 
-    flow_options: list[tuple[str, Any]] = [("name", w.id)]
+    flow_options: list[tuple[str, Any]] = [("name", w.id or flow_fn)]
     if w.description:
         flow_options.append(("description", w.description))
     if w.timeout_s is not None:
@@ -1116,6 +1157,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         flow_options=flow_options,
         flow_fn=flow_fn,
         flow_params=[(param_names[k], v) for k, v in w.params.items()],
+        mutable_defaults=any(isinstance(v, (list, dict)) for v in w.params.values()),
         flow_body=body,
         main=main,
     )
