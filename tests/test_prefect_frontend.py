@@ -817,3 +817,105 @@ if __name__ == "__main__":
     assert (w.schedule.kind, w.schedule.cron) == ("cron", "0 4 * * *")
     assert w.extra["prefect"]["deployments"][0]["work_pool_name"] == "pool"
     assert [(d.code, d.line) for d in b.diagnostics] == [("PF305", line_of(p, "other.py:etl"))]
+
+
+def test_obvious_bodies_empty_fail_and_stubs(tmp_path):
+    b, _ = parse_src(
+        tmp_path,
+        """
+@task
+def marker():
+    \"\"\"Nothing to do.\"\"\"
+
+@task
+def stub(path):
+    pass
+
+@task
+def boom(x=None):
+    raise RuntimeError("always fails")
+
+@flow
+def f():
+    marker(); stub("p"); boom()
+""",
+    )
+    w = one(b)
+    assert w.task("marker").action.kind == "empty"
+    assert w.task("stub").action.fields == {
+        "callable": "stub",
+        "module": "flows",
+        "op_kwargs": {"path": "p"},
+    }
+    assert (w.task("boom").action.kind, w.task("boom").action.fields) == (
+        "fail",
+        {"message": "always fails"},
+    )
+
+
+def test_wfconv_generated_gates_and_deployment_tasks_read_back_exactly(tmp_path):
+    """wfconv's Prefect backend writes trigger rules as a guard at the top of
+    the task body and sub-workflows as run_deployment tasks; both read back as
+    the rule and the subworkflow they encode."""
+    b, _ = parse_src(
+        tmp_path,
+        """
+import subprocess
+from prefect.deployments import run_deployment
+
+def wfconv_gate(rule, upstream, task_id, branches=()):
+    return True
+
+def wfconv_skipped():
+    return None
+
+def wfconv_render(value):
+    return value
+
+@task(name="load")
+def load():
+    subprocess.run("load.sh", shell=True, check=True)
+
+@task(name="on-error")
+def on_error(upstream):
+    if not wfconv_gate("one_failed", upstream, "on-error"):
+        return wfconv_skipped()
+    subprocess.run(wfconv_render("alert.sh {{ ds }}"), shell=True, check=True)
+
+@task(name="child")
+def child(upstream):
+    if not wfconv_gate("all_done", upstream, "child"):
+        return wfconv_skipped()
+    run = run_deployment("child-flow/child-flow", parameters=wfconv_render({"day": "{{ ds }}"}))
+    if not run.state.is_completed():
+        raise RuntimeError("sub-workflow child did not complete")
+    return str(run.id)
+
+@flow
+def f():
+    l = load.submit()
+    e = on_error.submit(upstream=allow_failure({"load": l}))
+    child.submit(upstream=allow_failure({"load": l, "on-error": e})).wait()
+""",
+    )
+    w = one(b)
+    e = w.task("on-error")
+    assert (e.trigger_rule, e.action.kind, e.action.fields) == (
+        "one_failed",
+        "shell",
+        {"command": "alert.sh {{ ds }}"},
+    )
+    c = w.task("child")
+    assert c.trigger_rule == "all_done"
+    assert c.action.fields == {
+        "deployment": "child-flow/child-flow",
+        "workflow": "child-flow",
+        "conf": {"day": "{{ ds }}"},
+        "wait_for_completion": True,
+    }
+    assert edges(w) == {
+        ("load", "on-error", "control"),
+        ("load", "child", "control"),
+        ("on-error", "child", "control"),
+    }
+    assert w.diagnostics == []  # the generated helpers say nothing about the graph

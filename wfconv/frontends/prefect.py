@@ -50,7 +50,7 @@ from wfconv.errors import InputError
 from wfconv.frontends import prefect_deploy as deploy
 from wfconv.frontends import pyeval
 from wfconv.frontends.pyeval import NOT_HANDLED, BoundMethod, FunctionValue, Ref, Scope, Unknown
-from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
+from wfconv.ir.model import TRIGGER_RULES, Action, Bundle, Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
 
 ENGINE = "prefect"
@@ -361,15 +361,78 @@ def _module_name(path: str) -> str:
 # shell recognition: a task whose body is only a checked subprocess call
 
 
-def _shell_command(fn: FunctionValue, interp: pyeval.Interpreter) -> tuple[str, dict] | None:
+@dataclass
+class Gate:
+    """``if not wfconv_gate("rule", upstream, ...): return ...`` opening a task
+    body: the trigger-rule guard wfconv's Prefect backend writes when a rule
+    needs Airflow's states. The rule is the task's trigger rule and the
+    ``upstream`` argument carries ordering, not data."""
+
+    rule: str
+    param: str
+    rest: list[ast.stmt]
+
+
+def _unrender(node: ast.AST) -> ast.AST:
+    """``wfconv_render(X)`` -> X: wfconv's generated run-time Jinja renderer
+    wraps text whose templates are already in the IR's neutral spelling."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "wfconv_render"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return node.args[0]
+    return node
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _body(fn: FunctionValue) -> list[ast.stmt]:
+    """The statements of a def, without its docstring."""
+    body = list(getattr(fn.node, "body", []))
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return body
+
+
+def _gate(fn: FunctionValue) -> Gate | None:
+    body = _body(fn)
+    if not body or not isinstance(body[0], ast.If) or body[0].orelse:
+        return None
+    test = body[0].test
+    if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
+        return None
+    call = test.operand
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "wfconv_gate"
+        and len(call.args) >= 2
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value in TRIGGER_RULES
+        and isinstance(call.args[1], ast.Name)
+    ):
+        return None
+    if not all(isinstance(st, ast.Return) for st in body[0].body):
+        return None
+    return Gate(call.args[0].value, call.args[1].id, body[1:])
+
+
+def _shell_command(
+    fn: FunctionValue, interp: pyeval.Interpreter, body: list[ast.stmt] | None = None
+) -> tuple[str, dict] | None:
     """(command, fields) when the task body is exactly one checked subprocess
-    call with a literal command; None otherwise (kept as python: no guessing)."""
+    call with a literal command; None otherwise (kept as python: no guessing).
+    ``wfconv_render("...")`` (wfconv's own run-time Jinja renderer) around a
+    literal counts as literal: its text is the IR's template spelling."""
     node = fn.node
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
+    body = _body(fn) if body is None else body
     if len(body) != 1:
         return None
     st = body[0]
@@ -400,7 +463,7 @@ def _shell_command(fn: FunctionValue, interp: pyeval.Interpreter) -> tuple[str, 
 
     if func.qualname == "subprocess.run" and const(kw.get("check")) is not True:
         return None  # a non-zero exit would not fail the task
-    cmd = const(call.args[0])
+    cmd = const(_unrender(call.args[0]))
     shell = const(kw.get("shell")) is True
     if shell and isinstance(cmd, str):
         command = cmd
@@ -460,6 +523,12 @@ class _Hooks(pyeval.Hooks):
                 refs=obj.ids,
             )
         if isinstance(obj, Derived):
+            if name in ("result", "wait", "aresult") and obj.refs:
+                # an item of a list of futures (read once) is a future too
+                future = TaskOut(
+                    obj.kind, obj.reason, obj.line, obj.source, ids=obj.refs, mode="future"
+                )
+                return BoundMethod(future, name)
             return Derived(obj.kind, obj.reason, obj.line, interp.source_text(node), refs=obj.refs)
         return NOT_HANDLED
 
@@ -922,7 +991,7 @@ class PrefectReader:
         self.deployments: list[deploy.Deployment] = []
         self._main_nodes: set[int] = set()
         self._deploy_nodes: set[int] = set()  # deployment calls already recorded
-        self._shell_cache: dict[int, tuple[str, dict] | None] = {}
+        self._action_cache: dict[int, Action | None] = {}
         # comprehension node id -> its read-once diagnostic (gather re-labels it)
         self.pending_comprehensions: dict[int, Diagnostic] = {}
 
@@ -988,11 +1057,25 @@ class PrefectReader:
             return self._method(func, args, kwargs, node)
         if isinstance(func, TaskTemplate):
             return self.task_call(func, args, kwargs, node, "call")
+        if isinstance(func, FunctionValue) and self.flow is not None:
+            return self._helper_call(func, args, kwargs, node)
         if isinstance(func, FlowTemplate):
             return self.subflow_call(func, args, kwargs, node)
         if self._list_mutation(func, args):
             return None
         return NOT_HANDLED
+
+    def _helper_call(self, fn: FunctionValue, args: list, kwargs: dict, node) -> Any:
+        """A plain function called from a flow body runs inline (its task
+        calls are the flow's). When it calls no task, what it does is plain
+        Python at run time: its diagnostics say nothing about the graph and
+        are dropped."""
+        build = self.flow
+        mark, dmark = len(build.created), len(build.workflow.diagnostics)
+        result = self.interp.call_function(fn, args, kwargs, node)
+        if len(build.created) == mark:
+            del build.workflow.diagnostics[dmark:]
+        return result
 
     def _list_mutation(self, func: Any, args: list) -> bool:
         """pyeval refuses to put Unknowns into lists through methods; task
@@ -1298,8 +1381,16 @@ class PrefectReader:
                 line,
             )
         data: dict[str, bool] = {}
-        _collect([args, kwargs], data)
         control: dict[str, bool] = {}
+        gate = _gate(tpl.fn)
+        if gate is not None and gate.param in bound:
+            # wfconv's generated guard: the rule is the trigger rule; the
+            # upstream states it receives are ordering only.
+            _collect(bound.pop(gate.param), control)
+            self.flow.forced_rules[task.id] = gate.rule
+            _collect([list(bound.values()), extra_args], data)
+        else:
+            _collect([args, kwargs], data)
         if wait_for is not None:
             _collect(wait_for, control)
         if mode == "map":
@@ -1390,13 +1481,85 @@ class PrefectReader:
         return task.extra.setdefault("prefect", {})
 
     def _action(self, tpl: TaskTemplate) -> Action:
+        """What the task body obviously is (see ``_body_action``), else python."""
         key = id(tpl.fn.node)
-        if key not in self._shell_cache:
-            self._shell_cache[key] = _shell_command(tpl.fn, self.interp)
-        shell = self._shell_cache[key]
-        if shell is not None:
-            return Action("shell", dict(shell[1]))
+        if key not in self._action_cache:
+            gate = _gate(tpl.fn)
+            body = gate.rest if gate is not None else _body(tpl.fn)
+            self._action_cache[key] = self._body_action(tpl.fn, body)
+        found = self._action_cache[key]
+        if found is not None:
+            return Action(found.kind, dict(found.fields))
         return Action("python", {"callable": tpl.fn.name, "module": self.module})
+
+    def _body_action(self, fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
+        """Task bodies whose meaning needs no guessing: a task without
+        parameters that does nothing (``pass``/``return None``) is ``empty``
+        (one with parameters is a stub whose arguments are worth keeping:
+        python); only ``raise E("text")`` is ``fail``; one checked subprocess
+        call with a literal command is ``shell``; a
+        ``run_deployment("flow/deployment")`` call followed only by completion
+        checks is ``subworkflow``."""
+        gate = _gate(fn)
+        a = fn.node.args
+        params = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+        params += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+        if gate is not None:
+            params = [p for p in params if p != gate.param]
+        if not params and all(
+            isinstance(st, ast.Pass)
+            or (isinstance(st, ast.Return) and (st.value is None or _is_none(st.value)))
+            or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))
+            for st in body
+        ):
+            return Action("empty", {})
+        if len(body) == 1 and isinstance(body[0], ast.Raise):
+            exc = body[0].exc
+            if isinstance(exc, ast.Call) and len(exc.args) == 1:
+                text = _unrender(exc.args[0])
+                if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                    return Action("fail", {"message": text.value})
+        shell = _shell_command(fn, self.interp, body)
+        if shell is not None:
+            return Action("shell", shell[1])
+        return self._deployment_task(fn, body)
+
+    def _deployment_task(self, fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
+        if not body:
+            return None
+        first = body[0]
+        call = first.value if isinstance(first, (ast.Assign, ast.Expr)) else None
+        if not (
+            isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant)
+        ):
+            return None
+        if _role(self.interp.eval(call.func, fn.scope)) != "run_deployment":
+            return None
+        name = call.args[0].value
+        rest_ok = all(
+            isinstance(st, ast.Return)
+            or (
+                isinstance(st, ast.If)
+                and all(isinstance(x, ast.Raise) for x in st.body)
+                and not st.orelse
+            )
+            for st in body[1:]
+        )
+        if not isinstance(name, str) or not rest_ok:
+            return None
+        fields: dict[str, Any] = {"deployment": name, "workflow": name.split("/")[0]}
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        params = kw.get("parameters")
+        if params is not None:
+            params = _unrender(params)
+            value = self.interp.eval(params, fn.scope)
+            ok, js = _jsonable(value)
+            fields["conf"] = js if ok else self.interp.source_text(params)
+        timeout = kw.get("timeout")
+        fields["wait_for_completion"] = not (
+            isinstance(timeout, ast.Constant) and timeout.value == 0
+        )
+        return Action("subworkflow", fields)
 
     def _bind(self, fn: FunctionValue, args: list, kwargs: dict) -> tuple[dict, list, bool]:
         """Arguments by parameter name (positional ones mapped through the
