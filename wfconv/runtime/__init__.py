@@ -12,7 +12,15 @@ Stable Python API (used by ``wfconv verify``)::
     r.tasks["load"].attempts     # [Attempt(number, state, start, end, reason)]
     r.tasks["load"].start/.end   # of the last attempt (POSIX seconds, UTC)
     r.trace                      # [TraceEvent(time, task, attempt, state)]
+    r.summary()                  # {task: (state, attempts)}: what verify compares exactly
+    r.notes                      # [{"code": "RT101", "message": ...}] (docs/codes/runtime.md)
     r.to_dict()                  # the JSON of ``wfconv run --format json``
+
+``run`` keywords: ``date=`` | ``backfill=(START, END)`` | ``now=`` (schedule
+up to then), ``timetable="data_interval"|"trigger"``, ``catchup=``,
+``max_active_runs=``, ``workflows={id: wf}`` (sub-workflows of the bundle),
+``strict_scenario=False`` (ignore scenario entries for absent tasks),
+``render=True`` (rendered shell commands), ``store=RunStore(path)``.
 
 ``execute(...)`` runs for real with a ``LocalExecutor``/``DaskExecutor``;
 ``resume(store, run_key, executor)`` finishes an interrupted live run.
