@@ -496,6 +496,17 @@ with DAG("rt"):
     assert edges(w) == {("first", "run")}
 
 
+def test_hostile_files_stay_fast_and_never_crash():
+    deep = "from airflow import DAG\nx = " + "+".join(["1"] * 50000) + "\n"
+    with pytest.raises(InputError, match="nested too deeply"):
+        airflow.parse("deep.py", deep)
+    looping = HEAD + 'with DAG("d"):\n    for i in range(10**6):\n        EmptyOperator(task_id=f"t{i}")\n'
+    w = one(looping)
+    assert len(w.tasks) == 20000 and ("AF108", 6) in codes(w)
+    spin = HEAD + 'while True:\n    pass\nwith DAG("after"):\n    EmptyOperator(task_id="t")\n'
+    assert one(spin).task_ids() == ["t"]
+
+
 def test_the_file_is_never_executed(tmp_path):
     marker = tmp_path / "executed"
     src = (

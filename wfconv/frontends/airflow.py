@@ -1984,6 +1984,17 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
     except ValueError as exc:  # null bytes
         raise InputError(path, None, f"cannot parse: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise InputError(path, None, "the code is nested too deeply to be read") from None
+    try:
+        return _read_module(path, text, tree)
+    except RecursionError:
+        raise InputError(
+            path, None, "the code is nested too deeply to be read statically"
+        ) from None
+
+
+def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
 
     hooks = AirflowHooks(path)
     interp = Interpreter(
