@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import importlib
 import importlib.util
 import itertools
 import shlex
@@ -400,3 +401,17 @@ def test_engine_corpus_workflows_run_in_dependency_order(tmp_path):
             assert order.index(x.src) < order.index(x.dst), (name, x)
         ran += 1
     assert ran >= 3
+
+
+@pytest.mark.parametrize("module", ["luigi", "oozie"])
+def test_every_ledger_code_is_declared_and_documented(module):
+    import re
+
+    mod = importlib.import_module(f"wfconv.backends.{module}")
+    tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
+    used = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and re.fullmatch(r"B[LO]\d{3}", n.value)}
+    doc = (ROOT / "docs" / "codes" / "backends-luigi-oozie.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| (B[LO]\d{3}) \|", doc, re.M))
+    assert used and used == set(mod.CODES)
+    assert used <= documented
