@@ -751,3 +751,29 @@ def test_namespaces_run_none_and_library_bases(tmp_path, static):
     assert w.task("warehouse.Landed").action.kind == "external"
     base = w.task("Load").extra["luigi"]["base"]
     assert base == "luigi.contrib.external_program.ExternalProgramTask"
+
+
+def test_threads_and_processes_the_module_starts_do_not_lose_the_answer(tmp_path):
+    p = write(
+        tmp_path,
+        "lingering.py",
+        """\
+        import subprocess
+        import sys
+        import threading
+        import time
+
+        import luigi
+
+        threading.Thread(target=time.sleep, args=(60,)).start()
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+        class Job(luigi.Task):
+            pass
+        """,
+    )
+    start = time.monotonic()
+    (w,) = parse(p, timeout=3).workflows
+    assert time.monotonic() - start < 10
+    assert w.extra["luigi"]["read"] == "import" and w.task_ids() == ["Job"]

@@ -246,16 +246,20 @@ def run_child(
     try:
         out, err = proc.communicate(request.encode(), timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        out, err = _kill_group(proc)
+        answer = _answer(out)
+        if answer is not None:
+            # The answer was complete; something the module started (a
+            # process holding stderr open) outlived it.
+            return _judge(path, answer)
         return None, Diagnostic(
             "warning",
             IMPORT_TIMEOUT,
             f"importing the module did not finish within {timeout:g} s; read statically",
             path,
         )
-    try:
-        answer = json.loads(out.decode("utf-8", "replace"))
-    except ValueError:
+    answer = _answer(out)
+    if answer is None:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
             f"exit code {proc.returncode}"
         ]
@@ -265,6 +269,20 @@ def run_child(
             f"the import process gave no answer ({tail[0]}); read statically",
             path,
         )
+    return _judge(path, answer)
+
+
+def _answer(out: bytes) -> dict[str, Any] | None:
+    try:
+        answer = json.loads(out.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) and "ok" in answer else None
+
+
+def _judge(path: str, answer: dict[str, Any]) -> tuple[dict[str, Any] | None, Diagnostic | None]:
+    """An import problem sends the caller to the static reader; anything else
+    (a graph, or a --root/--param problem) is the answer."""
     if not answer.get("ok") and answer.get("stage") in ("import", "syntax", "walk"):
         what = (
             "asking the imported tasks failed"
@@ -281,12 +299,15 @@ def run_child(
     return answer, None
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen) -> tuple[bytes, bytes]:
+    """Kill the child and whatever it started (its own process group); return
+    what it wrote."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
-    proc.communicate()
+    out, err = proc.communicate()
+    return out or b"", err or b""
 
 
 # ---------------------------------------------------------------------------

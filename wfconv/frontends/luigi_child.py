@@ -642,7 +642,10 @@ def main() -> int:
         }
     with os.fdopen(answer_fd, "w", encoding="utf-8") as out:
         out.write(json.dumps(answer, default=str))
-    return 0
+    sys.stderr.flush()
+    # Leave now: threads the module started must not keep the process (and
+    # the parent waiting for it) alive after the answer is written.
+    os._exit(0)
 
 
 if __name__ == "__main__":
