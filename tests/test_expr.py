@@ -51,6 +51,10 @@ PARSE_CASES = [
     ("${true ? 'y' : 'n'}", op("?:", lit(True), lit("y"), lit("n"))),
     ("${a ? b ? 1 : 2 : 3}", op("?:", name("a"), op("?:", name("b"), lit(1), lit(2)), lit(3))),
     ("${null}", lit(None)),
+    (
+        "${a ? x : concat('p', 'q')}",
+        op("?:", name("a"), name("x"), call("concat", lit("p"), lit("q"))),
+    ),
     ("${wf:actionData('n')['k']}", op("[]", call("wf:actionData", lit("n")), lit("k"))),
     ("${wf:actionData('n').k}", op("[]", call("wf:actionData", lit("n")), lit("k"))),
     ("${mapred.job.queue.name}", name("mapred.job.queue.name")),

@@ -401,10 +401,13 @@ class _Parser:
             name = t.value
             # ns:fn( ... )  -- a namespaced function call
             nxt, nxt2, nxt3 = self.peek(), self.peek(1), self.peek(2)
+            # ``ns:fn(`` is written without spaces; ``a ? x : f()`` is a ternary.
             if (
                 nxt.kind == "op"
                 and nxt.value == ":"
+                and nxt.pos == t.pos + len(name)
                 and nxt2.kind == "ident"
+                and nxt2.pos == nxt.pos + 1
                 and nxt3.kind == "op"
                 and nxt3.value == "("
             ):
