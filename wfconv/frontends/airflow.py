@@ -63,6 +63,8 @@ from wfconv.ir.validate import finalize
 ENGINE = "airflow"
 
 _BASE_ARGS_SORTED = sorted(ops.BASE_OPERATOR_ARGS)
+_SCALAR_JSON = {str, int, bool, type(None)}
+_NODE_TYPES: tuple[type, ...] = ()  # set below, once the classes exist
 
 # Airflow's task defaults, written explicitly into the IR.
 DEFAULT_RETRIES = 0
@@ -584,6 +586,8 @@ class AirflowHooks(Hooks):
     ) -> Any:
         """JSON of a value an IR field needs; unknown parts are kept as source
         text with AF104."""
+        if type(value) in _SCALAR_JSON:
+            return value
         u = contains_unknown(value)
         if u is None:
             return jsonable(value)
@@ -887,7 +891,13 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     def binop(self, interp, op, left, right, node):
-        if isinstance(op, (ast.RShift, ast.LShift)) and (_is_node(left) or _is_node(right)):
+        t = type(op)
+        if (t is ast.RShift or t is ast.LShift) and (
+            type(left) in _NODE_TYPES
+            or type(right) in _NODE_TYPES
+            or _is_node(left)
+            or _is_node(right)
+        ):
             if isinstance(op, ast.RShift):
                 self.connect(interp, left, right, node)
             else:
@@ -1325,6 +1335,8 @@ class AirflowHooks(Hooks):
         return dag, group
 
     def _defaults(self, dag: DagObj | None, group: GroupObj | None, own: Any) -> dict[str, Any]:
+        if group is None and own is None and dag is not None:
+            return dag.default_args
         chain: list[dict] = []
         g = group
         while g is not None:
@@ -1849,7 +1861,7 @@ class AirflowHooks(Hooks):
         ups = self.endpoints(up, upstream=True)
         downs = self.endpoints(down, upstream=False)
         for bad in (up, down):
-            if not _is_node(bad) and bad is not None:
+            if type(bad) not in _NODE_TYPES and bad is not None and not _is_node(bad):
                 u = contains_unknown(bad)
                 what = _short(u.source) if u is not None and u.source else type(bad).__name__
                 self.diag(
@@ -1889,6 +1901,8 @@ class AirflowHooks(Hooks):
             edge.kind = "data"
         return True
 
+
+_NODE_TYPES = (TaskObj, XComArg, GroupObj, LabelObj)
 
 MAX_PROBE_DEPTH = 38  # the probe may follow two calls at most (pyeval.MAX_DEPTH is 40)
 
