@@ -30,8 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # One corpus definition and one Airflow harness for every benchmark: the parse
 # benchmark's ~7 KB / 50-task DAG generator, its virtualenv installer and its
-# DagBag timer (DagBag.process_file per file, pinned to one core).
-from bench_parse import DEFAULT_VENV, ensure_airflow, generate, time_airflow  # noqa: E402
+# DagBag worker (DagBag.process_file per file in the Airflow virtualenv, pinned
+# to one core).
+import bench_parse  # noqa: E402
+from bench_parse import DEFAULT_VENV, ensure_airflow, generate  # noqa: E402
 
 # -- measurements (each one runs in its own subprocess: `--measure WHAT ...`) -----------------
 
@@ -99,20 +101,27 @@ def measure_audit(folder: str, jobs: int, cache: str) -> dict:
 def measure_dagbag(venv: Path, folder: Path, sample: int, skip: bool) -> dict | str:
     if skip:
         return "skipped (--no-airflow)"
+    worker_cls = getattr(bench_parse, "AirflowWorker", None)
+    if worker_cls is None:
+        return "skipped: bench/bench_parse.py has no AirflowWorker harness"
     py = ensure_airflow(venv)
     if py is None:
         return "skipped: Airflow could not be installed in a separate virtualenv (see stderr)"
     paths = sorted(folder.glob("*.py"))[:sample]
-    # Pin the child to one core, as the parse benchmark does, without pinning this process.
+    # Pin the Airflow child to one core, as the parse benchmark does.
     cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    out = time_airflow(py, paths, cpu)
-    if out is None:
-        return "failed: DagBag run failed (see stderr)"
+    try:
+        worker = worker_cls(py, cpu)
+        worker.run(paths[:5])  # warm-up, not counted
+        out = worker.run(paths)
+        worker.close()
+    except (OSError, RuntimeError, ValueError) as exc:
+        return f"failed: {exc}"
     secs = sum(out["times"])
     return {
         "files": len(out["times"]), "ms_per_file_1core": secs / len(out["times"]) * 1000,
-        "startup_s": out["import_s"], "version": out["version"], "errors": out["errors"],
-        "tasks": out["tasks"],
+        "startup_s": worker.info["import_s"], "version": worker.info["version"],
+        "errors": out["errors"], "tasks": out["tasks"],
     }
 
 
