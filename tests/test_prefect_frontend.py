@@ -919,3 +919,24 @@ def f():
         ("on-error", "child", "control"),
     }
     assert w.diagnostics == []  # the generated helpers say nothing about the graph
+
+
+def test_prefect_runtime_values_become_neutral_templates(tmp_path):
+    b, _ = parse_src(
+        tmp_path,
+        TASKS
+        + """
+from prefect.runtime import flow_run
+
+@flow
+def f():
+    a(flow_run.scheduled_start_time)
+    b(f"run {flow_run.id} at {flow_run.scheduled_start_time}", flow_run.parameters)
+""",
+    )
+    w = one(b)
+    assert w.task("a").action.fields["op_kwargs"] == {"x": "{{ logical_date }}"}
+    assert w.task("b").action.fields["op_kwargs"] == {
+        "x": "run {{ run_id }} at {{ logical_date }}",
+        "y": "{{ params }}",
+    }

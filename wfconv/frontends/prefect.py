@@ -121,6 +121,15 @@ ROLES = {
     "prefect.runtime": "runtime",
 }
 
+# prefect.runtime values -> the IR's neutral template spelling (DESIGN §4).
+# A scheduled flow run's scheduled_start_time is the run's logical date (the
+# moment it is scheduled for, like Airflow 3's logical_date).
+RUNTIME_TEMPLATES = {
+    "prefect.runtime.flow_run.scheduled_start_time": "{{ logical_date }}",
+    "prefect.runtime.flow_run.id": "{{ run_id }}",
+    "prefect.runtime.flow_run.parameters": "{{ params }}",
+}
+
 # @task options that map onto IR task fields; the rest go to extra["prefect"].
 _TASK_FIELD_OPTIONS = {"name", "retries", "retry_delay_seconds", "timeout_seconds", "description"}
 # @flow options that map onto IR workflow fields.
@@ -907,7 +916,7 @@ class _Interp(pyeval.Interpreter):
                 isinstance(v, ast.FormattedValue)
                 and v.format_spec is None
                 and v.conversion == -1
-                and isinstance(v.value, ast.Name)
+                and _is_dotted(v.value)
             )
             for v in node.values
         ):
@@ -928,6 +937,9 @@ class _Interp(pyeval.Interpreter):
             ):
                 parts.append(_xcom(val.ids[0]))
                 refs.append(val.ids[0])
+                templated = True
+            elif isinstance(val, Ref) and val.qualname in RUNTIME_TEMPLATES:
+                parts.append(RUNTIME_TEMPLATES[val.qualname])
                 templated = True
             elif isinstance(val, (str, int, float)) and not isinstance(val, bool):
                 parts.append(format(val, ""))
@@ -1597,6 +1609,8 @@ class PrefectReader:
             return {str(k): self._render(v, None) for k, v in value.items()}
         if isinstance(value, Derived) and value.template is not None:
             return value.template
+        if isinstance(value, Ref) and value.qualname in RUNTIME_TEMPLATES:
+            return RUNTIME_TEMPLATES[value.qualname]
         ok, js = _jsonable(value)
         if ok:
             return js
@@ -1622,6 +1636,8 @@ class PrefectReader:
         if isinstance(value, (TaskOut, FlowParam)):
             return False
         if isinstance(value, Derived) and value.template is not None:
+            return False
+        if isinstance(value, Ref) and value.qualname in RUNTIME_TEMPLATES:
             return False
         if isinstance(value, (list, tuple)) and not isinstance(value, Unknown):
             return any(cls._is_expression(v) for v in value)
@@ -2046,6 +2062,13 @@ class PrefectReader:
             )
         if build.returns:
             w.extra["prefect"]["returns"] = build.returns
+
+
+def _is_dotted(node: ast.AST) -> bool:
+    """``name`` or ``a.b.c``: safe to evaluate twice (no calls)."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _is_main_guard(test: ast.expr) -> bool:
