@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 
 import pytest
-
 from golden import ENGINES, golden_for, render, sources
 
 CASES = [src for engine in ENGINES for src in sources(engine)]
