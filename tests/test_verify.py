@@ -17,7 +17,12 @@ from wfconv.verify.structure import retry_bounds
 
 
 def shell(tid, **kw):
-    return Task(tid, Action("shell", {"command": f"echo {tid}"}), source=SourceRef("airflow", "d.py", 1), **kw)
+    return Task(
+        tid,
+        Action("shell", {"command": f"echo {tid}"}),
+        source=SourceRef("airflow", "d.py", 1),
+        **kw,
+    )
 
 
 def alert_workflow() -> Workflow:
@@ -81,7 +86,9 @@ def test_injected_backend_defect_is_caught(monkeypatch):
     real_emit = airflow.emit
 
     def broken_emit(workflow, **options):
-        w = Workflow(**{**workflow.__dict__, "edges": [e for e in workflow.edges if e.dst != "load"]})
+        w = Workflow(
+            **{**workflow.__dict__, "edges": [e for e in workflow.edges if e.dst != "load"]}
+        )
         return real_emit(w, **options)
 
     monkeypatch.setattr(airflow, "emit", broken_emit)
@@ -92,7 +99,11 @@ def test_injected_backend_defect_is_caught(monkeypatch):
     bad = {v.name: v for v in report.behaviour if not v.equivalent}
     assert "extract fails" in bad
     v = bad["extract fails"]
-    assert (v.task, v.source, v.target) == ("load", "upstream_failed/0 attempts", "success/1 attempt")
+    assert (v.task, v.source, v.target) == (
+        "load",
+        "upstream_failed/0 attempts",
+        "success/1 attempt",
+    )
 
 
 def test_retry_bounds_follow_semantics():
@@ -124,7 +135,9 @@ def test_cli_exit_codes_and_json(tmp_path):
 
 
 def test_cli_refuses_cycles(tmp_path):
-    w = finalize(Workflow(id="c", tasks=[shell("a"), shell("b")], edges=[Edge("a", "b"), Edge("b", "a")]))
+    w = finalize(
+        Workflow(id="c", tasks=[shell("a"), shell("b")], edges=[Edge("a", "b"), Edge("b", "a")])
+    )
     res = CliRunner().invoke(main, ["verify", str(_write(tmp_path, w)), "--to", "prefect"])
     assert res.exit_code == 2
     assert "cycle: a -> b -> a" in res.stderr
@@ -136,7 +149,9 @@ def test_compare_table_json_html(tmp_path):
     assert res.exit_code == 0, res.output
     assert "airflow  lossless" in res.stdout
     assert "trigger rules" in res.stdout and "lacks" in res.stdout
-    res = CliRunner().invoke(main, ["compare", str(p), "--targets", "airflow,luigi", "--format", "json"])
+    res = CliRunner().invoke(
+        main, ["compare", str(p), "--targets", "airflow,luigi", "--format", "json"]
+    )
     doc = json.loads(res.stdout)["comparisons"][0]
     assert [t["target"] for t in doc["targets"]] == ["airflow", "luigi"]
     assert doc["targets"][0]["verdict"] == "lossless"
@@ -144,8 +159,10 @@ def test_compare_table_json_html(tmp_path):
     out = tmp_path / "c.html"
     res = CliRunner().invoke(main, ["compare", str(p), "--format", "html", "-o", str(out)])
     html = out.read_text()
-    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.replace(
-        'xmlns="http://www.w3.org/2000/svg"', ""
+    assert (
+        html.startswith("<!DOCTYPE html>")
+        and "<svg" in html
+        and "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     )
 
 

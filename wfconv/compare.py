@@ -23,9 +23,18 @@ FEATURES: dict[str, tuple[Any, str]] = {
         lambda w: any(t.trigger_rule != "all_success" for t in w.tasks),
         "tasks that run on other conditions than 'all upstreams succeeded'",
     ),
-    "branches": (lambda w: any(t.action.kind == "branch" for t in w.tasks), "choosing a path at run time"),
-    "sensors": (lambda w: any(t.action.kind == "sensor" for t in w.tasks), "waiting for a condition"),
-    "error paths": (lambda w: any(e.kind == "error" for e in w.edges), "handlers that run when a task fails"),
+    "branches": (
+        lambda w: any(t.action.kind == "branch" for t in w.tasks),
+        "choosing a path at run time",
+    ),
+    "sensors": (
+        lambda w: any(t.action.kind == "sensor" for t in w.tasks),
+        "waiting for a condition",
+    ),
+    "error paths": (
+        lambda w: any(e.kind == "error" for e in w.edges),
+        "handlers that run when a task fails",
+    ),
     "schedule": (lambda w: w.schedule.kind in ("cron", "interval"), "cron or interval schedule"),
     "catchup": (lambda w: bool(w.catchup), "creating the runs missed since start_date"),
     "dynamic mapping": (lambda w: any(t.mapped for t in w.tasks), "one task mapped over a list"),
@@ -131,7 +140,19 @@ def compare_workflow(w: Workflow, targets: list[str]) -> WorkflowComparison:
             report = verify_workflow(w, target)
         except Exception as exc:  # one target failing must not hide the others
             out.append(
-                TargetResult(target, False, [], False, False, 0, 0, 0, {}, "", error=f"{type(exc).__name__}: {exc}")
+                TargetResult(
+                    target,
+                    False,
+                    [],
+                    False,
+                    False,
+                    0,
+                    0,
+                    0,
+                    {},
+                    "",
+                    error=f"{type(exc).__name__}: {exc}",
+                )
             )
             continue
         # highlighted in the target's picture, so in the target's ids
@@ -180,13 +201,17 @@ def _verdict(r: TargetResult) -> str:
 def render_table(result: list[WorkflowComparison]) -> str:
     lines = []
     for wc in result:
-        lines.append(f"== {wc.workflow.id}  ({len(wc.workflow.tasks)} tasks; features: {', '.join(wc.features) or 'none'})")
+        lines.append(
+            f"== {wc.workflow.id}  ({len(wc.workflow.tasks)} tasks; features: {', '.join(wc.features) or 'none'})"
+        )
         head = f"  {'target':8} {'verdict':32} {'scenarios':>9} {'losses':>6} {'LOC':>5}"
         lines.append(head)
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
             sc = f"{r.equivalent_scenarios}/{r.scenarios}"
-            lines.append(f"  {r.target:8} {_verdict(r):32} {sc:>9} {losses:>6} {r.lines_of_code:>5}")
+            lines.append(
+                f"  {r.target:8} {_verdict(r):32} {sc:>9} {losses:>6} {r.lines_of_code:>5}"
+            )
             if r.error:
                 lines.append(f"           {r.error}")
         if wc.features:
@@ -257,8 +282,12 @@ def render_html(result: list[WorkflowComparison]) -> str:
     for wc in result:
         w = wc.workflow
         parts.append(f"<h2>{escape(w.id)}</h2>")
-        parts.append(f"<p>{len(w.tasks)} tasks; features used: {escape(', '.join(wc.features) or 'none')}</p>")
-        parts.append("<table><tr><th>target</th><th>verdict</th><th>scenarios equivalent</th><th>losses</th><th>lines of code</th></tr>")
+        parts.append(
+            f"<p>{len(w.tasks)} tasks; features used: {escape(', '.join(wc.features) or 'none')}</p>"
+        )
+        parts.append(
+            "<table><tr><th>target</th><th>verdict</th><th>scenarios equivalent</th><th>losses</th><th>lines of code</th></tr>"
+        )
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
             cls = "ok" if _verdict(r) == "lossless" else "bad"
@@ -268,7 +297,11 @@ def render_html(result: list[WorkflowComparison]) -> str:
             )
         parts.append("</table>")
         if wc.features:
-            parts.append("<table><tr><th>feature</th>" + "".join(f"<th>{escape(r.target)}</th>" for r in wc.targets) + "</tr>")
+            parts.append(
+                "<table><tr><th>feature</th>"
+                + "".join(f"<th>{escape(r.target)}</th>" for r in wc.targets)
+                + "</tr>"
+            )
             for f in wc.features:
                 cells = "".join(
                     f"<td class='{escape(r.support.get(f, ''))}'>{escape(r.support.get(f, '-'))}</td>"
@@ -287,7 +320,9 @@ def render_html(result: list[WorkflowComparison]) -> str:
         parts.append("</div>")
         for r in wc.targets:
             if r.ledger:
-                parts.append(f"<h3>{escape(r.target)} ledger</h3><table><tr><th>code</th><th>severity</th><th>where</th><th>message</th></tr>")
+                parts.append(
+                    f"<h3>{escape(r.target)} ledger</h3><table><tr><th>code</th><th>severity</th><th>where</th><th>message</th></tr>"
+                )
                 for d in r.ledger:
                     parts.append(
                         f"<tr><td>{escape(d.code)}</td><td>{escape(d.severity)}</td>"

@@ -43,7 +43,9 @@ def _short(text: str, n: int = 20) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def render(w: Workflow, highlight: set[str] | frozenset = frozenset(), title: str | None = None) -> str:
+def render(
+    w: Workflow, highlight: set[str] | frozenset = frozenset(), title: str | None = None
+) -> str:
     layer = layers(w)
     cols: dict[int, list[str]] = {}
     for t in w.task_ids():
@@ -80,8 +82,12 @@ def render(w: Workflow, highlight: set[str] | frozenset = frozenset(), title: st
         fill = _FILL.get(t.action.kind, "#ffffff")
         label = _short(t.id)
         rule = "" if t.trigger_rule == "all_success" else _short(t.trigger_rule, 24)
-        out.append(f"<g><title>{escape(t.id)} ({escape(t.action.kind)}, {escape(t.trigger_rule)})</title>")
-        out.append(f'<rect x="{x}" y="{y}" width="{_W}" height="{_H}" rx="5" fill="{fill}"{stroke}/>')
+        out.append(
+            f"<g><title>{escape(t.id)} ({escape(t.action.kind)}, {escape(t.trigger_rule)})</title>"
+        )
+        out.append(
+            f'<rect x="{x}" y="{y}" width="{_W}" height="{_H}" rx="5" fill="{fill}"{stroke}/>'
+        )
         ty = y + (14 if rule else 21)
         out.append(
             f'<text x="{x + 6}" y="{ty}" font-family="monospace" font-size="11">{escape(label)}</text>'

@@ -28,7 +28,9 @@ def render_verify_table(reports) -> str:
         for p in r.problems:
             lines.append(f"  problem: {p}")
         if r.structure:
-            lines.append(f"  structure: {len(r.structure)} difference(s) after reading the {r.target} code back")
+            lines.append(
+                f"  structure: {len(r.structure)} difference(s) after reading the {r.target} code back"
+            )
             for d in r.structure:
                 mark = "explained" if d.explained else "DEFECT   "
                 lines.append(f"    {mark} {d.describe()}")
@@ -36,14 +38,18 @@ def render_verify_table(reports) -> str:
             lines.append(f"  structure: identical after reading the {r.target} code back")
         if r.behaviour:
             same = sum(v.equivalent for v in r.behaviour)
-            lines.append(f"  behaviour: {same}/{len(r.behaviour)} scenarios equivalent in the reference runtime")
+            lines.append(
+                f"  behaviour: {same}/{len(r.behaviour)} scenarios equivalent in the reference runtime"
+            )
             for v in r.behaviour:
                 if not v.equivalent:
                     lines.append(f"    {v.describe()}")
         if r.run_list is not None:
             rl = r.run_list
             if rl.equivalent:
-                lines.append(f"  runs: the same {rl.source_runs} run(s) from {rl.window[0]} to {rl.window[1]}")
+                lines.append(
+                    f"  runs: the same {rl.source_runs} run(s) from {rl.window[0]} to {rl.window[1]}"
+                )
             else:
                 lines.append(f"  runs: DIFFER ({rl.first_difference})")
         if r.engine_note:
@@ -82,10 +88,24 @@ def render_verify_table(reports) -> str:
     "(Prefect, Luigi; Airflow when installed) and compare with the prediction.",
 )
 @click.option("--airflow-version", type=click.Choice(["2", "3"]), default="3", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.option("-o", "--output", type=click.Path(), default=None)
 @handle_errors
-def verify_cmd(paths, engine, roots, params, static, target, scenarios, use_engine, airflow_version, fmt, output):
+def verify_cmd(
+    paths,
+    engine,
+    roots,
+    params,
+    static,
+    target,
+    scenarios,
+    use_engine,
+    airflow_version,
+    fmt,
+    output,
+):
     """Check that converting PATHS to --to behaves like the source.
 
     The emitted code is read back with the target's frontend and compared with
@@ -110,14 +130,17 @@ def verify_cmd(paths, engine, roots, params, static, target, scenarios, use_engi
         for w in bundle.workflows
     ]
     if fmt == "json":
-        text = json.dumps(
-            {
-                "verdict": "equivalent" if all(r.equivalent for r in reports) else "differs",
-                "reports": [r.to_dict() for r in reports],
-            },
-            indent=2,
-            ensure_ascii=False,
-        ) + "\n"
+        text = (
+            json.dumps(
+                {
+                    "verdict": "equivalent" if all(r.equivalent for r in reports) else "differs",
+                    "reports": [r.to_dict() for r in reports],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     else:
         text = render_verify_table(reports)
     write_output(text, output)
@@ -133,7 +156,13 @@ def verify_cmd(paths, engine, roots, params, static, target, scenarios, use_engi
     show_default=True,
     help="Comma-separated targets to compare.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "html"]),
+    default="table",
+    show_default=True,
+)
 @click.option("-o", "--output", type=click.Path(), default=None)
 @handle_errors
 def compare_cmd(paths, engine, roots, params, static, targets, fmt, output):

@@ -105,7 +105,9 @@ def scenario_set(w: Workflow, level: str = "basic") -> list[NamedScenario]:
         if t.action.kind == "branch":
             for choice in _branch_choices(w, t.id):
                 label = ", ".join(choice) if choice else "nothing"
-                out.append(NamedScenario(f"{t.id} chooses {label}", Scenario(branch={t.id: choice})))
+                out.append(
+                    NamedScenario(f"{t.id} chooses {label}", Scenario(branch={t.id: choice}))
+                )
     if level == "all":
         ids = [t.id for t in w.tasks if t.action.kind != "fail"]
         for a, b in combinations(ids, 2):
@@ -186,7 +188,9 @@ def compare_behaviour(
                 ScenarioVerdict(ns.name, False, tid, sa, sb, len(diffs), None, run_a, run_b)
             )
         elif a.state != b.state:
-            verdicts.append(ScenarioVerdict(ns.name, False, None, None, None, 1, None, run_a, run_b))
+            verdicts.append(
+                ScenarioVerdict(ns.name, False, None, None, None, 1, None, run_a, run_b)
+            )
         else:
             verdicts.append(ScenarioVerdict(ns.name, True, source_run=run_a, target_run=run_b))
     return verdicts

@@ -75,7 +75,9 @@ def probe_workflow(w: Workflow, module: str) -> tuple[Workflow, str]:
         fn = f"probe_{i}"
         if t.action.kind == "branch":
             first = p.downstream(t.id)[:1]
-            lines.append(f"\n\ndef {fn}(*args, **kwargs):\n    return _probe({t.id!r}, {first!r})\n")
+            lines.append(
+                f"\n\ndef {fn}(*args, **kwargs):\n    return _probe({t.id!r}, {first!r})\n"
+            )
             t.action = Action("branch", {"callable": fn, "module": module})
         else:
             lines.append(f"\n\ndef {fn}(*args, **kwargs):\n    return _probe({t.id!r})\n")
@@ -164,7 +166,9 @@ class _LuigiDriver:
         roots = [
             v
             for v in vars(module).values()
-            if isinstance(v, type) and issubclass(v, luigi.Task) and getattr(v, "wfconv_root", False)
+            if isinstance(v, type)
+            and issubclass(v, luigi.Task)
+            and getattr(v, "wfconv_root", False)
         ]
         if not roots:
             raise RuntimeError("no root WrapperTask in the emitted module")
@@ -208,7 +212,10 @@ def engine_check(
         return [], "Oozie has no local engine to run the emitted workflow; engine check skipped"
     if target == "airflow":
         if not _airflow_available():
-            return [], "apache-airflow is not importable here; engine check skipped (pip install apache-airflow to enable)"
+            return (
+                [],
+                "apache-airflow is not importable here; engine check skipped (pip install apache-airflow to enable)",
+            )
         return [], "the Airflow engine check is not implemented yet (dag.test() driver); skipped"
     n = next(_counter)
     module = f"wfconv_probe_{os.getpid()}_{n}"
@@ -223,7 +230,10 @@ def engine_check(
         (code / f"{module}.py").write_text(probe_src, encoding="utf-8")
         main = [p for p in code.rglob("*.py") if p.name != f"{module}.py"]
         if len(main) != 1:
-            return [], f"the {target} backend emitted {len(main)} Python files; engine check needs one"
+            return (
+                [],
+                f"the {target} backend emitted {len(main)} Python files; engine check needs one",
+            )
         sys.path.insert(0, str(code))
         old_env = os.environ.get("WFCONV_PROBE_DIR")
         try:
@@ -241,7 +251,9 @@ def engine_check(
                 logging.disable(logging.CRITICAL)
                 try:
                     driver.run(folder)
-                except Exception:  # the engine reports failure by raising: outcomes are in the records
+                except (
+                    Exception
+                ):  # the engine reports failure by raising: outcomes are in the records
                     pass
                 finally:
                     logging.disable(logging.NOTSET)

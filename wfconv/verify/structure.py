@@ -38,7 +38,11 @@ class Difference:
 
     def describe(self) -> str:
         where = f"task {self.task!r}" if self.task else "workflow"
-        why = f" (explained by {', '.join(self.explained_by)})" if self.explained_by else " (NOT in the ledger: a defect)"
+        why = (
+            f" (explained by {', '.join(self.explained_by)})"
+            if self.explained_by
+            else " (NOT in the ledger: a defect)"
+        )
         return f"{where}: {self.aspect} {_show(self.source)} became {_show(self.target)}{why}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -217,13 +221,27 @@ def compare_structure(
 
     inv = {v: k for k, v in id_map.items()}
     src_edges = {(e.src, e.dst) for e in src.edges if e.src in id_map and e.dst in id_map}
-    back_edges = {
-        (inv[e.src], inv[e.dst]) for e in back.edges if e.src in inv and e.dst in inv
-    }
+    back_edges = {(inv[e.src], inv[e.dst]) for e in back.edges if e.src in inv and e.dst in inv}
     for a, b in sorted(src_edges - back_edges):
-        diffs.append(Difference("edge", b, f"{a} -> {b}", "missing", _explainers(ledger, b) or _explainers(ledger, a)))
+        diffs.append(
+            Difference(
+                "edge",
+                b,
+                f"{a} -> {b}",
+                "missing",
+                _explainers(ledger, b) or _explainers(ledger, a),
+            )
+        )
     for a, b in sorted(back_edges - src_edges):
-        diffs.append(Difference("edge", b, "absent", f"{a} -> {b}", _explainers(ledger, b) or _explainers(ledger, a) or _explainers(ledger, None)))
+        diffs.append(
+            Difference(
+                "edge",
+                b,
+                "absent",
+                f"{a} -> {b}",
+                _explainers(ledger, b) or _explainers(ledger, a) or _explainers(ledger, None),
+            )
+        )
 
     # Both schedules are laid over the same year (from the source's start), so a
     # start date lost in conversion shows as its own difference, not as this one.
