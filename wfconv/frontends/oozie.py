@@ -56,7 +56,6 @@ from wfconv.ir.validate import finalize
 
 ENGINE = "oozie"
 
-NOT_OOZIE = "OZ001"
 RETRY_WHITELIST = "OZ301"
 RETRY_CAPPED = "OZ302"
 BAD_NUMBER = "OZ307"
@@ -239,6 +238,8 @@ def _action(el, name: str, ctx: ElContext, acx: ActionCtx, path: str, report) ->
     ok = child(el, "ok")
     err = child(el, "error")
     body = [c for c in children(el) if local(c) not in ("ok", "error", "info")]
+    for sla in children(el, "info"):
+        report("info", NOT_CARRIED, f"action {name!r}: <sla:info> is not carried into the IR", sla.sourceline)
     if body:
         built = build_action(body[0], acx)
         tag, ns = local(body[0]), body[0].nsmap.get(body[0].prefix)
