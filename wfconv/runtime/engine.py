@@ -327,7 +327,12 @@ class RunEngine:
                 heapq.heappush(heap, (out.end, seq, FINISH, i, (att, out)))
                 return
             kind = cw.kind[i]
-            if real_kind[i] and not sc.attempt_fails(ids[i], att) and ids[i] not in sc.skip:
+            if (
+                real_kind[i]
+                and ids[i] not in sc.sensor
+                and not sc.attempt_fails(ids[i], att)
+                and ids[i] not in sc.skip
+            ):
                 if rec is not None:
                     rec.attempt(ids[i], attempts[i][-1])
                 running += 1
