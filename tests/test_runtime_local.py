@@ -298,3 +298,16 @@ def test_dask_executor_local_cluster(tmp_path):
     assert (tmp_path / "a.txt").read_text() == "2024-05-01\n"
     assert res.tasks["a"].state == "success"
     assert res.tasks["b"].state == "failed" and res.tasks["b"].attempts[0].reason == "exit code 4"
+
+
+def test_scenario_sensor_choice_wins_over_a_real_poke(tmp_path):
+    w = Workflow(
+        "fs2",
+        tasks=[file_sensor("wait", "missing.csv", 30), sh("after", "echo ok")],
+        edges=[Edge("wait", "after")],
+    )
+    t0 = time.time()
+    res, _ = run_local(w, tmp_path, Scenario(sensor={"wait": 2}))
+    assert time.time() - t0 < 5  # not poked for 30 s
+    assert res.tasks["wait"].state == "success" and res.tasks["after"].state == "success"
+    assert res.notes == []
