@@ -21,6 +21,7 @@ Why it looks the way it does
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -34,7 +35,7 @@ from lxml import etree
 
 from wfconv.backends.common import Emitted, identifier_map, loss
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
-from wfconv.ir.model import Diagnostic, Task, Workflow
+from wfconv.ir.model import Diagnostic, Edge, Task, Workflow
 
 TARGET = "oozie"
 
@@ -162,6 +163,8 @@ class _Ctx:
     dates_used: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (format, anchor)
     params_used: set[str] = field(default_factory=set)
     param_names: dict[str, str] = field(default_factory=dict)
+    error_to_end: set[str] = field(default_factory=set)  # tasks whose error goes to <end>
+    dissolved: dict[str, list[str]] = field(default_factory=dict)  # routing task -> its successors
 
     def warn(self, code, message, task=None, severity="warning", target=None):
         self.diags.append(
@@ -583,6 +586,7 @@ class _Builder:
         self.in_fork: set[str] = set()
         self.join_of: dict[str, str | None] = {}  # task -> innermost join around it
         self.converge_targets: set[str] = set()
+        self.join_to: dict[str, str] = {}  # join node -> the node after it
         self.kill_name = next(
             (n for n in ("kill", "fail", "wf-kill") if n not in set(self.names.values())), None
         ) or self.fresh("kill")
@@ -608,6 +612,7 @@ class _Builder:
             return self.leaf(node.node, nxt, join)
         if isinstance(node, Parallel):
             fork, jn = self.fresh("fork"), self.fresh("join")
+            self.join_to[jn] = nxt
             fork_el = etree.Element(_q("fork"), name=fork)
             join_el = etree.Element(_q("join"), name=jn, to=nxt)
             body: list = []
@@ -747,6 +752,13 @@ class _Builder:
     def _outside_target(self, task: Task, to, end_target: str) -> str:
         if to in (None, "end") and end_target == "end":
             return "end"
+        if to in self.ctx.dissolved:
+            # a routing hop of the source: go where it led, if that is in reach
+            after = self.ctx.dissolved[to]
+            if len(after) == 1 and after[0] in self.entry_of and (
+                    self.join_of.get(after[0]) == self.join_of.get(task.id)):
+                return self.entry_of[after[0]]
+            return end_target
         if to in self.names and to in self.entry_of:
             return self.entry_of[to]
         if to in self.names and self.tasks[to].action.kind == "fail":
@@ -875,6 +887,8 @@ class _Builder:
                                   target="error transition")
             elif tid in done_targets:
                 err_el.set("to", done_targets[tid])
+            elif tid in self.ctx.error_to_end:
+                err_el.set("to", "end")
             else:
                 self.kill_used = True
         handlers = set(self.plan.handlers)
@@ -885,11 +899,15 @@ class _Builder:
 
 def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
     """Oozie transitions cannot hold an edge a -> c next to a path a -> b -> c;
-    the edge is implied, so reading the output back lists one edge fewer."""
+    the edge is implied, so reading the output back lists one edge fewer.
+    (A decision's edges are alternative paths, not orderings: never implied.)"""
+    branches = {t.id for t in ctx.w.tasks if t.action.kind == "branch"}
     succ: dict[str, list[str]] = {}
     for a, c in plan.normal:
         succ.setdefault(a, []).append(c)
     for a, c in plan.normal:
+        if a in branches:
+            continue
         stack = [x for x in succ.get(a, []) if x != c]
         seen: set[str] = set()
         while stack:
@@ -985,8 +1003,13 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
             tgt = outs[0]
             same_context = tgt in b.entry_of and all(
                 b.join_of.get(src) == b.join_of.get(tgt) for src in sources)
+            src_joins = {b.join_of.get(src) for src in sources}
+            via_join = next(iter(src_joins)) if len(src_joins) == 1 else None
             if same_context:
                 exit_to, back_join = b.entry_of[tgt], b.join_of.get(tgt)
+            elif via_join is not None and b.join_to.get(via_join) == b.entry_of.get(tgt):
+                # the handler rejoins its fork path: it goes to the join before tgt
+                exit_to, back_join = via_join, via_join
             else:
                 ctx.warn("BO204", f"handler path {comp} flows into {tgt!r} in another fork "
                          "path; it ends at the end node instead", task=b.tasks[comp[0]],
@@ -1076,7 +1099,10 @@ def _parameters_needed(w: Workflow, ctx: _Ctx) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for raw, name in ctx.param_names.items():
         v = w.params[raw]
-        out[name] = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+        if v is None:
+            out[name] = None  # unresolved in the source: the submitter must give it
+        else:
+            out[name] = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
     for prop in sorted(ctx.dates_used):
         out.setdefault(prop, None)
     return out
@@ -1279,11 +1305,15 @@ def _prop_escape(text: str, key: bool = False) -> str:
 def _job_properties(
     w: Workflow, params: dict[str, str | None], scheduled: bool, no_forkjoin_check: bool = False
 ) -> str:
+    given = {k for k, v in params.items() if v is not None}
+    defaults = [
+        ("nameNode", "hdfs://localhost:8020"),
+        ("resourceManager", "localhost:8032"),
+        ("jdbcUrl", "jdbc:hive2://localhost:10000/default"),
+    ]
     lines = [
         "# Generated by wfconv: job properties for workflow " + _prop_escape(w.id),
-        "nameNode=hdfs://localhost:8020",
-        "resourceManager=localhost:8032",
-        "jdbcUrl=jdbc:hive2://localhost:10000/default",
+        *(f"{k}={v}" for k, v in defaults if k not in given),
         "appRoot=${nameNode}/user/${user.name}/apps/" + _prop_escape(re.sub(r"[^\w.-]", "_", w.id)),
         "wfAppPath=${appRoot}",
     ]
@@ -1321,13 +1351,46 @@ def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
         ctx.warn("BO701", "workflow timeout dropped", target="none")
 
 
+def _dissolve_synthetic(w: Workflow, ctx: _Ctx) -> Workflow:
+    """Routing tasks a frontend made to model Oozie transitions in the IR
+    (``extra.oozie.synthetic``, empty actions) become transitions again:
+    predecessors are wired to successors (an error route gives an error
+    edge), and a route into nothing is an error transition to ``end``."""
+    synthetic = [t.id for t in w.tasks if t.action.kind == "empty"
+                 and (t.extra.get("oozie") or {}).get("synthetic")]
+    if not synthetic:
+        return w
+    out = copy.deepcopy(w)
+    rule = {t.id: t.trigger_rule for t in out.tasks}
+    for sid in synthetic:
+        ins = [e for e in out.edges if e.dst == sid]
+        outs = [e for e in out.edges if e.src == sid]
+        ctx.dissolved[sid] = [e.dst for e in outs]
+        out.edges = [e for e in out.edges if sid not in (e.src, e.dst)]
+        out.tasks = [t for t in out.tasks if t.id != sid]
+        routes_error = rule[sid] in _ERROR_RULES
+        for e_in in ins:
+            kind = "error" if routes_error or e_in.kind == "error" else "control"
+            if not outs and kind == "error":
+                ctx.error_to_end.add(e_in.src)
+            for e_out in outs:
+                existing = next((x for x in out.edges if (x.src, x.dst) == (e_in.src, e_out.dst)), None)
+                if existing is None:
+                    out.edges.append(Edge(e_in.src, e_out.dst, kind))
+                elif kind == "error":
+                    existing.kind = "error"  # an error route wins over an ok route
+    return out
+
+
 def emit(workflow: Workflow, **options) -> Emitted:
     """workflow.xml (+ coordinator.xml when scheduled) + job.properties."""
-    w = workflow
+    ctx = _Ctx(workflow, {})
+    w = _dissolve_synthetic(workflow, ctx)
+    ctx.w = w
     names = identifier_map(w.task_ids(), reserved=_RESERVED, style="oozie")
-    ctx = _Ctx(w, names)
+    ctx.names = names
     ctx.param_names = identifier_map(list(w.params), reserved=tuple(DATE_TEMPLATES) + (
-        "nameNode", "resourceManager", "jdbcUrl", "appRoot", "wfAppPath", "start"), style="python")
+        "appRoot", "wfAppPath", "start"), style="python")
     for tid, name in names.items():
         if tid != name:
             ctx.warn("BO001", f"task id {tid!r} is node {name!r} in Oozie", severity="info",
