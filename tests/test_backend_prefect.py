@@ -337,8 +337,7 @@ def test_plain_flow_runs_and_fails_on_a_failed_leaf(prefect_harness, tmp_path):
     state, statuses = run_flow(tmp_path, w)
     ref_state, ref_tasks = reference(w, fail={"load"})
     assert ref_state == "failed" and state.is_failed()
-    if statuses is not None:
-        assert statuses == ref_tasks
+    assert statuses == ref_tasks
     w.task("load").action.fields["command"] = "echo load"
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed()

@@ -142,7 +142,8 @@ def _run(paths, engine, target, output, strict, ledger_format, airflow_version, 
             dest.write_text(text, encoding="utf-8")
         (out / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
         (out / LEDGER_FILE).write_text(ledger_json, encoding="utf-8")
-        click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {out}", err=True)
+        if ledger_format != "json":  # keep stderr one JSON document in json mode
+            click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {out}", err=True)
     else:
         if len(files) != 1:
             raise UsageError(

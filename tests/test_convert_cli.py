@@ -1,0 +1,179 @@
+"""``wfconv convert`` and the pair aliases, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wfconv.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:  # click >= 8.2 keeps stderr apart already
+        return CliRunner()
+
+
+def test_single_file_goes_to_stdout_and_ledger_to_stderr(runner):
+    r = runner.invoke(main, ["convert", "corpus/airflow/etl_basic.py", "--to", "prefect"])
+    assert r.exit_code == 0, r.stderr
+    compile(r.stdout, "out.py", "exec")
+    assert '@flow(name="sales_etl"' in r.stdout
+    assert "SEVERITY" in r.stderr and "BP116" in r.stderr
+    assert "corpus/airflow/etl_basic.py:33" in r.stderr  # source location of the entry
+    assert "ledger:" in r.stderr
+
+
+def test_output_folder_gets_files_and_ledger_json(runner, tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(
+        main,
+        [
+            "convert",
+            "corpus/airflow/etl_basic.py",
+            "--to",
+            "airflow",
+            "-o",
+            str(out),
+            "--ledger",
+            "json",
+        ],
+    )
+    assert r.exit_code == 0, r.stderr
+    assert (out / "sales_etl.py").is_file()
+    ledger = json.loads((out / "wfconv-ledger.json").read_text())
+    assert ledger["wfconv_ledger"] == 1 and ledger["target"] == "airflow"
+    assert ledger["files"] == {"sales_etl.py": None} or ledger["files"] == {
+        "sales_etl": ["sales_etl.py"]
+    }
+    assert json.loads(r.stderr) == ledger  # --ledger json prints the same document
+    for entry in ledger["entries"]:
+        assert set(entry) >= {
+            "code",
+            "severity",
+            "message",
+            "path",
+            "line",
+            "target",
+            "stage",
+            "workflow",
+        }
+    assert {e["stage"] for e in ledger["entries"]} <= {"parse", "emit"}
+    assert ledger["summary"]["warning"] == sum(
+        e["severity"] == "warning" for e in ledger["entries"]
+    )
+
+
+def test_strict_exits_1_on_any_loss(runner):
+    r = runner.invoke(
+        main, ["convert", "corpus/airflow/etl_basic.py", "--to", "prefect", "--strict"]
+    )
+    assert r.exit_code == 1
+    assert "--strict" in r.stderr
+    compile(r.stdout, "out.py", "exec")  # the output is still produced
+
+
+def test_strict_passes_when_nothing_is_lost(runner, tmp_path):
+    src = tmp_path / "ir.json"
+    src.write_text(
+        json.dumps(
+            {
+                "wfconv_ir": 1,
+                "workflows": [
+                    {
+                        "id": "clean",
+                        "tasks": [
+                            {"id": "a", "action": {"kind": "shell", "command": "echo a"}},
+                            {"id": "b", "action": {"kind": "empty"}},
+                        ],
+                        "edges": [{"from": "a", "to": "b"}],
+                    }
+                ],
+            }
+        )
+    )
+    for target in ("airflow", "prefect"):
+        r = runner.invoke(main, ["convert", str(src), "--to", target, "--strict"])
+        assert r.exit_code == 0, (target, r.stderr)
+        assert "nothing approximated or dropped" in r.stderr or "0 warning(s)" in r.stderr
+
+
+def test_invalid_graph_is_refused_with_exit_2(runner):
+    r = runner.invoke(main, ["convert", "corpus/airflow/cycle.py", "--to", "prefect"])
+    assert r.exit_code == 2
+    assert "cycle" in r.stderr.lower()
+    assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_unreadable_input_is_exit_2(runner):
+    r = runner.invoke(main, ["convert", "corpus/airflow/broken_syntax.py", "--to", "airflow"])
+    assert r.exit_code == 2
+    assert r.stderr.startswith("corpus/airflow/broken_syntax.py:7:")
+
+
+def test_several_files_need_an_output_folder(runner, tmp_path):
+    r = runner.invoke(main, ["convert", "corpus/airflow/multi_dag.py", "--to", "prefect"])
+    assert r.exit_code == 2
+    assert "-o" in r.stderr
+    r = runner.invoke(
+        main, ["convert", "corpus/airflow/multi_dag.py", "--to", "prefect", "-o", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.stderr
+    ledger = json.loads((tmp_path / "wfconv-ledger.json").read_text())
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert len(written) == len(ledger["files"]) + 1
+
+
+def test_pair_alias_fixes_source_and_target(runner):
+    r = runner.invoke(main, ["airflow-to-prefect", "corpus/airflow/etl_basic.py"])
+    assert r.exit_code == 0, r.stderr
+    assert "from prefect import" in r.stdout
+    r = runner.invoke(main, ["airflow-to-prefect", "--help"])
+    options = r.stdout.split("Options:")[1]
+    assert "--from" not in options and "--to " not in options and "--strict" in options
+    r = runner.invoke(
+        main, ["oozie-to-airflow", "corpus/oozie/retries.xml", "--airflow-version", "2"]
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "from airflow import DAG" in r.stdout
+
+
+def test_airflow_version_option(runner):
+    r3 = runner.invoke(main, ["convert", "corpus/prefect/etl_basic.py", "--to", "airflow"])
+    r2 = runner.invoke(
+        main,
+        ["convert", "corpus/prefect/etl_basic.py", "--to", "airflow", "--airflow-version", "2"],
+    )
+    assert r3.exit_code == 0 and r2.exit_code == 0, (r3.stderr, r2.stderr)
+    assert "from airflow.sdk import DAG" in r3.stdout
+    assert "from airflow import DAG" in r2.stdout
+
+
+def test_same_input_gives_byte_identical_output(runner, tmp_path):
+    a = runner.invoke(
+        main,
+        ["convert", "corpus/airflow/taskgroups.py", "--to", "prefect", "-o", str(tmp_path / "a")],
+    )
+    b = runner.invoke(
+        main,
+        ["convert", "corpus/airflow/taskgroups.py", "--to", "prefect", "-o", str(tmp_path / "b")],
+    )
+    assert a.exit_code == b.exit_code == 0
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes()
+
+
+def test_unique_paths_when_workflows_collide():
+    from wfconv.cli.convert import _unique_path
+
+    assert _unique_path("a.py", {"a.py"}) == "a_2.py"
+    assert _unique_path("wf/workflow.xml", {"wf/workflow.xml"}) == "wf_2/workflow.xml"
+    assert _unique_path("b.py", {"a.py"}) == "b.py"
