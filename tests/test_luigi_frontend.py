@@ -777,3 +777,48 @@ def test_threads_and_processes_the_module_starts_do_not_lose_the_answer(tmp_path
     (w,) = parse(p, timeout=3).workflows
     assert time.monotonic() - start < 10
     assert w.extra["luigi"]["read"] == "import" and w.task_ids() == ["Job"]
+
+
+OVERRIDDEN_FAMILY = """\
+import luigi
+
+SHARED = ["day"]
+
+
+class Base(luigi.Task):
+    original_id = None
+    day = luigi.Parameter(default="2024-01-01")
+
+    @classmethod
+    def get_task_family(cls):
+        return cls.original_id or super().get_task_family()
+
+    def shared(self):
+        return {name: getattr(self, name) for name in SHARED}
+
+
+class Extract(Base):
+    original_id = "extract orders"
+
+
+class Load(Base):
+    original_id = "load.orders"
+
+    def requires(self):
+        return [Extract(**self.shared())]
+
+
+class Flow(luigi.WrapperTask, Base):
+    def requires(self):
+        return Load(**self.shared())
+"""
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_an_overriding_get_task_family_gives_the_ids(tmp_path, static):
+    # The pattern wfconv's own Luigi output uses to keep the source's task ids.
+    p = write(tmp_path, "family.py", OVERRIDDEN_FAMILY)
+    (w,) = parse(p, static=static).workflows
+    assert w.id == "Flow"
+    assert w.task_ids() == ["extract orders", "load.orders", "Flow"]
+    assert w.task("extract orders").params == {"day": "2024-01-01"}

@@ -100,14 +100,26 @@ class TaskClass:
     requires_from: list[TaskClass] | None = None
     inherits_from: list[TaskClass] = field(default_factory=list)
     applied: set[int] = field(default_factory=set)  # decorator nodes already applied
+    # Evaluates an overriding get_task_family() (set by the hooks).
+    family_override: Any = None
+    _family: str | None = None
 
     @property
     def line(self) -> int:
         return self.cls.node.lineno
 
     @property
-    def family(self) -> str:
+    def default_family(self) -> str:
         return f"{self.namespace}.{self.name}" if self.namespace else self.name
+
+    @property
+    def family(self) -> str:
+        """Luigi's identity: ``get_task_family()``, which a class may override
+        (wfconv's own Luigi output does, to keep the source's task ids)."""
+        if self._family is None:
+            found = self.family_override(self) if self.family_override else None
+            self._family = found if isinstance(found, str) and found else self.default_family
+        return self._family
 
     def mro(self) -> list[TaskClass]:
         out: list[TaskClass] = [self]
@@ -237,6 +249,8 @@ class LuigiHooks(pyeval.Hooks):
         self.module_name = module_name
         self.namespace: str | None = None
         self.classes: list[TaskClass] = []
+        # Classes whose get_task_family() is being evaluated (for super()).
+        self.family_stack: list[TaskClass] = []
 
     # -- classes -------------------------------------------------------------
     def make_class(self, interp, cls: ClassValue) -> Any:
@@ -271,12 +285,25 @@ class LuigiHooks(pyeval.Hooks):
         elif run not in (_MISSING, None) and kind == "external":
             kind = "normal"
         task = TaskClass(cls.name, cls, cls.bases, ns or None, kind, assumed)
+        task.family_override = lambda t: self._family_override(interp, t)
         self.classes.append(task)
         # pyeval does not apply class decorators (it may one day: ``decorate``
         # then sees them again and the node ids below keep it idempotent).
         for dec_node in reversed(cls.node.decorator_list):
             self.decorate(interp, interp.eval(dec_node, interp.module_scope), task, dec_node)
         return task
+
+    def _family_override(self, interp, task: TaskClass) -> Any:
+        """The value of an overriding ``get_task_family`` classmethod, when it
+        can be known; ``super().get_task_family()`` means the default."""
+        fn = task.lookup("get_task_family")
+        if not isinstance(fn, FunctionValue):
+            return None
+        self.family_stack.append(task)
+        try:
+            return interp.call_function(fn, [task], {})
+        finally:
+            self.family_stack.pop()
 
     def _kind(self, cls: ClassValue) -> tuple[str | None, bool]:
         for b in cls.bases:
@@ -315,6 +342,18 @@ class LuigiHooks(pyeval.Hooks):
         if isinstance(func, _Collector):
             func.items.extend(args)
             return None
+        if isinstance(func, Ref) and func.qualname == "super" and not args and self.family_stack:
+            return _Super(self.family_stack[-1])
+        if isinstance(func, _SuperFamily):
+            return func.task.default_family
+        if isinstance(func, Ref) and func.qualname == "getattr" and len(args) in (2, 3):
+            obj, name = args[0], args[1]
+            if isinstance(obj, (Instance, TaskClass)) and isinstance(name, str):
+                value = self.getattr(interp, obj, name, node)
+                if value is NOT_HANDLED or (isinstance(value, Unknown) and len(args) == 3):
+                    return args[2] if len(args) == 3 else NOT_HANDLED
+                return value
+            return NOT_HANDLED
         if isinstance(func, TaskClass):
             return self.instantiate(interp, func, args, kwargs, node)
         if isinstance(func, Method):
@@ -480,6 +519,8 @@ class LuigiHooks(pyeval.Hooks):
             return interp.unknown(
                 pyeval.RUNTIME, f"`.{name}` of a task is known only at run time", node
             )
+        if isinstance(obj, _Super) and name == "get_task_family":
+            return _SuperFamily(obj.task)
         if isinstance(obj, TaskClass):
             value = obj.lookup(name)
             if value is not _MISSING:
@@ -492,6 +533,18 @@ class LuigiHooks(pyeval.Hooks):
         ):
             return getattr(obj, name)
         return NOT_HANDLED
+
+
+@dataclass(eq=False)
+class _Super:
+    """``super()`` inside an overriding ``get_task_family``."""
+
+    task: TaskClass
+
+
+@dataclass(eq=False)
+class _SuperFamily:
+    task: TaskClass
 
 
 @dataclass(eq=False)
@@ -607,7 +660,7 @@ class StaticReader:
         self.interp = pyeval.Interpreter(
             self.hooks, path=path, source=text, module_name=self.module_name, file_value=path
         )
-        for name in ("property", "staticmethod", "classmethod"):
+        for name in ("property", "staticmethod", "classmethod", "super", "getattr"):
             self.interp.module_scope.vars[name] = Ref(name)
         self.notes: list[dict[str, Any]] = []
 
