@@ -68,6 +68,8 @@ SYSTEM_RETRY_MAX = 3
 
 APP_FILES = ("bundle.xml", "coordinator.xml", "workflow.xml")
 
+NOTIFICATION_PROPERTIES = ("oozie.wf.workflow.notification.url", "oozie.wf.action.notification.url")
+
 
 @dataclass
 class Sources:
@@ -361,6 +363,15 @@ def workflow_from_doc(
         ]
     if merged:
         oz["properties"] = dict(sorted(merged.items()))
+    for key in NOTIFICATION_PROPERTIES:
+        if key in merged:
+            report(
+                "info",
+                NOT_CARRIED,
+                f"{key} (an HTTP callback on state changes) has no IR counterpart; kept in "
+                "extra.oozie.properties",
+                root.sourceline,
+            )
     w = Workflow(
         id=wid or app_name,
         tasks=result.tasks,

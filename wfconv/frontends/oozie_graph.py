@@ -65,12 +65,22 @@ NO_START = "OZ104"
 FORK_JOIN_MISMATCH = "OZ105"
 NO_DEFAULT = "OZ107"
 CONTROL_CYCLE = "OZ108"
+BAD_NAME = "OZ109"
 ERROR_TO_END = "OZ303"
 KILL_CLONED = "OZ304"
 HANDLER_UPSTREAM_FAILED = "OZ305"
 SYNTHETIC = "OZ306"
 
 TASK_KINDS = ("action", "decision", "kill")
+
+
+def _valid_name(name: str) -> bool:
+    return (
+        0 < len(name) <= 50
+        and name[0].isascii()
+        and (name[0].isalpha() or name[0] == "_")
+        and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
+    )
 
 
 @dataclass
@@ -123,6 +133,14 @@ class GraphBuilder:
         self.nodes: dict[str, Node] = {}
         self.order: list[str] = []
         for n in nodes:
+            if n.kind != "start" and not _valid_name(n.name):
+                self.diag(
+                    "warning",
+                    BAD_NAME,
+                    f"node name {n.name!r} does not match Oozie's identifier pattern "
+                    "[a-zA-Z_][-_a-zA-Z0-9]* (at most 50 characters); Oozie refuses it",
+                    n.line,
+                )
             if n.name in self.nodes:
                 self.diag(
                     "error",
