@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from wfconv.runtime import branching
 from wfconv.runtime.graph import CompiledWorkflow
@@ -71,16 +71,17 @@ class InitialTask:
     decided: float | None = None
 
 
-class NullRecorder:
-    """Receives every change as it happens (the live SQLite store implements it)."""
+class Recorder(Protocol):
+    """Receives every change as it happens (``store.LiveRecorder`` writes them
+    to SQLite at once, so a killed runner loses nothing it recorded)."""
 
-    def event(self, task: str, attempt: int, state: str, t: float) -> None:
-        pass
+    def event(self, task: str, attempt: int, state: str, t: float) -> None: ...
 
     def attempt(
         self, task: str, a: Attempt, pid: int | None = None, log: str | None = None
-    ) -> None:
-        pass
+    ) -> None: ...
+
+    def pid(self, task: str, attempt: int, pid: int) -> None: ...
 
 
 class RunEngine:
@@ -91,7 +92,7 @@ class RunEngine:
         scenario: Scenario | None = None,
         executor: Any = None,
         start: float | None = None,
-        recorder: Any = None,
+        recorder: Recorder | None = None,
         initial: dict[str, InitialTask] | None = None,
         work_builder: Callable[[int, int], Any] | None = None,
         concurrency: int = 16,
@@ -430,7 +431,7 @@ class RunEngine:
                 except queue.Empty:
                     continue
                 if isinstance(res, int):  # a subprocess started: record its pid
-                    if rec is not None and hasattr(rec, "pid"):
+                    if rec is not None:
                         rec.pid(ids[i], att, res)
                     continue
                 running -= 1
