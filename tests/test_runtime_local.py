@@ -77,7 +77,7 @@ def test_timeout_kills_the_process_tree(tmp_path):
     w = Workflow("to", tasks=[sh("t", "(sleep 2; touch late.txt) & sleep 30", timeout_s=0.5)])
     t0 = time.time()
     res, _ = run_local(w, tmp_path)
-    assert time.time() - t0 < 5
+    assert time.time() - t0 < 10
     assert res.tasks["t"].state == "failed"
     assert "timed out after 0.5 s" in res.tasks["t"].attempts[0].reason
     time.sleep(2.5)
@@ -308,6 +308,6 @@ def test_scenario_sensor_choice_wins_over_a_real_poke(tmp_path):
     )
     t0 = time.time()
     res, _ = run_local(w, tmp_path, Scenario(sensor={"wait": 2}))
-    assert time.time() - t0 < 5  # not poked for 30 s
+    assert time.time() - t0 < 10  # not poked for 30 s
     assert res.tasks["wait"].state == "success" and res.tasks["after"].state == "success"
     assert res.notes == []
