@@ -34,14 +34,15 @@ Prefect's own execution model in mind:
 - schedules come from ``serve``/``deploy``/``to_deployment`` calls and from a
   ``prefect.yaml`` beside the file (``wfconv.frontends.prefect_deploy``).
 
-Diagnostic codes are listed in docs/codes/prefect.md.
+Diagnostic codes are listed in docs/codes/prefect.md. Companion modules:
+``prefect_values`` (the interpreter's values), ``prefect_bodies`` (what a task
+body obviously is), ``prefect_deploy`` (deployments and schedules).
 """
 
 from __future__ import annotations
 
 import ast
 import datetime
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,28 @@ from typing import Any
 from wfconv.errors import InputError
 from wfconv.frontends import prefect_deploy as deploy
 from wfconv.frontends import pyeval
+from wfconv.frontends.prefect_bodies import body_action, body_of, gate_of
+from wfconv.frontends.prefect_values import (
+    RUNTIME_TEMPLATES,
+    Annotated,
+    DecoratorSpec,
+    Derived,
+    ExpBackoff,
+    FlowParam,
+    FlowTemplate,
+    TagsContext,
+    TaskOut,
+    TaskTemplate,
+    collect,
+    jsonable,
+    module_name,
+    refs_of,
+    role_of,
+    seconds,
+    xcom,
+)
 from wfconv.frontends.pyeval import NOT_HANDLED, BoundMethod, FunctionValue, Ref, Scope, Unknown
-from wfconv.ir.model import TRIGGER_RULES, Action, Bundle, Diagnostic, SourceRef, Task, Workflow
+from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
 
 ENGINE = "prefect"
@@ -84,190 +105,10 @@ _NOTE_CODES = {
     pyeval.LIMIT: (BUDGET, "warning"),
 }
 
-# Qualified names (after import aliases) -> the role they play here.
-ROLES = {
-    "prefect.flow": "flow",
-    "prefect.flows.flow": "flow",
-    "prefect.task": "task",
-    "prefect.tasks.task": "task",
-    "prefect.allow_failure": "allow_failure",
-    "prefect.utilities.annotations.allow_failure": "allow_failure",
-    "prefect.unmapped": "unmapped",
-    "prefect.utilities.annotations.unmapped": "unmapped",
-    "prefect.utilities.annotations.quote": "quote",
-    "prefect.tasks.exponential_backoff": "exponential_backoff",
-    "prefect.futures.wait": "wait",
-    "prefect.futures.as_completed": "as_completed",
-    "prefect.tags": "tags",
-    "prefect.context.tags": "tags",
-    "prefect.serve": "serve",
-    "prefect.aserve": "serve",
-    "prefect.deploy": "serve",
-    "prefect.schedules.Cron": "cron",
-    "prefect.schedules.Interval": "interval",
-    "prefect.schedules.RRule": "rrule",
-    "prefect.client.schemas.schedules.CronSchedule": "cron",
-    "prefect.client.schemas.schedules.IntervalSchedule": "interval",
-    "prefect.client.schemas.schedules.RRuleSchedule": "rrule",
-    "prefect.deployments.run_deployment": "run_deployment",
-    "prefect.deployments.deployments.run_deployment": "run_deployment",
-    "asyncio.gather": "gather",
-    "prefect.flow.from_source": "from_source",
-    "prefect.Flow.from_source": "from_source",
-    "prefect.flows.Flow.from_source": "from_source",
-    "prefect.flows.flow.from_source": "from_source",
-    "prefect.get_run_logger": "runtime",
-    "prefect.logging.get_run_logger": "runtime",
-    "prefect.runtime": "runtime",
-}
-
-# prefect.runtime values -> the IR's neutral template spelling (DESIGN §4).
-# A scheduled flow run's scheduled_start_time is the run's logical date (the
-# moment it is scheduled for, like Airflow 3's logical_date).
-RUNTIME_TEMPLATES = {
-    "prefect.runtime.flow_run.scheduled_start_time": "{{ logical_date }}",
-    "prefect.runtime.flow_run.id": "{{ run_id }}",
-    "prefect.runtime.flow_run.parameters": "{{ params }}",
-}
-
 # @task options that map onto IR task fields; the rest go to extra["prefect"].
 _TASK_FIELD_OPTIONS = {"name", "retries", "retry_delay_seconds", "timeout_seconds", "description"}
 # @flow options that map onto IR workflow fields.
 _FLOW_FIELD_OPTIONS = {"name", "description", "timeout_seconds"}
-
-# subprocess calls that fail the task on a non-zero exit.
-_CHECKED_SUBPROCESS = {"subprocess.check_call", "subprocess.check_output", "subprocess.run"}
-
-
-def _role(value: Any) -> str | None:
-    return ROLES.get(value.qualname) if isinstance(value, Ref) else None
-
-
-# -----------------------------------------------------------------------------
-# values the interpreter passes around
-
-
-@dataclass(eq=False)
-class DecoratorSpec:
-    """``task(...)`` / ``flow(...)`` called with options, waiting for a function."""
-
-    role: str
-    options: dict[str, Any]
-    nodes: dict[str, ast.AST]
-    line: int | None
-
-
-@dataclass(eq=False)
-class ExpBackoff:
-    """``exponential_backoff(backoff_factor=f)``: Prefect computes f * 2**r."""
-
-    factor: Any
-
-
-@dataclass(eq=False)
-class TaskTemplate:
-    """A ``@task`` function with its options (after any ``with_options``)."""
-
-    fn: FunctionValue
-    options: dict[str, Any]
-    nodes: dict[str, ast.AST] = field(default_factory=dict)
-    overridden: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        n = self.options.get("name")
-        return n if isinstance(n, str) and n else self.fn.name
-
-    @property
-    def is_async(self) -> bool:
-        return isinstance(self.fn.node, ast.AsyncFunctionDef)
-
-    def with_options(self, options: dict[str, Any], nodes: dict[str, ast.AST]) -> TaskTemplate:
-        return TaskTemplate(
-            self.fn,
-            {**self.options, **options},
-            {**self.nodes, **nodes},
-            [*self.overridden, *options],
-        )
-
-
-@dataclass(eq=False)
-class FlowTemplate:
-    """A ``@flow`` function with its options."""
-
-    fn: FunctionValue
-    options: dict[str, Any]
-    nodes: dict[str, ast.AST] = field(default_factory=dict)
-    overridden: list[str] = field(default_factory=list)
-    base: FlowTemplate | None = None  # the decorated flow a with_options copy came from
-
-    @property
-    def id(self) -> str:
-        root = self.base or self
-        n = root.options.get("name")
-        return n if isinstance(n, str) and n else root.fn.name
-
-    @property
-    def prefect_name(self) -> str:
-        n = self.options.get("name")
-        return n if isinstance(n, str) and n else self.fn.name.replace("_", "-")
-
-    @property
-    def is_async(self) -> bool:
-        return isinstance(self.fn.node, ast.AsyncFunctionDef)
-
-    def with_options(self, options: dict[str, Any], nodes: dict[str, ast.AST]) -> FlowTemplate:
-        return FlowTemplate(
-            self.fn,
-            {**self.options, **options},
-            {**self.nodes, **nodes},
-            [*self.overridden, *options],
-            self.base or self,
-        )
-
-
-@dataclass(eq=False)
-class TaskOut(Unknown):
-    """The result, future, state or coroutine of task (or subflow) runs.
-
-    An Unknown for the interpreter (its value is only known at run time) that
-    remembers which IR tasks produced it. mode: result | future | mapped |
-    state | coroutine.
-    """
-
-    ids: tuple[str, ...] = ()
-    mode: str = "result"
-
-
-@dataclass(eq=False)
-class Derived(Unknown):
-    """A run-time value computed from task outputs (``r["rows"]``, ``f"{r}"``)."""
-
-    refs: tuple[str, ...] = ()
-    # An f-string over flow parameters / task results, in the IR's neutral
-    # template spelling ("s3://b/{{ params.day }}").
-    template: str | None = None
-
-
-@dataclass(eq=False)
-class FlowParam(Unknown):
-    """A flow parameter: known only when the run starts."""
-
-    name: str = ""
-    default: Any = None
-
-
-@dataclass(eq=False)
-class Annotated:
-    """``allow_failure(x)`` / ``unmapped(x)`` / ``quote(x)``."""
-
-    kind: str
-    value: Any
-
-
-@dataclass(eq=False)
-class TagsContext:
-    tags: list[str]
 
 
 @dataclass
@@ -287,211 +128,6 @@ class FlowBuild:
     context: list[dict[str, Any]] = field(default_factory=list)  # enclosing if/loop/try
     returns: list[str] = field(default_factory=list)
     forced_rules: dict[str, str] = field(default_factory=dict)  # except-branch tasks
-
-
-# -----------------------------------------------------------------------------
-# helpers on values
-
-
-def _collect(value: Any, out: dict[str, bool], tolerant: bool = False, depth: int = 0) -> None:
-    """Task ids a value depends on -> tolerant? (strict wins over tolerant)."""
-    if depth > 20:
-        return
-    ids: tuple[str, ...] = ()
-    if isinstance(value, TaskOut):
-        ids = value.ids
-    elif isinstance(value, Derived):
-        ids = value.refs
-    elif isinstance(value, Annotated):
-        _collect(value.value, out, tolerant or value.kind == "allow_failure", depth + 1)
-        return
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for v in value:
-            _collect(v, out, tolerant, depth + 1)
-        return
-    elif isinstance(value, dict):
-        for v in value.values():
-            _collect(v, out, tolerant, depth + 1)
-        return
-    for i in ids:
-        out[i] = out.get(i, True) and tolerant
-
-
-def _refs(value: Any) -> list[str]:
-    out: dict[str, bool] = {}
-    _collect(value, out)
-    return list(out)
-
-
-def _xcom(task_id: str) -> str:
-    return "{{ ti.xcom_pull(task_ids=" + repr(task_id) + ") }}"
-
-
-def _jsonable(value: Any, depth: int = 0) -> tuple[bool, Any]:
-    """(True, JSON value) for plain known values; datetimes as ISO text."""
-    if depth > 20:
-        return False, None
-    if value is None or isinstance(value, (bool, int, str)):
-        return True, value
-    if isinstance(value, float):
-        return (value == value and value not in (float("inf"), float("-inf"))), value
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return True, value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return True, value.total_seconds()
-    if isinstance(value, (list, tuple)):
-        items = [_jsonable(v, depth + 1) for v in value]
-        return all(ok for ok, _ in items), [v for _, v in items]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            return False, None
-        items2 = {k: _jsonable(v, depth + 1) for k, v in value.items()}
-        return all(ok for ok, _ in items2.values()), {k: v for k, (_, v) in items2.items()}
-    return False, None
-
-
-def _seconds(value: Any) -> float | int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, datetime.timedelta):
-        s = value.total_seconds()
-        return int(s) if s == int(s) else s
-    return None
-
-
-def _module_name(path: str) -> str:
-    stem = Path(path).stem
-    return stem if stem.isidentifier() else "".join(c if c.isalnum() else "_" for c in stem)
-
-
-# -----------------------------------------------------------------------------
-# shell recognition: a task whose body is only a checked subprocess call
-
-
-@dataclass
-class Gate:
-    """``if not wfconv_gate("rule", upstream, ...): return ...`` opening a task
-    body: the trigger-rule guard wfconv's Prefect backend writes when a rule
-    needs Airflow's states. The rule is the task's trigger rule and the
-    ``upstream`` argument carries ordering, not data."""
-
-    rule: str
-    param: str
-    rest: list[ast.stmt]
-
-
-def _unrender(node: ast.AST) -> ast.AST:
-    """``wfconv_render(X)`` -> X: wfconv's generated run-time Jinja renderer
-    wraps text whose templates are already in the IR's neutral spelling."""
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "wfconv_render"
-        and len(node.args) == 1
-        and not node.keywords
-    ):
-        return node.args[0]
-    return node
-
-
-def _is_none(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _body(fn: FunctionValue) -> list[ast.stmt]:
-    """The statements of a def, without its docstring."""
-    body = list(getattr(fn.node, "body", []))
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    return body
-
-
-def _gate(fn: FunctionValue) -> Gate | None:
-    body = _body(fn)
-    if not body or not isinstance(body[0], ast.If) or body[0].orelse:
-        return None
-    test = body[0].test
-    if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
-        return None
-    call = test.operand
-    if not (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id == "wfconv_gate"
-        and len(call.args) >= 2
-        and isinstance(call.args[0], ast.Constant)
-        and call.args[0].value in TRIGGER_RULES
-        and isinstance(call.args[1], ast.Name)
-    ):
-        return None
-    if not all(isinstance(st, ast.Return) for st in body[0].body):
-        return None
-    return Gate(call.args[0].value, call.args[1].id, body[1:])
-
-
-def _shell_command(
-    fn: FunctionValue, interp: pyeval.Interpreter, body: list[ast.stmt] | None = None
-) -> tuple[str, dict] | None:
-    """(command, fields) when the task body is exactly one checked subprocess
-    call with a literal command; None otherwise (kept as python: no guessing).
-    ``wfconv_render("...")`` (wfconv's own run-time Jinja renderer) around a
-    literal counts as literal: its text is the IR's template spelling."""
-    node = fn.node
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    body = _body(fn) if body is None else body
-    if len(body) != 1:
-        return None
-    st = body[0]
-    call = st.value if isinstance(st, (ast.Expr, ast.Return)) else None
-    if isinstance(call, ast.Attribute):  # return subprocess.run(...).stdout
-        call = call.value
-    if not isinstance(call, ast.Call) or not call.args:
-        return None
-    func = interp.eval(call.func, fn.scope)
-    if not isinstance(func, Ref) or func.qualname not in _CHECKED_SUBPROCESS:
-        return None
-    kw = {k.arg: k.value for k in call.keywords if k.arg}
-    if any(k.arg is None for k in call.keywords):
-        return None
-    # The task's parameters are run-time values; bind them so that reading a
-    # command built from them is quietly "not literal" rather than a note.
-    local = Scope(fn.scope)
-    a = node.args
-    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
-        if p is not None:
-            local.vars[p.arg] = Unknown(pyeval.RUNTIME, "task parameter", node.lineno, p.arg)
-
-    def const(n: ast.AST | None) -> Any:
-        if n is None:
-            return None
-        v = interp.eval(n, local)
-        return None if not pyeval.is_known(v) else v
-
-    if func.qualname == "subprocess.run" and const(kw.get("check")) is not True:
-        return None  # a non-zero exit would not fail the task
-    cmd = const(_unrender(call.args[0]))
-    shell = const(kw.get("shell")) is True
-    if shell and isinstance(cmd, str):
-        command = cmd
-    elif not shell and isinstance(cmd, (list, tuple)) and all(isinstance(c, str) for c in cmd):
-        command = shlex.join(cmd)
-    else:
-        return None
-    fields: dict[str, Any] = {"command": command}
-    env = const(kw.get("env"))
-    if isinstance(env, dict) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
-    ):
-        fields["env"] = env
-    cwd = const(kw.get("cwd"))
-    if isinstance(cwd, str):
-        fields["cwd"] = cwd
-    if func.qualname == "subprocess.check_output" or const(kw.get("capture_output")) is True:
-        fields["capture_output"] = True
-    return command, fields
 
 
 # -----------------------------------------------------------------------------
@@ -564,7 +200,7 @@ class _Hooks(pyeval.Hooks):
         return NOT_HANDLED
 
     def binop(self, interp, op, left, right, node):
-        refs = _refs([left, right])
+        refs = refs_of([left, right])
         if refs:
             return Derived(
                 pyeval.RUNTIME,
@@ -632,7 +268,7 @@ class _Interp(pyeval.Interpreter):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
                 v = scope.lookup(sub.id)
                 if v is not NOT_HANDLED:
-                    out.extend(_refs(v))
+                    out.extend(refs_of(v))
         return out
 
     # -- statements with Prefect semantics inside flows -----------------------
@@ -669,7 +305,7 @@ class _Interp(pyeval.Interpreter):
             a, b = after_body.get(name, NOT_HANDLED), scope.vars.get(name, NOT_HANDLED)
             if a is b:
                 continue
-            refs = tuple(dict.fromkeys(_refs(a) + _refs(b)))
+            refs = tuple(dict.fromkeys(refs_of(a) + refs_of(b)))
             scope.vars[name] = Derived(
                 pyeval.CONDITION, "set in a branch", st.lineno, name, refs=refs
             )
@@ -744,7 +380,7 @@ class _Interp(pyeval.Interpreter):
                     "loop item",
                     st.lineno,
                     f"<item of {src}>",
-                    refs=tuple(_refs(value)),
+                    refs=tuple(refs_of(value)),
                 )
             self._bind_unknown(st.target, element, scope)
         try:
@@ -780,7 +416,7 @@ class _Interp(pyeval.Interpreter):
             pass
         except pyeval._Return as r:
             build = self.reader.flow
-            refs = _refs(r.value)
+            refs = refs_of(r.value)
             build.returns.extend(i for i in refs if i not in build.returns)
             build.consumed.update(refs)
 
@@ -851,7 +487,7 @@ class _Interp(pyeval.Interpreter):
                 "item of a run-time iterable",
                 getattr(node, "lineno", None),
                 src,
-                refs=tuple(_refs(value)),
+                refs=tuple(refs_of(value)),
             )
         ]
 
@@ -892,7 +528,7 @@ class _Interp(pyeval.Interpreter):
                 node.lineno,
             )
             self.reader.pending_comprehensions[id(node)] = d
-        refs = tuple(dict.fromkeys(_refs(value) + self._names_refs(node, scope) + made))
+        refs = tuple(dict.fromkeys(refs_of(value) + self._names_refs(node, scope) + made))
         return Derived(
             pyeval.LOOP,
             "comprehension over a run-time value",
@@ -935,7 +571,7 @@ class _Interp(pyeval.Interpreter):
             elif (
                 isinstance(val, TaskOut) and len(val.ids) == 1 and val.mode in ("result", "future")
             ):
-                parts.append(_xcom(val.ids[0]))
+                parts.append(xcom(val.ids[0]))
                 refs.append(val.ids[0])
                 templated = True
             elif isinstance(val, Ref) and val.qualname in RUNTIME_TEMPLATES:
@@ -992,7 +628,7 @@ class PrefectReader:
     def __init__(self, path: str, text: str):
         self.path = path
         self.text = text
-        self.module = _module_name(path)
+        self.module = module_name(path)
         self.interp = _Interp(
             _Hooks(self), path=path, source=text, module_name="__wfconv_prefect__"
         )
@@ -1029,7 +665,7 @@ class PrefectReader:
 
     # -- decorators ------------------------------------------------------------
     def on_decorate(self, decorator: Any, target: Any, node: ast.AST) -> Any:
-        role = _role(decorator)
+        role = role_of(decorator)
         if role in ("task", "flow") and isinstance(target, FunctionValue):
             return self._template(role, target, {}, {})
         if isinstance(decorator, DecoratorSpec) and isinstance(target, FunctionValue):
@@ -1049,7 +685,7 @@ class PrefectReader:
     # -- calls -----------------------------------------------------------------
     def on_call(self, func: Any, args: list, kwargs: dict, node: ast.Call | None) -> Any:
         line = node.lineno if node is not None else None
-        role = _role(func)
+        role = role_of(func)
         if role in ("task", "flow"):
             if args and isinstance(args[0], FunctionValue):
                 return self._template(role, args[0], kwargs, self._kw_nodes(node))
@@ -1158,7 +794,7 @@ class PrefectReader:
 
     def _r_wait(self, args, kwargs, node):
         futures = args[0] if args else kwargs.get("futures")
-        ids = _refs(futures)
+        ids = refs_of(futures)
         if self.flow is not None:
             self.flow.consumed.update(ids)
             self._block_on(ids, tolerant=True)
@@ -1171,7 +807,7 @@ class PrefectReader:
         )
 
     def _r_as_completed(self, args, kwargs, node):
-        ids = _refs(args[0] if args else kwargs.get("futures"))
+        ids = refs_of(args[0] if args else kwargs.get("futures"))
         if self.flow is not None:
             self.flow.consumed.update(ids)
         return TaskOut(
@@ -1244,7 +880,7 @@ class PrefectReader:
         if flow_name:
             fields["workflow"] = flow_name
         params = kwargs.get("parameters")
-        ok, params_json = _jsonable(params)
+        ok, params_json = jsonable(params)
         if params is not None:
             fields["conf"] = params_json if ok else self._render(params, None)
         timeout = kwargs.get("timeout")
@@ -1252,7 +888,7 @@ class PrefectReader:
         base = fields["deployment"] if isinstance(fields["deployment"], str) else "run_deployment"
         task = self._new_task(base, Action("subworkflow", fields), line)
         ups: dict[str, bool] = {}
-        _collect([args, kwargs], ups)
+        collect([args, kwargs], ups)
         self._wire(task, ups, {}, line)
         self._block_on([task.id], tolerant=False)
         return TaskOut(pyeval.RUNTIME, "flow run", line, self._src(node), ids=(task.id,))
@@ -1265,7 +901,7 @@ class PrefectReader:
         build = self.flow
         if build is None:
             return self.interp.unknown(pyeval.RUNTIME, "awaits a run-time result", node)
-        ids = [i for i in _refs(value) if i in build.coroutines]
+        ids = [i for i in refs_of(value) if i in build.coroutines]
         for i in ids:
             build.coroutines.pop(i, None)
         if ids:
@@ -1394,17 +1030,17 @@ class PrefectReader:
             )
         data: dict[str, bool] = {}
         control: dict[str, bool] = {}
-        gate = _gate(tpl.fn)
+        gate = gate_of(tpl.fn)
         if gate is not None and gate.param in bound:
             # wfconv's generated guard: the rule is the trigger rule; the
             # upstream states it receives are ordering only.
-            _collect(bound.pop(gate.param), control)
+            collect(bound.pop(gate.param), control)
             self.flow.forced_rules[task.id] = gate.rule
-            _collect([list(bound.values()), extra_args], data)
+            collect([list(bound.values()), extra_args], data)
         else:
-            _collect([args, kwargs], data)
+            collect([args, kwargs], data)
         if wait_for is not None:
-            _collect(wait_for, control)
+            collect(wait_for, control)
         if mode == "map":
             self._mapped(task, tpl, bound)
         elif action.kind == "python":
@@ -1461,19 +1097,19 @@ class PrefectReader:
         retries = tpl.options.get("retries")
         if isinstance(retries, int) and not isinstance(retries, bool):
             task.retries = retries
-        delay = _seconds(tpl.options.get("retry_delay_seconds"))
+        delay = seconds(tpl.options.get("retry_delay_seconds"))
         if delay is not None:
             task.retry_delay_s = delay
-        timeout = _seconds(tpl.options.get("timeout_seconds"))
+        timeout = seconds(tpl.options.get("timeout_seconds"))
         if timeout is not None:
             task.timeout_s = timeout
         if tpl.overridden:
             self._extra(task)["with_options"] = sorted(set(tpl.overridden))
         data: dict[str, bool] = {}
-        _collect([args, kwargs], data)
+        collect([args, kwargs], data)
         control: dict[str, bool] = {}
         if wait_for is not None:
-            _collect(wait_for, control)
+            collect(wait_for, control)
         self._wire(task, data, control, line)
         if tpl.is_async:
             self.flow.coroutines[task.id] = line or 0
@@ -1496,82 +1132,13 @@ class PrefectReader:
         """What the task body obviously is (see ``_body_action``), else python."""
         key = id(tpl.fn.node)
         if key not in self._action_cache:
-            gate = _gate(tpl.fn)
-            body = gate.rest if gate is not None else _body(tpl.fn)
-            self._action_cache[key] = self._body_action(tpl.fn, body)
+            gate = gate_of(tpl.fn)
+            body = gate.rest if gate is not None else body_of(tpl.fn)
+            self._action_cache[key] = body_action(tpl.fn, body, self.interp)
         found = self._action_cache[key]
         if found is not None:
             return Action(found.kind, dict(found.fields))
         return Action("python", {"callable": tpl.fn.name, "module": self.module})
-
-    def _body_action(self, fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
-        """Task bodies whose meaning needs no guessing: a task without
-        parameters that does nothing (``pass``/``return None``) is ``empty``
-        (one with parameters is a stub whose arguments are worth keeping:
-        python); only ``raise E("text")`` is ``fail``; one checked subprocess
-        call with a literal command is ``shell``; a
-        ``run_deployment("flow/deployment")`` call followed only by completion
-        checks is ``subworkflow``."""
-        gate = _gate(fn)
-        a = fn.node.args
-        params = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
-        params += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
-        if gate is not None:
-            params = [p for p in params if p != gate.param]
-        if not params and all(
-            isinstance(st, ast.Pass)
-            or (isinstance(st, ast.Return) and (st.value is None or _is_none(st.value)))
-            or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))
-            for st in body
-        ):
-            return Action("empty", {})
-        if len(body) == 1 and isinstance(body[0], ast.Raise):
-            exc = body[0].exc
-            if isinstance(exc, ast.Call) and len(exc.args) == 1:
-                text = _unrender(exc.args[0])
-                if isinstance(text, ast.Constant) and isinstance(text.value, str):
-                    return Action("fail", {"message": text.value})
-        shell = _shell_command(fn, self.interp, body)
-        if shell is not None:
-            return Action("shell", shell[1])
-        return self._deployment_task(fn, body)
-
-    def _deployment_task(self, fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
-        if not body:
-            return None
-        first = body[0]
-        call = first.value if isinstance(first, (ast.Assign, ast.Expr)) else None
-        if not (
-            isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant)
-        ):
-            return None
-        if _role(self.interp.eval(call.func, fn.scope)) != "run_deployment":
-            return None
-        name = call.args[0].value
-        rest_ok = all(
-            isinstance(st, ast.Return)
-            or (
-                isinstance(st, ast.If)
-                and all(isinstance(x, ast.Raise) for x in st.body)
-                and not st.orelse
-            )
-            for st in body[1:]
-        )
-        if not isinstance(name, str) or not rest_ok:
-            return None
-        fields: dict[str, Any] = {"deployment": name, "workflow": name.split("/")[0]}
-        kw = {k.arg: k.value for k in call.keywords if k.arg}
-        params = kw.get("parameters")
-        if params is not None:
-            params = _unrender(params)
-            value = self.interp.eval(params, fn.scope)
-            ok, js = _jsonable(value)
-            fields["conf"] = js if ok else self.interp.source_text(params)
-        timeout = kw.get("timeout")
-        fields["wait_for_completion"] = not (
-            isinstance(timeout, ast.Constant) and timeout.value == 0
-        )
-        return Action("subworkflow", fields)
 
     def _bind(self, fn: FunctionValue, args: list, kwargs: dict) -> tuple[dict, list, bool]:
         """Arguments by parameter name (positional ones mapped through the
@@ -1598,8 +1165,8 @@ class PrefectReader:
             return "{{ params." + value.name + " }}"
         if isinstance(value, TaskOut):
             if len(value.ids) == 1:
-                return _xcom(value.ids[0])
-            return [_xcom(i) for i in value.ids]
+                return xcom(value.ids[0])
+            return [xcom(i) for i in value.ids]
         if isinstance(value, list) and value and not isinstance(value, Unknown):
             if any(isinstance(v, (TaskOut, FlowParam, Annotated)) for v in value):
                 return [self._render(v, None) for v in value]
@@ -1611,7 +1178,7 @@ class PrefectReader:
             return value.template
         if isinstance(value, Ref) and value.qualname in RUNTIME_TEMPLATES:
             return RUNTIME_TEMPLATES[value.qualname]
-        ok, js = _jsonable(value)
+        ok, js = jsonable(value)
         if ok:
             return js
         if isinstance(value, Unknown) and value.source:
@@ -1643,7 +1210,7 @@ class PrefectReader:
             return any(cls._is_expression(v) for v in value)
         if isinstance(value, dict):
             return any(cls._is_expression(v) for v in value.values())
-        return isinstance(value, Unknown) or not _jsonable(value)[0]
+        return isinstance(value, Unknown) or not jsonable(value)[0]
 
     def _mapped(self, task: Task, tpl: TaskTemplate, bound: dict) -> None:
         over: dict[str, Any] = {}
@@ -1686,8 +1253,8 @@ class PrefectReader:
             self._option_unknown(tpl, "retries", line)
         self._retry_delay(task, tpl, line)
         timeout = opts.get("timeout_seconds")
-        if _seconds(timeout) is not None:
-            task.timeout_s = _seconds(timeout)
+        if seconds(timeout) is not None:
+            task.timeout_s = seconds(timeout)
         elif timeout is not None:
             self._option_unknown(tpl, "timeout_seconds", line)
         desc = opts.get("description")
@@ -1696,7 +1263,7 @@ class PrefectReader:
         for key, value in opts.items():
             if key in _TASK_FIELD_OPTIONS:
                 continue
-            ok, js = _jsonable(value)
+            ok, js = jsonable(value)
             if ok:
                 extra[key] = js
             elif isinstance(value, FunctionValue):
@@ -1736,7 +1303,7 @@ class PrefectReader:
         if value is None:
             return
         if isinstance(value, ExpBackoff):
-            factor = _seconds(value.factor)
+            factor = seconds(value.factor)
             if factor is None:
                 self._option_unknown(tpl, "retry_delay_seconds", line)
                 return
@@ -1757,16 +1324,16 @@ class PrefectReader:
                     task=task.id,
                 )
             return
-        secs = _seconds(value)
+        secs = seconds(value)
         if secs is not None:
             task.retry_delay_s = secs
             return
         if (
             isinstance(value, (list, tuple))
             and value
-            and all(_seconds(v) is not None for v in value)
+            and all(seconds(v) is not None for v in value)
         ):
-            task.retry_delay_s = [_seconds(v) for v in value]
+            task.retry_delay_s = [seconds(v) for v in value]
             return
         self._option_unknown(tpl, "retry_delay_seconds", line)
 
@@ -1776,7 +1343,7 @@ class PrefectReader:
         key = {"cron": "cron", "interval": "interval", "rrule": "rrule"}[kind]
         value = args[0] if args else kwargs.get(key)
         if kind == "interval":
-            value = _seconds(value)
+            value = seconds(value)
         if value is None or isinstance(value, Unknown):
             return Unknown(pyeval.RUNTIME, "schedule", line, self._src(node))
         tz = kwargs.get("timezone")
@@ -1842,11 +1409,11 @@ class PrefectReader:
             "global_limit",
             "limit",
         ):
-            ok, js = _jsonable(kwargs.get(key))
+            ok, js = jsonable(kwargs.get(key))
             if kwargs.get(key) is not None and ok:
                 settings[key] = js
         params = kwargs.get("parameters")
-        ok_params, params_js = _jsonable(params if params is not None else {})
+        ok_params, params_js = jsonable(params if params is not None else {})
         tags = kwargs.get("tags")
         paused = kwargs.get("paused")
         dep = deploy.Deployment(
@@ -1948,14 +1515,14 @@ class PrefectReader:
         w = Workflow(id=tpl.id, source=SourceRef(ENGINE, self.path, line))
         desc = opts.get("description")
         w.description = desc if isinstance(desc, str) else ast.get_docstring(fn.node)
-        timeout = _seconds(opts.get("timeout_seconds"))
+        timeout = seconds(opts.get("timeout_seconds"))
         if timeout is not None:
             w.timeout_s = timeout
         extra: dict[str, Any] = {"name": tpl.prefect_name, "function": fn.name}
         for key, value in opts.items():
             if key in _FLOW_FIELD_OPTIONS:
                 continue
-            ok, js = _jsonable(value)
+            ok, js = jsonable(value)
             if ok:
                 extra[key] = js
             elif isinstance(value, FunctionValue):
@@ -1975,7 +1542,7 @@ class PrefectReader:
         try:
             self.interp.exec_block(fn.node.body, scope)
         except pyeval._Return as r:
-            build.returns = _refs(r.value)
+            build.returns = refs_of(r.value)
             build.consumed.update(build.returns)
         except pyeval._Abort:
             pass
@@ -2007,7 +1574,7 @@ class PrefectReader:
             required.append(name)
             w.params[name] = None
         else:
-            ok, js = _jsonable(default)
+            ok, js = jsonable(default)
             w.params[name] = (
                 js if ok else (default.source if isinstance(default, Unknown) else repr(default))
             )

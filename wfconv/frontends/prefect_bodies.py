@@ -1,0 +1,218 @@
+"""What a Prefect task body obviously is, read from its ``ast``.
+
+A task stays a ``python`` action unless its body leaves no room for doubt
+(docs/codes/prefect.md): a no-op, a single ``raise``, one checked subprocess
+call with a literal command, a ``run_deployment`` call; and the trigger-rule
+guard that wfconv's own Prefect backend writes (``wfconv_gate``) gives the
+task's trigger rule back. No guessing: anything else is python.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from wfconv.frontends import pyeval
+from wfconv.frontends.prefect_values import jsonable, role_of
+from wfconv.frontends.pyeval import FunctionValue, Ref, Scope, Unknown
+from wfconv.ir.model import TRIGGER_RULES, Action
+
+# subprocess calls that fail the task on a non-zero exit.
+CHECKED_SUBPROCESS = {"subprocess.check_call", "subprocess.check_output", "subprocess.run"}
+
+
+@dataclass
+class Gate:
+    """``if not wfconv_gate("rule", upstream, ...): return ...`` opening a task
+    body: the trigger-rule guard wfconv's Prefect backend writes when a rule
+    needs Airflow's states. The rule is the task's trigger rule and the
+    ``upstream`` argument carries ordering, not data."""
+
+    rule: str
+    param: str
+    rest: list[ast.stmt]
+
+
+def unrender(node: ast.AST) -> ast.AST:
+    """``wfconv_render(X)`` -> X: wfconv's generated run-time Jinja renderer
+    wraps text whose templates are already in the IR's neutral spelling."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "wfconv_render"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return node.args[0]
+    return node
+
+
+def is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def body_of(fn: FunctionValue) -> list[ast.stmt]:
+    """The statements of a def, without its docstring."""
+    body = list(getattr(fn.node, "body", []))
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return body
+
+
+def gate_of(fn: FunctionValue) -> Gate | None:
+    body = body_of(fn)
+    if not body or not isinstance(body[0], ast.If) or body[0].orelse:
+        return None
+    test = body[0].test
+    if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
+        return None
+    call = test.operand
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "wfconv_gate"
+        and len(call.args) >= 2
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value in TRIGGER_RULES
+        and isinstance(call.args[1], ast.Name)
+    ):
+        return None
+    if not all(isinstance(st, ast.Return) for st in body[0].body):
+        return None
+    return Gate(call.args[0].value, call.args[1].id, body[1:])
+
+
+def shell_command(
+    fn: FunctionValue, interp: pyeval.Interpreter, body: list[ast.stmt] | None = None
+) -> tuple[str, dict] | None:
+    """(command, fields) when the task body is exactly one checked subprocess
+    call with a literal command; None otherwise (kept as python: no guessing).
+    ``wfconv_render("...")`` (wfconv's own run-time Jinja renderer) around a
+    literal counts as literal: its text is the IR's template spelling."""
+    node = fn.node
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = body_of(fn) if body is None else body
+    if len(body) != 1:
+        return None
+    st = body[0]
+    call = st.value if isinstance(st, (ast.Expr, ast.Return)) else None
+    if isinstance(call, ast.Attribute):  # return subprocess.run(...).stdout
+        call = call.value
+    if not isinstance(call, ast.Call) or not call.args:
+        return None
+    func = interp.eval(call.func, fn.scope)
+    if not isinstance(func, Ref) or func.qualname not in CHECKED_SUBPROCESS:
+        return None
+    kw = {k.arg: k.value for k in call.keywords if k.arg}
+    if any(k.arg is None for k in call.keywords):
+        return None
+    # The task's parameters are run-time values; bind them so that reading a
+    # command built from them is quietly "not literal" rather than a note.
+    local = Scope(fn.scope)
+    a = node.args
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
+        if p is not None:
+            local.vars[p.arg] = Unknown(pyeval.RUNTIME, "task parameter", node.lineno, p.arg)
+
+    def const(n: ast.AST | None) -> Any:
+        if n is None:
+            return None
+        v = interp.eval(n, local)
+        return None if not pyeval.is_known(v) else v
+
+    if func.qualname == "subprocess.run" and const(kw.get("check")) is not True:
+        return None  # a non-zero exit would not fail the task
+    cmd = const(unrender(call.args[0]))
+    shell = const(kw.get("shell")) is True
+    if shell and isinstance(cmd, str):
+        command = cmd
+    elif not shell and isinstance(cmd, (list, tuple)) and all(isinstance(c, str) for c in cmd):
+        command = shlex.join(cmd)
+    else:
+        return None
+    fields: dict[str, Any] = {"command": command}
+    env = const(kw.get("env"))
+    if isinstance(env, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        fields["env"] = env
+    cwd = const(kw.get("cwd"))
+    if isinstance(cwd, str):
+        fields["cwd"] = cwd
+    if func.qualname == "subprocess.check_output" or const(kw.get("capture_output")) is True:
+        fields["capture_output"] = True
+    return command, fields
+
+
+def body_action(
+    fn: FunctionValue, body: list[ast.stmt], interp: pyeval.Interpreter
+) -> Action | None:
+    """Task bodies whose meaning needs no guessing: a task without
+    parameters that does nothing (``pass``/``return None``) is ``empty``
+    (one with parameters is a stub whose arguments are worth keeping:
+    python); only ``raise E("text")`` is ``fail``; one checked subprocess
+    call with a literal command is ``shell``; a
+    ``run_deployment("flow/deployment")`` call followed only by completion
+    checks is ``subworkflow``."""
+    gate = gate_of(fn)
+    a = fn.node.args
+    params = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+    params += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+    if gate is not None:
+        params = [p for p in params if p != gate.param]
+    if not params and all(
+        isinstance(st, ast.Pass)
+        or (isinstance(st, ast.Return) and (st.value is None or is_none(st.value)))
+        or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))
+        for st in body
+    ):
+        return Action("empty", {})
+    if len(body) == 1 and isinstance(body[0], ast.Raise):
+        exc = body[0].exc
+        if isinstance(exc, ast.Call) and len(exc.args) == 1:
+            text = unrender(exc.args[0])
+            if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                return Action("fail", {"message": text.value})
+    shell = shell_command(fn, interp, body)
+    if shell is not None:
+        return Action("shell", shell[1])
+    return deployment_task(fn, body, interp)
+
+
+def deployment_task(
+    fn: FunctionValue, body: list[ast.stmt], interp: pyeval.Interpreter
+) -> Action | None:
+    if not body:
+        return None
+    first = body[0]
+    call = first.value if isinstance(first, (ast.Assign, ast.Expr)) else None
+    if not (isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant)):
+        return None
+    if role_of(interp.eval(call.func, fn.scope)) != "run_deployment":
+        return None
+    name = call.args[0].value
+    rest_ok = all(
+        isinstance(st, ast.Return)
+        or (
+            isinstance(st, ast.If)
+            and all(isinstance(x, ast.Raise) for x in st.body)
+            and not st.orelse
+        )
+        for st in body[1:]
+    )
+    if not isinstance(name, str) or not rest_ok:
+        return None
+    fields: dict[str, Any] = {"deployment": name, "workflow": name.split("/")[0]}
+    kw = {k.arg: k.value for k in call.keywords if k.arg}
+    params = kw.get("parameters")
+    if params is not None:
+        params = unrender(params)
+        value = interp.eval(params, fn.scope)
+        ok, js = jsonable(value)
+        fields["conf"] = js if ok else interp.source_text(params)
+    timeout = kw.get("timeout")
+    fields["wait_for_completion"] = not (isinstance(timeout, ast.Constant) and timeout.value == 0)
+    return Action("subworkflow", fields)
