@@ -311,3 +311,52 @@ def test_scenario_sensor_choice_wins_over_a_real_poke(tmp_path):
     assert time.time() - t0 < 10  # not poked for 30 s
     assert res.tasks["wait"].state == "success" and res.tasks["after"].state == "success"
     assert res.notes == []
+
+
+@pytest.mark.slow
+def test_cli_dask_address(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from distributed import LocalCluster
+
+    from wfconv.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    doc = {
+        "wfconv_ir": 1,
+        "workflows": [
+            {
+                "id": "dk",
+                "schedule": {"kind": "manual", "timezone": "UTC"},
+                "tasks": [
+                    {
+                        "id": "a",
+                        "action": {"kind": "shell", "command": "echo {{ ds_nodash }} > a.txt"},
+                    }
+                ],
+                "edges": [],
+            }
+        ],
+    }
+    (tmp_path / "wf.json").write_text(json.dumps(doc))
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        r = CliRunner().invoke(
+            main,
+            [
+                "run",
+                "wf.json",
+                "--executor",
+                "dask",
+                "--dask-address",
+                cluster.scheduler_address,
+                "--date",
+                "2024-05-01",
+                "--no-db",
+                "--format",
+                "json",
+            ],
+        )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["runs"][0]["tasks"]["a"]["state"] == "success"
+    assert (tmp_path / "a.txt").read_text() == "20240501\n"
