@@ -353,54 +353,49 @@ def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
     return bundle
 
 
+# File-level notes of a reader: note code -> (severity, LG code, message).
+_MODULE_NOTES = {
+    "not_instantiable": (
+        "info",
+        NOT_INSTANTIABLE,
+        "{class} is not a root: it cannot be built from its defaults ({error}); "
+        "--root/--param can choose it",
+    ),
+    "base_class": (
+        "info",
+        BASE_CLASS,
+        "{class} is not a root: other task classes of the module extend it",
+    ),
+    "build_call": (
+        "info",
+        BUILD_CALL,
+        "the module calls {error}() when imported; wfconv did not run it",
+    ),
+    "static": ("warning", STATIC_UNKNOWN, "{class}: {error}"),
+    "static_failed": (
+        "error",
+        STATIC_FAILED,
+        "the static reader failed on this module ({error}); nothing was read",
+    ),
+}
+
+
 def _module_note(path: str, note: dict[str, Any], walks: list[dict[str, Any]]) -> Diagnostic | None:
     code = note.get("code")
-    if code == "not_instantiable":
-        return Diagnostic(
-            "info",
-            NOT_INSTANTIABLE,
-            f"{note['class']} is not a root: it cannot be built from its defaults "
-            f"({note['error']}); --root/--param can choose it",
-            path,
-            note.get("line"),
-        )
-    if (
-        code == "static"
-        and note.get("class")
-        and not any(note["class"] == i["class"] for w in walks for i in w["instances"].values())
+    if code not in _MODULE_NOTES:
+        return None  # per-instance notes belong to the workflows
+    if code == "static" and any(
+        note.get("class") == i["class"] for w in walks for i in w["instances"].values()
     ):
-        return Diagnostic(
-            "warning", STATIC_UNKNOWN, f"{note['class']}: {note['error']}", path, note.get("line")
-        )
-    if code == "static_failed":
-        return Diagnostic(
-            "error",
-            STATIC_FAILED,
-            f"the static reader failed on this module ({note['error']}); nothing was read",
-            path,
-        )
-    if code == "build_call":
-        return Diagnostic(
-            "info",
-            BUILD_CALL,
-            f"the module calls {note['error']}() when imported; wfconv did not run it",
-            path,
-            note.get("line"),
-        )
-    if code == "base_class":
-        return Diagnostic(
-            "info",
-            BASE_CLASS,
-            f"{note['class']} is not a root: other task classes of the module extend it",
-            path,
-            note.get("line"),
-        )
-    return None
+        return None  # about a class of a workflow: attached there
+    severity, lg, text = _MODULE_NOTES[code]
+    values = {"class": note.get("class"), "error": note.get("error")}
+    return Diagnostic(severity, lg, text.format_map(values), path, note.get("line"))
 
 
 def _source_path(path: str, module_file: str | None, file: str | None) -> str:
-    """The module's own path as the user gave it; other files relative to the
-    working directory when they are under it."""
+    """The module's own path as the user gave it; other files (a base class
+    imported from elsewhere) relative to the working directory."""
     if file is None or file == module_file:
         return path
     try:
