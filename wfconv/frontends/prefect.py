@@ -1481,32 +1481,25 @@ class PrefectReader:
                     pass
 
     def _scan_deployments(self, tree: ast.Module) -> None:
-        """Run deployment calls that sit under ``if __name__ == "__main__":``
-        (or in plain functions) without running anything else there: only the
-        ``serve``/``deploy``/``to_deployment`` calls and their arguments."""
+        """Run deployment calls that sit in plain functions (``def main():``)
+        without running anything else there: only the ``serve``/``deploy``/
+        ``to_deployment`` calls and their arguments. Flow bodies and the
+        ``__main__`` blocks (already interpreted) are skipped."""
         flow_nodes = {id(t.fn.node) for t in self.flows}
         scope = self.interp.module_scope
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(node) in flow_nodes:
-                continue
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        stack: list[ast.AST] = [tree]
+        while stack:
+            node = stack.pop()
+            if id(node) in flow_nodes or id(node) in self._main_nodes:
                 continue
             if (
-                node.func.attr not in ("serve", "deploy", "to_deployment")
-                or id(node) in self._main_nodes
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("serve", "deploy", "to_deployment")
             ):
-                continue
-            if self._inside_flow(node, tree, flow_nodes):
-                continue
-            self.interp.eval(node, scope)
+                self.interp.eval(node, scope)
+            stack.extend(ast.iter_child_nodes(node))
         self.interp.line = None
-
-    def _inside_flow(self, target: ast.AST, tree: ast.Module, flow_nodes: set[int]) -> bool:
-        for fn in ast.walk(tree):
-            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(fn) in flow_nodes:
-                if any(sub is target for sub in ast.walk(fn)):
-                    return True
-        return False
 
     def _read_flow(self, tpl: FlowTemplate) -> Workflow:
         opts = tpl.options
