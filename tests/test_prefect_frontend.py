@@ -613,6 +613,7 @@ def test_prefect_yaml_beside_the_file(tmp_path):
               - name: nightly
                 entrypoint: flows.py:etl
                 tags: [ops]
+                concurrency_limit: 1
                 parameters: {day: "2024-05-01"}
                 schedules:
                   - cron: "15 1 * * *"
@@ -633,6 +634,7 @@ def test_prefect_yaml_beside_the_file(tmp_path):
         "Europe/Oslo",
     )
     assert w.params == {"day": "2024-05-01"} and w.tags == ["ops"]
+    assert w.max_active_runs == 1
     assert [d.code for d in w.diagnostics] == ["PF301"]
     assert w.diagnostics[0].line == 3  # the deployment's line in prefect.yaml
 

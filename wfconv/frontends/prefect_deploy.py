@@ -11,7 +11,9 @@ every deployment of a flow to its workflow:
   every schedule of every deployment stays in ``workflow.extra["prefect"]``;
 - Prefect never catches up (missed runs become Late), so ``catchup`` is False;
 - deployment ``parameters`` override the flow's defaults in
-  ``workflow.params``; deployment ``tags`` become workflow tags;
+  ``workflow.params``; deployment ``tags`` become workflow tags; a
+  deployment's ``concurrency_limit`` (``global_limit`` for ``serve``) is
+  ``max_active_runs``;
 - an ``Interval`` anchor becomes ``start_date`` (Prefect aligns runs to
   anchor + k * interval, the runtime aligns them to ``start_date``);
 - an RRule is translated to cron when it is exactly expressible, otherwise the
@@ -456,6 +458,11 @@ def apply_deployments(w: Workflow, deployments: list[Deployment], path: str | No
             )
         )
     for d in deployments:
+        # A deployment's concurrency limit caps its concurrent flow runs:
+        # Airflow's max_active_runs (the first limit said wins).
+        limit = d.settings.get("concurrency_limit", d.settings.get("global_limit"))
+        if w.max_active_runs is None and isinstance(limit, int) and not isinstance(limit, bool):
+            w.max_active_runs = limit
         w.params.update(d.parameters)
         for tag in d.tags:
             if tag not in w.tags:
