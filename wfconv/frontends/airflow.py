@@ -1386,8 +1386,12 @@ class AirflowHooks(Hooks):
             values,
             explicit,
             jsonable,
-            lambda key, v: self.required(
-                interp, f"{cls}.{key}", v, node, dag if dag is not None else None
+            lambda key, v: (
+                v
+                if type(v) in _SCALAR_JSON
+                else self.required(
+                    interp, f"{cls}.{key}", v, node, dag if dag is not None else None
+                )
             ),
         )
         action = builder(opargs)
@@ -1499,15 +1503,21 @@ class AirflowHooks(Hooks):
 
     def _check_templates(self, task: Task, dag: DagObj | None, node) -> None:
         seen: list[str] = []
-        values = [v for k, v in task.action.fields.items() if k != "source_code"]
-        values.extend(task.extra.get("airflow", {}).get("kwargs", {}).values())
-        for v in values:
-            if type(v) is not str:
-                if not isinstance(v, (list, dict)):
+        for values in (task.action.fields, task.extra.get("airflow", {}).get("kwargs", {})):
+            for key, v in values.items():
+                t = type(v)
+                if t is str:
+                    if "{" not in v or key == "source_code":
+                        continue
+                elif t is list or t is dict:
+                    v = json.dumps(v, ensure_ascii=False)
+                    if "{{" not in v and "{%" not in v:
+                        continue
+                else:
                     continue
-                v = json.dumps(v, ensure_ascii=False)
-            if "{{" in v or "{%" in v:
-                seen.extend(x for x in _removed_template_vars_cached(v) if x not in seen)
+                for x in _removed_template_vars_cached(v):
+                    if x not in seen:
+                        seen.append(x)
         if seen:
             self.diag(
                 "info",
