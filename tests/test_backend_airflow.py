@@ -274,7 +274,11 @@ def hostile_workflows(draw):
             },
             "empty": dict,
             "fail": lambda: {"message": draw(hostile)},
-            "sensor": lambda: {"sensor": "FileSensor", "target": draw(hostile)},
+            "sensor": lambda: {
+                "sensor": "FileSensor",
+                "target": draw(hostile),
+                "soft_fail": draw(st.booleans()),
+            },
         }[kind]()
         tasks.append(
             Task(

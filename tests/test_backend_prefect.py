@@ -367,3 +367,12 @@ def test_corpus_flows_run_in_prefect(prefect_harness, tmp_path, monkeypatch, sou
         assert state.is_completed() == (ref_state == "success"), statuses
         if statuses is not None and not branch:
             assert statuses == ref_tasks
+
+
+def test_every_ledger_code_is_documented():
+    from wfconv.backends import airflow
+
+    doc = (ROOT / "docs" / "codes" / "backends-airflow-prefect.md").read_text()
+    for module in (airflow, prefect):
+        for code in module.CODES:
+            assert f"| {code} |" in doc, code

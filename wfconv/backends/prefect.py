@@ -83,7 +83,7 @@ CODES: dict[str, str] = {
     "BP204": "schedule 'once': the flow runs once when the module is run",
     "BP205": "parameter name is not a Python identifier: renamed",
     "BP206": "schedule timezone unknown: UTC used",
-    "BP207": "dagrun timeout emitted as flow timeout_seconds",
+    "BP207": "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
 }
 
 _KNOWN_FIELDS = {
@@ -530,6 +530,7 @@ def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     if soft:
         call += ", soft_fail=True"
         ctx.helpers.add("gate")
+        ctx.need("prefect.states", "Completed")
         ctx.add(
             loss(
                 "BP121",
@@ -1114,6 +1115,16 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         flow_options.append(("description", w.description))
     if w.timeout_s is not None:
         flow_options.append(("timeout_seconds", compact_number(float(w.timeout_s))))
+        ctx.add(
+            loss(
+                "BP207",
+                "run timeout: Prefect fails the flow run as TimedOut (Airflow also marks the "
+                "unfinished tasks skipped)",
+                source=w,
+                severity="info",
+                target="@flow(timeout_seconds=...)",
+            )
+        )
 
     main = _main_block(ctx, flow_fn)
 
