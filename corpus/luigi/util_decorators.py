@@ -14,11 +14,17 @@ class Ingest(luigi.Task):
     def output(self):
         return luigi.LocalTarget(f"ingest/{self.region}/{self.day:%Y/%m/%d}.json")
 
+    def run(self):
+        self.output().open("w").close()
+
 
 @requires(Ingest)
 class Clean(luigi.Task):
     def output(self):
         return luigi.LocalTarget(f"clean/{self.region}/{self.day}.parquet")
+
+    def run(self):
+        self.output().open("w").close()
 
 
 @inherits(Clean)
@@ -31,6 +37,9 @@ class Aggregate(luigi.Task):
     def output(self):
         return luigi.LocalTarget(f"agg/{self.level}/{self.day}.parquet")
 
+    def run(self):
+        self.output().open("w").close()
+
 
 @requires(Aggregate, Clean)
 class Publish(luigi.Task):
@@ -38,3 +47,6 @@ class Publish(luigi.Task):
 
     def output(self):
         return luigi.LocalTarget("published.flag")
+
+    def run(self):
+        self.output().open("w").close()
