@@ -248,10 +248,10 @@ class TaskObj:
     dag: DagObj | None
     group: GroupObj | None
     cls: str
+    id: str = ""  # the task id (a copy: it never changes once the task exists)
 
-    @property
-    def id(self) -> str:
-        return self.task.id
+    def __post_init__(self) -> None:
+        self.id = self.task.id
 
 
 @dataclass(eq=False)
