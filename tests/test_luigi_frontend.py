@@ -888,3 +888,59 @@ def test_luigi_runs_exactly_the_tasks_of_the_ir(tmp_path, name, root):
         for t in w.tasks
     )
     assert sorted(result["ran"]) == ir
+
+
+_FLAKY = """\
+import json
+import luigi
+
+ATTEMPTS = []
+
+
+class Flaky(luigi.Task):
+    retry_count = {n}
+
+    def run(self):
+        ATTEMPTS.append(1)
+        raise RuntimeError("boom")
+
+
+if __name__ == "__main__":
+    luigi.build([Flaky()], local_scheduler=True, workers=1, log_level="ERROR")
+    print(json.dumps(len(ATTEMPTS)))
+"""
+
+_KEEP_ALIVE_CFG = """\
+[worker]
+keep_alive = true
+wait_interval = 0.1
+wait_jitter = 0.0
+max_keep_alive_idle_duration = 10
+
+[scheduler]
+retry_delay = 0.1
+"""
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_retries_give_the_attempts_luigi_makes(tmp_path, n):
+    """SEMANTICS: Luigi disables a task once its failures reach retry_count
+    (with keep_alive); the IR's retries + 1 must be that number of attempts."""
+    import os
+    import subprocess
+    import sys
+
+    src = write(tmp_path, "flaky.py", _FLAKY.format(n=n))
+    cfg = write(tmp_path, "luigi.cfg", _KEEP_ALIVE_CFG)
+    proc = subprocess.run(
+        [sys.executable, str(src)],
+        cwd=tmp_path,
+        env={**os.environ, "LUIGI_CONFIG_PATH": str(cfg)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    attempts = json.loads(proc.stdout.strip().splitlines()[-1])
+    (w,) = parse(src).workflows
+    assert w.task("Flaky").retries + 1 == attempts == max(n, 1)
