@@ -944,3 +944,41 @@ def test_retries_give_the_attempts_luigi_makes(tmp_path, n):
     attempts = json.loads(proc.stdout.strip().splitlines()[-1])
     (w,) = parse(src).workflows
     assert w.task("Flaky").retries + 1 == attempts == max(n, 1)
+
+
+_SLOW = """\
+import json
+import time
+
+import luigi
+
+
+class Slow(luigi.Task):
+    worker_timeout = 1
+
+    def run(self):
+        time.sleep(30)
+
+
+if __name__ == "__main__":
+    start = time.time()
+    ok = luigi.build([Slow()], local_scheduler=True, workers=1, log_level="ERROR")
+    print(json.dumps([ok, time.time() - start]))
+"""
+
+
+@pytest.mark.engine
+def test_worker_timeout_fails_the_attempt_like_timeout_s(tmp_path):
+    """A worker_timeout makes Luigi run the task in a subprocess and kill it
+    (even with one worker), which is what timeout_s means."""
+    import subprocess
+    import sys
+
+    src = write(tmp_path, "slow.py", _SLOW)
+    proc = subprocess.run(
+        [sys.executable, str(src)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    ok, seconds = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert ok is False and seconds < 20
+    (w,) = parse(src).workflows
+    assert w.task("Slow").timeout_s == 1.0
