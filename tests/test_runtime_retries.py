@@ -201,3 +201,15 @@ def test_depends_on_past_waits_for_and_blocks_on_the_previous_run():
     assert [r.state for r in res] == ["failed", "running", "running"]
     assert res[1].tasks["t"].state == "scheduled"
     assert res[1].notes[0]["code"] == "RT122"
+
+
+def test_execution_timeout_cuts_a_sensor_and_is_retried():
+    t = Task(
+        "t",
+        Action("sensor", {"poke_interval_s": 60, "timeout_s": 3600}),
+        retries=1,
+        retry_delay_s=10,
+        timeout_s=100,
+    )
+    res = one(t, scenario=Scenario(sensor={"t": 5}))  # would succeed at 240 s
+    assert tries(res) == [("failed", 0, 100), ("failed", 110, 210)]

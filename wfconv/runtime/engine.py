@@ -501,6 +501,9 @@ class RunEngine:
             ok, elapsed = sensor_outcome(pi, to, None if want == NEVER else int(want))
             if real:
                 elapsed = 0.0
+            if task.timeout_s is not None and elapsed > task.timeout_s:
+                # execution_timeout beats the sensor's own timeout: retryable
+                return Outcome(FAILED, t + task.timeout_s, f"timed out after {task.timeout_s:g} s")
             if ok:
                 return Outcome(SUCCESS, t + elapsed)
             if soft:
