@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "BO001": "task id is not an Oozie node name; mapped (mapping kept in a comment)",
     "BO101": "fork/join nesting added an ordering the DAG did not have (parallelism lost)",
     "BO102": "an edge implied by a longer path is not written (transitions keep only the path)",
+    "BO210": "trigger rule expressed by transitions; read back as another rule of the same meaning",
     "BO201": "trigger rule has no Oozie transition form; approximated",
     "BO202": "node reached after a decision runs on every decision path (IR would skip it)",
     "BO203": "task has several error targets; Oozie keeps one error transition",
@@ -660,6 +661,9 @@ class _Builder:
         """A branch task as a <decision>: one path per direct downstream task,
         the paths converging where the task graph converges."""
         task = self.tasks[bid]
+        if task.retries or task.timeout_s:
+            self.ctx.warn("BO701", "a decision node has no retries or timeout; dropped",
+                          task=task, target="decision")
         name = self.names[bid]
         self.entry_of[bid] = name
         self.join_of[bid] = join
@@ -815,6 +819,12 @@ class _Builder:
         main_ups = [u for u in self.preds.get(task.id, []) if u not in handlers]
         if r == "one_success" and (len(main_ups) <= 1 or task.id in self.converge_targets):
             return  # an ok path and error paths, or decision paths: exclusive, so exact
+        if r in ("none_failed", "none_failed_min_one_success", "none_skipped") and main_ups and (
+                task.id not in self.converge_targets) and not self._after_a_decision(task.id):
+            self.ctx.warn("BO210", f"trigger rule {r} is what an Oozie join does (no skipped "
+                          "state); read back as all_success", task=task, severity="info",
+                          target="all_success")
+            return
         if r in _NATIVE_RULES or r in _ERROR_RULES or r in _DONE_RULES:
             if r == "all_failed" and len(self.preds.get(task.id, [])) + sum(
                 task.id in v for v in self.plan.errors.values()) > 1:
@@ -823,6 +833,19 @@ class _Builder:
             return
         self.ctx.warn("BO201", f"trigger rule {r} has no Oozie form; the task waits for all "
                       "upstream paths to succeed (join)", task=task, target="ok transition / join")
+
+    def _after_a_decision(self, tid: str) -> bool:
+        """Is a branch task among the ancestors (then a path may be untaken)?"""
+        stack, seen = list(self.preds.get(tid, [])), set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if self.tasks[n].action.kind == "branch":
+                return True
+            stack.extend(self.preds.get(n, []))
+        return False
 
     def retry(self, el, task: Task) -> None:
         if task.retries <= 0:
@@ -860,9 +883,13 @@ class _Builder:
             if t.trigger_rule in _DONE_RULES:
                 ups = self.preds.get(t.id, [])
                 if len(ups) == 1 and ups[0] not in self.plan.errors and (
-                    (ups[0] in self.in_fork) == (t.id in self.in_fork)
+                    self.join_of.get(ups[0], "?") == self.join_of.get(t.id, "!")
                 ):
                     done_targets[ups[0]] = self.entry_of.get(t.id, self.names[t.id])
+                    if t.trigger_rule != "one_done":
+                        self.ctx.warn("BO210", f"trigger rule {t.trigger_rule}: ok and error of "
+                                      f"{ups[0]!r} both lead here; read back as one_done",
+                                      task=t, severity="info", target="one_done")
                 else:
                     self.ctx.warn("BO201", f"trigger rule {t.trigger_rule} with upstreams {ups} "
                                   "becomes all_success (an upstream failure kills the workflow)",
