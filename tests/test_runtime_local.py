@@ -266,6 +266,8 @@ def test_kill_minus_9_then_resume(tmp_path):
             "--format",
             "json",
             "--detail",
+            "--trace",
+            "trace.jsonl",
         ],
         cwd=tmp_path,
         capture_output=True,
@@ -281,6 +283,10 @@ def test_kill_minus_9_then_resume(tmp_path):
     assert [t["state"] for t in res["tasks"]["b"]["tries"]] == ["interrupted", "success"]
     assert res["tasks"]["a"]["attempts"] == 1
     assert "RT130" in out.stderr
+    # The trace spans the interruption: a ran once, b twice, c once.
+    trace = [json.loads(x) for x in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    running = [(e["task"], e["attempt"]) for e in trace if e["state"] == "running"]
+    assert running == [("a", 1), ("b", 1), ("b", 2), ("c", 1)]
 
 
 @pytest.mark.slow

@@ -378,6 +378,7 @@ def resume(store, key: str, executor, concurrency: int | None = None) -> RunResu
     from wfconv.runtime.store import LiveRecorder
 
     sr = store.load_run(store.find_run(key))
+    before = store.events(sr.store_id)
     cw = CompiledWorkflow(sr.workflow)
     conc = concurrency or int(sr.options.get("concurrency", 4))
     eng = RunEngine(
@@ -394,6 +395,7 @@ def resume(store, key: str, executor, concurrency: int | None = None) -> RunResu
         decision_env=decision_env(sr.workflow),
     )
     res = eng.run()
+    res.trace = before + res.trace  # the whole run's trace, across the interruption
     if sr.start is not None:
         res.start = sr.start
     store.finish_run(sr.store_id, res)

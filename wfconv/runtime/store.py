@@ -23,7 +23,7 @@ from typing import Any
 
 from wfconv.errors import InputError
 from wfconv.runtime.engine import InitialTask
-from wfconv.runtime.results import Attempt, RunResult
+from wfconv.runtime.results import Attempt, RunResult, TraceEvent
 from wfconv.runtime.scenario import Scenario
 from wfconv.runtime.schedule import RunInfo
 
@@ -278,6 +278,15 @@ class RunStore:
             initial,
             start,
         )
+
+    def events(self, run: int) -> list[TraceEvent]:
+        """The recorded trace of a run, in order."""
+        return [
+            TraceEvent(t, task, attempt, state)
+            for t, task, attempt, state in self.db.execute(
+                "SELECT time, task, attempt, state FROM events WHERE run=? ORDER BY rowid", (run,)
+            )
+        ]
 
     def logs(self, run: int, task: str) -> list[str]:
         return [
