@@ -373,6 +373,43 @@ with DAG("g"):
     }
 
 
+def test_airflow3_asset_decorator_defines_a_dag_per_asset():
+    b = parse(
+        """
+from airflow.sdk import asset, dag, task
+
+@asset(schedule="@daily", uri="s3://lake/raw.csv")
+def raw_data():
+    return 1
+
+@asset(schedule=raw_data)
+def cleaned():
+    pass
+"""
+    )
+    raw, cleaned = b.workflows
+    assert (raw.id, raw.schedule.cron, raw.task_ids()) == ("raw_data", "0 0 * * *", ["raw_data"])
+    assert raw.tasks[0].outputs == ["s3://lake/raw.csv"]
+    assert (cleaned.schedule.kind, cleaned.schedule.datasets) == ("assets", ["raw_data"])
+
+
+def test_setup_and_teardown():
+    w = one(
+        HEAD
+        + """
+with DAG("st"):
+    create = BashOperator(task_id="create", bash_command="mk").as_setup()
+    work = EmptyOperator(task_id="work")
+    drop = BashOperator(task_id="drop", bash_command="rm").as_teardown(setups=create)
+    create >> work >> drop
+"""
+    )
+    assert edges(w) == {("create", "drop"), ("create", "work"), ("work", "drop")}
+    assert w.task("drop").trigger_rule == "all_done" and w.task("drop").extra["airflow"]["teardown"]
+    assert w.task("create").extra["airflow"]["setup"] is True
+    assert ("AF211", 9) in codes(w)
+
+
 def test_mapping_product_and_zip():
     w = one(
         HEAD
@@ -500,7 +537,10 @@ def test_hostile_files_stay_fast_and_never_crash():
     deep = "from airflow import DAG\nx = " + "+".join(["1"] * 50000) + "\n"
     with pytest.raises(InputError, match="nested too deeply"):
         airflow.parse("deep.py", deep)
-    looping = HEAD + 'with DAG("d"):\n    for i in range(10**6):\n        EmptyOperator(task_id=f"t{i}")\n'
+    looping = (
+        HEAD
+        + 'with DAG("d"):\n    for i in range(10**6):\n        EmptyOperator(task_id=f"t{i}")\n'
+    )
     w = one(looping)
     assert len(w.tasks) == 20000 and ("AF108", 6) in codes(w)
     spin = HEAD + 'while True:\n    pass\nwith DAG("after"):\n    EmptyOperator(task_id="t")\n'

@@ -294,6 +294,13 @@ class DagFunction:
 
 
 @dataclass(eq=False)
+class AssetDecorator:
+    """``asset(schedule=...)`` (Airflow 3) before it meets its function."""
+
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
 class GroupDecorator:
     kwargs: dict[str, Any]
 
@@ -657,6 +664,10 @@ class AirflowHooks(Hooks):
             if args and isinstance(args[0], FunctionValue):
                 return TaskFlowFn(args[0], kind, dict(kwargs))
             return TaskDecorator(kind, dict(kwargs))
+        if name == "asset":
+            if args and isinstance(args[0], FunctionValue):
+                return self.make_asset(interp, args[0], kwargs, node)
+            return AssetDecorator(dict(kwargs))
         if (
             name in ("setup", "teardown")
             and args
@@ -955,8 +966,12 @@ class AirflowHooks(Hooks):
                 return self._dag_function(target, {})
             if decorator.name == "task_group":
                 return GroupFunction(target, {})
+            if decorator.name == "asset" and isinstance(target, FunctionValue):
+                return self.make_asset(interp, target, {}, node)
         if not isinstance(target, FunctionValue):
             return NOT_HANDLED
+        if isinstance(decorator, AssetDecorator):
+            return self.make_asset(interp, target, decorator.kwargs, node)
         if isinstance(decorator, TaskDecorator):
             return TaskFlowFn(target, decorator.kind, dict(decorator.kwargs))
         if isinstance(decorator, DagDecorator):
@@ -966,6 +981,26 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     # -- DAGs ------------------------------------------------------------
+    def make_asset(self, interp: Interpreter, fn: FunctionValue, kwargs: dict, node) -> DatasetObj:
+        """Airflow 3 ``@asset``: a DAG named after the asset, holding one task
+        (the function) whose outlet is the asset; the decorated name is the
+        Asset, usable in other schedules."""
+        name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else fn.name
+        uri = kwargs.get("uri") if isinstance(kwargs.get("uri"), str) else None
+        dag_kwargs = {
+            k: v
+            for k, v in kwargs.items()
+            if k not in ("name", "uri", "group", "extra", "watchers")
+        }
+        dag = self.make_dag(interp, [], {"dag_id": name, **dag_kwargs}, node, fn)
+        self.dag_stack.append(dag)
+        try:
+            res = self.taskflow_task(interp, TaskFlowFn(fn, "asset", {}), [], {}, node)
+        finally:
+            self.dag_stack.pop()
+        res.task.task.outputs = [uri or name]
+        return DatasetObj("assets", name)
+
     def make_dag(
         self, interp: Interpreter, args, kwargs, node, fn: FunctionValue | None = None
     ) -> DagObj:
@@ -1255,6 +1290,7 @@ class AirflowHooks(Hooks):
         )
         prefix = kwargs.get("prefix_group_id", True)
         prefix = prefix if isinstance(prefix, bool) else True
+        unique = unique or kwargs.get("add_suffix_on_collision") is True
         if unique and label is not None and dag is not None:
             label = self._unique(
                 dag, label, lambda lb: (parent.child_id(lb) if parent else lb) in dag.groups
