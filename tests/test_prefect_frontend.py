@@ -942,3 +942,28 @@ def f():
         "x": "run {{ run_id }} at {{ logical_date }}",
         "y": "{{ params }}",
     }
+
+
+def test_conditional_expressions_and_filters_keep_their_tasks(tmp_path):
+    b, p = parse_src(
+        tmp_path,
+        TASKS
+        + """
+@flow
+def f(full: bool = False, skip: list = []):
+    r = a.submit() if full else b.submit()
+    futs = [c.submit(x) for x in ["p", "q"] if x not in skip]
+    c(r, futs)
+""",
+    )
+    w = one(b)
+    assert w.task_ids() == ["a", "b", "c", "c-1", "c-2"]
+    n = line_of(p, "if full else")
+    assert w.task("b").extra["prefect"]["conditions"] == [
+        {"if": "full", "line": n, "branch": "else"}
+    ]
+    assert w.task("c-1").extra["prefect"]["conditions"] == [
+        {"if": "x not in skip", "line": line_of(p, "if x not in skip"), "branch": "body"}
+    ]
+    assert {("a", "c-2", "data"), ("b", "c-2", "data"), ("c", "c-2", "data")} <= edges(w)
+    assert [c for c, _ in codes(w)] == ["PF103", "PF103"]

@@ -310,6 +310,107 @@ class _Interp(pyeval.Interpreter):
                 pyeval.CONDITION, "set in a branch", st.lineno, name, refs=refs
             )
 
+    def _e_ifexp(self, node, scope):
+        """``a() if ok else b()`` on a run-time value: both arms are read (like
+        an ``if`` statement); the value depends on both."""
+        build = self.reader.flow
+        if build is None:
+            return super()._e_ifexp(node, scope)
+        test = self.eval(node.test, scope)
+        if not isinstance(test, Unknown) and pyeval._truth_known(test):
+            return self.eval(node.body if test else node.orelse, scope)
+        mark, start = len(build.created), dict(build.barrier)
+        build.context.append(
+            {"if": self.source_text(node.test), "line": node.lineno, "branch": "body"}
+        )
+        try:
+            a = self.eval(node.body, scope)
+            after_body = dict(build.barrier)
+            build.context[-1] = {**build.context[-1], "branch": "else"}
+            build.barrier = dict(start)
+            b = self.eval(node.orelse, scope)
+        finally:
+            build.context.pop()
+        for k, v in after_body.items():
+            build.barrier[k] = build.barrier.get(k, True) and v
+        if build.created[mark:]:
+            self.reader.diag(
+                CONDITION_BOTH,
+                "warning",
+                f"`{pyeval._short(self.source_text(node))}` depends on a run-time value: "
+                "tasks of both arms kept (each marked with its condition in extra.prefect.conditions)",
+                node.lineno,
+            )
+        return Derived(
+            pyeval.CONDITION,
+            "conditional on a run-time value",
+            node.lineno,
+            self.source_text(node),
+            refs=tuple(dict.fromkeys(refs_of(a) + refs_of(b))),
+        )
+
+    def _comprehension(self, generators, scope, emit, node):
+        """pyeval's comprehension, except that inside flows a filter on a
+        run-time value keeps the item (the tasks it would create are kept,
+        marked with the condition) instead of giving up on the whole
+        comprehension."""
+        build = self.reader.flow
+        if build is None:
+            return super()._comprehension(generators, scope, emit, node)
+        inner = Scope(scope)
+
+        def rec(i: int) -> bool:
+            if i == len(generators):
+                emit(inner)
+                return True
+            gen = generators[i]
+            items = self.iterate(self.eval(gen.iter, inner), gen.iter)
+            if items is None:
+                return False
+            for n, item in enumerate(items):
+                if n >= pyeval.MAX_LOOP:
+                    self.note(
+                        pyeval.LIMIT,
+                        f"comprehension stopped after {pyeval.MAX_LOOP} items",
+                        node.lineno,
+                    )
+                    break
+                self.bind(gen.target, item, inner)
+                unknown: list[ast.expr] = []
+                skip = False
+                for cond in gen.ifs:
+                    c = self.eval(cond, inner)
+                    if isinstance(c, Unknown) or not pyeval._truth_known(c):
+                        unknown.append(cond)
+                    elif not c:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for cond in unknown:
+                    build.context.append(
+                        {"if": self.source_text(cond), "line": cond.lineno, "branch": "body"}
+                    )
+                mark = len(build.created)
+                try:
+                    ok = rec(i + 1)
+                finally:
+                    for _ in unknown:
+                        build.context.pop()
+                if unknown and build.created[mark:]:
+                    self.reader.diag_once(
+                        CONDITION_BOTH,
+                        "warning",
+                        f"filter `{pyeval._short(self.source_text(unknown[0]))}` depends on a run-time value: "
+                        "the item's tasks are kept, marked with the condition",
+                        unknown[0].lineno,
+                    )
+                if not ok:
+                    return False
+            return True
+
+        return rec(0)
+
     def _s_for(self, st, scope):
         build = self.reader.flow
         if build is None:
@@ -609,6 +710,7 @@ class _Interp(pyeval.Interpreter):
         _STMT[ast.TryStar] = _s_try
     _EXPR = {
         **pyeval.Interpreter._EXPR,
+        ast.IfExp: _e_ifexp,
         ast.Await: _e_await,
         ast.JoinedStr: _e_joinedstr,
         ast.ListComp: _e_listcomp_once,
@@ -654,13 +756,20 @@ class PrefectReader:
             self.module_diags.append(d)
         return d
 
+    def diag_once(self, code: str, severity: str, message: str, line: int | None) -> None:
+        """``diag`` unless the same entry is already there (loop iterations)."""
+        where = self.flow.workflow.diagnostics if self.flow is not None else self.module_diags
+        if not any(d.code == code and d.line == line and d.message == message for d in where):
+            self.diag(code, severity, message, line)
+
     def on_note(self, note: pyeval.Note) -> None:
         code, severity = _NOTE_CODES.get(note.kind, (NOT_INTERPRETED, "info"))
         if code == RUNTIME_VALUE and self.flow is not None:
-            # Flow bodies are ordinary Python that runs at flow run time; an
+            # Flow bodies are ordinary Python that runs at flow run time: an
             # unknown value there matters only where it steers the graph, and
-            # those places (if/for/while/gather) have their own warnings.
-            severity = "info"
+            # those places (if/for/while/gather) have their own diagnostics;
+            # an argument it feeds is marked in extra.prefect.expression_args.
+            return
         self.diag(code, severity, note.message, note.line)
 
     # -- decorators ------------------------------------------------------------
