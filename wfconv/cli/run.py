@@ -77,6 +77,9 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
             raise UsageError(
                 "--executor dask needs the 'dask' extra (pip install wfconv[dask])"
             ) from None
+        except (OSError, TimeoutError, ValueError) as exc:
+            where = dask_address or "a local cluster"
+            raise UsageError(f"cannot start the dask executor on {where}: {exc}") from None
     return None
 
 
@@ -241,10 +244,11 @@ def run_cmd(
     from wfconv.runtime.store import DEFAULT_DB, RunStore
     from wfconv.runtime.trace import write_trace
 
-    store = None if no_db else RunStore(db or DEFAULT_DB)
+    store = None
     if resume is not None:
         if no_db:
             raise UsageError("--resume needs the store (--db)")
+        store = RunStore(db or DEFAULT_DB)
         if executor == "inline":
             executor = "local"
         ex = _executor(executor, concurrency, dask_address)
@@ -279,6 +283,7 @@ def run_cmd(
             date, tuple(backfill) if backfill else None, now, TIMETABLE_CHOICES[timetable], catchup
         )
         plans = [(w, api.plan_runs(w, opts)) for w in workflows]
+        store = None if no_db else RunStore(db or DEFAULT_DB)
         bar = _progress(sum(len(p) for _, p in plans))
         on_run = (lambda _r: bar.update(1)) if bar is not None else None
         ex = _executor(executor, concurrency, dask_address)
