@@ -149,6 +149,9 @@ def _mode(w: Workflow, ctx: _Ctx) -> _Mode:
     if s.kind in ("datasets", "assets"):
         ctx.warn("BL302", f"data-triggered schedule {s.datasets} has no Luigi form; "
                  "runs are started by hand", target="docstring")
+    elif s.kind == "once":
+        ctx.warn("BL302", "schedule @once: start the single run by hand", severity="info",
+                 target="docstring")
     return _Mode("run")
 
 
