@@ -7,6 +7,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from click.testing import CliRunner
 
@@ -967,3 +968,66 @@ def f(full: bool = False, skip: list = []):
     ]
     assert {("a", "c-2", "data"), ("b", "c-2", "data"), ("c", "c-2", "data")} <= edges(w)
     assert [c for c, _ in codes(w)] == ["PF103", "PF103"]
+
+
+# -- property: random flows ----------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def random_flows(draw):
+    """A flow of n statements; statement k creates future fK from task tK by a
+    direct call, submit or map, passing earlier futures as data, wait_for or
+    allow_failure. Returns (source, expected data edges, expected wait_for
+    edges, indexes of direct calls)."""
+    n = draw(st.integers(1, 8))
+    lines, data, control, direct = [], set(), set(), []
+    for k in range(n):
+        how = draw(st.sampled_from(["call", "submit", "map"]))
+        earlier = list(range(k))
+        args = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
+        waits = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True)) if earlier else []
+        tolerant = draw(st.booleans())
+        parts = []
+        for j in args:
+            parts.append(f"allow_failure(f{j})" if tolerant else f"f{j}")
+            data.add((j, k))
+        if how == "map":
+            parts = [f"[{p}]" for p in parts] or ["[1, 2]"]
+        wait = ""
+        if waits and how != "call":
+            wait = ", wait_for=[" + ", ".join(f"f{j}" for j in waits) + "]"
+            control.update((j, k) for j in waits if (j, k) not in data)
+        call = f"t{k}" if how == "call" else f"t{k}.{how}"
+        if how == "call":
+            direct.append(k)
+        sep = ", " if parts and wait else ""
+        lines.append(f"    f{k} = {call}({', '.join(parts)}{sep}{wait.lstrip(', ')})")
+    tasks = "\n".join(f"@task\ndef t{k}(*xs):\n    return {k}\n" for k in range(n))
+    src = tasks + "\n@flow\ndef rand():\n" + "\n".join(lines) + f"\n    return f{n - 1}\n"
+    return src, data, control, direct
+
+
+@given(random_flows())
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_random_flows_give_valid_graphs_with_their_dependencies(tmp_path, case):
+    src, data, control, direct = case
+    b, _ = parse_src(tmp_path, src)
+    w = one(b)
+    assert not w.has_errors(), [d.message for d in w.diagnostics]
+    assert w.task_ids() == [f"t{k}" for k in range(len(w.tasks))]
+    got = {(int(e.src[1:]), int(e.dst[1:])): e.kind for e in w.edges}
+    for edge in data:
+        assert got.get(edge) == "data", (edge, src)
+    for edge in control:
+        assert edge in got, (edge, src)
+    # a direct call blocks the flow body: every later task runs after it
+    g = nx.DiGraph(list(got))
+    g.add_nodes_from(range(len(w.tasks)))
+    for k in direct:
+        for j in range(k + 1, len(w.tasks)):
+            assert nx.has_path(g, k, j), (k, j, src)
