@@ -173,20 +173,32 @@ def test_data_passing_becomes_xcomarg(tmp_path):
 
 
 CORPUS = sorted((ROOT / "corpus" / "airflow").glob("*.py"))
+ALL_CORPUS = [
+    p
+    for engine in ("airflow", "prefect", "luigi", "oozie")
+    for p in sorted((ROOT / "corpus" / engine).iterdir())
+    if p.suffix in (".py", ".xml") or p.is_dir()
+]
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_corpus_round_trip_through_the_airflow_frontend(path, tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
+def _valid_workflows(path):
+    engine = path.relative_to(ROOT).parts[1]
+    options = {"static": True} if engine == "luigi" else {}
     try:
-        bundle = load([str(path.relative_to(ROOT))], "airflow")
+        bundle = load([str(path.relative_to(ROOT))], engine, **options)
     except Exception as exc:  # inputs the frontend refuses are not conversions
         pytest.skip(f"frontend refuses it: {exc}")
     workflows = [w for w in bundle.workflows if not graph_errors(w)]
     if not workflows:
         pytest.skip("no valid workflow in this file")
+    return workflows
+
+
+@pytest.mark.parametrize("path", ALL_CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_round_trip_through_the_airflow_frontend(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
     for version in (3, 2):
-        for w in workflows:
+        for w in _valid_workflows(path):
             name, code, out = emit_one(w, airflow_version=version)
             compile(code, name, "exec")
             back = reparse(tmp_path, name, code)
@@ -200,23 +212,25 @@ def test_corpus_outputs_add_no_ruff_findings(tmp_path, monkeypatch):
     source file already has."""
     monkeypatch.chdir(ROOT)
     written: dict[str, Path] = {}
-    for path in CORPUS:
+    for path in ALL_CORPUS:
         try:
-            bundle = load([str(path.relative_to(ROOT))], "airflow")
-        except Exception:
+            workflows = _valid_workflows(path)
+        except pytest.skip.Exception:
             continue
-        for w in bundle.workflows:
-            if graph_errors(w):
-                continue
-            name, code, _ = emit_one(w)
-            fname = f"{len(written)}_{name}"
-            (tmp_path / fname).write_text(code)
-            written[fname] = path
-    assert len(written) >= 8
+        for w in workflows:
+            for version in (3, 2):
+                name, code, _ = emit_one(w, airflow_version=version)
+                fname = f"{len(written)}_{name}"
+                (tmp_path / fname).write_text(code)
+                written[fname] = path
+    assert len(written) >= 40
     found = ruff_codes(tmp_path)
-    source_codes = ruff_codes(ROOT / "corpus" / "airflow")
+    allowed: dict[str, set[str]] = {}
+    for engine in ("airflow", "prefect", "luigi"):
+        for fname, c in ruff_codes(ROOT / "corpus" / engine).items():
+            allowed.setdefault(fname, set()).update(c)
     for fname, source in written.items():
-        extra = found.get(fname, set()) - source_codes.get(source.name, set())
+        extra = found.get(fname, set()) - allowed.get(source.name, set())
         assert not extra, (fname, extra)
 
 

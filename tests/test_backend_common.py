@@ -475,3 +475,61 @@ def test_loss_names_its_task():
     t = Task("t1", Action("empty"))
     assert loss("BA101", "x", task=t).task == "t1"
     assert loss("BA101", "x").task is None
+
+
+def test_shell_command_does_not_repeat_kept_arguments():
+    from wfconv.backends.common import shell_command
+
+    # Oozie keeps exec + args and the joined command
+    assert (
+        shell_command({"command": "'run me.sh' x", "exec": "run me.sh", "args": ["x"]})
+        == "'run me.sh' x"
+    )
+    assert shell_command({"exec": "run.sh", "args": ["a b"]}) == "run.sh 'a b'"
+    assert shell_command({"command": "echo", "args": ["a b"]}) == "echo 'a b'"
+    assert shell_command({"command": "echo 'a b'", "args": ["a b"]}) == "echo 'a b'"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {
+                "engine": "spark",
+                "master": "yarn",
+                "main_class": "C",
+                "jar": "app.jar",
+                "args": ["--d", "x y"],
+            },
+            "spark-submit --master yarn --class C app.jar --d 'x y'",
+        ),
+        ({"engine": "sqoop", "command": "import --table t"}, "sqoop import --table t"),
+        (
+            {"engine": "ssh", "host": "u@h", "command": "go.sh", "args": ["{{ ds }}"]},
+            "ssh u@h go.sh '{{ ds }}'",
+        ),
+        (
+            {
+                "engine": "fs",
+                "operations": [{"op": "delete", "path": "/a b"}, {"op": "mkdir", "path": "/c"}],
+            },
+            "hdfs dfs -rm -r -f '/a b' && hdfs dfs -mkdir -p /c",
+        ),
+        (
+            {"engine": "hive2", "jdbc_url": "jdbc:x", "query": "select 'a'"},
+            "beeline -u jdbc:x -e 'select '\"'\"'a'\"'\"''",
+        ),
+        (
+            {"engine": "distcp", "args": ["s", "d"], "properties": {"k": "v"}},
+            "hadoop distcp -D k=v s d",
+        ),
+        ({"engine": "mystery", "script": "x"}, "mystery x"),
+    ],
+)
+def test_hadoop_command_lines_quote_user_values(fields, expected):
+    import shlex
+
+    from wfconv.backends.common import hadoop_command
+
+    assert hadoop_command(fields) == expected
+    shlex.split(expected)  # well-formed for a POSIX shell

@@ -27,6 +27,7 @@ from wfconv.backends.common import (
     compact_number,
     file_stem,
     format_python,
+    hadoop_command,
     identifier_map,
     import_block,
     is_dotted_name,
@@ -35,6 +36,7 @@ from wfconv.backends.common import (
     py_literal,
     render,
     retry_delays,
+    shell_command,
     topo_order,
     xcom_ref,
 )
@@ -71,7 +73,7 @@ CODES: dict[str, str] = {
 
 # IR field names each action kind uses (anything else is reported by BA113).
 _KNOWN_FIELDS = {
-    "shell": {"command", "env", "cwd", "args", "capture_output"},
+    "shell": {"command", "exec", "env", "cwd", "args", "capture_output"},
     "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
     "empty": set(),
     "branch": {
@@ -98,7 +100,31 @@ _KNOWN_FIELDS = {
         "wait_for_completion",
     },
     "fail": {"message"},
-    "hadoop": {"engine", "script", "args", "properties"},
+    # read by common.hadoop_command
+    "hadoop": {
+        "engine",
+        "script",
+        "args",
+        "properties",
+        "main_class",
+        "java_opts",
+        "jar",
+        "master",
+        "mode",
+        "name",
+        "spark_opts",
+        "params",
+        "jdbc_url",
+        "query",
+        "command",
+        "host",
+        "git_uri",
+        "branch",
+        "destination_uri",
+        "streaming",
+        "operations",
+        "capture_output",
+    },
     "external": {"output"},
     "opaque": {"type", "args", "xml"},
 }
@@ -208,21 +234,6 @@ _HADOOP_OPERATORS: dict[str, tuple[str, str, str | None, str | None]] = {
     "pig": ("PigOperator", "pig", None, None),
 }
 
-# Hadoop engines without a provider operator: the command a BashOperator runs.
-_HADOOP_COMMANDS: dict[str, str] = {
-    "map-reduce": "hadoop jar",
-    "streaming": "hadoop jar hadoop-streaming.jar",
-    "distcp": "hadoop distcp",
-    "sqoop": "sqoop",
-    "java": "java",
-    "ssh": "ssh",
-    "git": "git",
-    "hive": "hive -f",
-    "hive2": "beeline -f",
-    "pig": "pig -f",
-    "spark": "spark-submit",
-}
-
 
 # Names the generated module defines itself; task variables avoid them.
 _MODULE_NAMES = (
@@ -326,10 +337,8 @@ def _python_callable(ctx: _Ctx, task: Task, what: str = "callable") -> Code:
 
 def _shell(ctx: _Ctx, task: Task) -> OpSpec:
     f = task.action.fields
-    command = str(f.get("command") or "")
-    args = f.get("args") or []
-    if args:
-        command = " ".join([command, shlex.join(str(a) for a in args)]).strip()
+    command = shell_command(f)
+    if command != str(f.get("command") or "") and "exec" not in f:
         ctx.add(
             loss(
                 "BA111",
@@ -582,7 +591,10 @@ def _hadoop(ctx: _Ctx, task: Task) -> OpSpec:
     engine = str(f.get("engine") or "")
     args = [str(a) for a in f.get("args") or []]
     props = f.get("properties") or {}
-    if engine in _HADOOP_OPERATORS and f.get("script"):
+    # A provider operator only where it holds every field; otherwise the exact
+    # command line the Oozie/Hadoop gateway would run.
+    plain = set(f) <= {"engine", "script", "args", "properties"}
+    if engine in _HADOOP_OPERATORS and f.get("script") and plain:
         cls, script_kw, args_kw, props_kw = _HADOOP_OPERATORS[engine]
         dropped = []
         spec = OpSpec(ctx.use(cls))
@@ -597,28 +609,23 @@ def _hadoop(ctx: _Ctx, task: Task) -> OpSpec:
                 spec.set(props_kw, {str(k): str(v) for k, v in props.items()})
             else:
                 dropped.append("properties")
-        more = f" ({', '.join(dropped)} dropped)" if dropped else ""
-        ctx.add(
-            loss(
-                "BA104",
-                f"{engine} action emitted as {cls}{more}",
-                task=task,
-                severity="warning" if dropped else "info",
-                target=cls,
+        if not dropped:
+            ctx.add(
+                loss(
+                    "BA104",
+                    f"{engine} action emitted as {cls}",
+                    task=task,
+                    severity="info",
+                    target=cls,
+                )
             )
-        )
-        return spec
-    words = [_HADOOP_COMMANDS.get(engine, engine or "hadoop")]
-    if f.get("script"):
-        words.append(shlex.quote(str(f["script"])))
-    words += [shlex.quote(a) for a in args]
-    command = " ".join(words)
-    for k, v in props.items():
-        command += f" -D {shlex.quote(f'{k}={v}')}"
+            return spec
+    command = hadoop_command(f)
     ctx.add(
         loss(
             "BA105",
-            f"{engine or 'hadoop'} action emitted as a BashOperator running {command!r}; check it",
+            f"{engine or 'hadoop'} action emitted as a BashOperator running {command!r} "
+            "(needs the Hadoop client tools on the worker)",
             task=task,
             target="BashOperator",
         )

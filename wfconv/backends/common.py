@@ -40,6 +40,7 @@ API (kept compatible; add, never change)
   ``import_block(...)`` -> isort-ordered import lines.
 - ``local_functions(stubs, kept, code, target)`` -> pasted kept functions or
   stubs (+ losses) for callables without a module.
+- ``shell_command(fields)``, ``hadoop_command(fields)`` -> command lines.
 - ``xcom_ref(value)`` -> upstream id of ``{{ ti.xcom_pull(task_ids='x') }}``.
 - ``function_source(source_code, name)`` -> ``FunctionSource`` (a kept user
   function, renamed, with the module-level names it needs).
@@ -51,6 +52,7 @@ import io
 import keyword
 import math
 import re
+import shlex
 import tokenize
 import unicodedata
 from collections.abc import Iterable
@@ -527,6 +529,160 @@ def local_functions(
         comments = str(source_code).splitlines() if source_code else []
         out.append({"name": stub["name"], "message": stub["message"], "comments": comments})
     return out, losses
+
+
+# ---------------------------------------------------------------------------
+# Command lines for actions a target runs in a shell
+# ---------------------------------------------------------------------------
+
+
+def shell_command(fields: dict[str, Any]) -> str:
+    """The full command line of a ``shell`` action. ``command`` is complete
+    when the frontend also kept ``exec`` (Oozie: exec + args already joined);
+    otherwise separately kept ``args`` are appended, quoted."""
+    command = str(fields.get("command") or "")
+    args = [str(a) for a in fields.get("args") or []]
+    if not command and fields.get("exec"):
+        return shlex.join([str(fields["exec"]), *args])
+    if args and "exec" not in fields and not command.endswith(shlex.join(args)):
+        command = " ".join([command, shlex.join(args)]).strip()
+    return command
+
+
+def _q(value: Any) -> str:
+    return shlex.quote(str(value))
+
+
+def _props(fields: dict[str, Any], flag: str = "-D ") -> list[str]:
+    return [f"{flag}{_q(f'{k}={v}')}" for k, v in (fields.get("properties") or {}).items()]
+
+
+def _args(fields: dict[str, Any]) -> list[str]:
+    return [_q(a) for a in fields.get("args") or []]
+
+
+# Oozie <fs> operation -> hdfs dfs command (argument keys of the operation)
+_FS_OPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "delete": ("-rm -r -f", ("path",)),
+    "mkdir": ("-mkdir -p", ("path",)),
+    "move": ("-mv", ("source", "target")),
+    "chmod": ("-chmod", ("permissions", "path")),
+    "chgrp": ("-chgrp", ("group", "path")),
+    "touchz": ("-touchz", ("path",)),
+}
+
+
+def _fs_ops(f: dict[str, Any]) -> list[str]:
+    out = []
+    for op in f.get("operations") or []:
+        if op.get("op") not in _FS_OPS:
+            continue
+        flag, keys = _FS_OPS[op["op"]]
+        if op["op"] in ("chmod", "chgrp") and str(op.get("recursive", "")).lower() == "true":
+            flag += " -R"
+        out.append(" ".join(["hdfs dfs", flag, *(_q(op.get(k, "")) for k in keys)]))
+    return out
+
+
+# engine -> builder of the equivalent command line (Oozie action semantics)
+_HADOOP_CLI = {
+    "java": lambda f: [
+        "java",
+        *([str(f["java_opts"])] if f.get("java_opts") else []),
+        *_props(f, "-D"),
+        _q(f.get("main_class") or f.get("script") or "MAIN_CLASS"),
+        *_args(f),
+    ],
+    "map-reduce": lambda f: [
+        "hadoop",
+        "jar",
+        _q(f.get("script") or f.get("jar") or "JOB.jar"),
+        *_props(f),
+        *_args(f),
+    ],
+    "streaming": lambda f: [
+        "hadoop",
+        "jar",
+        "hadoop-streaming.jar",
+        *_props(f),
+        *[f"-{k} {_q(v)}" for k, v in (f.get("streaming") or {}).items() if isinstance(v, str)],
+        *_args(f),
+    ],
+    "pig": lambda f: [
+        "pig",
+        *_props(f, "-D"),
+        *[f"-param {_q(p)}" for p in f.get("params") or []],
+        *_args(f),
+        "-f",
+        _q(f.get("script") or "SCRIPT.pig"),
+    ],
+    "hive": lambda f: [
+        "hive",
+        *_props(f, "--hiveconf "),
+        *[f"--hivevar {_q(p)}" for p in f.get("params") or []],
+        "-f",
+        _q(f.get("script") or "SCRIPT.hql"),
+    ],
+    "hive2": lambda f: [
+        "beeline",
+        *([f"-u {_q(f['jdbc_url'])}"] if f.get("jdbc_url") else []),
+        *_props(f, "--hiveconf "),
+        *[f"--hivevar {_q(p)}" for p in f.get("params") or []],
+        *(
+            ["-e", _q(f["query"])]
+            if f.get("query")
+            else ["-f", _q(f.get("script") or "SCRIPT.hql")]
+        ),
+    ],
+    "spark": lambda f: [
+        "spark-submit",
+        *([f"--master {_q(f['master'])}"] if f.get("master") else []),
+        *([f"--deploy-mode {_q(f['mode'])}"] if f.get("mode") else []),
+        *([f"--name {_q(f['name'])}"] if f.get("name") else []),
+        *([f"--class {_q(f['main_class'])}"] if f.get("main_class") else []),
+        *_props(f, "--conf "),
+        *([str(f["spark_opts"])] if f.get("spark_opts") else []),
+        _q(f.get("jar") or f.get("script") or "APP.jar"),
+        *_args(f),
+    ],
+    "sqoop": lambda f: [
+        "sqoop",
+        *([str(f["command"])] if f.get("command") else _args(f)),
+    ],
+    "distcp": lambda f: ["hadoop", "distcp", *_props(f), *_args(f)],
+    "ssh": lambda f: [
+        "ssh",
+        _q(f.get("host") or "HOST"),
+        _q(f.get("command") or ""),
+        *_args(f),
+    ],
+    "git": lambda f: [
+        "git",
+        "clone",
+        *([f"--branch {_q(f['branch'])}"] if f.get("branch") else []),
+        _q(f.get("git_uri") or "REPOSITORY"),
+        *([_q(f["destination_uri"])] if f.get("destination_uri") else []),
+    ],
+}
+
+
+def hadoop_command(fields: dict[str, Any]) -> str:
+    """The command line a gateway would run for a ``hadoop`` action (Oozie's
+    java, map-reduce, streaming, pig, hive, hive2, spark, sqoop, distcp, ssh,
+    git, fs actions), every user value shell-quoted. A placeholder in capitals
+    (``JOB.jar``) marks what the IR does not say."""
+    engine = str(fields.get("engine") or "")
+    if engine == "fs":
+        return " && ".join(_fs_ops(fields)) or "true"
+    build = _HADOOP_CLI.get(engine)
+    if build is None:
+        words = [
+            engine or "hadoop",
+            *([_q(fields["script"])] if fields.get("script") else []),
+            *_args(fields),
+        ]
+        return " ".join(words + _props(fields))
+    return " ".join(w for w in build(fields) if w)
 
 
 # ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from wfconv.backends.common import (
     file_stem,
     format_python,
     function_source,
+    hadoop_command,
     identifier_map,
     import_block,
     is_dotted_name,
@@ -48,6 +49,7 @@ from wfconv.backends.common import (
     py_str,
     render,
     retry_delays,
+    shell_command,
     xcom_ref,
 )
 from wfconv.ir.model import Diagnostic, Task, Workflow
@@ -87,7 +89,7 @@ CODES: dict[str, str] = {
 }
 
 _KNOWN_FIELDS = {
-    "shell": {"command", "env", "cwd", "args", "capture_output"},
+    "shell": {"command", "exec", "env", "cwd", "args", "capture_output"},
     "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
     "empty": set(),
     "branch": {
@@ -114,7 +116,31 @@ _KNOWN_FIELDS = {
         "wait_for_completion",
     },
     "fail": {"message"},
-    "hadoop": {"engine", "script", "args", "properties"},
+    # read by common.hadoop_command
+    "hadoop": {
+        "engine",
+        "script",
+        "args",
+        "properties",
+        "main_class",
+        "java_opts",
+        "jar",
+        "master",
+        "mode",
+        "name",
+        "spark_opts",
+        "params",
+        "jdbc_url",
+        "query",
+        "command",
+        "host",
+        "git_uri",
+        "branch",
+        "destination_uri",
+        "streaming",
+        "operations",
+        "capture_output",
+    },
     "external": {"output"},
     "opaque": {"type", "args", "xml"},
 }
@@ -141,19 +167,6 @@ _CONTEXT_NAMES = {
 _SENSOR_DEFAULT_POKE = 60
 _SENSOR_DEFAULT_TIMEOUT = 7 * 24 * 3600
 
-_HADOOP_COMMANDS = {
-    "map-reduce": "hadoop jar",
-    "streaming": "hadoop jar hadoop-streaming.jar",
-    "distcp": "hadoop distcp",
-    "sqoop": "sqoop",
-    "java": "java",
-    "ssh": "ssh",
-    "git": "git",
-    "hive": "hive -f",
-    "hive2": "beeline -f",
-    "pig": "pig -f",
-    "spark": "spark-submit",
-}
 
 _MODULE_NAMES = (
     "annotations",
@@ -374,11 +387,8 @@ def _shell_lines(
 
 def _shell(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
-    command = str(f.get("command") or "")
-    if f.get("args"):
-        command = " ".join([command, shlex.join(str(a) for a in f["args"])]).strip()
     view.body += _shell_lines(
-        ctx, task, command, f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
+        ctx, task, shell_command(f), f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
     )
 
 
@@ -668,22 +678,17 @@ def _fail(ctx: _Ctx, task: Task, view: _TaskView) -> None:
 def _hadoop(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
     engine = str(f.get("engine") or "")
-    words = [_HADOOP_COMMANDS.get(engine, engine or "hadoop")]
-    if f.get("script"):
-        words.append(shlex.quote(str(f["script"])))
-    words += [shlex.quote(str(a)) for a in f.get("args") or []]
-    command = " ".join(words)
-    for k, v in (f.get("properties") or {}).items():
-        command += f" -D {shlex.quote(f'{k}={v}')}"
+    command = hadoop_command(f)
     ctx.add(
         loss(
             "BP105",
-            f"{engine or 'hadoop'} action runs {command!r} in a shell; check it",
+            f"{engine or 'hadoop'} action runs {command!r} in a shell "
+            "(needs the Hadoop client tools on the worker)",
             task=task,
             target="subprocess",
         )
     )
-    view.body += _shell_lines(ctx, task, command)
+    view.body += _shell_lines(ctx, task, command, capture=bool(f.get("capture_output")))
 
 
 def _external(ctx: _Ctx, task: Task, view: _TaskView) -> None:
@@ -1000,7 +1005,10 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     views: dict[str, _TaskView] = {}
     for t in w.tasks:
         view = _TaskView(
-            fn=fns[t.id], options=_task_options(ctx, t, t.id in gated, names[t.id]), params=[], body=[]
+            fn=fns[t.id],
+            options=_task_options(ctx, t, t.id in gated, names[t.id]),
+            params=[],
+            body=[],
         )
         mapped = _mapping(ctx, t)
         if mapped is not None:
