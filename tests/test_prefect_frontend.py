@@ -1031,3 +1031,13 @@ def test_random_flows_give_valid_graphs_with_their_dependencies(tmp_path, case):
     for k in direct:
         for j in range(k + 1, len(w.tasks)):
             assert nx.has_path(g, k, j), (k, j, src)
+
+
+def test_bom_and_hostile_nesting(tmp_path):
+    p = tmp_path / "bom.py"
+    p.write_text("\ufeff" + HEAD + "@flow\ndef f():\n    pass\n", encoding="utf-8")
+    assert [w.id for w in pf.parse(str(p)).workflows] == ["f"]
+    deep = tmp_path / "deep.py"
+    deep.write_text(HEAD + "x = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        pf.parse(str(deep))

@@ -1546,12 +1546,17 @@ class PrefectReader:
     # -- module ----------------------------------------------------------------
     def read(self) -> Bundle:
         try:
-            tree = ast.parse(self.text, filename=self.path)
+            tree = ast.parse(self.text.removeprefix("\ufeff"), filename=self.path)
         except SyntaxError as exc:
             raise InputError(self.path, exc.lineno, f"syntax error: {exc.msg}") from None
         except ValueError as exc:  # null bytes
             raise InputError(self.path, None, f"cannot parse: {exc}") from None
-        self.interp.run_module(tree)
+        except (RecursionError, MemoryError):
+            raise InputError(self.path, None, "nested too deeply to read") from None
+        try:
+            self.interp.run_module(tree)
+        except RecursionError:
+            raise InputError(self.path, None, "nested too deeply to read") from None
         self._run_main_guard(tree)
         self._scan_deployments(tree)
         bundle = Bundle()
