@@ -505,6 +505,33 @@ for name, steps in CONF.items():
     assert not [d for w in b.workflows for d in w.diagnostics if d.code != "AF203"]
 
 
+def test_class_based_dag_factory():
+    b = parse(
+        HEAD
+        + """
+class Builder:
+    def __init__(self, name, steps):
+        self.name, self.steps = name, steps
+
+    def build(self):
+        with DAG(f"cls_{self.name}") as dag:
+            prev = None
+            for s in self.steps:
+                t = BashOperator(task_id=s, bash_command="run " + s)
+                if prev:
+                    prev >> t
+                prev = t
+        return dag
+
+for name, steps in {"a": ["x", "y"], "b": ["z"]}.items():
+    globals()[name] = Builder(name, steps).build()
+"""
+    )
+    assert [(w.id, w.task_ids()) for w in b.workflows] == [("cls_a", ["x", "y"]), ("cls_b", ["z"])]
+    assert edges(b.workflows[0]) == {("x", "y")}
+    assert [c for w in b.workflows for c, _ in codes(w) if c != "AF203"] == []
+
+
 def test_runtime_values_give_warnings_at_their_lines_and_the_rest_survives():
     w = one(
         HEAD

@@ -261,3 +261,40 @@ def test_a_bug_in_a_hook_is_not_mistaken_for_user_code():
 
     with pytest.raises(HookError):
         run("x = anything()\n", Broken())
+
+
+def test_classes_of_the_file_with_instances_enabled():
+    src = textwrap.dedent(
+        """
+        class Base:
+            kind = "base"
+
+            @staticmethod
+            def twice(x):
+                return x * 2
+
+        class Builder(Base):
+            def __init__(self, name, n=1):
+                super().__init__()
+                self.name = name
+                self.n = n
+
+            @property
+            def label(self):
+                return f"{self.kind}:{self.name}"
+
+            @classmethod
+            def make(cls, name):
+                return cls(name, n=3)
+
+            def build(self):
+                return [self.label] * self.twice(self.n)
+
+        out = Builder.make("x").build()
+        """
+    )
+    on = Interpreter(path="m.py", source=src, instances=True)
+    assert on.run_module(ast.parse(src))["out"] == ["base:x"] * 6
+    assert on.notes == []
+    off = Interpreter(path="m.py", source=src)
+    assert isinstance(off.run_module(ast.parse(src))["out"], Unknown)

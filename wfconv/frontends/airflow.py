@@ -2064,6 +2064,7 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
         module_name=Path(path).stem,
         # The path as given: Path(__file__).stem / basename(__file__) dag ids read right.
         file_value=path,
+        instances=True,
     )
     interp.run_module(tree)
 

@@ -173,6 +173,36 @@ class ClassValue:
 
 
 @dataclass(eq=False)
+class InstanceValue:
+    """An object of a class defined in the file (``Interpreter(instances=True)``):
+    its attributes, set by ``__init__`` and methods, live in ``attrs``."""
+
+    cls: ClassValue
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class BoundFunction:
+    """A method of the file bound to its instance (or class, for classmethods)."""
+
+    fn: FunctionValue
+    owner: Any
+
+
+def class_lookup(cls: ClassValue, name: str, _depth: int = 0) -> Any:
+    """``name`` in the class namespace, then in its bases (depth first)."""
+    if name in cls.namespace:
+        return cls.namespace[name]
+    if _depth < 20:
+        for base in cls.bases:
+            if isinstance(base, ClassValue):
+                found = class_lookup(base, name, _depth + 1)
+                if found is not NOT_HANDLED:
+                    return found
+    return NOT_HANDLED
+
+
+@dataclass(eq=False)
 class BoundMethod:
     """``obj.name`` where obj is an engine object (given to ``Hooks.call``)."""
 
@@ -452,6 +482,23 @@ _PURE_BUILTINS = {
 }
 _PURE_BUILTINS["range"] = lambda *a: _checked_range(*a)
 _NATIVE_IDS = {id(f) for f in _PURE_BUILTINS.values()}
+# Builtins that are names only (decorators, bases, super): no note when used.
+_MARKER_BUILTINS = {
+    "globals",
+    "print",
+    "staticmethod",
+    "classmethod",
+    "property",
+    "super",
+    "object",
+    "Exception",
+    "ValueError",
+    "TypeError",
+    "KeyError",
+    "RuntimeError",
+    "NotImplementedError",
+    "ImportError",
+}
 
 # Types whose public methods are pure (no I/O): calling them on known values is safe.
 _SAFE_TYPES = (
@@ -606,7 +653,12 @@ class Interpreter:
         module_name: str = "__wfconv_module__",
         file_value: Any = NOT_HANDLED,
         max_steps: int = MAX_STEPS,
+        instances: bool = False,
     ):
+        # instances=True: calling a class of the file builds an InstanceValue and
+        # runs its __init__ (class-based factories); otherwise such calls are
+        # unknown (frontends whose hooks model classes themselves keep that).
+        self.instances = instances
         self.engine_hooks = hooks or Hooks()
         self.hooks = _GuardedHooks(self.engine_hooks)
         self.path = path
@@ -936,7 +988,9 @@ class Interpreter:
                     )
         elif isinstance(target, ast.Attribute):
             obj = self.eval(target.value, scope)
-            self.hooks.setattr(self, obj, target.attr, value, target)
+            res = self.hooks.setattr(self, obj, target.attr, value, target)
+            if res is NOT_HANDLED and isinstance(obj, InstanceValue):
+                obj.attrs[target.attr] = value
         elif isinstance(target, ast.Starred):
             self.bind(target.value, value, scope)
 
@@ -1021,7 +1075,7 @@ class Interpreter:
             return v
         if node.id in _PURE_BUILTINS:
             return _PURE_BUILTINS[node.id]
-        if node.id in RUNTIME_REASONS or node.id in ("globals", "print"):
+        if node.id in RUNTIME_REASONS or node.id in _MARKER_BUILTINS:
             return Ref(node.id)
         return self.unknown(RUNTIME, f"name {node.id!r} is not defined in this file", node)
 
@@ -1040,7 +1094,13 @@ class Interpreter:
             if ref.qualname in CONSTANTS:
                 return CONSTANTS[ref.qualname]
             return ref
+        if isinstance(obj, InstanceValue):
+            if name in obj.attrs:
+                return obj.attrs[name]
+            return self._class_attr(obj.cls, name, obj, node)
         if isinstance(obj, ClassValue):
+            if self.instances:
+                return self._class_attr(obj, name, None, node)
             if name in obj.namespace:
                 return obj.namespace[name]
             return BoundMethod(obj, name)
@@ -1386,7 +1446,11 @@ class Interpreter:
         if isinstance(func, Ref):
             return self._call_ref(func, args, kwargs, node)
         if isinstance(func, ClassValue):
+            if self.instances:
+                return self._instantiate(func, args, kwargs, node)
             return self.unknown(RUNTIME, f"instance of class {func.name} defined in the file", node)
+        if isinstance(func, BoundFunction):
+            return self.call_function(func.fn, [func.owner, *args], kwargs, node)
         if isinstance(func, BoundMethod):
             return self.unknown(
                 UNSUPPORTED, f"method `.{func.name}()` is not evaluated statically", node
@@ -1403,6 +1467,8 @@ class Interpreter:
             return self.module_scope.vars
         if q == "print":
             return None
+        if q == "super":
+            return self.unknown(RUNTIME, "super()", node, note=False)
         if q in ("os.environ.get", "os.getenv"):
             name = args[0] if args and isinstance(args[0], str) else "?"
             return self.unknown(RUNTIME, f"reads environment variable {name}", node)
@@ -1436,6 +1502,31 @@ class Interpreter:
             raise
         except Exception as exc:
             return self.unknown(ERROR, f"cannot be evaluated ({type(exc).__name__}: {exc})", node)
+
+    def _instantiate(self, cls: ClassValue, args: list, kwargs: dict, node) -> Any:
+        inst = InstanceValue(cls)
+        init = class_lookup(cls, "__init__")
+        if isinstance(init, FunctionValue):
+            self.call_function(init, [inst, *args], kwargs, node)
+        return inst
+
+    def _class_attr(self, cls: ClassValue, name: str, inst: InstanceValue | None, node) -> Any:
+        value = class_lookup(cls, name)
+        if value is NOT_HANDLED:
+            what = f"{cls.name}.{name}"
+            return self.unknown(RUNTIME, f"attribute {what} is not set statically", node)
+        if isinstance(value, FunctionValue):
+            marks = {d.qualname for d in value.decorators if isinstance(d, Ref)}
+            if "staticmethod" in marks:
+                return value
+            if "classmethod" in marks:
+                return BoundFunction(value, cls)
+            if inst is None:
+                return value
+            if "property" in marks:
+                return self.call_function(value, [inst], {}, node)
+            return BoundFunction(value, inst)
+        return value
 
     def make_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: Scope
@@ -1570,7 +1661,9 @@ def _truth_known(value: Any) -> bool:
         return False
     if isinstance(value, _PLAIN):
         return contains_unknown(value) is None or isinstance(value, (list, tuple, dict, set))
-    return False
+    # Objects of the file or of an engine (tasks, functions, refs) are truthy,
+    # as Python objects without __bool__/__len__ are.
+    return True
 
 
 def _iterable_known(value: Any) -> bool:
