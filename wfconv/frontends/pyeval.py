@@ -14,7 +14,7 @@ diagnostic with its own code.
 
 API
 ---
-``Interpreter(hooks, path=..., source=..., module_name=...)``
+``Interpreter(hooks, path=..., source=..., module_name=..., file_value=..., instances=False)``
     ``run_module(tree)`` executes a parsed module and returns the global dict;
     ``notes`` lists what could not be known (deduplicated, in order);
     ``eval(node, scope)`` evaluates one expression; ``call(func, args, kwargs,
@@ -32,7 +32,10 @@ Values
     Plain Python values for what is known (str, int, list, dict, datetime,
     timedelta ...); :class:`Ref` for imported names (``Ref("airflow.DAG")``: its
     qualified name, after ``import x as y`` aliases are resolved);
-    :class:`FunctionValue`, :class:`ClassValue`, :class:`BoundMethod`;
+    :class:`FunctionValue`, :class:`ClassValue`, :class:`BoundMethod` (a
+    method of an engine object, for ``Hooks.call``); with ``instances=True``
+    calling a class of the file gives an :class:`InstanceValue` (``__init__``
+    run, methods bound as :class:`BoundFunction`);
     :class:`Unknown` for run-time values. Engine objects made by hooks are any
     Python objects; the interpreter only passes them around.
 Note kinds
@@ -45,7 +48,10 @@ Note kinds
 Control flow on unknown values: an ``if`` whose test is unknown runs *both*
 branches (body then else), so every task either branch could create is seen;
 a ``while`` on an unknown test is skipped; loops over unknown iterables are
-skipped. Exceptions raised by evaluation never escape: they become Unknown.
+skipped. Exceptions raised by evaluating the file never escape: they become
+Unknown (``error`` note). An exception raised inside a hook is a frontend bug
+and surfaces as :class:`HookError`. Helpers for frontends: ``contains_unknown``,
+``is_known``, ``runtime_reason``, ``class_lookup``, ``literal_or_source``.
 """
 
 from __future__ import annotations
