@@ -75,6 +75,7 @@ AGREE = [
     "retries.py",
     "util_decorators.py",
     "param_types.py",
+    "interval_rollup.py",
 ]
 
 

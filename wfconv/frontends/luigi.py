@@ -384,10 +384,11 @@ def _module_note(path: str, note: dict[str, Any], walks: list[dict[str, Any]]) -
     code = note.get("code")
     if code not in _MODULE_NOTES:
         return None  # per-instance notes belong to the workflows
-    if code == "static" and any(
-        note.get("class") == i["class"] for w in walks for i in w["instances"].values()
+    if code == "static" and (
+        not note.get("class")
+        or any(note["class"] == i["class"] for w in walks for i in w["instances"].values())
     ):
-        return None  # about a class of a workflow: attached there
+        return None  # about an instance or a class of a workflow: attached there
     severity, lg, text = _MODULE_NOTES[code]
     values = {"class": note.get("class"), "error": note.get("error")}
     return Diagnostic(severity, lg, text.format_map(values), path, note.get("line"))

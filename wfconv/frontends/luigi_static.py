@@ -69,6 +69,16 @@ class ParamSpec:
     luigi_type: str  # the nearest Luigi class (for a user subclass of a Luigi parameter)
     kwargs: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def effective_default(self) -> Any:
+        """The default, or the one Luigi's class implies (BoolParameter: False)."""
+        if self.default is not _MISSING:
+            return self.default
+        import luigi.parameter
+
+        implied = getattr(self.luigi_param(), "_default", luigi.parameter._no_value)
+        return _MISSING if implied is luigi.parameter._no_value else implied
+
     def luigi_param(self):
         """A real Luigi parameter of this type, to parse/normalise/serialise with."""
         import luigi.parameter
@@ -454,13 +464,13 @@ class LuigiHooks(pyeval.Hooks):
             values[k] = v
         for name, spec in params:
             if name not in values:
-                if spec.default is _MISSING:
+                if spec.effective_default is _MISSING:
                     return interp.unknown(
                         pyeval.ERROR,
                         f"{cls.name}() needs parameter {name!r}, which has no default",
                         node,
                     )
-                values[name] = spec.default
+                values[name] = spec.effective_default
             if pyeval.is_known(values[name]):
                 try:
                     values[name] = spec.luigi_param().normalize(values[name])
@@ -507,6 +517,8 @@ class LuigiHooks(pyeval.Hooks):
                 return Clone(obj)
             if name in ("task_family", "get_task_family"):
                 return obj.cls.family
+            if name == "task_id":
+                return _task_id(interp, obj, node)
             if name == "param_kwargs":
                 return dict(obj.values)
             value = obj.cls.lookup(name)
@@ -567,6 +579,17 @@ def _make_enum(cls: ClassValue, base: str) -> Any:
         return getattr(enum, base)(cls.name, members)
     except Exception:
         return NOT_HANDLED
+
+
+def _task_id(interp, inst: Instance, node) -> Any:
+    """Luigi's own task_id (family, significant parameters, hash), computed by
+    Luigi's ``task_id_str`` from the serialised values when they are known."""
+    from luigi.task import task_id_str
+
+    rows = [r for r in inst.param_rows() if r["significant"]]
+    if not all(pyeval.is_known(inst.values.get(r["name"])) for r in rows):
+        return interp.unknown(pyeval.RUNTIME, "task_id of a task with run-time parameters", node)
+    return task_id_str(inst.cls.family, {r["name"]: r["text"] for r in rows})
 
 
 def _is_property(decorator: Any) -> bool:
@@ -649,6 +672,20 @@ def _as_collector(node: ast.FunctionDef) -> ast.FunctionDef:
 # reading a module
 
 
+def _iterate_date_intervals(interp: pyeval.Interpreter) -> None:
+    """Adapter: ``for day in self.date_interval`` (Luigi's DateInterval is
+    iterable). pyeval has no hook for iteration, so this interpreter's
+    ``iterate`` is wrapped; everything else goes to pyeval's own."""
+    base = interp.iterate
+
+    def iterate(value: Any, node: ast.AST) -> list[Any] | None:
+        if _is_date_interval(value) and not callable(value):
+            return list(value.dates())
+        return base(value, node)
+
+    interp.iterate = iterate  # type: ignore[method-assign]
+
+
 class StaticReader:
     def __init__(self, path: str, text: str, tree: ast.Module, max_tasks: int = MAX_TASKS):
         self.path = path
@@ -662,6 +699,7 @@ class StaticReader:
         )
         for name in ("property", "staticmethod", "classmethod", "super", "getattr"):
             self.interp.module_scope.vars[name] = Ref(name)
+        _iterate_date_intervals(self.interp)
         self.notes: list[dict[str, Any]] = []
 
     def run(self) -> None:
@@ -834,10 +872,10 @@ class StaticReader:
                     values[name] = spec.luigi_param().parse(params[name])
                 except Exception as exc:
                     return f"--param {name}={params[name]}: {type(exc).__name__}: {exc}"
-            elif spec.default is _MISSING:
+            elif spec.effective_default is _MISSING:
                 missing.append(name)
             else:
-                values[name] = spec.default
+                values[name] = spec.effective_default
         if missing:
             return "no value for " + ", ".join(repr(m) for m in missing)
         made = self.hooks.instantiate(self.interp, cls, [], values, None)
