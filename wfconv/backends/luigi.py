@@ -34,6 +34,7 @@ from wfconv.backends.common import (
     py_str,
     render,
 )
+from wfconv.backends.routing import dissolve_routing
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 TARGET = "luigi"
@@ -45,6 +46,7 @@ CODES: dict[str, str] = {
     "BL102": "error handler runs from the upstream's FAILURE event (every failed attempt), outside requires()",
     "BL103": "edge from an error-handler path into the main path dropped",
     "BL104": "branch: Luigi has no skipped state, every downstream path runs",
+    "BL105": "an error path that ends the workflow successfully (Oozie error -> end) fails the run",
     "BL201": "retry delay differs from Luigi's global retry_delay (900 s); not per task",
     "BL202": "exponential backoff / per-attempt delays / delay cap not expressible",
     "BL203": "retries need the worker's keep_alive (and count total failures)",
@@ -444,7 +446,8 @@ def _rules(w: Workflow, ctx: _Ctx, handler_ids: set[str]) -> None:
 
 def emit(workflow: Workflow, **options) -> Emitted:
     """One Python module ``<workflow>.py``."""
-    w = workflow
+    routed = dissolve_routing(workflow)
+    w = routed.workflow
     diags: list[Diagnostic] = []
     param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="python")
     ctx = _Ctx(w, diags, param_attrs)
@@ -481,6 +484,10 @@ def emit(workflow: Workflow, **options) -> Emitted:
             ctx.warn("BL103", f"edge {a!r} -> {b!r} from an error-handler path into the main "
                      "path dropped", task=w.task(b), target="none")
     _rules(w, ctx, handlers)
+    for tid in sorted(routed.error_to_end, key=ids.index):
+        ctx.warn("BL105", "its error path ends the workflow successfully in the source (Oozie "
+                 "error -> end); in Luigi the failure fails the run", task=w.task(tid),
+                 target="failed run")
 
     cls = identifier_map(ids, reserved=_RESERVED_CLASSES, style="class")
     root_cls = identifier_map([w.id], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class")[w.id]

@@ -21,7 +21,6 @@ Why it looks the way it does
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -34,8 +33,9 @@ from cronsim import CronSim
 from lxml import etree
 
 from wfconv.backends.common import Emitted, identifier_map, loss
+from wfconv.backends.routing import dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
-from wfconv.ir.model import Diagnostic, Edge, Task, Workflow
+from wfconv.ir.model import Diagnostic, Task, Workflow
 
 TARGET = "oozie"
 
@@ -1378,42 +1378,12 @@ def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
         ctx.warn("BO701", "workflow timeout dropped", target="none")
 
 
-def _dissolve_synthetic(w: Workflow, ctx: _Ctx) -> Workflow:
-    """Routing tasks a frontend made to model Oozie transitions in the IR
-    (``extra.oozie.synthetic``, empty actions) become transitions again:
-    predecessors are wired to successors (an error route gives an error
-    edge), and a route into nothing is an error transition to ``end``."""
-    synthetic = [t.id for t in w.tasks if t.action.kind == "empty"
-                 and (t.extra.get("oozie") or {}).get("synthetic")]
-    if not synthetic:
-        return w
-    out = copy.deepcopy(w)
-    rule = {t.id: t.trigger_rule for t in out.tasks}
-    for sid in synthetic:
-        ins = [e for e in out.edges if e.dst == sid]
-        outs = [e for e in out.edges if e.src == sid]
-        ctx.dissolved[sid] = [e.dst for e in outs]
-        out.edges = [e for e in out.edges if sid not in (e.src, e.dst)]
-        out.tasks = [t for t in out.tasks if t.id != sid]
-        routes_error = rule[sid] in _ERROR_RULES
-        for e_in in ins:
-            kind = "error" if routes_error or e_in.kind == "error" else "control"
-            if not outs and kind == "error":
-                ctx.error_to_end.add(e_in.src)
-            for e_out in outs:
-                existing = next((x for x in out.edges if (x.src, x.dst) == (e_in.src, e_out.dst)), None)
-                if existing is None:
-                    out.edges.append(Edge(e_in.src, e_out.dst, kind))
-                elif kind == "error":
-                    existing.kind = "error"  # an error route wins over an ok route
-    return out
-
-
 def emit(workflow: Workflow, **options) -> Emitted:
     """workflow.xml (+ coordinator.xml when scheduled) + job.properties."""
     ctx = _Ctx(workflow, {})
-    w = _dissolve_synthetic(workflow, ctx)
-    ctx.w = w
+    routed = dissolve_routing(workflow)
+    w = ctx.w = routed.workflow
+    ctx.dissolved, ctx.error_to_end = routed.redirects, routed.error_to_end
     names = identifier_map(w.task_ids(), reserved=_RESERVED, style="oozie")
     ctx.names = names
     ctx.param_names = identifier_map(list(w.params), reserved=tuple(DATE_TEMPLATES) + (
