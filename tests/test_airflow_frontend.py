@@ -574,6 +574,30 @@ def test_hostile_files_stay_fast_and_never_crash():
     assert one(spin).task_ids() == ["t"]
 
 
+def test_diagnostics_belong_to_the_dag_being_built():
+    b = parse(
+        HEAD
+        + """
+import os
+TOP = os.environ["TOP"]
+
+def build(name):
+    with DAG(name) as dag:
+        BashOperator(task_id="t", bash_command=os.environ["CMD_" + name])
+    return dag
+
+first = build("one")
+second = build("two")
+"""
+    )
+    for w in b.workflows:
+        got = codes(w)
+        # The factory's run-time read is reported in each DAG it built, and the
+        # module-level one in every DAG of the file.
+        assert ("AF101", 11) in got and ("AF104", 11) in got and ("AF101", 7) in got
+    assert b.diagnostics == []
+
+
 def test_the_file_is_never_executed(tmp_path):
     marker = tmp_path / "executed"
     src = (

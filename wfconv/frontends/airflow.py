@@ -62,7 +62,8 @@ from wfconv.ir.validate import finalize
 
 ENGINE = "airflow"
 
-_BASE_ARGS_SORTED = sorted(ops.BASE_OPERATOR_ARGS)
+# BaseOperator arguments that set IR task fields (task_id/dag/task_group are read apart).
+_FIELD_ARGS = frozenset(ops.BASE_OPERATOR_ARGS - {"task_id", "dag", "task_group"})
 _SCALAR_JSON = {str, int, bool, type(None)}
 _NODE_TYPES: tuple[type, ...] = ()  # set below, once the classes exist
 
@@ -1506,11 +1507,10 @@ class AirflowHooks(Hooks):
         if group is not None:
             task.group = group.full_id if group.full_id else None
         used = set(used)
-        for key in _BASE_ARGS_SORTED:
-            if key in values and key not in ("task_id", "dag", "task_group"):
-                if self.apply_task_field(interp, tobj, key, values[key], node, silent_extra=True):
-                    used.add(key)
-        used.update({"task_id", "dag", "task_group"})
+        for key in sorted(values.keys() & _FIELD_ARGS):
+            if self.apply_task_field(interp, tobj, key, values[key], node, silent_extra=True):
+                used.add(key)
+        used.update(("task_id", "dag", "task_group"))
         kw = {k: jsonable(values[k]) for k in sorted(explicit) if k not in used}
         extra: dict[str, Any] = {"operator": cls}
         if module:
