@@ -74,8 +74,8 @@ def measure_floor(folder: str, jobs: int) -> dict:
     }
 
 
-def measure_audit(folder: str, jobs: int, cache: str) -> dict:
-    sys.path.insert(0, str(ROOT))
+def measure_audit(folder: str, jobs: int, cache: str, src: str) -> dict:
+    sys.path.insert(0, src)
     from wfconv.audit.report import TableReporter
     from wfconv.audit.run import Options, audit
 
@@ -150,7 +150,7 @@ def main() -> int:
         if what == "floor":
             print(json.dumps(measure_floor(rest[0], int(rest[1]))))
         else:
-            print(json.dumps(measure_audit(rest[0], int(rest[1]), rest[2])))
+            print(json.dumps(measure_audit(rest[0], int(rest[1]), rest[2], rest[3])))
         return 0
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="wfconv-bench-"))
@@ -167,11 +167,15 @@ def main() -> int:
             f"generated {args.files} DAG files (bench_parse.dag_file), {size / 1024:.1f} KB, 50 tasks each, "
             f"in {time.perf_counter() - t0:.1f} s; {args.jobs} jobs"
         )
+        # Audit a snapshot of the package: the cache key includes a fingerprint of
+        # wfconv's code, and a checkout being edited would change it between runs.
+        src = work / "src"
+        shutil.copytree(ROOT / "wfconv", src / "wfconv", ignore=shutil.ignore_patterns("__pycache__"))
         floor = _sub("floor", str(dags), str(args.jobs))
         cache = work / "cache"
-        cold = _sub("audit", str(dags), str(args.jobs), str(cache))
-        warm = _sub("audit", str(dags), str(args.jobs), str(cache))
-        small = _sub("audit", str(tenth), str(args.jobs), str(work / "cache_tenth"))
+        cold = _sub("audit", str(dags), str(args.jobs), str(cache), str(src))
+        warm = _sub("audit", str(dags), str(args.jobs), str(cache), str(src))
+        small = _sub("audit", str(tenth), str(args.jobs), str(work / "cache_tenth"), str(src))
         rows = [
             (
                 "ast.parse floor",
