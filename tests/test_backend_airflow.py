@@ -369,3 +369,68 @@ def test_emitted_dag_imports_under_real_airflow(tmp_path, monkeypatch):
     except ModuleNotFoundError as exc:  # a provider (spark, k8s ...) is not installed
         pytest.skip(f"provider missing: {exc.name}")
     assert module.dag.dag_id == "kitchen_sink"
+
+
+def _parent_and_child():
+    child = Workflow(
+        "child",
+        tasks=[
+            Task("load", Action("shell", {"command": "echo load"})),
+            Task("kill", Action("fail", {"message": "child failed"}), trigger_rule="one_failed"),
+        ],
+    )
+    child.add_edge("load", "kill", "error")
+    parent = Workflow(
+        "parent",
+        tasks=[
+            Task("prep", Action("shell", {"command": "echo prep"})),
+            Task(
+                "run-child",
+                Action("subworkflow", {"workflow": "child", "conf": {"x": "1"}}),
+                retries=1,
+            ),
+            Task("after", Action("shell", {"command": "echo after"})),
+        ],
+    )
+    parent.add_edge("prep", "run-child")
+    parent.add_edge("run-child", "after")
+    return parent, child
+
+
+def test_subworkflow_trigger_is_the_default(tmp_path):
+    parent, child = _parent_and_child()
+    code = emit_one(parent, workflows={"parent": parent, "child": child})[1]
+    assert 'trigger_dag_id="child"' in code and "wait_for_completion=True" in code
+
+
+def test_subworkflow_inlined_as_taskgroup_keeps_the_child_outcome(tmp_path):
+    from wfconv.backends.inline import inline_subworkflows
+    from wfconv.runtime import ALL, Scenario, run
+
+    parent, child = _parent_and_child()
+    bundle = {"parent": parent, "child": child}
+    name, code, out = emit_one(parent, subworkflow="taskgroup", workflows=bundle)
+    (tmp_path / name).write_text(code)
+    ruff_clean(tmp_path / name)
+    assert 'with TaskGroup(group_id="run-child") as tg_run_child:' in code
+    ba120 = [d for d in out.diagnostics if d.code == "BA120"]
+    assert (
+        len(ba120) == 1
+        and "1 retries of the call" in ba120[0].message
+        and ba120[0].task == "run-child"
+    )
+    back = reparse(tmp_path, name, code)
+    assert set(back.task_ids()) == {
+        "prep",
+        "run-child.load",
+        "run-child.kill",
+        "run-child.end",
+        "after",
+    }
+    # Behaviour: the inlined group succeeds or fails as the child run would.
+    inlined, _ = inline_subworkflows(parent, bundle, lambda t, m: None)
+    ok = run(inlined, Scenario(), date="2024-01-01")[0]
+    assert ok.state == "success" and ok.tasks["after"].state == "success"
+    bad = run(inlined, Scenario(fail={"run-child.load": ALL}), date="2024-01-01")[0]
+    assert bad.state == "failed" and bad.tasks["after"].state == "upstream_failed"
+    assert parent.task_ids() == ["prep", "run-child", "after"]  # the input is not modified

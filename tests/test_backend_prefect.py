@@ -247,8 +247,8 @@ def harmless(w: Workflow, fail: set[str] = frozenset(), tmp: Path | None = None)
     return w
 
 
-def run_flow(tmp_path, w):
-    name, code, out = emit_one(w)
+def run_flow(tmp_path, w, **options):
+    name, code, out = emit_one(w, **options)
     path = tmp_path / f"{next(_counter)}_{name}"
     path.write_text(code)
     spec = importlib.util.spec_from_file_location(f"wfconv_flow_{path.stem}", path)
@@ -376,3 +376,44 @@ def test_every_ledger_code_is_documented():
     for module in (airflow, prefect):
         for code in module.CODES:
             assert f"| {code} |" in doc, code
+
+
+@pytest.mark.engine
+def test_called_workflow_of_the_bundle_runs_as_a_nested_flow(
+    prefect_harness, tmp_path, monkeypatch
+):
+    child = Workflow(
+        "pf_child_flow",
+        params={"table": "orders"},
+        tasks=[
+            Task("load", Action("shell", {"command": "test {{ params.table }} = sales"})),
+        ],
+    )
+    parent = Workflow(
+        "pf_parent_flow",
+        tasks=[
+            Task("prep", Action("shell", {"command": "echo prep"})),
+            Task(
+                "call",
+                Action("subworkflow", {"workflow": "pf_child_flow", "conf": {"table": "sales"}}),
+            ),
+            Task("after", Action("shell", {"command": "echo after"})),
+        ],
+    )
+    parent.add_edge("prep", "call")
+    parent.add_edge("call", "after")
+    bundle = {w.id: w for w in (parent, child)}
+    out = prefect.emit(parent, workflows=bundle)
+    assert "from pf_child_flow import pf_child_flow" in out.files["pf_parent_flow.py"]
+    assert 'return pf_child_flow(table="sales")' in out.files["pf_parent_flow.py"]
+    for name, code in prefect.emit(child).files.items():
+        (tmp_path / name).write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    state, statuses = run_flow(tmp_path, parent, workflows=bundle)
+    assert state.is_completed(), statuses
+    assert statuses == {"prep": "success", "call": "success", "after": "success"}
+    # the conf reaches the child: with another value its command fails, and so does the call
+    parent.task("call").action.fields["conf"] = {"table": "other"}
+    state, statuses = run_flow(tmp_path, parent, workflows=bundle)
+    assert state.is_failed()
+    assert statuses == {"prep": "success", "call": "failed", "after": "upstream_failed"}

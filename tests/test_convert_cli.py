@@ -177,3 +177,29 @@ def test_unique_paths_when_workflows_collide():
     assert _unique_path("a.py", {"a.py"}) == "a_2.py"
     assert _unique_path("wf/workflow.xml", {"wf/workflow.xml"}) == "wf_2/workflow.xml"
     assert _unique_path("b.py", {"a.py"}) == "b.py"
+
+
+def test_subworkflow_option_and_bundle_aware_calls(runner, tmp_path):
+    r = runner.invoke(
+        main,
+        [
+            "convert",
+            "corpus/oozie/subworkflow_app",
+            "--to",
+            "airflow",
+            "--subworkflow",
+            "taskgroup",
+            "-o",
+            str(tmp_path / "af"),
+        ],
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "BA120" in r.stderr
+    assert 'TaskGroup(group_id="run-child")' in (tmp_path / "af" / "parent.py").read_text()
+    r = runner.invoke(
+        main, ["oozie-to-prefect", "corpus/oozie/subworkflow_app", "-o", str(tmp_path / "pf")]
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "from child import child" in (tmp_path / "pf" / "parent.py").read_text()
+    ledger = json.loads((tmp_path / "pf" / "wfconv-ledger.json").read_text())
+    assert "workflows" not in ledger["options"]

@@ -40,6 +40,7 @@ from wfconv.backends.common import (
     topo_order,
     xcom_ref,
 )
+from wfconv.backends.inline import inline_subworkflows
 from wfconv.ir.model import Diagnostic, Group, Task, Workflow
 
 TARGET = "airflow"
@@ -64,6 +65,7 @@ CODES: dict[str, str] = {
     "BA117": "SQL operator class replaced by SQLExecuteQueryOperator",
     "BA118": "container action emitted as KubernetesPodOperator",
     "BA119": "task or DAG id not valid in Airflow: invalid characters replaced by '_'",
+    "BA120": "sub-workflow inlined as a TaskGroup: the child's own run (state, retries, conf) is lost",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -569,7 +571,7 @@ def _subworkflow(ctx: _Ctx, task: Task) -> OpSpec:
             )
         )
     spec = OpSpec(ctx.use("TriggerDagRunOperator"))
-    spec.set("trigger_dag_id", str(dag_id))
+    spec.set("trigger_dag_id", airflow_keys([str(dag_id)])[str(dag_id)])  # as that DAG is emitted
     if f.get("conf"):
         spec.set("conf", dict(f["conf"]))
     wait = f.get("wait_for_completion")
@@ -998,11 +1000,22 @@ def _layout(w: Workflow) -> list[tuple[str, Any]]:
 def emit(workflow: Workflow, **options: Any) -> Emitted:
     """Emit one DAG file ``<workflow id>.py``.
 
-    Options: ``airflow_version`` (3 default, or 2)."""
+    Options: ``airflow_version`` (3 default, or 2); ``subworkflow``
+    (``trigger``: TriggerDagRunOperator, the default; ``taskgroup``: inline
+    the called workflow as a TaskGroup when ``workflows``, the bundle's
+    workflows by id, holds it)."""
     version = int(options.get("airflow_version") or 3)
     if version not in (2, 3):
         raise ValueError("airflow_version must be 2 or 3")
+    inlined: list[Diagnostic] = []
+    if options.get("subworkflow") == "taskgroup" and options.get("workflows"):
+        workflow, inlined = inline_subworkflows(
+            workflow,
+            options["workflows"],
+            lambda t, msg: loss("BA120", msg, task=t, target="TaskGroup"),
+        )
     ctx = _Ctx(workflow, version)
+    ctx.losses.extend(inlined)
     w = workflow
 
     specs: dict[str, OpSpec] = {}

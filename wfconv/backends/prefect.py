@@ -234,6 +234,8 @@ class _Ctx:
     helpers: set[str] = field(default_factory=set)
     callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
     kept: dict[str, tuple[Any, Task]] = field(default_factory=dict)
+    # the bundle's workflows by id (CLI option ``workflows``)
+    workflows: dict[str, Workflow] = field(default_factory=dict)
 
     def add(self, d: Diagnostic) -> None:
         self.losses.append(d)
@@ -634,6 +636,10 @@ def _container(ctx: _Ctx, task: Task, view: _TaskView) -> None:
 def _subworkflow(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
     name = f.get("workflow")
+    child = ctx.workflows.get(name) if name and name != ctx.workflow.id else None
+    if child is not None and f.get("wait_for_completion") is not False:
+        _call_child_flow(ctx, task, view, child)
+        return
     if not name:
         app = str(f.get("app_path") or task.id).rstrip("/")
         name = file_stem(app.rsplit("/", 1)[-1] or task.id)
@@ -668,6 +674,34 @@ def _subworkflow(ctx: _Ctx, task: Task, view: _TaskView) -> None:
             f"    raise RuntimeError({py_str(f'sub-workflow {name} did not complete')})"
         )
     view.body.append("return str(child.id)")
+
+
+def _call_child_flow(ctx: _Ctx, task: Task, view: _TaskView, child: Workflow) -> None:
+    """The child is in the bundle: its module is written beside this one, so
+    the task imports its flow and runs it as a nested flow run (it fails when
+    the child run fails, like a sub-workflow action)."""
+    flow_fn, params = flow_signature(child)
+    key = (file_stem(child.id), flow_fn)
+    if key not in ctx.callables:
+        ctx.callables[key] = len(ctx.callables)
+    conf = dict(task.action.get("conf") or {})
+    kwargs = [f"{params[k]}={_value(ctx, task, v)}" for k, v in conf.items() if k in params]
+    dropped = sorted(k for k in conf if k not in params)
+    ctx.add(
+        loss(
+            "BP107",
+            f"runs flow {child.id!r} from {key[0]}.py as a nested flow run"
+            + (
+                f"; conf keys that are not its parameters dropped: {', '.join(dropped)}"
+                if dropped
+                else ""
+            ),
+            task=task,
+            severity="warning" if dropped else "info",
+            target="nested flow",
+        )
+    )
+    view.body.append(f"return <callable:{ctx.callables[key]}>({', '.join(kwargs)})")
 
 
 def _fail(ctx: _Ctx, task: Task, view: _TaskView) -> None:
@@ -931,6 +965,14 @@ def task_functions(w: Workflow) -> dict[str, str]:
     return identifier_map(w.task_ids(), reserved=set(_MODULE_NAMES))
 
 
+def flow_signature(w: Workflow) -> tuple[str, dict[str, str]]:
+    """(flow function name, parameter -> argument name) of the emitted module:
+    what another module needs to import and call this flow."""
+    reserved = set(_MODULE_NAMES) | set(task_functions(w).values())
+    flow_fn = identifier_map([w.id], reserved=reserved)[w.id]
+    return flow_fn, identifier_map(list(w.params), reserved=reserved | {flow_fn})
+
+
 def prefect_names(w: Workflow) -> dict[str, str]:
     """Task id -> the Prefect task name emitted: the id itself, except the
     empty id, which Prefect replaces by the function name."""
@@ -939,11 +981,15 @@ def prefect_names(w: Workflow) -> dict[str, str]:
 
 
 def emit(workflow: Workflow, **options: Any) -> Emitted:
-    """Emit ``<workflow id>.py`` holding the tasks, the flow and a ``serve`` entry point."""
+    """Emit ``<workflow id>.py`` holding the tasks, the flow and a ``serve`` entry point.
+
+    Options: ``workflows`` (the bundle's workflows by id): a called workflow
+    found there is imported from its module (written beside) and run as a
+    nested flow; otherwise ``run_deployment`` is used."""
     from wfconv.backends.common import topo_order
 
     w = workflow
-    ctx = _Ctx(w)
+    ctx = _Ctx(w, workflows=dict(options.get("workflows") or {}))
     ctx.need("prefect", "flow")
     if w.tasks:
         ctx.need("prefect", "task")
@@ -961,9 +1007,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     reserved = set(_MODULE_NAMES)
     fns = task_functions(w)
     reserved |= set(fns.values())
-    flow_fn = identifier_map([w.id], reserved=reserved)[w.id]
+    flow_fn, param_names = flow_signature(w)
     reserved.add(flow_fn)
-    param_names = identifier_map(list(w.params), reserved=reserved)
     for original, name in param_names.items():
         if name != original:
             ctx.add(

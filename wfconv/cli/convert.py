@@ -75,8 +75,9 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
     outputs: dict[str, list[str]] = {}
     for d in bundle.diagnostics:
         entries.append(_entry(d, None, "parse"))
+    workflows = {w.id: w for w in bundle.workflows}
     for w in bundle.workflows:
-        emitted = module.emit(w, **options)
+        emitted = module.emit(w, workflows=workflows, **options)
         names = []
         for rel, text in emitted.files.items():
             rel = _unique_path(_safe_relative(rel), set(files))
@@ -88,11 +89,13 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
             entries.append(_entry(d, w.id, "parse"))
         for d in emitted.diagnostics:
             entries.append(_entry(d, w.id, "emit", first))
-    summary = {s: sum(1 for e in entries if e["severity"] == s) for s in ("error", "warning", "info")}
+    summary = {
+        s: sum(1 for e in entries if e["severity"] == s) for s in ("error", "warning", "info")
+    }
     ledger = {
         "wfconv_ledger": LEDGER_VERSION,
         "target": target,
-        "options": {k: v for k, v in sorted(options.items()) if v is not None},
+        "options": {k: v for k, v in sorted(options.items()) if v is not None and k != "workflows"},
         "files": outputs,
         "summary": summary,
         "entries": entries,
@@ -110,7 +113,9 @@ def format_table(ledger: dict[str, Any]) -> str:
         loc = e["path"] or "-"
         if e["path"] and e["line"]:
             loc = f"{e['path']}:{e['line']}"
-        rows.append((e["severity"], e["code"], loc, e["target"] or "-", e["message"].replace("\n", " ")))
+        rows.append(
+            (e["severity"], e["code"], loc, e["target"] or "-", e["message"].replace("\n", " "))
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
     s = ledger["summary"]
@@ -118,7 +123,19 @@ def format_table(ledger: dict[str, Any]) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _run(paths, engine, target, output, strict, ledger_format, airflow_version, roots, params, static):
+def _run(
+    paths,
+    engine,
+    target,
+    output,
+    strict,
+    ledger_format,
+    airflow_version,
+    subworkflow,
+    roots,
+    params,
+    static,
+):
     from wfconv.cli.core import load_sources
     from wfconv.ir.validate import require_valid
 
@@ -129,6 +146,8 @@ def _run(paths, engine, target, output, strict, ledger_format, airflow_version, 
     options: dict[str, Any] = {}
     if airflow_version is not None:
         options["airflow_version"] = int(airflow_version)
+    if subworkflow is not None:
+        options["subworkflow"] = subworkflow
     files, ledger = convert(bundle, target, **options)
     ledger_json = json.dumps(ledger, indent=2, ensure_ascii=False) + "\n"
 
@@ -185,6 +204,13 @@ def _common_options(fn):
         help="How the fidelity ledger is printed on stderr.",
     )(fn)
     fn = click.option(
+        "--subworkflow",
+        type=click.Choice(["trigger", "taskgroup"]),
+        default=None,
+        help="Airflow: a called workflow of the same input runs as its own DAG "
+        "(trigger, default: TriggerDagRunOperator) or is inlined as a TaskGroup.",
+    )(fn)
+    fn = click.option(
         "--airflow-version",
         type=click.Choice(["2", "3"]),
         default=None,
@@ -196,10 +222,33 @@ def _common_options(fn):
 def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Command:
     from wfconv.cli.core import source_options
 
-    def callback(paths, output, strict, ledger_format, airflow_version, roots, params, static, **kw):
+    def callback(
+        paths,
+        output,
+        strict,
+        ledger_format,
+        airflow_version,
+        subworkflow,
+        roots,
+        params,
+        static,
+        **kw,
+    ):
         engine = fixed_from if fixed_from else kw.get("engine")
         target = fixed_to if fixed_to else kw.get("target")
-        _run(paths, engine, target, output, strict, ledger_format, airflow_version, roots, params, static)
+        _run(
+            paths,
+            engine,
+            target,
+            output,
+            strict,
+            ledger_format,
+            airflow_version,
+            subworkflow,
+            roots,
+            params,
+            static,
+        )
 
     callback = handle_errors(callback)
     if fixed_to:
@@ -213,11 +262,15 @@ def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Com
             "Every construct the target cannot express exactly is listed with its code, severity, "
             "source line and the target construct used instead."
         )
-    params: list[click.Parameter] = [click.Argument(["paths"], nargs=-1, required=True, type=click.Path())]
+    params: list[click.Parameter] = [
+        click.Argument(["paths"], nargs=-1, required=True, type=click.Path())
+    ]
     cmd = click.Command(name, callback=callback, params=params, help=help_text)
     cmd = _common_options(cmd)
     if not fixed_to:
-        cmd = click.option("--to", "target", type=TARGET_CHOICE, required=True, help="Target engine.")(cmd)
+        cmd = click.option(
+            "--to", "target", type=TARGET_CHOICE, required=True, help="Target engine."
+        )(cmd)
     cmd = source_options(cmd)
     if fixed_from:
         # source_options adds --from; a pair alias fixes it instead.
