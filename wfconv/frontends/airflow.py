@@ -895,9 +895,7 @@ class AirflowHooks(Hooks):
         if isinstance(obj, DagObj):
             if name == "description":
                 obj.workflow.description = self.required(interp, "description", value, node, obj)
-            elif name in ("doc_md", "doc"):
-                obj.dag_kwargs[name] = jsonable(value)
-            else:
+            else:  # doc_md, owner_links, ...: kept for a same-engine re-emit
                 obj.dag_kwargs[name] = jsonable(value)
             return None
         return NOT_HANDLED
