@@ -55,7 +55,8 @@ def _levels(w: WorkflowSummary) -> list[int]:
     return [level[i] if i in placed else last for i in range(n)]  # cycle members: own column
 
 
-def svg_graph(w: WorkflowSummary) -> str:
+def svg_graph(w: WorkflowSummary, uid: str = "a") -> str:
+    """The graph as inline SVG; ``uid`` keeps the arrow marker id unique in the page."""
     if not w.nodes:
         return "<p>(graph not drawn: too many tasks)</p>"
     levels = _levels(w)
@@ -71,7 +72,7 @@ def svg_graph(w: WorkflowSummary) -> str:
     cpairs = set(zip(w.critical_path, w.critical_path[1:], strict=False))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="graph of {esc(w.id)}"><defs><marker id="a" viewBox="0 0 10 10" refX="10" refY="5" '
+        f'aria-label="graph of {esc(w.id)}"><defs><marker id="{uid}" viewBox="0 0 10 10" refX="10" refY="5" '
         'markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#888"/></marker></defs>'
     ]
     for a, b in w.links:
@@ -79,7 +80,7 @@ def svg_graph(w: WorkflowSummary) -> str:
         hot = (w.nodes[a], w.nodes[b]) in cpairs
         parts.append(
             f'<line x1="{x1 + NODE_W}" y1="{y1 + NODE_H / 2}" x2="{x2}" y2="{y2 + NODE_H / 2}" '
-            f'stroke="{"#d9480f" if hot else "#aaa"}" stroke-width="{2 if hot else 1}" marker-end="url(#a)"/>'
+            f'stroke="{"#d9480f" if hot else "#aaa"}" stroke-width="{2 if hot else 1}" marker-end="url(#{uid})"/>'
         )
     for i, name in enumerate(w.nodes):
         x, y = pos[i]
@@ -121,7 +122,7 @@ class HtmlReporter(Reporter):
             if w.critical_path:
                 self.wfs.write("<p>critical path: " + " → ".join(esc(x) for x in w.critical_path) + "</p>")
             if self.drawn < MAX_DRAWINGS:
-                self.wfs.write(svg_graph(w))
+                self.wfs.write(svg_graph(w, f"arrow{self.drawn}"))
                 self.drawn += 1
             self.wfs.write("</details>\n")
 
