@@ -1105,7 +1105,7 @@ class Interpreter:
                 return obj.attrs[name]
             return self._class_attr(obj.cls, name, obj, node)
         if isinstance(obj, ClassValue):
-            if self.instances:
+            if self.instances and class_lookup(obj, name) is not NOT_HANDLED:
                 return self._class_attr(obj, name, None, node)
             if name in obj.namespace:
                 return obj.namespace[name]
