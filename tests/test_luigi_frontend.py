@@ -885,8 +885,7 @@ def test_luigi_runs_exactly_the_tasks_of_the_ir(tmp_path, name, root):
     w = parse(src).workflow(root)
     families = {t.id: t.extra["luigi"]["family"] for t in w.tasks}
     ir = sorted(
-        [families[t.id], t.outputs, sorted(families[u] for u in w.upstream(t.id))]
-        for t in w.tasks
+        [families[t.id], t.outputs, sorted(families[u] for u in w.upstream(t.id))] for t in w.tasks
     )
     assert sorted(result["ran"]) == ir
 
