@@ -219,7 +219,7 @@ def _dynamic_yields(cls) -> list[int]:
     return sorted(set(out))
 
 
-def _json_value(value: Any, param) -> Any:
+def json_value(value: Any, param) -> Any:
     """A parameter value as JSON: native scalars and containers stay as they
     are; anything else (dates, intervals, enums, task classes) is Luigi's own
     serialisation, the text ``--param`` would accept."""
@@ -231,22 +231,22 @@ def _json_value(value: Any, param) -> Any:
         try:
             return json.loads(param.serialize(value))
         except (TypeError, ValueError):
-            return {str(k): _plain(v) for k, v in value.items()}
+            return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         try:
             return json.loads(param.serialize(value))
         except (TypeError, ValueError):
-            return [_plain(v) for v in value]
+            return [plain(v) for v in value]
     return param.serialize(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return str(value)
 
 
@@ -259,7 +259,7 @@ def _params(task) -> list[dict[str, Any]]:
         except Exception:  # a user Parameter subclass may not serialise None
             text = str(value)
         try:
-            as_json = _json_value(value, param)
+            as_json = json_value(value, param)
         except Exception:
             as_json = text
         out.append(
@@ -342,9 +342,9 @@ _SETTINGS = {
     "retry_count": lambda t: t.retry_count,
     "worker_timeout": lambda t: t.worker_timeout,
     "priority": lambda t: t.priority,
-    "resources": lambda t: _plain(t.process_resources()),
+    "resources": lambda t: plain(t.process_resources()),
     "disable_window": lambda t: t.disable_window,
-    "owner_email": lambda t: _plain(t.owner_email),
+    "owner_email": lambda t: plain(t.owner_email),
 }
 
 

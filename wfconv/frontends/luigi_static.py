@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import _plain, importable_name
+from wfconv.frontends.luigi_child import importable_name, plain
 from wfconv.frontends.luigi_static_hooks import LuigiHooks, iterate_date_intervals
 from wfconv.frontends.luigi_static_values import (
     MISSING,
@@ -89,7 +89,7 @@ class StaticReader:
             value = self.hooks.call_method(self.interp, inst, value)
         if value is MISSING:
             return _SETTING_DEFAULTS.get(name)
-        return _plain(value) if pyeval.is_known(value) else None
+        return plain(value) if pyeval.is_known(value) else None
 
     def _requires(self, inst: Instance) -> Any:
         if inst.cls.requires_from is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import _json_value
+from wfconv.frontends.luigi_child import json_value
 from wfconv.frontends.pyeval import NOT_HANDLED, ClassValue, FunctionValue, Ref
 
 MISSING: Any = object()
@@ -154,7 +154,7 @@ class Instance:
                     "name": name,
                     "type": spec.type,
                     "significant": bool(spec.significant),
-                    "value": _json_value(value, p) if known else text,
+                    "value": json_value(value, p) if known else text,
                     "text": text,
                 }
             )
