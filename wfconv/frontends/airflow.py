@@ -20,15 +20,38 @@ import ast
 import datetime as _dt
 import functools
 import json
-import math
 import re
-import textwrap
-from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from wfconv.errors import InputError
 from wfconv.frontends import airflow_operators as ops
+from wfconv.frontends.airflow_objects import (
+    AssetDecorator,
+    DagDecorator,
+    DagFunction,
+    DagObj,
+    DagParamRef,
+    DatasetCond,
+    DatasetObj,
+    GroupDecorator,
+    GroupFunction,
+    GroupObj,
+    LabelObj,
+    ParamObj,
+    PartialCall,
+    TaskDecorator,
+    TaskFlowFn,
+    TaskObj,
+    TimetableObj,
+    XComArg,
+    function_source,
+    iso,
+    jsonable,
+    seconds,
+    tz_name,
+    xcom_sources,
+)
 from wfconv.frontends.pyeval import (
     CONDITION,
     ERROR,
@@ -197,293 +220,6 @@ FIELD_OF_KWARG = {"bash_command": "command", "html_content": "body", "trigger_da
 
 _TEMPLATE_SPAN = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
 _IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
-
-
-# ---------------------------------------------------------------------------
-# Airflow objects as the interpreter sees them
-
-
-@dataclass(eq=False)
-class DagObj:
-    workflow: Workflow
-    default_args: dict[str, Any]
-    line: int
-    tasks: dict[str, TaskObj] = field(default_factory=dict)
-    groups: dict[str, GroupObj] = field(default_factory=dict)
-    dag_kwargs: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    diag_keys: set = field(default_factory=set)
-    # (src, dst) -> Edge: Workflow.add_edge's semantics without its linear scan.
-    edge_index: dict[tuple[str, str], Edge] = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return self.workflow.id
-
-
-@dataclass(eq=False)
-class GroupObj:
-    label: str | None
-    full_id: str | None
-    prefix: bool
-    dag: DagObj | None
-    parent: GroupObj | None
-    default_args: dict[str, Any]
-
-    def child_id(self, label: str) -> str:
-        if self.prefix and self.full_id:
-            return f"{self.full_id}.{label}"
-        return label
-
-    def contains(self, group: GroupObj | None) -> bool:
-        while group is not None:
-            if group is self:
-                return True
-            group = group.parent
-        return False
-
-
-@dataclass(eq=False)
-class TaskObj:
-    task: Task
-    dag: DagObj | None
-    group: GroupObj | None
-    cls: str
-    id: str = ""  # the task id (a copy: it never changes once the task exists)
-
-    def __post_init__(self) -> None:
-        self.id = self.task.id
-
-
-@dataclass(eq=False)
-class XComArg:
-    task: TaskObj
-    key: str | None = None
-
-    def template(self) -> str:
-        if self.key:
-            return f"{{{{ ti.xcom_pull(task_ids={self.task.id!r}, key={self.key!r}) }}}}"
-        return f"{{{{ ti.xcom_pull(task_ids={self.task.id!r}) }}}}"
-
-
-@dataclass(eq=False)
-class TaskDecorator:
-    """``task``/``task.bash``/``task(retries=2)`` before it meets its function."""
-
-    kind: str
-    kwargs: dict[str, Any]
-
-
-@dataclass(eq=False)
-class TaskFlowFn:
-    fn: FunctionValue
-    kind: str
-    kwargs: dict[str, Any]
-    role: str | None = None  # setup | teardown (@setup / @teardown)
-
-
-@dataclass(eq=False)
-class DagDecorator:
-    kwargs: dict[str, Any]
-
-
-@dataclass(eq=False)
-class DagFunction:
-    fn: FunctionValue
-    kwargs: dict[str, Any]
-    called: bool = False
-
-
-@dataclass(eq=False)
-class AssetDecorator:
-    """``asset(schedule=...)`` (Airflow 3) before it meets its function."""
-
-    kwargs: dict[str, Any]
-
-
-@dataclass(eq=False)
-class GroupDecorator:
-    kwargs: dict[str, Any]
-
-
-@dataclass(eq=False)
-class GroupFunction:
-    fn: FunctionValue
-    kwargs: dict[str, Any]
-
-
-@dataclass(eq=False)
-class PartialCall:
-    """``Op.partial(...)`` or ``taskflow.partial(...)`` awaiting ``.expand``."""
-
-    target: Any  # operator class name (str, with its Ref) or a TaskFlowFn
-    ref: Ref | ClassValue | None
-    kwargs: dict[str, Any]
-    args: list[Any]
-
-
-@dataclass(eq=False)
-class DatasetObj:
-    kind: str  # datasets | assets
-    name: str
-
-
-@dataclass(eq=False)
-class DatasetCond:
-    op: str
-    items: list[Any]
-
-
-@dataclass(eq=False)
-class ParamObj:
-    default: Any
-    spec: dict[str, Any]
-
-
-@dataclass(eq=False)
-class DagParamRef:
-    name: str
-
-    def template(self) -> str:
-        return f"{{{{ params.{self.name} }}}}"
-
-
-@dataclass(eq=False)
-class LabelObj:
-    text: Any
-    upstream: list[TaskObj] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class TimetableObj:
-    cls: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-
-
-# ---------------------------------------------------------------------------
-# value helpers
-
-
-def _tz_name(tz: _dt.tzinfo | None) -> str | None:
-    if tz is None:
-        return None
-    key = getattr(tz, "key", None)
-    if key:
-        return key
-    if tz is _dt.UTC or tz.utcoffset(None) == _dt.timedelta(0):
-        return "UTC"
-    return tz.tzname(None)
-
-
-def _iso(value: Any) -> str | None:
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.UTC)
-        return value.isoformat()
-    if isinstance(value, _dt.date):
-        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.UTC).isoformat()
-    return None
-
-
-def jsonable(value: Any, depth: int = 0) -> Any:
-    """An abstract value as JSON: literals as themselves, run-time values as
-    ``{"__expr__": source}``, Airflow objects by id/name/template."""
-    if depth > 30:
-        return repr(value)
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, _dt.datetime | _dt.date):
-        return _iso(value)
-    if isinstance(value, _dt.timedelta):
-        s = value.total_seconds()
-        return int(s) if s == int(s) else s
-    if isinstance(value, _dt.time):
-        return value.isoformat()
-    if isinstance(value, _dt.tzinfo):
-        return _tz_name(value)
-    if isinstance(value, dict):
-        return {str(jsonable(k, depth + 1)): jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v, depth + 1) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((jsonable(v, depth + 1) for v in value), key=repr)
-    if isinstance(value, Unknown):
-        return {"__expr__": value.source or value.reason}
-    if isinstance(value, FunctionValue):
-        return value.name
-    if isinstance(value, Ref):
-        return value.qualname
-    if isinstance(value, ClassValue):
-        return value.name
-    if isinstance(value, TaskObj):
-        return value.id
-    if isinstance(value, (XComArg, DagParamRef)):
-        return value.template()
-    if isinstance(value, DagObj):
-        return value.id
-    if isinstance(value, GroupObj):
-        return value.full_id
-    if isinstance(value, DatasetObj):
-        return value.name
-    if isinstance(value, DatasetCond):
-        return {value.op: [jsonable(v, depth + 1) for v in value.items]}
-    if isinstance(value, ParamObj):
-        return jsonable(value.default, depth + 1)
-    if isinstance(value, LabelObj):
-        return jsonable(value.text, depth + 1)
-    if isinstance(value, TimetableObj):
-        return {
-            "timetable": value.cls,
-            "args": jsonable(value.args),
-            "kwargs": jsonable(value.kwargs),
-        }
-    if isinstance(value, (TaskFlowFn, DagFunction, GroupFunction)):
-        return value.fn.name
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, (bytes, bytearray)):
-        return value.decode("utf-8", errors="replace")
-    return type(value).__name__
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, _dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    return None
-
-
-def _xcom_sources(value: Any, depth: int = 0) -> list[TaskObj]:
-    """Tasks whose results flow into ``value`` (TaskFlow data passing)."""
-    t = type(value)
-    if t is str or t is int or t is bool or value is None or depth > 20:
-        return []
-    if t is XComArg:
-        return [value.task]
-    if isinstance(value, TaskObj):
-        return [value]
-    out: list[TaskObj] = []
-    if isinstance(value, dict):
-        for v in value.values():
-            out.extend(_xcom_sources(v, depth + 1))
-    elif isinstance(value, (list, tuple, set)):
-        for v in value:
-            out.extend(_xcom_sources(v, depth + 1))
-    return out
-
-
-def _function_source(interp: Interpreter, fn: FunctionValue) -> str | None:
-    node = fn.node
-    if isinstance(node, ast.Lambda):
-        return interp.source_text(node)
-    text = interp.source_text(node)
-    return textwrap.dedent(" " * node.col_offset + text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1058,8 +794,8 @@ class AirflowHooks(Hooks):
                     self.required(interp, key, value, node, dag)
                 dag.extra[f"{key}_expr"] = u.source
                 continue
-            iso = _iso(value)
-            if iso is None:
+            stamp = iso(value)
+            if stamp is None:
                 self.diag(
                     "warning",
                     "AF104",
@@ -1068,9 +804,9 @@ class AirflowHooks(Hooks):
                     dag,
                 )
                 continue
-            setattr(wf, attr, iso)
+            setattr(wf, attr, stamp)
             if key == "start_date" and isinstance(value, _dt.datetime) and value.tzinfo is not None:
-                wf.schedule.timezone = _tz_name(value.tzinfo) or "UTC"
+                wf.schedule.timezone = tz_name(value.tzinfo) or "UTC"
         if "catchup" in kwargs:
             c = kwargs["catchup"]
             wf.catchup = c if isinstance(c, bool) else None
@@ -1090,7 +826,7 @@ class AirflowHooks(Hooks):
         if isinstance(kwargs.get("max_active_runs"), int):
             wf.max_active_runs = kwargs["max_active_runs"]
         if "dagrun_timeout" in kwargs:
-            wf.timeout_s = _seconds(kwargs["dagrun_timeout"])
+            wf.timeout_s = seconds(kwargs["dagrun_timeout"])
         for k in sorted(kwargs):
             if k not in DAG_FIELDS:
                 dag.dag_kwargs[k] = jsonable(kwargs[k])
@@ -1200,9 +936,7 @@ class AirflowHooks(Hooks):
             cron = value.args[0] if value.args else value.kwargs.get("cron")
             tz = value.kwargs.get("timezone")
             tzname = (
-                _tz_name(tz)
-                if isinstance(tz, _dt.tzinfo)
-                else (tz if isinstance(tz, str) else None)
+                tz_name(tz) if isinstance(tz, _dt.tzinfo) else (tz if isinstance(tz, str) else None)
             )
             if "Cron" in value.cls and isinstance(cron, str):
                 return Schedule(
@@ -1474,7 +1208,7 @@ class AirflowHooks(Hooks):
         )
         if mapped is not None:
             task.mapped = mapped
-        for src in _xcom_sources(
+        for src in xcom_sources(
             {k: v for k, v in kwargs.items() if k not in ("dag", "task_group")}
         ):
             if src is not tobj:
@@ -1490,7 +1224,7 @@ class AirflowHooks(Hooks):
         if isinstance(fn, FunctionValue):
             action.fields[key] = fn.name
             if action.kind != "sensor":
-                action.fields["source_code"] = _function_source(interp, fn)
+                action.fields["source_code"] = function_source(interp, fn)
         elif isinstance(fn, Ref):
             action.fields[key] = fn.name
             if action.kind != "sensor" and "." in fn.qualname:
@@ -1573,7 +1307,7 @@ class AirflowHooks(Hooks):
             else:
                 self.required(interp, f"{t.id}.retries", value, node, dag)
         elif key == "retry_delay":
-            s = _seconds(value)
+            s = seconds(value)
             if s is None:
                 self.required(interp, f"{t.id}.retry_delay", value, node, dag)
             else:
@@ -1581,9 +1315,9 @@ class AirflowHooks(Hooks):
         elif key == "retry_exponential_backoff":
             t.retry_backoff = "exponential" if value is True else "fixed"
         elif key == "max_retry_delay":
-            t.max_retry_delay_s = _seconds(value)
+            t.max_retry_delay_s = seconds(value)
         elif key == "execution_timeout":
-            t.timeout_s = _seconds(value)
+            t.timeout_s = seconds(value)
         elif key == "trigger_rule":
             rule = (
                 value
@@ -1668,7 +1402,7 @@ class AirflowHooks(Hooks):
             self.mark_role(tobj, tf.role, node)
         if mapped is not None:
             task.mapped = mapped
-        for src in _xcom_sources([call_args, kwargs]):
+        for src in xcom_sources([call_args, kwargs]):
             self.add_edge(src, tobj, "data")
         return XComArg(tobj)
 
@@ -1680,7 +1414,7 @@ class AirflowHooks(Hooks):
         name = tf.fn.name
         op_args = jsonable(list(args))
         op_kwargs = jsonable(dict(kwargs))
-        source = _function_source(interp, tf.fn)
+        source = function_source(interp, tf.fn)
         common = {"callable": name, "decorator": tf.kind}
         if op_args:
             common["op_args"] = op_args
@@ -1710,9 +1444,9 @@ class AirflowHooks(Hooks):
                 "sensor",
                 {
                     "sensor": "PythonSensor",
-                    "poke_interval_s": _seconds(values.get("poke_interval"))
+                    "poke_interval_s": seconds(values.get("poke_interval"))
                     or ops.SENSOR_POKE_INTERVAL_S,
-                    "timeout_s": _seconds(values.get("timeout")) or ops.SENSOR_TIMEOUT_S,
+                    "timeout_s": seconds(values.get("timeout")) or ops.SENSOR_TIMEOUT_S,
                     "mode": values.get("mode", "poke")
                     if isinstance(values.get("mode", "poke"), str)
                     else "poke",
@@ -1767,7 +1501,7 @@ class AirflowHooks(Hooks):
                     for r in rows
                 ]
             spec = {"kind": "zip", "over": {"kwargs": rows}}
-            srcs = _xcom_sources(over_value)
+            srcs = xcom_sources(over_value)
         else:
             kind = "product"
             over: dict[str, Any] = {}
@@ -1778,13 +1512,13 @@ class AirflowHooks(Hooks):
                     parts = list(v[1:])
                     over[k] = [jsonable(p) for p in parts]
                     for p in parts:
-                        srcs.extend(_xcom_sources(p))
+                        srcs.extend(xcom_sources(p))
                     continue
                 field_name = (
                     FIELD_OF_KWARG.get(k, k) if not isinstance(pc.target, TaskFlowFn) else k
                 )
                 over[field_name] = jsonable(v)
-                srcs.extend(_xcom_sources(v))
+                srcs.extend(xcom_sources(v))
             spec = {"kind": kind, "over": over}
         if isinstance(pc.target, TaskFlowFn):
             res = self.taskflow_task(
