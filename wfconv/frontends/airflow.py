@@ -1208,11 +1208,12 @@ class AirflowHooks(Hooks):
         )
         if mapped is not None:
             task.mapped = mapped
-        for src in xcom_sources(
-            {k: v for k, v in kwargs.items() if k not in ("dag", "task_group")}
-        ):
-            if src is not tobj:
-                self.add_edge(src, tobj, "data")
+        for k, v in kwargs.items():
+            # Only task references and containers can carry an XComArg.
+            if type(v) in _MAY_HOLD_XCOM and k not in ("dag", "task_group"):
+                for src in xcom_sources(v):
+                    if src is not tobj:
+                        self.add_edge(src, tobj, "data")
         return tobj
 
     def _callable_details(self, interp: Interpreter, action: Action, values: dict) -> None:
@@ -1681,6 +1682,7 @@ class AirflowHooks(Hooks):
 
 
 _NODE_TYPES = (TaskObj, XComArg, GroupObj, LabelObj)
+_MAY_HOLD_XCOM = {TaskObj, XComArg, list, tuple, dict, set}
 
 MAX_PROBE_DEPTH = 38  # the probe may follow two calls at most (pyeval.MAX_DEPTH is 40)
 
