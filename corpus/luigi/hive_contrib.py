@@ -1,9 +1,10 @@
-"""Needs a contrib backend that cannot be imported here (luigi.contrib.hive):
-wfconv reads it statically."""
+"""Needs Hive's client library (pyhive), which is not installed here, and
+luigi.contrib.hive: the import fails and wfconv reads the module statically."""
 
 import datetime
 
 import luigi
+from pyhive import hive  # noqa: F401 - the Hive backend luigi.contrib.hive talks to
 from luigi.contrib.hive import HiveQueryTask
 
 
