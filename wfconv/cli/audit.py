@@ -3,6 +3,7 @@ code is imported) and report findings (codes in docs/audit.md)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 
@@ -99,6 +100,10 @@ def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseli
         with open(output, "w", encoding="utf-8") as fh:
             summary = audit(paths, opts, _reporter(fmt, fh, metrics))
     else:
-        summary = audit(paths, opts, _reporter(fmt, sys.stdout, metrics))
-        sys.stdout.flush()
+        try:
+            summary = audit(paths, opts, _reporter(fmt, sys.stdout, metrics))
+            sys.stdout.flush()
+        except BrokenPipeError:  # `wfconv audit dags/ | head`: the reader has seen enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
     sys.exit(exit_code(summary, fail_on))
