@@ -33,6 +33,7 @@ from wfconv.backends.common import (
     is_dotted_name,
     local_functions,
     loss,
+    luigi_task_class,
     py_literal,
     render,
     retry_delays,
@@ -49,7 +50,7 @@ CODES: dict[str, str] = {
     "BA101": "python callable without a known module: a stub that raises is emitted",
     "BA102": "branch case written in an expression language Airflow cannot evaluate: it never matches",
     "BA103": "branch task without callable or cases: the chooser follows every downstream",
-    "BA104": "hadoop action mapped to a provider operator (fields may differ)",
+    "BA104": "hadoop action mapped to a provider operator that holds all its fields",
     "BA105": "hadoop/opaque action emitted as a BashOperator placeholder",
     "BA106": "unknown sensor: emitted as a PythonSensor stub or FileSensor on its target",
     "BA107": "Luigi ExternalTask: emitted as a FileSensor that waits (Luigi does not wait)",
@@ -66,6 +67,7 @@ CODES: dict[str, str] = {
     "BA118": "container action emitted as KubernetesPodOperator",
     "BA119": "task or DAG id not valid in Airflow: invalid characters replaced by '_'",
     "BA120": "sub-workflow inlined as a TaskGroup: the child's own run (state, retries, conf) is lost",
+    "BA121": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -244,6 +246,7 @@ _MODULE_NAMES = (
     "pendulum",
     "wfconv_fail",
     "wfconv_choose",
+    "wfconv_luigi_run",
     *IMPORTS,
 )
 
@@ -385,6 +388,26 @@ def _python(ctx: _Ctx, task: Task) -> OpSpec:
             )
         )
     spec = OpSpec(ctx.use("PythonOperator"))
+    luigi = luigi_task_class(task)
+    if luigi is not None:
+        module, cls, params = luigi
+        key = (module, cls)
+        if key not in ctx.callables:
+            ctx.callables[key] = len(ctx.callables)
+        ctx.helpers.add("luigi")
+        spec.set("python_callable", Code("wfconv_luigi_run"))
+        spec.set("op_args", [Code(f"<callable:{ctx.callables[key]}>"), params])
+        ctx.add(
+            loss(
+                "BA121",
+                f"runs {cls}(...).run() outside Luigi: requires() and output() are not checked "
+                "(Luigi must be installed on the worker)",
+                task=task,
+                severity="info",
+                target="PythonOperator",
+            )
+        )
+        return spec
     spec.set("python_callable", _python_callable(ctx, task))
     if f.get("op_args"):
         spec.set("op_args", list(f["op_args"]))

@@ -40,6 +40,7 @@ API (kept compatible; add, never change)
   ``import_block(...)`` -> isort-ordered import lines.
 - ``local_functions(stubs, kept, code, target)`` -> pasted kept functions or
   stubs (+ losses) for callables without a module.
+- ``luigi_task_class(task)`` -> (module, class, str params) of a Luigi task.
 - ``shell_command(fields)``, ``hadoop_command(fields)`` -> command lines.
 - ``xcom_ref(value)`` -> upstream id of ``{{ ti.xcom_pull(task_ids='x') }}``.
 - ``function_source(source_code, name)`` -> ``FunctionSource`` (a kept user
@@ -529,6 +530,32 @@ def local_functions(
         comments = str(source_code).splitlines() if source_code else []
         out.append({"name": stub["name"], "message": stub["message"], "comments": comments})
     return out, losses
+
+
+def luigi_task_class(task: Task) -> tuple[str, str, dict[str, str]] | None:
+    """(module, class, string parameters) when the task is a Luigi task
+    instance whose ``run()`` the target should call; None otherwise.
+
+    The Luigi frontend writes ``callable = "<Class>.run"`` with the module and
+    the instance's parameters in ``task.params``. Calling ``Class.run`` bare
+    would miss ``self``: targets build the instance with
+    ``Class.from_str_params(params)`` (Luigi parses each value by its
+    parameter type) and call its ``run()``."""
+    import json
+
+    f = task.action.fields
+    info = task.extra.get("luigi") if isinstance(task.extra, dict) else None
+    cls = info.get("class") if isinstance(info, dict) else None
+    module = f.get("module")
+    if not (isinstance(cls, str) and f.get("callable") == f"{cls}.run"):
+        return None
+    if not (is_dotted_name(cls) and is_dotted_name(module)):
+        return None
+    params = {
+        str(k): v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+        for k, v in (task.params or {}).items()
+    }
+    return module, cls, params
 
 
 # ---------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from wfconv.backends.common import (
     is_dotted_name,
     local_functions,
     loss,
+    luigi_task_class,
     py_comment,
     py_literal,
     py_str,
@@ -63,7 +64,7 @@ CODES: dict[str, str] = {
     "BP104": "sensor emitted as a polling task",
     "BP105": "action without a Prefect equivalent: the task raises NotImplementedError or runs a placeholder command",
     "BP106": "Luigi ExternalTask: the task checks that the output exists",
-    "BP107": "sub-workflow emitted as run_deployment",
+    "BP107": "sub-workflow emitted as a nested flow run (child in the bundle) or run_deployment",
     "BP108": "email sent with smtplib on localhost",
     "BP109": "container run with docker",
     "BP110": "mapped task: product expanded to zipped lists / run-time input not mapped",
@@ -79,6 +80,7 @@ CODES: dict[str, str] = {
     "BP120": "short-circuit skipping descendants regardless of their trigger rules is approximated",
     "BP121": "sensor soft_fail: the sensor task is skipped on timeout",
     "BP122": "empty task or flow id: Prefect uses the function name",
+    "BP123": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date of a cron schedule cannot be expressed",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -434,6 +436,26 @@ def _call_user(
 
 
 def _python(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    luigi = luigi_task_class(task)
+    if luigi is not None:
+        module, cls, params = luigi
+        key = (module, cls)
+        if key not in ctx.callables:
+            ctx.callables[key] = len(ctx.callables)
+        ctx.add(
+            loss(
+                "BP123",
+                f"runs {cls}(...).run() outside Luigi: requires() and output() are not checked "
+                "(Luigi must be installed on the worker)",
+                task=task,
+                severity="info",
+                target="@task",
+            )
+        )
+        view.body.append(
+            f"return <callable:{ctx.callables[key]}>.from_str_params({_value(ctx, task, params)}).run()"
+        )
+        return
     _call_user(ctx, task, view, "callable", view.mapped)
 
 
