@@ -389,3 +389,9 @@ def test_a_damaged_or_unwritable_cache_only_disables_caching(tmp_path, capsys):
     blocker.write_text("")
     _, s = run([tmp_path / "src"], jobs=0, cache_dir=str(blocker / "sub"))
     assert s.audited == 1
+
+
+def test_a_utf8_bom_does_not_hide_a_workflow(tmp_path):
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + ir_doc("bom").encode())
+    rep, s = run([tmp_path], jobs=0)
+    assert s.audited == 1 and s.workflows == 1

@@ -146,7 +146,7 @@ def _audit_source(path: str, data: bytes | None, engine: str, now: datetime) -> 
     text = None
     if data is not None:
         try:
-            text = data.decode("utf-8")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             return FileResult(path, FAILED, engine, findings=[_finding("AU902", "file is not valid UTF-8 text", path, line)])

@@ -133,7 +133,7 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
         if hit is not None:
             return Job(index, path, result=FileResult.from_dict(hit, cached=True))
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return Job(index, path, result=FileResult(path, FAILED, None, findings=[
