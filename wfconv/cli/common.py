@@ -21,8 +21,15 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        REPORTED_INPUT_ERRORS.clear()
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+        except SystemExit as exc:
+            # A command that found problems (exit 1) still exits 2 when some
+            # input could not be read.
+            if REPORTED_INPUT_ERRORS and (exc.code in (0, 1, None)):
+                sys.exit(2)
+            raise
         except (InputError, UsageError) as exc:
             click.echo(str(exc), err=True)
             sys.exit(2)
@@ -41,8 +48,27 @@ def handle_errors(fn):
                 traceback.print_exc()
             click.echo(f"wfconv: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(2)
+        if REPORTED_INPUT_ERRORS:
+            sys.exit(2)
+        return result
 
     return wrapper
+
+
+# Input errors of files inside walked folders, reported by report_input_errors
+# during the current command (the command goes on with the other files).
+REPORTED_INPUT_ERRORS: list[str] = []
+
+
+def report_input_errors(bundle) -> None:
+    """Print ``path:line: message`` for every file of a walked folder that could
+    not be read, and make the command exit 2 when it is done."""
+    from wfconv.frontends import input_errors
+
+    for d in input_errors(bundle):
+        line = f"{d.path}:{d.line}: {d.message}" if d.line else f"{d.path}: {d.message}"
+        click.echo(line, err=True)
+        REPORTED_INPUT_ERRORS.append(line)
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from wfconv.cli.common import ENGINE_CHOICE, handle_errors, write_output
+from wfconv.cli.common import ENGINE_CHOICE, handle_errors, report_input_errors, write_output
 from wfconv.errors import UsageError
 
 
@@ -61,7 +61,9 @@ def load_sources(paths, engine, roots=(), params=(), static=False):
         options["params"] = parse_params(params)
     if static:
         options["static"] = True
-    return load(list(paths), engine, **options)
+    bundle = load(list(paths), engine, **options)
+    report_input_errors(bundle)
+    return bundle
 
 
 @click.command("parse")

@@ -18,7 +18,10 @@ import os
 from pathlib import Path
 
 from wfconv.errors import InputError
-from wfconv.ir.model import Bundle
+from wfconv.ir.model import Bundle, Diagnostic
+
+# Bundle-level diagnostic for a file of a walked folder that could not be read.
+INPUT_ERROR = "WF001"
 
 FRONTENDS: dict[str, str] = {
     "airflow": "wfconv.frontends.airflow",
@@ -41,7 +44,9 @@ def frontend(engine: str):
     try:
         return importlib.import_module(FRONTENDS[engine])
     except KeyError:
-        raise InputError(None, None, f"unknown engine {engine!r}; known: {', '.join(FRONTENDS)}") from None
+        raise InputError(
+            None, None, f"unknown engine {engine!r}; known: {', '.join(FRONTENDS)}"
+        ) from None
 
 
 def _python_imports(text: str) -> set[str]:
@@ -131,16 +136,25 @@ def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
     if p.is_dir():
         if is_oozie_app_dir(p) and engine in (None, "oozie"):
             return frontend("oozie").parse(str(p), None, **options)
+        # One unreadable file must not hide the rest of a folder: its error is
+        # kept as a bundle diagnostic (code INPUT_ERROR) and the walk goes on;
+        # the CLI prints it as path:line: message and exits 2 at the end.
         bundle = Bundle()
         for f in iter_workflow_files(p):
-            if f.is_dir():
-                sub = frontend("oozie").parse(str(f), None, **options)
-            else:
-                text = _read(f)
-                eng = engine or detect_engine(str(f), text)
-                if eng is None:
-                    continue
-                sub = frontend(eng).parse(str(f), text, **options)
+            try:
+                if f.is_dir():
+                    sub = frontend("oozie").parse(str(f), None, **options)
+                else:
+                    text = _read(f)
+                    eng = engine or detect_engine(str(f), text)
+                    if eng is None:
+                        continue
+                    sub = frontend(eng).parse(str(f), text, **options)
+            except InputError as exc:
+                bundle.diagnostics.append(
+                    Diagnostic("error", INPUT_ERROR, exc.message, exc.path or str(f), exc.line)
+                )
+                continue
             bundle.workflows.extend(sub.workflows)
             bundle.diagnostics.extend(sub.diagnostics)
         return bundle
@@ -151,6 +165,11 @@ def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
             str(p), None, "cannot tell which engine wrote this file; say it with --from ENGINE"
         )
     return frontend(eng).parse(str(p), text, **options)
+
+
+def input_errors(bundle: Bundle) -> list[Diagnostic]:
+    """Files of walked folders that could not be read (see load_path)."""
+    return [d for d in bundle.diagnostics if d.code == INPUT_ERROR]
 
 
 def load(paths, engine: str | None = None, **options) -> Bundle:
