@@ -395,3 +395,15 @@ def test_a_utf8_bom_does_not_hide_a_workflow(tmp_path):
     (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + ir_doc("bom").encode())
     rep, s = run([tmp_path], jobs=0)
     assert s.audited == 1 and s.workflows == 1
+
+
+def test_fifos_are_skipped_and_huge_files_reported_without_reading(tmp_path, monkeypatch):
+    import wfconv.audit.run as run_mod
+
+    os.mkfifo(tmp_path / "pipe.py")
+    (tmp_path / "big.py").write_text("import airflow\n" + "#" * 200 + "\n")
+    monkeypatch.setattr(run_mod, "MAX_FILE_BYTES", 100)
+    rep, s = run([tmp_path], jobs=0)
+    by_file = {Path(r.path).name: r for r in rep.results}
+    assert by_file["pipe.py"].skip_reason == "not a regular file"
+    assert by_file["big.py"].findings[0].code == "AU902" and "MB" in by_file["big.py"].findings[0].message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import sys
 import time
 from collections import Counter, defaultdict
@@ -29,6 +30,9 @@ from wfconv.frontends import detect_engine, iter_workflow_files
 # Engines whose workflow ids share one namespace per deployment (AU006).
 # Oozie application names need not be unique; IR JSON files are not deployed.
 COLLISION_ENGINES = ("airflow", "prefect", "luigi")
+
+# Larger files are reported (AU902) rather than read: no workflow file is this big.
+MAX_FILE_BYTES = 20_000_000
 
 
 @dataclass
@@ -123,6 +127,13 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
             return Job(index, path, result=FileResult.from_dict(hit, cached=True))
         return Job(index, path, None, "oozie", key)
     try:
+        st = os.stat(p)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block the read
+            return Job(index, path, result=FileResult(path, SKIPPED, None, skip_reason="not a regular file"))
+        if st.st_size > MAX_FILE_BYTES:
+            msg = f"file is {st.st_size / 1e6:.0f} MB, more than the {MAX_FILE_BYTES // 10**6} MB a workflow file may have"
+            return Job(index, path, result=FileResult(path, FAILED, None, findings=[
+                Finding("AU902", severity_of("AU902"), msg, path)]))
         with open(p, "rb") as fh:
             data = fh.read()
     except OSError as exc:
