@@ -407,3 +407,23 @@ def test_fifos_are_skipped_and_huge_files_reported_without_reading(tmp_path, mon
     by_file = {Path(r.path).name: r for r in rep.results}
     assert by_file["pipe.py"].skip_reason == "not a regular file"
     assert by_file["big.py"].findings[0].code == "AU902" and "MB" in by_file["big.py"].findings[0].message
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for i in range(3):
+        (tmp_path / f"w{i}.json").write_text(ir_doc(f"w{i}"))
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    run([tmp_path], jobs=0, progress=True)
+    assert "0/3 [" in term.getvalue() and "file/s" in term.getvalue()  # drawn (then cleared)
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    run([tmp_path], jobs=0, progress=True)
+    assert pipe.getvalue() == ""
