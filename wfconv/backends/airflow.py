@@ -23,6 +23,7 @@ from wfconv.backends.common import (
     AIRFLOW_DEFAULT_RETRY_DELAY_S,
     Code,
     Emitted,
+    GraphIndex,
     callable_imports_for,
     compact_number,
     file_stem,
@@ -462,7 +463,7 @@ def _branch(ctx: _Ctx, task: Task) -> OpSpec:
                 target="BranchPythonOperator",
             )
         )
-        default = ctx.workflow.downstream(task.id)
+        default = GraphIndex.of(ctx.workflow).down[task.id]
     spec.set("python_callable", Code("wfconv_choose"))
     spec.set("op_kwargs", {"cases": cases, "default": default})
     return spec
@@ -997,8 +998,9 @@ def _layout(w: Workflow) -> list[tuple[str, Any]]:
             gid = groups[gid].parent
         return out
 
+    by_id = {t.id: t for t in w.tasks}
     for tid in topo_order(w):
-        t = w.task(tid)
+        t = by_id[tid]
         path = list(reversed(chain(t.group)))  # outermost first
         parent: str | None = None
         for gid in path:
@@ -1042,6 +1044,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     w = workflow
 
     specs: dict[str, OpSpec] = {}
+    by_id = {t.id: t for t in w.tasks}
     for t in w.tasks:
         builder = BUILDERS.get(t.action.kind, _opaque)
         spec = builder(ctx, t)
@@ -1079,7 +1082,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                 loss(
                     "BA114",
                     f"the value of {e.src!r} is not passed to {e.dst!r} (ordering kept)",
-                    task=w.task(e.dst),
+                    task=by_id[e.dst],
                     target=">>",
                 )
             )
@@ -1154,7 +1157,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
 
     def item_view(item: tuple[str, Any], depth: int) -> dict[str, Any]:
         if item[0] == "task":
-            t = w.task(item[1])
+            t = by_id[item[1]]
             spec = specs[t.id]
             kwargs = [("task_id", tlabels[t.id]), *spec.kwargs]
             view = {

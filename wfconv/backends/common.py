@@ -33,7 +33,7 @@ API (kept compatible; add, never change)
   checks that it compiles (no external formatter is needed).
 - ``render(template_name, **context)`` -- jinja2 templates in
   ``wfconv/backends/templates`` with the filters above.
-- ``topo_order(workflow)``, ``retry_delays(task)``, ``file_stem(text)``.
+- ``GraphIndex.of(workflow)`` (tasks/up/down maps), ``topo_order(workflow)``, ``retry_delays(task)``, ``file_stem(text)``.
 - ``is_dotted_name``, ``from_import(module, names)`` (isort-style line),
   ``callable_imports_for(keys, reserved)`` -> (expression per
   ``(module|None, dotted name)``, from-imports, stubs to generate),
@@ -124,6 +124,8 @@ def py_str(s: str) -> str:
     """
     if not isinstance(s, str):
         raise TypeError(f"py_str expects str, got {type(s).__name__}")
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'  # nothing to escape (the common case)
     quote = "'" if ('"' in s and "'" not in s) else '"'
     out = [quote]
     for ch in s:
@@ -791,8 +793,12 @@ def format_python(code: str, filename: str = "<generated>") -> str:
     ``SyntaxError`` if the code does not compile (a backend bug, never user
     input: every user string went through ``py_str``).
     """
-    keep = _string_continuation_lines(code)
     lines = code.split("\n")
+    # Tokenizing is the slow part: only needed when some line would change.
+    touched = (
+        any(line != line.rstrip() for line in lines) or "\n\n\n\n" in code or code.startswith("\n")
+    )
+    keep = _string_continuation_lines(code) if touched else set()
     out: list[str] = []
     blank_run = 0
     for number, line in enumerate(lines, start=1):
@@ -842,6 +848,30 @@ def render(template_name: str, **context: Any) -> str:
 # ---------------------------------------------------------------------------
 # Graph and retry helpers
 # ---------------------------------------------------------------------------
+
+
+@dataclass
+class GraphIndex:
+    """Tasks by id and direct upstream/downstream ids (edge order, no
+    duplicates), built once: ``Workflow.upstream()`` scans every edge, which
+    makes per-task queries quadratic on large DAGs."""
+
+    tasks: dict[str, Task]
+    up: dict[str, list[str]]
+    down: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, w: Workflow) -> GraphIndex:
+        tasks = {t.id: t for t in w.tasks}
+        up: dict[str, list[str]] = {t: [] for t in tasks}
+        down: dict[str, list[str]] = {t: [] for t in tasks}
+        seen: set[tuple[str, str]] = set()
+        for e in w.edges:
+            if e.src in tasks and e.dst in tasks and (e.src, e.dst) not in seen:
+                seen.add((e.src, e.dst))
+                up[e.dst].append(e.src)
+                down[e.src].append(e.dst)
+        return cls(tasks, up, down)
 
 
 def topo_order(workflow: Workflow) -> list[str]:
