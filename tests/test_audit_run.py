@@ -427,3 +427,17 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", pipe)
     run([tmp_path], jobs=0, progress=True)
     assert pipe.getvalue() == ""
+
+
+def test_baseline_ignores_run_counts_that_grow_every_day(tmp_path):
+    doc = json.loads(ir_doc("daily", tasks=("a",), edges=()))
+    doc["workflows"][0].update(schedule={"kind": "cron", "cron": "0 0 * * *", "timezone": "UTC"},
+                               start_date="2020-01-01T00:00:00+00:00", catchup=True)
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    out = tmp_path / "base.json"
+    r = CliRunner().invoke(main, ["audit", "--no-cache", "--now", "2026-01-01", str(tmp_path / "d.json"),
+                                  "--format", "json", "-o", str(out)])
+    assert "AU103" in out.read_text()
+    r = CliRunner().invoke(main, ["audit", "--no-cache", "--now", "2026-03-01", str(tmp_path / "d.json"),
+                                  "--baseline", str(out), "--fail-on", "warning"])
+    assert r.exit_code == 0 and "AU103" not in r.output, r.output

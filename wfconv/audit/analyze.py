@@ -24,8 +24,8 @@ from wfconv.ir.validate import finalize
 GRAPH_NODES_LIMIT = 300
 
 
-def _finding(code: str, message: str, path: str, line=None, workflow=None, task=None, origin=None, severity=None) -> Finding:
-    return Finding(code, severity or severity_of(code), message, path, line, workflow, task, origin)
+def _finding(code: str, message: str, path: str, line=None, workflow=None, task=None, origin=None, severity=None, key=None) -> Finding:
+    return Finding(code, severity or severity_of(code), message, path, line, workflow, task, origin, key)
 
 
 def from_diagnostic(d: Diagnostic, path: str, workflow: str | None, line_to_task: dict[int, str]) -> Finding:
@@ -98,7 +98,7 @@ def audit_workflow(
     ctx = Context(w, g, path, eng, now, {d.code for d in w.diagnostics})
     for code, fn in CHECKS.items():
         for hit in fn(ctx):
-            findings.append(_finding(code, hit.message, path, hit.line, w.id, hit.task))
+            findings.append(_finding(code, hit.message, path, hit.line, w.id, hit.task, key=hit.key))
     return findings, summarize(w, g, eng)
 
 

@@ -49,6 +49,9 @@ class Hit:
     message: str
     task: str | None = None
     line: int | None = None
+    # The message without what changes from day to day (run counts, today's
+    # date): what --baseline compares when set.
+    key: str | None = None
 
 
 @dataclass
@@ -160,6 +163,7 @@ def catchup_far_past(ctx: Context) -> Iterator[Hit]:
         f"{setting}: from start_date {start.date().isoformat()} the first scheduler pass creates {about}"
         f"{count.runs:,} runs ({what!s} until {stop.date().isoformat()})",
         line=ctx.workflow_line(),
+        key=f"{setting}: from start_date {start.date().isoformat()} ({what!s})",
     )
 
 
@@ -346,6 +350,7 @@ def missing_retries(ctx: Context) -> Iterator[Hit]:
                 f"{ctx.workflow.id!r} retry",
                 t.id,
                 _line(t),
+                key=f"task {t.id!r} has no retries",
             )
 
 

@@ -18,10 +18,13 @@ class Finding:
     task: str | None = None
     # The frontend diagnostic code this finding was renamed from (AF205 -> AU205).
     origin: str | None = None
+    # The message without its day-to-day parts (AU103's run count), when it has any.
+    key: str | None = None
 
     def identity(self) -> tuple[str, str, str, str, str]:
-        """What `--baseline` compares: not the line, which moves with every edit."""
-        return (self.code, self.path, self.workflow or "", self.task or "", self.message)
+        """What `--baseline` compares: not the line, which moves with every edit,
+        and not the parts of a message that change by themselves (``key``)."""
+        return (self.code, self.path, self.workflow or "", self.task or "", self.key or self.message)
 
     def sort_key(self) -> tuple:
         return (self.line or 0, self.code, self.workflow or "", self.task or "", self.message)
@@ -38,6 +41,7 @@ class Finding:
             "workflow": self.workflow,
             "task": self.task,
             "origin": self.origin,
+            "key": self.key,
         }
 
     @classmethod
