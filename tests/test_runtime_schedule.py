@@ -187,3 +187,10 @@ def test_corpus_oozie_coordinator_nominal_times():
     assert nominal[0] == "2024-03-01T08:00:00+00:00"
     assert nominal[9:11] == ["2024-03-10T08:00:00+00:00", "2024-03-11T07:00:00+00:00"]
     assert nominal[-1] == "2024-03-31T07:00:00+00:00"
+
+
+def test_unspecified_catchup_follows_the_airflow_version():
+    w = wf(daily6(), catchup=None)
+    now = "2024-01-04T07:00:00+00:00"
+    assert len(logicals(w, now=now)) == 3  # Airflow 2: catchup_by_default = True
+    assert logicals(w, now=now, timetable="trigger") == ["2024-01-04T06:00:00+00:00"]  # Airflow 3

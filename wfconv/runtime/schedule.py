@@ -43,6 +43,7 @@ PRESETS = {
 }
 
 TIMETABLES = ("data_interval", "trigger")
+CATCHUP_BY_DEFAULT = {"data_interval": True, "trigger": False}  # Airflow 2 / Airflow 3
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,10 @@ class RunPlan:
 
     now: datetime
     timetable: str = "data_interval"
-    catchup: bool | None = None  # None: the workflow's own, then False (Airflow 3 default)
+    # None: the workflow's own; when the IR says nothing either, the default of
+    # the Airflow version whose model is used ([scheduler] catchup_by_default:
+    # True in 2.x, False in 3.x).
+    catchup: bool | None = None
 
 
 def _interval_run(ticks, start: datetime, run_type: str) -> RunInfo:
@@ -193,7 +197,9 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
     tz = sched.timezone or "UTC"
     start = parse_datetime(workflow.start_date, tz) if workflow.start_date else None
     end = parse_datetime(workflow.end_date, tz) if workflow.end_date else None
-    catchup = plan.catchup if plan.catchup is not None else bool(workflow.catchup)
+    catchup = plan.catchup if plan.catchup is not None else workflow.catchup
+    if catchup is None:
+        catchup = CATCHUP_BY_DEFAULT[plan.timetable]
     now = plan.now
     ticks = ticks_for(sched)
     if ticks is None:
