@@ -22,8 +22,8 @@ def _local(el) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
-def oozie_nodes(path: str) -> dict[str, dict]:
-    root = etree.parse(path).getroot()
+def oozie_nodes(path: str, text: str | None = None) -> dict[str, dict]:
+    root = etree.fromstring(text.encode()) if text is not None else etree.parse(path).getroot()
     nodes: dict[str, dict] = {}
     for el in root:
         tag = _local(el)
@@ -184,3 +184,87 @@ def run_airflow(workflow, failing: set[str], choices: dict[str, int]) -> tuple[s
         f"tasks never decided: {[t for t in tasks if t not in state]}"
     )
     return ("failed" if failed else "success"), executed
+
+
+# --- random Oozie workflows -----------------------------------------------------
+
+
+class WorkflowGen:
+    """Random *valid* Oozie workflows (hypothesis ``draw``): nested sequences,
+    forks (2-3 paths, nested), decisions (cases to blocks, to the
+    continuation, to ``end`` or ``kill``), and every error-transition shape
+    (kill, end, a handler that rejoins, kills or ends). Nothing in a fork
+    path goes to ``end`` (Oozie refuses that)."""
+
+    def __init__(self, draw, st):
+        self.draw = draw
+        self.st = st
+        self.n = 0
+        self.xml: list[str] = []
+
+    def name(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def pick(self, options):
+        return self.draw(self.st.sampled_from(options))
+
+    def action(self, name: str, ok: str, error: str) -> None:
+        self.xml.append(
+            f'<action name="{name}"><shell xmlns="uri:oozie:shell-action:0.3"><exec>{name}.sh</exec></shell>'
+            f'<ok to="{ok}"/><error to="{error}"/></action>'
+        )
+
+    def error_target(self, cont: str, in_fork: bool) -> str:
+        shapes = ["kill", "kill", "rejoin", "handler-kill"] + (
+            [] if in_fork else ["end", "handler-end"]
+        )
+        shape = self.pick(shapes)
+        if shape in ("kill", "end"):
+            return shape
+        h = self.name("h")
+        self.action(
+            h, {"rejoin": cont, "handler-kill": "kill", "handler-end": "end"}[shape], "kill"
+        )
+        return h
+
+    def block(self, cont: str, depth: int, in_fork: bool) -> str:
+        kinds = ["action", "action"] + (["seq", "fork", "decision"] if depth < 3 else [])
+        kind = self.pick(kinds)
+        if kind == "action":
+            a = self.name("a")
+            self.action(a, cont, self.error_target(cont, in_fork))
+            return a
+        if kind == "seq":
+            return self.block(self.block(cont, depth + 1, in_fork), depth + 1, in_fork)
+        if kind == "fork":
+            j = self.name("j")
+            self.xml.append(f'<join name="{j}" to="{cont}"/>')
+            k = self.draw(self.st.integers(2, 3))
+            paths = [self.block(j, depth + 1, True) for _ in range(k)]
+            f = self.name("f")
+            self.xml.append(
+                f'<fork name="{f}">' + "".join(f'<path start="{p}"/>' for p in paths) + "</fork>"
+            )
+            return f
+        d = self.name("d")
+        k = self.draw(self.st.integers(1, 2))
+        targets = [self.block(cont, depth + 1, in_fork) for _ in range(k)]
+        extra = self.pick(["none", "cont", "kill"] + ([] if in_fork else ["end"]))
+        if extra != "none":
+            targets.append(cont if extra == "cont" else extra)
+        default = self.pick([cont, targets[0]])
+        cases = "".join(f'<case to="{t}">${{x eq {i}}}</case>' for i, t in enumerate(targets))
+        self.xml.append(
+            f'<decision name="{d}"><switch>{cases}<default to="{default}"/></switch></decision>'
+        )
+        return d
+
+    def workflow(self) -> str:
+        first = self.block("end", 0, False)
+        body = "".join(self.xml)
+        return (
+            '<workflow-app xmlns="uri:oozie:workflow:0.5" name="gen">'
+            f'<start to="{first}"/>{body}<kill name="kill"><message>k</message></kill><end name="end"/>'
+            "</workflow-app>"
+        )

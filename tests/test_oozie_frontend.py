@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from cronsim import CronSim
-from oozie_sim import oozie_nodes, run_airflow, run_oozie
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from oozie_sim import WorkflowGen, oozie_nodes, run_airflow, run_oozie
 
 from wfconv.errors import InputError
 from wfconv.frontends import load_path
@@ -534,3 +536,42 @@ def test_recovery_that_never_rejoins_ends_like_oozie(tmp_path):
     assert run_airflow(w, {"a"}, {}) == ("success", ["a", "h"])
     assert run_oozie(nodes, {"a", "h"}, {}) == ("KILLED", ["a", "h"])
     assert run_airflow(w, {"a", "h"}, {}) == ("failed", ["a", "h"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_workflows_end_like_oozie(data):
+    """Random valid workflows: for every decision choice combination (or each
+    choice alone when there are many) and every set of at most two failing
+    actions, the IR under Airflow's rules ends in Oozie's state and, when the
+    run succeeds or has no fork, runs exactly Oozie's actions."""
+    from wfconv.frontends import oozie
+
+    text = WorkflowGen(data.draw, st).workflow()
+    nodes = oozie_nodes("gen.xml", text)
+    w = oozie.parse("gen.xml", text).workflows[0]
+    assert not [d for d in w.diagnostics if d.severity == "error"], (text, w.diagnostics)
+    actions = [n for n, v in nodes.items() if v["kind"] == "action"]
+    decisions = {n: len(v["targets"]) for n, v in nodes.items() if v["kind"] == "decision"}
+    combos = list(itertools.product(*(range(k) for k in decisions.values())))
+    if len(combos) > 24:
+        combos = [tuple(0 for _ in decisions)] + [
+            tuple(c if j == i else 0 for j in range(len(decisions)))
+            for i, k in enumerate(decisions.values())
+            for c in range(1, k)
+        ]
+    fails = (
+        [set()] + [{a} for a in actions] + [set(p) for p in itertools.combinations(actions, 2)][:40]
+    )
+    forks = any(v["kind"] == "fork" for v in nodes.values())
+    for combo in combos:
+        choices = dict(zip(decisions, combo, strict=True))
+        for failing in fails:
+            o_state, o_ran = run_oozie(nodes, failing, choices)
+            a_state, a_ran = run_airflow(w, failing, choices)
+            where = f"{text}\nfailing={sorted(failing)} choices={choices}"
+            assert {"SUCCEEDED": "success", "KILLED": "failed"}[o_state] == a_state, where
+            if o_state == "SUCCEEDED" or not forks:
+                assert sorted(o_ran) == sorted(a_ran), where
+            else:
+                assert set(o_ran) <= set(a_ran), where

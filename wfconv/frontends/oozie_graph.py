@@ -182,8 +182,10 @@ class GraphBuilder:
                     todo.append(t)
         unreachable = [name for name in self.order if name not in seen]
         if unreachable:
+            # Unused kill/end nodes change nothing; unreachable work is a mistake.
+            harmless = all(self.nodes[x].kind in ("kill", "end") for x in unreachable)
             self.diag(
-                "error",
+                "warning" if harmless else "error",
                 UNREACHABLE,
                 "nodes not reachable from <start> are left out: " + ", ".join(unreachable),
                 self.nodes[unreachable[0]].line,
@@ -314,6 +316,7 @@ class GraphBuilder:
         self.reach = self._reach_sets()
         self.kill_map: dict[tuple[str, str], str] = {}
         self.guards: dict[str, tuple[str, str]] = {}
+        self.ok_guards: dict[str, str] = {}
         self._guard_errors(arr)
         for tid, arrivals in arr.items():
             node = self.nodes.get(tid)
@@ -322,7 +325,7 @@ class GraphBuilder:
             else:
                 self._compile(tid, arrivals)
         for src in error_ends:
-            gid = f"end__from_{src}"
+            gid = self._unique(f"end__from_{src}")
             self._synthetic(gid, src, f"error transition of {src!r} to <end>", src)
             self.tasks[gid].trigger_rule = "one_failed"
             self.edges.append(Edge(src, gid, "error"))
@@ -333,10 +336,11 @@ class GraphBuilder:
                 f"the empty task {gid!r} (one_failed) handles the failure",
                 self.nodes[src].line,
             )
+        self._end_leaves()
         targets = self._branch_targets(hops)
         ordered: list[Task] = []
         for name in self.order:
-            if name in self.tasks:
+            if name in self.tasks and self.nodes[name].kind in TASK_KINDS:
                 ordered.append(self.tasks[name])
             for sid in self.synthetic.get(name, []):
                 ordered.append(self.tasks[sid])
@@ -394,18 +398,86 @@ class GraphBuilder:
                 return True
             return False
 
+        def u_risk(src: str) -> bool:
+            """Can ``src`` end upstream_failed in a run Oozie completes?"""
+            for s in sources(src):
+                err = self.nodes[s].error
+                if (
+                    err
+                    and src not in self.reach.get(err, set())
+                    and self.reach.get(err, set()) & ends
+                ):
+                    return True
+            return False
+
+        self.u_risk = u_risk
         for tid, arrivals in arr.items():
+            node = self.nodes.get(tid)
+            is_kill = node is not None and node.kind == "kill"
             ok_srcs = {a.src for a in arrivals if a.kind != "error"}
+            err_srcs = {a.src for a in arrivals if a.kind == "error"}
             for i, a in enumerate(arrivals):
                 if a.kind == "error" and a.src not in ok_srcs and needs_guard(a.src, tid):
                     arrivals[i] = Arrival(a.src, "guard")
                     self._make_guard(a.src)
+                elif (
+                    is_kill and a.kind in ("ok", "case") and a.src not in err_srcs and u_risk(a.src)
+                ):
+                    # A kill is a leaf: upstream_failed there would fail a run Oozie completes.
+                    arrivals[i] = Arrival(a.src, "case_done" if a.kind == "case" else "okguard")
+                    if a.kind == "ok":
+                        self._make_ok_guard(a.src)
+
+    def _end_leaves(self) -> None:
+        """A task whose only way on is ``end`` (a hop to a join that ends the
+        run, a decision whose cases all end it) is a leaf of the IR; if it
+        may be upstream_failed in a run Oozie completes, Airflow's leaf rule
+        would fail the run. ``end__from_<task>`` (one_done) becomes the leaf."""
+        U_RULES = ("all_success", "one_success", "none_failed", "none_failed_min_one_success")
+        sources = {e.src for e in self.edges}
+        for tid in list(self.tasks):
+            t = self.tasks[tid]
+            if tid in sources or t.action.kind == "fail" or t.trigger_rule not in U_RULES:
+                continue
+            if not self.u_risk(tid):
+                continue
+            gid = self._unique(f"end__from_{tid}")
+            anchor = self.origin.get(tid, tid)
+            self._synthetic(gid, anchor, f"{tid!r} only leads to <end>", anchor)
+            self.tasks[gid].trigger_rule = "one_done"
+            self._edge(tid, gid, "ok")
+
+    def _make_ok_guard(self, src: str) -> str:
+        """``<src>__ok``: succeeds iff ``src`` succeeded, skipped otherwise
+        (also when ``src`` is upstream_failed): ``all_success`` over
+        ``<src>__ran`` (one_done) and ``<src>__not_failed`` (all_skipped over
+        ``<src>__error``, one_failed)."""
+        if src in self.ok_guards:
+            return self.ok_guards[src]
+        err, ran = self._make_guard(src, note=False)
+        nf = self._unique(f"{src}__not_failed")
+        self._synthetic(nf, src, f"{src!r} did not fail (all_skipped over {err!r})", src)
+        self.tasks[nf].trigger_rule = "all_skipped"
+        self._edge(err, nf, "ok")
+        ok = self._unique(f"{src}__ok")
+        self._synthetic(ok, src, f"{src!r} succeeded", src)
+        self._edge(nf, ok, "ok")
+        self._edge(ran, ok, "ok")
+        self.ok_guards[src] = ok
+        self.diag(
+            "info",
+            HANDLER_UPSTREAM_FAILED,
+            f"{src!r} may end upstream_failed in a run Oozie completes; its ok transition to a kill "
+            f"node is taken through {ok!r}, which is skipped unless {src!r} succeeded",
+            self.nodes[src].line if src in self.nodes else None,
+        )
+        return ok
 
     def _own_failure(self, src: str) -> set[str]:
         n = self.nodes.get(src)
         return {src} if n is not None and n.kind == "action" else set()
 
-    def _make_guard(self, src: str) -> tuple[str, str]:
+    def _make_guard(self, src: str, note: bool = True) -> tuple[str, str]:
         if src in self.guards:
             return self.guards[src]
         err = self._unique(f"{src}__error")
@@ -417,6 +489,8 @@ class GraphBuilder:
         self.tasks[ran].trigger_rule = "one_done"
         self._edge(src, ran, "ok")
         self.guards[src] = (err, ran)
+        if not note:
+            return err, ran
         self.diag(
             "info",
             HANDLER_UPSTREAM_FAILED,
@@ -504,6 +578,8 @@ class GraphBuilder:
         """Rule for leaf arrivals when one rule serves them all, else None."""
         if any(a.kind == "join" for a in arrivals):
             return None
+        if any(a.kind not in ("ok", "case", "error") for a in arrivals):
+            return None
         by_src: dict[str, set[str]] = OrderedDict()
         for a in arrivals:
             by_src.setdefault(a.src, set()).add("ok" if a.kind == "case" else a.kind)
@@ -522,6 +598,15 @@ class GraphBuilder:
 
     def _compile(self, tid: str, arrivals: list[Arrival]) -> None:
         task = self.tasks[tid]
+        if len(arrivals) == 1 and arrivals[0].kind == "case_done":
+            # the decision ran and chose this task (a decision that never ran skips it)
+            task.trigger_rule = "one_done"
+            self._edge(arrivals[0].src, tid, "ok")
+            return
+        if len(arrivals) == 1 and arrivals[0].kind == "okguard":
+            task.trigger_rule = "all_success"
+            self._edge(self.ok_guards[arrivals[0].src], tid, "ok")
+            return
         guards = [a for a in arrivals if a.kind == "guard"]
         if guards and len(arrivals) == 1:
             task.trigger_rule = "all_success"
@@ -629,7 +714,7 @@ class GraphBuilder:
 
     def _compile_kill(self, kid: str, arrivals: list[Arrival]) -> None:
         srcs = list(dict.fromkeys(a.src for a in arrivals))
-        branch_shared = len(srcs) > 1 and any(a.kind == "case" for a in arrivals)
+        branch_shared = len(srcs) > 1 and any(a.kind in ("case", "case_done") for a in arrivals)
         if not branch_shared and (self._simple_rule(arrivals) or (len(arrivals) == 1)):
             self._compile(kid, arrivals)
             for s in srcs:
