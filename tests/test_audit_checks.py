@@ -173,12 +173,35 @@ def test_end_before_start_and_invalid_cron():
 
 
 @pytest.mark.parametrize("af,au", [("AF201", "AU201"), ("AF202", "AU202"), ("AF203", "AU203"),
-                                   ("AF204", "AU204"), ("AF205", "AU205"), ("AF101", "AU407")])
+                                   ("AF204", "AU204"), ("AF205", "AU205")])
 def test_frontend_codes_are_renamed_keeping_origin_and_task(af, au):
     w = W([T("a", line=12)])
     w.diagnostics.append(Diagnostic("info", af, f"{af} message", "dag.py", 12))
     (f,) = only(w, au)
     assert (f.origin, f.task, f.line, f.message, f.severity) == (af, "a", 12, f"{af} message", CODES[au].severity)
+
+
+def test_af101_is_heavy_top_level_code_only_for_io():
+    w = W([T("a", line=12)])
+    w.diagnostics += [
+        Diagnostic("warning", "AF101", '`requests.get("https://x")` makes a network call', "dag.py", 3),
+        Diagnostic("warning", "AF101", "`Variable.get(\"b\")` reads Airflow Variable 'b' when the file is parsed",
+                   "dag.py", 4),
+        Diagnostic("warning", "AF101", "`ghost` name 'ghost' is not defined in this file", "dag.py", 5),
+        Diagnostic("warning", "AF101", "`datetime.now()` reads the clock", "dag.py", 6),
+    ]
+    got = sorted((f.line, f.code) for f in findings(w) if f.line in (3, 4, 5, 6))
+    assert got == [(3, "AU407"), (4, "AU407"), (5, "AF101"), (6, "AF101")]
+
+
+def test_heavy_io_reasons_are_the_frontends_words():
+    from wfconv.audit.codes import HEAVY_IO_REASONS
+
+    pyeval = pytest.importorskip("wfconv.frontends.pyeval")
+    words = set(pyeval.RUNTIME_REASONS.values())
+    for reason in HEAVY_IO_REASONS:
+        if reason != "reads Airflow Variable":
+            assert any(w.startswith(reason) for w in words), reason
 
 
 def test_unmapped_frontend_codes_pass_through_with_their_severity():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from wfconv.audit import oozie
 from wfconv.audit.checks import CHECKS, Context
-from wfconv.audit.codes import CODES, DIAGNOSTIC_MAP, SILENCED, severity_of
+from wfconv.audit.codes import CODES, SILENCED, audit_code, severity_of
 from wfconv.audit.graph import TaskGraph, longest_path, width
 from wfconv.audit.model import AUDITED, FAILED, SKIPPED, FileResult, Finding, WorkflowSummary
 from wfconv.errors import InputError
@@ -29,7 +29,7 @@ def _finding(code: str, message: str, path: str, line=None, workflow=None, task=
 
 
 def from_diagnostic(d: Diagnostic, path: str, workflow: str | None, line_to_task: dict[int, str]) -> Finding:
-    code = DIAGNOSTIC_MAP.get(d.code, d.code)
+    code = audit_code(d.code, d.message)
     origin = d.code if code != d.code else None
     severity = CODES[code].severity if code in CODES else d.severity
     task = d.task or (line_to_task.get(d.line) if d.line is not None else None)

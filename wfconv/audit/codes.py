@@ -173,7 +173,7 @@ CODES: dict[str, Code] = {
         "turn catchup off, or drop depends_on_past, or backfill in bounded ranges",
     ),
     "AU407": _c(
-        "reliability", "warning", "heavy top-level code: a value needs run time (file, network, env var, Variable.get, unknown call)",
+        "reliability", "warning", "heavy top-level code: I/O every time the file is parsed (file, directory, network, cloud API, database, command, `Variable.get`)",
         "the scheduler executes top-level code at every parse (every 30 s per file): slow parses, load on databases and APIs",
         "move the work into a task or use templates (`{{ var.value.x }}`)",
     ),
@@ -224,7 +224,6 @@ DIAGNOSTIC_MAP: dict[str, str] = {
     "IR005": "AU007",
     "IR006": "AU006",
     "IR007": "AU007",
-    "AF101": "AU407",
     "AF103": "AU102",
     "AF201": "AU201",
     "AF202": "AU202",
@@ -237,6 +236,35 @@ DIAGNOSTIC_MAP: dict[str, str] = {
     "LG010": "AU905",
     "PF110": "AU905",
 }
+
+# AF101 ("a value needs run time") is heavy top-level code (AU407) only when what
+# it needs is I/O done at every parse; the reasons are the frontend's own words
+# (wfconv.frontends.pyeval.RUNTIME_REASONS, and the Airflow frontend's Variable
+# note; a test keeps this list in step). Other AF101s (the clock, an undefined
+# name, an unknown helper) pass through as AF101.
+HEAVY_IO_REASONS: tuple[str, ...] = (
+    "reads a file",
+    "reads standard input",
+    "lists a directory",
+    "lists files",
+    "looks at the file system",
+    "reads the file system",
+    "reads YAML",
+    "reads a configuration file",
+    "makes a network call",
+    "calls a cloud API",
+    "runs a command",
+    "queries a database",
+    "reads Airflow Variable",
+)
+
+
+def audit_code(code: str, message: str) -> str:
+    """The code a frontend diagnostic is reported under."""
+    if code == "AF101":
+        return "AU407" if any(r in message for r in HEAVY_IO_REASONS) else code
+    return DIAGNOSTIC_MAP.get(code, code)
+
 
 # Diagnostics the audit drops: they only restate how the audit reads files
 # (LG001: "read statically, the module was not imported" - the audit never imports).
@@ -271,7 +299,9 @@ def markdown_table() -> str:
                 lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
     mapped = ", ".join(f"{k}→{v}" for k, v in DIAGNOSTIC_MAP.items())
     lines.append("")
-    lines.append(f"Frontend diagnostics renamed to audit codes: {mapped}.")
+    lines.append(f"Frontend diagnostics renamed to audit codes: {mapped}; AF101→AU407 when the value needs I/O at "
+                 f"parse time ({', '.join(HEAVY_IO_REASONS)}), other AF101s (the clock, an undefined name, an "
+                 "unknown helper function) stay AF101.")
     lines.append("")
     lines.append(f"Frontend diagnostics dropped (they restate that the audit reads statically): {', '.join(sorted(SILENCED))}.")
     return "\n".join(lines) + "\n"
