@@ -64,7 +64,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
         "command": "the command line (str, required)",
         "env": "environment variables (dict str->str)",
         "cwd": "working directory",
-        "args": "extra arguments when the source keeps them apart (list of str)",
+        "args": "the arguments alone, when the source keeps them apart (list of str); "
+        "they are already part of ``command``, which is the whole command line",
         "capture_output": "Oozie capture-output / Airflow do_xcom_push (bool)",
     },
     "python": {
