@@ -1170,6 +1170,9 @@ def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
     if s.kind == "cron" and s.cron:
         if s.cron in _PRESET_FREQ:
             return _PRESET_FREQ[s.cron]
+        fixed = _fixed_period(s.cron)
+        if fixed is not None:
+            return fixed
         fields = s.cron.split()
         if len(fields) == 5 and fields[4] != "*":
             new = _dow_to_oozie(fields[4])
@@ -1190,6 +1193,33 @@ def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
     if s.kind not in ("manual",):
         ctx.warn("BO601", f"schedule kind {s.kind!r} has no coordinator form; "
                  "workflow.xml only (submit it yourself)", target="no coordinator")
+    return None
+
+
+def _fixed_period(cron: str) -> str | None:
+    """A cron that ticks once per fixed period at a fixed offset is an EL
+    frequency (the coordinator's start is one of its ticks): readable, and
+    its interval start is computable with coord:dateOffset."""
+    f = cron.split()
+    if len(f) != 5 or not f[0].isdigit():
+        if len(f) == 5 and re.fullmatch(r"\*/\d+", f[0]) and f[1:] == ["*"] * 4:
+            k = int(f[0][2:])
+            return f"${{coord:minutes({k})}}" if k and 60 % k == 0 else None
+        return None
+    minute, hour, dom, month, dow = f
+    if hour == "*" and dom == month == dow == "*":
+        return "${coord:hours(1)}"
+    if re.fullmatch(r"\*/\d+", hour) and dom == month == dow == "*":
+        k = int(hour[2:])
+        return f"${{coord:hours({k})}}" if k and 24 % k == 0 else None
+    if not hour.isdigit():
+        return None
+    if dom == month == dow == "*":
+        return "${coord:days(1)}"
+    if dom == month == "*" and re.fullmatch(r"[0-7]", dow):
+        return "${coord:days(7)}"
+    if dom.isdigit() and month == dow == "*" and int(dom) <= 28:
+        return "${coord:months(1)}"
     return None
 
 
