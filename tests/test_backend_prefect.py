@@ -439,3 +439,57 @@ def test_luigi_pipeline_converted_to_prefect_runs_its_task_code(
             tmp_path / "data" / "clean" / source / "2024-03-01.csv"
         ).read_text() == "order_id,amount\n"
     assert (tmp_path / "reports" / "sales_20240301.txt").read_text() == "0\n"  # header-only inputs
+
+
+@pytest.mark.engine
+def test_mapping_over_an_upstream_output_runs_natively(prefect_harness, tmp_path):
+    out_file = tmp_path / "scores.txt"
+    w = Workflow(
+        "map_over_output",
+        tasks=[
+            Task(
+                "stations",
+                Action(
+                    "python",
+                    {
+                        "callable": "stations",
+                        "source_code": "def stations():\n    return ['a', 'b', 'c']\n",
+                    },
+                ),
+            ),
+            Task(
+                "score",
+                Action(
+                    "python",
+                    {
+                        "callable": "score",
+                        "source_code": "def score(station, factor):\n    return station * factor\n",
+                        "op_kwargs": {"factor": 2},
+                    },
+                ),
+                mapped={
+                    "kind": "zip",
+                    "over": {"station": "{{ ti.xcom_pull(task_ids='stations') }}"},
+                },
+            ),
+            Task(
+                "report",
+                Action(
+                    "python",
+                    {
+                        "callable": "report",
+                        "source_code": f"def report(scores):\n    open({str(out_file)!r}, 'w').write(','.join(scores))\n",
+                        "op_args": ["{{ ti.xcom_pull(task_ids='score') }}"],
+                    },
+                ),
+            ),
+        ],
+    )
+    w.add_edge("stations", "score", "data")
+    w.add_edge("score", "report", "data")
+    name, code, out = emit_one(w)
+    assert "score_run = score.map(station=stations_run)" in code
+    assert not {"BP110", "BP111"} & codes(out)
+    state, statuses = run_flow(tmp_path, w)
+    assert state.is_completed(), statuses
+    assert out_file.read_text() == "aa,bb,cc"

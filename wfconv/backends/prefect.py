@@ -225,6 +225,8 @@ class _TaskView:
     doc: str | None = None
     # upstream ids whose values the body reads from ``upstream``
     data: list[str] = field(default_factory=list)
+    # upstream ids whose output a mapped task maps over (passed to .map)
+    mapped_from: list[str] = field(default_factory=list)
     # mapped tasks: IR field -> task parameter, and the .map() arguments
     mapped: dict[str, str] | None = None
     map_args: list[tuple[str, str]] | None = None
@@ -1115,7 +1117,13 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         mapped = _mapping(ctx, t)
         if mapped is not None:
             view.mapped = {k: p for k, (p, _) in mapped.items()}
-            view.map_args = [(p, _value(ctx, t, values)) for p, values in mapped.values()]
+            view.map_args = [
+                (p, values if isinstance(values, Code) else _value(ctx, t, values))
+                for p, values in mapped.values()
+            ]
+            view.mapped_from = [
+                v[len("<run:") : -1] for _, v in mapped.values() if isinstance(v, Code)
+            ]
             view.params += [p for p, _ in mapped.values()]
         if t.id in gated:
             branches = [u for u in g.up[t.id] if g.tasks[u].action.kind == "branch"]
@@ -1167,7 +1175,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             )
 
     for e in w.edges:
-        if e.kind == "data" and e.src not in views[e.dst].data:
+        if e.kind == "data" and e.src not in views[e.dst].data + views[e.dst].mapped_from:
             ctx.add(
                 loss(
                     "BP111",
@@ -1193,7 +1201,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         ups = g.up[tid]
         mapped = views[tid].map_args
         method = "map" if mapped is not None else "submit"
-        args: list[str] = [f"{p}={v}" for p, v in (mapped or [])]
+        args: list[str] = [f"{p}={_resolve_runs(v, run_var)}" for p, v in (mapped or [])]
         if tid in gated:
             inner = "{" + ", ".join(f"{py_str(u)}: {run_var[u]}" for u in ups) + "}"
             up = f"allow_failure({inner})"
@@ -1209,7 +1217,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                 args.append(f"upstream=unmapped({up})" if mapped is not None else f"upstream={up}")
                 if mapped is not None:
                     ctx.need("prefect", "unmapped")
-            rest = [u for u in ups if u not in data]
+            rest = [u for u in ups if u not in data and u not in views[tid].mapped_from]
             if rest:
                 items = [f"allow_failure({run_var[u]})" if tolerant else run_var[u] for u in rest]
                 args.append(f"wait_for=[{', '.join(items)}]")
@@ -1288,13 +1296,19 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     return Emitted({name: code}, diagnostics)
 
 
+def _resolve_runs(code: str, run_var: dict[str, str]) -> str:
+    if code.startswith("<run:"):
+        return run_var[code[len("<run:") : -1]]
+    return code
+
+
 def _resolve_callables(line: str, keys: list, exprs: dict) -> str:
     for i, key in enumerate(keys):
         line = line.replace(f"<callable:{i}>", exprs[key])
     return line
 
 
-def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, list[Any]]] | None:
+def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, Any]] | None:
     """IR field -> (task parameter, values) for a mapped task, or None."""
     m = task.mapped
     if not m:
@@ -1302,7 +1316,14 @@ def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, list[Any]]] | None:
     over = m.get("over") or {}
     kind = task.action.kind
     supported = kind == "python" or (kind == "shell" and set(over) == {"command"})
-    if not over or not all(isinstance(v, list) for v in over.values()) or not supported:
+    # An upstream's output ({{ ti.xcom_pull(task_ids='x') }}) is mapped over
+    # natively: Prefect resolves the future and maps over its result.
+    refs = {k: xcom_ref(v) for k, v in over.items()}
+    known = set(ctx.workflow.task_ids())
+    runtime = {k for k, r in refs.items() if r is not None and r in known}
+    single = len(over) == 1 or m.get("kind") == "zip"
+    literal = all(isinstance(v, list) or k in runtime for k, v in over.items())
+    if not over or not literal or not supported or (runtime and not single):
         ctx.add(
             loss(
                 "BP110",
@@ -1313,6 +1334,12 @@ def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, list[Any]]] | None:
         )
         return None
     names = list(over)
+    if runtime:
+        params = identifier_map(names, reserved=["upstream"])
+        return {
+            k: (params[k], Code(f"<run:{refs[k]}>") if k in runtime else list(over[k]))
+            for k in names
+        }
     if m.get("kind") == "zip" or len(names) == 1:
         columns = {k: list(v) for k, v in over.items()}
         if m.get("kind") == "zip" and len({len(v) for v in columns.values()}) > 1:
