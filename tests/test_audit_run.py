@@ -441,3 +441,36 @@ def test_baseline_ignores_run_counts_that_grow_every_day(tmp_path):
     r = CliRunner().invoke(main, ["audit", "--no-cache", "--now", "2026-03-01", str(tmp_path / "d.json"),
                                   "--baseline", str(out), "--fail-on", "warning"])
     assert r.exit_code == 0 and "AU103" not in r.output, r.output
+
+
+def test_a_worker_killed_while_idle_is_replaced(tmp_path, fake_frontend, monkeypatch):
+    import signal
+
+    from wfconv.audit import pool as pool_mod
+
+    (tmp_path / "a.json").write_text(ir_doc("a"))
+    (tmp_path / "b.json").write_text(ir_doc("b", note="SLOW"))
+    (tmp_path / "c.json").write_text(ir_doc("c"))
+    started = []
+    real = pool_mod._Worker
+
+    class Spy(real):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            started.append(self)
+
+    monkeypatch.setattr(pool_mod, "_Worker", Spy)
+    jobs = [pool_mod.Job(i, str(tmp_path / n), (tmp_path / n).read_bytes(), "ir") for i, n in
+            enumerate(["a.json", "b.json", "c.json"])]
+
+    def feed():
+        yield jobs[0]
+        yield jobs[1]
+        time.sleep(0.5)  # both workers idle or busy; kill the first one meanwhile
+        os.kill(started[0].proc.pid, signal.SIGKILL)
+        time.sleep(0.2)
+        yield jobs[2]
+
+    out = list(pool_mod.run_jobs(feed(), 1, 10.0, NOW))
+    assert [r.status for _, r, _ in out] == ["audited", "audited", "audited"]
+    assert len(started) == 2

@@ -139,9 +139,15 @@ def run_jobs(
             if todo and not pool:
                 _preimport_frontends()
                 pool = [_Worker(ctx, now_iso) for _ in range(workers)]
-            for w in pool:
+            for i, w in enumerate(pool):
                 if w.job is None and todo:
-                    w.send(todo.popleft(), timeout)
+                    job = todo.popleft()
+                    try:
+                        w.send(job, timeout)
+                    except OSError:  # died while idle (OOM killer...): replace it
+                        w.kill()
+                        pool[i] = _Worker(ctx, now_iso)
+                        pool[i].send(job, timeout)
             while order and order[0] in done:
                 yield done.pop(order.popleft())
             busy = [w for w in pool if w.job is not None]
