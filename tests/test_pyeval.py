@@ -298,3 +298,51 @@ def test_classes_of_the_file_with_instances_enabled():
     assert on.notes == []
     off = Interpreter(path="m.py", source=src)
     assert isinstance(off.run_module(ast.parse(src))["out"], Unknown)
+
+
+def test_engine_objects_through_getitem_setattr_classes_and_fstrings():
+    class Obj:
+        def __init__(self, name):
+            self.name = name
+
+    class Engine(Hooks):
+        def __init__(self):
+            self.set = []
+            self.classes = []
+
+        def call(self, interp, func, args, kwargs, node):
+            if isinstance(func, Ref) and func.name == "Obj":
+                return Obj(args[0])
+            return NOT_HANDLED
+
+        def getitem(self, interp, obj, key, node):
+            return Obj(f"{obj.name}[{key}]") if isinstance(obj, Obj) else NOT_HANDLED
+
+        def setattr(self, interp, obj, name, value, node):
+            self.set.append((obj.name, name, value))
+            return None
+
+        def make_class(self, interp, cls):
+            self.classes.append((cls.name, cls.base_names()))
+            return NOT_HANDLED
+
+        def to_str(self, interp, obj):
+            return f"<{obj.name}>" if isinstance(obj, Obj) else NOT_HANDLED
+
+    hooks = Engine()
+    g, i = run(
+        """
+        from lib import Obj, BaseThing
+        o = Obj("a")
+        o.doc = "hello"
+        text = f"see {o['k']}"
+        class Mine(BaseThing):
+            level = 3
+        """,
+        hooks,
+    )
+    assert g["text"] == "see <a[k]>"
+    assert hooks.set == [("a", "doc", "hello")]
+    assert hooks.classes == [("Mine", ["BaseThing"])]
+    assert g["Mine"].namespace == {"level": 3}
+    assert i.notes == []

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from wfconv.frontends.pyeval import ClassValue, FunctionValue, Interpreter, Ref, Unknown
+from wfconv.frontends.pyeval import (
+    BoundFunction,
+    ClassValue,
+    FunctionValue,
+    InstanceValue,
+    Interpreter,
+    Ref,
+    Unknown,
+)
 from wfconv.ir.model import Edge, Task, Workflow
 
 # ---------------------------------------------------------------------------
@@ -240,6 +248,10 @@ def jsonable(value: Any, depth: int = 0) -> Any:
         return value.qualname
     if isinstance(value, ClassValue):
         return value.name
+    if isinstance(value, BoundFunction):
+        return value.fn.name
+    if isinstance(value, InstanceValue):
+        return {"__instance__": value.cls.name}
     if isinstance(value, TaskObj):
         return value.id
     if isinstance(value, (XComArg, DagParamRef)):
