@@ -466,7 +466,7 @@ def test_a_worker_killed_while_idle_is_replaced(tmp_path, fake_frontend, monkeyp
     def feed():
         yield jobs[0]
         yield jobs[1]
-        time.sleep(0.5)  # both workers idle or busy; kill the first one meanwhile
+        time.sleep(0.5)  # the only worker is idle now (job 1 is not sent yet): kill it
         os.kill(started[0].proc.pid, signal.SIGKILL)
         time.sleep(0.2)
         yield jobs[2]
