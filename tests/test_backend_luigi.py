@@ -169,10 +169,11 @@ IDS = st.one_of(HOSTILE.filter(bool), st.sampled_from(["class", "def", "None", "
                                                        "luigi", "os", "etl", "Etl"]))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.lists(IDS, min_size=1, max_size=5, unique=True), HOSTILE, HOSTILE, st.data())
-def test_hostile_strings_compile_and_keep_their_values(tmp_path, ids, command, desc, data):
+def test_hostile_strings_compile_are_ruff_clean_and_keep_their_values(tmp_path_factory, ids, command, desc,
+                                                                      data):
     pairs = list(itertools.combinations(ids, 2))
     edges = data.draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
     w = Workflow(id=desc or "w", description=desc, tasks=[shell(i, command) for i in ids],
@@ -187,6 +188,7 @@ def test_hostile_strings_compile_and_keep_their_values(tmp_path, ids, command, d
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
              and getattr(n.func, "attr", None) == "shell" and n.args]
     assert {ast.literal_eval(c.args[0]) for c in calls} == {command}
+    assert ruff_clean(e.files, tmp_path_factory.mktemp("ruff")) == ""
 
 
 def test_hostile_module_is_ruff_clean(tmp_path):

@@ -663,3 +663,33 @@ def test_random_workflows_round_trip_through_the_oozie_frontend(tmp_path_factory
     assert oozie.validate_workflow_xml(e.files["workflow.xml"], no_fj) == []
     back = read_back(e, tmp_path_factory.mktemp("rt"))
     assert_round_trip(w, e, back)
+
+
+def test_output_does_not_depend_on_hash_seed():
+    """Byte-identical output across interpreter runs (set/dict ordering must
+    never leak into the files)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json\n"
+        "from wfconv.frontends import load\n"
+        "from wfconv.backends import oozie, luigi, mermaid, dot\n"
+        "h = hashlib.sha256()\n"
+        "for p, eng in [('corpus/oozie/nested_fork.xml', 'oozie'), ('corpus/oozie/decision_default.xml', 'oozie'),\n"
+        "               ('corpus/airflow/taskflow_api.py', 'airflow')]:\n"
+        "    for w in load(p, eng).workflows:\n"
+        "        for m in (oozie, luigi):\n"
+        "            e = m.emit(w)\n"
+        "            h.update(json.dumps([e.files, [d.message for d in e.diagnostics]]).encode())\n"
+        "        h.update((mermaid.render(w) + dot.render(w)).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**__import__("os").environ, "PYTHONHASHSEED": seed}
+        res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                             cwd=ROOT, timeout=120)
+        assert res.returncode == 0, res.stderr
+        digests.add(res.stdout.strip())
+    assert len(digests) == 1
