@@ -434,3 +434,30 @@ def test_subworkflow_inlined_as_taskgroup_keeps_the_child_outcome(tmp_path):
     bad = run(inlined, Scenario(fail={"run-child.load": ALL}), date="2024-01-01")[0]
     assert bad.state == "failed" and bad.tasks["after"].state == "upstream_failed"
     assert parent.task_ids() == ["prep", "run-child", "after"]  # the input is not modified
+
+
+def test_mapping_over_an_upstream_output_uses_xcomarg_map(tmp_path):
+    w = Workflow(
+        "m",
+        tasks=[
+            Task("stations", Action("python", {"callable": "stations", "module": "m"})),
+            Task(
+                "score",
+                Action("python", {"callable": "score", "module": "m", "op_kwargs": {"w": 1}}),
+                mapped={
+                    "kind": "zip",
+                    "over": {"station": "{{ ti.xcom_pull(task_ids='stations') }}"},
+                },
+            ),
+        ],
+    )
+    w.add_edge("stations", "score", "data")
+    name, code, out = emit_one(w)
+    assert "def score_kwargs(value):" in code and 'return {"w": 1, "station": value}' in code
+    assert "op_kwargs=stations.output.map(score_kwargs)" in code
+    assert not {"BA109", "BA114"} & codes(out)
+    (tmp_path / name).write_text(code)
+    ruff_clean(tmp_path / name)
+    back = reparse(tmp_path, name, code)
+    assert [(e.src, e.dst) for e in back.edges] == [("stations", "score")]
+    assert back.task("score").mapped is not None

@@ -36,6 +36,7 @@ from wfconv.backends.common import (
     loss,
     luigi_task_class,
     py_literal,
+    py_str,
     render,
     retry_delays,
     shell_command,
@@ -248,6 +249,7 @@ _MODULE_NAMES = (
     "wfconv_fail",
     "wfconv_choose",
     "wfconv_luigi_run",
+    "value",
     *IMPORTS,
 )
 
@@ -295,6 +297,8 @@ class _Ctx:
     classes: set[str] = field(default_factory=set)
     # (module or None, dotted callable name) -> index; None = stub needed
     callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    # mapped over an upstream output: (task id, upstream id, argument, static kwargs)
+    kwarg_maps: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     # callable name -> (source_code kept by the frontend, first task using it)
     kept: dict[str, tuple[Any, Task]] = field(default_factory=dict)
     helpers: set[str] = field(default_factory=set)
@@ -778,6 +782,23 @@ def _apply_mapping(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
     if not m:
         return
     over = m.get("over") or {}
+    python_like = spec.cls in (
+        "PythonOperator",
+        "BranchPythonOperator",
+        "ShortCircuitOperator",
+        "PythonSensor",
+    )
+    if python_like and len(over) == 1:
+        ((key, value),) = over.items()
+        ref = xcom_ref(value)
+        if ref is not None and ref in ctx.workflow.task_ids():
+            # Map over an upstream's output: XComArg.map() turns each element
+            # into the op_kwargs of one mapped task (Airflow 2.4+ idiom).
+            static = dict(dict(spec.kwargs).get("op_kwargs") or {})
+            spec.kwargs = [(k, v) for k, v in spec.kwargs if k != "op_kwargs"]
+            ctx.kwarg_maps.append((task.id, ref, key, static))
+            spec.expand = [("op_kwargs", Code(f"<kwmap:{len(ctx.kwarg_maps) - 1}>"))]
+            return
     if not over or not all(isinstance(v, list) for v in over.values()):
         ctx.add(
             loss(
@@ -793,12 +814,7 @@ def _apply_mapping(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
         rows = [dict(zip(names, vals, strict=False)) for vals in zip(*over.values(), strict=False)]
     else:
         rows = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*over.values())]
-    if spec.cls in (
-        "PythonOperator",
-        "BranchPythonOperator",
-        "ShortCircuitOperator",
-        "PythonSensor",
-    ):
+    if python_like:
         static = dict(dict(spec.kwargs).get("op_kwargs") or {})
         spec.kwargs = [(k, v) for k, v in spec.kwargs if k != "op_kwargs"]
         spec.expand = [("op_kwargs", [{**static, **r} for r in rows])]
@@ -1076,6 +1092,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                         if ref in ids:
                             passed.add((ref, t.id))
 
+    passed |= {(ref, tid) for tid, ref, _, _ in ctx.kwarg_maps}
     for e in w.edges:
         if e.kind == "data" and (e.src, e.dst) not in passed:
             ctx.add(
@@ -1101,7 +1118,25 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     functions, stub_losses = local_functions(stubs, ctx.kept, "BA101", "python stub")
     ctx.losses.extend(stub_losses)
 
+    builder_names = identifier_map(
+        [f"{tvars[tid]}_kwargs" for tid, *_ in ctx.kwarg_maps],
+        reserved=reserved | set(exprs.values()),
+    )
+    kwarg_builders = []
+    for tid, _ref, key, static in ctx.kwarg_maps:
+        items = [f"{py_str(str(k))}: {py_literal(v)}" for k, v in static.items() if k != key]
+        kwarg_builders.append(
+            {
+                "name": builder_names[f"{tvars[tid]}_kwargs"],
+                "dict": "{" + ", ".join([*items, f"{py_str(key)}: value"]) + "}",
+                "task": tid,
+            }
+        )
+
     def resolve(value: Any) -> Any:
+        if isinstance(value, Code) and value.startswith("<kwmap:"):
+            i = int(value[len("<kwmap:") : -1])
+            return Code(f"{tvars[ctx.kwarg_maps[i][1]]}.output.map({kwarg_builders[i]['name']})")
         if isinstance(value, Code) and value.startswith("<callable:"):
             return Code(exprs[callable_keys[int(value[10:-1])]])
         ref = xcom_ref(value)
@@ -1115,6 +1150,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
 
     for spec in specs.values():
         spec.kwargs = [(k, resolve(v)) for k, v in spec.kwargs]
+        if spec.expand is not None:
+            spec.expand = [(k, resolve(v)) for k, v in spec.expand]
 
     keys = airflow_keys(w.task_ids())
     for t in w.tasks:
@@ -1208,6 +1245,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         imports=imports,
         helpers=sorted(ctx.helpers),
         functions=functions,
+        kwarg_builders=kwarg_builders,
         dag_kwargs=dag_kwargs,
         body=body,
         edges=edges,
