@@ -619,6 +619,8 @@ def test_hostile_strings_survive_verbatim():
     assert w.description == 'a "q" \\ """ ✓'
     t = w.tasks[0]
     assert t.id == "it's_日" and t.action.get("command") == "echo 'x' \"y\" \\n"
+    # Airflow would refuse the quote in the task id (unicode letters are fine).
+    assert [c for c, _ in codes(w) if c == "AF212"] == ["AF212"]
 
 
 # -- through the CLI -------------------------------------------------------------

@@ -218,6 +218,10 @@ DAG_FIELDS = {
 # Mapped classic-operator arguments -> IR action field names.
 FIELD_OF_KWARG = {"bash_command": "command", "html_content": "body", "trigger_dag_id": "workflow"}
 
+# Airflow's validate_key (airflow/utils/helpers.py): unicode word characters, '-' and '.'.
+AIRFLOW_KEY = re.compile(r"^[\w.-]+$")
+AIRFLOW_KEY_MAX = 250
+
 _TEMPLATE_SPAN = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.S)
 _IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)")
 
@@ -1762,6 +1766,25 @@ def _moved(module: str) -> str | None:
     return None
 
 
+def _check_keys(hooks: AirflowHooks, dag: DagObj) -> None:
+    """AF212: ids Airflow refuses (``validate_key``: letters, digits, ``_``,
+    ``-``, ``.``; at most 250 characters). The IR keeps them as written."""
+    wf = dag.workflow
+    named = [("DAG id", wf.id, wf.source.line if wf.source else None)]
+    named += [("task id", t.id, t.source.line if t.source else None) for t in wf.tasks]
+    named += [("TaskGroup id", g.id, g.source.line if g.source else None) for g in wf.groups]
+    for what, key, line in named:
+        if len(key) > AIRFLOW_KEY_MAX or not AIRFLOW_KEY.match(key):
+            hooks.diag(
+                "warning",
+                "AF212",
+                f"{what} {key!r} is not a valid Airflow key (letters, digits, '_', '-', '.'; "
+                f"at most {AIRFLOW_KEY_MAX} characters): Airflow refuses this DAG",
+                line,
+                dag,
+            )
+
+
 # ---------------------------------------------------------------------------
 # entry point
 
@@ -1844,6 +1867,7 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
     module_names = sorted({m for m, _ in imports})
     for dag in hooks.dags:
         wf = dag.workflow
+        _check_keys(hooks, dag)
         wf.diagnostics.extend(
             d for d in hooks.file_diags if (d.code, d.message, d.line) not in dag.diag_keys
         )
