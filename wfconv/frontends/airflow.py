@@ -26,6 +26,7 @@ from typing import Any
 
 from wfconv.errors import InputError
 from wfconv.frontends import airflow_operators as ops
+from wfconv.frontends import pyeval
 from wfconv.frontends.airflow_objects import (
     AssetDecorator,
     DagDecorator,
@@ -1688,7 +1689,8 @@ class AirflowHooks(Hooks):
 _NODE_TYPES = (TaskObj, XComArg, GroupObj, LabelObj)
 _MAY_HOLD_XCOM = {TaskObj, XComArg, list, tuple, dict, set}
 
-MAX_PROBE_DEPTH = 38  # the probe may follow two calls at most (pyeval.MAX_DEPTH is 40)
+# The @task.bash probe may follow two nested calls at most.
+MAX_PROBE_DEPTH = pyeval.MAX_DEPTH - 2
 
 
 def _listify(value: Any) -> list[Any]:
