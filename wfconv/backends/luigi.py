@@ -610,6 +610,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
         classes=classes,
         handlers=handler_code,
         needs_time=ctx.needs_time,
+        due_after=(86400 + mode.at_hour * 3600 + mode.at_minute * 60) if mode.mode == "daily"
+        else 3600 + mode.at_minute * 60,
+        lag_extra=bool(mode.at_hour or mode.at_minute),
         start=when(start),
         stop=when(stop),
         back=back,
