@@ -136,6 +136,10 @@ def _rule(rule: str, states: list[str]) -> str | None:
         return "run" if done else None
     if rule == "all_done":
         return "run" if done else None
+    if rule == "all_skipped":
+        if s + f + u:
+            return "skipped"
+        return "run" if k == n else None
     raise AssertionError(f"rule {rule} not simulated")
 
 
@@ -229,8 +233,15 @@ class WorkflowGen:
         return h
 
     def block(self, cont: str, depth: int, in_fork: bool) -> str:
-        kinds = ["action", "action"] + (["seq", "fork", "decision"] if depth < 3 else [])
+        kinds = ["action", "action"] + (
+            ["seq", "fork", "decision", "inverted"] if depth < 3 else []
+        )
         kind = self.pick(kinds)
+        if kind == "inverted":
+            # a check whose success kills the job and whose failure carries on
+            a = self.name("a")
+            self.action(a, "kill", cont)
+            return a
         if kind == "action":
             a = self.name("a")
             self.action(a, cont, self.error_target(cont, in_fork))

@@ -410,6 +410,13 @@ class GraphBuilder:
                     return True
             return False
 
+        def recovers(src: str) -> bool:
+            """Does the failure of ``src`` itself lead to ``end``?"""
+            n = self.nodes.get(src)
+            return bool(
+                n and n.kind == "action" and n.error and self.reach.get(n.error, set()) & ends
+            )
+
         self.u_risk = u_risk
         for tid, arrivals in arr.items():
             node = self.nodes.get(tid)
@@ -421,7 +428,10 @@ class GraphBuilder:
                     arrivals[i] = Arrival(a.src, "guard")
                     self._make_guard(a.src)
                 elif (
-                    is_kill and a.kind in ("ok", "case") and a.src not in err_srcs and u_risk(a.src)
+                    is_kill
+                    and a.kind in ("ok", "case")
+                    and a.src not in err_srcs
+                    and (u_risk(a.src) or (a.kind == "ok" and recovers(a.src)))
                 ):
                     # A kill is a leaf: upstream_failed there would fail a run Oozie completes.
                     arrivals[i] = Arrival(a.src, "case_done" if a.kind == "case" else "okguard")
