@@ -457,3 +457,17 @@ def test_every_ledger_code_is_declared_and_documented(module):
     documented = set(re.findall(r"^\| (B[LO]\d{3}) \|", doc, re.M))
     assert used and used == set(mod.CODES)
     assert used <= documented
+
+
+def test_a_luigi_task_read_from_a_module_runs_its_own_run_method(tmp_path):
+    lg = {"luigi": {"family": "Extract", "kind": "normal"}}
+    t = Task("Extract(source=crm)", Action("python", {"callable": "Extract.run", "module": "shop.tasks"}),
+             params={"source": "crm", "day": "2024-03-01", "n": 3, "flags": [1]}, extra=lg)
+    e = lb.emit(wf([t], []))
+    run = next(f for f in classes(source(e))["ExtractSourceCrm"].body
+               if isinstance(f, ast.FunctionDef) and f.name == "run")
+    assert ast.unparse(run.body[0]) == "from shop.tasks import Extract"
+    assert ast.unparse(run.body[1]) == (
+        "Extract.from_str_params({'source': 'crm', 'day': '2024-03-01', 'n': '3', 'flags': '[1]'}).run()")
+    assert "BL406" in codes(e)
+    assert ruff_clean(e.files, tmp_path) == ""

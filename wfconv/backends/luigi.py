@@ -19,6 +19,8 @@ Why it looks the way it does
 
 from __future__ import annotations
 
+import json
+import keyword
 import re
 import shlex
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ CODES: dict[str, str] = {
     "BL403": "template expression has no Luigi counterpart; kept verbatim",
     "BL404": "email sent with luigi.notifications (needs the [email] config)",
     "BL405": "container run with `docker run` in a shell",
+    "BL406": "a Luigi task's own run() is called (its module must be importable)",
     "BL501": "construct dropped (no Luigi counterpart)",
     "BL502": "groups are flattened (Luigi has no task groups)",
     "BL503": "task parameter clashes with a workflow parameter; dropped",
@@ -222,20 +225,47 @@ def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
     return [f"self.shell({', '.join(args)})"]
 
 
+def _dotted(name) -> bool:
+    return isinstance(name, str) and bool(name) and all(
+        p.isidentifier() and not keyword.iskeyword(p) for p in name.split(".")
+    )
+
+
+def _luigi_param_text(value) -> str:
+    """A parameter value as the text Luigi's own parsers accept."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
 def _run_python(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
     module, func = f.get("module"), f.get("callable")
-    if module and func and all(p.isidentifier() for p in str(module).split(".")) and str(func).isidentifier():
-        call_args = [py_literal(a) for a in (f.get("op_args") or [])]
-        call_args += [f"**{py_literal(dict(f['op_kwargs']))}"] if f.get("op_kwargs") else []
+    if not (_dotted(module) and _dotted(func)):
+        ctx.warn("BL401", f"python callable {func!r} has no importable module; the task fails "
+                 "with a message", task=task, severity="error", target="raise RuntimeError")
+        return _fail_body(f"wfconv: python callable {func} was not converted (module unknown)")
+    head, _, rest = str(func).partition(".")
+    if task.extra.get("luigi") and rest == "run":
+        # A Luigi task read from a module: run the original task with its parameters.
+        params = {str(k): _luigi_param_text(v) for k, v in task.params.items()}
+        ctx.warn("BL406", f"runs the original {module}.{head}.run() (the module must be "
+                 "importable where the pipeline runs)", task=task, severity="info",
+                 target=f"{head}.run()")
         return [
-            f"from {module} import {func}",
+            f"from {module} import {head}",
             "",
-            f"{func}({', '.join(call_args)})",
+            f"{head}.from_str_params({py_literal(params)}).run()",
         ]
-    ctx.warn("BL401", f"python callable {func!r} has no importable module; the task fails "
-             "with a message", task=task, severity="error", target="raise RuntimeError")
-    return _fail_body(f"wfconv: python callable {func} was not converted (module unknown)")
+    call_args = [py_literal(a) for a in (f.get("op_args") or [])]
+    call_args += [f"**{py_literal(dict(f['op_kwargs']))}"] if f.get("op_kwargs") else []
+    return [
+        f"from {module} import {head}",
+        "",
+        f"{func}({', '.join(call_args)})",
+    ]
 
 
 def _run_empty(task: Task, ctx: _Ctx) -> list[str]:
