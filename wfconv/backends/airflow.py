@@ -730,7 +730,8 @@ BUILDERS = {
 def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
     if task.retries:
         spec.set("retries", int(task.retries))
-    delay = task.retry_delay_s
+    # Without retries the delay and backoff mean nothing: not written.
+    delay = task.retry_delay_s if task.retries else None
     if isinstance(delay, list):
         delays = retry_delays(task, AIRFLOW_DEFAULT_RETRY_DELAY_S) or [float(d) for d in delay]
         first = delays[0] if delays else AIRFLOW_DEFAULT_RETRY_DELAY_S
@@ -751,7 +752,7 @@ def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
                 spec.set("max_retry_delay", _seconds(ctx, max(delays)))
     elif delay is not None and float(delay) != AIRFLOW_DEFAULT_RETRY_DELAY_S:
         spec.set("retry_delay", _seconds(ctx, delay))
-    if task.retry_backoff == "exponential" and not isinstance(delay, list):
+    if task.retries and task.retry_backoff == "exponential" and not isinstance(delay, list):
         spec.set("retry_exponential_backoff", True)
         if task.max_retry_delay_s is not None:
             spec.set("max_retry_delay", _seconds(ctx, task.max_retry_delay_s))
