@@ -112,6 +112,29 @@ class Node:
         return [(label, t) for label, t in out if t]
 
 
+class _Reach(dict):
+    """Oozie nodes reachable from a node (itself included), computed on
+    demand: only fork paths and error targets are ever asked for."""
+
+    def __init__(self, adj: dict[str, list[str]]):
+        super().__init__()
+        self.adj = adj
+
+    def __missing__(self, key: str) -> set[str]:
+        seen = {key}
+        todo = [key]
+        while todo:
+            for t in self.adj.get(todo.pop(), ()):
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        self[key] = seen
+        return seen
+
+    def get(self, key, default=None):
+        return self[key] if key in self.adj else default
+
+
 @dataclass
 class Arrival:
     src: str  # IR task id, or a join name when kind == "join"
@@ -154,6 +177,7 @@ class GraphBuilder:
         self.tasks: dict[str, Task] = {}
         self.synthetic: dict[str, list[str]] = {}  # anchor oozie node -> synthetic task ids
         self.edges: list[Edge] = []
+        self.edge_set: set[tuple[str, str]] = set()
         self.origin: dict[str, str] = {}  # task id -> oozie node it stands for
 
     def diag(self, severity: str, code: str, message: str, line: int | None) -> None:
@@ -249,6 +273,7 @@ class GraphBuilder:
         arr: dict[str, list[Arrival]] = OrderedDict()
         join_in: dict[str, list[Arrival]] = OrderedDict()
         error_ends: list[str] = []
+        seen: set[tuple[str, str, str]] = set()
 
         def add(src: str, kind: str, target: str) -> None:
             hop = hops.get((src, target))
@@ -257,9 +282,9 @@ class GraphBuilder:
                 src, kind = hop, "ok"
             for what, name in self.entries(target):
                 if what == "task":
-                    lst = arr.setdefault(name, [])
-                    if not any(a.src == src and a.kind == kind for a in lst):
-                        lst.append(Arrival(src, kind))
+                    if (name, src, kind) not in seen:
+                        seen.add((name, src, kind))
+                        arr.setdefault(name, []).append(Arrival(src, kind))
                 elif what == "join":
                     join_in.setdefault(name, []).append(Arrival(src, kind))
                 elif kind == "error" and src not in error_ends:
@@ -328,7 +353,7 @@ class GraphBuilder:
             gid = self._unique(f"end__from_{src}")
             self._synthetic(gid, src, f"error transition of {src!r} to <end>", src)
             self.tasks[gid].trigger_rule = "one_failed"
-            self.edges.append(Edge(src, gid, "error"))
+            self._edge(src, gid, "error")
             self.diag(
                 "info",
                 ERROR_TO_END,
@@ -524,18 +549,9 @@ class GraphBuilder:
         return t
 
     # reachability over Oozie nodes, for grouping join inputs by fork path
-    def _reach_sets(self) -> dict[str, set[str]]:
-        memo: dict[str, set[str]] = {}
-        for name in self.order:
-            seen = {name}
-            todo = [name]
-            while todo:
-                for _l, t in self.nodes[todo.pop()].transitions():
-                    if t in self.nodes and t not in seen:
-                        seen.add(t)
-                        todo.append(t)
-            memo[name] = seen
-        return memo
+    def _reach_sets(self) -> _Reach:
+        adj = {name: [t for _l, t in self.nodes[name].transitions() if t in self.nodes] for name in self.order}
+        return _Reach(adj)
 
     def _src_node(self, a: Arrival) -> str:
         return a.src if a.kind == "join" else self.origin.get(a.src, a.src)
@@ -581,7 +597,8 @@ class GraphBuilder:
 
     def _edge(self, src: str, dst: str, kind: str) -> None:
         ek = "error" if kind == "error" else "control"
-        if not any(e.src == src and e.dst == dst for e in self.edges):
+        if (src, dst) not in self.edge_set:
+            self.edge_set.add((src, dst))
             self.edges.append(Edge(src, dst, ek))
 
     def _simple_rule(self, arrivals: list[Arrival]) -> str | None:
