@@ -263,13 +263,22 @@ class Workflow:
 
     def add_edge(self, src: str, dst: str, kind: str = "control") -> None:
         """Add an edge unless the same pair is already there (first kind wins,
-        except that ``data`` upgrades a plain ``control`` edge)."""
-        for e in self.edges:
-            if e.src == src and e.dst == dst:
-                if kind == "data" and e.kind == "control":
-                    e.kind = "data"
-                return
-        self.edges.append(Edge(src, dst, kind))
+        except that ``data`` upgrades a plain ``control`` edge). O(1): an index
+        of the pairs is kept beside ``edges`` and rebuilt if the list changed
+        behind its back."""
+        index = self.__dict__.get("_edge_index")
+        if index is None or self.__dict__.get("_edge_list") is not self.edges or len(index) != len(self.edges):
+            index = {(e.src, e.dst): e for e in self.edges}
+            self.__dict__["_edge_index"] = index
+            self.__dict__["_edge_list"] = self.edges
+        e = index.get((src, dst))
+        if e is not None:
+            if kind == "data" and e.kind == "control":
+                e.kind = "data"
+            return
+        e = Edge(src, dst, kind)
+        self.edges.append(e)
+        index[(src, dst)] = e
 
     def diag(
         self,
