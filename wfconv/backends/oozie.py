@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -259,13 +258,25 @@ def _configuration(parent, props: dict[str, str], ns: str) -> None:
 # actions
 
 
+# Characters that make a command line need a shell (expansion, quoting,
+# redirection, globbing, comments): such commands run as ``bash -c``.
+_SHELL_META = frozenset("|&;<>()$`\\\"'*?[]#~!{}\n\t\r")
+
+
 def _split_command(command: str) -> tuple[str, list[str]]:
-    """exec + arguments when the command is a plain argv, else ``bash -c``."""
-    try:
-        argv = shlex.split(command)
-    except ValueError:
-        argv = []
-    if argv and shlex.join(argv) == command:
+    """exec + arguments when the command is a plain argv (words separated by
+    single spaces, nothing a shell would interpret; templates count as plain
+    text), else ``bash -c``, so that the command means what it meant."""
+    holes: list[str] = []
+
+    def hole(m: re.Match) -> str:
+        holes.append(m.group(0))
+        return f"\x00{len(holes) - 1}\x00"
+
+    plain = _TEMPLATE.sub(hole, command)
+    words = plain.split(" ")
+    if command and all(words) and not (set(plain) & _SHELL_META):
+        argv = [re.sub(r"\x00(\d+)\x00", lambda m: holes[int(m.group(1))], w) for w in words]
         return argv[0], argv[1:]
     return "bash", ["-c", command]
 
