@@ -461,3 +461,36 @@ def test_mapping_over_an_upstream_output_uses_xcomarg_map(tmp_path):
     back = reparse(tmp_path, name, code)
     assert [(e.src, e.dst) for e in back.edges] == [("stations", "score")]
     assert back.task("score").mapped is not None
+
+
+def test_shell_scripts_escape_airflow_template_lookup_unless_the_source_was_airflow():
+    w = Workflow(
+        "s",
+        tasks=[Task("a", Action("shell", {"command": "run.sh"}))],
+        source=SourceRef("oozie", "wf.xml", 1),
+    )
+    code, out = emit_one(w)[1:]
+    assert 'bash_command="run.sh ",' in code and "BA112" in codes(out)
+    w.source = SourceRef("airflow", "dag.py", 1)
+    assert 'bash_command="run.sh",' in emit_one(w)[1]
+
+
+def test_propagated_configuration_passes_params_in_conf():
+    w = Workflow(
+        "p",
+        params={"day": "2024-01-01", "it's": 1},
+        tasks=[
+            Task(
+                "call",
+                Action(
+                    "subworkflow",
+                    {"workflow": "child", "propagate_configuration": True, "conf": {"x": "1"}},
+                ),
+            )
+        ],
+    )
+    code, out = emit_one(w)[1:]
+    line = next(x for x in code.splitlines() if x.strip().startswith("conf="))
+    conf = ast.literal_eval(line.strip()[len("conf=") :].rstrip(","))
+    assert conf == {"day": '{{ params["day"] }}', "it's": '{{ params["it\'s"] }}', "x": "1"}
+    assert "BA122" in codes(out)

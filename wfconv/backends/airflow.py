@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import json
 import posixpath
 import re
 import shlex
@@ -60,7 +61,7 @@ CODES: dict[str, str] = {
     "BA109": "mapped task over a run-time value: emitted unmapped",
     "BA110": "per-attempt retry delays: Airflow has one delay (first delay used)",
     "BA111": "shell arguments appended to bash_command",
-    "BA112": "bash_command ending in .sh/.bash is read by Airflow as a template file",
+    "BA112": "bash_command ending in .sh/.bash: a trailing space is added (kept as a template file for Airflow sources)",
     "BA113": "action fields the Airflow backend does not know were dropped",
     "BA114": "data passed between tasks: emitted as ordering only",
     "BA115": "task group ids do not follow Airflow's prefix convention: prefix_group_id=False",
@@ -70,6 +71,7 @@ CODES: dict[str, str] = {
     "BA119": "task or DAG id not valid in Airflow: invalid characters replaced by '_'",
     "BA120": "sub-workflow inlined as a TaskGroup: the child's own run (state, retries, conf) is lost",
     "BA121": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
+    "BA122": "sub-workflow with propagate_configuration: the run's params are passed in conf",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -358,17 +360,20 @@ def _shell(ctx: _Ctx, task: Task) -> OpSpec:
                 target="bash_command",
             )
         )
-    if command.rstrip().endswith((".sh", ".bash")):
-        ctx.add(
-            loss(
-                "BA112",
+    if command.endswith((".sh", ".bash")):
+        source = ctx.workflow.source.engine if ctx.workflow.source else None
+        if source == "airflow":
+            note = (
                 "Airflow reads a bash_command ending in .sh/.bash as a Jinja template file "
-                "(the script must sit in the DAG folder or template_searchpath)",
-                task=task,
-                severity="info",
-                target="bash_command",
+                "(kept: the source DAG relied on it)"
             )
-        )
+        else:
+            # Airflow would look the script up as a template file and fail with
+            # TemplateNotFound; a trailing space (Airflow's documented escape)
+            # makes it run as the command the source engine ran.
+            command += " "
+            note = "a trailing space keeps Airflow from reading the .sh/.bash command as a template file"
+        ctx.add(loss("BA112", note, task=task, severity="info", target="bash_command"))
     spec = OpSpec(ctx.use("BashOperator"))
     spec.set("bash_command", command)
     if f.get("env"):
@@ -600,8 +605,23 @@ def _subworkflow(ctx: _Ctx, task: Task) -> OpSpec:
         )
     spec = OpSpec(ctx.use("TriggerDagRunOperator"))
     spec.set("trigger_dag_id", airflow_keys([str(dag_id)])[str(dag_id)])  # as that DAG is emitted
-    if f.get("conf"):
-        spec.set("conf", dict(f["conf"]))
+    conf = dict(f.get("conf") or {})
+    if f.get("propagate_configuration") and ctx.workflow.params:
+        # Oozie passes the parent's configuration to the child: here, every
+        # parameter of this run (conf is a templated field).
+        inherited = {k: "{{ params[" + json.dumps(k) + "] }}" for k in ctx.workflow.params}
+        conf = {**inherited, **conf}
+        ctx.add(
+            loss(
+                "BA122",
+                "propagate_configuration: this run's params are passed in conf",
+                task=task,
+                severity="info",
+                target="TriggerDagRunOperator(conf=...)",
+            )
+        )
+    if conf:
+        spec.set("conf", conf)
     wait = f.get("wait_for_completion")
     spec.set("wait_for_completion", True if wait is None else bool(wait))
     return spec
