@@ -1419,13 +1419,39 @@ def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
         ctx.warn("BO701", "workflow timeout dropped", target="none")
 
 
+# Oozie identifiers: [a-zA-Z_][-_a-zA-Z0-9]{0,38} (the schema's IDENTIFIER as
+# Oozie 4.1 enforces it: at most 39 characters).
+_NODE_NAME_MAX = 39
+
+
+def _node_names(ids: list[str]) -> dict[str, str]:
+    """Task id -> node name (common ``identifier_map``, then names longer than
+    Oozie accepts are shortened with a stable numeric suffix)."""
+    names = identifier_map(ids, reserved=_RESERVED, style="oozie")
+    taken = set(names.values()) | set(_RESERVED)
+    for tid in ids:
+        name = names[tid]
+        if len(name) <= _NODE_NAME_MAX:
+            continue
+        n = 2
+        while True:
+            suffix = f"_{n}"
+            short = name[: _NODE_NAME_MAX - len(suffix)] + suffix
+            if short not in taken:
+                break
+            n += 1
+        taken.add(short)
+        names[tid] = short
+    return names
+
+
 def emit(workflow: Workflow, **options) -> Emitted:
     """workflow.xml (+ coordinator.xml when scheduled) + job.properties."""
     ctx = _Ctx(workflow, {})
     routed = dissolve_routing(workflow)
     w = ctx.w = routed.workflow
     ctx.dissolved, ctx.error_to_end = routed.redirects, routed.error_to_end
-    names = identifier_map(w.task_ids(), reserved=_RESERVED, style="oozie")
+    names = _node_names(w.task_ids())
     ctx.names = names
     ctx.param_names = identifier_map(list(w.params), reserved=tuple(DATE_TEMPLATES) + (
         "appRoot", "wfAppPath", "start"), style="python")
