@@ -493,3 +493,31 @@ def test_mapping_over_an_upstream_output_runs_natively(prefect_harness, tmp_path
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed(), statuses
     assert out_file.read_text() == "aa,bb,cc"
+
+
+def test_propagated_configuration_passes_the_run_parameters():
+    child = Workflow("kid", params={"day": "x"}, tasks=[Task("a", Action("empty"))])
+    w = Workflow(
+        "p",
+        params={"day": "2024", "region": "eu"},
+        tasks=[
+            Task(
+                "call", Action("subworkflow", {"workflow": "kid", "propagate_configuration": True})
+            ),
+            Task(
+                "ext",
+                Action(
+                    "subworkflow",
+                    {"workflow": "ext", "propagate_configuration": True, "conf": {"a": 1}},
+                ),
+            ),
+        ],
+    )
+    out = prefect.emit(w, workflows={"kid": child, "p": w})
+    code = out.files["p.py"]
+    assert 'return kid(day=flow_run.parameters["day"])' in code
+    assert (
+        'run_deployment("ext/ext", parameters={"day": flow_run.parameters["day"], '
+        '"region": flow_run.parameters["region"], "a": 1})'
+    ) in code
+    assert "BP124" in codes(out)

@@ -84,6 +84,7 @@ CODES: dict[str, str] = {
     "BP121": "sensor soft_fail: the sensor task is skipped on timeout",
     "BP122": "empty task or flow id: Prefect uses the function name",
     "BP123": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
+    "BP124": "sub-workflow with propagate_configuration: this run's parameters are passed to the child",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date of a cron schedule cannot be expressed",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -721,8 +722,12 @@ def _subworkflow(ctx: _Ctx, task: Task, view: _TaskView) -> None:
         )
     ctx.need("prefect.deployments", "run_deployment")
     kwargs = []
-    if f.get("conf"):
-        kwargs.append(("parameters", _value(ctx, task, dict(f["conf"]))))
+    inherited = _inherited_parameters(ctx, task)
+    conf = {k: v for k, v in dict(f.get("conf") or {}).items() if k not in inherited}
+    if conf or inherited:
+        items = [f"{py_str(k)}: {v}" for k, v in inherited.items()]
+        items += [f"{py_str(str(k))}: {_value(ctx, task, v)}" for k, v in conf.items()]
+        kwargs.append(("parameters", "{" + ", ".join(items) + "}"))
     if f.get("wait_for_completion") is False:
         kwargs.append(("timeout", "0"))
     view.body.append("child = " + _call("run_deployment", [py_str(f"{name}/{name}")], kwargs))
@@ -734,6 +739,25 @@ def _subworkflow(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     view.body.append("return str(child.id)")
 
 
+def _inherited_parameters(ctx: _Ctx, task: Task) -> dict[str, str]:
+    """propagate_configuration (Oozie): the child gets this run's parameters,
+    read from the running flow (parameter name -> expression)."""
+    if not task.action.get("propagate_configuration") or not ctx.workflow.params:
+        return {}
+    ctx.need("prefect.runtime", "flow_run")
+    _, names = flow_signature(ctx.workflow)
+    ctx.add(
+        loss(
+            "BP124",
+            "propagate_configuration: this run's parameters are passed to the child",
+            task=task,
+            severity="info",
+            target="flow_run.parameters",
+        )
+    )
+    return {k: f"flow_run.parameters[{py_str(names[k])}]" for k in ctx.workflow.params}
+
+
 def _call_child_flow(ctx: _Ctx, task: Task, view: _TaskView, child: Workflow) -> None:
     """The child is in the bundle: its module is written beside this one, so
     the task imports its flow and runs it as a nested flow run (it fails when
@@ -743,7 +767,11 @@ def _call_child_flow(ctx: _Ctx, task: Task, view: _TaskView, child: Workflow) ->
     if key not in ctx.callables:
         ctx.callables[key] = len(ctx.callables)
     conf = dict(task.action.get("conf") or {})
-    kwargs = [f"{params[k]}={_value(ctx, task, v)}" for k, v in conf.items() if k in params]
+    inherited = {
+        k: v for k, v in _inherited_parameters(ctx, task).items() if k in params and k not in conf
+    }
+    kwargs = [f"{params[k]}={v}" for k, v in inherited.items()]
+    kwargs += [f"{params[k]}={_value(ctx, task, v)}" for k, v in conf.items() if k in params]
     dropped = sorted(k for k in conf if k not in params)
     ctx.add(
         loss(
