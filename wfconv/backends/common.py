@@ -16,7 +16,10 @@ writes them under ``-o OUTDIR`` (or prints the single file). Every construct
 the target cannot express exactly becomes a ``Diagnostic`` made by ``loss()``
 and listed in ``Emitted.diagnostics`` (the fidelity ledger); ``--strict`` fails
 when that list holds any warning or error. Options unknown to a backend are
-ignored (the CLI passes the same keyword arguments to every target).
+ignored (the CLI passes the same keyword arguments to every target):
+``workflows`` (every workflow of the input by id, so that a backend can
+resolve sub-workflow calls), and when given ``airflow_version`` (2|3) and
+``subworkflow`` (``trigger``|``taskgroup``).
 
 API (kept compatible; add, never change)
 ----------------------------------------

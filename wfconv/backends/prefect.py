@@ -597,6 +597,17 @@ def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
                 target="wfconv_poll",
             )
         )
+    if f.get("args") or f.get("mode"):
+        dropped = sorted((f.get("args") or {}).keys()) + (["mode"] if f.get("mode") else [])
+        ctx.add(
+            loss(
+                "BP118",
+                f"sensor settings not used by the polling task: {', '.join(map(str, dropped))}",
+                task=task,
+                severity="info",
+                target="wfconv_poll",
+            )
+        )
     call = f"wfconv_poll({check}, {poke!r}, {timeout!r}"
     if soft:
         call += ", soft_fail=True"
