@@ -575,3 +575,76 @@ def test_random_workflows_end_like_oozie(data):
                 assert sorted(o_ran) == sorted(a_ran), where
             else:
                 assert set(o_ran) <= set(a_ran), where
+
+
+def _coordinator(
+    tmp_path, freq: str, tz: str = "UTC", body: str = "", start: str = "2024-01-01T00:00Z"
+):
+    (tmp_path / "workflow.xml").write_text(
+        f"{WF_HEAD}<start to='a'/>"
+        + shell("a", "end", "k")
+        + "<kill name='k'><message>m</message></kill>"
+        "<end name='end'/></workflow-app>",
+        encoding="utf-8",
+    )
+    (tmp_path / "coordinator.xml").write_text(
+        f'<coordinator-app name="c" frequency="{freq}" start="{start}" end="2025-01-01T00:00Z" '
+        f'timezone="{tz}" xmlns="uri:oozie:coordinator:0.4">{body}'
+        "<action><workflow><app-path>hdfs://nn/apps/c</app-path></workflow></action></coordinator-app>",
+        encoding="utf-8",
+    )
+    return load_path(tmp_path).workflows[0]
+
+
+@pytest.mark.parametrize(
+    "freq,tz,kind,needle",
+    [
+        ("${coord:months(5)}", "UTC", "interval", "no cron form"),
+        ("${coord:days(2)}", "Europe/Paris", "interval", "DST"),
+        ("${coord:endOfDays(1)}", "UTC", "cron", "end of the period"),
+        ("0 0 L * *", "UTC", "cron", "Quartz"),
+        ("${coord:hours(5)}", "UTC", "interval", None),
+    ],
+)
+def test_frequencies_that_are_approximated_say_so(tmp_path, freq, tz, kind, needle):
+    w = _coordinator(tmp_path, freq, tz)
+    assert w.schedule.kind == kind
+    notes = [d.message for d in w.diagnostics if d.code == "OZ501"]
+    if needle:
+        assert any(needle in m for m in notes), notes
+    else:
+        assert not notes
+
+
+def test_input_events_ranges_latest_and_unknown_datasets(tmp_path):
+    body = """
+    <datasets>
+      <dataset name="logs" frequency="${coord:hours(1)}" initial-instance="2024-01-01T00:00Z" timezone="UTC">
+        <uri-template>hdfs://nn/logs/${YEAR}${MONTH}${DAY}/${HOUR}</uri-template>
+        <done-flag>READY</done-flag>
+      </dataset>
+    </datasets>
+    <input-events>
+      <data-in name="hour" dataset="logs"><instance>${coord:current(-2)}</instance></data-in>
+      <data-in name="day" dataset="logs">
+        <start-instance>${coord:current(-23)}</start-instance><end-instance>${coord:current(0)}</end-instance>
+      </data-in>
+      <data-in name="newest" dataset="logs"><instance>${coord:latest(0)}</instance></data-in>
+      <data-in name="ghost" dataset="nope"><instance>${coord:current(0)}</instance></data-in>
+    </input-events>"""
+    w = _coordinator(tmp_path, "${coord:hours(1)}", body=body)
+    f = {t.id: t.action.fields for t in w.tasks if t.action.kind == "sensor"}
+    assert f["wait_hour"]["target"] == (
+        "hdfs://nn/logs/{{ (data_interval_end + macros.timedelta(hours=-2)).strftime('%Y%m%d/%H') }}/READY"
+    )
+    assert (
+        f["wait_day"]["target"]
+        == "hdfs://nn/logs/{{ data_interval_end.strftime('%Y%m%d/%H') }}/READY"
+    )
+    assert (
+        f["wait_newest"]["target"] == "hdfs://nn/logs/${YEAR}${MONTH}${DAY}/${HOUR}/READY"
+    )  # kept
+    assert f["wait_ghost"]["target"] is None
+    msgs = " ".join(d.message for d in w.diagnostics if d.code == "OZ504")
+    assert "range or list" in msgs and "coord:latest" in msgs and "unknown dataset 'nope'" in msgs
+    assert ups(w, "a") == sorted((s, "control") for s in f)
