@@ -85,6 +85,7 @@ CODES: dict[str, str] = {
     "BP122": "empty task or flow id: Prefect uses the function name",
     "BP123": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     "BP124": "sub-workflow with propagate_configuration: this run's parameters are passed to the child",
+    "BP125": "task groups flattened (Prefect has no task groups)",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date of a cron schedule cannot be expressed",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -1123,6 +1124,17 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     )
     run_var = {t: runs[f"{fns[t]}_run"] for t in w.task_ids()}
 
+    if w.groups:
+        ctx.add(
+            loss(
+                "BP125",
+                f"task groups flattened ({', '.join(g.id for g in w.groups)}); task names keep "
+                "their dotted ids",
+                source=w,
+                severity="info",
+                target="@task",
+            )
+        )
     names = prefect_names(w)
     for t in w.tasks:
         if names[t.id] != t.id:
