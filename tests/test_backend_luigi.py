@@ -471,3 +471,18 @@ def test_a_luigi_task_read_from_a_module_runs_its_own_run_method(tmp_path):
         "Extract.from_str_params({'source': 'crm', 'day': '2024-03-01', 'n': '3', 'flags': '[1]'}).run()")
     assert "BL406" in codes(e)
     assert ruff_clean(e.files, tmp_path) == ""
+
+
+@pytest.mark.engine
+def test_engine_renders_interval_dates_like_the_oozie_frontend_spells_them(tmp_path):
+    log = tmp_path / "log.txt"
+    cmd = ("echo {{ data_interval_end.strftime('%Y%m%d') }} "
+           "{{ (data_interval_end + macros.timedelta(days=-1)).strftime('%Y-%m-%d') }} {{ ds }} "
+           f"{{{{ unknown }}}} >> '{log}'")
+    w = wf([shell("t", cmd)], [], id="dates", schedule=Schedule("cron", "30 4 * * *"),
+           start_date="2024-01-01T00:00:00+00:00")
+    e = lb.emit(w)
+    assert [d.code for d in e.diagnostics if d.code == "BL403"] == ["BL403"]  # only {{ unknown }}
+    m = load_module(e, tmp_path, "wfconv_engine_dates")
+    assert build([m.DatesWorkflow(date=datetime.date(2024, 1, 5), state_dir=str(tmp_path / "s"))]) is True
+    assert log.read_text().split() == ["20240106", "2024-01-05", "2024-01-05", "{{", "unknown", "}}"]

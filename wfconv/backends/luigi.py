@@ -90,8 +90,14 @@ _TASK_ATTRS = (
 )
 _KNOWN_TEMPLATES = {
     "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start",
-    "run_id", "dag.dag_id",
+    "data_interval_end", "run_id", "dag.dag_id",
 }
+# The same shape the generated module's render() understands.
+_STRFTIME = re.compile(
+    r"\(?\s*(?P<name>logical_date|data_interval_start|data_interval_end)\s*"
+    r"(?:\+\s*macros\.timedelta\(\s*(?P<unit>days|hours|minutes)\s*=\s*(?P<n>-?\d+)\s*\)\s*)?"
+    r"\)?\.strftime\(\s*(?P<q>['\"])(?P<fmt>.*?)(?P=q)\s*\)"
+)
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _CRON_SAFE = re.compile(r"[0-9A-Za-z*,/\-? #]+")
 _ERROR_RULES = ("one_failed", "all_failed")
@@ -197,7 +203,7 @@ def _param_decl(value) -> str:
 def _check_templates(text: str, ctx: _Ctx, task: Task) -> None:
     for m in _TEMPLATE.finditer(text):
         expr = m.group(1).strip()
-        if expr in _KNOWN_TEMPLATES:
+        if expr in _KNOWN_TEMPLATES or _STRFTIME.fullmatch(expr):
             continue
         if expr.startswith("params.") and expr[len("params."):] in ctx.param_attrs:
             continue
