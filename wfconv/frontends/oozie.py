@@ -33,7 +33,7 @@ from typing import Any
 
 from wfconv.errors import InputError
 from wfconv.frontends import oozie_graph as G
-from wfconv.frontends.oozie_actions import ActionCtx, build_action, global_block
+from wfconv.frontends.oozie_actions import ActionCtx, Built, build_action, global_block
 from wfconv.frontends.oozie_el import ElContext, J
 from wfconv.frontends.oozie_props import (
     Prop,
@@ -81,7 +81,7 @@ class Sources:
     seen: set[str] = field(default_factory=set)
 
 
-def _reporter(diags: list[Diagnostic], path: str):
+def reporter(diags: list[Diagnostic], path: str):
     def report(severity: str, code: str, message: str, line: int | None) -> None:
         diags.append(Diagnostic(severity, code, message, path, line))
 
@@ -241,14 +241,17 @@ def _action(el, name: str, ctx: ElContext, acx: ActionCtx, path: str, report) ->
     err = child(el, "error")
     body = [c for c in children(el) if local(c) not in ("ok", "error", "info")]
     for sla in children(el, "info"):
-        report("info", NOT_CARRIED, f"action {name!r}: <sla:info> is not carried into the IR", sla.sourceline)
+        report(
+            "info",
+            NOT_CARRIED,
+            f"action {name!r}: <sla:info> is not carried into the IR",
+            sla.sourceline,
+        )
     if body:
         built = build_action(body[0], acx)
         tag, ns = local(body[0]), body[0].nsmap.get(body[0].prefix)
     else:
         report("error", "OZ403", f"action {name!r} has no action element", el.sourceline)
-        from wfconv.frontends.oozie_actions import Built
-
         built, tag, ns = Built(Action("opaque", {"type": "", "args": {}})), "", None
     oz: dict[str, Any] = {"node": "action", "type": tag}
     if ns:
@@ -280,7 +283,7 @@ def workflow_from_doc(
     """One IR workflow from a parsed workflow.xml."""
     root, path = doc.root, doc.path
     diags: list[Diagnostic] = []
-    report = _reporter(diags, path)
+    report = reporter(diags, path)
     params_decl = configuration_props(child(root, "parameters"), path)
     merged: dict[str, str] = {}
     for p in [*params_decl, *src.props]:

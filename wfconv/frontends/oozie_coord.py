@@ -26,9 +26,9 @@ from typing import Any
 from wfconv.frontends import oozie_sched as S
 from wfconv.frontends.oozie import (
     Sources,
-    _reporter,
     app_properties,
     parse_workflow,
+    reporter,
 )
 from wfconv.frontends.oozie_el import ElContext, J, as_template, shifted
 from wfconv.frontends.oozie_props import Prop, configuration_props
@@ -146,7 +146,7 @@ def _instance_time(raw: str, ds_minutes: int | None) -> J | None:
 def _uri_for(ds: dict[str, Any], instance: J, ctx: ElContext) -> J | None:
     names = {k: J("fmt", (instance.value, fmt)) for k, fmt in _URI_VARS.items()}
     sub = ElContext(ctx.props, ctx.workflow_name, ctx.report, names=names)
-    return sub._template_value(ds["uri_template"], (), ds.get("line"))
+    return sub.template_value(ds["uri_template"], (), ds.get("line"))
 
 
 def _datasets(root, ctx: ElContext, report) -> dict[str, dict[str, Any]]:
@@ -247,7 +247,7 @@ def parse_coordinator(
     root, path = doc.root, doc.path
     folder = os.path.dirname(path)
     diags: list[Diagnostic] = []
-    report = _reporter(diags, path)
+    report = reporter(diags, path)
     params_decl = configuration_props(child(root, "parameters"), path)
     props: dict[str, str] = {}
     for p in [*params_decl, *job, *extra_props]:
@@ -445,7 +445,7 @@ def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:
     root, path = doc.root, doc.path
     folder = os.path.dirname(path)
     diags: list[Diagnostic] = []
-    report = _reporter(diags, path)
+    report = reporter(diags, path)
     params_decl = configuration_props(child(root, "parameters"), path)
     props = {p.name: p.value for p in [*params_decl, *job] if p.value is not None}
     ctx = ElContext(props, root.get("name") or "bundle", report)

@@ -163,9 +163,9 @@ class ElContext:
                 f"property {name!r} refers to itself ({' -> '.join((*stack, name))}); kept as a parameter",
                 line,
             )
-            return self._param(name)
+            return self.param(name)
         if name in self.props:
-            return self._template_value(self.props[name], (*stack, name), line)
+            return self.template_value(self.props[name], (*stack, name), line)
         self.params.setdefault(name, None)
         self._once(
             "warning",
@@ -175,13 +175,13 @@ class ElContext:
             f"it becomes the workflow parameter {{{{ {params_ref(name)} }}}}",
             line,
         )
-        return self._param(name)
+        return self.param(name)
 
-    def _param(self, name: str) -> J:
+    def param(self, name: str) -> J:
         self.params.setdefault(name, self.props.get(name))
         return J("str", params_ref(name))
 
-    def _template_value(self, raw: str, stack: tuple[str, ...], line: int | None) -> J | None:
+    def template_value(self, raw: str, stack: tuple[str, ...], line: int | None) -> J | None:
         try:
             parts = E.split_template(raw)
         except E.ExprError as exc:
@@ -302,7 +302,7 @@ class ElContext:
         if "${" not in raw:
             return raw
         self.missing = []
-        j = self._template_value(raw, (), line)
+        j = self.template_value(raw, (), line)
         if j is not None and j.kind == "lit":
             return E.to_str(j.value)
         return None
@@ -328,7 +328,7 @@ class ElContext:
             if name in EL_CONSTANTS:
                 return {"type": "literal", "value": EL_CONSTANTS[name]}
             if name in self.keep_names:
-                self._param(name)
+                self.param(name)
                 return node
             if name in self.props and name not in stack:
                 try:
@@ -352,7 +352,7 @@ class ElContext:
             if t == "call" and node["fn"] == "wf:conf" and node["args"]:
                 a = node["args"][0]
                 if a["type"] == "literal":
-                    self._param(E.to_str(a["value"]))
+                    self.param(E.to_str(a["value"]))
             return {**node, "args": [self._inline(a, stack, line) for a in node["args"]]}
         if t == "template":
             return {**node, "parts": [self._inline(p, stack, line) for p in node["parts"]]}
@@ -487,7 +487,7 @@ def _format_time(ctx: ElContext, args: list[J]) -> J | None:
 def _conf(ctx: ElContext, args: list[J]) -> J | None:
     if len(args) != 1 or args[0].kind != "lit":
         return None
-    return ctx._param(E.to_str(args[0].value))
+    return ctx.param(E.to_str(args[0].value))
 
 
 def _concat(ctx: ElContext, args: list[J]) -> J | None:

@@ -550,7 +550,10 @@ class GraphBuilder:
 
     # reachability over Oozie nodes, for grouping join inputs by fork path
     def _reach_sets(self) -> _Reach:
-        adj = {name: [t for _l, t in self.nodes[name].transitions() if t in self.nodes] for name in self.order}
+        adj = {
+            name: [t for _l, t in self.nodes[name].transitions() if t in self.nodes]
+            for name in self.order
+        }
         return _Reach(adj)
 
     def _src_node(self, a: Arrival) -> str:
