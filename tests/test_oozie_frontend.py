@@ -648,3 +648,32 @@ def test_input_events_ranges_latest_and_unknown_datasets(tmp_path):
     msgs = " ".join(d.message for d in w.diagnostics if d.code == "OZ504")
     assert "range or list" in msgs and "coord:latest" in msgs and "unknown dataset 'nope'" in msgs
     assert ups(w, "a") == sorted((s, "control") for s in f)
+
+
+def test_app_paths_resolve_to_local_folders_only_inside_the_app(tmp_path):
+    from wfconv.frontends.oozie_coord import locate
+
+    app = tmp_path / "apps" / "sales"
+    (app / "wf").mkdir(parents=True)
+    (app / "wf" / "workflow.xml").write_text("x")
+    (tmp_path / "workflow.xml").write_text("x")  # outside the app's parent: never picked
+    base = str(app)
+    assert locate(base, "hdfs://nn:8020/user/${user.name}/apps/sales/wf", "workflow.xml") == str(
+        app / "wf" / "workflow.xml"
+    )
+    assert locate(base, "${nameNode}/x/wf/workflow.xml", "ignored.xml") == str(
+        app / "wf" / "workflow.xml"
+    )
+    assert locate(base, "hdfs://nn/somewhere/else", "workflow.xml") is None
+    assert locate(base, "../../../../etc", "passwd") is None
+
+
+def test_coordinator_without_its_workflow_app_is_an_input_error(tmp_path):
+    (tmp_path / "coordinator.xml").write_text(
+        '<coordinator-app name="c" frequency="60" start="2024-01-01T00:00Z" end="2024-01-02T00:00Z" '
+        'timezone="UTC" xmlns="uri:oozie:coordinator:0.4">\n<action>\n<workflow><app-path>hdfs://nn/apps/gone</app-path>'
+        "</workflow></action></coordinator-app>"
+    )
+    with pytest.raises(InputError) as info:
+        load_path(tmp_path)
+    assert info.value.line == 3 and "not found on disk" in info.value.message
