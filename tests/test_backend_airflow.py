@@ -494,3 +494,22 @@ def test_propagated_configuration_passes_params_in_conf():
     conf = ast.literal_eval(line.strip()[len("conf=") :].rstrip(","))
     assert conf == {"day": '{{ params["day"] }}', "it's": '{{ params["it\'s"] }}', "x": "1"}
     assert "BA122" in codes(out)
+
+
+def test_unknown_airflow_operator_is_re_emitted_from_its_import(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    (w,) = _valid_workflows(ROOT / "corpus" / "airflow" / "sensors_and_operators.py")
+    name, code, out = emit_one(w)
+    assert "from company.plugins.operators import FancyOperator" in code
+    assert (
+        'FancyOperator(\n        task_id="fancy",\n        level=3,\n        targets=["a", "b"],'
+        in code
+    )
+    assert (
+        'HiveOperator(\n        task_id="hive",\n        hql="INSERT OVERWRITE TABLE t SELECT * FROM s",'
+        in code
+    )
+    assert "BA123" in codes(out) and "BA105" not in codes(out)
+    back = reparse(tmp_path, name, code)
+    assert back.task("fancy").action.get("type") == "FancyOperator"
+    assert back.task("fancy").action.get("args") == {"level": 3, "targets": ["a", "b"]}

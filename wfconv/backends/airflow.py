@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "BA120": "sub-workflow inlined as a TaskGroup: the child's own run (state, retries, conf) is lost",
     "BA121": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     "BA122": "sub-workflow with propagate_configuration: the run's params are passed in conf",
+    "BA123": "operator unknown to wfconv re-emitted from the source's import with its literal arguments",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -132,6 +133,7 @@ _KNOWN_FIELDS = {
         "streaming",
         "operations",
         "capture_output",
+        "operator",
     },
     "external": {"output"},
     "opaque": {"type", "args", "xml"},
@@ -643,7 +645,7 @@ def _hadoop(ctx: _Ctx, task: Task) -> OpSpec:
     props = f.get("properties") or {}
     # A provider operator only where it holds every field; otherwise the exact
     # command line the Oozie/Hadoop gateway would run.
-    plain = set(f) <= {"engine", "script", "args", "properties"}
+    plain = set(f) <= {"engine", "script", "args", "properties", "operator"}
     if engine in _HADOOP_OPERATORS and f.get("script") and plain:
         cls, script_kw, args_kw, props_kw = _HADOOP_OPERATORS[engine]
         dropped = []
@@ -711,7 +713,48 @@ def _external(ctx: _Ctx, task: Task) -> OpSpec:
     return OpSpec(ctx.use("EmptyOperator"))
 
 
+# Core import paths Airflow 3 moved: an operator imported from there is not
+# re-emitted as is for Airflow 3 (the frontend reports the move, AF203).
+_MOVED_IN_3 = ("airflow.operators.", "airflow.sensors.", "airflow.contrib.")
+
+
+def _original_operator(ctx: _Ctx, task: Task) -> OpSpec | None:
+    """Airflow source -> Airflow target: the operator class the frontend did
+    not know, imported from where the source imported it, with the literal
+    arguments it read (nothing is approximated but the import path's future)."""
+    info = task.extra.get("airflow") if isinstance(task.extra, dict) else None
+    cls = task.action.get("type")
+    args = task.action.get("args")
+    module = info.get("module") if isinstance(info, dict) else None
+    if not (is_dotted_name(module) and is_dotted_name(cls) and "." not in cls):
+        return None
+    if not isinstance(args, dict) or not all(isinstance(k, str) and k.isidentifier() for k in args):
+        return None
+    if ctx.version >= 3 and str(module).startswith(_MOVED_IN_3):
+        return None
+    key = (str(module), str(cls))
+    if key not in ctx.callables:
+        ctx.callables[key] = len(ctx.callables)
+    spec = OpSpec(f"<callable:{ctx.callables[key]}>")
+    for k, v in args.items():
+        if k not in ("task_id", "dag"):
+            spec.set(k, v)
+    ctx.add(
+        loss(
+            "BA123",
+            f"{cls} re-emitted from {module} with the literal arguments the source gave",
+            task=task,
+            severity="info",
+            target=str(cls),
+        )
+    )
+    return spec
+
+
 def _opaque(ctx: _Ctx, task: Task) -> OpSpec:
+    original = _original_operator(ctx, task)
+    if original is not None:
+        return original
     kind = str(task.action.get("type") or task.action.kind)
     message = f"wfconv: {kind} (task {task.id}) has no Airflow equivalent; replace this placeholder"
     ctx.add(
@@ -1221,7 +1264,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             view = {
                 "kind": "task",
                 "var": tvars[t.id],
-                "cls": spec.cls,
+                "cls": exprs[callable_keys[int(spec.cls[10:-1])]]
+                if spec.cls.startswith("<callable:")
+                else spec.cls,
                 "kwargs": kwargs,
                 "expand": spec.expand,
                 "expand_kwargs": spec.expand_kwargs,

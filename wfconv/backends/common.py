@@ -616,6 +616,14 @@ def _fs_ops(f: dict[str, Any]) -> list[str]:
     return out
 
 
+def _script_or_query(script: str) -> list[str]:
+    """``-f file`` for a script path, ``-e query`` for inline HiveQL (Airflow's
+    HiveOperator takes either in ``hql``)."""
+    if any(ch.isspace() for ch in script.strip()) or ";" in script:
+        return ["-e", _q(script)]
+    return ["-f", _q(script)]
+
+
 # engine -> builder of the equivalent command line (Oozie action semantics)
 _HADOOP_CLI = {
     "java": lambda f: [
@@ -652,8 +660,7 @@ _HADOOP_CLI = {
         "hive",
         *_props(f, "--hiveconf "),
         *[f"--hivevar {_q(p)}" for p in f.get("params") or []],
-        "-f",
-        _q(f.get("script") or "SCRIPT.hql"),
+        *_script_or_query(f.get("script") or "SCRIPT.hql"),
     ],
     "hive2": lambda f: [
         "beeline",

@@ -147,6 +147,7 @@ _KNOWN_FIELDS = {
         "streaming",
         "operations",
         "capture_output",
+        "operator",
     },
     "external": {"output"},
     "opaque": {"type", "args", "xml"},
