@@ -222,7 +222,7 @@ IMPORTS: dict[str, tuple[str, str]] = {
 SENSOR_TARGET_KWARG: dict[str, str | None] = {
     "FileSensor": "filepath",
     "ExternalTaskSensor": "external_dag_id",
-    "TimeDeltaSensor": None,
+    "TimeDeltaSensor": "delta",
     "DateTimeSensor": "target_time",
     "TimeSensor": "target_time",
     "BashSensor": "bash_command",
@@ -506,19 +506,33 @@ def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
             )
             spec = OpSpec(ctx.use("PythonSensor"))
             spec.set("python_callable", _python_callable(ctx, task, "poke"))
-            _sensor_common(spec, f)
+            _sensor_common(spec, f, ctx)
             return spec
     spec = OpSpec(ctx.use(cls))
     kw = SENSOR_TARGET_KWARG[cls]
     if kw and target is not None:
-        spec.set(kw, target)
+        spec.set(kw, _duration(ctx, kw, target))
     if cls == "PythonSensor":
         spec.set("python_callable", _python_callable(ctx, task, "poke"))
-    _sensor_common(spec, f)
+    _sensor_common(spec, f, ctx)
     return spec
 
 
-def _sensor_common(spec: OpSpec, f: dict[str, Any]) -> None:
+# Sensor arguments Airflow wants as timedelta; the IR keeps them in seconds.
+_TIMEDELTA_KWARGS = {"delta", "execution_delta", "max_wait"}
+
+
+def _duration(ctx: _Ctx, name: str, value: Any) -> Any:
+    if (
+        name in _TIMEDELTA_KWARGS
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
+        return _seconds(ctx, value)
+    return value
+
+
+def _sensor_common(spec: OpSpec, f: dict[str, Any], ctx: _Ctx) -> None:
     if f.get("poke_interval_s") is not None:
         spec.set("poke_interval", compact_number(float(f["poke_interval_s"])))
     if f.get("timeout_s") is not None:
@@ -530,7 +544,7 @@ def _sensor_common(spec: OpSpec, f: dict[str, Any]) -> None:
     taken = {k for k, _ in spec.kwargs} | {"task_id"}
     for k, v in (f.get("args") or {}).items():
         if isinstance(k, str) and k.isidentifier() and k not in taken:
-            spec.set(k, v)
+            spec.set(k, _duration(ctx, k, v))
 
 
 def _email(ctx: _Ctx, task: Task) -> OpSpec:
