@@ -689,3 +689,25 @@ def test_output_does_not_depend_on_hash_seed():
         assert res.returncode == 0, res.stderr
         digests.add(res.stdout.strip())
     assert len(digests) == 1
+
+
+def test_interval_end_dates_with_offsets_and_quoted_formats():
+    t = Task("a", Action("shell", {"command": (
+        "run {{ data_interval_end.strftime('%Y%m%d') }} "
+        "{{ (data_interval_end + macros.timedelta(days=-1)).strftime('%Y/%m/%d') }} "
+        "{{ data_interval_end.strftime('%Y-%m-%dT%H:%M') }}")}))
+    w = wf([t], [], schedule=Schedule("cron", "0 0 * * *"), start_date="2024-01-01T00:00:00+00:00")
+    e = oozie.emit(w)
+    shell = node(xml(e), "a").find(SHELL + "shell")
+    assert [c.text for c in shell] == [
+        "run", "${data_interval_end_Ymd}", "${data_interval_end_m1d_Ysmsd}", "${data_interval_end_Y_m_dTHcM}"]
+    C = "{uri:oozie:coordinator:0.5}"
+    coord = etree.fromstring(e.files["coordinator.xml"].encode())
+    props = {p.find(C + "name").text: p.find(C + "value").text for p in coord.iter(C + "property")}
+    assert props == {
+        "data_interval_end_Ymd": "${coord:formatTime(coord:nominalTime(), 'yyyyMMdd')}",
+        "data_interval_end_m1d_Ysmsd":
+            "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy/MM/dd')}",
+        "data_interval_end_Y_m_dTHcM": "${coord:formatTime(coord:nominalTime(), \"yyyy-MM-dd'T'HH:mm\")}",
+    }
+    assert "BO501" not in codes(e)

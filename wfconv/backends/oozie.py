@@ -114,9 +114,13 @@ DATE_TEMPLATES: dict[str, tuple[str, str, str]] = {
     "data_interval_start": ("data_interval_start", "yyyy-MM-dd'T'HH:mm:ssXXX", "start"),
     "data_interval_end": ("data_interval_end", "yyyy-MM-dd'T'HH:mm:ssXXX", "end"),
 }
+# X.strftime('fmt') and (X + macros.timedelta(days=n)).strftime('fmt')
 _STRFTIME = re.compile(
-    r"(data_interval_end|data_interval_start|logical_date)\.strftime\(\s*(['\"])(.*?)\2\s*\)"
+    r"\(?\s*(?P<name>data_interval_end|data_interval_start|logical_date)\s*"
+    r"(?:\+\s*macros\.timedelta\(\s*(?P<unit>days|hours|minutes)\s*=\s*(?P<n>-?\d+)\s*\)\s*)?"
+    r"\)?\.strftime\(\s*(?P<q>['\"])(?P<fmt>.*?)(?P=q)\s*\)"
 )
+_EL_UNIT = {"days": "DAY", "hours": "HOUR", "minutes": "MINUTE"}
 _STRF_JAVA = {
     "Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "M": "mm", "S": "ss", "j": "DDD",
     "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "I": "hh", "p": "a", "z": "Z", "%": "%",
@@ -160,7 +164,8 @@ class _Ctx:
     w: Workflow
     names: dict[str, str]
     diags: list[Diagnostic] = field(default_factory=list)
-    dates_used: dict[str, tuple[str, str]] = field(default_factory=dict)  # prop -> (format, anchor)
+    # property -> (Java format, anchor start|end, offset, offset unit)
+    dates_used: dict[str, tuple[str, str, int, str]] = field(default_factory=dict)
     params_used: set[str] = field(default_factory=set)
     param_names: dict[str, str] = field(default_factory=dict)
     error_to_end: set[str] = field(default_factory=set)  # tasks whose error goes to <end>
@@ -170,6 +175,24 @@ class _Ctx:
         self.diags.append(
             loss(code, message, task=task, severity=severity, target=target, source=self.w)
         )
+
+
+_FORMAT_SEPARATORS = {"-": "_", "/": "s", ":": "c", " ": "_", ".": "p"}
+
+
+def _format_stem(fmt: str) -> str:
+    """A property-name part for a strftime format: ``%Y-%m-%d`` -> ``Y_m_d``,
+    ``%Y%m%d`` -> ``Ymd``, ``%Y/%m/%d`` -> ``Ysmsd`` (letters kept, separators
+    spelled), so that different formats get different names."""
+    out = "".join(ch if ch.isalnum() else _FORMAT_SEPARATORS.get(ch, "") for ch in fmt.replace("%", ""))
+    return out or "fmt"
+
+
+def _el_string(text: str) -> str:
+    """An EL string literal (Java date formats quote letters with ')."""
+    if "'" not in text:
+        return "'" + text.replace("\\", "\\\\") + "'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _el_literal_dollars(text: str) -> str:
@@ -191,13 +214,20 @@ def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
             out.append(_EL_DIRECT[expr])
         elif expr in DATE_TEMPLATES:
             prop, fmt, anchor = DATE_TEMPLATES[expr]
-            ctx.dates_used[prop] = (fmt, anchor)
+            ctx.dates_used[prop] = (fmt, anchor, 0, "")
             out.append("${" + prop + "}")
-        elif (sm := _STRFTIME.fullmatch(expr)) and strftime_to_java(sm.group(3)) is not None:
-            anchor = "end" if sm.group(1) == "data_interval_end" else "start"
-            fmt = strftime_to_java(sm.group(3)) or ""
-            prop = f"{sm.group(1)}_" + (re.sub(r"[^A-Za-z0-9]+", "_", sm.group(3)).strip("_") or "fmt")
-            ctx.dates_used[prop] = (fmt, anchor)
+        elif (sm := _STRFTIME.fullmatch(expr)) and strftime_to_java(sm.group("fmt")) is not None:
+            anchor = "end" if sm.group("name") == "data_interval_end" else "start"
+            fmt = strftime_to_java(sm.group("fmt")) or ""
+            n, unit = int(sm.group("n") or 0), _EL_UNIT.get(sm.group("unit") or "", "")
+            shift = f"_{'m' if n < 0 else 'p'}{abs(n)}{unit[:1].lower()}" if n else ""
+            stem = f"{sm.group('name')}{shift}_{_format_stem(sm.group('fmt'))}"
+            value = (fmt, anchor, n, unit)
+            prop, k = stem, 1
+            while ctx.dates_used.get(prop, value) != value:  # same name, other format
+                k += 1
+                prop = f"{stem}_{k}"
+            ctx.dates_used[prop] = value
             out.append("${" + prop + "}")
         elif pm and pm.group(1) in ctx.param_names:
             ctx.params_used.add(pm.group(1))
@@ -1328,11 +1358,16 @@ def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
     wf = _sub(action, "workflow", ns=COORD_NS)
     _sub(wf, "app-path", "${wfAppPath}", ns=COORD_NS)
     anchors = {"end": "coord:nominalTime()"}
-    if any(a == "start" for _, a in ctx.dates_used.values()):
+    if any(a == "start" for _, a, _, _ in ctx.dates_used.values()):
         anchors["start"] = _anchor_start_el(freq, ctx)
+
+    def moment(anchor: str, n: int, unit: str) -> str:
+        base = anchors[anchor]
+        return f"coord:dateOffset({base}, {n}, '{unit}')" if n else base
+
     props = {
-        prop: f"${{coord:formatTime({anchors[anchor]}, '{fmt}')}}"
-        for prop, (fmt, anchor) in sorted(ctx.dates_used.items())
+        prop: f"${{coord:formatTime({moment(anchor, n, unit)}, {_el_string(fmt)})}}"
+        for prop, (fmt, anchor, n, unit) in sorted(ctx.dates_used.items())
     }
     if props:
         ctx.warn("BO502", f"run dates {sorted(props)} are passed from the coordinator "
