@@ -677,3 +677,17 @@ def test_coordinator_without_its_workflow_app_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as info:
         load_path(tmp_path)
     assert info.value.line == 3 and "not found on disk" in info.value.message
+
+
+def test_coordinator_configuration_is_evaluated_in_the_coordinator(repo_root):
+    """`nameNode=${nameNode}` in a coordinator's action configuration passes the
+    job's value on (it is not a self-reference), coord:* become templates."""
+    w = load_path("corpus/oozie/coord_app").workflows[0]
+    assert "OZ204" not in codes(w)
+    props = w.extra["oozie"]["properties"]
+    assert props["nameNode"] == "hdfs://nn.example.com:8020"
+    assert (
+        props["inputToday"]
+        == "hdfs://nn.example.com:8020/data/orders/{{ data_interval_end.strftime('%Y/%m/%d') }}"
+    )
+    assert w.extra["oozie"]["coordinator"]["configuration"]["nameNode"] == "${nameNode}"

@@ -23,6 +23,7 @@ import os
 import urllib.parse
 from typing import Any
 
+from wfconv.errors import InputError
 from wfconv.frontends import oozie_sched as S
 from wfconv.frontends.oozie import (
     Sources,
@@ -295,6 +296,14 @@ def parse_coordinator(
         uri, _ds = _resolve_event(ev, datasets, ctx, report, path)
         if uri is not None:
             data_events[ev["name"]] = uri
+    logic = child(root, "input-logic")
+    if logic is not None:
+        report(
+            "warning",
+            SENSORS,
+            "<input-logic> (and/or/combine of inputs) is not read: every data-in is waited for",
+            logic.sourceline,
+        )
     if sensors:
         report(
             "warning",
@@ -307,12 +316,14 @@ def parse_coordinator(
     action = child(root, "action")
     wf_el = child(action, "workflow") if action is not None else None
     app_path = child_text(wf_el, "app-path") if wf_el is not None else None
-    conf = configuration_props(child(wf_el, "configuration"), path) if wf_el is not None else []
+    raw_conf = configuration_props(child(wf_el, "configuration"), path) if wf_el is not None else []
+    # Values are evaluated where they are written, in the coordinator's context:
+    # `nameNode=${nameNode}` passes the job's value on, coord:* become templates.
+    ctx.data_events = data_events
+    conf = [Prop(p.name, ctx.text(p.value, p.line), p.path, p.line) for p in raw_conf]
     found = locate(folder, app_path or "", "workflow.xml")
     if found is None:
         raise_msg = f"workflow app {app_path!r} of coordinator {name!r} is not found on disk near {folder or '.'}"
-        from wfconv.errors import InputError
-
         raise InputError(
             path, wf_el.sourceline if wf_el is not None else root.sourceline, raise_msg
         )
@@ -348,7 +359,7 @@ def parse_coordinator(
             "input_events": [{x: y for x, y in e.items() if x != "line" and y} for e in inputs],
             "output_events": [{x: y for x, y in e.items() if x != "line" and y} for e in outputs],
             "app_path": app_path,
-            "configuration": {p.name: p.value for p in conf},
+            "configuration": {p.name: p.value for p in raw_conf},
             "parameters": [p.name for p in params_decl],
         }.items()
         if v not in (None, [], {})
@@ -458,8 +469,7 @@ def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:
         app_path = child_text(coord, "app-path") or ""
         conf = []
         for p in configuration_props(child(coord, "configuration"), path):
-            value = ctx.constant(p.value, p.line) if p.value is not None else None
-            conf.append(Prop(p.name, value if value is not None else p.value, p.path, p.line))
+            conf.append(Prop(p.name, ctx.text(p.value, p.line), p.path, p.line))
         found = locate(folder, app_path, "coordinator.xml")
         if found is None:
             report(
