@@ -202,7 +202,8 @@ def _nodes(root, ctx: ElContext, acx: ActionCtx, path: str, report) -> list[G.No
         elif tag in _SKIP:
             continue
         else:
-            report("info", NOT_CARRIED, f"<{tag}> is not carried into the IR", line)
+            qualified = f"{el.prefix}:{tag}" if el.prefix else tag
+            report("info", NOT_CARRIED, f"<{qualified}> is not carried into the IR", line)
     return nodes
 
 

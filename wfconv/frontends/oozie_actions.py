@@ -338,7 +338,7 @@ def fs(el, cx: ActionCtx) -> Built:
         "engine": "fs",
         "operations": ops,
         # The same operations as an `hdfs dfs` script, for targets without an fs action.
-        "command": " && ".join(lines),
+        "command": " && ".join(lines) or None,
     }
     _report_unread(el, cx, set(_FS_OPS) | {"name-node", "job-xml", "configuration"})
     return Built(Action("hadoop", _drop_none(fields)), _drop_none(_wiring(el, cx)))

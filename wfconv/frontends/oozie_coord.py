@@ -147,6 +147,8 @@ def _instance_time(raw: str, ds_minutes: int | None) -> J | None:
 def _uri_for(ds: dict[str, Any], instance: J, ctx: ElContext) -> J | None:
     names = {k: J("fmt", (instance.value, fmt)) for k, fmt in _URI_VARS.items()}
     sub = ElContext(ctx.props, ctx.workflow_name, ctx.report, names=names)
+    sub._reported = ctx._reported  # one report per problem per file
+    sub.params = ctx.params
     return sub.template_value(ds["uri_template"], (), ds.get("line"))
 
 
@@ -336,6 +338,8 @@ def parse_coordinator(
     bundle = parse_workflow(load_file(found), Sources(wf_props, data_events), wid or name)
     w = bundle.workflows[0]
     _schedule(w, root, ctx, controls, report)
+    for k, v in ctx.params.items():  # names the coordinator's own templates refer to
+        w.params.setdefault(k, v)
     if sensors:
         roots = [t.id for t in w.tasks if not any(e.dst == t.id for e in w.edges)]
         w.tasks = sensors + w.tasks

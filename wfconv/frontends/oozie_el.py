@@ -61,8 +61,21 @@ PURE_FUNCTIONS = {
     "wf:name",
 }
 
-# Oozie's EL constants (WorkflowFunctionalSpec §4.2.1).
-EL_CONSTANTS = {"KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4, "PB": 1024**5}
+# Oozie's EL constants (WorkflowFunctionalSpec §4.2.1, and the Hadoop counter
+# group/names used with hadoop:counters, §4.2.6).
+EL_CONSTANTS = {
+    "KB": 1024,
+    "MB": 1024**2,
+    "GB": 1024**3,
+    "TB": 1024**4,
+    "PB": 1024**5,
+    "RECORDS": "org.apache.hadoop.mapred.Task$Counter",
+    "MAP_IN": "MAP_INPUT_RECORDS",
+    "MAP_OUT": "MAP_OUTPUT_RECORDS",
+    "REDUCE_IN": "REDUCE_INPUT_RECORDS",
+    "REDUCE_OUT": "REDUCE_OUTPUT_RECORDS",
+    "GROUPS": "REDUCE_INPUT_GROUPS",
+}
 
 _OFFSET_JINJA = {
     "MINUTE": "macros.timedelta(minutes={n})",
