@@ -691,3 +691,20 @@ def test_coordinator_configuration_is_evaluated_in_the_coordinator(repo_root):
         == "hdfs://nn.example.com:8020/data/orders/{{ data_interval_end.strftime('%Y/%m/%d') }}"
     )
     assert w.extra["oozie"]["coordinator"]["configuration"]["nameNode"] == "${nameNode}"
+
+
+def test_hadoop_counter_constants_are_not_parameters(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="a"/>'
+        + shell("a", "d", "k")
+        + '<decision name="d"><switch><case to="end">${hadoop:counters("a")[RECORDS][MAP_IN] gt 0}</case>'
+        '<default to="k"/></switch></decision><kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    assert w.params == {}
+    expr = w.task("d").action.fields["cases"][0]["expr"]
+    assert (
+        E.unparse(expr)
+        == "hadoop:counters('a')['org.apache.hadoop.mapred.Task$Counter']['MAP_INPUT_RECORDS'] > 0"
+    )
+    assert "OZ205" in codes(w) and "OZ203" not in codes(w)
