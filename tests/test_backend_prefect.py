@@ -521,3 +521,26 @@ def test_propagated_configuration_passes_the_run_parameters():
         '"region": flow_run.parameters["region"], "a": 1})'
     ) in code
     assert "BP124" in codes(out)
+
+
+@pytest.mark.engine
+def test_airflow_mapping_examples_run_in_prefect_unchanged(prefect_harness, tmp_path, monkeypatch):
+    """TaskFlow mapping over an upstream output, a cross product, and
+    BashOperator .expand/.expand_kwargs, converted and run as they are
+    (their commands and functions are harmless)."""
+    monkeypatch.chdir(ROOT)
+    (w,) = _load(ROOT / "corpus" / "airflow" / "mapped_tasks.py")
+    name, code, out = emit_one(w)
+    assert not [d for d in out.diagnostics if d.severity != "info"]
+    state, statuses = run_flow(tmp_path, w)
+    # total() sums the file names process() returns: a TypeError in Airflow
+    # too, so the converted run fails there and only there.
+    assert state.is_failed()
+    assert statuses == {
+        "list_files": "success",
+        "process": "success",
+        "total": "failed",
+        "add": "success",
+        "echo": "success",
+        "pairs": "success",
+    }

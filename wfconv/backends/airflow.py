@@ -36,6 +36,7 @@ from wfconv.backends.common import (
     local_functions,
     loss,
     luigi_task_class,
+    mapped_columns,
     py_literal,
     py_str,
     render,
@@ -859,7 +860,9 @@ def _apply_mapping(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
     m = task.mapped
     if not m:
         return
-    over = m.get("over") or {}
+    over = mapped_columns(m)
+    if set(over) != set(m.get("over") or {}):
+        m = {**m, "kind": "zip"}  # expand_kwargs rows: one mapped run per row
     python_like = spec.cls in (
         "PythonOperator",
         "BranchPythonOperator",

@@ -36,6 +36,7 @@ API (kept compatible; add, never change)
   checks that it compiles (no external formatter is needed).
 - ``render(template_name, **context)`` -- jinja2 templates in
   ``wfconv/backends/templates`` with the filters above.
+- ``mapped_columns(task.mapped)`` -> mapped inputs per argument.
 - ``GraphIndex.of(workflow)`` (tasks/up/down maps), ``topo_order(workflow)``, ``retry_delays(task)``, ``file_stem(text)``.
 - ``is_dotted_name``, ``from_import(module, names)`` (isort-style line),
   ``callable_imports_for(keys, reserved)`` -> (expression per
@@ -918,6 +919,27 @@ def topo_order(workflow: Workflow) -> list[str]:
 # The delay Airflow uses when a task says nothing (SEMANTICS §1).
 AIRFLOW_DEFAULT_RETRY_DELAY_S = 300.0
 AIRFLOW_MAX_RETRY_DELAY_S = 24 * 3600.0
+
+
+def mapped_columns(mapped: dict[str, Any] | None) -> dict[str, Any]:
+    """``mapped["over"]`` with ``expand_kwargs`` spelled as columns.
+
+    Frontends write Airflow's ``.expand_kwargs([{...}, {...}])`` as a zip
+    over the single key ``kwargs`` holding a list of dicts; targets that map
+    argument by argument want ``{"command": [...], "env": [...]}``. Rows
+    missing a key make the input unusable as columns: returned unchanged."""
+    over = dict((mapped or {}).get("over") or {})
+    rows = over.get("kwargs")
+    if (
+        set(over) == {"kwargs"}
+        and isinstance(rows, list)
+        and rows
+        and all(isinstance(r, dict) for r in rows)
+    ):
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        if all(set(r) == set(keys) for r in rows):
+            return {k: [r[k] for r in rows] for k in keys}
+    return over
 
 
 def retry_delays(task: Task, default: float | None = None) -> list[float]:

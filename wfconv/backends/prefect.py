@@ -48,6 +48,7 @@ from wfconv.backends.common import (
     local_functions,
     loss,
     luigi_task_class,
+    mapped_columns,
     py_comment,
     py_literal,
     py_str,
@@ -418,9 +419,13 @@ def _shell_lines(
     """One checked ``subprocess.run`` (what the Prefect frontend reads back as shell)."""
     ctx.need("subprocess")
     kwargs = [("shell", "True"), ("check", "True"), ("executable", py_str("/bin/bash"))]
-    if env:
+    if isinstance(env, Code):  # a mapped argument
+        kwargs.append(("env", env))
+    elif env:
         kwargs.append(("env", _value(ctx, task, {str(k): str(v) for k, v in env.items()})))
-    if cwd:
+    if isinstance(cwd, Code):
+        kwargs.append(("cwd", cwd))
+    elif cwd:
         kwargs.append(("cwd", _value(ctx, task, str(cwd))))
     if capture:
         kwargs += [("capture_output", "True"), ("text", "True")]
@@ -1180,11 +1185,16 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         if t.id in gated:
             branches = [u for u in g.up[t.id] if g.tasks[u].action.kind == "branch"]
             view.gate = {"rule": t.trigger_rule, "task_id": t.id, "branches": branches}
-        if t.action.kind == "shell" and mapped and "command" in mapped:
+        if t.action.kind == "shell" and mapped:
             f = t.action.fields
-            command = Code(mapped["command"][0])
+            arg = {k: Code(p) for k, (p, _) in mapped.items()}
             view.body += _shell_lines(
-                ctx, t, command, f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
+                ctx,
+                t,
+                arg.get("command", shell_command(f)),
+                arg.get("env", f.get("env")),
+                arg.get("cwd", f.get("cwd")),
+                bool(f.get("capture_output")),
             )
         else:
             BUILDERS.get(t.action.kind, _opaque)(ctx, t, view)
@@ -1365,9 +1375,11 @@ def _mapping(ctx: _Ctx, task: Task) -> dict[str, tuple[str, Any]] | None:
     m = task.mapped
     if not m:
         return None
-    over = m.get("over") or {}
+    over = mapped_columns(m)
+    if set(over) != set(m.get("over") or {}):
+        m = {**m, "kind": "zip"}  # expand_kwargs rows: one mapped run per row
     kind = task.action.kind
-    supported = kind == "python" or (kind == "shell" and set(over) == {"command"})
+    supported = kind == "python" or (kind == "shell" and set(over) <= {"command", "env", "cwd"})
     # An upstream's output ({{ ti.xcom_pull(task_ids='x') }}) is mapped over
     # natively: Prefect resolves the future and maps over its result.
     refs = {k: xcom_ref(v) for k, v in over.items()}
