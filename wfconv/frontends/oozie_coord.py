@@ -91,7 +91,7 @@ def locate(base: str, app_path: str, filename: str) -> str | None:
     return None
 
 
-def _frequency(raw: str, ctx: ElContext) -> S.Frequency | None:
+def _frequency(raw: str, ctx: ElContext, line: int | None = None) -> S.Frequency | None:
     text = raw.strip()
     for _ in range(10):
         if "${" not in text:
@@ -109,14 +109,14 @@ def _frequency(raw: str, ctx: ElContext) -> S.Frequency | None:
             text = ctx.props[node["name"]].strip()
             continue
         if node["type"] == "call" and node["fn"] in _FREQ_FUNCTIONS and len(node["args"]) == 1:
-            j = ctx.translate_expr(node["args"][0])
+            j = ctx.translate_expr(node["args"][0], line)
             if j is not None and j.kind == "lit":
                 try:
                     return S.Frequency(_FREQ_FUNCTIONS[node["fn"]], int(E.to_num(j.value)))
                 except (E.ExprError, ValueError):
                     return None
             return None
-        value = ctx.constant(text)
+        value = ctx.constant(text, line)
         if value is None:
             return None
         text = value
@@ -205,7 +205,7 @@ def _controls(root, ctx: ElContext) -> dict[str, Any]:
     for tag in ("timeout", "concurrency", "execution", "throttle"):
         v = child_text(block, tag)
         if v is not None:
-            v = ctx.constant(v) or v
+            v = ctx.constant(v, block.sourceline) or v
             out[tag] = int(v) if v.lstrip("-").isdigit() else v
     return out
 
@@ -220,7 +220,7 @@ def _resolve_event(ev, datasets, ctx, report, path) -> tuple[J | None, dict[str,
             ev["line"],
         )
         return None, {}
-    freq = _frequency(ds["frequency"] or "", ctx)
+    freq = _frequency(ds["frequency"] or "", ctx, ds.get("line"))
     minutes = _dataset_minutes(freq)
     raw = ev["instances"][0] if len(ev["instances"]) == 1 else None
     if raw is None:
@@ -258,7 +258,7 @@ def parse_coordinator(
             props[p.name] = p.value
     raw_name = root.get("name") or "coordinator"
     ctx = ElContext(props, raw_name, report)
-    name = ctx.constant(raw_name) or raw_name
+    name = ctx.constant(raw_name, root.sourceline) or raw_name
     datasets = _datasets(root, ctx, report)
     inputs = _events(root, "input-events", "data-in")
     outputs = _events(root, "output-events", "data-out")
@@ -376,10 +376,10 @@ def parse_coordinator(
 
 def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None:
     raw_freq = root.get("frequency") or ""
-    freq = _frequency(raw_freq, ctx)
-    tzname = ctx.constant(root.get("timezone") or "UTC") or "UTC"
-    start_raw = ctx.constant(root.get("start") or "")
-    end_raw = ctx.constant(root.get("end") or "")
+    freq = _frequency(raw_freq, ctx, root.sourceline)
+    tzname = ctx.constant(root.get("timezone") or "UTC", root.sourceline) or "UTC"
+    start_raw = ctx.constant(root.get("start") or "", root.sourceline)
+    end_raw = ctx.constant(root.get("end") or "", root.sourceline)
     try:
         start = E.parse_oozie_time(start_raw) if start_raw else None
         end = E.parse_oozie_time(end_raw) if end_raw else None
@@ -464,12 +464,16 @@ def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:
     params_decl = configuration_props(child(root, "parameters"), path)
     props = {p.name: p.value for p in [*params_decl, *job] if p.value is not None}
     ctx = ElContext(props, root.get("name") or "bundle", report)
-    bundle_name = ctx.constant(root.get("name") or "bundle") or "bundle"
+    bundle_name = ctx.constant(root.get("name") or "bundle", root.sourceline) or "bundle"
     controls = child(root, "controls")
     kick_off = child_text(controls, "kick-off-time") if controls is not None else None
     out = Bundle()
     for coord in children(root, "coordinator"):
-        cname = ctx.constant(coord.get("name") or "") or coord.get("name") or "coordinator"
+        cname = (
+            ctx.constant(coord.get("name") or "", coord.sourceline)
+            or coord.get("name")
+            or "coordinator"
+        )
         app_path = child_text(coord, "app-path") or ""
         conf = []
         for p in configuration_props(child(coord, "configuration"), path):
