@@ -711,3 +711,21 @@ def test_interval_end_dates_with_offsets_and_quoted_formats():
         "data_interval_end_Y_m_dTHcM": "${coord:formatTime(coord:nominalTime(), \"yyyy-MM-dd'T'HH:mm\")}",
     }
     assert "BO501" not in codes(e)
+
+
+def test_el_from_an_oozie_source_stays_el_and_hadoop_extras_are_kept():
+    from wfconv.ir.model import SourceRef
+
+    t = Task("jv", Action("hadoop", {
+        "engine": "java", "main_class": "a.Main", "args": ["${wf:actionData('sh')['rows']}"],
+        "prepare": [{"op": "delete", "path": "/out"}], "properties": {"q": "etl"},
+        "files": ["/lib/x.jar#x.jar"], "archives": ["/lib/deps.zip#deps"]}))
+    e = oozie.emit(Workflow(id="w", tasks=[t], source=SourceRef("oozie", "wf.xml", 1)))
+    assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
+    java = node(xml(e), "jv").find(WF + "java")
+    assert [etree.QName(c).localname for c in java] == [
+        "prepare", "configuration", "main-class", "arg", "file", "archive"]
+    assert java.find(WF + "arg").text == "${wf:actionData('sh')['rows']}"
+    # the same text from another engine is literal: Oozie must not evaluate it
+    e2 = oozie.emit(Workflow(id="w", tasks=[t], source=SourceRef("airflow", "d.py", 1)))
+    assert node(xml(e2), "jv").find(WF + "java").find(WF + "arg").text == "${'$'}{wf:actionData('sh')['rows']}"

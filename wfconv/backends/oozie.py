@@ -122,8 +122,22 @@ _STRFTIME = re.compile(
 )
 _EL_UNIT = {"days": "DAY", "hours": "HOUR", "minutes": "MINUTE"}
 _STRF_JAVA = {
-    "Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "M": "mm", "S": "ss", "j": "DDD",
-    "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE", "I": "hh", "p": "a", "z": "Z", "%": "%",
+    "Y": "yyyy",
+    "y": "yy",
+    "m": "MM",
+    "d": "dd",
+    "H": "HH",
+    "M": "mm",
+    "S": "ss",
+    "j": "DDD",
+    "b": "MMM",
+    "B": "MMMM",
+    "a": "EEE",
+    "A": "EEEE",
+    "I": "hh",
+    "p": "a",
+    "z": "Z",
+    "%": "%",
 }
 
 
@@ -184,7 +198,9 @@ def _format_stem(fmt: str) -> str:
     """A property-name part for a strftime format: ``%Y-%m-%d`` -> ``Y_m_d``,
     ``%Y%m%d`` -> ``Ymd``, ``%Y/%m/%d`` -> ``Ysmsd`` (letters kept, separators
     spelled), so that different formats get different names."""
-    out = "".join(ch if ch.isalnum() else _FORMAT_SEPARATORS.get(ch, "") for ch in fmt.replace("%", ""))
+    out = "".join(
+        ch if ch.isalnum() else _FORMAT_SEPARATORS.get(ch, "") for ch in fmt.replace("%", "")
+    )
     return out or "fmt"
 
 
@@ -195,16 +211,29 @@ def _el_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _el_literal_dollars(text: str) -> str:
+def _literal_dollars(text: str) -> str:
     """Oozie evaluates every ``${...}``; a literal ``${`` in user text is
     written as ``${'$'}{`` (an EL string literal), so it stays literal."""
     return text.replace("${", "${'$'}{")
+
+
+def _from_oozie(ctx: _Ctx, task: Task | None) -> bool:
+    """Text read from Oozie keeps its ``${...}`` as EL (the frontend leaves EL
+    it cannot translate verbatim); text from other engines means ``${`` literally
+    (a shell variable, a Python format string)."""
+    src = task.source if task is not None and task.source is not None else ctx.w.source
+    return src is not None and src.engine == "oozie"
 
 
 def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
     """Neutral templates (``{{ ... }}``) -> Oozie EL; literal text escaped."""
     out: list[str] = []
     pos = 0
+    keep = _from_oozie(ctx, task)
+
+    def _el_literal_dollars(part: str) -> str:
+        return part if keep else _literal_dollars(part)
+
     for m in _TEMPLATE.finditer(text):
         out.append(_el_literal_dollars(text[pos : m.start()]))
         pos = m.end()
@@ -268,8 +297,12 @@ def _xml_safe(text: str) -> str:
     """XML 1.0 cannot hold most control characters even as references; they
     are replaced by U+FFFD (the ledger says so)."""
     return "".join(
-        ch if ch in "\t\n\r" or (0x20 <= ord(ch) <= 0xD7FF) or (0xE000 <= ord(ch) <= 0xFFFD)
-        or ord(ch) >= 0x10000 else "\ufffd"
+        ch
+        if ch in "\t\n\r"
+        or (0x20 <= ord(ch) <= 0xD7FF)
+        or (0xE000 <= ord(ch) <= 0xFFFD)
+        or ord(ch) >= 0x10000
+        else "\ufffd"
         for ch in text
     )
 
@@ -311,14 +344,39 @@ def _split_command(command: str) -> tuple[str, list[str]]:
     return "bash", ["-c", command]
 
 
-def _shell(parent, ctx: _Ctx, task: Task, exec_: str, args: list[str], env=None, capture=False):
+def _prepare(el, f: dict, ns: str, ctx: _Ctx, task: Task) -> None:
+    """<prepare> (delete / mkdir before the action), as the source had it."""
+    ops = [op for op in f.get("prepare") or [] if isinstance(op, dict) and op.get("op") in ("delete", "mkdir")]
+    if ops:
+        prep = _sub(el, "prepare", ns=ns)
+        for op in ops:
+            _sub(prep, op["op"], ns=ns, path=_xml_safe(to_el(str(op.get("path") or ""), ctx, task)))
+
+
+def _files(el, f: dict, ns: str, ctx: _Ctx, task: Task) -> None:
+    """<file>/<archive> shipped with the action."""
+    for key, tag in (("files", "file"), ("archives", "archive")):
+        for v in f.get(key) or []:
+            _sub(el, tag, _xml_safe(to_el(str(v), ctx, task)), ns=ns)
+
+
+def _props(f: dict, ctx: _Ctx, task: Task) -> dict[str, str]:
+    return {str(k): to_el(str(v), ctx, task) for k, v in (f.get("properties") or {}).items()}
+
+
+def _shell(parent, ctx: _Ctx, task: Task, exec_: str, args: list[str], env=None, capture=False,
+           f: dict | None = None):
     ns = ACTION_NS["shell"]
+    f = f or {}
     el = _sub(parent, "shell", ns=ns)
+    _prepare(el, f, ns, ctx, task)
+    _configuration(el, _props(f, ctx, task), ns)
     _sub(el, "exec", _xml_safe(to_el(exec_, ctx, task)), ns=ns)
     for a in args:
         _sub(el, "argument", _xml_safe(to_el(str(a), ctx, task)), ns=ns)
     for k, v in (env or {}).items():
         _sub(el, "env-var", _xml_safe(to_el(f"{k}={v}", ctx, task)), ns=ns)
+    _files(el, f, ns, ctx, task)
     if capture:
         _sub(el, "capture-output", ns=ns)
     return el
@@ -332,7 +390,7 @@ def _act_shell(parent, ctx, task):
         exec_, args = str(f["exec"]), [str(a) for a in f.get("args") or []]
     else:
         exec_, args = _split_command(command)
-    _shell(parent, ctx, task, exec_, args, f.get("env"), bool(f.get("capture_output")))
+    _shell(parent, ctx, task, exec_, args, f.get("env"), bool(f.get("capture_output")), f)
 
 
 def _act_python(parent, ctx, task):
@@ -343,19 +401,38 @@ def _act_python(parent, ctx, task):
             f"from {module} import {func}; "
             f"{func}(*{f.get('op_args') or []!r}, **{f.get('op_kwargs') or {}!r})"
         )
-        ctx.warn("BO402", f"python callable {module}.{func} run with python3 -c in a shell action",
-                 task=task, target="shell action")
+        ctx.warn(
+            "BO402",
+            f"python callable {module}.{func} run with python3 -c in a shell action",
+            task=task,
+            target="shell action",
+        )
         _shell(parent, ctx, task, "python3", ["-c", code])
     else:
-        ctx.warn("BO404", f"python callable {func!r} has no importable module; the shell action fails",
-                 task=task, severity="error", target="failing shell action")
-        _shell(parent, ctx, task, "bash",
-               ["-c", f"echo 'wfconv: python callable {func} was not converted' >&2; exit 1"])
+        ctx.warn(
+            "BO404",
+            f"python callable {func!r} has no importable module; the shell action fails",
+            task=task,
+            severity="error",
+            target="failing shell action",
+        )
+        _shell(
+            parent,
+            ctx,
+            task,
+            "bash",
+            ["-c", f"echo 'wfconv: python callable {func} was not converted' >&2; exit 1"],
+        )
 
 
 def _act_empty(parent, ctx, task):
-    ctx.warn("BO405", "no-op emitted as an fs action without operations", task=task,
-             severity="info", target="<fs/>")
+    ctx.warn(
+        "BO405",
+        "no-op emitted as an fs action without operations",
+        task=task,
+        severity="info",
+        target="<fs/>",
+    )
     _sub(parent, "fs")
 
 
@@ -388,8 +465,12 @@ def _act_subworkflow(parent, ctx, task):
 def _act_sql(parent, ctx, task):
     ns = ACTION_NS["hive2"]
     f = task.action.fields
-    ctx.warn("BO401", f"SQL ({f.get('operator') or 'sql'}) emitted as a hive2 action", task=task,
-             target="hive2 action")
+    ctx.warn(
+        "BO401",
+        f"SQL ({f.get('operator') or 'sql'}) emitted as a hive2 action",
+        task=task,
+        target="hive2 action",
+    )
     el = _sub(parent, "hive2", ns=ns)
     _sub(el, "jdbc-url", "${jdbcUrl}", ns=ns)
     sql = f.get("sql") or ""
@@ -399,8 +480,12 @@ def _act_sql(parent, ctx, task):
 
 def _act_container(parent, ctx, task):
     f = task.action.fields
-    ctx.warn("BO401", "container emitted as `docker run` in a shell action", task=task,
-             target="shell action")
+    ctx.warn(
+        "BO401",
+        "container emitted as `docker run` in a shell action",
+        task=task,
+        target="shell action",
+    )
     args = ["run", "--rm", str(f.get("image") or "")]
     args += [str(a) for a in (f.get("cmds") or [])] + [str(a) for a in (f.get("arguments") or [])]
     _shell(parent, ctx, task, "docker", args)
@@ -417,21 +502,35 @@ def _act_sensor(parent, ctx, task):
             f'for i in $(seq {tries}); do hdfs dfs -test -e "$1" && exit 0; '
             f"sleep {poke}; done; exit 1"
         )
-        ctx.warn("BO403", f"{f.get('sensor')} polled by a shell loop (every {poke}s, {tries} times);"
-                 " coordinator input-events would wait before the run instead", task=task,
-                 target="shell action")
+        ctx.warn(
+            "BO403",
+            f"{f.get('sensor')} polled by a shell loop (every {poke}s, {tries} times);"
+            " coordinator input-events would wait before the run instead",
+            task=task,
+            target="shell action",
+        )
         _shell(parent, ctx, task, "bash", ["-c", script, "sensor", str(target)])
     else:
-        ctx.warn("BO404", f"sensor {f.get('sensor')!r} has no Oozie counterpart; the shell action fails",
-                 task=task, severity="error", target="failing shell action")
-        _shell(parent, ctx, task, "bash",
-               ["-c", "echo 'wfconv: sensor was not converted' >&2; exit 1"])
+        ctx.warn(
+            "BO404",
+            f"sensor {f.get('sensor')!r} has no Oozie counterpart; the shell action fails",
+            task=task,
+            severity="error",
+            target="failing shell action",
+        )
+        _shell(
+            parent, ctx, task, "bash", ["-c", "echo 'wfconv: sensor was not converted' >&2; exit 1"]
+        )
 
 
 def _act_external(parent, ctx, task):
     out = task.action.fields.get("output") or (task.outputs[0] if task.outputs else "")
-    ctx.warn("BO403", "external data checked once with hdfs dfs -test -e", task=task,
-             target="shell action")
+    ctx.warn(
+        "BO403",
+        "external data checked once with hdfs dfs -test -e",
+        task=task,
+        target="shell action",
+    )
     _shell(parent, ctx, task, "hdfs", ["dfs", "-test", "-e", str(out)])
 
 
@@ -443,50 +542,64 @@ def _args(f) -> list[str]:
 def _act_hadoop(parent, ctx, task):
     f = task.action.fields
     engine = str(f.get("engine") or "")
-    props = {str(k): str(v) for k, v in (f.get("properties") or {}).items()}
+    props = _props(f, ctx, task)
     script = f.get("script")
     if engine == "fs":
         el = _sub(parent, "fs")
         for op in f.get("operations") or []:
-            attrs = {k: _xml_safe(to_el(str(v), ctx, task)) for k, v in op.items()
-                     if k not in ("op", "recursive")}
+            attrs = {
+                k: _xml_safe(to_el(str(v), ctx, task))
+                for k, v in op.items()
+                if k not in ("op", "recursive")
+            }
             o = etree.SubElement(el, _q(str(op.get("op"))), attrs)
             if op.get("recursive"):
                 _sub(o, "recursive")
         return
     if engine == "java":
         el = _sub(parent, "java")
+        _prepare(el, f, WF_NS, ctx, task)
         _configuration(el, props, WF_NS)
         _sub(el, "main-class", _xml_safe(str(f.get("main_class") or script or "")))
         if f.get("java_opts"):
             _sub(el, "java-opts", _xml_safe(str(f["java_opts"])))
         for a in _args(f):
             _sub(el, "arg", _xml_safe(to_el(a, ctx, task)))
+        _files(el, f, WF_NS, ctx, task)
         if f.get("capture_output"):
             _sub(el, "capture-output")
     elif engine == "pig":
         el = _sub(parent, "pig")
+        _prepare(el, f, WF_NS, ctx, task)
         _configuration(el, props, WF_NS)
         _sub(el, "script", _xml_safe(str(script or "")))
         for p in f.get("params") or []:
             _sub(el, "param", _xml_safe(to_el(str(p), ctx, task)))
         for a in _args(f):
             _sub(el, "argument", _xml_safe(to_el(a, ctx, task)))
+        _files(el, f, WF_NS, ctx, task)
     elif engine in ("hive", "hive2"):
         ns = ACTION_NS[engine]
         el = _sub(parent, engine, ns=ns)
+        _prepare(el, f, ns, ctx, task)
+        _configuration(el, props, ns)
         if engine == "hive2":
             _sub(el, "jdbc-url", _xml_safe(str(f.get("jdbc_url") or "${jdbcUrl}")), ns=ns)
-        _configuration(el, props, ns)
+            if f.get("password"):
+                _sub(el, "password", _xml_safe(str(f["password"])), ns=ns)
         if script:
             _sub(el, "script", _xml_safe(str(script)), ns=ns)
         else:
             _sub(el, "query", _xml_safe(to_el(str(f.get("query") or ""), ctx, task)), ns=ns)
         for p in f.get("params") or []:
             _sub(el, "param", _xml_safe(to_el(str(p), ctx, task)), ns=ns)
+        for a in _args(f):
+            _sub(el, "argument", _xml_safe(to_el(a, ctx, task)), ns=ns)
+        _files(el, f, ns, ctx, task)
     elif engine == "spark":
         ns = ACTION_NS["spark"]
         el = _sub(parent, "spark", ns=ns)
+        _prepare(el, f, ns, ctx, task)
         _configuration(el, props, ns)
         _sub(el, "master", str(f.get("master") or "yarn"), ns=ns)
         if f.get("mode"):
@@ -499,24 +612,41 @@ def _act_hadoop(parent, ctx, task):
             _sub(el, "spark-opts", _xml_safe(str(f["spark_opts"])), ns=ns)
         for a in _args(f):
             _sub(el, "arg", _xml_safe(to_el(a, ctx, task)), ns=ns)
+        _files(el, f, ns, ctx, task)
     elif engine in ("distcp", "sqoop"):
         ns = ACTION_NS[engine]
         el = _sub(parent, engine, ns=ns)
+        _prepare(el, f, ns, ctx, task)
         _configuration(el, props, ns)
+        if engine == "distcp" and f.get("java_opts"):
+            _sub(el, "java-opts", _xml_safe(str(f["java_opts"])), ns=ns)
         if engine == "sqoop" and f.get("command"):
             _sub(el, "command", _xml_safe(to_el(str(f["command"]), ctx, task)), ns=ns)
         else:
             for a in _args(f):
                 _sub(el, "arg", _xml_safe(to_el(a, ctx, task)), ns=ns)
+        if engine == "sqoop":
+            _files(el, f, ns, ctx, task)
+    elif engine == "git":
+        ns = ACTION_NS["git"]
+        el = _sub(parent, "git", ns=ns)
+        _prepare(el, f, ns, ctx, task)
+        for key, tag in (("git_uri", "git-uri"), ("branch", "branch"), ("key_path", "key-path"),
+                         ("destination_uri", "destination-uri")):
+            if f.get(key):
+                _sub(el, tag, _xml_safe(to_el(str(f[key]), ctx, task)), ns=ns)
     elif engine == "ssh":
         ns = ACTION_NS["ssh"]
         el = _sub(parent, "ssh", ns=ns)
         _sub(el, "host", _xml_safe(str(f.get("host") or "")), ns=ns)
-        _sub(el, "command", _xml_safe(to_el(str(f.get("command") or script or ""), ctx, task)), ns=ns)
+        _sub(
+            el, "command", _xml_safe(to_el(str(f.get("command") or script or ""), ctx, task)), ns=ns
+        )
         for a in _args(f):
             _sub(el, "args", _xml_safe(to_el(a, ctx, task)), ns=ns)
     else:  # map-reduce, streaming and anything else Hadoop-shaped
         el = _sub(parent, "map-reduce")
+        _prepare(el, f, WF_NS, ctx, task)
         streaming = f.get("streaming") if isinstance(f.get("streaming"), dict) else {}
         if engine == "streaming" or streaming:
             st = _sub(el, "streaming")
@@ -526,10 +656,23 @@ def _act_hadoop(parent, ctx, task):
             for key in ("record_reader_mapping", "env"):
                 for v in streaming.get(key) or []:
                     _sub(st, key.replace("_", "-"), _xml_safe(str(v)))
+        pipes = f.get("pipes") if isinstance(f.get("pipes"), dict) else {}
+        if pipes and not streaming:
+            pp = _sub(el, "pipes")
+            for key in ("map", "reduce", "inputformat", "partitioner", "writer", "program"):
+                if pipes.get(key):
+                    _sub(pp, key, _xml_safe(str(pipes[key])))
         _configuration(el, props, WF_NS)
+        if f.get("config_class"):
+            _sub(el, "config-class", _xml_safe(str(f["config_class"])))
+        _files(el, f, WF_NS, ctx, task)
         if engine not in ("map-reduce", "streaming", "pipes"):
-            ctx.warn("BO401", f"hadoop engine {engine!r} emitted as a map-reduce action",
-                     task=task, target="map-reduce action")
+            ctx.warn(
+                "BO401",
+                f"hadoop engine {engine!r} emitted as a map-reduce action",
+                task=task,
+                target="map-reduce action",
+            )
 
 
 def _act_opaque(parent, ctx, task):
@@ -544,10 +687,20 @@ def _act_opaque(parent, ctx, task):
         if el is not None:
             parent.append(el)
             return
-    ctx.warn("BO404", f"opaque {f.get('type')!r} cannot run in Oozie; the shell action fails",
-             task=task, severity="error", target="failing shell action")
-    _shell(parent, ctx, task, "bash",
-           ["-c", f"echo 'wfconv: {f.get('type')} was not converted' >&2; exit 1"])
+    ctx.warn(
+        "BO404",
+        f"opaque {f.get('type')!r} cannot run in Oozie; the shell action fails",
+        task=task,
+        severity="error",
+        target="failing shell action",
+    )
+    _shell(
+        parent,
+        ctx,
+        task,
+        "bash",
+        ["-c", f"echo 'wfconv: {f.get('type')} was not converted' >&2; exit 1"],
+    )
 
 
 ACTIONS = {
@@ -703,8 +856,12 @@ class _Builder:
         the paths converging where the task graph converges."""
         task = self.tasks[bid]
         if task.retries or task.timeout_s:
-            self.ctx.warn("BO701", "a decision node has no retries or timeout; dropped",
-                          task=task, target="decision")
+            self.ctx.warn(
+                "BO701",
+                "a decision node has no retries or timeout; dropped",
+                task=task,
+                target="decision",
+            )
         name = self.names[bid]
         self.entry_of[bid] = name
         self.join_of[bid] = join
@@ -738,8 +895,13 @@ class _Builder:
                 if entry not in named:
                     # A path the IR reaches but no case names: keep it reachable
                     # (Oozie rejects unreachable nodes) under a case that never holds.
-                    self.ctx.warn("BO206", f"path to {first!r} is named by no case; kept "
-                                  "under a case that never holds", task=task, target="${false}")
+                    self.ctx.warn(
+                        "BO206",
+                        f"path to {first!r} is named by no case; kept "
+                        "under a case that never holds",
+                        task=task,
+                        target="${false}",
+                    )
                     switch.append(("${false}", entry))
                     named.add(entry)
         else:
@@ -748,7 +910,8 @@ class _Builder:
                 "BO205",
                 f"branch callable {task.action.fields.get('callable')!r} cannot run in Oozie; "
                 f"the decision follows job property {prop!r} (default: first path)",
-                task=task, target="decision on ${wf:conf(...)}",
+                task=task,
+                target="decision on ${wf:conf(...)}",
             )
             for first, entry in arms:
                 switch.append((f"${{wf:conf('{prop}') eq '{self.names[first]}'}}", entry))
@@ -762,8 +925,16 @@ class _Builder:
         _sub(sw, "default", to=dtarget)
         return name, [el, *els]
 
-    def _arms(self, node: Node, succs: set[str], nxt: str, join: str | None,
-              arms: list[tuple[str, str]], converge: list[str | None], next_task: str | None) -> list:
+    def _arms(
+        self,
+        node: Node,
+        succs: set[str],
+        nxt: str,
+        join: str | None,
+        arms: list[tuple[str, str]],
+        converge: list[str | None],
+        next_task: str | None,
+    ) -> list:
         """Render ``node`` (what follows a decision) so that each direct
         downstream of the decision starts a path; returns the elements."""
         if isinstance(node, Series):
@@ -800,33 +971,50 @@ class _Builder:
         if to in self.ctx.dissolved:
             # a routing hop of the source: go where it led, if that is in reach
             after = self.ctx.dissolved[to]
-            if len(after) == 1 and after[0] in self.entry_of and (
-                    self.join_of.get(after[0]) == self.join_of.get(task.id)):
+            if (
+                len(after) == 1
+                and after[0] in self.entry_of
+                and (self.join_of.get(after[0]) == self.join_of.get(task.id))
+            ):
                 return self.entry_of[after[0]]
             return end_target
         if to in self.names and to in self.entry_of:
             return self.entry_of[to]
         if to in self.names and self.tasks[to].action.kind == "fail":
             return self.names[to]
-        self.ctx.warn("BO206", f"decision target {to!r} is not a path of the decision; "
-                      f"transition to {end_target!r}", task=task, target=end_target)
+        self.ctx.warn(
+            "BO206",
+            f"decision target {to!r} is not a path of the decision; transition to {end_target!r}",
+            task=task,
+            target=end_target,
+        )
         return end_target
 
     def _check_convergence(self, bid: str, cont_task: str | None) -> None:
         if cont_task is None:
             return
         t = self.tasks[cont_task]
-        if t.trigger_rule not in ("one_success", "all_success", "none_skipped",
-                                  "all_done_min_one_success"):
-            self.ctx.warn("BO209", f"converging paths of decision {bid!r}: trigger rule "
-                          f"{t.trigger_rule} is read back as one_success", task=t,
-                          severity="info", target="converging transitions")
+        if t.trigger_rule not in (
+            "one_success",
+            "all_success",
+            "none_skipped",
+            "all_done_min_one_success",
+        ):
+            self.ctx.warn(
+                "BO209",
+                f"converging paths of decision {bid!r}: trigger rule "
+                f"{t.trigger_rule} is read back as one_success",
+                task=t,
+                severity="info",
+                target="converging transitions",
+            )
         if t.trigger_rule in ("all_success", "none_skipped", "all_done_min_one_success"):
             self.ctx.warn(
                 "BO202",
                 f"runs after whichever path decision {bid!r} takes; in the IR its trigger rule "
                 f"{t.trigger_rule} skips it when a path was not taken",
-                task=t, target="converging transitions",
+                task=t,
+                target="converging transitions",
             )
 
     def leaf(self, tid: str, nxt: str, join: str | None) -> tuple[str, list]:
@@ -860,20 +1048,43 @@ class _Builder:
         main_ups = [u for u in self.preds.get(task.id, []) if u not in handlers]
         if r == "one_success" and (len(main_ups) <= 1 or task.id in self.converge_targets):
             return  # an ok path and error paths, or decision paths: exclusive, so exact
-        if r in ("none_failed", "none_failed_min_one_success", "none_skipped") and main_ups and (
-                task.id not in self.converge_targets) and not self._after_a_decision(task.id):
-            self.ctx.warn("BO210", f"trigger rule {r} is what an Oozie join does (no skipped "
-                          "state); read back as all_success", task=task, severity="info",
-                          target="all_success")
+        if (
+            r in ("none_failed", "none_failed_min_one_success", "none_skipped")
+            and main_ups
+            and (task.id not in self.converge_targets)
+            and not self._after_a_decision(task.id)
+        ):
+            self.ctx.warn(
+                "BO210",
+                f"trigger rule {r} is what an Oozie join does (no skipped "
+                "state); read back as all_success",
+                task=task,
+                severity="info",
+                target="all_success",
+            )
             return
         if r in _NATIVE_RULES or r in _ERROR_RULES or r in _DONE_RULES:
-            if r == "all_failed" and len(self.preds.get(task.id, [])) + sum(
-                task.id in v for v in self.plan.errors.values()) > 1:
-                self.ctx.warn("BO201", "all_failed becomes an error transition from each upstream "
-                              "(runs when the first one fails)", task=task, target="error transition")
+            if (
+                r == "all_failed"
+                and len(self.preds.get(task.id, []))
+                + sum(task.id in v for v in self.plan.errors.values())
+                > 1
+            ):
+                self.ctx.warn(
+                    "BO201",
+                    "all_failed becomes an error transition from each upstream "
+                    "(runs when the first one fails)",
+                    task=task,
+                    target="error transition",
+                )
             return
-        self.ctx.warn("BO201", f"trigger rule {r} has no Oozie form; the task waits for all "
-                      "upstream paths to succeed (join)", task=task, target="ok transition / join")
+        self.ctx.warn(
+            "BO201",
+            f"trigger rule {r} has no Oozie form; the task waits for all "
+            "upstream paths to succeed (join)",
+            task=task,
+            target="ok transition / join",
+        )
 
     def _after_a_decision(self, tid: str) -> bool:
         """Is a branch task among the ancestors (then a path may be untaken)?"""
@@ -892,67 +1103,112 @@ class _Builder:
         if task.retries <= 0:
             return
         el.set("retry-max", str(task.retries))
-        self.ctx.warn("BO301", "Oozie retries only whitelisted error codes "
-                      "(user.retry.error.code[.ext]); a failing shell command is not retried "
-                      "unless the server allows ALL", task=task, target="retry-max")
+        self.ctx.warn(
+            "BO301",
+            "Oozie retries only whitelisted error codes "
+            "(user.retry.error.code[.ext]); a failing shell command is not retried "
+            "unless the server allows ALL",
+            task=task,
+            target="retry-max",
+        )
         if task.retries > 3:
-            self.ctx.warn("BO303", f"retries={task.retries} exceed Oozie's default system "
-                          "maximum 3 (oozie.service.LiteWorkflowStoreService.user.retry.max)",
-                          task=task, target="retry-max")
+            self.ctx.warn(
+                "BO303",
+                f"retries={task.retries} exceed Oozie's default system "
+                "maximum 3 (oozie.service.LiteWorkflowStoreService.user.retry.max)",
+                task=task,
+                target="retry-max",
+            )
         delay = task.retry_delay_s
         if isinstance(delay, list):
             if delay:
-                self.ctx.warn("BO304", f"per-attempt delays {delay} collapse to the first one",
-                              task=task, target="retry-interval")
+                self.ctx.warn(
+                    "BO304",
+                    f"per-attempt delays {delay} collapse to the first one",
+                    task=task,
+                    target="retry-interval",
+                )
             delay = delay[0] if delay else None
         if delay is not None:
             minutes = max(1, math.ceil(float(delay) / 60))
             if float(delay) != minutes * 60:
-                self.ctx.warn("BO302", f"retry delay {delay}s becomes {minutes} min", task=task,
-                              target="retry-interval")
+                self.ctx.warn(
+                    "BO302",
+                    f"retry delay {delay}s becomes {minutes} min",
+                    task=task,
+                    target="retry-interval",
+                )
             el.set("retry-interval", str(minutes))
         if task.retry_backoff == "exponential":
             el.set("retry-policy", "exponential")
             if task.max_retry_delay_s is not None:
-                self.ctx.warn("BO304", "max_retry_delay has no Oozie counterpart; dropped",
-                              task=task, target="retry-policy")
+                self.ctx.warn(
+                    "BO304",
+                    "max_retry_delay has no Oozie counterpart; dropped",
+                    task=task,
+                    target="retry-policy",
+                )
 
-    def resolve_errors(self, region_entry: dict[str, str], region_join: dict[str, str | None]) -> None:
+    def resolve_errors(
+        self, region_entry: dict[str, str], region_join: dict[str, str | None]
+    ) -> None:
         """Point each action's <error> at its handler, or at the shared kill node."""
         done_targets: dict[str, str] = {}
         for t in self.w.tasks:
             if t.trigger_rule in _DONE_RULES:
                 ups = self.preds.get(t.id, [])
-                if len(ups) == 1 and ups[0] not in self.plan.errors and (
-                    self.join_of.get(ups[0], "?") == self.join_of.get(t.id, "!")
+                if (
+                    len(ups) == 1
+                    and ups[0] not in self.plan.errors
+                    and (self.join_of.get(ups[0], "?") == self.join_of.get(t.id, "!"))
                 ):
                     done_targets[ups[0]] = self.entry_of.get(t.id, self.names[t.id])
                     if t.trigger_rule != "one_done":
-                        self.ctx.warn("BO210", f"trigger rule {t.trigger_rule}: ok and error of "
-                                      f"{ups[0]!r} both lead here; read back as one_done",
-                                      task=t, severity="info", target="one_done")
+                        self.ctx.warn(
+                            "BO210",
+                            f"trigger rule {t.trigger_rule}: ok and error of "
+                            f"{ups[0]!r} both lead here; read back as one_done",
+                            task=t,
+                            severity="info",
+                            target="one_done",
+                        )
                 else:
-                    self.ctx.warn("BO201", f"trigger rule {t.trigger_rule} with upstreams {ups} "
-                                  "becomes all_success (an upstream failure kills the workflow)",
-                                  task=t, target="ok transition")
+                    self.ctx.warn(
+                        "BO201",
+                        f"trigger rule {t.trigger_rule} with upstreams {ups} "
+                        "becomes all_success (an upstream failure kills the workflow)",
+                        task=t,
+                        target="ok transition",
+                    )
         for err_el, tid in self.pending_errors:
             targets = self.plan.errors.get(tid, [])
             if targets:
                 if len(targets) > 1:
                     first = region_entry.get(targets[0], self.names[targets[0]])
                     if any(region_entry.get(x) != first for x in targets[1:]):
-                        self.ctx.warn("BO203", f"error targets {targets}: Oozie keeps one; "
-                                      f"error goes to {targets[0]!r}", task=self.tasks[tid],
-                                      target="error transition")
+                        self.ctx.warn(
+                            "BO203",
+                            f"error targets {targets}: Oozie keeps one; "
+                            f"error goes to {targets[0]!r}",
+                            task=self.tasks[tid],
+                            target="error transition",
+                        )
                 err_el.set("to", region_entry.get(targets[0], self.names[targets[0]]))
                 back_to = region_join.get(targets[0], "-")
-                if (tid in self.in_fork and self.tasks[targets[0]].action.kind != "fail"
-                        and back_to != self.join_of.get(tid)):
+                if (
+                    tid in self.in_fork
+                    and self.tasks[targets[0]].action.kind != "fail"
+                    and back_to != self.join_of.get(tid)
+                ):
                     self.error_leaves_fork = True
-                    self.ctx.warn("BO207", f"error path to {targets[0]!r} leaves a fork; "
-                                  "job.properties turns off Oozie's fork/join validation "
-                                  "(oozie.wf.validate.ForkJoin=false)", task=self.tasks[tid],
-                                  target="error transition")
+                    self.ctx.warn(
+                        "BO207",
+                        f"error path to {targets[0]!r} leaves a fork; "
+                        "job.properties turns off Oozie's fork/join validation "
+                        "(oozie.wf.validate.ForkJoin=false)",
+                        task=self.tasks[tid],
+                        target="error transition",
+                    )
             elif tid in done_targets:
                 err_el.set("to", done_targets[tid])
             elif tid in self.ctx.error_to_end:
@@ -981,9 +1237,13 @@ def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
         while stack:
             n = stack.pop()
             if n == c:
-                ctx.warn("BO102", f"edge {a!r} -> {c!r} is implied by a longer path; "
-                         "Oozie transitions keep only the path", severity="info",
-                         target=f"{a} -> {c}")
+                ctx.warn(
+                    "BO102",
+                    f"edge {a!r} -> {c!r} is implied by a longer path; "
+                    "Oozie transitions keep only the path",
+                    severity="info",
+                    target=f"{a} -> {c}",
+                )
                 break
             if n not in seen:
                 seen.add(n)
@@ -1070,7 +1330,8 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
         if outs:
             tgt = outs[0]
             same_context = tgt in b.entry_of and all(
-                b.join_of.get(src) == b.join_of.get(tgt) for src in sources)
+                b.join_of.get(src) == b.join_of.get(tgt) for src in sources
+            )
             src_joins = {b.join_of.get(src) for src in sources}
             via_join = next(iter(src_joins)) if len(src_joins) == 1 else None
             if same_context:
@@ -1079,9 +1340,13 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
                 # the handler rejoins its fork path: it goes to the join before tgt
                 exit_to, back_join = via_join, via_join
             else:
-                ctx.warn("BO204", f"handler path {comp} flows into {tgt!r} in another fork "
-                         "path; it ends at the end node instead", task=b.tasks[comp[0]],
-                         target="end")
+                ctx.warn(
+                    "BO204",
+                    f"handler path {comp} flows into {tgt!r} in another fork "
+                    "path; it ends at the end node instead",
+                    task=b.tasks[comp[0]],
+                    target="end",
+                )
         entry, els = b.render(tree, exit_to, None)
         for tid in comp:
             region_entry[tid] = b.entry_of.get(tid, entry)
@@ -1110,14 +1375,20 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
     for el in body:
         root.append(el)
     if b.kill_used:
-        ctx.warn("BO208", f"unhandled action errors go to the kill node {b.kill_name!r} (read "
-                 "back as a fail task with trigger rule one_failed)", severity="info",
-                 target=b.kill_name)
+        ctx.warn(
+            "BO208",
+            f"unhandled action errors go to the kill node {b.kill_name!r} (read "
+            "back as a fail task with trigger rule one_failed)",
+            severity="info",
+            target=b.kill_name,
+        )
         k = _sub(root, "kill", name=b.kill_name)
         _sub(k, "message", _ERR_MESSAGE)
     _sub(root, "end", name="end")
     if mapping:
-        root.insert(0, etree.Comment(" wfconv node names -> task ids: " + _comment_json(mapping) + " "))
+        root.insert(
+            0, etree.Comment(" wfconv node names -> task ids: " + _comment_json(mapping) + " ")
+        )
     data = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
     return data, params, b.error_leaves_fork
 
@@ -1189,6 +1460,7 @@ _PRESET_FREQ = {
 
 def _dow_to_oozie(field_: str) -> str:
     """Unix day-of-week (0/7 = Sunday) -> Oozie/Quartz (1 = Sunday)."""
+
     def one(tok: str) -> str:
         return str(int(tok) % 7 + 1) if tok.isdigit() else tok
 
@@ -1218,8 +1490,12 @@ def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
         if len(fields) == 5 and fields[4] != "*":
             new = _dow_to_oozie(fields[4])
             if new != fields[4]:
-                ctx.warn("BO606", f"cron day-of-week {fields[4]!r} written as {new!r} (Sunday=1)",
-                         severity="info", target="frequency")
+                ctx.warn(
+                    "BO606",
+                    f"cron day-of-week {fields[4]!r} written as {new!r} (Sunday=1)",
+                    severity="info",
+                    target="frequency",
+                )
             fields[4] = new
         return " ".join(fields)
     if s.kind == "interval" and s.seconds:
@@ -1232,8 +1508,12 @@ def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
             return f"${{coord:hours({minutes // 60})}}"
         return f"${{coord:minutes({minutes})}}"
     if s.kind not in ("manual",):
-        ctx.warn("BO601", f"schedule kind {s.kind!r} has no coordinator form; "
-                 "workflow.xml only (submit it yourself)", target="no coordinator")
+        ctx.warn(
+            "BO601",
+            f"schedule kind {s.kind!r} has no coordinator form; "
+            "workflow.xml only (submit it yourself)",
+            target="no coordinator",
+        )
     return None
 
 
@@ -1304,8 +1584,11 @@ def _end_bound(w: Workflow) -> datetime:
         k = max(0, math.floor((end - start).total_seconds() / step))
         last_start = start + timedelta(seconds=step * k)
     else:
-        back = CronSim(w.schedule.cron, (end + timedelta(seconds=1)).astimezone(_zone(w.schedule.timezone)),
-                       reverse=True)
+        back = CronSim(
+            w.schedule.cron,
+            (end + timedelta(seconds=1)).astimezone(_zone(w.schedule.timezone)),
+            reverse=True,
+        )
         last_start = next(back)
     return _ticks(w, last_start, 1)[0] + timedelta(minutes=1)
 
@@ -1320,9 +1603,12 @@ def _anchor_start_el(freq: str, ctx: _Ctx) -> str:
     if m:
         unit = {"minutes": "MINUTE", "hours": "HOUR", "days": "DAY", "months": "MONTH"}[m.group(1)]
         return f"coord:dateOffset(coord:nominalTime(), -{m.group(2)}, '{unit}')"
-    ctx.warn("BO503", f"cron frequency {freq!r}: the interval start (ds, ts, ...) cannot be "
-             "computed in EL; the nominal time (interval end) is used",
-             target="coordinator configuration")
+    ctx.warn(
+        "BO503",
+        f"cron frequency {freq!r}: the interval start (ds, ts, ...) cannot be "
+        "computed in EL; the nominal time (interval end) is used",
+        target="coordinator configuration",
+    )
     return "coord:nominalTime()"
 
 
@@ -1335,20 +1621,30 @@ def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
     if w.end_date:
         end = _utc_minutes(_end_bound(w))
     else:
-        ctx.warn("BO602", f"no end_date; coordinator ends at {_FAR_END}", severity="info",
-                 target="end")
+        ctx.warn(
+            "BO602", f"no end_date; coordinator ends at {_FAR_END}", severity="info", target="end"
+        )
         end = _FAR_END
     root = etree.Element(
-        _q("coordinator-app", COORD_NS), nsmap={None: COORD_NS}, name=_xml_safe(w.id),
-        frequency=freq, start=start, end=end, timezone=w.schedule.timezone or "UTC",
+        _q("coordinator-app", COORD_NS),
+        nsmap={None: COORD_NS},
+        name=_xml_safe(w.id),
+        frequency=freq,
+        start=start,
+        end=end,
+        timezone=w.schedule.timezone or "UTC",
     )
     controls = {}
     if w.max_active_runs:
         controls["concurrency"] = str(w.max_active_runs)
     if w.catchup is False:
         controls["execution"] = "LAST_ONLY"
-        ctx.warn("BO604", "catchup=False: execution LAST_ONLY runs only the latest due action",
-                 severity="info", target="controls/execution")
+        ctx.warn(
+            "BO604",
+            "catchup=False: execution LAST_ONLY runs only the latest due action",
+            severity="info",
+            target="controls/execution",
+        )
     if controls:
         c = _sub(root, "controls", ns=COORD_NS)
         for key in ("concurrency", "execution"):
@@ -1370,9 +1666,13 @@ def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
         for prop, (fmt, anchor, n, unit) in sorted(ctx.dates_used.items())
     }
     if props:
-        ctx.warn("BO502", f"run dates {sorted(props)} are passed from the coordinator "
-                 "(interval end = nominal time, interval start = one period earlier)",
-                 severity="info", target="coordinator configuration")
+        ctx.warn(
+            "BO502",
+            f"run dates {sorted(props)} are passed from the coordinator "
+            "(interval end = nominal time, interval start = one period earlier)",
+            severity="info",
+            target="coordinator configuration",
+        )
     _configuration(wf, props, COORD_NS)
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
@@ -1438,18 +1738,30 @@ def _job_properties(
 def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
     for t in w.tasks:
         if t.timeout_s:
-            ctx.warn("BO305", f"timeout {t.timeout_s}s dropped (Oozie has no action timeout)",
-                     task=t, target="none")
+            ctx.warn(
+                "BO305",
+                f"timeout {t.timeout_s}s dropped (Oozie has no action timeout)",
+                task=t,
+                target="none",
+            )
         if t.mapped:
-            ctx.warn("BO701", "dynamic task mapping dropped: one action runs once", task=t,
-                     target="single action")
+            ctx.warn(
+                "BO701",
+                "dynamic task mapping dropped: one action runs once",
+                task=t,
+                target="single action",
+            )
         if t.depends_on_past:
             ctx.warn("BO701", "depends_on_past dropped", task=t, target="none")
         if t.pool:
             ctx.warn("BO701", f"pool {t.pool!r} dropped", task=t, severity="info", target="none")
     if w.groups:
-        ctx.warn("BO702", f"{len(w.groups)} task group(s) flattened", severity="info",
-                 target="flat node list")
+        ctx.warn(
+            "BO702",
+            f"{len(w.groups)} task group(s) flattened",
+            severity="info",
+            target="flat node list",
+        )
     if w.timeout_s:
         ctx.warn("BO701", "workflow timeout dropped", target="none")
 
@@ -1488,12 +1800,20 @@ def emit(workflow: Workflow, **options) -> Emitted:
     ctx.dissolved, ctx.error_to_end = routed.redirects, routed.error_to_end
     names = _node_names(w.task_ids())
     ctx.names = names
-    ctx.param_names = identifier_map(list(w.params), reserved=tuple(DATE_TEMPLATES) + (
-        "appRoot", "wfAppPath", "start"), style="python")
+    ctx.param_names = identifier_map(
+        list(w.params),
+        reserved=tuple(DATE_TEMPLATES) + ("appRoot", "wfAppPath", "start"),
+        style="python",
+    )
     for tid, name in names.items():
         if tid != name:
-            ctx.warn("BO001", f"task id {tid!r} is node {name!r} in Oozie", severity="info",
-                     task=w.task(tid), target=name)
+            ctx.warn(
+                "BO001",
+                f"task id {tid!r} is node {name!r} in Oozie",
+                severity="info",
+                task=w.task(tid),
+                target=name,
+            )
     _task_level_losses(w, ctx)
     freq = _frequency(w, ctx)
     wf_xml, params, no_forkjoin_check = _workflow_xml(w, ctx)
@@ -1531,7 +1851,11 @@ def validate_workflow_xml(text: str | bytes, error_paths_leave_forks: bool = Fal
     except etree.XMLSyntaxError as exc:
         return [f"not well-formed: {exc}"]
     schema = _schema()
-    problems = [f"schema: line {e.line}: {e.message}" for e in schema.error_log] if not schema.validate(root) else []
+    problems = (
+        [f"schema: line {e.line}: {e.message}" for e in schema.error_log]
+        if not schema.validate(root)
+        else []
+    )
     nodes: dict[str, etree._Element] = {}
     for el in root:
         if not isinstance(el.tag, str):
@@ -1546,11 +1870,17 @@ def validate_workflow_xml(text: str | bytes, error_paths_leave_forks: bool = Fal
     def targets(el) -> list[str]:
         local = etree.QName(el).localname
         if local == "action":
-            return [c.get("to") for c in el if isinstance(c.tag, str)
-                    and etree.QName(c).localname in ("ok", "error")]
+            return [
+                c.get("to")
+                for c in el
+                if isinstance(c.tag, str) and etree.QName(c).localname in ("ok", "error")
+            ]
         if local == "decision":
-            return [c.get("to") for c in el.iter() if isinstance(c.tag, str)
-                    and etree.QName(c).localname in ("case", "default")]
+            return [
+                c.get("to")
+                for c in el.iter()
+                if isinstance(c.tag, str) and etree.QName(c).localname in ("case", "default")
+            ]
         if local == "fork":
             return [c.get("start") for c in el if isinstance(c.tag, str)]
         if local == "join":
@@ -1620,7 +1950,9 @@ def validate_workflow_xml(text: str | bytes, error_paths_leave_forks: bool = Fal
             for p in targets(el):
                 joins |= ok_exits(p)
             if len(joins) != 1 or "end" in joins:
-                problems.append(f"fork {n!r}: paths meet at {sorted(joins)} (need exactly one join)")
+                problems.append(
+                    f"fork {n!r}: paths meet at {sorted(joins)} (need exactly one join)"
+                )
                 out = frozenset()
             else:
                 (j,) = joins
