@@ -708,3 +708,14 @@ def test_hadoop_counter_constants_are_not_parameters(tmp_path):
         == "hadoop:counters('a')['org.apache.hadoop.mapred.Task$Counter']['MAP_INPUT_RECORDS'] > 0"
     )
     assert "OZ205" in codes(w) and "OZ203" not in codes(w)
+
+
+def test_end_inside_a_fork_path_is_diagnosed(tmp_path):
+    w = wf(
+        tmp_path,
+        '<start to="f"/><fork name="f"><path start="a"/><path start="b"/></fork>'
+        + shell("a", "j", "k")
+        + shell("b", "end", "k")
+        + '<join name="j" to="end"/><kill name="k"><message>m</message></kill><end name="end"/>',
+    )
+    assert any(d.code == "OZ110" and "'b'" in d.message for d in w.diagnostics)

@@ -66,6 +66,7 @@ FORK_JOIN_MISMATCH = "OZ105"
 NO_DEFAULT = "OZ107"
 CONTROL_CYCLE = "OZ108"
 BAD_NAME = "OZ109"
+END_IN_FORK = "OZ110"
 ERROR_TO_END = "OZ303"
 KILL_CLONED = "OZ304"
 HANDLER_UPSTREAM_FAILED = "OZ305"
@@ -217,7 +218,39 @@ class GraphBuilder:
             for name in unreachable:
                 del self.nodes[name]
             self.order = [n for n in self.order if n in self.nodes]
+        self._check_fork_paths()
         return start.name
+
+    def _check_fork_paths(self) -> None:
+        """Oozie refuses a fork path that can reach ``end`` without passing a
+        join (the job would end while its siblings run)."""
+        for name in self.order:
+            n = self.nodes[name]
+            if n.kind != "fork":
+                continue
+            for p in n.paths:
+                seen = {p}
+                todo = [p]
+                hit = None
+                while todo and hit is None:
+                    cur = self.nodes[todo.pop()]
+                    if cur.kind == "end":
+                        hit = cur.name
+                        break
+                    if cur.kind == "join":
+                        continue
+                    for _l, t in cur.transitions():
+                        if t in self.nodes and t not in seen:
+                            seen.add(t)
+                            todo.append(t)
+                if hit is not None:
+                    self.diag(
+                        "warning",
+                        END_IN_FORK,
+                        f"fork {name!r}: path {p!r} can reach <end> {hit!r} before a join; Oozie refuses "
+                        "this, and the IR's run would not stop the other paths",
+                        n.line,
+                    )
 
     def _check_targets(self, n: Node) -> None:
         def bad(target: str, label: str) -> bool:
