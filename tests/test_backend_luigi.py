@@ -102,7 +102,8 @@ def test_one_class_per_task_with_requires_retries_and_original_ids():
 def test_generated_module_is_ruff_clean_for_every_action_kind(tmp_path):
     kinds = [
         shell("sh", "grep -c x {{ ds }} | tee out", retries=1, retry_delay_s=60, timeout_s=30),
-        Task("py", Action("python", {"module": "json", "callable": "dumps", "op_args": [[1]]})),
+        Task("py", Action("python", {"module": "json", "callable": "dumps", "op_args": [[1]],
+                                     "op_kwargs": {"indent": 2, "not-an-id": 1}})),
         Task("py_unknown", Action("python", {"callable": "mystery"})),
         Task("nothing", Action("empty")),
         Task("pick", Action("branch", {"callable": "choose"})),
@@ -133,7 +134,7 @@ def test_generated_module_is_ruff_clean_for_every_action_kind(tmp_path):
     assert ast.literal_eval(fin.body[0].value) == {"db": 1}
 
 
-def test_schedules_pick_the_run_identity():
+def test_schedules_pick_the_run_identity(tmp_path):
     daily = source(lb.emit(wf(["a"], [], schedule=Schedule("cron", "30 2 * * *"),
                                    start_date="2024-01-01T00:00:00+00:00", catchup=False)))
     assert "date = luigi.DateParameter(" in daily and '"days_back": 0' in daily
@@ -141,6 +142,7 @@ def test_schedules_pick_the_run_identity():
                                     start_date="2024-01-01T00:15:00+00:00")))
     assert "date_hour = luigi.DateHourParameter(" in hourly and "RangeHourly" in hourly
     weekly = lb.emit(wf(["a"], [], schedule=Schedule("cron", "0 0 * * 1")))
+    assert ruff_clean(weekly.files, tmp_path) == ""  # the crontab line's \% escapes
     assert "run_id = luigi.Parameter(" in source(weekly)
     assert "0 0 * * 1 cd /path/to/this/folder && WFCONV_RUN_ID=" in source(weekly)
     assert "BL301" in codes(weekly)
@@ -486,3 +488,16 @@ def test_engine_renders_interval_dates_like_the_oozie_frontend_spells_them(tmp_p
     m = load_module(e, tmp_path, "wfconv_engine_dates")
     assert build([m.DatesWorkflow(date=datetime.date(2024, 1, 5), state_dir=str(tmp_path / "s"))]) is True
     assert log.read_text().split() == ["20240106", "2024-01-05", "2024-01-05", "{{", "unknown", "}}"]
+
+
+@pytest.mark.slow
+def test_every_corpus_workflow_gives_a_ruff_clean_module(tmp_path):
+    files = {}
+    for engine in ("airflow", "prefect", "luigi", "oozie"):
+        if importlib.util.find_spec(f"wfconv.frontends.{engine}") is None:
+            continue
+        for i, (_, w) in enumerate(_corpus_luigi_workflows(engine)):
+            for name, text in lb.emit(w).files.items():
+                files[f"{engine}_{i}_{name}"] = text
+    assert len(files) >= 20
+    assert ruff_clean(files, tmp_path) == ""

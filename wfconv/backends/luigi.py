@@ -74,23 +74,75 @@ LUIGI_RETRY_DELAY_S = 900.0
 
 # Module-level names a task class must not take.
 _RESERVED_CLASSES = (
-    "WorkflowTask", "RangeDaily", "RangeHourly", "Path", "UTC",
+    "WorkflowTask",
+    "RangeDaily",
+    "RangeHourly",
+    "Path",
+    "UTC",
 )
 # Attributes of luigi.Task / WorkflowTask a parameter must not shadow.
 _TASK_ATTRS = (
-    "state_dir", "date", "date_hour", "run_id", "task_id_original", "wfconv_root", "shared",
-    "run_key", "logical_date", "output", "render", "shell", "mark_done", "run", "requires",
-    "input", "complete", "deps", "task_id", "task_family", "param_kwargs", "param_args",
-    "priority", "retry_count", "worker_timeout", "resources", "disable_window",
-    "owner_email", "failed_task", "clone", "to_str_params", "from_str_params",
-    "get_params", "get_param_values", "event_handler", "trigger_event", "accepts_messages",
-    "batchable", "max_batch_size", "disabled", "process_resources", "on_failure",
-    "on_success", "set_status_message", "set_progress_percentage", "set_tracking_url",
-    "no_unpicklable_properties", "initialized", "owner", "task_namespace",
+    "state_dir",
+    "date",
+    "date_hour",
+    "run_id",
+    "task_id_original",
+    "wfconv_root",
+    "shared",
+    "run_key",
+    "logical_date",
+    "output",
+    "render",
+    "shell",
+    "mark_done",
+    "run",
+    "requires",
+    "input",
+    "complete",
+    "deps",
+    "task_id",
+    "task_family",
+    "param_kwargs",
+    "param_args",
+    "priority",
+    "retry_count",
+    "worker_timeout",
+    "resources",
+    "disable_window",
+    "owner_email",
+    "failed_task",
+    "clone",
+    "to_str_params",
+    "from_str_params",
+    "get_params",
+    "get_param_values",
+    "event_handler",
+    "trigger_event",
+    "accepts_messages",
+    "batchable",
+    "max_batch_size",
+    "disabled",
+    "process_resources",
+    "on_failure",
+    "on_success",
+    "set_status_message",
+    "set_progress_percentage",
+    "set_tracking_url",
+    "no_unpicklable_properties",
+    "initialized",
+    "owner",
+    "task_namespace",
 )
 _KNOWN_TEMPLATES = {
-    "ds", "ds_nodash", "ts", "ts_nodash", "logical_date", "data_interval_start",
-    "data_interval_end", "run_id", "dag.dag_id",
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "run_id",
+    "dag.dag_id",
 }
 # The same shape the generated module's render() understands.
 _STRFTIME = re.compile(
@@ -137,32 +189,53 @@ def _mode(w: Workflow, ctx: _Ctx) -> _Mode:
                 return _Mode("daily", int(f[1]), int(f[0]), s.cron)
             if f[1] == "*":
                 return _Mode("hourly", 0, int(f[0]), s.cron)
-        ctx.warn("BL301", f"cron {s.cron!r} is a cron line in the module docstring; "
-                 "each invocation is one run", target="cron line")
+        ctx.warn(
+            "BL301",
+            f"cron {s.cron!r} is a cron line in the module docstring; each invocation is one run",
+            target="cron line",
+        )
         return _Mode("run", cron=s.cron)
     if s.kind == "interval" and s.seconds:
         start = _parse_date(w.start_date)
         if float(s.seconds) == 86400:
-            return _Mode("daily", start.hour if start else 0, start.minute if start else 0,
-                         f"{start.minute if start else 0} {start.hour if start else 0} * * *")
+            return _Mode(
+                "daily",
+                start.hour if start else 0,
+                start.minute if start else 0,
+                f"{start.minute if start else 0} {start.hour if start else 0} * * *",
+            )
         if float(s.seconds) == 3600:
             m = start.minute if start else 0
             return _Mode("hourly", 0, m, f"{m} * * * *")
         minutes = float(s.seconds) / 60
         if minutes.is_integer() and 60 % int(minutes) == 0:
             cron = f"*/{int(minutes)} * * * *"
-            ctx.warn("BL301", f"interval {s.seconds}s as cron {cron!r} (cron aligns to the "
-                     "clock, the interval to the start date)", target="cron line")
+            ctx.warn(
+                "BL301",
+                f"interval {s.seconds}s as cron {cron!r} (cron aligns to the "
+                "clock, the interval to the start date)",
+                target="cron line",
+            )
             return _Mode("run", cron=cron)
-        ctx.warn("BL302", f"interval {s.seconds}s has no cron form; runs are started by hand",
-                 target="docstring")
+        ctx.warn(
+            "BL302",
+            f"interval {s.seconds}s has no cron form; runs are started by hand",
+            target="docstring",
+        )
         return _Mode("run")
     if s.kind in ("datasets", "assets"):
-        ctx.warn("BL302", f"data-triggered schedule {s.datasets} has no Luigi form; "
-                 "runs are started by hand", target="docstring")
+        ctx.warn(
+            "BL302",
+            f"data-triggered schedule {s.datasets} has no Luigi form; runs are started by hand",
+            target="docstring",
+        )
     elif s.kind == "once":
-        ctx.warn("BL302", "schedule @once: start the single run by hand", severity="info",
-                 target="docstring")
+        ctx.warn(
+            "BL302",
+            "schedule @once: start the single run by hand",
+            severity="info",
+            target="docstring",
+        )
     return _Mode("run")
 
 
@@ -205,10 +278,14 @@ def _check_templates(text: str, ctx: _Ctx, task: Task) -> None:
         expr = m.group(1).strip()
         if expr in _KNOWN_TEMPLATES or _STRFTIME.fullmatch(expr):
             continue
-        if expr.startswith("params.") and expr[len("params."):] in ctx.param_attrs:
+        if expr.startswith("params.") and expr[len("params.") :] in ctx.param_attrs:
             continue
-        ctx.warn("BL403", f"template {m.group(0)!r} has no Luigi counterpart; kept verbatim",
-                 task=task, target="literal text")
+        ctx.warn(
+            "BL403",
+            f"template {m.group(0)!r} has no Luigi counterpart; kept verbatim",
+            task=task,
+            target="literal text",
+        )
 
 
 def _fail_body(message: str) -> list[str]:
@@ -232,8 +309,10 @@ def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
 
 
 def _dotted(name) -> bool:
-    return isinstance(name, str) and bool(name) and all(
-        p.isidentifier() and not keyword.iskeyword(p) for p in name.split(".")
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and all(p.isidentifier() and not keyword.iskeyword(p) for p in name.split("."))
     )
 
 
@@ -250,23 +329,37 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
     module, func = f.get("module"), f.get("callable")
     if not (_dotted(module) and _dotted(func)):
-        ctx.warn("BL401", f"python callable {func!r} has no importable module; the task fails "
-                 "with a message", task=task, severity="error", target="raise RuntimeError")
+        ctx.warn(
+            "BL401",
+            f"python callable {func!r} has no importable module; the task fails with a message",
+            task=task,
+            severity="error",
+            target="raise RuntimeError",
+        )
         return _fail_body(f"wfconv: python callable {func} was not converted (module unknown)")
     head, _, rest = str(func).partition(".")
     if task.extra.get("luigi") and rest == "run":
         # A Luigi task read from a module: run the original task with its parameters.
         params = {str(k): _luigi_param_text(v) for k, v in task.params.items()}
-        ctx.warn("BL406", f"runs the original {module}.{head}.run() (the module must be "
-                 "importable where the pipeline runs)", task=task, severity="info",
-                 target=f"{head}.run()")
+        ctx.warn(
+            "BL406",
+            f"runs the original {module}.{head}.run() (the module must be "
+            "importable where the pipeline runs)",
+            task=task,
+            severity="info",
+            target=f"{head}.run()",
+        )
         return [
             f"from {module} import {head}",
             "",
             f"{head}.from_str_params({py_literal(params)}).run()",
         ]
     call_args = [py_literal(a) for a in (f.get("op_args") or [])]
-    call_args += [f"**{py_literal(dict(f['op_kwargs']))}"] if f.get("op_kwargs") else []
+    kwargs = dict(f.get("op_kwargs") or {})
+    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
+    call_args += [f"{k}={py_literal(v)}" for k, v in plain.items()]
+    rest = {k: v for k, v in kwargs.items() if k not in plain}
+    call_args += [f"**{py_literal(rest)}"] if rest else []
     return [
         f"from {module} import {head}",
         "",
@@ -283,8 +376,13 @@ def _run_fail(task: Task, ctx: _Ctx) -> list[str]:
 
 
 def _run_branch(task: Task, ctx: _Ctx) -> list[str]:
-    ctx.warn("BL104", "branch: Luigi has no skipped state, so every downstream path runs "
-             "(the choice is not made)", task=task, target="plain task")
+    ctx.warn(
+        "BL104",
+        "branch: Luigi has no skipped state, so every downstream path runs "
+        "(the choice is not made)",
+        task=task,
+        target="plain task",
+    )
     f = task.action.fields
     if f.get("module") and f.get("callable"):
         return _run_python(task, ctx)
@@ -298,18 +396,28 @@ def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
         poke = float(f.get("poke_interval_s") or 60)
         timeout = float(f.get("timeout_s") or 7 * 24 * 3600)
         ctx.needs_time = True
-        ctx.warn("BL402", f"FileSensor polls {target!r} every {poke:g}s inside the task "
-                 "(a worker slot is held while waiting)", task=task, target="polling run()")
+        ctx.warn(
+            "BL402",
+            f"FileSensor polls {target!r} every {poke:g}s inside the task "
+            "(a worker slot is held while waiting)",
+            task=task,
+            target="polling run()",
+        )
         return [
             f"path = self.render({py_str(str(target))})",
             f"deadline = time.monotonic() + {timeout!r}",
             "while not os.path.exists(path):",
             "    if time.monotonic() > deadline:",
-            "        raise RuntimeError(f\"sensor timed out waiting for {path}\")",
+            '        raise RuntimeError(f"sensor timed out waiting for {path}")',
             f"    time.sleep({poke!r})",
         ]
-    ctx.warn("BL401", f"sensor {f.get('sensor')!r} has no Luigi counterpart; the task fails",
-             task=task, severity="error", target="raise RuntimeError")
+    ctx.warn(
+        "BL401",
+        f"sensor {f.get('sensor')!r} has no Luigi counterpart; the task fails",
+        task=task,
+        severity="error",
+        target="raise RuntimeError",
+    )
     return _fail_body(f"wfconv: sensor {f.get('sensor')} was not converted")
 
 
@@ -317,8 +425,13 @@ def _run_email(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
     to = f.get("to") or []
     to = [to] if isinstance(to, str) else [str(x) for x in to]
-    ctx.warn("BL404", "email sent with luigi.notifications.send_email (configure [email])",
-             task=task, severity="info", target="send_email")
+    ctx.warn(
+        "BL404",
+        "email sent with luigi.notifications.send_email (configure [email])",
+        task=task,
+        severity="info",
+        target="send_email",
+    )
     return [
         "import luigi.notifications",
         "",
@@ -335,16 +448,20 @@ def _run_container(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
     argv = ["docker", "run", "--rm", str(f.get("image") or "")]
     argv += [str(a) for a in (f.get("cmds") or [])] + [str(a) for a in (f.get("arguments") or [])]
-    ctx.warn("BL405", "container run with `docker run` in a shell", task=task,
-             target="docker run")
+    ctx.warn("BL405", "container run with `docker run` in a shell", task=task, target="docker run")
     return [f"self.shell({py_str(shlex.join(argv))})"]
 
 
 def _run_unsupported(task: Task, ctx: _Ctx) -> list[str]:
     kind = task.action.kind
     what = task.action.fields.get("type") or task.action.fields.get("engine") or kind
-    ctx.warn("BL401", f"{kind} action ({what}) cannot run in Luigi; the task fails with a "
-             "message", task=task, severity="error", target="raise RuntimeError")
+    ctx.warn(
+        "BL401",
+        f"{kind} action ({what}) cannot run in Luigi; the task fails with a message",
+        task=task,
+        severity="error",
+        target="raise RuntimeError",
+    )
     return _fail_body(f"wfconv: {kind} action {what} was not converted to Luigi")
 
 
@@ -385,7 +502,11 @@ def _class_code(
             lines.append(f"        return luigi.LocalTarget(self.render({py_str(str(out))}))")
         return "\n".join(lines)
     lines.append(f"class {cls}(WorkflowTask):")
-    doc = task.doc.strip().splitlines()[0] if task.doc and task.doc.strip() else f"Task {task.id} ({kind})."
+    doc = (
+        task.doc.strip().splitlines()[0]
+        if task.doc and task.doc.strip()
+        else f"Task {task.id} ({kind})."
+    )
     lines.append(f"    {py_str(doc)}")
     lines.append("")
     lines.append(f"    task_id_original = {py_str(task.id)}")
@@ -405,11 +526,19 @@ def _class_code(
         lines.append("    failed_task = luigi.Parameter()")
     for name, value in task.params.items():
         attr = name
-        if not (isinstance(attr, str) and attr.isidentifier()) or attr in _TASK_ATTRS or attr in ctx.param_attrs.values():
+        if (
+            not (isinstance(attr, str) and attr.isidentifier())
+            or attr in _TASK_ATTRS
+            or attr in ctx.param_attrs.values()
+        ):
             if attr in ctx.param_attrs.values() or attr in ("date", "date_hour", "run_id"):
                 continue  # the shared parameter of the same name carries it
-            ctx.warn("BL503", f"task parameter {name!r} cannot be a Luigi parameter name; "
-                     "dropped", task=task, target="none")
+            ctx.warn(
+                "BL503",
+                f"task parameter {name!r} cannot be a Luigi parameter name; dropped",
+                task=task,
+                target="none",
+            )
             continue
         lines.append(f"    {attr} = {_param_decl(value)}")
     if requires:
@@ -434,37 +563,72 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
         if t.retries > 0:
             delay = t.retry_delay_s
             if isinstance(delay, list) or t.retry_backoff == "exponential" or t.max_retry_delay_s:
-                ctx.warn("BL202", f"retry delays {delay!r} ({t.retry_backoff}) become Luigi's "
-                         "fixed global retry_delay", task=t, target="retry_count")
+                ctx.warn(
+                    "BL202",
+                    f"retry delays {delay!r} ({t.retry_backoff}) become Luigi's "
+                    "fixed global retry_delay",
+                    task=t,
+                    target="retry_count",
+                )
             elif delay is not None and float(delay) != LUIGI_RETRY_DELAY_S:
-                ctx.warn("BL201", f"retry delay {delay:g}s is not per task in Luigi "
-                         f"(scheduler retry_delay, default {LUIGI_RETRY_DELAY_S:g}s)",
-                         task=t, target="[scheduler] retry_delay")
+                ctx.warn(
+                    "BL201",
+                    f"retry delay {delay:g}s is not per task in Luigi "
+                    f"(scheduler retry_delay, default {LUIGI_RETRY_DELAY_S:g}s)",
+                    task=t,
+                    target="[scheduler] retry_delay",
+                )
             if not keep_alive_said:
                 keep_alive_said = True
-                ctx.warn("BL203", "retries happen only when the worker runs with keep_alive "
-                         "(retry_count = retries + 1 total failures)", severity="info",
-                         target="retry_count")
+                ctx.warn(
+                    "BL203",
+                    "retries happen only when the worker runs with keep_alive "
+                    "(retry_count = retries + 1 total failures)",
+                    severity="info",
+                    target="retry_count",
+                )
         if t.timeout_s:
-            ctx.warn("BL204", f"timeout {t.timeout_s:g}s as worker_timeout (enforced when tasks "
-                     "run in subprocesses: workers > 1 or force_multiprocessing)", task=t,
-                     severity="info", target="worker_timeout")
+            ctx.warn(
+                "BL204",
+                f"timeout {t.timeout_s:g}s as worker_timeout (enforced when tasks "
+                "run in subprocesses: workers > 1 or force_multiprocessing)",
+                task=t,
+                severity="info",
+                target="worker_timeout",
+            )
         if t.mapped:
-            ctx.warn("BL501", "dynamic task mapping dropped: the task runs once", task=t,
-                     target="single task")
+            ctx.warn(
+                "BL501",
+                "dynamic task mapping dropped: the task runs once",
+                task=t,
+                target="single task",
+            )
         if t.depends_on_past:
             ctx.warn("BL501", "depends_on_past dropped", task=t, target="none")
         if t.pool:
-            ctx.warn("BL501", f"pool {t.pool!r} as a Luigi resource of 1 slot (set its capacity "
-                     "in [resources])", task=t, severity="info", target="resources")
+            ctx.warn(
+                "BL501",
+                f"pool {t.pool!r} as a Luigi resource of 1 slot (set its capacity in [resources])",
+                task=t,
+                severity="info",
+                target="resources",
+            )
     if w.groups:
-        ctx.warn("BL502", f"{len(w.groups)} task group(s) flattened", severity="info",
-                 target="flat classes")
+        ctx.warn(
+            "BL502",
+            f"{len(w.groups)} task group(s) flattened",
+            severity="info",
+            target="flat classes",
+        )
     if w.timeout_s:
         ctx.warn("BL501", "workflow timeout dropped", target="none")
     if w.max_active_runs:
-        ctx.warn("BL501", "max_active_runs dropped (one luigi.build per cron call)",
-                 severity="info", target="none")
+        ctx.warn(
+            "BL501",
+            "max_active_runs dropped (one luigi.build per cron call)",
+            severity="info",
+            target="none",
+        )
 
 
 def _rules(w: Workflow, ctx: _Ctx, handler_ids: set[str]) -> None:
@@ -475,9 +639,13 @@ def _rules(w: Workflow, ctx: _Ctx, handler_ids: set[str]) -> None:
         ups = w.upstream(t.id)
         if not ups:
             continue
-        ctx.warn("BL101", f"trigger rule {r}: Luigi runs it only after every requirement "
-                 f"({', '.join(ups)}) succeeded; a failed or skipped requirement blocks it",
-                 task=t, target="requires()")
+        ctx.warn(
+            "BL101",
+            f"trigger rule {r}: Luigi runs it only after every requirement "
+            f"({', '.join(ups)}) succeeded; a failed or skipped requirement blocks it",
+            task=t,
+            target="requires()",
+        )
 
 
 def emit(workflow: Workflow, **options) -> Emitted:
@@ -517,26 +685,46 @@ def emit(workflow: Workflow, **options) -> Emitted:
     for a, b in list(normal):
         if a in handlers and b in main:
             normal.remove((a, b))
-            ctx.warn("BL103", f"edge {a!r} -> {b!r} from an error-handler path into the main "
-                     "path dropped", task=w.task(b), target="none")
+            ctx.warn(
+                "BL103",
+                f"edge {a!r} -> {b!r} from an error-handler path into the main path dropped",
+                task=w.task(b),
+                target="none",
+            )
     _rules(w, ctx, handlers)
     for tid in sorted(routed.error_to_end, key=ids.index):
-        ctx.warn("BL105", "its error path ends the workflow successfully in the source (Oozie "
-                 "error -> end); in Luigi the failure fails the run", task=w.task(tid),
-                 target="failed run")
+        ctx.warn(
+            "BL105",
+            "its error path ends the workflow successfully in the source (Oozie "
+            "error -> end); in Luigi the failure fails the run",
+            task=w.task(tid),
+            target="failed run",
+        )
 
     cls = identifier_map(ids, reserved=_RESERVED_CLASSES, style="class")
-    root_cls = identifier_map([w.id], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class")[w.id]
+    root_cls = identifier_map([w.id], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class")[
+        w.id
+    ]
     if not root_cls.endswith("Workflow"):
-        root_cls = identifier_map([root_cls + "Workflow"],
-                                  reserved=(*_RESERVED_CLASSES, *cls.values()), style="class")[root_cls + "Workflow"]
+        root_cls = identifier_map(
+            [root_cls + "Workflow"], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class"
+        )[root_cls + "Workflow"]
     root_family = w.id if w.id not in known else f"{w.id}.workflow"
-    ctx.warn("BL001", f"root WrapperTask {root_cls} (family {root_family!r}) requires the "
-             "workflow's final tasks; reading the module back lists it as one more task",
-             severity="info", target=root_cls)
+    ctx.warn(
+        "BL001",
+        f"root WrapperTask {root_cls} (family {root_family!r}) requires the "
+        "workflow's final tasks; reading the module back lists it as one more task",
+        severity="info",
+        target=root_cls,
+    )
     ident = {"daily": "date", "hourly": "date_hour"}.get(mode.mode, "run_id")
-    ctx.warn("BL002", f"every task has the run parameter {ident!r} (part of its identity) and "
-             "the workflow parameters", severity="info", target=ident)
+    ctx.warn(
+        "BL002",
+        f"every task has the run parameter {ident!r} (part of its identity) and "
+        "the workflow parameters",
+        severity="info",
+        target=ident,
+    )
 
     _task_losses(w, ctx)
     tasks = {t.id: t for t in w.tasks}
@@ -550,8 +738,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
     for tid in ids:
         if tid in handlers:
             reqs = [cls[a] for a, b in normal if b == tid and a in handlers]
-            handler_code.append(_class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx,
-                                            handler=True))
+            handler_code.append(
+                _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, handler=True)
+            )
     # FAILURE events start the handler path (the handler and what follows it).
     succ_h: dict[str, list[str]] = {}
     for a, b in normal:
@@ -571,9 +760,13 @@ def emit(workflow: Workflow, **options) -> Emitted:
         chain = _topo_subset(chain, normal, order)
         if not chain:
             continue
-        ctx.warn("BL102", f"{', '.join(chain)} run from {src!r}'s FAILURE event (after every "
-                 "failed attempt, not once after the last retry); not part of requires()",
-                 task=tasks[src], target="event_handler(luigi.Event.FAILURE)")
+        ctx.warn(
+            "BL102",
+            f"{', '.join(chain)} run from {src!r}'s FAILURE event (after every "
+            "failed attempt, not once after the last retry); not part of requires()",
+            task=tasks[src],
+            target="event_handler(luigi.Event.FAILURE)",
+        )
         fn = "_on_failure_" + cls[src].lower()
         code = [
             f"@{cls[src]}.event_handler(luigi.Event.FAILURE)",
@@ -587,8 +780,13 @@ def emit(workflow: Workflow, **options) -> Emitted:
 
     sinks = [t for t in ids if t in main and not any(a == t for a, _ in normal)]
     if w.catchup is not None and mode.mode in ("daily", "hourly") and w.catchup:
-        ctx.warn("BL303", "catchup: each call runs at most 50 incomplete intervals "
-                 "(RangeDaily/RangeHourly task_limit)", severity="info", target="catch_up()")
+        ctx.warn(
+            "BL303",
+            "catchup: each call runs at most 50 incomplete intervals "
+            "(RangeDaily/RangeHourly task_limit)",
+            severity="info",
+            target="catch_up()",
+        )
     start = _parse_date(w.start_date)
     stop = _parse_date(w.end_date)
 
@@ -605,27 +803,34 @@ def emit(workflow: Workflow, **options) -> Emitted:
     module_file = stem + ".py"
     cron_line = None
     if cron_doc and mode.mode == "run":
-        cron_line = (f"{cron_doc} cd /path/to/this/folder && "
-                     f"{RUN_ENV}=$(date -u +\\%Y\\%m\\%dT\\%H\\%M) python {module_file}")
+        cron_line = (
+            f"{cron_doc} cd /path/to/this/folder && "
+            f"{RUN_ENV}=$(date -u +\\%Y\\%m\\%dT\\%H\\%M) python {module_file}"
+        )
     schedule_doc = {
         "once": "The workflow runs once (schedule @once).",
         "manual": "The workflow has no schedule (runs are started by hand).",
     }.get(w.schedule.kind, "The workflow's schedule has no Luigi form.")
     if mode.mode != "run" or cron_doc:
-        ctx.warn("BL301", "Luigi has no scheduler: the schedule is the cron line in the module "
-                 "docstring" + (" and catch_up() (RangeDaily/RangeHourly)" if mode.mode != "run" else ""),
-                 severity="info", target="cron line")
-    params = [
-        {"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()
-    ]
+        ctx.warn(
+            "BL301",
+            "Luigi has no scheduler: the schedule is the cron line in the module "
+            "docstring"
+            + (" and catch_up() (RangeDaily/RangeHourly)" if mode.mode != "run" else ""),
+            severity="info",
+            target="cron line",
+        )
+    params = [{"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()]
     shared = ["state_dir", ident, *param_attrs.values()]
     code = render(
         "luigi_module.py.j2",
         mode=mode.mode,
         cron_doc=cron_doc,
         cron_line=cron_line,
-        timezone_doc=f"timezone {w.schedule.timezone}" if _CRON_SAFE.fullmatch(w.schedule.timezone or "") or
-        re.fullmatch(r"[A-Za-z0-9_+\-/]+", w.schedule.timezone or "") else "timezone: see SCHEDULE",
+        timezone_doc=f"timezone {w.schedule.timezone}"
+        if _CRON_SAFE.fullmatch(w.schedule.timezone or "")
+        or re.fullmatch(r"[A-Za-z0-9_+\-/]+", w.schedule.timezone or "")
+        else "timezone: see SCHEDULE",
         schedule_doc=schedule_doc,
         module_file=module_file,
         root_cls=root_cls,
@@ -646,7 +851,8 @@ def emit(workflow: Workflow, **options) -> Emitted:
         classes=classes,
         handlers=handler_code,
         needs_time=ctx.needs_time,
-        due_after=(86400 + mode.at_hour * 3600 + mode.at_minute * 60) if mode.mode == "daily"
+        due_after=(86400 + mode.at_hour * 3600 + mode.at_minute * 60)
+        if mode.mode == "daily"
         else 3600 + mode.at_minute * 60,
         lag_extra=bool(mode.at_hour or mode.at_minute),
         start=when(start),
@@ -655,8 +861,12 @@ def emit(workflow: Workflow, **options) -> Emitted:
     )
     # A timezone other than UTC: the logical date is computed in UTC.
     if w.schedule.timezone not in (None, "", "UTC") and mode.mode != "run":
-        ctx.warn("BL301", f"timezone {w.schedule.timezone!r}: cron runs in the host's timezone "
-                 "and the run date is taken in UTC", target="cron line")
+        ctx.warn(
+            "BL301",
+            f"timezone {w.schedule.timezone!r}: cron runs in the host's timezone "
+            "and the run date is taken in UTC",
+            target="cron line",
+        )
     return Emitted({module_file: format_python(code, module_file)}, ctx.diags)
 
 
@@ -665,7 +875,9 @@ def _tuple(names) -> str:
     return f"({names[0]},)" if len(names) == 1 else "(" + ", ".join(names) + ")"
 
 
-def _topo_subset(nodes: list[str], edges: list[tuple[str, str]], order: dict[str, int]) -> list[str]:
+def _topo_subset(
+    nodes: list[str], edges: list[tuple[str, str]], order: dict[str, int]
+) -> list[str]:
     members = set(nodes)
     indeg = dict.fromkeys(nodes, 0)
     for a, b in edges:
