@@ -22,13 +22,15 @@ job-xml, launcher) goes to ``task.extra["oozie"]``.
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.errors import InputError
 from wfconv.frontends.oozie_props import configuration_props
-from wfconv.frontends.oozie_xml import child, children, local, text_of, to_xml
+from wfconv.frontends.oozie_xml import child, children, load_file, local, text_of, to_xml
 from wfconv.ir.model import Action
 
 UNKNOWN_ACTION = "OZ401"
@@ -74,10 +76,31 @@ def _prepare(el, cx: ActionCtx) -> list[dict[str, str]]:
 
 
 def _properties(el, cx: ActionCtx) -> dict[str, str]:
+    """Configuration as Oozie builds it: ``<global>``, then the action's
+    ``job-xml`` files found in the app folder, then its ``<configuration>``."""
     props = dict(cx.global_props)
+    for jx in children(el, "job-xml"):
+        for p in _job_xml(text_of(jx) or "", cx, jx.sourceline):
+            props[p.name] = cx.t(p.value, p.line) or ""
     for p in configuration_props(child(el, "configuration"), cx.path):
         props[p.name] = cx.t(p.value, p.line) or ""
     return props
+
+
+def _job_xml(ref: str, cx: ActionCtx, line: int | None) -> list:
+    """Properties of a job-xml file when it is a relative path inside the app
+    folder (Oozie resolves those against the app path); others live on HDFS."""
+    if not ref or "${" in ref or "://" in ref or os.path.isabs(ref):
+        return []
+    folder = os.path.realpath(os.path.dirname(cx.path) or ".")
+    target = os.path.realpath(os.path.join(folder, ref))
+    if not target.startswith(folder + os.sep) or not os.path.isfile(target):
+        return []
+    try:
+        return configuration_props(load_file(target).root, target)
+    except InputError as exc:
+        cx.report("warning", UNREAD_ELEMENT, f"job-xml {ref!r} is not read: {exc}", line)
+        return []
 
 
 def _wiring(el, cx: ActionCtx) -> dict[str, Any]:
@@ -427,10 +450,7 @@ def global_block(el, cx: ActionCtx) -> dict[str, Any]:
     facts kept in ``workflow.extra["oozie"]["global"]``."""
     if el is None:
         return {}
-    props = {
-        p.name: cx.t(p.value, p.line) or ""
-        for p in configuration_props(child(el, "configuration"), cx.path)
-    }
+    props = _properties(el, ActionCtx(cx.t, cx.report, cx.path))
     wiring = _wiring(el, ActionCtx(cx.t, cx.report, cx.path))
     cx.global_props = props
     cx.global_wiring = wiring
