@@ -440,13 +440,17 @@ def _act_email(parent, ctx, task):
     ns = ACTION_NS["email"]
     f = task.action.fields
     el = _sub(parent, "email", ns=ns)
-    for key in ("to", "cc", "bcc"):
-        v = f.get(key)
-        if v:
-            v = ",".join(v) if isinstance(v, list) else str(v)
-            _sub(el, key, _xml_safe(to_el(v, ctx, task)), ns=ns)
-    if not f.get("to"):
-        _sub(el, "to", "", ns=ns)
+
+    def addresses(key: str) -> str:
+        v = f.get(key) or ""
+        return ",".join(str(x) for x in v) if isinstance(v, list) else str(v)
+
+    _sub(el, "to", _xml_safe(to_el(addresses("to"), ctx, task)), ns=ns)
+    if addresses("cc"):
+        _sub(el, "cc", _xml_safe(to_el(addresses("cc"), ctx, task)), ns=ns)
+    if addresses("bcc"):
+        ctx.warn("BO701", "bcc recipients dropped (the email action has to and cc only)",
+                 task=task, target="email action")
     _sub(el, "subject", _xml_safe(to_el(str(f.get("subject") or ""), ctx, task)), ns=ns)
     _sub(el, "body", _xml_safe(to_el(str(f.get("body") or ""), ctx, task)), ns=ns)
 
