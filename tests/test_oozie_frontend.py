@@ -719,3 +719,36 @@ def test_end_inside_a_fork_path_is_diagnosed(tmp_path):
         + '<join name="j" to="end"/><kill name="k"><message>m</message></kill><end name="end"/>',
     )
     assert any(d.code == "OZ110" and "'b'" in d.message for d in w.diagnostics)
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_reference_runtime_ends_like_oozie(name):
+    """The project's reference runtime (wfconv.runtime), not only the small
+    simulator above, runs each corpus workflow to Oozie's end state (its
+    Airflow leaf rule and its Oozie engine_state) over the same scenarios."""
+    from wfconv.runtime.api import run
+    from wfconv.runtime.scenario import ALL, Scenario
+
+    path = CORPUS / name
+    nodes = oozie_nodes(str(path))
+    w = load_path(path, "oozie").workflows[0]
+    forks = any(v["kind"] == "fork" for v in nodes.values())
+    actions = {t.id for t in w.tasks if t.extra.get("oozie", {}).get("node") == "action"}
+    for failing, choices in _scenarios(nodes):
+        branch = {}
+        for d, i in choices.items():
+            f = w.task(d).action.fields
+            to = f["cases"][i]["to"] if i < len(f["cases"]) else f["default"]
+            branch[d] = [to] if to else []
+        res = run(
+            w,
+            Scenario(fail=dict.fromkeys(failing, ALL), branch=branch),
+            date="2024-01-02T00:00:00+00:00",
+        )[0]
+        o_state, o_ran = run_oozie(nodes, failing, choices)
+        where = f"{name}: failing={sorted(failing)} choices={choices}"
+        assert res.state == {"SUCCEEDED": "success", "KILLED": "failed"}[o_state], where
+        assert res.engine_state == o_state.lower(), where
+        ran = sorted(t for t, r in res.tasks.items() if r.attempts and t in actions)
+        if o_state == "SUCCEEDED" or not forks:
+            assert ran == sorted(o_ran), where
