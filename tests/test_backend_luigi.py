@@ -178,7 +178,8 @@ def test_hostile_strings_compile_are_ruff_clean_and_keep_their_values(tmp_path_f
                                                                       data):
     pairs = list(itertools.combinations(ids, 2))
     edges = data.draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
-    w = Workflow(id=desc or "w", description=desc, tasks=[shell(i, command) for i in ids],
+    tasks = [shell(i, command, params={i: command, "class": 1}) for i in ids]
+    w = Workflow(id=desc or "w", description=desc, tasks=tasks,
                  edges=[Edge(a, b) for a, b in edges], params={desc or "p": command})
     e = lb.emit(w)
     text = source(e)

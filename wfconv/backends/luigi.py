@@ -527,7 +527,8 @@ def _class_code(
     for name, value in task.params.items():
         attr = name
         if (
-            not (isinstance(attr, str) and attr.isidentifier())
+            not (isinstance(attr, str) and attr.isidentifier() and attr.isascii())
+            or keyword.iskeyword(attr)
             or attr in _TASK_ATTRS
             or attr in ctx.param_attrs.values()
         ):
