@@ -578,7 +578,12 @@ def test_random_workflows_end_like_oozie(data):
 
 
 def _coordinator(
-    tmp_path, freq: str, tz: str = "UTC", body: str = "", start: str = "2024-01-01T00:00Z"
+    tmp_path,
+    freq: str,
+    tz: str = "UTC",
+    body: str = "",
+    start: str = "2024-01-01T00:00Z",
+    end: str = "2025-01-01T00:00Z",
 ):
     (tmp_path / "workflow.xml").write_text(
         f"{WF_HEAD}<start to='a'/>"
@@ -588,7 +593,7 @@ def _coordinator(
         encoding="utf-8",
     )
     (tmp_path / "coordinator.xml").write_text(
-        f'<coordinator-app name="c" frequency="{freq}" start="{start}" end="2025-01-01T00:00Z" '
+        f'<coordinator-app name="c" frequency="{freq}" start="{start}" end="{end}" '
         f'timezone="{tz}" xmlns="uri:oozie:coordinator:0.4">{body}'
         "<action><workflow><app-path>hdfs://nn/apps/c</app-path></workflow></action></coordinator-app>",
         encoding="utf-8",
@@ -752,3 +757,72 @@ def test_reference_runtime_ends_like_oozie(name):
         ran = sorted(t for t, r in res.tasks.items() if r.attempts and t in actions)
         if o_state == "SUCCEEDED" or not forks:
             assert ran == sorted(o_ran), where
+
+
+@pytest.mark.parametrize("freq", ["${coord:months(0)}", "${coord:days(-1)}", "0", "0 0 31 2 *"])
+def test_impossible_frequencies_leave_the_workflow_unscheduled(tmp_path, freq):
+    w = _coordinator(tmp_path, freq)
+    assert w.schedule.kind == "manual"
+    assert any(d.code == "OZ501" for d in w.diagnostics)
+
+
+def _oozie_nominal_times(
+    unit: str, n: int, start: dt.datetime, end: dt.datetime, tz
+) -> list[dt.datetime]:
+    """N_k = start + k·frequency while N_k < end; days and months keep the
+    wall-clock time in the coordinator's timezone (DST-aware), like Oozie."""
+    out = []
+    k = 0
+    local = start.astimezone(tz)
+    while True:
+        if unit in ("minutes", "hours"):
+            t = start + dt.timedelta(minutes=k * n * (60 if unit == "hours" else 1))
+        elif unit == "days":
+            t = (local.replace(tzinfo=None) + dt.timedelta(days=k * n)).replace(tzinfo=tz)
+        else:
+            m = local.month - 1 + k * n
+            t = (
+                local.replace(tzinfo=None)
+                .replace(year=local.year + m // 12, month=m % 12 + 1)
+                .replace(tzinfo=tz)
+            )
+        if t >= end:
+            return out
+        out.append(t.astimezone(dt.UTC))
+        k += 1
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    unit=st.sampled_from(["minutes", "hours", "days", "months"]),
+    n=st.integers(1, 12),
+    start=st.datetimes(min_value=dt.datetime(2023, 1, 1), max_value=dt.datetime(2025, 1, 1)),
+    span_days=st.integers(1, 400),
+    tz=st.sampled_from(["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"]),
+)
+def test_schedule_reproduces_nominal_times(tmp_path_factory, unit, n, start, span_days, tz):
+    """For every exact translation (no OZ501), the IR's runs under the
+    data-interval model end exactly at Oozie's nominal times."""
+    from wfconv.frontends.oozie_sched import zone
+
+    start = start.replace(second=0, microsecond=0, tzinfo=dt.UTC)
+    if unit == "months":
+        start = start.replace(day=min(start.day, 28))
+    if unit in ("minutes",):
+        span_days = min(span_days, 3)
+    end = start + dt.timedelta(days=span_days)
+    d = tmp_path_factory.mktemp("coord")
+    w = _coordinator(
+        d,
+        f"${{coord:{unit}({n})}}",
+        tz,
+        start=E.format_oozie_time(start),
+        end=E.format_oozie_time(end),
+    )
+    if any(x.code == "OZ501" for x in w.diagnostics):
+        return
+    want = _oozie_nominal_times(unit, n, start, end, zone(tz))
+    assert want  # start < end
+    assert _airflow_run_ends(w) == want, (w.schedule, w.start_date, w.end_date)

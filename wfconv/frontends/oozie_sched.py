@@ -77,13 +77,13 @@ def _cron_plan(
         first = next(CronSim(expr, start.astimezone(tz) - _dt.timedelta(seconds=1)))
         prev = next(CronSim(expr, first, reverse=True))
     except (CronSimError, StopIteration, ValueError) as exc:
-        notes.append(("warning", f"cron frequency {expr!r} cannot be iterated: {exc}"))
-        return Plan(
-            Schedule("cron", cron=expr, timezone=tzname),
-            iso(start),
-            iso(end) if end else None,
-            notes=notes,
+        notes.append(
+            (
+                "warning",
+                f"cron frequency {expr!r} cannot be iterated ({exc}); the workflow is left unscheduled",
+            )
         )
+        return Plan(Schedule("manual"), iso(start), iso(end) if end else None, notes=notes)
     end_date = last = None
     if end is not None:
         lastn = next(CronSim(expr, end.astimezone(tz), reverse=True))
@@ -136,11 +136,16 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
                 )
             )
         return _cron_plan(expr, tzname, tz, start, end, notes)
+    if n <= 0:
+        notes.append(
+            (
+                "warning",
+                f"coord:{freq.unit}({n}) is not a frequency; the workflow is left unscheduled",
+            )
+        )
+        return Plan(Schedule("manual"), iso(start), iso(end) if end else None, notes=notes)
     if freq.unit in ("minutes", "hours") or (freq.unit == "days" and n > 1):
         minutes = n * _UNIT_MINUTES[freq.unit]
-        if minutes <= 0:
-            notes.append(("warning", f"frequency of {minutes} minutes is not a schedule"))
-            return Plan(Schedule("manual"), iso(start), iso(end) if end else None, notes=notes)
         if minutes < 60 and 60 % minutes == 0 and utc.minute % minutes == 0:
             field0 = "*" if minutes == 1 else f"*/{minutes}"
             return _cron_plan(f"{field0} * * * *", "UTC", _dt.UTC, start, end, notes)
@@ -160,7 +165,7 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
     if freq.unit == "days":  # n == 1
         return _cron_plan(f"{local.minute} {local.hour} * * *", tzname, tz, start, end, notes)
     if freq.unit == "months":
-        if n <= 0 or 12 % n != 0:
+        if 12 % n != 0:
             notes.append(
                 (
                     "warning",
