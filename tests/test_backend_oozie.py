@@ -497,6 +497,11 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     got = contracted_edges(back, dropped, orig)
     want = {(a, b) for a, b in contracted_edges(w, hidden, {t: t for t in w.task_ids()})
             if f"{a} -> {b}" not in implied}
+    waited = {d.target for d in e.diagnostics if d.code == "BO407"}
+    if waited:  # sensors the coordinator waits for: every first task waits for them
+        rest = {(a, b) for a, b in want if a not in waited and b not in waited}
+        firsts = {t.id for t in visible if t.id not in waited} - {b for _, b in rest}
+        want = rest | {(s, r) for s in waited for r in firsts}
     if "BO101" in ledger:
         # orderings added for fork/join nesting (listed in the ledger) change which
         # edges are written; the orderings themselves must match exactly
@@ -729,3 +734,26 @@ def test_el_from_an_oozie_source_stays_el_and_hadoop_extras_are_kept():
     # the same text from another engine is literal: Oozie must not evaluate it
     e2 = oozie.emit(Workflow(id="w", tasks=[t], source=SourceRef("airflow", "d.py", 1)))
     assert node(xml(e2), "jv").find(WF + "java").find(WF + "arg").text == "${'$'}{wf:actionData('sh')['rows']}"
+
+
+def test_a_file_sensor_at_the_start_becomes_a_coordinator_input_event(tmp_path):
+    sensor = Task("wait_input", Action("sensor", {"sensor": "FileSensor", "target": "/data/in/{{ ds }}/_READY",
+                                                  "timeout_s": 3600}))
+    w = wf([sensor, "load", "other"], [("wait_input", "load")], schedule=Schedule("cron", "0 2 * * *"),
+           start_date="2024-01-01T00:00:00+00:00", end_date="2024-02-01T00:00:00+00:00")
+    e = oozie.emit(w)
+    assert "wait_input" not in e.files["workflow.xml"]
+    C = "{uri:oozie:coordinator:0.5}"
+    coord = etree.fromstring(e.files["coordinator.xml"].encode())
+    ds = coord.find(f"{C}datasets/{C}dataset")
+    assert (ds.get("name"), ds.get("frequency"), ds.get("initial-instance")) == (
+        "input", "${coord:days(1)}", "2024-01-01T02:00Z")  # one period before the first run
+    assert ds.find(C + "uri-template").text == "/data/in/${YEAR}-${MONTH}-${DAY}"
+    assert ds.find(C + "done-flag").text == "_READY"
+    assert coord.find(f"{C}input-events/{C}data-in/{C}instance").text == "${coord:current(-1)}"
+    assert coord.find(f"{C}controls/{C}timeout").text == "60"
+    assert "BO407" in codes(e)
+    if HAVE_OOZIE_FRONTEND:
+        back = read_back(e, tmp_path)
+        assert_round_trip(w, e, back)
+        assert back.task("wait_input").action.fields["target"].endswith("/_READY")

@@ -21,6 +21,7 @@ Why it looks the way it does
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -75,6 +76,7 @@ CODES: dict[str, str] = {
     "BO403": "sensor approximated by a polling shell action",
     "BO404": "action cannot run in Oozie; emitted as a shell action that fails",
     "BO405": "empty task emitted as a no-op fs action",
+    "BO407": "a file sensor at the start waits as a coordinator input event (dataset instance)",
     "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
     "BO502": "run-time date passed from the coordinator as a workflow property",
     "BO503": "cron frequency: interval-start dates approximated by the nominal time",
@@ -1616,7 +1618,161 @@ def _anchor_start_el(freq: str, ctx: _Ctx) -> str:
     return "coord:nominalTime()"
 
 
-def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
+# ---------------------------------------------------------------------------
+# sensors -> coordinator input events
+
+
+@dataclass
+class _InputEvent:
+    """A file sensor at the start of a scheduled workflow, as Oozie says it:
+    a dataset instance the coordinator waits for before the run starts."""
+
+    task_id: str
+    name: str
+    uri_template: str
+    done_flag: str | None  # None: Oozie's default _SUCCESS
+    instance: int  # coord:current(instance)
+    timeout_min: int | None
+
+
+_URI_VARS = {"Y": "${YEAR}", "m": "${MONTH}", "d": "${DAY}", "H": "${HOUR}", "M": "${MINUTE}"}
+_PERIOD_MIN = {"minutes": 1, "hours": 60, "days": 1440}
+_EVENT_NAME = re.compile(r"[A-Za-z_][-_A-Za-z0-9]{0,38}")
+
+
+def _uri_part(fmt: str) -> str | None:
+    """strftime text -> uri-template text (${YEAR}/${MONTH}/...), or None."""
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            var = _URI_VARS.get(fmt[i + 1 : i + 2])
+            if var is None:
+                return None
+            out.append(var)
+            i += 2
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
+def _template_instance(expr: str, period: tuple[str, int]) -> tuple[str, int] | None:
+    """A date template -> (uri text, instance offset in periods), or None."""
+    unit, count = period
+    plain = {"ds": ("%Y-%m-%d", "start"), "ds_nodash": ("%Y%m%d", "start")}
+    offset = 0
+    if expr in plain:
+        fmt, anchor = plain[expr]
+    else:
+        m = _STRFTIME.fullmatch(expr)
+        if m is None:
+            return None
+        fmt = m.group("fmt")
+        anchor = "end" if m.group("name") == "data_interval_end" else "start"
+        if m.group("n"):
+            if unit == "months":
+                return None
+            minutes = int(m.group("n")) * _PERIOD_MIN[m.group("unit")]
+            step = _PERIOD_MIN[unit] * count
+            if minutes % step:
+                return None
+            offset = minutes // step
+    uri = _uri_part(fmt)
+    if uri is None:
+        return None
+    return uri, offset - (1 if anchor == "start" else 0)
+
+
+def _input_events(w: Workflow, freq: str | None, ctx: _Ctx) -> list[_InputEvent]:
+    m = re.fullmatch(r"\$\{coord:(minutes|hours|days|months)\((\d+)\)\}", freq or "")
+    if m is None or not w.start_date:
+        return []
+    period = (m.group(1), int(m.group(2)))
+    has_in = {e.dst for e in w.edges}
+    out: list[_InputEvent] = []
+    for t in w.tasks:
+        f = t.action.fields
+        target = f.get("target")
+        if (t.action.kind != "sensor" or f.get("sensor") != "FileSensor" or t.id in has_in
+                or not isinstance(target, str) or f.get("soft_fail")):
+            continue
+        folder, _, flag = target.rpartition("/")
+        name = t.id[len("wait_"):] if t.id.startswith("wait_") else t.id
+        if not folder or "{{" in flag or "$" in flag or not _EVENT_NAME.fullmatch(name):
+            continue
+        parts, instances, pos = [], set(), 0
+        for tm in _TEMPLATE.finditer(folder):
+            parts.append(folder[pos : tm.start()])
+            pos = tm.end()
+            got = _template_instance(tm.group(1).strip(), period)
+            if got is None:
+                break
+            parts.append(got[0])
+            instances.add(got[1])
+        else:
+            parts.append(folder[pos:])
+            literal = "".join(p for p in parts if "${YEAR}" not in p)
+            if len(instances) == 1 and ("${" not in literal or _from_oozie(ctx, t)):
+                timeout = f.get("timeout_s")
+                out.append(_InputEvent(
+                    t.id, name, "".join(parts), None if flag == "_SUCCESS" else flag,
+                    instances.pop(), None if timeout is None else math.ceil(float(timeout) / 60),
+                ))
+    return out
+
+
+def _without_sensors(w: Workflow, events: list[_InputEvent], ctx: _Ctx) -> Workflow:
+    """The workflow without the sensors the coordinator now waits for."""
+    gone = {ev.task_id for ev in events}
+    for ev in events:
+        ctx.warn("BO407", f"waits as coordinator input event {ev.name!r} (dataset instance "
+                 f"coord:current({ev.instance})) before the workflow starts, so every first "
+                 "task waits for it", task=w.task(ev.task_id), severity="info",
+                 target=ev.task_id)
+    out = copy.copy(w)
+    out.tasks = [t for t in w.tasks if t.id not in gone]
+    out.edges = [e for e in w.edges if e.src not in gone and e.dst not in gone]
+    return out
+
+
+def _initial_instance(w: Workflow, freq: str, back: int) -> str:
+    """The first dataset instance: ``back`` periods before the first nominal
+    time (wall-clock arithmetic in the schedule's timezone, as Oozie's
+    coord:days/months are), so that coord:current(-back) exists for the first run."""
+    first = _first_nominal(w).astimezone(_zone(w.schedule.timezone))
+    m = re.fullmatch(r"\$\{coord:(minutes|hours|days|months)\((\d+)\)\}", freq)
+    if m and back:
+        n = int(m.group(2)) * back
+        if m.group(1) == "months":
+            months = first.year * 12 + first.month - 1 - n
+            first = first.replace(year=months // 12, month=months % 12 + 1)
+        else:
+            first = first - timedelta(**{m.group(1): n})
+    return _utc_minutes(first)
+
+
+def _coordinator_events(root, w: Workflow, events: list[_InputEvent], freq: str) -> None:
+    if not events:
+        return
+    tz = w.schedule.timezone or "UTC"
+    start = _initial_instance(w, freq, max(0, -min(ev.instance for ev in events)))
+    datasets = _sub(root, "datasets", ns=COORD_NS)
+    for ev in events:
+        ds = _sub(datasets, "dataset", ns=COORD_NS, name=ev.name, frequency=freq,
+                  initial_instance=start, timezone=tz)
+        _sub(ds, "uri-template", _xml_safe(ev.uri_template), ns=COORD_NS)
+        if ev.done_flag is not None:
+            _sub(ds, "done-flag", _xml_safe(ev.done_flag), ns=COORD_NS)
+    inputs = _sub(root, "input-events", ns=COORD_NS)
+    for ev in events:
+        din = _sub(inputs, "data-in", ns=COORD_NS, name=ev.name, dataset=ev.name)
+        _sub(din, "instance", f"${{coord:current({ev.instance})}}", ns=COORD_NS)
+
+
+def _coordinator_xml(
+    w: Workflow, ctx: _Ctx, freq: str, events: list[_InputEvent] | None = None
+) -> bytes:
+    events = events or []
     if w.start_date:
         start = _utc_minutes(_first_nominal(w))
     else:
@@ -1639,6 +1795,9 @@ def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
         timezone=w.schedule.timezone or "UTC",
     )
     controls = {}
+    timeouts = [ev.timeout_min for ev in events if ev.timeout_min is not None]
+    if timeouts:
+        controls["timeout"] = str(max(timeouts))
     if w.max_active_runs:
         controls["concurrency"] = str(w.max_active_runs)
     if w.catchup is False:
@@ -1651,9 +1810,10 @@ def _coordinator_xml(w: Workflow, ctx: _Ctx, freq: str) -> bytes:
         )
     if controls:
         c = _sub(root, "controls", ns=COORD_NS)
-        for key in ("concurrency", "execution"):
+        for key in ("timeout", "concurrency", "execution"):
             if key in controls:
                 _sub(c, key, controls[key], ns=COORD_NS)
+    _coordinator_events(root, w, events, freq)
     action = _sub(root, "action", ns=COORD_NS)
     wf = _sub(action, "workflow", ns=COORD_NS)
     _sub(wf, "app-path", "${wfAppPath}", ns=COORD_NS)
@@ -1820,10 +1980,13 @@ def emit(workflow: Workflow, **options) -> Emitted:
             )
     _task_level_losses(w, ctx)
     freq = _frequency(w, ctx)
+    events = _input_events(w, freq, ctx)
+    if events:
+        w = ctx.w = _without_sensors(w, events, ctx)
     wf_xml, params, no_forkjoin_check = _workflow_xml(w, ctx)
     files = {"workflow.xml": wf_xml.decode("utf-8")}
     if freq is not None:
-        files["coordinator.xml"] = _coordinator_xml(w, ctx, freq).decode("utf-8")
+        files["coordinator.xml"] = _coordinator_xml(w, ctx, freq, events).decode("utf-8")
     files["job.properties"] = _job_properties(w, params, freq is not None, no_forkjoin_check)
     return Emitted(files, ctx.diags)
 
