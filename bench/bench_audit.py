@@ -185,7 +185,7 @@ def main() -> int:
             (
                 "audit cold",
                 cold["files_per_s"],
-                f"{cold['files_per_s'] / floor['files_per_s']:.2f} x floor; {cold['workflows']} workflows, "
+                f"{floor['files_per_s'] / cold['files_per_s']:.1f} x the floor's time per file; {cold['workflows']} workflows, "
                 f"{cold['tasks']} tasks, findings {cold['findings']}",
             ),
             (
