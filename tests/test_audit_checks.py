@@ -141,6 +141,9 @@ def test_catchup_far_in_the_past_counts_runs():
     assert "catchup is not set (Airflow 2 defaults it to True)" in only(unset, "AU103")[0].message
     assert not only(W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00",
                       engine="oozie"), "AU103", engine="oozie")
+    coord = W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00", catchup=True,
+              engine="oozie")
+    assert "Oozie materializes every missed action" in only(coord, "AU103", engine="oozie")[0].message
     bounded = W([T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2020-01-01T00:00:00+00:00",
                 end_date="2020-01-31T00:00:00+00:00")
     assert not only(bounded, "AU103")

@@ -158,7 +158,12 @@ def catchup_far_past(ctx: Context) -> Iterator[Hit]:
         return
     what = w.schedule.cron if w.schedule.kind == "cron" else f"every {_fmt_s(w.schedule.seconds or 0)}"
     about = "" if count.exact else "about "
-    setting = "catchup is not set (Airflow 2 defaults it to True)" if implicit else "catchup=True"
+    if implicit:
+        setting = "catchup is not set (Airflow 2 defaults it to True)"
+    elif ctx.engine == "oozie":
+        setting = "the coordinator starts in the past (Oozie materializes every missed action)"
+    else:
+        setting = "catchup=True"
     yield Hit(
         f"{setting}: from start_date {start.date().isoformat()} the first scheduler pass creates {about}"
         f"{count.runs:,} runs ({what!s} until {stop.date().isoformat()})",
