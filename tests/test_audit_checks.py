@@ -428,3 +428,11 @@ def test_oozie_nodes_unreachable_from_start(tmp_path):
     assert got == [("dead", "action", 9), ("deader", "action", 10), ("unused_kill", "kill", 12)]
     (tmp_path / "bomb.xml").write_text('<!DOCTYPE x [<!ENTITY a "aaaa">]><workflow-app>&a;</workflow-app>')
     assert unreachable_nodes(tmp_path / "bomb.xml") == []
+
+
+def test_large_workflows_get_the_level_width_marked_as_a_lower_bound(monkeypatch):
+    import wfconv.audit.graph as graph_mod
+
+    w = W([T(x) for x in "abcdef"], [("a", "b"), ("a", "d"), ("d", "e"), ("c", "f"), ("d", "f")])
+    monkeypatch.setattr(graph_mod, "EXACT_WIDTH_LIMIT", 5)
+    assert graph_mod.width(TaskGraph.of(w)) == (2, False)
