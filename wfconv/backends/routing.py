@@ -50,7 +50,9 @@ def dissolve_routing(w: Workflow) -> Dissolved:
             if not outs and kind == "error":
                 result.error_to_end.add(e_in.src)
             for e_out in outs:
-                existing = next((x for x in out.edges if (x.src, x.dst) == (e_in.src, e_out.dst)), None)
+                existing = next(
+                    (x for x in out.edges if (x.src, x.dst) == (e_in.src, e_out.dst)), None
+                )
                 if existing is None:
                     out.edges.append(Edge(e_in.src, e_out.dst, kind))
                 elif kind == "error":

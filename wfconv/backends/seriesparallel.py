@@ -162,12 +162,7 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
                     break
         before, after = topo[:best_k], topo[best_k:]
         if best_cost:
-            after_mask = 0
-            for n in after:
-                after_mask |= bit[n]
-            pairs = [
-                (a, b) for a in before for b in after if not (reach[a] & bit[b])
-            ]
+            pairs = [(a, b) for a in before for b in after if not (reach[a] & bit[b])]
             losses.append(
                 Loss(
                     sorted(before, key=rank.__getitem__),
@@ -175,8 +170,14 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
                     pairs,
                 )
             )
-        return _flat(Series([build(sorted(before, key=rank.__getitem__)),
-                             build(sorted(after, key=rank.__getitem__))]))
+        return _flat(
+            Series(
+                [
+                    build(sorted(before, key=rank.__getitem__)),
+                    build(sorted(after, key=rank.__getitem__)),
+                ]
+            )
+        )
 
     tree = build(list(nodes)) if nodes else None
     return Decomposition(tree, losses)
