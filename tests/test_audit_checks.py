@@ -245,6 +245,15 @@ def test_template_searchpath_declared_on_the_dag_is_searched(tmp_path):
     assert not only(w, "AU302", path=str(dag))
 
 
+def test_sql_template_files_are_looked_up_too(tmp_path):
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "load.sql").write_text("select 1")
+    dag = tmp_path / "dag.py"
+    w = W([T("ok", "sql", fields={"sql": "queries/load.sql"}), T("gone", "sql", fields={"sql": "queries/gone.sql"}),
+           T("inline", "sql", fields={"sql": "SELECT * FROM t"})], path=str(dag))
+    assert [f.task for f in only(w, "AU302", path=str(dag))] == ["gone"]
+
+
 def test_bash_checks_only_for_airflow_bash_operators():
     t = bash("t", "bash run.sh")
     t.extra["airflow"]["operator"] = "SSHOperator"

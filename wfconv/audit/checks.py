@@ -270,10 +270,24 @@ def bash_template_gotcha(ctx: Context) -> Iterator[Hit]:
         )
 
 
+SQL_TEMPLATE_EXT = (".sql", ".hql")  # template_ext of the SQL/Hive operators
+
+
+def _sql_template_tasks(ctx: Context) -> Iterator[tuple[Task, str]]:
+    """SQL tasks whose ``sql`` is a template file name (``queries/load.sql``)."""
+    if ctx.engine != "airflow":
+        return
+    for t in ctx.workflow.tasks:
+        sql = t.action.get("sql") if t.action.kind == "sql" else None
+        if isinstance(sql, str) and sql.endswith(SQL_TEMPLATE_EXT) and _looks_like_path(sql):
+            yield t, sql
+
+
 @check("AU302")
 def bash_template_missing(ctx: Context) -> Iterator[Hit]:
     dirs = None
-    for t, cmd in _bash_tasks(ctx):
+    candidates = [*_bash_tasks(ctx), *_sql_template_tasks(ctx)]
+    for t, cmd in candidates:
         dirs = dirs or _search_dirs(ctx)
         if not _looks_like_path(cmd) or _template_found(cmd, dirs):
             continue

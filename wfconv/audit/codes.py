@@ -137,7 +137,7 @@ CODES: dict[str, Code] = {
         "add a trailing space: `bash_command=\"bash /opt/run.sh \"`",
     ),
     "AU302": _c(
-        "gotcha", "warning", "`bash_command` names a `.sh`/`.bash` template that is not in the DAG folder nor in a declared `template_searchpath`",
+        "gotcha", "warning", "template file (`bash_command` ending in `.sh`/`.bash`, `sql` ending in `.sql`/`.hql`) that is not in the DAG folder nor in a declared `template_searchpath`",
         "TemplateNotFound at run time unless the file is deployed somewhere the DAG does not say",
         "declare the folder with `template_searchpath=` on the DAG, or move the script next to the DAG file",
     ),
