@@ -313,3 +313,86 @@ def test_java_date_patterns(pattern, want):
             E.java_to_strftime(pattern)
     else:
         assert E.java_to_strftime(pattern) == want
+
+
+# --- Python source for backends -------------------------------------------------------
+
+PY_ENV = E.ExprEnv(
+    params={"x": "42", "a.b": "", "nameNode": "hdfs://nn"},
+    last_error_node="load",
+    error_codes={"load": "JA018"},
+    error_messages={"load": "boom"},
+    action_data={"probe": {"size": "2048"}},
+    fs_exists=lambda p: p.endswith("a"),
+    run_id="run-1",
+    workflow_name="wf",
+)
+
+
+def _py_namespace():
+    ns: dict = {}
+    exec(E.python_helpers(), ns)
+    ns.update(
+        params=PY_ENV.params,
+        run_id=PY_ENV.run_id,
+        workflow_name=PY_ENV.workflow_name,
+        last_error_node=PY_ENV.last_error_node,
+        error_codes=PY_ENV.error_codes,
+        error_messages=PY_ENV.error_messages,
+        action_data=PY_ENV.action_data,
+        fs_exists=PY_ENV.fs_exists,
+    )
+    return ns
+
+
+def _outcome(fn):
+    try:
+        return ("value", fn())
+    except Exception:  # EL errors: ExprError here, ExprError/KeyError in generated code
+        return ("error",)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_exprs())
+def test_to_python_agrees_with_evaluate(node):
+    code = E.to_python(node)
+    if code is None:
+        return
+    ns = _py_namespace()
+    assert _outcome(lambda: eval(code, ns)) == _outcome(lambda: E.evaluate(node, PY_ENV)), code
+
+
+@pytest.mark.parametrize(
+    "text,_", [c for c in EVAL_CASES if c[1] is not None], ids=lambda v: str(v)
+)
+def test_to_python_on_the_evaluation_table(text, _):
+    node = E.parse(text)
+    code = E.to_python(node)
+    if code is None:  # coord:*, fs:fileSize, urlEncode …: not offered to backends
+        assert set(E.functions_used(node)) - set(E._PY_CALLS)
+        return
+    ns = _py_namespace()
+    ns.update(
+        params=ENV.params, action_data=ENV.action_data, fs_exists=ENV.fs_exists, run_id=ENV.run_id
+    )
+    ns.update(
+        last_error_node=ENV.last_error_node,
+        error_codes=ENV.error_codes,
+        error_messages=ENV.error_messages,
+    )
+    assert eval(code, ns) == E.evaluate(node, ENV)
+
+
+def test_python_helpers_are_self_contained_and_free_names_are_listed():
+    src = E.python_helpers()
+    assert "import" not in src and "Any" not in src
+    code = E.to_python(
+        E.parse("${wf:conf('mode') eq 'full' and fs:exists(concat(x, '/_SUCCESS'))}")
+    )
+    import ast
+
+    used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    helpers = {f.name for f in ast.parse(src).body if isinstance(f, ast.FunctionDef)}
+    import builtins
+
+    assert used - helpers - set(dir(builtins)) <= set(E.PYTHON_NAMES)

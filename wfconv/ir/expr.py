@@ -34,6 +34,10 @@ API (kept stable; the runtime calls ``evaluate``)
 ``unparse(node) -> str``
     EL text for a node (templates give ``text ${expr} text``); canonical
     spelling (``==`` not ``eq``), so ``parse(unparse(n)) == n``.
+``to_python(node) -> str | None`` / ``python_helpers() -> str`` / ``PYTHON_NAMES``
+    For backends: a Python expression with the node's EL value (None when a
+    function has no counterpart), the self-contained source of the helpers
+    it calls, and the free names it reads (``params``, ``run_id`` …).
 ``functions_used(node) -> list[str]`` / ``names_used(node) -> list[str]``
     Sorted qualified function names (``wf:conf``) / free variable names.
 ``ExprEnv``
@@ -630,6 +634,21 @@ def to_num(v: Any) -> int | float:
     raise ExprError(f"cannot coerce {v!r} to a number")
 
 
+def is_empty(v: Any) -> bool:
+    return v is None or (isinstance(v, (str, list, dict, tuple)) and len(v) == 0)
+
+
+def index_of(obj: Any, key: Any) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(to_str(key))
+    if isinstance(obj, (list, tuple)):
+        i = int(to_num(key))
+        return obj[i] if 0 <= i < len(obj) else None
+    raise ExprError(f"cannot index {to_str(obj)!r}")
+
+
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -916,19 +935,9 @@ def _eval_op(node: dict[str, Any], env: ExprEnv) -> Any:
     if op == "neg":
         return -to_num(evaluate(a[0], env))
     if op == "empty":
-        v = evaluate(a[0], env)
-        return v is None or (isinstance(v, (str, list, dict, tuple)) and len(v) == 0)
+        return is_empty(evaluate(a[0], env))
     if op == "[]":
-        obj = evaluate(a[0], env)
-        key = evaluate(a[1], env)
-        if obj is None:
-            return None
-        if isinstance(obj, dict):
-            return obj.get(to_str(key))
-        if isinstance(obj, (list, tuple)):
-            i = int(to_num(key))
-            return obj[i] if 0 <= i < len(obj) else None
-        raise ExprError(f"cannot index {to_str(obj)!r}")
+        return index_of(evaluate(a[0], env), evaluate(a[1], env))
     x, y = evaluate(a[0], env), evaluate(a[1], env)
     if op == "==":
         return _equals(x, y)
@@ -979,3 +988,132 @@ def choose_case(
         if evaluate_bool(expr, env):
             return case.get("to")
     return default
+
+
+# ---------------------------------------------------------------------------
+# Python source for backends
+
+
+# The coercion helpers generated code calls; ``python_helpers()`` returns their
+# source so that emitted code does not import wfconv.
+_PY_HELPERS = (
+    "to_str",
+    "to_bool",
+    "to_num",
+    "_is_num",
+    "_equals",
+    "_compare",
+    "_arith",
+    "is_empty",
+    "index_of",
+)
+
+# Free names generated code reads; a backend binds them (e.g. in a branch
+# callable): params (dict), run_id, workflow_name, last_error_node,
+# error_codes / error_messages / action_data (dicts keyed by task id),
+# fs_exists (callable).
+PYTHON_NAMES = (
+    "params",
+    "run_id",
+    "workflow_name",
+    "last_error_node",
+    "error_codes",
+    "error_messages",
+    "action_data",
+    "fs_exists",
+)
+
+_PY_CALLS: dict[str, Callable[[list[str]], str]] = {
+    "concat": lambda a: f"(to_str({a[0]}) + to_str({a[1]}))",
+    "trim": lambda a: f"to_str({a[0]}).strip()",
+    "firstNotNull": lambda a: f"(lambda _a, _b: _a if _a is not None else _b)({a[0]}, {a[1]})",
+    "wf:conf": lambda a: f"to_str(params.get(to_str({a[0]}), ''))",
+    "wf:id": lambda a: "run_id",
+    "wf:name": lambda a: "workflow_name",
+    "wf:lastErrorNode": lambda a: "(last_error_node or '')",
+    "wf:errorCode": lambda a: f"error_codes.get(to_str({a[0]}), '')",
+    "wf:errorMessage": lambda a: f"error_messages.get(to_str({a[0]}), '')",
+    "wf:actionData": lambda a: f"dict(action_data.get(to_str({a[0]}), {{}}))",
+    "fs:exists": lambda a: f"bool(fs_exists(to_str({a[0]})))",
+}
+_PY_ARITY = {
+    "concat": 2,
+    "trim": 1,
+    "firstNotNull": 2,
+    "wf:conf": 1,
+    "wf:id": 0,
+    "wf:name": 0,
+    "wf:lastErrorNode": 0,
+    "wf:errorCode": 1,
+    "wf:errorMessage": 1,
+    "wf:actionData": 1,
+    "fs:exists": 1,
+}
+_PY_BINARY = {
+    "==": "_equals({0}, {1})",
+    "!=": "(not _equals({0}, {1}))",
+    "<": "_compare('<', {0}, {1})",
+    ">": "_compare('>', {0}, {1})",
+    "<=": "_compare('<=', {0}, {1})",
+    ">=": "_compare('>=', {0}, {1})",
+    "+": "_arith('+', {0}, {1})",
+    "-": "_arith('-', {0}, {1})",
+    "*": "_arith('*', {0}, {1})",
+    "/": "_arith('/', {0}, {1})",
+    "%": "_arith('%', {0}, {1})",
+    "&&": "(to_bool({0}) and to_bool({1}))",
+    "||": "(to_bool({0}) or to_bool({1}))",
+    "[]": "index_of({0}, {1})",
+}
+_PY_UNARY = {"!": "(not to_bool({0}))", "neg": "(-to_num({0}))", "empty": "is_empty({0})"}
+
+
+def to_python(node: dict[str, Any]) -> str | None:
+    """A Python expression with this node's value under EL's rules, or None
+    when a function has no Python counterpart here (``fs:fileSize``,
+    ``coord:*``, ``hadoop:counters`` …). It reads ``PYTHON_NAMES`` and calls
+    the helpers of ``python_helpers()``; a name ``x`` is ``params['x']``.
+    A template gives the concatenation of its parts (one part: its value)."""
+    t = node.get("type")
+    if t == "literal":
+        return repr(node["value"])
+    if t == "name":
+        return f"params[{node['name']!r}]"
+    if t == "template":
+        parts = [to_python(p) for p in node["parts"]]
+        if any(p is None for p in parts):
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return "(" + " + ".join(f"to_str({p})" for p in parts) + ")"
+    args = [to_python(a) for a in node.get("args", [])]
+    if any(a is None for a in args):
+        return None
+    if t == "call":
+        fn = node["fn"]
+        if fn not in _PY_CALLS or _PY_ARITY[fn] != len(args):
+            return None
+        return _PY_CALLS[fn](args)  # type: ignore[arg-type]
+    op = node["op"]
+    if op == "?:":
+        return f"({args[1]} if to_bool({args[0]}) else {args[2]})"
+    if op in _PY_UNARY:
+        return _PY_UNARY[op].format(*args)
+    return _PY_BINARY[op].format(*args)
+
+
+def python_helpers() -> str:
+    """Source of the helpers ``to_python`` code calls: self-contained (an
+    ``ExprError`` class and the EL coercions, no imports, no annotations)."""
+    import ast
+    import inspect
+
+    funcs = []
+    for name in _PY_HELPERS:
+        fn = ast.parse(inspect.getsource(globals()[name])).body[0]
+        assert isinstance(fn, ast.FunctionDef)
+        fn.returns = None
+        for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+            arg.annotation = None
+        funcs.append(ast.unparse(fn))
+    return "class ExprError(Exception):\n    pass\n\n\n" + "\n\n\n".join(funcs) + "\n"
