@@ -549,11 +549,16 @@ def build_workflow(
         ),
         extra={"luigi": {"read": read, "root": root["family"]}},
     )
+    # The root WrapperTask that wfconv's Luigi backend adds only gathers the
+    # workflow's final tasks: reading a converted module back must give the
+    # original tasks, so it is not one of them (its family is the workflow id).
+    synthetic = {tid for tid in order if instances[tid].get("wfconv_root")}
+    order = [tid for tid in order if tid not in synthetic]
     for tid in order:
         w.tasks.append(build_task(path, module_file, ids[tid], instances[tid], ids, module_name))
     for tid in order:
         for dep in instances[tid]["deps"]:
-            if dep in ids:
+            if dep in ids and dep not in synthetic:
                 # Plain ordering: what flows is the upstream's targets, which
                 # the task opens itself (self.input()); no value is passed.
                 w.add_edge(ids[dep], ids[tid], "control")

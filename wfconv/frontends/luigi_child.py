@@ -334,6 +334,8 @@ def _class_facts(luigi, cls) -> dict[str, Any]:
             "line": line,
             "doc": inspect.getdoc(cls) if cls.__doc__ else None,
             "run_yields": _dynamic_yields(cls),
+            # the root WrapperTask wfconv's Luigi backend adds (not a task of the workflow)
+            "wfconv_root": getattr(cls, "wfconv_root", False) is True,
         }
     return _CLASS_FACTS[cls]
 

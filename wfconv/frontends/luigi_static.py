@@ -190,6 +190,7 @@ class StaticReader:
             "params": inst.param_rows(),
             **{name: self._setting(inst, name) for name in _TASK_SETTINGS},
             "run_yields": _run_yields(inst.cls),
+            "wfconv_root": inst.cls.lookup("wfconv_root") is True,
             "requires": self._shape(raw, lambda t: t.key),
             "deps": [d.key for d in deps],
             "outputs": outputs,
