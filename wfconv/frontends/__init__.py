@@ -100,12 +100,18 @@ def is_oozie_app_dir(path: Path) -> bool:
     )
 
 
+# No workflow file is this large; reading one whole could exhaust memory.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
 def _read(path: Path) -> str:
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(str(path), None, f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -79,8 +79,9 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     "empty": {},
     "branch": {
         "callable": "the function choosing the branch (Airflow)",
-        "cases": "ordered list of {'when': expression, 'to': task id} (Oozie decision)",
-        "default": "task id followed when no case holds",
+        "cases": "ordered list of {'when': EL text, 'expr': AST (wfconv.ir.expr), 'to': task id "
+        "or null meaning the workflow's end} (Oozie decision)",
+        "default": "task id followed when no case holds (null: the end)",
         "short_circuit": "true for ShortCircuitOperator semantics",
         "ignore_downstream_trigger_rules": "ShortCircuit option (bool)",
     },
@@ -105,7 +106,8 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
     },
     "fail": {"message": "why the run is killed"},
     "hadoop": {
-        "engine": "map-reduce|streaming|pig|hive|hive2|spark|distcp|sqoop|java|ssh|git",
+        "engine": "map-reduce|streaming|pipes|pig|hive|hive2|spark|distcp|sqoop|java|ssh|git|fs",
+        "operations": "fs actions: ordered list of {'op': delete|mkdir|move|chmod|touchz|chgrp, ...}",
         "script": "",
         "args": "list",
         "properties": "configuration properties (dict)",
