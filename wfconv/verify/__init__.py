@@ -20,6 +20,8 @@ Python API::
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,3 +135,15 @@ def verify_workflow(
 
 
 __all__ = ["VerifyReport", "verify_workflow"]
+
+
+class _CallableModule(types.ModuleType):
+    """``wfconv.verify(workflow, target)`` is the public API (DESIGN §3), but
+    importing this subpackage rebinds ``wfconv.verify`` to it: calling the
+    module does what the function does."""
+
+    def __call__(self, workflow: Workflow, target: str, **options) -> VerifyReport:
+        return verify_workflow(workflow, target, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

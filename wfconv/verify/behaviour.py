@@ -21,6 +21,7 @@ from wfconv.runtime import ALL, NEVER, Scenario, run
 from wfconv.runtime.results import RunResult
 
 SCENARIO_SETS = ("basic", "all")
+_CANNOT_FAIL = ("fail", "empty")
 _DEFAULT_DATE = "2024-01-01T00:00:00+00:00"
 
 
@@ -95,7 +96,9 @@ def scenario_set(w: Workflow, level: str = "basic") -> list[NamedScenario]:
         raise UsageError(f"unknown scenario set {level!r}; known: {', '.join(SCENARIO_SETS)}")
     out = [NamedScenario("no failure", Scenario())]
     for t in w.tasks:
-        if t.action.kind in ("fail",):
+        # An empty task (EmptyOperator, an Oozie routing node) has nothing that
+        # can fail, and a fail task always fails: neither gets a failure scenario.
+        if t.action.kind in _CANNOT_FAIL:
             continue
         out.append(NamedScenario(f"{t.id} fails", Scenario(fail={t.id: ALL})))
     for t in w.tasks:
@@ -109,7 +112,7 @@ def scenario_set(w: Workflow, level: str = "basic") -> list[NamedScenario]:
                     NamedScenario(f"{t.id} chooses {label}", Scenario(branch={t.id: choice}))
                 )
     if level == "all":
-        ids = [t.id for t in w.tasks if t.action.kind != "fail"]
+        ids = [t.id for t in w.tasks if t.action.kind not in _CANNOT_FAIL]
         for a, b in combinations(ids, 2):
             out.append(NamedScenario(f"{a} and {b} fail", Scenario(fail={a: ALL, b: ALL})))
         for t in w.tasks:
