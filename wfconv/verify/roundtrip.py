@@ -60,8 +60,9 @@ def _pick_workflow(src: Workflow, candidates: list[Workflow]) -> Workflow | None
 
 def match_ids(src: Workflow, back: Workflow, target: str) -> tuple[dict[str, str], list[str]]:
     """Pair source task ids with round-tripped ones: the same id first (backends
-    keep original ids where the target allows), else the id the backend's
-    deterministic identifier mapping gives."""
+    keep original ids where the target allows), else the id the backend says it
+    gives the task (``task_id_map(workflow)`` in the backend module, when it has
+    one), else the deterministic identifier mapping of the target's style."""
     back_ids = back.task_ids()
     back_set = set(back_ids)
     mapping: dict[str, str] = {}
@@ -70,8 +71,11 @@ def match_ids(src: Workflow, back: Workflow, target: str) -> tuple[dict[str, str
             mapping[tid] = tid
     missing = [t for t in src.task_ids() if t not in mapping]
     if missing:
-        style = _ID_STYLE.get(target, "python")
-        guess = identifier_map(src.task_ids(), style=style)
+        own_map = getattr(backend(target), "task_id_map", None)
+        if own_map is not None:
+            guess = own_map(src)
+        else:
+            guess = identifier_map(src.task_ids(), style=_ID_STYLE.get(target, "python"))
         used = set(mapping.values())
         for tid in missing:
             cand = guess.get(tid)
