@@ -480,7 +480,10 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     import json
 
     ledger = {d.code for d in e.diagnostics}
-    comment = next((c for c in xml(e).iter(etree.Comment)), None)
+    comment = next(
+        (c for c in xml(e).iter(etree.Comment) if c.text.strip().startswith("wfconv node names")),
+        None,
+    )
     names = json.loads(comment.text.split(":", 1)[1]) if comment is not None else {}
     assert ("BO001" in ledger) == bool(names)
     orig = {n: names.get(n, n) for n in back.task_ids()}

@@ -1383,14 +1383,21 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
     if b.kill_used:
         ctx.warn(
             "BO208",
-            f"unhandled action errors go to the kill node {b.kill_name!r} (read "
-            "back as a fail task with trigger rule one_failed)",
+            f"unhandled action errors go to the kill node {b.kill_name!r} (the run "
+            "fails, as in the source; a comment marks the node for wfconv's Oozie reader)",
             severity="info",
             target=b.kill_name,
         )
         k = _sub(root, "kill", name=b.kill_name)
         _sub(k, "message", _ERR_MESSAGE)
     _sub(root, "end", name="end")
+    if b.kill_used:
+        root.insert(
+            0,
+            etree.Comment(
+                " wfconv kill node for unhandled errors: " + _comment_json(b.kill_name) + " "
+            ),
+        )
     if mapping:
         root.insert(
             0, etree.Comment(" wfconv node names -> task ids: " + _comment_json(mapping) + " ")

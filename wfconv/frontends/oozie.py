@@ -35,6 +35,7 @@ from wfconv.errors import InputError
 from wfconv.frontends import oozie_graph as G
 from wfconv.frontends.oozie_actions import ActionCtx, Built, build_action, global_block
 from wfconv.frontends.oozie_el import ElContext, J
+from wfconv.frontends.oozie_hints import read_hints
 from wfconv.frontends.oozie_props import (
     Prop,
     configuration_props,
@@ -303,6 +304,9 @@ def workflow_from_doc(
     acx = ActionCtx(ctx.text, report, path)
     glob = global_block(child(root, "global"), acx)
     nodes = _nodes(root, ctx, acx, path, report)
+    hints = read_hints(root, {n.name: n.kind for n in nodes})
+    if hints.kill is not None:
+        nodes = _without_kill(nodes, hints.kill)
     result = G.build(nodes, path)
     for sev, code, msg, line in result.diags:
         report(sev, code, msg, line)
@@ -385,7 +389,41 @@ def workflow_from_doc(
         diagnostics=diags,
         extra={"oozie": oz},
     )
+    if hints.ids:
+        _restore_ids(w, hints.ids)
     return w, ctx
+
+
+def _without_kill(nodes: list[G.Node], kill: str) -> list[G.Node]:
+    """wfconv's kill node for unhandled errors stands for the IR's default
+    (an unhandled failure fails the run): drop it and the error transitions
+    to it, rather than read it back as a fail task the source never had."""
+    out = []
+    for n in nodes:
+        if n.name == kill and n.kind == "kill":
+            continue
+        if n.kind == "action" and n.error == kill:
+            n.error = None
+        out.append(n)
+    return out
+
+
+def _restore_ids(w: Workflow, ids: dict[str, str]) -> None:
+    """Give tasks back the ids wfconv's backend had to rename (node names
+    are narrower than task ids); every reference follows."""
+    if set(ids.values()) & (set(w.task_ids()) - set(ids)):
+        return  # a synthetic task already took the id: keep the node names
+    for t in w.tasks:
+        t.id = ids.get(t.id, t.id)
+        if t.action.kind == "branch":
+            f = t.action.fields
+            for c in f.get("cases") or []:
+                if c.get("to") in ids:
+                    c["to"] = ids[c["to"]]
+            if f.get("default") in ids:
+                f["default"] = ids[f["default"]]
+    for e in w.edges:
+        e.src, e.dst = ids.get(e.src, e.src), ids.get(e.dst, e.dst)
 
 
 def _subworkflows(w: Workflow, base: str, src: Sources, bundle: Bundle) -> None:

@@ -1,0 +1,79 @@
+"""Hints wfconv's own Oozie backend leaves in workflow.xml comments.
+
+Why: Oozie node names are narrower than IR task ids (``[a-zA-Z_][-_a-zA-Z0-9]{0,38}``,
+``start``/``end`` reserved), and every action needs an ``error`` transition even
+when the source workflow simply fails on an unhandled error. The backend writes
+what it had to invent into comments at the top of the document:
+
+- ``<!-- wfconv node names -> task ids: {"start_2": "start"} -->``
+- ``<!-- wfconv kill node for unhandled errors: "kill" -->``
+
+Reading them back restores the original task ids and turns ``error -> kill``
+into "no error transition" (the IR's default: a failure fails the run, as the
+kill does), instead of inventing a ``fail`` task the source never had.
+
+The comments are untrusted text: each is parsed as JSON and accepted only when
+its shape is right and it names nodes the document really has (a rename must
+not collide with another node or task id). A hand-written workflow has no such
+comments and is read exactly as before.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+IDS_PREFIX = "wfconv node names -> task ids:"
+KILL_PREFIX = "wfconv kill node for unhandled errors:"
+
+
+@dataclass
+class Hints:
+    ids: dict[str, str] = field(default_factory=dict)  # node name -> task id
+    kill: str | None = None  # kill node that only stands for "the run fails"
+
+
+def _comment_payloads(root) -> dict[str, str]:
+    """Text after each known prefix, from comments that are children of the root."""
+    out: dict[str, str] = {}
+    for node in root.iterchildren():
+        if not isinstance(node, etree._Comment):
+            continue
+        text = (node.text or "").strip()
+        for prefix in (IDS_PREFIX, KILL_PREFIX):
+            if text.startswith(prefix) and prefix not in out:
+                out[prefix] = text[len(prefix) :].strip()
+    return out
+
+
+def _json(text: str | None):
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def read_hints(root, node_kinds: dict[str, str]) -> Hints:
+    """The hints of ``root`` that are consistent with its nodes
+    (``node_kinds``: node name -> start|end|kill|decision|fork|join|action)."""
+    raw = _comment_payloads(root)
+    hints = Hints()
+    kill = _json(raw.get(KILL_PREFIX))
+    if isinstance(kill, str) and node_kinds.get(kill) == "kill":
+        hints.kill = kill
+    ids = _json(raw.get(IDS_PREFIX))
+    if isinstance(ids, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in ids.items()
+    ):
+        task_nodes = {n for n, kind in node_kinds.items() if kind in ("action", "decision", "kill")}
+        keys_ok = all(k in task_nodes for k in ids)
+        values = list(ids.values())
+        # a restored id must not be the name of a node that keeps its name
+        kept = task_nodes - set(ids)
+        if keys_ok and len(set(values)) == len(values) and not (set(values) & kept):
+            hints.ids = dict(ids)
+    return hints
