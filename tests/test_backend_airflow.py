@@ -19,7 +19,7 @@ from test_backend_common import assert_round_trip, kitchen_sink, ruff_clean, ruf
 from wfconv.backends import airflow
 from wfconv.frontends import airflow as airflow_frontend
 from wfconv.frontends import load
-from wfconv.ir.model import Action, Edge, Group, Schedule, SourceRef, Task, Workflow
+from wfconv.ir.model import TRIGGER_RULES, Action, Edge, Group, Schedule, SourceRef, Task, Workflow
 from wfconv.ir.validate import graph_errors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,9 +301,7 @@ def hostile_workflows(draw):
                 Action(kind, fields),
                 retries=draw(st.integers(0, 4)),
                 retry_delay_s=draw(st.sampled_from([None, 5.0, 60.0])),
-                trigger_rule=draw(
-                    st.sampled_from(["all_success", "all_done", "one_failed", "none_failed"])
-                ),
+                trigger_rule=draw(st.sampled_from(TRIGGER_RULES)),
                 doc=draw(st.none() | hostile),
                 source=SourceRef("airflow", "x.py", i + 1),
             )
@@ -623,3 +621,20 @@ def test_emitted_dag_runs_in_real_airflow_like_the_reference_runtime(tmp_path):
     want_state, want_tasks = reference(w, fail={"boom"}, branch={"pick": ["b"]})
     assert result["state"].lower().endswith(want_state)
     assert result["tasks"] == want_tasks
+
+
+def test_all_done_min_one_success_on_airflow_2_is_reported():
+    w = Workflow(
+        "r",
+        tasks=[
+            Task("a", Action("empty")),
+            Task("b", Action("empty"), trigger_rule="all_done_min_one_success"),
+        ],
+    )
+    w.add_edge("a", "b")
+    code3, out3 = emit_one(w)[1:]
+    assert 'trigger_rule="all_done_min_one_success"' in code3
+    assert [d.severity for d in out3.diagnostics if d.code == "BA124"] == ["info"]
+    code2, out2 = emit_one(w, airflow_version=2)[1:]
+    assert 'trigger_rule="all_done"' in code2
+    assert [d.severity for d in out2.diagnostics if d.code == "BA124"] == ["warning"]

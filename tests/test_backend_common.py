@@ -240,6 +240,7 @@ RUFF = str(_VENV_RUFF) if _VENV_RUFF.exists() else "ruff"
 # Which compared field a ledger code (of an emitted task) declares lost.
 LOST_FIELD = {
     "BA110": "delays",
+    "BA124": "trigger_rule",
     "BA119": "id",
     "BP112": "trigger_rule",
     "BP113": "trigger_rule",

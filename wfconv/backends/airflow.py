@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "BA121": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     "BA122": "sub-workflow with propagate_configuration: the run's params are passed in conf",
     "BA123": "operator unknown to wfconv re-emitted from the source's import with its literal arguments",
+    "BA124": "trigger rule all_done_min_one_success: Airflow 3.1+ (all_done on Airflow 2)",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -836,8 +837,31 @@ def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
             spec.set("max_retry_delay", _seconds(ctx, task.max_retry_delay_s))
     if task.timeout_s is not None:
         spec.set("execution_timeout", _seconds(ctx, task.timeout_s))
-    if task.trigger_rule != "all_success":
-        spec.set("trigger_rule", task.trigger_rule)
+    rule = task.trigger_rule
+    if rule == "all_done_min_one_success":
+        if ctx.version >= 3:
+            ctx.add(
+                loss(
+                    "BA124",
+                    "trigger rule all_done_min_one_success needs Airflow 3.1 or later",
+                    task=task,
+                    severity="info",
+                    target="trigger_rule",
+                )
+            )
+        else:
+            rule = "all_done"
+            ctx.add(
+                loss(
+                    "BA124",
+                    "Airflow 2 has no all_done_min_one_success: all_done runs the task even "
+                    "when no upstream task succeeded",
+                    task=task,
+                    target="trigger_rule",
+                )
+            )
+    if rule != "all_success":
+        spec.set("trigger_rule", rule)
     if task.depends_on_past:
         spec.set("depends_on_past", True)
     if task.pool:
