@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "BL301": "schedule kept as a cron line / Range entry point (Luigi has no scheduler)",
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
     "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
+    "BL304": "start/end date and catchup of a schedule kept only as a cron line are not enforced",
     "BL401": "action cannot run in Luigi; the task fails with a clear message",
     "BL402": "sensor polls inside the task (a worker slot is held while waiting)",
     "BL403": "template expression has no Luigi counterpart; kept verbatim",
@@ -812,6 +813,23 @@ def emit(workflow: Workflow, **options) -> Emitted:
         "once": "The workflow runs once (schedule @once).",
         "manual": "The workflow has no schedule (runs are started by hand).",
     }.get(w.schedule.kind, "The workflow's schedule has no Luigi form.")
+    if mode.mode == "run" and cron_doc:
+        lost = [
+            what
+            for what, value in (
+                ("start date", w.start_date),
+                ("end date", w.end_date),
+                ("catchup", w.catchup),
+            )
+            if value
+        ]
+        if lost:
+            ctx.warn(
+                "BL304",
+                f"{', '.join(lost)} not kept: the cron line runs from when it is "
+                "installed, one run per call, and never catches up",
+                target="cron line",
+            )
     if mode.mode != "run" or cron_doc:
         ctx.warn(
             "BL301",
@@ -839,7 +857,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         root_requires=[cls[s] for s in sinks],
         workflow_id=w.id,
         description=w.description,
-        schedule=_schedule_dict(w),
+        schedule=_schedule_dict(w, mode, cron_doc),
         state_env=STATE_ENV,
         run_env=RUN_ENV,
         default_state=DEFAULT_STATE,
@@ -898,9 +916,19 @@ def _topo_subset(
     return out
 
 
-def _schedule_dict(w: Workflow) -> dict:
+def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None) -> dict:
+    """The source's schedule, dates and catchup (Luigi holds none of them), and
+    how the module carries the schedule out: ``runs_by`` catch_up() (Range*
+    over the intervals of the cron ``runs_at``), a cron line, or by hand. The
+    Luigi frontend reads this back for the modules wfconv writes."""
     s = w.schedule
     out: dict = {"kind": s.kind, "timezone": s.timezone}
+    if mode.mode in ("daily", "hourly") and mode.cron:
+        out["runs_by"], out["runs_at"] = "catch_up()", mode.cron
+    elif cron_doc:
+        out["runs_by"], out["runs_at"] = "cron line", cron_doc
+    else:
+        out["runs_by"] = "by hand"
     if s.cron is not None:
         out["cron"] = s.cron
     if s.seconds is not None:

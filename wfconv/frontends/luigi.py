@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
+from wfconv.ir.model import Action, Bundle, Diagnostic, Schedule, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
 
 ENGINE = "luigi"
@@ -67,10 +67,18 @@ RETRY_COUNT = "LG040"
 ACTIONS = {
     "external": lambda info, outputs: Action("external", {"output": outputs[0]} if outputs else {}),
     "wrapper": lambda info, outputs: Action("empty", {}),
-    "normal": lambda info, outputs: Action(
-        "python", {"callable": f"{info['class']}.run", "module": info.get("module_name")}
-    ),
+    "normal": lambda info, outputs: _run_action(info),
 }
+
+
+def _run_action(info: dict[str, Any]) -> Action:
+    """A task's run(): what its body plainly does (a shell command, nothing,
+    a failure; read with ast by either reader), else the method itself."""
+    plain = info.get("run_action")
+    if isinstance(plain, dict) and plain.get("kind") in ("shell", "empty", "fail"):
+        fields = {k: v for k, v in plain.items() if k != "kind" and not (k == "message" and not v)}
+        return Action(plain["kind"], fields)
+    return Action("python", {"callable": f"{info['class']}.run", "module": info.get("module_name")})
 
 
 # ---------------------------------------------------------------------------
@@ -115,6 +123,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         # Only option problems (--root/--param) come back here: import
         # problems fell back to the static reading.
         raise InputError(path, answer.get("line"), answer["error"])
+    answer.setdefault("constants", module_constants(tree))
     bundle = build_bundle(path, answer)
     _attach_read_notes(bundle, notes)
     return bundle
@@ -152,6 +161,30 @@ def _read_statically(path, text, tree, roots, params, max_tasks) -> dict[str, An
             "walks": [],
             "notes": [{"code": "static_failed", "error": f"{type(exc).__name__}: {exc}"}],
         }
+
+
+# Module-level constants wfconv's Luigi backend writes beside the root
+# WrapperTask (wfconv_root = True): what Luigi itself cannot hold.
+_WFCONV_CONSTANTS = ("WORKFLOW_ID", "SCHEDULE", "PARAM_ATTRS", "SHARED_PARAMS")
+
+
+def module_constants(tree: ast.Module) -> dict[str, Any]:
+    """The literal values of the module-level constants wfconv's backend
+    writes (read with ast in both modes; never evaluated)."""
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in _WFCONV_CONSTANTS
+        ):
+            continue
+        try:
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+    return out
 
 
 def _syntax_check(path: str, text: str) -> ast.Module:
@@ -345,6 +378,7 @@ def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
             answer.get("notes", []),
             answer.get("read", "import"),
             answer.get("module_name"),
+            answer.get("constants") or {},
         )
         for w in answer.get("walks", [])
     ]
@@ -535,6 +569,7 @@ def build_workflow(
     notes: list[dict[str, Any]],
     read: str,
     module_name: str | None = None,
+    constants: dict[str, Any] | None = None,
 ) -> Workflow:
     instances = walk["instances"]
     root = instances[walk["root"]]
@@ -549,6 +584,8 @@ def build_workflow(
         ),
         extra={"luigi": {"read": read, "root": root["family"]}},
     )
+    if root.get("wfconv_root"):
+        _apply_wfconv_constants(w, root, constants or {})
     # The root WrapperTask that wfconv's Luigi backend adds only gathers the
     # workflow's final tasks: reading a converted module back must give the
     # original tasks, so it is not one of them (its family is the workflow id).
@@ -564,6 +601,59 @@ def build_workflow(
                 w.add_edge(ids[dep], ids[tid], "control")
     _walk_diagnostics(w, path, module_file, order, instances, ids, notes)
     return w
+
+
+_SCHEDULE_KINDS = ("cron", "interval", "once", "manual", "datasets", "assets")
+
+
+def _apply_wfconv_constants(w: Workflow, root: dict[str, Any], constants: dict[str, Any]) -> None:
+    """A module wfconv's backend wrote (its root WrapperTask says so): the
+    constants beside it give back what Luigi cannot hold.
+
+    - ``WORKFLOW_ID``: the workflow id (the root's family differs when a task
+      already had that id);
+    - ``PARAM_ATTRS`` (workflow parameter -> attribute) and ``SHARED_PARAMS``:
+      the workflow parameters under their own names; the run identity the
+      backend adds (``date`` / ``date_hour`` / ``run_id``, BL002) is how Luigi
+      names a run, not a parameter of the workflow (kept in ``extra``);
+    - ``SCHEDULE``: the schedule, start/end dates and catchup, as far as the
+      module carries them out (``runs_by``: ``catch_up()`` or a cron line,
+      at the cron ``runs_at``; ``by hand`` reads as a manual schedule)."""
+    wid = constants.get("WORKFLOW_ID")
+    if isinstance(wid, str) and wid:
+        w.id = wid
+    attrs = constants.get("PARAM_ATTRS")
+    shared = constants.get("SHARED_PARAMS")
+    if isinstance(attrs, dict) and isinstance(shared, list):
+        values = {p["name"]: p["value"] for p in root["params"]}
+        w.params = {str(k): values[a] for k, a in attrs.items() if a in values}
+        identity = [
+            n for n in shared if n not in attrs.values() and n != "state_dir" and n in values
+        ]
+        if identity:
+            w.extra["luigi"]["run_param"] = identity[0]
+    sched = constants.get("SCHEDULE")
+    if not isinstance(sched, dict) or sched.get("kind") not in _SCHEDULE_KINDS:
+        return
+    runs_by = sched.get("runs_by")
+    if runs_by != "cron line":  # a cron line runs from when it is installed
+        w.start_date = _text_or_none(sched.get("start_date"))
+        w.end_date = _text_or_none(sched.get("end_date"))
+    runs_at = _text_or_none(sched.get("runs_at"))
+    if runs_by in ("catch_up()", "cron line") and runs_at:
+        # What the module carries out: the cron line (Range* intervals of a
+        # daily/hourly schedule are that cron's ticks).
+        w.schedule = Schedule(
+            kind="cron", cron=runs_at, timezone=str(sched.get("timezone") or "UTC")
+        )
+    elif sched["kind"] == "once":
+        w.schedule = Schedule(kind="once", timezone=str(sched.get("timezone") or "UTC"))
+    if runs_by == "catch_up()" and isinstance(sched.get("catchup"), bool):
+        w.catchup = sched["catchup"]
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> None:

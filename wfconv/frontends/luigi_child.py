@@ -219,6 +219,146 @@ def _dynamic_yields(cls) -> list[int]:
     return sorted(set(out))
 
 
+def _is_self_call(stmt: ast.stmt, name: str) -> ast.Call | None:
+    """``self.<name>(...)`` as a statement of its own."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == name
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "self"
+    ):
+        return call
+    return None
+
+
+def _runs_a_shell(fn: ast.AST | None) -> bool:
+    """The method hands its command to a shell (a call with ``shell=True``)."""
+    return fn is not None and any(
+        isinstance(n, ast.keyword)
+        and n.arg == "shell"
+        and isinstance(n.value, ast.Constant)
+        and n.value.value is True
+        for n in ast.walk(fn)
+    )
+
+
+def _writes_output(fn: ast.AST | None) -> bool:
+    """The method opens the task's own output (``self.output()``)."""
+    return fn is not None and any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "output"
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == "self"
+        for n in ast.walk(fn)
+    )
+
+
+def _shell_fields(call: ast.Call) -> dict[str, Any] | None:
+    """``self.shell("cmd", env={...}, cwd="...")`` with literal values only."""
+    if len(call.args) != 1 or not isinstance(call.args[0], ast.Constant):
+        return None
+    command = call.args[0].value
+    if not isinstance(command, str):
+        return None
+    out: dict[str, Any] = {"command": command}
+    for kw in call.keywords:
+        try:
+            value = ast.literal_eval(kw.value) if kw.arg in ("env", "cwd") else None
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
+        if kw.arg == "env" and isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            out["env"] = value
+        elif kw.arg == "cwd" and isinstance(value, str):
+            out["cwd"] = value
+        else:
+            return None
+    return out
+
+
+def _raised_message(stmt: ast.stmt) -> str | None:
+    """``raise SomeError("literal")`` (or without a message): the text."""
+    exc = stmt.exc if isinstance(stmt, ast.Raise) and stmt.cause is None else None
+    if isinstance(exc, ast.Call) and isinstance(exc.func, (ast.Name, ast.Attribute)):
+        if not exc.args and not exc.keywords:
+            return ""
+        if (
+            len(exc.args) == 1
+            and not exc.keywords
+            and isinstance(exc.args[0], ast.Constant)
+            and isinstance(exc.args[0].value, str)
+        ):
+            return exc.args[0].value
+    return None
+
+
+def run_action(run: ast.AST | None, method) -> dict[str, Any] | None:
+    """What a ``run()`` does, when its body is simple enough to say without
+    running it (read with ast, the same way in both reading modes):
+
+    - only ``raise Error("message")``: the task always fails (``fail``);
+    - only ``self.mark_done()``, where ``mark_done`` writes the task's output:
+      nothing but completion (``empty``);
+    - ``self.shell("literal command", env=..., cwd=...)`` then
+      ``self.mark_done()``, where ``shell`` runs its command with
+      ``shell=True``: a ``shell`` action with that command.
+
+    ``method(name)`` gives the ast of the method the class resolves ``name``
+    to (None when it has none). Any other body: None (a Python action)."""
+    if not isinstance(run, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = [
+        s
+        for s in run.body
+        if not isinstance(s, ast.Pass)
+        and not (
+            isinstance(s, ast.Expr)
+            and isinstance(s.value, ast.Constant)
+            and isinstance(s.value.value, str)
+        )
+    ]
+    if len(body) == 1:
+        message = _raised_message(body[0])
+        if message is not None:
+            return {"kind": "fail", "message": message}
+    if not body or _is_self_call(body[-1], "mark_done") is None:
+        return None
+    done = body[-1].value
+    if done.args or done.keywords or not _writes_output(method("mark_done")):
+        return None
+    if len(body) == 1:
+        return {"kind": "empty"}
+    call = _is_self_call(body[0], "shell") if len(body) == 2 else None
+    if call is None or not _runs_a_shell(method("shell")):
+        return None
+    fields = _shell_fields(call)
+    return None if fields is None else {"kind": "shell", **fields}
+
+
+def _method_node(cls, name: str) -> ast.AST | None:
+    """The ast of the method ``name`` as ``cls`` resolves it (nearest in the MRO)."""
+    fn = next((c.__dict__[name] for c in cls.__mro__ if name in c.__dict__), None)
+    fn = getattr(fn, "__func__", fn)
+    if not inspect.isfunction(fn):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    return tree.body[0] if tree.body else None
+
+
+def _run_action_of(cls) -> dict[str, Any] | None:
+    try:
+        return run_action(_method_node(cls, "run"), lambda name: _method_node(cls, name))
+    except RecursionError:
+        return None
+
+
 def json_value(value: Any, param) -> Any:
     """A parameter value as JSON: native scalars and containers stay as they
     are; anything else (dates, intervals, enums, task classes) is Luigi's own
@@ -334,6 +474,7 @@ def _class_facts(luigi, cls) -> dict[str, Any]:
             "line": line,
             "doc": inspect.getdoc(cls) if cls.__doc__ else None,
             "run_yields": _dynamic_yields(cls),
+            "run_action": _run_action_of(cls),
             # the root WrapperTask wfconv's Luigi backend adds (not a task of the workflow)
             "wfconv_root": getattr(cls, "wfconv_root", False) is True,
         }

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import importable_name, plain
+from wfconv.frontends.luigi_child import importable_name, plain, run_action
 from wfconv.frontends.luigi_static_hooks import LuigiHooks, iterate_date_intervals
 from wfconv.frontends.luigi_static_values import (
     MISSING,
@@ -190,6 +190,7 @@ class StaticReader:
             "params": inst.param_rows(),
             **{name: self._setting(inst, name) for name in _TASK_SETTINGS},
             "run_yields": _run_yields(inst.cls),
+            "run_action": _run_action(inst.cls),
             "wfconv_root": inst.cls.lookup("wfconv_root") is True,
             "requires": self._shape(raw, lambda t: t.key),
             "deps": [d.key for d in deps],
@@ -319,6 +320,16 @@ def _library_base(cls: TaskClass) -> str | None:
 def _method_line(cls: TaskClass, name: str) -> int:
     fn = cls.lookup(name)
     return fn.line if isinstance(fn, FunctionValue) else cls.line
+
+
+def _run_action(cls: TaskClass) -> dict[str, Any] | None:
+    """What run() does when its body says it plainly (luigi_child.run_action)."""
+
+    def method(name: str) -> ast.AST | None:
+        fn = cls.lookup(name)
+        return fn.node if isinstance(fn, FunctionValue) else None
+
+    return run_action(method("run"), method)
 
 
 def _run_yields(cls: TaskClass) -> list[int]:
