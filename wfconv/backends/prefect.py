@@ -748,13 +748,13 @@ def _subworkflow(ctx: _Ctx, task: Task, view: _TaskView) -> None:
         kwargs.append(("parameters", "{" + ", ".join(items) + "}"))
     if f.get("wait_for_completion") is False:
         kwargs.append(("timeout", "0"))
-    view.body.append("child = " + _call("run_deployment", [py_str(f"{name}/{name}")], kwargs))
+    view.body.append("called = " + _call("run_deployment", [py_str(f"{name}/{name}")], kwargs))
     if f.get("wait_for_completion") is not False:
-        view.body.append("if not child.state.is_completed():")
+        view.body.append("if not called.state.is_completed():")
         view.body.append(
             f"    raise RuntimeError({py_str(f'sub-workflow {name} did not complete')})"
         )
-    view.body.append("return str(child.id)")
+    view.body.append("return str(called.id)")
 
 
 def _inherited_parameters(ctx: _Ctx, task: Task) -> dict[str, str]:
