@@ -542,9 +542,10 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     if w.schedule.kind in ("manual", "once"):
         assert back.schedule.kind == "manual"
         return
-    if "BO606" in ledger:  # day-of-week written in Oozie's Quartz numbering (Sunday=1)
-        assert (back.schedule.kind, back.schedule.cron) == ("cron", xml_coord_frequency(e))
-        return
+    if "BO606" in ledger:  # day-of-week written in Oozie's Quartz numbering (Sunday=1) ...
+        assert xml_coord_frequency(e) != w.schedule.cron
+        # ... and read back in Unix numbering: the same cron
+        assert (back.schedule.kind, back.schedule.cron) == ("cron", w.schedule.cron)
     # The same run times, whatever the spelling (a 7-day interval for a weekly
     # cron, a cron for an hourly interval): first the interval starts ...
     assert ticks(back, 5) == ticks(w, 5) or "BO605" in ledger
@@ -760,3 +761,78 @@ def test_a_file_sensor_at_the_start_becomes_a_coordinator_input_event(tmp_path):
         back = read_back(e, tmp_path)
         assert_round_trip(w, e, back)
         assert back.task("wait_input").action.fields["target"].endswith("/_READY")
+
+
+# --- what wfconv's own comments carry back -------------------------------------------
+
+
+def _two_tasks(**kw) -> Workflow:
+    return Workflow(
+        id="wf",
+        tasks=[
+            Task("start", Action("shell", {"command": "echo a"})),
+            Task("b.c", Action("shell", {"command": "echo b"})),
+        ],
+        edges=[Edge("start", "b.c")],
+        **kw,
+    )
+
+
+def test_renamed_ids_and_the_unhandled_error_kill_come_back_as_the_source(tmp_path):
+    w = _two_tasks()
+    e = oozie.emit(w)
+    root = xml(e)
+    kinds = {etree.QName(el).localname for el in root if isinstance(el.tag, str)}
+    assert "kill" in kinds  # Oozie needs an error transition for every action
+    back = read_back(e, tmp_path)
+    assert back.task_ids() == ["start", "b.c"]
+    assert [(x.src, x.dst, x.kind) for x in back.edges] == [("start", "b.c", "control")]
+    assert [t.trigger_rule for t in back.tasks] == ["all_success", "all_success"]
+
+
+def test_unaligned_start_and_no_end_come_back(tmp_path):
+    w = _two_tasks(
+        schedule=Schedule("cron", "30 6 * * 1-5", timezone="Europe/Berlin"),
+        start_date="2024-01-01T00:00:00+00:00",
+        catchup=True,
+    )
+    e = oozie.emit(w)
+    coord = etree.fromstring(e.files["coordinator.xml"].encode())
+    assert coord.get("frequency") == "30 6 * * 2-6"  # Quartz numbering in the file
+    back = read_back(e, tmp_path)
+    assert back.schedule.cron == "30 6 * * 1-5"
+    assert (back.start_date, back.end_date) == (w.start_date, None)
+
+
+def test_dates_comment_that_contradicts_the_coordinator_is_ignored(tmp_path):
+    w = _two_tasks(
+        schedule=Schedule("cron", "0 6 * * *"),
+        start_date="2024-01-01T06:00:00+00:00",
+        end_date="2024-02-01T06:00:00+00:00",
+        catchup=True,
+    )
+    e = oozie.emit(w)
+    key = '"start_date": "2024'
+    forged = e.files["coordinator.xml"].replace(key, key[:-1] + "3")  # only in the comment
+    assert forged != e.files["coordinator.xml"]
+    e.files["coordinator.xml"] = forged
+    back = read_back(e, tmp_path)
+    assert (back.start_date, back.end_date) == (w.start_date, w.end_date)
+
+
+def test_hand_written_kill_and_malformed_comments_are_read_as_oozie(tmp_path):
+    from wfconv.frontends import load
+
+    (tmp_path / "workflow.xml").write_text(
+        '<workflow-app xmlns="uri:oozie:workflow:1.0" name="t">'
+        '<!-- wfconv kill node for unhandled errors: "a" -->'
+        '<!-- wfconv node names -> task ids: {"a": 5} -->'
+        '<start to="a"/><action name="a"><fs/><ok to="end"/><error to="kill"/></action>'
+        '<kill name="kill"><message>m</message></kill><end name="end"/></workflow-app>',
+        encoding="utf-8",
+    )
+    (back,) = load(str(tmp_path), "oozie").workflows
+    # 'a' is no kill node and 5 no task id: both comments are ignored
+    assert back.task_ids() == ["a", "kill"]
+    assert back.task("a").action.kind == "empty"  # <fs/> without operations does nothing
+    assert back.task("kill").trigger_rule == "one_failed"

@@ -331,6 +331,8 @@ def _airflow_run_ends(w) -> list[dt.datetime]:
             "2024-01-15T06:00Z",
             5,
         ),
+        # Quartz day-of-week: 2-6 = MON-FRI; from Wednesday 3rd: Wed Thu Fri Mon Tue
+        ("0 6 * * 2-6", "2024-01-03T00:00Z", "2024-01-10T00:00Z", "UTC", "2024-01-03T06:00Z", 5),
         ("0 6 * * 1-5", "2024-01-03T00:00Z", "2024-01-10T00:00Z", "UTC", "2024-01-03T06:00Z", 5),
     ],
 )
@@ -619,6 +621,34 @@ def test_frequencies_that_are_approximated_say_so(tmp_path, freq, tz, kind, need
         assert any(needle in m for m in notes), notes
     else:
         assert not notes
+
+
+@pytest.mark.parametrize(
+    "freq,cron",
+    [
+        ("30 6 ? * 2-6", "30 6 * * 1-5"),  # Quartz 2-6 = MON-FRI
+        ("30 6 ? * 1,7", "30 6 * * 0,6"),  # SUN, SAT
+        ("0 5 ? * MON", "0 5 * * MON"),
+        ("0 5 ? * 6L", "0 5 * * 5L"),  # last Friday
+        ("0 5 ? * 2#1", "0 5 * * 1#1"),  # first Monday
+        ("0 5 ? * L", "0 5 * * 6"),  # L alone: Saturday
+        ("0 5 ? * 1/2", "0 5 * * 0/2"),  # SUN, TUE, THU, SAT
+    ],
+)
+def test_cron_day_of_week_is_quartz_numbering(tmp_path, freq, cron):
+    w = _coordinator(tmp_path, freq)
+    assert (w.schedule.kind, w.schedule.cron) == ("cron", cron)
+
+
+def test_weekly_frequency_keeps_its_wall_clock_time_across_dst(tmp_path):
+    # 2024-03-03 is a Sunday; Paris moves to summer time on 2024-03-31
+    w = _coordinator(tmp_path, "${coord:days(7)}", "Europe/Paris", start="2024-03-03T07:00Z")
+    assert (w.schedule.kind, w.schedule.cron, w.schedule.timezone) == (
+        "cron",
+        "0 8 * * 0",
+        "Europe/Paris",
+    )
+    assert [d for d in w.diagnostics if d.code == "OZ501"] == []
 
 
 def test_input_events_ranges_latest_and_unknown_datasets(tmp_path):

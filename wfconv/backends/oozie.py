@@ -1475,6 +1475,10 @@ def _dow_to_oozie(field_: str) -> str:
     """Unix day-of-week (0/7 = Sunday) -> Oozie/Quartz (1 = Sunday)."""
 
     def one(tok: str) -> str:
+        for mark in ("#", "L"):  # nL: last n-day of the month, n#k: its k-th
+            head, sep, tail = tok.partition(mark)
+            if sep and head.isdigit():
+                return str(int(head) % 7 + 1) + sep + tail
         return str(int(tok) % 7 + 1) if tok.isdigit() else tok
 
     out = []
@@ -1801,6 +1805,10 @@ def _coordinator_xml(
         end=end,
         timezone=w.schedule.timezone or "UTC",
     )
+    # Oozie starts at the first nominal time and needs an end: the source's own
+    # dates (same runs) for wfconv's Oozie reader, which checks them.
+    dates = {"start_date": w.start_date, "end_date": w.end_date}
+    root.append(etree.Comment(" wfconv coordinator dates: " + _comment_json(dates) + " "))
     controls = {}
     timeouts = [ev.timeout_min for ev in events if ev.timeout_min is not None]
     if timeouts:

@@ -343,6 +343,10 @@ _FS_OPS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, str]], list[str]]]
 
 
 def fs(el, cx: ActionCtx) -> Built:
+    if not any(local(c) for c in el):
+        # <fs/> with no operations (nor configuration) does nothing: a no-op task,
+        # the way wfconv's backend writes an empty task.
+        return Built(Action("empty", {}), {"noop": "fs"})
     ops: list[dict[str, Any]] = []
     lines: list[str] = []
     for op in children(el):

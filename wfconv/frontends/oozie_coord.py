@@ -32,6 +32,7 @@ from wfconv.frontends.oozie import (
     reporter,
 )
 from wfconv.frontends.oozie_el import ElContext, J, as_template, shifted
+from wfconv.frontends.oozie_hints import read_dates_hint
 from wfconv.frontends.oozie_props import Prop, configuration_props
 from wfconv.frontends.oozie_xml import XmlDoc, child, child_text, children, load_file, text_of
 from wfconv.ir import expr as E
@@ -399,6 +400,9 @@ def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None
     w.schedule = plan.schedule
     w.start_date = plan.start_date
     w.end_date = plan.end_date
+    hint = read_dates_hint(root)
+    if hint is not None:
+        _source_dates(w, hint, end)
     for sev, msg in plan.notes:
         report(sev, S.SCHEDULE_APPROX, msg, root.sourceline)
     report(
@@ -454,6 +458,38 @@ def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None
                 + (" and used as the input sensors' timeout" if tag == "timeout" else ""),
                 root.sourceline,
             )
+
+
+# An end at or beyond this is wfconv's stand-in for "no end" (a coordinator needs one).
+_NO_END_FROM = "2099-01-01T00:00:00+00:00"
+
+
+def _source_dates(w, hint: dict[str, str | None], end) -> None:
+    """Take the dates wfconv's backend recorded (see oozie_hints) when they give
+    exactly the runs the coordinator gives: a start in the same schedule
+    interval as the one read, an end after the same last interval start, no
+    end only when the coordinator's end is the far-future stand-in."""
+    from wfconv.runtime.schedule import parse_datetime, ticks_for
+
+    ticks = ticks_for(w.schedule) if w.schedule.kind in ("cron", "interval") else None
+    if ticks is None:
+        return
+    tz = w.schedule.timezone or "UTC"
+    try:
+        hs, he = hint["start_date"], hint["end_date"]
+        if hs is not None and w.start_date is not None:
+            got, want = parse_datetime(hs, tz), parse_datetime(w.start_date, tz)
+            if ticks.align_next(got) == ticks.align_next(want):
+                w.start_date = hs
+        if he is None:
+            if end is not None and end >= parse_datetime(_NO_END_FROM):
+                w.end_date = None
+        elif w.end_date is not None:
+            got, want = parse_datetime(he, tz), parse_datetime(w.end_date, tz)
+            if ticks.align_prev(got) == ticks.align_prev(want):
+                w.end_date = he
+    except (InputError, ValueError, OverflowError):
+        return
 
 
 def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:

@@ -7,6 +7,10 @@ what it had to invent into comments at the top of the document:
 
 - ``<!-- wfconv node names -> task ids: {"start_2": "start"} -->``
 - ``<!-- wfconv kill node for unhandled errors: "kill" -->``
+- in coordinator.xml, ``<!-- wfconv coordinator dates: {"start_date": ..., "end_date": ...} -->``:
+  the source's own start/end dates, which Oozie cannot hold when they are not
+  ticks of the schedule (a coordinator starts at its first nominal time) or
+  when there is no end (a coordinator needs one);
 
 Reading them back restores the original task ids and turns ``error -> kill``
 into "no error transition" (the IR's default: a failure fails the run, as the
@@ -27,6 +31,7 @@ from lxml import etree
 
 IDS_PREFIX = "wfconv node names -> task ids:"
 KILL_PREFIX = "wfconv kill node for unhandled errors:"
+DATES_PREFIX = "wfconv coordinator dates:"
 
 
 @dataclass
@@ -42,7 +47,7 @@ def _comment_payloads(root) -> dict[str, str]:
         if not isinstance(node, etree._Comment):
             continue
         text = (node.text or "").strip()
-        for prefix in (IDS_PREFIX, KILL_PREFIX):
+        for prefix in (IDS_PREFIX, KILL_PREFIX, DATES_PREFIX):
             if text.startswith(prefix) and prefix not in out:
                 out[prefix] = text[len(prefix) :].strip()
     return out
@@ -77,3 +82,15 @@ def read_hints(root, node_kinds: dict[str, str]) -> Hints:
         if keys_ok and len(set(values)) == len(values) and not (set(values) & kept):
             hints.ids = dict(ids)
     return hints
+
+
+def read_dates_hint(root) -> dict[str, str | None] | None:
+    """The source dates of a wfconv coordinator: ``{"start_date": str|None,
+    "end_date": str|None}`` (only those keys, ISO text or null), else None.
+    The caller checks that they give the same runs as the coordinator."""
+    value = _json(_comment_payloads(root).get(DATES_PREFIX))
+    if not isinstance(value, dict) or set(value) != {"start_date", "end_date"}:
+        return None
+    if not all(v is None or isinstance(v, str) for v in value.values()):
+        return None
+    return value

@@ -11,8 +11,8 @@ actions one for one. The coordinator's own start/end stay in
 ``extra.oozie.coordinator``.
 
 Frequencies: ``coord:minutes/hours(n)`` are fixed durations (cron in UTC when
-aligned, else an interval); ``coord:days(1)`` and ``coord:months(n)`` keep the
-wall-clock time across DST (cron in the coordinator's timezone);
+aligned, else an interval); ``coord:days(1)``, ``coord:days(7)`` and ``coord:months(n)`` keep
+the wall-clock time across DST (cron in the coordinator's timezone);
 ``coord:days(n>1)`` becomes an interval (exact in UTC, drifts by an hour across
 DST elsewhere: diagnostic); cron frequencies are kept.
 """
@@ -64,6 +64,33 @@ def zone(tz: str | None):
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def quartz_dow_to_unix(field_: str) -> str:
+    """Oozie's cron day-of-week is Quartz's (1 = SUN ... 7 = SAT, ``L`` alone =
+    SAT); the IR's is Unix cron's (0 = SUN ... 6 = SAT). Names, ``*``, steps,
+    ``nL`` (last n-day) and ``n#k`` (k-th n-day) keep their form."""
+
+    def day(tok: str) -> str:
+        if tok.isdigit() and 1 <= int(tok) <= 7:
+            return str(int(tok) - 1)
+        return tok  # a name, '*', or out of range (cron reports it)
+
+    def value(tok: str) -> str:
+        if tok == "L":
+            return "6"
+        for mark in ("#", "L"):
+            head, sep, tail = tok.partition(mark)
+            if sep and head:
+                return day(head) + sep + tail
+        return day(tok)
+
+    out = []
+    for part in field_.split(","):
+        base, sep, step = part.partition("/")
+        lo, dash, hi = base.partition("-")
+        out.append(value(lo) + (dash + value(hi) if dash else "") + sep + step)
+    return ",".join(out)
 
 
 def iso(d: _dt.datetime) -> str:
@@ -127,7 +154,10 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
     utc = start.astimezone(_dt.UTC)
     n = freq.n
     if freq.unit == "cron":
-        expr = " ".join("*" if f == "?" else f for f in (freq.cron or "").split())
+        fields = ["*" if f == "?" else f for f in (freq.cron or "").split()]
+        if len(fields) == 5:
+            fields[4] = quartz_dow_to_unix(fields[4])
+        expr = " ".join(fields)
         if any(c in expr for c in "LW#"):
             notes.append(
                 (
@@ -144,6 +174,10 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
             )
         )
         return Plan(Schedule("manual"), iso(start), iso(end) if end else None, notes=notes)
+    if freq.unit == "days" and n == 7:
+        # a week keeps its wall-clock time across DST, as a weekly cron in the timezone
+        dow = local.isoweekday() % 7
+        return _cron_plan(f"{local.minute} {local.hour} * * {dow}", tzname, tz, start, end, notes)
     if freq.unit in ("minutes", "hours") or (freq.unit == "days" and n > 1):
         minutes = n * _UNIT_MINUTES[freq.unit]
         if minutes < 60 and 60 % minutes == 0 and utc.minute % minutes == 0:
