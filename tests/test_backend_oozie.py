@@ -836,3 +836,23 @@ def test_hand_written_kill_and_malformed_comments_are_read_as_oozie(tmp_path):
     assert back.task_ids() == ["a", "kill"]
     assert back.task("a").action.kind == "empty"  # <fs/> without operations does nothing
     assert back.task("kill").trigger_rule == "one_failed"
+
+
+def test_params_catchup_and_run_dates_round_trip_or_are_ledgered(tmp_path):
+    w = _two_tasks(
+        schedule=Schedule("cron", "0 6 * * *"),
+        start_date="2024-01-01T06:00:00+00:00",
+        params={"limit": 10, "nameNode": None, "bucket": "b"},
+    )
+    w.tasks[0].action.fields["command"] = "echo {{ ds }} {{ params.limit }} ${nameNode}"
+    e = oozie.emit(w)
+    ledger = {d.code: d for d in e.diagnostics}
+    assert "'10'" in ledger["BO608"].message  # an int becomes a string
+    assert ledger["BO607"].severity == "warning"  # catchup unset: the coordinator catches up
+    # a declared parameter without a value gets no placeholder value
+    assert "nameNode=" not in e.files["job.properties"]
+    back = read_back(e, tmp_path)
+    # ds is passed by the coordinator: substituted, not a parameter of the workflow
+    assert back.params == {"limit": "10", "nameNode": None, "bucket": "b"}
+    assert "{{" in back.tasks[0].action.fields["command"]
+    assert back.catchup is True

@@ -80,7 +80,7 @@ CODES: dict[str, str] = {
     "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
     "BO502": "run-time date passed from the coordinator as a workflow property",
     "BO503": "cron frequency: interval-start dates approximated by the nominal time",
-    "BO208": "default kill node added for unhandled errors (read back as a fail task 'kill')",
+    "BO208": "default kill node added for unhandled errors (marked for wfconv's Oozie reader)",
     "BO209": "converging decision paths are read back as trigger rule one_success",
     "BO601": "schedule kind has no coordinator form; no coordinator emitted",
     "BO602": "coordinator requires an end; a far-future end was written",
@@ -88,6 +88,8 @@ CODES: dict[str, str] = {
     "BO604": "catchup=False approximated by execution LAST_ONLY",
     "BO605": "interval rounded up to whole minutes",
     "BO606": "cron day-of-week translated to Oozie's 1-7 (Sunday=1)",
+    "BO607": "catchup not set in the source; the coordinator catches up (FIFO)",
+    "BO608": "typed parameter value becomes a string (Oozie properties are strings)",
     "BO701": "construct dropped (no Oozie counterpart)",
     "BO702": "groups are flattened (Oozie has no task groups)",
 }
@@ -918,6 +920,12 @@ class _Builder:
                 f"the decision follows job property {prop!r} (default: first path)",
                 task=task,
                 target="decision on ${wf:conf(...)}",
+            )
+            self.ctx.warn(
+                "BO205",
+                f"job property {prop!r} (read back as a workflow parameter) chooses the path of "
+                f"decision {name!r}",
+                target=f"${{wf:conf('{prop}')}}",
             )
             for first, entry in arms:
                 switch.append((f"${{wf:conf('{prop}') eq '{self.names[first]}'}}", entry))
@@ -1780,8 +1788,27 @@ def _coordinator_events(root, w: Workflow, events: list[_InputEvent], freq: str)
         _sub(din, "instance", f"${{coord:current({ev.instance})}}", ns=COORD_NS)
 
 
+def _carried_configuration(w: Workflow, wf_xml: str) -> dict[str, str]:
+    """Properties an Oozie source's coordinator computed at run time (e.g.
+    ``actual = ${coord:actualTime()}``) that text kept verbatim still refers to
+    as ``${name}``: passed on unchanged, else the workflow's EL could not
+    resolve them."""
+    conf = ((w.extra.get("oozie") or {}).get("coordinator") or {}).get("configuration") or {}
+    out: dict[str, str] = {}
+    for name, value in conf.items():
+        if not (isinstance(name, str) and isinstance(value, str)) or name in w.params:
+            continue
+        if "${coord:" in value and "${" + name + "}" in wf_xml:
+            out[name] = value
+    return out
+
+
 def _coordinator_xml(
-    w: Workflow, ctx: _Ctx, freq: str, events: list[_InputEvent] | None = None
+    w: Workflow,
+    ctx: _Ctx,
+    freq: str,
+    events: list[_InputEvent] | None = None,
+    carried: dict[str, str] | None = None,
 ) -> bytes:
     events = events or []
     if w.start_date:
@@ -1823,6 +1850,13 @@ def _coordinator_xml(
             severity="info",
             target="controls/execution",
         )
+    elif w.catchup is None:
+        ctx.warn(
+            "BO607",
+            "catchup is not set in the source (the engine's default: on in Airflow 2, off in "
+            "Airflow 3); the coordinator materializes every past nominal time (FIFO), as catchup=True",
+            target="controls/execution",
+        )
     if controls:
         c = _sub(root, "controls", ns=COORD_NS)
         for key in ("timeout", "concurrency", "execution"):
@@ -1852,6 +1886,8 @@ def _coordinator_xml(
             severity="info",
             target="coordinator configuration",
         )
+    for name, value in sorted((carried or {}).items()):
+        props.setdefault(name, value)
     _configuration(wf, props, COORD_NS)
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
@@ -1887,7 +1923,9 @@ def _prop_escape(text: str, key: bool = False) -> str:
 def _job_properties(
     w: Workflow, params: dict[str, str | None], scheduled: bool, no_forkjoin_check: bool = False
 ) -> str:
-    given = {k for k, v in params.items() if v is not None}
+    # a parameter the workflow declares (even without a value: the submitter
+    # must give it) gets no placeholder value here
+    given = set(params)
     defaults = [
         ("nameNode", "hdfs://localhost:8020"),
         ("resourceManager", "localhost:8032"),
@@ -1984,6 +2022,15 @@ def emit(workflow: Workflow, **options) -> Emitted:
         reserved=tuple(DATE_TEMPLATES) + ("appRoot", "wfAppPath", "start"),
         style="python",
     )
+    for raw, value in w.params.items():
+        if value is not None and not isinstance(value, str):
+            text = json.dumps(value, ensure_ascii=False)
+            ctx.warn(
+                "BO608",
+                f"parameter {raw!r} = {value!r} ({type(value).__name__}) becomes the string "
+                f"{text!r}: Oozie properties are strings",
+                target=f"${{{ctx.param_names[raw]}}}",
+            )
     for tid, name in names.items():
         if tid != name:
             ctx.warn(
@@ -2001,7 +2048,8 @@ def emit(workflow: Workflow, **options) -> Emitted:
     wf_xml, params, no_forkjoin_check = _workflow_xml(w, ctx)
     files = {"workflow.xml": wf_xml.decode("utf-8")}
     if freq is not None:
-        files["coordinator.xml"] = _coordinator_xml(w, ctx, freq, events).decode("utf-8")
+        carried = _carried_configuration(w, files["workflow.xml"])
+        files["coordinator.xml"] = _coordinator_xml(w, ctx, freq, events, carried).decode("utf-8")
     files["job.properties"] = _job_properties(w, params, freq is not None, no_forkjoin_check)
     return Emitted(files, ctx.diags)
 

@@ -124,6 +124,24 @@ def _frequency(raw: str, ctx: ElContext, line: int | None = None) -> S.Frequency
     return None
 
 
+def _calls_coord(text: str | None) -> bool:
+    """Does the EL in ``text`` call a ``coord:`` function (a run-time value)?"""
+    try:
+        parts = E.split_template(text or "")
+    except E.ExprError:
+        return False
+    todo: list[Any] = [node for _src, node in parts]
+    while todo:
+        cur = todo.pop()
+        if isinstance(cur, dict):
+            if cur.get("type") == "call" and str(cur.get("fn", "")).startswith("coord:"):
+                return True
+            todo.extend(cur.values())
+        elif isinstance(cur, list):
+            todo.extend(cur)
+    return False
+
+
 def _dataset_minutes(freq: S.Frequency | None) -> int | None:
     if freq is None or freq.unit not in ("minutes", "hours", "days"):
         return None
@@ -338,6 +356,12 @@ def parse_coordinator(
     ]
     bundle = parse_workflow(load_file(found), Sources(wf_props, data_events), wid or name)
     w = bundle.workflows[0]
+    for p in raw_conf:
+        # a run date the coordinator computes (coord:nominalTime() ...) is already
+        # substituted into the tasks; a parameter the workflow declares for it is
+        # no user parameter of the scheduled workflow
+        if p.name in w.params and _calls_coord(p.value):
+            del w.params[p.name]
     _schedule(w, root, ctx, controls, report)
     for k, v in ctx.params.items():  # names the coordinator's own templates refer to
         w.params.setdefault(k, v)
