@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "BL103": "edge from an error-handler path into the main path dropped",
     "BL104": "branch: Luigi has no skipped state, every downstream path runs",
     "BL105": "an error path that ends the workflow successfully (Oozie error -> end) fails the run",
+    "BL106": "routing task (a transition the Oozie frontend modelled as a task) becomes plain edges",
     "BL201": "retry delay differs from Luigi's global retry_delay (900 s); not per task",
     "BL202": "exponential backoff / per-attempt delays / delay cap not expressible",
     "BL203": "retries need the worker's keep_alive (and count total failures)",
@@ -433,6 +434,18 @@ def _run_email(task: Task, ctx: _Ctx) -> list[str]:
         severity="info",
         target="send_email",
     )
+    copies = []
+    for key in ("cc", "bcc"):
+        more = f.get(key) or []
+        copies += [more] if isinstance(more, str) else [str(x) for x in more]
+    if copies:
+        to += [c for c in copies if c not in to]
+        ctx.warn(
+            "BL404",
+            "cc/bcc recipients become plain recipients (send_email has one list)",
+            task=task,
+            target="send_email recipients",
+        )
     return [
         "import luigi.notifications",
         "",
@@ -523,8 +536,9 @@ def _class_code(
         lines.append("")
     if handler:
         lines.append("    # Started by the upstream's FAILURE event (trigger rule one_failed),")
-        lines.append("    # not through requires(): the failed task's id is a parameter.")
-        lines.append("    failed_task = luigi.Parameter()")
+        lines.append("    # not through requires(): the failed task's id is a parameter, not")
+        lines.append("    # part of its identity (it runs once per run, whoever failed).")
+        lines.append("    failed_task = luigi.Parameter(significant=False)")
     for name, value in task.params.items():
         attr = name
         if (
@@ -694,6 +708,14 @@ def emit(workflow: Workflow, **options) -> Emitted:
                 target="none",
             )
     _rules(w, ctx, handlers)
+    for rid, after in routed.redirects.items():
+        ctx.warn(
+            "BL106",
+            "routing task (an Oozie transition modelled as a task) dissolved: its "
+            f"upstream tasks lead straight to {', '.join(after) or 'the end'}",
+            task=workflow.task(rid),
+            target="requires() / FAILURE handler",
+        )
     for tid in sorted(routed.error_to_end, key=ids.index):
         ctx.warn(
             "BL105",
@@ -762,13 +784,15 @@ def emit(workflow: Workflow, **options) -> Emitted:
         chain = _topo_subset(chain, normal, order)
         if not chain:
             continue
-        ctx.warn(
-            "BL102",
-            f"{', '.join(chain)} run from {src!r}'s FAILURE event (after every "
-            "failed attempt, not once after the last retry); not part of requires()",
-            task=tasks[src],
-            target="event_handler(luigi.Event.FAILURE)",
-        )
+        for member in chain:
+            ctx.warn(
+                "BL102",
+                f"runs from {src!r}'s FAILURE event (after every failed attempt, not "
+                f"once after the last retry; handler path {', '.join(chain)}), not "
+                "through requires()",
+                task=tasks[member],
+                target="event_handler(luigi.Event.FAILURE)",
+            )
         fn = "_on_failure_" + cls[src].lower()
         code = [
             f"@{cls[src]}.event_handler(luigi.Event.FAILURE)",

@@ -60,6 +60,7 @@ OUTPUT_FAILED = "LG021"
 NOT_A_TASK = "LG022"
 TOO_MANY = "LG023"
 SETTING_FAILED = "LG024"
+HANDLER_FAILED = "LG025"
 STATIC_UNKNOWN = "LG101"
 DYNAMIC_DEPS = "LG030"
 RETRY_COUNT = "LG040"
@@ -75,7 +76,7 @@ def _run_action(info: dict[str, Any]) -> Action:
     """A task's run(): what its body plainly does (a shell command, nothing,
     a failure; read with ast by either reader), else the method itself."""
     plain = info.get("run_action")
-    if isinstance(plain, dict) and plain.get("kind") in ("shell", "empty", "fail"):
+    if isinstance(plain, dict) and plain.get("kind") in ("shell", "empty", "fail", "email"):
         fields = {k: v for k, v in plain.items() if k != "kind" and not (k == "message" and not v)}
         return Action(plain["kind"], fields)
     return Action("python", {"callable": f"{info['class']}.run", "module": info.get("module_name")})
@@ -574,6 +575,9 @@ def build_workflow(
     instances = walk["instances"]
     root = instances[walk["root"]]
     order = post_order(walk["root"], instances)
+    pairs = [(u, h) for u, h in walk.get("handlers", []) if u in instances and h in instances]
+    for _, h in pairs:
+        order += [t for t in post_order(h, instances) if t not in order]
     ids = readable_ids(order, instances)
     w = Workflow(
         id=root["family"],
@@ -599,8 +603,27 @@ def build_workflow(
                 # Plain ordering: what flows is the upstream's targets, which
                 # the task opens itself (self.input()); no value is passed.
                 w.add_edge(ids[dep], ids[tid], "control")
+    _failure_edges(w, pairs, instances, ids, synthetic)
     _walk_diagnostics(w, path, module_file, order, instances, ids, notes)
     return w
+
+
+def _failure_edges(w: Workflow, pairs, instances, ids, synthetic) -> None:
+    """A task a FAILURE event handler starts runs when its upstream fails:
+    trigger rule one_failed, with an edge from the upstream. Of the tasks one
+    handler names, those that require another of them follow it through
+    requires() instead (a handler path), so only the first ones get the edge."""
+    by_upstream: dict[str, list[str]] = {}
+    for u, h in pairs:
+        if u not in synthetic and h not in synthetic:
+            by_upstream.setdefault(u, []).append(h)
+    for u, named in by_upstream.items():
+        members = set(named)
+        for h in named:
+            if any(d in members for d in instances[h]["deps"]):
+                continue
+            w.add_edge(ids[u], ids[h], "control")
+            w.task(ids[h]).trigger_rule = "one_failed"
 
 
 _SCHEDULE_KINDS = ("cron", "interval", "once", "manual", "datasets", "assets")
@@ -668,6 +691,10 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
         "not_a_task": (NOT_A_TASK, "{id}: {error}; ignored"),
         "static": (STATIC_UNKNOWN, "{error}"),
         "setting": (SETTING_FAILED, "{id}: reading {error}; the default is used"),
+        "handler": (
+            HANDLER_FAILED,
+            "{id}: its FAILURE event handler names {error}; that task is not in the graph",
+        ),
         "too_many": (
             TOO_MANY,
             "{id}: the graph has more than {error} task instances (requires() may recurse "

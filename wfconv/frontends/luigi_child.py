@@ -280,6 +280,53 @@ def _shell_fields(call: ast.Call) -> dict[str, Any] | None:
     return out
 
 
+def _text_arg(node: ast.AST) -> str | None:
+    """A literal string, or ``self.render("literal")`` (templates rendered at run time)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "render"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "self"
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return _text_arg(node.args[0])
+    return None
+
+
+def _email_fields(stmts: list[ast.stmt]) -> dict[str, Any] | None:
+    """``[import luigi.notifications]`` then
+    ``luigi.notifications.send_email(subject, message, sender, recipients)``
+    with literal subject, message and recipients: an email action."""
+    rest = [s for s in stmts if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    if len(rest) != 1 or not isinstance(rest[0], ast.Expr):
+        return None
+    call = rest[0].value
+    if not isinstance(call, ast.Call) or call.keywords or len(call.args) != 4:
+        return None
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name != "send_email":
+        return None
+    subject, message = _text_arg(call.args[0]), _text_arg(call.args[1])
+    try:
+        to = ast.literal_eval(call.args[3])
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    to = [to] if isinstance(to, str) else to
+    if (
+        subject is None
+        or message is None
+        or not isinstance(to, (list, tuple))
+        or not all(isinstance(x, str) for x in to)
+    ):
+        return None
+    return {"to": list(to), "subject": subject, "body": message}
+
+
 def _raised_message(stmt: ast.stmt) -> str | None:
     """``raise SomeError("literal")`` (or without a message): the text."""
     exc = stmt.exc if isinstance(stmt, ast.Raise) and stmt.cause is None else None
@@ -305,7 +352,9 @@ def run_action(run: ast.AST | None, method) -> dict[str, Any] | None:
       nothing but completion (``empty``);
     - ``self.shell("literal command", env=..., cwd=...)`` then
       ``self.mark_done()``, where ``shell`` runs its command with
-      ``shell=True``: a ``shell`` action with that command.
+      ``shell=True``: a ``shell`` action with that command;
+    - ``luigi.notifications.send_email(...)`` with literal texts and
+      recipients, then ``self.mark_done()``: an ``email`` action.
 
     ``method(name)`` gives the ast of the method the class resolves ``name``
     to (None when it has none). Any other body: None (a Python action)."""
@@ -332,6 +381,9 @@ def run_action(run: ast.AST | None, method) -> dict[str, Any] | None:
         return None
     if len(body) == 1:
         return {"kind": "empty"}
+    email = _email_fields(body[:-1])
+    if email is not None:
+        return {"kind": "email", **email}
     call = _is_self_call(body[0], "shell") if len(body) == 2 else None
     if call is None or not _runs_a_shell(method("shell")):
         return None
@@ -549,9 +601,12 @@ def describe(luigi, task, notes: list[dict[str, Any]]) -> tuple[dict[str, Any], 
     return info, good
 
 
-def walk(luigi, root, instances: dict[str, Any], notes: list, max_tasks: int) -> None:
+def walk(
+    luigi, root, instances: dict[str, Any], notes: list, max_tasks: int, objects=None
+) -> None:
     """Depth-first from ``root`` through ``deps()``; every distinct instance
-    (Luigi's task_id = family + significant parameters) once."""
+    (Luigi's task_id = family + significant parameters) once. ``objects``
+    (task_id -> instance) collects the instances themselves."""
     stack = [root]
     while stack:
         task = stack.pop()
@@ -562,7 +617,109 @@ def walk(luigi, root, instances: dict[str, Any], notes: list, max_tasks: int) ->
             return
         info, deps = describe(luigi, task, notes)
         instances[task.task_id] = info
+        if objects is not None:
+            objects[task.task_id] = task
         stack.extend(reversed(deps))
+
+
+# ---------------------------------------------------------------------------
+# FAILURE event handlers (read with ast, the same way in both modes)
+
+
+def _is_failure_event(node: ast.AST) -> bool:
+    """``luigi.Event.FAILURE`` / ``Event.FAILURE``."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "FAILURE"
+        and isinstance(node.value, (ast.Attribute, ast.Name))
+        and (node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id)
+        == "Event"
+    )
+
+
+def failure_handlers(tree: ast.Module) -> dict[str, list[str]]:
+    """Module-level functions registered with ``@Cls.event_handler(
+    luigi.Event.FAILURE)``: class name -> the names the function uses, in
+    source order (the task classes among them are what the failure starts)."""
+    out: dict[str, list[str]] = {}
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for dec in node.decorator_list:
+            if not (
+                isinstance(dec, ast.Call)
+                and isinstance(dec.func, ast.Attribute)
+                and dec.func.attr == "event_handler"
+                and isinstance(dec.func.value, ast.Name)
+                and len(dec.args) == 1
+                and _is_failure_event(dec.args[0])
+            ):
+                continue
+            names = sorted(
+                (n for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)),
+                key=lambda n: (n.lineno, n.col_offset),
+            )
+            found = out.setdefault(dec.func.value.id, [])
+            for n in names:
+                if n.id not in found:
+                    found.append(n.id)
+    return out
+
+
+def module_tree(path: Path) -> ast.Module:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return ast.Module(body=[], type_ignores=[])
+
+
+def handler_params(own: list[str], failed: dict[str, Any], failed_id: str) -> dict[str, Any]:
+    """The parameters a handler class gets from the failed task: those of the
+    same name, and ``failed_task`` (the failed task's id, as wfconv's backend
+    passes it) when the handler has one."""
+    values = {n: failed[n] for n in own if n in failed}
+    if "failed_task" in own and "failed_task" not in values:
+        values["failed_task"] = failed_id
+    return values
+
+
+def walk_failure_handlers(luigi, classes, objects, instances, handlers, notes, max_tasks):
+    """Add the task classes a FAILURE handler of a walked task names (and
+    what they require) to the walk; returns [upstream task_id, handler
+    task_id] pairs."""
+    by_name = {c.__name__: c for c in classes}
+    pairs: list[list[str]] = []
+    todo = list(instances)
+    seen: set[str] = set()
+    while todo:
+        tid = todo.pop(0)
+        task = objects.get(tid)
+        if tid in seen or task is None:
+            continue
+        seen.add(tid)
+        for base in type(task).__mro__:
+            for name in handlers.get(base.__name__, []):
+                cls = by_name.get(name)
+                if cls is None or base.__module__ != type(task).__module__:
+                    continue
+                own = [n for n, _ in cls.get_params()]
+                values = handler_params(own, task.param_kwargs, task.task_id)
+                made, err = _call(lambda cls=cls, values=values: cls(**values))
+                if err is not None:
+                    notes.append(
+                        {
+                            "code": "handler",
+                            "task_id": tid,
+                            "error": f"{name}: {err[0]}",
+                            "line": _source_of(cls)[1],
+                        }
+                    )
+                    continue
+                before = set(instances)
+                walk(luigi, made, instances, notes, max_tasks, objects)
+                pairs.append([tid, made.task_id])
+                todo.extend(t for t in instances if t not in before)
+    return pairs
 
 
 # ---------------------------------------------------------------------------
@@ -710,6 +867,14 @@ def _statically_required(classes, notes, walks) -> set[str]:
     return out
 
 
+def _drop_handler_root_notes(walks: list[dict[str, Any]], notes: list[dict[str, Any]]) -> None:
+    """A class read as a FAILURE handler is not a root that failed to build."""
+    used = {
+        w["instances"][h]["class"] for w in walks for _, h in w.get("handlers", [])
+    }
+    notes[:] = [n for n in notes if not (n["code"] == "not_instantiable" and n["class"] in used)]
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     path = Path(request["path"]).resolve()
     _USER_FILE[:] = [path]
@@ -741,11 +906,17 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     except LookupError as exc:
         return {"ok": False, "stage": "options", "error": str(exc), "line": None}
     max_tasks = int(request.get("max_tasks") or MAX_TASKS)
+    handlers = failure_handlers(module_tree(path))
     walks = []
     for root in roots:
         instances: dict[str, Any] = {}
-        walk(luigi, root, instances, notes, max_tasks)
-        walks.append({"root": root.task_id, "instances": instances})
+        objects: dict[str, Any] = {}
+        walk(luigi, root, instances, notes, max_tasks, objects)
+        pairs = walk_failure_handlers(
+            luigi, classes, objects, instances, handlers, notes, max_tasks
+        )
+        walks.append({"root": root.task_id, "instances": instances, "handlers": pairs})
+    _drop_handler_root_notes(walks, notes)
     if not request.get("roots"):
         # Auto roots: drop those another class requires (seen while walking,
         # or named in the requires() of a class that could not be walked).

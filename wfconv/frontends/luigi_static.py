@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import importable_name, plain, run_action
+from wfconv.frontends.luigi_child import (
+    failure_handlers,
+    handler_params,
+    importable_name,
+    plain,
+    run_action,
+)
 from wfconv.frontends.luigi_static_hooks import LuigiHooks, iterate_date_intervals
 from wfconv.frontends.luigi_static_values import (
     MISSING,
@@ -207,8 +213,13 @@ class StaticReader:
             )
         return info, deps
 
-    def walk(self, root: Instance) -> dict[str, Any]:
-        instances: dict[str, Any] = {}
+    def walk(
+        self,
+        root: Instance,
+        instances: dict[str, Any] | None = None,
+        objects: dict[str, Instance] | None = None,
+    ) -> dict[str, Any]:
+        instances = {} if instances is None else instances
         stack = [root]
         while stack:
             inst = stack.pop()
@@ -222,8 +233,48 @@ class StaticReader:
                 break
             info, deps = self.describe(inst)
             instances[key] = info
+            if objects is not None:
+                objects[key] = inst
             stack.extend(reversed(deps))
         return instances
+
+    def walk_failure_handlers(
+        self, instances: dict[str, Any], objects: dict[str, Instance], handlers
+    ) -> list[list[str]]:
+        """The task classes a FAILURE handler of a walked task names, walked
+        too (as ``luigi_child.walk_failure_handlers`` does with real classes)."""
+        by_name = {c.name: c for c in self.hooks.classes}
+        pairs: list[list[str]] = []
+        todo = list(instances)
+        seen: set[str] = set()
+        while todo:
+            key = todo.pop(0)
+            inst = objects.get(key)
+            if key in seen or inst is None:
+                continue
+            seen.add(key)
+            for base in inst.cls.mro():
+                for name in handlers.get(base.name, []):
+                    cls = by_name.get(name)
+                    if cls is None:
+                        continue
+                    values = handler_params([n for n, _ in cls.params()], inst.values, key)
+                    made = self.hooks.instantiate(self.interp, cls, [], values, None)
+                    if not isinstance(made, Instance):
+                        self.notes.append(
+                            {
+                                "code": "handler",
+                                "task_id": key,
+                                "error": f"{name}: cannot be built statically",
+                                "line": cls.line,
+                            }
+                        )
+                        continue
+                    before = set(instances)
+                    self.walk(made, instances, objects)
+                    pairs.append([key, made.key])
+                    todo.extend(k for k in instances if k not in before)
+        return pairs
 
     # -- roots -------------------------------------------------------------------
     def instantiate_root(self, cls: TaskClass, params: dict[str, str]) -> Instance | str:
@@ -365,7 +416,17 @@ def read(
         chosen = reader.choose_roots(roots, params)
     except LookupError as exc:
         return {"ok": False, "stage": "options", "error": str(exc), "line": None}
-    walks = [{"root": r.key, "instances": reader.walk(r)} for r in chosen]
+    handlers = failure_handlers(tree)
+    walks = []
+    for r in chosen:
+        objects: dict[str, Instance] = {}
+        instances = reader.walk(r, None, objects)
+        pairs = reader.walk_failure_handlers(instances, objects, handlers)
+        walks.append({"root": r.key, "instances": instances, "handlers": pairs})
+    used = {w["instances"][h]["class"] for w in walks for _, h in w["handlers"]}
+    reader.notes[:] = [
+        n for n in reader.notes if not (n["code"] == "not_instantiable" and n["class"] in used)
+    ]
     if not roots:
         required = reader.statically_required()
         for w in walks:
