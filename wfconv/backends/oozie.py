@@ -90,6 +90,7 @@ CODES: dict[str, str] = {
     "BO606": "cron day-of-week translated to Oozie's 1-7 (Sunday=1)",
     "BO607": "catchup not set in the source; the coordinator catches up (FIFO)",
     "BO608": "typed parameter value becomes a string (Oozie properties are strings)",
+    "BO609": "start/end dates of a workflow without a coordinator are dropped",
     "BO701": "construct dropped (no Oozie counterpart)",
     "BO702": "groups are flattened (Oozie has no task groups)",
 }
@@ -1071,9 +1072,8 @@ class _Builder:
             self.ctx.warn(
                 "BO210",
                 f"trigger rule {r} is what an Oozie join does (no skipped "
-                "state); read back as all_success",
+                "state); read back as all_success (same runs, another rule)",
                 task=task,
-                severity="info",
                 target="all_success",
             )
             return
@@ -1181,9 +1181,9 @@ class _Builder:
                         self.ctx.warn(
                             "BO210",
                             f"trigger rule {t.trigger_rule}: ok and error of "
-                            f"{ups[0]!r} both lead here; read back as one_done",
+                            f"{ups[0]!r} both lead here; read back as one_done (same runs, "
+                            "another rule)",
                             task=t,
-                            severity="info",
                             target="one_done",
                         )
                 else:
@@ -2047,6 +2047,13 @@ def emit(workflow: Workflow, **options) -> Emitted:
         w = ctx.w = _without_sensors(w, events, ctx)
     wf_xml, params, no_forkjoin_check = _workflow_xml(w, ctx)
     files = {"workflow.xml": wf_xml.decode("utf-8")}
+    if freq is None and (w.start_date or w.end_date):
+        ctx.warn(
+            "BO609",
+            f"start_date {w.start_date} / end_date {w.end_date} dropped: without a "
+            "coordinator the workflow.xml has no dates (it runs when submitted)",
+            target="no coordinator",
+        )
     if freq is not None:
         carried = _carried_configuration(w, files["workflow.xml"])
         files["coordinator.xml"] = _coordinator_xml(w, ctx, freq, events, carried).decode("utf-8")
