@@ -161,6 +161,22 @@ def test_error_handler_runs_from_the_failure_event_not_from_requires():
     assert "for handler_cls in (Alert, Stop):" in text
 
 
+def test_a_timeout_starts_the_error_handlers_too():
+    """Luigi terminates a task over its worker_timeout with a TIMEOUT event
+    (not FAILURE): the handler is registered for both; a timeout that is not
+    whole seconds is rounded up, which the ledger says as a warning."""
+    w = wf([Task("load", Action("shell", {"command": "sleep 9"}), timeout_s=2.5),
+            Task("alert", Action("shell", {"command": "notify"}), trigger_rule="one_failed")],
+           [("load", "alert")])
+    e = lb.emit(w)
+    text = source(e)
+    assert "@Load.event_handler(luigi.Event.TIMEOUT)" in text
+    assert "@Load.event_handler(luigi.Event.FAILURE)" in text
+    assert attr(classes(text)["Load"], "worker_timeout") == 3
+    bl204 = [d for d in e.diagnostics if d.code == "BL204"]
+    assert [(d.severity, d.task) for d in bl204] == [("warning", "load")]
+
+
 @pytest.mark.parametrize("static", [True, False])
 def test_failure_handlers_read_back_as_one_failed_tasks(tmp_path, static):
     """The tasks a FAILURE handler starts come back (both reading modes): the

@@ -53,7 +53,7 @@ CODES: dict[str, str] = {
     "BL201": "retry delay differs from Luigi's global retry_delay (900 s); not per task",
     "BL202": "exponential backoff / per-attempt delays / delay cap not expressible",
     "BL203": "retries need the worker's keep_alive (and count total failures)",
-    "BL204": "timeout as worker_timeout (enforced only when tasks run in subprocesses)",
+    "BL204": "timeout as worker_timeout: the task runs in its own process, terminated when over",
     "BL301": "schedule kept as a cron line / Range entry point (Luigi has no scheduler)",
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
     "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
@@ -604,12 +604,15 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
                     target="retry_count",
                 )
         if t.timeout_s:
+            whole = int(-(-float(t.timeout_s) // 1))
             ctx.warn(
                 "BL204",
-                f"timeout {t.timeout_s:g}s as worker_timeout (enforced when tasks "
-                "run in subprocesses: workers > 1 or force_multiprocessing)",
+                f"timeout {t.timeout_s:g}s as worker_timeout {whole}: Luigi runs a task "
+                "that has one in its own process and terminates it when over (a TIMEOUT "
+                "event, which starts its error handlers too)"
+                + ("; rounded up to whole seconds" if whole != float(t.timeout_s) else ""),
                 task=t,
-                severity="info",
+                severity="info" if whole == float(t.timeout_s) else "warning",
                 target="worker_timeout",
             )
         if t.mapped:
@@ -794,7 +797,12 @@ def emit(workflow: Workflow, **options) -> Emitted:
                 target="event_handler(luigi.Event.FAILURE)",
             )
         fn = "_on_failure_" + cls[src].lower()
+        # A timed-out task is terminated with a TIMEOUT event, not FAILURE.
+        timeout = (
+            [f"@{cls[src]}.event_handler(luigi.Event.TIMEOUT)"] if tasks[src].timeout_s else []
+        )
         code = [
+            *timeout,
             f"@{cls[src]}.event_handler(luigi.Event.FAILURE)",
             f"def {fn}(task, exception):",
             f"    for handler_cls in {_tuple(cls[c] for c in chain)}:",

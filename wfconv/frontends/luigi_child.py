@@ -269,8 +269,10 @@ def _shell_fields(call: ast.Call) -> dict[str, Any] | None:
             value = ast.literal_eval(kw.value) if kw.arg in ("env", "cwd") else None
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None
-        if kw.arg == "env" and isinstance(value, dict) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        if (
+            kw.arg == "env"
+            and isinstance(value, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
         ):
             out["env"] = value
         elif kw.arg == "cwd" and isinstance(value, str):
@@ -601,9 +603,7 @@ def describe(luigi, task, notes: list[dict[str, Any]]) -> tuple[dict[str, Any], 
     return info, good
 
 
-def walk(
-    luigi, root, instances: dict[str, Any], notes: list, max_tasks: int, objects=None
-) -> None:
+def walk(luigi, root, instances: dict[str, Any], notes: list, max_tasks: int, objects=None) -> None:
     """Depth-first from ``root`` through ``deps()``; every distinct instance
     (Luigi's task_id = family + significant parameters) once. ``objects``
     (task_id -> instance) collects the instances themselves."""
@@ -632,8 +632,7 @@ def _is_failure_event(node: ast.AST) -> bool:
         isinstance(node, ast.Attribute)
         and node.attr == "FAILURE"
         and isinstance(node.value, (ast.Attribute, ast.Name))
-        and (node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id)
-        == "Event"
+        and (node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id) == "Event"
     )
 
 
@@ -869,9 +868,7 @@ def _statically_required(classes, notes, walks) -> set[str]:
 
 def _drop_handler_root_notes(walks: list[dict[str, Any]], notes: list[dict[str, Any]]) -> None:
     """A class read as a FAILURE handler is not a root that failed to build."""
-    used = {
-        w["instances"][h]["class"] for w in walks for _, h in w.get("handlers", [])
-    }
+    used = {w["instances"][h]["class"] for w in walks for _, h in w.get("handlers", [])}
     notes[:] = [n for n in notes if not (n["code"] == "not_instantiable" and n["class"] in used)]
 
 
