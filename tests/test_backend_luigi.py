@@ -12,6 +12,7 @@ import itertools
 import shlex
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,44 @@ def test_error_handler_runs_from_the_failure_event_not_from_requires():
     assert requires(cls["EtlWorkflow"]) == ["Load"]
     assert "@Load.event_handler(luigi.Event.FAILURE)" in text
     assert "for handler_cls in (Alert, Stop):" in text
+
+
+def test_a_class_run_callable_builds_the_class_first(tmp_path, monkeypatch):
+    """``callable = Class.run`` without Luigi's own record (IR written by
+    hand, another engine's class): the class is built with the task's
+    parameters and its run() called; a plain object's run is called as is."""
+    (tmp_path / "jobs.py").write_text(textwrap.dedent("""
+        CALLS = []
+
+        class Export:
+            def __init__(self, region):
+                self.region = region
+
+            def run(self):
+                CALLS.append(("Export", self.region))
+
+        class _Runner:
+            def run(self):
+                CALLS.append(("runner", None))
+
+        runner = _Runner()
+    """), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "jobs", raising=False)
+    w = wf([Task("export", Action("python", {"callable": "Export.run", "module": "jobs"}),
+                 params={"region": "eu"}),
+            Task("other", Action("python", {"callable": "runner.run", "module": "jobs"}))], [])
+    e = lb.emit(w)
+    assert "BL401" not in codes(e) and codes(e).count("BL406") == 2
+    body = {}
+    for cls in classes(source(e)).values():
+        run = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "run"), None)
+        if run is not None:
+            body[cls.name] = ast.Module(body=run.body[:-1], type_ignores=[])
+    import jobs
+    for name in ("Export", "Other"):
+        exec(compile(body[name], name, "exec"), {})
+    assert jobs.CALLS == [("Export", "eu"), ("runner", None)]
 
 
 def test_a_timeout_starts_the_error_handlers_too():

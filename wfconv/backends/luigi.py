@@ -356,6 +356,25 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
             "",
             f"{head}.from_str_params({py_literal(params)}).run()",
         ]
+    if rest == "run" and not f.get("op_args") and not f.get("op_kwargs"):
+        # ``Class.run`` (a task read from another engine's module, or IR
+        # written by hand): a class is built with the task's parameters first,
+        # since its run() is a method; anything else is called as it is.
+        params = {str(k): v for k, v in task.params.items()}
+        ctx.warn(
+            "BL406",
+            f"runs {module}.{func}() (a class is built with the task's parameters "
+            "first; the module must be importable where the pipeline runs)",
+            task=task,
+            severity="info",
+            target=f"{head}.run()",
+        )
+        return [
+            f"from {module} import {head}",
+            "",
+            f"owner = {head}(**{py_literal(params)}) if isinstance({head}, type) else {head}",
+            "owner.run()",
+        ]
     call_args = [py_literal(a) for a in (f.get("op_args") or [])]
     kwargs = dict(f.get("op_kwargs") or {})
     plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
