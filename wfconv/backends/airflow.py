@@ -75,6 +75,7 @@ CODES: dict[str, str] = {
     "BA122": "sub-workflow with propagate_configuration: the run's params are passed in conf",
     "BA123": "operator unknown to wfconv re-emitted from the source's import with its literal arguments",
     "BA124": "trigger rule all_done_min_one_success: Airflow 3.1+ (all_done on Airflow 2)",
+    "BA125": "fail/kill task raises AirflowFailException: running tasks are not stopped, KILLED becomes failed",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -261,6 +262,11 @@ _MODULE_NAMES = (
 
 # Airflow's KEY_REGEX for dag_id / task_id / group_id (airflow.utils.helpers).
 _AIRFLOW_KEY = re.compile(r"[\w.-]{1,250}")
+
+
+def task_id_map(w: Workflow) -> dict[str, str]:
+    """Source task id -> the task_id Airflow (and its frontend) will see."""
+    return airflow_keys(w.task_ids())
 
 
 def airflow_keys(ids: list[str]) -> dict[str, str]:
@@ -646,6 +652,15 @@ def _subworkflow(ctx: _Ctx, task: Task) -> OpSpec:
 
 
 def _fail(ctx: _Ctx, task: Task) -> OpSpec:
+    ctx.add(
+        loss(
+            "BA125",
+            "fail/kill: a task raising AirflowFailException fails the run, but tasks already "
+            "running are not stopped (Oozie's KILLED becomes failed; read back as a python task)",
+            task=task,
+            target="AirflowFailException",
+        )
+    )
     ctx.helpers.add("fail")
     ctx.use("AirflowFailException")
     spec = OpSpec(ctx.use("PythonOperator"))

@@ -87,6 +87,9 @@ CODES: dict[str, str] = {
     "BP123": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     "BP124": "sub-workflow with propagate_configuration: this run's parameters are passed to the child",
     "BP125": "task groups flattened (Prefect has no task groups)",
+    "BP126": "fail/kill task raises: running tasks are not stopped, KILLED becomes Failed",
+    "BP127": "branch task emulated (returns ids; wfconv_gate skips the rest)",
+    "BP128": "shell command computed at run time (template or mapping): read back as a python task",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date of a cron schedule cannot be expressed",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -433,8 +436,21 @@ def _shell_lines(
     return [f"return {call}.stdout"] if capture else [call]
 
 
+def _computed_shell(ctx: _Ctx, task: Task, why: str) -> None:
+    ctx.add(
+        loss(
+            "BP128",
+            f"the command is {why} when the task runs: a Prefect reader sees a python task",
+            task=task,
+            target="subprocess.run",
+        )
+    )
+
+
 def _shell(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
+    if _contains_template([shell_command(f), f.get("env") or {}, f.get("cwd") or ""]):
+        _computed_shell(ctx, task, "rendered from its Airflow-style template")
     view.body += _shell_lines(
         ctx, task, shell_command(f), f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
     )
@@ -509,6 +525,15 @@ def _empty(ctx: _Ctx, task: Task, view: _TaskView) -> None:
 
 def _branch(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
+    ctx.add(
+        loss(
+            "BP127",
+            "Prefect has no branch task: the task returns the ids to follow and wfconv_gate "
+            "skips the others (a Prefect reader sees a python task)",
+            task=task,
+            target="wfconv_gate",
+        )
+    )
     downstream = ctx.g.down[task.id]
     if f.get("short_circuit"):
         ref = _callable_ref(ctx, task, "condition")
@@ -584,9 +609,9 @@ def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
         ctx.add(
             loss(
                 "BP104",
-                f"{cls or 'sensor'} emitted as a task polling the local file system for {target!r}",
+                f"{cls or 'sensor'} emitted as a task polling the local file system for {target!r} "
+                "(no reschedule mode; a Prefect reader sees a python task)",
                 task=task,
-                severity="info" if cls == "FileSensor" else "warning",
                 target="wfconv_poll",
             )
         )
@@ -643,9 +668,9 @@ def _email(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     ctx.add(
         loss(
             "BP108",
-            "email sent with smtplib through an SMTP server on localhost:25",
+            "email sent with smtplib through an SMTP server on localhost:25 "
+            "(a Prefect reader sees a python task)",
             task=task,
-            severity="info",
             target="smtplib",
         )
     )
@@ -809,6 +834,15 @@ def _call_child_flow(ctx: _Ctx, task: Task, view: _TaskView, child: Workflow) ->
 
 
 def _fail(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    ctx.add(
+        loss(
+            "BP126",
+            "fail/kill: the task raises, so the run fails, but tasks already running are not "
+            "stopped (Oozie's KILLED becomes Failed; a Prefect reader sees a python task)",
+            task=task,
+            target="raise RuntimeError",
+        )
+    )
     message = str(task.action.get("message") or f"{task.id} failed the run")
     view.body.append(f"raise RuntimeError({_value(ctx, task, message)})")
 
@@ -846,9 +880,9 @@ def _external(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     ctx.add(
         loss(
             "BP106",
-            "external data: the task fails when the output is missing (Luigi leaves the run pending)",
+            "external data: the task fails when the output is missing (Luigi leaves the run "
+            "pending; a Prefect reader sees a python task)",
             task=task,
-            severity="info",
             target="@task",
         )
     )
@@ -970,6 +1004,22 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
     w = ctx.workflow
     s = w.schedule
     kwargs: list[tuple[str, str]] = [("name", py_str(w.id or flow_fn))]
+    # Prefect schedules have no start or end (an interval's anchor is the
+    # closest thing to a start date).
+    lost = [
+        name
+        for name, value in (("start_date", w.start_date), ("end_date", w.end_date))
+        if value and not (name == "start_date" and s.kind == "interval" and s.seconds)
+    ]
+    if lost:
+        ctx.add(
+            loss(
+                "BP202",
+                f"{' and '.join(lost)} cannot be expressed in Prefect (schedules run from now on)",
+                source=w,
+                target="flow.serve",
+            )
+        )
     if s.kind == "cron" and s.cron:
         tz = _tz(ctx)
         if tz == "UTC":
@@ -977,17 +1027,6 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
         else:
             ctx.need("prefect.schedules", "Cron")
             kwargs.append(("schedules", f"[Cron({py_str(s.cron)}, timezone={py_str(tz)})]"))
-        lost = [n for n, v in (("start_date", w.start_date), ("end_date", w.end_date)) if v]
-        if lost:
-            ctx.add(
-                loss(
-                    "BP202",
-                    f"{' and '.join(lost)} of the cron schedule cannot be expressed in Prefect",
-                    source=w,
-                    severity="info" if lost == ["start_date"] else "warning",
-                    target="flow.serve",
-                )
-            )
     elif s.kind == "interval" and s.seconds:
         anchor = _datetime_code(ctx, w.start_date)
         if anchor:
@@ -1000,22 +1039,13 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
             )
         else:
             kwargs.append(("interval", repr(compact_number(float(s.seconds)))))
-        if w.end_date:
-            ctx.add(
-                loss(
-                    "BP202",
-                    "end_date cannot be expressed in Prefect",
-                    source=w,
-                    target="flow.serve",
-                )
-            )
     elif s.kind == "once":
         ctx.add(
             loss(
                 "BP204",
-                "schedule @once: the flow runs once when the module is executed",
+                "schedule @once: the flow runs once when the module is executed (no deployment "
+                "schedule)",
                 source=w,
-                severity="info",
                 target="__main__",
             )
         )
@@ -1029,11 +1059,13 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
                 target="flow.serve",
             )
         )
-    if w.catchup:
+    scheduled = (s.kind == "cron" and s.cron) or (s.kind == "interval" and s.seconds)
+    if w.catchup or (w.catchup is None and scheduled):
+        said = "catchup=True" if w.catchup else "catchup not set (Airflow 2 catches up by default)"
         ctx.add(
             loss(
                 "BP201",
-                "catchup=True: Prefect never creates runs for past schedule times (backfill by hand)",
+                f"{said}: Prefect never creates runs for past schedule times (backfill by hand)",
                 source=w,
                 target="flow.serve",
             )
@@ -1064,17 +1096,30 @@ def _gated_tasks(w: Workflow, g: GraphIndex) -> set[str]:
     return {t.id for t in w.tasks if g.up[t.id]}
 
 
+def _param_names(w: Workflow) -> dict[str, str]:
+    """Parameter -> flow argument: the flow's parameters are its public API
+    (deployments pass them by name), so they keep their names whenever they
+    are identifiers; task functions and the flow function avoid them."""
+    return identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+
+
 def task_functions(w: Workflow) -> dict[str, str]:
     """Task id -> the generated ``@task`` function name."""
-    return identifier_map(w.task_ids(), reserved=set(_MODULE_NAMES))
+    return identifier_map(w.task_ids(), reserved=set(_MODULE_NAMES) | set(_param_names(w).values()))
 
 
 def flow_signature(w: Workflow) -> tuple[str, dict[str, str]]:
     """(flow function name, parameter -> argument name) of the emitted module:
     what another module needs to import and call this flow."""
-    reserved = set(_MODULE_NAMES) | set(task_functions(w).values())
+    params = _param_names(w)
+    reserved = set(_MODULE_NAMES) | set(task_functions(w).values()) | set(params.values())
     flow_fn = identifier_map([w.id], reserved=reserved)[w.id]
-    return flow_fn, identifier_map(list(w.params), reserved=reserved | {flow_fn})
+    return flow_fn, params
+
+
+def task_id_map(w: Workflow) -> dict[str, str]:
+    """Source task id -> the id the Prefect frontend reads back (verify uses it)."""
+    return prefect_names(w)
 
 
 def prefect_names(w: Workflow) -> dict[str, str]:
@@ -1119,9 +1164,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             ctx.add(
                 loss(
                     "BP205",
-                    f"parameter {original!r} is the flow argument {name!r}",
+                    f"parameter {original!r} is the flow argument {name!r} (deployments and "
+                    "readers see the new name)",
                     source=w,
-                    severity="info",
                     target="flow parameter",
                 )
             )
@@ -1186,6 +1231,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             branches = [u for u in g.up[t.id] if g.tasks[u].action.kind == "branch"]
             view.gate = {"rule": t.trigger_rule, "task_id": t.id, "branches": branches}
         if t.action.kind == "shell" and mapped:
+            _computed_shell(ctx, t, "a mapped argument")
             f = t.action.fields
             arg = {k: Code(p) for k, (p, _) in mapped.items()}
             view.body += _shell_lines(
