@@ -856,3 +856,19 @@ def test_params_catchup_and_run_dates_round_trip_or_are_ledgered(tmp_path):
     assert back.params == {"limit": "10", "nameNode": None, "bucket": "b"}
     assert "{{" in back.tasks[0].action.fields["command"]
     assert back.catchup is True
+
+
+def test_join_keeps_the_name_routing_tasks_were_named_after(tmp_path, repo_root):
+    from wfconv.frontends import load_path
+
+    (w,) = load_path(str(repo_root / "corpus/oozie/nested_fork.xml"), "oozie").workflows
+    assert {"want-report__outer-join", "outer-join__copy-raw"} <= set(w.task_ids())
+    e = oozie.emit(w)
+    joins = [el for el in xml(e) if isinstance(el.tag, str) and etree.QName(el).localname == "join"]
+    assert sorted((j.get("name"), j.get("to")) for j in joins) == [
+        ("join-2", "merge"),  # no routing task named the inner join: numbered
+        ("outer-join", "publish"),
+    ]
+    assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
+    back = read_back(e, tmp_path)
+    assert sorted(back.task_ids()) == sorted(w.task_ids())

@@ -33,7 +33,7 @@ from cronsim import CronSim
 from lxml import etree
 
 from wfconv.backends.common import Emitted, identifier_map, loss
-from wfconv.backends.routing import dissolve_routing
+from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
@@ -189,6 +189,8 @@ class _Ctx:
     param_names: dict[str, str] = field(default_factory=dict)
     error_to_end: set[str] = field(default_factory=set)  # tasks whose error goes to <end>
     dissolved: dict[str, list[str]] = field(default_factory=dict)  # routing task -> its successors
+    # original fork/join name -> (kind, real tasks right after it), see routing.control_names
+    controls: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     def warn(self, code, message, task=None, severity="warning", target=None):
         self.diags.append(
@@ -1370,7 +1372,10 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
         body.extend(els)
     b.resolve_errors(region_entry, region_join)
 
-    rename = _renumber_control_nodes(body, set(ctx.names.values()) | set(_RESERVED) | {b.kill_name})
+    taken = set(ctx.names.values()) | set(_RESERVED) | {b.kill_name}
+    rename = _renumber_control_nodes(body, taken)
+    start_to = rename.get(start_to, start_to)
+    rename = _original_control_names(body, ctx, taken)
     start_to = rename.get(start_to, start_to)
     root = etree.Element(_q("workflow-app"), nsmap={None: WF_NS}, name=_xml_safe(w.id))
     mapping = {name: tid for tid, name in ctx.names.items() if name != tid}
@@ -1438,6 +1443,42 @@ def _renumber_control_nodes(body: list, taken: set[str]) -> dict[str, str]:
         elif tag == "join":
             pairs[el.get("name")] = "join-" + stack.pop().split("-", 1)[1]
     rename.update(pairs)
+    for el in body:
+        for node in el.iter():
+            for attr in ("name", "to", "start"):
+                v = node.get(attr)
+                if v in rename:
+                    node.set(attr, rename[v])
+    return rename
+
+
+def _original_control_names(body: list, ctx: _Ctx, taken: set[str]) -> dict[str, str]:
+    """Give a fork/join the name it had in an Oozie source when the source's
+    routing tasks recorded it and exactly one node here has the same tasks
+    right after it (a join's successor, a fork's path starts)."""
+    task_of = {name: tid for tid, name in ctx.names.items()}
+    made: dict[tuple[str, frozenset[str]], list[str]] = {}
+    for el in body:
+        tag = etree.QName(el).localname
+        if tag == "join":
+            after = [el.get("to")]
+        elif tag == "fork":
+            after = [p.get("start") for p in el if etree.QName(p).localname == "path"]
+        else:
+            continue
+        if all(a in task_of for a in after):
+            made.setdefault((tag, frozenset(task_of[a] for a in after)), []).append(el.get("name"))
+    wanted: dict[tuple[str, frozenset[str]], list[str]] = {}
+    for name, key in ctx.controls.items():
+        wanted.setdefault(key, []).append(name)
+    rename: dict[str, str] = {}
+    for key, names in sorted(wanted.items(), key=lambda kv: sorted(kv[1])):
+        have = made.get(key, [])
+        if len(names) == 1 and len(have) == 1 and names[0] not in taken:
+            if _NODE_NAME.fullmatch(names[0]) and names[0] not in rename.values():
+                rename[have[0]] = names[0]
+    existing = {el.get("name") for el in body} - set(rename)
+    rename = {old: new for old, new in rename.items() if new not in existing}
     for el in body:
         for node in el.iter():
             for attr in ("name", "to", "start"):
@@ -1986,6 +2027,7 @@ def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
 # Oozie identifiers: [a-zA-Z_][-_a-zA-Z0-9]{0,38} (the schema's IDENTIFIER as
 # Oozie 4.1 enforces it: at most 39 characters).
 _NODE_NAME_MAX = 39
+_NODE_NAME = re.compile(r"[A-Za-z_][-_A-Za-z0-9]{0,38}")
 
 
 def _node_names(ids: list[str]) -> dict[str, str]:
@@ -2013,6 +2055,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
     """workflow.xml (+ coordinator.xml when scheduled) + job.properties."""
     ctx = _Ctx(workflow, {})
     routed = dissolve_routing(workflow)
+    ctx.controls = control_names(workflow)
     w = ctx.w = routed.workflow
     ctx.dissolved, ctx.error_to_end = routed.redirects, routed.error_to_end
     names = _node_names(w.task_ids())

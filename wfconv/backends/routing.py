@@ -58,3 +58,43 @@ def dissolve_routing(w: Workflow) -> Dissolved:
                 elif kind == "error":
                     existing.kind = "error"
     return result
+
+
+def control_names(w: Workflow) -> dict[str, tuple[str, frozenset[str]]]:
+    """Fork/join names routing tasks were named after (``extra.oozie.join`` /
+    ``fork``, set by the Oozie frontend) -> (kind, the real tasks right after
+    that node: a join's successor, a fork's path starts). An Oozie backend that
+    recreates such a node can give it the same name, so that the same routing
+    task ids come back when its output is read again."""
+    routing = {t.id for t in w.tasks if is_routing(t)}
+    succ: dict[str, list[str]] = {}
+    for e in w.edges:
+        succ.setdefault(e.src, []).append(e.dst)
+
+    def real_after(tid: str) -> set[str]:
+        out: set[str] = set()
+        seen = {tid}
+        todo = list(succ.get(tid, ()))
+        while todo:
+            n = todo.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if n in routing:
+                todo.extend(succ.get(n, ()))
+            else:
+                out.add(n)
+        return out
+
+    found: dict[str, tuple[str, set[str]]] = {}
+    for t in w.tasks:
+        if t.id not in routing:
+            continue
+        oz = t.extra.get("oozie") or {}
+        for kind in ("join", "fork"):
+            name = oz.get(kind)
+            if isinstance(name, str) and name:
+                entry = found.setdefault(name, (kind, set()))
+                if entry[0] == kind:
+                    entry[1].update(real_after(t.id))
+    return {k: (kind, frozenset(after)) for k, (kind, after) in found.items() if after}

@@ -368,7 +368,8 @@ class GraphBuilder:
                 self.origin[name] = name
         hops = self.decide_hops() if start else {}
         for (dec, target), hop in hops.items():
-            self._synthetic(hop, dec, f"hop from decision {dec!r} to {target!r}", dec)
+            t = self._synthetic(hop, dec, f"hop from decision {dec!r} to {target!r}", dec)
+            self._name_control(t, target)
         arr, join_in, error_ends = self.arrivals(hops) if start else ({}, {}, [])
         self.join_in = join_in
         self.reach = self._reach_sets()
@@ -581,6 +582,14 @@ class GraphBuilder:
         self.origin[tid] = origin
         return t
 
+    def _name_control(self, task: Task, node: str) -> None:
+        """Record the fork/join a routing task is named after
+        (``extra.oozie.join``/``fork``): a backend writing Oozie can give the
+        node it recreates the same name, so the same routing ids come back."""
+        n = self.nodes.get(node)
+        if n is not None and n.kind in ("fork", "join"):
+            task.extra["oozie"][n.kind] = node
+
     # reachability over Oozie nodes, for grouping join inputs by fork path
     def _reach_sets(self) -> _Reach:
         adj = {
@@ -700,9 +709,10 @@ class GraphBuilder:
                 continue
             if kinds == {"join"}:
                 gid = self._unique(src)
-                self._synthetic(
+                t = self._synthetic(
                     gid, self.origin.get(tid, tid), f"join {src!r} feeding {tid!r}", src
                 )
+                self._name_control(t, src)
                 self._compile_join(gid, src)
             else:
                 word = "done" if kinds == {"ok", "error"} else "error"
@@ -757,9 +767,10 @@ class GraphBuilder:
                 continue
             first = self._src_node(group[0])
             gid = self._unique(f"{join}__{first}" if first else f"{join}__path{i + 1}")
-            self._synthetic(
+            t = self._synthetic(
                 gid, join if join in self.nodes else tid, f"path {i + 1} of join {join!r}", join
             )
+            self._name_control(t, join)
             self._compile(gid, group)
             signals.append((gid, "ok"))
         task.trigger_rule = "none_failed_min_one_success" if alternatives else "all_success"
