@@ -200,6 +200,37 @@ def test_a_class_run_callable_builds_the_class_first(tmp_path, monkeypatch):
     assert jobs.CALLS == [("Export", "eu"), ("runner", None)]
 
 
+@pytest.mark.parametrize("static", [True, False])
+def test_schedule_dates_catchup_and_params_come_back(tmp_path, static):
+    """What Luigi cannot hold comes back from the constants the module
+    records, as far as the module carries it out; the run identity the
+    backend adds is not a workflow parameter."""
+    from wfconv.frontends import load
+
+    daily = wf(["a"], [], schedule=Schedule("cron", "30 6 * * *"), catchup=True,
+               start_date="2024-01-01T00:00:00+00:00", end_date="2024-06-01T00:00:00+00:00",
+               params={"date": "2024-03-01", "limit": 5})
+    weekdays = wf(["a"], [], schedule=Schedule("cron", "0 6 * * 1-5"), catchup=True,
+                  start_date="2024-01-01T00:00:00+00:00")
+    backs = []
+    for i, w in enumerate((daily, weekdays)):
+        e = lb.emit(w)
+        (name, text), = e.files.items()
+        (tmp_path / str(i)).mkdir()
+        (tmp_path / str(i) / name).write_text(text, encoding="utf-8")
+        backs.append((e, load(str(tmp_path / str(i) / name), "luigi", static=static).workflows[0]))
+    (_, d), (e2, c) = backs
+    assert (d.schedule.kind, d.schedule.cron) == ("cron", "30 6 * * *")
+    assert (d.start_date, d.end_date, d.catchup) == (daily.start_date, daily.end_date, True)
+    assert d.params == {"date": "2024-03-01", "limit": 5}  # the workflow's own 'date' (date_)
+    assert d.extra["luigi"]["run_param"] == "date"
+    # a cron line: the schedule is kept, the dates and catchup are not enforced (BL304)
+    assert (c.schedule.kind, c.schedule.cron) == ("cron", "0 6 * * 1-5")
+    assert (c.start_date, c.catchup) == (None, None)
+    assert c.params == {} and c.extra["luigi"]["run_param"] == "run_id"
+    assert "BL304" in codes(e2)
+
+
 def test_a_timeout_starts_the_error_handlers_too():
     """Luigi terminates a task over its worker_timeout with a TIMEOUT event
     (not FAILURE): the handler is registered for both; a timeout that is not

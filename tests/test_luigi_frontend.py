@@ -982,3 +982,98 @@ def test_worker_timeout_fails_the_attempt_like_timeout_s(tmp_path):
     assert ok is False and seconds < 20
     (w,) = parse(src).workflows
     assert w.task("Slow").timeout_s == 1.0
+
+
+_PLAIN_RUNS = """
+import subprocess
+
+import luigi
+
+
+class Base(luigi.Task):
+    def output(self):
+        return luigi.LocalTarget("out/" + type(self).__name__)
+
+    def mark_done(self):
+        with self.output().open("w") as fh:
+            fh.write("done")
+
+
+class ShellBase(Base):
+    def shell(self, command):
+        subprocess.run(command, shell=True, check=True)
+
+
+class NotAShell(Base):
+    def shell(self, command):
+        print(command)
+
+
+class Extract(ShellBase):
+    day = luigi.Parameter(default="2024-01-01")
+
+    def run(self):
+        self.shell("echo extract")
+        self.mark_done()
+
+
+class Echo(NotAShell):
+    def requires(self):
+        return Extract()
+
+    def run(self):
+        self.shell("echo only printed")
+        self.mark_done()
+
+
+class Todo(Base):
+    def requires(self):
+        return Echo()
+
+    def run(self):
+        raise NotImplementedError("not written yet")
+
+
+class Marker(Base):
+    def requires(self):
+        return Todo()
+
+    def run(self):
+        self.mark_done()
+
+
+class Alert(Base):
+    day = luigi.Parameter()
+
+    def run(self):
+        print("extract failed on", self.day)
+
+
+@Extract.event_handler(luigi.Event.FAILURE)
+def _alert(task, exception):
+    Alert(day=task.day).run()
+"""
+
+
+@pytest.mark.parametrize("static", [True, False])
+def test_plain_run_bodies_and_failure_handlers(tmp_path, static):
+    """A run() that plainly runs a shell command, fails, or only marks itself
+    done is that action; a `shell` method that is no shell leaves a Python
+    action. A task class a FAILURE handler builds runs after the failed task
+    (one_failed), with the failed task's parameters of the same name."""
+    src = write(tmp_path, "plain_runs.py", _PLAIN_RUNS)
+    (w,) = parse(src, static=static).workflows
+    kinds = {t.id: (t.action.kind, t.action.fields.get("command") or t.action.fields.get("message"))
+             for t in w.tasks}
+    assert kinds == {
+        "Extract": ("shell", "echo extract"),
+        "Echo": ("python", None),
+        "Todo": ("fail", "not written yet"),
+        "Marker": ("empty", None),
+        "Alert": ("python", None),
+    }
+    assert ("Extract", "Alert") in {(e.src, e.dst) for e in w.edges}
+    assert w.task("Alert").trigger_rule == "one_failed"
+    assert w.task("Alert").params == {"day": "2024-01-01"}
+    assert w.task("Marker").trigger_rule == "all_success"
+    assert w.schedule.kind == "manual"  # SCHEDULE is read only from wfconv's own modules
