@@ -489,6 +489,24 @@ def test_engine_failure_stops_downstream_and_runs_the_handler(tmp_path):
 
 
 @pytest.mark.engine
+def test_engine_a_timed_out_task_is_terminated_and_runs_the_handler(tmp_path):
+    """With one worker and no force_multiprocessing, Luigi still runs a task
+    that has a worker_timeout in its own process and terminates it (BL204);
+    the TIMEOUT event starts its error handler."""
+    log = tmp_path / "log.txt"
+    w = wf([Task("slow", Action("shell", {"command": f"sleep 5; echo slow >> '{log}'"}),
+                 timeout_s=1),
+            Task("alert", Action("shell", {"command": f"echo alert >> '{log}'"}),
+                 trigger_rule="one_failed")],
+           [("slow", "alert")], id="slowish")
+    m = load_module(lb.emit(w), tmp_path, "wfconv_engine_slowish")
+    started = datetime.datetime.now()
+    assert build([m.SlowishWorkflow(run_id="r1", state_dir=str(tmp_path / "s"))]) is False
+    assert (datetime.datetime.now() - started).total_seconds() < 25
+    assert log.read_text().splitlines() == ["alert"]
+
+
+@pytest.mark.engine
 def test_engine_daily_catch_up_runs_every_missing_day(tmp_path):
     log = tmp_path / "log.txt"
     w = wf([shell("t", f"echo {{{{ ds }}}} >> '{log}'")], [], id="daily",
