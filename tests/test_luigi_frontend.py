@@ -1011,6 +1011,7 @@ class NotAShell(Base):
 
 class Extract(ShellBase):
     day = luigi.Parameter(default="2024-01-01")
+    retry_count = 2
 
     def run(self):
         self.shell("echo extract")
@@ -1077,3 +1078,5 @@ def test_plain_run_bodies_and_failure_handlers(tmp_path, static):
     assert w.task("Alert").params == {"day": "2024-01-01"}
     assert w.task("Marker").trigger_rule == "all_success"
     assert w.schedule.kind == "manual"  # SCHEDULE is read only from wfconv's own modules
+    # Extract has retries: Luigi starts Alert after each failed attempt
+    assert [(d.code, d.task) for d in w.diagnostics if d.code == "LG026"] == [("LG026", "Alert")]

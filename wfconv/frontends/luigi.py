@@ -61,6 +61,7 @@ NOT_A_TASK = "LG022"
 TOO_MANY = "LG023"
 SETTING_FAILED = "LG024"
 HANDLER_FAILED = "LG025"
+HANDLER_APPROX = "LG026"
 STATIC_UNKNOWN = "LG101"
 DYNAMIC_DEPS = "LG030"
 RETRY_COUNT = "LG040"
@@ -624,6 +625,26 @@ def _failure_edges(w: Workflow, pairs, instances, ids, synthetic) -> None:
                 continue
             w.add_edge(ids[u], ids[h], "control")
             w.task(ids[h]).trigger_rule = "one_failed"
+            _approximation_note(w, ids[u], ids[h], instances[u])
+
+
+def _approximation_note(w: Workflow, up: str, handler: str, info: dict[str, Any]) -> None:
+    """one_failed is exact for a FAILURE handler only when its upstream runs
+    once and always runs; otherwise say where Luigi differs."""
+    why = []
+    if _retries(info.get("retry_count")) > 0:
+        why.append(f"after each failed attempt of {up!r}, not once after the last")
+    if info["deps"]:
+        why.append(f"not when {up!r} never runs because a requirement failed")
+    if why:
+        w.diag(
+            "warning",
+            HANDLER_APPROX,
+            f"{handler}: runs from {up}'s FAILURE event: {'; '.join(why)} "
+            "(trigger rule one_failed approximates it)",
+            w.source.path if w.source else None,
+            info.get("line"),
+        ).task = handler
 
 
 _SCHEDULE_KINDS = ("cron", "interval", "once", "manual", "datasets", "assets")
