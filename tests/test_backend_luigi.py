@@ -224,6 +224,7 @@ def test_schedule_dates_catchup_and_params_come_back(tmp_path, static):
     assert (d.start_date, d.end_date, d.catchup) == (daily.start_date, daily.end_date, True)
     assert d.params == {"date": "2024-03-01", "limit": 5}  # the workflow's own 'date' (date_)
     assert d.extra["luigi"]["run_param"] == "date"
+    assert d.task("a").params == {}  # the shared run and workflow parameters are not the task's
     # a cron line: the schedule is kept, the dates and catchup are not enforced (BL304)
     assert (c.schedule.kind, c.schedule.cron) == ("cron", "0 6 * * 1-5")
     assert (c.start_date, c.catchup) == (None, None)

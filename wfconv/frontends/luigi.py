@@ -605,6 +605,12 @@ def build_workflow(
                 # the task opens itself (self.input()); no value is passed.
                 w.add_edge(ids[dep], ids[tid], "control")
     _failure_edges(w, pairs, instances, ids, synthetic)
+    shared = (constants or {}).get("SHARED_PARAMS")
+    if root.get("wfconv_root") and isinstance(shared, list):
+        # The run identity and workflow parameters every task of a wfconv
+        # module carries are the workflow's, not the task's own.
+        for t in w.tasks:
+            t.params = {k: v for k, v in t.params.items() if k not in shared}
     _walk_diagnostics(w, path, module_file, order, instances, ids, notes)
     return w
 
