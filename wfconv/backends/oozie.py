@@ -1022,7 +1022,6 @@ class _Builder:
                 f"converging paths of decision {bid!r}: trigger rule "
                 f"{t.trigger_rule} is read back as one_success",
                 task=t,
-                severity="info",
                 target="converging transitions",
             )
         if t.trigger_rule in ("all_success", "none_skipped", "all_done_min_one_success"):
