@@ -753,3 +753,38 @@ def test_airflow_example_dags_give_the_same_tasks_and_edges_as_dagbag(tmp_path):
                 "edges": sorted([e.src, e.dst] for e in w.edges),
             }
     assert [d for d in mine if ours.get(d) != mine[d]] == []
+
+
+FAIL_DAG = """
+from airflow import DAG
+from airflow.exceptions import AirflowFailException
+from airflow.providers.standard.operators.python import PythonOperator
+
+
+def stop(message):
+    \"\"\"Fail the run.\"\"\"
+    raise AirflowFailException(message)
+
+
+def stop_maybe(message):
+    if message:
+        raise AirflowFailException(message)
+
+
+def stop_other(message):
+    raise ValueError(message)
+
+
+with DAG("f") as dag:
+    PythonOperator(task_id="kill", python_callable=stop, op_args=["bad input"])
+    PythonOperator(task_id="cond", python_callable=stop_maybe, op_args=["x"])
+    PythonOperator(task_id="other", python_callable=stop_other, op_args=["x"])
+    PythonOperator(task_id="kw", python_callable=stop, op_kwargs={"message": "x"})
+"""
+
+
+def test_a_callable_that_only_raises_airflow_fail_exception_reads_as_fail():
+    w = one(FAIL_DAG)
+    kinds = {t.id: t.action.kind for t in w.tasks}
+    assert kinds == {"kill": "fail", "cond": "python", "other": "python", "kw": "python"}
+    assert w.task("kill").action.fields == {"message": "bad input"}

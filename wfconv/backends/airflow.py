@@ -656,7 +656,7 @@ def _fail(ctx: _Ctx, task: Task) -> OpSpec:
         loss(
             "BA125",
             "fail/kill: a task raising AirflowFailException fails the run, but tasks already "
-            "running are not stopped (Oozie's KILLED becomes failed; read back as a python task)",
+            "running are not stopped (Oozie's KILLED becomes failed)",
             task=task,
             target="AirflowFailException",
         )

@@ -1229,6 +1229,14 @@ class AirflowHooks(Hooks):
         key = "target" if action.kind == "sensor" else "callable"
         if isinstance(fn, FunctionValue):
             action.fields[key] = fn.name
+            if action.kind == "python" and _fail_call(fn, action.fields):
+                # A callable that only raises AirflowFailException(message) is a
+                # fail action: the run fails without retries, with that message.
+                message = action.fields["op_args"][0]
+                action.kind = "fail"
+                action.fields.clear()
+                action.fields["message"] = message
+                return
             if action.kind != "sensor":
                 action.fields["source_code"] = function_source(interp, fn)
         elif isinstance(fn, Ref):
@@ -1894,3 +1902,51 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
             )
         )
     return bundle
+
+
+_FAIL_EXCEPTIONS = ("airflow.exceptions.AirflowFailException", "airflow.sdk.exceptions.AirflowFailException")
+
+
+def _fail_call(fn: FunctionValue, fields: dict) -> bool:
+    """Whether calling ``fn`` with the task's op_args can only fail the run.
+
+    True for a one-parameter ``def`` whose body (after a docstring) is just
+    ``raise AirflowFailException(param)``, called with one literal string in
+    ``op_args`` and nothing else: what wfconv's ``wfconv_fail`` is, and what a
+    hand-written fail task looks like.
+    """
+    node = fn.node
+    args = fields.get("op_args")
+    if (
+        not isinstance(node, ast.FunctionDef)
+        or set(fields) - {"callable", "op_args"}
+        or not isinstance(args, list)
+        or len(args) != 1
+        or not isinstance(args[0], str)
+    ):
+        return False
+    a = node.args
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or len(a.args) != 1 or a.defaults:
+        return False
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
+        return False
+    call = body[0].exc
+    if (
+        not isinstance(call, ast.Call)
+        or call.keywords
+        or len(call.args) != 1
+        or not (isinstance(call.args[0], ast.Name) and call.args[0].id == a.args[0].arg)
+    ):
+        return False
+    exc = call.func
+    if isinstance(exc, ast.Name):
+        ref = fn.scope.lookup(exc.id)
+    elif isinstance(exc, ast.Attribute) and isinstance(exc.value, ast.Name):
+        base = fn.scope.lookup(exc.value.id)
+        ref = base.attr(exc.attr) if isinstance(base, Ref) else None
+    else:
+        return False
+    return isinstance(ref, Ref) and ref.qualname in _FAIL_EXCEPTIONS
