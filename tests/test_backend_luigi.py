@@ -232,6 +232,15 @@ def test_schedule_dates_catchup_and_params_come_back(tmp_path, static):
     assert "BL304" in codes(e2)
 
 
+def test_an_interval_without_catchup_off_the_hour_is_a_schedule_loss():
+    hourly = dict(schedule=Schedule("interval", seconds=3600), catchup=False)
+    off = wf(["a"], [], start_date="2024-01-01T00:15:00+00:00", **hourly)
+    on = wf(["a"], [], start_date="2024-01-01T00:00:00+00:00", **hourly)
+    warned = lambda e: [d for d in e.diagnostics  # noqa: E731
+                        if d.code == "BL301" and d.severity == "warning"]
+    assert warned(lb.emit(off)) and not warned(lb.emit(on))
+
+
 def test_a_timeout_starts_the_error_handlers_too():
     """Luigi terminates a task over its worker_timeout with a TIMEOUT event
     (not FAILURE): the handler is registered for both; a timeout that is not

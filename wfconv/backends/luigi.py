@@ -199,6 +199,20 @@ def _mode(w: Workflow, ctx: _Ctx) -> _Mode:
         return _Mode("run", cron=s.cron)
     if s.kind == "interval" and s.seconds:
         start = _parse_date(w.start_date)
+        if (
+            w.catchup is False
+            and start is not None
+            and float(s.seconds) in (3600.0, 86400.0)
+            and (start.minute or (float(s.seconds) == 86400.0 and start.hour))
+        ):
+            ctx.warn(
+                "BL301",
+                f"interval {s.seconds:g}s without catchup: the first run is the latest "
+                "interval counted in whole intervals from the epoch (Airflow's rule, the "
+                "IR's model); catch_up() takes the latest one counted from the start's "
+                "time of day",
+                target="catch_up()",
+            )
         if float(s.seconds) == 86400:
             return _Mode(
                 "daily",
