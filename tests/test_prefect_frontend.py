@@ -1041,3 +1041,43 @@ def test_bom_and_hostile_nesting(tmp_path):
     deep.write_text(HEAD + "x = " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
     with pytest.raises(InputError):
         pf.parse(str(deep))
+
+
+def test_a_task_named_in_a_gate_branches_list_reads_back_as_a_branch(tmp_path):
+    """wfconv_gate(..., branches=["pick"]) skips the task unless pick's return
+    value names it: pick is a branch task, the guarded tasks its choices."""
+    b, _ = parse_src(
+        tmp_path,
+        """
+def wfconv_gate(rule, upstream, task_id, branches=()):
+    return True
+
+def wfconv_skipped():
+    return None
+
+@task(name="pick")
+def pick():
+    return "a"
+
+@task(name="a")
+def a(upstream):
+    if not wfconv_gate("all_success", upstream, "a", branches=["pick"]):
+        return wfconv_skipped()
+    return 1
+
+@task(name="plain")
+def plain():
+    return 2
+
+@flow
+def f():
+    p = pick.submit()
+    a.submit(upstream=allow_failure({"pick": p}))
+    plain.submit().wait()
+""",
+    )
+    w = one(b)
+    kinds = {t.id: t.action.kind for t in w.tasks}
+    assert kinds == {"pick": "branch", "a": "python", "plain": "python"}
+    assert w.task("pick").action.fields["callable"] == "pick"
+    assert edges(w) == {("pick", "a", "control")}

@@ -128,6 +128,9 @@ class FlowBuild:
     context: list[dict[str, Any]] = field(default_factory=list)  # enclosing if/loop/try
     returns: list[str] = field(default_factory=list)
     forced_rules: dict[str, str] = field(default_factory=dict)  # except-branch tasks
+    # Tasks a wfconv_gate(..., branches=[...]) names: their return value is the
+    # list of ids to follow, i.e. they are branch tasks.
+    gate_branches: set[str] = field(default_factory=set)
 
 
 # -----------------------------------------------------------------------------
@@ -1145,6 +1148,7 @@ class PrefectReader:
             # upstream states it receives are ordering only.
             collect(bound.pop(gate.param), control)
             self.flow.forced_rules[task.id] = gate.rule
+            self.flow.gate_branches.update(gate.branches)
             collect([list(bound.values()), extra_args], data)
         else:
             collect([args, kwargs], data)
@@ -1697,6 +1701,8 @@ class PrefectReader:
     def _finish(self, build: FlowBuild) -> None:
         w = build.workflow
         for task in w.tasks:
+            if task.id in build.gate_branches and task.action.kind == "python":
+                task.action = Action("branch", dict(task.action.fields))
             ups = build.upstream.get(task.id, {})
             flags = set(ups.values())
             if task.id in build.forced_rules:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wfconv.frontends import pyeval
@@ -33,6 +33,9 @@ class Gate:
     rule: str
     param: str
     rest: list[ast.stmt]
+    # Upstream task ids whose return value (the ids to follow) decides whether
+    # this task runs: those upstreams are branch tasks.
+    branches: list[str] = field(default_factory=list)
 
 
 def unrender(node: ast.AST) -> ast.AST:
@@ -81,7 +84,16 @@ def gate_of(fn: FunctionValue) -> Gate | None:
         return None
     if not all(isinstance(st, ast.Return) for st in body[0].body):
         return None
-    return Gate(call.args[0].value, call.args[1].id, body[1:])
+    branches: list[str] = []
+    for kw in call.keywords:
+        if kw.arg != "branches":
+            continue
+        if not isinstance(kw.value, (ast.List, ast.Tuple)) or not all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in kw.value.elts
+        ):
+            return None
+        branches = [e.value for e in kw.value.elts]  # type: ignore[attr-defined]
+    return Gate(call.args[0].value, call.args[1].id, body[1:], branches)
 
 
 def shell_command(
