@@ -651,6 +651,15 @@ def test_weekly_frequency_keeps_its_wall_clock_time_across_dst(tmp_path):
     assert [d for d in w.diagnostics if d.code == "OZ501"] == []
 
 
+def test_daily_time_that_repeats_when_dst_ends_is_diagnosed(tmp_path):
+    # 01:30 in New York happens twice on 2024-11-03; 19:00 never is ambiguous
+    w = _coordinator(tmp_path, "${coord:days(1)}", "America/New_York", start="2024-06-01T05:30Z")
+    assert w.schedule.cron == "30 1 * * *"
+    assert any("DST change days" in d.message for d in w.diagnostics if d.code == "OZ501")
+    w = _coordinator(tmp_path, "${coord:days(1)}", "America/New_York", start="2024-06-01T23:00Z")
+    assert not [d for d in w.diagnostics if d.code == "OZ501"]
+
+
 def test_input_events_ranges_latest_and_unknown_datasets(tmp_path):
     body = """
     <datasets>

@@ -191,6 +191,7 @@ class _Ctx:
     dissolved: dict[str, list[str]] = field(default_factory=dict)  # routing task -> its successors
     # original fork/join name -> (kind, real tasks right after it), see routing.control_names
     controls: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    implied: list[tuple[str, str]] = field(default_factory=list)  # edges not written (BO102)
 
     def warn(self, code, message, task=None, severity="warning", target=None):
         self.diags.append(
@@ -1182,8 +1183,9 @@ class _Builder:
                         self.ctx.warn(
                             "BO210",
                             f"trigger rule {t.trigger_rule}: ok and error of "
-                            f"{ups[0]!r} both lead here; read back as one_done (same runs, "
-                            "another rule)",
+                            f"{ups[0]!r} both lead here; read back as one_done (it does not "
+                            f"run when {ups[0]!r} never ran: an earlier failure kills the "
+                            "workflow)",
                             task=t,
                             target="one_done",
                         )
@@ -1252,17 +1254,51 @@ def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
         while stack:
             n = stack.pop()
             if n == c:
+                exact = _implied_exactly(ctx.w, a, c)
                 ctx.warn(
                     "BO102",
                     f"edge {a!r} -> {c!r} is implied by a longer path; "
-                    "Oozie transitions keep only the path",
-                    severity="info",
+                    "Oozie transitions keep only the path (listed in a comment)"
+                    + (
+                        ""
+                        if exact
+                        else f"; {c!r} (trigger rule {ctx.w.task(c).trigger_rule}) then "
+                        f"no longer sees {a!r}'s own state"
+                    ),
+                    task=None if exact else ctx.w.task(c),
+                    severity="info" if exact else "warning",
                     target=f"{a} -> {c}",
                 )
+                ctx.implied.append((a, c))
                 break
             if n not in seen:
                 seen.add(n)
                 stack.extend(succ.get(n, []))
+
+
+def _implied_exactly(w: Workflow, a: str, c: str) -> bool:
+    """Is dropping a -> c exact in the IR? Yes when c is ``all_success`` and
+    another path a -> ... -> c runs through ``all_success`` tasks only: c's
+    other upstreams then already require a's success and carry its failure
+    or skip (the Oozie frontend restores such edges from the comment)."""
+    rule = {t.id: t.trigger_rule for t in w.tasks}
+    preds: dict[str, list[str]] = {}
+    for e in w.edges:
+        if e.kind != "error":
+            preds.setdefault(e.dst, []).append(e.src)
+    if rule.get(c) != "all_success":
+        return False
+    todo = [p for p in preds.get(c, []) if p != a and rule.get(p) == "all_success"]
+    seen = set(todo)
+    while todo:
+        n = todo.pop()
+        if a in preds.get(n, []):
+            return True
+        for p in preds.get(n, []):
+            if p not in seen and rule.get(p) == "all_success":
+                seen.add(p)
+                todo.append(p)
+    return False
 
 
 def _leafset(node: Node) -> set[str]:
@@ -1403,6 +1439,9 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
         k = _sub(root, "kill", name=b.kill_name)
         _sub(k, "message", _ERR_MESSAGE)
     _sub(root, "end", name="end")
+    if ctx.implied:
+        pairs = [[ctx.names[a], ctx.names[c]] for a, c in ctx.implied]
+        root.insert(0, etree.Comment(" wfconv implied edges: " + _comment_json(pairs) + " "))
     if b.kill_used:
         root.insert(
             0,

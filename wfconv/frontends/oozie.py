@@ -35,7 +35,7 @@ from wfconv.errors import InputError
 from wfconv.frontends import oozie_graph as G
 from wfconv.frontends.oozie_actions import ActionCtx, Built, build_action, global_block
 from wfconv.frontends.oozie_el import ElContext, J
-from wfconv.frontends.oozie_hints import read_hints
+from wfconv.frontends.oozie_hints import read_hints, restore_implied
 from wfconv.frontends.oozie_props import (
     Prop,
     configuration_props,
@@ -391,6 +391,9 @@ def workflow_from_doc(
     )
     if hints.ids:
         _restore_ids(w, hints.ids)
+    if hints.implied:
+        tid = hints.ids if set(hints.ids.values()) <= set(w.task_ids()) else {}
+        restore_implied(w, [(tid.get(a, a), tid.get(c, c)) for a, c in hints.implied])
     return w, ctx
 
 

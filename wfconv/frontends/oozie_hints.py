@@ -7,6 +7,8 @@ what it had to invent into comments at the top of the document:
 
 - ``<!-- wfconv node names -> task ids: {"start_2": "start"} -->``
 - ``<!-- wfconv kill node for unhandled errors: "kill" -->``
+- ``<!-- wfconv implied edges: [["a", "c"]] -->``: edges a -> c the source had
+  beside a longer path a -> b -> c (Oozie transitions keep only the path);
 - in coordinator.xml, ``<!-- wfconv coordinator dates: {"start_date": ..., "end_date": ...} -->``:
   the source's own start/end dates, which Oozie cannot hold when they are not
   ticks of the schedule (a coordinator starts at its first nominal time) or
@@ -32,12 +34,14 @@ from lxml import etree
 IDS_PREFIX = "wfconv node names -> task ids:"
 KILL_PREFIX = "wfconv kill node for unhandled errors:"
 DATES_PREFIX = "wfconv coordinator dates:"
+IMPLIED_PREFIX = "wfconv implied edges:"
 
 
 @dataclass
 class Hints:
     ids: dict[str, str] = field(default_factory=dict)  # node name -> task id
     kill: str | None = None  # kill node that only stands for "the run fails"
+    implied: list[tuple[str, str]] = field(default_factory=list)  # node names a -> c
 
 
 def _comment_payloads(root) -> dict[str, str]:
@@ -47,7 +51,7 @@ def _comment_payloads(root) -> dict[str, str]:
         if not isinstance(node, etree._Comment):
             continue
         text = (node.text or "").strip()
-        for prefix in (IDS_PREFIX, KILL_PREFIX, DATES_PREFIX):
+        for prefix in (IDS_PREFIX, KILL_PREFIX, DATES_PREFIX, IMPLIED_PREFIX):
             if text.startswith(prefix) and prefix not in out:
                 out[prefix] = text[len(prefix) :].strip()
     return out
@@ -70,6 +74,15 @@ def read_hints(root, node_kinds: dict[str, str]) -> Hints:
     kill = _json(raw.get(KILL_PREFIX))
     if isinstance(kill, str) and node_kinds.get(kill) == "kill":
         hints.kill = kill
+    pairs = _json(raw.get(IMPLIED_PREFIX))
+    task_kinds = ("action", "decision")
+    if isinstance(pairs, list) and all(
+        isinstance(p, list)
+        and len(p) == 2
+        and all(isinstance(x, str) and node_kinds.get(x) in task_kinds for x in p)
+        for p in pairs
+    ):
+        hints.implied = [(a, c) for a, c in pairs]
     ids = _json(raw.get(IDS_PREFIX))
     if isinstance(ids, dict) and all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in ids.items()
@@ -94,3 +107,37 @@ def read_dates_hint(root) -> dict[str, str | None] | None:
     if not all(v is None or isinstance(v, str) for v in value.values()):
         return None
     return value
+
+
+def restore_implied(w, pairs: list[tuple[str, str]]) -> None:
+    """Add back an edge a -> c (task ids) only where it changes nothing in the
+    IR: c is ``all_success`` and a longer path a -> ... -> c runs through
+    ``all_success`` tasks only, so c's upstreams already require a's success
+    and carry its failure or skip."""
+    from wfconv.ir.model import Edge
+
+    rule = {t.id: t.trigger_rule for t in w.tasks}
+    preds: dict[str, list[str]] = {}
+    for e in w.edges:
+        if e.kind != "error":
+            preds.setdefault(e.dst, []).append(e.src)
+    have = {(e.src, e.dst) for e in w.edges}
+
+    def through_all_success(a: str, c: str) -> bool:
+        todo = [p for p in preds.get(c, []) if p != a and rule.get(p) == "all_success"]
+        seen = set(todo)
+        while todo:
+            n = todo.pop()
+            if a in preds.get(n, []):
+                return True
+            for p in preds.get(n, []):
+                if p not in seen and rule.get(p) == "all_success":
+                    seen.add(p)
+                    todo.append(p)
+        return False
+
+    for a, c in pairs:
+        if a in rule and rule.get(c) == "all_success" and (a, c) not in have:
+            if through_all_success(a, c):
+                w.edges.append(Edge(a, c, "control"))
+                have.add((a, c))

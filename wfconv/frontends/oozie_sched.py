@@ -97,6 +97,28 @@ def iso(d: _dt.datetime) -> str:
     return d.astimezone(_dt.UTC).isoformat()
 
 
+def _dst_fold_note(tz, tzname: str, local: _dt.datetime, notes) -> None:
+    """A wall-clock time that repeats or is skipped on a DST change day: Oozie
+    (Java calendar arithmetic) and cron may pick different instants that day."""
+    if tz is _dt.UTC or isinstance(tz, _dt.timezone):
+        return
+    for year in (local.year, local.year + 1):
+        day = _dt.date(year, 1, 1)
+        while day.year == year:
+            wall = _dt.datetime(year, day.month, day.day, local.hour, local.minute)
+            a, b = wall.replace(tzinfo=tz, fold=0), wall.replace(tzinfo=tz, fold=1)
+            if a.utcoffset() != b.utcoffset():
+                notes.append(
+                    (
+                        "warning",
+                        f"{local:%H:%M} does not exist once or happens twice on DST change days "
+                        f"in {tzname} (e.g. {day}); Oozie and cron may pick different instants then",
+                    )
+                )
+                return
+            day += _dt.timedelta(days=1)
+
+
 def _cron_plan(
     expr: str, tzname: str, tz, start: _dt.datetime, end: _dt.datetime | None, notes
 ) -> Plan:
@@ -177,6 +199,7 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
     if freq.unit == "days" and n == 7:
         # a week keeps its wall-clock time across DST, as a weekly cron in the timezone
         dow = local.isoweekday() % 7
+        _dst_fold_note(tz, tzname, local, notes)
         return _cron_plan(f"{local.minute} {local.hour} * * {dow}", tzname, tz, start, end, notes)
     if freq.unit in ("minutes", "hours") or (freq.unit == "days" and n > 1):
         minutes = n * _UNIT_MINUTES[freq.unit]
@@ -197,6 +220,7 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
             )
         return _interval_plan(minutes, start, end, notes)
     if freq.unit == "days":  # n == 1
+        _dst_fold_note(tz, tzname, local, notes)
         return _cron_plan(f"{local.minute} {local.hour} * * *", tzname, tz, start, end, notes)
     if freq.unit == "months":
         if 12 % n != 0:
@@ -217,6 +241,7 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
                     "shorter months, cron skips them",
                 )
             )
+        _dst_fold_note(tz, tzname, local, notes)
         return _cron_plan(
             f"{local.minute} {local.hour} {local.day} {mfield} *", tzname, tz, start, end, notes
         )
