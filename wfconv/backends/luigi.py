@@ -19,17 +19,19 @@ Why it looks the way it does
 
 from __future__ import annotations
 
+import ast
 import json
 import keyword
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from wfconv.backends.common import (
     Emitted,
     file_stem,
     format_python,
+    function_source,
     identifier_map,
     loss,
     py_literal,
@@ -64,6 +66,7 @@ CODES: dict[str, str] = {
     "BL404": "email sent with luigi.notifications (needs the [email] config)",
     "BL405": "container run with `docker run` in a shell",
     "BL406": "a Luigi task's own run() is called (its module must be importable)",
+    "BL407": "a kept function without a module is pasted into the module and called",
     "BL501": "construct dropped (no Luigi counterpart)",
     "BL502": "groups are flattened (Luigi has no task groups)",
     "BL503": "task parameter clashes with a workflow parameter; dropped",
@@ -163,6 +166,8 @@ class _Ctx:
     diags: list[Diagnostic]
     param_attrs: dict[str, str]
     needs_time: bool = False
+    # original callable -> pasted function (alias, text, first task id)
+    functions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def warn(self, code, message, task=None, severity="warning", target=None):
         self.diags.append(
@@ -345,6 +350,9 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
     module, func = f.get("module"), f.get("callable")
     if not (_dotted(module) and _dotted(func)):
+        pasted = _pasted_call(task, ctx)
+        if pasted is not None:
+            return pasted
         ctx.warn(
             "BL401",
             f"python callable {func!r} has no importable module; the task fails with a message",
@@ -400,6 +408,73 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
         "",
         f"{func}({', '.join(call_args)})",
     ]
+
+
+# Airflow context names the generated WorkflowTask.context() provides.
+_CONTEXT_NAMES = (
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "run_id",
+    "params",
+)
+
+
+def _pasted_call(task: Task, ctx: _Ctx) -> list[str] | None:
+    """A callable without a module whose function the frontend kept
+    (``source_code``) and that needs nothing from its original module: pasted
+    into the generated module and called with the task's arguments and the
+    context names it asks for. None when that cannot work."""
+    f = task.action.fields
+    original = str(f.get("callable") or "")
+    known = ctx.functions.get(original)
+    alias = known[0] if known else f"wfconv_fn_{len(ctx.functions) + 1}"
+    fs = function_source(f.get("source_code"), alias)
+    if fs is None or fs.free_names:
+        return None
+    fn = ast.parse(fs.text).body[0]
+    required = fs.params[: len(fs.params) - len(fn.args.defaults)]
+    op_args = list(f.get("op_args") or [])
+    kwargs = dict(f.get("op_kwargs") or {})
+    if len(op_args) > len(fs.params) and fn.args.vararg is None:
+        return None
+    wanted = [p for p in fs.params[len(op_args) :] if p in _CONTEXT_NAMES and p not in kwargs]
+    missing = [p for p in required[len(op_args) :] if p not in kwargs and p not in _CONTEXT_NAMES]
+    if (
+        missing
+        or fn.args.kwonlyargs
+        and any(
+            d is None and a.arg not in kwargs
+            for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True)
+        )
+    ):
+        return None
+    ctx.functions.setdefault(original, (alias, fs.text, task.id))
+    args = [py_literal(a) for a in op_args]
+    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
+    args += [f"{k}={py_literal(v)}" for k, v in plain.items()]
+    rest = {k: v for k, v in kwargs.items() if k not in plain}
+    args += [f"**{py_literal(rest)}"] if rest else []
+    args += [f"{p}=context[{py_str(p)}]" for p in wanted]
+    lines = ["context = self.context()"] if wanted or fs.varkw else []
+    if fs.varkw:
+        skip = sorted(set(fs.params) | set(kwargs))
+        lines.append(f"extra = {{k: v for k, v in context.items() if k not in {py_literal(skip)}}}")
+        args.append("**extra")
+    ctx.warn(
+        "BL407",
+        f"function {original!r} (kept by the frontend) is pasted into the module as "
+        f"{alias}; the Airflow context names it asks for come from the run "
+        f"({', '.join(_CONTEXT_NAMES)})",
+        task=task,
+        severity="info",
+        target=alias,
+    )
+    return [*lines, f"{alias}({', '.join(args)})"]
 
 
 def _run_empty(task: Task, ctx: _Ctx) -> list[str]:
@@ -934,6 +1009,10 @@ def emit(workflow: Workflow, **options) -> Emitted:
         at_minute=mode.at_minute,
         classes=classes,
         handlers=handler_code,
+        functions=[
+            {"text": text.rstrip("\n"), "task": task_id}
+            for _, text, task_id in ctx.functions.values()
+        ],
         needs_time=ctx.needs_time,
         due_after=(86400 + mode.at_hour * 3600 + mode.at_minute * 60)
         if mode.mode == "daily"
