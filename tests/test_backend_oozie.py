@@ -875,3 +875,28 @@ def test_join_keeps_the_name_routing_tasks_were_named_after(tmp_path, repo_root)
     assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
     back = read_back(e, tmp_path)
     assert sorted(back.task_ids()) == sorted(w.task_ids())
+
+
+def _diamond_with_shortcut(rule: str) -> Workflow:
+    tasks = [Task(x, Action("shell", {"command": f"echo {x}"})) for x in "abc"]
+    tasks[2].trigger_rule = rule
+    return Workflow(
+        id="wf", tasks=tasks, edges=[Edge("a", "b"), Edge("b", "c"), Edge("a", "c")]
+    )
+
+
+def test_implied_edge_comes_back_where_dropping_it_is_exact(tmp_path):
+    w = _diamond_with_shortcut("all_success")
+    e = oozie.emit(w)
+    (bo102,) = [d for d in e.diagnostics if d.code == "BO102"]
+    assert bo102.severity == "info"
+    assert "implied edges" in e.files["workflow.xml"]
+    back = read_back(e, tmp_path)
+    assert sorted((x.src, x.dst) for x in back.edges) == [("a", "b"), ("a", "c"), ("b", "c")]
+
+
+def test_implied_edge_whose_loss_changes_the_rule_is_a_warning(tmp_path):
+    w = _diamond_with_shortcut("all_done")
+    e = oozie.emit(w)
+    bo102 = [d for d in e.diagnostics if d.code == "BO102"]
+    assert [(d.severity, d.task) for d in bo102] == [("warning", "c")]
