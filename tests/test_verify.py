@@ -66,18 +66,41 @@ def test_airflow_round_trip_is_equivalent():
     assert report.equivalent
 
 
-def test_luigi_loses_one_failed_exactly_where_it_matters():
-    """Luigi has no one_failed trigger rule: the alert is driven by a failure
-    event. The difference must show in the scenarios where extract fails and
-    in no other, and the ledger must name the alert task."""
-    report = verify_workflow(alert_workflow(), "luigi")
-    assert any(d.code.startswith("BL") and "alert" in d.message for d in report.ledger)
-    differing = {v.name for v in report.behaviour if not v.equivalent}
-    assert "extract fails" in differing
-    assert "no failure" not in differing
-    assert "load fails" not in differing
-    # extract failing is where the alert matters
-    assert differing <= {"extract fails", "extract fails once", "alert fails"}
+def branch_workflow() -> Workflow:
+    """choose picks one of two paths; report joins them."""
+    return finalize(
+        Workflow(
+            id="branching",
+            tasks=[
+                shell("extract"),
+                Task("choose", Action("branch", {"callable": "pick", "module": "jobs"})),
+                shell("path_a"),
+                shell("path_b"),
+                shell("report", trigger_rule="none_failed_min_one_success"),
+            ],
+            edges=[
+                Edge("extract", "choose"),
+                Edge("choose", "path_a"),
+                Edge("choose", "path_b"),
+                Edge("path_a", "report"),
+                Edge("path_b", "report"),
+            ],
+            source=SourceRef("airflow", "d.py", 1),
+        )
+    )
+
+
+def test_luigi_loses_branches_exactly_where_it_matters():
+    """Luigi has no skipped state: both paths of a branch run. The difference
+    must show in the scenarios where the choice matters, at the path not
+    chosen, and the ledger must name the branch task."""
+    report = verify_workflow(branch_workflow(), "luigi")
+    assert any(d.code == "BL104" and d.task == "choose" for d in report.ledger)
+    bad = {v.name: v for v in report.behaviour if not v.equivalent}
+    assert bad["choose chooses path_a"].task == "path_b"
+    assert bad["choose chooses path_b"].task == "path_a"
+    assert "extract fails" not in bad
+    assert not report.equivalent
 
 
 def test_injected_backend_defect_is_caught(monkeypatch):
@@ -87,9 +110,7 @@ def test_injected_backend_defect_is_caught(monkeypatch):
     real_emit = airflow.emit
 
     def broken_emit(workflow, **options):
-        w = Workflow(
-            **{**workflow.__dict__, "edges": [e for e in workflow.edges if e.dst != "load"]}
-        )
+        w = dataclasses.replace(workflow, edges=[e for e in workflow.edges if e.dst != "load"])
         return real_emit(w, **options)
 
     monkeypatch.setattr(airflow, "emit", broken_emit)
@@ -126,12 +147,13 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert res.exit_code == 0, res.output
     assert "5/5 scenarios equivalent" in res.stdout
     assert res.stdout.rstrip().endswith("1/1 workflow conversion(s) verified equivalent")
+    p = _write(tmp_path, branch_workflow())
     res = CliRunner().invoke(main, ["verify", str(p), "--to", "luigi", "--format", "json"])
     assert res.exit_code == 1
     doc = json.loads(res.stdout)
     assert doc["verdict"] == "differs"
     rep = doc["reports"][0]
-    assert rep["workflow"] == "alerting" and rep["target"] == "luigi"
+    assert rep["workflow"] == "branching" and rep["target"] == "luigi"
     assert {"scenario", "verdict", "task", "source", "target"} <= set(rep["behaviour"][0])
 
 

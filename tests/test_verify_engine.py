@@ -82,3 +82,14 @@ def test_engine_catches_a_backend_that_drops_retries(monkeypatch, repo_root, pre
         "success/2",
         "failed/1",
     )
+
+
+def test_luigi_failure_handler_difference_is_caught_only_where_it_matters(repo_root):
+    """Luigi starts a one_failed handler from the FAILURE event of every failed
+    attempt (BL102), Airflow once after the last retry: the engine check must
+    show the difference in 'extract fails once' and nowhere else."""
+    from test_verify import alert_workflow
+
+    verdicts, _ = engine_check(alert_workflow(), "luigi")
+    bad = {v.name: (v.task, v.source, v.target) for v in verdicts if not v.equivalent}
+    assert bad == {"extract fails once": ("alert", "not run", "success/1")}
