@@ -638,3 +638,65 @@ def test_all_done_min_one_success_on_airflow_2_is_reported():
     code2, out2 = emit_one(w, airflow_version=2)[1:]
     assert 'trigger_rule="all_done"' in code2
     assert [d.severity for d in out2.diagnostics if d.code == "BA124"] == ["warning"]
+
+
+def _decision_workflow():
+    from wfconv.frontends import load_path
+
+    (w,) = load_path("corpus/oozie/decision_default.xml", "oozie").workflows
+    return w
+
+
+def _helper_namespace(code):
+    """Run the emitted module's helper section (everything but imports and the
+    DAG itself) so that its decision chooser can be called without Airflow."""
+    tree = ast.parse(code)
+    keep = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Assign))]
+    ns = {"os": __import__("os")}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), "<dag>", "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize(
+    ("params", "exists", "chosen"),
+    [
+        ({"mode": "full"}, False, "no-input"),  # the first true case wins (R4)
+        ({"mode": "full"}, True, "full-load"),
+        ({"mode": "inc", "dryRun": "true"}, True, []),  # to: null is the end
+        ({"mode": "inc", "maxRows": "6000"}, True, "check-input__stats"),
+        ({"mode": "inc"}, True, "incremental-load"),  # no case holds: default
+    ],
+)
+def test_oozie_decision_cases_are_evaluated_in_order(monkeypatch, tmp_path, params, exists, chosen):
+    monkeypatch.chdir(ROOT)
+    w = _decision_workflow()
+    name, code, out = emit_one(w)
+    assert "BA102" not in codes(out)
+    ns = _helper_namespace(code)
+    ns["fs_exists"] = lambda path: exists and path == "/data/in/_SUCCESS"
+    full = {"inputDir": "/data/in", "mode": "full", "maxRows": "1000", "dryRun": None, **params}
+    assert ns["wfconv_decide"]("check-input", full) == chosen
+
+
+def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    w = _decision_workflow()
+    name, code, _ = emit_one(w)
+    back = reparse(tmp_path, name, code).task("check-input").action
+    src = w.task("check-input").action
+    assert back.kind == "branch"
+    assert back.fields == {"cases": src.fields["cases"], "default": src.fields["default"]}
+    # An edited predicate no longer is the EL text's translation: plain python.
+    edited = code.replace("_equals(params['mode'], 'full')", "True", 1)
+    assert edited != code
+    back = reparse(tmp_path, name, edited).task("check-input").action
+    assert "cases" not in back.fields and back.fields["callable"] == "wfconv_decide"
+
+
+def test_untranslatable_decision_case_is_left_out_with_ba102():
+    w = _decision_workflow()
+    cases = w.task("check-input").action.fields["cases"]
+    cases.insert(0, {"when": "${wf:lastErrorNode() eq 'x'}", "to": "full-load"})
+    _, code, out = emit_one(w)
+    assert "BA102" in codes(out)
+    assert "lastErrorNode" not in code.split("WFCONV_DECISIONS")[1].split("def wfconv_decide")[0]

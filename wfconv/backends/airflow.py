@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wfconv.backends import decisions as dec
 from wfconv.backends.common import (
     AIRFLOW_DEFAULT_RETRY_DELAY_S,
     Code,
@@ -52,7 +53,7 @@ TARGET = "airflow"
 
 CODES: dict[str, str] = {
     "BA101": "python callable without a known module: a stub that raises is emitted",
-    "BA102": "branch case written in an expression language Airflow cannot evaluate: it never matches",
+    "BA102": "decision case with no Python translation over the params: left out, never matches",
     "BA103": "branch task without callable or cases: the chooser follows every downstream",
     "BA104": "hadoop action mapped to a provider operator that holds all its fields",
     "BA105": "hadoop/opaque action emitted as a BashOperator placeholder",
@@ -255,6 +256,11 @@ _MODULE_NAMES = (
     "pendulum",
     "wfconv_fail",
     "wfconv_choose",
+    "wfconv_decide",
+    "WFCONV_DECISIONS",
+    "fs_exists",
+    "os",
+    *dec.helper_names(),
     "wfconv_luigi_run",
     "value",
     *IMPORTS,
@@ -314,6 +320,7 @@ class _Ctx:
     # callable name -> (source_code kept by the frontend, first task using it)
     kept: dict[str, tuple[Any, Task]] = field(default_factory=dict)
     helpers: set[str] = field(default_factory=set)
+    decisions: list[dec.Decision] = field(default_factory=list)
     needs_datetime: bool = False
     needs_pendulum: bool = False
 
@@ -456,6 +463,8 @@ def _branch(ctx: _Ctx, task: Task) -> OpSpec:
         if f.get("op_kwargs"):
             spec.set("op_kwargs", dict(f["op_kwargs"]))
         return spec
+    if dec.is_decision(f):
+        return _decision(ctx, task)
     ctx.helpers.add("choose")
     cases = []
     for case in f.get("cases") or []:
@@ -485,6 +494,26 @@ def _branch(ctx: _Ctx, task: Task) -> OpSpec:
         default = GraphIndex.of(ctx.workflow).down[task.id]
     spec.set("python_callable", Code("wfconv_choose"))
     spec.set("op_kwargs", {"cases": cases, "default": default})
+    return spec
+
+
+def _decision(ctx: _Ctx, task: Task) -> OpSpec:
+    """An Oozie decision: its EL cases as Python predicates over the DAG's
+    params, walked in order by wfconv_decide (first true case, else default)."""
+    d = dec.translate(task.id, task.action.fields)
+    for when, to, why in d.untranslated:
+        ctx.add(
+            loss(
+                "BA102",
+                f"decision case {when!r} -> {to!r} {why}: left out, in Airflow it never matches",
+                task=task,
+                target="BranchPythonOperator",
+            )
+        )
+    ctx.decisions.append(d)
+    spec = OpSpec(ctx.use("BranchPythonOperator"))
+    spec.set("python_callable", Code("wfconv_decide"))
+    spec.set("op_kwargs", {"decision": task.id})
     return spec
 
 
@@ -1366,6 +1395,11 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         version=version,
         imports=imports,
         helpers=sorted(ctx.helpers),
+        decision_helpers=dec.helpers_source(ctx.decisions) if ctx.decisions else None,
+        decision_table=(
+            dec.table_source(ctx.decisions, py_str, py_literal) if ctx.decisions else None
+        ),
+        decide_source=dec.DECIDE_SOURCE.rstrip("\n") if ctx.decisions else None,
         functions=functions,
         kwarg_builders=kwarg_builders,
         dag_kwargs=dag_kwargs,
@@ -1388,5 +1422,7 @@ def _imports(ctx: _Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
         by_module.setdefault(module, set()).add(name)
     by_module.setdefault(IMPORTS["DAG"][col], set()).add("DAG")
     std = {"datetime"} if ctx.needs_datetime else set()
+    if any(d.uses_fs for d in ctx.decisions):
+        std.add("os")
     third_plain = {"pendulum"} if ctx.needs_pendulum else set()
     return import_block(std, {}, third_plain, by_module)

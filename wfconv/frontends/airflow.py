@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from wfconv.backends import decisions as dec
 from wfconv.errors import InputError
 from wfconv.frontends import airflow_operators as ops
 from wfconv.frontends import pyeval
@@ -1237,6 +1238,12 @@ class AirflowHooks(Hooks):
                 action.fields.clear()
                 action.fields["message"] = message
                 return
+            if action.kind == "branch":
+                decision = _decision_fields(fn, action.fields)
+                if decision is not None:
+                    action.fields.clear()
+                    action.fields.update(decision)
+                    return
             if action.kind != "sensor":
                 action.fields["source_code"] = function_source(interp, fn)
         elif isinstance(fn, Ref):
@@ -1904,7 +1911,10 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
     return bundle
 
 
-_FAIL_EXCEPTIONS = ("airflow.exceptions.AirflowFailException", "airflow.sdk.exceptions.AirflowFailException")
+_FAIL_EXCEPTIONS = (
+    "airflow.exceptions.AirflowFailException",
+    "airflow.sdk.exceptions.AirflowFailException",
+)
 
 
 def _fail_call(fn: FunctionValue, fields: dict) -> bool:
@@ -1950,3 +1960,44 @@ def _fail_call(fn: FunctionValue, fields: dict) -> bool:
     else:
         return False
     return isinstance(ref, Ref) and ref.qualname in _FAIL_EXCEPTIONS
+
+
+def _decision_fields(fn: FunctionValue, fields: dict) -> dict | None:
+    """An Oozie decision as wfconv writes it (wfconv.backends.decisions):
+    ``wfconv_decide`` over a ``WFCONV_DECISIONS`` entry whose every predicate
+    is exactly the translation of its EL text, with the EL helpers as
+    generated. Read back as the decision's cases and default; None otherwise."""
+    if not dec.is_decide_function(fn.node) or set(fields) - {"callable", "op_kwargs"}:
+        return None
+    kwargs = fields.get("op_kwargs")
+    if not isinstance(kwargs, dict) or set(kwargs) != {"decision"}:
+        return None
+    module = fn.scope.module.vars
+    table = module.get("WFCONV_DECISIONS")
+    entry = table.get(kwargs["decision"]) if isinstance(table, dict) else None
+    if not isinstance(entry, dict) or set(entry) != {"cases", "default"}:
+        return None
+    default = entry["default"]
+    if not (default is None or isinstance(default, str)) or not isinstance(entry["cases"], list):
+        return None
+    cases = []
+    for item in entry["cases"]:
+        if not (isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], FunctionValue)):
+            return None
+        case = dec.read_case(item[0], item[1].node, item[2])
+        if case is None:
+            return None
+        cases.append(case)
+    defs = {
+        name: v.node
+        for name, v in module.items()
+        if isinstance(v, (FunctionValue, ClassValue)) and not isinstance(v.node, ast.Lambda)
+    }
+    uses_fs = any(
+        isinstance(n, ast.Name) and n.id == "fs_exists"
+        for item in entry["cases"]
+        for n in ast.walk(item[1].node)
+    )
+    if not dec.helpers_match(defs, uses_fs):
+        return None
+    return {"cases": cases, "default": default}

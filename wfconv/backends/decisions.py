@@ -1,0 +1,225 @@
+"""Oozie decision cases as plain Python, for the Python backends (Airflow, Prefect).
+
+An Oozie decision follows its first case whose EL predicate holds, else its
+default (SEMANTICS R4). ``wfconv.ir.expr.to_python`` writes each predicate as
+a Python expression over ``params`` (the run's parameters) and the EL
+coercion helpers of ``python_helpers()``; ``fs:exists`` calls ``fs_exists``.
+The generated module holds one table::
+
+    WFCONV_DECISIONS = {
+        "check-input": {
+            "cases": [("${mode eq 'full'}", lambda params: ..., "full-load")],
+            "default": "incremental-load",
+        },
+    }
+
+and ``wfconv_decide(decision, params)`` walks it. The EL text stays next to
+its translation so that a frontend can check, case by case, that the lambda
+is exactly ``to_python`` of that text (``read_decision``) and read the
+decision back as cases: no trust in names alone.
+
+A predicate that needs more than the parameters and the file system
+(``wf:lastErrorNode()``, ``coord:*``, ``hadoop:counters`` ...) is not
+translated: the backend reports it and leaves the case out (it never holds).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from wfconv.ir.expr import ExprError, parse, python_helpers, to_python
+
+# Free names a translated predicate may read: the lambda's parameter and the
+# generated fs_exists helper. Other PYTHON_NAMES (run_id, last_error_node ...)
+# have no binding here, so predicates using them are not translated.
+BOUND_NAMES = {"params", "fs_exists"}
+
+DECIDE_SOURCE = '''\
+def wfconv_decide(decision, params):
+    """Oozie decision: follow the first case that holds, else the default.
+
+    A target of None is the workflow's end: nothing downstream runs.
+    """
+    choice = WFCONV_DECISIONS[decision]
+    for _when, holds, to in choice["cases"]:
+        if holds(params):
+            return [] if to is None else to
+    default = choice["default"]
+    return [] if default is None else default
+'''
+
+FS_EXISTS_SOURCE = '''\
+def fs_exists(path):
+    """fs:exists: a local path or file:// URL, else the URL's fsspec file system."""
+    if "://" not in path or path.startswith("file://"):
+        return os.path.exists(path.removeprefix("file://"))
+    import fsspec
+
+    fs, inner = fsspec.core.url_to_fs(path)
+    return fs.exists(inner)
+'''
+
+
+@dataclass
+class Case:
+    when: str
+    python: str  # the lambda's body
+    to: str | None
+
+
+@dataclass
+class Decision:
+    """The translated cases of one decision task, and the ones left out."""
+
+    task_id: str
+    cases: list[Case] = field(default_factory=list)
+    default: str | None = None
+    untranslated: list[tuple[str, str | None, str]] = field(default_factory=list)  # when, to, why
+
+    @property
+    def uses_fs(self) -> bool:
+        return any("fs_exists" in _free_names(c.python) for c in self.cases)
+
+
+def _free_names(code: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(code, mode="eval")) if isinstance(n, ast.Name)}
+
+
+def is_decision(fields: dict[str, Any]) -> bool:
+    """Whether a branch action is an Oozie decision (cases written in EL)."""
+    return bool(fields.get("cases")) and not fields.get("callable")
+
+
+def translate(task_id: str, fields: dict[str, Any]) -> Decision:
+    """The cases of a decision as Python predicates over ``params``."""
+    d = Decision(task_id, default=fields.get("default"))
+    helpers = set(helper_names())
+    for case in fields.get("cases") or []:
+        when = str(case.get("when", ""))
+        to = case.get("to")
+        expr = case.get("expr")
+        try:
+            if expr is None:
+                expr = parse(when)
+        except ExprError as exc:
+            d.untranslated.append((when, to, f"not EL: {exc}"))
+            continue
+        code = to_python(expr)
+        if code is None:
+            d.untranslated.append((when, to, "uses an EL function with no Python counterpart"))
+            continue
+        unbound = sorted(_free_names(code) - BOUND_NAMES - helpers - _BUILTINS)
+        if unbound:
+            d.untranslated.append((when, to, f"needs {', '.join(unbound)} of the running job"))
+            continue
+        # ast.unparse drops to_python's defensive parentheses (ruff UP034).
+        code = ast.unparse(ast.parse(code, mode="eval"))
+        d.cases.append(Case(when, code, None if to is None else str(to)))
+    return d
+
+
+_BUILTINS = {"bool", "dict", "str", "int", "float", "isinstance", "len"}
+
+
+@functools.cache
+def _helper_sources() -> dict[str, str]:
+    """Each EL helper's canonical ``ast.dump`` by name (classes and defs)."""
+    tree = ast.parse(python_helpers())
+    return {
+        n.name: ast.dump(n) for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+    }
+
+
+def helper_names() -> list[str]:
+    return list(_helper_sources())
+
+
+def helpers_source(decisions: list[Decision]) -> str:
+    """Module-level code the decision table needs (EL coercions, fs_exists)."""
+    out = python_helpers().rstrip("\n")
+    if any(d.uses_fs for d in decisions):
+        out += "\n\n\n" + FS_EXISTS_SOURCE.rstrip("\n")
+    return out
+
+
+def table_source(decisions: list[Decision], py_str: Any, py_literal: Any) -> str:
+    """``WFCONV_DECISIONS = {...}``: every string through the backend's escaper."""
+    lines = ["WFCONV_DECISIONS = {"]
+    for d in decisions:
+        lines.append(f"    {py_str(d.task_id)}: {{")
+        lines.append('        "cases": [')
+        for c in d.cases:
+            lines.append(
+                f"            ({py_str(c.when)}, lambda params: {c.python}, {py_literal(c.to)}),"
+            )
+        lines.append("        ],")
+        lines.append(f'        "default": {py_literal(d.default)},')
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# --- reading it back ---------------------------------------------------------
+
+
+def _body_dump(node: ast.FunctionDef) -> str:
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return ast.dump(ast.Module(body=body, type_ignores=[]))
+
+
+@functools.cache
+def _decide_dump() -> tuple[list[str], str]:
+    fn = ast.parse(DECIDE_SOURCE).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    return [a.arg for a in fn.args.args], _body_dump(fn)
+
+
+def is_decide_function(node: ast.AST) -> bool:
+    """Whether a def is ``wfconv_decide`` as generated (any docstring)."""
+    if not isinstance(node, ast.FunctionDef):
+        return False
+    a = node.args
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or a.defaults:
+        return False
+    names, body = _decide_dump()
+    return [x.arg for x in a.args] == names and _body_dump(node) == body
+
+
+def helpers_match(module_defs: dict[str, ast.AST], fs: bool) -> bool:
+    """Whether the module defines every EL helper (and ``fs_exists`` when a
+    case calls it) exactly as generated: the lambdas call them by name."""
+    want = dict(_helper_sources())
+    if fs:
+        want["fs_exists"] = ast.dump(ast.parse(FS_EXISTS_SOURCE).body[0])
+    return all(
+        name in module_defs and ast.dump(module_defs[name]) == dump for name, dump in want.items()
+    )
+
+
+def read_case(when: Any, holds: ast.AST | None, to: Any) -> dict[str, Any] | None:
+    """One IR case from a table entry, when the lambda is exactly the EL
+    text's translation; None otherwise."""
+    if not isinstance(when, str) or not (to is None or isinstance(to, str)):
+        return None
+    if not isinstance(holds, ast.Lambda):
+        return None
+    a = holds.args
+    if a.posonlyargs or a.kwonlyargs or a.vararg or a.kwarg or a.defaults:
+        return None
+    if [x.arg for x in a.args] != ["params"]:
+        return None
+    try:
+        expr = parse(when)
+    except ExprError:
+        return None
+    code = to_python(expr)
+    if code is None:
+        return None
+    if ast.dump(ast.parse(code, mode="eval").body) != ast.dump(holds.body):
+        return None
+    return {"when": when, "expr": expr, "to": to}
