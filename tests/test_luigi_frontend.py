@@ -1080,3 +1080,38 @@ def test_plain_run_bodies_and_failure_handlers(tmp_path, static):
     assert w.schedule.kind == "manual"  # SCHEDULE is read only from wfconv's own modules
     # Extract has retries: Luigi starts Alert after each failed attempt
     assert [(d.code, d.task) for d in w.diagnostics if d.code == "LG026"] == [("LG026", "Alert")]
+
+
+_HANDLER_ALSO_REQUIRED = """
+import luigi
+
+
+class Notify(luigi.Task):
+    def run(self):
+        print("notify")
+
+
+class Load(luigi.Task):
+    def run(self):
+        print("load")
+
+
+class Report(luigi.Task):
+    def requires(self):
+        return [Load(), Notify()]
+
+
+@Load.event_handler(luigi.Event.FAILURE)
+def _notify(task, exception):
+    Notify().run()
+"""
+
+
+def test_a_handler_class_the_graph_requires_keeps_its_requires_edges(tmp_path):
+    """Notify runs because Report requires it: a FAILURE handler naming it too
+    does not make it a one_failed task."""
+    src = write(tmp_path, "also_required.py", _HANDLER_ALSO_REQUIRED)
+    for static in (True, False):
+        (w,) = parse(src, static=static).workflows
+        assert sorted((e.src, e.dst) for e in w.edges) == [("Load", "Report"), ("Notify", "Report")]
+        assert w.task("Notify").trigger_rule == "all_success"

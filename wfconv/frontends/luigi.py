@@ -576,7 +576,13 @@ def build_workflow(
     instances = walk["instances"]
     root = instances[walk["root"]]
     order = post_order(walk["root"], instances)
-    pairs = [(u, h) for u, h in walk.get("handlers", []) if u in instances and h in instances]
+    # A class the main graph requires anyway is not started by the failure alone.
+    main = set(order)
+    pairs = [
+        (u, h)
+        for u, h in walk.get("handlers", [])
+        if u in instances and h in instances and h not in main
+    ]
     for _, h in pairs:
         order += [t for t in post_order(h, instances) if t not in order]
     ids = readable_ids(order, instances)
