@@ -841,6 +841,24 @@ def test_hand_written_kill_and_malformed_comments_are_read_as_oozie(tmp_path):
     assert back.task("kill").trigger_rule == "one_failed"
 
 
+def test_kill_comment_is_ignored_when_the_kill_is_reached_otherwise(tmp_path):
+    from wfconv.frontends import load
+
+    (tmp_path / "workflow.xml").write_text(
+        '<workflow-app xmlns="uri:oozie:workflow:1.0" name="t">'
+        '<!-- wfconv kill node for unhandled errors: "kill" -->'
+        '<start to="d"/><decision name="d"><switch><case to="kill">${true}</case>'
+        '<default to="a"/></switch></decision>'
+        '<action name="a"><fs/><ok to="end"/><error to="kill"/></action>'
+        '<kill name="kill"><message>m</message></kill><end name="end"/></workflow-app>',
+        encoding="utf-8",
+    )
+    (back,) = load(str(tmp_path), "oozie").workflows
+    # the kill stays (cloned per source): the decision's case and a's error both reach it
+    assert {"kill__from_d", "kill__from_a"} <= set(back.task_ids())
+    assert not [d for d in back.diagnostics if d.code == "OZ101"]
+
+
 def test_params_catchup_and_run_dates_round_trip_or_are_ledgered(tmp_path):
     w = _two_tasks(
         schedule=Schedule("cron", "0 6 * * *"),

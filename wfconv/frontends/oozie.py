@@ -401,6 +401,14 @@ def _without_kill(nodes: list[G.Node], kill: str) -> list[G.Node]:
     """wfconv's kill node for unhandled errors stands for the IR's default
     (an unhandled failure fails the run): drop it and the error transitions
     to it, rather than read it back as a fail task the source never had."""
+    other = [
+        (n.name, label)
+        for n in nodes
+        for label, t in n.transitions()
+        if t == kill and label != "error"
+    ]
+    if other:  # something else leads there (an edited file): read it as written
+        return nodes
     out = []
     for n in nodes:
         if n.name == kill and n.kind == "kill":
