@@ -545,3 +545,55 @@ def test_airflow_mapping_examples_run_in_prefect_unchanged(prefect_harness, tmp_
         "echo": "success",
         "pairs": "success",
     }
+
+
+def _decision_workflow():
+    from wfconv.frontends import load_path
+
+    (w,) = load_path("corpus/oozie/decision_default.xml", "oozie").workflows
+    return w
+
+
+@pytest.mark.parametrize(
+    ("params", "exists", "chosen"),
+    [
+        ({"mode": "full"}, False, "no-input"),  # the first true case wins (R4)
+        ({"mode": "full"}, True, "full-load"),
+        ({"mode": "inc", "dryRun": "true"}, True, []),  # to: null is the end
+        ({"mode": "inc", "maxRows": "6000"}, True, "check-input__stats"),
+        ({"mode": "inc"}, True, "incremental-load"),  # no case holds: default
+    ],
+)
+def test_oozie_decision_cases_are_evaluated_in_order(monkeypatch, params, exists, chosen):
+    monkeypatch.chdir(ROOT)
+    name, code, out = emit_one(_decision_workflow())
+    assert "BP102" not in codes(out)
+    tree = ast.parse(code)
+    keep = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Assign))]
+    keep = [n for n in keep if not (isinstance(n, ast.FunctionDef) and n.decorator_list)]
+    ns: dict = {}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), "<flow>", "exec"), ns)
+    ns["fs_exists"] = lambda path: exists and path == "/data/in/_SUCCESS"
+    full = {"inputDir": "/data/in", "mode": "full", "maxRows": "1000", "dryRun": None, **params}
+    assert ns["wfconv_decide"]("check-input", full) == chosen
+
+
+def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    w = _decision_workflow()
+    name, code, _ = emit_one(w)
+    back = reparse(tmp_path, name, code)
+    src = w.task("check-input").action
+    got = back.task("check-input").action
+    assert (got.kind, got.fields) == (
+        "branch",
+        {"cases": src.fields["cases"], "default": src.fields["default"]},
+    )
+    # The decision's downstream gates name it as their branch.
+    assert back.task("no-input").action.kind == "fail"
+    edited = code.replace(
+        "lambda params: _equals(params['mode'], 'full')", "lambda params: True", 1
+    )
+    assert edited != code
+    got = reparse(tmp_path, name, edited).task("check-input").action
+    assert got.kind == "branch" and "cases" not in got.fields

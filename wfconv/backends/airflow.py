@@ -466,21 +466,7 @@ def _branch(ctx: _Ctx, task: Task) -> OpSpec:
     if dec.is_decision(f):
         return _decision(ctx, task)
     ctx.helpers.add("choose")
-    cases = []
-    for case in f.get("cases") or []:
-        when = str(case.get("when", ""))
-        to = str(case.get("to", ""))
-        if "${" in when or "#{" in when:
-            ctx.add(
-                loss(
-                    "BA102",
-                    f"decision case {when!r} -> {to!r} is not translated to Jinja; "
-                    "in Airflow it never matches",
-                    task=task,
-                    target="BranchPythonOperator",
-                )
-            )
-        cases.append([when, to])
+    cases: list[list[str]] = []  # Oozie cases went to _decision: none here
     default = f.get("default")
     if not cases and default is None:
         ctx.add(

@@ -223,3 +223,36 @@ def read_case(when: Any, holds: ast.AST | None, to: Any) -> dict[str, Any] | Non
     if ast.dump(ast.parse(code, mode="eval").body) != ast.dump(holds.body):
         return None
     return {"when": when, "expr": expr, "to": to}
+
+
+def read_decision(module_vars: dict[str, Any], decision: Any) -> dict[str, Any] | None:
+    """The IR fields (cases, default) of ``WFCONV_DECISIONS[decision]`` in a
+    module a frontend evaluated (values with ``.node``: its defs and lambdas),
+    when every predicate is exactly its EL text's translation and the EL
+    helpers are the generated ones; None otherwise (then it stays python)."""
+    table = module_vars.get("WFCONV_DECISIONS")
+    entry = table.get(decision) if isinstance(table, dict) and isinstance(decision, str) else None
+    if not isinstance(entry, dict) or set(entry) != {"cases", "default"}:
+        return None
+    default = entry["default"]
+    if not (default is None or isinstance(default, str)) or not isinstance(entry["cases"], list):
+        return None
+    cases = []
+    uses_fs = False
+    for item in entry["cases"]:
+        if not (isinstance(item, tuple) and len(item) == 3):
+            return None
+        node = getattr(item[1], "node", None)
+        case = read_case(item[0], node, item[2])
+        if case is None:
+            return None
+        uses_fs |= any(isinstance(n, ast.Name) and n.id == "fs_exists" for n in ast.walk(node))
+        cases.append(case)
+    defs = {
+        name: v.node
+        for name, v in module_vars.items()
+        if isinstance(getattr(v, "node", None), (ast.FunctionDef, ast.ClassDef))
+    }
+    if not helpers_match(defs, uses_fs):
+        return None
+    return {"cases": cases, "default": default}

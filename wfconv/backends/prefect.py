@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from wfconv.backends import decisions as dec
 from wfconv.backends.common import (
     Code,
     Emitted,
@@ -63,7 +64,7 @@ TARGET = "prefect"
 
 CODES: dict[str, str] = {
     "BP101": "python callable without a known module: the task raises NotImplementedError",
-    "BP102": "branch case in an expression language that is not Jinja: it never matches",
+    "BP102": "decision case with no Python translation over the parameters: left out, never matches",
     "BP103": "branch task without callable or cases: every downstream is followed",
     "BP104": "sensor emitted as a polling task",
     "BP105": "action without a Prefect equivalent: the task raises NotImplementedError or runs a placeholder command",
@@ -182,6 +183,10 @@ _SENSOR_DEFAULT_TIMEOUT = 7 * 24 * 3600
 
 _MODULE_NAMES = (
     "annotations",
+    "wfconv_decide",
+    "WFCONV_DECISIONS",
+    "fs_exists",
+    *dec.helper_names(),
     "datetime",
     "glob",
     "jinja2",
@@ -246,6 +251,7 @@ class _Ctx:
     modules: set[str] = field(default_factory=set)  # stdlib/third-party plain imports
     names: dict[str, set[str]] = field(default_factory=dict)  # from-imports
     helpers: set[str] = field(default_factory=set)
+    decisions: list[dec.Decision] = field(default_factory=list)
     callables: dict[tuple[str | None, str], int] = field(default_factory=dict)
     kept: dict[str, tuple[Any, Task]] = field(default_factory=dict)
     # the bundle's workflows by id (CLI option ``workflows``)
@@ -529,7 +535,7 @@ def _branch(ctx: _Ctx, task: Task, view: _TaskView) -> None:
         loss(
             "BP127",
             "Prefect has no branch task: the task returns the ids to follow and wfconv_gate "
-            "skips the others (a Prefect reader sees a python task)",
+            "skips the others (a Prefect reader finds the branch through those gates)",
             task=task,
             target="wfconv_gate",
         )
@@ -552,42 +558,43 @@ def _branch(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     if f.get("callable"):
         _call_user(ctx, task, view, "chooser")
         return
-    cases = f.get("cases") or []
-    if not cases and f.get("default") is None:
+    if dec.is_decision(f):
+        _decision(ctx, task, view)
+        return
+    if f.get("default") is not None:
+        # A default without cases: the decision always follows it.
+        view.body.append(f"return {py_literal(f['default'])}")
+        return
+    ctx.add(
+        loss(
+            "BP103",
+            "no callable and no cases: every direct downstream is followed",
+            task=task,
+            target="@task",
+        )
+    )
+    view.body.append(f"return {py_literal(downstream)}")
+
+
+def _decision(ctx: _Ctx, task: Task, view: _TaskView) -> None:
+    """An Oozie decision: its EL cases as Python predicates over the flow's
+    parameters, walked in order by wfconv_decide (first true case, else the
+    default; a null target follows nothing)."""
+    d = dec.translate(task.id, task.action.fields)
+    for when, to, why in d.untranslated:
         ctx.add(
             loss(
-                "BP103",
-                "no callable and no cases: every direct downstream is followed",
+                "BP102",
+                f"decision case {when!r} -> {to!r} {why}: left out, it never matches",
                 task=task,
-                target="@task",
+                target="wfconv_decide",
             )
         )
-        view.body.append(f"return {py_literal(downstream)}")
-        return
-    for case in cases:
-        when = str(case.get("when", ""))
-        to = str(case.get("to", ""))
-        if (
-            "${" in when
-            or "#{" in when
-            or not _has_template(when)
-            and when.strip().lower() != "true"
-        ):
-            if when.strip().lower() != "false":
-                ctx.add(
-                    loss(
-                        "BP102",
-                        f"decision case {when!r} -> {to!r} is not Jinja; it never matches",
-                        task=task,
-                        target="if",
-                    )
-                )
-            continue
-        cond = _value(ctx, task, when)
-        view.body.append(f'if str({cond}).strip().lower() == "true":')
-        view.body.append(f"    return {py_str(to)}")
-    default = f.get("default")
-    view.body.append(f"return {py_literal(default)}")
+    ctx.decisions.append(d)
+    ctx.helpers.add("render")
+    if d.uses_fs:
+        ctx.need("os")
+    view.body.append(f'return wfconv_decide({py_str(task.id)}, wfconv_context()["params"])')
 
 
 def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
@@ -1389,6 +1396,11 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         imports=_imports(ctx, callable_imports),
         constants=constants,
         helpers=ctx.helpers,
+        decision_helpers=dec.helpers_source(ctx.decisions) if ctx.decisions else None,
+        decision_table=(
+            dec.table_source(ctx.decisions, py_str, py_literal) if ctx.decisions else None
+        ),
+        decide_source=dec.DECIDE_SOURCE.rstrip("\n") if ctx.decisions else None,
         tasks=[views[t] for t in w.task_ids()],
         functions=functions,
         flow_options=flow_options,

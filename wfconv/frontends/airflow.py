@@ -1972,32 +1972,4 @@ def _decision_fields(fn: FunctionValue, fields: dict) -> dict | None:
     kwargs = fields.get("op_kwargs")
     if not isinstance(kwargs, dict) or set(kwargs) != {"decision"}:
         return None
-    module = fn.scope.module.vars
-    table = module.get("WFCONV_DECISIONS")
-    entry = table.get(kwargs["decision"]) if isinstance(table, dict) else None
-    if not isinstance(entry, dict) or set(entry) != {"cases", "default"}:
-        return None
-    default = entry["default"]
-    if not (default is None or isinstance(default, str)) or not isinstance(entry["cases"], list):
-        return None
-    cases = []
-    for item in entry["cases"]:
-        if not (isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], FunctionValue)):
-            return None
-        case = dec.read_case(item[0], item[1].node, item[2])
-        if case is None:
-            return None
-        cases.append(case)
-    defs = {
-        name: v.node
-        for name, v in module.items()
-        if isinstance(v, (FunctionValue, ClassValue)) and not isinstance(v.node, ast.Lambda)
-    }
-    uses_fs = any(
-        isinstance(n, ast.Name) and n.id == "fs_exists"
-        for item in entry["cases"]
-        for n in ast.walk(item[1].node)
-    )
-    if not dec.helpers_match(defs, uses_fs):
-        return None
-    return {"cases": cases, "default": default}
+    return dec.read_decision(fn.scope.module.vars, kwargs["decision"])

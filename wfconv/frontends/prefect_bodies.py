@@ -14,6 +14,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.backends import decisions
 from wfconv.frontends import pyeval
 from wfconv.frontends.prefect_values import jsonable, role_of
 from wfconv.frontends.pyeval import FunctionValue, Ref, Scope, Unknown
@@ -191,7 +192,38 @@ def body_action(
     shell = shell_command(fn, interp, body)
     if shell is not None:
         return Action("shell", shell[1])
+    decision = decision_task(fn, body)
+    if decision is not None:
+        return decision
     return deployment_task(fn, body, interp)
+
+
+_PARAMS_ARG = ast.dump(ast.parse('wfconv_context()["params"]', mode="eval").body)
+
+
+def decision_task(fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
+    """``return wfconv_decide("id", wfconv_context()["params"])``: an Oozie
+    decision as wfconv writes it (wfconv.backends.decisions), read back as its
+    cases when the module's table and helpers are exactly the generated ones."""
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    call = body[0].value
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "wfconv_decide"
+        and not call.keywords
+        and len(call.args) == 2
+        and isinstance(call.args[0], ast.Constant)
+        and ast.dump(call.args[1]) == _PARAMS_ARG
+    ):
+        return None
+    module = fn.scope.module.vars
+    decide = getattr(module.get("wfconv_decide"), "node", None)
+    if decide is None or not decisions.is_decide_function(decide):
+        return None
+    fields = decisions.read_decision(module, call.args[0].value)
+    return Action("branch", fields) if fields is not None else None
 
 
 def deployment_task(
