@@ -93,3 +93,21 @@ def test_luigi_failure_handler_difference_is_caught_only_where_it_matters(repo_r
     verdicts, _ = engine_check(alert_workflow(), "luigi")
     bad = {v.name: (v.task, v.source, v.target) for v in verdicts if not v.equivalent}
     assert bad == {"extract fails once": ("alert", "not run", "success/1")}
+
+
+@pytest.mark.parametrize("engine,path", CASES[:2], ids=[p.rsplit("/", 1)[1] for _, p in CASES[:2]])
+def test_airflow_engine_check_when_airflow_is_available(engine, path, repo_root):
+    """dag.test() runs the emitted DAG in real Airflow ($WFCONV_AIRFLOW_PYTHON or
+    an importable airflow); skipped cleanly otherwise."""
+    from wfconv.backends import backend
+    from wfconv.verify.engine import airflow_python
+
+    if airflow_python() is None:
+        pytest.skip("Apache Airflow is not available (set WFCONV_AIRFLOW_PYTHON)")
+    w = _first_workflow(engine, path)
+    verdicts, note = engine_check(w, "airflow")
+    assert len(verdicts) == len(engine_scenarios(w, "basic")), note
+    region = _lossy_region(w, backend("airflow").emit(w).diagnostics)
+    for v in verdicts:
+        if not v.equivalent:
+            assert v.task in region, v.describe()

@@ -11,9 +11,10 @@ structure (dependencies, trigger-rule emulation, retries, branching) the user
 would commit. Nothing the user wrote runs.
 
 Engines: Prefect and Luigi run in this process (Prefect uses its ephemeral API
-server, or the test harness's). Airflow runs ``dag.test()`` when
-``apache-airflow`` is importable; otherwise the check says so. Oozie has no
-local engine.
+server, or the test harness's). Airflow runs ``dag.test()`` in a child process
+of the interpreter that has Airflow (``$WFCONV_AIRFLOW_PYTHON``, else this one
+when ``airflow`` is importable), bounded by ``timeout -k``; without Airflow the
+check says so. Oozie has no local engine.
 """
 
 from __future__ import annotations
@@ -200,8 +201,134 @@ class _LuigiDriver:
 _DRIVERS = {"prefect": _PrefectDriver, "luigi": _LuigiDriver}
 
 
+def airflow_python() -> str | None:
+    """An interpreter with Apache Airflow: $WFCONV_AIRFLOW_PYTHON (Airflow rarely
+    shares a virtualenv with Prefect), else this one when it has Airflow."""
+    explicit = os.environ.get("WFCONV_AIRFLOW_PYTHON")
+    if explicit:
+        return explicit
+    return sys.executable if importlib.util.find_spec("airflow") else None
+
+
 def _airflow_available() -> bool:
-    return importlib.util.find_spec("airflow") is not None
+    return airflow_python() is not None
+
+
+# Runs in Airflow's interpreter: one dag.test() per scenario folder given on
+# the command line; the probe reads WFCONV_PROBE_DIR, set before each run.
+_AIRFLOW_RUNNER = """
+import importlib.util, os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+spec = importlib.util.spec_from_file_location("wfconv_emitted_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+dag = next(v for v in vars(module).values() if hasattr(v, "test") and hasattr(v, "dag_id"))
+for folder in sys.argv[2:]:
+    os.environ["WFCONV_PROBE_DIR"] = folder
+    try:
+        dag.test()
+    except Exception as exc:  # outcomes are in the probe records
+        print("dag.test raised", type(exc).__name__, exc, file=sys.stderr)
+    print("WFCONV_DONE " + folder, flush=True)
+"""
+
+AIRFLOW_TIMEOUT_S = 900
+
+
+def _airflow_runs(python: str, dag_file: Path, folders: list[Path], home: Path) -> str | None:
+    """Run every scenario in Airflow; None when it went through, else why not."""
+    import subprocess
+
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dag_file.parent),
+    }
+    # dag.test() ignores SIGTERM: `timeout -k` follows it with SIGKILL.
+    bound = ["timeout", "-k", "10", str(AIRFLOW_TIMEOUT_S)]
+    try:
+        subprocess.run(
+            [*bound, python, "-m", "airflow", "db", "migrate"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=AIRFLOW_TIMEOUT_S + 30,
+        )
+        proc = subprocess.run(
+            [*bound, python, "-c", _AIRFLOW_RUNNER, str(dag_file), *map(str, folders)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=AIRFLOW_TIMEOUT_S + 30,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"Airflow could not run the emitted DAG: {exc}"
+    done = sum(line.startswith("WFCONV_DONE ") for line in proc.stdout.splitlines())
+    if done != len(folders):
+        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        return f"Airflow stopped after {done} of {len(folders)} scenarios: {' | '.join(tail)}"
+    return None
+
+
+def _write_scenario(folder: Path, scenario: Scenario) -> Path:
+    folder.mkdir()
+    (folder / "scenario.json").write_text(
+        json.dumps({"fail": scenario.fail, "branch": scenario.branch}), encoding="utf-8"
+    )
+    return folder
+
+
+def _verdict(
+    name: str, w: Workflow, scenario: Scenario, folder: Path, target: str
+) -> ScenarioVerdict:
+    want = predicted(w, scenario)
+    got = observed(folder, w)
+    diffs = [(t, want[t], got[t]) for t in w.task_ids() if want[t] != got[t]]
+    if not diffs:
+        return ScenarioVerdict(name, True)
+    t, a, b = diffs[0]
+    return ScenarioVerdict(
+        name,
+        False,
+        t,
+        a,
+        b,
+        len(diffs),
+        source_label="predicted by the reference runtime",
+        target_label=f"in {target}",
+    )
+
+
+def _in_process(target, main: Path, code: Path, module: str, n: int, workflow, scenarios, root):
+    """Prefect and Luigi: import the emitted module here and run each scenario."""
+    verdicts = []
+    sys.path.insert(0, str(code))
+    old_env = os.environ.get("WFCONV_PROBE_DIR")
+    try:
+        mod = _import_file(main, f"wfconv_emitted_{os.getpid()}_{n}")
+        driver = _DRIVERS[target](mod, workflow.id)
+        for i, (name, scenario) in enumerate(scenarios):
+            folder = _write_scenario(root / f"s{i}", scenario)
+            os.environ["WFCONV_PROBE_DIR"] = str(folder)
+            # The engines log every probe failure with a traceback: the
+            # outcomes are in the records, so keep the user's terminal quiet.
+            logging.disable(logging.CRITICAL)
+            try:
+                driver.run(folder)
+            except Exception:  # failure is reported by raising; outcomes are in the records
+                pass
+            finally:
+                logging.disable(logging.NOTSET)
+            verdicts.append(_verdict(name, workflow, scenario, folder, target))
+    finally:
+        sys.path.remove(str(code))
+        sys.modules.pop(module, None)
+        if old_env is None:
+            os.environ.pop("WFCONV_PROBE_DIR", None)
+        else:
+            os.environ["WFCONV_PROBE_DIR"] = old_env
+    return verdicts
 
 
 def engine_check(
@@ -210,18 +337,16 @@ def engine_check(
     """Verdicts per scenario comparing the engine's outcome with the prediction."""
     if target == "oozie":
         return [], "Oozie has no local engine to run the emitted workflow; engine check skipped"
-    if target == "airflow":
-        if not _airflow_available():
-            return (
-                [],
-                "apache-airflow is not importable here; engine check skipped (pip install apache-airflow to enable)",
-            )
-        return [], "the Airflow engine check is not implemented yet (dag.test() driver); skipped"
+    if target == "airflow" and not _airflow_available():
+        return [], (
+            "apache-airflow is not importable here; engine check skipped "
+            "(install it, or set WFCONV_AIRFLOW_PYTHON to the python of a virtualenv that has it)"
+        )
     n = next(_counter)
     module = f"wfconv_probe_{os.getpid()}_{n}"
     probe, probe_src = probe_workflow(workflow, module)
     emitted = backend(target).emit(probe, **options)
-    verdicts: list[ScenarioVerdict] = []
+    scenarios = engine_scenarios(workflow, level)
     with tempfile.TemporaryDirectory(prefix="wfconv-engine-") as tmp:
         root = Path(tmp)
         code = root / "code"
@@ -230,58 +355,22 @@ def engine_check(
         (code / f"{module}.py").write_text(probe_src, encoding="utf-8")
         main = [p for p in code.rglob("*.py") if p.name != f"{module}.py"]
         if len(main) != 1:
+            return [], f"the {target} backend emitted {len(main)} Python files; the check needs one"
+        if target == "airflow":
+            folders = [_write_scenario(root / f"s{i}", s) for i, (_, s) in enumerate(scenarios)]
+            why = _airflow_runs(airflow_python(), main[0], folders, root / "airflow_home")
+            if why:
+                return [], why
+            verdicts = [
+                _verdict(name, workflow, s, folder, target)
+                for (name, s), folder in zip(scenarios, folders, strict=True)
+            ]
             return (
-                [],
-                f"the {target} backend emitted {len(main)} Python files; engine check needs one",
+                verdicts,
+                f"ran the emitted DAG with dag.test() and probe tasks, {len(verdicts)} scenario(s)",
             )
-        sys.path.insert(0, str(code))
-        old_env = os.environ.get("WFCONV_PROBE_DIR")
-        try:
-            mod = _import_file(main[0], f"wfconv_emitted_{os.getpid()}_{n}")
-            driver = _DRIVERS[target](mod, workflow.id)
-            for i, (name, scenario) in enumerate(engine_scenarios(workflow, level)):
-                folder = root / f"s{i}"
-                folder.mkdir()
-                (folder / "scenario.json").write_text(
-                    json.dumps({"fail": scenario.fail, "branch": scenario.branch}), encoding="utf-8"
-                )
-                os.environ["WFCONV_PROBE_DIR"] = str(folder)
-                # The engines log every probe failure with a traceback: the
-                # outcomes are in the records, so keep the user's terminal quiet.
-                logging.disable(logging.CRITICAL)
-                try:
-                    driver.run(folder)
-                except (
-                    Exception
-                ):  # the engine reports failure by raising: outcomes are in the records
-                    pass
-                finally:
-                    logging.disable(logging.NOTSET)
-                want = predicted(workflow, scenario)
-                got = observed(folder, workflow)
-                diffs = [(t, want[t], got[t]) for t in workflow.task_ids() if want[t] != got[t]]
-                if diffs:
-                    t, a, b = diffs[0]
-                    verdicts.append(
-                        ScenarioVerdict(
-                            name,
-                            False,
-                            t,
-                            a,
-                            b,
-                            len(diffs),
-                            source_label="predicted by the reference runtime",
-                            target_label=f"in {target}",
-                        )
-                    )
-                else:
-                    verdicts.append(ScenarioVerdict(name, True))
-        finally:
-            sys.path.remove(str(code))
-            sys.modules.pop(module, None)
-            if old_env is None:
-                os.environ.pop("WFCONV_PROBE_DIR", None)
-            else:
-                os.environ["WFCONV_PROBE_DIR"] = old_env
-    note = f"ran the emitted code in {target} with probe tasks, {len(verdicts)} scenario(s)"
-    return verdicts, note
+        verdicts = _in_process(target, main[0], code, module, n, workflow, scenarios, root)
+    return (
+        verdicts,
+        f"ran the emitted code in {target} with probe tasks, {len(verdicts)} scenario(s)",
+    )

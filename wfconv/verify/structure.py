@@ -251,7 +251,9 @@ def compare_structure(
         add("start date", None, src.start_date, back.start_date)
     if _instant(src.end_date) != _instant(back.end_date):
         add("end date", None, src.end_date, back.end_date)
-    if src.schedule.kind not in ("manual", "once") and bool(src.catchup) != bool(back.catchup):
+    # Unset catchup means the engine's default (on in Airflow 2, off in 3), so
+    # unset and an explicit value are different things.
+    if src.schedule.kind not in ("manual", "once") and src.catchup != back.catchup:
         add("catchup", None, src.catchup, back.catchup)
     if {k: _comparable(v) for k, v in src.params.items()} != {
         k: _comparable(v) for k, v in back.params.items()
