@@ -16,7 +16,7 @@ from wfconv.audit.codes import CODES, SILENCED, audit_code, severity_of
 from wfconv.audit.graph import TaskGraph, longest_path, width
 from wfconv.audit.model import AUDITED, FAILED, SKIPPED, FileResult, Finding, WorkflowSummary
 from wfconv.errors import InputError
-from wfconv.frontends import FRONTENDS
+from wfconv.frontends import FRONTENDS, paused_gc
 from wfconv.ir.model import Bundle, Diagnostic, Workflow
 from wfconv.ir.validate import finalize
 
@@ -154,8 +154,11 @@ def _audit_source(path: str, data: bytes | None, engine: str, now: datetime) -> 
         mod = _load_frontend(engine)
         if mod is None:
             return FileResult(path, SKIPPED, engine, skip_reason=f"no {engine} frontend installed")
-        bundle = mod.parse(path, text, static=True)
-        return audit_bundle(bundle, path, engine, now)
+        # The collector is paused per file (see paused_gc): most of what a
+        # parse allocates dies by reference counting.
+        with paused_gc():
+            bundle = mod.parse(path, text, static=True)
+            return audit_bundle(bundle, path, engine, now)
     except InputError as exc:
         where = exc.path or path
         return FileResult(path, FAILED, engine, findings=[_finding("AU901", exc.message, where, exc.line)])

@@ -13,9 +13,12 @@ frontend whole.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from wfconv.errors import InputError
@@ -139,9 +142,37 @@ def iter_workflow_files(root: Path):
                 yield p
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while one file is read.
+
+    ``ast.parse`` and the frontends allocate tens of thousands of small
+    objects and free almost all of them by reference counting, yet each 700
+    allocations start a collection that walks the young objects (and now and
+    then the whole heap): ~20% of a 7 KB DAG's parse time for nothing. The
+    collector is restored afterwards (left as it was if the caller had
+    already disabled it), so cycles are still collected between files.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
     """Parse one file or folder into a Bundle."""
     p = Path(path)
+    if p.is_dir():
+        return _load_path(p, path, engine, **options)
+    with paused_gc():
+        return _load_path(p, path, engine, **options)
+
+
+def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bundle:
     if not p.exists():
         raise InputError(str(path), None, "no such file or directory")
     if p.is_dir():
@@ -160,7 +191,8 @@ def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
                     eng = engine or detect_engine(str(f), text)
                     if eng is None:
                         continue
-                    sub = frontend(eng).parse(str(f), text, **options)
+                    with paused_gc():
+                        sub = frontend(eng).parse(str(f), text, **options)
             except InputError as exc:
                 bundle.diagnostics.append(
                     Diagnostic("error", INPUT_ERROR, exc.message, exc.path or str(f), exc.line)
