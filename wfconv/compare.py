@@ -264,7 +264,7 @@ th{background:#f4f4f4}
 .native{background:#e5f7e5}.approximated{background:#fff4d6}.lacks{background:#ffe0e0}
 .graphs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 .graph{border:1px solid #ddd;padding:6px;overflow:auto;max-width:100%}
-.bad{color:#b00;font-weight:bold}.ok{color:#080;font-weight:bold}
+.bad{color:#b00;font-weight:bold}.ok{color:#080;font-weight:bold}.approx{color:#a60;font-weight:bold}
 """
 
 
@@ -290,7 +290,7 @@ def render_html(result: list[WorkflowComparison]) -> str:
         )
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
-            cls = "ok" if _verdict(r) == "lossless" else "bad"
+            cls = {"lossless": "ok", "equivalent, with approximations": "approx"}.get(_verdict(r), "bad")
             parts.append(
                 f"<tr><td>{escape(r.target)}</td><td class='{cls}'>{escape(_verdict(r))}</td>"
                 f"<td>{r.equivalent_scenarios}/{r.scenarios}</td><td>{losses}</td><td>{r.lines_of_code}</td></tr>"
