@@ -141,7 +141,7 @@ class RunEngine:
         ck = [0] * n
         cf = [0] * n
         cu = [0] * n
-        heap: list[tuple[float, int, int, int, Any]] = []
+        heap: list[tuple[float, int, int, int, int, Any]] = []
         seq = 0
         unfinished = n
         t0 = self.t0
@@ -153,8 +153,19 @@ class RunEngine:
                 rec.event(ids[i], att, st, t)
 
         wave: list[int] = []  # tasks settled since the last cascade
-        mapped_empty = [_maps_nothing(task) for task in cw.tasks]
+        mapped_empty = cw.maps_nothing
         real_kind = [False] * n if self.virtual else [_executable(task) for task in cw.tasks]
+        # Virtual fast path: a plain task the scenario does not name succeeds
+        # after default_duration (what ``_inline`` would compute, without the
+        # calls and the Outcome).
+        plain = cw.plain
+        index = cw.index
+        scripted = {
+            index[tid]
+            for tid in (*sc.fail, *sc.skip, *sc.durations)
+            if tid in index
+        }
+        default_d = sc.default_duration
 
         def settle(i: int, st: str, t: float) -> None:
             """Put task i in a terminal state; its downstreams are re-evaluated
@@ -199,7 +210,7 @@ class RunEngine:
                         state[d] = "scheduled"
                         emit(d, len(attempts[d]), "scheduled", t)
                         seq += 1
-                        heapq.heappush(heap, (t, seq, START, d, None))
+                        heapq.heappush(heap, (t, seq, START, d, 0, None))
                     else:
                         decided[d] = t
                         settle(d, v, t)
@@ -260,7 +271,7 @@ class RunEngine:
                 state[i] = "scheduled"
                 emit(i, len(attempts[i]), "scheduled", t0)
                 seq += 1
-                heapq.heappush(heap, (t0, seq, START, i, None))
+                heapq.heappush(heap, (t0, seq, START, i, 0, None))
 
         timeout_at = t0 + self.cw.workflow.timeout_s if self.cw.workflow.timeout_s else None
         timed_out = False
@@ -269,17 +280,26 @@ class RunEngine:
         completions: queue.Queue = queue.Queue()
 
         # -- attempt handling ----------------------------------------------
-        def finish(i: int, att: int, out: Outcome) -> None:
+        def finish(i: int, att: int, out: Outcome | None, t: float = 0.0) -> None:
+            """Attempt ``att`` of task i ended with ``out`` (None: the plain
+            success of the virtual fast path, ending at ``t``). The running
+            Attempt is completed in place (one object less per attempt)."""
             nonlocal seq
-            task = cw.tasks[i]
-            start = out.start if out.start is not None else attempts[i][-1].start
-            st = out.state
-            outcome_state = "failed" if st in (FAILED, FAILED_FINAL) else st
-            a = Attempt(att, outcome_state, start, out.end, out.reason)
-            attempts[i][-1] = a
+            a = attempts[i][-1]
+            if out is None:
+                st = SUCCESS
+                a.state = "success"
+                a.end = t
+            else:
+                st = out.state
+                if out.start is not None:
+                    a.start = out.start
+                a.state = "failed" if st in (FAILED, FAILED_FINAL) else st
+                a.end = t = out.end
+                a.reason = out.reason
+            a.number = att
             if rec is not None:
-                rec.attempt(ids[i], a, out.pid, out.log)
-            t = out.end
+                rec.attempt(ids[i], a, out and out.pid, out and out.log)
             if st == SUCCESS:
                 if cw.kind[i] == "branch":
                     chosen = sc.branch.get(ids[i])
@@ -303,6 +323,7 @@ class RunEngine:
                 settle(i, "skipped", t)
             else:
                 failures = sum(1 for x in attempts[i] if x.state == "failed")
+                task = cw.tasks[i]
                 if st == FAILED and failures <= task.retries:
                     state[i] = "up_for_retry"
                     emit(i, att, "up_for_retry", t)
@@ -310,7 +331,7 @@ class RunEngine:
                         task, failures, cw.engine, cw.workflow.id, self.info.logical_date
                     )
                     seq += 1
-                    heapq.heappush(heap, (t + delay, seq, START, i, None))
+                    heapq.heappush(heap, (t + delay, seq, START, i, 0, None))
                 else:
                     settle(i, "failed", t)
 
@@ -323,9 +344,12 @@ class RunEngine:
             attempts[i].append(Attempt(att, "running", t, None))
             emit(i, att, "running", t)
             if self.virtual:
-                out = self._inline(i, att, t)
                 seq += 1
-                heapq.heappush(heap, (out.end, seq, FINISH, i, (att, out)))
+                if plain[i] and i not in scripted:
+                    heapq.heappush(heap, (t + default_d, seq, FINISH, i, att, None))
+                    return
+                out = self._inline(i, att, t)
+                heapq.heappush(heap, (out.end, seq, FINISH, i, att, out))
                 return
             kind = cw.kind[i]
             if (
@@ -373,7 +397,7 @@ class RunEngine:
                     return
                 if prev_end is not None and prev_end > t:
                     seq += 1
-                    heapq.heappush(heap, (prev_end, seq, START, i, None))
+                    heapq.heappush(heap, (prev_end, seq, START, i, 0, None))
                     return
             if mapped_empty[i] and not attempts[i]:
                 decided[i] = t
@@ -395,11 +419,11 @@ class RunEngine:
                 now = t
                 starts: list[int] = []
                 while heap and heap[0][0] == t:
-                    _, _, kind, i, payload = heapq.heappop(heap)
+                    _, _, kind, i, att, out = heapq.heappop(heap)
                     if kind is START:
                         starts.append(i)
                     else:
-                        finish(i, payload[0], payload[1])
+                        finish(i, att, out, t)
                 cascade(t)
                 for i in starts:
                     launch(i, t)
@@ -412,7 +436,7 @@ class RunEngine:
                     timed_out = True
                     break
                 while heap and heap[0][0] <= now:
-                    t, _, kind, i, payload = heapq.heappop(heap)
+                    t, _, kind, i, _, _ = heapq.heappop(heap)
                     launch(i, max(t, now))
                     cascade(now)
                 while pending and running < self.concurrency:
@@ -580,15 +604,6 @@ def _executable(task) -> bool:
         return True
     f = task.action.fields
     return kind == "sensor" and f.get("sensor") in FILE_SENSORS and isinstance(f.get("target"), str)
-
-
-def _maps_nothing(task) -> bool:
-    """A mapped task whose literal input is empty expands to no instance."""
-    m = task.mapped
-    if not m:
-        return False
-    over = m.get("over") if isinstance(m, dict) else None
-    return isinstance(over, dict) and any(isinstance(v, list) and not v for v in over.values())
 
 
 def _oozie_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str:

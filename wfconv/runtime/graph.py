@@ -7,55 +7,97 @@ from __future__ import annotations
 from wfconv.ir.model import Workflow
 from wfconv.runtime.rules import RULES
 
+# Above this many upstreams a task's duplicate-edge check uses a set.
+BIG_FAN_IN = 16
+# Kinds whose simulated attempt needs more than the scenario's fail/skip/duration.
+COMPLEX_KINDS = frozenset({"fail", "sensor", "subworkflow"})
+
 
 class CompiledWorkflow:
     def __init__(self, w: Workflow):
         self.workflow = w
-        self.ids = [t.id for t in w.tasks]
-        self.index = {tid: i for i, tid in enumerate(self.ids)}
-        self.tasks = list(w.tasks)
-        n = len(self.ids)
+        self.tasks = tasks = list(w.tasks)
+        self.ids = ids = [t.id for t in tasks]
+        self.index = index = {tid: i for i, tid in enumerate(ids)}
+        n = len(ids)
         self.ups: list[list[int]] = [[] for _ in range(n)]
         self.downs: list[list[int]] = [[] for _ in range(n)]
         self.error_out = [False] * n
-        seen: set[tuple[int, int]] = set()
-        for e in w.edges:
-            a, b = self.index.get(e.src), self.index.get(e.dst)
-            if a is None or b is None or (a, b) in seen:
-                continue
-            seen.add((a, b))
-            self.ups[b].append(a)
-            self.downs[a].append(b)
-            if e.kind == "error":
-                self.error_out[a] = True
+        self.unknown_edge_end = self._add_edges(w.edges)
         for d in self.downs:
             d.sort()  # IR task order: "first downstream" is well defined
-        self.rule_name = [t.trigger_rule for t in self.tasks]
-        self.rule = [RULES.get(r, RULES["all_success"]) for r in self.rule_name]
+        self.rule_name = [t.trigger_rule for t in tasks]
+        default_rule = RULES["all_success"]
+        self.rule = [RULES.get(r, default_rule) for r in self.rule_name]
         self.rules_known = all(r in RULES for r in self.rule_name)
         self.n_up = [len(u) for u in self.ups]
-        self.kind = [t.action.kind for t in self.tasks]
+        self.kind = [t.action.kind for t in tasks]
         self.leaves = [i for i in range(n) if not self.downs[i]]
         self.engine = w.source.engine if w.source else None
-        self.group_of = [t.group for t in self.tasks]
+        self.group_of = [t.group for t in tasks]
         self._desc: dict[int, frozenset[int]] = {}
+        self._sound: bool | None = None
+        # Per-task facts every run needs (a workflow is compiled once and
+        # run many times: a year of hourly runs, verify's scenarios).
+        self.maps_nothing = [_maps_nothing(t) for t in tasks]
+        # Tasks whose simulated attempt is plain (no fail/sensor/sub-workflow
+        # logic, no execution_timeout): the engine's fast path.
+        self.plain = [
+            k not in COMPLEX_KINDS and t.timeout_s is None for k, t in zip(self.kind, tasks)
+        ]
+        self.depends_on_past = [t.id for t in tasks if t.depends_on_past]
+
+    def _add_edges(self, edges) -> bool:
+        """Fill ``ups``/``downs`` (first occurrence of a duplicated edge wins)
+        and say whether an edge names an unknown task. Duplicates are found in
+        the target's short upstream list, or in a set once it grows (no global
+        set of pairs: it cost as much as the rest of the compilation and grew
+        worse than linearly with the workflow's size)."""
+        index, ups, downs, error_out = self.index, self.ups, self.downs, self.error_out
+        big: dict[int, set[int]] = {}
+        unknown = False
+        for e in edges:
+            a = index.get(e.src)
+            b = index.get(e.dst)
+            if a is None or b is None:
+                unknown = True
+                continue
+            u = ups[b]
+            if len(u) < BIG_FAN_IN:
+                if a in u:
+                    continue
+            else:
+                seen = big.get(b)
+                if seen is None:
+                    seen = big[b] = set(u)
+                if a in seen:
+                    continue
+                seen.add(a)
+            u.append(a)
+            downs[a].append(b)
+            if e.kind == "error":
+                error_out[a] = True
+        return unknown
 
     def is_sound(self) -> bool:
-        """Cheap check (O(tasks + edges)) that the graph can be scheduled:
-        unique ids, known edge ends and trigger rules, no cycle (Kahn's
-        algorithm). When it fails, ``wfconv.ir.validate`` explains why."""
-        w = self.workflow
-        if len(self.index) != len(self.ids) or not self.rules_known:
-            return False
-        if any(e.src not in self.index or e.dst not in self.index for e in w.edges):
+        """Cheap check (O(tasks + edges), computed once) that the graph can be
+        scheduled: unique ids, known edge ends and trigger rules, no cycle
+        (Kahn's algorithm). When it fails, ``wfconv.ir.validate`` explains why."""
+        if self._sound is None:
+            self._sound = self._check_sound()
+        return self._sound
+
+    def _check_sound(self) -> bool:
+        if len(self.index) != len(self.ids) or not self.rules_known or self.unknown_edge_end:
             return False
         indeg = list(self.n_up)
+        downs = self.downs
         stack = [i for i, d in enumerate(indeg) if d == 0]
         seen = 0
         while stack:
             j = stack.pop()
             seen += 1
-            for d in self.downs[j]:
+            for d in downs[j]:
                 indeg[d] -= 1
                 if indeg[d] == 0:
                     stack.append(d)
@@ -85,3 +127,12 @@ class CompiledWorkflow:
             or (g is not None and g.startswith(group + "."))
             or tid.startswith(group + ".")
         )
+
+
+def _maps_nothing(task) -> bool:
+    """A mapped task whose literal input is empty expands to no instance."""
+    m = task.mapped
+    if not m:
+        return False
+    over = m.get("over") if isinstance(m, dict) else None
+    return isinstance(over, dict) and any(isinstance(v, list) and not v for v in over.values())
