@@ -9,7 +9,12 @@ Measures, in one run:
    (bounded sizes, each in a child process) and a bare networkx topological
    loop, with ratios against the inline runtime.
 
-Run: ``.venv/bin/python bench/bench_runtime.py [--quick]``
+Run: ``.venv/bin/python bench/bench_runtime.py [--quick | --growth]``
+
+``--growth`` prints only the scaling figure (1k/10k/100k tasks, a 10-task
+run as the small-run reference that ``wfconv verify`` repeats, and the bare
+networkx loop at the same sizes as the machine's own memory-hierarchy
+baseline) in well under a minute, without the Prefect/Luigi peers.
 """
 
 from __future__ import annotations
@@ -100,6 +105,39 @@ def bench_year(reps: int) -> tuple[float, int]:
         n_runs = len(run(w, now="2024-01-01T00:00:00+00:00"))
 
     return median_time(go, reps), n_runs
+
+
+def bench_small(reps: int) -> float:
+    """µs per task of one run of a 10-task layered DAG (median of ``reps``
+    batches of 200 runs): verify runs thousands of such small workflows."""
+    w = layered(10)
+
+    def batch():
+        for _ in range(200):
+            run(w, date="2024-01-01")
+
+    return median_time(batch, reps) / (200 * 10) * 1e6
+
+
+def growth(reps: int) -> None:
+    """The scaling figure alone (``--growth``)."""
+    sizes = (1_000, 10_000, 100_000)
+    print("inline simulation, layered DAG (100 tasks per layer, 2 upstreams each), medians")
+    print(f"  {10:>7} tasks: {bench_small(reps):6.1f} us/task end to end (one run, repeated)")
+    inline = bench_inline(sizes, reps)
+    bare = {n: bench_networkx(n, max(1, reps // 2) if n > 10_000 else reps) for n in sizes}
+    for n, (e2e, loop) in inline.items():
+        print(
+            f"  {n:>7} tasks: {e2e:6.1f} us/task end to end (min {MINIMA[f'e2e{n}'] / n * 1e6:5.1f}),"
+            f" {loop:6.1f} scheduler loop, {bare[n]:5.2f} bare networkx loop"
+        )
+    first, last = sizes[0], sizes[-1]
+    print(
+        f"  growth per task {first}->{last}: x{inline[last][0] / inline[first][0]:.2f} end to end,"
+        f" x{inline[last][1] / inline[first][1]:.2f} loop,"
+        f" x{bare[last] / bare[first]:.2f} bare networkx (1.00 = linear total cost;"
+        " the bare loop shows what cache misses alone add on this machine)"
+    )
 
 
 def bench_networkx(n: int, reps: int) -> float:
@@ -224,9 +262,18 @@ def child(code: str, timeout: float) -> dict | None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes, no peers")
+    ap.add_argument(
+        "--growth",
+        action="store_true",
+        help="only the 1k/10k/100k scaling figure (and a 10-task run), no peers",
+    )
+    ap.add_argument("--reps", type=int, default=None, help="repetitions per size (median)")
     ap.add_argument("--peer-tasks", type=int, default=300)
     args = ap.parse_args()
-    reps = 3 if args.quick else 5
+    if args.growth:
+        growth(args.reps or 7)
+        return
+    reps = args.reps or (3 if args.quick else 5)
     sizes = (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000)
 
     print("wfconv runtime benchmark (medians)")

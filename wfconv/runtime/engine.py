@@ -160,11 +160,7 @@ class RunEngine:
         # calls and the Outcome).
         plain = cw.plain
         index = cw.index
-        scripted = {
-            index[tid]
-            for tid in (*sc.fail, *sc.skip, *sc.durations)
-            if tid in index
-        }
+        scripted = {index[tid] for tid in (*sc.fail, *sc.skip, *sc.durations) if tid in index}
         default_d = sc.default_duration
 
         def settle(i: int, st: str, t: float) -> None:
@@ -277,7 +273,8 @@ class RunEngine:
         timed_out = False
         running = 0
         pending: deque[int] = deque()
-        completions: queue.Queue = queue.Queue()
+        # Completions of real attempts (not needed, and not built, on a virtual clock).
+        completions: queue.Queue | None = None if self.virtual else queue.Queue()
 
         # -- attempt handling ----------------------------------------------
         def finish(i: int, att: int, out: Outcome | None, t: float = 0.0) -> None:
@@ -577,7 +574,9 @@ class RunEngine:
             run_state = "failed"
         else:
             run_state = "success"
-        end = max((tr.end for tr in tasks.values() if tr.end is not None), default=self.t0)
+        # TaskResult.end, read without the property call per task
+        ends = [tr.attempts[-1].end if tr.attempts else tr.decided for tr in tasks.values()]
+        end = max([e for e in ends if e is not None], default=self.t0)
         return RunResult(
             workflow=cw.workflow.id,
             run_id=self.run_id,

@@ -18,7 +18,7 @@ class CompiledWorkflow:
         self.workflow = w
         self.tasks = tasks = list(w.tasks)
         self.ids = ids = [t.id for t in tasks]
-        self.index = index = {tid: i for i, tid in enumerate(ids)}
+        self.index = {tid: i for i, tid in enumerate(ids)}
         n = len(ids)
         self.ups: list[list[int]] = [[] for _ in range(n)]
         self.downs: list[list[int]] = [[] for _ in range(n)]
@@ -43,7 +43,8 @@ class CompiledWorkflow:
         # Tasks whose simulated attempt is plain (no fail/sensor/sub-workflow
         # logic, no execution_timeout): the engine's fast path.
         self.plain = [
-            k not in COMPLEX_KINDS and t.timeout_s is None for k, t in zip(self.kind, tasks)
+            k not in COMPLEX_KINDS and t.timeout_s is None
+            for k, t in zip(self.kind, tasks, strict=True)
         ]
         self.depends_on_past = [t.id for t in tasks if t.depends_on_past]
 
