@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from wfconv.backends.common import (
     Emitted,
+    cron_field_values,
     format_python,
     identifier_map,
     loss,
@@ -280,7 +281,9 @@ def structure(w, lost: dict[str, set[str]] | None = None, rename=None, schedule_
     edges = {(rename.get(e.src, e.src), rename.get(e.dst, e.dst)) for e in w.edges}
     s = w.schedule
     kind = "assets" if s.kind == "datasets" else s.kind  # Airflow 2 vs 3 spelling
-    sched = None if schedule_lost else (kind, s.cron, s.seconds, tuple(s.datasets))
+    # A cron line is compared by the times it matches ("1-5" is "1,2,3,4,5").
+    cron = (cron_field_values(s.cron) or s.cron) if s.cron else s.cron
+    sched = None if schedule_lost else (kind, cron, s.seconds, tuple(s.datasets))
     return {"tasks": tasks, "edges": edges, "schedule": sched}
 
 

@@ -58,8 +58,9 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert "fan_run = fan.map(n=[1, 2, 3]" in code
     assert 'wfconv_gate("one_failed", upstream, "mail")' in code
     assert (
-        'if __name__ == "__main__":\n    kitchen_sink.serve(name="kitchen_sink", cron="0 6 * * *"'
-        in code
+        'if __name__ == "__main__":\n    kitchen_sink.serve(name="kitchen_sink", schedules=[RRule('
+        '"DTSTART:20240101T000000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0", '
+        'timezone="UTC")]' in code
     )
     assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112", "BP116"} <= codes(out)
 
@@ -597,3 +598,53 @@ def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
     assert edited != code
     got = reparse(tmp_path, name, edited).task("check-input").action
     assert got.kind == "branch" and "cases" not in got.fields
+
+
+@pytest.mark.parametrize(
+    ("cron", "tz"),
+    [
+        ("0 0 * * *", "UTC"),
+        ("30 6 * * 1-5", "Europe/London"),
+        ("30 7 15 2,5,8,11 *", "Europe/Berlin"),
+        ("0 * * * *", "UTC"),
+        ("*/20 9-17/4 * JAN-MAR SUN,7", "America/New_York"),
+    ],
+)
+def test_a_dated_cron_becomes_an_rrule_prefect_runs_at_the_same_times(cron, tz):
+    """Prefect's own RRuleSchedule yields exactly the cron's times from the
+    start date (cronsim is the reference), and stops at the end date."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim
+    from prefect.client.schemas.schedules import RRuleSchedule
+
+    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz))
+    w.start_date = "2024-01-01T00:00:00+00:00"
+    w.end_date = "2024-03-01T00:00:00+00:00"
+    _, code, out = emit_one(w)
+    assert "BP202" not in codes(out)
+    tree = ast.parse(code)
+    call = next(
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "RRule"
+    )
+    rule, zone = call.args[0].value, call.keywords[0].value.value
+    assert zone == tz
+    got = list(RRuleSchedule(rrule=rule, timezone=tz).to_rrule())
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).astimezone(ZoneInfo(tz))
+    end = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    want = []
+    for t in CronSim(cron, start - dt.timedelta(seconds=1)):
+        if t > end:
+            break
+        want.append(t)
+    assert [x.astimezone(dt.UTC) for x in got] == [x.astimezone(dt.UTC) for x in want]
+
+
+def test_crons_without_an_rrule_spelling_keep_the_date_loss():
+    w = Workflow(id="d", schedule=Schedule(kind="cron", cron="0 3 1 * 1"))  # day OR weekday
+    w.start_date = "2024-01-01T00:00:00+00:00"
+    _, code, out = emit_one(w)
+    assert "BP202" in codes(out) and 'cron="0 3 1 * 1"' in code

@@ -1081,3 +1081,14 @@ def f():
     assert kinds == {"pick": "branch", "a": "python", "plain": "python"}
     assert w.task("pick").action.fields["callable"] == "pick"
     assert edges(w) == {("pick", "a", "control")}
+
+
+def test_rrule_dates_are_wall_clock_times_in_the_schedule_timezone():
+    """Prefect's RRuleSchedule.to_rrule puts DTSTART/UNTIL in the schedule's
+    timezone (it replaces their tzinfo), so a reader must too."""
+    rule = "DTSTART:20231115T073000\nRRULE:FREQ=DAILY;BYHOUR=7;BYMINUTE=30;UNTIL=20240815T073000Z"
+    got, _ = rrule_to_cron(rule, "Europe/Berlin")
+    assert (got.cron, got.timezone) == ("30 7 * * *", "Europe/Berlin")
+    assert (got.start, got.until) == ("2023-11-15T07:30:00+01:00", "2024-08-15T07:30:00+02:00")
+    got, _ = rrule_to_cron(rule)  # no schedule timezone: as written (UTC)
+    assert (got.start, got.until) == ("2023-11-15T07:30:00+00:00", "2024-08-15T07:30:00+00:00")

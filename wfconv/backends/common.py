@@ -970,3 +970,56 @@ def compact_number(x: float) -> int | float:
     if isinstance(x, float) and x.is_integer():
         return int(x)
     return x
+
+
+# cron field ranges and names (Vixie cron); day of week 7 is Sunday too.
+_CRON_FIELDS = (
+    (0, 59, {}),
+    (0, 23, {}),
+    (1, 31, {}),
+    (
+        1,
+        12,
+        {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())},
+    ),
+    (0, 7, {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}),
+)
+
+
+def _cron_values(field: str, lo: int, hi: int, names: dict[str, int]) -> list[int] | None:
+    """The values a cron field matches (lists, ranges, steps, names), or None."""
+    out: set[int] = set()
+    for part in field.upper().split(","):
+        rng, _, step_text = part.partition("/")
+        if step_text and not step_text.isdigit():
+            return None
+        step = int(step_text) if step_text else 1
+        if rng == "*":
+            a, b = lo, hi
+        else:
+            ends = [names.get(x, int(x) if x.isdigit() else None) for x in rng.split("-")]
+            if len(ends) > 2 or any(e is None or not lo <= e <= hi for e in ends):
+                return None
+            a = ends[0]
+            b = ends[-1] if len(ends) == 2 or not step_text else hi
+            if a > b or step < 1:
+                return None
+        out.update(range(a, b + 1, step))
+    return sorted(out)
+
+
+def cron_field_values(cron: str) -> tuple[list[int], ...] | None:
+    """The values each field of a 5-field cron line matches (minute, hour,
+    day of month, month, day of week with Sunday as 0), or None when the line
+    is not plain cron: two spellings of one schedule give the same tuple."""
+    fields = cron.split()
+    if len(fields) != 5:
+        return None
+    values = []
+    for text, (lo, hi, names) in zip(fields, _CRON_FIELDS, strict=True):
+        v = _cron_values(text, lo, hi, names)
+        if v is None:
+            return None
+        values.append(v)
+    values[4] = sorted({d % 7 for d in values[4]})
+    return tuple(values)

@@ -39,6 +39,7 @@ from wfconv.backends.common import (
     GraphIndex,
     callable_imports_for,
     compact_number,
+    cron_field_values,
     file_stem,
     format_python,
     function_source,
@@ -92,7 +93,7 @@ CODES: dict[str, str] = {
     "BP127": "branch task emulated (returns ids; wfconv_gate skips the rest)",
     "BP128": "shell command computed at run time (template or mapping): read back as a python task",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
-    "BP202": "start_date/end_date of a cron schedule cannot be expressed",
+    "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
     "BP204": "schedule 'once': the flow runs once when the module is run",
     "BP205": "parameter name is not a Python identifier: renamed",
@@ -202,6 +203,7 @@ _MODULE_NAMES = (
     "Failed",
     "Cron",
     "Interval",
+    "RRule",
     "flow_run",
     "run_deployment",
     "EmailMessage",
@@ -1007,16 +1009,75 @@ def _datetime_code(ctx: _Ctx, text: str | None) -> str | None:
     return f"datetime.datetime({', '.join(map(str, parts))}, tzinfo=ZoneInfo({py_str('UTC')}))"
 
 
+_RRULE_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
+
+
+def cron_to_rrule(cron: str) -> str | None:
+    """The RRULE (without DTSTART/UNTIL) matching exactly the times of a
+    5-field cron line, or None: every-minute rules and cron's day-of-month OR
+    day-of-week (both restricted) have no RRULE spelling."""
+    values = cron_field_values(cron)
+    if values is None:
+        return None
+    minute, hour, dom, month, dow = values
+    full = [len(v) == n for v, n in zip(values, (60, 24, 31, 12), strict=False)]
+    full_dow = len(dow) == 7
+    if full[0] or (not full[2] and not full_dow):
+        return None
+    parts = ["FREQ=HOURLY" if full[1] else "FREQ=DAILY"]
+    if not full[1]:
+        parts.append("BYHOUR=" + ",".join(map(str, hour)))
+    parts.append("BYMINUTE=" + ",".join(map(str, minute)))
+    parts.append("BYSECOND=0")
+    if not full[2]:
+        parts.append("BYMONTHDAY=" + ",".join(map(str, dom)))
+    if not full[3]:
+        parts.append("BYMONTH=" + ",".join(map(str, month)))
+    if not full_dow:
+        parts.append("BYDAY=" + ",".join(_RRULE_DAYS[d] for d in dow))
+    return ";".join(parts)
+
+
+def _wall_clock(text: str, tz: str) -> str | None:
+    """An ISO date-time as the schedule timezone's wall clock, RRULE style
+    (Prefect reads DTSTART/UNTIL in the schedule's timezone)."""
+    try:
+        value = _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y%m%dT%H%M%S")
+
+
+def _dated_rrule(w: Workflow, tz: str) -> str | None:
+    """A cron schedule with its start/end dates as one RRule text."""
+    s = w.schedule
+    rule = cron_to_rrule(s.cron or "") if s.kind == "cron" else None
+    start = _wall_clock(w.start_date, tz) if w.start_date else None
+    end = _wall_clock(w.end_date, tz) if w.end_date else None
+    if rule is None or (w.start_date and not start) or (w.end_date and not end):
+        return None
+    if end:
+        rule += f";UNTIL={end}"
+    return (f"DTSTART:{start}\n" if start else "") + f"RRULE:{rule}"
+
+
 def _main_block(ctx: _Ctx, flow_fn: str) -> str:
     w = ctx.workflow
     s = w.schedule
     kwargs: list[tuple[str, str]] = [("name", py_str(w.id or flow_fn))]
+    tz = _tz(ctx) if s.kind == "cron" and s.cron else "UTC"
+    # A cron schedule with dates becomes an RRule (DTSTART/UNTIL); otherwise
     # Prefect schedules have no start or end (an interval's anchor is the
     # closest thing to a start date).
+    dated = _dated_rrule(w, tz) if (w.start_date or w.end_date) else None
     lost = [
         name
         for name, value in (("start_date", w.start_date), ("end_date", w.end_date))
-        if value and not (name == "start_date" and s.kind == "interval" and s.seconds)
+        if value
+        and not (name == "start_date" and s.kind == "interval" and s.seconds)
+        and dated is None
     ]
     if lost:
         ctx.add(
@@ -1027,8 +1088,10 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
                 target="flow.serve",
             )
         )
-    if s.kind == "cron" and s.cron:
-        tz = _tz(ctx)
+    if dated is not None:
+        ctx.need("prefect.schedules", "RRule")
+        kwargs.append(("schedules", f"[RRule({py_str(dated)}, timezone={py_str(tz)})]"))
+    elif s.kind == "cron" and s.cron:
         if tz == "UTC":
             kwargs.append(("cron", py_str(s.cron)))
         else:

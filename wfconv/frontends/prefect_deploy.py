@@ -151,12 +151,15 @@ def _rrule_time(text: str, tz: str | None) -> str:
     return dt.replace(tzinfo=ZoneInfo(tz)).isoformat()
 
 
-def rrule_to_cron(text: str) -> tuple[RRuleCron | None, str]:
+def rrule_to_cron(text: str, timezone: str | None = None) -> tuple[RRuleCron | None, str]:
     """Translate an iCalendar RRULE to cron when it is exactly expressible.
 
     Returns (translation, "") or (None, reason). Only INTERVAL=1 rules with
     plain BY* lists qualify; hour and minute must be fixed by BYHOUR/BYMINUTE
     or by DTSTART (without them the rule depends on when it was created).
+    With the schedule's ``timezone``, DTSTART and UNTIL are wall-clock times
+    there, whatever their own zone says: Prefect's ``RRuleSchedule.to_rrule``
+    replaces their tzinfo with the schedule's timezone.
     """
     dtstart: str | None = None
     tzid: str | None = None
@@ -231,12 +234,17 @@ def rrule_to_cron(text: str) -> tuple[RRuleCron | None, str]:
         month = str(start.month)
     if any(int(x) < 0 for x in dom.split(",") if x.lstrip("-").isdigit()):
         return None, "negative BYMONTHDAY has no cron equivalent"
+    until = parts.get("UNTIL")
+    if timezone is not None:
+        tzid = timezone
+        dtstart = dtstart.rstrip("Z") if dtstart else dtstart
+        until = until.rstrip("Z") if until else until
     out = RRuleCron(f"{minute} {hour} {dom} {month} {dow}", timezone=tzid)
     try:
         if dtstart:
             out.start = _rrule_time(dtstart, tzid)
-        if "UNTIL" in parts:
-            out.until = _rrule_time(parts["UNTIL"], tzid)
+        if until:
+            out.until = _rrule_time(until, tzid)
     except (ValueError, ZoneInfoNotFoundError):
         return None, "DTSTART/UNTIL could not be read"
     return out, ""
@@ -380,7 +388,7 @@ def _to_schedule(
         if spec.anchor_date and w.start_date is None:
             w.start_date = _with_offset(spec.anchor_date, tz)
         return Schedule(kind="interval", seconds=float(spec.value), timezone=tz)
-    translated, why = rrule_to_cron(str(spec.value))
+    translated, why = rrule_to_cron(str(spec.value), spec.timezone)
     if translated is None:
         diags.append(
             Diagnostic(
