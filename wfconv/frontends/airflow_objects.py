@@ -313,8 +313,16 @@ def xcom_sources(value: Any, depth: int = 0) -> list[TaskObj]:
 
 
 def function_source(interp: Interpreter, fn: FunctionValue) -> str | None:
+    # One callable often serves many tasks (a loop of PythonOperators): its
+    # text is cut and dedented once per file (keyed by its node, kept alive
+    # by the entry), not once per task.
     node = fn.node
-    if isinstance(node, ast.Lambda):
-        return interp.source_text(node)
+    cache = interp.__dict__.setdefault("_function_sources", {})
+    hit = cache.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
     text = interp.source_text(node)
-    return textwrap.dedent(" " * node.col_offset + text)
+    if not isinstance(node, ast.Lambda):
+        text = textwrap.dedent(" " * node.col_offset + text)
+    cache[id(node)] = (node, text)
+    return text
