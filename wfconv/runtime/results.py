@@ -29,7 +29,7 @@ def iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, tz=UTC).isoformat()
 
 
-@dataclass
+@dataclass(slots=True)
 class Attempt:
     """One try of a task: 1-based number, final state of the try, times."""
 
@@ -51,7 +51,7 @@ class Attempt:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskResult:
     task_id: str
     state: str = "none"
@@ -83,7 +83,7 @@ class TaskResult:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class TraceEvent:
     """One state change: the unit ``verify`` compares."""
 
