@@ -88,7 +88,10 @@ def gc_paused() -> Iterator[None]:
 def check_scenario(w: Workflow, scenario: Scenario) -> None:
     """A scenario naming a task the workflow does not have is a usage error
     (a typo would otherwise silently test nothing)."""
-    unknown = sorted(scenario.task_ids() - set(w.task_ids()))
+    named = scenario.task_ids()
+    if not named:
+        return  # nothing to check: no set of the workflow's ids to build
+    unknown = sorted(named - set(w.task_ids()))
     if unknown:
         raise UsageError(
             f"workflow {w.id!r} has no task {', '.join(map(repr, unknown))} (named in the scenario)"
@@ -176,7 +179,7 @@ def _run_virtual(
             scenario,
             start=start,
             decision_env=env,
-            past=_past(workflow, out),
+            past=_past(cw, out),
             child_runner=_child_runner(workflows, scenario, info.run_id, (workflow.id,)),
         ).run()
         heapq.heappush(busy, res.end if res.end is not None else start)
@@ -241,16 +244,13 @@ def _render_commands(cw: CompiledWorkflow, info: RunInfo, res: RunResult) -> Non
             res.notes.append({"code": NOTE_TEMPLATE_ERROR, "message": f"task {task.id!r}: {exc}"})
 
 
-def _past(w: Workflow, done: list[RunResult]) -> dict[str, tuple[str, float | None]]:
-    """For depends_on_past tasks: their state and end in the previous run."""
-    if not done:
+def _past(cw: CompiledWorkflow, done: list[RunResult]) -> dict[str, tuple[str, float | None]]:
+    """For depends_on_past tasks: their state and end in the previous run
+    (the tasks are listed once at compilation, not searched for per run)."""
+    if not done or not cw.depends_on_past:
         return {}
-    prev = done[-1]
-    return {
-        t.id: (prev.tasks[t.id].state, prev.tasks[t.id].end)
-        for t in w.tasks
-        if t.depends_on_past and t.id in prev.tasks
-    }
+    prev = done[-1].tasks
+    return {tid: (prev[tid].state, prev[tid].end) for tid in cw.depends_on_past if tid in prev}
 
 
 def _require_valid(w: Workflow) -> None:
@@ -359,7 +359,7 @@ def execute(
             work_builder=_work_builder(cw, info, info.run_id, cwd),
             concurrency=concurrency,
             decision_env=env,
-            past=_past(workflow, out),
+            past=_past(cw, out),
         )
         res = eng.run()
         if store is not None:
