@@ -108,19 +108,27 @@ def exact_width(g: TaskGraph) -> int:
             j = index[s]
             r |= reach[j] | (1 << j)
         reach[i] = r
-    adj: list[list[int]] = []
-    for r in reach:
-        row = []
-        while r:
-            low = r & -r
-            row.append(low.bit_length() - 1)
-            r ^= low
-        adj.append(row)
     match_right = [-1] * n
+    rows: dict[int, list[int]] = {}
+
+    def row(u: int) -> list[int]:
+        # The reachable tasks of u as indexes, built only for the few tasks
+        # an augmenting search visits (building all n rows cost more than
+        # the whole matching).
+        out = rows.get(u)
+        if out is None:
+            out = []
+            r = reach[u]
+            while r:
+                low = r & -r
+                out.append(low.bit_length() - 1)
+                r ^= low
+            rows[u] = out
+        return out
 
     def augment(u: int, seen: list[bool]) -> bool:
         # Iterative-enough for our sizes: recursion depth <= chain length.
-        for v in adj[u]:
+        for v in row(u):
             if not seen[v]:
                 seen[v] = True
                 if match_right[v] == -1 or augment(match_right[v], seen):
@@ -128,9 +136,24 @@ def exact_width(g: TaskGraph) -> int:
                     return True
         return False
 
+    # A greedy matching first (each task to its earliest reachable free
+    # task, one bitset operation) leaves Kuhn's augmenting searches only the
+    # tasks it could not place: the same maximum (a free task without an
+    # augmenting path never gains one), without a search per task.
     matching = 0
+    free_right = (1 << n) - 1
+    free: list[int] = []
     for u in range(n):
-        if adj[u] and augment(u, [False] * n):
+        avail = reach[u] & free_right
+        if avail:
+            v = (avail & -avail).bit_length() - 1
+            match_right[v] = u
+            free_right ^= 1 << v
+            matching += 1
+        elif reach[u]:
+            free.append(u)
+    for u in free:
+        if augment(u, [False] * n):
             matching += 1
     return n - matching
 
