@@ -532,8 +532,9 @@ def test_airflow_mapping_examples_run_in_prefect_unchanged(prefect_harness, tmp_
     monkeypatch.chdir(ROOT)
     (w,) = _load(ROOT / "corpus" / "airflow" / "mapped_tasks.py")
     name, code, out = emit_one(w)
-    # only: the mapped Bash commands read back as python tasks, and the start date
-    assert {d.code for d in out.diagnostics if d.severity != "info"} == {"BP128", "BP202"}
+    # only: the mapped Bash commands read back as python tasks (the start date
+    # is the RRule's DTSTART)
+    assert {d.code for d in out.diagnostics if d.severity != "info"} == {"BP128"}
     state, statuses = run_flow(tmp_path, w)
     # total() sums the file names process() returns: a TypeError in Airflow
     # too, so the converted run fails there and only there.
@@ -648,3 +649,28 @@ def test_crons_without_an_rrule_spelling_keep_the_date_loss():
     w.start_date = "2024-01-01T00:00:00+00:00"
     _, code, out = emit_one(w)
     assert "BP202" in codes(out) and 'cron="0 3 1 * 1"' in code
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    ("mode", "followed"),
+    [("full", "full-load"), ("incremental", "incremental-load")],
+)
+def test_oozie_decision_runs_in_prefect_like_the_reference(
+    prefect_harness, tmp_path, monkeypatch, mode, followed
+):
+    """The decision evaluates its EL cases on the flow's parameters in Prefect:
+    the input marker exists, so the mode decides; the path not taken is skipped."""
+    monkeypatch.chdir(ROOT)
+    marker = tmp_path / "in"
+    marker.mkdir()
+    (marker / "_SUCCESS").write_text("")
+    w = harmless(_decision_workflow())
+    w.params["inputDir"] = str(marker)
+    w.params["mode"] = mode
+    state, statuses = run_flow(tmp_path, w)
+    assert statuses["check-input"] == "success"
+    assert statuses[followed] == "success"
+    other = {"full-load", "incremental-load"} - {followed}
+    assert statuses[other.pop()] == "skipped"
+    assert statuses["no-input"] == "skipped" and statuses["check-input__stats"] == "skipped"
