@@ -7,8 +7,8 @@ from __future__ import annotations
 from wfconv.ir.model import Workflow
 from wfconv.runtime.rules import RULES
 
-# Above this many upstreams a task's duplicate-edge check uses a set.
-BIG_FAN_IN = 16
+# Above this many downstreams a task's duplicate-edge check uses a set.
+BIG_FAN_OUT = 16
 # Kinds whose simulated attempt needs more than the scenario's fail/skip/duration.
 COMPLEX_KINDS = frozenset({"fail", "sensor", "subworkflow"})
 
@@ -20,8 +20,8 @@ class CompiledWorkflow:
         self.ids = ids = [t.id for t in tasks]
         self.index = {tid: i for i, tid in enumerate(ids)}
         n = len(ids)
-        self.ups: list[list[int]] = [[] for _ in range(n)]
         self.downs: list[list[int]] = [[] for _ in range(n)]
+        self.n_up = [0] * n
         self.error_out = [False] * n
         self.unknown_edge_end = self._add_edges(w.edges)
         for d in self.downs:
@@ -30,7 +30,6 @@ class CompiledWorkflow:
         default_rule = RULES["all_success"]
         self.rule = [RULES.get(r, default_rule) for r in self.rule_name]
         self.rules_known = all(r in RULES for r in self.rule_name)
-        self.n_up = [len(u) for u in self.ups]
         self.kind = [t.action.kind for t in tasks]
         self.leaves = [i for i in range(n) if not self.downs[i]]
         self.engine = w.source.engine if w.source else None
@@ -49,12 +48,14 @@ class CompiledWorkflow:
         self.depends_on_past = [t.id for t in tasks if t.depends_on_past]
 
     def _add_edges(self, edges) -> bool:
-        """Fill ``ups``/``downs`` (first occurrence of a duplicated edge wins)
-        and say whether an edge names an unknown task. Duplicates are found in
-        the target's short upstream list, or in a set once it grows (no global
-        set of pairs: it cost as much as the rest of the compilation and grew
-        worse than linearly with the workflow's size)."""
-        index, ups, downs, error_out = self.index, self.ups, self.downs, self.error_out
+        """Fill ``downs`` and ``n_up`` (first occurrence of a duplicated edge
+        wins) and say whether an edge names an unknown task. Duplicates are
+        found in the source's short downstream list, or in a set once it
+        grows. (Measured: a global set of (src, dst) pairs cost as much as the
+        rest of the compilation and grew worse than linearly with the
+        workflow's size; so did a list of upstreams per task, only ever
+        counted.)"""
+        index, downs, n_up, error_out = self.index, self.downs, self.n_up, self.error_out
         big: dict[int, set[int]] = {}
         unknown = False
         for e in edges:
@@ -63,22 +64,32 @@ class CompiledWorkflow:
             if a is None or b is None:
                 unknown = True
                 continue
-            u = ups[b]
-            if len(u) < BIG_FAN_IN:
-                if a in u:
+            d = downs[a]
+            if len(d) < BIG_FAN_OUT:
+                if b in d:
                     continue
             else:
-                seen = big.get(b)
+                seen = big.get(a)
                 if seen is None:
-                    seen = big[b] = set(u)
-                if a in seen:
+                    seen = big[a] = set(d)
+                if b in seen:
                     continue
-                seen.add(a)
-            u.append(a)
-            downs[a].append(b)
+                seen.add(b)
+            d.append(b)
+            n_up[b] += 1
             if e.kind == "error":
                 error_out[a] = True
         return unknown
+
+    @property
+    def ups(self) -> list[list[int]]:
+        """Direct upstreams of each task, ascending (built on demand: the
+        scheduler only needs their number, ``n_up``)."""
+        out: list[list[int]] = [[] for _ in self.ids]
+        for a, ds in enumerate(self.downs):
+            for b in ds:
+                out[b].append(a)
+        return out
 
     def is_sound(self) -> bool:
         """Cheap check (O(tasks + edges), computed once) that the graph can be
