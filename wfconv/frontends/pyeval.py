@@ -626,6 +626,9 @@ _SCALARS = (
     _dt.time,
 )
 
+# Exact result types of pure calls that are never iterators (see _native).
+_NOT_ITERATORS = frozenset({*_SCALARS, list, tuple, dict, set, frozenset})
+
 _PLAIN = (
     pathlib.PurePosixPath,
     int,
@@ -1512,7 +1515,8 @@ class Interpreter:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
         try:
             res = fn(*args, **kwargs)
-            if isinstance(res, Iterator):
+            # The ABC check is slow; exact plain types (most results) skip it.
+            if type(res) not in _NOT_ITERATORS and isinstance(res, Iterator):
                 # enumerate/zip/map/reversed...: materialise (bounded) so loops can unroll.
                 res = list(itertools.islice(res, MAX_SEQ + 1))
                 if len(res) > MAX_SEQ:
