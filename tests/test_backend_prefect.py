@@ -674,3 +674,31 @@ def test_oozie_decision_runs_in_prefect_like_the_reference(
     other = {"full-load", "incremental-load"} - {followed}
     assert statuses[other.pop()] == "skipped"
     assert statuses["no-input"] == "skipped" and statuses["check-input__stats"] == "skipped"
+
+
+def test_a_file_sensor_on_a_url_polls_that_file_system_not_the_local_one(tmp_path):
+    """hdfs:// and s3:// targets (Oozie datasets) go through fsspec: a local
+    glob of a URL never matches, so the sensor could only time out."""
+    fsspec = pytest.importorskip("fsspec")
+    w = Workflow(id="s")
+    w.tasks.append(
+        Task(
+            id="wait",
+            action=Action(
+                "sensor",
+                {"sensor": "FileSensor", "target": "memory://landing/*/_SUCCESS", "timeout_s": 5},
+            ),
+        )
+    )
+    _, code, out = emit_one(w)
+    assert "glob.glob(" not in code
+    tree = ast.parse(code)
+    keep = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "wfconv_glob"]
+    ns: dict = {}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), "<flow>", "exec"), ns)
+    assert ns["wfconv_glob"]("memory://landing/*/_SUCCESS") == []
+    fsspec.filesystem("memory").pipe("/landing/2024-01-01/_SUCCESS", b"")
+    try:
+        assert ns["wfconv_glob"]("memory://landing/*/_SUCCESS") == ["/landing/2024-01-01/_SUCCESS"]
+    finally:
+        fsspec.filesystem("memory").rm("/landing", recursive=True)

@@ -204,6 +204,7 @@ _MODULE_NAMES = (
     "Cron",
     "Interval",
     "RRule",
+    "wfconv_glob",
     "flow_run",
     "run_deployment",
     "EmailMessage",
@@ -613,12 +614,19 @@ def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
         and target
         and cls in ("FileSensor", "HdfsSensor", "WebHdfsSensor", "")
     ):
-        ctx.need("glob")
-        check = f"lambda: glob.glob({_value(ctx, task, target)})"
+        if "://" in target and not target.startswith("file://"):
+            # A URL (hdfs://, s3://): the local glob would never match it.
+            ctx.helpers.add("fsglob")
+            check = f"lambda: wfconv_glob({_value(ctx, task, target)})"
+            where = "its file system through fsspec"
+        else:
+            ctx.need("glob")
+            check = f"lambda: glob.glob({_value(ctx, task, target.removeprefix('file://'))})"
+            where = "the local file system"
         ctx.add(
             loss(
                 "BP104",
-                f"{cls or 'sensor'} emitted as a task polling the local file system for {target!r} "
+                f"{cls or 'sensor'} emitted as a task polling {where} for {target!r} "
                 "(no reschedule mode; a Prefect reader sees a python task)",
                 task=task,
                 target="wfconv_poll",
