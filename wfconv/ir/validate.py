@@ -160,6 +160,8 @@ def validate_workflow(w: Workflow) -> list[Diagnostic]:
                 )
             )
     for e in w.edges:
+        if e.src in ids and e.dst in ids:
+            continue
         for end in (e.src, e.dst):
             if end not in ids:
                 other = e.dst if end == e.src else e.src
@@ -186,9 +188,12 @@ def validate_workflow(w: Workflow) -> list[Diagnostic]:
     return out
 
 
+_REPLACED_CODES = VALIDATION_CODES | {UNKNOWN_ACTION}
+
+
 def finalize(w: Workflow) -> Workflow:
     """Attach validation diagnostics (idempotent: earlier IR0xx ones are replaced)."""
-    w.diagnostics = [d for d in w.diagnostics if d.code not in VALIDATION_CODES | {UNKNOWN_ACTION}]
+    w.diagnostics = [d for d in w.diagnostics if d.code not in _REPLACED_CODES]
     w.diagnostics.extend(validate_workflow(w))
     return w
 
