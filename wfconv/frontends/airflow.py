@@ -1755,18 +1755,28 @@ def _keyword_line(node: ast.AST | None, name: str) -> int | None:
 # imports
 
 
+# Node classes with nested statements (only these need a look inside).
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers")
+_BLOCK_NODES = frozenset(
+    c
+    for c in vars(ast).values()
+    if isinstance(c, type) and issubclass(c, ast.AST) and set(c._fields) & set(_BLOCK_FIELDS)
+)
+
+
 def _imports(tree: ast.Module) -> list[tuple[str, int]]:
     """(module, line) of every import statement (any depth of statements)."""
     out: list[tuple[str, int]] = []
     stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         st = stack.pop()
-        if isinstance(st, ast.Import):
+        t = type(st)
+        if t is ast.Import:
             out.extend((a.name, st.lineno) for a in st.names)
-        elif isinstance(st, ast.ImportFrom):
+        elif t is ast.ImportFrom:
             if st.module and not st.level:
                 out.append((st.module, st.lineno))
-        else:
+        elif t in _BLOCK_NODES:
             for name in ("body", "orelse", "finalbody", "handlers"):
                 sub = getattr(st, name, None)
                 if sub:
