@@ -702,3 +702,20 @@ def test_a_file_sensor_on_a_url_polls_that_file_system_not_the_local_one(tmp_pat
         assert ns["wfconv_glob"]("memory://landing/*/_SUCCESS") == ["/landing/2024-01-01/_SUCCESS"]
     finally:
         fsspec.filesystem("memory").rm("/landing", recursive=True)
+
+
+@pytest.mark.parametrize(
+    ("target", "soft"),
+    [("/data/in/{{ ds }}/_SUCCESS", False), ("hdfs://nn:8020/data/{{ ds }}/_SUCCESS", True)],
+)
+def test_file_sensors_read_back_as_file_sensors(tmp_path, target, soft):
+    w = Workflow(id="s")
+    fields = {"sensor": "FileSensor", "target": target, "poke_interval_s": 30, "timeout_s": 600}
+    w.tasks.append(Task(id="wait", action=Action("sensor", {**fields, "soft_fail": soft})))
+    name, code, _ = emit_one(w)
+    back = reparse(tmp_path, name, code).task("wait").action
+    assert (back.kind, back.fields) == ("sensor", {**fields, "soft_fail": soft})
+    # A poll helper that is not wfconv's (here: never times out) is plain python.
+    edited = code.replace("if time.monotonic() >= deadline:", "if False:", 1)
+    assert edited != code
+    assert reparse(tmp_path, name, edited).task("wait").action.kind == "python"

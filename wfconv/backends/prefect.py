@@ -627,7 +627,7 @@ def _sensor(ctx: _Ctx, task: Task, view: _TaskView) -> None:
             loss(
                 "BP104",
                 f"{cls or 'sensor'} emitted as a task polling {where} for {target!r} "
-                "(no reschedule mode; a Prefect reader sees a python task)",
+                "(no reschedule mode; a Prefect reader sees a FileSensor)",
                 task=task,
                 target="wfconv_poll",
             )
@@ -1016,6 +1016,32 @@ def _datetime_code(ctx: _Ctx, text: str | None) -> str | None:
     ctx.need("zoneinfo", "ZoneInfo")
     return f"datetime.datetime({', '.join(map(str, parts))}, tzinfo=ZoneInfo({py_str('UTC')}))"
 
+
+# The generated sensor helpers, as Python constants so that the Prefect
+# frontend can recognise them exactly (wfconv.frontends.prefect_bodies).
+POLL_SOURCE = '''\
+def wfconv_poll(check, poke_interval, timeout, soft_fail=False):
+    """A sensor: call check every poke_interval seconds until it is true.
+
+    On timeout the task fails (soft_fail: it is skipped).
+    """
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            if soft_fail:
+                return False
+            raise TimeoutError(f"sensor timed out after {timeout} s")
+        time.sleep(poke_interval)
+    return True'''
+
+GLOB_SOURCE = '''\
+def wfconv_glob(url):
+    """Paths matching a file-system URL (hdfs://, s3:// ...), through fsspec
+    (the scheme's driver must be installed on the worker)."""
+    import fsspec
+
+    fs, pattern = fsspec.core.url_to_fs(url)
+    return fs.glob(pattern)'''
 
 _RRULE_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
 
@@ -1472,6 +1498,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             dec.table_source(ctx.decisions, py_str, py_literal) if ctx.decisions else None
         ),
         decide_source=dec.DECIDE_SOURCE.rstrip("\n") if ctx.decisions else None,
+        poll_source=POLL_SOURCE,
+        glob_source=GLOB_SOURCE,
         tasks=[views[t] for t in w.task_ids()],
         functions=functions,
         flow_options=flow_options,

@@ -10,6 +10,7 @@ task's trigger rule back. No guessing: anything else is python.
 from __future__ import annotations
 
 import ast
+import functools
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,7 +196,96 @@ def body_action(
     decision = decision_task(fn, body)
     if decision is not None:
         return decision
+    sensor = sensor_task(fn, body, interp)
+    if sensor is not None:
+        return sensor
     return deployment_task(fn, body, interp)
+
+
+@functools.cache
+def _helper_dump(name: str) -> str:
+    from wfconv.backends import prefect as backend
+
+    source = {"wfconv_poll": backend.POLL_SOURCE, "wfconv_glob": backend.GLOB_SOURCE}[name]
+    return ast.dump(ast.parse(source).body[0])
+
+
+def _generated(fn: FunctionValue, name: str) -> bool:
+    """Whether the module defines ``name`` exactly as wfconv's backend does."""
+    node = getattr(fn.scope.module.vars.get(name), "node", None)
+    return node is not None and ast.dump(node) == _helper_dump(name)
+
+
+def sensor_task(
+    fn: FunctionValue, body: list[ast.stmt], interp: pyeval.Interpreter
+) -> Action | None:
+    """``return wfconv_poll(lambda: glob.glob("<path>"), poke, timeout)`` (or
+    ``wfconv_glob`` for a URL; with ``soft_fail=True`` inside
+    ``if not ...: return ...`` then ``return True``): the file sensor wfconv's
+    Prefect backend writes, read back as a ``sensor`` when the helpers are the
+    generated ones."""
+    soft = False
+    if (
+        len(body) == 2
+        and isinstance(body[0], ast.If)
+        and not body[0].orelse
+        and isinstance(body[0].test, ast.UnaryOp)
+        and isinstance(body[0].test.op, ast.Not)
+        and all(isinstance(st, ast.Return) for st in body[0].body)
+        and isinstance(body[1], ast.Return)
+        and isinstance(body[1].value, ast.Constant)
+        and body[1].value.value is True
+    ):
+        call, soft = body[0].test.operand, True
+    elif len(body) == 1 and isinstance(body[0], ast.Return):
+        call = body[0].value
+    else:
+        return None
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "wfconv_poll"
+        and len(call.args) == 3
+        and all(isinstance(a, ast.Constant) for a in call.args[1:])
+        and [(k.arg, getattr(k.value, "value", None)) for k in call.keywords]
+        == ([("soft_fail", True)] if soft else [])
+        and _generated(fn, "wfconv_poll")
+    ):
+        return None
+    check = call.args[0]
+    if not (
+        isinstance(check, ast.Lambda)
+        and not check.args.args
+        and not check.args.vararg
+        and isinstance(check.body, ast.Call)
+        and len(check.body.args) == 1
+        and not check.body.keywords
+    ):
+        return None
+    func = check.body.func
+    if isinstance(func, ast.Name) and func.id == "wfconv_glob":
+        if not _generated(fn, "wfconv_glob"):
+            return None
+    else:
+        ref = interp.eval(func, fn.scope)
+        if not (isinstance(ref, Ref) and ref.qualname == "glob.glob"):
+            return None
+    target = unrender(check.body.args[0])
+    poke, timeout = (a.value for a in call.args[1:])  # type: ignore[attr-defined]
+    if not (
+        isinstance(target, ast.Constant)
+        and isinstance(target.value, str)
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (poke, timeout))
+    ):
+        return None
+    fields = {
+        "sensor": "FileSensor",
+        "target": target.value,
+        "poke_interval_s": poke,
+        "timeout_s": timeout,
+        "soft_fail": soft,
+    }
+    return Action("sensor", fields)
 
 
 _PARAMS_ARG = ast.dump(ast.parse('wfconv_context()["params"]', mode="eval").body)
