@@ -719,3 +719,20 @@ def test_file_sensors_read_back_as_file_sensors(tmp_path, target, soft):
     edited = code.replace("if time.monotonic() >= deadline:", "if False:", 1)
     assert edited != code
     assert reparse(tmp_path, name, edited).task("wait").action.kind == "python"
+
+
+def test_an_email_task_reads_back_as_email(tmp_path):
+    w = Workflow(id="m")
+    fields = {
+        "to": ["a@example.com", "b@example.com"],
+        "cc": ["c@example.com"],
+        "subject": "done {{ ds }}",
+        "body": "see the report",
+    }
+    w.tasks.append(Task(id="mail", action=Action("email", dict(fields))))
+    name, code, _ = emit_one(w)
+    back = reparse(tmp_path, name, code).task("mail").action
+    assert (back.kind, back.fields) == ("email", fields)
+    # One more statement in the body: not obviously an email any more.
+    edited = code.replace("    message.set_content(", "    print(1)\n    message.set_content(", 1)
+    assert reparse(tmp_path, name, edited).task("mail").action.kind == "python"

@@ -686,7 +686,7 @@ def _email(ctx: _Ctx, task: Task, view: _TaskView) -> None:
         loss(
             "BP108",
             "email sent with smtplib through an SMTP server on localhost:25 "
-            "(a Prefect reader sees a python task)",
+            "(no SMTP connection settings of the source)",
             task=task,
             target="smtplib",
         )

@@ -199,7 +199,101 @@ def body_action(
     sensor = sensor_task(fn, body, interp)
     if sensor is not None:
         return sensor
+    email = email_task(fn, body, interp)
+    if email is not None:
+        return email
     return deployment_task(fn, body, interp)
+
+
+_EMAIL_HEADERS = {"To": "to", "Cc": "cc", "Bcc": "bcc", "Subject": "subject"}
+
+
+def email_task(
+    fn: FunctionValue, body: list[ast.stmt], interp: pyeval.Interpreter
+) -> Action | None:
+    """``message = EmailMessage()``, literal ``To``/``Cc``/``Bcc``/``Subject``
+    headers, ``message.set_content("...")`` and one ``smtplib.SMTP(...)``
+    ``send_message(message)``: an ``email`` action (what wfconv's Prefect
+    backend writes for one). Anything else in the body: not an email."""
+    if len(body) < 3:
+        return None
+    first, *headers, content, send = body
+
+    def ref_of(node: ast.AST, qualname: str) -> bool:
+        value = interp.eval(node, fn.scope)
+        return isinstance(value, Ref) and value.qualname == qualname
+
+    def literal(node: ast.AST) -> str | None:
+        node = unrender(node)
+        return (
+            node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        )
+
+    if not (
+        isinstance(first, ast.Assign)
+        and len(first.targets) == 1
+        and isinstance(first.targets[0], ast.Name)
+        and isinstance(first.value, ast.Call)
+        and not first.value.args
+        and not first.value.keywords
+        and ref_of(first.value.func, "email.message.EmailMessage")
+    ):
+        return None
+    var = first.targets[0].id
+    fields: dict[str, Any] = {}
+    for st in headers:
+        if not (
+            isinstance(st, ast.Assign)
+            and len(st.targets) == 1
+            and isinstance(st.targets[0], ast.Subscript)
+            and isinstance(st.targets[0].value, ast.Name)
+            and st.targets[0].value.id == var
+            and isinstance(st.targets[0].slice, ast.Constant)
+            and st.targets[0].slice.value in _EMAIL_HEADERS
+        ):
+            return None
+        key = _EMAIL_HEADERS[st.targets[0].slice.value]
+        text = literal(st.value)
+        if text is None or key in fields:
+            return None
+        fields[key] = text if key == "subject" else [a for a in text.split(", ") if a]
+    call = content.value if isinstance(content, ast.Expr) else None
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "set_content"
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == var
+        and len(call.args) == 1
+        and not call.keywords
+        and literal(call.args[0]) is not None
+    ):
+        return None
+    fields["body"] = literal(call.args[0])
+    if not (
+        isinstance(send, ast.With)
+        and len(send.items) == 1
+        and isinstance(send.items[0].context_expr, ast.Call)
+        and ref_of(send.items[0].context_expr.func, "smtplib.SMTP")
+        and isinstance(send.items[0].optional_vars, ast.Name)
+        and len(send.body) == 1
+        and isinstance(send.body[0], ast.Expr)
+    ):
+        return None
+    sent = send.body[0].value
+    server = send.items[0].optional_vars.id
+    if not (
+        isinstance(sent, ast.Call)
+        and isinstance(sent.func, ast.Attribute)
+        and sent.func.attr == "send_message"
+        and isinstance(sent.func.value, ast.Name)
+        and sent.func.value.id == server
+        and [a.id if isinstance(a, ast.Name) else None for a in sent.args] == [var]
+        and not sent.keywords
+        and "to" in fields
+    ):
+        return None
+    return Action("email", fields)
 
 
 @functools.cache
