@@ -141,8 +141,20 @@ class RunEngine:
         ck = [0] * n
         cf = [0] * n
         cu = [0] * n
-        heap: list[tuple[float, int, int, int, int, Any]] = []
-        seq = 0
+        # Pending events, in (time, push order): a heap of distinct times and,
+        # per time, a FIFO of (START|FINISH, task, attempt, outcome). The same
+        # order as one heap of (time, seq, ...) entries, but O(1) per event
+        # instead of O(log pending): a wide workflow keeps thousands pending.
+        times: list[float] = []
+        buckets: dict[float, deque[tuple[int, int, int, Any]]] = {}
+
+        def push(t: float, kind: int, i: int, att: int = 0, out: Any = None) -> None:
+            bucket = buckets.get(t)
+            if bucket is None:
+                buckets[t] = bucket = deque()
+                heapq.heappush(times, t)
+            bucket.append((kind, i, att, out))
+
         unfinished = n
         t0 = self.t0
         now = t0
@@ -177,7 +189,7 @@ class RunEngine:
             Changes that happen at the same instant are all counted before any
             rule is evaluated, as Airflow's scheduler sees one snapshot per pass
             (a skipped and a failed upstream at once give upstream_failed)."""
-            nonlocal seq, unfinished
+            nonlocal unfinished
             while wave:
                 dirty: list[int] = []
                 for j in wave:
@@ -205,8 +217,7 @@ class RunEngine:
                     if v is RUN:
                         state[d] = "scheduled"
                         emit(d, len(attempts[d]), "scheduled", t)
-                        seq += 1
-                        heapq.heappush(heap, (t, seq, START, d, 0, None))
+                        push(t, START, d)
                     else:
                         decided[d] = t
                         settle(d, v, t)
@@ -266,8 +277,7 @@ class RunEngine:
             if state[i] is None:
                 state[i] = "scheduled"
                 emit(i, len(attempts[i]), "scheduled", t0)
-                seq += 1
-                heapq.heappush(heap, (t0, seq, START, i, 0, None))
+                push(t0, START, i)
 
         timeout_at = t0 + self.cw.workflow.timeout_s if self.cw.workflow.timeout_s else None
         timed_out = False
@@ -281,7 +291,6 @@ class RunEngine:
             """Attempt ``att`` of task i ended with ``out`` (None: the plain
             success of the virtual fast path, ending at ``t``). The running
             Attempt is completed in place (one object less per attempt)."""
-            nonlocal seq
             a = attempts[i][-1]
             if out is None:
                 st = SUCCESS
@@ -327,13 +336,12 @@ class RunEngine:
                     delay = retry_delay(
                         task, failures, cw.engine, cw.workflow.id, self.info.logical_date
                     )
-                    seq += 1
-                    heapq.heappush(heap, (t + delay, seq, START, i, 0, None))
+                    push(t + delay, START, i)
                 else:
                     settle(i, "failed", t)
 
         def begin(i: int, t: float) -> None:
-            nonlocal seq, running
+            nonlocal running
             att = len(attempts[i]) + 1
             if state[i] == "up_for_retry":
                 emit(i, att - 1, "scheduled", t)
@@ -341,12 +349,11 @@ class RunEngine:
             attempts[i].append(Attempt(att, "running", t, None))
             emit(i, att, "running", t)
             if self.virtual:
-                seq += 1
                 if plain[i] and i not in scripted:
-                    heapq.heappush(heap, (t + default_d, seq, FINISH, i, att, None))
+                    push(t + default_d, FINISH, i, att)
                     return
                 out = self._inline(i, att, t)
-                heapq.heappush(heap, (out.end, seq, FINISH, i, att, out))
+                push(out.end, FINISH, i, att, out)
                 return
             kind = cw.kind[i]
             if (
@@ -383,7 +390,6 @@ class RunEngine:
             finish(i, att, out)
 
         def launch(i: int, t: float) -> None:
-            nonlocal seq
             if state[i] not in ("scheduled", "up_for_retry"):
                 return  # skipped meanwhile (a branch decided at the same instant)
             prev = self.past.get(ids[i]) if self.past else None
@@ -393,8 +399,7 @@ class RunEngine:
                     self.blocked.add(ids[i])  # Airflow leaves it waiting for ever
                     return
                 if prev_end is not None and prev_end > t:
-                    seq += 1
-                    heapq.heappush(heap, (prev_end, seq, START, i, 0, None))
+                    push(prev_end, START, i)
                     return
             if mapped_empty[i] and not attempts[i]:
                 decided[i] = t
@@ -407,20 +412,23 @@ class RunEngine:
 
         # -- the loop --------------------------------------------------------
         if self.virtual:
-            while heap and unfinished:
-                t = heap[0][0]
+            while times and unfinished:
+                t = times[0]
                 if timeout_at is not None and t > timeout_at:
                     now = timeout_at
                     timed_out = True
                     break
                 now = t
                 starts: list[int] = []
-                while heap and heap[0][0] == t:
-                    _, _, kind, i, att, out = heapq.heappop(heap)
+                bucket = buckets[t]
+                while bucket:  # events pushed for t meanwhile are taken too
+                    kind, i, att, out = bucket.popleft()
                     if kind is START:
                         starts.append(i)
                     else:
                         finish(i, att, out, t)
+                heapq.heappop(times)
+                del buckets[t]
                 cascade(t)
                 for i in starts:
                     launch(i, t)
@@ -432,19 +440,24 @@ class RunEngine:
                 if timeout_at is not None and now >= timeout_at:
                     timed_out = True
                     break
-                while heap and heap[0][0] <= now:
-                    t, _, kind, i, _, _ = heapq.heappop(heap)
+                while times and times[0] <= now:
+                    t = times[0]
+                    bucket = buckets[t]
+                    _, i, _, _ = bucket.popleft()
+                    if not bucket:
+                        heapq.heappop(times)
+                        del buckets[t]
                     launch(i, max(t, now))
                     cascade(now)
                 while pending and running < self.concurrency:
                     begin(pending.popleft(), time.time())
                 if not unfinished:
                     break
-                if running == 0 and not heap and not pending:
+                if running == 0 and not times and not pending:
                     break
                 wait = 0.5
-                if heap:
-                    wait = min(wait, max(0.0, heap[0][0] - time.time()))
+                if times:
+                    wait = min(wait, max(0.0, times[0] - time.time()))
                 if timeout_at is not None:
                     wait = min(wait, max(0.0, timeout_at - time.time()))
                 try:
