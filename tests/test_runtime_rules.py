@@ -174,3 +174,36 @@ def test_leaf_rule_all_done_leaf_masks_failure():
         date="2024-01-01",
     )
     assert res2.state == "failed"
+
+
+def test_duplicate_edges_count_once_on_wide_fan_out_and_fan_in():
+    """A repeated edge is one upstream, also past the size where the
+    compiler checks duplicates with a set (fan-out and fan-in of 24): the
+    join waits for its 24 upstreams, is upstream_failed by the failed one,
+    and the one_failed handler behind it runs once."""
+    from wfconv.runtime.graph import BIG_FAN_OUT, CompiledWorkflow
+
+    k = BIG_FAN_OUT + 8
+    mids = [f"m{i}" for i in range(k)]
+    edges = [Edge("src", m) for m in mids] + [Edge(m, "join") for m in mids]
+    edges += [Edge("src", m) for m in mids] + [Edge(m, "join") for m in reversed(mids)]
+    w = Workflow(
+        "dups",
+        tasks=[Task("src", Action("empty"))]
+        + [Task(m, Action("empty")) for m in mids]
+        + [
+            Task("join", Action("empty")),
+            Task("alert", Action("empty"), trigger_rule="one_failed"),
+        ],
+        edges=edges + [Edge("join", "alert"), Edge("join", "alert")],
+    )
+    cw = CompiledWorkflow(w)
+    assert cw.n_up[cw.index["join"]] == k
+    assert cw.downs[cw.index["src"]] == [cw.index[m] for m in mids]
+    assert cw.ups[cw.index["join"]] == [cw.index[m] for m in mids]
+    ok = run(w, date="2024-01-01")[0]
+    assert ok.tasks["join"].state == "success" and ok.tasks["alert"].state == "skipped"
+    assert [e.task for e in ok.trace].count("join") == 3  # scheduled, running, success
+    bad = run(w, Scenario(fail={"m20": ALL}), date="2024-01-01")[0]
+    assert bad.tasks["join"].state == "upstream_failed"
+    assert bad.summary()["alert"] == ("success", 1)
