@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
-
 from golden import ENGINES, sources
+
 from wfconv.errors import InputError
 from wfconv.frontends import load_path
 from wfconv.ir.validate import build_graph
