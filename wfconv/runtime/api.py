@@ -75,7 +75,10 @@ def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector during a simulation: the loop
     allocates many small objects and no cycles of its own, and generation-2
     collections over a growing heap made the cost per task grow with the DAG
-    size (measured: 20 → 37 µs/task from 1k to 100k tasks; ~15 → 19 paused)."""
+    size (measured: 20 → 37 µs/task from 1k to 100k tasks; ~15 → 19 paused).
+    What remains is one young-generation collection when it is resumed,
+    linear in the result's size (0.3 → 0.7 µs/task from 1k to 100k tasks,
+    the rise being cache misses; see docs/codes/runtime.md)."""
     was = gc.isenabled()
     gc.disable()
     try:
