@@ -257,6 +257,17 @@ def _is_operator_name(name: str) -> bool:
     )
 
 
+# Qualified names _call_ref found to be operator classes (a verdict that
+# depends on the name alone): every later call of one skips the ~15 checks.
+_OPERATOR_REFS: dict[str, str] = {}
+
+
+def _remember_operator(qualname: str, name: str) -> None:
+    if len(_OPERATOR_REFS) >= 4096:  # bounded across a long audit
+        _OPERATOR_REFS.clear()
+    _OPERATOR_REFS[qualname] = name
+
+
 def _task_decorator_kind(ref: Ref) -> str | None:
     """``task`` / ``task.bash`` ... for refs to Airflow's TaskFlow decorator."""
     q = ref.qualname
@@ -392,11 +403,16 @@ class AirflowHooks(Hooks):
         return df
 
     def _call_ref(self, interp: Interpreter, ref: Ref, args, kwargs, node):
-        q, name = ref.qualname, ref.name
+        q = ref.qualname
+        name = _OPERATOR_REFS.get(q)
+        if name is not None:
+            return self.operator(interp, name, ref, args, kwargs, node)
+        name = ref.name
         if q in CLOCK_CALLS or (name == "days_ago" and _is_airflow(ref)):
             return self._clock(interp, node)
         if not _is_airflow(ref):
             if _is_operator_name(name):
+                _remember_operator(q, name)
                 return self.operator(interp, name, ref, args, kwargs, node)
             parent = q.rsplit(".", 1)[0] if "." in q else ""
             if name == "partial" and _is_operator_name(parent.rsplit(".", 1)[-1]):
@@ -431,6 +447,7 @@ class AirflowHooks(Hooks):
         if name.endswith("Timetable"):
             return TimetableObj(name, list(args), dict(kwargs))
         if _is_operator_name(name):
+            _remember_operator(q, name)
             return self.operator(interp, name, ref, args, kwargs, node)
         return NOT_HANDLED
 
