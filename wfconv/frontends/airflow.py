@@ -1661,6 +1661,9 @@ class AirflowHooks(Hooks):
         return [t for t in members if t.id not in linked]
 
     def connect(self, interp: Interpreter, up: Any, down: Any, node) -> None:
+        if type(up) is TaskObj and type(down) is TaskObj:  # `a >> b`: most edges
+            self.add_edge(up, down, "control")
+            return
         if isinstance(down, LabelObj):
             down.upstream.extend(self.endpoints(up, upstream=True))
             return
@@ -1691,13 +1694,15 @@ class AirflowHooks(Hooks):
                 self.add_edge(u, d, "control")
 
     def add_edge(self, u: TaskObj, d: TaskObj, kind: str) -> bool:
-        dag = u.dag or d.dag
-        if dag is None:
-            return False
-        if u.dag is None:
-            self.adopt(u, dag)
-        if d.dag is None:
-            self.adopt(d, dag)
+        dag = u.dag
+        if dag is None or dag is not d.dag:
+            dag = dag or d.dag
+            if dag is None:
+                return False
+            if u.dag is None:
+                self.adopt(u, dag)
+            if d.dag is None:
+                self.adopt(d, dag)
         if u.dag is not d.dag:
             self.diag(
                 "warning",
