@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wfconv.backends import decisions as dec
 from wfconv.backends.common import (
     AIRFLOW_DEFAULT_RETRY_DELAY_S,
+    KNOWN_ACTION_FIELDS,
     Code,
     Emitted,
     GraphIndex,
@@ -82,65 +83,6 @@ CODES: dict[str, str] = {
     "BA203": "scheduled workflow without start_date",
     "BA204": "date that is not ISO-8601: dropped",
     "BA205": "group without tasks dropped",
-}
-
-# IR field names each action kind uses (anything else is reported by BA113).
-_KNOWN_FIELDS = {
-    "shell": {"command", "exec", "env", "cwd", "args", "capture_output"},
-    "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
-    "empty": set(),
-    "branch": {
-        "callable",
-        "module",
-        "decorator",
-        "cases",
-        "default",
-        "short_circuit",
-        "ignore_downstream_trigger_rules",
-        "op_args",
-        "op_kwargs",
-        "source_code",
-    },
-    "sensor": {"sensor", "poke_interval_s", "timeout_s", "mode", "soft_fail", "target", "args"},
-    "email": {"to", "cc", "bcc", "subject", "body"},
-    "sql": {"sql", "conn_id", "operator"},
-    "container": {"image", "cmds", "arguments", "namespace", "env"},
-    "subworkflow": {
-        "workflow",
-        "app_path",
-        "propagate_configuration",
-        "conf",
-        "wait_for_completion",
-    },
-    "fail": {"message"},
-    # read by common.hadoop_command
-    "hadoop": {
-        "engine",
-        "script",
-        "args",
-        "properties",
-        "main_class",
-        "java_opts",
-        "jar",
-        "master",
-        "mode",
-        "name",
-        "spark_opts",
-        "params",
-        "jdbc_url",
-        "query",
-        "command",
-        "host",
-        "git_uri",
-        "branch",
-        "destination_uri",
-        "streaming",
-        "operations",
-        "capture_output",
-        "operator",
-    },
-    "external": {"output"},
-    "opaque": {"type", "args", "xml"},
 }
 
 # Class name -> (Airflow 3 module, Airflow 2 module). One table for every import.
@@ -1199,7 +1141,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     for t in w.tasks:
         builder = BUILDERS.get(t.action.kind, _opaque)
         spec = builder(ctx, t)
-        unknown = sorted(set(t.action.fields) - _KNOWN_FIELDS.get(t.action.kind, set()))
+        unknown = sorted(set(t.action.fields) - KNOWN_ACTION_FIELDS.get(t.action.kind, set()))
         if unknown:
             ctx.add(
                 loss(

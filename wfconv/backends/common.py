@@ -1023,3 +1023,64 @@ def cron_field_values(cron: str) -> tuple[list[int], ...] | None:
         values.append(v)
     values[4] = sorted({d % 7 for d in values[4]})
     return tuple(values)
+
+
+# IR field names each action kind uses, as the code backends read them
+# (anything else in an action is reported as dropped by the backend).
+KNOWN_ACTION_FIELDS = {
+    "shell": {"command", "exec", "env", "cwd", "args", "capture_output"},
+    "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
+    "empty": set(),
+    "branch": {
+        "callable",
+        "module",
+        "decorator",
+        "cases",
+        "default",
+        "short_circuit",
+        "ignore_downstream_trigger_rules",
+        "op_args",
+        "op_kwargs",
+        "source_code",
+    },
+    "sensor": {"sensor", "poke_interval_s", "timeout_s", "mode", "soft_fail", "target", "args"},
+    "email": {"to", "cc", "bcc", "subject", "body"},
+    "sql": {"sql", "conn_id", "operator"},
+    "container": {"image", "cmds", "arguments", "namespace", "env"},
+    "subworkflow": {
+        "workflow",
+        "app_path",
+        "propagate_configuration",
+        "conf",
+        "wait_for_completion",
+    },
+    "fail": {"message"},
+    # read by common.hadoop_command
+    "hadoop": {
+        "engine",
+        "script",
+        "args",
+        "properties",
+        "main_class",
+        "java_opts",
+        "jar",
+        "master",
+        "mode",
+        "name",
+        "spark_opts",
+        "params",
+        "jdbc_url",
+        "query",
+        "command",
+        "host",
+        "git_uri",
+        "branch",
+        "destination_uri",
+        "streaming",
+        "operations",
+        "capture_output",
+        "operator",
+    },
+    "external": {"output"},
+    "opaque": {"type", "args", "xml"},
+}

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wfconv.backends import decisions as dec
 from wfconv.backends.common import (
+    KNOWN_ACTION_FIELDS,
     Code,
     Emitted,
     GraphIndex,
@@ -99,64 +100,6 @@ CODES: dict[str, str] = {
     "BP205": "parameter name is not a Python identifier: renamed",
     "BP206": "schedule timezone unknown: UTC used",
     "BP207": "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
-}
-
-_KNOWN_FIELDS = {
-    "shell": {"command", "exec", "env", "cwd", "args", "capture_output"},
-    "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
-    "empty": set(),
-    "branch": {
-        "callable",
-        "module",
-        "decorator",
-        "cases",
-        "default",
-        "short_circuit",
-        "ignore_downstream_trigger_rules",
-        "op_args",
-        "op_kwargs",
-        "source_code",
-    },
-    "sensor": {"sensor", "poke_interval_s", "timeout_s", "mode", "soft_fail", "target", "args"},
-    "email": {"to", "cc", "bcc", "subject", "body"},
-    "sql": {"sql", "conn_id", "operator"},
-    "container": {"image", "cmds", "arguments", "namespace", "env"},
-    "subworkflow": {
-        "workflow",
-        "app_path",
-        "propagate_configuration",
-        "conf",
-        "wait_for_completion",
-    },
-    "fail": {"message"},
-    # read by common.hadoop_command
-    "hadoop": {
-        "engine",
-        "script",
-        "args",
-        "properties",
-        "main_class",
-        "java_opts",
-        "jar",
-        "master",
-        "mode",
-        "name",
-        "spark_opts",
-        "params",
-        "jdbc_url",
-        "query",
-        "command",
-        "host",
-        "git_uri",
-        "branch",
-        "destination_uri",
-        "streaming",
-        "operations",
-        "capture_output",
-        "operator",
-    },
-    "external": {"output"},
-    "opaque": {"type", "args", "xml"},
 }
 
 # Rules Prefect expresses natively (with allow_failure for the last two).
@@ -1348,7 +1291,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             )
         else:
             BUILDERS.get(t.action.kind, _opaque)(ctx, t, view)
-        unknown = sorted(set(t.action.fields) - _KNOWN_FIELDS.get(t.action.kind, set()))
+        unknown = sorted(set(t.action.fields) - KNOWN_ACTION_FIELDS.get(t.action.kind, set()))
         if unknown:
             ctx.add(
                 loss(
