@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 from wfconv.backends import backend
+from wfconv.backends.common import py_literal, py_str
 from wfconv.ir.model import Action, Workflow
 from wfconv.runtime import ALL, Scenario, run
 from wfconv.verify.behaviour import ScenarioVerdict, scenario_set
@@ -77,11 +78,12 @@ def probe_workflow(w: Workflow, module: str) -> tuple[Workflow, str]:
         if t.action.kind == "branch":
             first = p.downstream(t.id)[:1]
             lines.append(
-                f"\n\ndef {fn}(*args, **kwargs):\n    return _probe({t.id!r}, {first!r})\n"
+                f"\n\ndef {fn}(*args, **kwargs):\n"
+                f"    return _probe({py_str(t.id)}, {py_literal(first)})\n"
             )
             t.action = Action("branch", {"callable": fn, "module": module})
         else:
-            lines.append(f"\n\ndef {fn}(*args, **kwargs):\n    return _probe({t.id!r})\n")
+            lines.append(f"\n\ndef {fn}(*args, **kwargs):\n    return _probe({py_str(t.id)})\n")
             if t.action.kind == "fail":
                 t.retries = 0
             t.action = Action("python", {"callable": fn, "module": module})
@@ -174,28 +176,41 @@ class _LuigiDriver:
         if not roots:
             raise RuntimeError("no root WrapperTask in the emitted module")
         self.root = roots[0]
-        cfg = luigi.configuration.get_config()
-        # Retries must happen at once and in this worker (SEMANTICS.md §3).
-        # A task without retry_count falls back to the scheduler's (effectively
-        # endless under keep_alive): cap it so such a task shows as failing
-        # LUIGI_ATTEMPT_CAP times instead of hanging the check.
-        for section, key, value in (
-            ("scheduler", "retry_delay", "0"),
-            ("scheduler", "retry_count", str(LUIGI_ATTEMPT_CAP)),
-            ("scheduler", "disable_window", "86400"),
-            ("worker", "keep_alive", "true"),
-            ("worker", "wait_interval", "0.05"),
-            ("worker", "check_unfulfilled_deps", "false"),
-        ):
-            if not cfg.has_section(section):
-                cfg.add_section(section)
-            cfg.set(section, key, value)
+
+    # Retries must happen at once and in this worker (SEMANTICS.md §3). A task
+    # without retry_count falls back to the scheduler's (effectively endless
+    # under keep_alive): cap it so such a task shows as failing
+    # LUIGI_ATTEMPT_CAP times instead of hanging the check.
+    SETTINGS = (
+        ("scheduler", "retry_delay", "0"),
+        ("scheduler", "retry_count", str(LUIGI_ATTEMPT_CAP)),
+        ("scheduler", "disable_window", "86400"),
+        ("worker", "keep_alive", "true"),
+        ("worker", "wait_interval", "0.05"),
+        ("worker", "check_unfulfilled_deps", "false"),
+    )
 
     def run(self, folder: Path) -> None:
+        """One build with SETTINGS in Luigi's (process-wide) configuration,
+        restored afterwards so the host process is left as it was."""
         import luigi
 
-        task = self.root(state_dir=str(folder / "state"), run_id="probe")
-        luigi.build([task], local_scheduler=True, workers=1, log_level="CRITICAL")
+        cfg = luigi.configuration.get_config()
+        saved = []
+        for section, key, value in self.SETTINGS:
+            if not cfg.has_section(section):
+                cfg.add_section(section)
+            saved.append((section, key, cfg.get(section, key, None)))
+            cfg.set(section, key, value)
+        try:
+            task = self.root(state_dir=str(folder / "state"), run_id="probe")
+            luigi.build([task], local_scheduler=True, workers=1, log_level="CRITICAL")
+        finally:
+            for section, key, old in saved:
+                if old is None:
+                    cfg.remove_option(section, key)
+                else:
+                    cfg.set(section, key, old)
 
 
 _DRIVERS = {"prefect": _PrefectDriver, "luigi": _LuigiDriver}
