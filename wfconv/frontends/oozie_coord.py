@@ -78,7 +78,9 @@ def locate(base: str, app_path: str, filename: str) -> str | None:
     comps = [c for c in p.split("/") if c and c != "."]
     if comps and comps[-1].endswith(".xml"):
         filename = comps.pop()
-    roots = [base, os.path.dirname(os.path.abspath(base)) if base else ".."]
+    # The parent stays spelled relative to ``base`` (never made absolute), so
+    # source paths in the IR do not depend on where the checkout lives.
+    roots = [base, os.path.normpath(os.path.join(base, os.pardir)) if base else os.pardir]
     limit = os.path.abspath(roots[1])
     for k in range(len(comps), -1, -1):
         for r in roots:
