@@ -76,7 +76,7 @@ CODES: dict[str, str] = {
     "BP109": "container run with docker",
     "BP110": "mapped task: product expanded to zipped lists / run-time input not mapped",
     "BP111": "data passed between tasks: emitted as ordering only",
-    "BP112": "trigger rule emulated by wfconv_gate (a Prefect reader sees all_done)",
+    "BP112": "trigger rule emulated by wfconv_gate, which applies Airflow's rule table in the task",
     "BP113": "trigger rule 'always' waits for upstream tasks to finish",
     "BP114": "template variable without a Prefect equivalent (renders empty)",
     "BP115": "text is not valid Jinja: kept verbatim, not rendered",
@@ -1322,7 +1322,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             ctx.add(
                 loss(
                     "BP112",
-                    f"trigger rule {t.trigger_rule} emulated by wfconv_gate (read back as all_done)",
+                    f"trigger rule {t.trigger_rule} emulated by wfconv_gate (Airflow's rule table, "
+                    "applied once every upstream has finished)",
                     task=t,
                     severity="info",
                     target="wfconv_gate",
