@@ -700,3 +700,20 @@ def test_untranslatable_decision_case_is_left_out_with_ba102():
     _, code, out = emit_one(w)
     assert "BA102" in codes(out)
     assert "lastErrorNode" not in code.split("WFCONV_DECISIONS")[1].split("def wfconv_decide")[0]
+
+
+def test_file_sensor_on_a_remote_url_is_a_ledgered_loss():
+    """An Oozie dataset read as a FileSensor on hdfs:// would never succeed in
+    Airflow's FileSensor (it checks the local disk): the ledger must say so."""
+    w = Workflow(
+        "datasets",
+        tasks=[
+            Task("wait_remote", Action("sensor", {"sensor": "FileSensor", "target": "hdfs://nn/data/_SUCCESS"})),
+            Task("wait_local", Action("sensor", {"sensor": "FileSensor", "target": "/data/_SUCCESS"})),
+        ],
+    )
+    _, code, out = emit_one(w)
+    assert "filepath=\"hdfs://nn/data/_SUCCESS\"" in code
+    assert [(d.code, d.task, d.severity) for d in out.diagnostics if d.code == "BA126"] == [
+        ("BA126", "wait_remote", "warning")
+    ]

@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "BA123": "operator unknown to wfconv re-emitted from the source's import with its literal arguments",
     "BA124": "trigger rule all_done_min_one_success: Airflow 3.1+ (all_done on Airflow 2)",
     "BA125": "fail/kill task raises AirflowFailException: running tasks are not stopped, KILLED becomes failed",
+    "BA126": "FileSensor on a remote URL (hdfs://, s3://...): it checks the local file system",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -473,6 +474,19 @@ def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
             spec.set("python_callable", _python_callable(ctx, task, "poke"))
             _sensor_common(spec, f, ctx)
             return spec
+    if cls == "FileSensor" and isinstance(target, str) and "://" in target:
+        scheme = target.split("://", 1)[0].lower()
+        if scheme != "file":
+            ctx.add(
+                loss(
+                    "BA126",
+                    f"FileSensor checks the worker's local file system, but {target!r} is on "
+                    f"{scheme}://: it never succeeds unless that path is mounted locally "
+                    "(a provider sensor for that file system would be faithful)",
+                    task=task,
+                    target="FileSensor",
+                )
+            )
     spec = OpSpec(ctx.use(cls))
     kw = SENSOR_TARGET_KWARG[cls]
     if kw and target is not None:
