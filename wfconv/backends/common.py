@@ -1084,3 +1084,56 @@ KNOWN_ACTION_FIELDS = {
     "external": {"output"},
     "opaque": {"type", "args", "xml"},
 }
+
+
+# Trigger rules that make a task an error handler of its upstreams.
+ERROR_RULES = ("one_failed", "all_failed")
+
+
+@dataclass
+class ErrorPaths:
+    """A workflow split the way targets with error transitions need it.
+
+    ``normal``: the ordinary dependencies (deduplicated, in edge order);
+    ``errors``: upstream -> the handlers its failure starts (error edges and
+    inputs of one_failed/all_failed tasks); ``main``: tasks reachable from the
+    roots through normal dependencies, in task order; ``handlers``: the rest.
+    """
+
+    normal: list[tuple[str, str]]
+    errors: dict[str, list[str]]
+    main: list[str]
+    handlers: list[str]
+
+
+def error_paths(w: Workflow) -> ErrorPaths:
+    ids = w.task_ids()
+    known = set(ids)
+    rule = {t.id: t.trigger_rule for t in w.tasks}
+    normal: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    errors: dict[str, list[str]] = {}
+    for e in w.edges:
+        if e.src not in known or e.dst not in known:
+            continue
+        if e.kind == "error" or rule[e.dst] in ERROR_RULES:
+            handlers = errors.setdefault(e.src, [])
+            if e.dst not in handlers:
+                handlers.append(e.dst)
+        elif (e.src, e.dst) not in seen:
+            seen.add((e.src, e.dst))
+            normal.append((e.src, e.dst))
+    has_in = {b for _, b in normal} | {b for ts in errors.values() for b in ts}
+    succ: dict[str, list[str]] = {}
+    for a, b in normal:
+        succ.setdefault(a, []).append(b)
+    main: set[str] = set()
+    stack = [t for t in ids if t not in has_in]
+    while stack:
+        n = stack.pop()
+        if n not in main:
+            main.add(n)
+            stack.extend(succ.get(n, []))
+    return ErrorPaths(
+        normal, errors, [t for t in ids if t in main], [t for t in ids if t not in main]
+    )

@@ -29,6 +29,7 @@ from datetime import datetime
 
 from wfconv.backends.common import (
     Emitted,
+    error_paths,
     file_stem,
     format_python,
     function_source,
@@ -157,7 +158,6 @@ _STRFTIME = re.compile(
 )
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _CRON_SAFE = re.compile(r"[0-9A-Za-z*,/\-? #]+")
-_ERROR_RULES = ("one_failed", "all_failed")
 
 
 @dataclass
@@ -785,30 +785,11 @@ def emit(workflow: Workflow, **options) -> Emitted:
     mode = _mode(w, ctx)
     ids = w.task_ids()
     known = set(ids)
-    rule = {t.id: t.trigger_rule for t in w.tasks}
-
     # Edges: normal ones become requires(); error ones (and the inputs of
     # one_failed / all_failed tasks) become FAILURE handlers.
-    normal: list[tuple[str, str]] = []
-    errors: dict[str, list[str]] = {}
-    for e in w.edges:
-        if e.src not in known or e.dst not in known:
-            continue
-        if e.kind == "error" or rule[e.dst] in _ERROR_RULES:
-            errors.setdefault(e.src, [])
-            if e.dst not in errors[e.src]:
-                errors[e.src].append(e.dst)
-        elif (e.src, e.dst) not in normal:
-            normal.append((e.src, e.dst))
-    has_in = {b for _, b in normal} | {b for v in errors.values() for b in v}
-    main: set[str] = set()
-    stack = [t for t in ids if t not in has_in]
-    while stack:
-        n = stack.pop()
-        if n not in main:
-            main.add(n)
-            stack.extend(b for a, b in normal if a == n)
-    handlers = {t for t in ids if t not in main}
+    paths = error_paths(w)
+    normal, errors = paths.normal, paths.errors
+    main, handlers = set(paths.main), set(paths.handlers)
     for a, b in list(normal):
         if a in handlers and b in main:
             normal.remove((a, b))

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim
 from lxml import etree
 
-from wfconv.backends.common import Emitted, identifier_map, loss
+from wfconv.backends.common import ERROR_RULES, Emitted, error_paths, identifier_map, loss
 from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
 from wfconv.ir.model import Diagnostic, Task, Workflow
@@ -98,7 +98,6 @@ CODES: dict[str, str] = {
 _RESERVED = ("start", "end")
 _FAR_END = "2099-12-31T00:00Z"
 _ERR_MESSAGE = "Action failed, error message[${wf:errorMessage(wf:lastErrorNode())}]"
-_ERROR_RULES = ("one_failed", "all_failed")
 # Rules whose IR meaning coincides with Oozie's (there are no skips in Oozie
 # except untaken decision paths, and converging paths behave like these).
 _NATIVE_RULES = ("all_success", "none_failed", "none_failed_min_one_success", "none_skipped")
@@ -745,38 +744,8 @@ class _Plan:
 
 
 def _plan(w: Workflow, ctx: _Ctx) -> _Plan:
-    ids = w.task_ids()
-    known = set(ids)
-    rule = {t.id: t.trigger_rule for t in w.tasks}
-    normal: list[tuple[str, str]] = []
-    errors: dict[str, list[str]] = {}
-    for e in w.edges:
-        if e.src not in known or e.dst not in known:
-            continue
-        if e.kind == "error" or rule[e.dst] in _ERROR_RULES:
-            errors.setdefault(e.src, [])
-            if e.dst not in errors[e.src]:
-                errors[e.src].append(e.dst)
-        else:
-            normal.append((e.src, e.dst))
-    has_in = {b for _, b in normal} | {b for ts in errors.values() for b in ts}
-    succ: dict[str, list[str]] = {}
-    for a, b in normal:
-        succ.setdefault(a, []).append(b)
-    main: set[str] = set()
-    stack = [t for t in ids if t not in has_in]
-    while stack:
-        n = stack.pop()
-        if n in main:
-            continue
-        main.add(n)
-        stack.extend(succ.get(n, []))
-    return _Plan(
-        normal,
-        errors,
-        [t for t in ids if t in main],
-        [t for t in ids if t not in main],
-    )
+    p = error_paths(w)
+    return _Plan(p.normal, p.errors, p.main, p.handlers)
 
 
 class _Builder:
@@ -1079,7 +1048,7 @@ class _Builder:
                 target="all_success",
             )
             return
-        if r in _NATIVE_RULES or r in _ERROR_RULES or r in _DONE_RULES:
+        if r in _NATIVE_RULES or r in ERROR_RULES or r in _DONE_RULES:
             if (
                 r == "all_failed"
                 and len(self.preds.get(task.id, []))
