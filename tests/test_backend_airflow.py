@@ -14,13 +14,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_backend_common import assert_round_trip, kitchen_sink, ruff_clean, ruff_codes
+from test_backend_common import (
+    ALL_CORPUS,
+    assert_no_new_ruff_findings,
+    assert_round_trip,
+    kitchen_sink,
+    ruff_clean,
+    valid_corpus_workflows,
+)
 
 from wfconv.backends import airflow
 from wfconv.frontends import airflow as airflow_frontend
-from wfconv.frontends import load
 from wfconv.ir.model import TRIGGER_RULES, Action, Edge, Group, Schedule, SourceRef, Task, Workflow
-from wfconv.ir.validate import graph_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,33 +178,11 @@ def test_data_passing_becomes_xcomarg(tmp_path):
     assert [(e.src, e.dst) for e in back.edges] == [("a", "b")]
 
 
-CORPUS = sorted((ROOT / "corpus" / "airflow").glob("*.py"))
-ALL_CORPUS = [
-    p
-    for engine in ("airflow", "prefect", "luigi", "oozie")
-    for p in sorted((ROOT / "corpus" / engine).iterdir())
-    if p.suffix in (".py", ".xml") or p.is_dir()
-]
-
-
-def _valid_workflows(path):
-    engine = path.relative_to(ROOT).parts[1]
-    options = {"static": True} if engine == "luigi" else {}
-    try:
-        bundle = load([str(path.relative_to(ROOT))], engine, **options)
-    except Exception as exc:  # inputs the frontend refuses are not conversions
-        pytest.skip(f"frontend refuses it: {exc}")
-    workflows = [w for w in bundle.workflows if not graph_errors(w)]
-    if not workflows:
-        pytest.skip("no valid workflow in this file")
-    return workflows
-
-
 @pytest.mark.parametrize("path", ALL_CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_corpus_round_trip_through_the_airflow_frontend(path, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     for version in (3, 2):
-        for w in _valid_workflows(path):
+        for w in valid_corpus_workflows(path):
             name, code, out = emit_one(w, airflow_version=version)
             compile(code, name, "exec")
             back = reparse(tmp_path, name, code)
@@ -215,7 +198,7 @@ def test_corpus_outputs_add_no_ruff_findings(tmp_path, monkeypatch):
     written: dict[str, Path] = {}
     for path in ALL_CORPUS:
         try:
-            workflows = _valid_workflows(path)
+            workflows = valid_corpus_workflows(path)
         except pytest.skip.Exception:
             continue
         for w in workflows:
@@ -225,14 +208,7 @@ def test_corpus_outputs_add_no_ruff_findings(tmp_path, monkeypatch):
                 (tmp_path / fname).write_text(code)
                 written[fname] = path
     assert len(written) >= 40
-    found = ruff_codes(tmp_path)
-    allowed: dict[str, set[str]] = {}
-    for engine in ("airflow", "prefect", "luigi"):
-        for fname, c in ruff_codes(ROOT / "corpus" / engine).items():
-            allowed.setdefault(fname, set()).update(c)
-    for fname, source in written.items():
-        extra = found.get(fname, set()) - allowed.get(source.name, set())
-        assert not extra, (fname, extra)
+    assert_no_new_ruff_findings(tmp_path, written)
 
 
 # --- property test: hostile strings -------------------------------------------------
@@ -390,7 +366,7 @@ def test_emitted_dags_import_under_real_airflow(tmp_path, monkeypatch):
         if path.relative_to(ROOT).parts[1] not in ("airflow", "oozie"):
             continue
         try:
-            workflows = _valid_workflows(path)
+            workflows = valid_corpus_workflows(path)
         except pytest.skip.Exception:
             continue
         for w in workflows:
@@ -544,7 +520,7 @@ def test_propagated_configuration_passes_params_in_conf():
 
 def test_unknown_airflow_operator_is_re_emitted_from_its_import(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    (w,) = _valid_workflows(ROOT / "corpus" / "airflow" / "sensors_and_operators.py")
+    (w,) = valid_corpus_workflows(ROOT / "corpus" / "airflow" / "sensors_and_operators.py")
     name, code, out = emit_one(w)
     assert "from company.plugins.operators import FancyOperator" in code
     assert (
@@ -708,12 +684,17 @@ def test_file_sensor_on_a_remote_url_is_a_ledgered_loss():
     w = Workflow(
         "datasets",
         tasks=[
-            Task("wait_remote", Action("sensor", {"sensor": "FileSensor", "target": "hdfs://nn/data/_SUCCESS"})),
-            Task("wait_local", Action("sensor", {"sensor": "FileSensor", "target": "/data/_SUCCESS"})),
+            Task(
+                "wait_remote",
+                Action("sensor", {"sensor": "FileSensor", "target": "hdfs://nn/data/_SUCCESS"}),
+            ),
+            Task(
+                "wait_local", Action("sensor", {"sensor": "FileSensor", "target": "/data/_SUCCESS"})
+            ),
         ],
     )
     _, code, out = emit_one(w)
-    assert "filepath=\"hdfs://nn/data/_SUCCESS\"" in code
+    assert 'filepath="hdfs://nn/data/_SUCCESS"' in code
     assert [(d.code, d.task, d.severity) for d in out.diagnostics if d.code == "BA126"] == [
         ("BA126", "wait_remote", "warning")
     ]

@@ -328,6 +328,49 @@ def ruff_codes(path) -> dict[str, set[str]]:
     return out
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every corpus entry of every engine: what the backends' round-trip tests convert.
+ALL_CORPUS = [
+    p
+    for engine in ("airflow", "prefect", "luigi", "oozie")
+    for p in sorted((ROOT / "corpus" / engine).iterdir())
+    if p.suffix in (".py", ".xml") or p.is_dir()
+]
+
+
+def valid_corpus_workflows(path):
+    """The valid workflows of a corpus entry (Luigi read statically); skips the
+    test for inputs the frontend refuses or that hold no valid workflow."""
+    from wfconv.frontends import load
+    from wfconv.ir.validate import graph_errors
+
+    engine = path.relative_to(ROOT).parts[1]
+    options = {"static": True} if engine == "luigi" else {}
+    try:
+        bundle = load([str(path.relative_to(ROOT))], engine, **options)
+    except Exception as exc:  # inputs the frontend refuses are not conversions
+        pytest.skip(f"frontend refuses it: {exc}")
+    workflows = [w for w in bundle.workflows if not graph_errors(w)]
+    if not workflows:
+        pytest.skip("no valid workflow in this file")
+    return workflows
+
+
+def assert_no_new_ruff_findings(folder, written: dict[str, Path]) -> None:
+    """Generated files in ``folder`` (name -> corpus source) are ruff-clean; a
+    user function pasted verbatim from the source keeps its own style, so a
+    file may only show rule codes its source file already has."""
+    found = ruff_codes(folder)
+    allowed: dict[str, set[str]] = {}
+    for engine in ("airflow", "prefect", "luigi"):
+        for fname, c in ruff_codes(ROOT / "corpus" / engine).items():
+            allowed.setdefault(fname, set()).update(c)
+    for fname, source in written.items():
+        extra = found.get(fname, set()) - allowed.get(source.name, set())
+        assert not extra, (fname, extra)
+
+
 def kitchen_sink():
     """One workflow using every action kind and task setting."""
     from wfconv.ir.model import Group, Schedule

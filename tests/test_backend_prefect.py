@@ -15,13 +15,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from test_backend_airflow import hostile_workflows
-from test_backend_common import assert_round_trip, kitchen_sink, ruff_clean, ruff_codes
+from test_backend_common import (
+    ALL_CORPUS,
+    assert_no_new_ruff_findings,
+    assert_round_trip,
+    kitchen_sink,
+    ruff_clean,
+    valid_corpus_workflows,
+)
 
 from wfconv.backends import prefect
-from wfconv.frontends import load
 from wfconv.frontends import prefect as prefect_frontend
 from wfconv.ir.model import Action, Schedule, SourceRef, Task, Workflow
-from wfconv.ir.validate import graph_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,34 +142,10 @@ def test_templates_are_rendered_and_unknown_names_reported():
     assert 'subprocess.run("echo {{ unclosed"' in text  # kept verbatim
 
 
-CORPUS = [
-    p
-    for engine in ("airflow", "prefect", "luigi", "oozie")
-    for p in sorted((ROOT / "corpus" / engine).iterdir())
-    if p.suffix in (".py", ".xml") or p.is_dir()
-]
-
-
-def _load(path):
-    engine = path.relative_to(ROOT).parts[1]
-    try:
-        bundle = (
-            load([str(path.relative_to(ROOT))], engine, static=True)
-            if engine == "luigi"
-            else load([str(path.relative_to(ROOT))], engine)
-        )
-    except Exception as exc:
-        pytest.skip(f"frontend refuses it: {exc}")
-    workflows = [w for w in bundle.workflows if not graph_errors(w)]
-    if not workflows:
-        pytest.skip("no valid workflow")
-    return workflows
-
-
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", ALL_CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_corpus_round_trip_through_the_prefect_frontend(path, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    for w in _load(path):
+    for w in valid_corpus_workflows(path):
         name, code, out = emit_one(w)
         compile(code, name, "exec")
         back = reparse(tmp_path, name, code)
@@ -174,9 +155,9 @@ def test_corpus_round_trip_through_the_prefect_frontend(path, tmp_path, monkeypa
 def test_corpus_outputs_add_no_ruff_findings(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     written: dict[str, Path] = {}
-    for path in CORPUS:
+    for path in ALL_CORPUS:
         try:
-            workflows = _load(path)
+            workflows = valid_corpus_workflows(path)
         except pytest.skip.Exception:
             continue
         for w in workflows:
@@ -185,14 +166,7 @@ def test_corpus_outputs_add_no_ruff_findings(tmp_path, monkeypatch):
             (tmp_path / fname).write_text(code)
             written[fname] = path
     assert len(written) >= 20
-    found = ruff_codes(tmp_path)
-    allowed: dict[str, set[str]] = {}
-    for engine in ("airflow", "prefect", "luigi"):
-        for fname, c in ruff_codes(ROOT / "corpus" / engine).items():
-            allowed.setdefault(fname, set()).update(c)
-    for fname, source in written.items():
-        extra = found.get(fname, set()) - allowed.get(source.name, set())
-        assert not extra, (fname, extra)
+    assert_no_new_ruff_findings(tmp_path, written)
 
 
 @given(hostile_workflows())
@@ -358,7 +332,7 @@ def test_plain_flow_runs_and_fails_on_a_failed_leaf(prefect_harness, tmp_path):
 def test_corpus_flows_run_in_prefect(prefect_harness, tmp_path, monkeypatch, source):
     monkeypatch.chdir(ROOT)
     path = ROOT / "corpus" / source
-    for w in _load(path):
+    for w in valid_corpus_workflows(path):
         w = harmless(w, tmp=tmp_path)
         state, statuses = run_flow(tmp_path, w)
         branch = {
@@ -427,7 +401,7 @@ def test_luigi_pipeline_converted_to_prefect_runs_its_task_code(
     """Luigi -> Prefect: each task instance is built from its parameters and
     its own run() does the work, reading what its requirements wrote."""
     monkeypatch.chdir(ROOT)
-    (w,) = _load(ROOT / "corpus" / "luigi" / "daily_sales.py")
+    (w,) = valid_corpus_workflows(ROOT / "corpus" / "luigi" / "daily_sales.py")
     name, code, out = emit_one(w)
     assert "Extract.from_str_params(" in code and "BP123" in codes(out)
     monkeypatch.syspath_prepend(str(ROOT / "corpus" / "luigi"))
@@ -530,7 +504,7 @@ def test_airflow_mapping_examples_run_in_prefect_unchanged(prefect_harness, tmp_
     BashOperator .expand/.expand_kwargs, converted and run as they are
     (their commands and functions are harmless)."""
     monkeypatch.chdir(ROOT)
-    (w,) = _load(ROOT / "corpus" / "airflow" / "mapped_tasks.py")
+    (w,) = valid_corpus_workflows(ROOT / "corpus" / "airflow" / "mapped_tasks.py")
     name, code, out = emit_one(w)
     # only: the mapped Bash commands read back as python tasks (the start date
     # is the RRule's DTSTART)
