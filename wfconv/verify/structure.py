@@ -62,29 +62,8 @@ def _show(v: Any) -> str:
 
 
 def _ledger_task(d: Diagnostic) -> str | None:
-    """The task a ledger entry is about: its ``task`` field, or the
-    ``task 'id': ...`` prefix every backend's loss() writes."""
-    if d.task:
-        return d.task
-    msg = d.message
-    if msg.startswith("task "):
-        import ast
-
-        head = msg[5:]
-        quote = head[:1]
-        if quote in ("'", '"'):
-            end = 1
-            while end < len(head):
-                if head[end] == "\\":
-                    end += 2
-                    continue
-                if head[end] == quote:
-                    try:
-                        return ast.literal_eval(head[: end + 1])
-                    except (ValueError, SyntaxError):
-                        return None
-                end += 1
-    return None
+    """The task a ledger entry is about (backends' ``loss(task=...)`` sets it)."""
+    return d.task
 
 
 def _explainers(ledger: list[Diagnostic], task: str | None) -> list[str]:
