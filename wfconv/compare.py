@@ -132,12 +132,15 @@ def _loc(files: dict[str, str]) -> int:
 
 def compare_workflow(w: Workflow, targets: list[str]) -> WorkflowComparison:
     from wfconv.verify import verify_workflow
+    from wfconv.verify.behaviour import source_runs
 
     used = features_used(w)
     out = []
+    # The source's runs are the same for every target: run them once.
+    runs = source_runs(w)
     for target in targets:
         try:
-            report = verify_workflow(w, target)
+            report = verify_workflow(w, target, source_runs=runs)
         except Exception as exc:  # one target failing must not hide the others
             out.append(
                 TargetResult(
@@ -290,7 +293,9 @@ def render_html(result: list[WorkflowComparison]) -> str:
         )
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
-            cls = {"lossless": "ok", "equivalent, with approximations": "approx"}.get(_verdict(r), "bad")
+            cls = {"lossless": "ok", "equivalent, with approximations": "approx"}.get(
+                _verdict(r), "bad"
+            )
             parts.append(
                 f"<tr><td>{escape(r.target)}</td><td class='{cls}'>{escape(_verdict(r))}</td>"
                 f"<td>{r.equivalent_scenarios}/{r.scenarios}</td><td>{losses}</td><td>{r.lines_of_code}</td></tr>"

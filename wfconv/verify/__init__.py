@@ -116,8 +116,12 @@ def verify_workflow(
     *,
     scenarios: str = "basic",
     engine: bool = False,
+    source_runs: dict | None = None,
     **options,
 ) -> VerifyReport:
+    """``source_runs``: the source's runs from ``behaviour.source_runs`` when the
+    caller verifies one workflow against several targets (they do not depend on
+    the target)."""
     rt: RoundTrip = round_trip(workflow, target, **options)
     report = VerifyReport(workflow.id, target, list(rt.ledger), problems=list(rt.problems))
     report.files, report.back = rt.emitted.files, rt.back
@@ -125,7 +129,9 @@ def verify_workflow(
         return report
     report.id_map = rt.id_map
     report.structure = compare_structure(workflow, rt.back, rt.id_map, rt.ledger, rt.extra_tasks)
-    report.behaviour = compare_behaviour(workflow, rt.back, rt.id_map, scenarios)
+    report.behaviour = compare_behaviour(
+        workflow, rt.back, rt.id_map, scenarios, source=source_runs
+    )
     report.run_list = compare_run_lists(workflow, rt.back)
     if engine:
         from wfconv.verify.engine import engine_check

@@ -148,15 +148,33 @@ def _run_one(w: Workflow, s: Scenario, date: str) -> RunResult:
     return run(w, s, date=date)[0]
 
 
+def source_runs(src: Workflow, level: str = "basic", date: str | None = None) -> dict:
+    """The source's run per scenario name (or the InputError/UsageError it
+    raised). It does not depend on the target: ``compare`` computes it once and
+    passes it to every target's ``compare_behaviour``."""
+    date = date or src.start_date or _DEFAULT_DATE
+    out: dict[str, RunResult | Exception] = {}
+    for ns in scenario_set(src, level):
+        try:
+            out[ns.name] = _run_one(src, ns.scenario, date)
+        except (InputError, UsageError) as exc:
+            out[ns.name] = exc
+    return out
+
+
 def compare_behaviour(
     src: Workflow,
     back: Workflow,
     id_map: dict[str, str],
     level: str = "basic",
     date: str | None = None,
+    source: dict | None = None,
 ) -> list[ScenarioVerdict]:
-    """Verdict per scenario; tasks are compared in the source's task order."""
+    """Verdict per scenario; tasks are compared in the source's task order.
+    ``source``: the source's runs from ``source_runs`` (computed when absent)."""
     date = date or src.start_date or _DEFAULT_DATE
+    if source is None:
+        source = source_runs(src, level, date)
     verdicts: list[ScenarioVerdict] = []
     for ns in scenario_set(src, level):
         mapped = map_scenario(ns.scenario, id_map)
@@ -165,8 +183,10 @@ def compare_behaviour(
                 ScenarioVerdict(ns.name, False, note="a task it names is missing after conversion")
             )
             continue
+        a = source[ns.name]
         try:
-            a = _run_one(src, ns.scenario, date)
+            if isinstance(a, Exception):
+                raise a
             b = _run_one(back, mapped, date)
         except (InputError, UsageError) as exc:
             verdicts.append(ScenarioVerdict(ns.name, False, note=f"could not run: {exc}"))
