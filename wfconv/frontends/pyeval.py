@@ -626,6 +626,23 @@ _SCALARS = (
     _dt.time,
 )
 
+# Calls that turn their arguments into text (see Interpreter._native).
+_STRINGIFIERS = (str, repr, ascii, format)
+_STR_FORMATTERS = frozenset({"format", "format_map"})
+
+
+def _only_plain(value: Any, depth: int = 0) -> bool:
+    """True if ``value`` holds nothing but plain values (its text is the
+    engine's text too); objects of a frontend's model inside containers are not."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return depth < 50 and all(_only_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return depth < 50 and all(
+            _only_plain(k, depth + 1) and _only_plain(v, depth + 1) for k, v in value.items()
+        )
+    return isinstance(value, _PLAIN)
+
+
 # Exact result types of pure calls that are never iterators (see _native).
 _NOT_ITERATORS = frozenset({*_SCALARS, list, tuple, dict, set, frozenset})
 
@@ -1171,6 +1188,14 @@ class Interpreter:
             u = contains_unknown(left) or contains_unknown(right)
             if u is not None:
                 return Unknown(u.kind, u.reason, u.line, self.source_text(node))
+            if isinstance(op, ast.Mod) and isinstance(left, str) and not _only_plain(right):
+                # "%s" % obj: the object's text, as str(obj) gives it.
+                if isinstance(right, tuple):
+                    right = tuple(self._as_text(v) for v in right)
+                else:
+                    right = self._as_text(right)
+                if not _only_plain(right):
+                    return self.unknown(UNSUPPORTED, "string of an object", node)
             if not (isinstance(left, _PLAIN) and isinstance(right, _PLAIN)) or not (
                 is_known(left) and is_known(right)
             ):
@@ -1513,6 +1538,17 @@ class Interpreter:
         u = contains_unknown(args) or contains_unknown(kwargs)
         if u is not None:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
+        if any(fn is f for f in _STRINGIFIERS) or (
+            type(getattr(fn, "__self__", None)) is str and fn.__name__ in _STR_FORMATTERS
+        ):
+            # str(x), format(x), "{}".format(x): an object of the file's model
+            # becomes the text the engine would give it (hooks.to_str, as in
+            # f-strings), never the repr of wfconv's own objects.
+            args = [self._as_text(a) for a in args]
+            kwargs = {k: self._as_text(v) for k, v in kwargs.items()}
+            bad = next((a for a in (*args, *kwargs.values()) if a is NOT_HANDLED), None)
+            if bad is not None or not all(map(_only_plain, (*args, *kwargs.values()))):
+                return self.unknown(UNSUPPORTED, "string of an object", node)
         try:
             res = fn(*args, **kwargs)
             # The ABC check is slow; exact plain types (most results) skip it.
@@ -1526,6 +1562,13 @@ class Interpreter:
             raise
         except Exception as exc:
             return self.unknown(ERROR, f"cannot be evaluated ({type(exc).__name__}: {exc})", node)
+
+    def _as_text(self, value: Any) -> Any:
+        """A plain value as is; an object through hooks.to_str (NOT_HANDLED if
+        the frontend has no text for it)."""
+        if isinstance(value, _PLAIN):
+            return value
+        return self.hooks.to_str(self, value)
 
     def _instantiate(self, cls: ClassValue, args: list, kwargs: dict, node) -> Any:
         inst = InstanceValue(cls)
