@@ -1440,12 +1440,18 @@ class AirflowHooks(Hooks):
             self.mark_role(tobj, tf.role, node)
         if mapped is not None:
             task.mapped = mapped
-        for src in xcom_sources([call_args, kwargs]):
-            self.add_edge(src, tobj, "data")
+        # Task results in the call's arguments, and in operator arguments given
+        # to the decorator or .override() (e.g. env={"X": other["key"]}), make
+        # the task wait for their producers, as Airflow does.
+        options = [v for k, v in opts.items() if k not in ("dag", "task_group")]
+        for src in xcom_sources([call_args, kwargs, options]):
+            if src is not tobj:
+                self.add_edge(src, tobj, "data")
         return XComArg(tobj)
 
     _TASKFLOW_CONSUMED = {
         "task.sensor": {"poke_interval", "timeout", "mode", "soft_fail"},
+        "task.bash": {"env", "cwd"},
     }
 
     def _taskflow_action(self, interp: Interpreter, tf: TaskFlowFn, args, kwargs, values) -> Action:
@@ -1461,7 +1467,12 @@ class AirflowHooks(Hooks):
         kind = tf.kind
         if kind == "task.bash":
             command = self._bash_command(interp, tf, args, kwargs)
-            return Action("shell", {"command": command, **common, "source_code": source})
+            # BashOperator arguments given to @task.bash(...) or .override(...)
+            # belong to the action, as they do for a classic BashOperator.
+            shell = {
+                k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None
+            }
+            return Action("shell", {"command": command, **shell, **common, "source_code": source})
         if kind in ("task.branch", "task.branch_virtualenv", "task.branch_external_python"):
             return Action("branch", {**common, "source_code": source})
         if kind == "task.short_circuit":
