@@ -755,6 +755,74 @@ def test_airflow_example_dags_give_the_same_tasks_and_edges_as_dagbag(tmp_path):
     assert [d for d in mine if ours.get(d) != mine[d]] == []
 
 
+AIRFLOW3_VENV = Path.home() / ".cache" / "wfconv-bench" / "airflow-3.3.2"
+_DUMP3 = """
+import glob, json, os, sys
+from airflow.dag_processing.dagbag import DagBag
+out = {}
+for folder in sys.argv[1:-1]:
+    for f in sorted(glob.glob(os.path.join(folder, "*.py"))):
+        for dag_id, dag in DagBag(dag_folder=f).dags.items():
+            out[dag_id] = {"tasks": sorted(dag.task_ids), "edges": sorted(
+                [u, d] for u in dag.task_ids for d in dag.get_task(u).downstream_task_ids),
+                "rules": {t.task_id: getattr(t.trigger_rule, "value", t.trigger_rule)
+                          for t in dag.tasks}}
+open(sys.argv[-1], "w").write(json.dumps(out))
+"""
+
+
+@pytest.mark.engine
+def test_airflow3_example_dags_give_the_same_tasks_edges_and_rules_as_dagbag(tmp_path):
+    """The same differential test against Airflow 3 (the core examples and the
+    standard provider's, where most operator examples live since 3.0), with
+    trigger rules compared too. Uses the virtualenv bench/bench_parse.py creates."""
+    py = AIRFLOW3_VENV / "bin" / "python"
+    if not py.exists():
+        pytest.skip("no Airflow 3 virtualenv: run python bench/bench_parse.py once")
+    found = subprocess.run(
+        [str(py), "-c", "import airflow, os; print(os.path.dirname(airflow.__file__))"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    root = Path(found.stdout.strip())
+    folders = [root / "example_dags", root / "providers" / "standard" / "example_dags"]
+    script = tmp_path / "dump.py"
+    script.write_text(_DUMP3, encoding="utf-8")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AIRFLOW_HOME": str(tmp_path / "home"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    subprocess.run(
+        [str(py), str(script), *map(str, folders), str(tmp_path / "real.json")],
+        capture_output=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
+    real = json.loads((tmp_path / "real.json").read_text())
+    assert len(real) > 100
+    ours = {}
+    for folder in folders:
+        for f in sorted(folder.glob("*.py")):
+            for w in airflow.parse(str(f), f.read_text(encoding="utf-8")).workflows:
+                ours[w.id] = {
+                    "tasks": sorted(w.task_ids()),
+                    "edges": sorted([e.src, e.dst] for e in w.edges),
+                    "rules": {t.id: t.trigger_rule for t in w.tasks},
+                }
+    # Teardown tasks: Airflow's all_done_setup_success has no IR rule yet; the
+    # frontend reads it as all_done and says so (AF211).
+    for dag in real.values():
+        for tid, rule in dag["rules"].items():
+            if rule == "all_done_setup_success":
+                dag["rules"][tid] = "all_done"
+    assert [d for d in real if ours.get(d) != real[d]] == []
+
+
 FAIL_DAG = """
 from airflow import DAG
 from airflow.exceptions import AirflowFailException
@@ -788,3 +856,68 @@ def test_a_callable_that_only_raises_airflow_fail_exception_reads_as_fail():
     kinds = {t.id: t.action.kind for t in w.tasks}
     assert kinds == {"kill": "fail", "cond": "python", "other": "python", "kw": "python"}
     assert w.task("kill").action.fields == {"message": "bad input"}
+
+
+# -- task results turned into text, and task results in decorator options ----
+
+
+def test_a_task_result_as_text_is_the_xcom_template_in_every_spelling():
+    """Airflow's str(XComArg) is its xcom_pull template; str(), format(),
+    str.format, % and f-strings all give it, and never wfconv's own objects."""
+    w = one(
+        """
+        from airflow.sdk import dag, task
+        from airflow.providers.standard.operators.bash import BashOperator
+
+        @dag(schedule=None)
+        def d():
+            @task
+            def a():
+                return "x"
+            s = a()
+            BashOperator(task_id="f", bash_command=f"echo {s}")
+            BashOperator(task_id="fmt", bash_command="echo {}".format(s))
+            BashOperator(task_id="str", bash_command="echo " + str(s))
+            BashOperator(task_id="pct", bash_command="echo %s" % s)
+            BashOperator(task_id="key", bash_command="echo " + format(s["k"]))
+            BashOperator(task_id="listed", bash_command="echo " + str([s]))
+        d()
+        """
+    )
+    cmd = {t.id: t.action.fields.get("command") for t in w.tasks}
+    pull = "echo {{ ti.xcom_pull(task_ids='a') }}"
+    assert cmd["f"] == cmd["fmt"] == cmd["str"] == cmd["pct"] == pull
+    assert cmd["key"] == "echo {{ ti.xcom_pull(task_ids='a', key='k') }}"
+    # A container of model objects has no engine text: kept as source, noted.
+    assert cmd["listed"] == '"echo " + str([s])'
+    assert ("AF104", 16) in codes(w)
+    text = json.dumps([t.action.fields for t in w.tasks])
+    assert "TaskObj" not in text and "XComArg(" not in text
+    # Text made from a result is no dependency (Airflow sets none either).
+    assert edges(w) == set()
+
+
+def test_task_results_in_override_and_decorator_options_are_dependencies():
+    w = one(
+        """
+        from airflow.sdk import dag, task
+
+        @dag(schedule=None)
+        def d():
+            @task.bash(multiple_outputs=True)
+            def stats() -> str:
+                return "echo '{}'"
+            s = stats()
+            @task.bash
+            def show() -> str:
+                return 'echo "$N"'
+            show.override(env={"N": s["n"]}, append_env=True, cwd="/tmp")()
+        d()
+        """
+    )
+    assert edges(w) == {("stats", "show")}
+    assert [e.kind for e in w.edges] == ["data"]
+    show = w.task("show")
+    assert show.action.fields["env"] == {"N": "{{ ti.xcom_pull(task_ids='stats', key='n') }}"}
+    assert show.action.fields["cwd"] == "/tmp"
+    assert show.extra["airflow"]["kwargs"] == {"append_env": True}
