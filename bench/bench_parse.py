@@ -31,8 +31,16 @@ import textwrap
 import time
 from pathlib import Path
 
-AIRFLOW_VERSION = "2.10.5"
-DEFAULT_VENV = Path.home() / ".cache" / "wfconv-bench" / f"airflow-{AIRFLOW_VERSION}"
+# Airflow 2's last line and Airflow 3 (its DagBag builds task-SDK operators and
+# is slower per file): both are measured by default, in the same run.
+AIRFLOW_VERSIONS = ("2.10.5", "3.3.2")
+AIRFLOW_VERSION = AIRFLOW_VERSIONS[0]
+VENV_ROOT = Path.home() / ".cache" / "wfconv-bench"
+DEFAULT_VENV = VENV_ROOT / f"airflow-{AIRFLOW_VERSION}"
+
+
+def venv_for(version: str) -> Path:
+    return VENV_ROOT / f"airflow-{version}"
 
 
 def one_core() -> int | None:
@@ -160,9 +168,16 @@ AIRFLOW_WORKER = textwrap.dedent(
     import json, os, sys, time
     t0 = time.perf_counter()
     import airflow
-    from airflow.models.dagbag import DagBag
+    try:  # Airflow >= 3.1
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:
+        from airflow.models.dagbag import DagBag
+    import inspect
     import_s = time.perf_counter() - t0
-    bag = DagBag(dag_folder=os.devnull, include_examples=False, read_dags_from_db=False)
+    accepted = inspect.signature(DagBag.__init__).parameters
+    opts = {k: v for k, v in (("include_examples", False), ("read_dags_from_db", False))
+            if k in accepted}
+    bag = DagBag(dag_folder=os.devnull, **opts)
     print("@@" + json.dumps({"import_s": import_s, "version": airflow.__version__}), flush=True)
     for line in sys.stdin:
         times, whole, tasks, errors = [], [], 0, 0
@@ -175,22 +190,22 @@ AIRFLOW_WORKER = textwrap.dedent(
             errors += 0 if dags else 1
             # (2) what `DagBag(dag_folder=file)` costs (a CLI-style one-file load)
             t = time.perf_counter()
-            DagBag(dag_folder=p, include_examples=False, read_dags_from_db=False)
+            DagBag(dag_folder=p, **opts)
             whole.append(time.perf_counter() - t)
         print("@@" + json.dumps({"times": times, "whole": whole, "tasks": tasks, "errors": errors}), flush=True)
     """
 )
 
 
-def ensure_airflow(venv: Path) -> Path | None:
-    """The python of a virtualenv with apache-airflow installed, or None."""
+def ensure_airflow(venv: Path, version: str = AIRFLOW_VERSION) -> Path | None:
+    """The python of a virtualenv with apache-airflow==version installed, or None."""
     py = venv / "bin" / "python"
     if py.exists():
         ok = subprocess.run([str(py), "-c", "import airflow"], capture_output=True, timeout=300)
         if ok.returncode == 0:
             return py
     print(
-        f"installing apache-airflow=={AIRFLOW_VERSION} into {venv} (one time) ...", file=sys.stderr
+        f"installing apache-airflow=={version} into {venv} (one time) ...", file=sys.stderr
     )
     try:
         venv.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +213,7 @@ def ensure_airflow(venv: Path) -> Path | None:
             [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300
         )
         r = subprocess.run(
-            [str(py), "-m", "pip", "install", "-q", f"apache-airflow=={AIRFLOW_VERSION}"],
+            [str(py), "-m", "pip", "install", "-q", f"apache-airflow=={version}"],
             capture_output=True,
             text=True,
             timeout=1200,
@@ -273,7 +288,14 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--no-airflow", action="store_true", help="time wfconv only")
-    ap.add_argument("--airflow-venv", type=Path, default=DEFAULT_VENV)
+    ap.add_argument(
+        "--airflow-version",
+        action="append",
+        help=f"Airflow release(s) to measure DagBag of (default: {', '.join(AIRFLOW_VERSIONS)})",
+    )
+    ap.add_argument(
+        "--airflow-venv", type=Path, help="an existing virtualenv with Airflow (one version)"
+    )
     ap.add_argument("--batch", type=int, default=25, help="files per alternating batch")
     args = ap.parse_args(argv)
 
@@ -286,61 +308,69 @@ def main(argv=None) -> int:
             f"50 tasks each; pinned to cpu {cpu}"
         )
         time_wfconv(paths[:5])  # warm-up: imports and caches (not counted)
-        worker = None
-        if not args.no_airflow:
-            py = ensure_airflow(args.airflow_venv)
-            if py is not None:
-                try:
-                    worker = AirflowWorker(py, cpu)
-                    worker.run(paths[:5])  # warm-up
-                except (OSError, RuntimeError, ValueError) as exc:
-                    print(f"skipping Airflow: {exc}", file=sys.stderr)
-                    worker = None
+        workers = [] if args.no_airflow else start_workers(args, paths[:5], cpu)
         w_times: list[float] = []
         p_times: list[float] = []
-        a_times: list[float] = []
-        a_whole: list[float] = []
-        w_tasks = a_tasks = a_errors = 0
+        a_res = [{"times": [], "whole": [], "tasks": 0, "errors": 0} for _ in workers]
+        w_tasks = 0
         for k in range(0, len(paths), args.batch):
             batch = paths[k : k + args.batch]
             w = time_wfconv(batch)
             w_times += w["times"]
             w_tasks += w["tasks"]
             p_times += time_ast_parse(batch)
-            if worker is not None:
+            for worker, acc in zip(workers, a_res, strict=True):
                 a = worker.run(batch)
-                a_times += a["times"]
-                a_whole += a["whole"]
-                a_tasks += a["tasks"]
-                a_errors += a["errors"]
+                for key in ("times", "whole", "tasks", "errors"):
+                    acc[key] += a[key]
         w_med, w_fps = summary(w_times)
         p_med = statistics.median(p_times) * 1000
         print(f"wfconv  : median {w_med:6.2f} ms/file, {w_fps:7.1f} files/s ({w_tasks} tasks)")
-        print(f"ast     : median {p_med:6.2f} ms/file (`ast.parse` alone, inside wfconv's time)")
-        if worker is None:
-            return 0
-        worker.close()
-        a_med, a_fps = summary(a_times)
         print(
-            f"airflow : median {a_med:6.2f} ms/file, {a_fps:7.1f} files/s ({a_tasks} tasks, "
-            f"DagBag.process_file, Airflow {worker.info['version']}; `import airflow` took "
-            f"{worker.info['import_s']:.2f} s once, {a_errors} files without a DAG)"
+            f"ast     : median {p_med:6.2f} ms/file (`ast.parse` alone, inside wfconv's time; "
+            f"wfconv = {w_med / p_med:.2f}x ast.parse)"
         )
-        b_med, b_fps = summary(a_whole)
-        print(
-            f"airflow : median {b_med:6.2f} ms/file, {b_fps:7.1f} files/s "
-            f"(a new DagBag(dag_folder=file) per file)"
-        )
-        print(
-            f"ratio   : wfconv is {a_med / w_med:.1f}x faster per file than DagBag.process_file "
-            f"(median; {w_fps / a_fps:.1f}x in files/s), {b_med / w_med:.1f}x faster than "
-            f"DagBag(dag_folder=file)"
-        )
-        print(
-            f"ceiling : `ast.parse` alone is {a_med / p_med:.1f}x faster than DagBag.process_file: "
-            f"no reader that builds Python's ast of the file can beat that ratio"
-        )
+        for worker, acc in zip(workers, a_res, strict=True):
+            worker.close()
+            report(worker.info, acc, w_med, w_fps, p_med)
     return 0
+
+
+def start_workers(args, warmup: list[Path], cpu: int | None) -> list[AirflowWorker]:
+    if args.airflow_venv is not None:
+        venvs = [(None, args.airflow_venv)]
+    else:
+        venvs = [(v, venv_for(v)) for v in (args.airflow_version or AIRFLOW_VERSIONS)]
+    workers = []
+    for version, venv in venvs:
+        py = ensure_airflow(venv, version) if version else ensure_airflow(venv)
+        if py is None:
+            continue
+        try:
+            worker = AirflowWorker(py, cpu)
+            worker.run(warmup)
+        except (OSError, RuntimeError, ValueError) as exc:
+            print(f"skipping Airflow {version or venv}: {exc}", file=sys.stderr)
+            continue
+        workers.append(worker)
+    return workers
+
+
+def report(info: dict, acc: dict, w_med: float, w_fps: float, p_med: float) -> None:
+    v = info["version"]
+    a_med, a_fps = summary(acc["times"])
+    b_med, _ = summary(acc["whole"])
+    print(
+        f"airflow {v}: median {a_med:6.2f} ms/file, {a_fps:7.1f} files/s ({acc['tasks']} tasks, "
+        f"DagBag.process_file; `import airflow` took {info['import_s']:.2f} s once, "
+        f"{acc['errors']} files without a DAG); a new DagBag(dag_folder=file) per file: "
+        f"{b_med:6.2f} ms"
+    )
+    print(
+        f"ratio {v}: wfconv is {a_med / w_med:.1f}x faster per file than DagBag.process_file "
+        f"(median; {w_fps / a_fps:.1f}x in files/s), {b_med / w_med:.1f}x than a new DagBag; "
+        f"`ast.parse` alone is {a_med / p_med:.1f}x (the ceiling for any ast-based reader)"
+    )
 
 
 if __name__ == "__main__":
