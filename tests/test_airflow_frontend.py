@@ -920,4 +920,7 @@ def test_task_results_in_override_and_decorator_options_are_dependencies():
     show = w.task("show")
     assert show.action.fields["env"] == {"N": "{{ ti.xcom_pull(task_ids='stats', key='n') }}"}
     assert show.action.fields["cwd"] == "/tmp"
-    assert show.extra["airflow"]["kwargs"] == {"append_env": True}
+    # append_env=True: the variables are added to the inherited environment,
+    # which is what the IR's env means without env_replace.
+    assert "env_replace" not in show.action.fields
+    assert show.extra["airflow"]["kwargs"] == {}

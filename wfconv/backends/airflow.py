@@ -338,6 +338,10 @@ def _shell(ctx: _Ctx, task: Task) -> OpSpec:
     spec.set("bash_command", command)
     if f.get("env"):
         spec.set("env", {str(k): str(v) for k, v in f["env"].items()})
+        if not f.get("env_replace"):
+            # BashOperator's env alone replaces the whole environment (no PATH,
+            # no HOME); the IR's env is added to the inherited one.
+            spec.set("append_env", True)
     if f.get("cwd"):
         spec.set("cwd", str(f["cwd"]))
     if f.get("capture_output") is not None:

@@ -1028,7 +1028,7 @@ def cron_field_values(cron: str) -> tuple[list[int], ...] | None:
 # IR field names each action kind uses, as the code backends read them
 # (anything else in an action is reported as dropped by the backend).
 KNOWN_ACTION_FIELDS = {
-    "shell": {"command", "exec", "env", "cwd", "args", "capture_output"},
+    "shell": {"command", "exec", "env", "env_replace", "cwd", "args", "capture_output"},
     "python": {"callable", "module", "op_args", "op_kwargs", "decorator", "source_code"},
     "empty": set(),
     "branch": {

@@ -326,6 +326,8 @@ def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
         args.append(f"env={py_literal(env)}")
     if f.get("cwd"):
         args.append(f"cwd={py_str(str(f['cwd']))}")
+    if f.get("env") and f.get("env_replace"):
+        args.append("replace_env=True")
     return [f"self.shell({', '.join(args)})"]
 
 

@@ -77,6 +77,7 @@ CODES: dict[str, str] = {
     "BO404": "action cannot run in Oozie; emitted as a shell action that fails",
     "BO405": "empty task emitted as a no-op fs action",
     "BO407": "a file sensor at the start waits as a coordinator input event (dataset instance)",
+    "BO408": "env replaces the whole environment in the source; Oozie's env-var adds to it",
     "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
     "BO502": "run-time date passed from the coordinator as a workflow property",
     "BO503": "cron frequency: interval-start dates approximated by the nominal time",
@@ -397,6 +398,14 @@ def _act_shell(parent, ctx, task):
         exec_, args = str(f["exec"]), [str(a) for a in f.get("args") or []]
     else:
         exec_, args = _split_command(command)
+    if f.get("env") and f.get("env_replace"):
+        ctx.warn(
+            "BO408",
+            "the source runs the command with only its env variables; Oozie's env-var adds "
+            "them to the launcher's environment",
+            task=task,
+            target="env-var",
+        )
     _shell(parent, ctx, task, exec_, args, f.get("env"), bool(f.get("capture_output")), f)
 
 

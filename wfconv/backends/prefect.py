@@ -374,10 +374,21 @@ def _shell_lines(
     """One checked ``subprocess.run`` (what the Prefect frontend reads back as shell)."""
     ctx.need("subprocess")
     kwargs = [("shell", "True"), ("check", "True"), ("executable", py_str("/bin/bash"))]
+    # subprocess's env= replaces the environment; the IR's env is added to the
+    # inherited one unless the action says env_replace.
+    replace = bool(task.action.fields.get("env_replace"))
+    if env and not replace:
+        ctx.need("os")
     if isinstance(env, Code):  # a mapped argument
-        kwargs.append(("env", env))
+        kwargs.append(("env", env if replace else Code(f"{{**os.environ, **{env}}}")))
     elif env:
-        kwargs.append(("env", _value(ctx, task, {str(k): str(v) for k, v in env.items()})))
+        value = _value(ctx, task, {str(k): str(v) for k, v in env.items()})
+        if not replace:
+            # A literal dict is merged in place ({**os.environ, "K": "v"}); a
+            # rendered one is spread.
+            inner = value[1:-1] if value.startswith("{") else f"**{value}"
+            value = Code(f"{{**os.environ, {inner}}}")
+        kwargs.append(("env", value))
     if isinstance(cwd, Code):
         kwargs.append(("cwd", cwd))
     elif cwd:

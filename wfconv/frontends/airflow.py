@@ -1451,7 +1451,7 @@ class AirflowHooks(Hooks):
 
     _TASKFLOW_CONSUMED = {
         "task.sensor": {"poke_interval", "timeout", "mode", "soft_fail"},
-        "task.bash": {"env", "cwd"},
+        "task.bash": {"env", "cwd", "append_env"},
     }
 
     def _taskflow_action(self, interp: Interpreter, tf: TaskFlowFn, args, kwargs, values) -> Action:
@@ -1472,6 +1472,8 @@ class AirflowHooks(Hooks):
             shell = {
                 k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None
             }
+            if ops.env_replace(values.get("env"), values.get("append_env")):
+                shell["env_replace"] = True
             return Action("shell", {"command": command, **shell, **common, "source_code": source})
         if kind in ("task.branch", "task.branch_virtualenv", "task.branch_external_python"):
             return Action("branch", {**common, "source_code": source})

@@ -119,17 +119,26 @@ def _callable_name(a: OpArgs, key: str = "python_callable") -> Any:
 
 
 def bash(a: OpArgs) -> Action:
+    env = a.take("env")
     return Action(
         "shell",
         _clean(
             {
                 "command": a.take("bash_command", ""),
-                "env": a.take("env"),
+                "env": env,
+                "env_replace": env_replace(env, a.raw("append_env")),
                 "cwd": a.take("cwd"),
                 "capture_output": a.take("do_xcom_push") if a.has("do_xcom_push") else None,
             }
         ),
     )
+
+
+def env_replace(env: Any, append_env: Any) -> bool | None:
+    """BashOperator's ``env`` replaces the whole environment of the command
+    unless ``append_env=True`` (Airflow >= 2.3): the IR says so with
+    ``env_replace`` (its ``env`` is added to the inherited one otherwise)."""
+    return True if env is not None and append_env is not True else None
 
 
 def python(a: OpArgs) -> Action:

@@ -266,10 +266,15 @@ def _shell_fields(call: ast.Call) -> dict[str, Any] | None:
     out: dict[str, Any] = {"command": command}
     for kw in call.keywords:
         try:
-            value = ast.literal_eval(kw.value) if kw.arg in ("env", "cwd") else None
+            value = (
+                ast.literal_eval(kw.value) if kw.arg in ("env", "cwd", "replace_env") else None
+            )
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None
-        if (
+        if kw.arg == "replace_env" and isinstance(value, bool):
+            if value:
+                out["env_replace"] = True
+        elif (
             kw.arg == "env"
             and isinstance(value, dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())

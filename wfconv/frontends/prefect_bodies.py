@@ -148,17 +148,40 @@ def shell_command(
     else:
         return None
     fields: dict[str, Any] = {"command": command}
-    env = const(kw.get("env"))
+    # env={"X": "1"} replaces the environment (subprocess semantics);
+    # env={**os.environ, "X": "1"} adds to it, which is the IR's default.
+    env_node, inherits = _inherited_env(kw.get("env"), interp, local)
+    env = const(env_node)
     if isinstance(env, dict) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in env.items()
     ):
         fields["env"] = env
+        if not inherits:
+            fields["env_replace"] = True
     cwd = const(kw.get("cwd"))
     if isinstance(cwd, str):
         fields["cwd"] = cwd
     if func.qualname == "subprocess.check_output" or const(kw.get("capture_output")) is True:
         fields["capture_output"] = True
     return command, fields
+
+
+def _inherited_env(
+    node: ast.AST | None, interp: pyeval.Interpreter, scope: Scope
+) -> tuple[ast.AST | None, bool]:
+    """(the added variables, True) for ``{**os.environ, ...}`` / ``{**os.environ, **{...}}``;
+    (node, False) for anything else."""
+    if not isinstance(node, ast.Dict) or not node.keys or node.keys[0] is not None:
+        return node, False
+    first = interp.eval(node.values[0], scope)
+    if not (isinstance(first, Ref) and first.qualname == "os.environ"):
+        return node, False
+    rest = ast.Dict(keys=node.keys[1:], values=node.values[1:])
+    if len(rest.keys) == 1 and rest.keys[0] is None:
+        return rest.values[0], True
+    if any(k is None for k in rest.keys):
+        return None, True
+    return ast.copy_location(rest, node), True
 
 
 def body_action(

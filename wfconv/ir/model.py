@@ -64,7 +64,7 @@ ACTION_FIELDS: dict[str, dict[str, str]] = {
         "command": "the command line (str, required)",
         "env": "environment variables (dict str->str), added to the inherited environment",
         "env_replace": "true when the source replaces the whole environment with ``env`` "
-        "(Airflow's BashOperator without append_env=True)",
+        "(Airflow's BashOperator without append_env=True, subprocess.run(env=...))",
         "cwd": "working directory",
         "args": "the arguments alone, when the source keeps them apart (list of str); "
         "they are already part of ``command``, which is the whole command line",

@@ -288,6 +288,7 @@ def _work_builder(cw: CompiledWorkflow, info: RunInfo, run_id: str, cwd: str | N
                 command = f.get("command") or ""
                 work.command = render(command, ctx)
                 work.env = {k: render(str(v), ctx) for k, v in (f.get("env") or {}).items()}
+                work.env_replace = bool(f.get("env_replace"))
             elif task.action.kind == "sensor":
                 from wfconv.runtime.policy import sensor_settings
 

@@ -62,6 +62,7 @@ class Work:
     kind: str  # shell | python
     command: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    env_replace: bool = False  # env is the whole environment (Airflow's env without append_env)
     cwd: str | None = None
     module: str | None = None
     callable: str | None = None
@@ -143,7 +144,7 @@ def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> O
     argv = _argv(work)
     if isinstance(argv, str):
         return Outcome(FAILED, time.time(), argv, start=start)
-    env = dict(os.environ)
+    env = {} if work.env_replace and work.env else dict(os.environ)
     env.update({str(k): str(v) for k, v in (work.env or {}).items()})
     try:
         proc = subprocess.Popen(
