@@ -924,3 +924,30 @@ def test_task_results_in_override_and_decorator_options_are_dependencies():
     # which is what the IR's env means without env_replace.
     assert "env_replace" not in show.action.fields
     assert show.extra["airflow"]["kwargs"] == {}
+
+
+def test_an_old_import_path_tried_only_after_the_new_one_is_no_airflow3_finding():
+    w = one(
+        """
+        from datetime import datetime
+        try:
+            from airflow.providers.standard.operators.bash import BashOperator
+        except (ImportError, ModuleNotFoundError):
+            from airflow.operators.bash import BashOperator
+        try:
+            from airflow.sdk import DAG
+        except ImportError:
+            from airflow import DAG
+        try:
+            import json
+        except ValueError:
+            from airflow.operators.dummy import DummyOperator
+        from airflow.operators.python import PythonOperator
+
+        with DAG("d", start_date=datetime(2024, 1, 1)):
+            BashOperator(task_id="a", bash_command="echo")
+        """
+    )
+    # Only imports outside an `except ImportError` fallback are reported.
+    assert [(c, line) for c, line in codes(w) if c == "AF203"] == [("AF203", 14), ("AF203", 15)]
+    assert w.task("a").action.kind == "shell"

@@ -1799,24 +1799,37 @@ _BLOCK_NODES = frozenset(
 )
 
 
-def _imports(tree: ast.Module) -> list[tuple[str, int]]:
-    """(module, line) of every import statement (any depth of statements)."""
-    out: list[tuple[str, int]] = []
-    stack: list[ast.stmt] = list(reversed(tree.body))
+def _imports(tree: ast.Module) -> list[tuple[str, int, bool]]:
+    """(module, line, fallback) of every import statement (any depth of
+    statements); ``fallback``: inside an ``except ImportError`` handler, the
+    old path a file tries only when the new one is missing."""
+    out: list[tuple[str, int, bool]] = []
+    stack: list[tuple[ast.AST, bool]] = [(st, False) for st in reversed(tree.body)]
     while stack:
-        st = stack.pop()
+        st, fallback = stack.pop()
         t = type(st)
         if t is ast.Import:
-            out.extend((a.name, st.lineno) for a in st.names)
+            out.extend((a.name, st.lineno, fallback) for a in st.names)
         elif t is ast.ImportFrom:
             if st.module and not st.level:
-                out.append((st.module, st.lineno))
+                out.append((st.module, st.lineno, fallback))
+        elif t is ast.ExceptHandler:
+            inner = fallback or _catches_import_error(st.type)
+            stack.extend((sub, inner) for sub in reversed(st.body))
         elif t in _BLOCK_NODES:
             for name in ("body", "orelse", "finalbody", "handlers"):
                 sub = getattr(st, name, None)
                 if sub:
-                    stack.extend(reversed(sub))
+                    stack.extend((x, fallback) for x in reversed(sub))
     return out
+
+
+def _catches_import_error(node: ast.expr | None) -> bool:
+    names = node.elts if isinstance(node, ast.Tuple) else [node]
+    return any(
+        n is None or (isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError"))
+        for n in names
+    )
 
 
 def _moved(module: str) -> str | None:
@@ -1888,9 +1901,11 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
     interp.run_module(tree)
 
     imports = _imports(tree)
-    for module, line in imports:
+    for module, line, fallback in imports:
         repl = _moved(module)
-        if repl is not None:
+        # `try: <new path> except ImportError: <old path>` is ready for
+        # Airflow 3 already: its fallback import is no finding.
+        if repl is not None and not fallback:
             hooks.diag(
                 "info",
                 "AF203",
@@ -1926,7 +1941,7 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
         )
 
     bundle = Bundle()
-    module_names = sorted({m for m, _ in imports})
+    module_names = sorted({m for m, _, _ in imports})
     for dag in hooks.dags:
         wf = dag.workflow
         _check_keys(hooks, dag)
