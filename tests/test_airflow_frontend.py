@@ -402,12 +402,20 @@ with DAG("st"):
     work = EmptyOperator(task_id="work")
     drop = BashOperator(task_id="drop", bash_command="rm").as_teardown(setups=create)
     create >> work >> drop
+    keep = EmptyOperator(task_id="keep", trigger_rule="all_done")
+    keep.as_teardown(on_failure_fail_dagrun=True)
 """
     )
     assert edges(w) == {("create", "drop"), ("create", "work"), ("work", "drop")}
-    assert w.task("drop").trigger_rule == "all_done" and w.task("drop").extra["airflow"]["teardown"]
-    assert w.task("create").extra["airflow"]["setup"] is True
-    assert ("AF211", 9) in codes(w)
+    roles = {t.id: (t.role, t.trigger_rule, t.teardown_fails_run) for t in w.tasks}
+    assert roles == {
+        "create": ("setup", "all_success", False),
+        "work": (None, "all_success", False),
+        # as_teardown() sets Airflow's teardown rule, whatever the task had.
+        "drop": ("teardown", "all_done_setup_success", False),
+        "keep": ("teardown", "all_done_setup_success", True),
+    }
+    assert [c for c, _ in codes(w) if c != "AF203"] == []
 
 
 def test_mapping_product_and_zip():
@@ -814,12 +822,6 @@ def test_airflow3_example_dags_give_the_same_tasks_edges_and_rules_as_dagbag(tmp
                     "edges": sorted([e.src, e.dst] for e in w.edges),
                     "rules": {t.id: t.trigger_rule for t in w.tasks},
                 }
-    # Teardown tasks: Airflow's all_done_setup_success has no IR rule yet; the
-    # frontend reads it as all_done and says so (AF211).
-    for dag in real.values():
-        for tid, rule in dag["rules"].items():
-            if rule == "all_done_setup_success":
-                dag["rules"][tid] = "all_done"
     assert [d for d in real if ours.get(d) != real[d]] == []
 
 

@@ -31,6 +31,8 @@ TABLE = {
     "none_skipped":           "run skip run  run  skip skip skip run  run  run  wait skip wait wait",
     "always":                 "run run  run  run  run  run  run  run  run  run  run  run  run  run",
     "all_done_min_one_success": "run skip run run skip skip skip uf   uf   uf   wait skip wait wait",
+    # Without setup upstreams (tests/test_runtime_setup_teardown.py has them).
+    "all_done_setup_success": "run run  run  run  run  run  run  run  run  run  wait wait wait wait",
 }
 # fmt: on
 

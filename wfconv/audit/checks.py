@@ -379,8 +379,15 @@ _PROPAGATES_FAILURE = {
     "none_failed",
     "none_failed_min_one_success",
     "all_done_min_one_success",
+    "all_done_setup_success",  # when its upstream setups failed
 }
-_PROPAGATES_SKIP = {"all_success", "one_success", "none_failed_min_one_success", "all_done_min_one_success"}
+_PROPAGATES_SKIP = {
+    "all_success",
+    "one_success",
+    "none_failed_min_one_success",
+    "all_done_min_one_success",
+    "all_done_setup_success",  # when its upstream setups were skipped
+}
 _ENDS_SKIPPED = {"one_failed", "all_failed", "one_done", "none_skipped", "all_skipped"}
 
 

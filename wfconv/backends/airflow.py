@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "BA124": "trigger rule all_done_min_one_success: Airflow 3.1+ (all_done on Airflow 2)",
     "BA125": "fail/kill task raises AirflowFailException: running tasks are not stopped, KILLED becomes failed",
     "BA126": "FileSensor on a remote URL (hdfs://, s3://...): it checks the local file system",
+    "BA127": "setup/teardown tasks need Airflow 2.7+ (the Airflow 2 target is 2.4+)",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
     "BA203": "scheduled workflow without start_date",
@@ -850,7 +851,20 @@ def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
                     target="trigger_rule",
                 )
             )
-    if rule != "all_success":
+    if task.role is not None and ctx.version < 3:
+        ctx.add(
+            loss(
+                "BA127",
+                f"{task.role} task: setup/teardown needs Airflow 2.7 or later",
+                task=task,
+                severity="info",
+                target=f"as_{task.role}",
+            )
+        )
+    # as_teardown() sets the teardown rule itself.
+    if rule != "all_success" and not (
+        task.role == "teardown" and rule == "all_done_setup_success"
+    ):
         spec.set("trigger_rule", rule)
     if task.depends_on_past:
         spec.set("depends_on_past", True)
@@ -1303,6 +1317,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                 "expand_kwargs": spec.expand_kwargs,
                 "depth": depth,
                 "original": t.id,
+                "role": t.role,
+                "fails_run": t.teardown_fails_run,
             }
             return view
         g: Group = groups[item[1]]

@@ -734,6 +734,14 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
             )
         if t.depends_on_past:
             ctx.warn("BL501", "depends_on_past dropped", task=t, target="none")
+        if t.role is not None:
+            ctx.warn(
+                "BL501",
+                f"{t.role} role dropped: a setup further upstream no longer stops the tasks "
+                "after it; a teardown neither waits for its scope nor is left out of the run's state",
+                task=t,
+                target="none",
+            )
         if t.pool:
             ctx.warn(
                 "BL501",

@@ -103,7 +103,7 @@ _ERR_MESSAGE = "Action failed, error message[${wf:errorMessage(wf:lastErrorNode(
 # except untaken decision paths, and converging paths behave like these).
 _NATIVE_RULES = ("all_success", "none_failed", "none_failed_min_one_success", "none_skipped")
 # Rules that also run when the upstream failed: upstream error -> this task.
-_DONE_RULES = ("all_done", "one_done", "always", "all_done_min_one_success")
+_DONE_RULES = ("all_done", "one_done", "always", "all_done_min_one_success", "all_done_setup_success")
 
 # Neutral template names -> (property name, Java date format, anchor). The IR
 # follows Airflow's data-interval model (DESIGN §7): ``ds`` and friends are the
@@ -2027,6 +2027,14 @@ def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
             )
         if t.depends_on_past:
             ctx.warn("BO701", "depends_on_past dropped", task=t, target="none")
+        if t.role is not None:
+            ctx.warn(
+                "BO701",
+                f"{t.role} role dropped: a setup further upstream no longer stops the tasks "
+                "after it; a teardown neither waits for its scope nor is left out of the run's state",
+                task=t,
+                target="none",
+            )
         if t.pool:
             ctx.warn("BO701", f"pool {t.pool!r} dropped", task=t, severity="info", target="none")
     if w.groups:

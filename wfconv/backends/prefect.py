@@ -61,6 +61,7 @@ from wfconv.backends.common import (
     xcom_ref,
 )
 from wfconv.ir.model import Diagnostic, Task, Workflow
+from wfconv.ir.roles import RoleFacts, role_facts
 
 TARGET = "prefect"
 
@@ -93,6 +94,7 @@ CODES: dict[str, str] = {
     "BP126": "fail/kill task raises: running tasks are not stopped, KILLED becomes Failed",
     "BP127": "branch task emulated (returns ids; wfconv_gate skips the rest)",
     "BP128": "shell command computed at run time (template or mapping): read back as a python task",
+    "BP129": "setup/teardown task: Airflow's rules emulated by wfconv_gate",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -1138,12 +1140,45 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
 # --- the graph shape -------------------------------------------------------------
 
 
+def _role_gate(ctx: _Ctx, t: Task, view: _TaskView, roles: RoleFacts) -> None:
+    """Setup/teardown arguments of the task's wfconv_gate (see its docstring):
+    the flow passes the states of indirect setups and of a teardown's scope
+    in ``also``; roles are named so that the Prefect reader gets them back."""
+    gate = view.gate
+    assert gate is not None
+    if t.trigger_rule == "all_done_setup_success":
+        gate["setups"] = roles.setup_upstreams.get(t.id, [])
+    requires = roles.indirect_setups.get(t.id, [])
+    if requires:
+        gate["requires"] = requires
+    also = requires + roles.scope.get(t.id, [])
+    if also:
+        gate["also"] = also
+    if t.role == "teardown":
+        gate["teardown"] = True
+        gate["fails_run"] = t.teardown_fails_run
+
+
+def _role_loss(ctx: _Ctx, t: Task) -> None:
+    ctx.add(
+        loss(
+            "BP129",
+            f"{t.role} task: Airflow's setup/teardown rules emulated by wfconv_gate (upstream "
+            "setups, the teardown's scope, run state without teardowns); a setup no gate names "
+            "reads back as a plain task",
+            task=t,
+            severity="info",
+            target="wfconv_gate",
+        )
+    )
+
+
 def _gated_tasks(w: Workflow, g: GraphIndex) -> set[str]:
     """Tasks that need wfconv_gate: non-native rules, branch downstreams, and
     everything downstream of a gated task (its upstream may be 'skipped')."""
     gated: set[str] = set()
     for t in w.tasks:
-        if t.trigger_rule not in _NATIVE_RULES:
+        if t.trigger_rule not in _NATIVE_RULES or t.role is not None:
             gated.add(t.id)
         if t.action.kind == "branch" or (t.action.kind == "sensor" and t.action.get("soft_fail")):
             gated.update(g.down[t.id])
@@ -1205,6 +1240,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
 
     order = topo_order(w)
     gated = _gated_tasks(w, ctx.g)
+    roles = role_facts(w)
     g = ctx.g
     if gated:
         ctx.helpers.add("gate")
@@ -1288,6 +1324,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         if t.id in gated:
             branches = [u for u in g.up[t.id] if g.tasks[u].action.kind == "branch"]
             view.gate = {"rule": t.trigger_rule, "task_id": t.id, "branches": branches}
+            _role_gate(ctx, t, view, roles)
+        if t.role is not None:
+            _role_loss(ctx, t)
         if t.action.kind == "shell" and mapped:
             _computed_shell(ctx, t, "a mapped argument")
             f = t.action.fields
@@ -1318,6 +1357,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         view.data = list(dict.fromkeys(view.data))
         if t.id in gated or view.data:
             view.params.append("upstream")
+        if view.gate and view.gate.get("also"):
+            view.params.append("also")
         views[t.id] = view
         if t.trigger_rule == "always":
             ctx.add(
@@ -1373,6 +1414,11 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             inner = "{" + ", ".join(f"{py_str(u)}: {run_var[u]}" for u in ups) + "}"
             up = f"allow_failure({inner})"
             args.append(f"upstream=unmapped({up})" if mapped is not None else f"upstream={up}")
+            also = (views[tid].gate or {}).get("also")
+            if also:
+                inner = "{" + ", ".join(f"{py_str(u)}: {run_var[u]}" for u in also) + "}"
+                up = f"allow_failure({inner})"
+                args.append(f"also=unmapped({up})" if mapped is not None else f"also={up}")
             if mapped is not None:
                 ctx.need("prefect", "unmapped")
         else:
@@ -1391,7 +1437,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             if tolerant and ups:
                 ctx.need("prefect", "allow_failure")
         body.append(f"{run_var[tid]} = {fns[tid]}.{method}({', '.join(args)})")
-    leaves = [t for t in w.task_ids() if not g.down[t]]
+    # Airflow's effective leaves: teardowns do not decide the run's state.
+    leaves = roles.leaves
     runs_dict = "{" + ", ".join(f"{py_str(t)}: {run_var[t]}" for t in w.task_ids()) + "}"
     body.append(f"return wfconv_finish({runs_dict}, leaves={py_literal(leaves)})")
 

@@ -567,6 +567,8 @@ class AirflowHooks(Hooks):
         if isinstance(obj, (TaskObj, XComArg)) and name in ("as_setup", "as_teardown"):
             tobj = obj.task if isinstance(obj, XComArg) else obj
             self.mark_role(tobj, name[3:], node)
+            if name == "as_teardown" and kwargs.get("on_failure_fail_dagrun") is not None:
+                tobj.task.teardown_fails_run = kwargs["on_failure_fail_dagrun"] is True
             if name == "as_teardown":
                 for s in self.endpoints(
                     kwargs.get("setups", args[0] if args else None), upstream=True
@@ -1586,21 +1588,16 @@ class AirflowHooks(Hooks):
 
     # -- setup / teardown (Airflow 2.7+) ----------------------------------
     def mark_role(self, tobj: TaskObj, role: str, node) -> None:
-        """Flag a setup or teardown task. Airflow runs teardowns with its own
-        rule (all_done_setup_success), which the IR reads as all_done."""
+        """Flag a setup or teardown task (IR ``role``). Like Airflow's
+        ``as_teardown()`` and ``@teardown``, a teardown gets the rule
+        all_done_setup_success, whatever it had."""
         extra = tobj.task.extra.setdefault("airflow", {})
         if extra.get(role):
             return
         extra[role] = True
-        if role == "teardown" and tobj.task.trigger_rule == DEFAULT_TRIGGER_RULE:
-            tobj.task.trigger_rule = "all_done"
-            self.diag(
-                "info",
-                "AF211",
-                f"teardown task {tobj.id!r}: Airflow's all_done_setup_success rule read as all_done",
-                getattr(node, "lineno", None),
-                tobj.dag,
-            )
+        tobj.task.role = role
+        if role == "teardown":
+            tobj.task.trigger_rule = "all_done_setup_success"
 
     def close_setup_teardown(self, ctx: TaskObj, created: list[TaskObj]) -> None:
         """``with teardown(setup()):`` makes the setups upstream of the tasks

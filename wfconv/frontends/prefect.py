@@ -131,6 +131,10 @@ class FlowBuild:
     # Tasks a wfconv_gate(..., branches=[...]) names: their return value is the
     # list of ids to follow, i.e. they are branch tasks.
     gate_branches: set[str] = field(default_factory=set)
+    # Setup/teardown roles read from wfconv_gate calls: id -> role, and the
+    # teardowns whose failure fails the run.
+    roles: dict[str, str] = field(default_factory=dict)
+    fails_run: set[str] = field(default_factory=set)
 
 
 # -----------------------------------------------------------------------------
@@ -1147,8 +1151,17 @@ class PrefectReader:
             # wfconv's generated guard: the rule is the trigger rule; the
             # upstream states it receives are ordering only.
             collect(bound.pop(gate.param), control)
+            if gate.also is not None:
+                # Indirect setups / a teardown's scope: implied by the roles.
+                bound.pop(gate.also, None)
             self.flow.forced_rules[task.id] = gate.rule
             self.flow.gate_branches.update(gate.branches)
+            for s in gate.setups:
+                self.flow.roles.setdefault(s, "setup")
+            if gate.teardown:
+                self.flow.roles[task.id] = "teardown"
+                if gate.fails_run:
+                    self.flow.fails_run.add(task.id)
             collect([list(bound.values()), extra_args], data)
         else:
             collect([args, kwargs], data)
@@ -1701,6 +1714,8 @@ class PrefectReader:
     def _finish(self, build: FlowBuild) -> None:
         w = build.workflow
         for task in w.tasks:
+            task.role = build.roles.get(task.id, task.role)
+            task.teardown_fails_run = task.id in build.fails_run
             if task.id in build.gate_branches and task.action.kind == "python":
                 task.action = Action("branch", dict(task.action.fields))
             ups = build.upstream.get(task.id, {})

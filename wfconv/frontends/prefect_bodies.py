@@ -38,6 +38,14 @@ class Gate:
     # Upstream task ids whose return value (the ids to follow) decides whether
     # this task runs: those upstreams are branch tasks.
     branches: list[str] = field(default_factory=list)
+    # Setup/teardown emulation: tasks named as setups (``setups=``,
+    # ``requires=``), whether this task is a teardown (and fails the run),
+    # and the parameter (``also=``) carrying the states of indirect setups
+    # and of a teardown's scope (ordering the IR derives from roles, not edges).
+    setups: list[str] = field(default_factory=list)
+    teardown: bool = False
+    fails_run: bool = False
+    also: str | None = None
 
 
 def unrender(node: ast.AST) -> ast.AST:
@@ -86,16 +94,34 @@ def gate_of(fn: FunctionValue) -> Gate | None:
         return None
     if not all(isinstance(st, ast.Return) for st in body[0].body):
         return None
-    branches: list[str] = []
+    lists: dict[str, list[str]] = {"branches": [], "setups": [], "requires": []}
+    flags: dict[str, bool] = {"teardown": False, "fails_run": False}
+    also = None
     for kw in call.keywords:
-        if kw.arg != "branches":
-            continue
-        if not isinstance(kw.value, (ast.List, ast.Tuple)) or not all(
-            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in kw.value.elts
-        ):
-            return None
-        branches = [e.value for e in kw.value.elts]  # type: ignore[attr-defined]
-    return Gate(call.args[0].value, call.args[1].id, body[1:], branches)
+        if kw.arg in lists:
+            if not isinstance(kw.value, (ast.List, ast.Tuple)) or not all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in kw.value.elts
+            ):
+                return None
+            lists[kw.arg] = [e.value for e in kw.value.elts]  # type: ignore[attr-defined]
+        elif kw.arg in flags:
+            if not isinstance(kw.value, ast.Constant) or not isinstance(kw.value.value, bool):
+                return None
+            flags[kw.arg] = kw.value.value
+        elif kw.arg == "also":
+            if not isinstance(kw.value, ast.Name):
+                return None
+            also = kw.value.id
+    return Gate(
+        call.args[0].value,
+        call.args[1].id,
+        body[1:],
+        lists["branches"],
+        setups=lists["setups"] + lists["requires"],
+        teardown=flags["teardown"],
+        fails_run=flags["fails_run"],
+        also=also,
+    )
 
 
 def shell_command(

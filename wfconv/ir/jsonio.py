@@ -90,6 +90,10 @@ def task_to_dict(t: Task) -> dict[str, Any]:
         out["queue"] = t.queue
     if t.depends_on_past:
         out["depends_on_past"] = True
+    if t.role is not None:
+        out["role"] = t.role
+    if t.teardown_fails_run:
+        out["teardown_fails_run"] = True
     if t.mapped is not None:
         out["mapped"] = t.mapped
     if t.params:
@@ -200,6 +204,8 @@ def task_from_dict(d: dict[str, Any]) -> Task:
         pool=d.get("pool"),
         queue=d.get("queue"),
         depends_on_past=bool(d.get("depends_on_past", False)),
+        role=d.get("role"),
+        teardown_fails_run=bool(d.get("teardown_fails_run", False)),
         mapped=d.get("mapped"),
         params=dict(d.get("params") or {}),
         outputs=list(d.get("outputs") or []),

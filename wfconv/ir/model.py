@@ -33,7 +33,16 @@ TRIGGER_RULES = (
     "none_failed_min_one_success",
     "none_skipped",
     "always",
+    # A teardown's rule (Airflow >= 2.7): every direct upstream done, and at
+    # least one direct upstream setup succeeded when it has any (all of them
+    # skipped: skipped; none succeeded: upstream_failed).
+    "all_done_setup_success",
 )
+
+# Task roles (Airflow setup/teardown, DESIGN §4 extension): a setup's failure
+# stops the tasks in its scope whatever their rule; a teardown waits for its
+# scope and does not decide the run's state unless ``teardown_fails_run``.
+ROLES = ("setup", "teardown")
 
 ACTION_KINDS = (
     "shell",
@@ -195,6 +204,10 @@ class Task:
     pool: str | None = None
     queue: str | None = None
     depends_on_past: bool = False
+    # "setup" / "teardown" (ROLES) or None.
+    role: str | None = None
+    # A teardown whose failure fails the run (Airflow's on_failure_fail_dagrun).
+    teardown_fails_run: bool = False
     # Dynamic task mapping: {"kind": "product"|"zip", "over": {arg: values or expression}}.
     mapped: dict[str, Any] | None = None
     # Luigi parameters / Prefect call arguments that identify the instance.

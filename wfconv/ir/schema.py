@@ -95,6 +95,8 @@ _TASK = {
         "pool": _NULLABLE_STR,
         "queue": _NULLABLE_STR,
         "depends_on_past": {"type": "boolean"},
+        "role": {"enum": [None, "setup", "teardown"]},
+        "teardown_fails_run": {"type": "boolean"},
         "mapped": {"type": ["object", "null"]},
         "params": {"type": "object"},
         "outputs": {"type": "array", "items": {"type": "string"}},

@@ -29,7 +29,7 @@ from wfconv.runtime import branching
 from wfconv.runtime.graph import CompiledWorkflow
 from wfconv.runtime.policy import retry_delay, sensor_outcome, sensor_settings
 from wfconv.runtime.results import TERMINAL, Attempt, RunResult, TaskResult, TraceEvent
-from wfconv.runtime.rules import RUN, WAIT
+from wfconv.runtime.rules import RUN, SKIP, UPSTREAM_FAILED, WAIT, all_done_setup_success
 from wfconv.runtime.scenario import NEVER, Scenario
 from wfconv.runtime.schedule import RunInfo
 
@@ -141,6 +141,16 @@ class RunEngine:
         ck = [0] * n
         cf = [0] * n
         cu = [0] * n
+        if cw.has_roles:
+            # Setup/teardown (graph._setup_teardown): tasks whose verdict also
+            # reads the state of setups or of a teardown's scope.
+            rule = list(rule)
+            for i in range(n):
+                if cw.special[i]:
+                    rule[i] = _role_verdict(cw, i, state)
+            watchers = cw.watchers
+        else:
+            watchers = None
         # Pending events, in (time, push order): a heap of distinct times and,
         # per time, a FIFO of (START|FINISH, task, attempt, outcome). The same
         # order as one heap of (time, seq, ...) entries, but O(1) per event
@@ -193,6 +203,8 @@ class RunEngine:
             while wave:
                 dirty: list[int] = []
                 for j in wave:
+                    if watchers is not None and watchers[j]:
+                        dirty.extend(d for d in watchers[j] if state[d] is None)
                     sj = state[j]
                     for d in downs[j]:
                         if sj == "success":
@@ -647,3 +659,39 @@ ENGINE_OUTCOME = {"oozie": _oozie_state, "luigi": _luigi_state}
 def engine_state(cw: CompiledWorkflow, state, attempts, run_state: str) -> str | None:
     fn = ENGINE_OUTCOME.get(cw.engine or "")
     return fn(cw, state, attempts, run_state) if fn else None
+
+
+def _role_verdict(cw, i: int, state: list):
+    """The verdict of task ``i`` under Airflow's setup/teardown rules
+    (TriggerRuleDep): the setup constraint first (a relevant setup further
+    upstream failed or was skipped: settled at once; not yet succeeded: wait),
+    then the task's own rule over its direct upstreams (all_done_setup_success
+    reading its upstream setups' states), then, for a teardown, its scope."""
+    indirect = cw.indirect_setups[i]
+    setup_ups = cw.setup_ups[i]
+    scope = cw.scope[i]
+    own = cw.rule[i]
+    setup_rule = cw.rule_name[i] == "all_done_setup_success"
+
+    def verdict(s: int, k: int, f: int, u: int, n: int):
+        waiting = False
+        if indirect:
+            sts = [state[x] for x in indirect]
+            if "failed" in sts or "upstream_failed" in sts:
+                return UPSTREAM_FAILED
+            if "skipped" in sts:
+                return SKIP
+            waiting = any(st != "success" for st in sts)
+        if n == 0:
+            v = RUN
+        elif setup_rule:
+            v = all_done_setup_success(s, k, f, u, n, [state[x] for x in setup_ups])
+        else:
+            v = own(s, k, f, u, n)
+        if v is not RUN:
+            return v
+        if waiting or any(state[x] not in TERMINAL for x in scope):
+            return WAIT
+        return RUN
+
+    return verdict

@@ -5,6 +5,7 @@ only lists, which keeps simulation near a bare topological walk)."""
 from __future__ import annotations
 
 from wfconv.ir.model import Workflow
+from wfconv.ir.roles import role_facts
 from wfconv.runtime.rules import RULES
 
 # Above this many downstreams a task's duplicate-edge check uses a set.
@@ -46,6 +47,43 @@ class CompiledWorkflow:
             for k, t in zip(self.kind, tasks, strict=True)
         ]
         self.depends_on_past = [t.id for t in tasks if t.depends_on_past]
+        self._setup_teardown(tasks)
+
+    def _setup_teardown(self, tasks) -> None:
+        """Airflow's setup/teardown facts (wfconv.ir.roles) as indices:
+        ``setup_ups``, ``indirect_setups``, ``scope``; ``watchers``: tasks to
+        re-evaluate when a task settles (it is one of their indirect setups
+        or in their scope); ``special``: tasks whose verdict needs any of
+        this; ``leaves``: the effective leaves that decide the run's state."""
+        n = len(tasks)
+        self.has_roles = any(t.role is not None for t in tasks)
+        self.special = [False] * n
+        self.setup_ups: list[list[int]] = [[] for _ in range(n)]
+        self.indirect_setups: list[list[int]] = [[] for _ in range(n)]
+        self.scope: list[list[int]] = [[] for _ in range(n)]
+        self.watchers: list[list[int]] = [[] for _ in range(n)]
+        if not self.has_roles:
+            return
+        facts = role_facts(self.workflow)
+        index = self.index
+        for tid, setups in facts.setup_upstreams.items():
+            i = index[tid]
+            self.setup_ups[i] = [index[s] for s in setups]
+            if self.rule_name[i] == "all_done_setup_success":
+                self.special[i] = True
+        for tid, setups in facts.indirect_setups.items():
+            i = index[tid]
+            self.indirect_setups[i] = [index[s] for s in setups]
+            self.special[i] = True
+            for s in self.indirect_setups[i]:
+                self.watchers[s].append(i)
+        for tid, scope in facts.scope.items():
+            i = index[tid]
+            self.scope[i] = [index[x] for x in scope]
+            self.special[i] = True
+            for x in self.scope[i]:
+                self.watchers[x].append(i)
+        self.leaves = [index[tid] for tid in facts.leaves]
 
     def _add_edges(self, edges) -> bool:
         """Fill ``downs`` and ``n_up`` (first occurrence of a duplicated edge

@@ -107,6 +107,22 @@ def _always(s: int, k: int, f: int, u: int, n: int) -> Verdict:
     return RUN
 
 
+def all_done_setup_success(
+    s: int, k: int, f: int, u: int, n: int, setups: list[str] | tuple[str, ...] = ()
+) -> Verdict:
+    """Airflow's teardown rule: every direct upstream done; then, if some are
+    setups (``setups``: their states), all of them skipped -> skipped, none
+    succeeded -> upstream_failed. Without setup upstreams it is all_done."""
+    if s + k + f + u < n:
+        return WAIT
+    if setups:
+        if all(st == "skipped" for st in setups):
+            return SKIP
+        if not any(st == "success" for st in setups):
+            return UPSTREAM_FAILED
+    return RUN
+
+
 RULES: dict[str, Rule] = {
     "all_success": _all_success,
     "all_failed": _all_failed,
@@ -120,6 +136,7 @@ RULES: dict[str, Rule] = {
     "none_failed_min_one_success": _none_failed_min_one_success,
     "none_skipped": _none_skipped,
     "always": _always,
+    "all_done_setup_success": all_done_setup_success,
 }
 
 
