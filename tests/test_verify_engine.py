@@ -15,7 +15,8 @@ from wfconv.verify.structure import _ledger_task
 pytestmark = pytest.mark.engine
 
 # retries, branch + sensor | fan-out/fan-in over groups | failure paths |
-# diamond fan-in | submit fan-out | Oozie decision with a kill path
+# diamond fan-in | submit fan-out | Oozie decision with a kill path |
+# setup/teardown (the run's state ignores a teardown)
 CASES = [
     ("airflow", "corpus/airflow/etl_basic.py"),
     ("airflow", "corpus/airflow/taskgroups.py"),
@@ -23,7 +24,9 @@ CASES = [
     ("luigi", "corpus/luigi/diamond.py"),
     ("prefect", "corpus/prefect/fanout_submit.py"),
     ("oozie", "corpus/oozie/decision_default.xml"),
+    ("airflow", "corpus/airflow/setup_teardown.py"),
 ]
+AIRFLOW_CASES = [CASES[0], CASES[1], CASES[-1]]
 
 
 def _first_workflow(engine, path):
@@ -84,6 +87,30 @@ def test_engine_catches_a_backend_that_drops_retries(monkeypatch, repo_root, pre
     )
 
 
+def test_engine_compares_the_run_state_too(monkeypatch, repo_root, prefect_harness):
+    """Every task can end as predicted while the run's state differs: a
+    backend that lets a teardown decide the run (Airflow does not) is caught
+    in the scenario where only the teardown fails."""
+    from wfconv.backends import prefect as prefect_backend
+
+    real = prefect_backend.role_facts
+
+    def naive(workflow):
+        facts = real(workflow)
+        facts.leaves = [t.id for t in workflow.tasks if not workflow.downstream(t.id)]
+        return facts
+
+    monkeypatch.setattr(prefect_backend, "role_facts", naive)
+    w = _first_workflow("airflow", "corpus/airflow/setup_teardown.py")
+    verdicts, _ = engine_check(w, "prefect")
+    bad = {v.name: v for v in verdicts if not v.equivalent}
+    # delete_cluster fails, or is upstream_failed after create_cluster failed:
+    # Airflow's run still succeeds (notify and drop_scratch decide it).
+    assert set(bad) == {"delete_cluster fails", "create_cluster fails"}
+    for v in bad.values():
+        assert (v.task, v.source_run, v.target_run) == (None, "success", "failed")
+
+
 def test_luigi_failure_handler_difference_is_caught_only_where_it_matters(repo_root):
     """Luigi starts a one_failed handler from the FAILURE event of every failed
     attempt (BL102), Airflow once after the last retry: the engine check must
@@ -95,7 +122,9 @@ def test_luigi_failure_handler_difference_is_caught_only_where_it_matters(repo_r
     assert bad == {"extract fails once": ("alert", "not run", "success/1")}
 
 
-@pytest.mark.parametrize("engine,path", CASES[:2], ids=[p.rsplit("/", 1)[1] for _, p in CASES[:2]])
+@pytest.mark.parametrize(
+    "engine,path", AIRFLOW_CASES, ids=[p.rsplit("/", 1)[1] for _, p in AIRFLOW_CASES]
+)
 def test_airflow_engine_check_when_airflow_is_available(engine, path, repo_root):
     """dag.test() runs the emitted DAG in real Airflow ($WFCONV_AIRFLOW_PYTHON or
     an importable airflow); skipped cleanly otherwise."""

@@ -111,7 +111,8 @@ def engine_scenarios(w: Workflow, level: str) -> list[tuple[str, Scenario]]:
     return out
 
 
-def predicted(w: Workflow, s: Scenario) -> dict[str, str]:
+def predicted(w: Workflow, s: Scenario) -> tuple[dict[str, str], str]:
+    """What the reference runtime predicts: each task's outcome, and the run's state."""
     res = run(w, s, date=w.start_date or "2024-01-01T00:00:00+00:00")[0]
     out = {}
     for t in w.tasks:
@@ -120,7 +121,14 @@ def predicted(w: Workflow, s: Scenario) -> dict[str, str]:
             out[t.id] = _NOT_RUN
         else:
             out[t.id] = f"{tr.state}/{len(tr.attempts)}"
-    return out
+    return out, res.state
+
+
+def observed_run_state(folder: Path) -> str | None:
+    """The run's final state as the engine reported it (Airflow's DagRun state),
+    when the engine driver recorded one."""
+    f = folder / "run_state"
+    return f.read_text(encoding="utf-8").strip() if f.exists() else None
 
 
 def observed(folder: Path, w: Workflow) -> dict[str, str]:
@@ -159,7 +167,12 @@ class _PrefectDriver:
         self.flow = (named or flows)[0]
 
     def run(self, folder: Path) -> None:
-        self.flow(return_state=True)
+        state = self.flow(return_state=True)
+        # The emitted flow ends like an Airflow DAG run (wfconv_finish).
+        if state.is_completed() or state.is_failed():
+            (folder / "run_state").write_text(
+                "success" if state.is_completed() else "failed", encoding="utf-8"
+            )
 
 
 class _LuigiDriver:
@@ -241,7 +254,11 @@ dag = next(v for v in vars(module).values() if hasattr(v, "test") and hasattr(v,
 for folder in sys.argv[2:]:
     os.environ["WFCONV_PROBE_DIR"] = folder
     try:
-        dag.test()
+        run = dag.test()
+        state = getattr(run, "state", None)
+        if state is not None:
+            with open(os.path.join(folder, "run_state"), "w") as fh:
+                fh.write(str(getattr(state, "value", state)))
     except Exception as exc:  # outcomes are in the probe records
         print("dag.test raised", type(exc).__name__, exc, file=sys.stderr)
     print("WFCONV_DONE " + folder, flush=True)
@@ -297,9 +314,19 @@ def _write_scenario(folder: Path, scenario: Scenario) -> Path:
 def _verdict(
     name: str, w: Workflow, scenario: Scenario, folder: Path, target: str
 ) -> ScenarioVerdict:
-    want = predicted(w, scenario)
+    want, want_run = predicted(w, scenario)
     got = observed(folder, w)
     diffs = [(t, want[t], got[t]) for t in w.task_ids() if want[t] != got[t]]
+    got_run = observed_run_state(folder)
+    if not diffs and got_run is not None and got_run != want_run:
+        return ScenarioVerdict(
+            name,
+            False,
+            source_run=want_run,
+            target_run=got_run,
+            source_label="predicted by the reference runtime",
+            target_label=f"in {target}",
+        )
     if not diffs:
         return ScenarioVerdict(name, True)
     t, a, b = diffs[0]
