@@ -8,8 +8,8 @@ Prints files/s for: the `ast.parse` floor (read + parse, same process pool size)
 a cold audit (empty cache), a warm audit (same files, cache filled), the peak
 memory of the audit's parent process for 1/10 of the files and for all of them
 (flat means streaming works), and Airflow's DagBag on a sample when an Airflow
-virtualenv can be had (bench_parse.ensure_airflow: a separate virtualenv with
-apache-airflow 2.10.5, installed once; Airflow is not a dependency of wfconv).
+virtualenv can be had (bench_parse.ensure_airflow: a separate virtualenv per
+release, Airflow 2.10.5 and 3.3.2, installed once; Airflow is not a dependency of wfconv).
 Each measurement runs in a fresh subprocess so that memory figures are its own.
 """
 
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # DagBag worker (DagBag.process_file per file in the Airflow virtualenv, pinned
 # to one core).
 import bench_parse  # noqa: E402
-from bench_parse import DEFAULT_VENV, ensure_airflow, generate  # noqa: E402
+from bench_parse import ensure_airflow, generate  # noqa: E402
 
 # -- measurements (each one runs in its own subprocess: `--measure WHAT ...`) -----------------
 
@@ -98,13 +98,15 @@ def measure_audit(folder: str, jobs: int, cache: str, src: str) -> dict:
     }
 
 
-def measure_dagbag(venv: Path, folder: Path, sample: int, skip: bool) -> dict | str:
+def measure_dagbag(
+    venv: Path, folder: Path, sample: int, skip: bool, version: str | None = None
+) -> dict | str:
     if skip:
         return "skipped (--no-airflow)"
     worker_cls = getattr(bench_parse, "AirflowWorker", None)
     if worker_cls is None:
         return "skipped: bench/bench_parse.py has no AirflowWorker harness"
-    py = ensure_airflow(venv)
+    py = ensure_airflow(venv, version) if version else ensure_airflow(venv)
     if py is None:
         return "skipped: Airflow could not be installed in a separate virtualenv (see stderr)"
     paths = sorted(folder.glob("*.py"))[:sample]
@@ -138,8 +140,9 @@ def main() -> int:
     )
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
-    ap.add_argument("--airflow-venv", type=Path, default=DEFAULT_VENV,
-                    help="virtualenv with apache-airflow (installed there once when missing)")
+    ap.add_argument("--airflow-venv", type=Path, default=None,
+                    help="one virtualenv with apache-airflow (default: Airflow "
+                    f"{' and '.join(bench_parse.AIRFLOW_VERSIONS)}, each installed once in its own)")
     ap.add_argument("--no-airflow", action="store_true", help="skip the DagBag reference")
     ap.add_argument("--dagbag-sample", type=int, default=200)
     ap.add_argument("--keep", help="generate into this folder and keep it")
@@ -200,16 +203,22 @@ def main() -> int:
             f"memory (parent max RSS): {small['files']} files {small['parent_max_rss_mb']} MB, "
             f"{cold['files']} files {cold['parent_max_rss_mb']} MB; workers {cold['worker_max_rss_mb']} MB"
         )
-        bag = measure_dagbag(args.airflow_venv, dags, args.dagbag_sample, args.no_airflow)
-        if isinstance(bag, str):
-            print(f"Airflow DagBag     {bag}")
-        else:
+        venvs = (
+            [(None, args.airflow_venv)]
+            if args.airflow_venv is not None
+            else [(v, bench_parse.venv_for(v)) for v in bench_parse.AIRFLOW_VERSIONS]
+        )
+        sample = work / "sample"
+        sample.mkdir()
+        for p in sorted(dags.glob("*.py"))[: args.dagbag_sample]:
+            shutil.copy(p, sample / p.name)
+        for version, venv in venvs:
+            bag = measure_dagbag(venv, dags, args.dagbag_sample, args.no_airflow, version)
+            if isinstance(bag, str):
+                print(f"Airflow DagBag     {bag}")
+                continue
             # The same sample audited on one core right after DagBag, without cache:
             # a like-for-like figure on a machine whose load changes during the run.
-            sample = work / "sample"
-            sample.mkdir()
-            for p in sorted(dags.glob("*.py"))[: args.dagbag_sample]:
-                shutil.copy(p, sample / p.name)
             one = _sub("audit", str(sample), "0", "", str(src))
             per_core = 1000 / bag["ms_per_file_1core"]
             print(
