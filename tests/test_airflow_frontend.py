@@ -953,3 +953,47 @@ def test_an_old_import_path_tried_only_after_the_new_one_is_no_airflow3_finding(
     # Only imports outside an `except ImportError` fallback are reported.
     assert [(c, line) for c, line in codes(w) if c == "AF203"] == [("AF203", 14), ("AF203", 15)]
     assert w.task("a").action.kind == "shell"
+
+
+def test_setup_and_teardown_decorators_with_options():
+    """@setup, @teardown, @teardown(on_failure_fail_dagrun=True), and @teardown over
+    @task.bash: roles, rules and edges as Airflow 3.3.2's DagBag builds them."""
+    w = one(
+        """
+        from airflow.sdk import dag, setup, task, teardown
+
+        @dag(schedule=None)
+        def d():
+            @setup
+            def make():
+                return "x"
+
+            @teardown(on_failure_fail_dagrun=True)
+            def clean(x):
+                print(x)
+
+            @teardown
+            @task.bash
+            def clean2() -> str:
+                return "echo"
+
+            @task
+            def work(x):
+                return x
+
+            m = make()
+            work(m) >> clean(m)
+            m >> clean2()
+        d()
+        """
+    )
+    got = {t.id: (t.role, t.trigger_rule, t.teardown_fails_run) for t in w.tasks}
+    assert got == {
+        "make": ("setup", "all_success", False),
+        "work": (None, "all_success", False),
+        "clean": ("teardown", "all_done_setup_success", True),
+        "clean2": ("teardown", "all_done_setup_success", False),
+    }
+    assert edges(w) == {("make", "work"), ("make", "clean"), ("work", "clean"), ("make", "clean2")}
+    assert w.task("clean2").action.kind == "shell"
+    assert all(t.extra["airflow"]["kwargs"] == {} for t in w.tasks)

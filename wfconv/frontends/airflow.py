@@ -433,6 +433,9 @@ class AirflowHooks(Hooks):
             and isinstance(args[0], (FunctionValue, TaskFlowFn))
         ):
             return self.decorate(interp, ref, args[0], node)
+        if name == "teardown" and not args and _is_airflow(ref):
+            # @teardown(on_failure_fail_dagrun=True): the decorator, configured.
+            return TaskDecorator("teardown", dict(kwargs))
         handler = self._AIRFLOW_CALLS.get(name)
         if handler is not None:
             return handler(self, interp, ref, args, kwargs, node)
@@ -709,6 +712,11 @@ class AirflowHooks(Hooks):
     def decorate(self, interp, decorator, target, node):
         if not isinstance(target, (FunctionValue, TaskFlowFn)):
             return NOT_HANDLED
+        if isinstance(decorator, TaskDecorator) and decorator.kind == "teardown":
+            fails = {"on_failure_fail_dagrun": decorator.kwargs.get("on_failure_fail_dagrun")}
+            if isinstance(target, TaskFlowFn):
+                return TaskFlowFn(target.fn, target.kind, {**target.kwargs, **fails}, "teardown")
+            return TaskFlowFn(target, "task", fails, "teardown")
         if (
             isinstance(decorator, Ref)
             and _is_airflow(decorator)
@@ -1418,6 +1426,7 @@ class AirflowHooks(Hooks):
         partial_args=None,
     ) -> XComArg:
         opts = dict(tf.kwargs)
+        fails_run = opts.pop("on_failure_fail_dagrun", None) if tf.role == "teardown" else None
         line = node.lineno if node is not None else None
         dag, group = self._context(opts)
         label = opts.get("task_id", tf.fn.name)
@@ -1440,6 +1449,8 @@ class AirflowHooks(Hooks):
         task.extra["airflow"]["operator"] = f"@{tf.kind}"
         if tf.role is not None:
             self.mark_role(tobj, tf.role, node)
+            if fails_run is not None:
+                task.teardown_fails_run = fails_run is True
         if mapped is not None:
             task.mapped = mapped
         # Task results in the call's arguments, and in operator arguments given
