@@ -678,23 +678,40 @@ def test_untranslatable_decision_case_is_left_out_with_ba102():
     assert "lastErrorNode" not in code.split("WFCONV_DECISIONS")[1].split("def wfconv_decide")[0]
 
 
-def test_file_sensor_on_a_remote_url_is_a_ledgered_loss():
+def test_file_sensors_on_hdfs_and_s3_use_the_provider_sensor_others_are_a_ledgered_loss():
     """An Oozie dataset read as a FileSensor on hdfs:// would never succeed in
-    Airflow's FileSensor (it checks the local disk): the ledger must say so."""
+    Airflow's FileSensor (it checks the local disk): HDFS and S3 get the
+    provider's sensor on that file system (connection named in the ledger);
+    other URLs stay FileSensors and the ledger says they cannot succeed."""
+
+    def sensor(tid, target):
+        return Task(tid, Action("sensor", {"sensor": "FileSensor", "target": target}))
+
     w = Workflow(
         "datasets",
         tasks=[
-            Task(
-                "wait_remote",
-                Action("sensor", {"sensor": "FileSensor", "target": "hdfs://nn/data/_SUCCESS"}),
-            ),
-            Task(
-                "wait_local", Action("sensor", {"sensor": "FileSensor", "target": "/data/_SUCCESS"})
-            ),
+            sensor("wait_hdfs", "hdfs://nn:8020/data/{{ ds }}/_SUCCESS"),
+            sensor("wait_s3", "s3://bucket/in/*.csv"),
+            sensor("wait_gs", "gs://bucket/data/_SUCCESS"),
+            sensor("wait_local", "/data/_SUCCESS"),
         ],
     )
     _, code, out = emit_one(w)
-    assert 'filepath="hdfs://nn/data/_SUCCESS"' in code
-    assert [(d.code, d.task, d.severity) for d in out.diagnostics if d.code == "BA126"] == [
-        ("BA126", "wait_remote", "warning")
+    assert "wait_hdfs = WebHdfsSensor(" in code
+    assert 'filepath="/data/{{ ds }}/_SUCCESS"' in code
+    assert "wait_s3 = S3KeySensor(" in code
+    assert 'bucket_key="s3://bucket/in/*.csv"' in code and "wildcard_match=True" in code
+    assert 'filepath="gs://bucket/data/_SUCCESS"' in code
+    assert 'filepath="/data/_SUCCESS"' in code
+    got = sorted((d.code, d.task, d.severity) for d in out.diagnostics if d.code in ("BA126", "BA128"))
+    assert got == [
+        ("BA126", "wait_gs", "warning"),
+        ("BA128", "wait_hdfs", "info"),
+        ("BA128", "wait_s3", "info"),
     ]
+    assert "nn:8020" in next(d.message for d in out.diagnostics if d.task == "wait_hdfs")
+    # Read back, the sensors are the provider's, waiting for the same files.
+    (back,) = airflow_frontend.parse("dags/x.py", code).workflows
+    targets = {t.id: (t.action.get("sensor"), t.action.get("target")) for t in back.tasks}
+    assert targets["wait_hdfs"] == ("WebHdfsSensor", "/data/{{ ds }}/_SUCCESS")
+    assert targets["wait_s3"] == ("S3KeySensor", "s3://bucket/in/*.csv")

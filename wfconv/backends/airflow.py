@@ -78,7 +78,8 @@ CODES: dict[str, str] = {
     "BA123": "operator unknown to wfconv re-emitted from the source's import with its literal arguments",
     "BA124": "trigger rule all_done_min_one_success: Airflow 3.1+ (all_done on Airflow 2)",
     "BA125": "fail/kill task raises AirflowFailException: running tasks are not stopped, KILLED becomes failed",
-    "BA126": "FileSensor on a remote URL (hdfs://, s3://...): it checks the local file system",
+    "BA126": "FileSensor on a remote URL (gs://, ...): it checks the local file system",
+    "BA128": "file sensor on hdfs:// or s3:// emitted as the provider's sensor (connection to set)",
     "BA127": "setup/teardown tasks need Airflow 2.7+ (the Airflow 2 target is 2.4+)",
     "BA201": "schedule timezone is unknown: UTC used",
     "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
@@ -481,7 +482,10 @@ def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
             return spec
     if cls == "FileSensor" and isinstance(target, str) and "://" in target:
         scheme = target.split("://", 1)[0].lower()
-        if scheme != "file":
+        remote = _remote_file_sensor(ctx, task, scheme, target)
+        if remote is not None:
+            cls, target = remote
+        elif scheme != "file":
             ctx.add(
                 loss(
                     "BA126",
@@ -498,8 +502,43 @@ def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
         spec.set(kw, _duration(ctx, kw, target))
     if cls == "PythonSensor":
         spec.set("python_callable", _python_callable(ctx, task, "poke"))
+    if cls == "S3KeySensor" and isinstance(target, str) and any(c in target for c in "*?["):
+        spec.set("wildcard_match", True)
     _sensor_common(spec, f, ctx)
     return spec
+
+
+def _remote_file_sensor(ctx: _Ctx, task: Task, scheme: str, url: str) -> tuple[str, str] | None:
+    """A file sensor on HDFS or S3 (an Oozie dataset, a FileSensor given a URL):
+    the provider sensor that checks that file system, and its target argument.
+    FileSensor would look for the URL on the worker's disk and never succeed."""
+    if scheme in ("hdfs", "webhdfs"):
+        rest = url.split("://", 1)[1]
+        authority, _, path = rest.partition("/")
+        ctx.add(
+            loss(
+                "BA128",
+                f"{url!r} waits with WebHdfsSensor (apache-airflow-providers-apache-hdfs) on "
+                f"connection webhdfs_default, which must point at the name node {authority or '(default)'}",
+                task=task,
+                severity="info",
+                target="WebHdfsSensor",
+            )
+        )
+        return "WebHdfsSensor", "/" + path
+    if scheme in ("s3", "s3a", "s3n"):
+        ctx.add(
+            loss(
+                "BA128",
+                f"{url!r} waits with S3KeySensor (apache-airflow-providers-amazon) on "
+                "connection aws_default",
+                task=task,
+                severity="info",
+                target="S3KeySensor",
+            )
+        )
+        return "S3KeySensor", "s3://" + url.split("://", 1)[1]
+    return None
 
 
 # Sensor arguments Airflow wants as timedelta; the IR keeps them in seconds.
