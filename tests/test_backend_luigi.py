@@ -9,6 +9,7 @@ import datetime
 import importlib
 import importlib.util
 import itertools
+import os
 import shlex
 import subprocess
 import sys
@@ -104,9 +105,10 @@ def test_generated_module_is_ruff_clean_for_every_action_kind(tmp_path):
     kinds = [
         shell("sh", "grep -c x {{ ds }} | tee out", retries=1, retry_delay_s=60, timeout_s=30),
         Task("py", Action("python", {"module": "json", "callable": "dumps", "op_args": [[1]],
-                                     "op_kwargs": {"indent": 2, "not-an-id": 1}})),
+                                     "op_kwargs": {"indent": 2, "not-an-id": 1}}),
+             retries=3, retry_delay_s=60),
         Task("py_unknown", Action("python", {"callable": "mystery"})),
-        Task("nothing", Action("empty")),
+        Task("nothing", Action("empty"), retries=1, retry_delay_s=30),
         Task("pick", Action("branch", {"callable": "choose"})),
         Task("wait", Action("sensor", {"sensor": "FileSensor", "target": "/in/{{ ds }}", "poke_interval_s": 5})),
         Task("wait2", Action("sensor", {"sensor": "HttpSensor"})),
@@ -126,7 +128,11 @@ def test_generated_module_is_ruff_clean_for_every_action_kind(tmp_path):
     assert ruff_clean(e.files, tmp_path) == ""
     assert {"BL101", "BL102", "BL103", "BL104", "BL204", "BL401", "BL402", "BL404", "BL405",
             "BL201"} <= set(codes(e))
+    # One scheduler retry_delay: the 60 s two of the three retrying tasks use;
+    # only the 30 s task is a loss.
+    assert [d.task for d in e.diagnostics if d.code == "BL201"] == ["nothing"]
     text = source(e)
+    assert "RETRY_DELAY_S = 60.0" in text and "    retry_settings()" in text
     assert "class EtlWorkflow(luigi.WrapperTask, WorkflowTask):" in text
     assert "RangeDaily" in text and "0 6 * * * cd /path/to/this/folder && python etl.py" in text
     cls = classes(text)
@@ -687,3 +693,29 @@ def test_every_corpus_workflow_gives_a_ruff_clean_module(tmp_path):
             if item["location"]["row"] not in _pasted_lines(files[name]):
                 findings.append((name, item["location"]["row"], item["code"], item["message"]))
     assert findings == []
+
+
+@pytest.mark.engine
+def test_engine_generated_main_retries_as_the_source_said(tmp_path):
+    """Run as generated (python module.py): main() turns on keep_alive and the
+    workflow's retry delay, so a task that fails once is retried and the run
+    succeeds; without retries it would stop at the first failure."""
+    marker = tmp_path / "tried"
+    log = tmp_path / "log.txt"
+    flaky = f"echo try >> '{log}'; test -f '{marker}' || {{ touch '{marker}'; exit 1; }}"
+    w = wf(
+        [Task("flaky", Action("shell", {"command": flaky}), retries=2, retry_delay_s=1),
+         shell("after", f"echo after >> '{log}'")],
+        [("flaky", "after")],
+        id="retrying",
+    )
+    (name, text), = lb.emit(w).files.items()
+    assert "RETRY_DELAY_S = 1.0" in text
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "WFCONV_STATE_DIR": str(tmp_path / "state"), "LUIGI_CONFIG_PATH": "/nonexistent"}
+    done = subprocess.run(
+        [sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert log.read_text().splitlines() == ["try", "try", "after"]

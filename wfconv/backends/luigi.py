@@ -53,9 +53,9 @@ CODES: dict[str, str] = {
     "BL104": "branch: Luigi has no skipped state, every downstream path runs",
     "BL105": "an error path that ends the workflow successfully (Oozie error -> end) fails the run",
     "BL106": "routing task (a transition the Oozie frontend modelled as a task) becomes plain edges",
-    "BL201": "retry delay differs from Luigi's global retry_delay (900 s); not per task",
+    "BL201": "retry delay differs from the scheduler's one retry_delay set by main(); not per task",
     "BL202": "exponential backoff / per-attempt delays / delay cap not expressible",
-    "BL203": "retries need the worker's keep_alive (and count total failures)",
+    "BL203": "main() sets keep_alive and retry_delay; run another way, retries need both",
     "BL204": "timeout as worker_timeout: the task runs in its own process, terminated when over",
     "BL301": "schedule kept as a cron line / Range entry point (Luigi has no scheduler)",
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
@@ -683,8 +683,34 @@ def _class_code(
     return "\n".join(lines)
 
 
+def retry_delay(w: Workflow) -> float | None:
+    """The scheduler retry_delay the generated main() sets: Luigi has one for
+    every task, so the fixed delay most retrying tasks use (None: no task
+    retries)."""
+    delays = [
+        float(t.retry_delay_s if t.retry_delay_s is not None else LUIGI_RETRY_DELAY_S)
+        for t in w.tasks
+        if t.retries > 0 and not isinstance(t.retry_delay_s, list)
+    ]
+    if not delays:
+        return LUIGI_RETRY_DELAY_S if any(t.retries > 0 for t in w.tasks) else None
+    return max(dict.fromkeys(delays), key=delays.count)
+
+
+def _disable_window(w: Workflow) -> int | None:
+    """Luigi forgets failures older than [scheduler] disable_window (3600 s):
+    a longer retry sequence would retry without end. None when 3600 s is enough."""
+    delay = retry_delay(w)
+    if delay is None:
+        return None
+    tries = max(t.retries for t in w.tasks) + 1
+    span = int(tries * (delay + 60))
+    return span if span > 3600 else None
+
+
 def _task_losses(w: Workflow, ctx: _Ctx) -> None:
     keep_alive_said = False
+    chosen = retry_delay(w)
     for t in w.tasks:
         if t.retries > 0:
             delay = t.retry_delay_s
@@ -692,15 +718,15 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
                 ctx.warn(
                     "BL202",
                     f"retry delays {delay!r} ({t.retry_backoff}) become Luigi's "
-                    "fixed global retry_delay",
+                    f"fixed global retry_delay ({chosen:g}s)",
                     task=t,
                     target="retry_count",
                 )
-            elif delay is not None and float(delay) != LUIGI_RETRY_DELAY_S:
+            elif delay is not None and float(delay) != chosen:
                 ctx.warn(
                     "BL201",
-                    f"retry delay {delay:g}s is not per task in Luigi "
-                    f"(scheduler retry_delay, default {LUIGI_RETRY_DELAY_S:g}s)",
+                    f"retry delay {delay:g}s is not per task in Luigi: the scheduler's one "
+                    f"retry_delay is {chosen:g}s (the delay most retrying tasks use)",
                     task=t,
                     target="[scheduler] retry_delay",
                 )
@@ -708,7 +734,9 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
                 keep_alive_said = True
                 ctx.warn(
                     "BL203",
-                    "retries happen only when the worker runs with keep_alive "
+                    "main() turns on the worker's keep_alive and sets the scheduler's "
+                    f"retry_delay ({chosen:g}s) unless luigi.cfg says otherwise; started "
+                    "another way (luigi --module), retries need both "
                     "(retry_count = retries + 1 total failures)",
                     severity="info",
                     target="retry_count",
@@ -985,6 +1013,8 @@ def emit(workflow: Workflow, **options) -> Emitted:
         module_file=module_file,
         root_cls=root_cls,
         root_family=root_family,
+        retry_delay=retry_delay(w),
+        disable_window=_disable_window(w),
         root_requires=[cls[s] for s in sinks],
         workflow_id=w.id,
         description=w.description,

@@ -167,7 +167,7 @@ def _read_statically(path, text, tree, roots, params, max_tasks) -> dict[str, An
 
 # Module-level constants wfconv's Luigi backend writes beside the root
 # WrapperTask (wfconv_root = True): what Luigi itself cannot hold.
-_WFCONV_CONSTANTS = ("WORKFLOW_ID", "SCHEDULE", "PARAM_ATTRS", "SHARED_PARAMS")
+_WFCONV_CONSTANTS = ("WORKFLOW_ID", "SCHEDULE", "PARAM_ATTRS", "SHARED_PARAMS", "RETRY_DELAY_S")
 
 
 def module_constants(tree: ast.Module) -> dict[str, Any]:
@@ -617,6 +617,11 @@ def build_workflow(
         # module carries are the workflow's, not the task's own.
         for t in w.tasks:
             t.params = {k: v for k, v in t.params.items() if k not in shared}
+    delay = (constants or {}).get("RETRY_DELAY_S")
+    if root.get("wfconv_root") and type(delay) in (int, float) and delay >= 0:
+        # The generated main() sets the scheduler's retry_delay to it.
+        for t in w.tasks:
+            t.retry_delay_s = float(delay)
     _walk_diagnostics(w, path, module_file, order, instances, ids, notes)
     return w
 
