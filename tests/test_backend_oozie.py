@@ -918,3 +918,12 @@ def test_implied_edge_whose_loss_changes_the_rule_is_a_warning(tmp_path):
     e = oozie.emit(w)
     bo102 = [d for d in e.diagnostics if d.code == "BO102"]
     assert [(d.severity, d.task) for d in bo102] == [("warning", "c")]
+
+
+def test_a_start_date_before_1970_starts_the_coordinator_in_1970():
+    """datetime.min (Airflow's examples) overflowed the first nominal time."""
+    w = wf(["a"], [], schedule=Schedule("cron", "0 0 * * *"),
+           start_date="0001-01-01T00:00:00+00:00", catchup=False)
+    out = oozie.emit(w)
+    assert 'start="1970-01-02T00:00Z"' in out.files["coordinator.xml"]
+    assert [d.code for d in out.diagnostics if d.code == "BO610"] == ["BO610"]

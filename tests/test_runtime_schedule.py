@@ -194,3 +194,17 @@ def test_unspecified_catchup_follows_the_airflow_version():
     now = "2024-01-04T07:00:00+00:00"
     assert len(logicals(w, now=now)) == 3  # Airflow 2: catchup_by_default = True
     assert logicals(w, now=now, timetable="trigger") == ["2024-01-04T06:00:00+00:00"]  # Airflow 3
+
+
+def test_a_start_date_of_datetime_min_plans_like_any_early_start():
+    """Airflow's own examples use start_date=datetime.min; cron cannot step back
+    from it. Without catchup the run is the latest interval, as for any start."""
+    w = Workflow(
+        "old",
+        tasks=[Task("t", Action("empty"))],
+        schedule=Schedule("cron", "0 0 * * *"),
+        start_date="0001-01-01T00:00:00+00:00",
+        catchup=False,
+    )
+    runs = plan_runs(w, RunOptions(now="2024-03-05T12:00:00+00:00"))
+    assert [r.logical_date.isoformat() for r in runs] == ["2024-03-04T00:00:00+00:00"]

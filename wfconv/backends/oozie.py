@@ -92,6 +92,7 @@ CODES: dict[str, str] = {
     "BO607": "catchup not set in the source; the coordinator catches up (FIFO)",
     "BO608": "typed parameter value becomes a string (Oozie properties are strings)",
     "BO609": "start/end dates of a workflow without a coordinator are dropped",
+    "BO610": "start_date before 1970: the coordinator starts at 1970-01-01",
     "BO701": "construct dropped (no Oozie counterpart)",
     "BO702": "groups are flattened (Oozie has no task groups)",
 }
@@ -1647,6 +1648,31 @@ def _aware(iso: str) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _clamped_start(w: Workflow, ctx: _Ctx) -> Workflow:
+    """A start_date before 1970 (Airflow examples use ``datetime.min``) has no
+    sensible coordinator start: Oozie would materialize every nominal time
+    since then. It is written as 1970-01-01 and said so."""
+    if not w.start_date:
+        return w
+    try:
+        start = _aware(w.start_date)
+    except ValueError:
+        return w
+    if start >= _EPOCH:
+        return w
+    ctx.warn(
+        "BO610",
+        f"start_date {w.start_date} is before 1970: the coordinator starts at 1970-01-01",
+        target="start",
+    )
+    clamped = copy.copy(w)
+    clamped.start_date = _EPOCH.isoformat()
+    return clamped
+
+
 def _first_nominal(w: Workflow) -> datetime:
     """Airflow's first interval [X0, X1) runs at X1: Oozie's first nominal time."""
     start = _aware(w.start_date)
@@ -2108,6 +2134,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
                 target=name,
             )
     _task_level_losses(w, ctx)
+    w = ctx.w = _clamped_start(w, ctx)
     freq = _frequency(w, ctx)
     events = _input_events(w, freq, ctx)
     if events:

@@ -191,6 +191,9 @@ def _latest_data_interval_start(ticks, now: datetime) -> datetime:
     return last_start if nxt == now else ticks.prev(last_start)
 
 
+CRON_FLOOR = datetime(1900, 1, 1, tzinfo=UTC)
+
+
 def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
     """The runs the scheduler has created by ``plan.now``, ascending."""
     sched = workflow.schedule
@@ -202,6 +205,12 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
         catchup = CATCHUP_BY_DEFAULT[plan.timetable]
     now = plan.now
     ticks = ticks_for(sched)
+    if start is not None and start < CRON_FLOOR and ticks is not None and not isinstance(
+        ticks, DeltaTicks
+    ):
+        # datetime.min (Airflow's examples) cannot be stepped back from; no cron
+        # tick before 1900 changes which runs exist after it.
+        start = CRON_FLOOR
     if ticks is None:
         if sched.kind == "once":
             t = start or now
