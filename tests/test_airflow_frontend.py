@@ -997,3 +997,34 @@ def test_setup_and_teardown_decorators_with_options():
     assert edges(w) == {("make", "work"), ("make", "clean"), ("work", "clean"), ("make", "clean2")}
     assert w.task("clean2").action.kind == "shell"
     assert all(t.extra["airflow"]["kwargs"] == {} for t in w.tasks)
+
+
+@pytest.mark.parametrize(
+    "imports,schedule",
+    [
+        (
+            "from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable",
+            'AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 1 * * *", timezone="UTC"), '
+            'assets=[Asset("s3://b/orders")])',
+        ),
+        (
+            "from airflow.datasets import Dataset\n"
+            "from airflow.timetables.datasets import DatasetOrTimeSchedule\n"
+            "from airflow.timetables.interval import CronDataIntervalTimetable",
+            'DatasetOrTimeSchedule(timetable=CronDataIntervalTimetable("0 1 * * *", "UTC"), '
+            'datasets=[Dataset("s3://b/orders")])',
+        ),
+    ],
+    ids=["assets", "datasets"],
+)
+def test_dataset_or_time_schedule_is_the_time_schedule_with_its_datasets(imports, schedule):
+    w = one(
+        HEAD
+        + imports
+        + f"\nwith DAG('d', start_date=datetime(2024, 1, 1), schedule={schedule}):\n"
+        + "    EmptyOperator(task_id='a')\n"
+    )
+    s = w.schedule
+    assert (s.kind, s.cron, s.datasets) == ("cron", "0 1 * * *", ["s3://b/orders"])
+    assert "AF212" in [c for c, _ in codes(w)]
+    assert "AF101" not in [c for c, _ in codes(w)]

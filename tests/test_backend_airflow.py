@@ -715,3 +715,26 @@ def test_file_sensors_on_hdfs_and_s3_use_the_provider_sensor_others_are_a_ledger
     targets = {t.id: (t.action.get("sensor"), t.action.get("target")) for t in back.tasks}
     assert targets["wait_hdfs"] == ("WebHdfsSensor", "/data/{{ ds }}/_SUCCESS")
     assert targets["wait_s3"] == ("S3KeySensor", "s3://bucket/in/*.csv")
+
+
+@pytest.mark.parametrize("version", [3, 2])
+def test_a_time_schedule_with_datasets_is_an_or_time_schedule_and_reads_back(version):
+    w = Workflow(
+        "ots",
+        tasks=[Task("a", Action("empty"))],
+        schedule=Schedule("cron", "0 1 * * *", datasets=["s3://b/orders"]),
+        start_date="2024-01-01T00:00:00+00:00",
+    )
+    _, code, _ = emit_one(w, airflow_version=version)
+    if version >= 3:
+        assert "AssetOrTimeSchedule(timetable=CronTriggerTimetable(" in code
+        assert 'assets=[Asset("s3://b/orders")]' in code
+    else:
+        assert "DatasetOrTimeSchedule(timetable=CronDataIntervalTimetable(" in code
+        assert 'datasets=[Dataset("s3://b/orders")]' in code
+    (back,) = airflow_frontend.parse("dags/x.py", code).workflows
+    assert (back.schedule.kind, back.schedule.cron, back.schedule.datasets) == (
+        "cron",
+        "0 1 * * *",
+        ["s3://b/orders"],
+    )

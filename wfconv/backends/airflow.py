@@ -86,6 +86,7 @@ CODES: dict[str, str] = {
     "BA203": "scheduled workflow without start_date",
     "BA204": "date that is not ISO-8601: dropped",
     "BA205": "group without tasks dropped",
+    "BA206": "dataset-or-time schedule needs Airflow 2.9+ (the Airflow 2 target is 2.4+)",
 }
 
 # Class name -> (Airflow 3 module, Airflow 2 module). One table for every import.
@@ -93,6 +94,12 @@ IMPORTS: dict[str, tuple[str, str]] = {
     "DAG": ("airflow.sdk", "airflow"),
     "TaskGroup": ("airflow.sdk", "airflow.utils.task_group"),
     "Asset": ("airflow.sdk", "airflow.datasets"),
+    "AssetOrTimeSchedule": ("airflow.sdk", "airflow.timetables.datasets"),
+    "DatasetOrTimeSchedule": ("airflow.timetables.datasets", "airflow.timetables.datasets"),
+    "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
+    "DeltaTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
+    "CronDataIntervalTimetable": ("airflow.sdk", "airflow.timetables.interval"),
+    "DeltaDataIntervalTimetable": ("airflow.sdk", "airflow.timetables.interval"),
     "BashOperator": ("airflow.providers.standard.operators.bash", "airflow.operators.bash"),
     "EmptyOperator": ("airflow.providers.standard.operators.empty", "airflow.operators.empty"),
     "PythonOperator": ("airflow.providers.standard.operators.python", "airflow.operators.python"),
@@ -1032,6 +1039,8 @@ def _date(ctx: _Ctx, text: str | None, what: str) -> Code | None:
 
 def _schedule(ctx: _Ctx) -> Any:
     s = ctx.workflow.schedule
+    if s.kind in ("cron", "interval") and s.datasets and (s.cron or s.seconds):
+        return _or_time_schedule(ctx, s)
     if s.kind == "cron" and s.cron:
         return s.cron
     if s.kind == "interval" and s.seconds:
@@ -1054,6 +1063,35 @@ def _schedule(ctx: _Ctx) -> Any:
         cls = "Asset" if ctx.version >= 3 else "Dataset"
         return Code("[" + ", ".join(f"{cls}({_lit(d)})" for d in s.datasets) + "]")
     return None
+
+
+def _or_time_schedule(ctx: _Ctx, s: Any) -> Code:
+    """A time schedule that also runs on dataset/asset updates: Airflow 3's
+    AssetOrTimeSchedule (2.9+: DatasetOrTimeSchedule) over the timetable a
+    cron string / timedelta means in that version (trigger in 3, data
+    interval in 2)."""
+    v3 = ctx.version >= 3
+    if s.kind == "cron":
+        tt = ctx.use("CronTriggerTimetable" if v3 else "CronDataIntervalTimetable")
+        timetable = f"{tt}({_lit(s.cron)}, timezone={_lit(s.timezone or 'UTC')})"
+    else:
+        tt = ctx.use("DeltaTriggerTimetable" if v3 else "DeltaDataIntervalTimetable")
+        timetable = f"{tt}({_seconds(ctx, s.seconds)})"
+    ctx.use("Asset")
+    asset = "Asset" if v3 else "Dataset"
+    events = "[" + ", ".join(f"{asset}({_lit(d)})" for d in s.datasets) + "]"
+    if v3:
+        return Code(f"{ctx.use('AssetOrTimeSchedule')}(timetable={timetable}, assets={events})")
+    ctx.add(
+        loss(
+            "BA206",
+            "DatasetOrTimeSchedule needs Airflow 2.9 or later",
+            source=ctx.workflow,
+            severity="info",
+            target="DatasetOrTimeSchedule",
+        )
+    )
+    return Code(f"{ctx.use('DatasetOrTimeSchedule')}(timetable={timetable}, datasets={events})")
 
 
 def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:

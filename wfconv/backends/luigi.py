@@ -189,6 +189,12 @@ class _Mode:
 
 def _mode(w: Workflow, ctx: _Ctx) -> _Mode:
     s = w.schedule
+    if s.kind in ("cron", "interval") and s.datasets:
+        ctx.warn(
+            "BL302",
+            f"runs triggered by {s.datasets} have no Luigi form; only the time schedule is kept",
+            target="docstring",
+        )
     if s.kind == "cron" and s.cron:
         f = s.cron.split()
         if len(f) == 5 and f[0].isdigit() and f[2:] == ["*", "*", "*"]:

@@ -1563,6 +1563,13 @@ def _dow_to_oozie(field_: str) -> str:
 
 def _frequency(w: Workflow, ctx: _Ctx) -> str | None:
     s = w.schedule
+    if s.kind in ("cron", "interval") and s.datasets:
+        ctx.warn(
+            "BO601",
+            f"runs triggered by updates of {', '.join(s.datasets)} have no coordinator form; "
+            "only the time schedule is kept",
+            target="frequency",
+        )
     if s.kind == "cron" and s.cron:
         if s.cron in _PRESET_FREQ:
             return _PRESET_FREQ[s.cron]

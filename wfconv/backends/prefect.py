@@ -1119,6 +1119,16 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
                 target="flow.serve",
             )
         )
+    if s.kind in ("cron", "interval") and s.datasets:
+        ctx.add(
+            loss(
+                "BP203",
+                f"runs triggered by {', '.join(s.datasets)} need a Prefect automation; served "
+                "on the time schedule only",
+                source=w,
+                target="flow.serve",
+            )
+        )
     scheduled = (s.kind == "cron" and s.cron) or (s.kind == "interval" and s.seconds)
     if w.catchup or (w.catchup is None and scheduled):
         said = "catchup=True" if w.catchup else "catchup not set (Airflow 2 catches up by default)"

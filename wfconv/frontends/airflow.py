@@ -96,6 +96,8 @@ _NODE_TYPES: tuple[type, ...] = ()  # set below, once the classes exist
 DEFAULT_RETRIES = 0
 DEFAULT_RETRY_DELAY_S = 300.0
 DEFAULT_TRIGGER_RULE = "all_success"
+# Time schedules that also run on dataset/asset events (Airflow 2.9+ / 3).
+_OR_TIME_SCHEDULES = ("DatasetOrTimeSchedule", "AssetOrTimeSchedule")
 
 # Interpreter note kind -> (severity, code).
 NOTE_CODES: dict[str, tuple[str, str]] = {
@@ -447,7 +449,7 @@ class AirflowHooks(Hooks):
             )
         if name == "partial" and len(parts) >= 2 and _is_operator_name(parts[-2]):
             return PartialCall(parts[-2], Ref(".".join(parts[:-1])), dict(kwargs), list(args))
-        if name.endswith("Timetable"):
+        if name.endswith("Timetable") or name in _OR_TIME_SCHEDULES:
             return TimetableObj(name, list(args), dict(kwargs))
         if _is_operator_name(name):
             _remember_operator(q, name)
@@ -957,6 +959,26 @@ class AirflowHooks(Hooks):
                         dag,
                     )
                 return Schedule(kind=kind, datasets=[i.name for i in items])
+        if isinstance(value, TimetableObj) and value.cls in _OR_TIME_SCHEDULES:
+            # Runs on the timetable and also when the datasets/assets update.
+            inner = value.kwargs.get("timetable")
+            events = value.kwargs.get("assets", value.kwargs.get("datasets"))
+            items = _flatten_datasets(events) if events is not None else []
+            sched = self.schedule_from(interp, dag, inner, line, node)
+            if sched.kind in ("cron", "interval") and items and all(
+                isinstance(i, DatasetObj) for i in items
+            ):
+                sched.datasets = [i.name for i in items]
+                self.diag(
+                    "info",
+                    "AF212",
+                    f"{value.cls}: runs on the time schedule and when "
+                    f"{', '.join(sched.datasets)} update (schedule.datasets); the runtime "
+                    "simulates the time schedule only",
+                    line,
+                    dag,
+                )
+            return sched
         if isinstance(value, TimetableObj):
             dag.extra["timetable"] = jsonable(value)
             self.diag(

@@ -56,7 +56,8 @@ def schedule_to_dict(s: Schedule) -> dict[str, Any]:
         out["cron"] = s.cron
     elif s.kind == "interval":
         out["seconds"] = s.seconds
-    elif s.kind in ("datasets", "assets"):
+    if s.kind in ("datasets", "assets") or (s.kind in ("cron", "interval") and s.datasets):
+        # A time schedule that also runs on dataset updates keeps them too.
         out["datasets"] = list(s.datasets)
     out["timezone"] = s.timezone
     return out

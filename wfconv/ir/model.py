@@ -167,7 +167,9 @@ class Schedule:
     """When a workflow runs.
 
     kind: cron (``cron``), interval (``seconds``), once, manual, datasets/assets
-    (``datasets``).
+    (``datasets``). A cron or interval schedule with ``datasets`` also runs
+    when those datasets are updated (Airflow's DatasetOrTimeSchedule /
+    AssetOrTimeSchedule).
     """
 
     kind: str = "manual"

@@ -136,15 +136,19 @@ def schedule_fingerprint(w: Workflow, start_text: str | None = None) -> Any:
     while t <= end and len(out) < _MAX_TICKS:
         out.append(int(t.astimezone(UTC).timestamp()))
         t = ticks.next(t)
+    if s.datasets:
+        # Also runs when these datasets are updated.
+        return (tuple(out), ("datasets", tuple(sorted(s.datasets))))
     return tuple(out)
 
 
 def _schedule_text(w: Workflow) -> str:
     s = w.schedule
+    also = f" or on updates of {', '.join(s.datasets)}" if s.datasets else ""
     if s.kind == "cron":
-        return f"cron {s.cron!r} ({s.timezone})"
+        return f"cron {s.cron!r} ({s.timezone}){also}"
     if s.kind == "interval":
-        return f"every {s.seconds:g} s"
+        return f"every {s.seconds:g} s{also}"
     return s.kind
 
 
