@@ -57,13 +57,16 @@ class CompiledWorkflow:
         this; ``leaves``: the effective leaves that decide the run's state."""
         n = len(tasks)
         self.has_roles = any(t.role is not None for t in tasks)
-        self.special = [False] * n
-        self.setup_ups: list[list[int]] = [[] for _ in range(n)]
-        self.indirect_setups: list[list[int]] = [[] for _ in range(n)]
-        self.scope: list[list[int]] = [[] for _ in range(n)]
-        self.watchers: list[list[int]] = [[] for _ in range(n)]
         if not self.has_roles:
+            # Read only when has_roles: nothing allocated per task otherwise.
+            self.special = self.setup_ups = self.indirect_setups = ()
+            self.scope = self.watchers = ()
             return
+        self.special = [False] * n
+        self.setup_ups = [[] for _ in range(n)]
+        self.indirect_setups = [[] for _ in range(n)]
+        self.scope = [[] for _ in range(n)]
+        self.watchers = [[] for _ in range(n)]
         facts = role_facts(self.workflow)
         index = self.index
         for tid, setups in facts.setup_upstreams.items():
