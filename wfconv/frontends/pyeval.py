@@ -1538,7 +1538,7 @@ class Interpreter:
         u = contains_unknown(args) or contains_unknown(kwargs)
         if u is not None:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
-        if any(fn is f for f in _STRINGIFIERS) or (
+        if fn in _STRINGIFIERS or (
             type(getattr(fn, "__self__", None)) is str and fn.__name__ in _STR_FORMATTERS
         ):
             # str(x), format(x), "{}".format(x): an object of the file's model
