@@ -1028,3 +1028,25 @@ def test_dataset_or_time_schedule_is_the_time_schedule_with_its_datasets(imports
     assert (s.kind, s.cron, s.datasets) == ("cron", "0 1 * * *", ["s3://b/orders"])
     assert "AF212" in [c for c, _ in codes(w)]
     assert "AF101" not in [c for c, _ in codes(w)]
+
+
+def test_the_teardown_decorator_called_by_hand():
+    w = one(
+        """
+        from airflow.sdk import dag, teardown
+
+        @dag(schedule=None)
+        def d():
+            def clean():
+                print("x")
+            teardown(on_failure_fail_dagrun=True)(clean)()
+        d()
+        """
+    )
+    (t,) = w.tasks
+    assert (t.id, t.role, t.trigger_rule, t.teardown_fails_run) == (
+        "clean",
+        "teardown",
+        "all_done_setup_success",
+        True,
+    )

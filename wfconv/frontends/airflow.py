@@ -378,6 +378,9 @@ class AirflowHooks(Hooks):
         if isinstance(func, TaskFlowFn):
             return self.taskflow_task(interp, func, args, kwargs, node)
         if isinstance(func, TaskDecorator):
+            if func.kind == "teardown" and args and isinstance(args[0], (FunctionValue, TaskFlowFn)):
+                # teardown(on_failure_fail_dagrun=True)(fn), the decorator called by hand
+                return self.decorate(interp, func, args[0], node)
             if args and isinstance(args[0], FunctionValue):
                 return TaskFlowFn(args[0], func.kind, dict(func.kwargs))
             return NOT_HANDLED
