@@ -95,3 +95,24 @@ def test_the_runtime_runs_the_command_with_the_environment_the_source_gives(
     assert res.state == "success"
     assert (tmp_path / "replace").read_text().strip() == "none-1"
     assert (tmp_path / "add").read_text().strip() == "yes-1"
+
+
+def test_a_mapped_env_keeps_its_meaning_too():
+    rows = [{"command": "echo a", "env": {"X": "1"}}, {"command": "echo b", "env": {"X": "2"}}]
+
+    def mapped(replace: bool) -> Workflow:
+        fields = {"command": "", **({"env_replace": True} if replace else {})}
+        task = Task("pairs", Action("shell", fields), mapped={"kind": "zip", "over": {"kwargs": rows}})
+        return Workflow("m", tasks=[task])
+
+    (replaced,) = emit(mapped(True), "airflow").files.values()
+    (added,) = emit(mapped(False), "airflow").files.values()
+    assert "append_env" not in replaced and "append_env=True" in added
+    # Read from Airflow: a mapped env without append_env=True replaces the environment.
+    src = DAG.replace(
+        'r = BashOperator(task_id="replace", bash_command="env", env={"A": "1"})',
+        'r = BashOperator.partial(task_id="replace").expand_kwargs(\n'
+        '        [{"bash_command": "env", "env": {"A": "1"}}])',
+    )
+    (w,) = airflow.parse("envd.py", src).workflows
+    assert w.task("replace").action.fields.get("env_replace") is True

@@ -981,6 +981,14 @@ def _apply_mapping(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
         spec.expand = [(field_to_kwarg.get(k, k), v) for k, v in over.items()]
     mapped_kw = {field_to_kwarg.get(k, k) for k in names}
     spec.kwargs = [(k, v) for k, v in spec.kwargs if k not in mapped_kw]
+    if (
+        spec.cls == "BashOperator"
+        and "env" in names
+        and not task.action.fields.get("env_replace")
+        and ("append_env", True) not in spec.kwargs
+    ):
+        # A mapped env is added to the inherited environment (see _shell).
+        spec.set("append_env", True)
 
 
 # --- workflow-level --------------------------------------------------------------

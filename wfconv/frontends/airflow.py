@@ -1617,6 +1617,15 @@ class AirflowHooks(Hooks):
         else:
             tobj = self.operator(interp, pc.target, pc.ref, pc.args, pc.kwargs, node, mapped=spec)
             res = tobj
+            fields = tobj.task.action.fields
+            if tobj.task.action.kind == "shell" and "env_replace" not in fields:
+                rows = spec["over"].get("kwargs")
+                maps_env = "env" in spec["over"] or (
+                    isinstance(rows, list) and any(isinstance(r, dict) and "env" in r for r in rows)
+                )
+                # A mapped env replaces the environment too, unless append_env=True.
+                if maps_env and ops.env_replace({}, pc.kwargs.get("append_env")):
+                    fields["env_replace"] = True
         for src in srcs:
             if src is not tobj:
                 self.add_edge(src, tobj, "data")
