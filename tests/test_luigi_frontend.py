@@ -1115,3 +1115,35 @@ def test_a_handler_class_the_graph_requires_keeps_its_requires_edges(tmp_path):
         (w,) = parse(src, static=static).workflows
         assert sorted((e.src, e.dst) for e in w.edges) == [("Load", "Report"), ("Notify", "Report")]
         assert w.task("Notify").trigger_rule == "all_success"
+
+
+def test_luigi_2_boolean_parameter_parses_its_value_as_a_bool(tmp_path):
+    """BooleanParameter (Luigi 1.x/2.x name of BoolParameter): --param x=false is
+    False, not the truthy string 'false' (which chose the wrong requires() branch)."""
+    p = tmp_path / "old_bool.py"
+    p.write_text(
+        textwrap.dedent(
+            """
+            import luigi
+
+            class Local(luigi.Task):
+                def run(self):
+                    pass
+
+            class Remote(luigi.Task):
+                def run(self):
+                    pass
+
+            class Top(luigi.Task):
+                use_hadoop = luigi.BooleanParameter()
+
+                def requires(self):
+                    if self.use_hadoop:
+                        return Remote()
+                    return Local()
+            """
+        ),
+        encoding="utf-8",
+    )
+    b = parse(p, static=True, roots=["Top"], params={"use_hadoop": "false"})
+    assert [w.task_ids() for w in b.workflows] == [["Local", "Top"]]

@@ -50,12 +50,17 @@ class ParamSpec:
         """A real Luigi parameter of this type, to parse/normalise/serialise with."""
         import luigi.parameter
 
-        cls = getattr(luigi.parameter, self.luigi_type, None) or luigi.parameter.Parameter
+        name = _OLD_NAMES.get(self.luigi_type, self.luigi_type)
+        cls = getattr(luigi.parameter, name, None) or luigi.parameter.Parameter
         known = {k: v for k, v in self.kwargs.items() if k not in ("default", "significant")}
         try:
             return cls(**{k: v for k, v in known.items() if pyeval.is_known(v)})
         except Exception:
             return luigi.parameter.Parameter()
+
+
+# Parameter classes Luigi 1.x/2.x had under another name (older modules still use them).
+_OLD_NAMES = {"BooleanParameter": "BoolParameter"}
 
 
 @dataclass(eq=False)
