@@ -1092,3 +1092,32 @@ def test_rrule_dates_are_wall_clock_times_in_the_schedule_timezone():
     assert (got.start, got.until) == ("2023-11-15T07:30:00+01:00", "2024-08-15T07:30:00+02:00")
     got, _ = rrule_to_cron(rule)  # no schedule timezone: as written (UTC)
     assert (got.start, got.until) == ("2023-11-15T07:30:00+00:00", "2024-08-15T07:30:00+00:00")
+
+
+def test_materialize_tasks_produce_their_assets(tmp_path):
+    """Prefect 3.4+ assets: @materialize(asset) is a task whose outputs are the
+    asset keys; passing its result on is a data dependency."""
+    b, _ = parse_src(
+        tmp_path,
+        """
+        from prefect.assets import Asset, materialize
+
+        raw = Asset(key="s3://bucket/raw")
+
+        @materialize(raw, retries=2)
+        def fetch():
+            return {"rows": 1}
+
+        @materialize("s3://bucket/clean")
+        def clean(data):
+            return data
+
+        @flow
+        def pipeline():
+            clean(fetch())
+        """,
+    )
+    (w,) = b.workflows
+    got = {t.id: (t.outputs, t.retries) for t in w.tasks}
+    assert got == {"fetch": (["s3://bucket/raw"], 2), "clean": (["s3://bucket/clean"], 0)}
+    assert [(e.src, e.dst, e.kind) for e in w.edges] == [("fetch", "clean", "data")]

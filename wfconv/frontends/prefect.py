@@ -107,6 +107,8 @@ _NOTE_CODES = {
 
 # @task options that map onto IR task fields; the rest go to extra["prefect"].
 _TASK_FIELD_OPTIONS = {"name", "retries", "retry_delay_seconds", "timeout_seconds", "description"}
+# The assets of @materialize(...), kept among a task template's options.
+_ASSETS_OPTION = "__assets__"
 # @flow options that map onto IR workflow fields.
 _FLOW_FIELD_OPTIONS = {"name", "description", "timeout_seconds"}
 
@@ -905,6 +907,21 @@ class PrefectReader:
         return Derived(pyeval.RUNTIME, "task state", line, src, refs=out.ids)
 
     # -- roles -----------------------------------------------------------------
+    def _r_asset(self, args, kwargs, node):
+        """``Asset(key="s3://...")``: the key names what the task produces."""
+        key = args[0] if args else kwargs.get("key")
+        if isinstance(key, str):
+            return key
+        return Unknown(pyeval.RUNTIME, "asset key", getattr(node, "lineno", None), self._src(node))
+
+    def _r_materialize(self, args, kwargs, node):
+        """``@materialize(asset, ...)`` (Prefect 3.4+): a task whose outputs are
+        the assets it materializes (keys or Asset objects)."""
+        line = node.lineno if node is not None else None
+        options = dict(kwargs)
+        options[_ASSETS_OPTION] = [a for a in args]
+        return DecoratorSpec("task", options, self._kw_nodes(node), line)
+
     def _r_exponential_backoff(self, args, kwargs, node):
         return ExpBackoff(args[0] if args else kwargs.get("backoff_factor"))
 
@@ -1385,9 +1402,13 @@ class PrefectReader:
             self._option_unknown(tpl, "timeout_seconds", line)
         desc = opts.get("description")
         task.doc = desc if isinstance(desc, str) else ast.get_docstring(tpl.fn.node)
+        assets = opts.get(_ASSETS_OPTION)
+        if assets is not None:
+            task.outputs = [a for a in assets if isinstance(a, str)]
+            self._extra(task)["materialize"] = True
         extra: dict[str, Any] = {}
         for key, value in opts.items():
-            if key in _TASK_FIELD_OPTIONS:
+            if key in _TASK_FIELD_OPTIONS or key == _ASSETS_OPTION:
                 continue
             ok, js = jsonable(value)
             if ok:
@@ -1808,6 +1829,8 @@ _ROLE_CALLS = {
     "runtime": PrefectReader._r_runtime,
     "from_source": PrefectReader._r_from_source,
     "run_deployment": PrefectReader._r_run_deployment,
+    "materialize": PrefectReader._r_materialize,
+    "asset": PrefectReader._r_asset,
 }
 
 
