@@ -9,6 +9,7 @@ import ast
 import copy
 import importlib.util
 import itertools
+import os
 import sys
 from pathlib import Path
 
@@ -710,3 +711,32 @@ def test_an_email_task_reads_back_as_email(tmp_path):
     # One more statement in the body: not obviously an email any more.
     edited = code.replace("    message.set_content(", "    print(1)\n    message.set_content(", 1)
     assert reparse(tmp_path, name, edited).task("mail").action.kind == "python"
+
+
+@pytest.mark.engine
+def test_backfill_runs_every_past_tick_with_its_logical_date(prefect_harness, tmp_path):
+    """Prefect creates no past runs (BP201): the module's wfconv_backfill runs
+    one flow run per schedule tick, oldest first, each rendering its own ds."""
+    log = tmp_path / "ds.log"
+    w = Workflow(
+        "daily_report",
+        tasks=[Task("report", Action("shell", {"command": f"echo {{{{ ds }}}} >> '{log}'"}))],
+        schedule=Schedule("cron", "0 6 * * *"),
+        start_date="2024-01-01T00:00:00+00:00",
+        catchup=True,
+    )
+    name, code, out = emit_one(w)
+    assert "wfconv_backfill(first, last)" in next(d.message for d in out.diagnostics if d.code == "BP201")
+    path = tmp_path / name
+    path.write_text(code)
+    spec = importlib.util.spec_from_file_location(f"wfconv_flow_backfill_{next(_counter)}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    module.wfconv_backfill("2024-01-01", "2024-01-03T23:00")
+    assert log.read_text().split() == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert "WFCONV_LOGICAL_DATE" not in os.environ
+    # An interval schedule steps from its start date.
+    module.WFCONV_SCHEDULE = {"seconds": 43200.0, "timezone": "UTC", "start": "2024-01-01T03:00:00"}
+    ticks = [t.isoformat() for t in module.wfconv_ticks("2024-01-02", "2024-01-03")]
+    assert ticks == ["2024-01-02T03:00:00+00:00", "2024-01-02T15:00:00+00:00"]

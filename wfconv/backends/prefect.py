@@ -159,6 +159,9 @@ _MODULE_NAMES = (
     "WFCONV_PARAMS",
     "WFCONV_PARAM_NAMES",
     "WFCONV_WORKFLOW_ID",
+    "WFCONV_SCHEDULE",
+    "wfconv_backfill",
+    "wfconv_ticks",
     "wfconv_no_retry_when_upstream_failed",
     "wfconv_upstream_status",
     "wfconv_gate",
@@ -1135,7 +1138,8 @@ def _main_block(ctx: _Ctx, flow_fn: str) -> str:
         ctx.add(
             loss(
                 "BP201",
-                f"{said}: Prefect never creates runs for past schedule times (backfill by hand)",
+                f"{said}: Prefect never creates runs for past schedule times; the module's "
+                "wfconv_backfill(first, last) runs them, oldest first, by hand",
                 source=w,
                 target="flow.serve",
             )
@@ -1473,8 +1477,15 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     constants: list[tuple[str, Any]] = []
     if "gate" in ctx.helpers:
         constants.append(("WFCONV_SKIPPED", "wfconv:skipped"))
+    backfill = _backfill_schedule(w)
+    if backfill is not None:
+        ctx.need("datetime")
+        ctx.need("os")
+        ctx.need("zoneinfo", "ZoneInfo")
+        constants.append(("WFCONV_SCHEDULE", backfill))
     if "render" in ctx.helpers:
         ctx.need("datetime")
+        ctx.need("os")
         ctx.need("jinja2")
         ctx.need("prefect.runtime", "flow_run")
         ctx.need("zoneinfo", "ZoneInfo")
@@ -1520,11 +1531,25 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         mutable_defaults=any(isinstance(v, (list, dict)) for v in w.params.values()),
         flow_body=body,
         main=main,
+        backfill=backfill is not None,
     )
     name = f"{file_stem(w.id)}.py"
     code = format_python(code, name)
     diagnostics = sorted(ctx.losses, key=lambda d: (d.line or 0, d.code))
     return Emitted({name: code}, diagnostics)
+
+
+def _backfill_schedule(w: Workflow) -> dict[str, Any] | None:
+    """What wfconv_backfill needs to list a scheduled workflow's ticks."""
+    s = w.schedule
+    if s.kind == "cron" and s.cron:
+        return {"cron": s.cron, "timezone": s.timezone or "UTC"}
+    if s.kind == "interval" and s.seconds:
+        out: dict[str, Any] = {"seconds": float(s.seconds), "timezone": s.timezone or "UTC"}
+        if w.start_date:
+            out["start"] = w.start_date
+        return out
+    return None
 
 
 def _resolve_runs(code: str, run_var: dict[str, str]) -> str:
