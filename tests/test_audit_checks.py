@@ -261,6 +261,18 @@ def test_bash_checks_only_for_airflow_bash_operators():
     assert not only(W([T("t", fields={"command": "bash run.sh"})], engine="luigi"), "AU301", engine="luigi")
 
 
+def test_bash_env_without_append_env_is_a_gotcha():
+    replaced = bash("replaced", "echo $X")
+    replaced.action.fields.update({"env": {"X": "1"}, "env_replace": True})
+    added = bash("added", "echo $X")
+    added.action.fields["env"] = {"X": "1"}
+    (f,) = only(W([replaced, added]), "AU303")
+    assert f.task == "replaced" and "append_env=True" in f.message and f.severity == "warning"
+    # Another engine's subprocess env=... is that engine's business, not an Airflow gotcha.
+    other = T("p", fields={"command": "x", "env": {"X": "1"}, "env_replace": True})
+    assert not only(W([other], engine="prefect"), "AU303", engine="prefect")
+
+
 # -- reliability ----------------------------------------------------------------------
 
 

@@ -301,6 +301,24 @@ def bash_template_missing(ctx: Context) -> Iterator[Hit]:
         )
 
 
+@check("AU303")
+def bash_env_replaces_environment(ctx: Context) -> Iterator[Hit]:
+    if ctx.engine != "airflow":
+        return
+    for t in ctx.workflow.tasks:
+        f = t.action.fields
+        if t.action.kind != "shell" or not f.get("env_replace"):
+            continue
+        if _task_airflow(t).get("operator") not in (None, "BashOperator", "@task.bash"):
+            continue
+        yield Hit(
+            f"task {t.id!r}: env= without append_env=True replaces the worker's whole environment "
+            "(no PATH, HOME, credentials); add append_env=True unless that is meant",
+            t.id,
+            _line(t),
+        )
+
+
 # -- reliability -------------------------------------------------------------
 
 

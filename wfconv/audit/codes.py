@@ -141,6 +141,12 @@ CODES: dict[str, Code] = {
         "TemplateNotFound at run time unless the file is deployed somewhere the DAG does not say",
         "declare the folder with `template_searchpath=` on the DAG, or move the script next to the DAG file",
     ),
+    "AU303": _c(
+        "gotcha", "warning", "BashOperator `env=` without `append_env=True`",
+        "`env` replaces the worker's whole environment: the command runs without PATH, HOME, "
+        "credentials or proxy settings, and fails only at run time",
+        "add `append_env=True` (Airflow 2.3+) unless the command must see nothing but `env`",
+    ),
     # -- reliability ---------------------------------------------------------
     "AU401": _c(
         "reliability", "warning", "sensor without a timeout shorter than the default 7 days",
