@@ -100,3 +100,20 @@ def test_hostile_labels_stay_inside_their_quotes(ids, wid):
 def test_graphviz_accepts_the_output():
     res = subprocess.run(["dot", "-Tsvg"], input=dot.render(sample()), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_setup_and_teardown_tasks_are_marked_in_pictures():
+    w = Workflow(
+        "st",
+        tasks=[
+            Task("create", Action("empty"), role="setup"),
+            Task("work", Action("empty")),
+            Task("delete", Action("empty"), role="teardown", trigger_rule="all_done_setup_success"),
+        ],
+        edges=[Edge("create", "work"), Edge("work", "delete"), Edge("create", "delete")],
+    )
+    m = mermaid.render(w)
+    assert '"create<br/><b>setup</b>"' in m
+    assert '"delete<br/><b>teardown</b><br/><i>all_done_setup_success</i>"' in m
+    d = dot.render(w)
+    assert 'label="create\\n(setup)"' in d and 'label="work"' in d

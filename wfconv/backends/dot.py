@@ -50,6 +50,8 @@ def render(w: Workflow) -> str:
 
     def node_line(t: Task, indent: str) -> str:
         label = t.id
+        if t.role is not None:
+            label += f"\n({t.role})"
         if t.trigger_rule != "all_success":
             label += f"\n[{t.trigger_rule}]"
         shape = _SHAPES.get(t.action.kind, "box")

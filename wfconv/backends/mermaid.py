@@ -77,6 +77,8 @@ def render(w: Workflow) -> str:
     def node_line(t: Task, indent: str) -> str:
         o, c = _SHAPES.get(t.action.kind, ("[", "]"))
         label = _label(_short(t))
+        if t.role is not None:
+            label += "<br/><b>" + _label(t.role) + "</b>"
         if t.trigger_rule != "all_success":
             label += "<br/><i>" + _label(t.trigger_rule) + "</i>"
         return f'{indent}{node[t.id]}{o}"{label}"{c}'

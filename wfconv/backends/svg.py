@@ -83,7 +83,9 @@ def render(
         label = _short(t.id)
         rule = "" if t.trigger_rule == "all_success" else _short(t.trigger_rule, 24)
         out.append(
-            f"<g><title>{escape(t.id)} ({escape(t.action.kind)}, {escape(t.trigger_rule)})</title>"
+            f"<g><title>{escape(t.id)} ({escape(t.action.kind)}, {escape(t.trigger_rule)}"
+            + (f", {escape(t.role)}" if t.role else "")
+            + ")</title>"
         )
         out.append(
             f'<rect x="{x}" y="{y}" width="{_W}" height="{_H}" rx="5" fill="{fill}"{stroke}/>'
