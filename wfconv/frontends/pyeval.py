@@ -1279,13 +1279,11 @@ class Interpreter:
             if contains_unknown(val) is not None:
                 u = contains_unknown(val)
                 return Unknown(u.kind, u.reason, u.line, self.source_text(node))
-            if not isinstance(val, _PLAIN):
-                text = self.hooks.to_str(self, val)
-                if text is NOT_HANDLED:
-                    return Unknown(
-                        UNSUPPORTED, "f-string of an object", self.line, self.source_text(node)
-                    )
-                val = text
+            val = self._as_text(val)
+            if val is NOT_HANDLED:
+                return Unknown(
+                    UNSUPPORTED, "f-string of an object", self.line, self.source_text(node)
+                )
             if v.conversion == ord("r"):
                 val = repr(val)
             elif v.conversion == ord("a"):
@@ -1544,10 +1542,10 @@ class Interpreter:
             # str(x), format(x), "{}".format(x): an object of the file's model
             # becomes the text the engine would give it (hooks.to_str, as in
             # f-strings), never the repr of wfconv's own objects.
+            # (NOT_HANDLED, an object without such text, is not plain either.)
             args = [self._as_text(a) for a in args]
             kwargs = {k: self._as_text(v) for k, v in kwargs.items()}
-            bad = next((a for a in (*args, *kwargs.values()) if a is NOT_HANDLED), None)
-            if bad is not None or not all(map(_only_plain, (*args, *kwargs.values()))):
+            if not all(map(_only_plain, (*args, *kwargs.values()))):
                 return self.unknown(UNSUPPORTED, "string of an object", node)
         try:
             res = fn(*args, **kwargs)
