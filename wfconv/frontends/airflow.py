@@ -1650,15 +1650,12 @@ class AirflowHooks(Hooks):
         dag = ctx.dag
         if dag is None:
             return
-        extra = ctx.task.extra.get("airflow", {})
-        if extra.get("teardown"):
+        if ctx.task.role == "teardown":
             teardowns = [ctx]
             setups = [
                 dag.tasks[e.src]
                 for e in dag.workflow.edges
-                if e.dst == ctx.id
-                and e.src in dag.tasks
-                and dag.tasks[e.src].task.extra.get("airflow", {}).get("setup")
+                if e.dst == ctx.id and e.src in dag.tasks and dag.tasks[e.src].task.role == "setup"
             ]
         else:
             setups = [ctx]
@@ -1667,7 +1664,7 @@ class AirflowHooks(Hooks):
                 for e in dag.workflow.edges
                 if e.src == ctx.id
                 and e.dst in dag.tasks
-                and dag.tasks[e.dst].task.extra.get("airflow", {}).get("teardown")
+                and dag.tasks[e.dst].task.role == "teardown"
             ]
         inner = [t for t in created if t.dag is dag and t not in setups and t not in teardowns]
         ids = {t.id for t in inner}
@@ -1676,8 +1673,7 @@ class AirflowHooks(Hooks):
         for t in inner:
             # Roots/leaves that are themselves setups/teardowns are not linked
             # to the outer ones (as in Airflow).
-            role = t.task.extra.get("airflow", {})
-            if role.get("setup") or role.get("teardown"):
+            if t.task.role is not None:
                 continue
             if t.id not in has_up:
                 for s in setups:
