@@ -703,10 +703,10 @@ def retry_delay(w: Workflow) -> float | None:
     return max(dict.fromkeys(delays), key=delays.count)
 
 
-def _disable_window(w: Workflow) -> int | None:
+def _disable_window(w: Workflow, delay: float | None) -> int | None:
     """Luigi forgets failures older than [scheduler] disable_window (3600 s):
-    a longer retry sequence would retry without end. None when 3600 s is enough."""
-    delay = retry_delay(w)
+    a longer retry sequence would retry without end. None when 3600 s is enough
+    (``delay``: the scheduler's retry_delay, see retry_delay())."""
     if delay is None:
         return None
     tries = max(t.retries for t in w.tasks) + 1
@@ -1006,6 +1006,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         )
     params = [{"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()]
     shared = ["state_dir", ident, *param_attrs.values()]
+    delay = retry_delay(w)
     code = render(
         "luigi_module.py.j2",
         mode=mode.mode,
@@ -1019,8 +1020,8 @@ def emit(workflow: Workflow, **options) -> Emitted:
         module_file=module_file,
         root_cls=root_cls,
         root_family=root_family,
-        retry_delay=retry_delay(w),
-        disable_window=_disable_window(w),
+        retry_delay=delay,
+        disable_window=_disable_window(w, delay),
         root_requires=[cls[s] for s in sinks],
         workflow_id=w.id,
         description=w.description,
