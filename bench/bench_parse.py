@@ -8,7 +8,7 @@ so that both see the same machine load:
 - times ``wfconv.frontends.load_path`` per file (read + detect + parse +
   validate: everything ``wfconv parse`` does except printing);
 - when possible, installs ``apache-airflow==2.10.5`` into a separate virtualenv
-  (cached under ~/.cache/wfconv-bench, or ``--airflow-venv``) and times
+  (the side virtualenvs of ``wfconv engines install``, or ``--airflow-venv``) and times
   ``DagBag.process_file`` on the same files in the same run, in a worker
   process (``import airflow`` is timed apart: it is paid once per process).
 
@@ -31,11 +31,13 @@ import textwrap
 import time
 from pathlib import Path
 
+from wfconv.engines.provision import AIRFLOW_RELEASES, engines_dir, install_airflow
+
 # Airflow 2's last line and Airflow 3 (its DagBag builds task-SDK operators and
 # is slower per file): both are measured by default, in the same run.
 AIRFLOW_VERSIONS = ("2.10.5", "3.3.2")
 AIRFLOW_VERSION = AIRFLOW_VERSIONS[0]
-VENV_ROOT = Path.home() / ".cache" / "wfconv-bench"
+VENV_ROOT = engines_dir()  # shared with `wfconv engines install`
 DEFAULT_VENV = VENV_ROOT / f"airflow-{AIRFLOW_VERSION}"
 
 
@@ -199,6 +201,13 @@ AIRFLOW_WORKER = textwrap.dedent(
 
 def ensure_airflow(venv: Path, version: str = AIRFLOW_VERSION) -> Path | None:
     """The python of a virtualenv with apache-airflow==version installed, or None."""
+    for major, release in AIRFLOW_RELEASES.items():
+        if release == version and venv == venv_for(version):
+            try:
+                return install_airflow(major, log=lambda m: print(m, file=sys.stderr))
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                print(f"skipping Airflow {version}: {exc}", file=sys.stderr)
+                return None
     py = venv / "bin" / "python"
     if py.exists():
         ok = subprocess.run([str(py), "-c", "import airflow"], capture_output=True, timeout=300)

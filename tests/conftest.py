@@ -30,6 +30,31 @@ def prefect_harness():
         yield
 
 
+def _engine_python(major: str) -> Path:
+    """The python of the Airflow ``major`` side virtualenv (``wfconv engines
+    install``). The README's test command installs both, so a missing one is a
+    failure there (``WFCONV_REQUIRE_ENGINES=1``) and a skip elsewhere."""
+    from wfconv.engines import find_python
+
+    py = find_python(major)
+    if py is None:
+        why = f"Airflow {major} is not installed: run `wfconv engines install airflow{major}`"
+        if os.environ.get("WFCONV_REQUIRE_ENGINES") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    return py
+
+
+@pytest.fixture(scope="session")
+def airflow3_python() -> Path:
+    return _engine_python("3")
+
+
+@pytest.fixture(scope="session")
+def airflow2_python() -> Path:
+    return _engine_python("2")
+
+
 @pytest.fixture
 def repo_root(monkeypatch):
     monkeypatch.chdir(ROOT)

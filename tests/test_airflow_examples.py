@@ -1,7 +1,7 @@
-"""Airflow's own example DAGs (2.10.5 and 3.3.2, from the virtualenvs that
-bench/bench_parse.py installs) through the whole pipeline: read, emitted for
+"""Airflow's own example DAGs (2.10.5 and 3.3.2, from the side virtualenvs of
+``wfconv engines install``) through the whole pipeline: read, emitted for
 every target (Python that parses), run in the reference runtime and audited,
-without an internal error. Skipped when those virtualenvs are absent."""
+without an internal error."""
 
 from __future__ import annotations
 
@@ -19,21 +19,17 @@ from wfconv.runtime import Scenario, run
 
 pytestmark = pytest.mark.engine
 
-VENVS = Path.home() / ".cache" / "wfconv-bench"
-
-
-def _examples(version: str) -> list[Path]:
-    root = VENVS / f"airflow-{version}" / "lib" / "python3.11" / "site-packages" / "airflow"
+def _examples(python: Path) -> list[Path]:
+    root = python.parent.parent / "lib" / "python3.11" / "site-packages" / "airflow"
     return sorted(
         p for p in root.glob("**/example_dags/*.py") if "__pycache__" not in p.parts
     )
 
 
-@pytest.mark.parametrize("version", ["2.10.5", "3.3.2"])
-def test_every_example_dag_goes_through_every_stage(version):
-    files = _examples(version)
-    if not files:
-        pytest.skip(f"no Airflow {version} virtualenv: run python bench/bench_parse.py once")
+@pytest.mark.parametrize("major", ["2", "3"])
+def test_every_example_dag_goes_through_every_stage(major, request):
+    files = _examples(request.getfixturevalue(f"airflow{major}_python"))
+    assert files, "the Airflow virtualenv holds no example DAGs"
     problems = []
     workflows = 0
     for f in files:

@@ -677,7 +677,6 @@ def test_readme_demo_dag_reads_as_documented():
 
 # -- against Airflow itself --------------------------------------------------------
 
-AIRFLOW_VENV = Path.home() / ".cache" / "wfconv-bench" / "airflow-2.10.5"
 _DUMP = """
 import glob, json, os, sys
 from airflow.models.dagbag import DagBag
@@ -692,13 +691,10 @@ open(sys.argv[2], "w").write(json.dumps(out))
 
 
 @pytest.mark.engine
-def test_airflow_example_dags_give_the_same_tasks_and_edges_as_dagbag(tmp_path):
+def test_airflow_example_dags_give_the_same_tasks_and_edges_as_dagbag(tmp_path, airflow2_python):
     """Differential test: Airflow's own example DAGs read statically must give
-    the task ids and dependencies that Airflow's DagBag builds by running them.
-    Uses the virtualenv bench/bench_parse.py creates (skipped without it)."""
-    py = AIRFLOW_VENV / "bin" / "python"
-    if not py.exists():
-        pytest.skip("no Airflow virtualenv: run python bench/bench_parse.py once")
+    the task ids and dependencies that Airflow 2.10.5's DagBag builds by running them."""
+    py = airflow2_python
     found = subprocess.run(
         [str(py), "-c", "import airflow, os; print(os.path.dirname(airflow.__file__))"],
         capture_output=True,
@@ -763,7 +759,6 @@ def test_airflow_example_dags_give_the_same_tasks_and_edges_as_dagbag(tmp_path):
     assert [d for d in mine if ours.get(d) != mine[d]] == []
 
 
-AIRFLOW3_VENV = Path.home() / ".cache" / "wfconv-bench" / "airflow-3.3.2"
 _DUMP3 = """
 import glob, json, os, sys
 from airflow.dag_processing.dagbag import DagBag
@@ -780,13 +775,13 @@ open(sys.argv[-1], "w").write(json.dumps(out))
 
 
 @pytest.mark.engine
-def test_airflow3_example_dags_give_the_same_tasks_edges_and_rules_as_dagbag(tmp_path):
-    """The same differential test against Airflow 3 (the core examples and the
+def test_airflow3_example_dags_give_the_same_tasks_edges_and_rules_as_dagbag(
+    tmp_path, airflow3_python
+):
+    """The same differential test against Airflow 3.3.2 (the core examples and the
     standard provider's, where most operator examples live since 3.0), with
-    trigger rules compared too. Uses the virtualenv bench/bench_parse.py creates."""
-    py = AIRFLOW3_VENV / "bin" / "python"
-    if not py.exists():
-        pytest.skip("no Airflow 3 virtualenv: run python bench/bench_parse.py once")
+    trigger rules compared too."""
+    py = airflow3_python
     found = subprocess.run(
         [str(py), "-c", "import airflow, os; print(os.path.dirname(airflow.__file__))"],
         capture_output=True,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import copy
 import keyword
-import sys
 from pathlib import Path
 
 import pytest
@@ -348,16 +347,14 @@ print("WFCONV_RESULT " + json.dumps(out))
 
 
 @pytest.mark.engine
-def test_emitted_dags_import_under_real_airflow(tmp_path, monkeypatch):
-    """Optional: every DAG emitted from the Airflow and Oozie corpora imports
-    under Airflow 3 (set WFCONV_AIRFLOW_PYTHON); missing providers are fine."""
+def test_emitted_dags_import_under_real_airflow(tmp_path, monkeypatch, airflow3_python):
+    """Every DAG emitted from the Airflow and Oozie corpora imports under
+    Airflow 3.3.2; missing providers are fine."""
     import json
     import os
     import subprocess
 
-    python = _airflow_python()
-    if python is None:
-        pytest.skip("Apache Airflow is not available (set WFCONV_AIRFLOW_PYTHON)")
+    python = str(airflow3_python)
     monkeypatch.chdir(ROOT)
     dags = tmp_path / "dags"
     dags.mkdir()
@@ -550,28 +547,14 @@ print("WFCONV_RESULT " + json.dumps({"state": str(run.state),
 """
 
 
-def _airflow_python() -> str | None:
-    """An interpreter with Apache Airflow: $WFCONV_AIRFLOW_PYTHON (Airflow
-    rarely shares an environment with Prefect), else this one if it has it."""
-    import importlib.util
-    import os
-
-    explicit = os.environ.get("WFCONV_AIRFLOW_PYTHON")
-    if explicit:
-        return explicit
-    return sys.executable if importlib.util.find_spec("airflow") else None
-
-
 @pytest.mark.engine
-def test_emitted_dag_runs_in_real_airflow_like_the_reference_runtime(tmp_path):
-    """Optional: needs Airflow 3 (set WFCONV_AIRFLOW_PYTHON to its python)."""
+def test_emitted_dag_runs_in_real_airflow_like_the_reference_runtime(tmp_path, airflow3_python):
+    """dag.test() of the emitted DAG in Airflow 3.3.2 gives the reference runtime's outcome."""
     import json
     import os
     import subprocess
 
-    python = _airflow_python()
-    if python is None:
-        pytest.skip("Apache Airflow is not available (set WFCONV_AIRFLOW_PYTHON)")
+    python = str(airflow3_python)
     from test_backend_prefect import _branching_workflow, reference
 
     w = _branching_workflow()

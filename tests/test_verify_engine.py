@@ -125,14 +125,9 @@ def test_luigi_failure_handler_difference_is_caught_only_where_it_matters(repo_r
 @pytest.mark.parametrize(
     "engine,path", AIRFLOW_CASES, ids=[p.rsplit("/", 1)[1] for _, p in AIRFLOW_CASES]
 )
-def test_airflow_engine_check_when_airflow_is_available(engine, path, repo_root):
-    """dag.test() runs the emitted DAG in real Airflow ($WFCONV_AIRFLOW_PYTHON or
-    an importable airflow); skipped cleanly otherwise."""
+def test_airflow_engine_check_in_real_airflow(engine, path, repo_root, airflow3_python):
+    """dag.test() runs the emitted DAG in real Airflow 3.3.2."""
     from wfconv.backends import backend
-    from wfconv.verify.engine import airflow_python
-
-    if airflow_python() is None:
-        pytest.skip("Apache Airflow is not available (set WFCONV_AIRFLOW_PYTHON)")
     w = _first_workflow(engine, path)
     verdicts, note = engine_check(w, "airflow")
     assert len(verdicts) == len(engine_scenarios(w, "basic")), note

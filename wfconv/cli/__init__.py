@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "audit": "wfconv.cli.audit:audit_cmd",
     "verify": "wfconv.cli.verify:verify_cmd",
     "compare": "wfconv.cli.verify:compare_cmd",
+    "engines": "wfconv.cli.engines:engines_cmd",
 }
 
 SOURCES = ("airflow", "prefect", "luigi", "oozie")

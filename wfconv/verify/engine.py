@@ -230,11 +230,14 @@ _DRIVERS = {"prefect": _PrefectDriver, "luigi": _LuigiDriver}
 
 
 def airflow_python() -> str | None:
-    """An interpreter with Apache Airflow: $WFCONV_AIRFLOW_PYTHON (Airflow rarely
-    shares a virtualenv with Prefect), else this one when it has Airflow."""
-    explicit = os.environ.get("WFCONV_AIRFLOW_PYTHON")
-    if explicit:
-        return explicit
+    """An interpreter with Apache Airflow 3: the side virtualenv of ``wfconv
+    engines install`` (or $WFCONV_AIRFLOW_PYTHON), else this one when it has
+    Airflow."""
+    from wfconv.engines import find_python
+
+    found = find_python("3")
+    if found is not None:
+        return str(found)
     return sys.executable if importlib.util.find_spec("airflow") else None
 
 
@@ -381,8 +384,8 @@ def engine_check(
         return [], "Oozie has no local engine to run the emitted workflow; engine check skipped"
     if target == "airflow" and not _airflow_available():
         return [], (
-            "apache-airflow is not importable here; engine check skipped "
-            "(install it, or set WFCONV_AIRFLOW_PYTHON to the python of a virtualenv that has it)"
+            "apache-airflow is not installed; engine check skipped "
+            "(run `wfconv engines install`)"
         )
     n = next(_counter)
     module = f"wfconv_probe_{os.getpid()}_{n}"
