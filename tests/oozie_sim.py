@@ -4,7 +4,7 @@
   (independent of the frontend): actions take ``ok``/``error``, decisions
   take the scenario's choice, forks spawn tokens, a join fires when every
   token of its fork frame arrived, ``kill`` -> KILLED, ``end`` -> SUCCEEDED.
-- ``run_airflow``: Airflow's trigger rules (SEMANTICS R1) with branch
+- ``run_airflow``: Airflow's trigger rules (docs/semantics.md R1) with branch
   skipping over the IR the frontend produced.
 
 A scenario is (set of failing action names, {decision name: case index, or
@@ -93,7 +93,7 @@ def run_oozie(
 
 
 def _rule(rule: str, states: list[str]) -> str | None:
-    """'run', 'skipped', 'upstream_failed' or None (wait), per SEMANTICS R1."""
+    """'run', 'skipped', 'upstream_failed' or None (wait), per docs/semantics.md R1."""
     c = Counter(states)
     s, k, f, u = c["success"], c["skipped"], c["failed"], c["upstream_failed"]
     n = len(states)

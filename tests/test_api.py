@@ -1,4 +1,4 @@
-"""The public Python API of DESIGN §3, end to end on the README's example."""
+"""The public Python API of docs/architecture.md §3, end to end on the README's example."""
 
 from __future__ import annotations
 

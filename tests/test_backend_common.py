@@ -275,7 +275,7 @@ def structure(w, lost: dict[str, set[str]] | None = None, rename=None, schedule_
         if "delays" not in gone and t.retries and t.retry_delay_s is not None:
             entry["delays"] = retry_delays(t, default=0)
         if "trigger_rule" not in gone:
-            # a task without upstream tasks always passes its rule (SEMANTICS R1)
+            # a task without upstream tasks always passes its rule (docs/semantics.md R1)
             entry["trigger_rule"] = t.trigger_rule if w.upstream(t.id) else "(no upstream)"
         tasks[rename.get(t.id, t.id)] = entry
     edges = {(rename.get(e.src, e.src), rename.get(e.dst, e.dst)) for e in w.edges}

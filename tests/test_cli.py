@@ -1,4 +1,4 @@
-"""CLI conventions (DESIGN §8): data on stdout, path:line: message on stderr, exit codes."""
+"""CLI conventions (docs/architecture.md §8): data on stdout, path:line: message on stderr, exit codes."""
 
 from __future__ import annotations
 

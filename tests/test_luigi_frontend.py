@@ -925,7 +925,7 @@ retry_delay = 0.1
 @pytest.mark.engine
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_retries_give_the_attempts_luigi_makes(tmp_path, n):
-    """SEMANTICS: Luigi disables a task once its failures reach retry_count
+    """docs/semantics.md §3: Luigi disables a task once its failures reach retry_count
     (with keep_alive); the IR's retries + 1 must be that number of attempts."""
     import os
     import subprocess

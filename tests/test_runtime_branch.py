@@ -1,5 +1,5 @@
 """Branches, joins, ShortCircuit, and Oozie decision / error / kill workflows
-(Oozie IR built by hand, the way DESIGN §4 maps Oozie onto the IR)."""
+(Oozie IR built by hand, the way docs/architecture.md §4 maps Oozie onto the IR)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Retries, timeouts and sensors with exact virtual timestamps (SEMANTICS R8).
+"""Retries, timeouts and sensors with exact virtual timestamps (docs/semantics.md R8).
 
 Every task attempt lasts 1 virtual second unless the scenario says otherwise;
 times below are offsets from the run's start.

@@ -1,4 +1,4 @@
-"""Trigger rules: a table written by hand from SEMANTICS §6 R1 (not from the
+"""Trigger rules: a table written by hand from docs/semantics.md §6 R1 (not from the
 implementation), checked against the rule table and against whole runs.
 
 Columns are the states of two direct upstreams: S success, K skipped,

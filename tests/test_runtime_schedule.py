@@ -1,4 +1,4 @@
-"""Run generation (SEMANTICS R3): catchup, end_date, intervals, DST, the
+"""Run generation (docs/semantics.md R3): catchup, end_date, intervals, DST, the
 Airflow 3 trigger model, backfill ranges, max_active_runs. Expected lists are
 worked out by hand from Airflow's data-interval rules."""
 

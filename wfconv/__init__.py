@@ -1,6 +1,6 @@
 """wfconv: move workflows between orchestrators and prove the move is faithful.
 
-Public API (DESIGN §3); each function imports its layer only when called::
+Public API (docs/architecture.md §3); each function imports its layer only when called::
 
     import wfconv
     bundle = wfconv.load("dags/etl.py")                  # -> Bundle (IR)

@@ -50,7 +50,7 @@ FEATURES: dict[str, tuple[Any, str]] = {
     "params": (lambda w: bool(w.params), "run parameters"),
 }
 
-# How each target holds each feature (SEMANTICS.md §5, and the backends' ledgers).
+# How each target holds each feature (docs/semantics.md §5, and the backends' ledgers).
 SUPPORT: dict[str, dict[str, str]] = {
     "airflow": dict.fromkeys(FEATURES, NATIVE),
     "prefect": {

@@ -1,4 +1,4 @@
-"""Corpus audit (DESIGN §1): read thousands of workflow files statically, report
+"""Corpus audit (docs/architecture.md §1): read thousands of workflow files statically, report
 what a reviewer would (codes in docs/audit.md).
 
 Modules: ``codes`` (the table), ``model`` (findings, per-file results), ``checks`` (one function per code),

@@ -916,7 +916,7 @@ def topo_order(workflow: Workflow) -> list[str]:
     return order
 
 
-# The delay Airflow uses when a task says nothing (SEMANTICS §1).
+# The delay Airflow uses when a task says nothing (docs/semantics.md §1).
 AIRFLOW_DEFAULT_RETRY_DELAY_S = 300.0
 AIRFLOW_MAX_RETRY_DELAY_S = 24 * 3600.0
 

@@ -1,7 +1,7 @@
 """Oozie decision cases as plain Python, for the Python backends (Airflow, Prefect).
 
 An Oozie decision follows its first case whose EL predicate holds, else its
-default (SEMANTICS R4). ``wfconv.ir.expr.to_python`` writes each predicate as
+default (docs/semantics.md R4). ``wfconv.ir.expr.to_python`` writes each predicate as
 a Python expression over ``params`` (the run's parameters) and the EL
 coercion helpers of ``python_helpers()``; ``fs:exists`` calls ``fs_exists``.
 The generated module holds one table::

@@ -11,7 +11,7 @@ and edges out of the call leave from it.
 
 What is lost is reported with the caller's code (each backend passes its own):
 the child's own run (state, retries of the call, its schedule) disappears,
-which SEMANTICS §5 lists as "a sub-run's lifecycle is lost".
+which docs/semantics.md §5 lists as "a sub-run's lifecycle is lost".
 """
 
 from __future__ import annotations

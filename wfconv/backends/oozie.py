@@ -13,7 +13,7 @@ Why it looks the way it does
 - Coordinator EL functions are not available inside workflow.xml, so run-time
   dates are passed from the coordinator as workflow properties (``${ds}``),
   whose values are ``${coord:formatTime(coord:nominalTime(), ...)}``
-  (SEMANTICS R3: nominal time = Airflow 3 ``logical_date``).
+  (docs/semantics.md R3: nominal time = Airflow 3 ``logical_date``).
 - XML is built with lxml element trees (never by string concatenation);
   node names are mapped with ``identifier_map(style="oozie")`` and the
   mapping is kept in a comment at the top of workflow.xml.
@@ -107,9 +107,9 @@ _NATIVE_RULES = ("all_success", "none_failed", "none_failed_min_one_success", "n
 _DONE_RULES = ("all_done", "one_done", "always", "all_done_min_one_success", "all_done_setup_success")
 
 # Neutral template names -> (property name, Java date format, anchor). The IR
-# follows Airflow's data-interval model (DESIGN §7): ``ds`` and friends are the
+# follows Airflow's data-interval model (docs/architecture.md §7): ``ds`` and friends are the
 # interval start, one period before the coordinator's nominal time, which is
-# the interval end (SEMANTICS R3).
+# the interval end (docs/semantics.md R3).
 DATE_TEMPLATES: dict[str, tuple[str, str, str]] = {
     "ds": ("ds", "yyyy-MM-dd", "start"),
     "ds_nodash": ("ds_nodash", "yyyyMMdd", "start"),

@@ -9,7 +9,7 @@ Two shapes, chosen per workflow:
 - *gated*: some rule needs Airflow's states (skipped, upstream_failed) or a
   branch chooses downstreams. Then every task with upstreams receives them as
   ``upstream=allow_failure({...})`` and starts with ``wfconv_gate(rule, ...)``,
-  a generated function that evaluates Airflow's trigger rule (SEMANTICS R1);
+  a generated function that evaluates Airflow's trigger rule (docs/semantics.md R1);
   a skipped task returns a Completed state named ``Skipped``. The flow body
   stays a straight list of submits: nothing blocks, so parallelism is kept.
 

@@ -1,4 +1,4 @@
-"""Command line: a thin click layer (DESIGN §8).
+"""Command line: a thin click layer (docs/architecture.md §8).
 
 Commands live in small modules and are imported only when used, so that
 ``wfconv parse`` does not pay for importing Prefect. Exit codes: 0 success,

@@ -1,4 +1,4 @@
-"""Airflow operator table: class name -> IR action builder (DESIGN §10).
+"""Airflow operator table: class name -> IR action builder (docs/architecture.md §10).
 
 A builder receives an :class:`OpArgs` view of the operator's arguments and
 returns the IR ``Action``. Arguments a builder reads are marked used; the

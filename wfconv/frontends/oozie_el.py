@@ -1,4 +1,4 @@
-"""Oozie EL -> the IR's neutral template spelling (DESIGN §4 "Templates").
+"""Oozie EL -> the IR's neutral template spelling (docs/architecture.md §4 "Templates").
 
 Why: Oozie resolves ``${...}`` at run time from the job's properties and its
 own functions; the IR keeps run-time values in Airflow's Jinja names so every
@@ -11,7 +11,7 @@ backend translates from one spelling. Expressions are parsed with
   an unknown one becomes ``{{ params.name }}`` (a workflow param, diagnostic);
 - ``${wf:conf('x')}`` -> ``{{ params.x }}`` (the param's value is the property
   when known); ``${wf:id()}`` -> ``{{ run_id }}``; ``${wf:name()}`` -> the name;
-- ``coord:nominalTime()`` -> ``data_interval_end`` (SEMANTICS R3: the nominal
+- ``coord:nominalTime()`` -> ``data_interval_end`` (docs/semantics.md R3: the nominal
   time is Airflow 2's ``data_interval_end`` = Airflow 3's ``logical_date``; we
   pick the spelling that means the same in both), printed in Oozie's own text
   form ``%Y-%m-%dT%H:%MZ`` when used as a string;

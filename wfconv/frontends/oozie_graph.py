@@ -3,7 +3,7 @@
 Why this is a module of its own: Oozie moves a token along transitions
 (``ok``, ``error``, decision ``case``/``default``, fork paths, join), while the
 IR states, per task, *which upstream states let it run* (Airflow's trigger
-rules, with skips propagating down untaken paths, SEMANTICS R1/R6). Turning
+rules, with skips propagating down untaken paths, docs/semantics.md R1/R6). Turning
 one into the other exactly is the heart of an Oozie migration.
 
 A node runs when ANY of its incoming transitions fires; a join fires when ALL

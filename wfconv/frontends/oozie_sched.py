@@ -2,8 +2,8 @@
 
 Why the dates move: Oozie runs action k at its nominal time N_k = start + k·f
 (while N_k < end) and ``coord:nominalTime()`` is N_k. The IR's schedule follows
-Airflow's data-interval model (DESIGN §7): the run for [X_k, X_{k+1}) starts at
-X_{k+1}, and SEMANTICS R3 identifies N_k with that run's ``data_interval_end``.
+Airflow's data-interval model (docs/architecture.md §7): the run for [X_k, X_{k+1}) starts at
+X_{k+1}, and docs/semantics.md R3 identifies N_k with that run's ``data_interval_end``.
 So the IR ``start_date`` is one period *before* the coordinator's first nominal
 time and ``end_date`` is the interval start of the last nominal time < end:
 the runs, their trigger times and every translated template then match Oozie's

@@ -38,7 +38,7 @@ PAUSED = "PF304"
 SCHEDULE_UNKNOWN = "PF305"
 CRON_ODD = "PF306"
 
-# croniter's presets, spelled as 5-field cron (DESIGN §4).
+# croniter's presets, spelled as 5-field cron (docs/architecture.md §4).
 CRON_PRESETS = {
     "@hourly": "0 * * * *",
     "@daily": "0 0 * * *",

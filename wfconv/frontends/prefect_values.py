@@ -61,7 +61,7 @@ ROLES = {
     "prefect.runtime": "runtime",
 }
 
-# prefect.runtime values -> the IR's neutral template spelling (DESIGN §4).
+# prefect.runtime values -> the IR's neutral template spelling (docs/architecture.md §4).
 # A scheduled flow run's scheduled_start_time is the run's logical date (the
 # moment it is scheduled for, like Airflow 3's logical_date).
 RUNTIME_TEMPLATES = {

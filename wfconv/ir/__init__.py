@@ -1,4 +1,4 @@
-"""The intermediate representation (DESIGN §4): model, JSON, schema, validation."""
+"""The intermediate representation (docs/architecture.md §4): model, JSON, schema, validation."""
 
 from wfconv.ir.jsonio import dumps, load, loads
 from wfconv.ir.model import (

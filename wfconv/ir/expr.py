@@ -28,7 +28,7 @@ API (kept stable; the runtime calls ``evaluate``)
 ``evaluate_bool(node, env) -> bool``
     ``evaluate`` then EL's coercion to boolean (what a decision ``case`` does).
 ``choose_case(cases, default, env) -> str | None``
-    Oozie decision semantics (SEMANTICS R4): the ``to`` of the first case, in
+    Oozie decision semantics (docs/semantics.md R4): the ``to`` of the first case, in
     order, whose ``expr`` is true, else ``default``. ``cases`` is the IR list
     ``[{"when": str, "expr": node, "to": id | None}, ...]``.
 ``unparse(node) -> str``

@@ -1,4 +1,4 @@
-"""IR <-> JSON (DESIGN §4, ``wfconv_ir: 1``).
+"""IR <-> JSON (docs/architecture.md §4, ``wfconv_ir: 1``).
 
 Writing is deterministic: fields in dataclass order, two-space indent, UTF-8
 kept as is, a final newline. Reading validates against the JSON Schema first so

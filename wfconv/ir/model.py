@@ -1,7 +1,7 @@
 """The intermediate representation: plain, typed dataclasses.
 
-Every layer passes these values only (DESIGN §2). The JSON spelling of each
-field is the contract of DESIGN §4; `wfconv.ir.jsonio` reads and writes it.
+Every layer passes these values only (docs/architecture.md §2). The JSON spelling of each
+field is the contract of docs/architecture.md §4; `wfconv.ir.jsonio` reads and writes it.
 
 Conventions
 - Dates are ISO-8601 strings with an offset (``2023-03-01T00:00:00+00:00``),
@@ -39,7 +39,7 @@ TRIGGER_RULES = (
     "all_done_setup_success",
 )
 
-# Task roles (Airflow setup/teardown, DESIGN §4 extension): a setup's failure
+# Task roles (Airflow setup/teardown, docs/architecture.md §4 extension): a setup's failure
 # stops the tasks in its scope whatever their rule; a teardown waits for its
 # scope and does not decide the run's state unless ``teardown_fails_run``.
 ROLES = ("setup", "teardown")

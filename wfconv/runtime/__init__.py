@@ -1,4 +1,4 @@
-"""The reference runtime (DESIGN §7): schedules, trigger rules, retries,
+"""The reference runtime (docs/architecture.md §7): schedules, trigger rules, retries,
 sensors, a virtual or real clock, executors, a SQLite state store.
 
 Stable Python API (used by ``wfconv verify``)::

@@ -1,4 +1,4 @@
-"""Retry clocks and sensor timing (SEMANTICS §6 R8, §1 sensors).
+"""Retry clocks and sensor timing (docs/semantics.md §6 R8, §1 sensors).
 
 Retry delay after the n-th failed try (n ≥ 1), by the engine the IR came
 from (``workflow.source.engine``):
@@ -32,7 +32,7 @@ from datetime import datetime
 
 MAX_RETRY_DELAY_S = 86400.0  # Airflow's [core] max_retry_delay hard cap (24 h)
 
-# retry_delay_s = None means "the engine's default" (SEMANTICS §1-§4).
+# retry_delay_s = None means "the engine's default" (docs/semantics.md §1-§4).
 DEFAULT_RETRY_DELAY_S: dict[str | None, float] = {
     "airflow": 300.0,
     "prefect": 0.0,

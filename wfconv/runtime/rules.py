@@ -1,4 +1,4 @@
-"""Airflow trigger rules as a table (SEMANTICS §6 R1).
+"""Airflow trigger rules as a table (docs/semantics.md §6 R1).
 
 Each rule is one function of the counts over a task's *direct* upstreams:
 ``s`` success, ``k`` skipped, ``f`` failed, ``u`` upstream_failed, ``n`` total

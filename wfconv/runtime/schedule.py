@@ -1,6 +1,6 @@
 """Run generation: which runs a schedule creates, with which time anchors.
 
-Two models (SEMANTICS §6 R3), chosen with ``timetable``:
+Two models (docs/semantics.md §6 R3), chosen with ``timetable``:
 
 - ``"data_interval"`` (Airflow 2, the default): the run for the interval
   [X, next(X)) has ``logical_date`` = X and is triggered at next(X). X₀ is

@@ -1,4 +1,4 @@
-"""Per-run template rendering (Airflow's names, DESIGN §4) in jinja2's sandbox.
+"""Per-run template rendering (Airflow's names, docs/architecture.md §4) in jinja2's sandbox.
 
 The context holds ``ds``, ``ds_nodash``, ``ts``, ``ts_nodash``,
 ``ts_nodash_with_tz``, ``logical_date``, ``data_interval_start``,

@@ -144,7 +144,7 @@ __all__ = ["VerifyReport", "verify_workflow"]
 
 
 class _CallableModule(types.ModuleType):
-    """``wfconv.verify(workflow, target)`` is the public API (DESIGN §3), but
+    """``wfconv.verify(workflow, target)`` is the public API (docs/architecture.md §3), but
     importing this subpackage rebinds ``wfconv.verify`` to it: calling the
     module does what the function does."""
 

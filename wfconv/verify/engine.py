@@ -190,7 +190,7 @@ class _LuigiDriver:
             raise RuntimeError("no root WrapperTask in the emitted module")
         self.root = roots[0]
 
-    # Retries must happen at once and in this worker (SEMANTICS.md §3). A task
+    # Retries must happen at once and in this worker (docs/semantics.md §3). A task
     # without retry_count falls back to the scheduler's (effectively endless
     # under keep_alive): cap it so such a task shows as failing
     # LUIGI_ATTEMPT_CAP times instead of hanging the check.

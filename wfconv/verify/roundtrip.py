@@ -1,5 +1,5 @@
 """Emit a workflow for a target and read the emitted code back with the
-target's own frontend: the first half of ``wfconv verify`` (DESIGN §2).
+target's own frontend: the first half of ``wfconv verify`` (docs/architecture.md §2).
 
 The emitted files are written to a temporary folder and parsed from there, so
 verify reads exactly what ``wfconv convert -o`` would write. Emitted Luigi
