@@ -20,7 +20,7 @@ from oozie_sim import WorkflowGen, oozie_nodes, run_airflow, run_oozie
 
 from wfconv.errors import InputError
 from wfconv.frontends import load_path
-from wfconv.frontends.oozie_props import parse_properties
+from wfconv.frontends.oozie.props import parse_properties
 from wfconv.ir import expr as E
 from wfconv.ir.jsonio import dumps, loads
 
@@ -276,7 +276,7 @@ def _airflow_run_ends(w) -> list[dt.datetime]:
             out.append(x + step)
             x += step
         return out
-    from wfconv.frontends.oozie_sched import zone
+    from wfconv.frontends.oozie.sched import zone
 
     tz = zone(w.schedule.timezone)
     x = next(CronSim(w.schedule.cron, start.astimezone(tz) - dt.timedelta(seconds=1)))
@@ -695,7 +695,7 @@ def test_input_events_ranges_latest_and_unknown_datasets(tmp_path):
 
 
 def test_app_paths_resolve_to_local_folders_only_inside_the_app(tmp_path):
-    from wfconv.frontends.oozie_coord import locate
+    from wfconv.frontends.oozie.coord import locate
 
     app = tmp_path / "apps" / "sales"
     (app / "wf").mkdir(parents=True)
@@ -844,7 +844,7 @@ def _oozie_nominal_times(
 def test_schedule_reproduces_nominal_times(tmp_path_factory, unit, n, start, span_days, tz):
     """For every exact translation (no OZ501), the IR's runs under the
     data-interval model end exactly at Oozie's nominal times."""
-    from wfconv.frontends.oozie_sched import zone
+    from wfconv.frontends.oozie.sched import zone
 
     start = start.replace(second=0, microsecond=0, tzinfo=dt.UTC)
     if unit == "months":

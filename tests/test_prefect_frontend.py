@@ -15,7 +15,7 @@ from wfconv.cli import main as cli
 from wfconv.errors import InputError
 from wfconv.frontends import load_path
 from wfconv.frontends import prefect as pf
-from wfconv.frontends.prefect_deploy import rrule_to_cron
+from wfconv.frontends.prefect.deploy import rrule_to_cron
 from wfconv.ir.jsonio import dumps, loads
 
 HEAD = "from prefect import flow, task, allow_failure, unmapped\n"

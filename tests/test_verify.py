@@ -196,4 +196,4 @@ def test_engine_check_says_why_it_is_skipped(target, monkeypatch):
     monkeypatch.setattr(engine, "_airflow_available", lambda: False)
     verdicts, note = engine.engine_check(alert_workflow(), target)
     assert verdicts == []
-    assert ("no local engine" in note) if target == "oozie" else ("not importable" in note)
+    assert ("no local engine" in note) if target == "oozie" else ("wfconv engines install" in note)

@@ -977,7 +977,7 @@ def _datetime_code(ctx: _Ctx, text: str | None) -> str | None:
 
 
 # The generated sensor helpers, as Python constants so that the Prefect
-# frontend can recognise them exactly (wfconv.frontends.prefect_bodies).
+# frontend can recognise them exactly (wfconv.frontends.prefect.bodies).
 POLL_SOURCE = '''\
 def wfconv_poll(check, poke_interval, timeout, soft_fail=False):
     """A sensor: call check every poke_interval seconds until it is true.

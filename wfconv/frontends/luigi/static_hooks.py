@@ -14,7 +14,7 @@ import enum
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_static_values import (
+from wfconv.frontends.luigi.static_values import (
     ENUM_BASES,
     MISSING,
     Clone,

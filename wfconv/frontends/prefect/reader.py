@@ -32,11 +32,11 @@ Prefect's own execution model in mind:
   ``task.extra["prefect"]`` with the condition or loop it sits in, and a
   diagnostic at the line;
 - schedules come from ``serve``/``deploy``/``to_deployment`` calls and from a
-  ``prefect.yaml`` beside the file (``wfconv.frontends.prefect_deploy``).
+  ``prefect.yaml`` beside the file (``wfconv.frontends.prefect.deploy``).
 
 Diagnostic codes are listed in docs/codes/prefect.md. Companion modules:
-``prefect_values`` (the interpreter's values), ``prefect_bodies`` (what a task
-body obviously is), ``prefect_deploy`` (deployments and schedules).
+``prefect.values`` (the interpreter's values), ``prefect.bodies`` (what a task
+body obviously is), ``prefect.deploy`` (deployments and schedules).
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.frontends import prefect_deploy as deploy
 from wfconv.frontends import pyeval
-from wfconv.frontends.prefect_bodies import body_action, body_of, gate_of
-from wfconv.frontends.prefect_values import (
+from wfconv.frontends.prefect import deploy
+from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of
+from wfconv.frontends.prefect.values import (
     RUNTIME_TEMPLATES,
     Annotated,
     DecoratorSpec,

@@ -17,7 +17,7 @@ from typing import Any
 
 from wfconv.backends import decisions
 from wfconv.frontends import pyeval
-from wfconv.frontends.prefect_values import jsonable, role_of
+from wfconv.frontends.prefect.values import jsonable, role_of
 from wfconv.frontends.pyeval import FunctionValue, Ref, Scope, Unknown
 from wfconv.ir.model import TRIGGER_RULES, Action
 

@@ -2,7 +2,7 @@
 task class, a task instance, a target, a bound method, ``super()`` inside
 ``get_task_family``. Plain data with the few rules Luigi applies to them
 (parameter order and defaults, families, ``task_id``, ``flatten``); the hooks
-in ``luigi_static_hooks`` create them while ``pyeval`` runs the module.
+in ``luigi.static_hooks`` create them while ``pyeval`` runs the module.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import json_value
+from wfconv.frontends.luigi.child import json_value
 from wfconv.frontends.pyeval import NOT_HANDLED, ClassValue, FunctionValue, Ref
 
 MISSING: Any = object()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wfconv.errors import InputError
-from wfconv.frontends.oozie_xml import child_text, children, load_file
+from wfconv.frontends.oozie.xml import child_text, children, load_file
 
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 

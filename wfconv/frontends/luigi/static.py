@@ -2,8 +2,8 @@
 module cannot be imported, and what ``--static`` asks for.
 
 The shared abstract interpreter (``pyeval``) runs the module's safe part with
-the hooks of ``luigi_static_hooks``, which turn Luigi's constructs into the
-values of ``luigi_static_values``. This module then does what the child does
+the hooks of ``luigi.static_hooks``, which turn Luigi's constructs into the
+values of ``luigi.static_values``. This module then does what the child does
 with real classes: picks the roots, walks ``requires()`` (a task, list, tuple,
 dict or generator), reads outputs and settings, and answers in the child's
 shape, so one builder (``luigi.build_bundle``) makes the IR.
@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.frontends import pyeval
-from wfconv.frontends.luigi_child import (
+from wfconv.frontends.luigi.child import (
     failure_handlers,
     handler_params,
     importable_name,
     plain,
     run_action,
 )
-from wfconv.frontends.luigi_static_hooks import LuigiHooks, iterate_date_intervals
-from wfconv.frontends.luigi_static_values import (
+from wfconv.frontends.luigi.static_hooks import LuigiHooks, iterate_date_intervals
+from wfconv.frontends.luigi.static_values import (
     MISSING,
     Clone,
     GeneratorResult,
@@ -242,7 +242,7 @@ class StaticReader:
         self, instances: dict[str, Any], objects: dict[str, Instance], handlers
     ) -> list[list[str]]:
         """The task classes a FAILURE handler of a walked task names, walked
-        too (as ``luigi_child.walk_failure_handlers`` does with real classes)."""
+        too (as ``luigi.child.walk_failure_handlers`` does with real classes)."""
         by_name = {c.name: c for c in self.hooks.classes}
         pairs: list[list[str]] = []
         todo = list(instances)
@@ -374,7 +374,7 @@ def _method_line(cls: TaskClass, name: str) -> int:
 
 
 def _run_action(cls: TaskClass) -> dict[str, Any] | None:
-    """What run() does when its body says it plainly (luigi_child.run_action)."""
+    """What run() does when its body says it plainly (luigi.child.run_action)."""
 
     def method(name: str) -> ast.AST | None:
         fn = cls.lookup(name)

@@ -1,11 +1,11 @@
 """Luigi frontend: a module of Luigi tasks -> one workflow per root task.
 
 Luigi's graph is code (``requires()`` depends on parameter values), so by
-default the module is imported and asked: ``luigi_child`` runs in a separate
+default the module is imported and asked: ``luigi.child`` runs in a separate
 interpreter with a timeout, walks ``deps()`` from each root and prints what it
 found. **That executes the user's module.** ``--static`` (option ``static``)
 never imports it; a module that cannot be imported (a missing contrib backend,
-an import that hangs) is read statically too (``luigi_static``), with a
+an import that hangs) is read statically too (``luigi.static``), with a
 diagnostic saying why. Both readers produce the same description (instances
 with their parameters, outputs and requirements); this module turns it into
 the IR.
@@ -149,7 +149,7 @@ def _timeout(path: str, option: Any) -> float:
 def _read_statically(path, text, tree, roots, params, max_tasks) -> dict[str, Any]:
     """The static reader's answer; a failure of the reader itself (a construct
     it trips over) is reported as a diagnostic, never as a traceback."""
-    from wfconv.frontends import luigi_static
+    from wfconv.frontends.luigi import static as luigi_static
 
     try:
         return luigi_static.read(path, text, tree, roots, params, max_tasks)
@@ -215,7 +215,7 @@ def _attach_read_notes(bundle: Bundle, notes: list[Diagnostic]) -> None:
 # the child process
 
 
-# The child loads luigi_child.py by path: ``-m wfconv.frontends.luigi_child``
+# The child loads child.py by path: ``-m wfconv.frontends.luigi.child``
 # would first import wfconv's packages (networkx and all, ~0.1 s) for nothing,
 # and running the file as a script would put this folder, with its luigi.py,
 # first on sys.path, shadowing Luigi itself.
@@ -226,7 +226,7 @@ _CHILD_BOOT = (
     "spec.loader.exec_module(child)\n"
     "sys.exit(child.main())\n"
 )
-_CHILD_FILE = str(Path(__file__).with_name("luigi_child.py"))
+_CHILD_FILE = str(Path(__file__).with_name("child.py"))
 
 
 def _child_env() -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 The module is run by the shared abstract interpreter (``pyeval``); this
 module supplies the hooks that give Airflow's objects their meaning: ``DAG``
-calls and ``with`` blocks, operators (via the table in ``airflow_operators``),
+calls and ``with`` blocks, operators (via the table in ``airflow.operators``),
 TaskFlow decorators, TaskGroups, ``>>``/``<<``, ``chain``, ``.partial().expand()``.
 Everything Python can compute from the file alone is computed (loops over
 literal lists, f-strings, DAG factories called with literal arguments);
@@ -26,9 +26,9 @@ from typing import Any
 
 from wfconv.backends import decisions as dec
 from wfconv.errors import InputError
-from wfconv.frontends import airflow_operators as ops
 from wfconv.frontends import pyeval
-from wfconv.frontends.airflow_objects import (
+from wfconv.frontends.airflow import operators as ops
+from wfconv.frontends.airflow.objects import (
     AssetDecorator,
     DagDecorator,
     DagFunction,

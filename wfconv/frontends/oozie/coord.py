@@ -4,7 +4,7 @@ Why separate from the workflow reader: a coordinator is a schedule plus
 run-level waiting (datasets, input events) around one workflow app, and a
 bundle is a list of coordinators; both only decorate workflows.
 
-- schedule, start/end: ``oozie_sched.plan`` (the dates move one period so that
+- schedule, start/end: ``oozie.sched.plan`` (the dates move one period so that
   ``data_interval_end`` is the nominal time, see there);
 - ``catchup=True``: Oozie materializes every past nominal time (FIFO);
   ``LAST_ONLY``/``NONE`` execution means only the latest/current ones run
@@ -20,21 +20,21 @@ bundle is a list of coordinators; both only decorate workflows.
 from __future__ import annotations
 
 import os
-import urllib.parse
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.frontends import oozie_sched as S
-from wfconv.frontends.oozie import (
+from wfconv.frontends.oozie import sched as S
+from wfconv.frontends.oozie.apps import locate
+from wfconv.frontends.oozie.el import ElContext, J, as_template, shifted
+from wfconv.frontends.oozie.hints import read_dates_hint
+from wfconv.frontends.oozie.props import Prop, configuration_props
+from wfconv.frontends.oozie.workflow import (
     Sources,
     app_properties,
     parse_workflow,
     reporter,
 )
-from wfconv.frontends.oozie_el import ElContext, J, as_template, shifted
-from wfconv.frontends.oozie_hints import read_dates_hint
-from wfconv.frontends.oozie_props import Prop, configuration_props
-from wfconv.frontends.oozie_xml import XmlDoc, child, child_text, children, load_file, text_of
+from wfconv.frontends.oozie.xml import XmlDoc, child, child_text, children, load_file, text_of
 from wfconv.ir import expr as E
 from wfconv.ir.model import Action, Bundle, Diagnostic, Edge, SourceRef, Task
 from wfconv.ir.validate import finalize
@@ -65,33 +65,6 @@ _FREQ_FUNCTIONS = {
 _URI_VARS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MINUTE": "%M"}
 
 
-def locate(base: str, app_path: str, filename: str) -> str | None:
-    """The local file an Oozie (HDFS) app-path stands for: the longest trailing
-    part of the path that exists under ``base`` or its parent. EL parts are
-    dropped first (``${nameNode}/apps/${x}/wf`` -> ``apps/wf``)."""
-    try:
-        parts = E.split_template(app_path or "")
-        literal = "".join(src for src, node in parts if node["type"] == "literal")
-    except E.ExprError:
-        literal = app_path or ""
-    p = urllib.parse.urlparse(literal).path if "://" in literal else literal
-    comps = [c for c in p.split("/") if c and c != "."]
-    if comps and comps[-1].endswith(".xml"):
-        filename = comps.pop()
-    # The parent stays spelled relative to ``base`` (never made absolute), so
-    # source paths in the IR do not depend on where the checkout lives.
-    roots = [base, os.path.normpath(os.path.join(base, os.pardir)) if base else os.pardir]
-    limit = os.path.abspath(roots[1])
-    for k in range(len(comps), -1, -1):
-        for r in roots:
-            cand = (
-                os.path.join(r, *comps[len(comps) - k :], filename)
-                if k
-                else os.path.join(r, filename)
-            )
-            if os.path.isfile(cand) and os.path.abspath(cand).startswith(limit + os.sep):
-                return os.path.normpath(cand) if not os.path.isabs(base) else cand
-    return None
 
 
 def _frequency(raw: str, ctx: ElContext, line: int | None = None) -> S.Frequency | None:

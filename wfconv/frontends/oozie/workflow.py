@@ -1,28 +1,7 @@
-"""Oozie frontend: workflow.xml, coordinator.xml, bundle.xml or an application
-folder -> IR (docs/architecture.md §4 "Mapping rules", docs/semantics.md §4).
+"""Oozie workflow.xml -> one IR workflow (plus the sub-workflows found on disk).
 
-``parse(path, text=None)`` accepts
-
-- a ``workflow.xml`` (``uri:oozie:workflow:0.1`` … ``1.0``): one workflow;
-- a ``coordinator.xml``: one workflow (id = the coordinator's name) whose
-  tasks are the coordinator's workflow app and whose schedule, dates and
-  controls come from the coordinator;
-- a ``bundle.xml``: one workflow per coordinator;
-- an application folder: ``bundle.xml`` if present, else ``coordinator.xml``,
-  else ``workflow.xml``, with ``job.properties`` and ``config-default.xml``.
-
-A file named workflow.xml / coordinator.xml / bundle.xml also picks up the
-``job.properties`` and ``config-default.xml`` beside it (the app layout).
-Property precedence, lowest first: ``<parameters>`` defaults,
-``config-default.xml``, ``job.properties``, coordinator action configuration.
-
-Sub-workflows whose ``app-path`` resolves to a folder on disk are parsed too
-and added to the bundle (the task's ``workflow`` field names them).
-
-The pieces live beside this module: ``oozie_xml`` (safe parsing),
-``oozie_props`` (properties), ``oozie_el`` (EL -> templates), ``oozie_actions``
-(action builders), ``oozie_graph`` (control flow -> trigger rules),
-``oozie_sched`` (frequencies) and ``oozie_coord`` (coordinators, bundles).
+The entry point, ``wfconv.frontends.oozie.parse``, decides what a path is and
+calls this module for workflows and ``coord`` for coordinators and bundles.
 """
 
 from __future__ import annotations
@@ -31,24 +10,23 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from wfconv.errors import InputError
-from wfconv.frontends import oozie_graph as G
-from wfconv.frontends.oozie_actions import ActionCtx, Built, build_action, global_block
-from wfconv.frontends.oozie_el import ElContext, J
-from wfconv.frontends.oozie_hints import read_hints, restore_implied
-from wfconv.frontends.oozie_props import (
+from wfconv.frontends.oozie import graph as G
+from wfconv.frontends.oozie.actions import ActionCtx, Built, build_action, global_block
+from wfconv.frontends.oozie.apps import locate
+from wfconv.frontends.oozie.el import ElContext, J
+from wfconv.frontends.oozie.hints import read_hints, restore_implied
+from wfconv.frontends.oozie.props import (
     Prop,
     configuration_props,
     read_config_default,
     read_properties_file,
 )
-from wfconv.frontends.oozie_xml import (
+from wfconv.frontends.oozie.xml import (
     XmlDoc,
     child,
     child_text,
     children,
     load_file,
-    load_text,
     local,
 )
 from wfconv.ir import expr as E
@@ -439,8 +417,6 @@ def _restore_ids(w: Workflow, ids: dict[str, str]) -> None:
 
 def _subworkflows(w: Workflow, base: str, src: Sources, bundle: Bundle) -> None:
     """Parse sub-workflow apps found on disk and link them by id."""
-    from wfconv.frontends.oozie_coord import locate
-
     for t in w.tasks:
         if t.action.kind != "subworkflow":
             continue
@@ -467,46 +443,3 @@ def parse_workflow(doc: XmlDoc, src: Sources, wid: str | None = None) -> Bundle:
     bundle = Bundle([finalize(w)])
     _subworkflows(w, os.path.dirname(doc.path), src, bundle)
     return bundle
-
-
-# ---------------------------------------------------------------------------
-# entry point
-
-
-def _load(path: str, text: str | None) -> XmlDoc:
-    return load_text(path, text) if text is not None else load_file(path)
-
-
-def parse(path: str, text: str | None = None, **options) -> Bundle:
-    from wfconv.frontends import oozie_coord as C
-
-    if os.path.isdir(path):
-        for name in APP_FILES:
-            f = os.path.join(path, name)
-            if os.path.isfile(f):
-                return parse(f, None, **options)
-        raise InputError(
-            path,
-            None,
-            "not an Oozie application folder (no workflow.xml, coordinator.xml or bundle.xml)",
-        )
-    doc = _load(path, text)
-    if doc.kind is None:
-        raise InputError(
-            path,
-            doc.root.sourceline,
-            f"not an Oozie workflow, coordinator or bundle (root <{local(doc.root)}>, namespace {doc.namespace!r})",
-        )
-    folder = os.path.dirname(path)
-    siblings = os.path.basename(path) in APP_FILES
-    if doc.kind == "workflow":
-        props = app_properties(folder) if siblings else []
-        return parse_workflow(doc, Sources(props))
-    job = (
-        read_properties_file(os.path.join(folder, "job.properties"))
-        if siblings and os.path.isfile(os.path.join(folder, "job.properties"))
-        else []
-    )
-    if doc.kind == "coordinator":
-        return C.parse_coordinator(doc, job)
-    return C.parse_bundle(doc, job)

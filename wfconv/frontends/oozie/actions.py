@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.frontends.oozie_props import configuration_props
-from wfconv.frontends.oozie_xml import child, children, load_file, local, text_of, to_xml
+from wfconv.frontends.oozie.props import configuration_props
+from wfconv.frontends.oozie.xml import child, children, load_file, local, text_of, to_xml
 from wfconv.ir.model import Action
 
 UNKNOWN_ACTION = "OZ401"
