@@ -16,6 +16,7 @@ from wfconv.audit.codes import CODES, SILENCED, audit_code, severity_of
 from wfconv.audit.graph import TaskGraph, longest_path, width
 from wfconv.audit.model import AUDITED, FAILED, SKIPPED, FileResult, Finding, WorkflowSummary
 from wfconv.errors import InputError
+from wfconv.extras import MissingExtra
 from wfconv.frontends import FRONTENDS, paused_gc
 from wfconv.ir.model import Bundle, Diagnostic, Workflow
 from wfconv.ir.validate import finalize
@@ -162,6 +163,8 @@ def _audit_source(path: str, data: bytes | None, engine: str, now: datetime) -> 
     except InputError as exc:
         where = exc.path or path
         return FileResult(path, FAILED, engine, findings=[_finding("AU901", exc.message, where, exc.line)])
+    except MissingExtra as exc:
+        return FileResult(path, FAILED, engine, findings=[_finding("AU906", exc.reason, path)])
     except RecursionError:
         return FileResult(path, FAILED, engine, findings=[_finding("AU901", "input is nested too deeply to read", path)])
     except MemoryError:

@@ -219,6 +219,11 @@ CODES: dict[str, Code] = {
         "the workflow may be built dynamically (factories, loops over run-time values) and is invisible to static tools",
         "build DAGs from literal values, or ignore this code for factory modules",
     ),
+    "AU906": _c(
+        "parse", "error", "reading the file needs an optional part of wfconv that is not installed (the message names it)",
+        "nothing in the file was checked",
+        "install the extra the message names (`pip install 'wfconv[luigi]'`), or ignore this code",
+    ),
 }
 
 # Frontend/validation diagnostic code -> audit code. Unlisted codes pass through.

@@ -71,12 +71,11 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
     if name == "local":
         return LocalExecutor(concurrency)
     if name == "dask":
+        from wfconv import extras
+
+        extras.require("dask", "--executor dask")
         try:
             return DaskExecutor(dask_address, concurrency)
-        except ImportError:
-            raise UsageError(
-                "--executor dask needs the 'dask' extra (pip install wfconv[dask])"
-            ) from None
         except (OSError, TimeoutError, ValueError) as exc:
             where = dask_address or "a local cluster"
             raise UsageError(f"cannot start the dask executor on {where}: {exc}") from None

@@ -117,6 +117,10 @@ def verify_cmd(
     from wfconv.ir.validate import require_valid
     from wfconv.verify import verify_workflow
 
+    if use_engine and target in ("prefect", "luigi"):
+        from wfconv import extras
+
+        extras.require(target, f"verify --engine for {target}")
     bundle = load_sources(paths, engine, roots, params, static)
     require_valid(bundle)
     reports = [

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wfconv.errors import InputError
+from wfconv.extras import MissingExtra
 from wfconv.ir.model import Bundle, Diagnostic
 
 # Bundle-level diagnostic for a file of a walked folder that could not be read.
@@ -218,6 +219,11 @@ def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bund
                 bundle.diagnostics.append(
                     Diagnostic("error", INPUT_ERROR, exc.message, exc.path or str(f), exc.line)
                 )
+                continue
+            except MissingExtra as exc:
+                if engine is not None:  # every file would need it: say it once
+                    raise
+                bundle.diagnostics.append(Diagnostic("error", INPUT_ERROR, exc.reason, str(f)))
                 continue
             bundle.workflows.extend(sub.workflows)
             bundle.diagnostics.extend(sub.diagnostics)

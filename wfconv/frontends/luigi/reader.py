@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wfconv import extras
 from wfconv.errors import InputError
 from wfconv.ir.model import Action, Bundle, Diagnostic, Schedule, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
@@ -100,6 +101,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(path, None, f"cannot read: {exc}") from None
     tree = _syntax_check(path, text)
+    extras.require("luigi", "reading Luigi modules")
     roots = list(options.get("roots") or [])
     params = dict(options.get("params") or {})
     max_tasks = int(options.get("max_tasks") or MAX_TASKS)
