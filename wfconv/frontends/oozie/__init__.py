@@ -1,5 +1,5 @@
 """Oozie frontend: workflow.xml, coordinator.xml, bundle.xml or an application
-folder -> IR (docs/architecture.md §4 "Mapping rules", docs/semantics.md §4).
+folder -> IR (docs/architecture.md §4 "How each engine's concepts become IR", docs/semantics.md §4).
 
 ``parse(path, text=None)`` accepts
 

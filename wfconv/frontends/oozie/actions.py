@@ -5,7 +5,7 @@ a tag); ``BUILDERS`` maps each known tag to a small function and anything else
 becomes an ``opaque`` action that keeps its XML, so nothing is lost silently.
 
 Every text goes through the EL translator (``cx.t``) so templates come out in
-the neutral spelling. Fields kept per kind (docs/semantics.md §4 "Action fields"):
+the neutral spelling. Fields kept per kind (docs/semantics.md §4):
 
 - shell -> ``shell``: command (exec + arguments, shell-quoted), exec, args,
   env, capture_output;

@@ -1,4 +1,4 @@
-"""Oozie EL -> the IR's neutral template spelling (docs/architecture.md §4 "Templates").
+"""Oozie EL -> the IR's neutral template spelling (docs/architecture.md §4 "What the fields mean": run-time values).
 
 Why: Oozie resolves ``${...}`` at run time from the job's properties and its
 own functions; the IR keeps run-time values in Airflow's Jinja names so every
