@@ -628,7 +628,7 @@ def test_hostile_strings_survive_verbatim():
     t = w.tasks[0]
     assert t.id == "it's_日" and t.action.get("command") == "echo 'x' \"y\" \\n"
     # Airflow would refuse the quote in the task id (unicode letters are fine).
-    assert [c for c, _ in codes(w) if c == "AF212"] == ["AF212"]
+    assert [c for c, _ in codes(w) if c == "AF213"] == ["AF213"]
 
 
 # -- through the CLI -------------------------------------------------------------

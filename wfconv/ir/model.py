@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.codes import severity as table_severity
+
 IR_VERSION = 1
 
 TRIGGER_RULES = (
@@ -155,6 +157,10 @@ class Diagnostic:
     # The task the entry is about, when there is one (lets verify match a
     # structural difference to the ledger entry that explains it).
     task: str | None = None
+
+    def __post_init__(self) -> None:
+        # One code, one severity in every command: the table's (wfconv.codes).
+        self.severity = table_severity(self.code, self.severity)
 
     def location(self) -> str:
         if self.path and self.line:

@@ -1890,7 +1890,7 @@ def _check_keys(hooks: AirflowHooks, dag: DagObj) -> None:
         if len(key) > AIRFLOW_KEY_MAX or not AIRFLOW_KEY.match(key):
             hooks.diag(
                 "warning",
-                "AF212",
+                "AF213",
                 f"{what} {key!r} is not a valid Airflow key (letters, digits, '_', '-', '.'; "
                 f"at most {AIRFLOW_KEY_MAX} characters): Airflow refuses this DAG",
                 line,

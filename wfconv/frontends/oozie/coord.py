@@ -47,6 +47,8 @@ DATES_SHIFTED = "OZ506"
 APP_NOT_FOUND = "OZ507"
 BUNDLE_FACTS = "OZ508"
 BAD_COORDINATOR = "OZ509"
+DISABLED_COORDINATOR = "OZ510"
+DATASETS_NOT_READ = "OZ511"
 
 DEFAULT_TIMEOUT_MIN = 120
 DEFAULT_CONCURRENCY = 1
@@ -154,7 +156,7 @@ def _datasets(root, ctx: ElContext, report) -> dict[str, dict[str, Any]]:
     for inc in children(block, "include"):
         report(
             "warning",
-            BAD_COORDINATOR,
+            DATASETS_NOT_READ,
             f"<include>{text_of(inc)}</include> of shared datasets is not read",
             inc.sourceline,
         )
@@ -539,7 +541,7 @@ def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:
             w.diagnostics.append(
                 Diagnostic(
                     "warning",
-                    BUNDLE_FACTS,
+                    DISABLED_COORDINATOR,
                     f"coordinator {cname!r} is disabled in bundle {bundle_name!r} (kept; start it paused)",
                     path,
                     coord.sourceline,

@@ -60,6 +60,7 @@ from wfconv.ir.model import Action, Edge, SourceRef, Task
 # Diagnostic codes (docs/codes/oozie.md).
 UNKNOWN_TRANSITION = "OZ101"
 UNREACHABLE = "OZ102"
+UNREACHABLE_END = "OZ111"  # only kill/end nodes are unreachable: harmless
 DUPLICATE_NODE = "OZ103"
 NO_START = "OZ104"
 FORK_JOIN_MISMATCH = "OZ105"
@@ -211,7 +212,7 @@ class GraphBuilder:
             harmless = all(self.nodes[x].kind in ("kill", "end") for x in unreachable)
             self.diag(
                 "warning" if harmless else "error",
-                UNREACHABLE,
+                UNREACHABLE_END if harmless else UNREACHABLE,
                 "nodes not reachable from <start> are left out: " + ", ".join(unreachable),
                 self.nodes[unreachable[0]].line,
             )

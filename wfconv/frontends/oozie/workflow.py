@@ -199,7 +199,7 @@ def _decision(el, name: str, ctx: ElContext, path: str, report) -> G.Node:
                 except E.ExprError as exc:
                     report(
                         "error",
-                        "OZ201",
+                        "OZ207",
                         f"decision {name!r}: case predicate {when!r} is not valid EL: {exc.message}",
                         c.sourceline,
                     )
