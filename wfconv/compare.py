@@ -201,31 +201,28 @@ def _verdict(r: TargetResult) -> str:
     return "behaviour differs"
 
 
-def render_table(result: list[WorkflowComparison]) -> str:
+def render_table(result: list[WorkflowComparison], stream=None) -> str:
+    from wfconv.cli.term import table_text
+
     lines = []
     for wc in result:
         lines.append(
-            f"== {wc.workflow.id}  ({len(wc.workflow.tasks)} tasks; features: {', '.join(wc.features) or 'none'})"
+            f"== {wc.workflow.id}  ({len(wc.workflow.tasks)} tasks; features: {', '.join(wc.features) or 'none'})\n"
         )
-        head = f"  {'target':8} {'verdict':32} {'scenarios':>9} {'losses':>6} {'LOC':>5}"
-        lines.append(head)
+        rows = []
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
             sc = f"{r.equivalent_scenarios}/{r.scenarios}"
-            lines.append(
-                f"  {r.target:8} {_verdict(r):32} {sc:>9} {losses:>6} {r.lines_of_code:>5}"
-            )
-            if r.error:
-                lines.append(f"           {r.error}")
+            rows.append((r.target, _verdict(r), sc, losses, r.lines_of_code, r.error or ""))
+        headers = ("target", "verdict", "scenarios", "losses", "LOC", "error")
+        lines.append(table_text(headers, rows, stream=stream, indent=2, right=(2, 3, 4)))
         if wc.features:
-            lines.append("  feature support:")
-            names = [r.target for r in wc.targets if not r.error]
-            lines.append("    " + f"{'feature':26}" + "".join(f"{n:14}" for n in names))
-            for f in wc.features:
-                row = "".join(f"{r.support.get(f, '-'):14}" for r in wc.targets if not r.error)
-                lines.append("    " + f"{f:26}" + row)
-        lines.append("")
-    return "\n".join(lines)
+            lines.append("  feature support:\n")
+            ok = [r for r in wc.targets if not r.error]
+            rows = [[f, *(r.support.get(f, "-") for r in ok)] for f in wc.features]
+            lines.append(table_text(["feature", *(r.target for r in ok)], rows, stream=stream, indent=4))
+        lines.append("\n")
+    return "".join(lines)
 
 
 def render_json(result: list[WorkflowComparison]) -> str:

@@ -16,7 +16,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 import wfconv
-from wfconv.audit.codes import CODES
+from wfconv import codes
 from wfconv.audit.model import FileResult, Finding
 from wfconv.audit.run import Reporter, Summary
 
@@ -55,21 +55,33 @@ def result_of(f: Finding) -> dict:
 
 
 def rule_of(code: str, severity: str) -> dict:
-    c = CODES.get(code)
-    if c is None:
+    """The reportingDescriptor of a code, from the one table (wfconv.codes).
+
+    ``helpUri`` is the page of the wfconv repository that documents the code,
+    as a path relative to the repository root (``docs/audit.md#finding-codes``):
+    wfconv points at nothing outside its own repository, and the same text is
+    in ``help`` so that a viewer needs no link at all."""
+    c = codes.get(code)
+    if c is None:  # a code no table knows (a newer IR file): say only what we know
         return {
             "id": code,
-            "shortDescription": {"text": f"frontend diagnostic {code}"},
+            "name": code,
+            "shortDescription": {"text": f"diagnostic {code}"},
+            "fullDescription": {"text": f"diagnostic {code} (not in this wfconv's table)"},
             "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
         }
+    full = c.summary + (f". {c.description}" if c.description else "")
+    help_text = full + (f"\nHow to fix: {c.fix}." if c.fix else "") + f"\nDocumented in {c.doc}."
+    level = LEVELS.get(c.severity if c.severity in LEVELS else severity, "warning")
     return {
         "id": code,
         "name": code,
-        "shortDescription": {"text": c.title},
-        "fullDescription": {"text": f"{c.title}. Why: {c.why}."},
-        "help": {"text": f"How to fix: {c.fix}. (docs/audit.md of wfconv lists every code.)"},
-        "defaultConfiguration": {"level": LEVELS[c.severity]},
-        "properties": {"area": c.area},
+        "shortDescription": {"text": c.summary},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text},
+        "helpUri": c.doc,
+        "defaultConfiguration": {"level": level},
+        "properties": {"family": codes.FAMILIES.get(c.family, c.family), **({"area": c.area} if c.area else {})},
     }
 
 

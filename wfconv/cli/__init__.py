@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "verify": "wfconv.cli.verify:verify_cmd",
     "compare": "wfconv.cli.verify:compare_cmd",
     "engines": "wfconv.cli.engines:engines_cmd",
+    "explain": "wfconv.cli.explain:explain_cmd",
 }
 
 SOURCES = ("airflow", "prefect", "luigi", "oozie")

@@ -12,7 +12,7 @@ import click
 from wfconv.cli.common import handle_errors
 from wfconv.errors import UsageError
 
-FORMATS = ("table", "json", "sarif", "html")
+FORMATS = ("table", "json", "sarif", "html", "github", "gitlab")
 
 
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -32,7 +32,17 @@ def _now(value: str | None) -> datetime | None:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
-def _reporter(fmt: str, out, metrics: bool):
+def _reporter(fmt: str, out, metrics: bool, stats: bool = False):
+    if stats:
+        if fmt not in ("table", "json"):
+            raise UsageError("--statistics prints a table or JSON (--format table|json)")
+        from wfconv.audit.annotations import StatisticsReporter
+
+        return StatisticsReporter(out, fmt)
+    if fmt in ("github", "gitlab"):
+        from wfconv.audit.annotations import GithubReporter, GitlabReporter
+
+        return (GithubReporter if fmt == "github" else GitlabReporter)(out)
     if fmt == "json":
         from wfconv.audit.report import JsonReporter
 
@@ -69,8 +79,11 @@ def _reporter(fmt: str, out, metrics: bool):
 @click.option("--now", "now", default=None,
               help="Reference date for run counts (default: today 00:00 UTC), for reproducible reports.")
 @click.option("--metrics", is_flag=True, help="Table format: also print tasks/edges/depth/width per workflow.")
+@click.option("--statistics", "stats", is_flag=True,
+              help="Print how many findings of each code instead of the findings (table or json).")
 @handle_errors
-def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseline, cache_dir, no_cache, now, metrics):
+def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseline, cache_dir, no_cache, now, metrics,
+              stats):
     """Audit workflow files and folders of any engine, statically and in parallel.
 
     Files are auto-detected (Airflow, Prefect, Luigi, Oozie, IR JSON); other
@@ -81,11 +94,15 @@ def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseli
     Examples:
       wfconv audit dags/
       wfconv audit dags/ --format sarif -o audit.sarif --fail-on never
+      wfconv audit dags/ --format github          # annotations in a GitHub Actions job
+      wfconv audit dags/ --statistics             # findings per code
       wfconv audit dags/ --format json -o base.json && wfconv audit dags/ --baseline base.json
     """
     from wfconv.audit.baseline import load_baseline
     from wfconv.audit.run import Options, audit, default_jobs, exit_code
 
+    reporter = lambda out: _reporter(fmt, out, metrics, stats)  # noqa: E731
+    reporter(None)  # usage errors before any work
     opts = Options(
         jobs=default_jobs() if jobs is None else jobs,
         timeout=timeout,
@@ -98,10 +115,10 @@ def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseli
     )
     if output and output != "-":
         with open(output, "w", encoding="utf-8") as fh:
-            summary = audit(paths, opts, _reporter(fmt, fh, metrics))
+            summary = audit(paths, opts, reporter(fh))
     else:
         try:
-            summary = audit(paths, opts, _reporter(fmt, sys.stdout, metrics))
+            summary = audit(paths, opts, reporter(sys.stdout))
             sys.stdout.flush()
         except BrokenPipeError:  # `wfconv audit dags/ | head`: the reader has seen enough
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -41,6 +41,16 @@ def _entry(d, workflow: str | None, stage: str, output: str | None = None) -> di
     }
 
 
+def is_loss(entry: dict[str, Any]) -> bool:
+    """What ``--strict`` fails on: a warning or error about something the
+    conversion approximated or dropped (not, say, an Airflow 3 removal in the
+    source, which every writer replaces: ``strict`` is False in the table)."""
+    from wfconv import codes
+
+    c = codes.get(entry["code"])
+    return entry["severity"] in LOSS_SEVERITIES and (c is None or c.strict)
+
+
 def _unique_path(path: str, taken: set[str]) -> str:
     """Another workflow already wrote ``path``: suffix its first component."""
     if path not in taken:
@@ -103,24 +113,23 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
     return files, ledger
 
 
-def format_table(ledger: dict[str, Any]) -> str:
-    """The ledger as an aligned text table (one line per entry)."""
+def format_table(ledger: dict[str, Any], stream=None) -> str:
+    """The ledger as a table for ``stream`` (stderr): one row per entry, the
+    message wrapped to the width available."""
+    from wfconv.cli.term import table_text
+
     entries = ledger["entries"]
     if not entries:
         return "ledger: nothing approximated or dropped\n"
-    rows = [("SEVERITY", "CODE", "SOURCE", "TARGET", "MESSAGE")]
+    rows = []
     for e in entries:
         loc = e["path"] or "-"
         if e["path"] and e["line"]:
             loc = f"{e['path']}:{e['line']}"
-        rows.append(
-            (e["severity"], e["code"], loc, e["target"] or "-", e["message"].replace("\n", " "))
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+        rows.append((e["severity"], e["code"], loc, e["target"] or "-", e["message"]))
+    text = table_text(("SEVERITY", "CODE", "SOURCE", "TARGET", "MESSAGE"), rows, stream=stream, styled=(0,), wrap=(3,))
     s = ledger["summary"]
-    lines.append(f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info")
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    return text + f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info\n"
 
 
 def _run(
@@ -175,7 +184,7 @@ def _run(
     else:
         click.echo(format_table(ledger), err=True, nl=False)
 
-    losses = ledger["summary"]["error"] + ledger["summary"]["warning"]
+    losses = sum(1 for e in ledger["entries"] if is_loss(e))
     if strict and losses:
         click.echo(f"--strict: {losses} construct(s) approximated or dropped", err=True)
         raise SystemExit(1)

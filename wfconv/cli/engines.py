@@ -24,16 +24,21 @@ def engines_cmd():
 @handle_errors
 def list_cmd():
     """Show which engines are installed and where."""
+    from wfconv import extras
+    from wfconv.cli.term import table_text
+
+    rows = []
     for major in provision.AIRFLOW_RELEASES:
         st = provision.status(major)
         state = str(st.python) if st.python else f"not installed ({st.where})"
-        click.echo(f"{st.name:<9} {st.version:<7} {state}")
+        rows.append((st.name, st.version, state))
     for name in ("prefect", "luigi"):
-        try:
-            mod = __import__(name)
-            click.echo(f"{name:<9} {getattr(mod, '__version__', '?'):<7} {sys.executable}")
-        except ImportError:
-            click.echo(f"{name:<9} {'-':<7} not installed (pip install 'wfconv[{name}]')")
+        if extras.installed(name):
+            version = getattr(__import__(name), "__version__", "?")
+            rows.append((name, version, sys.executable))
+        else:
+            rows.append((name, "-", f"not installed (pip install 'wfconv[{name}]')"))
+    click.echo(table_text(("ENGINE", "VERSION", "WHERE"), rows, stream=sys.stdout), nl=False)
 
 
 @engines_cmd.command("install")

@@ -25,22 +25,28 @@ def _duration(start: float | None, end: float | None) -> str:
     return f"{secs / 3600:.1f}h"
 
 
-def render_table(results) -> str:
-    lines: list[str] = []
+def render_table(results, stream=None) -> str:
+    """Each run: a heading line, then one row per task (for ``stream``: stdout)."""
+    from wfconv.cli.term import styled, table_text
+
+    stream = stream or sys.stdout
+    parts: list[str] = []
     for res in results:
-        head = f"{res.workflow}  {res.run_id}  {res.state}"
+        head = f"{res.workflow}  {res.run_id}  {styled(res.state, res.state, stream)}"
         if res.engine_state is not None:
             head += f"  (source engine: {res.engine_state})"
-        lines.append(head)
-        width = max([len(t) for t in res.tasks] + [4])
-        lines.append(f"  {'TASK':<{width}}  {'STATE':<15}  {'TRIES':>5}  DURATION")
+        headers = ["TASK", "STATE", "TRIES", "DURATION"]
+        rendered = any(tr.command is not None for tr in res.tasks.values())
+        if rendered:
+            headers.append("COMMAND")
+        rows = []
         for tid, tr in res.tasks.items():
-            lines.append(
-                f"  {tid:<{width}}  {tr.state:<15}  {len(tr.attempts):>5}  {_duration(tr.start, tr.end)}"
-            )
-            if tr.command is not None:
-                lines.append(f"  {'':<{width}}  $ {tr.command}")
-    return "\n".join(lines) + ("\n" if lines else "")
+            row = [tid, tr.state, len(tr.attempts), _duration(tr.start, tr.end)]
+            if rendered:
+                row.append("-" if tr.command is None else f"$ {tr.command}")
+            rows.append(row)
+        parts.append(head + "\n" + table_text(headers, rows, stream=stream, indent=2, styled=(1,), right=(2,)))
+    return "".join(parts)
 
 
 def _print_notes(results) -> None:
@@ -326,7 +332,9 @@ def run_cmd(
             + "\n"
         )
     else:
-        text = render_table(results)
+        import io
+
+        text = render_table(results, io.StringIO() if output and output != "-" else sys.stdout)
     write_output(text, output)
     if store is not None:
         store.close()

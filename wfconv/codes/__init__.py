@@ -2,7 +2,7 @@
 fix, example and the page that documents it.
 
 The readers (AF, PF, LG, OZ), IR validation (IR, WF), the writers (BA, BP, BL,
-BO) and the runtime (RT) are listed in ``wfconv.codes.table``; the audit's own
+BO) and the runtime (RT) are listed in ``wfconv.codes.entries``; the audit's own
 findings (AU) in ``wfconv.audit.codes``. Everything that shows a code reads it
 here: ``wfconv explain``, the ledger, the audit's outputs and SARIF rules, and
 ``Diagnostic`` itself, whose severity is the table's (so one code has one
@@ -38,7 +38,7 @@ FAMILIES = {
 def table() -> dict[str, Code]:
     """Code -> Code, every family."""
     from wfconv.audit.codes import AREAS, CODES
-    from wfconv.codes.table import ENTRIES
+    from wfconv.codes.entries import ENTRIES
 
     out = {c.code: c for c in ENTRIES}
     for code, c in CODES.items():

@@ -1,0 +1,125 @@
+"""Tables and colour on the terminal, with rich.
+
+One place decides how text tables look: aligned columns whose last column
+wraps to the width available, colour only when the stream is a terminal and
+``NO_COLOR`` is not set (https://no-color.org is the convention rich follows),
+and a fixed width for pipes and files (``$COLUMNS``, else 120) so that output
+piped to a file does not depend on the terminal it was typed in.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+# How a severity or state looks in colour (ignored without colour).
+STYLES = {
+    "error": "bold red",
+    "failed": "bold red",
+    "upstream_failed": "red",
+    "warning": "yellow",
+    "info": "cyan",
+    "success": "green",
+    "skipped": "magenta",
+    "DEFECT": "bold red",
+}
+PIPE_WIDTH = 120
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def width_for(stream: TextIO) -> int:
+    if "COLUMNS" in os.environ:
+        try:
+            return max(40, int(os.environ["COLUMNS"]))
+        except ValueError:
+            pass
+    if _is_tty(stream):
+        return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    return PIPE_WIDTH
+
+
+def _console(stream: TextIO, buffer: io.StringIO, width: int | None = None):
+    from rich.console import Console
+
+    tty = _is_tty(stream)
+    return Console(
+        file=buffer,
+        width=width or width_for(stream),
+        force_terminal=tty,
+        color_system="auto" if tty else None,
+        no_color=bool(os.environ.get("NO_COLOR")) or not tty,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        soft_wrap=False,
+    )
+
+
+def table_text(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    stream: TextIO | None = None,
+    indent: int = 0,
+    styled: Sequence[int] = (),
+    right: Sequence[int] = (),
+    wrap: Sequence[int] = (),
+    width: int | None = None,
+) -> str:
+    """Render rows as an aligned table for ``stream`` (stderr by default).
+
+    The last column, and those in ``wrap``, wrap within the width; the others
+    keep their width. Cells of the columns in ``styled`` are coloured by
+    their text (STYLES); ``right`` columns are right-aligned."""
+    from rich.padding import Padding
+    from rich.table import Table
+
+    stream = stream or sys.stderr
+    t = Table(box=None, pad_edge=False, header_style="bold")
+    last = len(headers) - 1
+    for i, h in enumerate(headers):
+        t.add_column(
+            h,
+            no_wrap=i != last and i not in wrap,
+            overflow="fold",
+            ratio=3 if i == last else (1 if i in wrap else None),
+            justify="right" if i in right else "left",
+        )
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            text = "-" if cell is None else str(cell).replace("\n", " ")
+            cells.append((text, STYLES.get(text, "")) if i in styled else text)
+        t.add_row(*(_text(c) for c in cells))
+    buffer = io.StringIO()
+    _console(stream, buffer, width).print(Padding(t, (0, 0, 0, indent)) if indent else t)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _text(cell):
+    from rich.text import Text
+
+    if isinstance(cell, tuple):
+        return Text(cell[0], style=cell[1])
+    return Text(cell)
+
+
+def styled(text: str, style_key: str, stream: TextIO | None = None) -> str:
+    """``text`` in the colour of ``style_key`` when ``stream`` shows colour."""
+    stream = stream or sys.stderr
+    if os.environ.get("NO_COLOR") or not _is_tty(stream) or style_key not in STYLES:
+        return text
+    buffer = io.StringIO()
+    c = _console(stream, buffer, width=10_000)
+    c.print(_text((text, STYLES[style_key])), end="")
+    return buffer.getvalue()
