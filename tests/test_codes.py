@@ -21,7 +21,8 @@ from wfconv.codes.docs import PAGES, render_page
 from wfconv.ir.model import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
-FAMILY_CODE = re.compile(r"""["']((?:%s)\d{3})["']""" % "|".join(codes.FAMILIES))
+FAMILIES = "|".join(codes.FAMILIES)
+FAMILY_CODE = re.compile(rf"""["']((?:{FAMILIES})\d{{3}})["']""")
 # Writer codes that still name two facts of different weight; their split is
 # the writers' to make. This list may only shrink.
 VARIES = {"BA124", "BP107", "BP109", "BP110", "BP117", "BL204", "BL301", "BL501", "BO102", "BO701"}
