@@ -139,6 +139,11 @@ def test_pair_alias_fixes_source_and_target(runner):
     r = runner.invoke(main, ["airflow-to-prefect", "--help"])
     options = r.stdout.split("Options:")[1]
     assert "--from" not in options and "--to " not in options and "--strict" in options
+    # only the pair's own options: no Luigi source options, no Airflow target options
+    assert "--root" not in options and "--static" not in options
+    assert "--airflow-version" not in options and "--subworkflow" not in options
+    options = runner.invoke(main, ["luigi-to-airflow", "--help"]).stdout.split("Options:")[1]
+    assert "--root" in options and "--static" in options and "--airflow-version" in options
     r = runner.invoke(
         main, ["oozie-to-airflow", "corpus/oozie/retries.xml", "--airflow-version", "2"]
     )
@@ -203,3 +208,16 @@ def test_subworkflow_option_and_bundle_aware_calls(runner, tmp_path):
     assert "from child import child" in (tmp_path / "pf" / "parent.py").read_text()
     ledger = json.loads((tmp_path / "pf" / "wfconv-ledger.json").read_text())
     assert "workflows" not in ledger["options"]
+
+
+def test_graph_markdown_is_a_fenced_mermaid_block(runner):
+    r = runner.invoke(main, ["graph", "corpus/airflow/etl_basic.py", "--markdown"])
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert lines[0] == "```mermaid" and lines[-1] == "```"
+    plain = runner.invoke(main, ["graph", "corpus/airflow/etl_basic.py"]).stdout
+    assert "\n".join(lines[1:-1]) == plain.rstrip("\n")
+    r = runner.invoke(
+        main, ["graph", "corpus/airflow/etl_basic.py", "--markdown", "--format", "dot"]
+    )
+    assert r.exit_code == 2

@@ -184,3 +184,33 @@ def test_pyproject_keeps_the_engines_out_of_the_base_install():
     assert optional["all"] == ["wfconv[prefect,luigi,dask]"]
     # The README's test command installs .[test]: it must bring every engine.
     assert "wfconv[all]" in optional["test"]
+
+
+def test_pre_commit_hooks_follow_pre_commits_schema():
+    """Checked by pre-commit's own manifest loader (its cfgv schema): unknown
+    keys, wrong types or a missing id/name/entry/language fail here as they
+    would for a user."""
+    from pre_commit.clientlib import load_manifest
+
+    hooks = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
+    ids = {h["id"] for h in hooks}
+    assert {"wfconv-audit", "wfconv-audit-airflow3"} <= ids
+    for h in hooks:
+        assert h["language"] == "python" and h["entry"].startswith("wfconv ")
+        # The entry is a real command line of wfconv.
+        from click.testing import CliRunner
+
+        from wfconv.cli import main
+
+        args = h["entry"].split()[1:]
+        r = CliRunner().invoke(main, [*args, "corpus/airflow/etl_basic.py", "-j", "0"])
+        assert r.exit_code in (0, 1), r.output
+
+
+def test_pre_commit_schema_really_rejects_a_bad_manifest(tmp_path):
+    from pre_commit.clientlib import InvalidManifestError, load_manifest
+
+    bad = tmp_path / "hooks.yaml"
+    bad.write_text("- id: x\n  name: x\n  entry: wfconv audit\n  language: pythn\n")
+    with pytest.raises(InvalidManifestError):
+        load_manifest(str(bad))

@@ -127,7 +127,13 @@ def format_table(ledger: dict[str, Any], stream=None) -> str:
         if e["path"] and e["line"]:
             loc = f"{e['path']}:{e['line']}"
         rows.append((e["severity"], e["code"], loc, e["target"] or "-", e["message"]))
-    text = table_text(("SEVERITY", "CODE", "SOURCE", "TARGET", "MESSAGE"), rows, stream=stream, styled=(0,), wrap=(3,))
+    text = table_text(
+        ("SEVERITY", "CODE", "SOURCE", "TARGET", "MESSAGE"),
+        rows,
+        stream=stream,
+        styled=(0,),
+        wrap=(3,),
+    )
     s = ledger["summary"]
     return text + f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info\n"
 
@@ -231,32 +237,19 @@ def _common_options(fn):
 def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Command:
     from wfconv.cli.core import source_options
 
-    def callback(
-        paths,
-        output,
-        strict,
-        ledger_format,
-        airflow_version,
-        subworkflow,
-        roots,
-        params,
-        static,
-        **kw,
-    ):
-        engine = fixed_from if fixed_from else kw.get("engine")
-        target = fixed_to if fixed_to else kw.get("target")
+    def callback(paths, output, strict, ledger_format, **kw):
         _run(
             paths,
-            engine,
-            target,
+            fixed_from or kw.get("engine"),
+            fixed_to or kw.get("target"),
             output,
             strict,
             ledger_format,
-            airflow_version,
-            subworkflow,
-            roots,
-            params,
-            static,
+            kw.get("airflow_version"),
+            kw.get("subworkflow"),
+            kw.get("roots", ()),
+            kw.get("params", ()),
+            kw.get("static", False),
         )
 
     callback = handle_errors(callback)
@@ -282,8 +275,15 @@ def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Com
         )(cmd)
     cmd = source_options(cmd)
     if fixed_from:
-        # source_options adds --from; a pair alias fixes it instead.
-        cmd.params = [p for p in cmd.params if p.name != "engine"]
+        # A pair alias shows only the options that apply to its pair: --from
+        # and --to are fixed, Luigi options need a Luigi source, Airflow
+        # options an Airflow target.
+        drop = {"engine"}
+        if fixed_from != "luigi":
+            drop |= {"roots", "params", "static"}
+        if fixed_to != "airflow":
+            drop |= {"airflow_version", "subworkflow"}
+        cmd.params = [p for p in cmd.params if p.name not in drop]
     return cmd
 
 

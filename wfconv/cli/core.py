@@ -69,7 +69,9 @@ def load_sources(paths, engine, roots=(), params=(), static=False):
 @click.command("parse")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @source_options
-@click.option("-o", "--output", type=click.Path(), default=None, help="Write the IR here (default stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(), default=None, help="Write the IR here (default stdout)."
+)
 @handle_errors
 def parse_cmd(paths, engine, roots, params, static, output):
     """Read workflow files (or folders) and print their IR as JSON.
@@ -94,14 +96,23 @@ def parse_cmd(paths, engine, roots, params, static, output):
     default="mermaid",
     show_default=True,
 )
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Mermaid in a fenced ```mermaid block, ready to paste into a README or a pull request.",
+)
 @click.option("-o", "--output", type=click.Path(), default=None)
 @handle_errors
-def graph_cmd(paths, engine, roots, params, static, fmt, output):
+def graph_cmd(paths, engine, roots, params, static, fmt, markdown, output):
     """Print a picture (Mermaid or Graphviz DOT) of each workflow."""
     from wfconv.backends import render_graph
 
+    if markdown and fmt != "mermaid":
+        raise UsageError("--markdown fences Mermaid only (drop --format dot)")
     bundle = load_sources(paths, engine, roots, params, static)
     parts = [render_graph(w, fmt) for w in bundle.workflows]
+    if markdown:
+        parts = [f"```mermaid\n{p.rstrip(chr(10))}\n```\n" for p in parts]
     write_output("\n".join(parts), output)
 
 
