@@ -117,9 +117,17 @@ def graph_cmd(paths, engine, roots, params, static, fmt, markdown, output):
 
 
 @click.command("schema")
+@click.option(
+    "--for",
+    "name",
+    type=click.Choice(["ir", "ledger", "audit", "run", "verify", "compare"]),
+    default="ir",
+    show_default=True,
+    help="Which JSON document: the IR (parse), the convert ledger, or a command's --format json.",
+)
 @handle_errors
-def schema_cmd():
-    """Print the JSON Schema of the IR document."""
-    from wfconv.ir.schema import SCHEMA
+def schema_cmd(name):
+    """Print the JSON Schema of a JSON document wfconv writes (the IR by default)."""
+    from wfconv import schemas
 
-    click.echo(json.dumps(SCHEMA, indent=2))
+    click.echo(json.dumps(schemas.load(name), indent=2, ensure_ascii=False))
