@@ -271,6 +271,16 @@ class Workflow:
     extra: dict[str, Any] = field(default_factory=dict)
 
     # -- convenience -----------------------------------------------------
+    def _repr_html_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.workflow_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.workflow_markdown(self)
+
     def task(self, task_id: str) -> Task:
         for t in self.tasks:
             if t.id == task_id:
@@ -329,6 +339,16 @@ class Bundle:
 
     workflows: list[Workflow] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def _repr_html_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.bundle_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.bundle_markdown(self)
 
     def workflow(self, workflow_id: str) -> Workflow:
         for w in self.workflows:

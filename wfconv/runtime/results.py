@@ -128,6 +128,16 @@ class RunResult:
     trace: list[TraceEvent] = field(default_factory=list)
     store_id: int | None = None
 
+    def _repr_html_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.run_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.run_markdown(self)
+
     @property
     def ok(self) -> bool:
         return self.state == "success"

@@ -52,6 +52,16 @@ class VerifyReport:
     files: dict[str, str] = field(default_factory=dict, repr=False)
     back: Workflow | None = field(default=None, repr=False)
 
+    def _repr_html_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.verify_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from wfconv import notebook
+
+        return notebook.verify_markdown(self)
+
     @property
     def structure_ok(self) -> bool:
         return all(d.explained for d in self.structure)
