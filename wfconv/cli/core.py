@@ -72,8 +72,14 @@ def load_sources(paths, engine, roots=(), params=(), static=False):
 @click.option(
     "-o", "--output", type=click.Path(), default=None, help="Write the IR here (default stdout)."
 )
+@click.option(
+    "--indent/--compact",
+    default=None,
+    help="Indented JSON for reading, or one compact line for programs "
+    "(default: indented on a terminal, compact otherwise).",
+)
 @handle_errors
-def parse_cmd(paths, engine, roots, params, static, output):
+def parse_cmd(paths, engine, roots, params, static, output, indent):
     """Read workflow files (or folders) and print their IR as JSON.
 
     Airflow and Prefect files are read statically and never imported. Validation
@@ -82,8 +88,10 @@ def parse_cmd(paths, engine, roots, params, static, output):
     """
     from wfconv.ir.jsonio import dumps
 
+    if indent is None:
+        indent = not output and click.get_text_stream("stdout").isatty()
     bundle = load_sources(paths, engine, roots, params, static)
-    write_output(dumps(bundle), output)
+    write_output(dumps(bundle, indent=indent), output)
 
 
 @click.command("graph")

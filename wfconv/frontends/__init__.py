@@ -125,18 +125,41 @@ def is_oozie_app_dir(path: Path) -> bool:
     )
 
 
-# No workflow file is this large; reading one whole could exhaust memory.
+# Reading a file whole could exhaust memory, so there is a ceiling: a source
+# file (Python, XML) is never near 32 MB; an IR document wfconv wrote is far
+# larger (a 1M-task workflow is ~300 MB compact, ~550 MB indented), so `.json`
+# files get 2 GB. WFCONV_MAX_FILE_MB raises (or lowers) both.
 MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_IR_FILE_BYTES = 2048 * 1024 * 1024
+MAX_FILE_ENV = "WFCONV_MAX_FILE_MB"
+
+
+def max_file_bytes(path: Path) -> int:
+    """The size limit for reading ``path`` (see MAX_FILE_BYTES)."""
+    env = os.environ.get(MAX_FILE_ENV, "").strip()
+    if env:
+        try:
+            return int(float(env) * 2**20)
+        except ValueError:
+            raise InputError(
+                str(path), None, f"{MAX_FILE_ENV}={env!r} is not a number of megabytes"
+            ) from None
+    return MAX_IR_FILE_BYTES if path.suffix.lower() == ".json" else MAX_FILE_BYTES
 
 
 def _read(path: Path) -> str:
+    limit = max_file_bytes(path)
     try:
         with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise InputError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(str(path), None, f"file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    if len(data) > limit:
+        raise InputError(
+            str(path),
+            None,
+            f"file is larger than {limit / 2**20:g} MB; set {MAX_FILE_ENV} to raise the limit",
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

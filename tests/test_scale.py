@@ -1,0 +1,79 @@
+"""Scale: wfconv accepts what it writes, and corpus output keeps its data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wfconv.ir import Action, Bundle, Task, Workflow, dumps
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wfconv(*args, cwd=ROOT, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "wfconv", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _chain(n: int) -> Bundle:
+    w = Workflow("big", tasks=[Task(f"t{i}", Action("empty")) for i in range(n)])
+    for i in range(1, n):
+        w.add_edge(f"t{i - 1}", f"t{i}")
+    return Bundle([w])
+
+
+@pytest.mark.slow
+def test_a_100k_task_ir_written_by_parse_runs(tmp_path):
+    src = tmp_path / "chain.json"
+    src.write_text(dumps(_chain(100_000)), encoding="utf-8")
+    assert src.stat().st_size > 32 * 2**20  # above the old limit: indented, it is large
+    out = tmp_path / "parsed.json"
+    r = _wfconv("parse", str(src), "--indent", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    r = _wfconv("run", str(out), "--no-db", "--format", "json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = json.loads(r.stdout)
+    (run,) = doc["runs"]
+    assert run["state"] == "success"
+    assert len(run["tasks"]) == 100_000
+
+
+def test_size_limit_names_the_setting_that_raises_it(tmp_path, monkeypatch):
+    src = tmp_path / "chain.json"
+    src.write_text(dumps(_chain(3)), encoding="utf-8")
+    monkeypatch.setenv("WFCONV_MAX_FILE_MB", "0.0001")
+    r = subprocess.run(
+        [sys.executable, "-m", "wfconv", "parse", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "WFCONV_MAX_FILE_MB" in r.stderr and "Traceback" not in r.stderr
+    monkeypatch.setenv("WFCONV_MAX_FILE_MB", "1")
+    r = subprocess.run(
+        [sys.executable, "-m", "wfconv", "parse", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+
+
+def test_parse_output_is_compact_for_programs_and_the_same_data(tmp_path):
+    src = ROOT / "corpus" / "airflow" / "etl_basic.py"
+    compact = _wfconv("parse", str(src))
+    indented = _wfconv("parse", "--indent", str(src))
+    assert compact.returncode == indented.returncode == 0
+    assert compact.stdout.count("\n") == 1
+    assert indented.stdout.count("\n") > 10
+    assert json.loads(compact.stdout) == json.loads(indented.stdout)
