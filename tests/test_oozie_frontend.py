@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -516,7 +517,7 @@ def test_corpus_ir_is_valid_json_ir(repo_root):
 def test_cli_parses_an_app_folder(tmp_path):
     out = _cli(CORPUS / "coord_app")
     assert out.returncode == 0, out.stderr
-    assert '"id": "sales-daily"' in out.stdout
+    assert json.loads(out.stdout)["workflows"][0]["id"] == "sales-daily"
     assert os.path.exists(CORPUS / "coord_app" / "job.properties")
 
 

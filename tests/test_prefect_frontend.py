@@ -695,7 +695,7 @@ def test_cli_autodetects_prefect_and_ir_round_trips(tmp_path):
     w = doc["workflows"][0]
     assert w["source"]["engine"] == "prefect"
     assert w["edges"] == [{"from": "t", "to": "t-1", "kind": "data"}]
-    assert dumps(loads(res.output)) == res.output
+    assert dumps(loads(res.output), indent=False) == res.output  # compact: not a terminal
 
 
 def test_corpus_directory_with_prefect_yaml_parses_as_one_bundle(repo_root):
