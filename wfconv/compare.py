@@ -9,6 +9,7 @@ natively, approximate, or lack.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -115,6 +116,8 @@ class TargetResult:
     support: dict[str, str]
     summary: str
     differing_tasks: list[str] = field(default_factory=list)
+    # verify's description of each scenario whose outcome differs
+    differing_scenarios: list[str] = field(default_factory=list)
     back: Workflow | None = None
     error: str | None = None
 
@@ -142,45 +145,42 @@ def compare_workflow(w: Workflow, targets: list[str]) -> WorkflowComparison:
         try:
             report = verify_workflow(w, target, source_runs=runs)
         except Exception as exc:  # one target failing must not hide the others
-            out.append(
-                TargetResult(
-                    target,
-                    False,
-                    [],
-                    False,
-                    False,
-                    0,
-                    0,
-                    0,
-                    {},
-                    "",
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-            )
+            out.append(failed_target(target, exc))
             continue
-        # highlighted in the target's picture, so in the target's ids
-        differing = sorted(
-            report.id_map.get(t, t)
-            for t in {v.task for v in report.behaviour if not v.equivalent and v.task}
-            | {d.task for d in report.structure if d.task}
-        )
-        out.append(
-            TargetResult(
-                target=target,
-                lossless=report.lossless,
-                ledger=report.ledger,
-                structure_ok=report.structure_ok,
-                behaviour_ok=report.behaviour_ok,
-                equivalent_scenarios=sum(v.equivalent for v in report.behaviour),
-                scenarios=len(report.behaviour),
-                lines_of_code=_loc(report.files),
-                support={f: SUPPORT[target][f] for f in used},
-                summary=report.summary(),
-                differing_tasks=differing,
-                back=report.back,
-            )
-        )
+        out.append(target_result(w, target, report, used))
     return WorkflowComparison(w, used, out)
+
+
+def failed_target(target: str, exc: Exception) -> TargetResult:
+    return TargetResult(
+        target, False, [], False, False, 0, 0, 0, {}, "", error=f"{type(exc).__name__}: {exc}"
+    )
+
+
+def target_result(w: Workflow, target: str, report, used: list[str] | None = None) -> TargetResult:
+    """What compare says about one target, from verify's report on it."""
+    used = features_used(w) if used is None else used
+    # highlighted in the target's picture, so in the target's ids
+    differing = sorted(
+        report.id_map.get(t, t)
+        for t in {v.task for v in report.behaviour if not v.equivalent and v.task}
+        | {d.task for d in report.structure if d.task}
+    )
+    return TargetResult(
+        target=target,
+        lossless=report.lossless,
+        ledger=report.ledger,
+        structure_ok=report.structure_ok,
+        behaviour_ok=report.behaviour_ok,
+        equivalent_scenarios=sum(v.equivalent for v in report.behaviour),
+        scenarios=len(report.behaviour),
+        lines_of_code=_loc(report.files),
+        support={f: SUPPORT[target][f] for f in used},
+        summary=report.summary(),
+        differing_tasks=differing,
+        differing_scenarios=[v.describe() for v in report.behaviour if not v.equivalent],
+        back=report.back,
+    )
 
 
 def compare_bundle(bundle: Bundle, targets: list[str]) -> list[WorkflowComparison]:
@@ -191,7 +191,7 @@ def compare_bundle(bundle: Bundle, targets: list[str]) -> list[WorkflowCompariso
 # rendering
 
 
-def _verdict(r: TargetResult) -> str:
+def verdict(r: TargetResult) -> str:
     if r.error:
         return "error"
     if r.lossless and r.structure_ok and r.behaviour_ok:
@@ -213,7 +213,7 @@ def render_table(result: list[WorkflowComparison], stream=None) -> str:
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
             sc = f"{r.equivalent_scenarios}/{r.scenarios}"
-            rows.append((r.target, _verdict(r), sc, losses, r.lines_of_code, r.error or ""))
+            rows.append((r.target, verdict(r), sc, losses, r.lines_of_code, r.error or ""))
         headers = ("target", "verdict", "scenarios", "losses", "LOC", "error")
         lines.append(table_text(headers, rows, stream=stream, indent=2, right=(2, 3, 4)))
         if wc.features:
@@ -225,32 +225,34 @@ def render_table(result: list[WorkflowComparison], stream=None) -> str:
     return "".join(lines)
 
 
-def render_json(result: list[WorkflowComparison]) -> str:
+def target_dict(r: TargetResult) -> dict[str, Any]:
     from wfconv.ir.jsonio import _diag
 
+    return {
+        "target": r.target,
+        "verdict": verdict(r),
+        "lossless": r.lossless,
+        "structure_ok": r.structure_ok,
+        "behaviour_ok": r.behaviour_ok,
+        "equivalent_scenarios": r.equivalent_scenarios,
+        "scenarios": r.scenarios,
+        "lines_of_code": r.lines_of_code,
+        "support": r.support,
+        "ledger": [_diag(d) for d in r.ledger],
+        "differing_tasks": r.differing_tasks,
+        "differing_scenarios": r.differing_scenarios,
+        "error": r.error,
+    }
+
+
+def render_json(result: list[WorkflowComparison]) -> str:
     doc = []
     for wc in result:
         doc.append(
             {
                 "workflow": wc.workflow.id,
                 "features": wc.features,
-                "targets": [
-                    {
-                        "target": r.target,
-                        "verdict": _verdict(r),
-                        "lossless": r.lossless,
-                        "structure_ok": r.structure_ok,
-                        "behaviour_ok": r.behaviour_ok,
-                        "equivalent_scenarios": r.equivalent_scenarios,
-                        "scenarios": r.scenarios,
-                        "lines_of_code": r.lines_of_code,
-                        "support": r.support,
-                        "ledger": [_diag(d) for d in r.ledger],
-                        "differing_tasks": r.differing_tasks,
-                        "error": r.error,
-                    }
-                    for r in wc.targets
-                ],
+                "targets": [target_dict(r) for r in wc.targets],
             }
         )
     return json.dumps({"comparisons": doc}, indent=2, ensure_ascii=False) + "\n"
@@ -270,6 +272,12 @@ th{background:#f4f4f4}
 
 def render_html(result: list[WorkflowComparison]) -> str:
     from wfconv.backends import svg
+
+    drawings: list = []  # (workflow, style), drawn together by one Graphviz run
+
+    def picture(w: Workflow, highlight: set[str], title: str) -> str:
+        drawings.append((w, svg.style(title, highlight)))
+        return f"<!--picture {len(drawings) - 1}-->"
 
     parts = [
         "<!DOCTYPE html>",
@@ -291,10 +299,10 @@ def render_html(result: list[WorkflowComparison]) -> str:
         for r in wc.targets:
             losses = sum(d.severity in ("warning", "error") for d in r.ledger)
             cls = {"lossless": "ok", "equivalent, with approximations": "approx"}.get(
-                _verdict(r), "bad"
+                verdict(r), "bad"
             )
             parts.append(
-                f"<tr><td>{escape(r.target)}</td><td class='{cls}'>{escape(_verdict(r))}</td>"
+                f"<tr><td>{escape(r.target)}</td><td class='{cls}'>{escape(verdict(r))}</td>"
                 f"<td>{r.equivalent_scenarios}/{r.scenarios}</td><td>{losses}</td><td>{r.lines_of_code}</td></tr>"
             )
         parts.append("</table>")
@@ -312,14 +320,19 @@ def render_html(result: list[WorkflowComparison]) -> str:
                 parts.append(f"<tr><td>{escape(f)}</td>{cells}</tr>")
             parts.append("</table>")
         parts.append("<div class='graphs'>")
-        parts.append(f"<div class='graph'>{svg.render(w, title='source: ' + w.id)}</div>")
+        parts.append(f"<div class='graph'>{picture(w, set(), 'source: ' + w.id)}</div>")
         for r in wc.targets:
             if r.back is not None:
-                inv_hot = set(r.differing_tasks)
+                title = r.target + " (read back)"
                 parts.append(
-                    f"<div class='graph'>{svg.render(r.back, highlight=inv_hot, title=r.target + ' (read back)')}</div>"
+                    f"<div class='graph'>{picture(r.back, set(r.differing_tasks), title)}</div>"
                 )
         parts.append("</div>")
+        for r in wc.targets:
+            if r.differing_scenarios:
+                parts.append(f"<h3>{escape(r.target)}: scenarios that differ</h3><ul>")
+                parts.extend(f"<li>{escape(d)}</li>" for d in r.differing_scenarios)
+                parts.append("</ul>")
         for r in wc.targets:
             if r.ledger:
                 parts.append(
@@ -332,4 +345,7 @@ def render_html(result: list[WorkflowComparison]) -> str:
                     )
                 parts.append("</table>")
     parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    pictures = svg.draw(drawings)
+    # Escaped text cannot hold "<": only picture() wrote these markers.
+    page = "\n".join(parts)
+    return re.sub(r"<!--picture (\d+)-->", lambda m: pictures[int(m.group(1))], page) + "\n"

@@ -1,9 +1,15 @@
 """Graphviz DOT of a workflow: groups as (nested) clusters, non-default
 trigger rules under the task name, branch edges labelled with their case,
 error edges dashed red. Deterministic: nodes in task order, clusters in
-group order, edges in edge order."""
+group order, edges in edge order.
+
+``render(w, style)`` adds what a drawing shows on top (``backends/svg.py``
+lays the text out with Graphviz): a title, colours, links, highlighted
+tasks and edges; without a style the text is what ``wfconv graph`` prints."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from wfconv.backends.mermaid import edge_labels
 from wfconv.ir.model import Task, Workflow
@@ -37,8 +43,35 @@ def quote(text: str) -> str:
     return "".join(out)
 
 
-def render(w: Workflow) -> str:
+@dataclass
+class Style:
+    """Extra DOT attributes: for the graph (``title``, ``graph``, ``node`` and
+    ``edge`` defaults), per task id (``nodes``) and per (src, dst) edge (``edges``)."""
+
+    title: str | None = None
+    graph: dict[str, str] = field(default_factory=dict)
+    node: dict[str, str] = field(default_factory=dict)
+    edge: dict[str, str] = field(default_factory=dict)
+    nodes: dict[str, dict[str, str]] = field(default_factory=dict)
+    edges: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+
+def attrs(values: dict[str, str]) -> str:
+    return ", ".join(f"{k}={quote(v)}" for k, v in values.items())
+
+
+def render(w: Workflow, style: Style | None = None) -> str:
     lines = [f"digraph {quote(w.id)} {{", "    rankdir=LR;", "    node [shape=box];"]
+    if style is not None:
+        graph = dict(style.graph)
+        if style.title is not None:
+            graph.update(label=style.title, labelloc="t", labeljust="l")
+        if graph:
+            lines.append(f"    graph [{attrs(graph)}];")
+        if style.node:
+            lines.append(f"    node [{attrs(style.node)}];")
+        if style.edge:
+            lines.append(f"    edge [{attrs(style.edge)}];")
     known = {g.id for g in w.groups}
     children: dict[str | None, list[str]] = {}
     for g in w.groups:
@@ -55,7 +88,9 @@ def render(w: Workflow) -> str:
         if t.trigger_rule != "all_success":
             label += f"\n[{t.trigger_rule}]"
         shape = _SHAPES.get(t.action.kind, "box")
-        return f"{indent}{quote(t.id)} [label={quote(label)}, shape={shape}];"
+        extra = style.nodes.get(t.id) if style is not None else None
+        more = f", {attrs(extra)}" if extra else ""
+        return f"{indent}{quote(t.id)} [label={quote(label)}, shape={shape}{more}];"
 
     def emit(gid: str | None, depth: int) -> None:
         indent = "    " * depth
@@ -78,11 +113,14 @@ def render(w: Workflow) -> str:
         if e.src not in ids or e.dst not in ids:
             continue
         if e.kind == "error":
-            attrs = ' [style=dashed, color=red, label="error"]'
+            edge = ' [style=dashed, color=red, label="error"]'
         elif (e.src, e.dst) in labels:
-            attrs = f" [style=bold, label={quote(labels[(e.src, e.dst)])}]"
+            edge = f" [style=bold, label={quote(labels[(e.src, e.dst)])}]"
         else:
-            attrs = ""
-        lines.append(f"    {quote(e.src)} -> {quote(e.dst)}{attrs};")
+            edge = ""
+        extra = style.edges.get((e.src, e.dst)) if style is not None else None
+        if extra:
+            edge = f"{edge[:-1]}, {attrs(extra)}]" if edge else f" [{attrs(extra)}]"
+        lines.append(f"    {quote(e.src)} -> {quote(e.dst)}{edge};")
     lines.append("}")
     return "\n".join(lines) + "\n"
