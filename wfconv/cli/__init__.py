@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "schema": "wfconv.cli.core:schema_cmd",
     "convert": "wfconv.cli.convert:convert_cmd",
     "run": "wfconv.cli.run:run_cmd",
+    "runs": "wfconv.cli.runs:runs_cmd",
+    "ui": "wfconv.cli.ui:ui_cmd",
     "audit": "wfconv.cli.audit:audit_cmd",
     "verify": "wfconv.cli.verify:verify_cmd",
     "compare": "wfconv.cli.verify:compare_cmd",

@@ -14,39 +14,210 @@ from wfconv.errors import UsageError
 TIMETABLE_CHOICES = {"airflow2": "data_interval", "airflow3": "trigger"}
 
 
-def _duration(start: float | None, end: float | None) -> str:
-    if start is None or end is None:
-        return "-"
-    secs = end - start
-    if secs < 120:
-        return f"{secs:g}s"
-    if secs < 7200:
-        return f"{secs / 60:.1f}m"
-    return f"{secs / 3600:.1f}h"
+# A workflow with more runs than this gets a summary line, not a table per
+# run (a 5-year daily backfill is 1,826 runs): only the runs that did not
+# succeed are shown as tables, at most this many.
+TABLE_RUNS = 5
 
 
-def render_table(results, stream=None) -> str:
-    """Each run: a heading line, then one row per task (for ``stream``: stdout)."""
+def _run_table(res, stream) -> str:
+    """A run: a heading line, then one row per task."""
     from wfconv.cli.term import styled, table_text
+    from wfconv.ui.text import span
 
-    stream = stream or sys.stdout
-    parts: list[str] = []
-    for res in results:
-        head = f"{res.workflow}  {res.run_id}  {styled(res.state, res.state, stream)}"
-        if res.engine_state is not None:
-            head += f"  (source engine: {res.engine_state})"
-        headers = ["TASK", "STATE", "TRIES", "DURATION"]
-        rendered = any(tr.command is not None for tr in res.tasks.values())
+    head = f"{res.workflow}  {res.run_id}  {styled(res.state, res.state, stream)}"
+    if res.engine_state is not None:
+        head += f"  (source engine: {res.engine_state})"
+    headers = ["TASK", "STATE", "TRIES", "DURATION"]
+    rendered = any(tr.command is not None for tr in res.tasks.values())
+    if rendered:
+        headers.append("COMMAND")
+    rows = []
+    for tid, tr in res.tasks.items():
+        row = [tid, tr.state, len(tr.attempts), span(tr.start, tr.end)]
         if rendered:
-            headers.append("COMMAND")
-        rows = []
-        for tid, tr in res.tasks.items():
-            row = [tid, tr.state, len(tr.attempts), _duration(tr.start, tr.end)]
-            if rendered:
-                row.append("-" if tr.command is None else f"$ {tr.command}")
-            rows.append(row)
-        parts.append(head + "\n" + table_text(headers, rows, stream=stream, indent=2, styled=(1,), right=(2,)))
-    return "".join(parts)
+            row.append("-" if tr.command is None else f"$ {tr.command}")
+        rows.append(row)
+    return head + "\n" + table_text(headers, rows, stream=stream, indent=2, styled=(1,), right=(2,))
+
+
+def summary_line(runs) -> str:
+    """One line for the runs of one workflow: how many, which dates, how they ended."""
+    from wfconv.ui.text import counts, date, duration
+
+    first, last = runs[0], runs[-1]
+    states = counts(
+        {s: sum(r.state == s for r in runs) for s in dict.fromkeys(r.state for r in runs)}
+    )
+    dates = date(first.logical_date)
+    if len(runs) > 1:
+        dates = f"from {dates} to {date(last.logical_date)}"
+    line = f"{first.workflow}: {len(runs)} run{'s' if len(runs) != 1 else ''} {dates}: {states}"
+    bad = [r.run_id for r in runs if not r.ok]
+    if bad:
+        line += f"; not successful: {', '.join(bad[:3])}"
+        if len(bad) > 3:
+            line += f" and {len(bad) - 3} more"
+    took = [r.end - r.start for r in runs if r.end is not None]
+    if took:
+        line += f"; a run took {duration(sum(took) / len(took))}" + (
+            " on average" if len(took) > 1 else ""
+        )
+    return line
+
+
+def render_table(results, stream=None, detail: bool = False) -> str:
+    """A table per run when a workflow has few runs (or with ``detail``);
+    otherwise tables of the runs that did not succeed, at most TABLE_RUNS;
+    then a summary line per workflow that had more than one run (for
+    ``stream``: stdout)."""
+    stream = stream or sys.stdout
+    tables: list[str] = []
+    by_workflow: dict[str, list] = {}
+    for res in results:
+        by_workflow.setdefault(res.workflow, []).append(res)
+    summaries = []
+    for runs in by_workflow.values():
+        shown = runs
+        if not detail and len(runs) > TABLE_RUNS:
+            shown = [r for r in runs if not r.ok][:TABLE_RUNS]
+        tables += [_run_table(res, stream) for res in shown]
+        if len(runs) > 1:
+            summaries.append(summary_line(runs))
+            if len(shown) < len(runs):
+                which = (
+                    f"tables for {len(shown)} of the runs that did not succeed"
+                    if shown
+                    else "every run succeeded"
+                )
+                summaries.append(
+                    f"  ({which}; --detail prints a table per run, "
+                    "`wfconv runs list` and `wfconv ui` browse them)"
+                )
+    return "".join(tables) + "".join(line + "\n" for line in summaries)
+
+
+class LiveProgress:
+    """What a real run (local/dask executor) is doing, on stderr.
+
+    A line for each failure and each retry it waits for, saying when the next
+    attempt starts ("retry 2 at 12:05:03 UTC, in 5m 00s"); on a terminal also
+    a status line, redrawn every second, with the run, the tasks done, what is
+    running and the next retry."""
+
+    def __init__(self, total_runs: int, stream=None):
+        import threading
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.total = total_runs
+        self.index = 0
+        self.run_id = ""
+        self.states: dict[str, str] = {}
+        self.started: dict[str, float] = {}
+        self.reasons: dict[str, str] = {}
+        self.retries: dict[str, tuple[int, float]] = {}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.ticker = None
+        if self.tty:
+            self.ticker = threading.Thread(target=self._tick, name="wfconv-progress", daemon=True)
+            self.ticker.start()
+
+    # -- runtime.engine.Recorder -------------------------------------------
+    def watch(self, info, tasks: list[str] | None = None):
+        with self.lock:
+            self.index += 1
+            self.run_id = info.run_id
+            self.states = dict.fromkeys(tasks or (), "none")
+            self.started.clear()
+            self.retries.clear()
+        return self
+
+    def event(self, task: str, attempt: int, state: str, t: float) -> None:
+        with self.lock:
+            self.states[task] = state
+            if state == "running":
+                self.started[task] = t
+                self.retries.pop(task, None)
+            if state == "failed":
+                why = self.reasons.get(task)
+                self._say(
+                    f"{task}: failed after {attempt} attempt(s)" + (f" ({why})" if why else "")
+                )
+        self._draw()
+
+    def attempt(self, task, a, pid=None, log=None, exit_code=None) -> None:
+        if a.reason:
+            with self.lock:
+                self.reasons[task] = a.reason
+
+    def pid(self, task: str, attempt: int, pid: int) -> None:
+        pass
+
+    def retry(self, task: str, attempt: int, at: float) -> None:
+        import time
+
+        from wfconv.ui.text import duration, when
+
+        with self.lock:
+            self.retries[task] = (attempt, at)
+            why = self.reasons.get(task)
+            self._say(
+                f"{task}: attempt {attempt - 1} failed"
+                + (f" ({why})" if why else "")
+                + f"; retry {attempt} at {when(at)} UTC (in {duration(max(0.0, at - time.time()))})"
+            )
+        self._draw()
+
+    # -- display -----------------------------------------------------------
+    def _say(self, message: str) -> None:
+        prefix = f"{self.run_id}: " if self.total > 1 or not self.tty else ""
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(prefix + message + "\n")
+        self.stream.flush()
+
+    def status(self, now: float) -> str:
+        from wfconv.runtime.results import TERMINAL
+        from wfconv.ui.text import duration
+
+        done = sum(s in TERMINAL for s in self.states.values())
+        parts = [
+            f"run {self.index}/{self.total} {self.run_id}",
+            f"{done}/{len(self.states)} tasks done",
+        ]
+        running = [t for t, s in self.states.items() if s == "running"]
+        if running:
+            shown = ", ".join(
+                f"{t} ({duration(now - self.started.get(t, now))})" for t in running[:3]
+            )
+            parts.append("running " + shown + (f" +{len(running) - 3}" if len(running) > 3 else ""))
+        if self.retries:
+            task, (attempt, at) = min(self.retries.items(), key=lambda kv: kv[1][1])
+            parts.append(f"next: {task} try {attempt} in {duration(max(0.0, at - now))}")
+        return " | ".join(parts)
+
+    def _draw(self) -> None:
+        if not self.tty:
+            return
+        import time
+
+        with self.lock:
+            line = self.status(time.time())
+        self.stream.write("\r\033[K" + line[:200])
+        self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self.stop.wait(1.0):
+            self._draw()
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.ticker is not None:
+            self.ticker.join()
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def _print_notes(results) -> None:
@@ -184,7 +355,13 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--detail", is_flag=True, default=False, help="JSON: include every attempt.")
+@click.option(
+    "--detail",
+    is_flag=True,
+    default=False,
+    help=f"JSON: include every attempt; table: a table for every run (not only a summary "
+    f"past {TABLE_RUNS} runs).",
+)
 @click.option(
     "--render",
     is_flag=True,
@@ -289,9 +466,11 @@ def run_cmd(
         )
         plans = [(w, api.plan_runs(w, opts)) for w in workflows]
         store = None if no_db else RunStore(db or DEFAULT_DB)
-        bar = _progress(sum(len(p) for _, p in plans))
-        on_run = (lambda _r: bar.update(1)) if bar is not None else None
         ex = _executor(executor, concurrency, dask_address)
+        total = sum(len(p) for _, p in plans)
+        live = LiveProgress(total) if ex is not None else None
+        bar = _progress(total) if ex is None else None
+        on_run = (lambda _r: bar.update(1)) if bar is not None else None
         results = []
         try:
             for w, runs in plans:
@@ -316,8 +495,11 @@ def run_cmd(
                         concurrency=concurrency,
                         on_run=on_run,
                         strict_scenario=False,
+                        watch=lambda info, w=w: live.watch(info, w.task_ids()),
                     )
         finally:
+            if live is not None:
+                live.close()
             if ex is not None:
                 ex.shutdown()
             if bar is not None:
@@ -334,7 +516,9 @@ def run_cmd(
     else:
         import io
 
-        text = render_table(results, io.StringIO() if output and output != "-" else sys.stdout)
+        text = render_table(
+            results, io.StringIO() if output and output != "-" else sys.stdout, detail
+        )
     write_output(text, output)
     if store is not None:
         store.close()

@@ -322,12 +322,16 @@ def execute(
     cwd: str | None = None,
     on_run=None,
     strict_scenario: bool = True,
+    watch=None,
 ) -> list[RunResult]:
     """Execute ``workflow`` for real with ``executor`` (LocalExecutor or
     DaskExecutor), one run after another in ascending order, on the real
-    clock. Every change is committed to ``store`` as it happens."""
+    clock. Every change is committed to ``store`` as it happens.
+    ``watch(info)``, called as each run starts, may return a ``Recorder``
+    that sees every change of that run too (a progress display)."""
     import time as _time
 
+    from wfconv.runtime.engine import Recorders
     from wfconv.runtime.store import LiveRecorder
 
     _require_valid(workflow)
@@ -353,6 +357,9 @@ def execute(
                 start=start,
             )
             rec = LiveRecorder(store, sid)
+        seen = watch(info) if watch is not None else None
+        if seen is not None:
+            rec = seen if rec is None else Recorders(rec, seen)
         eng = RunEngine(
             cw,
             info,

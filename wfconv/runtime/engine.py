@@ -60,6 +60,7 @@ class Outcome:
     start: float | None = None
     pid: int | None = None
     log: str | None = None
+    exit_code: int | None = None
 
 
 @dataclass
@@ -78,10 +79,41 @@ class Recorder(Protocol):
     def event(self, task: str, attempt: int, state: str, t: float) -> None: ...
 
     def attempt(
-        self, task: str, a: Attempt, pid: int | None = None, log: str | None = None
+        self,
+        task: str,
+        a: Attempt,
+        pid: int | None = None,
+        log: str | None = None,
+        exit_code: int | None = None,
     ) -> None: ...
 
     def pid(self, task: str, attempt: int, pid: int) -> None: ...
+
+    def retry(self, task: str, attempt: int, at: float) -> None:
+        """Attempt ``attempt`` of ``task`` is due at ``at`` (it is up for retry)."""
+
+
+class Recorders:
+    """Several recorders as one (the store and a progress display)."""
+
+    def __init__(self, *recorders: Recorder):
+        self.recorders = recorders
+
+    def event(self, task: str, attempt: int, state: str, t: float) -> None:
+        for r in self.recorders:
+            r.event(task, attempt, state, t)
+
+    def attempt(self, task, a, pid=None, log=None, exit_code=None) -> None:
+        for r in self.recorders:
+            r.attempt(task, a, pid, log, exit_code)
+
+    def pid(self, task: str, attempt: int, pid: int) -> None:
+        for r in self.recorders:
+            r.pid(task, attempt, pid)
+
+    def retry(self, task: str, attempt: int, at: float) -> None:
+        for r in self.recorders:
+            r.retry(task, attempt, at)
 
 
 class RunEngine:
@@ -317,7 +349,7 @@ class RunEngine:
                 a.reason = out.reason
             a.number = att
             if rec is not None:
-                rec.attempt(ids[i], a, out and out.pid, out and out.log)
+                rec.attempt(ids[i], a, out and out.pid, out and out.log, out and out.exit_code)
             if st == SUCCESS:
                 if cw.kind[i] == "branch":
                     chosen = sc.branch.get(ids[i])
@@ -349,6 +381,8 @@ class RunEngine:
                         task, failures, cw.engine, cw.workflow.id, self.info.logical_date
                     )
                     push(t + delay, START, i)
+                    if rec is not None:
+                        rec.retry(ids[i], att + 1, t + delay)
                 else:
                     settle(i, "failed", t)
 

@@ -179,16 +179,16 @@ def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> O
     text = out.decode("utf-8", "replace")[-LOG_LIMIT:]
     rc = proc.returncode
     if rc == 0:
-        return Outcome(SUCCESS, time.time(), None, start=start, pid=proc.pid, log=text)
+        return Outcome(SUCCESS, time.time(), None, start=start, pid=proc.pid, log=text, exit_code=0)
     if rc == SKIP_EXIT_CODE and work.kind == "shell":
         return Outcome(
-            SKIPPED, time.time(), "exit code 99 (skip)", start=start, pid=proc.pid, log=text
+            SKIPPED, time.time(), "exit code 99 (skip)", start, proc.pid, text, SKIP_EXIT_CODE
         )
     reason = f"exit code {rc}"
     last = text.strip().splitlines()[-1:] if text.strip() else []
     if last:
         reason += f": {last[0][:200]}"
-    return Outcome(FAILED, time.time(), reason, start=start, pid=proc.pid, log=text)
+    return Outcome(FAILED, time.time(), reason, start=start, pid=proc.pid, log=text, exit_code=rc)
 
 
 class LocalExecutor:

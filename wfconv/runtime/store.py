@@ -53,12 +53,14 @@ CREATE TABLE IF NOT EXISTS runs (
   created REAL
 );
 CREATE INDEX IF NOT EXISTS runs_by_run_id ON runs(run_id);
+CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(workflow, logical_date);
 CREATE TABLE IF NOT EXISTS task_instances (
   run INTEGER NOT NULL REFERENCES runs(id),
   task TEXT NOT NULL,
   state TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   decided REAL,
+  next_try REAL,
   PRIMARY KEY (run, task)
 );
 CREATE TABLE IF NOT EXISTS attempts (
@@ -70,6 +72,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   end REAL,
   reason TEXT,
   pid INTEGER,
+  exit_code INTEGER,
   PRIMARY KEY (run, task, attempt)
 );
 CREATE TABLE IF NOT EXISTS logs (
@@ -88,7 +91,21 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
+# Columns added since the first stores were written: (table, column, type).
+ADDED_COLUMNS = (
+    ("task_instances", "next_try", "REAL"),  # when an up_for_retry task runs again
+    ("attempts", "exit_code", "INTEGER"),
+)
+
 DEFAULT_DB = Path(".wfconv") / "runs.sqlite"
+
+
+def upgrade_schema(db: sqlite3.Connection) -> None:
+    """Add the columns a store written by an older wfconv lacks."""
+    for table, column, kind in ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def _ts(dt: datetime) -> float:
@@ -104,6 +121,7 @@ class RunStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            upgrade_schema(self.db)
         except (OSError, sqlite3.Error) as exc:
             raise InputError(str(path), None, f"cannot open the run store: {exc}") from None
 
@@ -334,19 +352,26 @@ class LiveRecorder:
         )
         decided = t if state in ("skipped", "upstream_failed") else None
         self.db.execute(
-            "UPDATE task_instances SET state=?, attempts=MAX(attempts, ?), decided=COALESCE(?, decided)"
-            " WHERE run=? AND task=?",
+            "UPDATE task_instances SET state=?, attempts=MAX(attempts, ?), decided=COALESCE(?, decided),"
+            " next_try=NULL WHERE run=? AND task=?",
             (state, attempt, decided, self.run, task),
         )
 
     def attempt(
-        self, task: str, a: Attempt, pid: int | None = None, log: str | None = None
+        self,
+        task: str,
+        a: Attempt,
+        pid: int | None = None,
+        log: str | None = None,
+        exit_code: int | None = None,
     ) -> None:
         self.db.execute(
-            "INSERT INTO attempts (run, task, attempt, state, start, end, reason, pid) VALUES (?,?,?,?,?,?,?,?)"
+            "INSERT INTO attempts (run, task, attempt, state, start, end, reason, pid, exit_code)"
+            " VALUES (?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT(run, task, attempt) DO UPDATE SET state=excluded.state, start=excluded.start,"
-            " end=excluded.end, reason=excluded.reason, pid=COALESCE(excluded.pid, attempts.pid)",
-            (self.run, task, a.number, a.state, a.start, a.end, a.reason, pid),
+            " end=excluded.end, reason=excluded.reason, pid=COALESCE(excluded.pid, attempts.pid),"
+            " exit_code=COALESCE(excluded.exit_code, attempts.exit_code)",
+            (self.run, task, a.number, a.state, a.start, a.end, a.reason, pid, exit_code),
         )
         if log is not None:
             self.db.execute(
@@ -358,4 +383,9 @@ class LiveRecorder:
         self.db.execute(
             "UPDATE attempts SET pid=? WHERE run=? AND task=? AND attempt=?",
             (pid, self.run, task, attempt),
+        )
+
+    def retry(self, task: str, attempt: int, at: float) -> None:
+        self.db.execute(
+            "UPDATE task_instances SET next_try=? WHERE run=? AND task=?", (at, self.run, task)
         )
