@@ -10,6 +10,7 @@ does one indexed read per file instead of opening thousands of small files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -17,23 +18,21 @@ from pathlib import Path
 
 import wfconv
 
-_FINGERPRINT: str | None = None
-
-
 _FINGERPRINTED = ("audit", "frontends", "ir")
 
 
-def code_fingerprint() -> str:
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
-        h = hashlib.blake2b(digest_size=16)
-        h.update(wfconv.__version__.encode())
-        root = Path(wfconv.__file__).parent
-        for sub in _FINGERPRINTED:
-            for p in sorted((root / sub).rglob("*.py")):
-                h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
-        _FINGERPRINT = h.hexdigest()
-    return _FINGERPRINT
+@functools.cache
+def code_fingerprint(parts: tuple[str, ...] = _FINGERPRINTED) -> str:
+    """wfconv's version and the source of the subpackages (or modules) in
+    ``parts``: what the cached results depend on."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(wfconv.__version__.encode())
+    root = Path(wfconv.__file__).parent
+    for sub in parts:
+        where = root / sub
+        for p in sorted(where.rglob("*.py")) if where.is_dir() else [where]:
+            h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def content_key(path: str, data: bytes, config: str) -> str:
@@ -49,10 +48,10 @@ class Cache:
 
     BATCH = 256
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, name: str = "audit-cache.sqlite"):
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(d / "audit-cache.sqlite"), timeout=30, isolation_level=None)
+        self.db = sqlite3.connect(str(d / name), timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
