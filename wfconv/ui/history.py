@@ -126,8 +126,11 @@ class History:
             raise InputError(str(path), None, f"cannot read the run store: {exc}") from None
         if ("runs", "run_id") not in have:
             raise InputError(str(path), None, "not a wfconv run store")
-        # Columns an older store lacks read as NULL.
-        self.col = {c: (c if (t, c) in have else "NULL") for t, c, _ in ADDED_COLUMNS}
+        # Columns an older store lacks read as NULL (attempts are read as "a").
+        alias = {"attempts": "a."}
+        self.col = {
+            c: (alias.get(t, "") + c if (t, c) in have else "NULL") for t, c, _ in ADDED_COLUMNS
+        }
 
     def close(self) -> None:
         self.db.close()
@@ -250,7 +253,7 @@ class History:
             AttemptRow(*r)
             for r in self.db.execute(
                 "SELECT a.task, a.attempt, a.state, a.start, a.end, a.reason, a.pid,"
-                f" a.{self.col['exit_code']}, l.text"
+                f" {self.col['exit_code']}, l.text"
                 " FROM attempts a LEFT JOIN logs l"
                 " ON l.run=a.run AND l.task=a.task AND l.attempt=a.attempt"
                 f" WHERE a.run=? {cond} ORDER BY a.task, a.attempt",
