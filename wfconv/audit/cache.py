@@ -51,7 +51,7 @@ class Cache:
     def __init__(self, directory: str | Path, name: str = "audit-cache.sqlite"):
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(d / name), timeout=30, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(str(d / name), timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
