@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
 from wfconv.cli.common import handle_errors, write_output
+from wfconv.cli.term import table_text
 
 DB_OPTION = click.option(
     "--db",
@@ -21,11 +23,6 @@ def _history(db):
     from wfconv.ui.history import History
 
     return History(db or DEFAULT_DB)
-
-
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
 @click.group("runs")
@@ -82,8 +79,8 @@ def list_cmd(db, workflow, state, limit, fmt):
     if not runs:
         click.echo("no runs" + (" matching" if workflow or state else " in this store"), err=True)
         return
-    rows = [["ID", "WORKFLOW", "RUN ID", "STATE", "DURATION", "EXECUTOR", "TASKS"]]
-    rows += [
+    headers = ["ID", "WORKFLOW", "RUN ID", "STATE", "DURATION", "EXECUTOR", "TASKS"]
+    rows = [
         [
             str(r.id),
             r.workflow,
@@ -95,10 +92,10 @@ def list_cmd(db, workflow, state, limit, fmt):
         ]
         for r in runs
     ]
-    lines = _table(rows)
+    out = table_text(headers, rows, stream=sys.stdout, styled=(3,), right=(0,))
     if total > len(runs):
-        lines.append(f"({len(runs)} of {total} runs; --limit shows more)")
-    write_output("\n".join(lines) + "\n", None)
+        out += f"({len(runs)} of {total} runs; --limit shows more)\n"
+    write_output(out, None)
 
 
 @runs_cmd.command("show")
@@ -128,7 +125,7 @@ def show_cmd(run, db):
     scenario = {k: v for k, v in r.scenario.items() if v and k != "default_duration"}
     if scenario:
         lines.append(f"  scenario {json.dumps(scenario, sort_keys=True)}")
-    rows = [["TASK", "STATE", "TRIES", "DURATION", "WHY"]]
+    rows = []
     for tid in order:
         ti = tis.get((r.id, tid))
         if ti is None:
@@ -142,15 +139,15 @@ def show_cmd(run, db):
             [
                 tid,
                 ti.state,
-                str(ti.attempts),
+                ti.attempts,
                 text.span(last.start, last.end) if last else "-",
                 why,
             ]
         )
-    lines += ["  " + x for x in _table(rows)]
-    for note in r.notes:
-        lines.append(f"  note {note.get('code')}: {note.get('message')}")
-    write_output("\n".join(lines) + "\n", None)
+    headers = ["TASK", "STATE", "TRIES", "DURATION", "WHY"]
+    table = table_text(headers, rows, stream=sys.stdout, indent=2, styled=(1,), right=(2,))
+    notes = [f"  note {n.get('code')}: {n.get('message')}\n" for n in r.notes]
+    write_output("\n".join(lines) + "\n" + table + "".join(notes), None)
 
 
 @runs_cmd.command("logs")
