@@ -46,7 +46,8 @@ ETL = str(ROOT / "corpus/airflow/etl_basic.py")
 
 
 def wfconv(*args, ok=(0,)):
-    res = CliRunner().invoke(main, [str(a) for a in args])
+    # wide enough that no table wraps, whatever the worker's COLUMNS says
+    res = CliRunner().invoke(main, [str(a) for a in args], env={"COLUMNS": "200"})
     assert res.exit_code in ok, res.output + (res.stderr if res.stderr_bytes else "")
     return res
 
