@@ -181,7 +181,7 @@ def test_pyproject_keeps_the_engines_out_of_the_base_install():
         assert extra.name in optional, extra.name
     assert "luigi" in " ".join(optional["luigi"]) and "prefect" in " ".join(optional["prefect"])
     assert optional["engines"] == ["wfconv[prefect,luigi]"]
-    assert optional["all"] == ["wfconv[prefect,luigi,dask]"]
+    assert optional["all"] == ["wfconv[prefect,luigi,dask,ui]"]
     # The README's test command installs .[test]: it must bring every engine.
     assert "wfconv[all]" in optional["test"]
 
