@@ -281,9 +281,18 @@ def structure(w, lost: dict[str, set[str]] | None = None, rename=None, schedule_
     edges = {(rename.get(e.src, e.src), rename.get(e.dst, e.dst)) for e in w.edges}
     s = w.schedule
     kind = "assets" if s.kind == "datasets" else s.kind  # Airflow 2 vs 3 spelling
+    seconds, cron = s.seconds, s.cron
+    if kind == "interval" and seconds and w.start_date:
+        # An interval on a grid is the same ticks as a cron (Airflow 2 has no
+        # DeltaTriggerTimetable, so the backend writes that cron).
+        from wfconv.runtime.schedule import delta_cron, parse_datetime
+
+        as_cron = delta_cron(float(seconds), parse_datetime(w.start_date))
+        if as_cron is not None:
+            kind, seconds, cron = "cron", None, as_cron
     # A cron line is compared by the times it matches ("1-5" is "1,2,3,4,5").
-    cron = (cron_field_values(s.cron) or s.cron) if s.cron else s.cron
-    sched = None if schedule_lost else (kind, cron, s.seconds, tuple(s.datasets))
+    cron = (cron_field_values(cron) or cron) if cron else cron
+    sched = None if schedule_lost else (kind, cron, seconds, tuple(s.datasets))
     return {"tasks": tasks, "edges": edges, "schedule": sched}
 
 
@@ -504,7 +513,7 @@ def kitchen_sink():
     w = Workflow(
         "kitchen_sink",
         description="every construct",
-        schedule=Schedule("cron", cron="0 6 * * *", timezone="UTC"),
+        schedule=Schedule("cron", cron="0 6 * * *", timezone="UTC", model="trigger"),
         start_date="2024-01-01T00:00:00+00:00",
         catchup=False,
         params={"mode": "full"},

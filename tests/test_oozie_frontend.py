@@ -265,8 +265,11 @@ def test_java_properties_syntax():
 # --- coordinators ------------------------------------------------------------------
 
 
-def _airflow_run_ends(w) -> list[dt.datetime]:
-    """data_interval_end of every run Airflow's data-interval model creates."""
+def _trigger_run_starts(w) -> list[dt.datetime]:
+    """When every run Airflow's trigger model creates starts (the ticks from
+    start_date to end_date, inclusive): the IR of a coordinator is in that
+    model, where each run starts at and sees its tick."""
+    assert w.schedule.model == "trigger"
     start = dt.datetime.fromisoformat(w.start_date)
     end = dt.datetime.fromisoformat(w.end_date)
     out = []
@@ -274,9 +277,17 @@ def _airflow_run_ends(w) -> list[dt.datetime]:
         x = start
         step = dt.timedelta(seconds=w.schedule.seconds)
         while x <= end:
-            out.append(x + step)
+            out.append(x)
             x += step
         return out
+    from wfconv.frontends.oozie.sched import zone
+
+    tz = zone(w.schedule.timezone)
+    x = next(CronSim(w.schedule.cron, start.astimezone(tz) - dt.timedelta(seconds=1)))
+    while x <= end:
+        out.append(x)
+        x = next(CronSim(w.schedule.cron, x))
+    return out
     from wfconv.frontends.oozie.sched import zone
 
     tz = zone(w.schedule.timezone)
@@ -348,7 +359,7 @@ def test_coordinator_runs_match_nominal_times(tmp_path, freq, start, end, tz, fi
         encoding="utf-8",
     )
     w = load_path(tmp_path).workflows[0]
-    ends = _airflow_run_ends(w)
+    ends = _trigger_run_starts(w)
     assert E.format_oozie_time(ends[0]) == first
     assert len(ends) == count
     assert all(e < E.parse_oozie_time(end) for e in ends)  # N_k < end
@@ -844,7 +855,7 @@ def _oozie_nominal_times(
 )
 def test_schedule_reproduces_nominal_times(tmp_path_factory, unit, n, start, span_days, tz):
     """For every exact translation (no OZ501), the IR's runs under the
-    data-interval model end exactly at Oozie's nominal times."""
+    trigger model start exactly at Oozie's nominal times."""
     from wfconv.frontends.oozie.sched import zone
 
     start = start.replace(second=0, microsecond=0, tzinfo=dt.UTC)
@@ -865,4 +876,4 @@ def test_schedule_reproduces_nominal_times(tmp_path_factory, unit, n, start, spa
         return
     want = _oozie_nominal_times(unit, n, start, end, zone(tz))
     assert want  # start < end
-    assert _airflow_run_ends(w) == want, (w.schedule, w.start_date, w.end_date)
+    assert _trigger_run_starts(w) == want, (w.schedule, w.start_date, w.end_date)

@@ -48,7 +48,9 @@ from wfconv.backends.common import (
     xcom_ref,
 )
 from wfconv.backends.inline import inline_subworkflows
-from wfconv.ir.model import Diagnostic, Group, Task, Workflow
+from wfconv.errors import InputError
+from wfconv.ir.model import DATA_INTERVAL, TRIGGER, Diagnostic, Group, Task, Workflow
+from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, delta_cron, parse_datetime
 
 TARGET = "airflow"
 
@@ -82,12 +84,15 @@ CODES: dict[str, str] = {
     "BA128": "file sensor on hdfs:// or s3:// emitted as the provider's sensor (connection to set)",
     "BA127": "setup/teardown tasks need Airflow 2.7+ (the Airflow 2 target is 2.4+)",
     "BA201": "schedule timezone is unknown: UTC used",
-    "BA202": "interval schedule: Airflow 3 runs it at each tick (no data interval)",
+    "BA202": "no longer emitted: the schedule's time model is written explicitly (BA207 where it cannot be)",
     "BA203": "scheduled workflow without start_date",
     "BA204": "date that is not ISO-8601: dropped",
     "BA205": "group without tasks dropped",
     "BA206": "dataset-or-time schedule needs Airflow 2.9+ (the Airflow 2 target is 2.4+)",
+    "BA207": "trigger-model timedelta schedule on Airflow 2 (no DeltaTriggerTimetable): logical dates one interval early",
 }
+# The time model a bare cron/timedelta means in each target version (docs/semantics.md R3).
+BARE_MODEL = {2: DATA_INTERVAL, 3: TRIGGER}
 
 # Class name -> (Airflow 3 module, Airflow 2 module). One table for every import.
 IMPORTS: dict[str, tuple[str, str]] = {
@@ -275,6 +280,8 @@ class _Ctx:
     decisions: list[dec.Decision] = field(default_factory=list)
     needs_datetime: bool = False
     needs_pendulum: bool = False
+    # Seconds start_date moves back (a trigger interval written as data intervals, BA207).
+    shift_start_s: float = 0.0
 
     def use(self, cls: str) -> str:
         self.classes.add(cls)
@@ -908,9 +915,7 @@ def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
             )
         )
     # as_teardown() sets the teardown rule itself.
-    if rule != "all_success" and not (
-        task.role == "teardown" and rule == "all_done_setup_success"
-    ):
+    if rule != "all_success" and not (task.role == "teardown" and rule == "all_done_setup_success"):
         spec.set("trigger_rule", rule)
     if task.depends_on_past:
         spec.set("depends_on_past", True)
@@ -1011,6 +1016,20 @@ def _tz(ctx: _Ctx) -> str:
     return tz
 
 
+def _start_date(ctx: _Ctx) -> str | None:
+    """The source's start_date, moved back one interval when data intervals
+    stand in for trigger ticks (BA207) so that the first run starts at the
+    source's first tick."""
+    text = ctx.workflow.start_date
+    if not text or not ctx.shift_start_s:
+        return text
+    try:
+        start = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return (start - _dt.timedelta(seconds=ctx.shift_start_s)).isoformat()
+
+
 def _date(ctx: _Ctx, text: str | None, what: str) -> Code | None:
     if not text:
         return None
@@ -1049,21 +1068,8 @@ def _schedule(ctx: _Ctx) -> Any:
     s = ctx.workflow.schedule
     if s.kind in ("cron", "interval") and s.datasets and (s.cron or s.seconds):
         return _or_time_schedule(ctx, s)
-    if s.kind == "cron" and s.cron:
-        return s.cron
-    if s.kind == "interval" and s.seconds:
-        if ctx.version >= 3:
-            ctx.add(
-                loss(
-                    "BA202",
-                    "a timedelta schedule runs at each tick in Airflow 3 (DeltaTriggerTimetable); "
-                    "templates see logical_date = tick, not the interval start",
-                    source=ctx.workflow,
-                    severity="info",
-                    target="schedule=timedelta",
-                )
-            )
-        return _seconds(ctx, s.seconds)
+    if (s.kind == "cron" and s.cron) or (s.kind == "interval" and s.seconds):
+        return _time_schedule(ctx, s, bare_ok=True)
     if s.kind == "once":
         return "@once"
     if s.kind in ("datasets", "assets") and s.datasets:
@@ -1073,18 +1079,66 @@ def _schedule(ctx: _Ctx) -> Any:
     return None
 
 
+def _time_schedule(ctx: _Ctx, s: Any, bare_ok: bool) -> Any:
+    """The construct that starts each run when the source does and shows it
+    the same logical date and data interval (docs/semantics.md R3): a bare
+    cron/timedelta where the target version gives it the source's time
+    model, else the timetable that says it (``bare_ok=False``: always the
+    timetable)."""
+    model = s.time_model
+    tz = _lit(s.timezone or "UTC")
+    interval = f", interval={_seconds(ctx, s.interval_s)}" if s.interval_s else ""
+    # A bare value means a data interval in Airflow 2 and a trigger in 3; a
+    # bare cron takes the DAG's timezone, which is start_date's.
+    bare = (
+        bare_ok
+        and not interval
+        and BARE_MODEL[ctx.version] == model
+        and (s.kind == "interval" or (s.timezone or "UTC") == "UTC" or ctx.workflow.start_date)
+    )
+    if bare:
+        return s.cron if s.kind == "cron" else _seconds(ctx, s.seconds)
+    if model == DATA_INTERVAL:
+        if s.kind == "cron":
+            return Code(f"{ctx.use('CronDataIntervalTimetable')}({_lit(s.cron)}, timezone={tz})")
+        return Code(f"{ctx.use('DeltaDataIntervalTimetable')}({_seconds(ctx, s.seconds)})")
+    if s.kind == "cron":
+        return Code(f"{ctx.use('CronTriggerTimetable')}({_lit(s.cron)}, timezone={tz}{interval})")
+    if ctx.version >= 3:
+        delta = _seconds(ctx, s.seconds)
+        return Code(f"{ctx.use('DeltaTriggerTimetable')}({delta}{interval})")
+    # Airflow 2 has no DeltaTriggerTimetable: the same ticks as a cron, else
+    # data intervals ending at the ticks (start_date moves back, _start_date).
+    start = None
+    if ctx.workflow.start_date:
+        try:
+            start = parse_datetime(ctx.workflow.start_date, s.timezone or "UTC")
+        except InputError:
+            pass
+    cron = delta_cron(float(s.seconds), start) if start is not None else None
+    if cron is not None:
+        trigger = ctx.use("CronTriggerTimetable")
+        return Code(f"{trigger}({_lit(cron)}, timezone={_lit('UTC')}{interval})")
+    ctx.shift_start_s = float(s.seconds)
+    ctx.add(
+        loss(
+            "BA207",
+            "Airflow 2 has no DeltaTriggerTimetable: a timedelta data interval ending at each "
+            "tick starts the same runs, but their logical_date/ds/data_interval_start are one "
+            "interval earlier than the source's",
+            source=ctx.workflow,
+            target="schedule=timedelta",
+        )
+    )
+    return _seconds(ctx, s.seconds)
+
+
 def _or_time_schedule(ctx: _Ctx, s: Any) -> Code:
     """A time schedule that also runs on dataset/asset updates: Airflow 3's
-    AssetOrTimeSchedule (2.9+: DatasetOrTimeSchedule) over the timetable a
-    cron string / timedelta means in that version (trigger in 3, data
-    interval in 2)."""
+    AssetOrTimeSchedule (2.9+: DatasetOrTimeSchedule) over the timetable of
+    the schedule's time model."""
     v3 = ctx.version >= 3
-    if s.kind == "cron":
-        tt = ctx.use("CronTriggerTimetable" if v3 else "CronDataIntervalTimetable")
-        timetable = f"{tt}({_lit(s.cron)}, timezone={_lit(s.timezone or 'UTC')})"
-    else:
-        tt = ctx.use("DeltaTriggerTimetable" if v3 else "DeltaDataIntervalTimetable")
-        timetable = f"{tt}({_seconds(ctx, s.seconds)})"
+    timetable = _time_schedule(ctx, s, bare_ok=False)
     ctx.use("Asset")
     asset = "Asset" if v3 else "Dataset"
     events = "[" + ", ".join(f"{asset}({_lit(d)})" for d in s.datasets) + "]"
@@ -1100,6 +1154,18 @@ def _or_time_schedule(ctx: _Ctx, s: Any) -> Code:
         )
     )
     return Code(f"{ctx.use('DatasetOrTimeSchedule')}(timetable={timetable}, datasets={events})")
+
+
+def _catchup(ctx: _Ctx) -> bool | None:
+    """``catchup=`` to write: the source's, or its engine's default when the
+    target version's default differs (Airflow 2: on, Airflow 3: off)."""
+    w = ctx.workflow
+    if w.catchup is not None:
+        return bool(w.catchup)
+    if w.schedule.kind not in ("cron", "interval"):
+        return None
+    meant = CATCHUP_BY_DEFAULT[w.schedule.time_model]
+    return meant if meant != CATCHUP_BY_DEFAULT[BARE_MODEL[ctx.version]] else None
 
 
 def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
@@ -1118,7 +1184,7 @@ def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
     if w.description:
         kw.append(("description", w.description))
     kw.append(("schedule", _schedule(ctx)))
-    start = _date(ctx, w.start_date, "start_date")
+    start = _date(ctx, _start_date(ctx), "start_date")
     if start is not None:
         kw.append(("start_date", start))
     elif w.schedule.kind not in ("manual", "once", "datasets", "assets"):
@@ -1133,8 +1199,9 @@ def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
     end = _date(ctx, w.end_date, "end_date")
     if end is not None:
         kw.append(("end_date", end))
-    if w.catchup is not None:
-        kw.append(("catchup", bool(w.catchup)))
+    catchup = _catchup(ctx)
+    if catchup is not None:
+        kw.append(("catchup", catchup))
     if w.max_active_runs is not None:
         kw.append(("max_active_runs", int(w.max_active_runs)))
     if w.timeout_s is not None:

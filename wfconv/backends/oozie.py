@@ -35,7 +35,8 @@ from lxml import etree
 from wfconv.backends.common import ERROR_RULES, Emitted, error_paths, identifier_map, loss
 from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
-from wfconv.ir.model import Diagnostic, Task, Workflow
+from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
+from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, run_after_bounds
 
 TARGET = "oozie"
 
@@ -81,6 +82,7 @@ CODES: dict[str, str] = {
     "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
     "BO502": "run-time date passed from the coordinator as a workflow property",
     "BO503": "cron frequency: interval-start dates approximated by the nominal time",
+    "BO505": "trigger data interval rounded up to whole minutes",
     "BO208": "default kill node added for unhandled errors (marked for wfconv's Oozie reader)",
     "BO209": "converging decision paths are read back as trigger rule one_success",
     "BO601": "schedule kind has no coordinator form; no coordinator emitted",
@@ -89,7 +91,7 @@ CODES: dict[str, str] = {
     "BO604": "catchup=False approximated by execution LAST_ONLY",
     "BO605": "interval rounded up to whole minutes",
     "BO606": "cron day-of-week translated to Oozie's 1-7 (Sunday=1)",
-    "BO607": "catchup not set in the source; the coordinator catches up (FIFO)",
+    "BO607": "no longer emitted: an unset catchup follows the source's time model (BO604)",
     "BO608": "typed parameter value becomes a string (Oozie properties are strings)",
     "BO609": "start/end dates of a workflow without a coordinator are dropped",
     "BO610": "start_date before 1970: the coordinator starts at 1970-01-01",
@@ -1681,31 +1683,21 @@ def _clamped_start(w: Workflow, ctx: _Ctx) -> Workflow:
 
 
 def _first_nominal(w: Workflow) -> datetime:
-    """Airflow's first interval [X0, X1) runs at X1: Oozie's first nominal time."""
-    start = _aware(w.start_date)
-    if w.schedule.kind == "interval":
-        return _ticks(w, start, 1)[0]
-    x0 = _ticks(w, start - timedelta(seconds=1), 1)[0]
-    return _ticks(w, x0, 1)[0]
+    """The first run's start, which is Oozie's first nominal time: the first
+    tick in the trigger model, the end of the first interval [X0, X1) in the
+    data-interval model (docs/semantics.md R3)."""
+    bounds = run_after_bounds(w)
+    assert bounds is not None  # a scheduled workflow with a start_date
+    return bounds[0]
 
 
 def _end_bound(w: Workflow) -> datetime:
-    """Oozie materializes nominal times < end: one minute after the nominal
-    time of the last interval that starts at or before end_date."""
-    end = _aware(w.end_date)
-    if w.schedule.kind == "interval":
-        start = _aware(w.start_date) if w.start_date else end
-        step = float(w.schedule.seconds)
-        k = max(0, math.floor((end - start).total_seconds() / step))
-        last_start = start + timedelta(seconds=step * k)
-    else:
-        back = CronSim(
-            w.schedule.cron,
-            (end + timedelta(seconds=1)).astimezone(_zone(w.schedule.timezone)),
-            reverse=True,
-        )
-        last_start = next(back)
-    return _ticks(w, last_start, 1)[0] + timedelta(minutes=1)
+    """Oozie materializes nominal times < end: one minute after the last
+    run's start (the last tick at or before end_date, or the end of the last
+    interval that starts at or before it)."""
+    bounds = run_after_bounds(w)
+    assert bounds is not None and bounds[1] is not None
+    return bounds[1] + timedelta(minutes=1)
 
 
 def _utc_minutes(dt: datetime) -> str:
@@ -1713,7 +1705,21 @@ def _utc_minutes(dt: datetime) -> str:
 
 
 def _anchor_start_el(freq: str, ctx: _Ctx) -> str:
-    """EL of the interval start: the nominal time minus one period."""
+    """EL of the logical date (= the data interval's start): the nominal time
+    minus one period in the data-interval model, minus the trigger's
+    ``interval_s`` in the trigger model (docs/semantics.md R3)."""
+    s = ctx.w.schedule
+    if s.time_model == TRIGGER:
+        if not s.interval_s:
+            return "coord:nominalTime()"
+        minutes = math.ceil(float(s.interval_s) / 60)
+        if minutes * 60 != float(s.interval_s):
+            ctx.warn(
+                "BO505",
+                f"data interval of {s.interval_s}s is not whole minutes: {minutes} min used",
+                target="coordinator configuration",
+            )
+        return f"coord:dateOffset(coord:nominalTime(), -{minutes}, 'MINUTE')"
     m = re.fullmatch(r"\$\{coord:(minutes|hours|days|months)\((\d+)\)\}", freq)
     if m:
         unit = {"minutes": "MINUTE", "hours": "HOUR", "days": "DAY", "months": "MONTH"}[m.group(1)]
@@ -1765,8 +1771,27 @@ def _uri_part(fmt: str) -> str | None:
     return "".join(out)
 
 
-def _template_instance(expr: str, period: tuple[str, int]) -> tuple[str, int] | None:
-    """A date template -> (uri text, instance offset in periods), or None."""
+def _start_periods(w: Workflow, period: tuple[str, int]) -> int | None:
+    """How many dataset periods the logical date lies before the nominal
+    time: one in the data-interval model, ``interval_s`` worth in the trigger
+    model (None when that is not a whole number of periods)."""
+    if w.schedule.time_model != TRIGGER:
+        return 1
+    if not w.schedule.interval_s:
+        return 0
+    unit, count = period
+    if unit == "months":
+        return None
+    step = _PERIOD_MIN[unit] * count * 60
+    k, rest = divmod(float(w.schedule.interval_s), step)
+    return int(k) if not rest else None
+
+
+def _template_instance(
+    expr: str, period: tuple[str, int], back: int | None
+) -> tuple[str, int] | None:
+    """A date template -> (uri text, instance offset in periods), or None.
+    ``back``: the logical date's distance before the nominal time, in periods."""
     unit, count = period
     plain = {"ds": ("%Y-%m-%d", "start"), "ds_nodash": ("%Y%m%d", "start")}
     offset = 0
@@ -1787,9 +1812,9 @@ def _template_instance(expr: str, period: tuple[str, int]) -> tuple[str, int] | 
                 return None
             offset = minutes // step
     uri = _uri_part(fmt)
-    if uri is None:
+    if uri is None or (anchor == "start" and back is None):
         return None
-    return uri, offset - (1 if anchor == "start" else 0)
+    return uri, offset - (back if anchor == "start" else 0)
 
 
 def _input_events(w: Workflow, freq: str | None, ctx: _Ctx) -> list[_InputEvent]:
@@ -1797,6 +1822,7 @@ def _input_events(w: Workflow, freq: str | None, ctx: _Ctx) -> list[_InputEvent]
     if m is None or not w.start_date:
         return []
     period = (m.group(1), int(m.group(2)))
+    back = _start_periods(w, period)
     has_in = {e.dst for e in w.edges}
     out: list[_InputEvent] = []
     for t in w.tasks:
@@ -1813,7 +1839,7 @@ def _input_events(w: Workflow, freq: str | None, ctx: _Ctx) -> list[_InputEvent]
         for tm in _TEMPLATE.finditer(folder):
             parts.append(folder[pos : tm.start()])
             pos = tm.end()
-            got = _template_instance(tm.group(1).strip(), period)
+            got = _template_instance(tm.group(1).strip(), period, back)
             if got is None:
                 break
             parts.append(got[0])
@@ -1924,7 +1950,10 @@ def _coordinator_xml(
     )
     # Oozie starts at the first nominal time and needs an end: the source's own
     # dates (same runs) for wfconv's Oozie reader, which checks them.
-    dates = {"start_date": w.start_date, "end_date": w.end_date}
+    dates: dict[str, object] = {"start_date": w.start_date, "end_date": w.end_date}
+    dates["model"] = w.schedule.time_model
+    if w.schedule.interval_s:
+        dates["interval_s"] = w.schedule.interval_s
     root.append(etree.Comment(" wfconv coordinator dates: " + _comment_json(dates) + " "))
     controls = {}
     timeouts = [ev.timeout_min for ev in events if ev.timeout_min is not None]
@@ -1940,11 +1969,14 @@ def _coordinator_xml(
             severity="info",
             target="controls/execution",
         )
-    elif w.catchup is None:
+    elif w.catchup is None and not CATCHUP_BY_DEFAULT[w.schedule.time_model]:
+        # The source engine's default (docs/semantics.md R3): off in Airflow 3.
+        controls["execution"] = "LAST_ONLY"
         ctx.warn(
-            "BO607",
-            "catchup is not set in the source (the engine's default: on in Airflow 2, off in "
-            "Airflow 3); the coordinator materializes every past nominal time (FIFO), as catchup=True",
+            "BO604",
+            "catchup not set, off by default in the source engine: execution LAST_ONLY runs "
+            "only the latest due action",
+            severity="info",
             target="controls/execution",
         )
     if controls:
@@ -1972,7 +2004,16 @@ def _coordinator_xml(
         ctx.warn(
             "BO502",
             f"run dates {sorted(props)} are passed from the coordinator "
-            "(interval end = nominal time, interval start = one period earlier)",
+            + (
+                "(the nominal time is the run's tick)"
+                if w.schedule.time_model == TRIGGER and not w.schedule.interval_s
+                else "(interval end = nominal time, interval start = "
+                + (
+                    "one period earlier)"
+                    if w.schedule.time_model != TRIGGER
+                    else "earlier by the interval)"
+                )
+            ),
             severity="info",
             target="coordinator configuration",
         )

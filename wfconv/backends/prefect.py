@@ -60,7 +60,7 @@ from wfconv.backends.common import (
     shell_command,
     xcom_ref,
 )
-from wfconv.ir.model import Diagnostic, Task, Workflow
+from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.ir.roles import RoleFacts, role_facts
 
 TARGET = "prefect"
@@ -81,7 +81,7 @@ CODES: dict[str, str] = {
     "BP113": "trigger rule 'always' waits for upstream tasks to finish",
     "BP114": "template variable without a Prefect equivalent (renders empty)",
     "BP115": "text is not valid Jinja: kept verbatim, not rendered",
-    "BP116": "template dates follow Airflow 3 (logical date = scheduled start time)",
+    "BP116": "template dates derived from the scheduled start time in the source's time model",
     "BP117": "task setting without a Prefect equivalent dropped (pool, queue, depends_on_past, outputs)",
     "BP118": "action fields the Prefect backend does not know were dropped",
     "BP119": "exponential backoff expanded to per-attempt delays (Airflow's lower bound)",
@@ -1495,8 +1495,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         ctx.add(
             loss(
                 "BP116",
-                "templates are rendered at run time; ds/ts/data_interval_* use the scheduled start "
-                "time (Airflow 3 meaning; Airflow 2's ds is the interval start)",
+                "templates are rendered at run time; ds/ts/data_interval_* come from the flow "
+                f"run's scheduled start time as the source means it ({w.schedule.time_model})",
                 source=w,
                 severity="info",
                 target="wfconv_render",
@@ -1522,6 +1522,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         ),
         decide_source=dec.DECIDE_SOURCE.rstrip("\n") if ctx.decisions else None,
         poll_source=POLL_SOURCE,
+        run_dates_source=run_dates_source(w) if "render" in ctx.helpers else None,
         glob_source=GLOB_SOURCE,
         tasks=[views[t] for t in w.task_ids()],
         functions=functions,
@@ -1537,6 +1538,61 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     code = format_python(code, name)
     diagnostics = sorted(ctx.losses, key=lambda d: (d.line or 0, d.code))
     return Emitted({name: code}, diagnostics)
+
+
+def run_dates_source(w: Workflow) -> str:
+    """Source of ``wfconv_run_dates(when, backfilled)``: a Prefect run's
+    (logical_date, data_interval_start, data_interval_end) from its scheduled
+    start time ``when`` (or, for a run of ``wfconv_backfill``, from its
+    logical date), in the workflow's time model (docs/semantics.md R3).
+
+    Prefect starts a run at its tick. In the trigger model (Airflow 3,
+    Oozie, Prefect) the run sees the tick, less ``interval_s`` for the
+    interval's start. In the data-interval model (Airflow 2) the run at a
+    tick covers the interval that ends there: its logical date is the tick
+    before (a manual run covers the last complete interval)."""
+    s = w.schedule
+    fixed = s.kind == "interval" and s.seconds
+    if s.time_model == TRIGGER or not ((s.kind == "cron" and s.cron) or fixed):
+        if not s.interval_s:
+            body = ["return when, when, when"]
+        else:
+            iv = f"datetime.timedelta(seconds={compact_number(float(s.interval_s))!r})"
+            body = [
+                f"end = when + {iv} if backfilled else when",
+                f"return end - {iv}, end - {iv}, end",
+            ]
+        why = "a run sees its tick (the trigger model)"
+    elif fixed:
+        step = f"datetime.timedelta(seconds={compact_number(float(s.seconds))!r})"
+        body = [
+            f"start = when if backfilled else when - {step}",
+            f"return start, start, start + {step}",
+        ]
+        why = "the run at a tick covers the interval that ends there (Airflow 2)"
+    else:
+        body = [
+            "from cronsim import CronSim  # pip install cronsim",
+            "",
+            f"local = when.astimezone(ZoneInfo({py_str(s.timezone or 'UTC')}))",
+            "if backfilled:",
+            f"    end = next(CronSim({py_str(s.cron)}, local))",
+            "    return when, when, end.astimezone(when.tzinfo)",
+            f"end = next(CronSim({py_str(s.cron)}, local + datetime.timedelta(seconds=1), "
+            "reverse=True))",
+            f"start = next(CronSim({py_str(s.cron)}, end, reverse=True))",
+            "return start.astimezone(when.tzinfo), start.astimezone(when.tzinfo), "
+            "end.astimezone(when.tzinfo)",
+        ]
+        why = "the run at a tick covers the interval that ends there (Airflow 2)"
+    lines = [
+        "def wfconv_run_dates(when, backfilled=False):",
+        '    """(logical_date, data_interval_start, data_interval_end) of the run',
+        "    scheduled at WHEN, or whose logical date is WHEN when backfilled:",
+        f'    {why}."""',
+    ]
+    lines += [f"    {line}" if line else "" for line in body]
+    return "\n".join(lines) + "\n"
 
 
 def _backfill_schedule(w: Workflow) -> dict[str, Any] | None:

@@ -42,6 +42,16 @@ def source_options(fn):
         help="Luigi: NAME=VALUE parameter for the root task (repeatable).",
     )(fn)
     fn = click.option(
+        "--airflow-source-version",
+        type=click.Choice(["2", "3"]),
+        default=None,
+        expose_value=False,
+        callback=_remember_airflow_version,
+        help="Airflow: the version a DAG file that does not show its own (no airflow.sdk "
+        "import, no schedule_interval, ...) is read as; it decides what a bare cron or "
+        "timedelta means (default: 2, with a warning).",
+    )(fn)
+    fn = click.option(
         "--static",
         is_flag=True,
         default=False,
@@ -51,10 +61,24 @@ def source_options(fn):
     return fn
 
 
+_AIRFLOW_VERSION_KEY = "wfconv.airflow_source_version"
+
+
+def _remember_airflow_version(ctx, _param, value):
+    """Kept in the click context, so every command that reads sources takes
+    the option without one more parameter each."""
+    ctx.meta[_AIRFLOW_VERSION_KEY] = value
+    return value
+
+
 def load_sources(paths, engine, roots=(), params=(), static=False):
     from wfconv.frontends import load
 
     options = {}
+    ctx = click.get_current_context(silent=True)
+    version = ctx.meta.get(_AIRFLOW_VERSION_KEY) if ctx is not None else None
+    if version:
+        options["airflow_source_version"] = version
     if roots:
         options["roots"] = list(roots)
     if params:

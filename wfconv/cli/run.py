@@ -11,7 +11,8 @@ from wfconv.cli.common import handle_errors, write_output
 from wfconv.cli.core import load_sources, source_options
 from wfconv.errors import UsageError
 
-TIMETABLE_CHOICES = {"airflow2": "data_interval", "airflow3": "trigger"}
+# "source": each workflow's own time model (schedule.model, docs/semantics.md R3).
+TIMETABLE_CHOICES = {"source": None, "airflow2": "data_interval", "airflow3": "trigger"}
 
 
 # A workflow with more runs than this gets a summary line, not a table per
@@ -279,9 +280,11 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
 @click.option(
     "--timetable",
     type=click.Choice(sorted(TIMETABLE_CHOICES)),
-    default="airflow2",
+    default="source",
     show_default=True,
-    help="airflow2: data intervals (run at interval end); airflow3: trigger at each tick.",
+    help="source: the time model the workflow's source engine means (an Airflow 2 cron: "
+    "data intervals; Airflow 3, Prefect, Oozie: the tick); airflow2: data intervals (run at "
+    "interval end) for every workflow; airflow3: trigger at each tick.",
 )
 @click.option("--catchup/--no-catchup", default=None, help="Override the workflow's catchup.")
 @click.option(

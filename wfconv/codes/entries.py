@@ -143,7 +143,8 @@ ENTRIES: tuple[Code, ...] = (
         "AF206",
         "info",
         "docs/codes/airflow.md#codes",
-        "`timetable=` or a Timetable object: kept in `workflow.extra.airflow.timetable`, schedule approximated (cron/delta timetables → cron/interval, others → manual)",
+        "`timetable=` (removed in Airflow 3: pass the timetable as `schedule=`)",
+        strict=False,
     ),
     Code(
         "AF207",
@@ -182,6 +183,33 @@ ENTRIES: tuple[Code, ...] = (
         "warning",
         "docs/codes/airflow.md#codes",
         "a DAG, task or TaskGroup id Airflow refuses (`validate_key`: letters, digits, `_`, `-`, `.`, at most 250 characters); the IR keeps it as written",
+    ),
+    Code(
+        "AF214",
+        "info",
+        "docs/codes/airflow.md#airflow-2-or-3",
+        "the Airflow version the file is read as (what its bare cron/`timedelta` means: data intervals in 2, a trigger in 3), decided by the file or `--airflow-source-version`",
+        strict=False,
+    ),
+    Code(
+        "AF215",
+        "warning",
+        "docs/codes/airflow.md#airflow-2-or-3",
+        "nothing in the file tells Airflow 2 from 3, or it mixes both: read as the version named, which decides what its bare cron/`timedelta` means",
+        fix="Pass `--airflow-source-version 2` or `3`, or import from `airflow.sdk` (3).",
+    ),
+    Code(
+        "AF216",
+        "warning",
+        "docs/codes/airflow.md#codes",
+        "a timetable whose runs the IR cannot hold: a custom or unsupported timetable (read as manual, kept in `workflow.extra.airflow.timetable`), the extra crons of a `MultipleCronTriggerTimetable`, a non-fixed `interval=`, `run_immediately=`",
+    ),
+    Code(
+        "AF217",
+        "info",
+        "docs/codes/airflow.md#codes",
+        "an Airflow 2 DAG without a schedule: Airflow 2 runs it daily, read as a one-day interval with data intervals",
+        strict=False,
     ),
     Code(
         "AF301",
@@ -683,7 +711,7 @@ ENTRIES: tuple[Code, ...] = (
         "OZ506",
         "info",
         "docs/codes/oozie.md#codes",
-        "`start_date`/`end_date` moved one period so `data_interval_end` = nominal time",
+        "retired, no longer emitted: a coordinator reads in the trigger time model (`start_date` = first nominal time, docs/semantics.md R3), so no date moves",
     ),
     Code(
         "OZ507",
@@ -894,7 +922,7 @@ ENTRIES: tuple[Code, ...] = (
         "BA202",
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "interval schedule: Airflow 3 runs it at each tick (no data interval)",
+        "retired, no longer emitted: the schedule's time model is written explicitly (BA207 where it cannot be)",
     ),
     Code(
         "BA203",
@@ -919,6 +947,12 @@ ENTRIES: tuple[Code, ...] = (
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
         "a time schedule with datasets is written as `DatasetOrTimeSchedule` (Airflow 2.9+; the Airflow 2 target promises 2.4+); Airflow 3 gets `AssetOrTimeSchedule`",
+    ),
+    Code(
+        "BA207",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "a trigger-model `timedelta` schedule on Airflow 2, which has no `DeltaTriggerTimetable` and no cron with the same ticks: data intervals ending at the ticks start the same runs, but `logical_date`/`ds`/`data_interval_start` are one interval earlier",
     ),
     Code(
         "BP101",
@@ -1014,7 +1048,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP116",
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "template dates follow Airflow 3 (logical date = scheduled start time)",
+        "template dates are derived from the flow run's scheduled start time in the source's time model (`wfconv_run_dates`)",
     ),
     Code(
         "BP117",
@@ -1461,6 +1495,12 @@ ENTRIES: tuple[Code, ...] = (
         "cron frequency: interval-start dates approximated by the nominal time",
     ),
     Code(
+        "BO505",
+        "warning",
+        "docs/codes/backends-luigi-oozie.md#codes",
+        "a trigger schedule's data interval (`interval_s`) rounded up to whole minutes",
+    ),
+    Code(
         "BO601",
         "warning",
         "docs/codes/backends-luigi-oozie.md#codes",
@@ -1482,7 +1522,7 @@ ENTRIES: tuple[Code, ...] = (
         "BO604",
         "info",
         "docs/codes/backends-luigi-oozie.md#codes",
-        "catchup=False approximated by execution LAST_ONLY",
+        "catchup=False (or unset where the source engine's default is off) approximated by execution LAST_ONLY",
     ),
     Code(
         "BO605",
@@ -1498,9 +1538,9 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BO607",
-        "warning",
+        "info",
         "docs/codes/backends-luigi-oozie.md#codes",
-        "catchup not set in the source (Airflow 2 default on, Airflow 3 off): the coordinator catches up (FIFO)",
+        "retired, no longer emitted: an unset catchup follows the source's time model (data interval: on; trigger: off, BO604)",
     ),
     Code(
         "BO608",

@@ -64,6 +64,32 @@ ACTION_KINDS = (
 
 SCHEDULE_KINDS = ("cron", "interval", "once", "manual", "datasets", "assets")
 
+# Cron presets as the IR spells them out (Airflow's and cron's @names).
+CRON_PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+# The time model of a schedule (docs/semantics.md R3, docs/architecture.md §4):
+# "data_interval" - the run for [X, next(X)) starts at next(X) and sees
+#   logical_date = data_interval_start = X (Airflow 2; Airflow 3's
+#   CronDataIntervalTimetable / DeltaDataIntervalTimetable);
+# "trigger" - the run for tick T starts at T and sees logical_date = T and the
+#   data interval [T - interval_s, T] (zero-length without interval_s): Airflow 3's
+#   bare cron / timedelta, CronTriggerTimetable, Prefect, Oozie nominal times.
+DATA_INTERVAL = "data_interval"
+TRIGGER = "trigger"
+TIME_MODELS = (DATA_INTERVAL, TRIGGER)
+# What an IR file written before ``schedule.model`` existed means: wfconv's
+# readers and runtime followed Airflow 2 then.
+LEGACY_TIME_MODEL = DATA_INTERVAL
+
 SEVERITIES = ("error", "warning", "info")
 
 EDGE_KINDS = ("control", "data", "error")
@@ -175,7 +201,10 @@ class Schedule:
     kind: cron (``cron``), interval (``seconds``), once, manual, datasets/assets
     (``datasets``). A cron or interval schedule with ``datasets`` also runs
     when those datasets are updated (Airflow's DatasetOrTimeSchedule /
-    AssetOrTimeSchedule).
+    AssetOrTimeSchedule). ``model`` says which runs the ticks make and what
+    each run sees (TIME_MODELS); the same cron means different runs in
+    Airflow 2 and 3, so readers record what their source engine and version
+    mean and writers keep it.
     """
 
     kind: str = "manual"
@@ -183,6 +212,17 @@ class Schedule:
     seconds: float | None = None
     timezone: str = "UTC"
     datasets: list[str] = field(default_factory=list)
+    # TIME_MODELS; None only in IR files older than the field (LEGACY_TIME_MODEL).
+    model: str | None = None
+    # Trigger model only: the length of each run's data interval, which ends
+    # at the tick (Airflow's CronTriggerTimetable/DeltaTriggerTimetable
+    # ``interval=``); None means zero-length.
+    interval_s: float | None = None
+
+    @property
+    def time_model(self) -> str:
+        """The model this schedule means (old IR files: LEGACY_TIME_MODEL)."""
+        return self.model or LEGACY_TIME_MODEL
 
 
 @dataclass
@@ -302,7 +342,11 @@ class Workflow:
         of the pairs is kept beside ``edges`` and rebuilt if the list changed
         behind its back."""
         index = self.__dict__.get("_edge_index")
-        if index is None or self.__dict__.get("_edge_list") is not self.edges or len(index) != len(self.edges):
+        if (
+            index is None
+            or self.__dict__.get("_edge_list") is not self.edges
+            or len(index) != len(self.edges)
+        ):
             index = {(e.src, e.dst): e for e in self.edges}
             self.__dict__["_edge_index"] = index
             self.__dict__["_edge_list"] = self.edges

@@ -25,6 +25,8 @@ from wfconv.ir.model import (
     IR_VERSION,
     SCHEDULE_KINDS,
     SEVERITIES,
+    TIME_MODELS,
+    TRIGGER,
     TRIGGER_RULES,
     Action,
     Bundle,
@@ -64,6 +66,9 @@ JSON: dict[type, dict[str, J]] = {
         "cron": J(omit=True, schema={"type": "string"}),
         "seconds": J(omit=True, schema={"type": "number", "exclusiveMinimum": 0}),
         "datasets": J(omit=True),
+        # Absent only in files older than the field: read as data_interval.
+        "model": J(omit=True, schema={"enum": list(TIME_MODELS)}),
+        "interval_s": J(omit=True, schema={"type": "number", "exclusiveMinimum": 0}),
     },
     Task: {
         "id": J(schema={"minLength": 1}),
@@ -112,7 +117,9 @@ JSON: dict[type, dict[str, J]] = {
 }
 
 # Key order when it is not the dataclass's (kept so documents stay byte-stable).
-ORDER: dict[type, tuple[str, ...]] = {Schedule: ("kind", "cron", "seconds", "datasets", "timezone")}
+ORDER: dict[type, tuple[str, ...]] = {
+    Schedule: ("kind", "cron", "seconds", "datasets", "timezone", "model", "interval_s")
+}
 
 # Whole-object rules that no single field says.
 _OBJECT_RULES: dict[type, dict[str, Any]] = {
@@ -122,6 +129,11 @@ _OBJECT_RULES: dict[type, dict[str, Any]] = {
             {
                 "if": {"properties": {"kind": {"const": "interval"}}},
                 "then": {"required": ["seconds"]},
+            },
+            # A data interval that ends at the tick is a trigger timetable's.
+            {
+                "if": {"required": ["interval_s"]},
+                "then": {"required": ["model"], "properties": {"model": {"const": TRIGGER}}},
             },
         ]
     },

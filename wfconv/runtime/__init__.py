@@ -17,7 +17,8 @@ Stable Python API (used by ``wfconv verify``)::
     r.to_dict()                  # the JSON of ``wfconv run --format json``
 
 ``run`` keywords: ``date=`` | ``backfill=(START, END)`` | ``now=`` (schedule
-up to then), ``timetable="data_interval"|"trigger"``, ``catchup=``,
+up to then), ``timetable="data_interval"|"trigger"`` (default: the
+workflow's own ``schedule.model``), ``catchup=``,
 ``max_active_runs=``, ``workflows={id: wf}`` (sub-workflows of the bundle),
 ``strict_scenario=False`` (ignore scenario entries for absent tasks),
 ``render=True`` (rendered shell commands), ``store=RunStore(path)``.

@@ -42,7 +42,9 @@ class RunOptions:
     date: datetime | str | None = None
     backfill: tuple[datetime | str, datetime | str] | None = None
     now: datetime | str | None = None
-    timetable: str = "data_interval"
+    # None: the workflow's own time model (schedule.model, docs/semantics.md R3),
+    # so a run predicts what the engine the workflow came from does.
+    timetable: str | None = None
     catchup: bool | None = None
 
 
@@ -54,7 +56,7 @@ def _dt(value: datetime | str, tz: str) -> datetime:
 
 def plan_runs(w: Workflow, opts: RunOptions) -> list[RunInfo]:
     """The runs to execute, ascending."""
-    if opts.timetable not in TIMETABLES:
+    if opts.timetable is not None and opts.timetable not in TIMETABLES:
         raise UsageError(f"unknown timetable {opts.timetable!r}; known: {', '.join(TIMETABLES)}")
     tz = w.schedule.timezone or "UTC"
     if opts.date is not None and opts.backfill is not None:
@@ -108,7 +110,7 @@ def run(
     date: datetime | str | None = None,
     backfill: tuple[datetime | str, datetime | str] | None = None,
     now: datetime | str | None = None,
-    timetable: str = "data_interval",
+    timetable: str | None = None,
     catchup: bool | None = None,
     runs: list[RunInfo] | None = None,
     max_active_runs: int | None = None,
@@ -315,7 +317,7 @@ def execute(
     date: datetime | str | None = None,
     backfill: tuple[datetime | str, datetime | str] | None = None,
     now: datetime | str | None = None,
-    timetable: str = "data_interval",
+    timetable: str | None = None,
     catchup: bool | None = None,
     store=None,
     concurrency: int = 4,

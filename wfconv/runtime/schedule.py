@@ -2,15 +2,19 @@
 
 Two models (docs/semantics.md §6 R3), chosen with ``timetable``:
 
-- ``"data_interval"`` (Airflow 2, the default): the run for the interval
+- ``"data_interval"`` (Airflow 2): the run for the interval
   [X, next(X)) has ``logical_date`` = X and is triggered at next(X). X₀ is
   the first tick ≥ start_date (for an interval schedule, start_date itself);
   a run exists while X ≤ end_date. ``catchup=False`` starts at the latest
   completed interval (Airflow's ``_skip_to_latest``: for intervals, "now" is
   first rounded down to a multiple of the interval since the epoch).
-- ``"trigger"`` (Airflow 3 ``CronTriggerTimetable``): a run at each tick T
-  with logical_date = data_interval_start = data_interval_end = T;
-  ``catchup=False`` keeps only the latest tick ≤ now.
+- ``"trigger"`` (Airflow 3 ``CronTriggerTimetable``, Prefect, Oozie): a run
+  at each tick T with data_interval_end = T and logical_date =
+  data_interval_start = T - ``schedule.interval_s`` (= T when the interval is
+  zero-length, the default); ``catchup=False`` keeps only the latest tick ≤ now.
+
+The model is the workflow's own (``schedule.model``, docs/architecture.md §4)
+unless a caller asks for the other one (``wfconv run --timetable``).
 
 Cron ticks come from cronsim on the wall clock of the schedule's timezone,
 localized the way Airflow's ``CronMixin`` does: a cron that fires every hour
@@ -30,20 +34,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 
 from wfconv.errors import InputError
+from wfconv.ir.model import CRON_PRESETS, DATA_INTERVAL, TIME_MODELS, TRIGGER
 
-PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@quarterly": "0 0 1 */3 *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-}
-
-TIMETABLES = ("data_interval", "trigger")
-CATCHUP_BY_DEFAULT = {"data_interval": True, "trigger": False}  # Airflow 2 / Airflow 3
+TIMETABLES = TIME_MODELS
+CATCHUP_BY_DEFAULT = {DATA_INTERVAL: True, TRIGGER: False}  # Airflow 2 / Airflow 3
 
 
 @dataclass(frozen=True)
@@ -83,7 +77,7 @@ class CronTicks:
     """Cron tick arithmetic in a timezone, Airflow's way (see module doc)."""
 
     def __init__(self, expr: str, tz: str = "UTC"):
-        expr = PRESETS.get(expr.strip(), expr.strip())
+        expr = CRON_PRESETS.get(expr.strip(), expr.strip())
         self.expr = expr
         self.tz = zone(tz)
         try:
@@ -166,7 +160,8 @@ class RunPlan:
     """Inputs of run generation that do not come from the IR."""
 
     now: datetime
-    timetable: str = "data_interval"
+    # None: the workflow's own model (schedule.time_model).
+    timetable: str | None = None
     # None: the workflow's own; when the IR says nothing either, the default of
     # the Airflow version whose model is used ([scheduler] catchup_by_default:
     # True in 2.x, False in 3.x).
@@ -178,8 +173,27 @@ def _interval_run(ticks, start: datetime, run_type: str) -> RunInfo:
     return RunInfo(start, start, end, end, run_type)
 
 
-def _trigger_run(t: datetime, run_type: str) -> RunInfo:
-    return RunInfo(t, t, t, t, run_type)
+def _trigger_run(t: datetime, run_type: str, interval: timedelta = timedelta(0)) -> RunInfo:
+    return RunInfo(t - interval, t - interval, t, t, run_type)
+
+
+def effective_catchup(workflow, timetable: str | None = None) -> bool:
+    """The workflow's catchup, or when it is unset the default of the engine
+    whose time model it follows (Airflow 2 on, Airflow 3 off)."""
+    if workflow.catchup is not None:
+        return bool(workflow.catchup)
+    return CATCHUP_BY_DEFAULT[model_of(workflow, timetable)]
+
+
+def model_of(workflow, timetable: str | None = None) -> str:
+    """The time model runs follow: ``timetable`` when given, else the
+    schedule's own (docs/semantics.md R3)."""
+    return timetable or workflow.schedule.time_model
+
+
+def trigger_interval(workflow) -> timedelta:
+    """A trigger schedule's data-interval length (zero unless ``interval_s``)."""
+    return timedelta(seconds=float(workflow.schedule.interval_s or 0))
 
 
 def _latest_data_interval_start(ticks, now: datetime) -> datetime:
@@ -200,13 +214,15 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
     tz = sched.timezone or "UTC"
     start = parse_datetime(workflow.start_date, tz) if workflow.start_date else None
     end = parse_datetime(workflow.end_date, tz) if workflow.end_date else None
-    catchup = plan.catchup if plan.catchup is not None else workflow.catchup
-    if catchup is None:
-        catchup = CATCHUP_BY_DEFAULT[plan.timetable]
+    model = model_of(workflow, plan.timetable)
+    catchup = plan.catchup if plan.catchup is not None else effective_catchup(workflow, model)
     now = plan.now
     ticks = ticks_for(sched)
-    if start is not None and start < CRON_FLOOR and ticks is not None and not isinstance(
-        ticks, DeltaTicks
+    if (
+        start is not None
+        and start < CRON_FLOOR
+        and ticks is not None
+        and not isinstance(ticks, DeltaTicks)
     ):
         # datetime.min (Airflow's examples) cannot be stepped back from; no cron
         # tick before 1900 changes which runs exist after it.
@@ -218,9 +234,10 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
                 yield _trigger_run(t, "scheduled")
             return
         # manual, datasets/assets: one manual run now.
-        yield manual_run(workflow, now, plan.timetable)
+        yield manual_run(workflow, now, model)
         return
-    if plan.timetable == "trigger":
+    if model == TRIGGER:
+        interval = trigger_interval(workflow)
         if catchup:
             if start is None:
                 return
@@ -230,7 +247,7 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
             if start is not None:
                 t = max(t, ticks.align_next(start))
         while t <= now and (end is None or t <= end):
-            yield _trigger_run(t, "scheduled")
+            yield _trigger_run(t, "scheduled", interval)
             t = ticks.next(t)
         return
     if catchup:
@@ -253,11 +270,11 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
         )
 
 
-def manual_run(workflow, now: datetime, timetable: str = "data_interval") -> RunInfo:
+def manual_run(workflow, now: datetime, timetable: str | None = None) -> RunInfo:
     """A manual trigger at ``now``: data_interval covers the last complete
     period before it (Airflow 2), or is empty at ``now`` (Airflow 3)."""
     ticks = ticks_for(workflow.schedule)
-    if ticks is None or timetable == "trigger":
+    if ticks is None or model_of(workflow, timetable) == TRIGGER:
         return RunInfo(now, now, now, now, "manual")
     if isinstance(ticks, DeltaTicks):
         return RunInfo(ticks.prev(now), ticks.prev(now), now, now, "manual")
@@ -266,26 +283,90 @@ def manual_run(workflow, now: datetime, timetable: str = "data_interval") -> Run
     return RunInfo(start, start, end, now, "manual")
 
 
-def run_for_date(workflow, date: datetime, timetable: str = "data_interval") -> RunInfo:
+def run_for_date(workflow, date: datetime, timetable: str | None = None) -> RunInfo:
     """The run whose logical_date is ``date`` (``--date``). A date off the
-    schedule keeps its value as logical date; the interval ends at the next tick."""
+    schedule keeps its value as logical date; the interval ends at the next
+    tick (data-interval model) or ``interval_s`` later (trigger model)."""
     ticks = ticks_for(workflow.schedule)
-    if ticks is None or timetable == "trigger":
+    if ticks is None:
         return RunInfo(date, date, date, date, "manual")
+    if model_of(workflow, timetable) == TRIGGER:
+        end = date + trigger_interval(workflow)
+        return RunInfo(date, date, end, end, "manual")
     end = ticks.next(date)
     return RunInfo(date, date, end, end, "manual")
 
 
 def backfill_runs(
-    workflow, first: datetime, last: datetime, timetable: str = "data_interval"
+    workflow, first: datetime, last: datetime, timetable: str | None = None
 ) -> Iterator[RunInfo]:
     """Runs whose logical date lies in [first, last] (inclusive), ascending.
     Without a schedule, one run per calendar day (like Luigi's RangeDaily)."""
     ticks = ticks_for(workflow.schedule) or DeltaTicks(86400)
-    t = ticks.align_next(first)
-    while t <= last:
-        if timetable == "trigger":
-            yield _trigger_run(t, "backfill")
+    trigger = model_of(workflow, timetable) == TRIGGER
+    interval = trigger_interval(workflow) if trigger else timedelta(0)
+    t = ticks.align_next(first + interval)
+    while t - interval <= last:
+        if trigger:
+            yield _trigger_run(t, "backfill", interval)
         else:
             yield _interval_run(ticks, t, "backfill")
         t = ticks.next(t)
+
+
+def _last_tick(ticks, start: datetime, end: datetime) -> datetime:
+    """The last tick at or before ``end`` (an interval's ticks start at ``start``)."""
+    if isinstance(ticks, DeltaTicks):
+        k = (end - start) // ticks.delta
+        return start + k * ticks.delta
+    return ticks.align_prev(end)
+
+
+def run_after_bounds(workflow) -> tuple[datetime, datetime | None] | None:
+    """When the first and the last scheduled run start (``run_after``), with
+    catch-up, under the workflow's own time model: what an engine without
+    data intervals (an Oozie coordinator's nominal times, a Prefect schedule)
+    must tick at to start the same runs. None without a time schedule or a
+    start date; the last is None without an end date, and before the first
+    when no run exists."""
+    ticks = ticks_for(workflow.schedule)
+    if ticks is None or not workflow.start_date:
+        return None
+    tz = workflow.schedule.timezone or "UTC"
+    start = parse_datetime(workflow.start_date, tz)
+    end = parse_datetime(workflow.end_date, tz) if workflow.end_date else None
+    if start < CRON_FLOOR and not isinstance(ticks, DeltaTicks):
+        start = CRON_FLOOR  # as scheduled_runs does
+    first = ticks.align_next(start)
+    last = _last_tick(ticks, first, end) if end is not None else None
+    if workflow.schedule.time_model == TRIGGER:
+        return first, last
+    return ticks.next(first), (ticks.next(last) if last is not None else None)
+
+
+def delta_cron(seconds: float, anchor: datetime) -> str | None:
+    """A fixed interval from ``anchor`` as a UTC cron with the same ticks, when
+    there is one: a period that divides an hour or a day (or is a day or a
+    week) and an anchor on that period's grid."""
+    if seconds <= 0 or seconds % 60:
+        return None
+    minutes = int(seconds // 60)
+    t = anchor.astimezone(UTC)
+    if t.second or t.microsecond:
+        return None
+    if minutes < 60:
+        if 60 % minutes or t.minute % minutes:
+            return None
+        return f"{'*' if minutes == 1 else f'*/{minutes}'} * * * *"
+    if minutes % 60:
+        return None
+    hours = minutes // 60
+    if hours < 24:
+        if 24 % hours or t.hour % hours:
+            return None
+        return f"{t.minute} {'*' if hours == 1 else f'*/{hours}'} * * *"
+    if hours == 24:
+        return f"{t.minute} {t.hour} * * *"
+    if hours == 24 * 7:
+        return f"{t.minute} {t.hour} * * {t.isoweekday() % 7}"
+    return None

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wfconv.ir.model import Diagnostic, Task, Workflow
+from wfconv.runtime.schedule import effective_catchup
 
 # Years of schedule compared; a year holds every cron pattern's period.
 _SCHEDULE_WINDOW_DAYS = 366
@@ -234,9 +235,11 @@ def compare_structure(
         add("start date", None, src.start_date, back.start_date)
     if _instant(src.end_date) != _instant(back.end_date):
         add("end date", None, src.end_date, back.end_date)
-    # Unset catchup means the engine's default (on in Airflow 2, off in 3), so
-    # unset and an explicit value are different things.
-    if src.schedule.kind not in ("manual", "once") and src.catchup != back.catchup:
+    # Unset catchup means the default of the engine whose time model the
+    # schedule follows (on in Airflow 2, off in 3): compared as it acts.
+    if src.schedule.kind not in ("manual", "once") and effective_catchup(src) != effective_catchup(
+        back
+    ):
         add("catchup", None, src.catchup, back.catchup)
     if {k: _comparable(v) for k, v in src.params.items()} != {
         k: _comparable(v) for k, v in back.params.items()

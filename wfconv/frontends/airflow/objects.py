@@ -189,6 +189,7 @@ class TimetableObj:
     cls: str
     args: list[Any]
     kwargs: dict[str, Any]
+    qualname: str | None = None  # where the class was imported from
 
 
 # ---------------------------------------------------------------------------

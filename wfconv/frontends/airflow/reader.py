@@ -28,6 +28,8 @@ from wfconv.backends import decisions as dec
 from wfconv.errors import InputError
 from wfconv.frontends import pyeval
 from wfconv.frontends.airflow import operators as ops
+from wfconv.frontends.airflow import schedule as time_model
+from wfconv.frontends.airflow import version as airflow_version
 from wfconv.frontends.airflow.objects import (
     AssetDecorator,
     DagDecorator,
@@ -73,6 +75,7 @@ from wfconv.frontends.pyeval import (
     contains_unknown,
 )
 from wfconv.ir.model import (
+    CRON_PRESETS,
     Action,
     Bundle,
     Diagnostic,
@@ -107,17 +110,6 @@ NOTE_CODES: dict[str, tuple[str, str]] = {
     UNSUPPORTED: ("warning", "AF106"),
     ERROR: ("warning", "AF107"),
     LIMIT: ("warning", "AF108"),
-}
-
-CRON_PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@quarterly": "0 0 1 */3 *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
 }
 
 TRIGGER_RULE_RENAMES = {
@@ -378,7 +370,11 @@ class AirflowHooks(Hooks):
         if isinstance(func, TaskFlowFn):
             return self.taskflow_task(interp, func, args, kwargs, node)
         if isinstance(func, TaskDecorator):
-            if func.kind == "teardown" and args and isinstance(args[0], (FunctionValue, TaskFlowFn)):
+            if (
+                func.kind == "teardown"
+                and args
+                and isinstance(args[0], (FunctionValue, TaskFlowFn))
+            ):
                 # teardown(on_failure_fail_dagrun=True)(fn), the decorator called by hand
                 return self.decorate(interp, func, args[0], node)
             if args and isinstance(args[0], FunctionValue):
@@ -453,7 +449,7 @@ class AirflowHooks(Hooks):
         if name == "partial" and len(parts) >= 2 and _is_operator_name(parts[-2]):
             return PartialCall(parts[-2], Ref(".".join(parts[:-1])), dict(kwargs), list(args))
         if name.endswith("Timetable") or name in _OR_TIME_SCHEDULES:
-            return TimetableObj(name, list(args), dict(kwargs))
+            return TimetableObj(name, list(args), dict(kwargs), q)
         if _is_operator_name(name):
             _remember_operator(q, name)
             return self.operator(interp, name, ref, args, kwargs, node)
@@ -891,7 +887,11 @@ class AirflowHooks(Hooks):
         dag.extra["schedule_arg"] = arg
         if arg is None:
             wf.schedule = Schedule(kind="manual")
+            dag.extra["bare_schedule"] = None  # the version's default (schedule.settle)
             return
+        # A bare cron/preset/timedelta: its time model is the file's version's
+        # (settled in _read_module); an explicit timetable pops this mark.
+        dag.extra["bare_schedule"] = True
         value = kwargs[arg]
         kw_line = _keyword_line(node, arg) or line
         if arg == "schedule_interval":
@@ -968,8 +968,10 @@ class AirflowHooks(Hooks):
             events = value.kwargs.get("assets", value.kwargs.get("datasets"))
             items = _flatten_datasets(events) if events is not None else []
             sched = self.schedule_from(interp, dag, inner, line, node)
-            if sched.kind in ("cron", "interval") and items and all(
-                isinstance(i, DatasetObj) for i in items
+            if (
+                sched.kind in ("cron", "interval")
+                and items
+                and all(isinstance(i, DatasetObj) for i in items)
             ):
                 sched.datasets = [i.name for i in items]
                 self.diag(
@@ -982,42 +984,22 @@ class AirflowHooks(Hooks):
                     dag,
                 )
             return sched
-        if isinstance(value, TimetableObj):
-            dag.extra["timetable"] = jsonable(value)
-            self.diag(
-                "info",
-                "AF206",
-                f"timetable {value.cls}: kept in workflow.extra, schedule approximated",
-                line,
-                dag,
-            )
-            cron = value.args[0] if value.args else value.kwargs.get("cron")
-            tz = value.kwargs.get("timezone")
-            tzname = (
-                tz_name(tz) if isinstance(tz, _dt.tzinfo) else (tz if isinstance(tz, str) else None)
-            )
-            if "Cron" in value.cls and isinstance(cron, str):
-                return Schedule(
-                    kind="cron", cron=CRON_PRESETS.get(cron, cron), timezone=tzname or "UTC"
-                )
-            delta = value.args[0] if value.args else value.kwargs.get("delta")
-            if "Delta" in value.cls and isinstance(delta, _dt.timedelta):
-                return Schedule(kind="interval", seconds=delta.total_seconds())
-            return Schedule(kind="manual")
-        if isinstance(value, ClassValue) or (
+
+        def report(severity: str, code: str, message: str) -> None:
+            self.diag(severity, code, message, line, dag)
+
+        if isinstance(value, TimetableObj) and time_model.is_airflow_timetable(value):
+            # An explicit timetable says its own time model, in either version.
+            dag.extra.pop("bare_schedule", None)
+            return time_model.timetable_schedule(value, report)
+        if isinstance(value, (TimetableObj, ClassValue)) or (
             isinstance(value, Unknown)
             and value.kind != "clock"
             and "Timetable" in (value.source or "")
         ):
+            dag.extra.pop("bare_schedule", None)
             dag.extra["timetable"] = jsonable(value)
-            self.diag(
-                "info",
-                "AF206",
-                "custom timetable: kept in workflow.extra, read as manual",
-                line,
-                dag,
-            )
-            return Schedule(kind="manual")
+            return time_model.custom_timetable(value, report)
         text = self.required(interp, "schedule", value, node, dag)
         dag.extra["schedule"] = text
         return Schedule(kind="manual")
@@ -1507,9 +1489,7 @@ class AirflowHooks(Hooks):
             command = self._bash_command(interp, tf, args, kwargs)
             # BashOperator arguments given to @task.bash(...) or .override(...)
             # belong to the action, as they do for a classic BashOperator.
-            shell = {
-                k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None
-            }
+            shell = {k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None}
             if ops.env_replace(values.get("env"), values.get("append_env")):
                 shell["env_replace"] = True
             return Action("shell", {"command": command, **shell, **common, "source_code": source})
@@ -1903,7 +1883,10 @@ def _check_keys(hooks: AirflowHooks, dag: DagObj) -> None:
 
 
 def parse(path: str, text: str | None = None, **options) -> Bundle:
-    """Read one Airflow DAG file statically into a Bundle."""
+    """Read one Airflow DAG file statically into a Bundle.
+
+    ``airflow_source_version`` ("2" | "3"): the version a file that does not
+    show its own is read as (docs/codes/airflow.md "Airflow 2 or 3")."""
     if text is None:
         from wfconv.frontends import _read
 
@@ -1917,14 +1900,14 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     except (RecursionError, MemoryError):
         raise InputError(path, None, "the code is nested too deeply to be read") from None
     try:
-        return _read_module(path, text, tree)
+        return _read_module(path, text, tree, options.get("airflow_source_version"))
     except RecursionError:
         raise InputError(
             path, None, "the code is nested too deeply to be read statically"
         ) from None
 
 
-def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
+def _read_module(path: str, text: str, tree: ast.Module, version: str | None = None) -> Bundle:
 
     hooks = AirflowHooks(path)
     interp = Interpreter(
@@ -1980,8 +1963,16 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
 
     bundle = Bundle()
     module_names = sorted({m for m, _, _ in imports})
+    decision = airflow_version.decide(airflow_version.gather(tree), version)
     for dag in hooks.dags:
         wf = dag.workflow
+        time_model.settle(
+            wf,
+            dag.extra.pop("bare_schedule", False),
+            decision,
+            lambda sev, code, msg, dag=dag: hooks.diag(sev, code, msg, dag.line, dag),
+        )
+        dag.extra["source_version"] = decision.version
         _check_keys(hooks, dag)
         wf.diagnostics.extend(
             d for d in hooks.file_diags if (d.code, d.message, d.line) not in dag.diag_keys

@@ -34,7 +34,17 @@ from typing import Any
 
 from wfconv import extras
 from wfconv.errors import InputError
-from wfconv.ir.model import Action, Bundle, Diagnostic, Schedule, SourceRef, Task, Workflow
+from wfconv.ir.model import (
+    DATA_INTERVAL,
+    TRIGGER,
+    Action,
+    Bundle,
+    Diagnostic,
+    Schedule,
+    SourceRef,
+    Task,
+    Workflow,
+)
 from wfconv.ir.validate import finalize
 
 ENGINE = "luigi"
@@ -130,6 +140,10 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     answer.setdefault("constants", module_constants(tree))
     bundle = build_bundle(path, answer)
     _attach_read_notes(bundle, notes)
+    for w in bundle.workflows:
+        # A Luigi run sees the date its caller passes (docs/semantics.md R3);
+        # wfconv's own catch_up() passes interval starts (set below).
+        w.schedule.model = w.schedule.model or TRIGGER
     return bundle
 
 
@@ -713,6 +727,9 @@ def _apply_wfconv_constants(w: Workflow, root: dict[str, Any], constants: dict[s
         w.schedule = Schedule(kind="once", timezone=str(sched.get("timezone") or "UTC"))
     if runs_by == "catch_up()" and isinstance(sched.get("catchup"), bool):
         w.catchup = sched["catchup"]
+    if runs_by == "catch_up()":
+        # Range* over the cron's intervals: each date is an interval's start.
+        w.schedule.model = DATA_INTERVAL
 
 
 def _text_or_none(value: Any) -> str | None:

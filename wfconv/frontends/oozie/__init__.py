@@ -41,7 +41,7 @@ from wfconv.frontends.oozie.workflow import (
     parse_workflow,
 )
 from wfconv.frontends.oozie.xml import XmlDoc, load_file, load_text, local
-from wfconv.ir.model import Bundle
+from wfconv.ir.model import TRIGGER, Bundle
 
 __all__ = ["ENGINE", "parse"]
 
@@ -68,6 +68,15 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
             doc.root.sourceline,
             f"not an Oozie workflow, coordinator or bundle (root <{local(doc.root)}>, namespace {doc.namespace!r})",
         )
+    bundle = _parse_doc(doc, path)
+    for w in bundle.workflows:
+        # An Oozie run sees its nominal time (a coordinator's tick, or the
+        # submission of a workflow job): the trigger model (docs/semantics.md R3).
+        w.schedule.model = w.schedule.model or TRIGGER
+    return bundle
+
+
+def _parse_doc(doc: XmlDoc, path: str) -> Bundle:
     folder = os.path.dirname(path)
     siblings = os.path.basename(path) in APP_FILES
     if doc.kind == "workflow":

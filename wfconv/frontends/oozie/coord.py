@@ -4,8 +4,8 @@ Why separate from the workflow reader: a coordinator is a schedule plus
 run-level waiting (datasets, input events) around one workflow app, and a
 bundle is a list of coordinators; both only decorate workflows.
 
-- schedule, start/end: ``oozie.sched.plan`` (the dates move one period so that
-  ``data_interval_end`` is the nominal time, see there);
+- schedule, start/end: ``oozie.sched.plan`` (the trigger time model: each run
+  starts at its nominal time, ``start_date`` is the first one, see there);
 - ``catchup=True``: Oozie materializes every past nominal time (FIFO);
   ``LAST_ONLY``/``NONE`` execution means only the latest/current ones run
   (catchup False, diagnostic); LIFO order is lost (diagnostic);
@@ -19,6 +19,7 @@ bundle is a list of coordinators; both only decorate workflows.
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -36,14 +37,22 @@ from wfconv.frontends.oozie.workflow import (
 )
 from wfconv.frontends.oozie.xml import XmlDoc, child, child_text, children, load_file, text_of
 from wfconv.ir import expr as E
-from wfconv.ir.model import Action, Bundle, Diagnostic, Edge, SourceRef, Task
+from wfconv.ir.model import (
+    LEGACY_TIME_MODEL,
+    TRIGGER,
+    Action,
+    Bundle,
+    Diagnostic,
+    Edge,
+    SourceRef,
+    Task,
+)
 from wfconv.ir.validate import finalize
 
 CATCHUP = "OZ502"
 EXECUTION_ORDER = "OZ503"
 SENSORS = "OZ504"
 CONTROLS = "OZ505"
-DATES_SHIFTED = "OZ506"
 APP_NOT_FOUND = "OZ507"
 BUNDLE_FACTS = "OZ508"
 BAD_COORDINATOR = "OZ509"
@@ -65,8 +74,6 @@ _FREQ_FUNCTIONS = {
 
 # Dataset URI-template variables -> strftime of the instance time.
 _URI_VARS = {"YEAR": "%Y", "MONTH": "%m", "DAY": "%d", "HOUR": "%H", "MINUTE": "%M"}
-
-
 
 
 def _frequency(raw: str, ctx: ElContext, line: int | None = None) -> S.Frequency | None:
@@ -399,6 +406,7 @@ def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None
         return
     plan = S.plan(freq, tzname, start, end)
     w.schedule = plan.schedule
+    w.schedule.model = TRIGGER
     w.start_date = plan.start_date
     w.end_date = plan.end_date
     hint = read_dates_hint(root)
@@ -406,18 +414,6 @@ def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None
         _source_dates(w, hint, end)
     for sev, msg in plan.notes:
         report(sev, S.SCHEDULE_APPROX, msg, root.sourceline)
-    report(
-        "info",
-        DATES_SHIFTED,
-        f"first nominal time {plan.first_nominal} is the first run's data_interval_end, so start_date is one "
-        f"period earlier ({plan.start_date})"
-        + (
-            f"; the last nominal time before end is {plan.last_nominal}"
-            if plan.last_nominal
-            else ""
-        ),
-        root.sourceline,
-    )
     execution = str(controls.get("execution", "FIFO")).upper()
     if execution in ("LAST_ONLY", "NONE"):
         w.catchup = False
@@ -465,32 +461,33 @@ def _schedule(w, root, ctx: ElContext, controls: dict[str, Any], report) -> None
 _NO_END_FROM = "2099-01-01T00:00:00+00:00"
 
 
-def _source_dates(w, hint: dict[str, str | None], end) -> None:
-    """Take the dates wfconv's backend recorded (see oozie_hints) when they give
-    exactly the runs the coordinator gives: a start in the same schedule
-    interval as the one read, an end after the same last interval start, no
-    end only when the coordinator's end is the far-future stand-in."""
-    from wfconv.runtime.schedule import parse_datetime, ticks_for
+def _source_dates(w, hint: dict[str, Any], end) -> None:
+    """Take the time model and dates wfconv's backend recorded (see
+    oozie_hints) when they start exactly the runs the coordinator starts: the
+    same first and last run start (``run_after``) as the nominal times read,
+    no end only when the coordinator's end is the far-future stand-in. So an
+    Airflow 2 schedule written as a coordinator reads back as data intervals."""
+    from wfconv.runtime.schedule import parse_datetime, run_after_bounds
 
-    ticks = ticks_for(w.schedule) if w.schedule.kind in ("cron", "interval") else None
-    if ticks is None:
-        return
-    tz = w.schedule.timezone or "UTC"
+    candidate = copy.deepcopy(w)
+    candidate.schedule.model = hint.get("model") or LEGACY_TIME_MODEL
+    candidate.schedule.interval_s = hint.get("interval_s")
+    candidate.start_date = hint["start_date"]
+    candidate.end_date = hint["end_date"]
     try:
-        hs, he = hint["start_date"], hint["end_date"]
-        if hs is not None and w.start_date is not None:
-            got, want = parse_datetime(hs, tz), parse_datetime(w.start_date, tz)
-            if ticks.align_next(got) == ticks.align_next(want):
-                w.start_date = hs
-        if he is None:
-            if end is not None and end >= parse_datetime(_NO_END_FROM):
-                w.end_date = None
-        elif w.end_date is not None:
-            got, want = parse_datetime(he, tz), parse_datetime(w.end_date, tz)
-            if ticks.align_prev(got) == ticks.align_prev(want):
-                w.end_date = he
+        want = run_after_bounds(w)
+        got = run_after_bounds(candidate)
+        if want is None or got is None or got[0] != want[0]:
+            return
+        if hint["end_date"] is None:
+            if end is None or end < parse_datetime(_NO_END_FROM):
+                return
+        elif got[1] != want[1]:
+            return
     except (InputError, ValueError, OverflowError):
         return
+    w.schedule = candidate.schedule
+    w.start_date, w.end_date = candidate.start_date, candidate.end_date
 
 
 def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:

@@ -9,10 +9,11 @@ what it had to invent into comments at the top of the document:
 - ``<!-- wfconv kill node for unhandled errors: "kill" -->``
 - ``<!-- wfconv implied edges: [["a", "c"]] -->``: edges a -> c the source had
   beside a longer path a -> b -> c (Oozie transitions keep only the path);
-- in coordinator.xml, ``<!-- wfconv coordinator dates: {"start_date": ..., "end_date": ...} -->``:
-  the source's own start/end dates, which Oozie cannot hold when they are not
-  ticks of the schedule (a coordinator starts at its first nominal time) or
-  when there is no end (a coordinator needs one);
+- in coordinator.xml, ``<!-- wfconv coordinator dates: {"start_date": ..., "end_date": ...,
+  "model": ...} -->``: the source's own start/end dates and time model, which
+  Oozie cannot hold when they are not ticks of the schedule (a coordinator
+  starts at its first nominal time), when there is no end (a coordinator
+  needs one), or when the source's runs see data intervals;
 
 Reading them back restores the original task ids and turns ``error -> kill``
 into "no error transition" (the IR's default: a failure fails the run, as the
@@ -28,8 +29,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
+
+from wfconv.ir.model import TIME_MODELS
 
 IDS_PREFIX = "wfconv node names -> task ids:"
 KILL_PREFIX = "wfconv kill node for unhandled errors:"
@@ -97,14 +101,25 @@ def read_hints(root, node_kinds: dict[str, str]) -> Hints:
     return hints
 
 
-def read_dates_hint(root) -> dict[str, str | None] | None:
-    """The source dates of a wfconv coordinator: ``{"start_date": str|None,
-    "end_date": str|None}`` (only those keys, ISO text or null), else None.
-    The caller checks that they give the same runs as the coordinator."""
+def read_dates_hint(root) -> dict[str, Any] | None:
+    """The source schedule of a wfconv coordinator: ``{"start_date": str|None,
+    "end_date": str|None}`` (ISO text or null), with the source's time model
+    ``"model"`` and ``"interval_s"`` when the writer recorded them (older
+    outputs did not: their dates are data-interval dates), else None. The
+    caller checks that they give the same runs as the coordinator."""
     value = _json(_comment_payloads(root).get(DATES_PREFIX))
-    if not isinstance(value, dict) or set(value) != {"start_date", "end_date"}:
+    if not isinstance(value, dict) or not {"start_date", "end_date"} <= set(value):
         return None
-    if not all(v is None or isinstance(v, str) for v in value.values()):
+    if set(value) - {"start_date", "end_date", "model", "interval_s"}:
+        return None
+    if not all(
+        value.get(k) is None or isinstance(value[k], str) for k in ("start_date", "end_date")
+    ):
+        return None
+    if value.get("model") not in (None, *TIME_MODELS):
+        return None
+    iv = value.get("interval_s")
+    if iv is not None and (isinstance(iv, bool) or not isinstance(iv, (int, float)) or iv <= 0):
         return None
     return value
 

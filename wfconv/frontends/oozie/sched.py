@@ -1,13 +1,14 @@
-"""Coordinator frequency/start/end -> the IR's schedule (Airflow's data-interval model).
+"""Coordinator frequency/start/end -> the IR's schedule (the trigger model).
 
-Why the dates move: Oozie runs action k at its nominal time N_k = start + k·f
-(while N_k < end) and ``coord:nominalTime()`` is N_k. The IR's schedule follows
-Airflow's data-interval model (docs/architecture.md §7): the run for [X_k, X_{k+1}) starts at
-X_{k+1}, and docs/semantics.md R3 identifies N_k with that run's ``data_interval_end``.
-So the IR ``start_date`` is one period *before* the coordinator's first nominal
-time and ``end_date`` is the interval start of the last nominal time < end:
-the runs, their trigger times and every translated template then match Oozie's
-actions one for one. The coordinator's own start/end stay in
+Oozie runs action k at its nominal time N_k = start + k·f (while N_k < end)
+and ``coord:nominalTime()`` is N_k: each run starts at its tick and sees it,
+which is the IR's *trigger* time model (docs/semantics.md R3,
+``schedule.model = "trigger"``, a zero-length data interval). So the IR
+``start_date`` is the first nominal time, ``end_date`` the last nominal time
+before ``end`` (trigger runs exist while T ≤ end_date), and
+``coord:nominalTime()`` reads as ``data_interval_end``, which is the tick in
+the trigger model and stays the run's start if a writer has to fall back on
+data intervals. The coordinator's own start/end stay in
 ``extra.oozie.coordinator``.
 
 Frequencies: ``coord:minutes/hours(n)`` are fixed durations (cron in UTC when
@@ -25,7 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
-from wfconv.ir.model import Schedule
+from wfconv.ir.model import TRIGGER, Schedule
+from wfconv.runtime.schedule import delta_cron
 
 SCHEDULE_APPROX = "OZ501"
 
@@ -137,16 +139,14 @@ def _cron_plan(
     if end is not None:
         lastn = next(CronSim(expr, end.astimezone(tz), reverse=True))
         if lastn >= first:
-            last = iso(lastn)
-            end_date = iso(next(CronSim(expr, lastn, reverse=True)))
+            last = end_date = iso(lastn)
         else:
             notes.append(
                 ("warning", "the coordinator's end is not after its first nominal time: no run")
             )
             end_date = iso(prev)
-    return Plan(
-        Schedule("cron", cron=expr, timezone=tzname), iso(prev), end_date, iso(first), last, notes
-    )
+    sched = Schedule("cron", cron=expr, timezone=tzname, model=TRIGGER)
+    return Plan(sched, iso(first), end_date, iso(first), last, notes)
 
 
 def _interval_plan(minutes: int, start: _dt.datetime, end: _dt.datetime | None, notes) -> Plan:
@@ -155,14 +155,12 @@ def _interval_plan(minutes: int, start: _dt.datetime, end: _dt.datetime | None, 
     if end is not None:
         k = (end - start - _dt.timedelta(microseconds=1)) // f if end > start else -1
         if k >= 0:
-            last_n = start + k * f
-            last = iso(last_n)
-            end_date = iso(last_n - f)
+            last = end_date = iso(start + k * f)
         else:
             notes.append(("warning", "the coordinator's end is not after its start: no run"))
             end_date = iso(start - f)
-    sched = Schedule("interval", seconds=float(minutes * 60), timezone="UTC")
-    return Plan(sched, iso(start - f), end_date, iso(start), last, notes)
+    sched = Schedule("interval", seconds=float(minutes * 60), timezone="UTC", model=TRIGGER)
+    return Plan(sched, iso(start), end_date, iso(start), last, notes)
 
 
 def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | None) -> Plan:
@@ -203,13 +201,10 @@ def plan(freq: Frequency, tzname: str, start: _dt.datetime, end: _dt.datetime | 
         return _cron_plan(f"{local.minute} {local.hour} * * {dow}", tzname, tz, start, end, notes)
     if freq.unit in ("minutes", "hours") or (freq.unit == "days" and n > 1):
         minutes = n * _UNIT_MINUTES[freq.unit]
-        if minutes < 60 and 60 % minutes == 0 and utc.minute % minutes == 0:
-            field0 = "*" if minutes == 1 else f"*/{minutes}"
-            return _cron_plan(f"{field0} * * * *", "UTC", _dt.UTC, start, end, notes)
-        hours = minutes // 60
-        if minutes % 60 == 0 and hours < 24 and 24 % hours == 0 and utc.hour % hours == 0:
-            field1 = "*" if hours == 1 else f"*/{hours}"
-            return _cron_plan(f"{utc.minute} {field1} * * *", "UTC", _dt.UTC, start, end, notes)
+        # A period dividing an hour or a day, aligned: the same ticks as a UTC cron.
+        cron = delta_cron(minutes * 60.0, utc.replace(second=0, microsecond=0))
+        if cron is not None and minutes < 1440:
+            return _cron_plan(cron, "UTC", _dt.UTC, start, end, notes)
         if freq.unit == "days" and tz is not _dt.UTC:
             notes.append(
                 (

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wfconv.ir.model import Diagnostic, Schedule, Workflow
+from wfconv.ir.model import TRIGGER, Diagnostic, Schedule, Workflow
 
 # Diagnostic codes (docs/codes/prefect.md).
 SEVERAL_SCHEDULES = "PF301"
@@ -422,8 +422,11 @@ def _with_offset(iso: str, tz: str) -> str:
 
 
 def apply_deployments(w: Workflow, deployments: list[Deployment], path: str | None) -> None:
-    """Fill schedule, params, tags, start/end dates and extra from deployments."""
+    """Fill schedule, params, tags, start/end dates and extra from deployments.
+    A Prefect flow run's scheduled start time is its tick: the trigger time
+    model (docs/semantics.md R3)."""
     w.catchup = False
+    w.schedule.model = TRIGGER
     if not deployments:
         return
     diags: list[Diagnostic] = []
@@ -432,6 +435,7 @@ def apply_deployments(w: Workflow, deployments: list[Deployment], path: str | No
     if chosen is not None:
         sched = _to_schedule(chosen[1], w, diags, chosen[0].path or path)
         if sched is not None:
+            sched.model = TRIGGER
             w.schedule = sched
         if chosen[0].paused:
             diags.append(

@@ -1,0 +1,192 @@
+"""Which Airflow a DAG file is written for: 2 or 3.
+
+Why it matters: the same ``schedule="0 6 * * *"`` or ``timedelta`` means a
+data-interval timetable in Airflow 2 and a trigger timetable in Airflow 3
+(docs/semantics.md R3), so the reader must know the version to record the
+schedule's time model. The rule (docs/codes/airflow.md "Airflow 2 or 3"):
+
+1. *Hard* evidence, constructs that work in one version only: an
+   ``airflow.sdk`` import means 3; ``schedule_interval=``/``timetable=``
+   arguments, ``days_ago``, ``DummyOperator``, ``SubDagOperator`` and the
+   imports Airflow 3 removed (``airflow.utils.dates``, ``airflow.datasets``,
+   ``airflow.contrib``, ``airflow.operators.dummy*``, 1.x module names such as
+   ``airflow.operators.bash_operator``) mean 2. Hard evidence for one side
+   only decides; evidence for both (a file broken in each) follows the
+   option, else 3.
+2. Otherwise the user's option (``--airflow-source-version``) decides.
+3. Otherwise *soft* evidence, paths that still import in Airflow 3 but are
+   Airflow 2's spelling (``airflow.operators.*``, ``airflow.sensors.*``,
+   ``airflow.decorators``, ``airflow.models.*``, ``airflow.utils.*``,
+   ``airflow.hooks.*``) against the standard provider
+   (``airflow.providers.standard``) Airflow 3 ships: one side only decides.
+4. Otherwise the file is read as Airflow 2 (most DAG files without an
+   ``airflow.sdk`` import were written for it), and the reader says so with
+   a warning.
+
+An import tried in a ``try`` whose handler catches ImportError, or tried in
+that handler, is written for both versions and is no evidence either way.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+# (module prefix, why) of hard Airflow 2 evidence.
+_HARD2_MODULES = (
+    ("airflow.utils.dates", "imports airflow.utils.dates (days_ago; removed in Airflow 3)"),
+    ("airflow.datasets", "imports airflow.datasets (Airflow 3 has airflow.sdk.Asset)"),
+    ("airflow.contrib", "imports airflow.contrib (removed in Airflow 3)"),
+    ("airflow.operators.dummy", "imports airflow.operators.dummy (removed in Airflow 3)"),
+    ("airflow.operators.subdag", "imports airflow.operators.subdag (removed in Airflow 3)"),
+)
+# Airflow 1.x module names (airflow.operators.bash_operator ...), gone in 3.
+_LEGACY_SUFFIXES = ("_operator", "_sensor")
+_HARD2_KEYWORDS = {
+    "schedule_interval": "`schedule_interval=` (removed in Airflow 3)",
+    "timetable": "`timetable=` (removed in Airflow 3)",
+}
+_HARD2_NAMES = {
+    "days_ago": "`days_ago` (removed in Airflow 3)",
+    "DummyOperator": "`DummyOperator` (removed in Airflow 3)",
+    "SubDagOperator": "`SubDagOperator` (removed in Airflow 3)",
+}
+_SOFT2_PREFIXES = (
+    "airflow.operators",
+    "airflow.sensors",
+    "airflow.decorators",
+    "airflow.models",
+    "airflow.utils",
+    "airflow.hooks",
+)
+_SOFT3_PREFIXES = ("airflow.providers.standard",)
+
+
+def _under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+@dataclass
+class Evidence:
+    """What a file says about its Airflow version: (line, why) per side."""
+
+    hard2: list[tuple[int, str]] = field(default_factory=list)
+    hard3: list[tuple[int, str]] = field(default_factory=list)
+    soft2: list[tuple[int, str]] = field(default_factory=list)
+    soft3: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """The version a file is read as, and how sure the reader is."""
+
+    version: str  # "2" | "3"
+    how: str  # "evidence" | "option" | "assumed" | "conflict"
+    reasons: list[tuple[int, str]]
+
+    @property
+    def certain(self) -> bool:
+        return self.how in ("evidence", "option")
+
+
+def _module_evidence(ev: Evidence, module: str, line: int) -> None:
+    if not _under(module, "airflow"):
+        return
+    if _under(module, "airflow.sdk"):
+        ev.hard3.append((line, "imports airflow.sdk"))
+        return
+    for prefix, why in _HARD2_MODULES:
+        if _under(module, prefix):
+            ev.hard2.append((line, why))
+            return
+    last = module.rsplit(".", 1)[-1]
+    if module.count(".") >= 2 and last.endswith(_LEGACY_SUFFIXES):
+        ev.hard2.append(
+            (line, f"imports {module} (an Airflow 1 module name, removed in Airflow 3)")
+        )
+        return
+    if any(_under(module, p) for p in _SOFT3_PREFIXES):
+        ev.soft3.append((line, f"imports {module} (Airflow 3's standard provider)"))
+    elif any(_under(module, p) for p in _SOFT2_PREFIXES):
+        ev.soft2.append((line, f"imports {module} (Airflow 2's path)"))
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    node = handler.type
+    names = node.elts if isinstance(node, ast.Tuple) else [node]
+    return any(
+        n is None or (isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError"))
+        for n in names
+    )
+
+
+def _dual_import_lines(tree: ast.Module) -> set[int]:
+    """Lines of imports inside a try/except ImportError (body or handler)."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+            for part in (*node.body, *node.handlers):
+                for sub in ast.walk(part):
+                    if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                        out.add(sub.lineno)
+    return out
+
+
+def gather(tree: ast.Module) -> Evidence:
+    """Every piece of version evidence in a module, in line order."""
+    ev = Evidence()
+    dual = _dual_import_lines(tree)
+    for node in ast.walk(tree):
+        t = type(node)
+        if t is ast.Import and node.lineno not in dual:
+            for alias in node.names:
+                _module_evidence(ev, alias.name, node.lineno)
+        elif t is ast.ImportFrom and node.lineno not in dual:
+            if node.module and not node.level:
+                _module_evidence(ev, node.module, node.lineno)
+                if _under(node.module, "airflow"):
+                    for alias in node.names:
+                        if alias.name in _HARD2_NAMES:
+                            ev.hard2.append((node.lineno, _HARD2_NAMES[alias.name]))
+        elif t is ast.keyword and node.arg in _HARD2_KEYWORDS:
+            ev.hard2.append((getattr(node, "lineno", 0), _HARD2_KEYWORDS[node.arg]))
+    for side in (ev.hard2, ev.hard3, ev.soft2, ev.soft3):
+        side.sort()
+    return ev
+
+
+def decide(ev: Evidence, option: str | None = None) -> Decision:
+    """The rule of the module docstring."""
+    if ev.hard3 and not ev.hard2:
+        return Decision("3", "evidence", ev.hard3)
+    if ev.hard2 and not ev.hard3:
+        return Decision("2", "evidence", ev.hard2)
+    if ev.hard2 and ev.hard3:
+        return Decision(option or "3", "conflict", ev.hard3 + ev.hard2)
+    if option is not None:
+        return Decision(option, "option", [])
+    if ev.soft3 and not ev.soft2:
+        return Decision("3", "evidence", ev.soft3)
+    if ev.soft2 and not ev.soft3:
+        return Decision("2", "evidence", ev.soft2)
+    return Decision("2", "assumed", ev.soft2 + ev.soft3)
+
+
+def describe(d: Decision) -> str:
+    """One sentence for the ledger: the version and why."""
+    shown = ", ".join(f"{why} (line {line})" if line else why for line, why in d.reasons[:3])
+    more = f" and {len(d.reasons) - 3} more" if len(d.reasons) > 3 else ""
+    if d.how == "evidence":
+        return f"read as Airflow {d.version}: {shown}{more}"
+    if d.how == "option":
+        return f"read as Airflow {d.version} (--airflow-source-version)"
+    if d.how == "conflict":
+        return (
+            f"the file mixes Airflow 2 and 3 constructs ({shown}{more}); read as "
+            f"Airflow {d.version}"
+        )
+    why = f" ({shown}{more} hold for both)" if shown else ""
+    return (
+        f"nothing in the file tells Airflow 2 from 3{why}: read as Airflow {d.version}; "
+        "pass --airflow-source-version 3 if it is written for Airflow 3"
+    )
