@@ -850,7 +850,16 @@ BUILDERS = {
 # --- task-level settings ---------------------------------------------------------
 
 
+def _shared_owner(w: Workflow) -> str | None:
+    """The owner every task has, written once as ``default_args``; None when
+    the tasks differ (each then says its own)."""
+    owners = {t.owner for t in w.tasks}
+    return owners.pop() if len(owners) == 1 else None
+
+
 def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
+    if task.owner and task.owner != _shared_owner(ctx.workflow):
+        spec.set("owner", task.owner)
     if task.retries:
         spec.set("retries", int(task.retries))
     # Without retries the delay and backoff mean nothing: not written.
@@ -1208,6 +1217,9 @@ def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
         kw.append(("dagrun_timeout", _seconds(ctx, w.timeout_s)))
     if w.params:
         kw.append(("params", dict(w.params)))
+    owner = _shared_owner(w)
+    if owner:
+        kw.append(("default_args", {"owner": owner}))
     if w.tags:
         kw.append(("tags", list(w.tags)))
     return kw

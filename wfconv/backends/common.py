@@ -57,7 +57,6 @@ import io
 import keyword
 import math
 import re
-import shlex
 import tokenize
 import unicodedata
 from collections.abc import Iterable
@@ -67,6 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.ir.model import Diagnostic, SourceRef, Task, Workflow
+from wfconv.ir.templates import shell_join, shell_word
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -576,14 +576,16 @@ def shell_command(fields: dict[str, Any]) -> str:
     command = str(fields.get("command") or "")
     args = [str(a) for a in fields.get("args") or []]
     if not command and fields.get("exec"):
-        return shlex.join([str(fields["exec"]), *args])
-    if args and "exec" not in fields and not command.endswith(shlex.join(args)):
-        command = " ".join([command, shlex.join(args)]).strip()
+        return shell_join([str(fields["exec"]), *args])
+    if args and "exec" not in fields and not command.endswith(shell_join(args)):
+        command = " ".join([command, shell_join(args)]).strip()
     return command
 
 
 def _q(value: Any) -> str:
-    return shlex.quote(str(value))
+    # A word holding a template stays renderable: "-D 'k=/data/{{ ds }}'" would
+    # render the template's own quotes into the value.
+    return shell_word(str(value))
 
 
 def _props(fields: dict[str, Any], flag: str = "-D ") -> list[str]:

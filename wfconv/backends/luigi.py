@@ -768,6 +768,8 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
             )
         if t.depends_on_past:
             ctx.warn("BL501", "depends_on_past dropped", task=t, target="none")
+        if t.owner:
+            ctx.warn("BL501", f"owner {t.owner!r} dropped", task=t, target="none")
         if t.role is not None:
             ctx.warn(
                 "BL501",

@@ -2111,6 +2111,9 @@ def _task_level_losses(w: Workflow, ctx: _Ctx) -> None:
             )
         if t.pool:
             ctx.warn("BO701", f"pool {t.pool!r} dropped", task=t, severity="info", target="none")
+        if t.owner:
+            # Oozie runs a whole job as user.name; an action has no owner.
+            ctx.warn("BO701", f"owner {t.owner!r} dropped", task=t, target="none")
     if w.groups:
         ctx.warn(
             "BO702",

@@ -923,6 +923,7 @@ def _task_options(ctx: _Ctx, task: Task, gated: bool, name: str) -> list[tuple[s
         for name, present in (
             ("pool", task.pool),
             ("queue", task.queue),
+            ("owner", task.owner),
             ("depends_on_past", task.depends_on_past),
             ("outputs", task.outputs),
         )

@@ -1054,7 +1054,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP117",
         "varies",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "task setting without a Prefect equivalent dropped (pool, queue, depends_on_past; outputs: info)",
+        "task setting without a Prefect equivalent dropped (pool, queue, owner, depends_on_past; outputs: info)",
     ),
     Code(
         "BP118",

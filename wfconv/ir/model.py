@@ -251,6 +251,8 @@ class Task:
     source: SourceRef | None = None
     pool: str | None = None
     queue: str | None = None
+    # Who owns the task (Airflow's ``owner``, also from default_args); None: not said.
+    owner: str | None = None
     depends_on_past: bool = False
     # "setup" / "teardown" (ROLES) or None.
     role: str | None = None

@@ -89,6 +89,7 @@ JSON: dict[type, dict[str, J]] = {
         # schema error, so that `wfconv parse` can still show the document.
         "pool": J(omit=True),
         "queue": J(omit=True),
+        "owner": J(omit=True),
         "depends_on_past": J(omit=True),
         "role": J(omit=True, schema={"enum": [None, "setup", "teardown"]}),
         "teardown_fails_run": J(omit=True),

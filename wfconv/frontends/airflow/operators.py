@@ -90,6 +90,7 @@ BASE_OPERATOR_ARGS = {
     "trigger_rule",
     "pool",
     "queue",
+    "owner",
     "depends_on_past",
     "doc",
     "doc_md",

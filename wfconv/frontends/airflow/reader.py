@@ -1396,6 +1396,12 @@ class AirflowHooks(Hooks):
                 if isinstance(value, str)
                 else self.required(interp, f"{t.id}.pool", value, node, dag)
             )
+        elif key == "owner":
+            t.owner = (
+                value
+                if isinstance(value, str)
+                else self.required(interp, f"{t.id}.owner", value, node, dag)
+            )
         elif key == "queue":
             t.queue = (
                 value

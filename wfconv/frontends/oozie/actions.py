@@ -23,7 +23,6 @@ job-xml, launcher) goes to ``task.extra["oozie"]``.
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from wfconv.errors import InputError
 from wfconv.frontends.oozie.props import configuration_props
 from wfconv.frontends.oozie.xml import child, children, load_file, local, text_of, to_xml
 from wfconv.ir.model import Action
+from wfconv.ir.templates import shell_word
 
 UNKNOWN_ACTION = "OZ401"
 UNREAD_ELEMENT = "OZ402"
@@ -174,28 +174,6 @@ def _capture(el) -> bool | None:
 
 # ---------------------------------------------------------------------------
 # builders
-
-
-def shell_word(arg: str) -> str:
-    """Quote one argument for a shell command line whose templates are rendered
-    first: plain words go through ``shlex.quote``; a word holding ``{{ … }}``
-    is double-quoted with the template left intact (its value may hold spaces)."""
-    if "{{" not in arg:
-        return shlex.quote(arg)
-    out = ['"']
-    i = 0
-    while i < len(arg):
-        j = arg.find("{{", i)
-        k = arg.find("}}", j + 2) if j >= 0 else -1
-        if j < 0 or k < 0:
-            text, i_next, tpl = arg[i:], len(arg), ""
-        else:
-            text, i_next, tpl = arg[i:j], k + 2, arg[j : k + 2]
-        out.append("".join("\\" + c if c in '"\\$`' else c for c in text))
-        out.append(tpl)
-        i = i_next
-    out.append('"')
-    return "".join(out)
 
 
 def shell(el, cx: ActionCtx) -> Built:
