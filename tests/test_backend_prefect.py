@@ -65,7 +65,8 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert 'wfconv_gate("one_failed", upstream, "mail")' in code
     assert (
         'if __name__ == "__main__":\n    kitchen_sink.serve(name="kitchen_sink", schedules=[RRule('
-        '"DTSTART:20240101T000000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0", '
+        # DTSTART: the first run's start (the first 06:00 tick from the start date)
+        '"DTSTART:20240101T060000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0", '
         'timezone="UTC")]' in code
     )
     assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112", "BP116"} <= codes(out)
@@ -595,7 +596,8 @@ def test_a_dated_cron_becomes_an_rrule_prefect_runs_at_the_same_times(cron, tz):
     from cronsim import CronSim
     from prefect.client.schemas.schedules import RRuleSchedule
 
-    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz))
+    # A trigger schedule: its runs start at the cron's ticks from the start date.
+    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz, model="trigger"))
     w.start_date = "2024-01-01T00:00:00+00:00"
     w.end_date = "2024-03-01T00:00:00+00:00"
     _, code, out = emit_one(w)

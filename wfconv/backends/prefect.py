@@ -60,8 +60,10 @@ from wfconv.backends.common import (
     shell_command,
     xcom_ref,
 )
+from wfconv.errors import InputError
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.ir.roles import RoleFacts, role_facts
+from wfconv.runtime.schedule import run_after_bounds
 
 TARGET = "prefect"
 
@@ -1045,12 +1047,25 @@ def _wall_clock(text: str, tz: str) -> str | None:
 
 
 def _dated_rrule(w: Workflow, tz: str) -> str | None:
-    """A cron schedule with its start/end dates as one RRule text."""
+    """A cron or whole-minute interval schedule with its dates as one RRule
+    text: DTSTART and UNTIL are the first and last run's start in the
+    source's time model (docs/semantics.md R3), which is when a Prefect run
+    must be scheduled (an Airflow 2 run starts when its interval ends)."""
     s = w.schedule
     rule = cron_to_rrule(s.cron or "") if s.kind == "cron" else None
-    start = _wall_clock(w.start_date, tz) if w.start_date else None
-    end = _wall_clock(w.end_date, tz) if w.end_date else None
-    if rule is None or (w.start_date and not start) or (w.end_date and not end):
+    if s.kind == "interval" and s.seconds and float(s.seconds) % 60 == 0:
+        rule = f"FREQ=MINUTELY;INTERVAL={int(float(s.seconds) // 60)};BYSECOND=0"
+    first, last = w.start_date, w.end_date
+    try:
+        bounds = run_after_bounds(w) if w.start_date else None
+    except InputError:
+        bounds = None
+    if bounds is not None:
+        first = bounds[0].isoformat()
+        last = bounds[1].isoformat() if bounds[1] is not None else None
+    start = _wall_clock(first, tz) if first else None
+    end = _wall_clock(last, tz) if last else None
+    if rule is None or (first and not start) or (last and not end):
         return None
     if end:
         rule += f";UNTIL={end}"
@@ -1480,6 +1495,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         constants.append(("WFCONV_SKIPPED", "wfconv:skipped"))
     backfill = _backfill_schedule(w)
     if backfill is not None:
+        # The time model the runs follow (wfconv_run_dates), for readers of the module.
+        time = {"model": w.schedule.time_model, "interval_s": w.schedule.interval_s}
+        constants.append(("WFCONV_TIME", time))
         ctx.need("datetime")
         ctx.need("os")
         ctx.need("zoneinfo", "ZoneInfo")

@@ -70,7 +70,9 @@ class EngineDags:
 
     def runs(self, dag_id: str) -> list[EngineRun]:
         if dag_id in self.errors:
-            raise EngineError(f"Airflow {self.airflow} could not plan {dag_id!r}: {self.errors[dag_id]}")
+            raise EngineError(
+                f"Airflow {self.airflow} could not plan {dag_id!r}: {self.errors[dag_id]}"
+            )
         if dag_id not in self.planned:
             raise EngineError(
                 f"Airflow {self.airflow} loaded no DAG {dag_id!r} "

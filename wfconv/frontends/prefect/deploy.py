@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wfconv.ir.model import TRIGGER, Diagnostic, Schedule, Workflow
+from wfconv.errors import InputError
+from wfconv.ir.model import DATA_INTERVAL, TIME_MODELS, TRIGGER, Diagnostic, Schedule, Workflow
 
 # Diagnostic codes (docs/codes/prefect.md).
 SEVERAL_SCHEDULES = "PF301"
@@ -151,16 +152,8 @@ def _rrule_time(text: str, tz: str | None) -> str:
     return dt.replace(tzinfo=ZoneInfo(tz)).isoformat()
 
 
-def rrule_to_cron(text: str, timezone: str | None = None) -> tuple[RRuleCron | None, str]:
-    """Translate an iCalendar RRULE to cron when it is exactly expressible.
-
-    Returns (translation, "") or (None, reason). Only INTERVAL=1 rules with
-    plain BY* lists qualify; hour and minute must be fixed by BYHOUR/BYMINUTE
-    or by DTSTART (without them the rule depends on when it was created).
-    With the schedule's ``timezone``, DTSTART and UNTIL are wall-clock times
-    there, whatever their own zone says: Prefect's ``RRuleSchedule.to_rrule``
-    replaces their tzinfo with the schedule's timezone.
-    """
+def _split_rrule(text: str) -> tuple[str | None, str | None, dict[str, str]]:
+    """(DTSTART value, its TZID, the RRULE's parts) of an RRule text."""
     dtstart: str | None = None
     tzid: str | None = None
     rule = ""
@@ -177,14 +170,52 @@ def rrule_to_cron(text: str, timezone: str | None = None) -> tuple[RRuleCron | N
             rule = line[6:]
         elif line.upper().startswith("FREQ="):
             rule = line
-    if not rule:
-        return None, "no RRULE line"
     parts: dict[str, str] = {}
     for item in rule.split(";"):
         if not item:
             continue
         k, _, v = item.partition("=")
         parts[k.upper()] = v.upper() if k.upper() != "UNTIL" else v
+    return dtstart, tzid, parts
+
+
+_INTERVAL_UNITS = {"MINUTELY": 60, "HOURLY": 3600}
+
+
+def rrule_to_interval(text: str, timezone: str | None = None) -> RRuleCron | None:
+    """``FREQ=MINUTELY|HOURLY;INTERVAL=n`` from a DTSTART, nothing else (what
+    wfconv writes for a dated interval schedule): a fixed interval, read as
+    the IR's ``interval`` schedule (``cron`` holds the seconds)."""
+    dtstart, tzid, parts = _split_rrule(text)
+    if not dtstart or set(parts) - {"FREQ", "INTERVAL", "UNTIL", "BYSECOND"}:
+        return None
+    unit = _INTERVAL_UNITS.get(parts.get("FREQ", ""))
+    n = parts.get("INTERVAL", "1")
+    if unit is None or not n.isdigit() or int(n) < 1 or parts.get("BYSECOND", "0") != "0":
+        return None
+    zone = timezone or tzid
+    until = parts.get("UNTIL")
+    try:
+        start = _rrule_time(dtstart.rstrip("Z") if timezone else dtstart, zone)
+        end = _rrule_time(until.rstrip("Z") if timezone else until, zone) if until else None
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return RRuleCron(str(unit * int(n)), start, end, zone)
+
+
+def rrule_to_cron(text: str, timezone: str | None = None) -> tuple[RRuleCron | None, str]:
+    """Translate an iCalendar RRULE to cron when it is exactly expressible.
+
+    Returns (translation, "") or (None, reason). Only INTERVAL=1 rules with
+    plain BY* lists qualify; hour and minute must be fixed by BYHOUR/BYMINUTE
+    or by DTSTART (without them the rule depends on when it was created).
+    With the schedule's ``timezone``, DTSTART and UNTIL are wall-clock times
+    there, whatever their own zone says: Prefect's ``RRuleSchedule.to_rrule``
+    replaces their tzinfo with the schedule's timezone.
+    """
+    dtstart, tzid, parts = _split_rrule(text)
+    if not parts:
+        return None, "no RRULE line"
     unknown = sorted(set(parts) - _RRULE_OK_KEYS)
     if unknown:
         return None, f"{', '.join(unknown)} has no cron equivalent"
@@ -389,6 +420,11 @@ def _to_schedule(
             w.start_date = _with_offset(spec.anchor_date, tz)
         return Schedule(kind="interval", seconds=float(spec.value), timezone=tz)
     translated, why = rrule_to_cron(str(spec.value), spec.timezone)
+    interval = rrule_to_interval(str(spec.value), spec.timezone) if translated is None else None
+    if interval is not None:
+        w.start_date = w.start_date or interval.start
+        w.end_date = w.end_date or interval.until
+        return Schedule(kind="interval", seconds=float(interval.cron), timezone=tz)
     if translated is None:
         diags.append(
             Diagnostic(
@@ -407,6 +443,34 @@ def _to_schedule(
     return Schedule(kind="cron", cron=translated.cron, timezone=translated.timezone or tz)
 
 
+def _time_model(sched: Schedule, w: Workflow, time: Any) -> None:
+    """The model of a wfconv module's schedule (its ``WFCONV_TIME``): its
+    ``wfconv_run_dates`` shows each run its data interval. Prefect starts a
+    data-interval run when its interval ends, so the dates the deployment
+    holds (the first and last run's start) move back one interval to the
+    first and last interval start the IR keeps."""
+    sched.model = TRIGGER
+    if not isinstance(time, dict) or time.get("model") not in TIME_MODELS:
+        return
+    iv = time.get("interval_s")
+    if isinstance(iv, (int, float)) and not isinstance(iv, bool) and iv > 0:
+        sched.interval_s = float(iv)
+    if time["model"] != DATA_INTERVAL:
+        return
+    sched.model, sched.interval_s = DATA_INTERVAL, None
+    from wfconv.runtime.schedule import parse_datetime, ticks_for
+
+    ticks = ticks_for(sched)
+    try:
+        for attr in ("start_date", "end_date"):
+            text = getattr(w, attr)
+            if ticks is not None and text:
+                moment = ticks.prev(parse_datetime(text, sched.timezone or "UTC"))
+                setattr(w, attr, moment.isoformat())
+    except (InputError, ValueError, OverflowError):
+        return
+
+
 def _with_offset(iso: str, tz: str) -> str:
     """A naive anchor is read in the schedule's timezone (as Prefect does)."""
     try:
@@ -421,10 +485,13 @@ def _with_offset(iso: str, tz: str) -> str:
     return dt.isoformat()
 
 
-def apply_deployments(w: Workflow, deployments: list[Deployment], path: str | None) -> None:
+def apply_deployments(
+    w: Workflow, deployments: list[Deployment], path: str | None, time: Any = None
+) -> None:
     """Fill schedule, params, tags, start/end dates and extra from deployments.
     A Prefect flow run's scheduled start time is its tick: the trigger time
-    model (docs/semantics.md R3)."""
+    model (docs/semantics.md R3), unless ``time`` (the ``WFCONV_TIME``
+    constant of a module wfconv wrote) says its runs see data intervals."""
     w.catchup = False
     w.schedule.model = TRIGGER
     if not deployments:
@@ -435,7 +502,7 @@ def apply_deployments(w: Workflow, deployments: list[Deployment], path: str | No
     if chosen is not None:
         sched = _to_schedule(chosen[1], w, diags, chosen[0].path or path)
         if sched is not None:
-            sched.model = TRIGGER
+            _time_model(sched, w, time)
             w.schedule = sched
         if chosen[0].paused:
             diags.append(

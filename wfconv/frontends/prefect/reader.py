@@ -1606,7 +1606,12 @@ class PrefectReader:
         for d in [*self.deployments, *yaml_deps]:
             by_func.setdefault(d.flow, []).append(d)
         for tpl, w in zip(self.flows, bundle.workflows, strict=True):
-            deploy.apply_deployments(w, by_func.get(tpl.fn.name, []), self.path)
+            deploy.apply_deployments(
+                w,
+                by_func.get(tpl.fn.name, []),
+                self.path,
+                self.interp.module_scope.vars.get("WFCONV_TIME"),
+            )
             finalize(w)
         if not self.flows:
             self.module_diags.append(
