@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wfconv.errors import InputError
 from wfconv.ir.model import Diagnostic, Task, Workflow
-from wfconv.runtime.schedule import effective_catchup
+from wfconv.runtime.schedule import effective_catchup, run_after_bounds
 
 # Years of schedule compared; a year holds every cron pattern's period.
 _SCHEDULE_WINDOW_DAYS = 366
@@ -153,6 +154,19 @@ def _schedule_text(w: Workflow) -> str:
     return s.kind
 
 
+def _run_span(w: Workflow) -> tuple[float | None, float | None]:
+    """When the first and last scheduled run start, under the workflow's own
+    time model (dates that start the same runs are the same dates); the
+    dates' instants when there is no time schedule to lay them on."""
+    try:
+        bounds = run_after_bounds(w)
+    except InputError:
+        bounds = None
+    if bounds is None:
+        return _instant(w.start_date), _instant(w.end_date)
+    return bounds[0].timestamp(), bounds[1].timestamp() if bounds[1] is not None else None
+
+
 def _instant(text: str | None) -> float | None:
     if not text:
         return None
@@ -231,9 +245,10 @@ def compare_structure(
     # start date lost in conversion shows as its own difference, not as this one.
     if schedule_fingerprint(src) != schedule_fingerprint(back, src.start_date):
         add("schedule", None, _schedule_text(src), _schedule_text(back))
-    if _instant(src.start_date) != _instant(back.start_date):
+    first, last = _run_span(src), _run_span(back)
+    if first[0] != last[0]:
         add("start date", None, src.start_date, back.start_date)
-    if _instant(src.end_date) != _instant(back.end_date):
+    if first[1] != last[1]:
         add("end date", None, src.end_date, back.end_date)
     # Unset catchup means the default of the engine whose time model the
     # schedule follows (on in Airflow 2, off in 3): compared as it acts.
