@@ -15,8 +15,8 @@ from wfconv.frontends import airflow, load_path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Infos every Airflow 2 file of these tests gets: a moved import (AF203), the
-# version read and the time model it gives (AF213), Airflow 2's daily default (AF215).
-VERSION_NOTES = ("AF203", "AF213", "AF215")
+# version read and the time model it gives (AF214), Airflow 2's daily default (AF217).
+VERSION_NOTES = ("AF203", "AF214", "AF217")
 
 HEAD = """\
 from datetime import datetime, timedelta
@@ -127,7 +127,7 @@ def test_syntax_error_is_an_input_error_with_the_line():
         ('schedule_interval="@once"', "once", None, "schedule_interval"),
         ("schedule=timedelta(minutes=90)", "interval", 5400.0, "schedule"),
         ("schedule=None", "manual", None, "schedule"),
-        # HEAD is an Airflow 2 file: no schedule means daily data intervals (AF215).
+        # HEAD is an Airflow 2 file: no schedule means daily data intervals (AF217).
         ("start_date=datetime(2024, 1, 1)", "interval", 86400.0, None),
     ],
 )

@@ -75,7 +75,7 @@ def utc(*fields: int) -> datetime:
 def test_a_bare_schedule_means_what_the_files_version_means(head, args, model, severity):
     w = read(head, args)
     assert w.schedule.model == model
-    assert codes(w)["AF213"] == severity
+    assert codes(w)["AF214" if severity == "info" else "AF215"] == severity
     assert w.extra["airflow"]["source_version"] == ("2" if model == "data_interval" else "3")
 
 
@@ -83,7 +83,7 @@ def test_the_option_decides_only_where_the_file_does_not():
     assert (
         read(NEUTRAL, 'schedule="@daily"', airflow_source_version="3").schedule.model == "trigger"
     )
-    assert codes(read(NEUTRAL, 'schedule="@daily"', airflow_source_version="3"))["AF213"] == "info"
+    assert codes(read(NEUTRAL, 'schedule="@daily"', airflow_source_version="3"))["AF214"] == "info"
     # hard evidence wins over the option (schedule_interval cannot be Airflow 3)
     w = read(NEUTRAL, 'schedule_interval="@daily"', airflow_source_version="3")
     assert w.schedule.model == "data_interval"
@@ -110,7 +110,7 @@ def test_no_schedule_is_daily_in_airflow2_and_none_in_airflow3():
         86400.0,
         "data_interval",
     )
-    assert codes(two)["AF215"] == "info"
+    assert codes(two)["AF217"] == "info"
     three = read(AIRFLOW3, 'description="x"')
     assert (three.schedule.kind, three.schedule.model) == ("manual", "trigger")
 
@@ -184,9 +184,9 @@ def test_timetables_the_ir_cannot_hold_are_warnings():
         AIRFLOW3 + "from airflow.sdk import MultipleCronTriggerTimetable\n",
         'schedule=MultipleCronTriggerTimetable("0 6 * * *", "0 18 * * *", timezone="UTC")',
     )
-    assert w.schedule.cron == "0 6 * * *" and codes(w)["AF214"] == "warning"
+    assert w.schedule.cron == "0 6 * * *" and codes(w)["AF216"] == "warning"
     w = read(AIRFLOW3 + "from plugins.tt import WorkdayTimetable\n", "schedule=WorkdayTimetable()")
-    assert w.schedule.kind == "manual" and codes(w)["AF214"] == "warning"
+    assert w.schedule.kind == "manual" and codes(w)["AF216"] == "warning"
     assert w.extra["airflow"]["timetable"]
 
 
