@@ -281,6 +281,8 @@ def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Com
         drop = {"engine"}
         if fixed_from != "luigi":
             drop |= {"roots", "params", "static"}
+        if fixed_from != "airflow":
+            drop |= {"airflow_source_version"}
         if fixed_to != "airflow":
             drop |= {"airflow_version", "subworkflow"}
         cmd.params = [p for p in cmd.params if p.name not in drop]
