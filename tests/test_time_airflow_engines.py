@@ -1,10 +1,12 @@
-"""Airflow 2 DAGs converted to Airflow 3 start the same runs and render the same commands.
+"""Airflow DAGs converted between versions start the same runs and render the same commands.
 
-Proved in the real engines: the source files are planned and rendered by
-Airflow 2.10.5, the converted files by Airflow 3.3.2, each by its own
-scheduler timetable and templating (``wfconv.engines.airflow_time``). A copy of
-each source moved to Airflow 3 unchanged is planned too: it must differ, or
-this test could not tell a faithful conversion from a naive one.
+Proved in the real engines: Airflow 2 sources are planned and rendered by
+Airflow 2.10.5 and their Airflow 3 conversions by Airflow 3.3.2; Airflow 3
+sources by 3.3.2 and their ``--airflow-version 2`` conversions by 2.10.5; each
+by its own scheduler timetable and templating (``wfconv.engines.airflow_time``;
+one engine process per version for the whole module). A copy of each Airflow 2
+source moved to Airflow 3 unchanged is planned too: it must differ, or these
+tests could not tell a faithful conversion from a naive one.
 """
 
 from __future__ import annotations
@@ -46,15 +48,31 @@ SOURCES = {
 }
 
 
-def _source(dag_id: str, schedule: str, start: str) -> str:
-    return textwrap.dedent(
+# Airflow 3 sources: a cron, a preset, an interval on a 6-hour grid (Airflow 2
+# has no DeltaTriggerTimetable: the same ticks as a cron), and a trigger
+# timetable with a data interval, in Tokyo.
+SOURCES3 = {
+    "v3_cron": ('schedule="15 4 * * *"', "datetime(2024, 3, 1)"),
+    "v3_hourly": ('schedule="@hourly"', "datetime(2024, 3, 1, 0, 30)"),
+    "v3_delta_6h": ("schedule=timedelta(hours=6)", "datetime(2024, 3, 1, 6)"),
+    "v3_trigger_interval": (
+        'schedule=CronTriggerTimetable("0 9 * * *", timezone="Asia/Tokyo", '
+        "interval=timedelta(hours=3))",
+        'pendulum.datetime(2024, 3, 1, tz="Asia/Tokyo")',
+    ),
+}
+
+AIRFLOW2_IMPORTS = "from airflow import DAG\nfrom airflow.operators.bash import BashOperator"
+AIRFLOW3_IMPORTS = (
+    "from airflow.providers.standard.operators.bash import BashOperator\n"
+    "from airflow.sdk import DAG, CronTriggerTimetable"
+)
+
+
+def _source(dag_id: str, schedule: str, start: str, imports: str = AIRFLOW2_IMPORTS) -> str:
+    head = f"from datetime import datetime, timedelta\n\nimport pendulum\n{imports}\n\n"
+    return head + textwrap.dedent(
         f"""\
-        from datetime import datetime, timedelta
-
-        import pendulum
-        from airflow import DAG
-        from airflow.operators.bash import BashOperator
-
         with DAG(
             dag_id="{dag_id}",
             {schedule},
@@ -66,25 +84,54 @@ def _source(dag_id: str, schedule: str, start: str) -> str:
     )
 
 
+def _write(folder: Path, sources: dict, imports: str) -> None:
+    folder.mkdir()
+    for dag_id, (schedule, start) in sources.items():
+        text = _source(dag_id, schedule, start, imports)
+        (folder / f"{dag_id}.py").write_text(text, encoding="utf-8")
+
+
+def _convert(src: Path, out: Path, *options: str) -> None:
+    r = CliRunner().invoke(main, ["convert", str(src), "--to", "airflow", "-o", str(out), *options])
+    assert r.exit_code == 0, r.output
+
+
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory, airflow2_python, airflow3_python):
-    """(source runs in 2.10.5, converted runs in 3.3.2, naive copies in 3.3.2)."""
-    base = tmp_path_factory.mktemp("time2to3")
-    src, out = base / "src", base / "out"
-    src.mkdir()
-    for dag_id, (schedule, start) in SOURCES.items():
-        (src / f"{dag_id}.py").write_text(_source(dag_id, schedule, start), encoding="utf-8")
-    runner = CliRunner()
-    r = runner.invoke(main, ["convert", str(src), "--to", "airflow", "-o", str(out)])
-    assert r.exit_code == 0, r.output
+    """(what 2.10.5 plans, what 3.3.2 plans, the folder of Airflow 3 files).
+
+    2.10.5 reads the Airflow 2 sources and the conversions of the Airflow 3
+    sources; 3.3.2 the Airflow 3 sources, the conversions of the Airflow 2
+    sources, and the naive copies."""
+    base = tmp_path_factory.mktemp("time_versions")
+    _write(base / "src2", SOURCES, AIRFLOW2_IMPORTS)
+    _write(base / "src3", SOURCES3, AIRFLOW3_IMPORTS)
+    in2, in3 = base / "airflow2", base / "airflow3"
+    _convert(base / "src2", in3)
+    _convert(base / "src3", in2, "--airflow-version", "2")
+    for folder in ("src2", "src3"):
+        for f in (base / folder).glob("*.py"):
+            (in2 if folder == "src2" else in3).joinpath(f.name).write_text(f.read_text())
     for dag_id, (schedule, start) in SOURCES.items():
         if "schedule_interval" not in schedule:  # Airflow 3 refuses that argument
             naive = _source(f"{dag_id}_naive", schedule, start)
-            (out / f"{dag_id}_naive.py").write_text(naive, encoding="utf-8")
-    two = read_runs(airflow2_python, src, runs=RUNS)
-    three = read_runs(airflow3_python, out, runs=RUNS)
+            (in3 / f"{dag_id}_naive.py").write_text(naive, encoding="utf-8")
+    two = read_runs(airflow2_python, in2, runs=RUNS)
+    three = read_runs(airflow3_python, in3, runs=RUNS)
     assert two.import_errors == {} and three.import_errors == {}
-    return two, three, out
+    return two, three, in3
+
+
+@pytest.mark.parametrize("dag_id", sorted(SOURCES3))
+def test_airflow3_dag_written_for_airflow2_starts_and_renders_the_same_runs(planned, dag_id):
+    two, three, _ = planned
+    source, converted = three.runs(dag_id), two.runs(dag_id)
+    assert len(source) == RUNS
+    assert [r.times() for r in converted] == [r.times() for r in source]
+    assert [r.rendered["report"]["bash_command"] for r in converted] == [
+        r.rendered["report"]["bash_command"] for r in source
+    ]
+    assert two.timetables[dag_id] == "CronTriggerTimetable"
 
 
 @pytest.mark.parametrize("dag_id", sorted(SOURCES))
@@ -120,7 +167,7 @@ def test_wfconv_run_predicts_both_engines(planned, dag_id):
     """The reference runtime plans the runs each engine plans, from the IR of
     the source (Airflow 2's data intervals) and of the converted file."""
     two, three, out = planned
-    src = load(str(out.parent / "src" / f"{dag_id}.py")).workflows[0]
+    src = load(str(out.parent / "src2" / f"{dag_id}.py")).workflows[0]
     back = load(str(out / f"{dag_id}.py")).workflows[0]
     for w, engine in ((src, two), (back, three)):
         want = engine.runs(dag_id)

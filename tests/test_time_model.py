@@ -366,15 +366,20 @@ def test_an_unaligned_trigger_interval_on_airflow2_is_a_warning_and_keeps_the_ru
         "w",
         schedule=Schedule("interval", seconds=5 * 3600, model="trigger"),
         start_date="2024-03-01T01:00:00+00:00",
+        end_date="2024-03-02T02:00:00+00:00",
         tasks=[Task("a", Action("empty"))],
     )
     out = airflow_backend.emit(w, airflow_version=2)
     ((_, code),) = out.files.items()
     (d,) = [d for d in out.diagnostics if d.code == "BA207"]
     assert d.severity == "warning"
-    # data intervals ending at the ticks: start_date one interval earlier
+    # data intervals ending at the ticks: the dates one interval earlier
     assert "schedule=datetime.timedelta(seconds=18000)" in code
     assert "start_date=pendulum.datetime(2024, 2, 29, 20" in code
+    assert "end_date=pendulum.datetime(2024, 3, 1, 21" in code
+    # ... unless the source's runs see that interval anyway: then it is exact
+    w.schedule.interval_s = 5 * 3600
+    assert "BA207" not in {d.code for d in airflow_backend.emit(w, airflow_version=2).diagnostics}
 
 
 def coordinator(w: Workflow) -> tuple[str, str, dict[str, str]]:

@@ -280,8 +280,14 @@ class _Ctx:
     decisions: list[dec.Decision] = field(default_factory=list)
     needs_datetime: bool = False
     needs_pendulum: bool = False
-    # Seconds start_date moves back (a trigger interval written as data intervals, BA207).
-    shift_start_s: float = 0.0
+    # Seconds the dates move back (a trigger interval written as data intervals, BA207).
+    shift_s: float = 0.0
+    # The owner every task shares, written once as default_args (None: they differ).
+    shared_owner: str | None = None
+
+    def __post_init__(self) -> None:
+        owners = {t.owner for t in self.workflow.tasks}
+        self.shared_owner = owners.pop() if len(owners) == 1 else None
 
     def use(self, cls: str) -> str:
         self.classes.add(cls)
@@ -850,15 +856,8 @@ BUILDERS = {
 # --- task-level settings ---------------------------------------------------------
 
 
-def _shared_owner(w: Workflow) -> str | None:
-    """The owner every task has, written once as ``default_args``; None when
-    the tasks differ (each then says its own)."""
-    owners = {t.owner for t in w.tasks}
-    return owners.pop() if len(owners) == 1 else None
-
-
 def _task_settings(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
-    if task.owner and task.owner != _shared_owner(ctx.workflow):
+    if task.owner and task.owner != ctx.shared_owner:
         spec.set("owner", task.owner)
     if task.retries:
         spec.set("retries", int(task.retries))
@@ -1025,18 +1024,17 @@ def _tz(ctx: _Ctx) -> str:
     return tz
 
 
-def _start_date(ctx: _Ctx) -> str | None:
-    """The source's start_date, moved back one interval when data intervals
-    stand in for trigger ticks (BA207) so that the first run starts at the
-    source's first tick."""
-    text = ctx.workflow.start_date
-    if not text or not ctx.shift_start_s:
+def _shifted(ctx: _Ctx, text: str | None) -> str | None:
+    """A source date, moved back one interval when data intervals stand in
+    for trigger ticks (BA207): the run for [T - d, T] starts at the source's
+    tick T and exists while T - d is at or before the end date."""
+    if not text or not ctx.shift_s:
         return text
     try:
-        start = _dt.datetime.fromisoformat(text)
+        moment = _dt.datetime.fromisoformat(text)
     except ValueError:
         return text
-    return (start - _dt.timedelta(seconds=ctx.shift_start_s)).isoformat()
+    return (moment - _dt.timedelta(seconds=ctx.shift_s)).isoformat()
 
 
 def _date(ctx: _Ctx, text: str | None, what: str) -> Code | None:
@@ -1128,17 +1126,18 @@ def _time_schedule(ctx: _Ctx, s: Any, bare_ok: bool) -> Any:
     if cron is not None:
         trigger = ctx.use("CronTriggerTimetable")
         return Code(f"{trigger}({_lit(cron)}, timezone={_lit('UTC')}{interval})")
-    ctx.shift_start_s = float(s.seconds)
-    ctx.add(
-        loss(
-            "BA207",
-            "Airflow 2 has no DeltaTriggerTimetable: a timedelta data interval ending at each "
-            "tick starts the same runs, but their logical_date/ds/data_interval_start are one "
-            "interval earlier than the source's",
-            source=ctx.workflow,
-            target="schedule=timedelta",
+    ctx.shift_s = float(s.seconds)
+    if float(s.interval_s or 0) != float(s.seconds):  # else the same dates, exactly
+        ctx.add(
+            loss(
+                "BA207",
+                "Airflow 2 has no DeltaTriggerTimetable: a timedelta data interval ending at "
+                "each tick starts the same runs, but their logical_date/ds/data_interval_start "
+                "are one interval earlier than the source's",
+                source=ctx.workflow,
+                target="schedule=timedelta",
+            )
         )
-    )
     return _seconds(ctx, s.seconds)
 
 
@@ -1193,7 +1192,7 @@ def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
     if w.description:
         kw.append(("description", w.description))
     kw.append(("schedule", _schedule(ctx)))
-    start = _date(ctx, _start_date(ctx), "start_date")
+    start = _date(ctx, _shifted(ctx, w.start_date), "start_date")
     if start is not None:
         kw.append(("start_date", start))
     elif w.schedule.kind not in ("manual", "once", "datasets", "assets"):
@@ -1205,7 +1204,7 @@ def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
                 target="DAG(start_date=...)",
             )
         )
-    end = _date(ctx, w.end_date, "end_date")
+    end = _date(ctx, _shifted(ctx, w.end_date), "end_date")
     if end is not None:
         kw.append(("end_date", end))
     catchup = _catchup(ctx)
@@ -1217,9 +1216,8 @@ def _dag_kwargs(ctx: _Ctx) -> list[tuple[str, Any]]:
         kw.append(("dagrun_timeout", _seconds(ctx, w.timeout_s)))
     if w.params:
         kw.append(("params", dict(w.params)))
-    owner = _shared_owner(w)
-    if owner:
-        kw.append(("default_args", {"owner": owner}))
+    if ctx.shared_owner:
+        kw.append(("default_args", {"owner": ctx.shared_owner}))
     if w.tags:
         kw.append(("tags", list(w.tags)))
     return kw

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cronsim import CronSim
 from lxml import etree
 
 from wfconv.backends.common import ERROR_RULES, Emitted, error_paths, identifier_map, loss
@@ -1634,15 +1633,6 @@ def _fixed_period(cron: str) -> str | None:
     if dom.isdigit() and month == dow == "*" and int(dom) <= 28:
         return "${coord:months(1)}"
     return None
-
-
-def _ticks(w: Workflow, after: datetime, count: int) -> list[datetime]:
-    """The schedule's next ``count`` ticks strictly after ``after``."""
-    s = w.schedule
-    if s.kind == "interval" and s.seconds:
-        return [after + timedelta(seconds=float(s.seconds) * (k + 1)) for k in range(count)]
-    it = CronSim(s.cron, after.astimezone(_zone(s.timezone)))
-    return [next(it) for _ in range(count)]
 
 
 def _zone(name: str | None):

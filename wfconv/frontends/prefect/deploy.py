@@ -29,7 +29,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wfconv.errors import InputError
-from wfconv.ir.model import DATA_INTERVAL, TIME_MODELS, TRIGGER, Diagnostic, Schedule, Workflow
+from wfconv.ir.model import (
+    CRON_PRESETS,
+    DATA_INTERVAL,
+    TIME_MODELS,
+    TRIGGER,
+    Diagnostic,
+    Schedule,
+    Workflow,
+)
 
 # Diagnostic codes (docs/codes/prefect.md).
 SEVERAL_SCHEDULES = "PF301"
@@ -38,17 +46,6 @@ BAD_PREFECT_YAML = "PF303"
 PAUSED = "PF304"
 SCHEDULE_UNKNOWN = "PF305"
 CRON_ODD = "PF306"
-
-# croniter's presets, spelled as 5-field cron (docs/architecture.md §4).
-CRON_PRESETS = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-}
 
 
 @dataclass
