@@ -562,7 +562,8 @@ def test_shell_command_does_not_repeat_kept_arguments():
         ({"engine": "sqoop", "command": "import --table t"}, "sqoop import --table t"),
         (
             {"engine": "ssh", "host": "u@h", "command": "go.sh", "args": ["{{ ds }}"]},
-            "ssh u@h go.sh '{{ ds }}'",
+            # a template stays renderable: double quotes around it, not single
+            'ssh u@h go.sh "{{ ds }}"',
         ),
         (
             {

@@ -1170,8 +1170,8 @@ def _catchup(ctx: _Ctx) -> bool | None:
     w = ctx.workflow
     if w.catchup is not None:
         return bool(w.catchup)
-    if w.schedule.kind not in ("cron", "interval"):
-        return None
+    if w.schedule.kind not in ("cron", "interval") or not w.start_date:
+        return None  # Airflow refuses catchup=True without a start_date
     meant = CATCHUP_BY_DEFAULT[w.schedule.time_model]
     return meant if meant != CATCHUP_BY_DEFAULT[BARE_MODEL[ctx.version]] else None
 

@@ -20,6 +20,7 @@ Why it looks the way it does
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import keyword
 import re
@@ -40,7 +41,8 @@ from wfconv.backends.common import (
     render,
 )
 from wfconv.backends.routing import dissolve_routing
-from wfconv.ir.model import Diagnostic, Task, Workflow
+from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
+from wfconv.runtime.schedule import effective_catchup
 
 TARGET = "luigi"
 
@@ -61,6 +63,7 @@ CODES: dict[str, str] = {
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
     "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
     "BL304": "start/end date and catchup of a schedule kept only as a cron line are not enforced",
+    "BL305": "trigger-model schedule run by catch_up() over data intervals: runs start one period late",
     "BL401": "action cannot run in Luigi; the task fails with a clear message",
     "BL402": "sensor polls inside the task (a worker slot is held while waiting)",
     "BL403": "template expression has no Luigi counterpart; kept verbatim",
@@ -825,10 +828,21 @@ def emit(workflow: Workflow, **options) -> Emitted:
     """One Python module ``<workflow>.py``."""
     routed = dissolve_routing(workflow)
     w = routed.workflow
+    if w.catchup is None and w.schedule.kind in ("cron", "interval"):
+        # Unset: the default of the source engine's time model (off in Airflow 3).
+        w = dataclasses.replace(w, catchup=effective_catchup(w))
     diags: list[Diagnostic] = []
     param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="python")
     ctx = _Ctx(w, diags, param_attrs)
     mode = _mode(w, ctx)
+    if mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER:
+        ctx.warn(
+            "BL305",
+            "catch_up() runs a date once its period is over (data intervals): each run "
+            "starts one period after the source's tick, and data_interval_end is a period "
+            "after logical_date instead of equal to it",
+            target="catch_up()",
+        )
     ids = w.task_ids()
     known = set(ids)
     # Edges: normal ones become requires(); error ones (and the inputs of

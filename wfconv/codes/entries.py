@@ -1267,6 +1267,12 @@ ENTRIES: tuple[Code, ...] = (
         "start/end date and catchup of a schedule kept only as a cron line are not enforced (the cron line runs from when it is installed, one run per call)",
     ),
     Code(
+        "BL305",
+        "warning",
+        "docs/codes/backends-luigi-oozie.md#codes",
+        "a trigger-model schedule (Airflow 3, Prefect, Oozie) run by catch_up() over data intervals: each run starts one period after the source's tick, and data_interval_end is a period after logical_date",
+    ),
+    Code(
         "BL401",
         "error",
         "docs/codes/backends-luigi-oozie.md#codes",

@@ -252,9 +252,8 @@ def compare_structure(
         add("end date", None, src.end_date, back.end_date)
     # Unset catchup means the default of the engine whose time model the
     # schedule follows (on in Airflow 2, off in 3): compared as it acts.
-    if src.schedule.kind not in ("manual", "once") and effective_catchup(src) != effective_catchup(
-        back
-    ):
+    timed = src.schedule.kind in ("cron", "interval")  # catchup means nothing otherwise
+    if timed and effective_catchup(src) != effective_catchup(back):
         add("catchup", None, src.catchup, back.catchup)
     if {k: _comparable(v) for k, v in src.params.items()} != {
         k: _comparable(v) for k, v in back.params.items()
