@@ -66,12 +66,16 @@ from wfconv.frontends.pyeval import (
     ClassValue,
     FunctionValue,
     Hooks,
+    InstanceValue,
     Interpreter,
     Note,
     Ref,
+    SuperValue,
     Unknown,
     contains_unknown,
+    linear_bases,
 )
+from wfconv.frontends.repo import repository_for
 from wfconv.ir.model import (
     Action,
     Bundle,
@@ -289,7 +293,13 @@ def _task_decorator_kind(ref: Ref) -> str | None:
 
 class AirflowHooks(Hooks):
     def __init__(self, path: str):
-        self.path = path
+        self._path = path
+        self.interp: Interpreter | None = None
+        # Operator / TaskGroup subclasses of the repository being constructed:
+        # id(instance) -> (class, call node, call kwargs), until their engine
+        # base's __init__ runs.
+        self.pending: dict[int, tuple[ClassValue, Any, dict]] = {}
+        self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
         self.group_stack: list[GroupObj] = []
@@ -301,6 +311,13 @@ class AirflowHooks(Hooks):
         self.dag_functions: list[DagFunction] = []
         # Open `with setup_or_teardown:` blocks: (context task, tasks created inside).
         self.st_stack: list[tuple[TaskObj, list[TaskObj]]] = []
+
+    @property
+    def path(self) -> str:
+        """The file being read right now: the DAG file, or a module of its
+        repository that it imports (diagnostics and sources point there)."""
+        interp = self.interp
+        return interp.path if interp is not None and interp.path is not None else self._path
 
     # -- diagnostics -----------------------------------------------------
     def current_dag(self) -> DagObj | None:
@@ -396,11 +413,78 @@ class AirflowHooks(Hooks):
             return NOT_HANDLED
         if isinstance(func, GroupFunction):
             return self.run_group_function(interp, func, args, kwargs, node)
-        if isinstance(func, ClassValue) and any(
-            _is_operator_name(b) or b == "BaseOperator" for b in func.base_names()
-        ):
-            return self.operator(interp, func.name, func, args, kwargs, node)
+        if isinstance(func, ClassValue):
+            base = engine_base(func)
+            if base is not None:
+                return self.instantiate(interp, func, args, kwargs, node)
         return NOT_HANDLED
+
+    # -- Operator and TaskGroup subclasses of the repository ---------------
+    def instantiate(self, interp: Interpreter, cls: ClassValue, args, kwargs, node) -> Any:
+        """``MyOperator(...)`` / ``MyGroup(...)`` for a class of the
+        repository whose ancestors include an Airflow operator or TaskGroup:
+        its ``__init__`` runs, and the call that reaches Airflow's
+        ``__init__`` (``super().__init__(...)``, ``TaskGroup.__init__(self,
+        ...)``) builds the task or group with the arguments it passes. Until
+        then ``self`` is a plain instance; afterwards it is the task/group."""
+        inst = InstanceValue(cls)
+        self.pending[id(inst)] = (cls, node, dict(kwargs))
+        try:
+            init = pyeval.class_lookup(cls, "__init__")
+            if isinstance(init, FunctionValue):
+                interp.call_function(init, [inst, *args], dict(kwargs), node)
+            else:
+                self.base_init(interp, inst, list(args), dict(kwargs), node)
+            built = self.built.pop(id(inst), None)
+            if built is None:
+                # __init__ never called Airflow's (the class is not an
+                # operator after all, or the call is not known statically).
+                self.diag(
+                    "warning",
+                    "AF312",
+                    f"{cls.name}.__init__ does not reach Airflow's __init__ statically: "
+                    f"read with the arguments of the call",
+                    getattr(node, "lineno", None),
+                )
+                built = self.base_init(interp, inst, list(args), dict(kwargs), node)
+        finally:
+            self.pending.pop(id(inst), None)
+            self.built.pop(id(inst), None)
+        built.attrs.update({k: v for k, v in inst.attrs.items() if k not in built.attrs})
+        return built
+
+    def base_init(self, interp: Interpreter, inst: InstanceValue, args, kwargs, node) -> Any:
+        """Airflow's own ``__init__`` for a pending subclass instance."""
+        pending = self.pending.get(id(inst))
+        if pending is None or id(inst) in self.built:
+            return None
+        cls, call, call_kwargs = pending
+        kind, _ = engine_base(cls)
+        # The task or group is where the class is called, not where its
+        # __init__ calls Airflow's.
+        node = call if call is not None else node
+        if kind == "group":
+            obj: Any = self.make_group(interp, args, kwargs, node)
+        else:
+            obj = self.operator(interp, cls.name, cls, args, kwargs, node, behaves_as=behaves_as(cls))
+            # A task result given to the class is an upstream, whatever its
+            # __init__ does with it (Airflow resolves template fields).
+            for src in xcom_sources([v for k, v in call_kwargs.items() if k not in ("dag", "task_group")]):
+                if src is not obj:
+                    self.add_edge(src, obj, "data")
+            action = obj.task.action
+            if action.kind == "opaque":
+                # What the call gave the class (its own parameters included).
+                action.fields["args"] = {
+                    k: jsonable(v)
+                    for k, v in sorted(call_kwargs.items())
+                    if k not in ops.BASE_OPERATOR_ARGS and k != "default_args"
+                }
+        obj.user_cls = cls
+        obj.attrs.update(inst.attrs)
+        self.built[id(inst)] = obj
+        interp.replace_object(inst, obj)
+        return obj
 
     def _dag_function(self, fn: FunctionValue, kwargs: dict) -> DagFunction:
         df = DagFunction(fn, dict(kwargs))
@@ -413,6 +497,10 @@ class AirflowHooks(Hooks):
         if name is not None:
             return self.operator(interp, name, ref, args, kwargs, node)
         name = ref.name
+        if name == "__init__" and args and isinstance(args[0], InstanceValue) and self.pending:
+            # TaskGroup.__init__(self, ...) / BaseOperator.__init__(self, ...)
+            self.base_init(interp, args[0], list(args[1:]), dict(kwargs), node)
+            return None
         if q in CLOCK_CALLS or (name == "days_ago" and _is_airflow(ref)):
             return self._clock(interp, node)
         if not _is_airflow(ref):
@@ -565,6 +653,11 @@ class AirflowHooks(Hooks):
     # -- methods of Airflow objects ---------------------------------------
     def _call_method(self, interp: Interpreter, bm: BoundMethod, args, kwargs, node):
         obj, name = bm.obj, bm.name
+        if isinstance(obj, SuperValue):
+            if name == "__init__" and isinstance(obj.obj, InstanceValue):
+                self.base_init(interp, obj.obj, list(args), dict(kwargs), node)
+                return None
+            return NOT_HANDLED
         if isinstance(obj, (TaskObj, XComArg, GroupObj)):
             if name == "set_downstream":
                 self.connect(interp, obj, args[0] if args else None, node)
@@ -631,6 +724,12 @@ class AirflowHooks(Hooks):
     def getattr(self, interp, obj, name, node):
         if isinstance(obj, Ref) and obj.name == "TriggerRule":
             return name.lower()
+        if isinstance(obj, (TaskObj, GroupObj)) and obj.user_cls is not None:
+            # Attributes and methods of the repository's subclass.
+            if name in obj.attrs:
+                return obj.attrs[name]
+            if pyeval.class_lookup(obj.user_cls, name) is not NOT_HANDLED:
+                return interp.class_attr(obj.user_cls, name, obj, node)
         if isinstance(obj, TaskObj):
             if name == "output":
                 return XComArg(obj)
@@ -655,6 +754,12 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     def setattr(self, interp, obj, name, value, node):
+        if isinstance(obj, (TaskObj, GroupObj)) and obj.user_cls is not None:
+            if name not in _FIELD_ARGS and name != "dag":
+                obj.attrs[name] = value  # an attribute of the subclass itself
+                return None
+        if isinstance(obj, GroupObj):
+            return NOT_HANDLED
         if isinstance(obj, TaskObj):
             if name == "dag" and isinstance(value, DagObj):
                 self.adopt(obj, value)
@@ -784,6 +889,7 @@ class AirflowHooks(Hooks):
             raw_id = Unknown(RUNTIME, "no dag_id", line, "<missing dag_id>")
         wf = Workflow(id="", source=SourceRef(ENGINE, self.path, line))
         dag = DagObj(wf, {}, line)
+        dag.foreign = interp.importing > 0
         wf.id = str(self.required(interp, "dag_id", raw_id, node, dag))
         for d in self.dags:
             if d.id == wf.id:
@@ -1185,6 +1291,7 @@ class AirflowHooks(Hooks):
         kwargs,
         node,
         mapped: dict | None = None,
+        behaves_as: str | None = None,
     ) -> TaskObj:
         kwargs = dict(kwargs)
         line = node.lineno if node is not None else None
@@ -1208,6 +1315,16 @@ class AirflowHooks(Hooks):
         values.pop("default_args", None)
         explicit = set(kwargs) - {"default_args"}
         builder, status = ops.builder_for(cls)
+        if isinstance(ref, ClassValue):
+            # A subclass defined in the repository: it does what its Airflow
+            # base does unless it has its own execute()/poke().
+            builder, status = ops.builder_for(behaves_as) if behaves_as else (ops.opaque, "custom")
+            if status == "unknown":
+                builder, status = ops.opaque, "custom"
+            elif status != "custom":
+                status = "subclass"
+            if status == "custom" and engine_base(ref) == ("operator", "sensor"):
+                builder, status = ops.sensor, "custom-sensor"
         opargs = ops.OpArgs(
             cls,
             values,
@@ -1223,8 +1340,25 @@ class AirflowHooks(Hooks):
         )
         action = builder(opargs)
         self._callable_details(interp, action, values)
-        if isinstance(ref, ClassValue):
-            status = "unknown"
+        if status == "subclass":
+            self.diag(
+                "info",
+                "AF313",
+                f"operator {cls} (defined in the repository) is a {behaves_as} without its own "
+                f"execute(): task {task_id!r} read as {behaves_as}",
+                line,
+                dag,
+            )
+        elif status in ("custom", "custom-sensor"):
+            kept = "a sensor" if status == "custom-sensor" else "opaque"
+            self.diag(
+                "info",
+                "AF301",
+                f"operator {cls} is a class of the repository with its own code: task "
+                f"{task_id!r} kept as {kept} with its literal arguments",
+                line,
+                dag,
+            )
         if cls == "DummyOperator":
             self.diag(
                 "info",
@@ -1261,6 +1395,8 @@ class AirflowHooks(Hooks):
         module = (
             ref.qualname.rsplit(".", 1)[0] if isinstance(ref, Ref) and "." in ref.qualname else None
         )
+        if isinstance(ref, ClassValue):
+            module = ref_module(ref)
         tobj = self._register(
             interp, task, dag, group, cls, values, opargs.used, explicit, node, module
         )
@@ -1309,6 +1445,7 @@ class AirflowHooks(Hooks):
         self, interp, task: Task, dag, group, cls, values, used, explicit, node, module=None
     ) -> TaskObj:
         tobj = TaskObj(task, dag, group, cls)
+        tobj.foreign = interp.importing > 0
         if group is not None:
             task.group = group.full_id if group.full_id else None
         used = set(used)
@@ -1699,17 +1836,49 @@ class AirflowHooks(Hooks):
 
     def group_ends(self, group: GroupObj, roots: bool) -> list[TaskObj]:
         """Airflow's get_roots/get_leaves: group tasks with no upstream
-        (downstream) inside the group, right now."""
+        (downstream) inside the group, right now. A teardown is never a leaf:
+        Airflow walks up from it to the last work task(s) before it."""
         dag = group.dag
         if dag is None:
             return []
         members = [t for t in dag.tasks.values() if group.contains(t.group)]
         ids = {t.id for t in members}
-        linked: set[str] = set()
+        ups: dict[str, list[str]] = {}
+        downs: dict[str, list[str]] = {}
         for e in dag.workflow.edges:
             if e.src in ids and e.dst in ids:
-                linked.add(e.dst if roots else e.src)
-        return [t for t in members if t.id not in linked]
+                ups.setdefault(e.dst, []).append(e.src)
+                downs.setdefault(e.src, []).append(e.dst)
+        if roots:
+            return [t for t in members if t.id not in ups]
+        tasks = dag.tasks
+
+        def role(tid: str) -> str | None:
+            return tasks[tid].task.role if tid in tasks else None
+
+        def before_teardown(tid: str, seen: set[str]) -> list[str]:
+            out: list[str] = []
+            for up in ups.get(tid, []):
+                if up in seen:
+                    continue
+                seen.add(up)
+                if role(up) == "teardown":
+                    out.extend(before_teardown(up, seen))
+                elif role(tid) == "teardown" and role(up) == "setup":
+                    continue
+                elif not any(d != tid and role(d) != "teardown" for d in downs.get(up, [])):
+                    out.append(up)
+            return out
+
+        leaves: list[TaskObj] = []
+        for t in members:
+            if t.id in downs:
+                continue
+            if t.task.role != "teardown":
+                leaves.append(t)
+            else:
+                leaves.extend(tasks[i] for i in before_teardown(t.id, set()) if i in tasks)
+        return list(dict.fromkeys(leaves))
 
     def connect(self, interp: Interpreter, up: Any, down: Any, node) -> None:
         if type(up) is TaskObj and type(down) is TaskObj:  # `a >> b`: most edges
@@ -1779,6 +1948,43 @@ _MAY_HOLD_XCOM = {TaskObj, XComArg, list, tuple, dict, set}
 
 # The @task.bash probe may follow two nested calls at most.
 MAX_PROBE_DEPTH = pyeval.MAX_DEPTH - 2
+
+
+_SENSOR_BASES = ("BaseSensorOperator",)
+
+
+def engine_base(cls: ClassValue) -> tuple[str, str] | None:
+    """("group", name) for a TaskGroup subclass of the repository,
+    ("operator", "sensor"|"operator") for an operator subclass (any class
+    with an Airflow operator or sensor among its ancestors, whatever its
+    own name), None otherwise."""
+    for base in linear_bases(cls)[1:]:
+        if isinstance(base, Ref):
+            name = base.name
+            if name == "TaskGroup":
+                return ("group", name)
+            if name in ("BaseOperator", *_SENSOR_BASES) or _is_operator_name(name):
+                sensor = name in _SENSOR_BASES or name.endswith(("Sensor", "SensorAsync"))
+                return ("operator", "sensor" if sensor else "operator")
+    return None
+
+
+def behaves_as(cls: ClassValue) -> str | None:
+    """The Airflow operator whose behaviour a subclass keeps: its nearest
+    Airflow base, unless a class of the repository on the way defines
+    ``execute``/``poke`` (then it runs its own code: None)."""
+    for base in linear_bases(cls):
+        if isinstance(base, ClassValue):
+            if "execute" in base.namespace or "poke" in base.namespace:
+                return None
+        elif isinstance(base, Ref) and base.name not in ("object",):
+            return base.name
+    return None
+
+
+def ref_module(cls: ClassValue) -> str | None:
+    """The dotted module a class of the repository is defined in."""
+    return cls.module
 
 
 def _listify(value: Any) -> list[Any]:
@@ -1917,16 +2123,16 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     except (RecursionError, MemoryError):
         raise InputError(path, None, "the code is nested too deeply to be read") from None
     try:
-        return _read_module(path, text, tree)
+        return _read_module(path, text, tree, options)
     except RecursionError:
         raise InputError(
             path, None, "the code is nested too deeply to be read statically"
         ) from None
 
 
-def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
-
+def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = None) -> Bundle:
     hooks = AirflowHooks(path)
+    repo = repository_for(path, options or {})
     interp = Interpreter(
         hooks,
         path=path,
@@ -1935,8 +2141,16 @@ def _read_module(path: str, text: str, tree: ast.Module) -> Bundle:
         # The path as given: Path(__file__).stem / basename(__file__) dag ids read right.
         file_value=path,
         instances=True,
+        importer=repo.importer if repo is not None else None,
     )
+    hooks.interp = interp
     interp.run_module(tree)
+    # A DAG made while an imported module ran is that module's, unless this
+    # file binds it to one of its names (Airflow collects the DAGs of the
+    # module it loads).
+    own = {id(v) for v in interp.module_scope.vars.values() if isinstance(v, DagObj)}
+    hooks.dags = [d for d in hooks.dags if not d.foreign or id(d) in own]
+    hooks.orphans = [t for t in hooks.orphans if not t.foreign]
 
     imports = _imports(tree)
     for module, line, fallback in imports:
