@@ -395,7 +395,11 @@ class AirflowHooks(Hooks):
         if isinstance(func, TaskFlowFn):
             return self.taskflow_task(interp, func, args, kwargs, node)
         if isinstance(func, TaskDecorator):
-            if func.kind == "teardown" and args and isinstance(args[0], (FunctionValue, TaskFlowFn)):
+            if (
+                func.kind == "teardown"
+                and args
+                and isinstance(args[0], (FunctionValue, TaskFlowFn))
+            ):
                 # teardown(on_failure_fail_dagrun=True)(fn), the decorator called by hand
                 return self.decorate(interp, func, args[0], node)
             if args and isinstance(args[0], FunctionValue):
@@ -466,10 +470,14 @@ class AirflowHooks(Hooks):
         if kind == "group":
             obj: Any = self.make_group(interp, args, kwargs, node)
         else:
-            obj = self.operator(interp, cls.name, cls, args, kwargs, node, behaves_as=behaves_as(cls))
+            obj = self.operator(
+                interp, cls.name, cls, args, kwargs, node, behaves_as=behaves_as(cls)
+            )
             # A task result given to the class is an upstream, whatever its
             # __init__ does with it (Airflow resolves template fields).
-            for src in xcom_sources([v for k, v in call_kwargs.items() if k not in ("dag", "task_group")]):
+            for src in xcom_sources(
+                [v for k, v in call_kwargs.items() if k not in ("dag", "task_group")]
+            ):
                 if src is not obj:
                     self.add_edge(src, obj, "data")
             action = obj.task.action
@@ -1074,8 +1082,10 @@ class AirflowHooks(Hooks):
             events = value.kwargs.get("assets", value.kwargs.get("datasets"))
             items = _flatten_datasets(events) if events is not None else []
             sched = self.schedule_from(interp, dag, inner, line, node)
-            if sched.kind in ("cron", "interval") and items and all(
-                isinstance(i, DatasetObj) for i in items
+            if (
+                sched.kind in ("cron", "interval")
+                and items
+                and all(isinstance(i, DatasetObj) for i in items)
             ):
                 sched.datasets = [i.name for i in items]
                 self.diag(
@@ -1644,9 +1654,7 @@ class AirflowHooks(Hooks):
             command = self._bash_command(interp, tf, args, kwargs)
             # BashOperator arguments given to @task.bash(...) or .override(...)
             # belong to the action, as they do for a classic BashOperator.
-            shell = {
-                k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None
-            }
+            shell = {k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None}
             if ops.env_replace(values.get("env"), values.get("append_env")):
                 shell["env_replace"] = True
             return Action("shell", {"command": command, **shell, **common, "source_code": source})
