@@ -856,7 +856,7 @@ class Interpreter:
         self.note(ERROR, f"`{_short(self.source_text(r.node))}`: {what}", r.node.lineno)
 
     # -- modules of the repository ---------------------------------------
-    def _switch(self, unit: SourceUnit, module_scope: Scope) -> tuple[SourceUnit, Scope]:
+    def switch_unit(self, unit: SourceUnit, module_scope: Scope) -> tuple[SourceUnit, Scope]:
         """Make ``unit`` the current file (paths, lines and source text of
         notes come from it); returns what to give back to ``_restore``."""
         saved = (self.unit, self.module_scope)
@@ -866,8 +866,8 @@ class Interpreter:
         self.module_scope = module_scope
         return saved
 
-    def _restore(self, saved: tuple[SourceUnit, Scope]) -> None:
-        self._switch(*saved)
+    def restore_unit(self, saved: tuple[SourceUnit, Scope]) -> None:
+        self.switch_unit(*saved)
 
     def import_module(self, name: str, node: ast.AST | None) -> ModuleValue | None:
         """The repository's module ``name``, its body run once per
@@ -902,7 +902,7 @@ class Interpreter:
         scope.vars.update(
             __name__=name, __file__=found.path, __doc__=ast.get_docstring(found.tree, clean=False)
         )
-        saved, saved_frames, saved_line = self._switch(scope.unit, scope), self.frames, self.line
+        saved, saved_frames, saved_line = self.switch_unit(scope.unit, scope), self.frames, self.line
         self.frames = []
         self.importing += 1
         try:
@@ -914,7 +914,7 @@ class Interpreter:
         finally:
             self.importing -= 1
             self.frames, self.line = saved_frames, saved_line
-            self._restore(saved)
+            self.restore_unit(saved)
         return mod
 
     def _relative_base(self, level: int) -> str | None:
@@ -1950,7 +1950,7 @@ class Interpreter:
         saved_line = self.line
         module = fn.scope.module
         unit = module.unit or self.main_unit
-        saved = self._switch(unit, module) if unit is not self.unit else None
+        saved = self.switch_unit(unit, module) if unit is not self.unit else None
         self.frames.append((fn, local))
         self.depth += 1
         try:
@@ -1969,7 +1969,7 @@ class Interpreter:
             self.depth -= 1
             self.frames.pop()
             if saved is not None:
-                self._restore(saved)
+                self.restore_unit(saved)
             self.line = saved_line
 
     _EXPR: dict[type, Callable] = {

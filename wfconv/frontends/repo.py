@@ -33,8 +33,11 @@ parses it once (``bench/bench_repo.py`` measures it).
 from __future__ import annotations
 
 import ast
+import dataclasses
+import os
 import sys
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from wfconv.frontends.pyeval import ModuleSource
@@ -237,12 +240,29 @@ def _package_name(folder: Path) -> str | None:
     return ".".join(reversed(names)) or None
 
 
-def repository_for(path: str, options: dict) -> Repository | None:
-    """The repository of ``path`` for a frontend's ``parse(**options)``
-    (``paths``: the extra folders of ``--path``), unless ``repository=False``."""
+def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str | None] | None:
+    """pyeval's importer for the file ``path`` read by a frontend's
+    ``parse(**options)`` (``paths``: the extra folders of ``--path``; none
+    with ``repository=False``). Module paths are spelled as ``path`` is:
+    relative to the working directory when it is relative."""
     if options.get("repository") is False:
         return None
-    return Repository.of(path, tuple(options.get("paths") or ()))
+    repo = Repository.of(path, tuple(options.get("paths") or ()))
+    if repo is None:
+        return None
+    if Path(path).is_absolute():
+        return repo.importer
+
+    def importer(name: str) -> ModuleSource | str | None:
+        found = repo.importer(name)
+        if isinstance(found, ModuleSource) and found.path is not None:
+            try:
+                return dataclasses.replace(found, path=os.path.relpath(found.path))
+            except ValueError:  # another drive (Windows)
+                return found
+        return found
+
+    return importer
 
 
 def clear_caches() -> None:
@@ -251,4 +271,4 @@ def clear_caches() -> None:
     PARSED.entries.clear()
 
 
-__all__ = ["PARSED", "Repository", "clear_caches", "repository_for"]
+__all__ = ["PARSED", "Repository", "clear_caches", "importer_for"]

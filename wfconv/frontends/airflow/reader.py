@@ -75,7 +75,7 @@ from wfconv.frontends.pyeval import (
     contains_unknown,
     linear_bases,
 )
-from wfconv.frontends.repo import repository_for
+from wfconv.frontends.repo import importer_for
 from wfconv.ir.model import (
     Action,
     Bundle,
@@ -298,7 +298,7 @@ class AirflowHooks(Hooks):
         # Operator / TaskGroup subclasses of the repository being constructed:
         # id(instance) -> (class, call node, call kwargs), until their engine
         # base's __init__ runs.
-        self.pending: dict[int, tuple[ClassValue, Any, dict]] = {}
+        self.pending: dict[int, tuple] = {}
         self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
@@ -432,7 +432,8 @@ class AirflowHooks(Hooks):
         ...)``) builds the task or group with the arguments it passes. Until
         then ``self`` is a plain instance; afterwards it is the task/group."""
         inst = InstanceValue(cls)
-        self.pending[id(inst)] = (cls, node, dict(kwargs))
+        # Where the class is called: the task belongs there.
+        self.pending[id(inst)] = (cls, node, dict(kwargs), interp.unit, interp.module_scope)
         try:
             init = pyeval.class_lookup(cls, "__init__")
             if isinstance(init, FunctionValue):
@@ -462,11 +463,23 @@ class AirflowHooks(Hooks):
         pending = self.pending.get(id(inst))
         if pending is None or id(inst) in self.built:
             return None
-        cls, call, call_kwargs = pending
+        cls, call, call_kwargs, unit, module_scope = pending
         kind, _ = engine_base(cls)
         # The task or group is where the class is called, not where its
         # __init__ calls Airflow's.
         node = call if call is not None else node
+        saved = interp.switch_unit(unit, module_scope)
+        try:
+            obj = self._build_subclass(interp, cls, kind, args, kwargs, call_kwargs, node)
+        finally:
+            interp.restore_unit(saved)
+        obj.user_cls = cls
+        obj.attrs.update(inst.attrs)
+        self.built[id(inst)] = obj
+        interp.replace_object(inst, obj)
+        return obj
+
+    def _build_subclass(self, interp, cls, kind, args, kwargs, call_kwargs, node) -> Any:
         if kind == "group":
             obj: Any = self.make_group(interp, args, kwargs, node)
         else:
@@ -488,10 +501,6 @@ class AirflowHooks(Hooks):
                     for k, v in sorted(call_kwargs.items())
                     if k not in ops.BASE_OPERATOR_ARGS and k != "default_args"
                 }
-        obj.user_cls = cls
-        obj.attrs.update(inst.attrs)
-        self.built[id(inst)] = obj
-        interp.replace_object(inst, obj)
         return obj
 
     def _dag_function(self, fn: FunctionValue, kwargs: dict) -> DagFunction:
@@ -2140,7 +2149,6 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
 
 def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = None) -> Bundle:
     hooks = AirflowHooks(path)
-    repo = repository_for(path, options or {})
     interp = Interpreter(
         hooks,
         path=path,
@@ -2149,7 +2157,7 @@ def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = 
         # The path as given: Path(__file__).stem / basename(__file__) dag ids read right.
         file_value=path,
         instances=True,
-        importer=repo.importer if repo is not None else None,
+        importer=importer_for(path, options or {}),
     )
     hooks.interp = interp
     interp.run_module(tree)

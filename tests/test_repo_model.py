@@ -1,0 +1,190 @@
+"""A DAG repository read the way Airflow's DAG processor imports it.
+
+The repositories under ``corpus/repos/`` build their tasks with their own
+helper functions, plugin operators and TaskGroup subclasses. Each DAG wfconv
+reads statically must have the tasks and dependencies that Airflow's own
+``DagBag`` builds when it runs the same tree with the DAG processor's
+``sys.path`` (DAGs folder, plugins folder, the repository root).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wfconv import proc
+from wfconv.frontends import load_path
+from wfconv.frontends.repo import Repository
+
+ROOT = Path(__file__).resolve().parent.parent
+REPOS = ROOT / "corpus" / "repos"
+
+_DAGBAG = """
+import json, os, sys
+if sys.argv[1] == "2":
+    from airflow.models.dagbag import DagBag
+    bag = DagBag(dag_folder=sys.argv[2], include_examples=False, read_dags_from_db=False)
+else:
+    from airflow.dag_processing.dagbag import DagBag
+    bag = DagBag(dag_folder=sys.argv[2])
+dags = {}
+for dag_id, dag in bag.dags.items():
+    dags[dag_id] = {
+        "tasks": sorted(dag.task_ids),
+        "edges": sorted([u, d] for u in dag.task_ids for d in dag.get_task(u).downstream_task_ids),
+    }
+errors = sorted(os.path.basename(f) for f in bag.import_errors)
+print(json.dumps({"dags": dags, "errors": errors}))
+"""
+
+
+def dagbag(python: Path, repo: Path, home: Path, major: str) -> dict:
+    """Airflow's DagBag over ``repo/dags``, in a child of the Airflow
+    virtualenv whose sys.path is the DAG processor's: the DAGs and plugins
+    folders (Airflow adds them) and the repository root."""
+    env = {
+        "PATH": f"{python.parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo / "plugins"),
+        "PYTHONPATH": str(repo),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DO_NOT_TRACK": "1",
+        "SCARF_NO_ANALYTICS": "true",
+        "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False",
+        **EXTRA_ENV,
+    }
+    if major == "2":
+        # SubDagOperator checks the pools table when it is built.
+        migrated = proc.run(
+            [str(python.parent / "airflow"), "db", "migrate"], timeout=300, env=env, cwd=home
+        )
+        assert migrated.ok, migrated.stderr.decode(errors="replace")[-2000:]
+    done = proc.run(
+        [str(python), "-c", _DAGBAG, major, str(repo / "dags")], timeout=300, env=env, cwd=home
+    )
+    assert done.ok, done.stderr.decode(errors="replace")[-3000:]
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+
+# Extra PYTHONPATH entries the engine needs (dag-factory's, see test_dagfactory).
+EXTRA_ENV: dict[str, str] = {}
+
+
+def ours(repo: Path) -> dict:
+    bundle = load_path(repo / "dags", "airflow")
+    out = {}
+    for w in bundle.workflows:
+        out[w.id] = {
+            "tasks": sorted(w.task_ids()),
+            "edges": sorted([e.src, e.dst] for e in w.edges),
+        }
+    return out
+
+
+@pytest.fixture(scope="session")
+def company_airflow2(airflow2_python, tmp_path_factory):
+    return dagbag(airflow2_python, REPOS / "company", tmp_path_factory.mktemp("af2"), "2")
+
+
+@pytest.fixture(scope="session")
+def company_airflow3(airflow3_python, tmp_path_factory):
+    return dagbag(airflow3_python, REPOS / "company", tmp_path_factory.mktemp("af3"), "3")
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_company_repository_matches_airflow2_dagbag(company_airflow2):
+    real = company_airflow2
+    assert real["errors"] == []
+    # Every DAG file of the repository, and both sub-DAGs of sections.py.
+    assert sorted(real["dags"]) == [
+        "env_vars",
+        "grouped",
+        "plugin_loads",
+        "sections",
+        "sections.first",
+        "sections.second",
+        "warehouse_daily",
+    ]
+    assert ours(REPOS / "company") == real["dags"]
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_company_repository_matches_airflow3_dagbag(company_airflow3):
+    real = company_airflow3
+    # SubDagOperator is gone in Airflow 3: sections.py fails to import there.
+    assert real["errors"] == ["sections.py"]
+    mine = ours(REPOS / "company")
+    assert {k: v for k, v in mine.items() if not k.startswith("sections")} == real["dags"]
+
+
+# -- what the reader sees, without an engine ------------------------------------
+
+
+def workflows(name: str) -> dict:
+    return {w.id: w for w in load_path(REPOS / "company" / "dags" / name).workflows}
+
+
+def test_the_repository_model_finds_airflows_sys_path():
+    repo = Repository.of(REPOS / "company" / "dags" / "grouped.py")
+    company = REPOS / "company"
+    assert repo.dags_folder == company / "dags"
+    assert repo.roots == [company / "dags", company, company / "plugins"]
+    assert repo.locate("utils.groups") == (company / "utils" / "groups.py", False)
+    assert repo.locate("utils") == (company / "utils" / "__init__.py", True)
+    assert repo.locate("warehouse_ops") == (company / "plugins" / "warehouse_ops.py", False)
+    # Installed packages come first on Airflow's sys.path: never the repository's.
+    assert repo.locate("airflow.operators.bash") is None
+    assert repo.locate("os") is None
+
+
+def test_helper_functions_and_shared_default_args_build_the_tasks():
+    w = workflows("warehouse_daily.py")["warehouse_daily"]
+    load = w.task("load_orders")
+    assert load.action.kind == "shell"
+    assert load.action.get("command") == (
+        "bq query --project_id=acme-data --dataset=analytics < sql/orders.sql"
+    )
+    # default_args from utils/config.py, an explicit argument through **kwargs.
+    assert (load.retries, load.retry_delay_s) == (2, 300.0)
+    assert w.task("daily_report").retries == 0
+    assert w.task("export_report").action.get("env") == {
+        "GCP_PROJECT": "acme-data",
+        "LOG_LEVEL": "info",
+    }
+    # Tasks made by a helper point at the helper's line.
+    assert load.source.path.endswith("utils/bq.py")
+    codes = {d.code for d in w.diagnostics}
+    assert "AF105" in codes  # the guarded raise is read past, and said
+    assert w.complete
+
+
+def test_plugin_operators_whatever_their_names():
+    w = workflows("plugin_loads.py")["plugin_loads"]
+    kinds = {t.id: (t.action.kind, t.extra["airflow"]["operator"]) for t in w.tasks}
+    assert kinds == {
+        "orders_ready": ("sensor", "PartitionReady"),
+        "load_orders": ("opaque", "WarehouseLoad"),
+        "load_customers": ("opaque", "FullRefresh"),
+        "notify": ("shell", "QuietBash"),
+        "done": ("empty", "EmptyOperator"),
+    }
+    # The call's own arguments are kept (a same-engine re-emit needs them).
+    assert w.task("load_orders").action.get("args") == {"table": "orders"}
+    assert w.task("notify").retries == 4
+    assert w.task("load_orders").extra["airflow"]["module"] == "warehouse_ops"
+    assert w.task("orders_ready").action.get("poke_interval_s") == 300.0
+
+
+def test_a_group_edge_skips_the_teardown():
+    w = workflows("grouped.py")["grouped"]
+    assert w.upstream("done") == ["cluster.work"]
+    assert w.task("cluster.delete").role == "teardown"
+    assert [g.id for g in w.groups] == ["load_orders", "load_payments", "cluster"]
+    assert {g.id: g.tooltip for g in w.groups}["load_orders"] == "Loads orders"
