@@ -188,3 +188,78 @@ def test_a_group_edge_skips_the_teardown():
     assert w.task("cluster.delete").role == "teardown"
     assert [g.id for g in w.groups] == ["load_orders", "load_payments", "cluster"]
     assert {g.id: g.tooltip for g in w.groups}["load_orders"] == "Loads orders"
+
+
+def test_env_given_as_a_variable_is_a_mapping_or_said_to_be_unknown():
+    w = workflows("env_vars.py")["env_vars"]
+    assert w.task("known").action.get("env") == {"GCP_PROJECT": "acme-data", "LOG_LEVEL": "info"}
+    for tid in ("runtime", "inherited"):
+        fields = w.task(tid).action.fields
+        assert "env" not in fields and "env_replace" not in fields
+        assert "env" in w.task(tid).extra["airflow"]["kwargs"]
+    assert [d.line for d in w.diagnostics if d.code == "AF111"] == [15, 16]
+
+
+@pytest.mark.parametrize("target", ["airflow", "prefect", "luigi", "oozie"])
+def test_every_backend_takes_a_workflow_with_env_variables(target, tmp_path):
+    from wfconv.backends import backend
+
+    bundle = load_path(REPOS / "company" / "dags" / "env_vars.py")
+    # And IR written elsewhere whose env is not a mapping: no environment, no crash.
+    w = bundle.workflows[0]
+    w.task("runtime").action.fields["env"] = "config.ENV"
+    out = backend(target).emit(w, workflows={w.id: w})
+    assert out.files
+
+
+SPLIT = """
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from company_lib import build_tasks, make_load
+
+with DAG("split", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+    start = BashOperator(task_id="start", bash_command="start")
+    load = make_load("orders")
+    start >> load
+    build_tasks(dag)
+    for table in dag.params["tables"]:
+        BashOperator(task_id=f"t_{table}", bash_command="x")
+"""
+
+
+def test_what_cannot_be_seen_is_said_and_marks_the_workflow_incomplete(tmp_path):
+    f = tmp_path / "dags" / "split.py"
+    f.parent.mkdir()
+    f.write_text(SPLIT, encoding="utf-8")
+    w = load_path(f).workflows[0]
+    assert w.task_ids() == ["start"]
+    assert not w.complete
+    lines = sorted(int(r.split(":")[1]) for r in w.incomplete_reasons)
+    assert lines == [10, 11, 12]  # the dependency, the call given the DAG, the loop
+    summary = [d for d in w.diagnostics if d.code == "AF112"]
+    assert len(summary) == 1 and "3 part(s)" in summary[0].message
+    from wfconv.ir.jsonio import dumps, loads
+
+    back = loads(dumps(load_path(f))).workflows[0]
+    assert (back.complete, back.incomplete_reasons) == (False, w.incomplete_reasons)
+
+
+def test_convert_strict_and_verify_refuse_an_incomplete_workflow(tmp_path):
+    from click.testing import CliRunner
+
+    from wfconv.cli import main
+
+    f = tmp_path / "dags" / "split.py"
+    f.parent.mkdir()
+    f.write_text(SPLIT, encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main, ["convert", str(f), "--to", "prefect", "--strict", "-o", str(out)]
+    )
+    assert res.exit_code == 1
+    assert "workflow 'split' is incomplete; not converted" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(main, ["verify", str(f), "--to", "prefect"])
+    assert res.exit_code == 1
+    assert "the source workflow is incomplete" in res.output

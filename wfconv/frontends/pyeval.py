@@ -372,6 +372,11 @@ class Hooks:
         reference as its template); NOT_HANDLED makes the string unknown."""
         return NOT_HANDLED
 
+    def discarded(self, interp: Interpreter, value: Unknown, node: ast.Call) -> None:
+        """A call statement whose result is unknown (``build_tasks(dag)``):
+        what it did is not known either."""
+        return None
+
     def skipped(
         self, interp: Interpreter, nodes: list[ast.AST], why: str, line: int | None
     ) -> None:
@@ -902,7 +907,11 @@ class Interpreter:
         scope.vars.update(
             __name__=name, __file__=found.path, __doc__=ast.get_docstring(found.tree, clean=False)
         )
-        saved, saved_frames, saved_line = self.switch_unit(scope.unit, scope), self.frames, self.line
+        saved, saved_frames, saved_line = (
+            self.switch_unit(scope.unit, scope),
+            self.frames,
+            self.line,
+        )
         self.frames = []
         self.importing += 1
         try:
@@ -946,7 +955,9 @@ class Interpreter:
             handler(self, st, scope)
 
     def _s_expr(self, st: ast.Expr, scope: Scope) -> None:
-        self.eval(st.value, scope)
+        value = self.eval(st.value, scope)
+        if type(value) is Unknown and type(st.value) is ast.Call:
+            self.hooks.discarded(self, value, st.value)
 
     def _s_assign(self, st: ast.Assign, scope: Scope) -> None:
         value = self.eval(st.value, scope)

@@ -299,6 +299,9 @@ class AirflowHooks(Hooks):
         # id(instance) -> (class, call node, call kwargs), until their engine
         # base's __init__ runs.
         self.pending: dict[int, tuple] = {}
+        # What could not be seen statically: (dag or None for the whole
+        # file, path, line, what) -> the workflow is marked incomplete.
+        self.losses: dict[tuple, str] = {}
         self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
@@ -318,6 +321,51 @@ class AirflowHooks(Hooks):
         repository that it imports (diagnostics and sources point there)."""
         interp = self.interp
         return interp.path if interp is not None and interp.path is not None else self._path
+
+    # -- what cannot be seen ----------------------------------------------
+    def lose(self, line: int | None, what: str, dag: DagObj | None | bool = True) -> None:
+        """Part of a workflow cannot be seen statically: the DAG being built
+        (or, with ``dag=None``, every DAG of the file) is incomplete."""
+        target = self.current_dag() if dag is True else dag
+        key = (id(target) if target is not None else None, self.path, line)
+        self.losses.setdefault(
+            key, f"{self.path}:{line}: {what}" if line else f"{self.path}: {what}"
+        )
+
+    def discarded(self, interp: Interpreter, value: Unknown, node: ast.Call) -> None:
+        # `build_tasks(dag)` inside a DAG, or given a DAG/group: whatever it
+        # adds to the DAG is not seen.
+        if _harmless(value):
+            return
+        if self.current_dag() is None:
+            return
+        self.lose(
+            node.lineno,
+            f"`{_short(interp.source_text(node))}` is not evaluated statically "
+            f"({value.reason}): tasks it adds to the DAG are missing",
+        )
+
+    def skipped(self, interp: Interpreter, nodes, why: str, line: int | None) -> None:
+        builds = _builds_airflow_objects(interp, nodes)
+        if builds is None:
+            return
+        what = {"loop": "loop", "while": "`while` loop", "comprehension": "comprehension"}[why]
+        if builds == "dag":
+            self.diag(
+                "warning",
+                "AF114",
+                f"the {what} at this line builds DAGs from a value known only at run time: "
+                "those DAGs are not read",
+                line,
+                None,
+            )
+            return
+        self.lose(
+            line,
+            f"the {what} at this line runs over a value known only at run time: "
+            f"the tasks and dependencies it builds are missing",
+            True if self.current_dag() is not None else None,
+        )
 
     # -- diagnostics -----------------------------------------------------
     def current_dag(self) -> DagObj | None:
@@ -346,6 +394,8 @@ class AirflowHooks(Hooks):
     def note(self, interp: Interpreter, note: Note) -> None:
         severity, code = NOTE_CODES.get(note.kind, ("warning", "AF106"))
         self.diag(severity, code, note.message, note.line)
+        if note.kind == LIMIT:
+            self.lose(note.line, f"reading stopped here ({note.message})", None)
 
     def to_str(self, interp: Interpreter, obj: Any) -> Any:
         if isinstance(obj, (XComArg, DagParamRef)):
@@ -527,6 +577,7 @@ class AirflowHooks(Hooks):
             parent = q.rsplit(".", 1)[0] if "." in q else ""
             if name == "partial" and _is_operator_name(parent.rsplit(".", 1)[-1]):
                 return PartialCall(parent.rsplit(".", 1)[-1], Ref(parent), dict(kwargs), list(args))
+            self._unknown_builder(interp, ref, args, kwargs, node)
             return NOT_HANDLED
         kind = _task_decorator_kind(ref)
         if kind is not None:
@@ -563,6 +614,24 @@ class AirflowHooks(Hooks):
             _remember_operator(q, name)
             return self.operator(interp, name, ref, args, kwargs, node)
         return NOT_HANDLED
+
+    def _unknown_builder(self, interp: Interpreter, ref: Ref, args, kwargs, node) -> None:
+        """A function the reader cannot follow (an installed library's, a
+        module it cannot find) given a DAG or a TaskGroup: it may add tasks
+        to it (cosmos' DbtTaskGroup(dag=...), build_tasks(dag))."""
+        given = [*args, *kwargs.values()]
+        target = next((v for v in given if isinstance(v, (DagObj, GroupObj))), None)
+        if target is None and not ref.name.endswith(("TaskGroup", "Group")):
+            return
+        if target is None and self.current_dag() is None:
+            return
+        dag = target if isinstance(target, DagObj) else (target.dag if target else True)
+        self.lose(
+            getattr(node, "lineno", None),
+            f"`{_short(interp.source_text(node)) if node is not None else ref.qualname}` "
+            f"({ref.qualname}) is not evaluated statically: tasks it adds are missing",
+            dag,
+        )
 
     def _clock(self, interp: Interpreter, node: ast.AST) -> Unknown:
         u = interp.unknown("clock", "depends on the current date", node, note=False)
@@ -1329,6 +1398,8 @@ class AirflowHooks(Hooks):
         label = str(
             self.required(interp, "task_id", raw_id, node, dag if dag is not None else None)
         )
+        if contains_unknown(raw_id) is not None:
+            self.lose(line, f"task id `{label}` is only known at run time", dag)
         task_id = group.child_id(label) if group is not None else label
         values = {**self._defaults(dag, group, kwargs.get("default_args")), **kwargs}
         values.pop("default_args", None)
@@ -1357,6 +1428,7 @@ class AirflowHooks(Hooks):
                 )
             ),
         )
+        opargs.runtime_mapping = lambda key, v: self._runtime_env(interp, cls, key, v, node, dag)
         action = builder(opargs)
         self._callable_details(interp, action, values)
         if status == "subclass":
@@ -1428,6 +1500,26 @@ class AirflowHooks(Hooks):
                     if src is not tobj:
                         self.add_edge(src, tobj, "data")
         return tobj
+
+    def _runtime_env(self, interp: Interpreter, cls: str, key: str, value: Any, node, dag) -> None:
+        u = contains_unknown(value)
+        text = (u.source if isinstance(value, Unknown) and u.source else None) or _short(
+            interp.source_text(_keyword(node, key) or node) if node is not None else key
+        )
+        if u is not None:
+            why = f"is only known at run time ({u.reason})"
+        elif isinstance(value, Ref):
+            why = f"comes from {value.qualname}, which is not read"
+        else:
+            why = "is not a mapping of names to values"
+        self.diag(
+            "warning",
+            "AF111",
+            f"{cls}.{key}: `{_short(text)}` {why}: the task's environment is not in "
+            f"the IR (the expression is kept in extra.airflow.kwargs)",
+            getattr(node, "lineno", None),
+            dag,
+        )
 
     def _callable_details(self, interp: Interpreter, action: Action, values: dict) -> None:
         """Name, module and source text of a classic operator's python_callable."""
@@ -1663,8 +1755,16 @@ class AirflowHooks(Hooks):
             command = self._bash_command(interp, tf, args, kwargs)
             # BashOperator arguments given to @task.bash(...) or .override(...)
             # belong to the action, as they do for a classic BashOperator.
-            shell = {k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None}
-            if ops.env_replace(values.get("env"), values.get("append_env")):
+            env = values.get("env")
+            if env is not None and not (isinstance(env, dict) and ops.is_known_mapping(env)):
+                self._runtime_env(interp, "@task.bash", "env", env, None, True)
+                env = None
+            shell = {
+                k: jsonable(v)
+                for k, v in (("env", env), ("cwd", values.get("cwd")))
+                if v is not None
+            }
+            if ops.env_replace(env, values.get("append_env")):
                 shell["env_replace"] = True
             return Action("shell", {"command": command, **shell, **common, "source_code": source})
         if kind in ("task.branch", "task.branch_virtualenv", "task.branch_external_python"):
@@ -1920,11 +2020,17 @@ class AirflowHooks(Hooks):
             if type(bad) not in _NODE_TYPES and bad is not None and not _is_node(bad):
                 u = contains_unknown(bad)
                 what = _short(u.source) if u is not None and u.source else type(bad).__name__
+                line = getattr(node, "lineno", None)
                 self.diag(
                     "warning",
                     "AF110",
                     f"dependency on `{what}`, which is not a task known statically: ignored",
-                    getattr(node, "lineno", None),
+                    line,
+                )
+                self.lose(
+                    line,
+                    f"`{what}` is used as a task but is not known statically: "
+                    f"its task(s) and the dependency at this line are missing",
                 )
         for u in ups:
             for d in downs:
@@ -2039,6 +2145,14 @@ def _short(text: str | None, limit: int = 80) -> str:
     return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
+def _keyword(node: ast.AST | None, name: str) -> ast.expr | None:
+    if isinstance(node, ast.Call):
+        for kw in node.keywords:
+            if kw.arg == name:
+                return kw.value
+    return None
+
+
 def _keyword_line(node: ast.AST | None, name: str) -> int | None:
     if isinstance(node, ast.Call):
         for kw in node.keywords:
@@ -2099,6 +2213,89 @@ def _moved(module: str) -> str | None:
         repl = MOVED_IMPORTS.get(".".join(parts[:i]))
         if repl is not None:
             return repl
+    return None
+
+
+def _mark_losses(hooks: AirflowHooks, dag: DagObj) -> None:
+    """An incomplete workflow says so: IR ``complete``/``incomplete_reasons``
+    and one AF112 summary of how much could not be seen."""
+    reasons = [r for (owner, *_), r in hooks.losses.items() if owner in (id(dag), None)]
+    if not reasons:
+        return
+    wf = dag.workflow
+    for r in reasons:
+        wf.mark_incomplete(r)
+    n = len(reasons)
+    hooks.diag(
+        "warning",
+        "AF112",
+        f"workflow {wf.id!r} is incomplete: {n} part(s) of it could not be read statically, "
+        f"so tasks or dependencies are missing from its {len(wf.tasks)} task(s) "
+        f"(see incomplete_reasons)",
+        dag.line,
+        dag,
+    )
+
+
+def _harmless(value: Unknown) -> bool:
+    """An unknown call result that cannot have built tasks: a known run-time
+    read (a file, a variable, the clock) or a logging/printing helper."""
+    reason = value.reason
+    return not (
+        reason.startswith(("calls ", "name ", "instance of class"))
+        or "not evaluated statically" in reason
+        or "is not defined" in reason
+    )
+
+
+def _builds_airflow_objects(interp: Interpreter, nodes) -> str | None:
+    """Whether skipped code would build DAGs ("dag"), tasks or dependencies
+    ("task"), judged from the names it calls (looked up, not evaluated)."""
+    found: str | None = None
+    for root in nodes:
+        for n in ast.walk(root):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.RShift, ast.LShift)):
+                found = "task"
+            elif isinstance(n, ast.Call):
+                kind = _callee_kind(interp, n.func)
+                if kind == "dag":
+                    return "dag"
+                found = found or kind
+    return found
+
+
+def _callee_kind(interp: Interpreter, func: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return None
+    value = interp.module_scope.lookup(func.id)
+    for _fn, local in reversed(interp.frames):
+        hit = local.lookup(func.id)
+        if hit is not NOT_HANDLED:
+            value = hit
+            break
+    name = parts[0] if parts else func.id
+    if isinstance(value, Ref):
+        name = value.attr(".".join(reversed(parts))).name if parts else value.name
+        if name in ("DAG", "dag"):
+            return "dag"
+        if _is_operator_name(name) or name in (
+            "TaskGroup",
+            "chain",
+            "set_downstream",
+            "set_upstream",
+        ):
+            return "task"
+        return None
+    if isinstance(value, (DagFunction, DagDecorator)):
+        return "dag"
+    if isinstance(value, (TaskFlowFn, GroupFunction, FunctionValue, TaskObj, GroupObj, XComArg)):
+        return "task"
+    if isinstance(value, ClassValue) and engine_base(value) is not None:
+        return "task"
     return None
 
 
@@ -2213,6 +2410,7 @@ def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = 
     for dag in hooks.dags:
         wf = dag.workflow
         _check_keys(hooks, dag)
+        _mark_losses(hooks, dag)
         wf.diagnostics.extend(
             d for d in hooks.file_diags if (d.code, d.message, d.line) not in dag.diag_keys
         )
