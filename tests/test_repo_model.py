@@ -10,6 +10,7 @@ reads statically must have the tasks and dependencies that Airflow's own
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ print(json.dumps({"dags": dags, "errors": errors}))
 """
 
 
-def dagbag(python: Path, repo: Path, home: Path, major: str) -> dict:
+def dagbag(python: Path, repo: Path, home: Path, major: str, pythonpath: tuple = ()) -> dict:
     """Airflow's DagBag over ``repo/dags``, in a child of the Airflow
     virtualenv whose sys.path is the DAG processor's: the DAGs and plugins
     folders (Airflow adds them) and the repository root."""
@@ -51,12 +52,11 @@ def dagbag(python: Path, repo: Path, home: Path, major: str) -> dict:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo / "plugins"),
-        "PYTHONPATH": str(repo),
+        "PYTHONPATH": os.pathsep.join([str(repo), *map(str, pythonpath)]),
         "PYTHONDONTWRITEBYTECODE": "1",
         "DO_NOT_TRACK": "1",
         "SCARF_NO_ANALYTICS": "true",
         "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False",
-        **EXTRA_ENV,
     }
     if major == "2":
         # SubDagOperator checks the pools table when it is built.
@@ -69,10 +69,6 @@ def dagbag(python: Path, repo: Path, home: Path, major: str) -> dict:
     )
     assert done.ok, done.stderr.decode(errors="replace")[-3000:]
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
-
-
-# Extra PYTHONPATH entries the engine needs (dag-factory's, see test_dagfactory).
-EXTRA_ENV: dict[str, str] = {}
 
 
 def ours(repo: Path) -> dict:

@@ -20,7 +20,9 @@ import ast
 import datetime as _dt
 import functools
 import json
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,7 @@ from wfconv.frontends.pyeval import (
     contains_unknown,
     linear_bases,
 )
-from wfconv.frontends.repo import importer_for
+from wfconv.frontends.repo import Repository, importer_for
 from wfconv.ir.model import (
     Action,
     Bundle,
@@ -302,6 +304,7 @@ class AirflowHooks(Hooks):
         # What could not be seen statically: (dag or None for the whole
         # file, path, line, what) -> the workflow is marked incomplete.
         self.losses: dict[tuple, str] = {}
+        self.options: dict = {}
         self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
@@ -564,6 +567,11 @@ class AirflowHooks(Hooks):
         if name is not None:
             return self.operator(interp, name, ref, args, kwargs, node)
         name = ref.name
+        if q.startswith("dagfactory.") or q == "dagfactory":
+            return self._dagfactory(interp, ref, args, kwargs, node)
+        if q in ("os.path.abspath", "os.path.realpath") and args and args[0] == interp.file_value:
+            # Airflow loads a DAG file by its absolute path.
+            return str(Path(str(args[0])).resolve())
         if name == "__init__" and args and isinstance(args[0], InstanceValue) and self.pending:
             # TaskGroup.__init__(self, ...) / BaseOperator.__init__(self, ...)
             self.base_init(interp, args[0], list(args[1:]), dict(kwargs), node)
@@ -632,6 +640,87 @@ class AirflowHooks(Hooks):
             f"({ref.qualname}) is not evaluated statically: tasks it adds are missing",
             dag,
         )
+
+    # -- dag-factory loaders (docs/codes/dagfactory.md) ---------------------
+    def _dagfactory(self, interp: Interpreter, ref: Ref, args, kwargs, node) -> Any:
+        if ref.name == "DagFactory":
+            config = args[0] if args else kwargs.get("config_filepath", kwargs.get("config_file"))
+            return DagFactoryObj(config, dict(kwargs))
+        if ref.name == "load_yaml_dags":
+            folder = kwargs.get("dags_folder")
+            config = kwargs.get("config_filepath")
+            if config is None and isinstance(folder, str):
+                self._dagfactory_folder(interp, folder, kwargs.get("suffix"), node)
+            elif config is None and folder is None:
+                repo = Repository.of(interp.main_unit.path or ".")
+                if repo is not None:
+                    self._dagfactory_folder(
+                        interp, str(repo.dags_folder), kwargs.get("suffix"), node
+                    )
+            else:
+                self._dagfactory_config(interp, config, node)
+            return None
+        return NOT_HANDLED
+
+    def _dagfactory_folder(self, interp: Interpreter, folder: str, suffix: Any, node) -> None:
+        base = self._existing(folder)
+        if base is None or not base.is_dir():
+            self.lose(
+                getattr(node, "lineno", None),
+                f"dag-factory folder {folder!r} is not in the repository: its DAGs are not read",
+                None,
+            )
+            return
+        suffixes = tuple(suffix) if isinstance(suffix, (list, tuple)) else (".yaml", ".yml")
+        for f in sorted(base.rglob("*")):
+            if f.is_file() and f.name.endswith(suffixes):
+                self._dagfactory_config(interp, str(f), node, quiet=True)
+
+    def _dagfactory_config(self, interp: Interpreter, config: Any, node, quiet=False) -> None:
+        from wfconv.frontends.dagfactory import build_config, is_config
+
+        line = getattr(node, "lineno", None)
+        if not isinstance(config, str):
+            self.lose(
+                line,
+                f"the dag-factory config path `{_short(interp.source_text(node))}` is only known "
+                "at run time: its DAGs are not read",
+                None,
+            )
+            return
+        path = self._existing(config)
+        if path is None:
+            self.lose(line, f"dag-factory config {config!r} is not in the repository", None)
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if quiet and not is_config(str(path), text):
+            return
+        shown = (
+            os.path.relpath(path)
+            if not Path(interp.main_unit.path or "").is_absolute()
+            else str(path)
+        )
+        for dag in build_config(self, interp, Path(shown), text, node):
+            # generate_dags(globals()): the DAGs are this file's.
+            interp.module_scope.vars.setdefault(dag.id, dag)
+
+    def _existing(self, value: str) -> Path | None:
+        """A path a loader names, found in this repository: as written, or
+        (an absolute path of the machine it runs on, `/usr/local/airflow/dags/
+        x.yml`) by its longest tail that exists under the repository root."""
+        p = Path(value)
+        if p.exists():
+            return p
+        repo = Repository.of(self.interp.main_unit.path or ".") if self.interp else None
+        if repo is None:
+            return None
+        parts = p.parts[1:] if p.is_absolute() else p.parts
+        for i in range(len(parts)):
+            for base in (repo.root, repo.dags_folder):
+                cand = base.joinpath(*parts[i:])
+                if parts[i:] and cand.exists():
+                    return cand
+        return None
 
     def _clock(self, interp: Interpreter, node: ast.AST) -> Unknown:
         u = interp.unknown("clock", "depends on the current date", node, note=False)
@@ -803,6 +892,10 @@ class AirflowHooks(Hooks):
                 return None
             if name == "get_task" and args and isinstance(args[0], str):
                 return obj.tasks.get(args[0], NOT_HANDLED)
+        if isinstance(obj, DagFactoryObj):
+            if name == "generate_dags":
+                self._dagfactory_config(interp, obj.config, node)
+            return None
         if isinstance(obj, DatasetObj):
             return NOT_HANDLED
         return NOT_HANDLED
@@ -2066,6 +2159,14 @@ class AirflowHooks(Hooks):
         return True
 
 
+@dataclass(eq=False)
+class DagFactoryObj:
+    """``dagfactory.DagFactory(config)`` before ``generate_dags``."""
+
+    config: Any
+    kwargs: dict
+
+
 _NODE_TYPES = (TaskObj, XComArg, GroupObj, LabelObj)
 _MAY_HOLD_XCOM = {TaskObj, XComArg, list, tuple, dict, set}
 
@@ -2344,7 +2445,11 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         ) from None
 
 
-def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = None) -> Bundle:
+def reader_for(
+    path: str, text: str, options: dict | None = None
+) -> tuple[AirflowHooks, Interpreter]:
+    """The hooks and interpreter that read ``path`` (the dag-factory reader
+    builds its DAGs with them too)."""
     hooks = AirflowHooks(path)
     interp = Interpreter(
         hooks,
@@ -2357,7 +2462,19 @@ def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = 
         importer=importer_for(path, options or {}),
     )
     hooks.interp = interp
+    hooks.options = options or {}
+    return hooks, interp
+
+
+def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = None) -> Bundle:
+    hooks, interp = reader_for(path, text, options)
     interp.run_module(tree)
+    return finish(hooks, interp, path, _imports(tree))
+
+
+def finish(hooks: AirflowHooks, interp: Interpreter, path: str, imports: list) -> Bundle:
+    """The bundle of what the hooks built: file-level checks, diagnostics
+    attributed, every workflow validated."""
     # A DAG made while an imported module ran is that module's, unless this
     # file binds it to one of its names (Airflow collects the DAGs of the
     # module it loads).
@@ -2365,7 +2482,6 @@ def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = 
     hooks.dags = [d for d in hooks.dags if not d.foreign or id(d) in own]
     hooks.orphans = [t for t in hooks.orphans if not t.foreign]
 
-    imports = _imports(tree)
     for module, line, fallback in imports:
         repl = _moved(module)
         # `try: <new path> except ImportError: <old path>` is ready for
