@@ -259,3 +259,55 @@ def test_convert_strict_and_verify_refuse_an_incomplete_workflow(tmp_path):
     res = CliRunner().invoke(main, ["verify", str(f), "--to", "prefect"])
     assert res.exit_code == 1
     assert "the source workflow is incomplete" in res.output
+
+
+def test_path_option_adds_a_folder_of_modules(tmp_path):
+    from click.testing import CliRunner
+
+    from wfconv.cli import main
+
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "mylib.py").write_text(
+        "from airflow.operators.bash import BashOperator\n"
+        "def make(n):\n    return BashOperator(task_id=f't{n}', bash_command='x')\n",
+        encoding="utf-8",
+    )
+    dag = tmp_path / "dags" / "d.py"
+    dag.write_text(
+        "from datetime import datetime\nfrom airflow import DAG\nfrom mylib import make\n"
+        "with DAG('d', start_date=datetime(2024, 1, 1), schedule=None):\n"
+        "    make(1) >> make(2)\n",
+        encoding="utf-8",
+    )
+    alone = CliRunner().invoke(main, ["parse", str(dag)])
+    doc = json.loads(alone.output)
+    assert doc["workflows"][0]["tasks"] == [] and doc["workflows"][0]["complete"] is False
+    found = CliRunner().invoke(main, ["parse", str(dag), "--path", str(tmp_path / "shared")])
+    w = json.loads(found.output)["workflows"][0]
+    assert [t["id"] for t in w["tasks"]] == ["t1", "t2"]
+    assert w["edges"] == [{"from": "t1", "to": "t2", "kind": "control"}]
+    assert "complete" not in w
+
+
+def test_prefect_flows_call_tasks_of_other_modules(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "etl.py").write_text(
+        "from prefect import task\n@task(retries=2)\ndef extract(source):\n    return [source]\n"
+        "@task\ndef load(rows):\n    return len(rows)\n",
+        encoding="utf-8",
+    )
+    flow = tmp_path / "flows" / "pipeline.py"
+    flow.write_text(
+        "from prefect import flow\nfrom tasks.etl import extract, load\n"
+        "@flow\ndef pipeline():\n    load(extract('a'))\n",
+        encoding="utf-8",
+    )
+    w = load_path(flow).workflows[0]
+    assert [(t.id, t.retries, t.action.get("module")) for t in w.tasks] == [
+        ("extract", 2, "tasks.etl"),
+        ("load", 0, "tasks.etl"),
+    ]
+    assert [(e.src, e.dst) for e in w.edges] == [("extract", "load")]

@@ -242,12 +242,12 @@ def _package_name(folder: Path) -> str | None:
 
 def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str | None] | None:
     """pyeval's importer for the file ``path`` read by a frontend's
-    ``parse(**options)`` (``paths``: the extra folders of ``--path``; none
+    ``parse(**options)`` (``repo_paths``: the folders of ``--path``; none
     with ``repository=False``). Module paths are spelled as ``path`` is:
     relative to the working directory when it is relative."""
     if options.get("repository") is False:
         return None
-    repo = Repository.of(path, tuple(options.get("paths") or ()))
+    repo = Repository.of(path, tuple(options.get("repo_paths") or ()))
     if repo is None:
         return None
     if Path(path).is_absolute():

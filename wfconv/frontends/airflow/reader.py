@@ -960,6 +960,13 @@ class AirflowHooks(Hooks):
             or type(right) in _NODE_TYPES
             or _is_node(left)
             or _is_node(right)
+            # `helper() >> other_helper()` in a DAG: two tasks not seen.
+            or (
+                (type(left) is Unknown or type(right) is Unknown)
+                and self.current_dag() is not None
+                and not isinstance(left, (int, float))
+                and not isinstance(right, (int, float))
+            )
         ):
             if isinstance(op, ast.RShift):
                 self.connect(interp, left, right, node)
