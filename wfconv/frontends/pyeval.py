@@ -2073,7 +2073,23 @@ def _iterable_known(value: Any) -> bool:
     )
 
 
+# id(function node) -> (node, is a generator): a helper called for every task
+# of every DAG file is walked once (the node is kept so the id stays its own).
+_GENERATORS: dict[int, tuple[ast.AST, bool]] = {}
+
+
 def _is_generator(node: ast.FunctionDef) -> bool:
+    hit = _GENERATORS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    if len(_GENERATORS) > 20_000:
+        _GENERATORS.clear()
+    found = _walk_for_yield(node)
+    _GENERATORS[id(node)] = (node, found)
+    return found
+
+
+def _walk_for_yield(node: ast.FunctionDef) -> bool:
     stack: list[ast.AST] = list(node.body)
     while stack:
         n = stack.pop()

@@ -135,6 +135,17 @@ class Repository:
     @classmethod
     def of(cls, path: str | Path, extra: tuple[str, ...] | list[str] = ()) -> Repository | None:
         """The repository of a file or folder that exists (None otherwise)."""
+        fast = (os.path.dirname(os.fspath(path)), tuple(extra))
+        if fast in _BY_INPUT:  # every file of a folder asks: one answer
+            return _BY_INPUT[fast]
+        repo = cls._of(path, extra)
+        if len(_BY_INPUT) > 4096:
+            _BY_INPUT.clear()
+        _BY_INPUT[fast] = repo
+        return repo
+
+    @classmethod
+    def _of(cls, path: str | Path, extra: tuple[str, ...] | list[str]) -> Repository | None:
         p = Path(path)
         try:
             p = p.resolve()
@@ -207,6 +218,7 @@ class Repository:
 
 
 _REPOSITORIES: dict[tuple[str, tuple[Path, ...]], Repository] = {}
+_BY_INPUT: dict[tuple[str, tuple], Repository | None] = {}
 
 
 def _find(
@@ -256,18 +268,30 @@ def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str
     def importer(name: str) -> ModuleSource | str | None:
         found = repo.importer(name)
         if isinstance(found, ModuleSource) and found.path is not None:
-            try:
-                return dataclasses.replace(found, path=os.path.relpath(found.path))
-            except ValueError:  # another drive (Windows)
-                return found
+            hit = _RELATIVE.get(found.path)
+            if hit is None or hit[0] is not found.tree:
+                try:
+                    rel = dataclasses.replace(found, path=os.path.relpath(found.path))
+                except ValueError:  # another drive (Windows)
+                    rel = found
+                if len(_RELATIVE) > 4096:
+                    _RELATIVE.clear()
+                hit = _RELATIVE[found.path] = (found.tree, rel)
+            return hit[1]
         return found
 
     return importer
 
 
+# absolute module path -> (its tree, the ModuleSource with a relative path)
+_RELATIVE: dict[str, tuple[ast.Module, ModuleSource]] = {}
+
+
 def clear_caches() -> None:
     """Forget every repository and parsed module (tests, long processes)."""
     _REPOSITORIES.clear()
+    _BY_INPUT.clear()
+    _RELATIVE.clear()
     PARSED.entries.clear()
 
 
