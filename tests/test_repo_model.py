@@ -311,3 +311,33 @@ def test_prefect_flows_call_tasks_of_other_modules(tmp_path):
         ("load", 0, "tasks.etl"),
     ]
     assert [(e.src, e.dst) for e in w.edges] == [("extract", "load")]
+
+
+def test_a_cached_audit_result_follows_the_helper_modules(tmp_path):
+    """The audit cache keys a file by its bytes; a DAG read through a helper
+    module is audited again when the helper changes."""
+    import shutil
+
+    from wfconv.audit.report import TableReporter
+    from wfconv.audit.run import Options, audit
+
+    repo = tmp_path / "company"
+    shutil.copytree(REPOS / "company", repo)
+    dag = repo / "dags" / "warehouse_daily.py"
+
+    def run():
+        with open(os.devnull, "w") as sink:
+            return audit(
+                [str(dag)], Options(jobs=1, cache_dir=str(tmp_path / "cache")), TableReporter(sink)
+            )
+
+    first = run()
+    assert (first.cached, first.tasks) == (0, 6)
+    assert run().cached == 1
+    config = repo / "utils" / "config.py"
+    config.write_text(
+        config.read_text().replace('"customers", "payments"', '"customers", "payments", "refunds"'),
+        encoding="utf-8",
+    )
+    again = run()
+    assert (again.cached, again.tasks) == (0, 7)

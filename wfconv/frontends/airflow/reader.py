@@ -305,6 +305,7 @@ class AirflowHooks(Hooks):
         # file, path, line, what) -> the workflow is marked incomplete.
         self.losses: dict[tuple, str] = {}
         self.options: dict = {}
+        self.read_files: set[str] = set()  # dag-factory configs read for this file
         self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
@@ -700,6 +701,7 @@ class AirflowHooks(Hooks):
             if not Path(interp.main_unit.path or "").is_absolute()
             else str(path)
         )
+        self.read_files.add(shown)
         for dag in build_config(self, interp, Path(shown), text, node):
             # generate_dags(globals()): the DAGs are this file's.
             interp.module_scope.vars.setdefault(dag.id, dag)
@@ -2530,6 +2532,9 @@ def finish(hooks: AirflowHooks, interp: Interpreter, path: str, imports: list) -
 
     bundle = Bundle()
     module_names = sorted({m for m, _, _ in imports})
+    sources = sorted(
+        {m.path for m in interp.modules.values() if m is not None and m.path} | hooks.read_files
+    )
     for dag in hooks.dags:
         wf = dag.workflow
         _check_keys(hooks, dag)
@@ -2544,6 +2549,9 @@ def finish(hooks: AirflowHooks, interp: Interpreter, path: str, imports: list) -
             "dag_kwargs": dag.dag_kwargs,
         }
         extra.update(dag.extra)
+        if sources:
+            # The repository's files this DAG was read from besides its own.
+            extra["sources"] = sources
         wf.extra["airflow"] = extra
         for t in wf.tasks:
             if t.retry_delay_s is None:
