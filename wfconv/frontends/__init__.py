@@ -40,7 +40,8 @@ FRONTENDS: dict[str, str] = {
 ENGINES = tuple(k for k in FRONTENDS if k != "ir")
 
 # File suffixes a directory walk looks at.
-_WALK_SUFFIXES = {".py", ".xml", ".json", ".yml", ".yaml"}
+_YAML_SUFFIXES = (".yml", ".yaml")
+_WALK_SUFFIXES = {".py", ".xml", ".json", *_YAML_SUFFIXES}
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache"}
 
 _OOZIE_NAMESPACES = ("uri:oozie:workflow:", "uri:oozie:coordinator:", "uri:oozie:bundle:")
@@ -247,6 +248,8 @@ def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bund
                 if f.is_dir():
                     sub = frontend("oozie").parse(str(f), None, **options)
                 else:
+                    if f.suffix.lower() in _YAML_SUFFIXES and engine not in (None, "dagfactory"):
+                        continue  # only dag-factory reads YAML files (prefect.yaml is read beside a flow)
                     text = _read(f)
                     eng = engine or detect_engine(str(f), text)
                     if eng is None:
