@@ -341,3 +341,16 @@ def test_a_cached_audit_result_follows_the_helper_modules(tmp_path):
     )
     again = run()
     assert (again.cached, again.tasks) == (0, 7)
+
+
+def test_subdag_children_are_workflows_that_run_only_in_their_parent():
+    ws = workflows("sections.py")
+    assert sorted(ws) == ["sections", "sections.first", "sections.second"]
+    first = ws["sections.first"]
+    assert first.task_ids() == ["first_step_0", "first_step_1", "first_step_2"]
+    assert first.schedule.kind == "manual"
+    assert first.extra["airflow"]["subdag_of"] == "sections"
+    assert ws["sections"].task("first").action.fields == {
+        "workflow": "sections.first",
+        "wait_for_completion": True,
+    }

@@ -1568,6 +1568,9 @@ class AirflowHooks(Hooks):
                 line,
                 dag,
             )
+            child = values.get("subdag")
+            if isinstance(child, DagObj) and dag is not None and child is not dag:
+                self._subdag(child, dag, line)
         if status == "unknown":
             self.diag(
                 "info",
@@ -1621,6 +1624,26 @@ class AirflowHooks(Hooks):
             f"the IR (the expression is kept in extra.airflow.kwargs)",
             getattr(node, "lineno", None),
             dag,
+        )
+
+    def _subdag(self, child: DagObj, parent: DagObj, line: int | None) -> None:
+        """A sub-DAG runs only inside its parent's SubDagOperator: Airflow
+        never schedules it on its own, so its IR schedule is manual (its own
+        is kept in extra)."""
+        wf = child.workflow
+        child.extra["subdag_of"] = parent.id
+        if wf.schedule.kind != "manual":
+            child.extra["subdag_schedule"] = jsonable(
+                {"kind": wf.schedule.kind, "cron": wf.schedule.cron, "seconds": wf.schedule.seconds}
+            )
+            wf.schedule = Schedule(kind="manual", timezone=wf.schedule.timezone)
+        self.diag(
+            "info",
+            "AF315",
+            f"sub-DAG of {parent.id!r}: it runs only when that DAG's SubDagOperator runs it, "
+            "so it has no schedule of its own (extra.airflow.subdag_of)",
+            line,
+            child,
         )
 
     def _callable_details(self, interp: Interpreter, action: Action, values: dict) -> None:
