@@ -80,7 +80,8 @@ class ConfigBuilder:
         self.path = path
         self.dags_folder = dags_folder
 
-    def diag(self, severity: str, code: str, message: str, line: int | None, dag: Any = None):
+    def diag(self, severity: str, code: str, message: str, line: int | None, dag: Any = True):
+        """A diagnostic of the DAG being built (``dag=None``: of the file)."""
         self.hooks.diag(severity, code, message, line, dag)
 
     # -- values ----------------------------------------------------------
@@ -120,16 +121,8 @@ class ConfigBuilder:
     # -- DAGs ------------------------------------------------------------
     def build_file(self, config_path: Path, text: str) -> list:
         data = load(str(config_path), text)
-        for var in env_vars(text):
-            self.diag(
-                "warning",
-                "DF101",
-                f"${var} is replaced from the environment of the process that loads the "
-                "config: kept as written",
-                None,
-            )
         if not looks_like_config(data):
-            self.diag("warning", "DF301", "not a dag-factory config: no DAG in it", None)
+            self.diag("warning", "DF301", "not a dag-factory config: no DAG in it", None, None)
             return []
         defaults = merge_defaults([d for _, d in defaults_for(config_path, self.dags_folder)])
         file_default = copy.deepcopy(data.get("default") or {})
@@ -146,18 +139,30 @@ class ConfigBuilder:
             dag_conf.line = getattr(conf, "line", None)
             params = merge(dag_conf, copy.deepcopy(file_default))
             built.append(self.build_dag(str(name), params, dag_conf.line))
-        return [d for d in built if d is not None]
+        for dag in built:  # the file's own notes belong to its DAGs, not the loader's others
+            for var in env_vars(text):
+                self.diag(
+                    "warning",
+                    "DF101",
+                    f"${var} is replaced from the environment of the process that loads the "
+                    "config: kept as written",
+                    None,
+                    dag,
+                )
+        return built
 
     def build_dag(self, dag_id: str, params: dict, line: int | None):
         hooks = self.hooks
         node = _at(line)
+        notes: list[tuple[str, str, str]] = []
         if "schedule_interval" in params:
-            self.diag(
-                "warning",
-                "DF201",
-                "`schedule_interval` is refused by dag-factory 1.x (use `schedule`): read as "
-                "the schedule, as dag-factory 0.x did",
-                line,
+            notes.append(
+                (
+                    "warning",
+                    "DF201",
+                    "`schedule_interval` is refused by dag-factory 1.x (use `schedule`): read as "
+                    "the schedule, as dag-factory 0.x did",
+                )
             )
             params.setdefault("schedule", params.pop("schedule_interval"))
         kwargs: dict[str, Any] = {"dag_id": dag_id}
@@ -190,10 +195,10 @@ class ConfigBuilder:
         kwargs["tags"] = tags
         for callback in ("on_success_callback", "on_failure_callback", "sla_miss_callback"):
             if callback in params or f"{callback}_name" in params:
-                self.diag(
-                    "info", "DF102", f"{callback}: a Python callable, kept by name only", line
-                )
+                notes.append(("info", "DF102", f"{callback}: a Python callable, kept by name only"))
         dag = hooks.make_dag(self.interp, [], kwargs, node)
+        for severity, code, message in notes:
+            self.diag(severity, code, message, line, dag)
         dag.workflow.extra["dagfactory"] = {"config": self.path}
         hooks.dag_stack.append(dag)
         try:
