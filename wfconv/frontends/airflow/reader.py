@@ -883,7 +883,10 @@ class AirflowHooks(Hooks):
             )
             if name == "partial":
                 return obj
-            return self.run_group_function(interp, obj, [], {}, node)
+            # The mapped values go in as the arguments (one instance): a task
+            # result mapped over still makes the group's tasks wait for it.
+            mapped = dict(kwargs) if name == "expand" else {}
+            return self.run_group_function(interp, obj, [], mapped, node)
         if isinstance(obj, DagObj):
             if name in ("add_task", "add_tasks"):
                 for t in _listify(args[0] if args else []):
