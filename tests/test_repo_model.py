@@ -282,12 +282,12 @@ def test_path_option_adds_a_folder_of_modules(tmp_path):
     )
     alone = CliRunner().invoke(main, ["parse", str(dag)])
     doc = json.loads(alone.output)
-    assert doc["workflows"][0]["tasks"] == [] and doc["workflows"][0]["complete"] is False
+    assert doc["workflows"][0]["tasks"] == [] and doc["workflows"][0]["incomplete"] is True
     found = CliRunner().invoke(main, ["parse", str(dag), "--path", str(tmp_path / "shared")])
     w = json.loads(found.output)["workflows"][0]
     assert [t["id"] for t in w["tasks"]] == ["t1", "t2"]
     assert w["edges"] == [{"from": "t1", "to": "t2", "kind": "control"}]
-    assert "complete" not in w
+    assert "incomplete" not in w
 
 
 def test_prefect_flows_call_tasks_of_other_modules(tmp_path):

@@ -116,7 +116,7 @@ ENTRIES: tuple[Code, ...] = (
         "warning",
         "docs/codes/airflow.md#codes",
         "the workflow is incomplete: how many parts could not be read statically (the IR's `incomplete_reasons` list them)",
-        description="A helper the reader cannot follow, a loop over a run-time value or a run-time task id hid tasks or dependencies: the IR has `complete: false`.",
+        description="A helper the reader cannot follow, a loop over a run-time value or a run-time task id hid tasks or dependencies: the IR has `incomplete: true`.",
         fix="Make the module importable from the repository (or give its folder with `--path`), or compute the structure from literals.",
     ),
     Code(

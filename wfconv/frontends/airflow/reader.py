@@ -2353,7 +2353,7 @@ def _moved(module: str) -> str | None:
 
 
 def _mark_losses(hooks: AirflowHooks, dag: DagObj) -> None:
-    """An incomplete workflow says so: IR ``complete``/``incomplete_reasons``
+    """An incomplete workflow says so: IR ``incomplete``/``incomplete_reasons``
     and one AF112 summary of how much could not be seen."""
     reasons = [r for (owner, *_), r in hooks.losses.items() if owner in (id(dag), None)]
     if not reasons:
