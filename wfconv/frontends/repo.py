@@ -287,12 +287,4 @@ def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str
 _RELATIVE: dict[str, tuple[ast.Module, ModuleSource]] = {}
 
 
-def clear_caches() -> None:
-    """Forget every repository and parsed module (tests, long processes)."""
-    _REPOSITORIES.clear()
-    _BY_INPUT.clear()
-    _RELATIVE.clear()
-    PARSED.entries.clear()
-
-
-__all__ = ["PARSED", "Repository", "clear_caches", "importer_for"]
+__all__ = ["PARSED", "Repository", "importer_for"]

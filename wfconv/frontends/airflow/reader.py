@@ -304,7 +304,6 @@ class AirflowHooks(Hooks):
         # What could not be seen statically: (dag or None for the whole
         # file, path, line, what) -> the workflow is marked incomplete.
         self.losses: dict[tuple, str] = {}
-        self.options: dict = {}
         self.read_files: set[str] = set()  # dag-factory configs read for this file
         self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
@@ -2497,7 +2496,6 @@ def reader_for(
         importer=importer_for(path, options or {}),
     )
     hooks.interp = interp
-    hooks.options = options or {}
     return hooks, interp
 
 
