@@ -7,6 +7,7 @@ session: it takes ~10 s to start here.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -59,3 +60,35 @@ def airflow2_python() -> Path:
 def repo_root(monkeypatch):
     monkeypatch.chdir(ROOT)
     return ROOT
+
+
+DAG_FACTORY = "dag-factory==1.1.0"
+
+
+@pytest.fixture(scope="session")
+def dagfactory_path(airflow2_python) -> Path:
+    """dag-factory's own loader for the engine tests, installed once (no
+    dependencies: Airflow 2.10.5's virtualenv has them) into a folder of the
+    engines cache that goes on the child's PYTHONPATH; the shared virtualenv
+    is never modified."""
+    from wfconv import proc
+    from wfconv.engines.provision import engines_dir
+
+    target = engines_dir() / DAG_FACTORY.replace("==", "-")
+    if not (target / "dagfactory" / "__init__.py").is_file():
+        tmp = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        done = proc.run(
+            [str(airflow2_python), "-m", "pip", "install", "-q", "--no-deps"]
+            + ["--target", str(tmp), DAG_FACTORY],
+            timeout=300,
+        )
+        if not done.ok:
+            why = f"cannot install {DAG_FACTORY}: {done.stderr.decode(errors='replace')[-500:]}"
+            if os.environ.get("WFCONV_REQUIRE_ENGINES") == "1":
+                pytest.fail(why)
+            pytest.skip(why)
+        try:
+            tmp.rename(target)
+        except OSError:  # another test worker installed it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

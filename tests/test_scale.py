@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,55 @@ def test_parse_output_is_compact_for_programs_and_the_same_data(tmp_path):
     assert compact.stdout.count("\n") == 1
     assert indented.stdout.count("\n") > 10
     assert json.loads(compact.stdout) == json.loads(indented.stdout)
+
+
+class _FreshTicks:
+    """Reference: the tick arithmetic with a new CronSim per question (what
+    run generation did before it reused one iterator per schedule)."""
+
+    def __init__(self, expr: str, tz: str):
+        from wfconv.runtime.schedule import CronTicks
+
+        self.t = CronTicks(expr, tz)
+
+    def step(self, t, reverse: bool):
+        from cronsim import CronSim
+
+        naive = self.t._naive(t)
+        scheduled = next(CronSim(self.t.expr, naive, reverse=reverse))
+        if not self.t.every_hour:
+            return self.t._aware(scheduled)
+        return t.astimezone(UTC) + (scheduled - naive)
+
+
+@pytest.mark.parametrize(
+    ("cron", "tz"),
+    [
+        ("@hourly", "America/New_York"),
+        ("30 2 * * *", "America/New_York"),
+        ("0 1 * * *", "Europe/Berlin"),
+        ("*/20 * * * 1-5", "Europe/Berlin"),
+        ("0 0 1 * *", "UTC"),
+    ],
+)
+def test_planning_with_one_iterator_plans_the_same_runs_across_dst(cron, tz, monkeypatch):
+    from wfconv.ir import Schedule
+    from wfconv.runtime.api import RunOptions, plan_runs
+    from wfconv.runtime.schedule import CronTicks
+
+    w = Workflow("w", tasks=[Task("a", Action("empty"))])
+    w.schedule = Schedule("cron", cron=cron, timezone=tz)
+    w.start_date = "2023-02-27T01:07:00"
+    w.catchup = True
+    for timetable in ("data_interval", "trigger"):
+        opts = RunOptions(now="2023-11-10T00:00:00+00:00", timetable=timetable)
+        fast = plan_runs(w, opts)
+        with monkeypatch.context() as m:
+            m.setattr(
+                CronTicks,
+                "_step",
+                lambda self, t, reverse: _FreshTicks(self.expr, self.tz.key).step(t, reverse),
+            )
+            fresh = plan_runs(w, opts)
+        assert len(fast) > 5
+        assert fast == fresh

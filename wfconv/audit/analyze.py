@@ -103,8 +103,23 @@ def audit_workflow(
     return findings, summarize(w, g, eng)
 
 
+def file_stamps(paths) -> list[list]:
+    """[path, mtime_ns, size] of each file (None, None when it is gone)."""
+    out = []
+    for p in sorted(paths):
+        try:
+            st = Path(p).stat()
+            out.append([p, st.st_mtime_ns, st.st_size])
+        except OSError:
+            out.append([p, None, None])
+    return out
+
+
 def audit_bundle(bundle: Bundle, path: str, engine: str, now: datetime) -> FileResult:
     res = FileResult(path=path, status=AUDITED, engine=engine)
+    res.depends_on = file_stamps(
+        {s for w in bundle.workflows for s in w.extra.get("airflow", {}).get("sources", [])}
+    )
     res.findings = [from_diagnostic(d, path, None, {}) for d in bundle.diagnostics if d.code not in SILENCED]
     for w in bundle.workflows:
         found, summary = audit_workflow(w, path, engine, now, validated=True)

@@ -102,9 +102,13 @@ class FileResult:
     workflows: list[WorkflowSummary] = field(default_factory=list)
     seconds: float = 0.0
     cached: bool = False
+    # Other files of the repository the result was read from (a helper
+    # module, a dag-factory config), as [path, mtime_ns, size]: a cached
+    # result is stale when one of them changed.
+    depends_on: list[list[Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "path": self.path,
             "status": self.status,
             "engine": self.engine,
@@ -113,6 +117,9 @@ class FileResult:
             "workflows": [w.to_dict() for w in self.workflows],
             "seconds": self.seconds,
         }
+        if self.depends_on:
+            out["depends_on"] = self.depends_on
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], cached: bool = False) -> FileResult:
@@ -125,4 +132,5 @@ class FileResult:
             workflows=[WorkflowSummary.from_dict(w) for w in d.get("workflows", [])],
             seconds=d.get("seconds", 0.0),
             cached=cached,
+            depends_on=list(d.get("depends_on") or []),
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from wfconv.audit.analyze import file_stamps
 from wfconv.audit.cache import Cache, content_key
 from wfconv.audit.codes import SEVERITY_RANK, severity_of
 from wfconv.audit.model import AUDITED, FAILED, SKIPPED, FileResult, Finding
@@ -141,7 +142,10 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
     key = content_key(path, data, config) if cache else None
     if cache and key:
         hit = cache.get(key)
-        if hit is not None:
+        # A result read from other files of the repository too is only as
+        # fresh as they are.
+        deps = hit.get("depends_on") if hit is not None else None
+        if hit is not None and (not deps or file_stamps(d[0] for d in deps) == deps):
             return Job(index, path, result=FileResult.from_dict(hit, cached=True))
     try:
         text = data.decode("utf-8-sig")

@@ -29,6 +29,7 @@ from wfconv.backends.common import (
     GraphIndex,
     callable_imports_for,
     compact_number,
+    env_mapping,
     file_stem,
     format_python,
     hadoop_command,
@@ -358,8 +359,8 @@ def _shell(ctx: _Ctx, task: Task) -> OpSpec:
         ctx.add(loss("BA112", note, task=task, severity="info", target="bash_command"))
     spec = OpSpec(ctx.use("BashOperator"))
     spec.set("bash_command", command)
-    if f.get("env"):
-        spec.set("env", {str(k): str(v) for k, v in f["env"].items()})
+    if env_mapping(f):
+        spec.set("env", {str(k): str(v) for k, v in env_mapping(f).items()})
         if not f.get("env_replace"):
             # BashOperator's env alone replaces the whole environment (no PATH,
             # no HOME); the IR's env is added to the inherited one.
@@ -642,8 +643,8 @@ def _container(ctx: _Ctx, task: Task) -> OpSpec:
         spec.set("arguments", list(f["arguments"]))
     if f.get("namespace"):
         spec.set("namespace", str(f["namespace"]))
-    if f.get("env"):
-        spec.set("env_vars", dict(f["env"]))
+    if env_mapping(f):
+        spec.set("env_vars", dict(env_mapping(f)))
     return spec
 
 

@@ -569,6 +569,13 @@ def luigi_task_class(task: Task) -> tuple[str, str, dict[str, str]] | None:
 # ---------------------------------------------------------------------------
 
 
+def env_mapping(fields: dict[str, Any]) -> dict[str, Any] | None:
+    """The action's ``env`` when it is a mapping (IR JSON written elsewhere
+    may hold something else: it is then no environment, not a crash)."""
+    env = fields.get("env")
+    return env if isinstance(env, dict) and env else None
+
+
 def shell_command(fields: dict[str, Any]) -> str:
     """The full command line of a ``shell`` action. ``command`` is complete
     when the frontend also kept ``exec`` (Oozie: exec + args already joined);

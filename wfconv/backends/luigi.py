@@ -30,6 +30,7 @@ from datetime import datetime
 
 from wfconv.backends.common import (
     Emitted,
+    env_mapping,
     error_paths,
     file_stem,
     format_python,
@@ -330,12 +331,12 @@ def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
         command = shlex.join([str(f["exec"]), *(str(a) for a in f.get("args") or [])])
     _check_templates(command, ctx, task)
     args = [py_str(command)]
-    if f.get("env"):
-        env = {str(k): str(v) for k, v in f["env"].items()}
+    if env_mapping(f):
+        env = {str(k): str(v) for k, v in env_mapping(f).items()}
         args.append(f"env={py_literal(env)}")
     if f.get("cwd"):
         args.append(f"cwd={py_str(str(f['cwd']))}")
-    if f.get("env") and f.get("env_replace"):
+    if env_mapping(f) and f.get("env_replace"):
         args.append("replace_env=True")
     return [f"self.shell({', '.join(args)})"]
 

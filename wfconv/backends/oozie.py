@@ -31,7 +31,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
-from wfconv.backends.common import ERROR_RULES, Emitted, error_paths, identifier_map, loss
+from wfconv.backends.common import (
+    ERROR_RULES,
+    Emitted,
+    env_mapping,
+    error_paths,
+    identifier_map,
+    loss,
+)
 from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
@@ -400,7 +407,7 @@ def _act_shell(parent, ctx, task):
         exec_, args = str(f["exec"]), [str(a) for a in f.get("args") or []]
     else:
         exec_, args = _split_command(command)
-    if f.get("env") and f.get("env_replace"):
+    if env_mapping(f) and f.get("env_replace"):
         ctx.warn(
             "BO408",
             "the source runs the command with only its env variables; Oozie's env-var adds "
@@ -408,7 +415,7 @@ def _act_shell(parent, ctx, task):
             task=task,
             target="env-var",
         )
-    _shell(parent, ctx, task, exec_, args, f.get("env"), bool(f.get("capture_output")), f)
+    _shell(parent, ctx, task, exec_, args, env_mapping(f), bool(f.get("capture_output")), f)
 
 
 def _act_python(parent, ctx, task):

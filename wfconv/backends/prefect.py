@@ -41,6 +41,7 @@ from wfconv.backends.common import (
     callable_imports_for,
     compact_number,
     cron_field_values,
+    env_mapping,
     file_stem,
     format_python,
     function_source,
@@ -419,10 +420,10 @@ def _computed_shell(ctx: _Ctx, task: Task, why: str) -> None:
 
 def _shell(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
-    if _contains_template([shell_command(f), f.get("env") or {}, f.get("cwd") or ""]):
+    if _contains_template([shell_command(f), env_mapping(f) or {}, f.get("cwd") or ""]):
         _computed_shell(ctx, task, "rendered from its Airflow-style template")
     view.body += _shell_lines(
-        ctx, task, shell_command(f), f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
+        ctx, task, shell_command(f), env_mapping(f), f.get("cwd"), bool(f.get("capture_output"))
     )
 
 
@@ -696,7 +697,7 @@ def _sql(ctx: _Ctx, task: Task, view: _TaskView) -> None:
 def _container(ctx: _Ctx, task: Task, view: _TaskView) -> None:
     f = task.action.fields
     words = ["docker", "run", "--rm"]
-    for k, v in (f.get("env") or {}).items():
+    for k, v in (env_mapping(f) or {}).items():
         words += ["-e", f"{k}={v}"]
     words.append(str(f.get("image") or ""))
     words += [str(c) for c in f.get("cmds") or []] + [str(a) for a in f.get("arguments") or []]
@@ -1365,7 +1366,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                 ctx,
                 t,
                 arg.get("command", shell_command(f)),
-                arg.get("env", f.get("env")),
+                arg.get("env", env_mapping(f)),
                 arg.get("cwd", f.get("cwd")),
                 bool(f.get("capture_output")),
             )

@@ -11,7 +11,7 @@ import click
 
 from wfconv.errors import InputError, UsageError
 
-ENGINE_CHOICE = click.Choice(["airflow", "prefect", "luigi", "oozie", "ir"])
+ENGINE_CHOICE = click.Choice(["airflow", "prefect", "luigi", "oozie", "dagfactory", "ir"])
 
 
 def handle_errors(fn):

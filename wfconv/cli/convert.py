@@ -158,6 +158,15 @@ def _run(
     if not bundle.workflows:
         raise InputError(paths[0] if len(paths) == 1 else None, None, "no workflow found")
     require_valid(bundle)
+    incomplete = [w for w in bundle.workflows if not w.complete]
+    if strict and incomplete:
+        # Converting part of a workflow as if it were all of it is the one
+        # loss --strict must never let through: nothing is written.
+        for w in incomplete:
+            click.echo(f"--strict: workflow {w.id!r} is incomplete; not converted:", err=True)
+            for reason in w.incomplete_reasons:
+                click.echo(f"  {reason}", err=True)
+        raise SystemExit(1)
     options: dict[str, Any] = {}
     if airflow_version is not None:
         options["airflow_version"] = int(airflow_version)

@@ -52,6 +52,17 @@ def source_options(fn):
         "timedelta means (default: 2, with a warning).",
     )(fn)
     fn = click.option(
+        "--path",
+        "repo_paths",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=_remember_paths,
+        help="Airflow/Prefect: another folder the files import their modules from, as on "
+        "Airflow's sys.path (repeatable; the DAGs folder, the repository root, plugins/ and "
+        "src/ are searched anyway). Never imported: read statically.",
+    )(fn)
+    fn = click.option(
         "--static",
         is_flag=True,
         default=False,
@@ -71,6 +82,12 @@ def _remember_airflow_version(ctx, _param, value):
     return value
 
 
+def _remember_paths(ctx: click.Context, param, value) -> None:
+    # Kept on the context so every command's load_sources sees it without
+    # a parameter of its own.
+    ctx.meta["wfconv.repo_paths"] = list(value or ())
+
+
 def load_sources(paths, engine, roots=(), params=(), static=False):
     from wfconv.frontends import load
 
@@ -79,6 +96,9 @@ def load_sources(paths, engine, roots=(), params=(), static=False):
     version = ctx.meta.get(_AIRFLOW_VERSION_KEY) if ctx is not None else None
     if version:
         options["airflow_source_version"] = version
+    repo_paths = ctx.meta.get("wfconv.repo_paths") if ctx is not None else None
+    if repo_paths:
+        options["repo_paths"] = repo_paths
     if roots:
         options["roots"] = list(roots)
     if params:

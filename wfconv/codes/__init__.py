@@ -21,6 +21,7 @@ __all__ = ["SEVERITIES", "Code", "get", "severity", "table"]
 FAMILIES = {
     "AU": "audit finding",
     "AF": "Airflow reader",
+    "DF": "dag-factory reader",
     "PF": "Prefect reader",
     "LG": "Luigi reader",
     "OZ": "Oozie reader",

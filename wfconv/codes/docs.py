@@ -14,6 +14,7 @@ PAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "docs/codes/ir.md": (("IR", "WF"), ("code", "severity", "meaning")),
     "docs/codes/airflow.md": (("AF",), ("code", "severity", "meaning")),
     "docs/codes/prefect.md": (("PF",), ("code", "severity", "meaning")),
+    "docs/codes/dagfactory.md": (("DF",), ("code", "severity", "meaning")),
     "docs/codes/luigi.md": (("LG",), ("code", "severity", "where", "meaning")),
     "docs/codes/oozie.md": (("OZ",), ("code", "severity", "meaning")),
     "docs/codes/backends-airflow-prefect.md": (("BA", "BP"), ("code", "severity", "meaning")),

@@ -33,13 +33,15 @@ FRONTENDS: dict[str, str] = {
     "prefect": "wfconv.frontends.prefect",
     "luigi": "wfconv.frontends.luigi",
     "oozie": "wfconv.frontends.oozie",
+    "dagfactory": "wfconv.frontends.dagfactory",
     "ir": "wfconv.frontends.irjson",
 }
 
 ENGINES = tuple(k for k in FRONTENDS if k != "ir")
 
 # File suffixes a directory walk looks at.
-_WALK_SUFFIXES = {".py", ".xml", ".json"}
+_YAML_SUFFIXES = (".yml", ".yaml")
+_WALK_SUFFIXES = {".py", ".xml", ".json", *_YAML_SUFFIXES}
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".tox", ".mypy_cache"}
 
 _OOZIE_NAMESPACES = ("uri:oozie:workflow:", "uri:oozie:coordinator:", "uri:oozie:bundle:")
@@ -107,10 +109,21 @@ def detect_engine(path: str, text: str) -> str | None:
         from wfconv.ir.jsonio import is_ir_document
 
         return "ir" if is_ir_document(text) else None
+    if suffix in (".yml", ".yaml"):
+        from wfconv.frontends.dagfactory import is_config
+
+        return "dagfactory" if is_config(path, text) else None
     if suffix == ".py" or suffix == "":
-        if "airflow" not in text and "prefect" not in text and "luigi" not in text:
+        if (
+            "airflow" not in text
+            and "prefect" not in text
+            and "luigi" not in text
+            and "dagfactory" not in text
+        ):
             return None
         imports = _python_imports(text)
+        if "dagfactory" in imports:
+            return "dagfactory"  # a loader of YAML configs (read by the Airflow reader)
         # A file may import several engines (an Airflow DAG calling Luigi is
         # rare, a Prefect flow importing airflow never); order = specificity.
         for engine in ("airflow", "prefect", "luigi"):
@@ -227,11 +240,16 @@ def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bund
         # kept as a bundle diagnostic (code INPUT_ERROR) and the walk goes on;
         # the CLI prints it as path:line: message and exits 2 at the end.
         bundle = Bundle()
+        # A dag-factory config is read once: by the loader that loads it, or
+        # on its own when no loader of the walk does.
+        seen_configs: set[tuple[str, str]] = set()
         for f in iter_workflow_files(p):
             try:
                 if f.is_dir():
                     sub = frontend("oozie").parse(str(f), None, **options)
                 else:
+                    if f.suffix.lower() in _YAML_SUFFIXES and engine not in (None, "dagfactory"):
+                        continue  # only dag-factory reads YAML files (prefect.yaml is read beside a flow)
                     text = _read(f)
                     eng = engine or detect_engine(str(f), text)
                     if eng is None:
@@ -248,7 +266,14 @@ def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bund
                     raise
                 bundle.diagnostics.append(Diagnostic("error", INPUT_ERROR, exc.reason, str(f)))
                 continue
-            bundle.workflows.extend(sub.workflows)
+            for w in sub.workflows:
+                config = w.extra.get("dagfactory", {}).get("config")
+                if config is not None:
+                    key = (str(Path(config).resolve()), w.id)
+                    if key in seen_configs:
+                        continue
+                    seen_configs.add(key)
+                bundle.workflows.append(w)
             bundle.diagnostics.extend(sub.diagnostics)
         return bundle
     text = _read(p)

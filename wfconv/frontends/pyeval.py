@@ -83,6 +83,7 @@ MAX_STEPS = 500_000
 MAX_LOOP = 20_000
 MAX_DEPTH = 40
 MAX_SEQ = 1_000_000
+MAX_IMPORT_DEPTH = 30
 
 
 class _NotHandled:
@@ -132,6 +133,9 @@ class Note:
     kind: str
     message: str
     line: int | None
+    # The file the line is in, when it is not the main file (a module of the
+    # repository that the main file imports).
+    path: str | None = None
 
 
 @dataclass(eq=False)
@@ -145,6 +149,8 @@ class FunctionValue:
     kw_defaults: dict[str, Any]
     interp: Interpreter
     decorators: list[Any] = field(default_factory=list)
+    # The class whose body defines it (for zero-argument ``super()``).
+    owner: ClassValue | None = None
 
     @property
     def line(self) -> int:
@@ -166,6 +172,7 @@ class ClassValue:
     bases: list[Any]
     namespace: dict[str, Any]
     node: ast.ClassDef
+    module: str | None = None  # dotted name of the imported module defining it
 
     def base_names(self) -> list[str]:
         out = []
@@ -216,16 +223,67 @@ class BoundMethod:
     name: str
 
 
+@dataclass(eq=False)
+class ModuleValue:
+    """A module of the user's repository, imported through
+    ``Interpreter(importer=...)``: its global names after its body ran."""
+
+    name: str
+    path: str | None
+    namespace: dict[str, Any]
+    is_package: bool = False
+
+    def __repr__(self) -> str:
+        return f"<module {self.name}>"
+
+
+@dataclass(eq=False)
+class SuperValue:
+    """``super()`` inside a method of ``cls``, bound to ``obj``. Attributes
+    found in a base class of the file bind as methods; an attribute of a base
+    the file does not define (an engine class) is a :class:`BoundMethod` of
+    this value, so ``Hooks.call`` can give ``super().__init__(...)`` its meaning."""
+
+    cls: ClassValue
+    obj: Any
+
+
+@dataclass(frozen=True)
+class ModuleSource:
+    """What an importer returns for a module it found: its dotted name, file,
+    text and parsed tree (``is_package``: an ``__init__.py`` or a folder)."""
+
+    name: str
+    path: str | None
+    source: str
+    tree: ast.Module
+    is_package: bool = False
+
+
+@dataclass(eq=False)
+class SourceUnit:
+    """The file a piece of code comes from: its path and text (for notes,
+    lines and source text) and dotted module name (for relative imports)."""
+
+    path: str | None
+    source: str | None
+    name: str
+    is_package: bool = False
+    lines: list[str] | None = None
+
+
 class Scope:
     """Variables of one module/function body; lookups climb to the parents."""
 
-    __slots__ = ("vars", "parent", "module", "globals_names")
+    __slots__ = ("vars", "parent", "module", "globals_names", "unit")
 
     def __init__(self, parent: Scope | None = None):
         self.vars: dict[str, Any] = {}
         self.parent = parent
         self.module: Scope = parent.module if parent is not None else self
         self.globals_names: set[str] = set()
+        # Module scopes only: the file the module comes from (None: the main file).
+        self.unit: SourceUnit | None = None
 
     def lookup(self, name: str) -> Any:
         s: Scope | None = self
@@ -313,6 +371,19 @@ class Hooks:
         """Text of an engine object inside an f-string (e.g. an XCom
         reference as its template); NOT_HANDLED makes the string unknown."""
         return NOT_HANDLED
+
+    def discarded(self, interp: Interpreter, value: Unknown, node: ast.Call) -> None:
+        """A call statement whose result is unknown (``build_tasks(dag)``):
+        what it did is not known either."""
+        return None
+
+    def skipped(
+        self, interp: Interpreter, nodes: list[ast.AST], why: str, line: int | None
+    ) -> None:
+        """Code the interpreter could not run (the body of a loop over a
+        run-time value, a ``while`` on one, a comprehension over one): a
+        frontend can tell what it would have built, to say what is missing."""
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -576,6 +647,16 @@ class _Abort(Exception):
     """Budget exhausted: stop interpreting, keep what was found."""
 
 
+class _Raise(_Return):
+    """A ``raise`` statement: ends its block like a return of an Unknown
+    (so every handler of _Return still applies), and can be told apart where
+    a raise only happens under a run-time condition."""
+
+    def __init__(self, value: Unknown, node: ast.Raise):
+        super().__init__(value)
+        self.node = node
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -680,6 +761,7 @@ class Interpreter:
         file_value: Any = NOT_HANDLED,
         max_steps: int = MAX_STEPS,
         instances: bool = False,
+        importer: Callable[[str], ModuleSource | str | None] | None = None,
     ):
         # instances=True: calling a class of the file builds an InstanceValue and
         # runs its __init__ (class-based factories); otherwise such calls are
@@ -691,7 +773,7 @@ class Interpreter:
         self.source = source
         self._lines_cache: list[str] | None = None
         self.notes: list[Note] = []
-        self._noted: set[tuple[str, str, int | None]] = set()
+        self._noted: set[tuple[str, str, int | None, str | None]] = set()
         self.module_name = module_name
         self.file_value = file_value
         self.max_steps = max_steps
@@ -699,14 +781,24 @@ class Interpreter:
         self.depth = 0
         self.line: int | None = None
         self.module_scope = Scope()
+        # Modules of the repository (``importer``: dotted name -> ModuleSource,
+        # an error message, or None when the name is not the repository's).
+        self.importer = importer
+        self.modules: dict[str, ModuleValue | None] = {}
+        self.importing = 0  # > 0 while an imported module's body runs
+        self.main_unit = SourceUnit(path, source, module_name)
+        self.unit = self.main_unit
+        # Functions being run (innermost last): for zero-argument super().
+        self.frames: list[tuple[FunctionValue, Scope]] = []
 
     # -- notes and unknowns ----------------------------------------------
     def note(self, kind: str, message: str, line: int | None) -> None:
         """Record a note. ``notes`` keeps each (kind, message, line) once; the
         hook sees every occurrence (a factory called twice notes twice), so a
         frontend can attribute it to whatever is being built at that moment."""
-        n = Note(kind, message, line)
-        key = (kind, message, line)
+        path = self.path if self.unit is not self.main_unit else None
+        n = Note(kind, message, line, path)
+        key = (kind, message, line, path)
         if key not in self._noted:
             self._noted.add(key)
             self.notes.append(n)
@@ -759,9 +851,92 @@ class Interpreter:
             self.exec_block(tree.body, self.module_scope)
         except _Abort:
             pass
+        except _Raise as r:
+            self._note_raise(r, "the module raises an exception here: nothing after it is read")
         except (_Return, _Break, _Continue):
             pass
         return g
+
+    def _note_raise(self, r: _Raise, what: str) -> None:
+        self.note(ERROR, f"`{_short(self.source_text(r.node))}`: {what}", r.node.lineno)
+
+    # -- modules of the repository ---------------------------------------
+    def switch_unit(self, unit: SourceUnit, module_scope: Scope) -> tuple[SourceUnit, Scope]:
+        """Make ``unit`` the current file (paths, lines and source text of
+        notes come from it); returns what to give back to ``_restore``."""
+        saved = (self.unit, self.module_scope)
+        self.unit.lines = self._lines_cache
+        self.unit = unit
+        self.path, self.source, self._lines_cache = unit.path, unit.source, unit.lines
+        self.module_scope = module_scope
+        return saved
+
+    def restore_unit(self, saved: tuple[SourceUnit, Scope]) -> None:
+        self.switch_unit(*saved)
+
+    def import_module(self, name: str, node: ast.AST | None) -> ModuleValue | None:
+        """The repository's module ``name``, its body run once per
+        interpreter (like ``sys.modules``); None when it is not the
+        repository's (an installed package: imported names stay ``Ref``)."""
+        if name in self.modules:
+            return self.modules[name]
+        if self.importer is None or not name:
+            return None
+        line = getattr(node, "lineno", self.line)
+        if self.importing >= MAX_IMPORT_DEPTH:
+            self.note(
+                LIMIT, f"imports nested deeper than {MAX_IMPORT_DEPTH}: {name} not read", line
+            )
+            return None
+        found = self.importer(name)
+        if not isinstance(found, ModuleSource):
+            self.modules[name] = None
+            if isinstance(found, str):
+                self.note(RUNTIME, found, line)
+            return None
+        mod = ModuleValue(name, found.path, {}, found.is_package)
+        self.modules[name] = mod  # before its body runs, as in Python (import cycles)
+        if "." in name:
+            parent_name, _, last = name.rpartition(".")
+            parent = self.import_module(parent_name, node)
+            if parent is not None:
+                parent.namespace.setdefault(last, mod)
+        scope = Scope()
+        scope.unit = SourceUnit(found.path, found.source, name, found.is_package)
+        scope.vars = mod.namespace
+        scope.vars.update(
+            __name__=name, __file__=found.path, __doc__=ast.get_docstring(found.tree, clean=False)
+        )
+        saved, saved_frames, saved_line = (
+            self.switch_unit(scope.unit, scope),
+            self.frames,
+            self.line,
+        )
+        self.frames = []
+        self.importing += 1
+        try:
+            self.exec_block(found.tree.body, scope)
+        except _Raise as r:
+            self._note_raise(r, f"module {name} raises an exception when it is imported")
+        except (_Return, _Break, _Continue):
+            pass
+        finally:
+            self.importing -= 1
+            self.frames, self.line = saved_frames, saved_line
+            self.restore_unit(saved)
+        return mod
+
+    def _relative_base(self, level: int) -> str | None:
+        """The package a ``from .x import y`` of the current file means."""
+        unit = self.unit
+        if unit is self.main_unit:
+            return None  # the main file is loaded as a top-level module
+        parts = unit.name.split(".")
+        if not unit.is_package:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)] if len(parts) >= level - 1 else []
+        return ".".join(parts) or None
 
     # -- statements ------------------------------------------------------
     def exec_block(self, stmts: list[ast.stmt], scope: Scope) -> None:
@@ -780,7 +955,9 @@ class Interpreter:
             handler(self, st, scope)
 
     def _s_expr(self, st: ast.Expr, scope: Scope) -> None:
-        self.eval(st.value, scope)
+        value = self.eval(st.value, scope)
+        if type(value) is Unknown and type(st.value) is ast.Call:
+            self.hooks.discarded(self, value, st.value)
 
     def _s_assign(self, st: ast.Assign, scope: Scope) -> None:
         value = self.eval(st.value, scope)
@@ -805,13 +982,27 @@ class Interpreter:
 
     def _s_import(self, st: ast.Import, scope: Scope) -> None:
         for alias in st.names:
-            if alias.asname:
+            mod = self.import_module(alias.name, st) if self.importer is not None else None
+            if mod is not None:
+                top = alias.name.split(".")[0]
+                bound = mod if alias.asname else (self.modules.get(top) or Ref(top))
+                scope.assign(alias.asname or top, bound)
+            elif alias.asname:
                 scope.assign(alias.asname, Ref(alias.name))
             else:
                 top = alias.name.split(".")[0]
                 scope.assign(top, Ref(top))
 
     def _s_importfrom(self, st: ast.ImportFrom, scope: Scope) -> None:
+        if self.importer is not None:
+            full = st.module or ""
+            if st.level:
+                base = self._relative_base(st.level)
+                full = (f"{base}.{full}" if full else base) if base else ""
+            found = self.import_module(full, st) if full else None
+            if found is not None:
+                self._bind_from(found, st, scope)
+                return
         mod = ("." * (st.level or 0)) + (st.module or "")
         for alias in st.names:
             if alias.name == "*":
@@ -819,6 +1010,31 @@ class Interpreter:
                 continue
             qual = f"{mod}.{alias.name}" if mod and not mod.endswith(".") else f"{mod}{alias.name}"
             scope.assign(alias.asname or alias.name, Ref(qual))
+
+    def _bind_from(self, mod: ModuleValue, st: ast.ImportFrom, scope: Scope) -> None:
+        ns = mod.namespace
+        for alias in st.names:
+            if alias.name == "*":
+                names = ns.get("__all__")
+                if not (
+                    isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names)
+                ):
+                    names = [n for n in ns if not n.startswith("_")]
+                for n in names:
+                    if n in ns:
+                        scope.assign(n, ns[n])
+                continue
+            value = ns.get(alias.name, NOT_HANDLED)
+            if value is NOT_HANDLED:
+                sub = self.import_module(f"{mod.name}.{alias.name}", st) if mod.is_package else None
+                value = (
+                    sub
+                    if sub is not None
+                    else self.unknown(
+                        RUNTIME, f"name {alias.name!r} is not defined in module {mod.name}", st
+                    )
+                )
+            scope.assign(alias.asname or alias.name, value)
 
     def _s_funcdef(self, st: ast.FunctionDef, scope: Scope) -> None:
         fn = self.make_function(st, scope)
@@ -838,7 +1054,11 @@ class Interpreter:
             self.exec_block(st.body, body)
         except (_Return, _Break, _Continue):
             pass
-        cls = ClassValue(st.name, bases, body.vars, st)
+        module = self.unit.name if self.unit is not self.main_unit else None
+        cls = ClassValue(st.name, bases, body.vars, st, module)
+        for v in body.vars.values():
+            if isinstance(v, FunctionValue) and v.owner is None:
+                v.owner = cls
         res = self.hooks.make_class(self, cls)
         scope.assign(st.name, cls if res is NOT_HANDLED else res)
 
@@ -853,8 +1073,23 @@ class Interpreter:
                 f"`if {_short(self.source_text(st.test))}` depends on a run-time value: both branches read",
                 st.lineno,
             )
-            self.exec_block(st.body, scope)
-            self.exec_block(st.orelse, scope)
+            raised: list[_Raise] = []
+            for block in (st.body, st.orelse):
+                try:
+                    self.exec_block(block, scope)
+                except _Raise as r:
+                    raised.append(r)
+            if len(raised) == 2:
+                raise raised[0]
+            if raised:
+                # The usual guard (`if not configured: raise ...`): the file
+                # loads when the condition is false, so read on that way.
+                self.note(
+                    CONDITION,
+                    f"`{_short(self.source_text(raised[0].node))}` runs only when "
+                    f"`{_short(self.source_text(st.test))}` holds at run time: read on as if it does not",
+                    raised[0].node.lineno,
+                )
             return
         self.exec_block(st.body if test else st.orelse, scope)
 
@@ -862,6 +1097,7 @@ class Interpreter:
         it = self.eval(st.iter, scope)
         items = self.iterate(it, st.iter)
         if items is None:
+            self.hooks.skipped(self, st.body, "loop", st.lineno)
             return
         broke = False
         for i, item in enumerate(items):
@@ -889,6 +1125,7 @@ class Interpreter:
                     f"`while {_short(self.source_text(st.test))}` depends on a run-time value: body skipped",
                     st.lineno,
                 )
+                self.hooks.skipped(self, st.body, "while", st.lineno)
                 return
             if not test:
                 self.exec_block(st.orelse, scope)
@@ -924,6 +1161,15 @@ class Interpreter:
         try:
             self.exec_block(st.body, scope)
             self.exec_block(st.orelse, scope)
+        except _Raise as r:
+            if not st.handlers:
+                raise
+            # Python goes on after the handler, which is not read.
+            self.note(
+                UNSUPPORTED,
+                f"`{_short(self.source_text(r.node))}` is handled by an `except` that is not read",
+                r.node.lineno,
+            )
         finally:
             self.exec_block(st.finalbody, scope)
 
@@ -956,8 +1202,9 @@ class Interpreter:
                         pass
 
     def _s_raise(self, st: ast.Raise, scope: Scope) -> None:
-        # An unconditional raise stops this block, as in Python.
-        raise _Return(self.unknown(ERROR, "raises an exception", st))
+        # A raise stops this block, as in Python; where it is caught says
+        # what it means (a function's result is unknown, a guarded raise...).
+        raise _Raise(Unknown(ERROR, "raises an exception", st.lineno, self.source_text(st)), st)
 
     def _s_assert(self, st: ast.Assert, scope: Scope) -> None:
         return None
@@ -1134,6 +1381,15 @@ class Interpreter:
             if ref.qualname in CONSTANTS:
                 return CONSTANTS[ref.qualname]
             return ref
+        if isinstance(obj, ModuleValue):
+            if name in obj.namespace:
+                return obj.namespace[name]
+            sub = self.import_module(f"{obj.name}.{name}", node) if obj.is_package else None
+            if sub is not None:
+                return sub
+            return self.unknown(RUNTIME, f"name {name!r} is not defined in module {obj.name}", node)
+        if isinstance(obj, SuperValue):
+            return self._super_attr(obj, name, node)
         if isinstance(obj, InstanceValue):
             if name in obj.attrs:
                 return obj.attrs[name]
@@ -1151,6 +1407,32 @@ class Interpreter:
         if isinstance(obj, _PLAIN):
             raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
         return BoundMethod(obj, name)
+
+    def _super_attr(self, sup: SuperValue, name: str, node: ast.AST) -> Any:
+        """``super().name``: the next class after ``sup.cls`` (in a
+        depth-first order of the bases) that defines it."""
+        order = linear_bases(sup.cls)
+        engine_base = False
+        for base in order[1:]:
+            if not isinstance(base, ClassValue):
+                engine_base = True
+                continue
+            if name in base.namespace:
+                value = base.namespace[name]
+                if isinstance(value, FunctionValue):
+                    marks = {d.qualname for d in value.decorators if isinstance(d, Ref)}
+                    if "staticmethod" in marks:
+                        return value
+                    if "classmethod" in marks:
+                        return BoundFunction(value, sup.cls)
+                    return BoundFunction(value, sup.obj)
+                return value
+        # Not defined by the file: an engine base (hooks decide) or object.
+        return (
+            BoundMethod(sup, name)
+            if engine_base or name == "__init__"
+            else self.unknown(RUNTIME, f"super().{name} is not defined in the file", node)
+        )
 
     def _e_subscript(self, node: ast.Subscript, scope: Scope) -> Any:
         obj = self.eval(node.value, scope)
@@ -1398,6 +1680,7 @@ class Interpreter:
             node.generators, scope, lambda s: out.append(self.eval(node.elt, s)), node
         )
         if not ok:
+            self.hooks.skipped(self, [node.elt], "comprehension", node.lineno)
             return Unknown(
                 LOOP, "comprehension over a run-time value", node.lineno, self.source_text(node)
             )
@@ -1416,6 +1699,7 @@ class Interpreter:
             out[k if not isinstance(k, Unknown) else f"<{k.source}>"] = self.eval(node.value, s)
 
         if not self._comprehension(node.generators, scope, emit, node):
+            self.hooks.skipped(self, [node.key, node.value], "comprehension", node.lineno)
             return Unknown(
                 LOOP, "comprehension over a run-time value", node.lineno, self.source_text(node)
             )
@@ -1498,6 +1782,8 @@ class Interpreter:
         if isinstance(func, BoundFunction):
             return self.call_function(func.fn, [func.owner, *args], kwargs, node)
         if isinstance(func, BoundMethod):
+            if isinstance(func.obj, SuperValue):  # super().__init__() of object or a library class
+                return self.unknown(RUNTIME, f"super().{func.name}()", node, note=False)
             return self.unknown(
                 UNSUPPORTED, f"method `.{func.name}()` is not evaluated statically", node
             )
@@ -1514,6 +1800,14 @@ class Interpreter:
         if q == "print":
             return None
         if q == "super":
+            if len(args) == 2 and isinstance(args[0], ClassValue):
+                return SuperValue(args[0], args[1])
+            if not args and self.frames:
+                fn, local = self.frames[-1]
+                a = fn.node.args
+                params = [p.arg for p in (*a.posonlyargs, *a.args)]
+                if fn.owner is not None and params and params[0] in local.vars:
+                    return SuperValue(fn.owner, local.vars[params[0]])
             return self.unknown(RUNTIME, "super()", node, note=False)
         if q in ("os.environ.get", "os.getenv"):
             name = args[0] if args and isinstance(args[0], str) else "?"
@@ -1574,6 +1868,19 @@ class Interpreter:
         if isinstance(init, FunctionValue):
             self.call_function(init, [inst, *args], kwargs, node)
         return inst
+
+    def replace_object(self, old: Any, new: Any) -> None:
+        """Every variable of the running functions that holds ``old`` now
+        holds ``new`` (for hooks: ``self`` in ``__init__`` becomes the engine
+        object once the engine's own ``__init__`` has built it)."""
+        for _, local in self.frames:
+            for k, v in local.vars.items():
+                if v is old:
+                    local.vars[k] = new
+
+    def class_attr(self, cls: ClassValue, name: str, inst: Any, node) -> Any:
+        """``inst.name`` looked up in ``cls`` (methods bound to ``inst``)."""
+        return self._class_attr(cls, name, inst, node)
 
     def _class_attr(self, cls: ClassValue, name: str, inst: InstanceValue | None, node) -> Any:
         value = class_lookup(cls, name)
@@ -1652,18 +1959,28 @@ class Interpreter:
         local = Scope(fn.scope)
         local.vars.update(self.bind_arguments(fn, args, kwargs))
         saved_line = self.line
+        module = fn.scope.module
+        unit = module.unit or self.main_unit
+        saved = self.switch_unit(unit, module) if unit is not self.unit else None
+        self.frames.append((fn, local))
         self.depth += 1
         try:
             if isinstance(fn.node, ast.Lambda):
                 return self.eval(fn.node.body, local)
             self.exec_block(fn.node.body, local)
             return None
+        except _Raise as r:
+            self._note_raise(r, "raises an exception")
+            return r.value
         except _Return as r:
             return r.value
         except (_Break, _Continue):
             return None
         finally:
             self.depth -= 1
+            self.frames.pop()
+            if saved is not None:
+                self.restore_unit(saved)
             self.line = saved_line
 
     _EXPR: dict[type, Callable] = {
@@ -1720,6 +2037,23 @@ def _as_load(node: ast.expr) -> ast.expr:
     return node
 
 
+def linear_bases(cls: ClassValue) -> list[Any]:
+    """``cls`` then its bases, depth first and left to right, each once (a
+    close enough stand-in for Python's C3 order in DAG code)."""
+    out: list[Any] = []
+    seen: set[int] = set()
+    stack: list[Any] = [cls]
+    while stack and len(out) < 200:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        out.append(c)
+        if isinstance(c, ClassValue):
+            stack.extend(reversed(c.bases))
+    return out
+
+
 def _truth_known(value: Any) -> bool:
     """Whether ``bool(value)`` is meaningful statically."""
     if isinstance(value, Unknown):
@@ -1739,7 +2073,23 @@ def _iterable_known(value: Any) -> bool:
     )
 
 
+# id(function node) -> (node, is a generator): a helper called for every task
+# of every DAG file is walked once (the node is kept so the id stays its own).
+_GENERATORS: dict[int, tuple[ast.AST, bool]] = {}
+
+
 def _is_generator(node: ast.FunctionDef) -> bool:
+    hit = _GENERATORS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    if len(_GENERATORS) > 20_000:
+        _GENERATORS.clear()
+    found = _walk_for_yield(node)
+    _GENERATORS[id(node)] = (node, found)
+    return found
+
+
+def _walk_for_yield(node: ast.FunctionDef) -> bool:
     stack: list[ast.AST] = list(node.body)
     while stack:
         n = stack.pop()

@@ -311,6 +311,12 @@ class Workflow:
     source: SourceRef | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # True when the reader could not see the whole workflow statically (a
+    # helper it cannot evaluate built tasks, a loop over a run-time value...):
+    # the IR may lack tasks or dependencies; ``incomplete_reasons`` say where.
+    # ``convert --strict`` and ``verify`` refuse such a workflow.
+    incomplete: bool = False
+    incomplete_reasons: list[str] = field(default_factory=list)
 
     # -- convenience -----------------------------------------------------
     def _repr_html_(self) -> str:
@@ -322,6 +328,16 @@ class Workflow:
         from wfconv import notebook
 
         return notebook.workflow_markdown(self)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the reader saw the whole workflow (see ``incomplete``)."""
+        return not self.incomplete
+
+    def mark_incomplete(self, reason: str) -> None:
+        self.incomplete = True
+        if reason not in self.incomplete_reasons:
+            self.incomplete_reasons.append(reason)
 
     def task(self, task_id: str) -> Task:
         for t in self.tasks:

@@ -113,6 +113,10 @@ JSON: dict[type, dict[str, J]] = {
         "timeout_s": J(schema=_MIN0),
         "tasks": J(required=True),
         "extra": J(omit=True),
+        # Written only when the reader could not see the whole workflow
+        # statically (docs/architecture.md §4, docs/repositories.md).
+        "incomplete": J(omit=True),
+        "incomplete_reasons": J(omit=True),
     },
     Bundle: {"diagnostics": J(omit=True)},
 }

@@ -86,6 +86,12 @@ class CronTicks:
             raise InputError(None, None, f"bad cron expression {expr!r}: {exc}") from None
         fields = expr.split()
         self.every_hour = len(fields) >= 2 and fields[1] == "*"
+        # One CronSim per direction, kept while steps chain (see _step), and
+        # the answers of the last few steps: run generation asks next/prev of
+        # the same ticks again (align_prev of each interval's end), and
+        # building a CronSim per question cost 3 per run (issue 19).
+        self._cursor: dict[bool, tuple[datetime, CronSim, datetime] | None] = {}
+        self._memo: dict[tuple[datetime, bool], datetime] = {}
 
     def _naive(self, t: datetime) -> datetime:
         return t.astimezone(self.tz).replace(tzinfo=None)
@@ -94,11 +100,37 @@ class CronTicks:
         return naive.replace(tzinfo=self.tz).astimezone(UTC)
 
     def _step(self, t: datetime, reverse: bool) -> datetime:
-        naive = self._naive(t)
-        scheduled = next(CronSim(self.expr, naive, reverse=reverse))
-        if not self.every_hour:
-            return self._aware(scheduled)
-        return t.astimezone(UTC) + (scheduled - naive)
+        memo = self._memo
+        known = memo.get((t, reverse))
+        if known is not None:
+            return known
+        cursor = self._cursor.get(reverse)
+        if cursor is not None and cursor[0] == t:
+            # t is this iterator's last tick and its wall time is the
+            # iterator's position: continuing equals starting afresh from t.
+            _, it, naive = cursor
+            chained = True
+        else:
+            naive = self._naive(t)
+            it = CronSim(self.expr, naive, reverse=reverse)
+            chained = False
+        scheduled = next(it)
+        if self.every_hour:
+            result = t.astimezone(UTC) + (scheduled - naive)
+        else:
+            result = self._aware(scheduled)
+        if len(memo) > 64:
+            memo.clear()
+        memo[(t, reverse)] = result
+        if self._naive(result) == scheduled:
+            self._cursor[reverse] = (result, it, scheduled)
+            if chained:
+                # t and result are consecutive ticks whose wall times round
+                # trip, so stepping back from result gives t.
+                memo[(result, not reverse)] = t
+        else:  # a DST gap or fold moved it: the next step starts afresh
+            self._cursor[reverse] = None
+        return result
 
     def next(self, t: datetime) -> datetime:
         """First tick strictly after ``t``."""
@@ -263,11 +295,13 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
         if info.run_after > now:
             return
         yield info
-        x = (
-            info.data_interval_end
-            if isinstance(ticks, DeltaTicks)
-            else ticks.align_prev(info.data_interval_end)
-        )
+        if isinstance(ticks, DeltaTicks):
+            x = info.data_interval_end
+        else:
+            aligned = ticks.align_prev(info.data_interval_end)
+            # A DST change on a day the cron skips can align back onto this
+            # very run ("*/20 * * * 1-5" in Europe/Berlin looped for ever).
+            x = aligned if aligned > x else info.data_interval_end
 
 
 def manual_run(workflow, now: datetime, timetable: str | None = None) -> RunInfo:

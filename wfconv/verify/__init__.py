@@ -132,6 +132,18 @@ def verify_workflow(
     """``source_runs``: the source's runs from ``behaviour.source_runs`` when the
     caller verifies one workflow against several targets (they do not depend on
     the target)."""
+    if not workflow.complete:
+        # The reader could not see all of the source: a proof about the part
+        # it saw would say nothing about the rest.
+        return VerifyReport(
+            workflow.id,
+            target,
+            list(workflow.diagnostics),
+            problems=[
+                "the source workflow is incomplete (parts of it could not be read "
+                "statically): not verified; " + "; ".join(workflow.incomplete_reasons)
+            ],
+        )
     rt: RoundTrip = round_trip(workflow, target, **options)
     report = VerifyReport(workflow.id, target, list(rt.ledger), problems=list(rt.problems))
     report.files, report.back = rt.emitted.files, rt.back

@@ -45,6 +45,8 @@ class DagObj:
     diag_keys: set = field(default_factory=set)
     # (src, dst) -> Edge: Workflow.add_edge's semantics without its linear scan.
     edge_index: dict[tuple[str, str], Edge] = field(default_factory=dict)
+    # Made while an imported module of the repository ran (not this file's).
+    foreign: bool = False
 
     @property
     def id(self) -> str:
@@ -59,6 +61,9 @@ class GroupObj:
     dag: DagObj | None
     parent: GroupObj | None
     default_args: dict[str, Any]
+    # A TaskGroup subclass of the repository: its class and own attributes.
+    user_cls: ClassValue | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     def child_id(self, label: str) -> str:
         if self.prefix and self.full_id:
@@ -80,6 +85,10 @@ class TaskObj:
     group: GroupObj | None
     cls: str
     id: str = ""  # the task id (a copy: it never changes once the task exists)
+    # An operator subclass of the repository: its class and own attributes.
+    user_cls: ClassValue | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    foreign: bool = False  # made while an imported module ran
 
     def __post_init__(self) -> None:
         self.id = self.task.id

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.frontends.pyeval import is_known
 from wfconv.ir.model import Action
 
 # Airflow defaults the IR carries explicitly for sensors.
@@ -40,6 +41,8 @@ class OpArgs:
     conv: Callable[[Any], Any]
     required: Callable[[str, Any], Any]
     used: set[str] = field(default_factory=set)
+    # Told when a mapping argument (env=) is only known at run time.
+    runtime_mapping: Callable[[str, Any], None] = lambda key, value: None
 
     def has(self, key: str) -> bool:
         return key in self.values
@@ -58,6 +61,21 @@ class OpArgs:
         if ir_field:
             return self.required(key, v)
         return self.conv(v)
+
+    def mapping(self, key: str) -> dict[str, Any] | None:
+        """A mapping argument (``env``, ``environment``): its JSON when every
+        key and value is known, else None (the frontend reports it and keeps
+        the expression in the task's extra; the IR never holds a string, or
+        a half-known dict, where a mapping belongs)."""
+        if self.values.get(key) is None:
+            self.used.add(key)
+            return None
+        v = self.values[key]
+        if isinstance(v, dict) and is_known_mapping(v):
+            self.used.add(key)
+            return self.conv(v)
+        self.runtime_mapping(key, v)
+        return None
 
     def seconds(self, key: str, default: float | None = None) -> float | None:
         v = self.take(key)
@@ -119,8 +137,15 @@ def _callable_name(a: OpArgs, key: str = "python_callable") -> Any:
     return a.take(key)
 
 
+def is_known_mapping(value: dict) -> bool:
+    """String keys (no ``**spread`` of a run-time mapping) and known values."""
+    return all(
+        isinstance(k, str) and not k.startswith("**") and is_known(v) for k, v in value.items()
+    )
+
+
 def bash(a: OpArgs) -> Action:
-    env = a.take("env")
+    env = a.mapping("env")
     return Action(
         "shell",
         _clean(
@@ -239,7 +264,7 @@ def kubernetes_pod(a: OpArgs) -> Action:
                 "cmds": a.take("cmds"),
                 "arguments": a.take("arguments"),
                 "namespace": a.take("namespace"),
-                "env": a.take("env_vars"),
+                "env": a.mapping("env_vars"),
             }
         ),
     )
@@ -253,7 +278,7 @@ def docker(a: OpArgs) -> Action:
             {
                 "image": a.take("image"),
                 "cmds": cmd if isinstance(cmd, list) or cmd is None else [cmd],
-                "env": a.take("environment"),
+                "env": a.mapping("environment"),
             }
         ),
     )

@@ -20,7 +20,9 @@ import ast
 import datetime as _dt
 import functools
 import json
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +70,16 @@ from wfconv.frontends.pyeval import (
     ClassValue,
     FunctionValue,
     Hooks,
+    InstanceValue,
     Interpreter,
     Note,
     Ref,
+    SuperValue,
     Unknown,
     contains_unknown,
+    linear_bases,
 )
+from wfconv.frontends.repo import Repository, importer_for
 from wfconv.ir.model import (
     CRON_PRESETS,
     Action,
@@ -281,7 +287,17 @@ def _task_decorator_kind(ref: Ref) -> str | None:
 
 class AirflowHooks(Hooks):
     def __init__(self, path: str):
-        self.path = path
+        self._path = path
+        self.interp: Interpreter | None = None
+        # Operator / TaskGroup subclasses of the repository being constructed:
+        # id(instance) -> (class, call node, call kwargs), until their engine
+        # base's __init__ runs.
+        self.pending: dict[int, tuple] = {}
+        # What could not be seen statically: (dag or None for the whole
+        # file, path, line, what) -> the workflow is marked incomplete.
+        self.losses: dict[tuple, str] = {}
+        self.read_files: set[str] = set()  # dag-factory configs read for this file
+        self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
         self.group_stack: list[GroupObj] = []
@@ -293,6 +309,58 @@ class AirflowHooks(Hooks):
         self.dag_functions: list[DagFunction] = []
         # Open `with setup_or_teardown:` blocks: (context task, tasks created inside).
         self.st_stack: list[tuple[TaskObj, list[TaskObj]]] = []
+
+    @property
+    def path(self) -> str:
+        """The file being read right now: the DAG file, or a module of its
+        repository that it imports (diagnostics and sources point there)."""
+        interp = self.interp
+        return interp.path if interp is not None and interp.path is not None else self._path
+
+    # -- what cannot be seen ----------------------------------------------
+    def lose(self, line: int | None, what: str, dag: DagObj | None | bool = True) -> None:
+        """Part of a workflow cannot be seen statically: the DAG being built
+        (or, with ``dag=None``, every DAG of the file) is incomplete."""
+        target = self.current_dag() if dag is True else dag
+        key = (id(target) if target is not None else None, self.path, line)
+        self.losses.setdefault(
+            key, f"{self.path}:{line}: {what}" if line else f"{self.path}: {what}"
+        )
+
+    def discarded(self, interp: Interpreter, value: Unknown, node: ast.Call) -> None:
+        # `build_tasks(dag)` inside a DAG, or given a DAG/group: whatever it
+        # adds to the DAG is not seen.
+        if _harmless(value):
+            return
+        if self.current_dag() is None:
+            return
+        self.lose(
+            node.lineno,
+            f"`{_short(interp.source_text(node))}` is not evaluated statically "
+            f"({value.reason}): tasks it adds to the DAG are missing",
+        )
+
+    def skipped(self, interp: Interpreter, nodes, why: str, line: int | None) -> None:
+        builds = _builds_airflow_objects(interp, nodes)
+        if builds is None:
+            return
+        what = {"loop": "loop", "while": "`while` loop", "comprehension": "comprehension"}[why]
+        if builds == "dag":
+            self.diag(
+                "warning",
+                "AF114",
+                f"the {what} at this line builds DAGs from a value known only at run time: "
+                "those DAGs are not read",
+                line,
+                None,
+            )
+            return
+        self.lose(
+            line,
+            f"the {what} at this line runs over a value known only at run time: "
+            f"the tasks and dependencies it builds are missing",
+            True if self.current_dag() is not None else None,
+        )
 
     # -- diagnostics -----------------------------------------------------
     def current_dag(self) -> DagObj | None:
@@ -321,6 +389,8 @@ class AirflowHooks(Hooks):
     def note(self, interp: Interpreter, note: Note) -> None:
         severity, code = NOTE_CODES.get(note.kind, ("warning", "AF106"))
         self.diag(severity, code, note.message, note.line)
+        if note.kind == LIMIT:
+            self.lose(note.line, f"reading stopped here ({note.message})", None)
 
     def to_str(self, interp: Interpreter, obj: Any) -> Any:
         if isinstance(obj, (XComArg, DagParamRef)):
@@ -392,11 +462,91 @@ class AirflowHooks(Hooks):
             return NOT_HANDLED
         if isinstance(func, GroupFunction):
             return self.run_group_function(interp, func, args, kwargs, node)
-        if isinstance(func, ClassValue) and any(
-            _is_operator_name(b) or b == "BaseOperator" for b in func.base_names()
-        ):
-            return self.operator(interp, func.name, func, args, kwargs, node)
+        if isinstance(func, ClassValue):
+            base = engine_base(func)
+            if base is not None:
+                return self.instantiate(interp, func, args, kwargs, node)
         return NOT_HANDLED
+
+    # -- Operator and TaskGroup subclasses of the repository ---------------
+    def instantiate(self, interp: Interpreter, cls: ClassValue, args, kwargs, node) -> Any:
+        """``MyOperator(...)`` / ``MyGroup(...)`` for a class of the
+        repository whose ancestors include an Airflow operator or TaskGroup:
+        its ``__init__`` runs, and the call that reaches Airflow's
+        ``__init__`` (``super().__init__(...)``, ``TaskGroup.__init__(self,
+        ...)``) builds the task or group with the arguments it passes. Until
+        then ``self`` is a plain instance; afterwards it is the task/group."""
+        inst = InstanceValue(cls)
+        # Where the class is called: the task belongs there.
+        self.pending[id(inst)] = (cls, node, dict(kwargs), interp.unit, interp.module_scope)
+        try:
+            init = pyeval.class_lookup(cls, "__init__")
+            if isinstance(init, FunctionValue):
+                interp.call_function(init, [inst, *args], dict(kwargs), node)
+            else:
+                self.base_init(interp, inst, list(args), dict(kwargs), node)
+            built = self.built.pop(id(inst), None)
+            if built is None:
+                # __init__ never called Airflow's (the class is not an
+                # operator after all, or the call is not known statically).
+                self.diag(
+                    "warning",
+                    "AF312",
+                    f"{cls.name}.__init__ does not reach Airflow's __init__ statically: "
+                    f"read with the arguments of the call",
+                    getattr(node, "lineno", None),
+                )
+                built = self.base_init(interp, inst, list(args), dict(kwargs), node)
+        finally:
+            self.pending.pop(id(inst), None)
+            self.built.pop(id(inst), None)
+        built.attrs.update({k: v for k, v in inst.attrs.items() if k not in built.attrs})
+        return built
+
+    def base_init(self, interp: Interpreter, inst: InstanceValue, args, kwargs, node) -> Any:
+        """Airflow's own ``__init__`` for a pending subclass instance."""
+        pending = self.pending.get(id(inst))
+        if pending is None or id(inst) in self.built:
+            return None
+        cls, call, call_kwargs, unit, module_scope = pending
+        kind, _ = engine_base(cls)
+        # The task or group is where the class is called, not where its
+        # __init__ calls Airflow's.
+        node = call if call is not None else node
+        saved = interp.switch_unit(unit, module_scope)
+        try:
+            obj = self._build_subclass(interp, cls, kind, args, kwargs, call_kwargs, node)
+        finally:
+            interp.restore_unit(saved)
+        obj.user_cls = cls
+        obj.attrs.update(inst.attrs)
+        self.built[id(inst)] = obj
+        interp.replace_object(inst, obj)
+        return obj
+
+    def _build_subclass(self, interp, cls, kind, args, kwargs, call_kwargs, node) -> Any:
+        if kind == "group":
+            obj: Any = self.make_group(interp, args, kwargs, node)
+        else:
+            obj = self.operator(
+                interp, cls.name, cls, args, kwargs, node, behaves_as=behaves_as(cls)
+            )
+            # A task result given to the class is an upstream, whatever its
+            # __init__ does with it (Airflow resolves template fields).
+            for src in xcom_sources(
+                [v for k, v in call_kwargs.items() if k not in ("dag", "task_group")]
+            ):
+                if src is not obj:
+                    self.add_edge(src, obj, "data")
+            action = obj.task.action
+            if action.kind == "opaque":
+                # What the call gave the class (its own parameters included).
+                action.fields["args"] = {
+                    k: jsonable(v)
+                    for k, v in sorted(call_kwargs.items())
+                    if k not in ops.BASE_OPERATOR_ARGS and k != "default_args"
+                }
+        return obj
 
     def _dag_function(self, fn: FunctionValue, kwargs: dict) -> DagFunction:
         df = DagFunction(fn, dict(kwargs))
@@ -409,6 +559,15 @@ class AirflowHooks(Hooks):
         if name is not None:
             return self.operator(interp, name, ref, args, kwargs, node)
         name = ref.name
+        if q.startswith("dagfactory.") or q == "dagfactory":
+            return self._dagfactory(interp, ref, args, kwargs, node)
+        if q in ("os.path.abspath", "os.path.realpath") and args and args[0] == interp.file_value:
+            # Airflow loads a DAG file by its absolute path.
+            return str(Path(str(args[0])).resolve())
+        if name == "__init__" and args and isinstance(args[0], InstanceValue) and self.pending:
+            # TaskGroup.__init__(self, ...) / BaseOperator.__init__(self, ...)
+            self.base_init(interp, args[0], list(args[1:]), dict(kwargs), node)
+            return None
         if q in CLOCK_CALLS or (name == "days_ago" and _is_airflow(ref)):
             return self._clock(interp, node)
         if not _is_airflow(ref):
@@ -418,6 +577,7 @@ class AirflowHooks(Hooks):
             parent = q.rsplit(".", 1)[0] if "." in q else ""
             if name == "partial" and _is_operator_name(parent.rsplit(".", 1)[-1]):
                 return PartialCall(parent.rsplit(".", 1)[-1], Ref(parent), dict(kwargs), list(args))
+            self._unknown_builder(interp, ref, args, kwargs, node)
             return NOT_HANDLED
         kind = _task_decorator_kind(ref)
         if kind is not None:
@@ -454,6 +614,106 @@ class AirflowHooks(Hooks):
             _remember_operator(q, name)
             return self.operator(interp, name, ref, args, kwargs, node)
         return NOT_HANDLED
+
+    def _unknown_builder(self, interp: Interpreter, ref: Ref, args, kwargs, node) -> None:
+        """A function the reader cannot follow (an installed library's, a
+        module it cannot find) given a DAG or a TaskGroup: it may add tasks
+        to it (cosmos' DbtTaskGroup(dag=...), build_tasks(dag))."""
+        given = [*args, *kwargs.values()]
+        target = next((v for v in given if isinstance(v, (DagObj, GroupObj))), None)
+        if target is None and not ref.name.endswith(("TaskGroup", "Group")):
+            return
+        if target is None and self.current_dag() is None:
+            return
+        dag = target if isinstance(target, DagObj) else (target.dag if target else True)
+        self.lose(
+            getattr(node, "lineno", None),
+            f"`{_short(interp.source_text(node)) if node is not None else ref.qualname}` "
+            f"({ref.qualname}) is not evaluated statically: tasks it adds are missing",
+            dag,
+        )
+
+    # -- dag-factory loaders (docs/codes/dagfactory.md) ---------------------
+    def _dagfactory(self, interp: Interpreter, ref: Ref, args, kwargs, node) -> Any:
+        if ref.name == "DagFactory":
+            config = args[0] if args else kwargs.get("config_filepath", kwargs.get("config_file"))
+            return DagFactoryObj(config, dict(kwargs))
+        if ref.name == "load_yaml_dags":
+            folder = kwargs.get("dags_folder")
+            config = kwargs.get("config_filepath")
+            if config is None and isinstance(folder, str):
+                self._dagfactory_folder(interp, folder, kwargs.get("suffix"), node)
+            elif config is None and folder is None:
+                repo = Repository.of(interp.main_unit.path or ".")
+                if repo is not None:
+                    self._dagfactory_folder(
+                        interp, str(repo.dags_folder), kwargs.get("suffix"), node
+                    )
+            else:
+                self._dagfactory_config(interp, config, node)
+            return None
+        return NOT_HANDLED
+
+    def _dagfactory_folder(self, interp: Interpreter, folder: str, suffix: Any, node) -> None:
+        base = self._existing(folder)
+        if base is None or not base.is_dir():
+            self.lose(
+                getattr(node, "lineno", None),
+                f"dag-factory folder {folder!r} is not in the repository: its DAGs are not read",
+                None,
+            )
+            return
+        suffixes = tuple(suffix) if isinstance(suffix, (list, tuple)) else (".yaml", ".yml")
+        for f in sorted(base.rglob("*")):
+            if f.is_file() and f.name.endswith(suffixes):
+                self._dagfactory_config(interp, str(f), node, quiet=True)
+
+    def _dagfactory_config(self, interp: Interpreter, config: Any, node, quiet=False) -> None:
+        from wfconv.frontends.dagfactory import build_config, is_config
+
+        line = getattr(node, "lineno", None)
+        if not isinstance(config, str):
+            self.lose(
+                line,
+                f"the dag-factory config path `{_short(interp.source_text(node))}` is only known "
+                "at run time: its DAGs are not read",
+                None,
+            )
+            return
+        path = self._existing(config)
+        if path is None:
+            self.lose(line, f"dag-factory config {config!r} is not in the repository", None)
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if quiet and not is_config(str(path), text):
+            return
+        shown = (
+            os.path.relpath(path)
+            if not Path(interp.main_unit.path or "").is_absolute()
+            else str(path)
+        )
+        self.read_files.add(shown)
+        for dag in build_config(self, interp, Path(shown), text, node):
+            # generate_dags(globals()): the DAGs are this file's.
+            interp.module_scope.vars.setdefault(dag.id, dag)
+
+    def _existing(self, value: str) -> Path | None:
+        """A path a loader names, found in this repository: as written, or
+        (an absolute path of the machine it runs on, `/usr/local/airflow/dags/
+        x.yml`) by its longest tail that exists under the repository root."""
+        p = Path(value)
+        if p.exists():
+            return p
+        repo = Repository.of(self.interp.main_unit.path or ".") if self.interp else None
+        if repo is None:
+            return None
+        parts = p.parts[1:] if p.is_absolute() else p.parts
+        for i in range(len(parts)):
+            for base in (repo.root, repo.dags_folder):
+                cand = base.joinpath(*parts[i:])
+                if parts[i:] and cand.exists():
+                    return cand
+        return None
 
     def _clock(self, interp: Interpreter, node: ast.AST) -> Unknown:
         u = interp.unknown("clock", "depends on the current date", node, note=False)
@@ -561,6 +821,11 @@ class AirflowHooks(Hooks):
     # -- methods of Airflow objects ---------------------------------------
     def _call_method(self, interp: Interpreter, bm: BoundMethod, args, kwargs, node):
         obj, name = bm.obj, bm.name
+        if isinstance(obj, SuperValue):
+            if name == "__init__" and isinstance(obj.obj, InstanceValue):
+                self.base_init(interp, obj.obj, list(args), dict(kwargs), node)
+                return None
+            return NOT_HANDLED
         if isinstance(obj, (TaskObj, XComArg, GroupObj)):
             if name == "set_downstream":
                 self.connect(interp, obj, args[0] if args else None, node)
@@ -609,7 +874,10 @@ class AirflowHooks(Hooks):
             )
             if name == "partial":
                 return obj
-            return self.run_group_function(interp, obj, [], {}, node)
+            # The mapped values go in as the arguments (one instance): a task
+            # result mapped over still makes the group's tasks wait for it.
+            mapped = dict(kwargs) if name == "expand" else {}
+            return self.run_group_function(interp, obj, [], mapped, node)
         if isinstance(obj, DagObj):
             if name in ("add_task", "add_tasks"):
                 for t in _listify(args[0] if args else []):
@@ -620,6 +888,10 @@ class AirflowHooks(Hooks):
                 return None
             if name == "get_task" and args and isinstance(args[0], str):
                 return obj.tasks.get(args[0], NOT_HANDLED)
+        if isinstance(obj, DagFactoryObj):
+            if name == "generate_dags":
+                self._dagfactory_config(interp, obj.config, node)
+            return None
         if isinstance(obj, DatasetObj):
             return NOT_HANDLED
         return NOT_HANDLED
@@ -627,6 +899,12 @@ class AirflowHooks(Hooks):
     def getattr(self, interp, obj, name, node):
         if isinstance(obj, Ref) and obj.name == "TriggerRule":
             return name.lower()
+        if isinstance(obj, (TaskObj, GroupObj)) and obj.user_cls is not None:
+            # Attributes and methods of the repository's subclass.
+            if name in obj.attrs:
+                return obj.attrs[name]
+            if pyeval.class_lookup(obj.user_cls, name) is not NOT_HANDLED:
+                return interp.class_attr(obj.user_cls, name, obj, node)
         if isinstance(obj, TaskObj):
             if name == "output":
                 return XComArg(obj)
@@ -651,6 +929,12 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     def setattr(self, interp, obj, name, value, node):
+        if isinstance(obj, (TaskObj, GroupObj)) and obj.user_cls is not None:
+            if name not in _FIELD_ARGS and name != "dag":
+                obj.attrs[name] = value  # an attribute of the subclass itself
+                return None
+        if isinstance(obj, GroupObj):
+            return NOT_HANDLED
         if isinstance(obj, TaskObj):
             if name == "dag" and isinstance(value, DagObj):
                 self.adopt(obj, value)
@@ -672,6 +956,13 @@ class AirflowHooks(Hooks):
             or type(right) in _NODE_TYPES
             or _is_node(left)
             or _is_node(right)
+            # `helper() >> other_helper()` in a DAG: two tasks not seen.
+            or (
+                (type(left) is Unknown or type(right) is Unknown)
+                and self.current_dag() is not None
+                and not isinstance(left, (int, float))
+                and not isinstance(right, (int, float))
+            )
         ):
             if isinstance(op, ast.RShift):
                 self.connect(interp, left, right, node)
@@ -780,6 +1071,7 @@ class AirflowHooks(Hooks):
             raw_id = Unknown(RUNTIME, "no dag_id", line, "<missing dag_id>")
         wf = Workflow(id="", source=SourceRef(ENGINE, self.path, line))
         dag = DagObj(wf, {}, line)
+        dag.foreign = interp.importing > 0
         wf.id = str(self.required(interp, "dag_id", raw_id, node, dag))
         for d in self.dags:
             if d.id == wf.id:
@@ -1167,6 +1459,7 @@ class AirflowHooks(Hooks):
         kwargs,
         node,
         mapped: dict | None = None,
+        behaves_as: str | None = None,
     ) -> TaskObj:
         kwargs = dict(kwargs)
         line = node.lineno if node is not None else None
@@ -1185,11 +1478,23 @@ class AirflowHooks(Hooks):
         label = str(
             self.required(interp, "task_id", raw_id, node, dag if dag is not None else None)
         )
+        if contains_unknown(raw_id) is not None:
+            self.lose(line, f"task id `{label}` is only known at run time", dag)
         task_id = group.child_id(label) if group is not None else label
         values = {**self._defaults(dag, group, kwargs.get("default_args")), **kwargs}
         values.pop("default_args", None)
         explicit = set(kwargs) - {"default_args"}
         builder, status = ops.builder_for(cls)
+        if isinstance(ref, ClassValue):
+            # A subclass defined in the repository: it does what its Airflow
+            # base does unless it has its own execute()/poke().
+            builder, status = ops.builder_for(behaves_as) if behaves_as else (ops.opaque, "custom")
+            if status == "unknown":
+                builder, status = ops.opaque, "custom"
+            elif status != "custom":
+                status = "subclass"
+            if status == "custom" and engine_base(ref) == ("operator", "sensor"):
+                builder, status = ops.sensor, "custom-sensor"
         opargs = ops.OpArgs(
             cls,
             values,
@@ -1203,10 +1508,28 @@ class AirflowHooks(Hooks):
                 )
             ),
         )
+        opargs.runtime_mapping = lambda key, v: self._runtime_env(interp, cls, key, v, node, dag)
         action = builder(opargs)
         self._callable_details(interp, action, values)
-        if isinstance(ref, ClassValue):
-            status = "unknown"
+        if status == "subclass":
+            self.diag(
+                "info",
+                "AF313",
+                f"operator {cls} (defined in the repository) is a {behaves_as} without its own "
+                f"execute(): task {task_id!r} read as {behaves_as}",
+                line,
+                dag,
+            )
+        elif status in ("custom", "custom-sensor"):
+            kept = "a sensor" if status == "custom-sensor" else "opaque"
+            self.diag(
+                "info",
+                "AF301",
+                f"operator {cls} is a class of the repository with its own code: task "
+                f"{task_id!r} kept as {kept} with its literal arguments",
+                line,
+                dag,
+            )
         if cls == "DummyOperator":
             self.diag(
                 "info",
@@ -1223,6 +1546,9 @@ class AirflowHooks(Hooks):
                 line,
                 dag,
             )
+            child = values.get("subdag")
+            if isinstance(child, DagObj) and dag is not None and child is not dag:
+                self._subdag(child, dag, line)
         if status == "unknown":
             self.diag(
                 "info",
@@ -1243,6 +1569,8 @@ class AirflowHooks(Hooks):
         module = (
             ref.qualname.rsplit(".", 1)[0] if isinstance(ref, Ref) and "." in ref.qualname else None
         )
+        if isinstance(ref, ClassValue):
+            module = ref_module(ref)
         tobj = self._register(
             interp, task, dag, group, cls, values, opargs.used, explicit, node, module
         )
@@ -1255,6 +1583,46 @@ class AirflowHooks(Hooks):
                     if src is not tobj:
                         self.add_edge(src, tobj, "data")
         return tobj
+
+    def _runtime_env(self, interp: Interpreter, cls: str, key: str, value: Any, node, dag) -> None:
+        u = contains_unknown(value)
+        text = (u.source if isinstance(value, Unknown) and u.source else None) or _short(
+            interp.source_text(_keyword(node, key) or node) if node is not None else key
+        )
+        if u is not None:
+            why = f"is only known at run time ({u.reason})"
+        elif isinstance(value, Ref):
+            why = f"comes from {value.qualname}, which is not read"
+        else:
+            why = "is not a mapping of names to values"
+        self.diag(
+            "warning",
+            "AF111",
+            f"{cls}.{key}: `{_short(text)}` {why}: the task's environment is not in "
+            f"the IR (the expression is kept in extra.airflow.kwargs)",
+            getattr(node, "lineno", None),
+            dag,
+        )
+
+    def _subdag(self, child: DagObj, parent: DagObj, line: int | None) -> None:
+        """A sub-DAG runs only inside its parent's SubDagOperator: Airflow
+        never schedules it on its own, so its IR schedule is manual (its own
+        is kept in extra)."""
+        wf = child.workflow
+        child.extra["subdag_of"] = parent.id
+        if wf.schedule.kind != "manual":
+            child.extra["subdag_schedule"] = jsonable(
+                {"kind": wf.schedule.kind, "cron": wf.schedule.cron, "seconds": wf.schedule.seconds}
+            )
+            wf.schedule = Schedule(kind="manual", timezone=wf.schedule.timezone)
+        self.diag(
+            "info",
+            "AF315",
+            f"sub-DAG of {parent.id!r}: it runs only when that DAG's SubDagOperator runs it, "
+            "so it has no schedule of its own (extra.airflow.subdag_of)",
+            line,
+            child,
+        )
 
     def _callable_details(self, interp: Interpreter, action: Action, values: dict) -> None:
         """Name, module and source text of a classic operator's python_callable."""
@@ -1291,6 +1659,7 @@ class AirflowHooks(Hooks):
         self, interp, task: Task, dag, group, cls, values, used, explicit, node, module=None
     ) -> TaskObj:
         tobj = TaskObj(task, dag, group, cls)
+        tobj.foreign = interp.importing > 0
         if group is not None:
             task.group = group.full_id if group.full_id else None
         used = set(used)
@@ -1495,8 +1864,16 @@ class AirflowHooks(Hooks):
             command = self._bash_command(interp, tf, args, kwargs)
             # BashOperator arguments given to @task.bash(...) or .override(...)
             # belong to the action, as they do for a classic BashOperator.
-            shell = {k: jsonable(values[k]) for k in ("env", "cwd") if values.get(k) is not None}
-            if ops.env_replace(values.get("env"), values.get("append_env")):
+            env = values.get("env")
+            if env is not None and not (isinstance(env, dict) and ops.is_known_mapping(env)):
+                self._runtime_env(interp, "@task.bash", "env", env, None, True)
+                env = None
+            shell = {
+                k: jsonable(v)
+                for k, v in (("env", env), ("cwd", values.get("cwd")))
+                if v is not None
+            }
+            if ops.env_replace(env, values.get("append_env")):
                 shell["env_replace"] = True
             return Action("shell", {"command": command, **shell, **common, "source_code": source})
         if kind in ("task.branch", "task.branch_virtualenv", "task.branch_external_python"):
@@ -1685,17 +2062,49 @@ class AirflowHooks(Hooks):
 
     def group_ends(self, group: GroupObj, roots: bool) -> list[TaskObj]:
         """Airflow's get_roots/get_leaves: group tasks with no upstream
-        (downstream) inside the group, right now."""
+        (downstream) inside the group, right now. A teardown is never a leaf:
+        Airflow walks up from it to the last work task(s) before it."""
         dag = group.dag
         if dag is None:
             return []
         members = [t for t in dag.tasks.values() if group.contains(t.group)]
         ids = {t.id for t in members}
-        linked: set[str] = set()
+        ups: dict[str, list[str]] = {}
+        downs: dict[str, list[str]] = {}
         for e in dag.workflow.edges:
             if e.src in ids and e.dst in ids:
-                linked.add(e.dst if roots else e.src)
-        return [t for t in members if t.id not in linked]
+                ups.setdefault(e.dst, []).append(e.src)
+                downs.setdefault(e.src, []).append(e.dst)
+        if roots:
+            return [t for t in members if t.id not in ups]
+        tasks = dag.tasks
+
+        def role(tid: str) -> str | None:
+            return tasks[tid].task.role if tid in tasks else None
+
+        def before_teardown(tid: str, seen: set[str]) -> list[str]:
+            out: list[str] = []
+            for up in ups.get(tid, []):
+                if up in seen:
+                    continue
+                seen.add(up)
+                if role(up) == "teardown":
+                    out.extend(before_teardown(up, seen))
+                elif role(tid) == "teardown" and role(up) == "setup":
+                    continue
+                elif not any(d != tid and role(d) != "teardown" for d in downs.get(up, [])):
+                    out.append(up)
+            return out
+
+        leaves: list[TaskObj] = []
+        for t in members:
+            if t.id in downs:
+                continue
+            if t.task.role != "teardown":
+                leaves.append(t)
+            else:
+                leaves.extend(tasks[i] for i in before_teardown(t.id, set()) if i in tasks)
+        return list(dict.fromkeys(leaves))
 
     def connect(self, interp: Interpreter, up: Any, down: Any, node) -> None:
         if type(up) is TaskObj and type(down) is TaskObj:  # `a >> b`: most edges
@@ -1720,11 +2129,17 @@ class AirflowHooks(Hooks):
             if type(bad) not in _NODE_TYPES and bad is not None and not _is_node(bad):
                 u = contains_unknown(bad)
                 what = _short(u.source) if u is not None and u.source else type(bad).__name__
+                line = getattr(node, "lineno", None)
                 self.diag(
                     "warning",
                     "AF110",
                     f"dependency on `{what}`, which is not a task known statically: ignored",
-                    getattr(node, "lineno", None),
+                    line,
+                )
+                self.lose(
+                    line,
+                    f"`{what}` is used as a task but is not known statically: "
+                    f"its task(s) and the dependency at this line are missing",
                 )
         for u in ups:
             for d in downs:
@@ -1760,11 +2175,56 @@ class AirflowHooks(Hooks):
         return True
 
 
+@dataclass(eq=False)
+class DagFactoryObj:
+    """``dagfactory.DagFactory(config)`` before ``generate_dags``."""
+
+    config: Any
+    kwargs: dict
+
+
 _NODE_TYPES = (TaskObj, XComArg, GroupObj, LabelObj)
 _MAY_HOLD_XCOM = {TaskObj, XComArg, list, tuple, dict, set}
 
 # The @task.bash probe may follow two nested calls at most.
 MAX_PROBE_DEPTH = pyeval.MAX_DEPTH - 2
+
+
+_SENSOR_BASES = ("BaseSensorOperator",)
+
+
+def engine_base(cls: ClassValue) -> tuple[str, str] | None:
+    """("group", name) for a TaskGroup subclass of the repository,
+    ("operator", "sensor"|"operator") for an operator subclass (any class
+    with an Airflow operator or sensor among its ancestors, whatever its
+    own name), None otherwise."""
+    for base in linear_bases(cls)[1:]:
+        if isinstance(base, Ref):
+            name = base.name
+            if name == "TaskGroup":
+                return ("group", name)
+            if name in ("BaseOperator", *_SENSOR_BASES) or _is_operator_name(name):
+                sensor = name in _SENSOR_BASES or name.endswith(("Sensor", "SensorAsync"))
+                return ("operator", "sensor" if sensor else "operator")
+    return None
+
+
+def behaves_as(cls: ClassValue) -> str | None:
+    """The Airflow operator whose behaviour a subclass keeps: its nearest
+    Airflow base, unless a class of the repository on the way defines
+    ``execute``/``poke`` (then it runs its own code: None)."""
+    for base in linear_bases(cls):
+        if isinstance(base, ClassValue):
+            if "execute" in base.namespace or "poke" in base.namespace:
+                return None
+        elif isinstance(base, Ref) and base.name not in ("object",):
+            return base.name
+    return None
+
+
+def ref_module(cls: ClassValue) -> str | None:
+    """The dotted module a class of the repository is defined in."""
+    return cls.module
 
 
 def _listify(value: Any) -> list[Any]:
@@ -1800,6 +2260,14 @@ def _short(text: str | None, limit: int = 80) -> str:
         return ""
     one = " ".join(str(text).split())
     return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+def _keyword(node: ast.AST | None, name: str) -> ast.expr | None:
+    if isinstance(node, ast.Call):
+        for kw in node.keywords:
+            if kw.arg == name:
+                return kw.value
+    return None
 
 
 def _keyword_line(node: ast.AST | None, name: str) -> int | None:
@@ -1865,6 +2333,89 @@ def _moved(module: str) -> str | None:
     return None
 
 
+def _mark_losses(hooks: AirflowHooks, dag: DagObj) -> None:
+    """An incomplete workflow says so: IR ``incomplete``/``incomplete_reasons``
+    and one AF112 summary of how much could not be seen."""
+    reasons = [r for (owner, *_), r in hooks.losses.items() if owner in (id(dag), None)]
+    if not reasons:
+        return
+    wf = dag.workflow
+    for r in reasons:
+        wf.mark_incomplete(r)
+    n = len(reasons)
+    hooks.diag(
+        "warning",
+        "AF112",
+        f"workflow {wf.id!r} is incomplete: {n} part(s) of it could not be read statically, "
+        f"so tasks or dependencies are missing from its {len(wf.tasks)} task(s) "
+        f"(see incomplete_reasons)",
+        dag.line,
+        dag,
+    )
+
+
+def _harmless(value: Unknown) -> bool:
+    """An unknown call result that cannot have built tasks: a known run-time
+    read (a file, a variable, the clock) or a logging/printing helper."""
+    reason = value.reason
+    return not (
+        reason.startswith(("calls ", "name ", "instance of class"))
+        or "not evaluated statically" in reason
+        or "is not defined" in reason
+    )
+
+
+def _builds_airflow_objects(interp: Interpreter, nodes) -> str | None:
+    """Whether skipped code would build DAGs ("dag"), tasks or dependencies
+    ("task"), judged from the names it calls (looked up, not evaluated)."""
+    found: str | None = None
+    for root in nodes:
+        for n in ast.walk(root):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.RShift, ast.LShift)):
+                found = "task"
+            elif isinstance(n, ast.Call):
+                kind = _callee_kind(interp, n.func)
+                if kind == "dag":
+                    return "dag"
+                found = found or kind
+    return found
+
+
+def _callee_kind(interp: Interpreter, func: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return None
+    value = interp.module_scope.lookup(func.id)
+    for _fn, local in reversed(interp.frames):
+        hit = local.lookup(func.id)
+        if hit is not NOT_HANDLED:
+            value = hit
+            break
+    name = parts[0] if parts else func.id
+    if isinstance(value, Ref):
+        name = value.attr(".".join(reversed(parts))).name if parts else value.name
+        if name in ("DAG", "dag"):
+            return "dag"
+        if _is_operator_name(name) or name in (
+            "TaskGroup",
+            "chain",
+            "set_downstream",
+            "set_upstream",
+        ):
+            return "task"
+        return None
+    if isinstance(value, (DagFunction, DagDecorator)):
+        return "dag"
+    if isinstance(value, (TaskFlowFn, GroupFunction, FunctionValue, TaskObj, GroupObj, XComArg)):
+        return "task"
+    if isinstance(value, ClassValue) and engine_base(value) is not None:
+        return "task"
+    return None
+
+
 def _check_keys(hooks: AirflowHooks, dag: DagObj) -> None:
     """AF212: ids Airflow refuses (``validate_key``: letters, digits, ``_``,
     ``-``, ``.``; at most 250 characters). The IR keeps them as written."""
@@ -1906,15 +2457,18 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
     except (RecursionError, MemoryError):
         raise InputError(path, None, "the code is nested too deeply to be read") from None
     try:
-        return _read_module(path, text, tree, options.get("airflow_source_version"))
+        return _read_module(path, text, tree, options)
     except RecursionError:
         raise InputError(
             path, None, "the code is nested too deeply to be read statically"
         ) from None
 
 
-def _read_module(path: str, text: str, tree: ast.Module, version: str | None = None) -> Bundle:
-
+def reader_for(
+    path: str, text: str, options: dict | None = None
+) -> tuple[AirflowHooks, Interpreter]:
+    """The hooks and interpreter that read ``path`` (the dag-factory reader
+    builds its DAGs with them too)."""
     hooks = AirflowHooks(path)
     interp = Interpreter(
         hooks,
@@ -1924,10 +2478,39 @@ def _read_module(path: str, text: str, tree: ast.Module, version: str | None = N
         # The path as given: Path(__file__).stem / basename(__file__) dag ids read right.
         file_value=path,
         instances=True,
+        importer=importer_for(path, options or {}),
     )
-    interp.run_module(tree)
+    hooks.interp = interp
+    return hooks, interp
 
-    imports = _imports(tree)
+
+def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = None) -> Bundle:
+    options = options or {}
+    hooks, interp = reader_for(path, text, options)
+    interp.run_module(tree)
+    decision = airflow_version.decide(
+        airflow_version.gather(tree), options.get("airflow_source_version")
+    )
+    return finish(hooks, interp, path, _imports(tree), decision)
+
+
+def finish(
+    hooks: AirflowHooks,
+    interp: Interpreter,
+    path: str,
+    imports: list,
+    decision: airflow_version.Decision,
+) -> Bundle:
+    """The bundle of what the hooks built: file-level checks, diagnostics
+    attributed, every workflow validated; ``decision`` is the Airflow version
+    the file is read as (what its bare schedules mean)."""
+    # A DAG made while an imported module ran is that module's, unless this
+    # file binds it to one of its names (Airflow collects the DAGs of the
+    # module it loads).
+    own = {id(v) for v in interp.module_scope.vars.values() if isinstance(v, DagObj)}
+    hooks.dags = [d for d in hooks.dags if not d.foreign or id(d) in own]
+    hooks.orphans = [t for t in hooks.orphans if not t.foreign]
+
     for module, line, fallback in imports:
         repl = _moved(module)
         # `try: <new path> except ImportError: <old path>` is ready for
@@ -1969,7 +2552,9 @@ def _read_module(path: str, text: str, tree: ast.Module, version: str | None = N
 
     bundle = Bundle()
     module_names = sorted({m for m, _, _ in imports})
-    decision = airflow_version.decide(airflow_version.gather(tree), version)
+    sources = sorted(
+        {m.path for m in interp.modules.values() if m is not None and m.path} | hooks.read_files
+    )
     for dag in hooks.dags:
         wf = dag.workflow
         time_model.settle(
@@ -1980,6 +2565,7 @@ def _read_module(path: str, text: str, tree: ast.Module, version: str | None = N
         )
         dag.extra["source_version"] = decision.version
         _check_keys(hooks, dag)
+        _mark_losses(hooks, dag)
         wf.diagnostics.extend(
             d for d in hooks.file_diags if (d.code, d.message, d.line) not in dag.diag_keys
         )
@@ -1990,6 +2576,9 @@ def _read_module(path: str, text: str, tree: ast.Module, version: str | None = N
             "dag_kwargs": dag.dag_kwargs,
         }
         extra.update(dag.extra)
+        if sources:
+            # The repository's files this DAG was read from besides its own.
+            extra["sources"] = sources
         wf.extra["airflow"] = extra
         for t in wf.tasks:
             if t.retry_delay_s is None:

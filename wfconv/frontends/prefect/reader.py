@@ -71,6 +71,7 @@ from wfconv.frontends.prefect.values import (
     xcom,
 )
 from wfconv.frontends.pyeval import NOT_HANDLED, BoundMethod, FunctionValue, Ref, Scope, Unknown
+from wfconv.frontends.repo import importer_for
 from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
 
@@ -736,12 +737,17 @@ class _Interp(pyeval.Interpreter):
 class PrefectReader:
     """Reads one module: templates first (module run), then each flow body."""
 
-    def __init__(self, path: str, text: str):
+    def __init__(self, path: str, text: str, options: dict | None = None):
         self.path = path
         self.text = text
         self.module = module_name(path)
         self.interp = _Interp(
-            _Hooks(self), path=path, source=text, module_name="__wfconv_prefect__"
+            _Hooks(self),
+            path=path,
+            source=text,
+            module_name="__wfconv_prefect__",
+            # Tasks and flows of the repository's other modules (docs/repositories.md).
+            importer=importer_for(path, options or {}),
         )
         self.interp.reader = self
         self.flow: FlowBuild | None = None
@@ -1281,7 +1287,9 @@ class PrefectReader:
         found = self._action_cache[key]
         if found is not None:
             return Action(found.kind, dict(found.fields))
-        return Action("python", {"callable": tpl.fn.name, "module": self.module})
+        unit = tpl.fn.scope.module.unit  # a task imported from a module of the repository
+        module = unit.name if unit is not None else self.module
+        return Action("python", {"callable": tpl.fn.name, "module": module})
 
     def _bind(self, fn: FunctionValue, args: list, kwargs: dict) -> tuple[dict, list, bool]:
         """Arguments by parameter name (positional ones mapped through the
@@ -1846,4 +1854,4 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(path, None, f"cannot read: {exc}") from None
-    return PrefectReader(path, text).read()
+    return PrefectReader(path, text, options).read()

@@ -1,0 +1,98 @@
+"""dag-factory YAML configs read without dag-factory, checked against
+dag-factory's own loader running in Airflow 2.10.5 (corpus/repos/dagfactory)."""
+
+from __future__ import annotations
+
+import pytest
+from test_repo_model import REPOS, dagbag, ours
+
+from wfconv.errors import InputError
+from wfconv.frontends import detect_engine, load_path
+
+REPO = REPOS / "dagfactory"
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_configs_match_dagfactorys_own_loader_in_airflow(
+    airflow2_python, dagfactory_path, tmp_path
+):
+    real = dagbag(airflow2_python, REPO, tmp_path, "2", pythonpath=(dagfactory_path,))
+    assert real["errors"] == []
+    assert sorted(real["dags"]) == ["audience_sync", "campaign_report", "newsletter"]
+    assert ours(REPO) == real["dags"]
+
+
+def test_a_config_and_a_loader_are_detected():
+    config = REPO / "dags" / "configs" / "marketing.yml"
+    loader = REPO / "dags" / "load_configs.py"
+    assert detect_engine(str(config), config.read_text()) == "dagfactory"
+    assert detect_engine(str(loader), loader.read_text()) == "dagfactory"
+    defaults = REPO / "dags" / "defaults.yml"
+    assert detect_engine(str(defaults), defaults.read_text()) is None
+    assert detect_engine("ci.yml", "jobs:\n  test:\n    steps: []\n") is None
+
+
+def test_a_config_read_on_its_own_is_what_the_loader_builds():
+    alone = {w.id: w for w in load_path(REPO / "dags" / "configs" / "marketing.yml").workflows}
+    w = alone["campaign_report"]
+    assert w.source.engine == "airflow"
+    assert w.extra["dagfactory"]["config"].endswith("marketing.yml")
+    assert (w.schedule.cron, w.catchup, w.start_date) == (
+        "0 5 * * *",
+        False,
+        "2024-01-01T00:00:00+00:00",
+    )
+    assert w.tags == ["marketing", "dagfactory"]
+    # defaults.yml of the DAGs folder, then the file's `default`, then the DAG's own.
+    assert (w.task("start").retries, w.task("start").retry_delay_s) == (1, 600.0)
+    assert alone["newsletter"].task("render").retries == 3
+    assert alone["newsletter"].task("send").retries == 0
+    assert w.upstream("transform.join") == ["extract.ads", "extract.crm"]
+    publish = w.task("publish")
+    assert publish.action.kind == "opaque"
+    assert publish.action.get("args") == {"channel": "#marketing"}
+    assert publish.source.line == 39 and publish.source.path.endswith("marketing.yml")
+    # Read through the loader, the same DAGs (each once in a folder walk).
+    walked = {x.id: x for x in load_path(REPO / "dags").workflows}
+    assert sorted(walked) == ["audience_sync", "campaign_report", "newsletter"]
+    assert walked["campaign_report"].edges == w.edges
+
+
+def test_what_dagfactory_cannot_know_statically_is_said(tmp_path):
+    f = tmp_path / "dags" / "x.yml"
+    f.parent.mkdir()
+    f.write_text(
+        "etl:\n"
+        "  schedule_interval: '@daily'\n"
+        "  default_args:\n    start_date: 2024-01-01\n    owner: $TEAM\n"
+        "  tasks:\n"
+        "    a:\n      operator: airflow.operators.bash.BashOperator\n      bash_command: x\n"
+        "    b:\n      operator: airflow.operators.bash.BashOperator\n      bash_command: y\n"
+        "      dependencies: [missing]\n",
+        encoding="utf-8",
+    )
+    w = load_path(f).workflows[0]
+    codes = sorted({d.code for d in w.diagnostics})
+    assert codes == ["DF101", "DF201", "DF302"]
+    assert w.schedule.cron == "0 0 * * *"
+    bad = tmp_path / "dags" / "bad.yml"
+    bad.write_text("etl: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        load_path(bad, "dagfactory")
+
+
+def test_loaders_with_paths_of_the_machine_they_run_on(tmp_path):
+    dags = tmp_path / "dags"
+    shutil_copy = (REPO / "dags" / "configs" / "audiences.yaml").read_text()
+    (dags / "configs").mkdir(parents=True)
+    (dags / "configs" / "audiences.yaml").write_text(shutil_copy, encoding="utf-8")
+    (dags / "old_style.py").write_text(
+        "from airflow import DAG\nimport dagfactory\n"
+        'f = dagfactory.DagFactory("/usr/local/airflow/dags/configs/audiences.yaml")\n'
+        "f.clean_dags(globals())\nf.generate_dags(globals())\n",
+        encoding="utf-8",
+    )
+    ws = load_path(dags / "old_style.py").workflows
+    assert [w.id for w in ws] == ["audience_sync"]
+    assert ws[0].complete

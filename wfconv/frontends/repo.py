@@ -1,0 +1,290 @@
+"""The repository a workflow file lives in, seen the way Airflow's DAG
+processor sees it: which of the repository's own modules an ``import``
+statement reaches. Documented in docs/repositories.md.
+
+Most DAG files are not alone: they import helper functions from ``utils/``,
+operators from ``plugins/``, shared ``default_args`` from a config module.
+Airflow runs them with its DAGs folder, its plugins folder and the
+project's root on ``sys.path``; the static readers follow the same imports
+*without importing anything*: the abstract interpreter (``pyeval``) runs the
+imported module's text, and this module only finds that text.
+
+Where modules are looked for, in order (``Repository.roots``):
+
+1. the DAGs folder: the nearest enclosing folder named ``dags``, otherwise the
+   folder of the file (or the folder given to a command);
+2. the repository root: the parent of a ``dags`` folder, otherwise the nearest
+   enclosing folder holding ``.git``, ``pyproject.toml``, ``setup.py``,
+   ``setup.cfg``, ``airflow.cfg`` or ``.astro``;
+3. ``plugins/`` beside the DAGs folder and in the root, then ``src/``;
+4. the folders given with ``--path``.
+
+A DAGs folder that is itself inside a package (``airflow/example_dags``)
+also answers to its dotted name (``airflow.example_dags.subdags.subdag``).
+Names of the standard library and of the engines (``airflow``, ``prefect``,
+``luigi``, ``pendulum``...) are never looked up: the installed package comes
+first on Airflow's ``sys.path``, so the repository cannot shadow it.
+
+The parsed modules are cached per process, keyed by path, modification time
+and size: a folder of 1,000 DAG files that all import ``utils/common.py``
+parses it once (``bench/bench_repo.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+import sys
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+from wfconv.frontends.pyeval import ModuleSource
+
+# Top-level packages an engine installs: never taken from the repository.
+INSTALLED_FIRST = frozenset(
+    {"airflow", "prefect", "luigi", "pendulum", "dagfactory", "wfconv"}
+) | frozenset(sys.stdlib_module_names)
+
+ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "airflow.cfg", ".astro")
+
+# Larger modules are not followed (no helper module is this large).
+MAX_MODULE_BYTES = 4 * 1024 * 1024
+
+_EMPTY = ast.Module(body=[], type_ignores=[])
+
+
+class _ParseCache:
+    """path -> (mtime_ns, size, text, tree | error message), least recently
+    used first; shared by every repository of the process."""
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self.entries: OrderedDict[str, tuple[int, int, str, ast.Module | str]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, path: Path) -> tuple[str, ast.Module | str]:
+        key = str(path)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return "", f"cannot read {path}: {exc.strerror or exc}"
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return hit[2], hit[3]
+        self.misses += 1
+        text, tree = _parse(path, st.st_size)
+        self.entries[key] = (st.st_mtime_ns, st.st_size, text, tree)
+        if len(self.entries) > self.limit:
+            self.entries.popitem(last=False)
+        return text, tree
+
+
+def _parse(path: Path, size: int) -> tuple[str, ast.Module | str]:
+    if size > MAX_MODULE_BYTES:
+        return "", f"{path} is larger than {MAX_MODULE_BYTES // 2**20} MB: not read"
+    try:
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError) as exc:
+        return "", f"cannot read {path}: {exc}"
+    try:
+        return text, ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        return text, f"{path}:{exc.lineno}: syntax error: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return text, f"cannot parse {path}: {exc}"
+
+
+PARSED = _ParseCache()
+
+
+class Repository:
+    """The folders a file's imports are looked up in (see the module doc)."""
+
+    def __init__(
+        self,
+        dags_folder: Path,
+        root: Path,
+        extra: tuple[Path, ...] = (),
+    ):
+        self.dags_folder = dags_folder
+        self.root = root
+        candidates = [
+            dags_folder,
+            root,
+            dags_folder.parent / "plugins",
+            root / "plugins",
+            root / "src",
+            *extra,
+        ]
+        self.roots: list[Path] = list(dict.fromkeys(p for p in candidates if p.is_dir()))
+        # A DAGs folder inside a package also answers to its dotted name.
+        self.aliases: dict[str, Path] = {}
+        package = _package_name(dags_folder)
+        if package:
+            self.aliases[package] = dags_folder
+        self._located: dict[str, tuple[Path | None, bool] | None] = {}
+
+    def __repr__(self) -> str:
+        return f"Repository(dags={self.dags_folder}, roots={[str(r) for r in self.roots]})"
+
+    @classmethod
+    def of(cls, path: str | Path, extra: tuple[str, ...] | list[str] = ()) -> Repository | None:
+        """The repository of a file or folder that exists (None otherwise)."""
+        fast = (os.path.dirname(os.fspath(path)), tuple(extra))
+        if fast in _BY_INPUT:  # every file of a folder asks: one answer
+            return _BY_INPUT[fast]
+        repo = cls._of(path, extra)
+        if len(_BY_INPUT) > 4096:
+            _BY_INPUT.clear()
+        _BY_INPUT[fast] = repo
+        return repo
+
+    @classmethod
+    def _of(cls, path: str | Path, extra: tuple[str, ...] | list[str]) -> Repository | None:
+        p = Path(path)
+        try:
+            p = p.resolve()
+            start = p if p.is_dir() else p.parent
+            if not start.is_dir():
+                return None
+        except OSError:
+            return None
+        extra_paths = tuple(Path(e).resolve() for e in extra)
+        key = (str(start), extra_paths)
+        hit = _REPOSITORIES.get(key)
+        if hit is not None:
+            return hit
+        dags = next((a for a in (start, *start.parents) if a.name.lower() == "dags"), None)
+        if dags is not None:
+            repo = cls(dags, dags.parent, extra_paths)
+        else:
+            marked = next(
+                (a for a in (start, *start.parents) if any((a / m).exists() for m in ROOT_MARKERS)),
+                start,
+            )
+            repo = cls(start, marked, extra_paths)
+        if len(_REPOSITORIES) > 1024:
+            _REPOSITORIES.clear()
+        _REPOSITORIES[key] = repo
+        return repo
+
+    def locate(self, name: str) -> tuple[Path | None, bool] | None:
+        """(file, is_package) of a module of the repository; the file is None
+        for a namespace package (a folder without ``__init__.py``)."""
+        if name in self._located:
+            return self._located[name]
+        found = self._locate(name)
+        self._located[name] = found
+        return found
+
+    def _locate(self, name: str) -> tuple[Path | None, bool] | None:
+        parts = name.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        for prefix, folder in self.aliases.items():
+            if name == prefix or name.startswith(prefix + "."):
+                rest = name[len(prefix) + 1 :].split(".") if name != prefix else []
+                return _find(folder, rest, package_dir=True)
+        if parts[0] in INSTALLED_FIRST:
+            return None
+        namespace = None
+        for root in self.roots:
+            found = _find(root, parts)
+            if found is None:
+                continue
+            if found[0] is not None:
+                return found
+            namespace = namespace or found
+        return namespace
+
+    def importer(self, name: str) -> ModuleSource | str | None:
+        """pyeval's importer: the module's parsed text, an error message
+        (a module of the repository that cannot be read), or None."""
+        found = self.locate(name)
+        if found is None:
+            return None
+        path, is_package = found
+        if path is None:
+            return ModuleSource(name, None, "", _EMPTY, True)
+        text, tree = PARSED.get(path)
+        if isinstance(tree, str):
+            return f"module {name} of the repository cannot be read: {tree}"
+        return ModuleSource(name, str(path), text, tree, is_package)
+
+
+_REPOSITORIES: dict[tuple[str, tuple[Path, ...]], Repository] = {}
+_BY_INPUT: dict[tuple[str, tuple], Repository | None] = {}
+
+
+def _find(
+    base: Path, parts: list[str], package_dir: bool = False
+) -> tuple[Path | None, bool] | None:
+    """Python's lookup of ``parts`` under one ``sys.path`` entry."""
+    if not parts:
+        init = base / "__init__.py"
+        return (init, True) if init.is_file() else ((None, True) if package_dir else None)
+    folder = base.joinpath(*parts[:-1])
+    last = parts[-1]
+    init = folder / last / "__init__.py"
+    if init.is_file():
+        return init, True
+    module = folder / f"{last}.py"
+    if module.is_file():
+        return module, False
+    if (folder / last).is_dir():
+        return None, True
+    return None
+
+
+def _package_name(folder: Path) -> str | None:
+    """``airflow.example_dags`` for a folder with ``__init__.py`` files up to
+    a folder without one (None when the folder is no package)."""
+    names: list[str] = []
+    here = folder
+    while (here / "__init__.py").is_file() and here.name.isidentifier():
+        names.append(here.name)
+        here = here.parent
+    return ".".join(reversed(names)) or None
+
+
+def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str | None] | None:
+    """pyeval's importer for the file ``path`` read by a frontend's
+    ``parse(**options)`` (``repo_paths``: the folders of ``--path``; none
+    with ``repository=False``). Module paths are spelled as ``path`` is:
+    relative to the working directory when it is relative."""
+    if options.get("repository") is False:
+        return None
+    repo = Repository.of(path, tuple(options.get("repo_paths") or ()))
+    if repo is None:
+        return None
+    if Path(path).is_absolute():
+        return repo.importer
+
+    def importer(name: str) -> ModuleSource | str | None:
+        found = repo.importer(name)
+        if isinstance(found, ModuleSource) and found.path is not None:
+            hit = _RELATIVE.get(found.path)
+            if hit is None or hit[0] is not found.tree:
+                try:
+                    rel = dataclasses.replace(found, path=os.path.relpath(found.path))
+                except ValueError:  # another drive (Windows)
+                    rel = found
+                if len(_RELATIVE) > 4096:
+                    _RELATIVE.clear()
+                hit = _RELATIVE[found.path] = (found.tree, rel)
+            return hit[1]
+        return found
+
+    return importer
+
+
+# absolute module path -> (its tree, the ModuleSource with a relative path)
+_RELATIVE: dict[str, tuple[ast.Module, ModuleSource]] = {}
+
+
+__all__ = ["PARSED", "Repository", "importer_for"]
