@@ -74,8 +74,12 @@ def test_what_dagfactory_cannot_know_statically_is_said(tmp_path):
     )
     w = load_path(f).workflows[0]
     codes = sorted({d.code for d in w.diagnostics})
-    assert codes == ["DF101", "DF201", "DF302"]
+    assert codes == ["AF214", "DF101", "DF201", "DF302"]
     assert w.schedule.cron == "0 0 * * *"
+    # The config's own keys say which Airflow it was written for (line 2).
+    (version,) = [d.message for d in w.diagnostics if d.code == "AF214"]
+    assert version.startswith("read as Airflow 2: `schedule_interval:` key") and "(line 2)" in version
+    assert w.schedule.model == "data_interval"
     bad = tmp_path / "dags" / "bad.yml"
     bad.write_text("etl: [unclosed\n", encoding="utf-8")
     with pytest.raises(InputError):

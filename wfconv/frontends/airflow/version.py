@@ -111,6 +111,24 @@ def _module_evidence(ev: Evidence, module: str, line: int) -> None:
         ev.soft2.append((line, f"imports {module} (Airflow 2's path)"))
 
 
+def config_evidence(entries) -> Evidence:
+    """Evidence from a DAG described as data (a dag-factory config): each
+    entry is (line, key, value) for every mapping key of the document. A
+    ``schedule_interval``/``timetable`` key is hard Airflow 2 evidence, an
+    ``operator`` value is read like an import of its module."""
+    ev = Evidence()
+    for line, key, value in entries:
+        if key in _HARD2_KEYWORDS:
+            ev.hard2.append((line, _HARD2_KEYWORDS[key].replace("=`", ":` key")))
+        elif key == "operator" and isinstance(value, str) and "." in value:
+            module, name = value.rsplit(".", 1)
+            if name in _HARD2_NAMES:
+                ev.hard2.append((line, _HARD2_NAMES[name]))
+            else:
+                _module_evidence(ev, module, line)
+    return ev
+
+
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     node = handler.type
     names = node.elts if isinstance(node, ast.Tuple) else [node]

@@ -31,12 +31,35 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         return reader.parse(path, text, **options)  # a loader: the Airflow reader follows it
     hooks, interp = reader.reader_for(path, text, options)
     build_config(hooks, interp, Path(path), text, None, strict=True)
-    # A config names no Airflow version: the option decides, else the
-    # reader's default (a warning says which).
+    # The config's keys and operator paths tell the Airflow version it was
+    # written for, as a Python file's imports do.
     decision = airflow_version.decide(
-        airflow_version.Evidence(), options.get("airflow_source_version")
+        airflow_version.config_evidence(_mapping_entries(text)),
+        options.get("airflow_source_version"),
     )
     return reader.finish(hooks, interp, path, [], decision)
+
+
+def _mapping_entries(text: str) -> list[tuple[int, str, object]]:
+    """(line, key, scalar value or None) of every mapping key in a YAML text."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    out, todo = [], [root]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    scalar = value.value if isinstance(value, yaml.ScalarNode) else None
+                    out.append((key.start_mark.line + 1, key.value, scalar))
+                todo.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    return sorted(out, key=lambda e: e[0])
 
 
 def build_config(hooks, interp, path: Path, text: str, node, strict: bool = False) -> list:
