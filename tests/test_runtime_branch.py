@@ -284,7 +284,7 @@ def test_mapped_task_over_an_empty_list_is_skipped():
     (res,) = run(w, date="2024-01-01")
     assert res.tasks["m"].state == "skipped" and res.tasks["m"].attempts == []
     assert res.tasks["after"].state == "skipped"
-    assert res.tasks["m"].end - res.start == 1.0
+    assert (res.tasks["m"].end - res.start).total_seconds() == 1.0
 
 
 # -- real Oozie corpus workflows (through the Oozie frontend) ------------
@@ -352,7 +352,8 @@ def test_corpus_oozie_subworkflow_runs_its_child():
     parent = bundle["parent"]
     (ok,) = run(parent, date="2024-01-01", workflows=bundle)
     assert ok.tasks["run-child"].state == "success"
-    assert ok.tasks["run-child"].end - ok.tasks["run-child"].start == 1.0  # the child's one task
+    child = ok.tasks["run-child"]
+    assert (child.end - child.start).total_seconds() == 1.0  # the child's one task
     # The child's load fails: the child is KILLED, so the parent's action fails
     # and its error transition reaches the parent's kill node.
     (res,) = run(

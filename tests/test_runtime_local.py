@@ -67,7 +67,7 @@ def test_shell_templates_logs_retries_and_skip(tmp_path):
     assert res.tasks["b"].state == "failed" and len(res.tasks["b"].attempts) == 2
     assert res.tasks["b"].attempts[0].reason == "exit code 3: boom"
     b = res.tasks["b"].attempts
-    assert b[1].start - b[0].end >= 0.1
+    assert (b[1].start - b[0].end).total_seconds() >= 0.1
     assert res.tasks["e"].state == "skipped"
     assert res.state == "failed"
 
@@ -92,7 +92,7 @@ def test_concurrency_limit(tmp_path):
     assert res.state == "success"
     assert elapsed >= 0.8  # 4 tasks of 0.4 s, 2 at a time
     starts = sorted(a.start for tr in res.tasks.values() for a in tr.attempts)
-    assert starts[2] - starts[0] >= 0.35
+    assert (starts[2] - starts[0]).total_seconds() >= 0.35
 
 
 def test_python_callable_importable_and_not(tmp_path):
@@ -176,7 +176,7 @@ def test_file_sensor_pokes_for_real(tmp_path):
     )
     res, store = run_local(w, tmp_path)
     wait = res.tasks["wait"].attempts[0]
-    assert res.tasks["wait"].state == "success" and wait.end - wait.start >= 0.3
+    assert res.tasks["wait"].state == "success" and (wait.end - wait.start).total_seconds() >= 0.3
     assert "found on poke" in store.logs(res.store_id, "wait")[0]
     assert res.tasks["after"].state == "success"
     assert (

@@ -78,7 +78,9 @@ def test_engine_matches_naive_pass_scheduler(case):
     (res,) = run(w, sc, date="2024-01-01")
     want_state, want_start = naive(tasks, ups, rules, outcome, duration)
     assert {x: res.tasks[x].state for x in tasks} == want_state
-    got_start = {x: res.tasks[x].start - res.start for x in tasks if res.tasks[x].attempts}
+    got_start = {
+        x: (res.tasks[x].start - res.start).total_seconds() for x in tasks if res.tasks[x].attempts
+    }
     assert got_start == want_start
     leaves = [x for x in tasks if not any(tasks[a] == x for a, _ in edges)]
     failed_leaf = any(want_state[x] in ("failed", "upstream_failed") for x in leaves)

@@ -27,7 +27,10 @@ def one(task, engine=None, scenario=None, timeout_s=None):
 
 def tries(res, tid="t"):
     t0 = res.start
-    return [(a.state, a.start - t0, a.end - t0) for a in res.tasks[tid].attempts]
+    return [
+        (a.state, (a.start - t0).total_seconds(), (a.end - t0).total_seconds())
+        for a in res.tasks[tid].attempts
+    ]
 
 
 def test_fixed_delay_retries_until_success():
@@ -177,7 +180,7 @@ def test_run_timeout_fails_run_and_skips_unfinished():
     res = one(t, scenario=Scenario(durations={"t": 100}), timeout_s=30)
     assert res.state == "failed"
     assert res.tasks["t"].state == "skipped"
-    assert res.end - res.start == 30
+    assert (res.end - res.start).total_seconds() == 30
     assert any(n["code"] == "RT121" for n in res.notes)
 
 
@@ -195,7 +198,7 @@ def test_depends_on_past_waits_for_and_blocks_on_the_previous_run():
     # Each attempt lasts 2 h: run 2 (triggered 02:00) waits for run 1 (ends 03:00),
     # run 3 (triggered 03:00) for run 2 (ends 05:00).
     res = run(w, Scenario(durations={"t": 7200}), now="2024-01-01T03:00:00+00:00")
-    assert [r.tasks["t"].start - r.start for r in res] == [0, 3600, 7200]
+    assert [(r.tasks["t"].start - r.start).total_seconds() for r in res] == [0, 3600, 7200]
     # A failed previous instance blocks the task for ever; the run stays running.
     res = run(w, Scenario(fail={"t": ALL}), now="2024-01-01T03:00:00+00:00")
     assert [r.state for r in res] == ["failed", "running", "running"]

@@ -90,14 +90,15 @@ def _run_rows(r) -> list[list[Any]]:
     from wfconv.runtime.results import iso
 
     return [
-        [tid, tr.state, len(tr.attempts), iso(tr.start), iso(tr.end)] for tid, tr in r.tasks.items()
+        [tid, tr.state, len(tr.attempts), iso(tr.start_ts), iso(tr.end_ts)]
+        for tid, tr in r.tasks.items()
     ]
 
 
 def _run_head(r) -> str:
     from wfconv.runtime.results import iso
 
-    return f"{r.workflow} {r.run_id}: {r.state} (logical date {iso(r.logical_date)})"
+    return f"{r.workflow} {r.run_id}: {r.state} (logical date {iso(r.logical_date_ts)})"
 
 
 def run_html(r) -> str:

@@ -35,7 +35,7 @@ def _run_table(res, stream) -> str:
         headers.append("COMMAND")
     rows = []
     for tid, tr in res.tasks.items():
-        row = [tid, tr.state, len(tr.attempts), span(tr.start, tr.end)]
+        row = [tid, tr.state, len(tr.attempts), span(tr.start_ts, tr.end_ts)]
         if rendered:
             row.append("-" if tr.command is None else f"$ {tr.command}")
         rows.append(row)
@@ -50,16 +50,16 @@ def summary_line(runs) -> str:
     states = counts(
         {s: sum(r.state == s for r in runs) for s in dict.fromkeys(r.state for r in runs)}
     )
-    dates = date(first.logical_date)
+    dates = date(first.logical_date_ts)
     if len(runs) > 1:
-        dates = f"from {dates} to {date(last.logical_date)}"
+        dates = f"from {dates} to {date(last.logical_date_ts)}"
     line = f"{first.workflow}: {len(runs)} run{'s' if len(runs) != 1 else ''} {dates}: {states}"
     bad = [r.run_id for r in runs if not r.ok]
     if bad:
         line += f"; not successful: {', '.join(bad[:3])}"
         if len(bad) > 3:
             line += f" and {len(bad) - 3} more"
-    took = [r.end - r.start for r in runs if r.end is not None]
+    took = [r.end_ts - r.start_ts for r in runs if r.end_ts is not None]
     if took:
         line += f"; a run took {duration(sum(took) / len(took))}" + (
             " on average" if len(took) > 1 else ""

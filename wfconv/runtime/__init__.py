@@ -10,8 +10,9 @@ Stable Python API (used by ``wfconv verify``)::
     r.engine_state               # source engine's outcome where it differs (Oozie: "killed"...)
     r.tasks["load"].state        # final state
     r.tasks["load"].attempts     # [Attempt(number, state, start, end, reason)]
-    r.tasks["load"].start/.end   # of the last attempt (POSIX seconds, UTC)
+    r.tasks["load"].start/.end   # of the last attempt (aware UTC datetimes)
     r.trace                      # [TraceEvent(time, task, attempt, state)]
+    r.logical_date, r.start      # aware UTC datetimes; ``*_ts``: the POSIX seconds
     r.summary()                  # {task: (state, attempts)}: what verify compares exactly
     r.notes                      # [{"code": "RT101", "message": ...}] (docs/codes/runtime.md)
     r.to_dict()                  # the JSON of ``wfconv run --format json``

@@ -187,7 +187,7 @@ def _run_virtual(
             past=_past(cw, out),
             child_runner=_child_runner(workflows, scenario, info.run_id, (workflow.id,)),
         ).run()
-        heapq.heappush(busy, res.end if res.end is not None else start)
+        heapq.heappush(busy, res.end_ts if res.end_ts is not None else start)
         if render:
             _render_commands(cw, info, res)
         if store is not None:
@@ -255,7 +255,7 @@ def _past(cw: CompiledWorkflow, done: list[RunResult]) -> dict[str, tuple[str, f
     if not done or not cw.depends_on_past:
         return {}
     prev = done[-1].tasks
-    return {tid: (prev[tid].state, prev[tid].end) for tid in cw.depends_on_past if tid in prev}
+    return {tid: (prev[tid].state, prev[tid].end_ts) for tid in cw.depends_on_past if tid in prev}
 
 
 def _require_valid(w: Workflow) -> None:
@@ -410,6 +410,6 @@ def resume(store, key: str, executor, concurrency: int | None = None) -> RunResu
     res = eng.run()
     res.trace = before + res.trace  # the whole run's trace, across the interruption
     if sr.start is not None:
-        res.start = sr.start
+        res.start_ts = sr.start
     store.finish_run(sr.store_id, res)
     return res

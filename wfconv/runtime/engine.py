@@ -339,13 +339,13 @@ class RunEngine:
             if out is None:
                 st = SUCCESS
                 a.state = "success"
-                a.end = t
+                a.end_ts = t
             else:
                 st = out.state
                 if out.start is not None:
-                    a.start = out.start
+                    a.start_ts = out.start
                 a.state = "failed" if st in (FAILED, FAILED_FINAL) else st
-                a.end = t = out.end
+                a.end_ts = t = out.end
                 a.reason = out.reason
             a.number = att
             if rec is not None:
@@ -530,7 +530,7 @@ class RunEngine:
                 if state[i] not in TERMINAL:
                     if state[i] == "running" and attempts[i]:
                         a = attempts[i][-1]
-                        a.state, a.end, a.reason = "failed", now, "run timed out"
+                        a.state, a.end_ts, a.reason = "failed", now, "run timed out"
                         if rec is not None:
                             rec.attempt(ids[i], a)
                     state[i] = "skipped"
@@ -599,7 +599,7 @@ class RunEngine:
                     + (f", {child.engine_state}" if child.engine_state else "")
                     + ")",
                 )
-                end = child.end if child.end is not None else t
+                end = child.end_ts if child.end_ts is not None else t
                 if child.state == "success" and child.engine_state not in ("killed", "failed"):
                     return Outcome(SUCCESS, end)
                 return Outcome(FAILED, end, f"sub-workflow {wid!r} ended {child.state}")
@@ -633,19 +633,19 @@ class RunEngine:
             run_state = "failed"
         else:
             run_state = "success"
-        # TaskResult.end, read without the property call per task
-        ends = [tr.attempts[-1].end if tr.attempts else tr.decided for tr in tasks.values()]
+        # TaskResult.end_ts, read without the property call per task
+        ends = [tr.attempts[-1].end_ts if tr.attempts else tr.decided_ts for tr in tasks.values()]
         end = max([e for e in ends if e is not None], default=self.t0)
         return RunResult(
             workflow=cw.workflow.id,
             run_id=self.run_id,
-            logical_date=self.info.logical_date.timestamp(),
-            data_interval_start=self.info.data_interval_start.timestamp(),
-            data_interval_end=self.info.data_interval_end.timestamp(),
+            logical_date_ts=self.info.logical_date.timestamp(),
+            data_interval_start_ts=self.info.data_interval_start.timestamp(),
+            data_interval_end_ts=self.info.data_interval_end.timestamp(),
             state=run_state,
             tasks=tasks,
-            start=self.t0,
-            end=max(end, now) if timed_out else end,
+            start_ts=self.t0,
+            end_ts=max(end, now) if timed_out else end,
             engine_state=engine_state(cw, state, attempts, run_state),
             notes=self.notes,
             trace=trace,

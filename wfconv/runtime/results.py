@@ -1,7 +1,11 @@
 """What a run produces: per-task results, attempts, the trace (stable API).
 
-Times are POSIX seconds (float, UTC) inside the runtime — exact for a
-virtual clock — and ISO-8601 strings in JSON.
+Every time a result object shows is a timezone-aware ``datetime`` in UTC
+(``attempt.start``, ``result.logical_date``, ``event.time``...) and an
+ISO-8601 string in JSON. The runtime itself counts in POSIX seconds (exact
+for a virtual clock, and cheap in the scheduler loop): each time is stored
+once as a float in a ``<name>_ts`` field and turned into a ``datetime`` only
+when read, so a run that nobody looks at pays no conversion.
 """
 
 from __future__ import annotations
@@ -23,10 +27,14 @@ STATES = (
 )
 
 
+def utc(t: float | None) -> datetime | None:
+    """POSIX seconds as an aware UTC datetime (None stays None)."""
+    return None if t is None else datetime.fromtimestamp(t, tz=UTC)
+
+
 def iso(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return datetime.fromtimestamp(t, tz=UTC).isoformat()
+    """POSIX seconds as ISO-8601 text, the form of every time in JSON."""
+    return None if t is None else datetime.fromtimestamp(t, tz=UTC).isoformat()
 
 
 @dataclass(slots=True)
@@ -35,16 +43,24 @@ class Attempt:
 
     number: int
     state: str  # success | failed | skipped | interrupted | running
-    start: float
-    end: float | None
+    start_ts: float
+    end_ts: float | None
     reason: str | None = None
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromtimestamp(self.start_ts, tz=UTC)
+
+    @property
+    def end(self) -> datetime | None:
+        return utc(self.end_ts)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
             "attempt": self.number,
             "state": self.state,
-            "start": iso(self.start),
-            "end": iso(self.end),
+            "start": iso(self.start_ts),
+            "end": iso(self.end_ts),
         }
         if self.reason:
             out["reason"] = self.reason
@@ -57,24 +73,37 @@ class TaskResult:
     state: str = "none"
     attempts: list[Attempt] = field(default_factory=list)
     # For tasks that never ran (skipped / upstream_failed): when that was decided.
-    decided: float | None = None
+    decided_ts: float | None = None
     # The shell command rendered for this run (``render=True`` / ``--render``).
     command: str | None = None
 
     @property
-    def start(self) -> float | None:
-        return self.attempts[-1].start if self.attempts else self.decided
+    def start_ts(self) -> float | None:
+        return self.attempts[-1].start_ts if self.attempts else self.decided_ts
 
     @property
-    def end(self) -> float | None:
-        return self.attempts[-1].end if self.attempts else self.decided
+    def end_ts(self) -> float | None:
+        return self.attempts[-1].end_ts if self.attempts else self.decided_ts
+
+    @property
+    def decided(self) -> datetime | None:
+        return utc(self.decided_ts)
+
+    @property
+    def start(self) -> datetime | None:
+        """Start of the last attempt (or when a task that never ran was decided)."""
+        return utc(self.start_ts)
+
+    @property
+    def end(self) -> datetime | None:
+        return utc(self.end_ts)
 
     def to_dict(self, detail: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "state": self.state,
             "attempts": len(self.attempts),
-            "start": iso(self.start),
-            "end": iso(self.end),
+            "start": iso(self.start_ts),
+            "end": iso(self.end_ts),
         }
         if self.command is not None:
             out["command"] = self.command
@@ -87,10 +116,14 @@ class TaskResult:
 class TraceEvent:
     """One state change: the unit ``verify`` compares."""
 
-    time: float
+    time_ts: float
     task: str
     attempt: int
     state: str
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.time_ts, tz=UTC)
 
     def to_dict(self, run_id: str, workflow: str) -> dict[str, Any]:
         return {
@@ -99,7 +132,7 @@ class TraceEvent:
             "task": self.task,
             "attempt": self.attempt,
             "state": self.state,
-            "time": iso(self.time),
+            "time": iso(self.time_ts),
         }
 
 
@@ -116,13 +149,13 @@ class RunResult:
 
     workflow: str
     run_id: str
-    logical_date: float
-    data_interval_start: float
-    data_interval_end: float
+    logical_date_ts: float
+    data_interval_start_ts: float
+    data_interval_end_ts: float
     state: str
     tasks: dict[str, TaskResult]
-    start: float
-    end: float | None
+    start_ts: float
+    end_ts: float | None
     engine_state: str | None = None
     notes: list[dict[str, str]] = field(default_factory=list)
     trace: list[TraceEvent] = field(default_factory=list)
@@ -139,6 +172,26 @@ class RunResult:
         return notebook.run_markdown(self)
 
     @property
+    def logical_date(self) -> datetime:
+        return datetime.fromtimestamp(self.logical_date_ts, tz=UTC)
+
+    @property
+    def data_interval_start(self) -> datetime:
+        return datetime.fromtimestamp(self.data_interval_start_ts, tz=UTC)
+
+    @property
+    def data_interval_end(self) -> datetime:
+        return datetime.fromtimestamp(self.data_interval_end_ts, tz=UTC)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromtimestamp(self.start_ts, tz=UTC)
+
+    @property
+    def end(self) -> datetime | None:
+        return utc(self.end_ts)
+
+    @property
     def ok(self) -> bool:
         return self.state == "success"
 
@@ -146,12 +199,12 @@ class RunResult:
         out: dict[str, Any] = {
             "workflow": self.workflow,
             "run_id": self.run_id,
-            "logical_date": iso(self.logical_date),
-            "data_interval_start": iso(self.data_interval_start),
-            "data_interval_end": iso(self.data_interval_end),
+            "logical_date": iso(self.logical_date_ts),
+            "data_interval_start": iso(self.data_interval_start_ts),
+            "data_interval_end": iso(self.data_interval_end_ts),
             "state": self.state,
-            "start": iso(self.start),
-            "end": iso(self.end),
+            "start": iso(self.start_ts),
+            "end": iso(self.end_ts),
             "tasks": {tid: tr.to_dict(detail) for tid, tr in self.tasks.items()},
         }
         if self.engine_state is not None:

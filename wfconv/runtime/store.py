@@ -198,7 +198,7 @@ class RunStore:
     def finish_run(self, run: int, res: RunResult) -> None:
         self.db.execute(
             "UPDATE runs SET state=?, engine_state=?, start=?, end=?, notes=? WHERE id=?",
-            (res.state, res.engine_state, res.start, res.end, json.dumps(res.notes), run),
+            (res.state, res.engine_state, res.start_ts, res.end_ts, json.dumps(res.notes), run),
         )
         res.store_id = run
 
@@ -207,32 +207,32 @@ class RunStore:
     ) -> int:
         """Write a finished (simulated) run in one transaction."""
         info = RunInfo(
-            datetime.fromtimestamp(res.logical_date, UTC),
-            datetime.fromtimestamp(res.data_interval_start, UTC),
-            datetime.fromtimestamp(res.data_interval_end, UTC),
-            datetime.fromtimestamp(res.start, UTC),
+            res.logical_date,
+            res.data_interval_start,
+            res.data_interval_end,
+            res.start,
             res.run_id.split("__", 1)[0],
         )
         with self.batch():
-            run = self.begin_run(workflow, info, scenario, executor, start=res.start)
+            run = self.begin_run(workflow, info, scenario, executor, start=res.start_ts)
             self.db.executemany(
                 "UPDATE task_instances SET state=?, attempts=?, decided=? WHERE run=? AND task=?",
                 [
-                    (tr.state, len(tr.attempts), tr.decided, run, tid)
+                    (tr.state, len(tr.attempts), tr.decided_ts, run, tid)
                     for tid, tr in res.tasks.items()
                 ],
             )
             self.db.executemany(
                 "INSERT INTO attempts (run, task, attempt, state, start, end, reason) VALUES (?,?,?,?,?,?,?)",
                 [
-                    (run, tid, a.number, a.state, a.start, a.end, a.reason)
+                    (run, tid, a.number, a.state, a.start_ts, a.end_ts, a.reason)
                     for tid, tr in res.tasks.items()
                     for a in tr.attempts
                 ],
             )
             self.db.executemany(
                 "INSERT INTO events (run, time, task, attempt, state) VALUES (?,?,?,?,?)",
-                [(run, e.time, e.task, e.attempt, e.state) for e in res.trace],
+                [(run, e.time_ts, e.task, e.attempt, e.state) for e in res.trace],
             )
             self.finish_run(run, res)
         return run
@@ -371,7 +371,7 @@ class LiveRecorder:
             " ON CONFLICT(run, task, attempt) DO UPDATE SET state=excluded.state, start=excluded.start,"
             " end=excluded.end, reason=excluded.reason, pid=COALESCE(excluded.pid, attempts.pid),"
             " exit_code=COALESCE(excluded.exit_code, attempts.exit_code)",
-            (self.run, task, a.number, a.state, a.start, a.end, a.reason, pid, exit_code),
+            (self.run, task, a.number, a.state, a.start_ts, a.end_ts, a.reason, pid, exit_code),
         )
         if log is not None:
             self.db.execute(
