@@ -61,9 +61,12 @@ import tokenize
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from cronsim import CronSim, CronSimError
 
 from wfconv.ir.model import Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.templates import shell_join, shell_word
@@ -981,57 +984,22 @@ def compact_number(x: float) -> int | float:
     return x
 
 
-# cron field ranges and names (Vixie cron); day of week 7 is Sunday too.
-_CRON_FIELDS = (
-    (0, 59, {}),
-    (0, 23, {}),
-    (1, 31, {}),
-    (
-        1,
-        12,
-        {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())},
-    ),
-    (0, 7, {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}),
-)
-
-
-def _cron_values(field: str, lo: int, hi: int, names: dict[str, int]) -> list[int] | None:
-    """The values a cron field matches (lists, ranges, steps, names), or None."""
-    out: set[int] = set()
-    for part in field.upper().split(","):
-        rng, _, step_text = part.partition("/")
-        if step_text and not step_text.isdigit():
-            return None
-        step = int(step_text) if step_text else 1
-        if rng == "*":
-            a, b = lo, hi
-        else:
-            ends = [names.get(x, int(x) if x.isdigit() else None) for x in rng.split("-")]
-            if len(ends) > 2 or any(e is None or not lo <= e <= hi for e in ends):
-                return None
-            a = ends[0]
-            b = ends[-1] if len(ends) == 2 or not step_text else hi
-            if a > b or step < 1:
-                return None
-        out.update(range(a, b + 1, step))
-    return sorted(out)
-
-
 def cron_field_values(cron: str) -> tuple[list[int], ...] | None:
     """The values each field of a 5-field cron line matches (minute, hour,
     day of month, month, day of week with Sunday as 0), or None when the line
-    is not plain cron: two spellings of one schedule give the same tuple."""
-    fields = cron.split()
-    if len(fields) != 5:
+    is not plain cron: two spellings of one schedule give the same tuple.
+    cronsim (the runtime's cron engine) parses the fields; its extensions
+    (``L``, ``LW``, ``1#2``, a seconds field) are not plain cron."""
+    if len(cron.split()) != 5:
         return None
-    values = []
-    for text, (lo, hi, names) in zip(fields, _CRON_FIELDS, strict=True):
-        v = _cron_values(text, lo, hi, names)
-        if v is None:
-            return None
-        values.append(v)
-    values[4] = sorted({d % 7 for d in values[4]})
-    return tuple(values)
+    try:
+        cs = CronSim(cron, datetime(2000, 1, 1))
+    except CronSimError:
+        return None
+    fields = (cs.minutes, cs.hours, cs.days, cs.months, cs.weekdays)
+    if any(not isinstance(v, int) or v < 0 for f in fields for v in f):
+        return None
+    return (*(sorted(f) for f in fields[:4]), sorted({d % 7 for d in cs.weekdays}))
 
 
 # IR field names each action kind uses, as the code backends read them
