@@ -24,7 +24,7 @@ def explain_text(code) -> str:
     if code.fix:
         lines += ["", f"How to fix: {code.fix}."]
     if code.example:
-        lines += ["", "Example:", *("    " + x for x in code.example.splitlines())]
+        lines += ["", "Example:", *(("    " + x).rstrip() for x in code.example.splitlines())]
     lines += ["", f"Documented in {code.doc}"]
     return "\n".join(lines) + "\n"
 

@@ -40,6 +40,7 @@ def table() -> dict[str, Code]:
     """Code -> Code, every family."""
     from wfconv.audit.codes import AREAS, CODES
     from wfconv.codes.entries import ENTRIES
+    from wfconv.codes.examples import EXAMPLES
 
     out = {c.code: c for c in ENTRIES}
     for code, c in CODES.items():
@@ -50,6 +51,7 @@ def table() -> dict[str, Code]:
             c.title,
             description=f"Why it matters: {c.why}.",
             fix=c.fix,
+            example=EXAMPLES.get(code, ""),
             area=AREAS[c.area],
         )
     return out
