@@ -37,6 +37,16 @@ def iso(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, tz=UTC).isoformat()
 
 
+class _UTCView:
+    """``obj.<name>``: the aware UTC datetime (or None) of ``obj.<name>_ts``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name + "_ts"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else utc(getattr(obj, self.field))
+
+
 @dataclass(slots=True)
 class Attempt:
     """One try of a task: 1-based number, final state of the try, times."""
@@ -47,13 +57,8 @@ class Attempt:
     end_ts: float | None
     reason: str | None = None
 
-    @property
-    def start(self) -> datetime:
-        return datetime.fromtimestamp(self.start_ts, tz=UTC)
-
-    @property
-    def end(self) -> datetime | None:
-        return utc(self.end_ts)
+    # one view per name: each reads its own *_ts field
+    start, end = _UTCView(), _UTCView()
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -85,18 +90,7 @@ class TaskResult:
     def end_ts(self) -> float | None:
         return self.attempts[-1].end_ts if self.attempts else self.decided_ts
 
-    @property
-    def decided(self) -> datetime | None:
-        return utc(self.decided_ts)
-
-    @property
-    def start(self) -> datetime | None:
-        """Start of the last attempt (or when a task that never ran was decided)."""
-        return utc(self.start_ts)
-
-    @property
-    def end(self) -> datetime | None:
-        return utc(self.end_ts)
+    decided, start, end = _UTCView(), _UTCView(), _UTCView()
 
     def to_dict(self, detail: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -121,9 +115,7 @@ class TraceEvent:
     attempt: int
     state: str
 
-    @property
-    def time(self) -> datetime:
-        return datetime.fromtimestamp(self.time_ts, tz=UTC)
+    time = _UTCView()
 
     def to_dict(self, run_id: str, workflow: str) -> dict[str, Any]:
         return {
@@ -171,25 +163,8 @@ class RunResult:
 
         return notebook.run_markdown(self)
 
-    @property
-    def logical_date(self) -> datetime:
-        return datetime.fromtimestamp(self.logical_date_ts, tz=UTC)
-
-    @property
-    def data_interval_start(self) -> datetime:
-        return datetime.fromtimestamp(self.data_interval_start_ts, tz=UTC)
-
-    @property
-    def data_interval_end(self) -> datetime:
-        return datetime.fromtimestamp(self.data_interval_end_ts, tz=UTC)
-
-    @property
-    def start(self) -> datetime:
-        return datetime.fromtimestamp(self.start_ts, tz=UTC)
-
-    @property
-    def end(self) -> datetime | None:
-        return utc(self.end_ts)
+    logical_date, data_interval_start, data_interval_end = _UTCView(), _UTCView(), _UTCView()
+    start, end = _UTCView(), _UTCView()
 
     @property
     def ok(self) -> bool:
