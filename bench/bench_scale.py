@@ -1,0 +1,231 @@
+"""Scale goals of issue 19, measured side by side in one run.
+
+Prints, with the ratio to its goal's reference measured in the same run:
+
+1. peak memory (max RSS of the child process) of ``wfconv parse DIR`` and
+   ``wfconv convert DIR --to prefect`` over 1,000 and 10,000 generated DAG
+   files (``bench_parse.dag_file``: ~7 KB, 50 tasks each) — goal: flat in the
+   number of files, under 300 MB;
+2. ``wfconv run IR --date D`` (a child, wall time, the IR that ``wfconv parse``
+   writes) against ``wfconv.runtime.run`` in-process on the same layered
+   workflow of 10k and 100k tasks (``bench_runtime.layered``) — goal: ≤ 3x;
+3. a decade of hourly runs of a 10-task chain (catch-up, in-process) against
+   bare ``cronsim`` enumerating the same ticks — goal: ≤ 10x;
+4. a cold ``wfconv audit`` (no cache) against ``ruff check --select AIR
+   --preview --no-cache`` on the same files — goal: ≤ 3x.
+
+    python bench/bench_scale.py                        # the sizes above
+    python bench/bench_scale.py --files 200 2000 --tasks 10000 --years 2   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from bench_parse import generate  # noqa: E402
+from bench_runtime import layered  # noqa: E402
+
+BIN = Path(sys.executable).parent
+WFCONV = [sys.executable, "-m", "wfconv"]
+ENV = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+def child(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Run ``cmd``: (wall seconds, its own max RSS in MB, exit code)."""
+    with tempfile.TemporaryFile() as err_file:
+        t0 = time.perf_counter()
+        # stderr to a file, not a pipe: convert's ledger would fill a pipe and block.
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_file, cwd=cwd, env=ENV)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err_file.seek(0)
+        err = err_file.read().decode(errors="replace")
+    if code not in (0, 1):
+        tail = "\n".join(err.strip().splitlines()[-3:])
+        print(f"  ! {' '.join(cmd[:4])} ... exited {code}: {tail}", file=sys.stderr)
+    return wall, usage.ru_maxrss / 1024, code
+
+
+def best(fn, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# -- 1. memory of parse / convert over folders --------------------------------
+
+
+def bench_memory(work: Path, sizes: list[int]) -> None:
+    print("1. peak memory (child max RSS) over generated folders (goal: flat, < 300 MB)")
+    rows = {}
+    for n in sizes:
+        folder = work / f"dags_{n}"
+        folder.mkdir()
+        generate(folder, n)
+        out = work / f"out_{n}"
+        out.mkdir()
+        wall_p, rss_p, _ = child([*WFCONV, "parse", str(folder), "-o", str(out / "ir.json")])
+        wall_c, rss_c, _ = child(
+            [*WFCONV, "convert", str(folder), "--to", "prefect", "-o", str(out / "conv")]
+        )
+        rows[n] = (rss_p, rss_c)
+        print(
+            f"   {n:>6} files: parse {rss_p:7.1f} MB ({wall_p:6.1f} s), "
+            f"convert {rss_c:7.1f} MB ({wall_c:6.1f} s)"
+        )
+        shutil.rmtree(out, ignore_errors=True)
+    lo, hi = min(sizes), max(sizes)
+    if lo != hi:
+        print(
+            f"   growth {lo}->{hi} files: parse x{rows[hi][0] / rows[lo][0]:.2f}, "
+            f"convert x{rows[hi][1] / rows[lo][1]:.2f} (1.00 = flat)"
+        )
+
+
+# -- 2. CLI run vs API run ----------------------------------------------------
+
+
+def bench_run(work: Path, sizes: list[int], reps: int) -> None:
+    from wfconv.ir.jsonio import dumps
+    from wfconv.ir.model import Bundle
+    from wfconv.runtime import run
+
+    print("2. `wfconv run IR --date D` (child, wall) vs wfconv.runtime.run in-process (goal <= 3x)")
+    startup = min(child([*WFCONV, "--version"])[0] for _ in range(reps))
+    print(f"   interpreter + CLI start-up alone: {startup * 1000:.0f} ms (inside the CLI figures)")
+    for n in sizes:
+        w = layered(n)
+        ir = work / f"layered_{n}.json"
+        ir.write_text(dumps(Bundle([w]), indent=False), encoding="utf-8")
+        api = best(lambda w=w: run(w, date="2024-01-01"), reps)
+        cli = min(
+            child([*WFCONV, "run", str(ir), "--date", "2024-01-01", "--no-db", "--format", f])[0]
+            for f in ("table", "json")
+            for _ in range(reps)
+        )
+        print(
+            f"   {n:>7} tasks: API {api:6.2f} s ({api / n * 1e6:5.1f} us/task), "
+            f"CLI {cli:6.2f} s ({cli / n * 1e6:5.1f} us/task): CLI = {cli / api:.1f}x API"
+        )
+
+
+# -- 3. a decade of hourly runs vs cronsim ------------------------------------
+
+
+def bench_decade(years: int) -> None:
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim
+
+    from wfconv.ir.model import Edge, Schedule
+    from wfconv.runtime import run
+    from wfconv.runtime.api import gc_paused
+
+    w = layered(10)
+    w.edges = [Edge(f"t{i}", f"t{i + 1}") for i in range(9)]
+    w.schedule = Schedule("cron", cron="@hourly")
+    w.start_date = f"{2024 - years}-01-01T00:00:00+00:00"
+    w.catchup = True
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    start = datetime(2024 - years, 1, 1, tzinfo=UTC)
+
+    def ticks() -> int:
+        n = 0
+        for t in CronSim("0 * * * *", start):
+            if t > now:
+                break
+            n += 1
+        return n
+
+    n_ticks = ticks()
+    bare = best(ticks, 3)
+    n_runs = 0
+
+    def sim():
+        nonlocal n_runs
+        with gc_paused():
+            n_runs = len(run(w, now=now))
+
+    t = best(sim, 1)
+    print(f"3. {years} years of hourly runs of a 10-task chain (goal <= 10x cronsim)")
+    print(
+        f"   wfconv {t:6.2f} s for {n_runs} runs ({t / n_runs * 1e6:5.1f} us/run); "
+        f"cronsim {bare:6.3f} s for {n_ticks} ticks: wfconv = {t / bare:.1f}x cronsim"
+    )
+
+
+# -- 4. cold audit vs ruff ----------------------------------------------------
+
+
+def bench_audit(work: Path, n: int, reps: int) -> None:
+    folder = work / "audit"
+    folder.mkdir()
+    generate(folder, n)
+    ruff = shutil.which("ruff", path=str(BIN)) or shutil.which("ruff")
+    audit = min(
+        child([*WFCONV, "audit", str(folder), "--no-cache", "--fail-on", "never"])[0]
+        for _ in range(reps)
+    )
+    print(f"4. cold audit vs ruff's Airflow rules on {n} files (goal <= 3x)")
+    if ruff is None:
+        print(f"   audit {audit:6.2f} s; ruff not found (it is in the test extra)")
+        return
+    rtime = min(
+        child(
+            [ruff, "check", "--select", "AIR", "--preview", "--no-cache", "--quiet", str(folder)]
+        )[0]
+        for _ in range(reps)
+    )
+    print(
+        f"   wfconv audit {audit:6.2f} s, ruff {rtime:6.2f} s (both wall, cold, all cores): "
+        f"audit = {audit / rtime:.1f}x ruff"
+    )
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--files", type=int, nargs="+", default=[1000, 10_000])
+    ap.add_argument("--tasks", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--audit-files", type=int, default=1000)
+    ap.add_argument("--reps", type=int, default=2, help="best of N (the machine is shared)")
+    ap.add_argument(
+        "--only", choices=["memory", "run", "decade", "audit"], action="append", default=None
+    )
+    args = ap.parse_args(argv)
+    only = set(args.only or ["memory", "run", "decade", "audit"])
+    work = Path(tempfile.mkdtemp(prefix="wfconv-bench-scale-"))
+    try:
+        if "memory" in only:
+            bench_memory(work, args.files)
+        if "run" in only:
+            bench_run(work, args.tasks, args.reps)
+        if "decade" in only:
+            bench_decade(args.years)
+        if "audit" in only:
+            bench_audit(work, args.audit_files, args.reps)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
