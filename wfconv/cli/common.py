@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+import tempfile
 import traceback
 
 import click
@@ -72,8 +74,31 @@ def report_input_errors(bundle) -> None:
 
 
 def write_output(text: str, output: str | None) -> None:
+    with output_stream(output) as write:
+        write(text)
+
+
+@contextlib.contextmanager
+def output_stream(output: str | None):
+    """A ``write(text)`` to ``output`` (a file) or stdout (None or "-"), for
+    commands that print as they go."""
     if output and output != "-":
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        # Into a temporary file beside it, renamed when the command is done:
+        # a command that fails half-way leaves no truncated document behind.
+        folder = os.path.dirname(os.path.abspath(output))
+        try:
+            fd, part = tempfile.mkstemp(prefix=".wfconv-", suffix=".part", dir=folder)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        try:
+            with open(fd, "w", encoding="utf-8") as fh:
+                yield fh.write
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(part, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+            os.replace(part, output)
+        finally:
+            if os.path.exists(part):
+                os.unlink(part)
     else:
-        click.echo(text, nl=False)
+        yield functools.partial(click.echo, nl=False)

@@ -6,7 +6,13 @@ import json
 
 import click
 
-from wfconv.cli.common import ENGINE_CHOICE, handle_errors, report_input_errors, write_output
+from wfconv.cli.common import (
+    ENGINE_CHOICE,
+    handle_errors,
+    output_stream,
+    report_input_errors,
+    write_output,
+)
 from wfconv.errors import UsageError
 
 
@@ -89,7 +95,19 @@ def _remember_paths(ctx: click.Context, param, value) -> None:
 
 
 def load_sources(paths, engine, roots=(), params=(), static=False):
-    from wfconv.frontends import load
+    from wfconv.ir.model import Bundle
+
+    bundle = Bundle()
+    for b in iter_sources(paths, engine, roots, params, static):
+        bundle.workflows.extend(b.workflows)
+        bundle.diagnostics.extend(b.diagnostics)
+    return bundle
+
+
+def iter_sources(paths, engine, roots=(), params=(), static=False):
+    """The sources one file at a time (a Bundle each); unreadable files are
+    reported on stderr as they are met (the command exits 2 at the end)."""
+    from wfconv.frontends import iter_load
 
     options = {}
     ctx = click.get_current_context(silent=True)
@@ -105,9 +123,9 @@ def load_sources(paths, engine, roots=(), params=(), static=False):
         options["params"] = parse_params(params)
     if static:
         options["static"] = True
-    bundle = load(list(paths), engine, **options)
-    report_input_errors(bundle)
-    return bundle
+    for bundle in iter_load(list(paths), engine, **options):
+        report_input_errors(bundle)
+        yield bundle
 
 
 @click.command("parse")
@@ -130,12 +148,14 @@ def parse_cmd(paths, engine, roots, params, static, output, indent):
     problems (cycles, unknown tasks) are listed in each workflow's diagnostics;
     the IR is printed anyway so it can be inspected.
     """
-    from wfconv.ir.jsonio import dumps
+    from wfconv.ir.jsonio import dump_stream
 
     if indent is None:
         indent = not output and click.get_text_stream("stdout").isatty()
-    bundle = load_sources(paths, engine, roots, params, static)
-    write_output(dumps(bundle, indent=indent), output)
+    # Written workflow by workflow as files are read: memory does not grow
+    # with the number of files (the document is the same as one dumps()).
+    with output_stream(output) as write:
+        dump_stream(iter_sources(paths, engine, roots, params, static), write, indent=indent)
 
 
 @click.command("graph")

@@ -230,52 +230,27 @@ def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
         return _load_path(p, path, engine, **options)
 
 
+def _is_walked(p: Path, engine: str | None) -> bool:
+    """A folder read file by file (not an Oozie application folder)."""
+    return p.is_dir() and not (is_oozie_app_dir(p) and engine in (None, "oozie"))
+
+
 def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bundle:
+    if _is_walked(p, engine):
+        bundle = Bundle()
+        for sub in _iter_folder(p, engine, **options):
+            bundle.workflows.extend(sub.workflows)
+            bundle.diagnostics.extend(sub.diagnostics)
+        return bundle
+    return _load_one(p, path, engine, **options)
+
+
+def _load_one(p: Path, path: str | Path, engine: str | None, **options) -> Bundle:
+    """One file, or an Oozie application folder."""
     if not p.exists():
         raise InputError(str(path), None, "no such file or directory")
     if p.is_dir():
-        if is_oozie_app_dir(p) and engine in (None, "oozie"):
-            return frontend("oozie").parse(str(p), None, **options)
-        # One unreadable file must not hide the rest of a folder: its error is
-        # kept as a bundle diagnostic (code INPUT_ERROR) and the walk goes on;
-        # the CLI prints it as path:line: message and exits 2 at the end.
-        bundle = Bundle()
-        # A dag-factory config is read once: by the loader that loads it, or
-        # on its own when no loader of the walk does.
-        seen_configs: set[tuple[str, str]] = set()
-        for f in iter_workflow_files(p):
-            try:
-                if f.is_dir():
-                    sub = frontend("oozie").parse(str(f), None, **options)
-                else:
-                    if f.suffix.lower() in _YAML_SUFFIXES and engine not in (None, "dagfactory"):
-                        continue  # only dag-factory reads YAML files (prefect.yaml is read beside a flow)
-                    text = _read(f)
-                    eng = engine or detect_engine(str(f), text)
-                    if eng is None:
-                        continue
-                    with paused_gc():
-                        sub = frontend(eng).parse(str(f), text, **options)
-            except InputError as exc:
-                bundle.diagnostics.append(
-                    Diagnostic("error", INPUT_ERROR, exc.message, exc.path or str(f), exc.line)
-                )
-                continue
-            except MissingExtra as exc:
-                if engine is not None:  # every file would need it: say it once
-                    raise
-                bundle.diagnostics.append(Diagnostic("error", INPUT_ERROR, exc.reason, str(f)))
-                continue
-            for w in sub.workflows:
-                config = w.extra.get("dagfactory", {}).get("config")
-                if config is not None:
-                    key = (str(Path(config).resolve()), w.id)
-                    if key in seen_configs:
-                        continue
-                    seen_configs.add(key)
-                bundle.workflows.append(w)
-            bundle.diagnostics.extend(sub.diagnostics)
-        return bundle
+        return frontend("oozie").parse(str(p), None, **options)
     text = _read(p)
     eng = engine or detect_engine(str(p), text)
     if eng is None:
@@ -285,18 +260,75 @@ def _load_path(p: Path, path: str | Path, engine: str | None, **options) -> Bund
     return frontend(eng).parse(str(p), text, **options)
 
 
+def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
+    """A walked folder, one Bundle per file read (only that file's workflows
+    and diagnostics), so a caller can write and forget each before the next."""
+    # One unreadable file must not hide the rest of a folder: its error is
+    # kept as a bundle diagnostic (code INPUT_ERROR) and the walk goes on;
+    # the CLI prints it as path:line: message and exits 2 at the end.
+    # A dag-factory config is read once: by the loader that loads it, or
+    # on its own when no loader of the walk does.
+    seen_configs: set[tuple[str, str]] = set()
+    for f in iter_workflow_files(p):
+        try:
+            if f.is_dir():
+                sub = frontend("oozie").parse(str(f), None, **options)
+            else:
+                if f.suffix.lower() in _YAML_SUFFIXES and engine not in (None, "dagfactory"):
+                    continue  # only dag-factory reads YAML files (prefect.yaml is read beside a flow)
+                text = _read(f)
+                eng = engine or detect_engine(str(f), text)
+                if eng is None:
+                    continue
+                with paused_gc():
+                    sub = frontend(eng).parse(str(f), text, **options)
+        except InputError as exc:
+            yield Bundle(
+                diagnostics=[
+                    Diagnostic("error", INPUT_ERROR, exc.message, exc.path or str(f), exc.line)
+                ]
+            )
+            continue
+        except MissingExtra as exc:
+            if engine is not None:  # every file would need it: say it once
+                raise
+            yield Bundle(diagnostics=[Diagnostic("error", INPUT_ERROR, exc.reason, str(f))])
+            continue
+        kept = []
+        for w in sub.workflows:
+            config = w.extra.get("dagfactory", {}).get("config")
+            if config is not None:
+                key = (str(Path(config).resolve()), w.id)
+                if key in seen_configs:
+                    continue
+                seen_configs.add(key)
+            kept.append(w)
+        yield Bundle(kept, sub.diagnostics)
+
+
 def input_errors(bundle: Bundle) -> list[Diagnostic]:
     """Files of walked folders that could not be read (see load_path)."""
     return [d for d in bundle.diagnostics if d.code == INPUT_ERROR]
 
 
-def load(paths, engine: str | None = None, **options) -> Bundle:
-    """Parse several paths into one Bundle (workflows in argument order)."""
+def iter_load(paths, engine: str | None = None, **options) -> Iterator[Bundle]:
+    """What ``load`` reads, one Bundle per file as it is read: a folder of
+    10,000 files never holds more than one file's IR (``wfconv parse``,
+    ``wfconv convert``)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    out = Bundle()
     for path in paths:
-        b = load_path(path, engine, **options)
+        p = Path(path)
+        if _is_walked(p, engine):
+            yield from _iter_folder(p, engine, **options)
+        else:
+            yield load_path(path, engine, **options)
+
+
+def load(paths, engine: str | None = None, **options) -> Bundle:
+    """Parse several paths into one Bundle (workflows in argument order)."""
+    out = Bundle()
+    for b in iter_load(paths, engine, **options):
         out.workflows.extend(b.workflows)
         out.diagnostics.extend(b.diagnostics)
     return out

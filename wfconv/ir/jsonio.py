@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,49 @@ def dumps(b: Bundle, indent: bool = True) -> str:
     if indent:
         return json.dumps(bundle_to_dict(b), indent=2, ensure_ascii=False) + "\n"
     return json.dumps(bundle_to_dict(b), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def dump_stream(
+    bundles: Iterable[Bundle], write: Callable[[str], Any], indent: bool = True
+) -> Bundle:
+    """Write the document of all ``bundles`` workflow by workflow: the same
+    text as ``dumps`` of their union, without holding more than one bundle.
+    The bundle diagnostics (few) are kept and written at the end; returns
+    them as a Bundle without workflows."""
+    to_dict = _codecs(Workflow)[0]
+    if indent:
+        head, sep, close = f'{{\n  "wfconv_ir": {IR_VERSION},\n  "workflows": [', ",", "\n  ]"
+
+        def text(d: dict[str, Any]) -> str:
+            return "\n    " + json.dumps(d, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+    else:
+        head, sep, close = f'{{"wfconv_ir":{IR_VERSION},"workflows":[', ",", "]"
+
+        def text(d: dict[str, Any]) -> str:
+            return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+
+    rest = Bundle()
+    write(head)
+    first = True
+    for b in bundles:
+        for w in b.workflows:
+            write(text(to_dict(w)) if first else sep + text(to_dict(w)))
+            first = False
+        rest.diagnostics.extend(b.diagnostics)
+    write(close if not first else "]")
+    tail = bundle_to_dict(rest)
+    del tail["wfconv_ir"], tail["workflows"]
+    for key, value in tail.items():
+        if indent:
+            body = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            write(f",\n  {json.dumps(key)}: {body}")
+        else:
+            write(
+                f",{json.dumps(key)}:"
+                + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            )
+    write("\n}\n" if indent else "}\n")
+    return rest
 
 
 # ---------------------------------------------------------------------------
