@@ -8,6 +8,7 @@ that a bad file is reported with the JSON path of the problem.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -158,9 +159,13 @@ def dump_stream(
             return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
 
     rest = Bundle()
+    bundles = iter(bundles)
+    # Nothing is written before the first bundle is read: a file that cannot
+    # be read at all (an error, exit 2) leaves the output empty.
+    got = next(bundles, None)
     write(head)
     first = True
-    for b in bundles:
+    for b in itertools.chain([got] if got is not None else [], bundles):
         for w in b.workflows:
             write(text(to_dict(w)) if first else sep + text(to_dict(w)))
             first = False
