@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "compare": "wfconv.cli.verify:compare_cmd",
     "engines": "wfconv.cli.engines:engines_cmd",
     "explain": "wfconv.cli.explain:explain_cmd",
+    "upgrade": "wfconv.cli.upgrade:upgrade_cmd",
 }
 
 SOURCES = ("airflow", "prefect", "luigi", "oozie")
