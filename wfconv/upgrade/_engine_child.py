@@ -9,12 +9,16 @@ rules, retries, owners, catchup), the first RUNS runs its timetable creates
 from ``start_date`` (as with catch-up on: run start, logical date, data
 interval) and every templated field of every task rendered for each run by the
 engine's own context and Jinja environment. A manual DAG gets one manual run
-at its start date (or 2024-01-01).
+at its start date (or 2024-01-01). With ``WFCONV_CALL_PROBES=FOLDER`` the
+Python callable of each task whose id starts with ``probe_``, in a file under
+FOLDER, is also run with that context (for wfconv's own test DAGs, which only
+format their context: nothing else is ever executed).
 """
 
 import copy
 import json
 import logging
+import os
 import sys
 import uuid
 import warnings
@@ -31,9 +35,11 @@ if MAJOR >= 3:
     from airflow.serialization.serialized_objects import DagSerialization
 else:
     from airflow.models.dagbag import DagBag
-TimeRestriction = __import__("airflow.timetables.base", fromlist=["x"]).TimeRestriction
+from airflow.timetables.base import TimeRestriction  # noqa: E402 - after the version test
 
 FALLBACK_DATE = pendulum.datetime(2024, 1, 1, tz="UTC")
+# Files under this folder may have their probe_* callables run (see the docstring).
+CALL_PROBES = os.environ.get("WFCONV_CALL_PROBES") or None
 
 
 def _no_history():
@@ -141,6 +147,7 @@ def _render_2(dag, task, run):
     ti.dag_run = dr
     context = ti.get_template_context(ignore_param_exceptions=True)
     task.render_template_fields(context)
+    return context
 
 
 def _render_3(dag, task, run):
@@ -175,7 +182,9 @@ def _render_3(dag, task, run):
         start_date=run_after,
         _ti_context_from_server=TIRunContext(dag_run=dr, max_tries=task.retries or 0),
     )
-    task.render_template_fields(ti.get_template_context())
+    context = ti.get_template_context()
+    task.render_template_fields(context)
+    return context
 
 
 # What each release prints for "not set" (a TriggerDagRunOperator without a
@@ -209,8 +218,17 @@ def _rendered(dag, task, run):
     for f in xcom:
         setattr(task, f, None)
     try:
-        (_render_3 if MAJOR >= 3 else _render_2)(dag, task, run)
-        return {f: "<xcom>" if f in xcom else _text(getattr(task, f, None)) for f in fields}
+        context = (_render_3 if MAJOR >= 3 else _render_2)(dag, task, run)
+        out = {f: "<xcom>" if f in xcom else _text(getattr(task, f, None)) for f in fields}
+        if (
+            CALL_PROBES
+            and task.task_id.startswith("probe_")
+            and os.path.realpath(dag.fileloc).startswith(os.path.realpath(CALL_PROBES) + os.sep)
+        ):
+            # Only wfconv's own test DAGs: run the callable the way the
+            # operator does and keep what it returns.
+            out["<return>"] = _text(task.prepare_for_execution().execute(context))
+        return out
     except Exception as exc:  # noqa: BLE001 - the engine's own error is the observation
         return {"<error>": f"{type(exc).__name__}: {exc}"[:300]}
     finally:

@@ -299,6 +299,13 @@ class Upgrade(cst.CSTTransformer):
             and len(groups[module]) == len(node.names)
         ):
             return updated_node
+        if len(order) == 1 and len(groups[order[0]]) == len(node.names):
+            # One new home for every name: only the module changes, and the
+            # statement keeps its parentheses, layout and comments.
+            stmt = updated_node.body[0].with_changes(
+                module=cst.parse_expression(order[0]), names=groups[order[0]]
+            )
+            return updated_node.with_changes(body=[stmt])
         lines = []
         for i, target in enumerate(order):
             aliases = groups[target]
@@ -321,18 +328,21 @@ class Upgrade(cst.CSTTransformer):
                 rpar=node.rpar if parens else None,
             )
             line = updated_node.with_changes(body=[stmt])
-            if i > 0:
-                line = line.with_changes(leading_lines=[])
-            lines.append(line)
-        if not lines:
-            # Every name was removed: keep the statement's comments, drop the code.
-            keep = [c for c in layout.comments_in(original_node)]
-            return (
-                cst.FlattenSentinel(
-                    [*original_node.leading_lines, *[cst.EmptyLine(comment=c) for c in keep]]
+            if i > 0:  # the statement's comments stay on its first line
+                line = line.with_changes(
+                    leading_lines=[],
+                    trailing_whitespace=cst.TrailingWhitespace(
+                        newline=updated_node.trailing_whitespace.newline
+                    ),
                 )
-                if keep
-                else cst.RemovalSentinel.REMOVE
+            lines.append(line)
+        if not lines:  # every name was removed: the comments stay (see _drop_markers)
+            return _removed_marker(original_node)
+        kept = {c.value for line in lines for c in layout.comments_in(line)}
+        lost = [c for c in layout.comments_in(original_node) if c.value not in kept]
+        if lost:
+            lines[0] = lines[0].with_changes(
+                leading_lines=[*lines[0].leading_lines, *(cst.EmptyLine(comment=c) for c in lost)]
             )
         return cst.FlattenSentinel(lines)
 
@@ -396,12 +406,116 @@ class Upgrade(cst.CSTTransformer):
                 if isinstance(access.node, cst.Name):
                     self.renames[id(access.node)] = new
 
+    # -- parameters named after a context key --------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        cf = self.scan.context_functions.get(id(node))
+        if cf is None or not cf.by_name:
+            return
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        names = {p.name.value for p in params}
+        for index, param in enumerate(params):
+            key = param.name.value
+            if key not in jinja.REMOVED:
+                continue
+            filled = self._filled_by_caller(node, key, index, param in node.params.kwonly_params)
+            if filled is True:
+                continue  # the caller passes it: not the context's value
+            if filled is None:
+                self.report(
+                    "UG404",
+                    param,
+                    f"parameter `{key}` of `{node.name.value}()`: Airflow 3 "
+                    "no longer passes this context key, and the callers' arguments are not "
+                    "literal; rename it by hand",
+                )
+                continue
+            new = CONTEXT_RENAMES.get(key)
+            schedule = self.schedule_for(node)
+            if (
+                new is not None
+                and key != "execution_date"
+                and schedule.kind not in ("periodic", "manual")
+            ):
+                new = None
+            if new is not None and schedule.trigger:
+                new = {"execution_date": "data_interval_start"}.get(key, new)
+            if new is None or new in names:
+                why = (
+                    f"`{new}` is a parameter already"
+                    if new in names
+                    else "Airflow 3 has no context key with its value"
+                )
+                self.report(
+                    "UG404",
+                    param,
+                    f"parameter `{key}` of `{node.name.value}()`: {why}; "
+                    "compute it from `logical_date` / `data_interval_start` by hand",
+                )
+                continue
+            if self._rename_param(node, param, new) and not self.report(
+                "UG403",
+                param,
+                f"parameter `{key}` of `{node.name.value}()` → `{new}` (Airflow 3 passes "
+                f"the same value under that name)",
+            ):
+                for k in [k for k, v in self.renames.items() if v == new]:
+                    del self.renames[k]
+
+    def _filled_by_caller(self, fn: cst.FunctionDef, key: str, index: int, kwonly: bool):
+        """True when a caller passes the parameter itself, None when it cannot
+        be told, False when only the context can fill it."""
+        name = fn.name.value
+        for op in self.scan.callable_uses.get(name, []):
+            op_args, op_kwargs = keyword(op, "op_args"), keyword(op, "op_kwargs")
+            if op_kwargs is not None:
+                if not isinstance(op_kwargs.value, cst.Dict):
+                    return None
+                if key in {
+                    _string_value(e.key)
+                    for e in op_kwargs.value.elements
+                    if isinstance(e, cst.DictElement)
+                }:
+                    return True
+            if op_args is not None and not kwonly:
+                if not isinstance(op_args.value, (cst.List, cst.Tuple)):
+                    return None
+                if len(op_args.value.elements) > index:
+                    return True
+        for call in self.scan.direct_calls.get(name, []):
+            if any(a.star for a in call.args):
+                return None
+            if any(a.keyword is not None and a.keyword.value == key for a in call.args):
+                return True
+            if not kwonly and sum(1 for a in call.args if a.keyword is None) > index:
+                return True
+        return False
+
+    def _rename_param(self, fn: cst.FunctionDef, param: cst.Param, new: str) -> bool:
+        scope = self.get_metadata(ScopeProvider, param.name, None)
+        if scope is None:
+            return False
+        assignments = list(scope.assignments[param.name.value])
+        if len(assignments) != 1 or getattr(assignments[0], "node", None) is not param:
+            return False  # the body rebinds the name: renaming could change the code
+        self.renames[id(param.name)] = new
+        for access in assignments[0].references:
+            if isinstance(access.node, cst.Name):
+                self.renames[id(access.node)] = new
+        return True
+
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
         new = self.renames.get(id(original_node))
         return updated_node.with_changes(value=new) if new else updated_node
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        updated_node = updated_node.with_changes(body=_drop_markers(updated_node.body))
         return add_imports(updated_node, self.needs, self.scan)
+
+    def leave_IndentedBlock(self, original_node, updated_node):
+        body = _drop_markers(updated_node.body)
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return updated_node.with_changes(body=body)
 
     # -- calls -------------------------------------------------------------------
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -828,12 +942,25 @@ class Upgrade(cst.CSTTransformer):
     ):
         """(new Python expression or new key, code) for a removed context key."""
         schedule = self.schedule_for(original)
+        # Keys that are named parameters of the function are not in its
+        # **kwargs: Python hands them to the parameter instead.
+        named = self._named_params(original)
+
+        def get(k: str) -> str:
+            return k if k in named else f"{holder}[{quote}{k}{quote}]"
+
         if key in CONTEXT_RENAMES:
             new_key = CONTEXT_RENAMES[key]
             if key != "execution_date" and schedule.kind not in ("periodic", "manual"):
                 return None, f"`{key}` needs a periodic schedule to have an equivalent here"
             if schedule.trigger:
                 new_key = {"execution_date": "data_interval_start"}.get(key, new_key)
+            if new_key in named:
+                return (
+                    (("expr", new_key), None)
+                    if subscript
+                    else (None, f"`{new_key}` is a parameter")
+                )
             return ("key", new_key), None
         if not subscript:
             return None, "`.get()` of a computed key"
@@ -842,17 +969,28 @@ class Upgrade(cst.CSTTransformer):
             return None, why
         q = quote
         simple = {
-            "macros.ds_add(ds, -1)": f"{holder}[{q}macros{q}].ds_add({holder}[{q}ds{q}], -1)",
-            "macros.ds_add(ds, 1)": f"{holder}[{q}macros{q}].ds_add({holder}[{q}ds{q}], 1)",
-            "data_interval_end | ds": f"{holder}[{q}data_interval_end{q}].strftime({q}%Y-%m-%d{q})",
-            "data_interval_end | ds_nodash": f"{holder}[{q}data_interval_end{q}].strftime({q}%Y%m%d{q})",
-            "ds": f"{holder}[{q}ds{q}]",
-            "ds_nodash": f"{holder}[{q}ds_nodash{q}]",
-            "logical_date": f"{holder}[{q}logical_date{q}]",
+            "macros.ds_add(ds, -1)": f"{get('macros')}.ds_add({get('ds')}, -1)",
+            "macros.ds_add(ds, 1)": f"{get('macros')}.ds_add({get('ds')}, 1)",
+            "data_interval_end | ds": f"{get('data_interval_end')}.strftime({q}%Y-%m-%d{q})",
+            "data_interval_end | ds_nodash": f"{get('data_interval_end')}.strftime({q}%Y%m%d{q})",
+            "ds": get("ds"),
+            "ds_nodash": get("ds_nodash"),
+            "logical_date": get("logical_date"),
         }
         if expr in simple:
             return ("expr", simple[expr]), None
         return None, "no short Python equivalent; compute it from `logical_date`"
+
+    def _named_params(self, node: cst.CSTNode) -> set[str]:
+        """The named parameters (as renamed) of the context function around ``node``."""
+        cf = self._context_function_of(node)
+        if cf is None or not cf.by_name:
+            return set()
+        p = cf.node.params
+        return {
+            self.renames.get(id(x.name), x.name.value)
+            for x in (*p.posonly_params, *p.params, *p.kwonly_params)
+        }
 
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript):
         if len(original_node.slice) != 1 or not isinstance(original_node.slice[0].slice, cst.Index):
@@ -898,6 +1036,36 @@ class Upgrade(cst.CSTTransformer):
                 args=[updated.args[0].with_changes(value=new_key), *updated.args[1:]]
             )
         return cst.parse_expression(value)
+
+
+MARKER = "__wfconv_removed__"
+
+
+def _removed_marker(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """A placeholder for a statement that goes, carrying its comments until
+    _drop_markers hands them to the next statement."""
+    comments = [cst.EmptyLine(comment=c) for c in layout.comments_in(line)]
+    return cst.SimpleStatementLine(
+        body=[cst.Expr(cst.Name(MARKER))], leading_lines=[*line.leading_lines, *comments]
+    )
+
+
+def _is_marker(stmt) -> bool:
+    return m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(m.Name(MARKER))]))
+
+
+def _drop_markers(body) -> list:
+    out = []
+    carry: list[cst.EmptyLine] = []
+    for stmt in body:
+        if _is_marker(stmt):
+            carry += [e for e in stmt.leading_lines if e.comment is not None or not carry]
+            continue
+        if carry:
+            stmt = stmt.with_changes(leading_lines=[*carry, *stmt.leading_lines])
+            carry = []
+        out.append(stmt)
+    return out
 
 
 def _comment_comma(el, comments):
@@ -953,9 +1121,6 @@ def add_imports(module: cst.Module, needs: Needs, scan: Scan) -> cst.Module:
                 a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
                 for a in added[:-1]
             ] + [added[-1]]
-            if isinstance(last.comma, cst.Comma) and stmt.lpar is not None:
-                # a parenthesized, one-name-per-line import: follow its layout
-                added = [a.with_changes(comma=last.comma) for a in added]
             body[index] = line.with_changes(body=[stmt.with_changes(names=[*aliases, *added])])
         else:
             new_lines.append(cst.parse_statement(f"from {mod} import {', '.join(names)}"))
@@ -996,6 +1161,7 @@ def _find_from(body, mod: str) -> int | None:
                 and stmt.module is not None
                 and not stmt.relative
                 and not isinstance(stmt.names, cst.ImportStar)
+                and stmt.lpar is None  # a parenthesized import keeps its own layout
                 and _code(stmt.module) == mod
             ):
                 return i

@@ -105,6 +105,8 @@ class Scan(cst.CSTVisitor):
         self.functions: dict[str, list[cst.FunctionDef]] = {}
         self.context_functions: dict[int, ContextFunction] = {}
         self.callable_names: set[str] = set()  # python_callable=<name>
+        self.callable_uses: dict[str, list[cst.Call]] = {}  # name -> operators calling it
+        self.direct_calls: dict[str, list[cst.Call]] = {}  # name -> calls `name(...)`
         self.callback_names: set[str] = set()
         self.default_args_names: set[str] = set()
         self.default_args_dicts: set[int] = set()  # id(Dict)
@@ -202,6 +204,8 @@ class Scan(cst.CSTVisitor):
 
     # -- calls -------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name):
+            self.direct_calls.setdefault(node.func.value, []).append(node)
         names = self.q(node.func)
         if names & DAG_CLASSES:
             self._add_site(Site(node, self.line(node), node))
@@ -219,6 +223,7 @@ class Scan(cst.CSTVisitor):
             key = arg.keyword.value
             if key == "python_callable" and isinstance(arg.value, cst.Name):
                 self.callable_names.add(arg.value.value)
+                self.callable_uses.setdefault(arg.value.value, []).append(node)
             elif key in CALLBACK_KWARGS:
                 self._callbacks(arg.value)
             elif key == "default_args":
