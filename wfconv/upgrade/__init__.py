@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from wfconv.errors import InputError
-from wfconv.upgrade.codemod import Finding, Options
+from wfconv.upgrade.model import Finding, Options
 
 __all__ = ["Finding", "Options", "Result", "diff", "upgrade_text"]
 

@@ -28,8 +28,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from wfconv.upgrade import jinja, layout, subdag
-from wfconv.upgrade.codes import CODES
+from wfconv.upgrade import jinja, layout, subdag, trigger
+from wfconv.upgrade.model import Finding, Options
 from wfconv.upgrade.moves import REWRITTEN, known_module, move_of
 from wfconv.upgrade.scan import DAG_DECORATORS, Scan, Site, keyword, qualified
 from wfconv.upgrade.timemodel import SiteTime, classify_literal, from_ir
@@ -42,6 +42,13 @@ DAG_UI_ONLY = ("default_view", "orientation", "full_filepath")
 SCHEDULE_ARGS = ("schedule", "schedule_interval", "timetable")
 TRIGGER_RULES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
 TRIGGER_RULE_ATTRS = {"DUMMY": "ALWAYS", "NONE_FAILED_OR_SKIPPED": "NONE_FAILED_MIN_ONE_SUCCESS"}
+# --timetable trigger: the run's date strings, from data_interval_start.
+TRIGGER_FORMATS = {
+    "ds": "strftime({q}%Y-%m-%d{q})",
+    "ds_nodash": "strftime({q}%Y%m%d{q})",
+    "ts": "isoformat()",
+    "ts_nodash": "strftime({q}%Y%m%dT%H%M%S{q})",
+}
 # Classes renamed in Airflow 3 whose keyword arguments were renamed too.
 KEYWORD_RENAMES = {
     "airflow.timetables.datasets.DatasetOrTimeSchedule": ("datasets", "assets"),
@@ -54,34 +61,6 @@ CONTEXT_RENAMES = {
     "next_execution_date": "data_interval_end",
     "prev_execution_date_success": "prev_data_interval_start_success",
 }
-
-
-@dataclass
-class Finding:
-    code: str
-    line: int
-    message: str
-
-    @property
-    def kind(self) -> str:
-        return CODES[self.code].kind
-
-
-@dataclass
-class Options:
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    timetable: str = "interval"  # or "trigger"
-    today: _dt.date | None = None
-
-    def enabled(self, code: str) -> bool:
-        c = code.upper()
-        if self.select and not any(c.startswith(s.upper()) for s in self.select):
-            return False
-        return not any(c.startswith(s.upper()) for s in self.ignore)
-
-    def day(self) -> _dt.date:
-        return self.today or _dt.datetime.now(_dt.UTC).date()
 
 
 @dataclass
@@ -119,7 +98,9 @@ class Upgrade(cst.CSTTransformer):
         ScopeProvider,
     )
 
-    def __init__(self, scan: Scan, times: dict[int, SiteTime], opts: Options, plan) -> None:
+    def __init__(
+        self, scan: Scan, times: dict[int, SiteTime], opts: Options, plan, trigger_plan=None
+    ) -> None:
         super().__init__()
         self.scan = scan
         # A file that imports airflow.sdk is written for Airflow 3 already: its
@@ -131,7 +112,9 @@ class Upgrade(cst.CSTTransformer):
         self.findings: list[Finding] = []
         self.needs = Needs()
         self.renames: dict[int, str] = {}  # id(Name node) -> new name
-        self.trigger_sites: set[int] = set()
+        # --timetable trigger: the sites that move (id -> reason for those that cannot).
+        self.trigger_refused: dict[int, str] = dict(trigger_plan or {})
+        self.trigger_sites: set[int] = {k for k, v in self.trigger_refused.items() if v is None}
         self.removed_imports_kept: set[tuple[str, str]] = set()
         self._string_stack: list[cst.CSTNode] = []
         self._consensus = self._file_schedule()
@@ -413,8 +396,22 @@ class Upgrade(cst.CSTTransformer):
             return
         params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
         names = {p.name.value for p in params}
+        trigger_mode = bool(self.trigger_sites) and self.schedule_for(node).trigger
         for index, param in enumerate(params):
             key = param.name.value
+            if (
+                trigger_mode
+                and key in jinja.RUN_DATE
+                and not self._filled_by_caller(node, key, index, param in node.params.kwonly_params)
+            ):
+                self.report(
+                    "UG404",
+                    param,
+                    f"parameter `{key}` of `{node.name.value}()`: with "
+                    "`--timetable trigger` the run's date is `data_interval_start`; "
+                    "read it from there by hand",
+                )
+                continue
             if key not in jinja.REMOVED:
                 continue
             filled = self._filled_by_caller(node, key, index, param in node.params.kwonly_params)
@@ -565,6 +562,8 @@ class Upgrade(cst.CSTTransformer):
                     drop.add(i)
         call = call.with_changes(args=args)
         call = self._schedule(site, original, call)
+        if id(site.node) in self.trigger_sites and self.opts.enabled("UG506"):
+            call = trigger.shift_dates(call, self.times[id(site.node)].period)
         return layout.remove_args(call, drop)
 
     def _schedule_arg(self, call: cst.Call) -> tuple[int, str] | None:
@@ -685,11 +684,29 @@ class Upgrade(cst.CSTTransformer):
         return cst.parse_expression(f"DeltaDataIntervalTimetable({expr})")
 
     def _trigger(self, site, t, kind, expr, tz, where) -> cst.BaseExpression | None:
-        if self.opts.timetable != "trigger" or not self.opts.enabled("UG506"):
+        """The trigger timetable asked for with ``--timetable trigger``, or None."""
+        if self.opts.timetable != "trigger":
             return None
-        from wfconv.upgrade import trigger
-
-        return trigger.timetable(self, site, t, kind, expr, tz, where)
+        if id(site.node) not in self.trigger_sites:
+            why = self.trigger_refused.get(id(site.node))
+            if why:
+                self.report(
+                    "UG507",
+                    where,
+                    f"`--timetable trigger` not possible: {why}; "
+                    "the data-interval timetable is kept",
+                )
+            return None
+        if not self.report(
+            "UG506",
+            where,
+            "trigger timetable with Airflow 2's intervals; "
+            "start date one period later; templates read data_interval_start",
+        ):
+            return None
+        self.needs.add(SDK, "CronTriggerTimetable" if kind == "cron" else "DeltaTriggerTimetable")
+        self.needs.add("datetime", "timedelta")
+        return cst.parse_expression(trigger.timetable(kind, expr, tz, t.period))
 
     def _renamed_keywords(self, original: cst.Call, call: cst.Call) -> cst.Call:
         """Keyword arguments of a class that Airflow 3 renamed with the class."""
@@ -949,6 +966,13 @@ class Upgrade(cst.CSTTransformer):
         def get(k: str) -> str:
             return k if k in named else f"{holder}[{quote}{k}{quote}]"
 
+        if schedule.trigger and key in jinja.RUN_DATE:
+            if key == "logical_date":
+                return ("key", "data_interval_start"), None
+            fmt = TRIGGER_FORMATS.get(key)
+            if fmt is None or not subscript:
+                return None, "the run's date moved to `data_interval_start`"
+            return ("expr", f"{get('data_interval_start')}.{fmt.format(q=quote)}"), None
         if key in CONTEXT_RENAMES:
             new_key = CONTEXT_RENAMES[key]
             if key != "execution_date" and schedule.kind not in ("periodic", "manual"):
@@ -976,6 +1000,14 @@ class Upgrade(cst.CSTTransformer):
             "ds": get("ds"),
             "ds_nodash": get("ds_nodash"),
             "logical_date": get("logical_date"),
+            # --timetable trigger: the run's date is data_interval_start
+            "data_interval_start": get("data_interval_start"),
+            "data_interval_start | ds": f"{get('data_interval_start')}.strftime({q}%Y-%m-%d{q})",
+            "data_interval_start | ds_nodash": f"{get('data_interval_start')}.strftime({q}%Y%m%d{q})",
+            "macros.ds_add(data_interval_start | ds, -1)": f"{get('macros')}.ds_add("
+            f"{get('data_interval_start')}.strftime({q}%Y-%m-%d{q}), -1)",
+            "macros.ds_add(data_interval_start | ds, 1)": f"{get('macros')}.ds_add("
+            f"{get('data_interval_start')}.strftime({q}%Y-%m-%d{q}), 1)",
         }
         if expr in simple:
             return ("expr", simple[expr]), None
@@ -997,9 +1029,18 @@ class Upgrade(cst.CSTTransformer):
             return updated_node
         key_node = original_node.slice[0].slice.value
         key = _string_value(key_node)
-        if key not in jinja.REMOVED or not self._holds_context(original_node.value):
+        if not self._context_key_of_interest(key, original_node) or not self._holds_context(
+            original_node.value
+        ):
             return updated_node
         return self._apply_context(original_node, updated_node, key, key_node, True)
+
+    def _context_key_of_interest(self, key, node) -> bool:
+        if key in jinja.REMOVED:
+            return True
+        return (
+            key in jinja.RUN_DATE and bool(self.trigger_sites) and self.schedule_for(node).trigger
+        )
 
     def _context_get(self, original: cst.Call, call: cst.Call):
         func = original.func
@@ -1007,7 +1048,7 @@ class Upgrade(cst.CSTTransformer):
             return call
         key_node = original.args[0].value
         key = _string_value(key_node)
-        if key not in jinja.REMOVED or not self._holds_context(func.value):
+        if not self._context_key_of_interest(key, original) or not self._holds_context(func.value):
             return call
         return self._apply_context(original, call, key, key_node, False)
 
@@ -1269,7 +1310,15 @@ def rewrite(path: str, text: str, opts: Options, module: cst.Module, ir_workflow
     _resolve_context_functions(scan, wrapper)
     times = site_times(scan, wrapper.module, ir_workflows, None)
     plan = subdag.plan(scan, wrapper, opts)
-    up = Upgrade(scan, times, opts, plan)
+    trigger_plan = {}
+    if opts.timetable == "trigger" and not scan.imports_sdk and opts.enabled("UG506"):
+        for site in scan.sites:
+            if site.call is not None and plan.owns(site.call):
+                continue
+            t = times[id(site.node)]
+            if t.kind in ("cron", "delta", "absent"):
+                trigger_plan[id(site.node)] = trigger.why_not(site, t)
+    up = Upgrade(scan, times, opts, plan, trigger_plan)
     new = wrapper.visit(up)
     findings = sorted(up.findings + plan.findings, key=lambda f: (f.line, f.code, f.message))
     # One finding per (line, code, message): a name used twice on a line is one change.

@@ -203,7 +203,7 @@ class _Uses(cst.CSTVisitor):
 
 
 def plan(scan, wrapper, opts) -> Plan:
-    from wfconv.upgrade.codemod import Finding
+    from wfconv.upgrade.model import Finding
 
     p = Plan(total=len(scan.subdag_calls))
     if not scan.subdag_calls:
