@@ -46,6 +46,20 @@ def _ir_workflows(path: str, text: str) -> list:
         return []
 
 
+def _syntax_error(path: str, text: str, exc: cst.ParserSyntaxError) -> InputError:
+    """Python's own words for a syntax error (what the user's editor shows),
+    libcst's when Python has none."""
+    import ast
+
+    try:
+        ast.parse(text, filename=path)
+    except SyntaxError as err:
+        return InputError(path, err.lineno, f"syntax error: {err.msg}")
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return InputError(path, exc.raw_line, f"syntax error: {exc.message}")
+
+
 def upgrade_text(path: str, text: str, opts: Options | None = None) -> Result:
     """Upgrade one file's text. Raises InputError for text that is not Python."""
     from wfconv.upgrade.codemod import rewrite
@@ -54,7 +68,7 @@ def upgrade_text(path: str, text: str, opts: Options | None = None) -> Result:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        raise InputError(path, exc.raw_line, f"syntax error: {exc.message}") from None
+        raise _syntax_error(path, text, exc) from None
     except RecursionError:
         raise InputError(path, None, "the code is nested too deeply to be read") from None
     try:

@@ -777,41 +777,33 @@ class Upgrade(cst.CSTTransformer):
         if id(original_node) not in self.scan.default_args_dicts:
             return updated_node
         elements = list(updated_node.elements)
-        keep = []
-        for orig, el in zip(original_node.elements, elements, strict=True):
+        drop: set[int] = set()
+        for i, orig in enumerate(original_node.elements):
             key = _string_value(orig.key) if isinstance(orig, cst.DictElement) else None
+            el = elements[i]
             if key == "sla" and self.report(
                 "UG304", orig, '`"sla"` in default_args removed: Airflow 3 has no SLAs'
             ):
-                continue
-            if key == "provide_context" and self.report(
+                drop.add(i)
+            elif key == "provide_context" and self.report(
                 "UG306", orig, '`"provide_context"` in default_args removed'
             ):
-                continue
-            if key == "task_concurrency" and self.report(
+                drop.add(i)
+            elif key == "task_concurrency" and self.report(
                 "UG305", orig, '`"task_concurrency"` in default_args is `"max_active_tis_per_dag"`'
             ):
-                el = el.with_changes(key=cst.SimpleString(_quote("max_active_tis_per_dag")))
-            if key == "trigger_rule":
+                elements[i] = el.with_changes(
+                    key=cst.SimpleString(_quote("max_active_tis_per_dag"))
+                )
+            elif key == "trigger_rule":
                 rule = _string_value(orig.value)
                 if rule in TRIGGER_RULES and self.report(
                     "UG307", orig, f"trigger rule {rule!r} is {TRIGGER_RULES[rule]!r} in Airflow 3"
                 ):
-                    el = el.with_changes(value=cst.SimpleString(_quote(TRIGGER_RULES[rule])))
-            keep.append(el)
-        if len(keep) == len(elements):
-            return updated_node.with_changes(elements=keep)
-        if keep and not isinstance(elements[-1].comma, cst.Comma):
-            keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        lost = [
-            c
-            for orig, el in zip(original_node.elements, elements, strict=True)
-            if el not in keep
-            for c in layout.comments_in(orig)
-        ]
-        if lost and keep:
-            keep[-1] = keep[-1].with_changes(comma=_comment_comma(keep[-1], lost))
-        return updated_node.with_changes(elements=keep)
+                    elements[i] = el.with_changes(
+                        value=cst.SimpleString(_quote(TRIGGER_RULES[rule]))
+                    )
+        return layout.remove_dict_elements(updated_node.with_changes(elements=elements), drop)
 
     # -- attributes: TriggerRule.DUMMY ------------------------------------------------
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute):
@@ -1107,19 +1099,6 @@ def _drop_markers(body) -> list:
             carry = []
         out.append(stmt)
     return out
-
-
-def _comment_comma(el, comments):
-    comma = el.comma if isinstance(el.comma, cst.Comma) else cst.Comma()
-    ws = comma.whitespace_after
-    if isinstance(ws, cst.ParenthesizedWhitespace):
-        lines = [
-            cst.EmptyLine(indent=ws.indent, whitespace=ws.last_line, comment=c) for c in comments
-        ]
-        return comma.with_changes(
-            whitespace_after=ws.with_changes(empty_lines=[*ws.empty_lines, *lines])
-        )
-    return el.comma
 
 
 # -- imports the new code needs ---------------------------------------------------------------

@@ -110,6 +110,62 @@ def remove_args(call: cst.Call, drop: set[int]) -> cst.Call:
     return call.with_changes(args=out, whitespace_before_args=before)
 
 
+def remove_dict_elements(d: cst.Dict, drop: set[int]) -> cst.Dict:
+    """The dict without the elements at the ``drop`` indexes, their comments
+    kept as comment lines where they stood. (A dict keeps the layout before
+    its ``}`` on the brace, a call on its last argument: hence two helpers.)"""
+    if not drop:
+        return d
+    elements = list(d.elements)
+    last = len(elements) - 1
+    out: list = []
+    pending: list[cst.Comment] = []
+    lbrace, rbrace = d.lbrace, d.rbrace
+    for i, el in enumerate(elements):
+        if i in drop:
+            pending += comments_in(el)
+            if i == last:  # its trailing comment sits before the brace
+                pending += comments_in(rbrace.whitespace_before)
+            continue
+        if pending:
+            if out and isinstance(out[-1].comma, cst.Comma):
+                comma = out[-1].comma
+                out[-1] = out[-1].with_changes(
+                    comma=comma.with_changes(
+                        whitespace_after=_add_comment_lines(comma.whitespace_after, pending)
+                    )
+                )
+            else:
+                lbrace = lbrace.with_changes(
+                    whitespace_after=_add_comment_lines(lbrace.whitespace_after, pending)
+                )
+            pending = []
+        out.append(el)
+    if last in drop:
+        ws = rbrace.whitespace_before
+        own = (
+            out[-1].comma.whitespace_after if out and isinstance(out[-1].comma, cst.Comma) else None
+        )
+        if isinstance(ws, cst.ParenthesizedWhitespace) and isinstance(
+            own, cst.ParenthesizedWhitespace
+        ):
+            lines = [
+                cst.EmptyLine(indent=own.indent, whitespace=own.last_line, comment=c)
+                for c in pending
+            ]
+            ws = ws.with_changes(first_line=own.first_line, empty_lines=[*own.empty_lines, *lines])
+            trailing = isinstance(elements[last].comma, cst.Comma)
+            out[-1] = out[-1].with_changes(
+                comma=out[-1].comma.with_changes(whitespace_after=cst.SimpleWhitespace(""))
+                if trailing
+                else cst.MaybeSentinel.DEFAULT
+            )
+            rbrace = rbrace.with_changes(whitespace_before=ws)
+        elif out:
+            out[-1] = out[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return d.with_changes(elements=out, lbrace=lbrace, rbrace=rbrace)
+
+
 def append_args(call: cst.Call, new: list[cst.Arg]) -> cst.Call:
     """The call with ``new`` keyword arguments added at the end, in the call's
     own layout."""
