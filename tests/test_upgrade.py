@@ -538,6 +538,44 @@ def test_diff_is_empty_when_nothing_changes():
 # -- the codes ----------------------------------------------------------------------------------------------
 
 
+def test_audit_marks_what_upgrade_fixes(tmp_path):
+    import json
+
+    out = tmp_path / "audit.json"
+    CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(ROOT / "corpus" / "audit" / "airflow2_removals.py"),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--no-cache",
+            "--jobs",
+            "0",
+        ],
+    )
+    report = json.loads(out.read_text())
+    marks = {(f["code"], f["fixable"]) for f in report["findings"]}
+    assert {("AU201", True), ("AU202", True), ("AU204", False)} <= marks
+    assert ("AU205", False) in marks  # prev_ds: its rewrite depends on the schedule
+    assert report["summary"]["fixable"] == sum(f["fixable"] for f in report["findings"])
+    table = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(ROOT / "corpus" / "audit" / "airflow2_removals.py"),
+            "--no-cache",
+            "--jobs",
+            "0",
+        ],
+    )
+    assert (
+        ": AU201 [*] warning " in table.stdout and "fixable with `wfconv upgrade`" in table.stdout
+    )
+
+
 def test_docs_hold_the_code_table_and_explain_reads_it():
     doc = (ROOT / "docs" / "upgrade.md").read_text(encoding="utf-8")
     assert markdown_table() in doc

@@ -20,6 +20,7 @@ from wfconv.extras import MissingExtra
 from wfconv.frontends import FRONTENDS, paused_gc
 from wfconv.ir.model import Bundle, Diagnostic, Workflow
 from wfconv.ir.validate import finalize
+from wfconv.upgrade.codes import fixes_audit_finding
 
 # Graphs beyond this many tasks are summarised without the drawing data.
 GRAPH_NODES_LIMIT = 300
@@ -34,7 +35,8 @@ def from_diagnostic(d: Diagnostic, path: str, workflow: str | None, line_to_task
     origin = d.code if code != d.code else None
     severity = CODES[code].severity if code in CODES else d.severity
     task = d.task or (line_to_task.get(d.line) if d.line is not None else None)
-    return Finding(code, severity, d.message, _location(d.path, path), d.line, workflow, task, origin)
+    return Finding(code, severity, d.message, _location(d.path, path), d.line, workflow, task, origin,
+                   fixable=fixes_audit_finding(code, d.message) is not None)
 
 
 def _location(diag_path: str | None, path: str) -> str:

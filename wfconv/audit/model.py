@@ -20,6 +20,8 @@ class Finding:
     origin: str | None = None
     # The message without its day-to-day parts (AU103's run count), when it has any.
     key: str | None = None
+    # `wfconv upgrade` fixes it (wfconv/upgrade/codes.py AUDIT_FIXES).
+    fixable: bool = False
 
     def identity(self) -> tuple[str, str, str, str, str]:
         """What `--baseline` compares: not the line, which moves with every edit,
@@ -42,11 +44,12 @@ class Finding:
             "task": self.task,
             "origin": self.origin,
             "key": self.key,
+            "fixable": self.fixable,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Finding:
-        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__})
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 @dataclass

@@ -19,7 +19,8 @@ def finding_line(f: Finding) -> str:
     if f.workflow or f.task:
         scope = f" [{f.workflow or '-'}{'/' + f.task if f.task else ''}]"
     message = " ".join(f.message.split("\n"))  # one finding, one line
-    return f"{loc}: {f.code} {f.severity}{scope} {message}"
+    fix = " [*]" if f.fixable else ""  # as ruff marks what its --fix changes
+    return f"{loc}: {f.code}{fix} {f.severity}{scope} {message}"
 
 
 class TableReporter(Reporter):
@@ -54,6 +55,8 @@ class TableReporter(Reporter):
             + (f" ({s.suppressed_by_baseline} in baseline not shown)" if s.suppressed_by_baseline else ""),
             f"{s.seconds:.2f} s, {s.files_per_s:.0f} files/s",
         ]
+        if s.fixable:
+            lines.insert(-1, f"[*] {s.fixable} fixable with `wfconv upgrade` (docs/upgrade.md)")
         self.out.write("\n".join(lines) + "\n")
 
 

@@ -67,6 +67,7 @@ class Summary:
     tasks: int = 0
     findings: Counter = field(default_factory=Counter)  # by severity
     codes: Counter = field(default_factory=Counter)
+    fixable: int = 0  # findings `wfconv upgrade` fixes
     suppressed_by_baseline: int = 0
     seconds: float = 0.0
 
@@ -86,6 +87,7 @@ class Summary:
             "tasks": self.tasks,
             "findings": {s: self.findings.get(s, 0) for s in ("error", "warning", "info")},
             "findings_by_code": dict(sorted(self.codes.items())),
+            "fixable": self.fixable,
             "suppressed_by_baseline": self.suppressed_by_baseline,
             "seconds": round(self.seconds, 3),
             "files_per_second": round(self.files_per_s, 1),
@@ -195,6 +197,7 @@ class Filter:
         for f in kept:
             self.summary.findings[f.severity] += 1
             self.summary.codes[f.code] += 1
+            self.summary.fixable += f.fixable
         return kept
 
 

@@ -262,6 +262,44 @@ CODES: dict[str, Code] = {
 }
 
 
+# The audit findings (docs/audit.md) that `wfconv upgrade` fixes, and the
+# upgrade code that does it: `wfconv audit` marks them fixable, as ruff marks
+# what `--fix` would change. A finding whose fix depends on the DAG (an import
+# with no replacement, a SubDAG, a template variable that depends on the
+# schedule) is only marked when its message says the fix applies.
+AUDIT_FIXES: dict[str, str] = {
+    "AU201": "UG201",  # schedule_interval=
+    "AU202": "UG301",  # DummyOperator
+    "AU203": "UG101",  # moved import (not for a removed module)
+    "AU205": "UG401",  # removed template variable (schedule-independent ones)
+    "AU206": "UG307",  # removed trigger rule
+    "AU102": "UG208",  # days_ago(n) as a start date
+    "AF206": "UG202",  # timetable=
+}
+_SCHEDULE_FREE_VARS = frozenset(
+    {"execution_date", "yesterday_ds", "yesterday_ds_nodash", "tomorrow_ds", "tomorrow_ds_nodash"}
+)
+
+
+def fixes_audit_finding(code: str, message: str) -> str | None:
+    """The upgrade code that fixes an audit finding, or None."""
+    fix = AUDIT_FIXES.get(code)
+    if fix is None:
+        return None
+    if code == "AU203":
+        # "`airflow.operators.subdag` was removed or moved in Airflow 3: use (removed: ...)"
+        return None if "use (removed" in message else fix
+    if code == "AU205":
+        # "task 't': template variable(s) execution_date, prev_ds removed in Airflow 3"
+        names = message.split("template variable(s) ", 1)[-1].split(" removed", 1)[0]
+        return fix if {n.strip() for n in names.split(",")} <= _SCHEDULE_FREE_VARS else None
+    if code == "AU102":
+        return fix if "days_ago(" in message else None
+    if code == "AF206":
+        return fix if message.startswith("`timetable=` was removed") else None
+    return fix
+
+
 def explain(code: str) -> str | None:
     """A paragraph for ``wfconv explain CODE``; None for an unknown code."""
     c = CODES.get(code.upper())
