@@ -82,6 +82,26 @@ def _decorator_target(dec: cst.Decorator) -> cst.BaseExpression:
     return expr.func if isinstance(expr, cst.Call) else expr
 
 
+def code_of(node: cst.CSTNode) -> str:
+    """The source text of a node."""
+    return cst.Module([]).code_for_node(node)
+
+
+def string_value(node: cst.BaseExpression):
+    """The value of a string literal, or None."""
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            return node.evaluated_value
+        except Exception:  # noqa: BLE001 - an f-string part or bytes: not a literal str
+            return None
+    return None
+
+
+def quote(text: str) -> str:
+    """A double-quoted Python string literal of ``text``."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == name:
@@ -110,11 +130,8 @@ class Scan(cst.CSTVisitor):
         self.callback_names: set[str] = set()
         self.default_args_names: set[str] = set()
         self.default_args_dicts: set[int] = set()  # id(Dict)
-        self.module_imports: set[str] = set()  # names bound by module-level imports
-        self.import_modules: set[str] = set()  # modules imported with `import x`
         self.operator_calls: set[int] = set()
         self.subdag_calls: list[cst.Call] = []
-        self.has_star_import = False
         self.imports_sdk = False  # the file is written for Airflow 3
         self._class_depth = 0
         self._operator_classes: list[bool] = []
@@ -136,24 +153,10 @@ class Scan(cst.CSTVisitor):
             module = cst.Module([]).code_for_node(node.module)
             if module == "airflow.sdk" or module.startswith("airflow.sdk."):
                 self.imports_sdk = True
-        if isinstance(node.names, cst.ImportStar):
-            self.has_star_import = True
-            return
-        if self._module_level(node):
-            for alias in node.names:
-                self.module_imports.add(alias.evaluated_alias or alias.evaluated_name)
 
     def visit_Import(self, node: cst.Import) -> None:
-        if self._module_level(node):
-            for alias in node.names:
-                if alias.evaluated_name.startswith("airflow.sdk"):
-                    self.imports_sdk = True
-                self.import_modules.add(alias.evaluated_name)
-                self.module_imports.add(alias.evaluated_alias or alias.evaluated_name.split(".")[0])
-
-    def _module_level(self, node: cst.CSTNode) -> bool:
-        scope = self.get_metadata(ScopeProvider, node, None)
-        return scope is not None and scope.parent is scope  # GlobalScope
+        if any(a.evaluated_name.startswith("airflow.sdk") for a in node.names):
+            self.imports_sdk = True
 
     # -- classes: operator subclasses call execute(self, context) ---------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

@@ -15,10 +15,14 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import libcst as cst
 from cronsim import CronSim, CronSimError
 
 from wfconv.frontends.airflow.reader import CRON_PRESETS
 from wfconv.upgrade import jinja
+from wfconv.upgrade.scan import Scan, code_of, keyword, string_value
+
+SCHEDULE_ARGS = ("schedule", "schedule_interval", "timetable")
 
 # Timezones without daylight saving time: a cron tick's UTC spacing is its
 # wall-clock spacing only there.
@@ -47,9 +51,6 @@ class SiteTime:
         if self.kind in ("once", "datasets"):
             return jinja.Schedule(self.kind)
         return jinja.UNKNOWN
-
-
-DAY = 86400.0
 
 
 @functools.lru_cache(maxsize=256)
@@ -115,3 +116,68 @@ def from_ir(schedules: list) -> tuple[str, float | None, str | None]:
             periods.add(s.seconds)
     period = periods.pop() if len(periods) == 1 else None
     return kind, period, tz
+
+
+def site_times(scan: Scan, ir_workflows) -> dict[int, SiteTime]:
+    """Each site's schedule kind, period and timezone."""
+    by_line: dict[int, list] = {}
+    by_id: dict[str, list] = {}
+    for w in ir_workflows:
+        if w.source and w.source.line:
+            by_line.setdefault(w.source.line, []).append(w)
+        by_id.setdefault(w.id, []).append(w)
+    out: dict[int, SiteTime] = {}
+    for site in scan.sites:
+        call = site.call
+        if site.name is not None:  # @dag: the reader reports the DAG where it is called
+            dag_id = keyword(call, "dag_id") if call is not None else None
+            wid = string_value(dag_id.value) if dag_id is not None else site.name
+            workflows = by_id.get(wid, [])
+        else:
+            workflows = by_line.get(site.line, [])
+        ir_kind, ir_period, ir_tz = from_ir([w.schedule for w in workflows])
+        value = None
+        if call is not None:
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value in SCHEDULE_ARGS:
+                    value = arg.value
+            if value is None:
+                positional = [a for a in call.args if a.keyword is None and not a.star]
+                if len(positional) >= 3 and site.name is None:
+                    value = positional[2].value
+        tz = ir_tz
+        if value is None:
+            out[id(site.node)] = SiteTime("absent", 86400.0, tz)
+            continue
+        kind = _literal_kind(value)
+        period = None
+        if kind == "cron":
+            period = cron_period(string_value(value), tz or "UTC")
+        elif kind in (None, "delta"):
+            kind, period = (
+                (ir_kind, ir_period) if kind is None or ir_kind == "delta" else (kind, None)
+            )
+            if kind == "delta" and period is None:
+                period = ir_period
+        out[id(site.node)] = SiteTime(kind, period, tz)
+    return out
+
+
+def _literal_kind(value: cst.BaseExpression) -> str | None:
+    if isinstance(value, cst.Name) and value.value == "None":
+        return "none"
+    s = string_value(value)
+    if s is not None:
+        return classify_literal(s)
+    if isinstance(value, (cst.List, cst.Tuple, cst.BinaryOperation)):
+        return "datasets"
+    if isinstance(value, cst.Call):
+        func = code_of(value.func)
+        last = func.rsplit(".", 1)[-1]
+        if last in ("timedelta", "relativedelta"):
+            return "delta"
+        if last.endswith("Timetable") or last.endswith("Schedule"):
+            return "timetable"
+        if last in ("Dataset", "Asset", "DatasetAll", "DatasetAny", "AssetAll", "AssetAny"):
+            return "datasets"
+    return None
