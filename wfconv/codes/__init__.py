@@ -3,7 +3,8 @@ fix, example and the page that documents it.
 
 The readers (AF, PF, LG, OZ), IR validation (IR, WF), the writers (BA, BP, BL,
 BO) and the runtime (RT) are listed in ``wfconv.codes.entries``; the audit's own
-findings (AU) in ``wfconv.audit.codes``. Everything that shows a code reads it
+findings (AU) in ``wfconv.audit.codes``; ``wfconv upgrade``'s (UG) in
+``wfconv.upgrade.codes``. Everything that shows a code reads it
 here: ``wfconv explain``, the ledger, the audit's outputs and SARIF rules, and
 ``Diagnostic`` itself, whose severity is the table's (so one code has one
 severity in every command). The tables in ``docs/`` are generated from it:
@@ -32,6 +33,7 @@ FAMILIES = {
     "BL": "Luigi writer",
     "BO": "Oozie writer",
     "RT": "reference runtime",
+    "UG": "Airflow 3 upgrade",
 }
 
 
@@ -53,6 +55,20 @@ def table() -> dict[str, Code]:
             fix=c.fix,
             example=EXAMPLES.get(code, ""),
             area=AREAS[c.area],
+        )
+    from wfconv.upgrade.codes import AREAS as UPGRADE_AREAS
+    from wfconv.upgrade.codes import CODES as UPGRADE
+    from wfconv.upgrade.codes import SEVERITY_OF_KIND
+
+    for code, c in UPGRADE.items():
+        out[code] = Code(
+            code,
+            SEVERITY_OF_KIND[c.kind],
+            "docs/upgrade.md#codes",
+            c.title,
+            description=f"Kind: {c.kind}. Why: {c.why}.",
+            fix=c.fix,
+            area=UPGRADE_AREAS[c.area],
         )
     return out
 

@@ -1,8 +1,8 @@
 """The codes of ``wfconv upgrade``: one table, the single source of truth.
 
 ``docs/upgrade.md`` holds the same table (``python -m wfconv.upgrade.codes``
-prints it; a test keeps the two equal), and ``wfconv explain CODE`` reads
-``CODES``/``explain`` from here. Codes are stable: a code's meaning never
+prints it; a test keeps the two equal), and ``wfconv explain CODE`` reads it
+through the table of every code (``wfconv.codes``). Codes are stable: a code's meaning never
 changes and a retired code is not reused.
 
 Every code has a *kind*:
@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = ("fix", "lossy", "manual")
+# The severity `wfconv explain` and the code table show for each kind.
+SEVERITY_OF_KIND = {"fix": "info", "lossy": "warning", "manual": "error"}
 
 
 @dataclass(frozen=True)
@@ -298,14 +300,6 @@ def fixes_audit_finding(code: str, message: str) -> str | None:
     if code == "AF206":
         return fix if message.startswith("`timetable=` was removed") else None
     return fix
-
-
-def explain(code: str) -> str | None:
-    """A paragraph for ``wfconv explain CODE``; None for an unknown code."""
-    c = CODES.get(code.upper())
-    if c is None:
-        return None
-    return f"{code.upper()} ({c.kind}, {c.area}): {c.title}.\nWhy: {c.why}.\nWhat upgrade does: {c.fix}."
 
 
 AREAS = {

@@ -69,6 +69,7 @@ class ImportRewrites:
         groups: dict[str, list[cst.ImportAlias]] = {}
         order: list[str] = []
         moved: list[str] = []
+        same_name: dict[str, list[str]] = {}  # new module -> names that keep their name
         for alias in node.names:
             name = alias.evaluated_name
             move = move_of(module, name)
@@ -86,8 +87,17 @@ class ImportRewrites:
                     "UG103", node, f"`{module}.{name}` was removed in Airflow 3: {move.note}"
                 )
             elif move is not None:
-                code = "UG102" if move.name != name else "UG101"
-                if self.report(code, node, self._moved_message(module, name, move)):
+                if move.name != name:
+                    applied = self.report(
+                        "UG102",
+                        node,
+                        f"`{module}.{name}` is `{move.module}.{move.name}` in Airflow 3",
+                    )
+                else:
+                    applied = self.opts.enabled("UG101")
+                    if applied:
+                        same_name.setdefault(move.module, []).append(name)
+                if applied:
                     target = move.module
                     if move.name != name:
                         new_alias = alias.with_changes(name=cst.Name(move.name))
@@ -98,6 +108,8 @@ class ImportRewrites:
                 groups[target] = []
                 order.append(target)
             groups[target].append(new_alias)
+        for target, names in same_name.items():
+            self.report("UG101", node, f"`{module}` → `{target}` ({', '.join(names)})")
         if (
             not moved
             and len(order) == 1
@@ -169,11 +181,6 @@ class ImportRewrites:
                 if not (isinstance(parent, cst.Call) and parent.func is access.node):
                     return False
         return True
-
-    def _moved_message(self, module: str, name: str, move) -> str:
-        if move.name != name:
-            return f"`{module}.{name}` is `{move.module}.{move.name}` in Airflow 3"
-        return f"`{module}` → `{move.module}` ({name})"
 
     def _check_plain_import(self, node: cst.Import) -> None:
         for alias in node.names:
