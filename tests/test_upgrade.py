@@ -383,6 +383,47 @@ def test_context_keys_in_python():
     assert "UG403" in codes and "UG404" in codes
 
 
+def test_a_callable_takes_the_schedule_of_the_dag_that_calls_it():
+    new, codes = up(
+        """
+        from datetime import datetime
+        from airflow import DAG
+        from airflow.operators.python import PythonOperator
+
+        def hourly(**context):
+            return context["prev_ds"]
+
+        def names(**context):
+            return [context[k] for k in ("next_ds", "ds")]
+
+        with DAG("a", schedule_interval="@daily", start_date=datetime(2024, 1, 1)):
+            PythonOperator(task_id="n", python_callable=names)
+        with DAG("b", schedule_interval="@hourly", start_date=datetime(2024, 1, 1)):
+            PythonOperator(task_id="t", python_callable=hourly)
+        """
+    )
+    assert (
+        'return (context["logical_date"] - context["macros"].timedelta(hours=1))'
+        '.strftime("%Y-%m-%d")' in new
+    )
+    # A key the code names but does not read as context["key"] is never silent.
+    assert codes.count("UG404") == 1
+
+
+def test_is_venv_installed_becomes_its_test():
+    new, codes = up(
+        """
+        from airflow.operators.python import PythonOperator, is_venv_installed
+
+        if is_venv_installed():
+            pass
+        """
+    )
+    assert 'if bool(shutil.which("virtualenv") or importlib.util.find_spec("virtualenv")):' in new
+    assert "import shutil\n" in new and "import importlib.util\n" in new
+    assert "is_venv_installed" not in new and "UG104" in codes
+
+
 def test_parameters_a_caller_passes_are_not_renamed():
     src = """
     from airflow import DAG

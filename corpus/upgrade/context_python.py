@@ -41,3 +41,15 @@ with DAG(
         return f"{execution_date} {context['next_execution_date']} {context['tomorrow_ds']}"
 
     taskflow()
+
+
+def shifted(**kwargs):
+    # Values one schedule tick away: hours here.
+    return (
+        f"{kwargs['prev_ds']} {kwargs['prev_ds_nodash']} {kwargs['prev_execution_date']}"
+        f" {kwargs['tomorrow_ds_nodash']}"
+    )
+
+
+with DAG("context_hourly", schedule_interval="0 * * * *", start_date=datetime(2024, 3, 31, 22)):
+    PythonOperator(task_id="probe_shifted", python_callable=shifted)

@@ -69,6 +69,9 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
         self.findings: list[Finding] = []
         self.needs = Needs()
         self.renames: dict[int, str] = {}  # id(Name node) -> new name
+        # Removed context keys named in context functions, and those rewritten.
+        self.loose_keys: list[tuple[cst.SimpleString, cst.FunctionDef]] = []
+        self.handled_keys: set[int] = set()
         # --timetable trigger: the sites that move (id -> reason for those that cannot).
         self.trigger_refused: dict[int, str] = dict(trigger_plan or {})
         self.trigger_sites: set[int] = {k for k, v in self.trigger_refused.items() if v is None}
@@ -147,8 +150,21 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
         }
         return kinds.pop() if len(kinds) == 1 else None
 
+    def _site_of_callable(self, node: cst.CSTNode) -> Site | None:
+        """The DAG of the operators that call the function around ``node``
+        (``python_callable=f``), when they all belong to one."""
+        cur = node
+        while cur is not None:
+            if isinstance(cur, cst.FunctionDef):
+                uses = self.scan.callable_uses.get(cur.name.value, [])
+                sites = {id(s): s for s in (self.site_of(op) for op in uses)}
+                if len(sites) == 1 and None not in [*sites.values()]:
+                    return next(iter(sites.values()))
+            cur = self.parent(cur)
+        return None
+
     def schedule_for(self, node: cst.CSTNode) -> jinja.Schedule:
-        site = self.site_of(node)
+        site = self.site_of(node) or self._site_of_callable(node)
         if site is None:
             if self._consensus is None:
                 return jinja.UNKNOWN
@@ -189,7 +205,7 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
         if "airflow.utils.dates.days_ago" in names:
             return self._days_ago(original_node, updated_node)
         if "airflow.operators.python.is_venv_installed" in names and self.report(
-            "UG101",
+            "UG104",
             original_node,
             "`is_venv_installed()` was removed in Airflow 3: "
             "replaced by the test it made (virtualenv on PATH or importable)",
@@ -325,9 +341,9 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
             code = "UG501" if t.kind == "cron" else "UG502"
             expr = code_of(value)
             kind = t.kind
-        trigger = self._trigger(site, t, kind, expr, tz, where)
-        if trigger is not None:
-            return trigger
+        moved = self._trigger(site, t, kind, expr, tz, where)
+        if moved is not None:
+            return moved
         if kind == "cron":
             msg = f"cron schedule kept in Airflow 2's data-interval model (timezone {tz})"
             if not self.report(code, where, msg):

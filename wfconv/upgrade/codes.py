@@ -61,6 +61,13 @@ CODES: dict[str, Code] = {
         "the DAG file fails to import on Airflow 3",
         "replace what the name did by hand (the message says what Airflow 3 offers instead)",
     ),
+    "UG104": _c(
+        "fix",
+        "imports",
+        "removed helper replaced by what it did (`is_venv_installed()`)",
+        "Airflow 3 removed the helper; its test is one line of the standard library",
+        '`bool(shutil.which("virtualenv") or importlib.util.find_spec("virtualenv"))`',
+    ),
     # -- DAG arguments --------------------------------------------------------
     "UG201": _c(
         "fix",

@@ -8,6 +8,8 @@ A mixin of the ``Upgrade`` transformer (codemod.py).
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
@@ -29,6 +31,14 @@ TRIGGER_FORMATS = {
     "ts": "isoformat()",
     "ts_nodash": "strftime({q}%Y%m%dT%H%M%S{q})",
 }
+
+
+# The Jinja forms of jinja.template_replacement that shift the run's date.
+_SHIFTED = re.compile(
+    r"\((logical_date|data_interval_start) ([-+]) macros\.timedelta\((\w+=\d+)\)\)"
+    r"(?: \| (ds|ds_nodash))?"
+)
+_FORMATS = {"ds": "%Y-%m-%d", "ds_nodash": "%Y%m%d"}
 
 
 class ContextRewrites:
@@ -184,8 +194,27 @@ class ContextRewrites:
         return new if new != raw else None
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString):
+        if string_value(original_node) in jinja.REMOVED:
+            fn = self._context_function_of(original_node)
+            if fn is not None:  # maybe a context key: checked when the function ends
+                self.loose_keys.append((original_node, fn.node))
         new = self._template(original_node, updated_node.value)
         return updated_node.with_changes(value=new) if new is not None else updated_node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef):
+        """A removed key named in a context function but not read as
+        ``context["key"]``/``.get("key")`` (a loop over names, a helper): it is
+        never silent."""
+        for node, fn in self.loose_keys:
+            if fn is original_node and id(node) not in self.handled_keys:
+                self.report(
+                    "UG404",
+                    node,
+                    f"{node.value} names a context key Airflow 3 removed, "
+                    "used in a way wfconv does not rewrite; check it by hand",
+                )
+        self.loose_keys = [(n, f) for n, f in self.loose_keys if f is not original_node]
+        return updated_node
 
     def leave_FormattedStringText(self, original_node, updated_node):
         new = self._template(original_node, updated_node.value)
@@ -263,6 +292,13 @@ class ContextRewrites:
         }
         if expr in simple:
             return ("expr", simple[expr]), None
+        shifted = _SHIFTED.fullmatch(expr)  # (logical_date - macros.timedelta(hours=1)) | ds
+        if shifted:
+            date, op, delta, fmt = shifted.groups()
+            value = f"({get(date)} {op} {get('macros')}.timedelta({delta}))"
+            if fmt:
+                value += f".strftime({q}{_FORMATS[fmt]}{q})"
+            return ("expr", value), None
         return None, "no short Python equivalent; compute it from `logical_date`"
 
     def _named_params(self, node: cst.CSTNode) -> set[str]:
@@ -305,6 +341,7 @@ class ContextRewrites:
         return self._apply_context(original, call, key, key_node, False)
 
     def _apply_context(self, original, updated, key, key_node, subscript):
+        self.handled_keys.add(id(key_node))
         holder = code_of(original.value if subscript else original.func.value)
         quote = key_node.quote if isinstance(key_node, cst.SimpleString) else '"'
         quote = quote[0]

@@ -1,4 +1,4 @@
-"""Imports: moved and removed Airflow 2 imports rewritten (UG101-UG103), and
+"""Imports: moved and removed Airflow 2 imports rewritten (UG101-UG104), and
 the imports the new code needs added (after the file's own imports, or into
 its ``from airflow.sdk import`` line).
 
@@ -168,7 +168,7 @@ class ImportRewrites:
         """Whether every use of a removed name is rewritten, so its import can go."""
         if name == "SubDagOperator":
             return self.plan.import_removable(module, name)
-        if not self.opts.enabled("UG208" if name == "days_ago" else "UG101"):
+        if not self.opts.enabled("UG208" if name == "days_ago" else "UG104"):
             return False
         scope = self.get_metadata(ScopeProvider, node, None)
         if scope is None:
