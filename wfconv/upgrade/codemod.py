@@ -36,14 +36,42 @@ from wfconv.upgrade.timemodel import SCHEDULE_ARGS, SiteTime, site_times
 
 SDK = "airflow.sdk"
 
-# DAG(...) keyword arguments Airflow 3 renamed or removed.
-DAG_RENAMES = {"concurrency": ("max_active_tasks", "UG203"), "fail_stop": ("fail_fast", "UG204")}
-DAG_UI_ONLY = ("default_view", "orientation", "full_filepath")
+# Keyword arguments Airflow 3 renamed or removed: {keyword: (code, new name
+# or None to drop it, message)}.
+DAG_EDITS = {
+    "concurrency": (
+        "UG203",
+        "max_active_tasks",
+        "`concurrency=` is `max_active_tasks=` in Airflow 3",
+    ),
+    "fail_stop": ("UG204", "fail_fast", "`fail_stop=` is `fail_fast=` in Airflow 3"),
+    **{
+        key: ("UG205", None, f"`{key}=` was removed in Airflow 3 (UI only)")
+        for key in ("default_view", "orientation", "full_filepath")
+    },
+    "sla_miss_callback": ("UG206", None, "`sla_miss_callback=` removed: Airflow 3 has no SLAs"),
+}
+OPERATOR_EDITS = {
+    "sla": ("UG304", None, "`sla=` removed: Airflow 3 has no SLAs"),
+    "task_concurrency": (
+        "UG305",
+        "max_active_tis_per_dag",
+        "`task_concurrency=` is `max_active_tis_per_dag=`",
+    ),
+    "provide_context": ("UG306", None, "`provide_context=` removed (the context is always passed)"),
+    "use_task_execution_day": (
+        "UG308",
+        "use_task_logical_date",
+        "`use_task_execution_day=` is `use_task_logical_date=`",
+    ),
+}
 TRIGGER_RULES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}
 TRIGGER_RULE_ATTRS = {"DUMMY": "ALWAYS", "NONE_FAILED_OR_SKIPPED": "NONE_FAILED_MIN_ONE_SUCCESS"}
 # Classes renamed in Airflow 3 whose keyword arguments were renamed too.
 KEYWORD_RENAMES = {
-    "airflow.timetables.datasets.DatasetOrTimeSchedule": ("datasets", "assets"),
+    "airflow.timetables.datasets.DatasetOrTimeSchedule": {
+        "datasets": ("UG102", "assets", "`datasets=` of `DatasetOrTimeSchedule` is `assets=`"),
+    },
 }
 
 
@@ -200,7 +228,9 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
             updated_node = self._dag_call(site, original_node, updated_node)
         elif id(original_node) in self.scan.operator_calls:
             updated_node = self._operator_call(original_node, updated_node)
-        updated_node = self._renamed_keywords(original_node, updated_node)
+        for qual, edits in KEYWORD_RENAMES.items():
+            if qual in self.q(original_node.func):
+                updated_node = self._edit_keywords(original_node, updated_node, edits)
         names = self.q(original_node.func)
         if "airflow.utils.dates.days_ago" in names:
             return self._days_ago(original_node, updated_node)
@@ -221,27 +251,29 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
         return self._context_get(original_node, updated_node)
 
     def _dag_call(self, site: Site, original: cst.Call, call: cst.Call) -> cst.Call:
-        drop: set[int] = set()
-        args = list(call.args)
-        for i, arg in enumerate(original.args):
-            if arg.keyword is None:
-                continue
-            key = arg.keyword.value
-            if key in DAG_RENAMES:
-                new, code = DAG_RENAMES[key]
-                if self.report(code, arg, f"`{key}=` is `{new}=` in Airflow 3"):
-                    args[i] = args[i].with_changes(keyword=cst.Name(new))
-            elif key in DAG_UI_ONLY:
-                if self.report("UG205", arg, f"`{key}=` was removed in Airflow 3 (UI only)"):
-                    drop.add(i)
-            elif key == "sla_miss_callback":
-                if self.report("UG206", arg, "`sla_miss_callback=` removed: Airflow 3 has no SLAs"):
-                    drop.add(i)
-        call = call.with_changes(args=args)
         call = self._schedule(site, original, call)
         if id(site.node) in self.trigger_sites and self.opts.enabled("UG506"):
             call = trigger.shift_dates(call, self.times[id(site.node)].period)
-        return layout.remove_args(call, drop)
+        return self._edit_keywords(original, call, DAG_EDITS)
+
+    def _edit_keywords(self, original: cst.Call, call: cst.Call, edits: dict) -> cst.Call:
+        """Rename (new name) or drop (None) the keyword arguments ``edits``
+        names: {keyword: (code, new name or None, message)}. ``call`` has the
+        arguments of ``original`` in the same order (only appended to)."""
+        drop: set[int] = set()
+        args = list(call.args)
+        for i, arg in enumerate(original.args):
+            edit = edits.get(arg.keyword.value) if arg.keyword is not None else None
+            if edit is None:
+                continue
+            code, new, message = edit
+            if not self.report(code, arg, message):
+                continue
+            if new is None:
+                drop.add(i)
+            else:
+                args[i] = args[i].with_changes(keyword=cst.Name(new))
+        return layout.remove_args(call.with_changes(args=args), drop)
 
     def _schedule_arg(self, call: cst.Call) -> tuple[int, str] | None:
         for i, arg in enumerate(call.args):
@@ -385,69 +417,24 @@ class Upgrade(ImportRewrites, ContextRewrites, cst.CSTTransformer):
         self.needs.add("datetime", "timedelta")
         return cst.parse_expression(trigger.timetable(kind, expr, tz, t.period))
 
-    def _renamed_keywords(self, original: cst.Call, call: cst.Call) -> cst.Call:
-        """Keyword arguments of a class that Airflow 3 renamed with the class."""
-        names = self.q(original.func)
-        for qual, (old, new) in KEYWORD_RENAMES.items():
-            if qual not in names:
-                continue
-            for i, arg in enumerate(original.args):
-                if (
-                    arg.keyword is not None
-                    and arg.keyword.value == old
-                    and self.report(
-                        "UG102",
-                        arg,
-                        f"`{old}=` of `{qual.rsplit('.', 1)[1]}` is `{new}=` in Airflow 3",
-                    )
-                ):
-                    call = call.with_changes(
-                        args=[
-                            *call.args[:i],
-                            call.args[i].with_changes(keyword=cst.Name(new)),
-                            *call.args[i + 1 :],
-                        ]
-                    )
-        return call
-
     def _operator_call(self, original: cst.Call, call: cst.Call) -> cst.Call:
         names = self.q(original.func)
-        drop: set[int] = set()
-        args = list(call.args)
-        for i, arg in enumerate(original.args):
-            if arg.keyword is None:
-                continue
-            key = arg.keyword.value
-            if key == "sla":
-                if self.report("UG304", arg, "`sla=` removed: Airflow 3 has no SLAs"):
-                    drop.add(i)
-            elif key == "task_concurrency":
-                if self.report("UG305", arg, "`task_concurrency=` is `max_active_tis_per_dag=`"):
-                    args[i] = args[i].with_changes(keyword=cst.Name("max_active_tis_per_dag"))
-            elif key == "provide_context":
-                if self.report(
-                    "UG306", arg, "`provide_context=` removed (the context is always passed)"
-                ):
-                    drop.add(i)
-            elif key == "trigger_rule":
-                rule = string_value(arg.value)
-                if rule in TRIGGER_RULES and self.report(
-                    "UG307", arg, f"trigger rule {rule!r} is {TRIGGER_RULES[rule]!r} in Airflow 3"
-                ):
-                    args[i] = args[i].with_changes(
-                        value=cst.SimpleString(quote(TRIGGER_RULES[rule]))
-                    )
-            elif key == "execution_date" and any(
-                n.endswith("TriggerDagRunOperator") for n in names
-            ):
-                if self.report("UG308", arg, "`execution_date=` is `logical_date=` in Airflow 3"):
-                    args[i] = args[i].with_changes(keyword=cst.Name("logical_date"))
-            elif key == "use_task_execution_day":
-                if self.report(
-                    "UG308", arg, "`use_task_execution_day=` is `use_task_logical_date=`"
-                ):
-                    args[i] = args[i].with_changes(keyword=cst.Name("use_task_logical_date"))
-        return layout.remove_args(call.with_changes(args=args), drop)
+        edits = dict(OPERATOR_EDITS)
+        if any(n.endswith("TriggerDagRunOperator") for n in names):
+            edits["execution_date"] = (
+                "UG308",
+                "logical_date",
+                "`execution_date=` is `logical_date=` in Airflow 3",
+            )
+        rule = keyword(original, "trigger_rule")
+        value = string_value(rule.value) if rule is not None else None
+        if value in TRIGGER_RULES and self.report(
+            "UG307", rule, f"trigger rule {value!r} is {TRIGGER_RULES[value]!r} in Airflow 3"
+        ):
+            i = original.args.index(rule)
+            new = call.args[i].with_changes(value=cst.SimpleString(quote(TRIGGER_RULES[value])))
+            call = call.with_changes(args=[*call.args[:i], new, *call.args[i + 1 :]])
+        return self._edit_keywords(original, call, edits)
 
     # -- default_args dicts ---------------------------------------------------------
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.Dict:
@@ -569,7 +556,7 @@ class Rewrite:
 
 
 def rewrite(path: str, text: str, opts: Options, module: cst.Module, ir_workflows) -> Rewrite:
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # parsed for this pass only
     scan = Scan()
     wrapper.visit(scan)
     _resolve_context_functions(scan, wrapper)

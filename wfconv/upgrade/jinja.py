@@ -29,22 +29,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Every name Airflow 3 removed from the context (the AF205 list of the reader).
-REMOVED = (
-    "execution_date",
-    "next_execution_date",
-    "prev_execution_date",
-    "prev_execution_date_success",
-    "next_ds",
-    "next_ds_nodash",
-    "prev_ds",
-    "prev_ds_nodash",
-    "yesterday_ds",
-    "yesterday_ds_nodash",
-    "tomorrow_ds",
-    "tomorrow_ds_nodash",
-    "conf",
-)
+from wfconv.frontends.airflow.reader import REMOVED_TEMPLATE_VARS
+
+# Every name Airflow 3 removed from the context: the list the Airflow reader
+# reports as AF205 (and the audit as AU205).
+REMOVED = REMOVED_TEMPLATE_VARS
 
 # Names whose value is the run's own date: rewritten only in trigger mode.
 RUN_DATE = ("ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date")
