@@ -123,8 +123,8 @@ def main() -> None:
         t_wfconv = run_wfconv(upgraded)
         began = time.perf_counter()
         before = snapshot(py2, work / "original")
-        after_ruff = snapshot(py3, work / "ruff")
-        after_wfconv = snapshot(py3, work / "wfconv")
+        after_ruff = snapshot(py3, work / "ruff", database=False)
+        after_wfconv = snapshot(py3, work / "wfconv", database=False)
         t_engines = time.perf_counter() - began
         outputs = {
             tool: {rel: p.read_bytes().decode("utf-8", "replace") for rel, p in files.items()}

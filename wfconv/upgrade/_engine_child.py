@@ -43,8 +43,11 @@ CALL_PROBES = os.environ.get("WFCONV_CALL_PROBES") or None
 
 
 def _no_history():
-    """Both engines render as if the DAG had never run: no previous
-    successful run (the ``prev_*_success`` values are None), no database."""
+    """Both engines render as if the DAG had never run and nothing else
+    existed: no previous successful run (``prev_*_success`` are None), no XCom
+    pushed, no asset alias resolved (Airflow 2 reads its empty database;
+    Airflow 3 gets a stand-in for its API server), no pool table to check a
+    SubDAG against."""
     if MAJOR >= 3:
         from airflow.sdk.execution_time import task_runner
 

@@ -34,7 +34,7 @@ def snapshot(
 ) -> dict:
     """The engine's view of every DAG file under ``folder``. ``database``:
     create Airflow's metadata database first (about 12 s), which some Airflow 2
-    DAGs read while they are parsed (dataset aliases, SubDAG pools).
+    DAGs read while they are parsed (dataset aliases); Airflow 3 needs none.
     ``call_probes``: a sub-folder whose ``probe_*`` tasks' callables are run
     too (only for DAG files wfconv's tests wrote)."""
     with tempfile.TemporaryDirectory(prefix="wfconv-airflow-") as home:
