@@ -1,0 +1,308 @@
+"""Runs inside Apache Airflow's interpreter (2.x or 3.x side virtualenv), never
+inside wfconv: ``python airflow_child.py JOB.json OUT.json``.
+
+For each folder of the job: one ``DagBag`` (the scheduler's own loader), its
+import errors, and for every DAG what Airflow itself holds:
+
+- structure: task ids, upstream ids, operator class, trigger rule, retries,
+  retry delay and backoff, execution timeout, owner, pool;
+- time: the first N runs the DAG's real timetable creates from its start date
+  (``run_after``, logical date, data interval), asked as the scheduler asks:
+  ``timetable.next_dagrun_info`` with a catch-up restriction, on the serialized
+  DAG in Airflow 3 (the SDK's timetable cannot plan);
+- payloads: every templated field of every task rendered for each of those runs
+  with the operator's own ``render_template`` and the template context the
+  engine builds for a task instance of that run.
+
+Only the DAG files' module level runs (as in the scheduler's DAG processor);
+no task is executed. The output is JSON so that wfconv does not depend on
+Airflow's objects. This file must stay importable by Python 3.9+ and by both
+Airflow majors, and import nothing from wfconv.
+"""
+
+import datetime
+import json
+import os
+import sys
+import traceback
+
+# This file's folder is wfconv's engines package: never let it shadow Airflow.
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+    del sys.path[0]
+
+MAJOR = None  # "2" or "3", set in main()
+
+
+def _iso(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC).isoformat()
+    return str(value)
+
+
+def _seconds(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _plain(value, depth=0):
+    """A JSON-able copy of a rendered value (strings stay strings)."""
+    if depth > 6:
+        return repr(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, datetime.datetime):
+        return _iso(value)
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if callable(value):
+        return "<callable " + getattr(value, "__name__", type(value).__name__) + ">"
+    return repr(value)
+
+
+def _bag(folder):
+    if os.path.isfile(folder):  # a source DAG file: its siblings are importable
+        sys.path.insert(0, os.path.dirname(folder))
+    if MAJOR == "3":
+        from airflow.dag_processing.dagbag import DagBag
+
+        return DagBag(dag_folder=folder)
+    from airflow.models.dagbag import DagBag
+
+    return DagBag(dag_folder=folder, include_examples=False, safe_mode=False)
+
+
+def _task_facts(task):
+    rule = getattr(task, "trigger_rule", None)
+    return {
+        "operator": type(task).__name__,
+        "upstream": sorted(task.upstream_task_ids),
+        "trigger_rule": str(getattr(rule, "value", rule)),
+        "retries": task.retries,
+        "retry_delay_s": _seconds(task.retry_delay),
+        "exponential": bool(getattr(task, "retry_exponential_backoff", False)),
+        "max_retry_delay_s": _seconds(getattr(task, "max_retry_delay", None)),
+        "timeout_s": _seconds(task.execution_timeout),
+        "owner": task.owner,
+        "pool": task.pool,
+        "template_fields": list(task.template_fields),
+        "is_setup": bool(getattr(task, "is_setup", False)),
+        "is_teardown": bool(getattr(task, "is_teardown", False)),
+    }
+
+
+def _planner(dag):
+    """The object that plans runs as the scheduler does."""
+    if MAJOR == "3":
+        from airflow.serialization.serialized_objects import DagSerialization
+
+        return DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    return dag
+
+
+def _runs(dag, n):
+    """The first ``n`` runs of the DAG's timetable from its start date (as if
+    catch-up were on: catchup itself is compared as structure)."""
+    planner = _planner(dag)
+    timetable = planner.timetable
+    start = getattr(planner, "start_date", None) or dag.start_date
+    end = getattr(planner, "end_date", None) or dag.end_date
+    if start is None or not getattr(timetable, "can_be_scheduled", True):
+        return [], None
+    from airflow.timetables.base import TimeRestriction
+
+    restriction = TimeRestriction(earliest=start, latest=end, catchup=True)
+    out, last = [], None
+    while len(out) < n:
+        info = timetable.next_dagrun_info(
+            last_automated_data_interval=last, restriction=restriction
+        )
+        if info is None:
+            break
+        logical = getattr(info, "logical_date", None) or info.data_interval.start
+        out.append(
+            {
+                "run_after": _iso(info.run_after),
+                "logical_date": _iso(logical),
+                "data_interval_start": _iso(info.data_interval.start),
+                "data_interval_end": _iso(info.data_interval.end),
+            }
+        )
+        if last is not None and info.data_interval == last:
+            break
+        last = info.data_interval
+    return out, type(timetable).__name__
+
+
+# --------------------------------------------------------------------------
+# template contexts, as each major builds them for a task instance of a run
+
+
+def _context3(dag, task, run, index):
+    from airflow.sdk.api.datamodels._generated import DagRun, TIRunContext
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    try:
+        from airflow.sdk.api.datamodels._generated import DagRunState, DagRunType
+    except ImportError:  # pragma: no cover - moved between releases
+        from airflow.utils.state import DagRunState
+        from airflow.utils.types import DagRunType
+    import uuid
+
+    run_id = "scheduled__" + run["logical_date"]
+    dag_run = DagRun(
+        dag_id=dag.dag_id,
+        run_id=run_id,
+        logical_date=run["logical_date"],
+        data_interval_start=run["data_interval_start"],
+        data_interval_end=run["data_interval_end"],
+        run_after=run["run_after"],
+        start_date=run["run_after"],
+        end_date=None,
+        run_type=DagRunType.SCHEDULED,
+        state=DagRunState.RUNNING,
+        conf=None,
+        consumed_asset_events=[],
+        partition_key=None,
+    )
+    ti = RuntimeTaskInstance.model_construct(
+        id=uuid.uuid4(),
+        task_id=task.task_id,
+        dag_id=dag.dag_id,
+        run_id=run_id,
+        try_number=1,
+        map_index=-1,
+        task=task,
+        max_tries=task.retries,
+        start_date=datetime.datetime.now(datetime.UTC),
+        _ti_context_from_server=TIRunContext(dag_run=dag_run, max_tries=task.retries),
+    )
+    ti._ti_context_from_server = TIRunContext(dag_run=dag_run, max_tries=task.retries)
+    ti._cached_template_context = None
+    return ti.get_template_context()
+
+
+def _context2(dag, task, run, index):
+    import pendulum
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.types import DagRunType
+
+    logical = pendulum.parse(run["logical_date"])
+    run_id = DagRun.generate_run_id(DagRunType.SCHEDULED, logical)
+    dag_run = DagRun(
+        dag_id=dag.dag_id,
+        run_id=run_id,
+        execution_date=logical,
+        data_interval=(
+            pendulum.parse(run["data_interval_start"]),
+            pendulum.parse(run["data_interval_end"]),
+        ),
+        run_type=DagRunType.SCHEDULED,
+        external_trigger=False,
+    )
+    dag_run.dag = dag
+    ti = TaskInstance(task=task, run_id=run_id)
+    ti.dag_run = dag_run
+    return ti.get_template_context(ignore_param_exceptions=True)
+
+
+def _render(dag, runs):
+    """Per run: {task id: {field: rendered value or {"error": ...}}}."""
+    make_context = _context3 if MAJOR == "3" else _context2
+    env = dag.get_template_env()
+    out = []
+    for index, run in enumerate(runs):
+        per_task = {}
+        for task in dag.tasks:
+            fields = {}
+            try:
+                context = make_context(dag, task, run, index)
+            except Exception as exc:
+                per_task[task.task_id] = {"": {"error": _error(exc)}}
+                continue
+            for name in task.template_fields:
+                value = getattr(task, name, None)
+                try:
+                    fields[name] = _plain(task.render_template(value, context, jinja_env=env))
+                except Exception as exc:
+                    fields[name] = {"error": _error(exc)}
+            per_task[task.task_id] = fields
+        out.append(per_task)
+    return out
+
+
+def _error(exc):
+    text = str(exc).strip().splitlines()
+    return type(exc).__name__ + (": " + text[0][:300] if text else "")
+
+
+def _dag_facts(dag, n_runs, render):
+    facts = {
+        "fileloc": dag.fileloc,
+        "tasks": {t.task_id: _task_facts(t) for t in dag.tasks},
+        "catchup": getattr(dag, "catchup", None),
+        "start_date": _iso(dag.start_date),
+        "end_date": _iso(dag.end_date),
+        "timezone": str(getattr(dag, "timezone", "") or ""),
+        "params": _plain(dict(getattr(dag, "params", {}) or {})),
+    }
+    try:
+        runs, timetable = _runs(dag, n_runs)
+        facts["timetable"] = timetable
+        facts["runs"] = runs
+    except Exception as exc:
+        facts["runs_error"] = _error(exc)
+        runs = []
+    if render:
+        try:
+            facts["rendered"] = _render(dag, runs)
+        except Exception as exc:
+            facts["render_error"] = _error(exc)
+    return facts
+
+
+def main():
+    global MAJOR
+    job = json.load(open(sys.argv[1], encoding="utf-8"))
+    import airflow
+
+    MAJOR = airflow.__version__.split(".")[0]
+    result = {"version": airflow.__version__, "folders": {}}
+    for folder in job["folders"]:
+        entry = {"import_errors": {}, "dags": {}}
+        try:
+            bag = _bag(folder)
+        except Exception:
+            entry["error"] = traceback.format_exc(limit=3)
+            result["folders"][folder] = entry
+            continue
+        entry["import_errors"] = {
+            os.path.relpath(str(k), folder): str(v).strip()[-2000:]
+            for k, v in bag.import_errors.items()
+        }
+        for dag_id, dag in sorted(bag.dags.items()):
+            try:
+                entry["dags"][dag_id] = _dag_facts(dag, job.get("runs", 3), job.get("render", True))
+            except Exception as exc:
+                entry["dags"][dag_id] = {"error": _error(exc)}
+        result["folders"][folder] = entry
+        # progress for the parent: one line per folder
+        print("WFCONV_FOLDER " + folder, flush=True)
+    with open(sys.argv[2], "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""What a source without an engine here would do, from the reference runtime:
+the first runs of its schedule in the time model its engine means
+(docs/semantics.md R3). Used by the harness only where no real source engine
+can be asked (Oozie, Prefect and Luigi sources; an Airflow source whose
+release is not installed).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import islice
+
+from wfconv.errors import InputError
+from wfconv.ir.model import Workflow
+
+# Airflow 2 means a data interval; the other engines start a run at its tick.
+_MODEL = {"airflow": "data_interval"}
+
+
+def expected_runs(w: Workflow, n: int) -> list[dict] | None:
+    """The first ``n`` runs (ISO strings in UTC) from the start date, catch-up
+    on; None when the workflow is not scheduled or has no start date."""
+    from wfconv.runtime.schedule import RunPlan, parse_datetime, scheduled_runs
+
+    if w.schedule.kind not in ("cron", "interval") or not w.start_date:
+        return None
+    engine = w.source.engine if w.source else None
+    model = _MODEL.get(engine or "", "trigger")
+    try:
+        start = parse_datetime(w.start_date, w.schedule.timezone or "UTC")
+        plan = RunPlan(now=start + timedelta(days=3660), timetable=model, catchup=True)
+        runs = list(islice(scheduled_runs(w, plan), n))
+    except (InputError, OverflowError, ValueError):
+        return None
+    return [
+        {
+            "run_after": _utc(r.run_after),
+            "logical_date": _utc(r.logical_date),
+            "data_interval_start": _utc(r.data_interval_start),
+            "data_interval_end": _utc(r.data_interval_end),
+        }
+        for r in runs
+    ]
+
+
+def _utc(d) -> str:
+    from datetime import UTC
+
+    return d.astimezone(UTC).isoformat()

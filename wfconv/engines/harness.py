@@ -1,0 +1,254 @@
+"""The engine harness behind ``verify --engine`` and ``compare --engine``.
+
+For a batch of conversions (a corpus is one batch), every emitted output is
+written to a folder of its own and handed to the real target engine, and the
+source file to the real source engine where it is installed:
+
+- Airflow 2.x / 3.x: one child per Airflow release for the whole batch, one
+  ``DagBag`` per output folder (``wfconv.engines.airflow``): loads, structure,
+  the first runs of the real timetable, every templated field rendered per run;
+- Prefect and Luigi: children of wfconv's own interpreter
+  (``wfconv.engines.python_child``): the module imports, the flow object / the
+  root task and its ``requires()`` graph, the tasks' retries and timeouts,
+  Prefect's own schedule objects;
+- Oozie: the emitted XML against Apache Oozie's XSDs (``wfconv.engines.oozie``);
+- behaviour: the probe scenarios of ``wfconv.verify.engine``.
+
+Each check gives a ``Check`` (``wfconv.engines.checks``): pass, fail,
+unverified (the engine is absent, or cannot show the aspect) or n/a.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wfconv.engines import dagbag as af
+from wfconv.engines.checks import FAIL, NA, PASS, UNVERIFIED, Check, fail_or_pass
+from wfconv.engines.compare_facts import (
+    compare_payloads,
+    compare_runs,
+    compare_structure,
+    ir_facts,
+)
+from wfconv.ir.model import Diagnostic, Workflow
+
+RUNS = 3  # runs of each timetable compared (and payloads rendered for)
+
+
+@dataclass
+class Job:
+    """One conversion to check: the source workflow, what was emitted for the
+    target and how source task ids map to the target's."""
+
+    workflow: Workflow
+    target: str
+    files: dict[str, str]
+    ledger: list[Diagnostic]
+    id_map: dict[str, str]
+    airflow_version: int = 3
+    folder: Path | None = None  # where the files were written
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def source_engine(self) -> str | None:
+        return self.workflow.source.engine if self.workflow.source else None
+
+    @property
+    def source_path(self) -> str | None:
+        return self.workflow.source.path if self.workflow.source else None
+
+
+def airflow_source_major(path: str) -> str:
+    """Which Airflow a source DAG file is written for: 3 when it imports the
+    task SDK, else 2 (the releases where each file's idioms are current)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "2"
+    return "3" if "airflow.sdk" in text else "2"
+
+
+# ---------------------------------------------------------------------------
+
+
+def _write(job: Job, root: Path, n: int) -> None:
+    from wfconv.backends.common import Emitted
+    from wfconv.verify.roundtrip import write_files
+
+    job.folder = root / f"{n:04d}-{job.target}"
+    job.folder.mkdir(parents=True)
+    write_files(Emitted(job.files, []), job.folder)
+
+
+def _airflow_batches(jobs: list[Job]) -> dict[str, list[str]]:
+    """Folders to load per Airflow major: every Airflow output, and every
+    Airflow source file (a file path: one DagBag for that file)."""
+    want: dict[str, list[str]] = {"2": [], "3": []}
+    for job in jobs:
+        if job.target == "airflow":
+            want[str(job.airflow_version)].append(str(job.folder))
+        if job.source_engine == "airflow" and job.source_path:
+            src = str(Path(job.source_path).resolve())
+            major = airflow_source_major(src)
+            if src not in want[major]:
+                want[major].append(src)
+    return {m: f for m, f in want.items() if f}
+
+
+def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job]:
+    """Fill ``job.checks`` for every job; returns the jobs."""
+    root = Path(tempfile.mkdtemp(prefix="wfconv-harness-"))
+    try:
+        for n, job in enumerate(jobs):
+            _write(job, root, n)
+        batches = _airflow_batches(jobs)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {
+                m: pool.submit(af.inspect_folders, m, f, runs=runs) for m, f in batches.items()
+            }
+            facts = {m: fut.result() for m, fut in futures.items()}
+        for job in jobs:
+            if job.target == "airflow":
+                job.checks.extend(airflow_checks(job, facts))
+            if progress:
+                progress()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return jobs
+
+
+# ---------------------------------------------------------------------------
+# Airflow target
+
+
+def _source_facts(job: Job, facts: dict) -> tuple[dict | None, str]:
+    """The source DAG as its own Airflow holds it, else None and why not."""
+    if job.source_engine != "airflow" or not job.source_path:
+        return None, "the source is not an Airflow DAG"
+    src = str(Path(job.source_path).resolve())
+    major = airflow_source_major(src)
+    got = facts.get(major)
+    if not isinstance(got, dict):
+        return None, got or f"Airflow {major} is not installed"
+    folder = got.get(src)
+    if folder is None or job.workflow.id not in folder.dags:
+        errs = "; ".join(
+            v.splitlines()[-1] for v in (folder.import_errors if folder else {}).values()
+        )
+        return None, f"the source does not load in {af.engine_name(major)}" + (
+            f": {errs}" if errs else ""
+        )
+    return folder.dags[job.workflow.id] | {"engine": af.engine_name(major)}, ""
+
+
+def airflow_checks(job: Job, facts: dict) -> list[Check]:
+    major = str(job.airflow_version)
+    engine = af.engine_name(major)
+    got = facts.get(major)
+    if not isinstance(got, dict):
+        why = got or f"Airflow {major} is not installed"
+        return [
+            Check(c, engine, UNVERIFIED, [why]) for c in ("loads", "structure", "time", "payload")
+        ]
+    folder = got.get(str(job.folder))
+    if folder is None or folder.error:
+        return [
+            Check("loads", engine, FAIL, [folder.error if folder else "the DagBag was not made"])
+        ]
+    problems = [f"{name}: {msg.splitlines()[-1]}" for name, msg in folder.import_errors.items()]
+    dag = folder.dags.get(job.workflow.id)
+    if dag is None and len(folder.dags) == 1 and not problems:
+        dag = next(iter(folder.dags.values()))
+    if dag is None:
+        problems.append(
+            f"no DAG {job.workflow.id!r} in the DagBag (found: {', '.join(folder.dags) or 'none'})"
+        )
+    if dag is not None and dag.get("error"):
+        problems.append(dag["error"])
+    out = [fail_or_pass("loads", engine, problems)]
+    if problems:
+        return out
+    src, why_not = _source_facts(job, facts)
+    ref = src or ir_facts(job.workflow)
+    ref_name = src["engine"] if src else "the source IR"
+    defaults = {"retry_delay_s": 300.0, "exponential": False}
+    bad, explained = compare_structure(ref, dag, job.id_map, job.ledger, defaults)
+    st = fail_or_pass("structure", engine, bad, explained)
+    st.details.insert(0, f"compared with {ref_name}")
+    out.append(st)
+    out.append(_time_check(job, engine, src, dag, why_not))
+    out.append(_payload_check(job, engine, src, dag, why_not))
+    return out
+
+
+def _time_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: str) -> Check:
+    if dag.get("runs_error"):
+        return Check("time", engine, FAIL, [f"the timetable cannot plan: {dag['runs_error']}"])
+    runs = dag.get("runs", [])
+    if src is None:
+        return _time_against_ir(job, engine, runs, why_not)
+    if src.get("runs_error"):
+        return Check(
+            "time", engine, UNVERIFIED, [f"the source's timetable cannot plan: {src['runs_error']}"]
+        )
+    if not src.get("runs") and not runs:
+        return Check("time", engine, NA, ["no scheduled runs on either side"])
+    bad = compare_runs(src["runs"], runs)
+    c = fail_or_pass("time", engine, bad)
+    c.details.insert(
+        0,
+        f"first {len(runs)} run(s) of {dag.get('timetable')} against {src.get('timetable')} in {src['engine']}",
+    )
+    return c
+
+
+def _time_against_ir(job: Job, engine: str, runs: list[dict], why_not: str) -> Check:
+    """No source engine to ask: the run start times the source's own engine
+    documents (Oozie nominal times, Prefect ticks) from the reference runtime,
+    start times only (what a run sees is the payload check's business)."""
+    from wfconv.engines.expected import expected_runs
+
+    want = expected_runs(job.workflow, len(runs) or RUNS)
+    if want is None:
+        if not runs:
+            return Check("time", engine, NA, ["the source is not scheduled"])
+        return Check(
+            "time", engine, UNVERIFIED, [f"no reference for the source's runs ({why_not})"]
+        )
+    bad = compare_runs(want, runs, fields=("run_after",))
+    c = fail_or_pass("time", engine, bad)
+    c.details.insert(0, f"run start times against the source's schedule ({why_not})")
+    return c
+
+
+def _payload_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: str) -> Check:
+    if dag.get("render_error"):
+        return Check("payload", engine, FAIL, [f"rendering failed: {dag['render_error']}"])
+    rendered = dag.get("rendered") or []
+    if src is None:
+        return Check(
+            "payload", engine, UNVERIFIED, [f"no source engine to render the source ({why_not})"]
+        )
+    if not rendered:
+        return Check("payload", engine, NA, ["no scheduled run to render"])
+    bad, explained, n = compare_payloads(
+        src.get("rendered") or [], rendered, job.id_map, job.ledger
+    )
+    c = fail_or_pass("payload", engine, bad, explained)
+    c.details.insert(0, f"{n} templated field value(s) compared over {len(rendered)} run(s)")
+    return c
+
+
+def summarize(checks: list[Check]) -> dict[str, Any]:
+    """{check name: worst status} (fail > unverified > pass > n/a)."""
+    order = {FAIL: 3, UNVERIFIED: 2, PASS: 1, NA: 0}
+    out: dict[str, str] = {}
+    for c in checks:
+        if c.name not in out or order[c.status] > order[out[c.name]]:
+            out[c.name] = c.status
+    return out
