@@ -112,9 +112,17 @@ def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job
                 m: pool.submit(af.inspect_folders, m, f, runs=runs) for m, f in batches.items()
             }
             facts = {m: fut.result() for m, fut in futures.items()}
+        prefect_jobs = [j for j in jobs if j.target == "prefect"]
+        pfacts = prefect_facts(prefect_jobs, runs) if prefect_jobs else {}
         for job in jobs:
             if job.target == "airflow":
                 job.checks.extend(airflow_checks(job, facts))
+            elif job.target == "prefect":
+                job.checks.extend(prefect_checks(job, pfacts, facts))
+            elif job.target == "luigi":
+                job.checks.extend(luigi_checks(job))
+            elif job.target == "oozie":
+                job.checks.extend(oozie_checks(job))
             if progress:
                 progress()
     finally:
@@ -251,4 +259,288 @@ def summarize(checks: list[Check]) -> dict[str, Any]:
     for c in checks:
         if c.name not in out or order[c.status] > order[out[c.name]]:
             out[c.name] = c.status
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Prefect target
+
+
+def _prefect_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"prefect {version('prefect')}"
+    except Exception:
+        return "prefect"
+
+
+def _main_file(job: Job) -> Path | None:
+    py = sorted(p for p in job.folder.rglob("*.py"))
+    return py[0] if len(py) == 1 else None
+
+
+def _shell_tasks(job: Job) -> list[str]:
+    return [
+        job.id_map[t.id]
+        for t in job.workflow.tasks
+        if t.action.kind == "shell" and t.id in job.id_map
+    ]
+
+
+def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
+    """Facts per emitted module from ``prefect_child`` (two children share the
+    modules: the machine has two cores)."""
+    import importlib.util
+    import json
+    import sys
+
+    from wfconv import proc
+
+    if importlib.util.find_spec("prefect") is None:
+        return "Prefect is not installed (pip install wfconv[prefect])"
+    entries = []
+    for job in jobs:
+        main = _main_file(job)
+        if main is None:
+            continue
+        entries.append(
+            {
+                "file": str(main),
+                "workflow": job.workflow.id,
+                "start": job.workflow.start_date,
+                "runs": runs,
+                "shell_tasks": _shell_tasks(job),
+            }
+        )
+    halves = [entries[0::2], entries[1::2]]
+
+    def one(part: list[dict], n: int) -> dict:
+        if not part:
+            return {}
+        root = Path(part[0]["file"]).parent.parent
+        job_file, out = root / f"prefect-job-{n}.json", root / f"prefect-out-{n}.json"
+        job_file.write_text(json.dumps({"modules": part}), encoding="utf-8")
+        env = {**__import__("os").environ, **PREFECT_QUIET_ENV}
+        done = proc.run(
+            [sys.executable, "-m", "wfconv.engines.prefect_child", str(job_file), str(out)],
+            env=env,
+            timeout=600,
+            memory_mb=4096,
+        )
+        if not out.exists():
+            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
+            return {
+                e["file"]: {"import_error": "the Prefect child failed: " + " | ".join(tail)}
+                for e in part
+            }
+        return json.loads(out.read_text(encoding="utf-8"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(one, halves, range(2)))
+    return {k: v for r in results for k, v in r.items()}
+
+
+# Prefect settings for every Prefect process wfconv starts: no telemetry, no
+# server-side analytics, warnings only.
+PREFECT_QUIET_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "ERROR",
+    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
+}
+
+
+def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
+    engine = _prefect_version()
+    if isinstance(pfacts, str):
+        return [
+            Check(c, engine, UNVERIFIED, [pfacts])
+            for c in ("loads", "structure", "time", "payload")
+        ]
+    main = _main_file(job)
+    if main is None:
+        return [
+            Check("loads", engine, FAIL, ["the Prefect backend did not emit exactly one module"])
+        ]
+    got = pfacts.get(str(main), {})
+    if got.get("import_error"):
+        return [Check("loads", engine, FAIL, [f"{main.name}: {got['import_error']}"])]
+    if job.workflow.id not in got.get("flows", []) and len(got.get("flows", [])) != 1:
+        return [
+            Check(
+                "loads",
+                engine,
+                FAIL,
+                [
+                    f"no flow named {job.workflow.id!r} (found: {', '.join(got.get('flows', [])) or 'none'})"
+                ],
+            )
+        ]
+    out = [Check("loads", engine, PASS)]
+    # structure: the task objects (Prefect keeps no static graph)
+    ref = ir_facts(job.workflow)
+    for t in ref["tasks"].values():
+        (
+            t.pop("upstream"),
+            t.pop("trigger_rule"),
+            t.pop("pool"),
+            t.pop("exponential"),
+            t.pop("max_retry_delay_s"),
+        )
+    for task in job.workflow.tasks:
+        sid = task.id
+        if isinstance(task.retry_delay_s, list):
+            ref["tasks"][sid]["retry_delay_s"] = [float(x) for x in task.retry_delay_s]
+        elif task.retry_backoff == "exponential" and task.retry_delay_s:
+            ref["tasks"][sid].pop("retry_delay_s")  # a range: verify's structure check compares it
+    bad, explained = compare_structure(
+        ref, {"tasks": got.get("tasks", {})}, job.id_map, job.ledger, {"retry_delay_s": 0.0}
+    )
+    st = fail_or_pass("structure", engine, bad, explained)
+    st.details.insert(
+        0, "task objects against the source IR (edges exist only in a run: see behaviour)"
+    )
+    out.append(st)
+    # time: Prefect's own schedule dates against the source's run start times
+    src, why_not = _source_facts(job, afacts)
+    dates = [{"run_after": d} for d in got.get("dates", [])]
+    if got.get("schedule_error"):
+        out.append(
+            Check("time", engine, FAIL, [f"the schedule cannot plan: {got['schedule_error']}"])
+        )
+    elif src is not None and src.get("runs"):
+        bad = compare_runs(src["runs"], dates, fields=("run_after",))
+        c = fail_or_pass("time", engine, bad)
+        c.details.insert(
+            0,
+            f"run start times of Prefect's schedule against {src.get('timetable')} in {src['engine']}",
+        )
+        out.append(c)
+    else:
+        out.append(_time_against_ir(job, engine, dates, why_not))
+    # payload: commands built per scheduled date against the source engine's rendering
+    rendered = got.get("rendered") or []
+    if src is None:
+        out.append(
+            Check(
+                "payload",
+                engine,
+                UNVERIFIED,
+                [f"no source engine to render the source ({why_not})"],
+            )
+        )
+    elif not rendered:
+        out.append(
+            Check(
+                "payload",
+                engine,
+                NA if not _shell_tasks(job) else UNVERIFIED,
+                [
+                    "no shell command to compare"
+                    if not _shell_tasks(job)
+                    else "no scheduled date to render for"
+                ],
+            )
+        )
+    else:
+        ref_cmds = [
+            {
+                sid: {"command": _shell_value(f)}
+                for sid, f in run.items()
+                if _shell_value(f) is not None
+            }
+            for run in src.get("rendered") or []
+        ]
+        bad, explained, n = compare_payloads(ref_cmds, _unrun(rendered), job.id_map, job.ledger)
+        c = fail_or_pass("payload", engine, bad, explained)
+        c.details.insert(0, f"{n} shell command(s) compared over {len(rendered)} scheduled date(s)")
+        out.append(c)
+    return out
+
+
+def _shell_value(fields: dict):
+    from wfconv.engines.compare_facts import SHELL_FIELDS
+
+    for name in SHELL_FIELDS:
+        if name in fields:
+            return fields[name]
+    return None
+
+
+def _unrun(rendered: list[dict]) -> list[dict]:
+    """Tasks whose body ran no command (their gate skipped them, or the
+    backend's task shape changed) are not compared."""
+    return [
+        {t: f for t, f in run.items() if f.get("command") != {"error": "no command was run"}}
+        for run in rendered
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Luigi target
+
+
+def luigi_checks(job: Job) -> list[Check]:
+    """Luigi's own objects: the emitted module imported by Luigi (the Luigi
+    reader's import child asks ``requires()`` of the root task), compared with
+    the source as verify's structure check compares."""
+    import importlib.util
+
+    from wfconv.errors import InputError
+    from wfconv.frontends import load_path
+    from wfconv.verify.roundtrip import _pick_workflow, match_ids
+    from wfconv.verify.structure import compare_structure as ir_structure
+
+    engine = "luigi"
+    if importlib.util.find_spec("luigi") is None:
+        return [
+            Check(c, engine, UNVERIFIED, ["Luigi is not installed"]) for c in ("loads", "structure")
+        ]
+    try:
+        bundle = load_path(str(job.folder), "luigi", static=False)
+    except InputError as exc:
+        return [Check("loads", engine, FAIL, [str(exc)])]
+    back = _pick_workflow(job.workflow, bundle.workflows)
+    if back is None:
+        return [Check("loads", engine, FAIL, ["no root task found when Luigi imported the module"])]
+    out = [Check("loads", engine, PASS)]
+    id_map, extra = match_ids(job.workflow, back, "luigi")
+    diffs = ir_structure(job.workflow, back, id_map, job.ledger, extra)
+    bad = [d.describe() for d in diffs if not d.explained]
+    ok = [d.describe() for d in diffs if d.explained]
+    st = fail_or_pass("structure", engine, bad, ok)
+    st.details.insert(0, "the task graph Luigi's requires() gives, against the source IR")
+    out.append(st)
+    sched = job.workflow.schedule.kind in ("cron", "interval")
+    out.append(
+        Check(
+            "time",
+            engine,
+            UNVERIFIED if sched else NA,
+            [
+                "Luigi has no scheduler: runs come from cron"
+                if sched
+                else "the source is not scheduled"
+            ],
+        )
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Oozie target
+
+
+def oozie_checks(job: Job) -> list[Check]:
+    from wfconv.engines import oozie
+
+    problems, n = oozie.validate(job.files)
+    c = fail_or_pass("loads", oozie.ENGINE, problems)
+    c.details.insert(0, f"{n} XML file(s) against Oozie's schemas")
+    out = [c]
+    for name in ("structure", "time", "payload"):
+        out.append(
+            Check(name, "oozie", UNVERIFIED, ["no Oozie server here to load and run the job"])
+        )
     return out

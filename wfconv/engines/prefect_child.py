@@ -1,0 +1,241 @@
+"""Runs in a child of wfconv's interpreter: ``python -m wfconv.engines.prefect_child
+JOB.json OUT.json``. For each emitted Prefect module of the job, what Prefect
+itself makes of it, without a server and without running a flow:
+
+- loads: the module imports and holds a ``Flow`` object named as the workflow;
+- structure: every module-level ``Task`` object's name, retries, retry delays
+  and timeout (Prefect has no static graph: edges exist only in a run, and the
+  behaviour check sees them there);
+- time: the module run as ``__main__`` with ``Flow.serve`` recording its
+  schedules instead of serving; their dates from Prefect's own schedule
+  classes (``construct_schedule(...).get_dates``);
+- payloads: for the tasks the job names (shell commands), the task's function
+  called once per scheduled date with ``prefect.runtime``'s scheduled start
+  time set for that date and every ``subprocess``/``os.system`` entry point
+  replaced by a recorder that stops the task before anything runs.
+
+Nothing the user wrote runs: only emitted modules are imported, and only the
+command-building part of a shell task executes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import traceback
+
+
+class _Captured(BaseException):
+    """Raised by the recorders: stops the task body at its command."""
+
+    def __init__(self, command):
+        super().__init__("captured")
+        self.command = command
+
+
+def _record(*args, **kwargs):
+    command = args[0] if args else kwargs.get("args")
+    raise _Captured(command)
+
+
+def _import(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _seconds(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [float(v) for v in value]
+    if callable(value):
+        return "<function>"
+    return float(value)
+
+
+def _task_facts(task) -> dict:
+    return {
+        "retries": task.retries,
+        "retry_delay_s": _seconds(task.retry_delay_seconds),
+        "timeout_s": _seconds(task.timeout_seconds),
+    }
+
+
+def _schedules(path: str, name: str) -> list[dict]:
+    """The schedules ``flow.serve(...)`` is called with when the module runs as
+    a program."""
+    from prefect import Flow
+
+    seen: list[dict] = []
+    real = Flow.serve
+
+    def fake_serve(self, *args, **kwargs):
+        for s in kwargs.get("schedules") or []:
+            seen.append({k: v for k, v in vars(s).items() if v is not None})
+        for key in ("cron", "interval", "rrule"):
+            if kwargs.get(key) is not None:
+                seen.append({key: kwargs[key]})
+
+    Flow.serve = fake_serve
+    try:
+        spec = importlib.util.spec_from_file_location("__main__", path)
+        module = importlib.util.module_from_spec(spec)
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = module
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.modules["__main__"] = saved
+    finally:
+        Flow.serve = real
+    return seen
+
+
+def _dates(schedule: dict, start: str | None, n: int) -> list[str]:
+    from prefect.client.schemas.schedules import construct_schedule
+
+    keys = ("interval", "anchor_date") if "interval" in schedule else ("cron", "rrule")
+    kwargs = {k: schedule[k] for k in (*keys, "timezone") if k in schedule}
+    sch = construct_schedule(**kwargs)
+    begin = datetime.datetime.fromisoformat(start) if start else None
+    if begin is not None and begin.tzinfo is None:
+        begin = begin.replace(tzinfo=datetime.UTC)
+    server = _server_schedule(sch)
+    dates = server.get_dates(n=n, start=begin)
+    if hasattr(dates, "__await__"):
+        import asyncio
+
+        dates = asyncio.run(dates)
+    return [d.astimezone(datetime.UTC).isoformat() for d in dates]
+
+
+def _server_schedule(sch):
+    """The server's copy of a client schedule (the scheduler service plans with it)."""
+    from prefect.server.schemas import schedules as ss
+
+    kind = type(sch).__name__
+    return getattr(ss, kind).model_validate(sch.model_dump())
+
+
+class _EverythingChosen(dict):
+    """The ``upstream`` argument of an emitted task called on its own: no
+    upstream result to count, and any branch upstream chose every task (so
+    the task's gate lets it build its command)."""
+
+    def __init__(self, names):
+        super().__init__()
+        self.names = list(names)
+
+    def get(self, key, default=None):
+        return self.names
+
+
+def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
+    from prefect import Task
+    from prefect.runtime import flow_run
+
+    by_name = {v.name: v for v in vars(module).values() if isinstance(v, Task)}
+    patched = {
+        (subprocess, "run"): _record,
+        (subprocess, "Popen"): _record,
+        (subprocess, "call"): _record,
+        (subprocess, "check_call"): _record,
+        (subprocess, "check_output"): _record,
+        (os, "system"): _record,
+    }
+    saved = {k: getattr(*k) for k in patched}
+    out = []
+    try:
+        for k, fn in patched.items():
+            setattr(k[0], k[1], fn)
+        real_start = flow_run.FIELDS["scheduled_start_time"]
+        for date in dates:
+            when = datetime.datetime.fromisoformat(date)
+            flow_run.FIELDS["scheduled_start_time"] = lambda when=when: when
+            per_task = {}
+            for name in tasks:
+                task = by_name.get(name)
+                if task is None:
+                    continue
+                try:
+                    takes = task.fn.__code__.co_varnames[: task.fn.__code__.co_argcount]
+                    kwargs = {"upstream": _EverythingChosen(by_name)} if "upstream" in takes else {}
+                    task.fn(**kwargs)
+                    per_task[name] = {"command": {"error": "no command was run"}}
+                except _Captured as cap:
+                    command = cap.command
+                    if isinstance(command, (list, tuple)):
+                        command = " ".join(map(str, command))
+                    per_task[name] = {"command": command}
+                except Exception as exc:  # the command could not be built
+                    per_task[name] = {
+                        "command": {"error": type(exc).__name__ + ": " + str(exc)[:200]}
+                    }
+            out.append(per_task)
+    finally:
+        for k, fn in saved.items():
+            setattr(k[0], k[1], fn)
+        if dates:
+            flow_run.FIELDS["scheduled_start_time"] = real_start
+    return out
+
+
+def inspect_module(entry: dict, n: int) -> dict:
+    from prefect import Flow, Task
+
+    path = entry["file"]
+    folder = os.path.dirname(path)
+    sys.path.insert(0, folder)
+    out: dict = {}
+    try:
+        module = _import(path, f"wfconv_prefect_{n}")
+    except BaseException:
+        out["import_error"] = traceback.format_exc(limit=-2).strip().splitlines()[-1]
+        return out
+    finally:
+        sys.path.remove(folder)
+    flows = {v.name: v for v in vars(module).values() if isinstance(v, Flow)}
+    out["flows"] = sorted(flows)
+    out["tasks"] = {v.name: _task_facts(v) for v in vars(module).values() if isinstance(v, Task)}
+    try:
+        schedules = _schedules(path, entry["workflow"])
+        out["schedules"] = [
+            {k: (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in s.items()}
+            for s in schedules
+        ]
+        if schedules:
+            out["dates"] = _dates(schedules[0], entry.get("start"), entry.get("runs", 3))
+    except BaseException as exc:
+        out["schedule_error"] = type(exc).__name__ + ": " + str(exc)[:300]
+        out["dates"] = []
+    if entry.get("shell_tasks"):
+        dates = out.get("dates") or entry.get("dates") or []
+        out["rendered"] = _payloads(module, entry["shell_tasks"], dates)
+    return out
+
+
+def main() -> None:
+    job = json.load(open(sys.argv[1], encoding="utf-8"))
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    result = {}
+    for n, entry in enumerate(job["modules"]):
+        try:
+            result[entry["file"]] = inspect_module(entry, n)
+        except BaseException as exc:  # one module must not hide the others
+            result[entry["file"]] = {"import_error": f"{type(exc).__name__}: {exc}"[:500]}
+        print("WFCONV_MODULE " + entry["file"], flush=True)
+    with open(sys.argv[2], "w", encoding="utf-8") as fh:
+        json.dump(result, fh, default=str)
+
+
+if __name__ == "__main__":
+    main()
