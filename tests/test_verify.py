@@ -193,7 +193,7 @@ def test_compare_table_json_html(tmp_path):
 def test_engine_check_says_why_it_is_skipped(target, monkeypatch):
     from wfconv.verify import engine
 
-    monkeypatch.setattr(engine, "_airflow_available", lambda: False)
+    monkeypatch.setattr(engine, "airflow_python", lambda major="3": None)
     verdicts, note = engine.engine_check(alert_workflow(), target)
     assert verdicts == []
     assert ("no local engine" in note) if target == "oozie" else ("wfconv engines install" in note)

@@ -21,6 +21,23 @@ def _ledger_lines(ledger) -> list[str]:
     return out
 
 
+def _check_lines(checks) -> list[str]:
+    """One line per check (class, engine, status), then what failed or could
+    not be checked; explained differences are counted, not listed."""
+    out = []
+    for c in checks:
+        mark = c.status.upper() if c.status in ("fail", "unverified") else c.status
+        extra = f", {len(c.explained)} explained" if c.explained else ""
+        head = c.details[0] if c.details and c.status in ("pass", "n/a") else ""
+        out.append(f"  {c.name:9} {mark:10} in {c.engine}{extra}" + (f" ({head})" if head else ""))
+        if c.status in ("fail", "unverified"):
+            shown = [d for d in c.details if d][:8]
+            out.extend(f"    {d}" for d in shown)
+            if len([d for d in c.details if d]) > len(shown):
+                out.append(f"    ... {len(c.details) - len(shown)} more")
+    return out
+
+
 def render_verify_table(reports) -> str:
     lines: list[str] = []
     for r in reports:
@@ -55,17 +72,64 @@ def render_verify_table(reports) -> str:
         if r.engine_note:
             lines.append(f"  engine: {r.engine_note}")
         for v in r.engine:
-            lines.append(f"    engine {v.describe()}")
+            if not v.equivalent:
+                lines.append(f"    engine {v.describe()}")
+        lines.extend(_check_lines(r.checks))
         losses = [d for d in r.ledger if d.severity in ("warning", "error")]
         if r.ledger:
             lines.append(f"  ledger: {len(losses)} loss(es), {len(r.ledger) - len(losses)} note(s)")
             lines.extend(_ledger_lines(r.ledger))
         lines.append(r.summary())
         lines.append("")
+    counts = check_counts(reports)
+    if counts:
+        lines.append(
+            "checks: "
+            + "; ".join(
+                f"{name} " + ", ".join(f"{n} {status}" for status, n in sorted(by.items()))
+                for name, by in counts.items()
+            )
+        )
     total = len(reports)
     ok = sum(r.equivalent for r in reports)
     lines.append(f"{ok}/{total} workflow conversion(s) verified equivalent")
     return "\n".join(lines) + "\n"
+
+
+def check_counts(reports) -> dict[str, dict[str, int]]:
+    """{check class: {status: conversions}} (a conversion counts once per
+    class, with its worst status)."""
+    from wfconv.engines.checks import CHECKS
+    from wfconv.engines.harness import summarize
+
+    out: dict[str, dict[str, int]] = {}
+    for r in reports:
+        for name, status in summarize(r.checks).items():
+            out.setdefault(name, {}).setdefault(status, 0)
+            out[name][status] += 1
+    return {k: out[k] for k in CHECKS if k in out}
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.done, self.label = total, 0, label
+        self.live = sys.stderr.isatty() and total > 1
+
+    def __call__(self, n: int = 1) -> None:
+        self.done += n
+        if self.live:
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            bar = "#" * filled + "." * (width - filled)
+            sys.stderr.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.live:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 @click.command("verify")
@@ -84,8 +148,10 @@ def render_verify_table(reports) -> str:
     "--engine",
     "use_engine",
     is_flag=True,
-    help="Also run a probe variant of the emitted code in the real engine "
-    "(Prefect, Luigi; Airflow when installed) and compare with the prediction.",
+    help="Also check the output in the real engines: loads, structure, time, "
+    "payloads and behaviour (Airflow 3/2 from `wfconv engines install`, Prefect, "
+    "Luigi, Oozie's schemas); the source too where its engine is installed, which "
+    "imports your DAG files as Airflow's scheduler does (no task runs).",
 )
 @click.option("--airflow-version", type=click.Choice(["2", "3"]), default="3", show_default=True)
 @click.option(
@@ -114,8 +180,10 @@ def verify_cmd(
     scenarios and every task's final state and attempt count are compared.
     Exit 0 when equivalent in every scenario, 1 when not, 2 on input errors.
     """
+    from wfconv.engines import prefect_server
+    from wfconv.errors import InputError
     from wfconv.ir.validate import require_valid
-    from wfconv.verify import verify_workflow
+    from wfconv.verify import verify_workflows
 
     if use_engine and target in ("prefect", "luigi"):
         from wfconv import extras
@@ -123,21 +191,27 @@ def verify_cmd(
         extras.require(target, f"verify --engine for {target}")
     bundle = load_sources(paths, engine, roots, params, static)
     require_valid(bundle)
-    reports = [
-        verify_workflow(
-            w,
+    if not bundle.workflows:
+        raise InputError(paths[0], None, "no workflow found")
+    progress = _Progress(len(bundle.workflows), f"verify -> {target}")
+    try:
+        reports = verify_workflows(
+            bundle.workflows,
             target,
             scenarios=scenarios,
             engine=use_engine,
+            progress=progress,
             airflow_version=int(airflow_version),
         )
-        for w in bundle.workflows
-    ]
+    finally:
+        progress.close()
+        prefect_server.stop()
     if fmt == "json":
         text = (
             json.dumps(
                 {
                     "verdict": "equivalent" if all(r.equivalent for r in reports) else "differs",
+                    "checks": check_counts(reports),
                     "reports": [r.to_dict() for r in reports],
                 },
                 indent=2,

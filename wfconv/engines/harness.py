@@ -252,6 +252,15 @@ def _payload_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: 
     return c
 
 
+def engine_label(target: str, major: str = "3") -> str:
+    """How the checks name the engine a target runs in."""
+    if target == "airflow":
+        return af.engine_name(major)
+    if target == "prefect":
+        return _prefect_version()
+    return target
+
+
 def summarize(checks: list[Check]) -> dict[str, Any]:
     """{check name: worst status} (fail > unverified > pass > n/a)."""
     order = {FAIL: 3, UNVERIFIED: 2, PASS: 1, NA: 0}
@@ -293,9 +302,11 @@ def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
     modules: the machine has two cores)."""
     import importlib.util
     import json
+    import os
     import sys
 
     from wfconv import proc
+    from wfconv.engines.prefect_server import QUIET_ENV
 
     if importlib.util.find_spec("prefect") is None:
         return "Prefect is not installed (pip install wfconv[prefect])"
@@ -321,7 +332,7 @@ def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
         root = Path(part[0]["file"]).parent.parent
         job_file, out = root / f"prefect-job-{n}.json", root / f"prefect-out-{n}.json"
         job_file.write_text(json.dumps({"modules": part}), encoding="utf-8")
-        env = {**__import__("os").environ, **PREFECT_QUIET_ENV}
+        env = {**os.environ, **QUIET_ENV}
         done = proc.run(
             [sys.executable, "-m", "wfconv.engines.prefect_child", str(job_file), str(out)],
             env=env,
@@ -339,16 +350,6 @@ def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(one, halves, range(2)))
     return {k: v for r in results for k, v in r.items()}
-
-
-# Prefect settings for every Prefect process wfconv starts: no telemetry, no
-# server-side analytics, warnings only.
-PREFECT_QUIET_ENV = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "ERROR",
-    "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY": "false",
-}
 
 
 def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:

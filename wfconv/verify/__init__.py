@@ -6,9 +6,14 @@
 2. Behaviour: run source and round-tripped IR in the reference runtime under
    the same scenarios; compare every task's final state and attempt count, and
    for scheduled workflows the list of runs.
-3. Engine (optional): run a probe variant of the emitted code in the real
-   engine and compare its task outcomes with the runtime's prediction
-   (``wfconv.verify.engine``).
+3. Complete: no placeholder, stub or task that still needs the source engine
+   in the emitted code (``wfconv.verify.complete``).
+4. Engines (``engine=True``): the engine harness (``wfconv.engines.harness``)
+   asks the real target engine (and the source's, where installed) whether the
+   output loads, what structure, runs and rendered payloads it holds, and runs
+   a probe variant of the emitted code under the behaviour scenarios
+   (``wfconv.verify.engine``). An engine that is absent makes its checks
+   "unverified", never a pass.
 
 Python API::
 
@@ -25,6 +30,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.engines.checks import FAIL, PASS, UNVERIFIED, Check, unverified
 from wfconv.ir.model import Diagnostic, Workflow
 from wfconv.verify.behaviour import (
     RunListVerdict,
@@ -51,6 +57,9 @@ class VerifyReport:
     # what was emitted and read back (for compare's pictures and line counts)
     files: dict[str, str] = field(default_factory=dict, repr=False)
     back: Workflow | None = field(default=None, repr=False)
+    # per check class and engine (wfconv.engines.checks); "complete" always
+    checks: list[Check] = field(default_factory=list)
+    engines_consulted: bool = False
 
     def _repr_html_(self) -> str:
         from wfconv import notebook
@@ -77,8 +86,31 @@ class VerifyReport:
         return all(v.equivalent for v in self.engine)
 
     @property
+    def checks_ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
     def equivalent(self) -> bool:
-        return not self.problems and self.structure_ok and self.behaviour_ok and self.engine_ok
+        return (
+            not self.problems
+            and self.structure_ok
+            and self.behaviour_ok
+            and self.engine_ok
+            and self.checks_ok
+        )
+
+    @property
+    def unverified(self) -> list[str]:
+        """Checks no engine here could make ("payload in oozie", ...)."""
+        if not self.engines_consulted:
+            return ["every engine check (run with --engine)"]
+        return unverified(self.checks)
+
+    def verdict_text(self) -> str:
+        if not self.equivalent:
+            return "DIFFERS"
+        left = self.unverified
+        return "EQUIVALENT" + (f" (unverified: {', '.join(left)})" if left else "")
 
     @property
     def lossless(self) -> bool:
@@ -89,8 +121,7 @@ class VerifyReport:
         same = sum(v.equivalent for v in self.behaviour)
         unexplained = sum(not d.explained for d in self.structure)
         parts = [
-            f"{self.workflow} -> {self.target}: "
-            + ("EQUIVALENT" if self.equivalent else "DIFFERS"),
+            f"{self.workflow} -> {self.target}: " + self.verdict_text(),
             f"behaviour {same}/{n} scenarios equivalent",
             f"structure {len(self.structure)} difference(s), {unexplained} unexplained",
             f"ledger {sum(d.severity in ('warning', 'error') for d in self.ledger)} loss(es)",
@@ -99,6 +130,9 @@ class VerifyReport:
             parts.append(
                 f"engine {sum(v.equivalent for v in self.engine)}/{len(self.engine)} scenarios match"
             )
+        failed = sorted({c.name for c in self.checks if c.status == FAIL})
+        if failed:
+            parts.append(f"failed checks: {', '.join(failed)}")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +150,8 @@ class VerifyReport:
             "run_list": self.run_list.to_dict() if self.run_list else None,
             "engine": [v.to_dict() for v in self.engine],
             "engine_note": self.engine_note,
+            "checks": [c.to_dict() for c in self.checks],
+            "unverified": self.unverified,
             "ledger": [_diag(d) for d in self.ledger],
         }
 
@@ -132,6 +168,23 @@ def verify_workflow(
     """``source_runs``: the source's runs from ``behaviour.source_runs`` when the
     caller verifies one workflow against several targets (they do not depend on
     the target)."""
+    return verify_workflows(
+        [workflow],
+        target,
+        scenarios=scenarios,
+        engine=engine,
+        source_runs={workflow.id: source_runs} if source_runs is not None else None,
+        **options,
+    )[0]
+
+
+def _model_report(
+    workflow: Workflow, target: str, scenarios: str, source_runs: dict | None, **options
+) -> VerifyReport:
+    """Everything verify decides without an engine: read-back structure,
+    reference-runtime behaviour, run list, completeness."""
+    from wfconv.verify.complete import completeness
+
     if not workflow.complete:
         # The reader could not see all of the source: a proof about the part
         # it saw would say nothing about the rest.
@@ -147,6 +200,7 @@ def verify_workflow(
     rt: RoundTrip = round_trip(workflow, target, **options)
     report = VerifyReport(workflow.id, target, list(rt.ledger), problems=list(rt.problems))
     report.files, report.back = rt.emitted.files, rt.back
+    report.checks.append(completeness(rt.emitted.files, rt.ledger, target))
     if rt.back is None:
         return report
     report.id_map = rt.id_map
@@ -155,14 +209,70 @@ def verify_workflow(
         workflow, rt.back, rt.id_map, scenarios, source=source_runs
     )
     report.run_list = compare_run_lists(workflow, rt.back)
-    if engine:
-        from wfconv.verify.engine import engine_check
-
-        report.engine, report.engine_note = engine_check(workflow, target, scenarios, **options)
     return report
 
 
-__all__ = ["VerifyReport", "verify_workflow"]
+def _behaviour_check(report: VerifyReport, engine: str, note: str | None) -> Check:
+    """The probe scenarios run in the engine, as one check."""
+    if not report.engine:
+        return Check("behaviour", engine, UNVERIFIED, [note or "not run"])
+    bad = [v.describe() for v in report.engine if not v.equivalent]
+    return Check("behaviour", engine, FAIL if bad else PASS, [note or "", *bad])
+
+
+def verify_workflows(
+    workflows: list[Workflow],
+    target: str,
+    *,
+    scenarios: str = "basic",
+    engine: bool = False,
+    source_runs: dict | None = None,
+    progress=None,
+    **options,
+) -> list[VerifyReport]:
+    """Verify every workflow against ``target``; with ``engine`` the engine
+    harness checks them as one batch (one DagBag per output folder, one child
+    per engine, one Prefect server for the whole call). ``progress(n)`` is
+    called as conversions are done (n = how many just finished)."""
+    reports = []
+    for w in workflows:
+        runs = (source_runs or {}).get(w.id)
+        reports.append(_model_report(w, target, scenarios, runs, **options))
+        if progress and not engine:
+            progress(1)
+    if not engine:
+        return reports
+    from wfconv.engines.harness import Job, engine_label, run_harness
+    from wfconv.verify.engine import engine_check
+
+    major = str(options.get("airflow_version", 3))
+
+    jobs = [
+        Job(w, target, r.files, r.ledger, r.id_map, int(options.get("airflow_version", 3)))
+        for w, r in zip(workflows, reports, strict=True)
+        if r.files
+    ]
+    run_harness(jobs)
+    by_id = {id(j.workflow): j for j in jobs}
+    for w, report in zip(workflows, reports, strict=True):
+        report.engines_consulted = True
+        job = by_id.get(id(w))
+        if job is not None:
+            report.checks.extend(job.checks)
+        loads = [c for c in report.checks if c.name == "loads"]
+        if report.back is not None and not any(c.status == FAIL for c in loads):
+            report.engine, report.engine_note = engine_check(w, target, scenarios, **options)
+        elif loads:
+            report.engine_note = "not run: the output does not load"
+        report.checks.append(
+            _behaviour_check(report, engine_label(target, major), report.engine_note)
+        )
+        if progress:
+            progress(1)
+    return reports
+
+
+__all__ = ["VerifyReport", "verify_workflow", "verify_workflows"]
 
 
 class _CallableModule(types.ModuleType):

@@ -10,8 +10,8 @@ backend then emits that IR like any other, so the engine runs exactly the
 structure (dependencies, trigger-rule emulation, retries, branching) the user
 would commit. Nothing the user wrote runs.
 
-Engines: Prefect and Luigi run in this process (Prefect uses its ephemeral API
-server, or the test harness's). Airflow runs ``dag.test()`` in a child process
+Engines: Prefect and Luigi run in this process (Prefect against the one API
+server of this command, ``wfconv.engines.prefect_server``, or the caller's). Airflow runs ``dag.test()`` in a child process
 of the interpreter that has Airflow (``$WFCONV_AIRFLOW_PYTHON``, else this one
 when ``airflow`` is importable), bounded by ``timeout -k``; without Airflow the
 check says so. Oozie has no local engine.
@@ -229,20 +229,18 @@ class _LuigiDriver:
 _DRIVERS = {"prefect": _PrefectDriver, "luigi": _LuigiDriver}
 
 
-def airflow_python() -> str | None:
-    """An interpreter with Apache Airflow 3: the side virtualenv of ``wfconv
-    engines install`` (or $WFCONV_AIRFLOW_PYTHON), else this one when it has
-    Airflow."""
+def airflow_python(major: str = "3") -> str | None:
+    """An interpreter with Apache Airflow ``major``: the side virtualenv of
+    ``wfconv engines install`` (or $WFCONV_AIRFLOW{major}_PYTHON), else this
+    one when it has Airflow 3."""
     from wfconv.engines import find_python
 
-    found = find_python("3")
+    found = find_python(major)
     if found is not None:
         return str(found)
-    return sys.executable if importlib.util.find_spec("airflow") else None
-
-
-def _airflow_available() -> bool:
-    return airflow_python() is not None
+    if major == "3" and importlib.util.find_spec("airflow"):
+        return sys.executable
+    return None
 
 
 # Runs in Airflow's interpreter: one dag.test() per scenario folder given on
@@ -270,39 +268,36 @@ for folder in sys.argv[2:]:
 AIRFLOW_TIMEOUT_S = 900
 
 
-def _airflow_runs(python: str, dag_file: Path, folders: list[Path], home: Path) -> str | None:
-    """Run every scenario in Airflow; None when it went through, else why not."""
-    import subprocess
+def _airflow_runs(
+    python: str, dag_file: Path, folders: list[Path], home: Path, major: str = "3"
+) -> str | None:
+    """Run every scenario in Airflow; None when it went through, else why not.
+    The child is owned by ``wfconv.proc``; its database is a copy of the one
+    ``wfconv.engines.dagbag`` migrates once per virtualenv."""
+    import shutil
 
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dag_file.parent),
-    }
-    # dag.test() ignores SIGTERM: `timeout -k` follows it with SIGKILL.
-    bound = ["timeout", "-k", "10", str(AIRFLOW_TIMEOUT_S)]
+    from wfconv import proc
+    from wfconv.engines.dagbag import _env, migrated_home
+
+    migrated = migrated_home(major, python)
     try:
-        subprocess.run(
-            [*bound, python, "-m", "airflow", "db", "migrate"],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=AIRFLOW_TIMEOUT_S + 30,
-        )
-        proc = subprocess.run(
-            [*bound, python, "-c", _AIRFLOW_RUNNER, str(dag_file), *map(str, folders)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=AIRFLOW_TIMEOUT_S + 30,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        return f"Airflow could not run the emitted DAG: {exc}"
-    done = sum(line.startswith("WFCONV_DONE ") for line in proc.stdout.splitlines())
-    if done != len(folders):
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
-        return f"Airflow stopped after {done} of {len(folders)} scenarios: {' | '.join(tail)}"
+        home.mkdir(parents=True, exist_ok=True)
+        if (migrated / "airflow.db").exists():
+            shutil.copy(migrated / "airflow.db", home / "airflow.db")
+    finally:
+        shutil.rmtree(migrated, ignore_errors=True)
+    done = proc.run(
+        [python, "-c", _AIRFLOW_RUNNER, str(dag_file), *map(str, folders)],
+        env=_env(home, str(dag_file.parent)),
+        timeout=AIRFLOW_TIMEOUT_S,
+        memory_mb=4096,
+    )
+    out = done.stdout.decode("utf-8", "replace")
+    finished = sum(line.startswith("WFCONV_DONE ") for line in out.splitlines())
+    if finished != len(folders):
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        why = "timed out" if done.timed_out else " | ".join(tail)
+        return f"Airflow stopped after {finished} of {len(folders)} scenarios: {why}"
     return None
 
 
@@ -382,10 +377,10 @@ def engine_check(
     """Verdicts per scenario comparing the engine's outcome with the prediction."""
     if target == "oozie":
         return [], "Oozie has no local engine to run the emitted workflow; engine check skipped"
-    if target == "airflow" and not _airflow_available():
+    major = str(options.get("airflow_version", 3))
+    if target == "airflow" and airflow_python(major) is None:
         return [], (
-            "apache-airflow is not installed; engine check skipped "
-            "(run `wfconv engines install`)"
+            "apache-airflow is not installed; engine check skipped (run `wfconv engines install`)"
         )
     n = next(_counter)
     module = f"wfconv_probe_{os.getpid()}_{n}"
@@ -403,7 +398,9 @@ def engine_check(
             return [], f"the {target} backend emitted {len(main)} Python files; the check needs one"
         if target == "airflow":
             folders = [_write_scenario(root / f"s{i}", s) for i, (_, s) in enumerate(scenarios)]
-            why = _airflow_runs(airflow_python(), main[0], folders, root / "airflow_home")
+            why = _airflow_runs(
+                airflow_python(major), main[0], folders, root / "airflow_home", major
+            )
             if why:
                 return [], why
             verdicts = [
@@ -414,7 +411,13 @@ def engine_check(
                 verdicts,
                 f"ran the emitted DAG with dag.test() and probe tasks, {len(verdicts)} scenario(s)",
             )
-        verdicts = _in_process(target, main[0], code, module, n, workflow, scenarios, root)
+        if target == "prefect":
+            from wfconv.engines import prefect_server
+
+            with prefect_server.api():
+                verdicts = _in_process(target, main[0], code, module, n, workflow, scenarios, root)
+        else:
+            verdicts = _in_process(target, main[0], code, module, n, workflow, scenarios, root)
     return (
         verdicts,
         f"ran the emitted code in {target} with probe tasks, {len(verdicts)} scenario(s)",
