@@ -153,6 +153,13 @@ class _Progress:
     "Luigi, Oozie's schemas); the source too where its engine is installed, which "
     "imports your DAG files as Airflow's scheduler does (no task runs).",
 )
+@click.option(
+    "--engine-scenarios",
+    type=click.Choice(["basic", "all", "smoke"]),
+    default=None,
+    help="Scenarios run in the engines (default: --scenarios). smoke: only those "
+    "without an injected failure, for corpora (an Airflow dag.test() takes seconds).",
+)
 @click.option("--airflow-version", type=click.Choice(["2", "3"]), default="3", show_default=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
@@ -168,6 +175,7 @@ def verify_cmd(
     target,
     scenarios,
     use_engine,
+    engine_scenarios,
     airflow_version,
     fmt,
     output,
@@ -200,6 +208,7 @@ def verify_cmd(
             target,
             scenarios=scenarios,
             engine=use_engine,
+            engine_scenarios=engine_scenarios,
             progress=progress,
             airflow_version=int(airflow_version),
         )

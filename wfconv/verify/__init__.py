@@ -228,12 +228,15 @@ def verify_workflows(
     engine: bool = False,
     source_runs: dict | None = None,
     progress=None,
+    engine_scenarios: str | None = None,
     **options,
 ) -> list[VerifyReport]:
     """Verify every workflow against ``target``; with ``engine`` the engine
     harness checks them as one batch (one DagBag per output folder, one child
     per engine, one Prefect server for the whole call). ``progress(n)`` is
-    called as conversions are done (n = how many just finished)."""
+    called as conversions are done (n = how many just finished).
+    ``engine_scenarios``: the scenarios run in the engines (``scenarios`` by
+    default; ``smoke`` for the ones without an injected failure)."""
     reports = []
     for w in workflows:
         runs = (source_runs or {}).get(w.id)
@@ -243,7 +246,7 @@ def verify_workflows(
     if not engine:
         return reports
     from wfconv.engines.harness import Job, engine_label, run_harness
-    from wfconv.verify.engine import engine_check
+    from wfconv.verify.engine import engine_checks
 
     major = str(options.get("airflow_version", 3))
 
@@ -254,6 +257,7 @@ def verify_workflows(
     ]
     run_harness(jobs)
     by_id = {id(j.workflow): j for j in jobs}
+    runnable = []
     for w, report in zip(workflows, reports, strict=True):
         report.engines_consulted = True
         job = by_id.get(id(w))
@@ -261,9 +265,15 @@ def verify_workflows(
             report.checks.extend(job.checks)
         loads = [c for c in report.checks if c.name == "loads"]
         if report.back is not None and not any(c.status == FAIL for c in loads):
-            report.engine, report.engine_note = engine_check(w, target, scenarios, **options)
+            runnable.append((w, report))
         elif loads:
             report.engine_note = "not run: the output does not load"
+    results = engine_checks(
+        [w for w, _ in runnable], target, engine_scenarios or scenarios, **options
+    )
+    for (_, report), (verdicts, note) in zip(runnable, results, strict=True):
+        report.engine, report.engine_note = verdicts, note
+    for report in reports:
         report.checks.append(
             _behaviour_check(report, engine_label(target, major), report.engine_note)
         )

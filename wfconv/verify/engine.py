@@ -98,12 +98,15 @@ def probe_workflow(w: Workflow, module: str) -> tuple[Workflow, str]:
 def engine_scenarios(w: Workflow, level: str) -> list[tuple[str, Scenario]]:
     """verify's scenarios with every branch choice made explicit (the probe and
     the prediction must choose alike); fail tasks always fail; sensor time-outs
-    are left out (a probe has no poke loop)."""
+    are left out (a probe has no poke loop). ``smoke``: only the scenarios
+    without an injected failure (no failure, every branch choice), for corpora
+    where a run per failing task costs too much (a dag.test() takes seconds)."""
     fails = {t.id: ALL for t in w.tasks if t.action.kind == "fail"}
     out = []
-    for ns in scenario_set(w, level):
+    smoke = level == "smoke"
+    for ns in scenario_set(w, "basic" if smoke else level):
         s = ns.scenario
-        if s.sensor:
+        if s.sensor or (smoke and s.fail):
             continue
         branch = {t.id: w.downstream(t.id)[:1] for t in w.tasks if t.action.kind == "branch"}
         branch.update(s.branch)
@@ -243,37 +246,44 @@ def airflow_python(major: str = "3") -> str | None:
     return None
 
 
-# Runs in Airflow's interpreter: one dag.test() per scenario folder given on
-# the command line; the probe reads WFCONV_PROBE_DIR, set before each run.
+# Runs in Airflow's interpreter: argv[1] is a JSON list of {"dag": file,
+# "folders": [scenario folder, ...]}; one dag.test() per scenario folder, the
+# probe reads WFCONV_PROBE_DIR, set before each run. One child serves many
+# DAGs: importing Airflow costs more than a run.
 _AIRFLOW_RUNNER = """
-import importlib.util, os, sys
-sys.path.insert(0, os.path.dirname(sys.argv[1]))
-spec = importlib.util.spec_from_file_location("wfconv_emitted_dag", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-dag = next(v for v in vars(module).values() if hasattr(v, "test") and hasattr(v, "dag_id"))
-for folder in sys.argv[2:]:
-    os.environ["WFCONV_PROBE_DIR"] = folder
+import importlib.util, json, os, sys
+for n, item in enumerate(json.load(open(sys.argv[1]))):
+    sys.path.insert(0, os.path.dirname(item["dag"]))
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.dirname(item["dag"])
     try:
-        run = dag.test()
-        state = getattr(run, "state", None)
-        if state is not None:
-            with open(os.path.join(folder, "run_state"), "w") as fh:
-                fh.write(str(getattr(state, "value", state)))
-    except Exception as exc:  # outcomes are in the probe records
-        print("dag.test raised", type(exc).__name__, exc, file=sys.stderr)
-    print("WFCONV_DONE " + folder, flush=True)
+        spec = importlib.util.spec_from_file_location("wfconv_emitted_dag_%d" % n, item["dag"])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        dag = next(v for v in vars(module).values() if hasattr(v, "test") and hasattr(v, "dag_id"))
+    except Exception as exc:
+        print("import failed", item["dag"], type(exc).__name__, exc, file=sys.stderr)
+        continue
+    for folder in item["folders"]:
+        os.environ["WFCONV_PROBE_DIR"] = folder
+        try:
+            run = dag.test()
+            state = getattr(run, "state", None)
+            if state is not None:
+                with open(os.path.join(folder, "run_state"), "w") as fh:
+                    fh.write(str(getattr(state, "value", state)))
+        except Exception as exc:  # outcomes are in the probe records
+            print("dag.test raised", type(exc).__name__, exc, file=sys.stderr)
+        print("WFCONV_DONE " + folder, flush=True)
 """
 
-AIRFLOW_TIMEOUT_S = 900
+AIRFLOW_TIMEOUT_S = 1800
 
 
-def _airflow_runs(
-    python: str, dag_file: Path, folders: list[Path], home: Path, major: str = "3"
-) -> str | None:
-    """Run every scenario in Airflow; None when it went through, else why not.
-    The child is owned by ``wfconv.proc``; its database is a copy of the one
-    ``wfconv.engines.dagbag`` migrates once per virtualenv."""
+def _airflow_runs(python: str, items: list[dict], home: Path, major: str = "3") -> set[str] | str:
+    """Run every scenario of every item in one Airflow child; the scenario
+    folders that went through, or why nothing did. The child is owned by
+    ``wfconv.proc``; its database is a copy of the one ``wfconv.engines.dagbag``
+    migrates once per virtualenv."""
     import shutil
 
     from wfconv import proc
@@ -286,19 +296,20 @@ def _airflow_runs(
             shutil.copy(migrated / "airflow.db", home / "airflow.db")
     finally:
         shutil.rmtree(migrated, ignore_errors=True)
+    job = home / "items.json"
+    job.write_text(json.dumps(items), encoding="utf-8")
     done = proc.run(
-        [python, "-c", _AIRFLOW_RUNNER, str(dag_file), *map(str, folders)],
-        env=_env(home, str(dag_file.parent)),
+        [python, "-c", _AIRFLOW_RUNNER, str(job)],
+        env=_env(home),
         timeout=AIRFLOW_TIMEOUT_S,
         memory_mb=4096,
     )
     out = done.stdout.decode("utf-8", "replace")
-    finished = sum(line.startswith("WFCONV_DONE ") for line in out.splitlines())
-    if finished != len(folders):
+    finished = {line[12:] for line in out.splitlines() if line.startswith("WFCONV_DONE ")}
+    if not finished:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        why = "timed out" if done.timed_out else " | ".join(tail)
-        return f"Airflow stopped after {finished} of {len(folders)} scenarios: {why}"
-    return None
+        return "timed out" if done.timed_out else " | ".join(tail) or "no scenario ran"
+    return finished
 
 
 def _write_scenario(folder: Path, scenario: Scenario) -> Path:
@@ -375,50 +386,135 @@ def engine_check(
     workflow: Workflow, target: str, level: str = "basic", **options
 ) -> tuple[list[ScenarioVerdict], str | None]:
     """Verdicts per scenario comparing the engine's outcome with the prediction."""
+    return engine_checks([workflow], target, level, **options)[0]
+
+
+def _skip_reason(target: str, major: str) -> str | None:
     if target == "oozie":
-        return [], "Oozie has no local engine to run the emitted workflow; engine check skipped"
-    major = str(options.get("airflow_version", 3))
+        return "Oozie has no local engine to run the emitted workflow; engine check skipped"
     if target == "airflow" and airflow_python(major) is None:
-        return [], (
+        return (
             "apache-airflow is not installed; engine check skipped (run `wfconv engines install`)"
         )
+    return None
+
+
+def _prepare(workflow: Workflow, target: str, root: Path, **options):
+    """The probe variant emitted into ``root/code``: (main file, code folder,
+    probe module name, counter) or the reason it cannot run."""
     n = next(_counter)
     module = f"wfconv_probe_{os.getpid()}_{n}"
     probe, probe_src = probe_workflow(workflow, module)
     emitted = backend(target).emit(probe, **options)
-    scenarios = engine_scenarios(workflow, level)
+    code = root / "code"
+    code.mkdir(parents=True)
+    write_files(emitted, code)
+    (code / f"{module}.py").write_text(probe_src, encoding="utf-8")
+    main = [p for p in code.rglob("*.py") if p.name != f"{module}.py"]
+    if len(main) != 1:
+        return f"the {target} backend emitted {len(main)} Python files; the check needs one"
+    return main[0], code, module, n
+
+
+def engine_checks(
+    workflows: list[Workflow], target: str, level: str = "basic", **options
+) -> list[tuple[list[ScenarioVerdict], str | None]]:
+    """``engine_check`` for many workflows; Airflow runs them all in two
+    children (one per core) instead of one child per workflow."""
+    major = str(options.get("airflow_version", 3))
+    why = _skip_reason(target, major)
+    if why:
+        return [([], why) for _ in workflows]
+    out: list[tuple[list[ScenarioVerdict], str | None]] = []
     with tempfile.TemporaryDirectory(prefix="wfconv-engine-") as tmp:
-        root = Path(tmp)
-        code = root / "code"
-        code.mkdir()
-        write_files(emitted, code)
-        (code / f"{module}.py").write_text(probe_src, encoding="utf-8")
-        main = [p for p in code.rglob("*.py") if p.name != f"{module}.py"]
-        if len(main) != 1:
-            return [], f"the {target} backend emitted {len(main)} Python files; the check needs one"
         if target == "airflow":
-            folders = [_write_scenario(root / f"s{i}", s) for i, (_, s) in enumerate(scenarios)]
-            why = _airflow_runs(
-                airflow_python(major), main[0], folders, root / "airflow_home", major
+            return _airflow_checks(workflows, level, Path(tmp), major, **options)
+        for i, workflow in enumerate(workflows):
+            root = Path(tmp) / f"w{i}"
+            prepared = _prepare(workflow, target, root, **options)
+            if isinstance(prepared, str):
+                out.append(([], prepared))
+                continue
+            main, code, module, n = prepared
+            scenarios = engine_scenarios(workflow, level)
+            if target == "prefect":
+                from wfconv.engines import prefect_server
+
+                with prefect_server.api():
+                    verdicts = _in_process(target, main, code, module, n, workflow, scenarios, root)
+            else:
+                verdicts = _in_process(target, main, code, module, n, workflow, scenarios, root)
+            out.append(
+                (
+                    verdicts,
+                    f"ran the emitted code in {target} with probe tasks, {len(verdicts)} scenario(s)",
+                )
             )
-            if why:
-                return [], why
-            verdicts = [
-                _verdict(name, workflow, s, folder, target)
-                for (name, s), folder in zip(scenarios, folders, strict=True)
-            ]
-            return (
+    return out
+
+
+def _airflow_checks(workflows, level, tmp: Path, major: str, **options):
+    from concurrent.futures import ThreadPoolExecutor
+
+    plans = []
+    for i, workflow in enumerate(workflows):
+        root = tmp / f"w{i}"
+        prepared = _prepare(workflow, "airflow", root, **options)
+        if isinstance(prepared, str):
+            plans.append(prepared)
+            continue
+        scenarios = engine_scenarios(workflow, level)
+        folders = [_write_scenario(root / f"s{k}", s) for k, (_, s) in enumerate(scenarios)]
+        plans.append((workflow, prepared[0], scenarios, folders))
+    items = [
+        {"dag": str(p[1]), "folders": [str(f) for f in p[3]]}
+        for p in plans
+        if not isinstance(p, str)
+    ]
+    python = airflow_python(major)
+    halves = [items[0::2], items[1::2]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(
+                lambda k: (
+                    _airflow_runs(python, halves[k], tmp / f"home{k}", major)
+                    if halves[k]
+                    else set()
+                ),
+                range(2),
+            )
+        )
+    finished: set[str] = set()
+    errors = []
+    for r in results:
+        if isinstance(r, str):
+            errors.append(r)
+        else:
+            finished |= r
+    out = []
+    for plan in plans:
+        if isinstance(plan, str):
+            out.append(([], plan))
+            continue
+        workflow, _, scenarios, folders = plan
+        missing = [f for f in folders if str(f) not in finished]
+        if missing:
+            why = "; ".join(errors) or "the DAG did not import in the Airflow child"
+            out.append(
+                (
+                    [],
+                    f"Airflow ran {len(folders) - len(missing)} of {len(folders)} scenarios: {why}",
+                )
+            )
+            continue
+        verdicts = [
+            _verdict(name, workflow, s, folder, "airflow")
+            for (name, s), folder in zip(scenarios, folders, strict=True)
+        ]
+        out.append(
+            (
                 verdicts,
                 f"ran the emitted DAG with dag.test() and probe tasks, {len(verdicts)} scenario(s)",
             )
-        if target == "prefect":
-            from wfconv.engines import prefect_server
-
-            with prefect_server.api():
-                verdicts = _in_process(target, main[0], code, module, n, workflow, scenarios, root)
-        else:
-            verdicts = _in_process(target, main[0], code, module, n, workflow, scenarios, root)
-    return (
-        verdicts,
-        f"ran the emitted code in {target} with probe tasks, {len(verdicts)} scenario(s)",
-    )
+        )
+    return out

@@ -1,0 +1,237 @@
+"""The engine harness: emitted code checked in the real engines (Airflow 3.3.2
+and 2.10.5 side virtualenvs, Prefect, Luigi, Oozie's schemas). Each check class
+is shown to catch a real difference and to pass where there is none.
+
+Cost: one harness batch per engine for the whole module (one DagBag child per
+Airflow release, two Prefect children), about 20 s.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conftest import ROOT
+
+from wfconv.backends import backend
+from wfconv.engines.checks import FAIL, PASS, UNVERIFIED
+from wfconv.engines.harness import Job, run_harness
+from wfconv.frontends import load_path
+from wfconv.verify.roundtrip import round_trip
+
+pytestmark = pytest.mark.engine
+
+# An Airflow 2 DAG with an interval schedule, an owner, a pool and a command
+# rendered from the data interval: what Airflow 3 changes if nothing is kept.
+HOURLY = textwrap.dedent(
+    """
+    from datetime import datetime, timedelta
+
+    from airflow import DAG
+    from airflow.operators.bash import BashOperator
+
+    with DAG(
+        dag_id="rollup",
+        schedule=timedelta(hours=6),
+        start_date=datetime(2024, 3, 1),
+        catchup=True,
+        default_args={"owner": "analytics", "retries": 2},
+    ) as dag:
+        BashOperator(
+            task_id="roll",
+            bash_command="rollup --from '{{ data_interval_start }}' --to '{{ data_interval_end }}'",
+            pool="warehouse",
+        )
+    """
+)
+
+
+def _job(w, target, **options):
+    rt = round_trip(w, target, **options)
+    return Job(w, target, rt.emitted.files, rt.ledger, rt.id_map, options.get("airflow_version", 3))
+
+
+def _check(job, name):
+    found = [c for c in job.checks if c.name == name]
+    assert found, [c.name for c in job.checks]
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def airflow_jobs(tmp_path_factory, airflow3_python, airflow2_python):
+    """One batch: etl_basic and the hourly rollup, to Airflow 3 and to Airflow 2,
+    and an Airflow 3 output broken on purpose."""
+    src = tmp_path_factory.mktemp("src") / "rollup.py"
+    src.write_text(HOURLY, encoding="utf-8")
+    rollup = load_path(str(src), "airflow").workflows[0]
+    etl = load_path(ROOT / "corpus/airflow/etl_basic.py", "airflow").workflows[0]
+    broken = _job(etl, "airflow")
+    broken.files = {
+        k: v.replace("from airflow.sdk import DAG", "from airflow.sdk import DAGG")
+        for k, v in broken.files.items()
+    }
+    jobs = {
+        "etl3": _job(etl, "airflow"),
+        "rollup3": _job(rollup, "airflow"),
+        "rollup2": _job(rollup, "airflow", airflow_version=2),
+        "broken": broken,
+    }
+    run_harness(list(jobs.values()))
+    return jobs
+
+
+def test_loads_in_real_airflow_3_and_2(airflow_jobs):
+    for key in ("etl3", "rollup3", "rollup2"):
+        assert _check(airflow_jobs[key], "loads").status == PASS, airflow_jobs[key].checks
+    assert _check(airflow_jobs["rollup2"], "loads").engine == "airflow 2.10.5"
+    bad = _check(airflow_jobs["broken"], "loads")
+    assert bad.status == FAIL and "DAGG" in " ".join(bad.details)
+
+
+def test_time_compares_the_real_timetables_of_both_releases(airflow_jobs):
+    """The Airflow 2 source's runs come from Airflow 2.10.5's timetable, the
+    output's from the target's: written unchanged for Airflow 3, a cron DAG
+    runs one period earlier (CronTriggerTimetable)."""
+    etl = _check(airflow_jobs["etl3"], "time")
+    assert etl.status == FAIL
+    assert (
+        "CronTriggerTimetable against CronDataIntervalTimetable in airflow 2.10.5" in etl.details[0]
+    )
+    assert (
+        "run 1: run_after 2024-01-02T06:00:00+00:00 in the source, "
+        "2024-01-01T06:00:00+00:00 after conversion" in etl.details
+    )
+    # the same DAG for Airflow 2 keeps Airflow 2's timetable: the same runs
+    assert _check(airflow_jobs["rollup2"], "time").status == PASS
+
+
+def test_payloads_are_rendered_by_the_engines_and_compared_as_argv(airflow_jobs):
+    etl = _check(airflow_jobs["etl3"], "payload")
+    # prev_ds is gone in Airflow 3: the engine refuses to render it
+    assert etl.status == FAIL
+    assert any(
+        "task 'incremental_load', bash_command: ['python', '/opt/etl/load.py', '--since', '2023-12-31'] "
+        "in the source, {'error': 'UndefinedError'}" in d
+        for d in etl.details
+    ), etl.details
+    assert _check(airflow_jobs["rollup2"], "payload").status == PASS
+
+
+def test_structure_is_read_from_the_engines_objects(airflow_jobs):
+    rollup3 = _check(airflow_jobs["rollup3"], "structure")
+    assert rollup3.details[0] == "compared with airflow 2.10.5"
+    owner_lost = [d for d in rollup3.details if "owner" in d]
+    # The backend either keeps the owner, or the check names the loss.
+    assert rollup3.status == PASS or owner_lost, rollup3.details
+
+
+def test_verdict_is_never_equivalent_when_an_engine_check_fails():
+    """verify with --engine on a conversion whose output does not load."""
+    from wfconv.engines.checks import Check
+    from wfconv.verify import VerifyReport
+
+    report = VerifyReport("x", "airflow", [])
+    report.engines_consulted = True
+    report.checks = [Check("loads", "airflow 3.3.2", FAIL, ["x.py: ImportError"])]
+    assert not report.equivalent and report.verdict_text() == "DIFFERS"
+    report.checks = [
+        Check("loads", "oozie schemas", PASS),
+        Check("time", "oozie", UNVERIFIED, ["no server"]),
+    ]
+    assert report.equivalent
+    assert report.verdict_text() == "EQUIVALENT (unverified: time in oozie)"
+
+
+@pytest.fixture(scope="module")
+def python_jobs(airflow2_python):
+    etl = load_path(ROOT / "corpus/airflow/etl_basic.py", "airflow").workflows[0]
+    coord = load_path(ROOT / "corpus/oozie/coord_app", "oozie").workflows[0]
+    broken = _job(etl, "prefect")
+    broken.files = {k: v + "\nraise ImportError('boom')\n" for k, v in broken.files.items()}
+    jobs = {
+        "etl_prefect": _job(etl, "prefect"),
+        "coord_prefect": _job(coord, "prefect"),
+        "broken_prefect": broken,
+        "etl_luigi": _job(etl, "luigi"),
+    }
+    run_harness(list(jobs.values()))
+    return jobs
+
+
+def test_prefect_loads_and_its_own_schedule_plans_the_runs(python_jobs):
+    etl = python_jobs["etl_prefect"]
+    assert _check(etl, "loads").status == PASS
+    time = _check(etl, "time")
+    # Prefect starts a run at the tick; the Airflow 2 source after its interval
+    assert time.status == FAIL
+    assert (
+        "run 1: run_after 2024-01-02T06:00:00+00:00 in the source, 2024-01-01T06:00:00+00:00 after conversion"
+        in time.details
+    )
+    # an Oozie coordinator's nominal times are Prefect's ticks
+    assert _check(python_jobs["coord_prefect"], "time").status == PASS
+    bad = _check(python_jobs["broken_prefect"], "loads")
+    assert bad.status == FAIL and "boom" in bad.details[0]
+
+
+def test_prefect_commands_are_built_per_scheduled_date(python_jobs):
+    payload = _check(python_jobs["etl_prefect"], "payload")
+    assert "9 shell command(s) compared over 3 scheduled date(s)" in payload.details[0]
+    # prev_ds renders empty in the Prefect flow: a difference (the ledger's
+    # warning explains it, so it is listed as explained)
+    assert any(
+        "'--since', '2023-12-31'] in the source, ['python', '/opt/etl/load.py', '--since'] after"
+        in d
+        for d in payload.details + payload.explained
+    )
+
+
+def test_luigi_loads_and_gives_its_task_graph(python_jobs):
+    etl = python_jobs["etl_luigi"]
+    assert _check(etl, "loads").status == PASS
+    assert _check(etl, "structure").status == PASS
+    assert _check(etl, "time").status == UNVERIFIED
+
+
+def test_oozie_xml_is_validated_against_oozies_schemas():
+    from wfconv.engines import oozie
+
+    w = load_path(ROOT / "corpus/oozie/coord_app", "oozie").workflows[0]
+    files = backend("oozie").emit(w).files
+    assert oozie.validate(files) == ([], 2)
+    wf = files["workflow.xml"]
+    broken = wf.replace("<ok ", "<okay ", 1)
+    problems, _ = oozie.validate({"workflow.xml": broken})
+    assert problems and "okay" in problems[0]
+    # an action body is checked against its own namespace's schema
+    shell = wf.replace("<exec>", "<exe>", 1) if "<exec>" in wf else None
+    if shell:
+        assert oozie.validate({"workflow.xml": shell})[0]
+    # a coordinator without its required frequency
+    coord = files["coordinator.xml"]
+    import re
+
+    assert oozie.validate({"coordinator.xml": re.sub(r' frequency="[^"]*"', "", coord, count=1)})[0]
+
+
+def test_complete_check_finds_stubs_placeholders_and_source_engine_imports():
+    from wfconv.verify.complete import scan_python
+
+    code = textwrap.dedent(
+        '''
+        import luigi
+
+
+        def stub(ds):
+            """Replace me."""
+            raise NotImplementedError("wfconv: callable was not converted")
+
+
+        CMD = "echo 'wfconv: java (task x) has no Prefect equivalent; replace this placeholder' >&2; exit 1"
+        '''
+    )
+    found = scan_python("flow.py", code, "prefect")
+    assert any("imports luigi" in f for f in found)
+    assert any("stub stub() raises NotImplementedError" in f for f in found)
+    assert any("placeholder command" in f for f in found)
+    assert scan_python("flow.py", "import prefect\n", "prefect") == []
