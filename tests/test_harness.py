@@ -235,3 +235,70 @@ def test_complete_check_finds_stubs_placeholders_and_source_engine_imports():
     assert any("stub stub() raises NotImplementedError" in f for f in found)
     assert any("placeholder command" in f for f in found)
     assert scan_python("flow.py", "import prefect\n", "prefect") == []
+
+
+def _ours(tmp) -> list[int]:
+    """Live processes started with TMPDIR=tmp (wfconv and everything below it,
+    including a server that escaped to init)."""
+    import os
+
+    mark = f"TMPDIR={tmp}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if mark in fh.read().split(b"\0"):
+                    with open(f"/proc/{entry}/stat") as st:
+                        if st.read().rsplit(")", 1)[1].split()[0] not in "ZX":
+                            found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_prefect_server_is_owned_quiet_and_stopped(tmp_path):
+    """`wfconv verify --to prefect --engine | tail` ends (nothing keeps the pipe
+    open), prints nothing of Prefect's on stderr, and leaves no process behind;
+    Ctrl-C in the middle of a run leaves none either."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("PREFECT_API_URL", None)
+    from pathlib import Path
+
+    cmd = [
+        str(Path(sys.executable).parent / "wfconv"),
+        "verify",
+        str(ROOT / "corpus/prefect/fanout_submit.py"),
+        "--to",
+        "prefect",
+        "--engine",
+        "--engine-scenarios",
+        "smoke",
+    ]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode in (0, 1), done.stderr
+    assert "behaviour" in done.stdout and "in prefect" in done.stdout
+    assert done.stderr == ""
+    assert _ours(tmp_path) == []
+
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    server = []
+    while time.monotonic() < deadline and not server and p.poll() is None:
+        server = [
+            pid for pid in _ours(tmp_path) if b"server" in open(f"/proc/{pid}/cmdline", "rb").read()
+        ]
+        time.sleep(0.2)
+    assert server, "the Prefect server never started"
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    time.sleep(1)
+    assert _ours(tmp_path) == []

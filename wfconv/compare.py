@@ -120,6 +120,10 @@ class TargetResult:
     differing_scenarios: list[str] = field(default_factory=list)
     back: Workflow | None = None
     error: str | None = None
+    # per check class, the worst status (complete, loads, ... behaviour)
+    checks: dict[str, str] = field(default_factory=dict)
+    equivalent: bool = False
+    unverified: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -133,22 +137,44 @@ def _loc(files: dict[str, str]) -> int:
     return sum(1 for text in files.values() for line in text.splitlines() if line.strip())
 
 
-def compare_workflow(w: Workflow, targets: list[str]) -> WorkflowComparison:
-    from wfconv.verify import verify_workflow
+def compare_workflow(w: Workflow, targets: list[str], engine: bool = False) -> WorkflowComparison:
+    return compare_workflows([w], targets, engine=engine)[0]
+
+
+def compare_workflows(
+    workflows: list[Workflow], targets: list[str], engine: bool = False
+) -> list[WorkflowComparison]:
+    """Every workflow against every target; with ``engine`` each target's
+    conversions go through the engine harness as one batch."""
+    from wfconv.verify import verify_workflow, verify_workflows
     from wfconv.verify.behaviour import source_runs
 
-    used = features_used(w)
-    out = []
+    used = {id(w): features_used(w) for w in workflows}
     # The source's runs are the same for every target: run them once.
-    runs = source_runs(w)
+    runs = {w.id: source_runs(w) for w in workflows}
+    per_target: dict[str, list[TargetResult]] = {}
     for target in targets:
         try:
-            report = verify_workflow(w, target, source_runs=runs)
-        except Exception as exc:  # one target failing must not hide the others
-            out.append(failed_target(target, exc))
+            reports = verify_workflows(workflows, target, engine=engine, source_runs=runs)
+            per_target[target] = [
+                target_result(w, target, r, used[id(w)])
+                for w, r in zip(workflows, reports, strict=True)
+            ]
             continue
-        out.append(target_result(w, target, report, used))
-    return WorkflowComparison(w, used, out)
+        except Exception:  # one workflow failing must not hide the others: one by one
+            pass
+        results = []
+        for w in workflows:
+            try:
+                report = verify_workflow(w, target, engine=engine, source_runs=runs[w.id])
+                results.append(target_result(w, target, report, used[id(w)]))
+            except Exception as exc:  # one target failing must not hide the others
+                results.append(failed_target(target, exc))
+        per_target[target] = results
+    return [
+        WorkflowComparison(w, used[id(w)], [per_target[t][i] for t in targets])
+        for i, w in enumerate(workflows)
+    ]
 
 
 def failed_target(target: str, exc: Exception) -> TargetResult:
@@ -159,6 +185,8 @@ def failed_target(target: str, exc: Exception) -> TargetResult:
 
 def target_result(w: Workflow, target: str, report, used: list[str] | None = None) -> TargetResult:
     """What compare says about one target, from verify's report on it."""
+    from wfconv.engines.harness import summarize
+
     used = features_used(w) if used is None else used
     # highlighted in the target's picture, so in the target's ids
     differing = sorted(
@@ -180,11 +208,16 @@ def target_result(w: Workflow, target: str, report, used: list[str] | None = Non
         differing_tasks=differing,
         differing_scenarios=[v.describe() for v in report.behaviour if not v.equivalent],
         back=report.back,
+        checks=summarize(report.checks),
+        equivalent=report.equivalent,
+        unverified=report.unverified if report.engines_consulted else [],
     )
 
 
-def compare_bundle(bundle: Bundle, targets: list[str]) -> list[WorkflowComparison]:
-    return [compare_workflow(w, targets) for w in bundle.workflows]
+def compare_bundle(
+    bundle: Bundle, targets: list[str], engine: bool = False
+) -> list[WorkflowComparison]:
+    return compare_workflows(bundle.workflows, targets, engine=engine)
 
 
 # ---------------------------------------------------------------------------
@@ -194,6 +227,9 @@ def compare_bundle(bundle: Bundle, targets: list[str]) -> list[WorkflowCompariso
 def verdict(r: TargetResult) -> str:
     if r.error:
         return "error"
+    failed = [k for k, status in r.checks.items() if status == "fail"]
+    if failed:
+        return "fails " + ", ".join(failed)
     if r.lossless and r.structure_ok and r.behaviour_ok:
         return "lossless"
     if r.behaviour_ok:
@@ -216,11 +252,17 @@ def render_table(result: list[WorkflowComparison], stream=None) -> str:
             rows.append((r.target, verdict(r), sc, losses, r.lines_of_code, r.error or ""))
         headers = ("target", "verdict", "scenarios", "losses", "LOC", "error")
         lines.append(table_text(headers, rows, stream=stream, indent=2, right=(2, 3, 4)))
+        for r in wc.targets:
+            if r.checks:
+                shown = ", ".join(f"{k} {v}" for k, v in r.checks.items())
+                lines.append(f"  {r.target} checks: {shown}\n")
         if wc.features:
             lines.append("  feature support:\n")
             ok = [r for r in wc.targets if not r.error]
             rows = [[f, *(r.support.get(f, "-") for r in ok)] for f in wc.features]
-            lines.append(table_text(["feature", *(r.target for r in ok)], rows, stream=stream, indent=4))
+            lines.append(
+                table_text(["feature", *(r.target for r in ok)], rows, stream=stream, indent=4)
+            )
         lines.append("\n")
     return "".join(lines)
 
@@ -241,6 +283,8 @@ def target_dict(r: TargetResult) -> dict[str, Any]:
         "ledger": [_diag(d) for d in r.ledger],
         "differing_tasks": r.differing_tasks,
         "differing_scenarios": r.differing_scenarios,
+        "checks": r.checks,
+        "unverified": r.unverified,
         "error": r.error,
     }
 

@@ -250,9 +250,15 @@ def verify_cmd(
     default="table",
     show_default=True,
 )
+@click.option(
+    "--engine",
+    "use_engine",
+    is_flag=True,
+    help="Also check every conversion in the real engines (see verify --engine).",
+)
 @click.option("-o", "--output", type=click.Path(), default=None)
 @handle_errors
-def compare_cmd(paths, engine, roots, params, static, targets, fmt, output):
+def compare_cmd(paths, engine, roots, params, static, targets, fmt, use_engine, output):
     """For teams choosing an orchestrator: how well each target holds PATHS.
 
     For each target: whether the conversion is lossless, its ledger, the
@@ -260,7 +266,8 @@ def compare_cmd(paths, engine, roots, params, static, targets, fmt, output):
     which features of the source it supports natively, approximates or lacks.
     """
     from wfconv.compare import compare_bundle, render_html, render_json, render_table
-    from wfconv.errors import UsageError
+    from wfconv.engines import prefect_server
+    from wfconv.errors import InputError, UsageError
     from wfconv.ir.validate import require_valid
 
     chosen = [t.strip() for t in targets.split(",") if t.strip()]
@@ -269,6 +276,11 @@ def compare_cmd(paths, engine, roots, params, static, targets, fmt, output):
         raise UsageError(f"unknown target(s) {', '.join(bad)}; known: {', '.join(TARGETS)}")
     bundle = load_sources(paths, engine, roots, params, static)
     require_valid(bundle)
-    result = compare_bundle(bundle, chosen)
+    if not bundle.workflows:
+        raise InputError(paths[0], None, "no workflow found")
+    try:
+        result = compare_bundle(bundle, chosen, engine=use_engine)
+    finally:
+        prefect_server.stop()
     renderer = {"table": render_table, "json": render_json, "html": render_html}[fmt]
     write_output(renderer(result), output)

@@ -149,7 +149,7 @@ def _runs(dag, n):
 # template contexts, as each major builds them for a task instance of a run
 
 
-def _context3(dag, task, run, index):
+def _context3(dag, task, run):
     from airflow.sdk.api.datamodels._generated import DagRun, TIRunContext
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
@@ -186,14 +186,14 @@ def _context3(dag, task, run, index):
         task=task,
         max_tries=task.retries,
         start_date=datetime.datetime.now(datetime.UTC),
-        _ti_context_from_server=TIRunContext(dag_run=dag_run, max_tries=task.retries),
     )
+    # private attributes are not set by model_construct
     ti._ti_context_from_server = TIRunContext(dag_run=dag_run, max_tries=task.retries)
     ti._cached_template_context = None
     return ti.get_template_context()
 
 
-def _context2(dag, task, run, index):
+def _context2(dag, task, run):
     import pendulum
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
@@ -223,12 +223,12 @@ def _render(dag, runs):
     make_context = _context3 if MAJOR == "3" else _context2
     env = dag.get_template_env()
     out = []
-    for index, run in enumerate(runs):
+    for run in runs:
         per_task = {}
         for task in dag.tasks:
             fields = {}
             try:
-                context = make_context(dag, task, run, index)
+                context = make_context(dag, task, run)
             except Exception as exc:
                 per_task[task.task_id] = {"": {"error": _error(exc)}}
                 continue
