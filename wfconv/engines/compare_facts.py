@@ -28,6 +28,7 @@ STRUCTURE_FIELDS = {
     "owner": "owner",
     "pool": "pool",
 }
+RETRY_FIELDS = ("retry_delay_s", "exponential", "max_retry_delay_s")
 # Fields whose value is a shell command line: compared as argv.
 SHELL_FIELDS = {"bash_command", "command", "cmd", "arguments", "ssh_command"}
 RUN_FIELDS = ("run_after", "logical_date", "data_interval_start", "data_interval_end")
@@ -85,9 +86,12 @@ def compare_structure(
             (ok if why else bad).append(_with(f"task {sid!r} is missing", why))
             continue
         gt = gtasks[tid]
+        never_retried = not rt.get("retries") and not gt.get("retries")
         for key, words in STRUCTURE_FIELDS.items():
             if key not in rt or key not in gt:
                 continue
+            if never_retried and key in RETRY_FIELDS:
+                continue  # a delay before a retry that never happens
             a, b = rt[key], gt[key]
             if a is None and key in defaults:
                 a = defaults[key]

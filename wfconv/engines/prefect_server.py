@@ -132,6 +132,25 @@ def api() -> Iterator[str | None]:
         yield url
 
 
+@contextlib.contextmanager
+def shared() -> Iterator[None]:
+    """This command's server in ``PREFECT_API_URL`` of the environment for the
+    block, so worker processes forked inside it use it too."""
+    if _already_configured():
+        yield
+        return
+    with api() as url:
+        old = os.environ.get("PREFECT_API_URL")
+        os.environ["PREFECT_API_URL"] = url
+        try:
+            yield
+        finally:
+            if old is None:
+                os.environ.pop("PREFECT_API_URL", None)
+            else:
+                os.environ["PREFECT_API_URL"] = old
+
+
 def stop() -> None:
     """Stop this command's server, if one was started."""
     global _server

@@ -25,12 +25,14 @@ Python API::
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any
 
 from wfconv.engines.checks import FAIL, PASS, UNVERIFIED, Check, unverified
+from wfconv.errors import InputError, UsageError
 from wfconv.ir.model import Diagnostic, Workflow
 from wfconv.verify.behaviour import (
     RunListVerdict,
@@ -229,6 +231,7 @@ def verify_workflows(
     source_runs: dict | None = None,
     progress=None,
     engine_scenarios: str | None = None,
+    workers: int | None = None,
     **options,
 ) -> list[VerifyReport]:
     """Verify every workflow against ``target``; with ``engine`` the engine
@@ -236,13 +239,28 @@ def verify_workflows(
     per engine, one Prefect server for the whole call). ``progress(n)`` is
     called as conversions are done (n = how many just finished).
     ``engine_scenarios``: the scenarios run in the engines (``scenarios`` by
-    default; ``smoke`` for the ones without an injected failure)."""
-    reports = []
-    for w in workflows:
-        runs = (source_runs or {}).get(w.id)
-        reports.append(_model_report(w, target, scenarios, runs, **options))
-        if progress and not engine:
-            progress(1)
+    default; ``smoke`` for the ones without an injected failure). ``workers``:
+    processes sharing the work (default: one per core when there is enough)."""
+    from wfconv.verify.parallel import in_workers
+
+    def model(chunk: list[Workflow]) -> list[VerifyReport]:
+        out = []
+        for w in chunk:
+            try:
+                out.append(
+                    _model_report(w, target, scenarios, (source_runs or {}).get(w.id), **options)
+                )
+            except (InputError, UsageError):
+                raise
+            except Exception as exc:  # one workflow must not stop a corpus: never EQUIVALENT
+                report = VerifyReport(w.id, target, [])
+                report.problems.append(
+                    f"verify failed on this workflow: {type(exc).__name__}: {exc}"
+                )
+                out.append(report)
+        return out
+
+    reports = in_workers(model, workflows, workers, None if engine else progress)
     if not engine:
         return reports
     from wfconv.engines.harness import Job, engine_label, run_harness
@@ -268,9 +286,18 @@ def verify_workflows(
             runnable.append((w, report))
         elif loads:
             report.engine_note = "not run: the output does not load"
-    results = engine_checks(
-        [w for w, _ in runnable], target, engine_scenarios or scenarios, **options
-    )
+    level = engine_scenarios or scenarios
+    if target == "airflow":  # already one Airflow child per core
+        results = engine_checks([w for w, _ in runnable], target, level, **options)
+    else:
+        from wfconv.engines import prefect_server
+
+        with prefect_server.shared() if target == "prefect" else contextlib.nullcontext():
+            results = in_workers(
+                lambda chunk: engine_checks(chunk, target, level, **options),
+                [w for w, _ in runnable],
+                workers,
+            )
     for (_, report), (verdicts, note) in zip(runnable, results, strict=True):
         report.engine, report.engine_note = verdicts, note
     for report in reports:
