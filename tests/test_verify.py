@@ -155,6 +155,38 @@ def test_cli_exit_codes_and_json(tmp_path):
     rep = doc["reports"][0]
     assert rep["workflow"] == "branching" and rep["target"] == "luigi"
     assert {"scenario", "verdict", "task", "source", "target"} <= set(rep["behaviour"][0])
+    # per-check results: without --engine only "complete", and the verdict says
+    # that no engine was asked
+    assert [c["check"] for c in rep["checks"]] == ["complete"]
+    assert rep["unverified"] == ["every engine check (run with --engine)"]
+    assert doc["checks"] == {"complete": {"pass": 1}}
+
+
+@pytest.mark.parametrize("command", ["verify", "compare"])
+def test_no_workflow_is_an_input_error(command, repo_root):
+    args = [command, "corpus/airflow/no_dag.py"] + (
+        ["--to", "airflow"] if command == "verify" else []
+    )
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2
+    assert "corpus/airflow/no_dag.py: no workflow found" in res.stderr
+
+
+def test_a_stub_is_never_equivalent():
+    """The probe scenarios cannot see a stub (every task is replaced): the
+    completeness check does."""
+    w = finalize(
+        Workflow(
+            id="stubbed",
+            tasks=[Task("t", Action("python", {"callable": "mystery"}))],
+            source=SourceRef("airflow", "x.py", 1),
+        )
+    )
+    report = verify_workflow(w, "prefect")
+    assert all(v.equivalent for v in report.behaviour)
+    assert not report.equivalent
+    assert report.verdict_text() == "DIFFERS"
+    assert any("NotImplementedError" in d or "BP101" in d for d in report.checks[0].details)
 
 
 def test_cli_refuses_cycles(tmp_path):

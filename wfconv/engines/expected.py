@@ -17,9 +17,7 @@ from wfconv.ir.model import Workflow
 _MODEL = {"airflow": "data_interval"}
 
 
-def expected_runs(w: Workflow, n: int) -> list[dict] | None:
-    """The first ``n`` runs (ISO strings in UTC) from the start date, catch-up
-    on; None when the workflow is not scheduled or has no start date."""
+def _run_infos(w: Workflow, n: int):
     from wfconv.runtime.schedule import RunPlan, parse_datetime, scheduled_runs
 
     if w.schedule.kind not in ("cron", "interval") or not w.start_date:
@@ -29,8 +27,40 @@ def expected_runs(w: Workflow, n: int) -> list[dict] | None:
     try:
         start = parse_datetime(w.start_date, w.schedule.timezone or "UTC")
         plan = RunPlan(now=start + timedelta(days=3660), timetable=model, catchup=True)
-        runs = list(islice(scheduled_runs(w, plan), n))
+        return list(islice(scheduled_runs(w, plan), n))
     except (InputError, OverflowError, ValueError):
+        return None
+
+
+def expected_payloads(w: Workflow, n: int) -> list[dict] | None:
+    """Per run of ``expected_runs``: {shell task id: {"command": the command
+    line the reference runtime renders for that run}} (an unrenderable
+    template as {"error": kind})."""
+    from wfconv.runtime.templates import RenderError, context, render
+
+    runs = _run_infos(w, n)
+    if runs is None:
+        return None
+    out = []
+    for info in runs:
+        per_task = {}
+        for t in w.tasks:
+            if t.action.kind != "shell":
+                continue
+            ctx = context(info, w, info.run_id, t.id)
+            try:
+                per_task[t.id] = {"command": render(t.action.fields.get("command") or "", ctx)}
+            except RenderError:
+                per_task[t.id] = {"command": {"error": "TemplateError"}}
+        out.append(per_task)
+    return out
+
+
+def expected_runs(w: Workflow, n: int) -> list[dict] | None:
+    """The first ``n`` runs (ISO strings in UTC) from the start date, catch-up
+    on; None when the workflow is not scheduled or has no start date."""
+    runs = _run_infos(w, n)
+    if runs is None:
         return None
     return [
         {

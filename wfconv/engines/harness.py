@@ -184,7 +184,7 @@ def airflow_checks(job: Job, facts: dict) -> list[Check]:
     src, why_not = _source_facts(job, facts)
     ref = src or ir_facts(job.workflow)
     ref_name = src["engine"] if src else "the source IR"
-    defaults = {"retry_delay_s": 300.0, "exponential": False}
+    defaults = {"retry_delay_s": 300.0, "exponential": False, "pool": "default_pool"}
     bad, explained = compare_structure(ref, dag, job.id_map, job.ledger, defaults)
     st = fail_or_pass("structure", engine, bad, explained)
     st.details.insert(0, f"compared with {ref_name}")
@@ -239,9 +239,11 @@ def _payload_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: 
         return Check("payload", engine, FAIL, [f"rendering failed: {dag['render_error']}"])
     rendered = dag.get("rendered") or []
     if src is None:
-        return Check(
-            "payload", engine, UNVERIFIED, [f"no source engine to render the source ({why_not})"]
-        )
+        got = [
+            {t: {"command": _shell_value(f)} for t, f in run.items() if _shell_value(f) is not None}
+            for run in rendered
+        ]
+        return _payload_against_ir(job, engine, got, why_not)
     if not rendered:
         return Check("payload", engine, NA, ["no scheduled run to render"])
     bad, explained, n = compare_payloads(
@@ -423,14 +425,7 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
     # payload: commands built per scheduled date against the source engine's rendering
     rendered = got.get("rendered") or []
     if src is None:
-        out.append(
-            Check(
-                "payload",
-                engine,
-                UNVERIFIED,
-                [f"no source engine to render the source ({why_not})"],
-            )
-        )
+        out.append(_payload_against_ir(job, engine, _unrun(rendered), why_not))
     elif not rendered:
         out.append(
             Check(
@@ -458,6 +453,26 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
         c.details.insert(0, f"{n} shell command(s) compared over {len(rendered)} scheduled date(s)")
         out.append(c)
     return out
+
+
+def _payload_against_ir(job: Job, engine: str, got: list[dict], why_not: str) -> Check:
+    """No source engine: the source's shell commands as the reference runtime
+    renders them for the source's own runs (docs/semantics.md R3)."""
+    from wfconv.engines.expected import expected_payloads
+
+    want = expected_payloads(job.workflow, len(got) or RUNS)
+    if not want or not any(want) or not got:
+        return Check(
+            "payload", engine, NA if not want else UNVERIFIED, [f"nothing to render ({why_not})"]
+        )
+    bad, explained, n = compare_payloads(want, got, job.id_map, job.ledger)
+    c = fail_or_pass("payload", engine, bad, explained)
+    c.details.insert(
+        0,
+        f"{n} shell command(s) over {len(got)} run(s) against the source IR rendered by the "
+        f"reference runtime ({why_not})",
+    )
+    return c
 
 
 def _shell_value(fields: dict):
