@@ -382,21 +382,7 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
         ]
     out = [Check("loads", engine, PASS)]
     # structure: the task objects (Prefect keeps no static graph)
-    ref = ir_facts(job.workflow)
-    for t in ref["tasks"].values():
-        (
-            t.pop("upstream"),
-            t.pop("trigger_rule"),
-            t.pop("pool"),
-            t.pop("exponential"),
-            t.pop("max_retry_delay_s"),
-        )
-    for task in job.workflow.tasks:
-        sid = task.id
-        if isinstance(task.retry_delay_s, list):
-            ref["tasks"][sid]["retry_delay_s"] = [float(x) for x in task.retry_delay_s]
-        elif task.retry_backoff == "exponential" and task.retry_delay_s:
-            ref["tasks"][sid].pop("retry_delay_s")  # a range: verify's structure check compares it
+    ref = _prefect_reference(job.workflow)
     bad, explained = compare_structure(
         ref, {"tasks": got.get("tasks", {})}, job.id_map, job.ledger, {"retry_delay_s": 0.0}
     )
@@ -473,6 +459,21 @@ def _payload_against_ir(job: Job, engine: str, got: list[dict], why_not: str) ->
         f"reference runtime ({why_not})",
     )
     return c
+
+
+def _prefect_reference(w: Workflow) -> dict:
+    """What a Prefect task object can hold of each source task: retries, the
+    delays before them and the timeout. Exponential backoff is a range, which
+    verify's read-back structure check compares; it is left out here."""
+    tasks = {}
+    for t in w.tasks:
+        entry: dict[str, Any] = {"retries": t.retries, "timeout_s": t.timeout_s}
+        if isinstance(t.retry_delay_s, list):
+            entry["retry_delay_s"] = [float(x) for x in t.retry_delay_s]
+        elif t.retry_backoff != "exponential":
+            entry["retry_delay_s"] = t.retry_delay_s
+        tasks[t.id] = entry
+    return {"tasks": tasks}
 
 
 def _shell_value(fields: dict):
