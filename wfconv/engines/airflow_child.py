@@ -116,12 +116,16 @@ def _runs(dag, n):
     catch-up were on: catchup itself is compared as structure)."""
     planner = _planner(dag)
     timetable = planner.timetable
-    start = getattr(planner, "start_date", None) or dag.start_date
-    end = getattr(planner, "end_date", None) or dag.end_date
-    if start is None or not getattr(timetable, "can_be_scheduled", True):
-        return [], None
+    if not getattr(timetable, "can_be_scheduled", True):
+        return [], type(timetable).__name__
     from airflow.timetables.base import TimeRestriction
 
+    # the scheduler's own bounds: the DAG's start date, else its tasks' earliest
+    own = getattr(planner, "_time_restriction", None)
+    start = own.earliest if own is not None else dag.start_date
+    end = own.latest if own is not None else dag.end_date
+    if start is None:
+        return [], type(timetable).__name__
     restriction = TimeRestriction(earliest=start, latest=end, catchup=True)
     out, last = [], None
     while len(out) < n:

@@ -28,6 +28,9 @@ STRUCTURE_FIELDS = {
     "owner": "owner",
     "pool": "pool",
 }
+# Workflow-level fields compared when both sides hold them (catchup as the
+# engine resolved it: its default differs between Airflow 2 and 3).
+DAG_FIELDS = {"catchup": "catchup", "timezone": "timezone"}
 RETRY_FIELDS = ("retry_delay_s", "exponential", "max_retry_delay_s")
 # Fields whose value is a shell command line: compared as argv.
 SHELL_FIELDS = {"bash_command", "command", "cmd", "arguments", "ssh_command"}
@@ -50,7 +53,7 @@ def ir_facts(w: Workflow) -> dict[str, Any]:
             "timeout_s": t.timeout_s,
             "pool": t.pool,
         }
-    return {"tasks": tasks}
+    return {"tasks": tasks, "catchup": w.catchup}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -103,6 +106,12 @@ def compare_structure(
                 shown_a = sorted(rt[key]) if key == "upstream" else rt[key]
                 msg = f"task {sid!r}: {words} {shown_a!r} became {shown_b!r}"
                 (ok if why else bad).append(_with(msg, why))
+    why = _explainers(ledger, None)
+    for key, words in DAG_FIELDS.items():
+        a, b = ref.get(key), got.get(key)
+        if a is None or b is None or _same(a, b):
+            continue
+        (ok if why else bad).append(_with(f"workflow: {words} {a!r} became {b!r}", why))
     known = {id_map.get(s, s) for s in rtasks}
     for tid in sorted(set(gtasks) - known):
         why = _explainers(ledger, None)
