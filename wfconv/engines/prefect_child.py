@@ -42,14 +42,6 @@ def _record(*args, **kwargs):
     raise _Captured(command)
 
 
-def _import(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _seconds(value):
     if value is None:
         return None
@@ -190,12 +182,14 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
 def inspect_module(entry: dict, n: int) -> dict:
     from prefect import Flow, Task
 
+    from wfconv.verify.engine import _import_file
+
     path = entry["file"]
     folder = os.path.dirname(path)
     sys.path.insert(0, folder)
     out: dict = {}
     try:
-        module = _import(path, f"wfconv_prefect_{n}")
+        module = _import_file(path, f"wfconv_prefect_{n}")
     except BaseException:
         out["import_error"] = traceback.format_exc(limit=-2).strip().splitlines()[-1]
         return out
