@@ -302,3 +302,27 @@ def test_prefect_server_is_owned_quiet_and_stopped(tmp_path):
     p.communicate(timeout=60)
     time.sleep(1)
     assert _ours(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_one_airflow_child_runs_the_probes_of_many_dags(airflow3_python):
+    """Behaviour in Airflow: two children share every DAG of a batch, and each
+    DAG after the first still runs (dag.test() syncs the DAG's own folder)."""
+    from wfconv.ir import Action, Edge, Task, Workflow, finalize
+    from wfconv.verify.engine import engine_checks
+
+    def pair(name):
+        return finalize(
+            Workflow(
+                id=name,
+                tasks=[
+                    Task("a", Action("shell", {"command": "true"})),
+                    Task("b", Action("shell", {"command": "true"})),
+                ],
+                edges=[Edge("a", "b")],
+            )
+        )
+
+    results = engine_checks([pair(f"p{i}") for i in range(4)], "airflow", "smoke")
+    assert [len(v) for v, _ in results] == [1, 1, 1, 1], results
+    assert all(x.equivalent for v, _ in results for x in v), results

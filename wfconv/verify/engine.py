@@ -252,9 +252,13 @@ def airflow_python(major: str = "3") -> str | None:
 # DAGs: importing Airflow costs more than a run.
 _AIRFLOW_RUNNER = """
 import importlib.util, json, os, sys
+import airflow.settings
 for n, item in enumerate(json.load(open(sys.argv[1]))):
-    sys.path.insert(0, os.path.dirname(item["dag"]))
-    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.dirname(item["dag"])
+    folder_of_dag = os.path.dirname(item["dag"])
+    sys.path.insert(0, folder_of_dag)
+    # dag.test() syncs the DAG's bundle (the dags folder) first: this DAG's folder
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = folder_of_dag
+    airflow.settings.DAGS_FOLDER = folder_of_dag
     try:
         spec = importlib.util.spec_from_file_location("wfconv_emitted_dag_%d" % n, item["dag"])
         module = importlib.util.module_from_spec(spec)
