@@ -63,6 +63,12 @@ def load_workflows(files):
     return workflows, skipped
 
 
+def _first_line(check) -> str:
+    """A failure's first detail, without the file name (to count alike ones)."""
+    text = next((d for d in check.details if d), "")
+    return text.split(": ", 1)[-1][:100]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--targets", default="airflow,prefect,luigi,oozie")
@@ -125,20 +131,13 @@ def main() -> None:
                 row = ", ".join(f"{n} {s}" for s, n in sorted(by.items()))
                 print(f"      {name:9} {row}")
             failures = Counter(
-                (
-                    c.name,
-                    c.details[1][:90]
-                    if len(c.details) > 1
-                    else c.details[0][:90]
-                    if c.details
-                    else "",
-                )
+                _first_line(c)
                 for r in reports
                 for c in r.checks
-                if c.status == FAIL and c.name in ("loads",)
+                if c.status == FAIL and c.name == "loads"
             )
-            for (name, what), n in failures.most_common(5):
-                print(f"      e.g. {name} x{n}: {what}")
+            for what, n in failures.most_common(5):
+                print(f"      e.g. loads x{n}: {what}")
             dump[target] = [
                 {
                     "workflow": r.workflow,
