@@ -21,9 +21,9 @@ command-building part of a shell task executes.
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import traceback
@@ -60,33 +60,48 @@ def _task_facts(task) -> dict:
     }
 
 
-def _schedules(path: str, name: str) -> list[dict]:
+def _serve_calls(path: str) -> list:
+    """The ``X.serve(...)`` calls of the module's ``if __name__ == "__main__":``
+    block (ast nodes): the schedules a deployment of this flow gets."""
+    import ast
+
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    calls = []
+    for node in tree.body:
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name)
+            and node.test.left.id == "__name__"
+        ):
+            for sub in ast.walk(node):
+                if (
+                    isinstance(sub, ast.Call)
+                    and isinstance(sub.func, ast.Attribute)
+                    and sub.func.attr == "serve"
+                ):
+                    calls.append(sub)
+    return calls
+
+
+def _schedules(path: str, module) -> list[dict]:
     """The schedules ``flow.serve(...)`` is called with when the module runs as
-    a program."""
-    from prefect import Flow
+    a program: only the keyword arguments are evaluated, in the module's
+    namespace (the flow is not served and nothing else of the block runs)."""
+    import ast
 
     seen: list[dict] = []
-    real = Flow.serve
-
-    def fake_serve(self, *args, **kwargs):
-        for s in kwargs.get("schedules") or []:
-            seen.append({k: v for k, v in vars(s).items() if v is not None})
-        for key in ("cron", "interval", "rrule"):
-            if kwargs.get(key) is not None:
-                seen.append({key: kwargs[key]})
-
-    Flow.serve = fake_serve
-    try:
-        spec = importlib.util.spec_from_file_location("__main__", path)
-        module = importlib.util.module_from_spec(spec)
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = module
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.modules["__main__"] = saved
-    finally:
-        Flow.serve = real
+    for call in _serve_calls(path):
+        for kw in call.keywords:
+            if kw.arg not in ("schedules", "cron", "interval", "rrule", "schedule"):
+                continue
+            expr = ast.Expression(kw.value)
+            value = eval(compile(expr, path, "eval"), vars(module))  # emitted code only
+            if kw.arg in ("schedules", "schedule"):
+                for s in value if isinstance(value, (list, tuple)) else [value]:
+                    seen.append({k: v for k, v in vars(s).items() if v is not None})
+            elif value is not None:
+                seen.append({kw.arg: value})
     return seen
 
 
@@ -199,7 +214,7 @@ def inspect_module(entry: dict, n: int) -> dict:
     out["flows"] = sorted(flows)
     out["tasks"] = {v.name: _task_facts(v) for v in vars(module).values() if isinstance(v, Task)}
     try:
-        schedules = _schedules(path, entry["workflow"])
+        schedules = _schedules(path, module)
         out["schedules"] = [
             {k: (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in s.items()}
             for s in schedules
@@ -215,17 +230,28 @@ def inspect_module(entry: dict, n: int) -> dict:
     return out
 
 
+MODULE_TIMEOUT_S = 60
+
+
+def _too_long(signum, frame):
+    raise TimeoutError(f"inspecting the module took more than {MODULE_TIMEOUT_S} s")
+
+
 def main() -> None:
     job = json.load(open(sys.argv[1], encoding="utf-8"))
     import logging
 
     logging.disable(logging.CRITICAL)
+    signal.signal(signal.SIGALRM, _too_long)
     result = {}
     for n, entry in enumerate(job["modules"]):
+        signal.alarm(MODULE_TIMEOUT_S)
         try:
             result[entry["file"]] = inspect_module(entry, n)
         except BaseException as exc:  # one module must not hide the others
             result[entry["file"]] = {"import_error": f"{type(exc).__name__}: {exc}"[:500]}
+        finally:
+            signal.alarm(0)
         print("WFCONV_MODULE " + entry["file"], flush=True)
     with open(sys.argv[2], "w", encoding="utf-8") as fh:
         json.dump(result, fh, default=str)
