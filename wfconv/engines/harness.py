@@ -114,13 +114,20 @@ def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job
             facts = {m: fut.result() for m, fut in futures.items()}
         prefect_jobs = [j for j in jobs if j.target == "prefect"]
         pfacts = prefect_facts(prefect_jobs, runs) if prefect_jobs else {}
+        # Luigi is asked through the Luigi reader's import child, one per
+        # module: two at a time (the machine's cores).
+        luigi_jobs = [j for j in jobs if j.target == "luigi"]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            lchecks = dict(
+                zip(map(id, luigi_jobs), pool.map(luigi_checks, luigi_jobs), strict=True)
+            )
         for job in jobs:
             if job.target == "airflow":
                 job.checks.extend(airflow_checks(job, facts))
             elif job.target == "prefect":
                 job.checks.extend(prefect_checks(job, pfacts, facts))
             elif job.target == "luigi":
-                job.checks.extend(luigi_checks(job))
+                job.checks.extend(lchecks[id(job)])
             elif job.target == "oozie":
                 job.checks.extend(oozie_checks(job))
             if progress:
