@@ -5,12 +5,15 @@ written to a folder of its own and handed to the real target engine, and the
 source file to the real source engine where it is installed:
 
 - Airflow 2.x / 3.x: one child per Airflow release for the whole batch, one
-  ``DagBag`` per output folder (``wfconv.engines.airflow``): loads, structure,
-  the first runs of the real timetable, every templated field rendered per run;
-- Prefect and Luigi: children of wfconv's own interpreter
-  (``wfconv.engines.python_child``): the module imports, the flow object / the
-  root task and its ``requires()`` graph, the tasks' retries and timeouts,
-  Prefect's own schedule objects;
+  ``DagBag`` per output folder (``wfconv.engines.dagbag`` running
+  ``airflow_child.py``): loads, structure, the first runs of the real
+  timetable, every templated field rendered per run;
+- Prefect: two children of wfconv's own interpreter
+  (``wfconv.engines.prefect_child``): the module imports and holds the flow,
+  the task objects' retries and timeouts, Prefect's own schedule dates, the
+  shell commands built per date;
+- Luigi: the Luigi reader's import child (the root task and its
+  ``requires()`` graph);
 - Oozie: the emitted XML against Apache Oozie's XSDs (``wfconv.engines.oozie``);
 - behaviour: the probe scenarios of ``wfconv.verify.engine``.
 
@@ -92,7 +95,12 @@ def _airflow_batches(jobs: list[Job]) -> dict[str, list[str]]:
     for job in jobs:
         if job.target == "airflow":
             want[str(job.airflow_version)].append(str(job.folder))
-        if job.source_engine == "airflow" and job.source_path:
+        # the source's runs and payloads are compared where the target has them
+        if (
+            job.target in ("airflow", "prefect")
+            and job.source_engine == "airflow"
+            and job.source_path
+        ):
             src = str(Path(job.source_path).resolve())
             major = airflow_source_major(src)
             if src not in want[major]:
