@@ -111,7 +111,7 @@ def test_payloads_are_rendered_by_the_engines_and_compared_as_argv(airflow_jobs)
     assert etl.status == FAIL
     assert any(
         "task 'incremental_load', bash_command: ['python', '/opt/etl/load.py', '--since', '2023-12-31'] "
-        "in the source, {'error': 'UndefinedError'}" in d
+        "in the source, {'error': 'not renderable'}" in d
         for d in etl.details
     ), etl.details
     assert _check(airflow_jobs["rollup2"], "payload").status == PASS

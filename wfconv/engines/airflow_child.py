@@ -55,9 +55,12 @@ def _seconds(value):
 
 
 def _plain(value, depth=0):
-    """A JSON-able copy of a rendered value (strings stay strings)."""
+    """A JSON-able copy of a rendered value (strings stay strings); Airflow 3's
+    "argument not set" sentinel is None, as Airflow 2 spells it."""
     if depth > 6:
         return repr(value)
+    if type(value).__name__ in ("ArgNotSet", "NOTSET"):
+        return None
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, datetime.datetime):
@@ -238,6 +241,10 @@ def _render(dag, runs):
                 continue
             for name in task.template_fields:
                 value = getattr(task, name, None)
+                if _from_xcom(value):
+                    # the value exists only in a run: neither engine renders it here
+                    fields[name] = {"xcom": True}
+                    continue
                 try:
                     fields[name] = _plain(task.render_template(value, context, jinja_env=env))
                 except Exception as exc:
@@ -245,6 +252,19 @@ def _render(dag, runs):
             per_task[task.task_id] = fields
         out.append(per_task)
     return out
+
+
+def _from_xcom(value, depth=0):
+    """Does a template field hold an upstream task's output (an XComArg)?"""
+    if depth > 4:
+        return False
+    if "XCom" in type(value).__name__:
+        return True
+    if isinstance(value, (list, tuple, set)):
+        return any(_from_xcom(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(_from_xcom(v, depth + 1) for v in value.values())
+    return False
 
 
 def _error(exc):

@@ -247,12 +247,24 @@ def airflow_python(major: str = "3") -> str | None:
 
 
 # Runs in Airflow's interpreter: argv[1] is a JSON list of {"dag": file,
-# "folders": [scenario folder, ...]}; one dag.test() per scenario folder, the
+# "dag_id": the workflow's DAG (a file may hold several), "folders": [scenario folder, ...]}; one dag.test() per scenario folder, the
 # probe reads WFCONV_PROBE_DIR, set before each run. One child serves many
 # DAGs: importing Airflow costs more than a run.
 _AIRFLOW_RUNNER = """
-import importlib.util, json, os, sys
+import importlib.util, inspect, json, os, sys
 import airflow.settings
+import pendulum
+
+def _test(dag, date):
+    # the run the prediction is for: the workflow's start date (a DAG whose
+    # end_date is past would run no task for "now")
+    if not date:
+        return dag.test()
+    when = pendulum.parse(date)
+    names = inspect.signature(dag.test).parameters
+    key = "logical_date" if "logical_date" in names else "execution_date"
+    return dag.test(**{key: when})
+
 for n, item in enumerate(json.load(open(sys.argv[1]))):
     folder_of_dag = os.path.dirname(item["dag"])
     sys.path.insert(0, folder_of_dag)
@@ -263,14 +275,15 @@ for n, item in enumerate(json.load(open(sys.argv[1]))):
         spec = importlib.util.spec_from_file_location("wfconv_emitted_dag_%d" % n, item["dag"])
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        dag = next(v for v in vars(module).values() if hasattr(v, "test") and hasattr(v, "dag_id"))
+        dags = [v for v in vars(module).values() if hasattr(v, "test") and hasattr(v, "dag_id")]
+        dag = next((d for d in dags if d.dag_id == item["dag_id"]), dags[0])
     except Exception as exc:
         print("import failed", item["dag"], type(exc).__name__, exc, file=sys.stderr)
         continue
     for folder in item["folders"]:
         os.environ["WFCONV_PROBE_DIR"] = folder
         try:
-            run = dag.test()
+            run = _test(dag, item.get("date"))
             state = getattr(run, "state", None)
             if state is not None:
                 with open(os.path.join(folder, "run_state"), "w") as fh:
@@ -471,7 +484,12 @@ def _airflow_checks(workflows, level, tmp: Path, major: str, **options):
         folders = [_write_scenario(root / f"s{k}", s) for k, (_, s) in enumerate(scenarios)]
         plans.append((workflow, prepared[0], scenarios, folders))
     items = [
-        {"dag": str(p[1]), "folders": [str(f) for f in p[3]]}
+        {
+            "dag": str(p[1]),
+            "dag_id": p[0].id,
+            "date": p[0].start_date,
+            "folders": [str(f) for f in p[3]],
+        }
         for p in plans
         if not isinstance(p, str)
     ]
