@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -60,9 +61,12 @@ def in_workers(
     chunks = _chunks(items, n)
     _job = fn
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        # concurrent.futures' workers are not daemons: a Luigi task with a
+        # worker_timeout runs in a process of its own, which a daemon may not start
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
             results = []
-            for chunk, res in zip(chunks, pool.imap(_run, chunks), strict=True):
+            for chunk, res in zip(chunks, pool.map(_run, chunks), strict=True):
                 results.extend(res)
                 if progress:
                     progress(len(chunk))
