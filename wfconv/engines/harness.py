@@ -569,7 +569,7 @@ def oozie_checks(job: Job) -> list[Check]:
 
     problems, n = oozie.validate(job.files)
     c = fail_or_pass("loads", oozie.ENGINE, problems)
-    c.details.insert(0, f"{n} XML file(s) against Oozie's schemas")
+    c.details.insert(len(c.details) if problems else 0, f"{n} XML file(s) against Oozie's schemas")
     out = [c]
     for name in ("structure", "time", "payload"):
         out.append(
