@@ -32,10 +32,6 @@ class Check:
     def ok(self) -> bool:
         return self.status != FAIL
 
-    def describe(self) -> str:
-        head = f"{self.name:9} {self.status.upper() if self.status == FAIL else self.status:10} in {self.engine}"
-        return head
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.name,

@@ -35,12 +35,13 @@ def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(wrapper.encode()))
 
 
-def known_namespaces() -> set[str]:
-    return {
+@cache
+def known_namespaces() -> frozenset[str]:
+    return frozenset(
         etree.parse(str(x)).getroot().get("targetNamespace")
         for x in XSD_DIR.glob("*.xsd")
         if x.name != "oozie-common-1.0.xsd"
-    }
+    )
 
 
 def validate(files: dict[str, str]) -> tuple[list[str], int]:
