@@ -70,8 +70,15 @@ def airflow_jobs(tmp_path_factory, airflow3_python, airflow2_python):
         k: v.replace("from airflow.sdk import DAG", "from airflow.sdk import DAGG")
         for k, v in broken.files.items()
     }
+    bare = _job(etl, "airflow")
+    bare.files = {
+        k: v.replace('CronDataIntervalTimetable("0 6 * * *", timezone="UTC")', '"0 6 * * *"')
+        for k, v in bare.files.items()
+    }
+    assert bare.files != _job(etl, "airflow").files, "the backend's timetable changed: update"
     jobs = {
         "etl3": _job(etl, "airflow"),
+        "bare3": bare,
         "rollup3": _job(rollup, "airflow"),
         "rollup2": _job(rollup, "airflow", airflow_version=2),
         "broken": broken,
@@ -90,23 +97,26 @@ def test_loads_in_real_airflow_3_and_2(airflow_jobs):
 
 def test_time_compares_the_real_timetables_of_both_releases(airflow_jobs):
     """The Airflow 2 source's runs come from Airflow 2.10.5's timetable, the
-    output's from the target's: written unchanged for Airflow 3, a cron DAG
-    runs one period earlier (CronTriggerTimetable)."""
-    etl = _check(airflow_jobs["etl3"], "time")
-    assert etl.status == FAIL
+    output's from the target's. A bare cron in Airflow 3 is a trigger
+    timetable: every run one period earlier, which the check shows; the
+    conversion as emitted keeps the data interval."""
+    bare = _check(airflow_jobs["bare3"], "time")
+    assert bare.status == FAIL
     assert (
-        "CronTriggerTimetable against CronDataIntervalTimetable in airflow 2.10.5" in etl.details[0]
+        "CronTriggerTimetable against CronDataIntervalTimetable in airflow 2.10.5"
+        in bare.details[0]
     )
     assert (
         "run 1: run_after 2024-01-02T06:00:00+00:00 in the source, "
-        "2024-01-01T06:00:00+00:00 after conversion" in etl.details
+        "2024-01-01T06:00:00+00:00 after conversion" in bare.details
     )
+    assert _check(airflow_jobs["etl3"], "time").status == PASS
     # the same DAG for Airflow 2 keeps Airflow 2's timetable: the same runs
     assert _check(airflow_jobs["rollup2"], "time").status == PASS
 
 
 def test_payloads_are_rendered_by_the_engines_and_compared_as_argv(airflow_jobs):
-    etl = _check(airflow_jobs["etl3"], "payload")
+    etl = _check(airflow_jobs["bare3"], "payload")
     # prev_ds is gone in Airflow 3: the engine refuses to render it
     assert etl.status == FAIL
     assert any(
@@ -148,8 +158,12 @@ def python_jobs(airflow2_python):
     coord = load_path(ROOT / "corpus/oozie/coord_app", "oozie").workflows[0]
     broken = _job(etl, "prefect")
     broken.files = {k: v + "\nraise ImportError('boom')\n" for k, v in broken.files.items()}
+    late = _job(etl, "prefect")
+    late.files = {k: v.replace("BYHOUR=6;", "BYHOUR=7;") for k, v in late.files.items()}
+    assert late.files != _job(etl, "prefect").files, "the backend's schedule changed: update"
     jobs = {
         "etl_prefect": _job(etl, "prefect"),
+        "late_prefect": late,
         "coord_prefect": _job(coord, "prefect"),
         "broken_prefect": broken,
         "etl_luigi": _job(etl, "luigi"),
@@ -161,13 +175,15 @@ def python_jobs(airflow2_python):
 def test_prefect_loads_and_its_own_schedule_plans_the_runs(python_jobs):
     etl = python_jobs["etl_prefect"]
     assert _check(etl, "loads").status == PASS
-    time = _check(etl, "time")
-    # Prefect starts a run at the tick; the Airflow 2 source after its interval
-    assert time.status == FAIL
+    # Prefect starts a run at the tick: the schedule emitted starts each run when
+    # the Airflow 2 source's would; one an hour late is a difference
+    assert _check(etl, "time").status == PASS
+    late = _check(python_jobs["late_prefect"], "time")
+    assert late.status == FAIL
     assert (
-        "run 1: run_after 2024-01-02T06:00:00+00:00 in the source, 2024-01-01T06:00:00+00:00 after conversion"
-        in time.details
-    )
+        "run 1: run_after 2024-01-02T06:00:00+00:00 in the source, 2024-01-02T07:00:00+00:00 after conversion"
+        in late.details
+    ), late.details
     # an Oozie coordinator's nominal times are Prefect's ticks
     assert _check(python_jobs["coord_prefect"], "time").status == PASS
     bad = _check(python_jobs["broken_prefect"], "loads")
