@@ -9,8 +9,8 @@ import ast
 import copy
 import importlib.util
 import itertools
-import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,14 +33,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def emit_one(w, **options):
+    """(name, code, Emitted) of the flow module; the helper module, when the
+    flow needs it, is the only other file."""
     out = prefect.emit(w, **options)
-    ((name, code),) = out.files.items()
+    ((name, code),) = [(n, c) for n, c in out.files.items() if n not in prefect.HELPER_MODULES]
+    assert set(out.files) - {name} <= set(prefect.HELPER_MODULES)
     return name, code, out
+
+
+def write_helpers(folder: Path) -> None:
+    (folder / prefect.HELPER_MODULES[0]).write_text(
+        prefect.HELPER_SOURCE_PATH.read_text(encoding="utf-8"), encoding="utf-8"
+    )
 
 
 def reparse(tmp_path, name, code):
     path = tmp_path / name
     path.write_text(code, encoding="utf-8")
+    write_helpers(tmp_path)
     bundle = prefect_frontend.parse(str(path), code)
     assert len(bundle.workflows) == 1, [d.message for d in bundle.all_diagnostics()]
     return bundle.workflows[0]
@@ -55,21 +65,27 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     compile(code, name, "exec")
     (tmp_path / name).write_text(code)
     ruff_clean(tmp_path / name)
-    assert "from prefect import allow_failure, flow, task" in code
-    assert '@task(name="sh", retries=2, retry_delay_seconds=30, ' in code
+    assert "from prefect import allow_failure, flow, task, unmapped" in code
+    assert "from wfconv_prefect import gate, poll, retryable, skipped" in code
+    assert (
+        "@task(\n    retries=2, retry_delay_seconds=30, retry_condition_fn=retryable, "
+        "timeout_seconds=600\n)\ndef sh(logical_date, upstream):"
+    ) in code
     # exponential backoff expanded to per-attempt delays, capped by max_retry_delay
     assert "retry_delay_seconds=[10, 20, 40]" in code
-    assert "timeout_seconds=600" in code
-    assert "subprocess.run(wfconv_render(" in code and "shell=True, check=True" in code
+    # the template is an f-string over the run's logical date; bash runs it
+    assert 'command = f"echo \'{logical_date:%Y-%m-%d}\' \\"q\\" \\\\ done"' in code
+    assert 'subprocess.run(\n        ["bash", "-c", command],' in code
     assert "fan_run = fan.map(n=[1, 2, 3]" in code
-    assert 'wfconv_gate("one_failed", upstream, "mail")' in code
+    assert 'if not gate("one_failed", upstream):' in code
+    # a kept function is the task itself
+    assert '@task(name="py_kept")\ndef kept(x=1, *, upstream):' in code
     assert (
-        'if __name__ == "__main__":\n    kitchen_sink.serve(name="kitchen_sink", schedules=[RRule('
-        # DTSTART: the first run's start (the first 06:00 tick from the start date)
-        '"DTSTART:20240101T060000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0", '
-        'timezone="UTC")]' in code
-    )
-    assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112", "BP116"} <= codes(out)
+        'if __name__ == "__main__":\n    kitchen_sink.serve(\n        name="kitchen_sink",\n'
+        "        schedules=[\n            RRule(\n"
+        '                "DTSTART:20240101T000000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0",'
+    ) in code
+    assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112"} <= codes(out)
 
 
 def test_output_is_deterministic_and_pure():
@@ -139,9 +155,14 @@ def test_templates_are_rendered_and_unknown_names_reported():
         ],
     )
     text, out = emit_one(w)[1:]
-    assert 'def t(day_of="x")' in text and 'WFCONV_PARAM_NAMES = {"day_of": "day-of"}' in text
-    assert {"BP114", "BP115", "BP205"} <= codes(out)
-    assert 'subprocess.run("echo {{ unclosed"' in text  # kept verbatim
+    assert 'def t(day_of="x", logical_date: datetime | None = None)' in text
+    # {{ var.value.x }} has no f-string spelling: rendered in jinja2's sandbox
+    assert (
+        "render(\"echo {{ ds }} {{ params['day-of'] }} {{ var.value.x }}\", logical_date, "
+        '{"day-of": day_of})'
+    ) in text
+    assert {"BP114", "BP115", "BP130", "BP205"} <= codes(out)
+    assert 'command = "echo {{ unclosed"' in text  # kept verbatim
 
 
 @pytest.mark.parametrize("path", ALL_CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -225,24 +246,72 @@ def harmless(w: Workflow, fail: set[str] = frozenset(), tmp: Path | None = None)
 
 
 def run_flow(tmp_path, w, **options):
+    """Run the emitted flow in Prefect: (its final state, each task's Airflow
+    state as Prefect recorded it)."""
     name, code, out = emit_one(w, **options)
     path = tmp_path / f"{next(_counter)}_{name}"
     path.write_text(code)
+    write_helpers(tmp_path)
     spec = importlib.util.spec_from_file_location(f"wfconv_flow_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    from prefect import Flow
+    sys.path.insert(0, str(tmp_path))
+    try:
+        spec.loader.exec_module(module)
+        from prefect import Flow
 
-    flow_fn = next(v for v in vars(module).values() if isinstance(v, Flow) and v.name == w.id)
-    state = flow_fn(return_state=True)
-    statuses = state.result(raise_on_failure=False) if state.is_completed() else None
-    if statuses is None:
-        data = state.data
-        statuses = getattr(data, "result", data)
-        if hasattr(statuses, "model_dump"):
-            statuses = None
-    return state, statuses
+        flow_fn = next(v for v in vars(module).values() if isinstance(v, Flow) and v.name == w.id)
+        state = flow_fn(return_state=True)
+    finally:
+        sys.path.remove(str(tmp_path))
+    return state, task_states(state, w)
+
+
+def task_states(state, w) -> dict[str, str]:
+    """Airflow's word for each task's outcome in a Prefect flow run: a
+    Completed state named Skipped is skipped, a failure of the gate's
+    UpstreamFailed (or a task never run, or left NotReady) upstream_failed;
+    a mapped task takes its worst run."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    # Prefect 3 records task run states from events, a moment after the run:
+    # read until every task run is there and settled (NotReady stays Pending).
+    deadline = time.monotonic() + 30
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+                ),
+                limit=200,
+                sort="EXPECTED_START_TIME_ASC",
+            )
+            settled = all(
+                r.state and (r.state.is_final() or r.state.name == "NotReady") for r in runs
+            )
+            names = {r.name.rsplit("-", 1)[0] for r in runs}
+            if (settled and {t.id for t in w.tasks} <= names) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    seen: dict[str, list[str]] = {}
+    for run in runs:
+        s = run.state
+        if s.is_completed():
+            word = "skipped" if s.name == "Skipped" else "success"
+        elif s.is_failed() and "UpstreamFailed" not in (s.message or ""):
+            word = "failed"
+        else:
+            word = "upstream_failed"
+        seen.setdefault(run.name.rsplit("-", 1)[0], []).append(word)
+    by_name = {}
+    for t in w.tasks:
+        words = seen.get(t.id, ["upstream_failed"])
+        for word in ("failed", "upstream_failed", "success", "skipped"):
+            if word in words:
+                by_name[t.id] = word
+                break
+    return by_name
 
 
 def reference(w, fail=(), branch=None):
@@ -465,7 +534,7 @@ def test_mapping_over_an_upstream_output_runs_natively(prefect_harness, tmp_path
     w.add_edge("stations", "score", "data")
     w.add_edge("score", "report", "data")
     name, code, out = emit_one(w)
-    assert "score_run = score.map(station=stations_run)" in code
+    assert "score_run = score.map(factor=unmapped(2), station=stations_run)" in code
     assert not {"BP110", "BP111"} & codes(out)
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed(), statuses
@@ -492,11 +561,9 @@ def test_propagated_configuration_passes_the_run_parameters():
     )
     out = prefect.emit(w, workflows={"kid": child, "p": w})
     code = out.files["p.py"]
-    assert 'return kid(day=flow_run.parameters["day"])' in code
-    assert (
-        'run_deployment("ext/ext", parameters={"day": flow_run.parameters["day"], '
-        '"region": flow_run.parameters["region"], "a": 1})'
-    ) in code
+    assert "def call(day, region):\n    return kid(day=day)" in code
+    assert 'parameters={"day": day, "region": region, "a": 1}' in code
+    assert "call_run = call.submit(day, region)" in code
     assert "BP124" in codes(out)
 
 
@@ -596,8 +663,7 @@ def test_a_dated_cron_becomes_an_rrule_prefect_runs_at_the_same_times(cron, tz):
     from cronsim import CronSim
     from prefect.client.schemas.schedules import RRuleSchedule
 
-    # A trigger schedule: its runs start at the cron's ticks from the start date.
-    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz, model="trigger"))
+    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz))
     w.start_date = "2024-01-01T00:00:00+00:00"
     w.end_date = "2024-03-01T00:00:00+00:00"
     _, code, out = emit_one(w)
@@ -668,15 +734,13 @@ def test_a_file_sensor_on_a_url_polls_that_file_system_not_the_local_one(tmp_pat
         )
     )
     _, code, out = emit_one(w)
-    assert "glob.glob(" not in code
-    tree = ast.parse(code)
-    keep = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "wfconv_glob"]
-    ns: dict = {}
-    exec(compile(ast.Module(body=keep, type_ignores=[]), "<flow>", "exec"), ns)
-    assert ns["wfconv_glob"]("memory://landing/*/_SUCCESS") == []
+    assert "glob.glob(" not in code and "glob_url(" in code
+    from wfconv.backends.shipped.wfconv_prefect import glob_url
+
+    assert glob_url("memory://landing/*/_SUCCESS") == []
     fsspec.filesystem("memory").pipe("/landing/2024-01-01/_SUCCESS", b"")
     try:
-        assert ns["wfconv_glob"]("memory://landing/*/_SUCCESS") == ["/landing/2024-01-01/_SUCCESS"]
+        assert glob_url("memory://landing/*/_SUCCESS") == ["/landing/2024-01-01/_SUCCESS"]
     finally:
         fsspec.filesystem("memory").rm("/landing", recursive=True)
 
@@ -693,9 +757,14 @@ def test_file_sensors_read_back_as_file_sensors(tmp_path, target, soft):
     back = reparse(tmp_path, name, code).task("wait").action
     assert (back.kind, back.fields) == ("sensor", {**fields, "soft_fail": soft})
     # A poll helper that is not wfconv's (here: never times out) is plain python.
-    edited = code.replace("if time.monotonic() >= deadline:", "if False:", 1)
-    assert edited != code
-    assert reparse(tmp_path, name, edited).task("wait").action.kind == "python"
+    helper = tmp_path / prefect.HELPER_MODULES[0]
+    text = helper.read_text()
+    edited = text.replace("if time.monotonic() >= deadline:", "if False:", 1)
+    assert edited != text
+    path = tmp_path / name
+    helper.write_text(edited)
+    bundle = prefect_frontend.parse(str(path), code)
+    assert bundle.workflows[0].task("wait").action.kind == "python"
 
 
 def test_an_email_task_reads_back_as_email(tmp_path):
@@ -728,17 +797,32 @@ def test_backfill_runs_every_past_tick_with_its_logical_date(prefect_harness, tm
         catchup=True,
     )
     name, code, out = emit_one(w)
-    assert "wfconv_backfill(first, last)" in next(d.message for d in out.diagnostics if d.code == "BP201")
+    assert "wfconv_backfill(first, last)" in next(
+        d.message for d in out.diagnostics if d.code == "BP201"
+    )
+    assert 'backfill(daily_report, first, last, cron="0 6 * * *")' in code
     path = tmp_path / name
     path.write_text(code)
+    write_helpers(tmp_path)
     spec = importlib.util.spec_from_file_location(f"wfconv_flow_backfill_{next(_counter)}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.wfconv_backfill("2024-01-01", "2024-01-03T23:00")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        spec.loader.exec_module(module)
+        module.wfconv_backfill("2024-01-01", "2024-01-03T23:00")
+    finally:
+        sys.path.remove(str(tmp_path))
     assert log.read_text().split() == ["2024-01-01", "2024-01-02", "2024-01-03"]
-    assert "WFCONV_LOGICAL_DATE" not in os.environ
-    # An interval schedule steps from its start date.
-    module.WFCONV_SCHEDULE = {"seconds": 43200.0, "timezone": "UTC", "start": "2024-01-01T03:00:00"}
-    ticks = [t.isoformat() for t in module.wfconv_ticks("2024-01-02", "2024-01-03")]
-    assert ticks == ["2024-01-02T03:00:00+00:00", "2024-01-02T15:00:00+00:00"]
+
+
+def test_backfill_ticks_of_an_interval_step_from_the_start_date():
+    from wfconv.backends.shipped.wfconv_prefect import backfill
+
+    seen = []
+
+    def flow(logical_date):
+        seen.append(logical_date.isoformat())
+
+    backfill(flow, "2024-01-02", "2024-01-03", seconds=43200, start="2024-01-01T03:00:00")
+    assert seen == ["2024-01-02T03:00:00+00:00", "2024-01-02T15:00:00+00:00"]

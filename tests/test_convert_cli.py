@@ -27,8 +27,10 @@ def test_single_file_goes_to_stdout_and_ledger_to_stderr(runner):
     assert r.exit_code == 0, r.stderr
     compile(r.stdout, "out.py", "exec")
     assert '@flow(name="sales_etl"' in r.stdout
-    assert "SEVERITY" in r.stderr and "BP116" in r.stderr
-    assert "corpus/airflow/etl_basic.py:33" in r.stderr  # source location of the entry
+    assert "SEVERITY" in r.stderr and "BP112" in r.stderr
+    # the flow's helper module is not printed: -o writes it beside
+    assert "imports wfconv_prefect.py" in r.stderr
+    assert "corpus/airflow/etl_basic.py:74" in r.stderr  # source location of the entry
     assert "ledger:" in r.stderr
 
 
@@ -129,7 +131,7 @@ def test_several_files_need_an_output_folder(runner, tmp_path):
     assert r.exit_code == 0, r.stderr
     ledger = json.loads((tmp_path / "wfconv-ledger.json").read_text())
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert len(written) == len(ledger["files"]) + 1
+    assert len(written) == len(ledger["files"]) + len(ledger["shared_files"]) + 1
 
 
 def test_pair_alias_fixes_source_and_target(runner):

@@ -36,6 +36,7 @@ def emit(bundle, target: str, **options):
     for w in workflows:
         one = mod.emit(w, **options)
         out.files.update(one.files)
+        out.shared |= one.shared
         out.diagnostics.extend(one.diagnostics)
     return out
 

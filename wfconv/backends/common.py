@@ -82,12 +82,17 @@ class Emitted:
 
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Files shared by every workflow of an output folder (a helper module),
+    # identical whichever workflow wrote them: written once (docs/output.md).
+    shared: set[str] = field(default_factory=set)
 
     def single(self) -> str:
-        """The content when exactly one file was produced (stdout mode)."""
-        if len(self.files) != 1:
-            raise ValueError(f"{len(self.files)} files emitted, not one")
-        return next(iter(self.files.values()))
+        """The content when exactly one file of the workflow's own was
+        produced (stdout mode; shared helper modules aside)."""
+        own = [text for name, text in self.files.items() if name not in self.shared]
+        if len(own) != 1:
+            raise ValueError(f"{len(own)} files emitted, not one")
+        return own[0]
 
 
 # ---------------------------------------------------------------------------
@@ -133,15 +138,19 @@ def py_str(s: str) -> str:
         raise TypeError(f"py_str expects str, got {type(s).__name__}")
     if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
         return '"' + s + '"'  # nothing to escape (the common case)
-    quote = "'" if ('"' in s and "'" not in s) else '"'
-    out = [quote]
-    for ch in s:
-        if ch == quote:
-            out.append("\\" + ch)
-        else:
-            out.append(_escape_char(ch))
-    out.append(quote)
-    return "".join(out)
+    quote = quote_for(s)
+    return quote + py_str_body(s, quote) + quote
+
+
+def quote_for(s: str) -> str:
+    """The quote ``py_str`` uses for ``s`` (ruff format's choice)."""
+    return "'" if ('"' in s and "'" not in s) else '"'
+
+
+def py_str_body(s: str, quote: str) -> str:
+    """The inside of a one-line literal of ``s`` between ``quote`` characters
+    (for literals built in parts, such as f-strings)."""
+    return "".join("\\" + ch if ch == quote else _escape_char(ch) for ch in s)
 
 
 def py_comment(s: str) -> str:
@@ -203,7 +212,7 @@ def py_literal(value: Any) -> str:
 # ---------------------------------------------------------------------------
 
 _OOZIE_MAX = 40  # Oozie node names: [a-zA-Z_][-_a-zA-Z0-9]{0,39}
-_STYLES = ("python", "class", "oozie")
+_STYLES = ("python", "snake", "class", "oozie")
 # Valid identifiers, but confusing as generated variable names.
 _SOFT_KEYWORDS = {"_", "__"}
 
@@ -224,8 +233,17 @@ def _ascii_fold(text: str) -> str:
     return "".join(out)
 
 
+def snake_case(text: str) -> str:
+    """``TrainModel`` -> ``train_model``, ``HTTPSensor`` -> ``http_sensor``
+    (word boundaries only; other characters are left to ``_base_name``)."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", text)
+    return text.lower()
+
+
 def _base_name(raw: str, style: str) -> str:
     text = _ascii_fold(raw)
+    if style == "snake":
+        text = snake_case(text)
     allowed = r"[^A-Za-z0-9_\-]" if style == "oozie" else r"[^A-Za-z0-9_]"
     text = re.sub(allowed, "_", text)
     if style == "class":
@@ -246,6 +264,8 @@ def is_identifier(name: str, style: str = "python") -> bool:
     """Is ``name`` usable unchanged in this style?"""
     if style == "oozie":
         return bool(re.fullmatch(r"[A-Za-z_][-_A-Za-z0-9]{0,39}", name))
+    if style == "snake" and name != snake_case(name):
+        return False
     return (
         name.isidentifier()
         and name.isascii()
@@ -270,7 +290,8 @@ def identifier_map(
       backends also keep every original id in the output (``task_id=``,
       a comment) so that parsing the output gives the original ids back.
 
-    ``style``: ``python`` (variables, functions), ``class`` (CamelCase class
+    ``style``: ``python`` (variables), ``snake`` (functions: ``Fetch`` ->
+    ``fetch``, ``TrainModel`` -> ``train_model``), ``class`` (CamelCase class
     names), ``oozie`` (node names: letters, digits, ``_``, ``-``, <= 40 chars).
     """
     if style not in _STYLES:
@@ -446,6 +467,10 @@ class FunctionSource:
     params: list[str]  # positional-or-keyword parameter names, in order
     varkw: bool  # has ``**kwargs``
     free_names: list[str]  # globals it needs that are not builtins
+    name: str = ""  # the def's name (after renaming)
+    varkw_name: str | None = None  # the ``**kwargs`` parameter's name
+    uses_varkw: bool = False  # the body reads ``**kwargs``
+    doc: bool = False  # starts with a docstring
 
 
 def function_source(source_code: Any, name: str | None = None) -> FunctionSource | None:
@@ -499,7 +524,19 @@ def function_source(source_code: Any, name: str | None = None) -> FunctionSource
     own = {name or fn.name}
     free = {n for n in free if not hasattr(builtins, n) and n not in own}
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
-    return FunctionSource(text, params, fn.args.kwarg is not None, sorted(free))
+    kwarg = fn.args.kwarg.arg if fn.args.kwarg is not None else None
+    uses = kwarg is not None and any(
+        isinstance(n, ast.Name) and n.id == kwarg for st in fn.body for n in ast.walk(st)
+    )
+    first = fn.body[0] if fn.body else None
+    doc = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    return FunctionSource(
+        text, params, kwarg is not None, sorted(free), name or fn.name, kwarg, uses, doc
+    )
 
 
 def local_functions(

@@ -81,6 +81,7 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
 
     module = backend(target)
     files: dict[str, str] = {}
+    shared: set[str] = set()
     entries: list[dict[str, Any]] = []
     outputs: dict[str, list[str]] = {}
     for d in bundle.diagnostics:
@@ -90,7 +91,13 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
         emitted = module.emit(w, workflows=workflows, **options)
         names = []
         for rel, text in emitted.files.items():
-            rel = _unique_path(_safe_relative(rel), set(files))
+            rel = _safe_relative(rel)
+            if rel in emitted.shared:
+                # a helper module shared by the folder's workflows: written once
+                files.setdefault(rel, text)
+                shared.add(rel)
+                continue
+            rel = _unique_path(rel, set(files))
             files[rel] = text
             names.append(rel)
         outputs[w.id] = names
@@ -107,6 +114,7 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
         "target": target,
         "options": {k: v for k, v in sorted(options.items()) if v is not None and k != "workflows"},
         "files": outputs,
+        "shared_files": sorted(shared),
         "summary": summary,
         "entries": entries,
     }
@@ -188,11 +196,19 @@ def _run(
         if ledger_format != "json":  # keep stderr one JSON document in json mode
             click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {out}", err=True)
     else:
-        if len(files) != 1:
+        shared = set(ledger["shared_files"])
+        own = [rel for rel in files if rel not in shared]
+        if len(own) != 1:
             raise UsageError(
                 f"{len(files)} files to write ({', '.join(sorted(files))}): give an output folder with -o"
             )
-        click.echo(next(iter(files.values())), nl=False)
+        click.echo(files[own[0]], nl=False)
+        if shared:
+            click.echo(
+                f"note: the code above imports {', '.join(sorted(shared))}, wfconv's helper "
+                "module for it; give an output folder with -o to write it too",
+                err=True,
+            )
 
     if ledger_format == "json":
         click.echo(ledger_json, err=True, nl=False)

@@ -171,7 +171,7 @@ class _PrefectDriver:
 
     def run(self, folder: Path) -> None:
         state = self.flow(return_state=True)
-        # The emitted flow ends like an Airflow DAG run (wfconv_finish).
+        # The emitted flow ends like an Airflow DAG run (its leaf tasks decide).
         if state.is_completed() or state.is_failed():
             (folder / "run_state").write_text(
                 "success" if state.is_completed() else "failed", encoding="utf-8"
@@ -427,7 +427,8 @@ def _prepare(workflow: Workflow, target: str, root: Path, **options):
     code.mkdir(parents=True)
     write_files(emitted, code)
     (code / f"{module}.py").write_text(probe_src, encoding="utf-8")
-    main = [p for p in code.rglob("*.py") if p.name != f"{module}.py"]
+    shared = {f"{module}.py", *getattr(backend(target), "HELPER_MODULES", ())}
+    main = [p for p in code.rglob("*.py") if p.name not in shared]
     if len(main) != 1:
         return f"the {target} backend emitted {len(main)} Python files; the check needs one"
     return main[0], code, module, n

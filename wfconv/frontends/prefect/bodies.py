@@ -3,7 +3,8 @@
 A task stays a ``python`` action unless its body leaves no room for doubt
 (docs/codes/prefect.md): a no-op, a single ``raise``, one checked subprocess
 call with a literal command, a ``run_deployment`` call; and the trigger-rule
-guard that wfconv's own Prefect backend writes (``wfconv_gate``) gives the
+guard that wfconv's own Prefect backend writes (``gate`` of its helper
+module ``wfconv_prefect``) gives the
 task's trigger rule back. No guessing: anything else is python.
 """
 
@@ -27,7 +28,7 @@ CHECKED_SUBPROCESS = {"subprocess.check_call", "subprocess.check_output", "subpr
 
 @dataclass
 class Gate:
-    """``if not wfconv_gate("rule", upstream, ...): return ...`` opening a task
+    """``if not gate("rule", upstream, ...): return ...`` opening a task
     body: the trigger-rule guard wfconv's Prefect backend writes when a rule
     needs Airflow's states. The rule is the task's trigger rule and the
     ``upstream`` argument carries ordering, not data."""
@@ -48,9 +49,70 @@ class Gate:
     also: str | None = None
 
 
-def unrender(node: ast.AST) -> ast.AST:
-    """``wfconv_render(X)`` -> X: wfconv's generated run-time Jinja renderer
-    wraps text whose templates are already in the IR's neutral spelling."""
+HELPER_MODULE = "wfconv_prefect"
+
+
+def helper_ref(fn: FunctionValue, node: ast.AST, name: str) -> bool:
+    """Does ``node`` name ``name`` of wfconv's Prefect helper module (or the
+    ``wfconv_<name>`` it once defined in every flow module)?"""
+    if not isinstance(node, ast.Name):
+        return False
+    if node.id == f"wfconv_{name}":
+        return True
+    value = fn.scope.module.vars.get(node.id)
+    return isinstance(value, Ref) and value.qualname == f"{HELPER_MODULE}.{name}"
+
+
+@functools.cache
+def _shipped_helpers() -> str:
+    from wfconv.backends.prefect import HELPER_SOURCE_PATH
+
+    return HELPER_SOURCE_PATH.read_text(encoding="utf-8")
+
+
+def helpers_are_wfconvs(interp: pyeval.Interpreter) -> bool:
+    """The helper module beside the flow file is exactly the one wfconv
+    ships (a sensor is only read back as one when its poll loop is wfconv's)."""
+    from pathlib import Path
+
+    if not interp.path:
+        return False
+    beside = Path(interp.path).with_name(f"{HELPER_MODULE}.py")
+    try:
+        return beside.read_text(encoding="utf-8") == _shipped_helpers()
+    except OSError:
+        return False
+
+
+_LOGICAL_DATE = ast.dump(
+    ast.parse("logical_date = logical_date or flow_run.scheduled_start_time").body[0]
+)
+
+
+def run_date_parameter(fn: FunctionValue) -> str | None:
+    """``logical_date``: the flow parameter wfconv's Prefect backend adds to
+    give a run's logical date (else the scheduled start), recognised by the
+    flow's first statement; it is how a run is dated, not a workflow parameter."""
+    body = body_of(fn)
+    if body and ast.dump(body[0]) == _LOGICAL_DATE:
+        return "logical_date"
+    return None
+
+
+def unrender(node: ast.AST, fn: FunctionValue | None = None, params: bool = True) -> ast.AST:
+    """The IR's template spelling of a string wfconv's backend wrote: an
+    f-string over the run's values (``f"--date {logical_date:%Y-%m-%d}"`` ->
+    ``"--date {{ ds }}"``; with ``params``, the task's other parameters are
+    workflow parameters, as in the bodies only wfconv writes), or the
+    argument of the ``wfconv_render(X)`` it once wrote."""
+    if isinstance(node, ast.JoinedStr) and fn is not None:
+        from wfconv.backends.fstrings import RUN_VALUES, from_fstring
+
+        a = fn.node.args
+        names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - set(RUN_VALUES)
+        names = names if params else set()
+        text = from_fstring(node, names)
+        return ast.copy_location(ast.Constant(text), node) if text is not None else node
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -84,8 +146,7 @@ def gate_of(fn: FunctionValue) -> Gate | None:
     call = test.operand
     if not (
         isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id == "wfconv_gate"
+        and helper_ref(fn, call.func, "gate")
         and len(call.args) >= 2
         and isinstance(call.args[0], ast.Constant)
         and call.args[0].value in TRIGGER_RULES
@@ -135,6 +196,9 @@ def shell_command(
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     body = body_of(fn) if body is None else body
+    printed = _printed_command(body)
+    if printed is not None:
+        return _bash_command(fn, interp, *printed)
     if len(body) != 1:
         return None
     st = body[0]
@@ -192,6 +256,82 @@ def shell_command(
     return command, fields
 
 
+_PRINT_OUTPUT = ast.dump(ast.parse("print(result.stdout + result.stderr)").body[0])
+_CHECK_EXIT = ast.dump(ast.parse("result.check_returncode()").body[0])
+_RETURN_STDOUT = ast.dump(ast.parse("return result.stdout").body[0])
+_BASH = ast.dump(ast.parse('["bash", "-c", command]', mode="eval").body)
+
+
+def _printed_command(body: list[ast.stmt]) -> tuple[ast.AST, ast.Call, bool] | None:
+    """(command, the run call, output returned) of the shell body wfconv's
+    Prefect backend writes: ``command = ...``, ``result = subprocess.run(
+    ["bash", "-c", command], capture_output=True, text=True, ...)``, the
+    output printed, ``result.check_returncode()``, maybe ``return result.stdout``."""
+    if len(body) not in (4, 5):
+        return None
+    first, run, printed, check, *rest = body
+    if not (
+        isinstance(first, ast.Assign)
+        and [getattr(t, "id", None) for t in first.targets] == ["command"]
+        and isinstance(run, ast.Assign)
+        and [getattr(t, "id", None) for t in run.targets] == ["result"]
+        and isinstance(run.value, ast.Call)
+        and len(run.value.args) == 1
+        and ast.dump(run.value.args[0]) == _BASH
+        and ast.dump(printed) == _PRINT_OUTPUT
+        and ast.dump(check) == _CHECK_EXIT
+        and all(ast.dump(r) == _RETURN_STDOUT for r in rest)
+    ):
+        return None
+    return first.value, run.value, bool(rest)
+
+
+def _bash_command(
+    fn: FunctionValue, interp: pyeval.Interpreter, command: ast.AST, call: ast.Call, output: bool
+) -> tuple[str, dict] | None:
+    func = interp.eval(call.func, fn.scope)
+    if not isinstance(func, Ref) or func.qualname != "subprocess.run":
+        return None
+    kw = {k.arg: k.value for k in call.keywords}
+    if None in kw or set(kw) - {"capture_output", "text", "check", "env", "cwd"}:
+        return None
+    local = Scope(fn.scope)
+    a = fn.node.args
+    for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
+        if p is not None:
+            local.vars[p.arg] = Unknown(pyeval.RUNTIME, "task parameter", fn.node.lineno, p.arg)
+
+    def const(n: ast.AST | None) -> Any:
+        v = interp.eval(n, local) if n is not None else None
+        return v if pyeval.is_known(v) else None
+
+    text = const(unrender(command, fn))
+    if not isinstance(text, str):
+        return None
+    fields: dict[str, Any] = {"command": text}
+    env_node, inherits = _inherited_env(kw.get("env"), interp, local)
+    if isinstance(env_node, ast.Dict):
+        values = [unrender(v, fn) for v in env_node.values]
+        env_node = ast.copy_location(ast.Dict(keys=env_node.keys, values=values), env_node)
+    env = const(env_node)
+    if isinstance(env, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        fields["env"] = env
+        if not inherits:
+            fields["env_replace"] = True
+    elif kw.get("env") is not None:
+        return None
+    cwd = const(unrender(kw["cwd"], fn)) if kw.get("cwd") is not None else None
+    if isinstance(cwd, str):
+        fields["cwd"] = cwd
+    elif kw.get("cwd") is not None:
+        return None
+    if output:
+        fields["capture_output"] = True
+    return text, fields
+
+
 def _inherited_env(
     node: ast.AST | None, interp: pyeval.Interpreter, scope: Scope
 ) -> tuple[ast.AST | None, bool]:
@@ -236,7 +376,7 @@ def body_action(
     if len(body) == 1 and isinstance(body[0], ast.Raise):
         exc = body[0].exc
         if isinstance(exc, ast.Call) and len(exc.args) == 1:
-            text = unrender(exc.args[0])
+            text = unrender(exc.args[0], fn, params=False)
             if isinstance(text, ast.Constant) and isinstance(text.value, str):
                 return Action("fail", {"message": text.value})
     shell = shell_command(fn, interp, body)
@@ -273,7 +413,7 @@ def email_task(
         return isinstance(value, Ref) and value.qualname == qualname
 
     def literal(node: ast.AST) -> str | None:
-        node = unrender(node)
+        node = unrender(node, fn, params=False)
         return (
             node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
         )
@@ -345,75 +485,46 @@ def email_task(
     return Action("email", fields)
 
 
-@functools.cache
-def _helper_dump(name: str) -> str:
-    from wfconv.backends import prefect as backend
-
-    source = {"wfconv_poll": backend.POLL_SOURCE, "wfconv_glob": backend.GLOB_SOURCE}[name]
-    return ast.dump(ast.parse(source).body[0])
-
-
-def _generated(fn: FunctionValue, name: str) -> bool:
-    """Whether the module defines ``name`` exactly as wfconv's backend does."""
-    node = getattr(fn.scope.module.vars.get(name), "node", None)
-    return node is not None and ast.dump(node) == _helper_dump(name)
-
-
 def sensor_task(
     fn: FunctionValue, body: list[ast.stmt], interp: pyeval.Interpreter
 ) -> Action | None:
-    """``return wfconv_poll(lambda: glob.glob("<path>"), poke, timeout)`` (or
-    ``wfconv_glob`` for a URL; with ``soft_fail=True`` inside
-    ``if not ...: return ...`` then ``return True``): the file sensor wfconv's
-    Prefect backend writes, read back as a ``sensor`` when the helpers are the
-    generated ones."""
-    soft = False
+    """``return poll(lambda: glob.glob("<path>"), poke, timeout)`` (``glob_url``
+    for a URL, ``soft_fail=True`` for a soft-failing sensor), ``poll`` and
+    ``glob_url`` imported from wfconv's helper module beside the file: the
+    file sensor wfconv's Prefect backend writes."""
     if (
-        len(body) == 2
-        and isinstance(body[0], ast.If)
-        and not body[0].orelse
-        and isinstance(body[0].test, ast.UnaryOp)
-        and isinstance(body[0].test.op, ast.Not)
-        and all(isinstance(st, ast.Return) for st in body[0].body)
-        and isinstance(body[1], ast.Return)
-        and isinstance(body[1].value, ast.Constant)
-        and body[1].value.value is True
+        len(body) == 1
+        and isinstance(body[0], ast.Return)
+        and isinstance(body[0].value, ast.Call)
+        and helper_ref(fn, body[0].value.func, "poll")
     ):
-        call, soft = body[0].test.operand, True
-    elif len(body) == 1 and isinstance(body[0], ast.Return):
-        call = body[0].value
-    else:
+        return _polled(fn, body[0].value, interp)
+    return None
+
+
+def _polled(fn: FunctionValue, call: ast.Call, interp: pyeval.Interpreter) -> Action | None:
+    """``return poll(lambda: glob.glob(path), poke, timeout[, soft_fail=True])``
+    with the helper module beside being wfconv's: a file sensor."""
+    keywords = [(k.arg, getattr(k.value, "value", None)) for k in call.keywords]
+    if keywords not in ([], [("soft_fail", True)]) or not helpers_are_wfconvs(interp):
         return None
-    if not (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id == "wfconv_poll"
-        and len(call.args) == 3
-        and all(isinstance(a, ast.Constant) for a in call.args[1:])
-        and [(k.arg, getattr(k.value, "value", None)) for k in call.keywords]
-        == ([("soft_fail", True)] if soft else [])
-        and _generated(fn, "wfconv_poll")
-    ):
+    if len(call.args) != 3 or not all(isinstance(a, ast.Constant) for a in call.args[1:]):
         return None
     check = call.args[0]
     if not (
         isinstance(check, ast.Lambda)
         and not check.args.args
-        and not check.args.vararg
         and isinstance(check.body, ast.Call)
         and len(check.body.args) == 1
         and not check.body.keywords
     ):
         return None
     func = check.body.func
-    if isinstance(func, ast.Name) and func.id == "wfconv_glob":
-        if not _generated(fn, "wfconv_glob"):
-            return None
-    else:
+    if not helper_ref(fn, func, "glob_url"):
         ref = interp.eval(func, fn.scope)
         if not (isinstance(ref, Ref) and ref.qualname == "glob.glob"):
             return None
-    target = unrender(check.body.args[0])
+    target = unrender(check.body.args[0], fn)
     poke, timeout = (a.value for a in call.args[1:])  # type: ignore[attr-defined]
     if not (
         isinstance(target, ast.Constant)
@@ -426,7 +537,7 @@ def sensor_task(
         "target": target.value,
         "poke_interval_s": poke,
         "timeout_s": timeout,
-        "soft_fail": soft,
+        "soft_fail": bool(keywords),
     }
     return Action("sensor", fields)
 
@@ -434,8 +545,16 @@ def sensor_task(
 _PARAMS_ARG = ast.dump(ast.parse('wfconv_context()["params"]', mode="eval").body)
 
 
+def _parameters_dict(node: ast.AST) -> bool:
+    """``{"name": name, ...}``: the run's parameters, as the task receives them."""
+    return isinstance(node, ast.Dict) and all(
+        isinstance(k, ast.Constant) and isinstance(v, ast.Name)
+        for k, v in zip(node.keys, node.values, strict=True)
+    )
+
+
 def decision_task(fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
-    """``return wfconv_decide("id", wfconv_context()["params"])``: an Oozie
+    """``return wfconv_decide("id", {"p": p, ...})``: an Oozie
     decision as wfconv writes it (wfconv.backends.decisions), read back as its
     cases when the module's table and helpers are exactly the generated ones."""
     if len(body) != 1 or not isinstance(body[0], ast.Return):
@@ -448,7 +567,7 @@ def decision_task(fn: FunctionValue, body: list[ast.stmt]) -> Action | None:
         and not call.keywords
         and len(call.args) == 2
         and isinstance(call.args[0], ast.Constant)
-        and ast.dump(call.args[1]) == _PARAMS_ARG
+        and (ast.dump(call.args[1]) == _PARAMS_ARG or _parameters_dict(call.args[1]))
     ):
         return None
     module = fn.scope.module.vars

@@ -50,7 +50,7 @@ from typing import Any
 from wfconv.errors import InputError
 from wfconv.frontends import pyeval
 from wfconv.frontends.prefect import deploy
-from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of
+from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of, run_date_parameter
 from wfconv.frontends.prefect.values import (
     RUNTIME_TEMPLATES,
     Annotated,
@@ -1718,11 +1718,14 @@ class PrefectReader:
         first_default = len(positional) - len(fn.defaults)
         out: dict[str, FlowParam] = {}
         required: list[str] = []
+        dating = run_date_parameter(fn)  # wfconv's logical_date: not a workflow parameter
         for i, p in enumerate(positional):
             default = fn.defaults[i - first_default] if i >= first_default else NOT_HANDLED
-            self._param(p.arg, default, w, out, required)
+            if p.arg != dating:
+                self._param(p.arg, default, w, out, required)
         for p in a.kwonlyargs:
-            self._param(p.arg, fn.kw_defaults.get(p.arg, NOT_HANDLED), w, out, required)
+            if p.arg != dating:
+                self._param(p.arg, fn.kw_defaults.get(p.arg, NOT_HANDLED), w, out, required)
         if required:
             w.extra["prefect"]["required_parameters"] = required
         return out

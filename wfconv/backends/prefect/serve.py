@@ -1,0 +1,207 @@
+"""The Prefect target's schedules: ``flow.serve(...)`` in ``__main__``.
+
+A cron schedule with start/end dates becomes an ``RRule`` (DTSTART/UNTIL);
+otherwise ``cron=``/``interval=`` or a ``Cron``/``Interval`` schedule with
+its timezone or anchor. What Prefect cannot say (catch-up, dataset triggers,
+``@once``) is a ledger entry.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wfconv.backends.common import compact_number, cron_field_values, loss, py_literal, py_str
+from wfconv.backends.prefect.actions import Ctx
+from wfconv.backends.pycode import Brackets, Expr, Kw, call
+from wfconv.ir.model import Workflow
+
+
+def _tz(ctx: Ctx) -> str:
+    tz = ctx.workflow.schedule.timezone or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        ctx.add(
+            loss(
+                "BP206", f"timezone {tz!r} is unknown; UTC used", source=ctx.workflow, target="Cron"
+            )
+        )
+        return "UTC"
+    return tz
+
+
+def _datetime_code(ctx: Ctx, text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        value = _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    value = value.astimezone(_dt.UTC)
+    parts = [value.year, value.month, value.day, value.hour, value.minute, value.second]
+    while len(parts) > 3 and parts[-1] == 0:
+        parts.pop()
+    ctx.need("datetime", "datetime")
+    ctx.need("zoneinfo", "ZoneInfo")
+    return f"datetime({', '.join(map(str, parts))}, tzinfo=ZoneInfo({py_str('UTC')}))"
+
+
+_RRULE_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
+
+
+def cron_to_rrule(cron: str) -> str | None:
+    """The RRULE (without DTSTART/UNTIL) matching exactly the times of a
+    5-field cron line, or None: every-minute rules and cron's day-of-month OR
+    day-of-week (both restricted) have no RRULE spelling."""
+    values = cron_field_values(cron)
+    if values is None:
+        return None
+    minute, hour, dom, month, dow = values
+    full = [len(v) == n for v, n in zip(values, (60, 24, 31, 12), strict=False)]
+    full_dow = len(dow) == 7
+    if full[0] or (not full[2] and not full_dow):
+        return None
+    parts = ["FREQ=HOURLY" if full[1] else "FREQ=DAILY"]
+    if not full[1]:
+        parts.append("BYHOUR=" + ",".join(map(str, hour)))
+    parts.append("BYMINUTE=" + ",".join(map(str, minute)))
+    parts.append("BYSECOND=0")
+    if not full[2]:
+        parts.append("BYMONTHDAY=" + ",".join(map(str, dom)))
+    if not full[3]:
+        parts.append("BYMONTH=" + ",".join(map(str, month)))
+    if not full_dow:
+        parts.append("BYDAY=" + ",".join(_RRULE_DAYS[d] for d in dow))
+    return ";".join(parts)
+
+
+def _wall_clock(text: str, tz: str) -> str | None:
+    """An ISO date-time as the schedule timezone's wall clock, RRULE style
+    (Prefect reads DTSTART/UNTIL in the schedule's timezone)."""
+    try:
+        value = _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y%m%dT%H%M%S")
+
+
+def _dated_rrule(w: Workflow, tz: str) -> str | None:
+    """A cron schedule with its start/end dates as one RRule text."""
+    s = w.schedule
+    rule = cron_to_rrule(s.cron or "") if s.kind == "cron" else None
+    start = _wall_clock(w.start_date, tz) if w.start_date else None
+    end = _wall_clock(w.end_date, tz) if w.end_date else None
+    if rule is None or (w.start_date and not start) or (w.end_date and not end):
+        return None
+    if end:
+        rule += f";UNTIL={end}"
+    return (f"DTSTART:{start}\n" if start else "") + f"RRULE:{rule}"
+
+
+def main_call(ctx: Ctx, flow_fn: str) -> Expr:
+    """What ``if __name__ == "__main__":`` runs: ``flow.serve(...)`` with the schedule."""
+    w = ctx.workflow
+    s = w.schedule
+    kwargs: list[tuple[str, Expr]] = [("name", py_str(w.id or flow_fn))]
+    tz = _tz(ctx) if s.kind == "cron" and s.cron else "UTC"
+    # A cron schedule with dates becomes an RRule (DTSTART/UNTIL); otherwise
+    # Prefect schedules have no start or end (an interval's anchor is the
+    # closest thing to a start date).
+    dated = _dated_rrule(w, tz) if (w.start_date or w.end_date) else None
+    lost = [
+        name
+        for name, value in (("start_date", w.start_date), ("end_date", w.end_date))
+        if value
+        and not (name == "start_date" and s.kind == "interval" and s.seconds)
+        and dated is None
+    ]
+    if lost:
+        ctx.add(
+            loss(
+                "BP202",
+                f"{' and '.join(lost)} cannot be expressed in Prefect (schedules run from now on)",
+                source=w,
+                target="flow.serve",
+            )
+        )
+    if dated is not None:
+        ctx.need("prefect.schedules", "RRule")
+        kwargs.append(
+            ("schedules", Brackets("[", "]", [call("RRule", py_str(dated), timezone=py_str(tz))]))
+        )
+    elif s.kind == "cron" and s.cron:
+        if tz == "UTC":
+            kwargs.append(("cron", py_str(s.cron)))
+        else:
+            ctx.need("prefect.schedules", "Cron")
+            kwargs.append(
+                (
+                    "schedules",
+                    Brackets("[", "]", [call("Cron", py_str(s.cron), timezone=py_str(tz))]),
+                )
+            )
+    elif s.kind == "interval" and s.seconds:
+        anchor = _datetime_code(ctx, w.start_date)
+        if anchor:
+            ctx.need("prefect.schedules", "Interval")
+            every = repr(compact_number(float(s.seconds)))
+            schedule = call("Interval", every, anchor_date=anchor)
+            kwargs.append(("schedules", Brackets("[", "]", [schedule])))
+        else:
+            kwargs.append(("interval", repr(compact_number(float(s.seconds)))))
+    elif s.kind == "once":
+        ctx.add(
+            loss(
+                "BP204",
+                "schedule @once: the flow runs once when the module is executed (no deployment "
+                "schedule)",
+                source=w,
+                target="__main__",
+            )
+        )
+        return f"{flow_fn}()"
+    elif s.kind in ("datasets", "assets"):
+        ctx.add(
+            loss(
+                "BP203",
+                f"runs triggered by {', '.join(s.datasets)} need a Prefect automation; served without schedule",
+                source=w,
+                target="flow.serve",
+            )
+        )
+    if s.kind in ("cron", "interval") and s.datasets:
+        ctx.add(
+            loss(
+                "BP203",
+                f"runs triggered by {', '.join(s.datasets)} need a Prefect automation; served "
+                "on the time schedule only",
+                source=w,
+                target="flow.serve",
+            )
+        )
+    scheduled = (s.kind == "cron" and s.cron) or (s.kind == "interval" and s.seconds)
+    if w.catchup or (w.catchup is None and scheduled):
+        said = "catchup=True" if w.catchup else "catchup not set (Airflow 2 catches up by default)"
+        ctx.add(
+            loss(
+                "BP201",
+                f"{said}: Prefect never creates runs for past schedule times; "
+                + (
+                    "the module's wfconv_backfill(first, last) runs them, oldest first"
+                    if w.catchup
+                    else f"call {flow_fn}(logical_date=...) for each past tick"
+                ),
+                source=w,
+                target="flow.serve",
+            )
+        )
+    if w.tags:
+        kwargs.append(("tags", py_literal(list(w.tags))))
+    if w.max_active_runs is not None:
+        kwargs.append(("global_limit", str(int(w.max_active_runs))))
+    return call(f"{flow_fn}.serve", *(Kw(k, v) for k, v in kwargs))

@@ -1,0 +1,149 @@
+"""Generated Python laid out the way ``ruff format`` lays it out.
+
+Backends build the statements they emit from small expression values
+(``Call``, ``Brackets``, ``Kw``, and plain strings for atoms they spelled
+themselves) and ``statement()`` turns one into lines: the whole statement on
+one line when it fits in 88 columns; otherwise split at the brackets of its
+last call or literal, with the contents on one indented line when they fit
+there, else one item per line with a trailing comma, each item split the same
+way in turn. That is black's right-hand split, which ruff format follows, for
+the only shapes wfconv writes (calls, lists, tuples, dicts and sets of atoms).
+An atom (a string, a name) is never broken: a line holding a longer atom is
+longer than 88 columns, as ruff leaves it.
+
+Every user string is still spelled by ``py_str``/``py_literal``
+(``wfconv.backends.common``); this module only decides where lines break.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+LINE_LENGTH = 88
+INDENT = "    "
+
+
+@dataclass
+class Kw:
+    """``name=value`` in a call (``name`` None: ``**value``)."""
+
+    name: str | None
+    value: Expr
+
+
+@dataclass
+class Call:
+    """``func(args..., kw=...)``; ``tail`` follows the closing bracket
+    (``.stdout``, ``.submit``)."""
+
+    func: str
+    args: list[Expr] = field(default_factory=list)
+    tail: str = ""
+
+
+@dataclass
+class Brackets:
+    """A list, tuple, set or dict display: ``open``/``close`` are its
+    brackets, ``items`` its elements (a dict item is ``Pair``)."""
+
+    open: str
+    close: str
+    items: list[Expr] = field(default_factory=list)
+
+
+@dataclass
+class Pair:
+    key: Expr
+    value: Expr
+
+
+Expr = Union[str, Call, Brackets, Kw, Pair]  # noqa: UP007 (a runtime alias)
+
+
+def flat(e: Expr) -> str:
+    """The expression on one line."""
+    if isinstance(e, str):
+        return e
+    if isinstance(e, Kw):
+        return f"{e.name}={flat(e.value)}" if e.name else f"**{flat(e.value)}"
+    if isinstance(e, Pair):
+        return f"{flat(e.key)}: {flat(e.value)}"
+    if isinstance(e, Call):
+        return f"{e.func}({', '.join(flat(a) for a in e.args)}){e.tail}"
+    inner = ", ".join(flat(i) for i in e.items)
+    if e.open == "(" and len(e.items) == 1:
+        inner += ","
+    return f"{e.open}{inner}{e.close}"
+
+
+def _parts(e: Expr) -> tuple[str, Expr | None, str] | None:
+    """(head, bracketed expression, tail) where the last brackets of ``e``
+    open and close: what black's right-hand split splits at."""
+    if isinstance(e, (Call, Brackets)):
+        return "", e, ""
+    if isinstance(e, Kw) and isinstance(e.value, (Call, Brackets)):
+        return (f"{e.name}=" if e.name else "**"), e.value, ""
+    if isinstance(e, Pair) and isinstance(e.value, (Call, Brackets)):
+        return f"{flat(e.key)}: ", e.value, ""
+    return None
+
+
+def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[str]:
+    """The lines of ``prefix + e + suffix`` at ``depth`` levels of indentation
+    (``prefix``: ``"x = "``, ``"return "``, ``"@"``; ``suffix``: ``":"``, ``","``)."""
+    pad = INDENT * depth
+    one = pad + prefix + flat(e) + suffix
+    if len(one) <= LINE_LENGTH:
+        return [one]
+    parts = _parts(e)
+    if parts is None:
+        # The right-hand side of an assignment or a return that fits on a
+        # line of its own is wrapped in parentheses; a longer atom stays.
+        if prefix.endswith(("= ", "return ")) and not suffix:
+            inner = pad + INDENT + flat(e)
+            if len(inner) <= LINE_LENGTH:
+                return [pad + prefix + "(", inner, pad + ")"]
+        return [one]
+    head, inner, tail = parts
+    assert inner is not None
+    if isinstance(inner, Call):
+        opener, items, closer = inner.func + "(", inner.args, ")" + inner.tail
+    else:
+        assert isinstance(inner, Brackets)
+        opener, items, closer = inner.open, inner.items, inner.close
+    first = pad + prefix + head + opener
+    last = pad + closer + tail + suffix
+    if not items:
+        return [one]
+    body = ", ".join(flat(i) for i in items)
+    if isinstance(inner, Brackets) and inner.open == "(" and len(items) == 1:
+        body += ","
+    if len(pad + INDENT + body) <= LINE_LENGTH:
+        return [first, pad + INDENT + body, last]
+    lines = [first]
+    if len(items) == 1 and not (isinstance(inner, Brackets) and inner.open == "("):
+        lines += statement("", items[0], "", depth + 1)
+    else:
+        for item in items:
+            lines += statement("", item, ",", depth + 1)
+    lines.append(last)
+    return lines
+
+
+def call(func: str, *args: Expr, tail: str = "", **kwargs: Expr) -> Call:
+    """``Call`` with keyword arguments in the order given."""
+    return Call(func, [*args, *(Kw(k, v) for k, v in kwargs.items())], tail)
+
+
+def list_of(items: list[Expr]) -> Brackets:
+    return Brackets("[", "]", list(items))
+
+
+def dict_of(pairs: list[tuple[Expr, Expr]]) -> Brackets:
+    return Brackets("{", "}", [Pair(k, v) for k, v in pairs])
+
+
+def block(lines: list[str], depth: int = 1) -> list[str]:
+    """Indent already laid-out lines by ``depth`` levels."""
+    return [(INDENT * depth + line) if line else line for line in lines]
