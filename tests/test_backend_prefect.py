@@ -76,7 +76,7 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     # the template is an f-string over the run's logical date; bash runs it
     assert 'command = f"echo \'{logical_date:%Y-%m-%d}\' \\"q\\" \\\\ done"' in code
     assert 'subprocess.run(\n        ["bash", "-c", command],' in code
-    assert "fan_run = fan.map(n=[1, 2, 3]" in code
+    assert "fan_run = fan.map(\n        n=[1, 2, 3]" in code
     assert 'if not gate("one_failed", upstream):' in code
     # a kept function is the task itself
     assert '@task(name="py_kept")\ndef kept(x=1, *, upstream):' in code
@@ -158,8 +158,8 @@ def test_templates_are_rendered_and_unknown_names_reported():
     assert 'def t(day_of="x", logical_date: datetime | None = None)' in text
     # {{ var.value.x }} has no f-string spelling: rendered in jinja2's sandbox
     assert (
-        "render(\"echo {{ ds }} {{ params['day-of'] }} {{ var.value.x }}\", logical_date, "
-        '{"day-of": day_of})'
+        "command = render(\n        \"echo {{ ds }} {{ params['day-of'] }} {{ var.value.x }}\",\n"
+        '        logical_date,\n        {"day-of": day_of},\n    )'
     ) in text
     assert {"BP114", "BP115", "BP130", "BP205"} <= codes(out)
     assert 'command = "echo {{ unclosed"' in text  # kept verbatim

@@ -130,8 +130,8 @@ def py_str(s: str) -> str:
 
     Always a one-line literal (newlines become ``\\n``): no triple quotes, so
     ``\"\"\"``, trailing whitespace and CR characters cannot break the generated
-    file or trip ruff's W291/W605. Double quotes unless the text holds ``"``
-    and no ``'`` (the same choice ruff format makes). Deterministic: the result
+    file or trip ruff's W291/W605. Double quotes unless the text holds more
+    ``"`` than ``'`` (the same choice ruff format makes). Deterministic: the result
     depends on ``s`` only.
     """
     if not isinstance(s, str):
@@ -143,8 +143,9 @@ def py_str(s: str) -> str:
 
 
 def quote_for(s: str) -> str:
-    """The quote ``py_str`` uses for ``s`` (ruff format's choice)."""
-    return "'" if ('"' in s and "'" not in s) else '"'
+    """The quote ``py_str`` uses for ``s``: ruff format's choice (double
+    quotes, unless the text holds more of them than single quotes)."""
+    return "'" if s.count('"') > s.count("'") else '"'
 
 
 def py_str_body(s: str, quote: str) -> str:

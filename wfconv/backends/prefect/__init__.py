@@ -56,7 +56,7 @@ from wfconv.backends.prefect import actions as act
 from wfconv.backends.prefect.actions import HELPER_MODULE, Ctx, TaskView
 from wfconv.backends.prefect.serve import cron_to_rrule as cron_to_rrule
 from wfconv.backends.prefect.serve import main_call
-from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, block, statement
+from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, statement
 from wfconv.ir.model import Task, Workflow
 from wfconv.ir.roles import role_facts
 
@@ -388,8 +388,8 @@ def _gate_lines(ctx: Ctx, gate: dict[str, Any]) -> list[str]:
     for key in ("teardown", "fails_run"):
         if gate.get(key):
             args.append(Kw(key, "True"))
-    lines = statement("if not ", Call(ctx.helper("gate"), args), ":")
-    lines.append(f"    return {ctx.helper('skipped')}()")
+    lines = statement("if not ", Call(ctx.helper("gate"), args), ":", depth=1)
+    lines.append(f"        return {ctx.helper('skipped')}()")
     return lines
 
 
@@ -698,13 +698,13 @@ def _flow(
         ctx.need("prefect.runtime", "flow_run")
         for name, expr in run_dates(w):
             if expr not in dict(run_dates(w)) and (name == "logical_date" or name in dates):
-                body.append(f"{name} = {expr}")
+                body.append(f"    {name} = {expr}")
         period = _period(w)
         for name, sign in (("prev_logical_date", "-"), ("next_logical_date", "+")):
             if name in dates and period is not None:
                 ctx.need("datetime", "timedelta")
                 ((unit, n),) = period.items()
-                body.append(f"{name} = logical_date {sign} timedelta({unit}={n})")
+                body.append(f"    {name} = logical_date {sign} timedelta({unit}={n})")
     used_data = {u for v in views.values() for u in v.data + v.mapped_from}
     # plain tasks first (they never wait for gated ones), then gated ones
     ordered = [t for t in order if t not in gated] + [t for t in order if t in gated]
@@ -714,7 +714,7 @@ def _flow(
         args = _call_args(ctx, view, var, fns, chain)
         if chain:
             call = Call(view.fn, args)
-            body += statement(f"{var[tid]} = " if tid in used_data else "", call)
+            body += statement(f"{var[tid]} = " if tid in used_data else "", call, depth=1)
             continue
         mapped = view.map_args is not None
         ups = g.up[tid]
@@ -734,18 +734,18 @@ def _flow(
             if tolerant and ups:
                 ctx.need("prefect", "allow_failure")
         method = "map" if mapped else "submit"
-        body += statement(f"{var[tid]} = ", Call(f"{view.fn}.{method}", args))
+        body += statement(f"{var[tid]} = ", Call(f"{view.fn}.{method}", args), depth=1)
     if not chain:
         # tasks nothing waits for and that do not decide the run (teardowns):
         # waited for, since Prefect does not wait for futures left behind
         waited = {u for t in order for u in g.up[t]} | set(roles.leaves)
         for t in order:
             if t not in waited:
-                body.append(f"{var[t]}.wait()")
+                body.append(f"    {var[t]}.wait()")
         leaves = [var[t] for t in roles.leaves if t in var]
         mapped_leaves = {var[t] for t in roles.leaves if views[t].map_args is not None}
         items = [f"*{v}" if v in mapped_leaves else v for v in leaves]
-        body += statement("return ", Brackets("[", "]", items))
+        body += statement("return ", Brackets("[", "]", items), depth=1)
     return body
 
 
@@ -924,7 +924,8 @@ def _module(
         else:
             out.append(f"def {fn['name']}(*args, **kwargs):")
             out += [f"    # {py_comment(line)}".rstrip() for line in fn["comments"]]
-            out += block(statement("raise ", Call("NotImplementedError", [py_str(fn["message"])])))
+            message = Call("NotImplementedError", [py_str(fn["message"])])
+            out += statement("raise ", message, depth=1)
     out += tasks + ["", ""]
     out += statement("@", Call("flow", flow_opts)) if flow_opts else ["@flow"]
     mutable = [isinstance(v, (list, dict)) for v in w.params.values()]
@@ -937,11 +938,11 @@ def _module(
         out.append("):")
     else:
         out += statement("def ", Call(flow_fn, signature), ":")
-    out += block(flow_lines or ["pass"])
+    out += flow_lines or ["    pass"]
     if backfill:
         out += ["", ""] + backfill
     out += ["", "", 'if __name__ == "__main__":']
-    out += block(statement("", main))
+    out += statement("", main, depth=1)
     return out
 
 
@@ -952,11 +953,11 @@ def _task_lines(ctx: Ctx, view: TaskView) -> list[str]:
     lines += statement("def ", Call(view.fn, list(view.params)), ":")
     body = []
     if view.doc:
-        body.append(f"# {py_comment(view.doc)}".rstrip())
+        body.append(f"    # {py_comment(view.doc)}".rstrip())
     if view.gate is not None:
         body += _gate_lines(ctx, view.gate)
-    body += view.body or ["pass"]
-    return lines + block(body)
+    body += view.body or ["    pass"]
+    return lines + body
 
 
 def _paste(ctx: Ctx, view: TaskView) -> list[str]:
@@ -984,7 +985,8 @@ def _paste(ctx: Ctx, view: TaskView) -> list[str]:
     )
     body = list(fn.body.body)
     doc = 1 if body and _is_docstring(body[0]) else 0
-    gate = cst.parse_module("\n".join(_gate_lines(ctx, view.gate)) + "\n").body if view.gate else []
+    gate_text = "\n".join(line[4:] for line in _gate_lines(ctx, view.gate)) + "\n"
+    gate = cst.parse_module(gate_text).body
     new = fn.with_changes(
         params=params, body=fn.body.with_changes(body=[*body[:doc], *gate, *body[doc:]])
     )
@@ -1043,7 +1045,7 @@ def _backfill_lines(ctx: Ctx, w: Workflow, flow_fn: str) -> list[str]:
     helper = ctx.helper("backfill")
     lines = ["def wfconv_backfill(first, last):"]
     lines.append('    """Airflow\'s catch-up: one run per schedule tick from FIRST to LAST."""')
-    lines += block(statement("", Call(helper, [flow_fn, "first", "last", *kwargs])))
+    lines += statement("", Call(helper, [flow_fn, "first", "last", *kwargs]), depth=1)
     return lines
 
 

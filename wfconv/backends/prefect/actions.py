@@ -29,7 +29,7 @@ from wfconv.backends.common import (
     xcom_ref,
 )
 from wfconv.backends.fstrings import Names, to_fstring
-from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, statement
+from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, flat, statement
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 HELPER_MODULE = "wfconv_prefect"
@@ -110,10 +110,15 @@ class Ctx:
         return name
 
 
+def stmt(prefix: str, e: Expr, suffix: str = "", depth: int = 1) -> list[str]:
+    """A statement of a task body (one level in), laid out as ruff format does."""
+    return statement(prefix, e, suffix, depth)
+
+
 # --- strings and templates -------------------------------------------------------
 
 
-def text(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) -> str:
+def text(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) -> Expr:
     """Python for a string of the IR: a literal, an f-string over the run's
     values, or (a template an f-string cannot say) the helper module's
     sandboxed ``render``."""
@@ -131,7 +136,7 @@ def text(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) -> str:
     return _rendered(ctx, task, view, value)
 
 
-def _rendered(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) -> str:
+def _rendered(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) -> Expr:
     import jinja2
     from jinja2 import meta
 
@@ -176,9 +181,9 @@ def _rendered(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) ->
     params = list(ctx.workflow.params)
     if view is not None:
         _uses(view, {ctx.names.dates["logical_date"]}, params)
-    pairs = ", ".join(f"{py_str(k)}: {ctx.param_args[k]}" for k in params)
+    pairs = Brackets("{", "}", [Pair(py_str(k), ctx.param_args[k]) for k in params])
     date = ctx.names.dates["logical_date"]
-    return f"{ctx.helper('render')}({py_str(value)}, {date}, {{{pairs}}})"
+    return Call(ctx.helper("render"), [py_str(value), date, pairs])
 
 
 def _uses(view: TaskView, dates: set[str], params: Any) -> None:
@@ -255,7 +260,7 @@ def shell_lines(
     task. ``env`` adds to the worker's environment unless the action says
     ``env_replace``; ``mapped_*`` name a task parameter holding the value."""
     ctx.need("subprocess")
-    lines = statement("command = ", command) if command != "command" else []
+    lines = stmt("command = ", command) if command != "command" else []
     args: list[Expr] = ['["bash", "-c", command]']
     replace = bool(task.action.fields.get("env_replace"))
     if mapped_env:
@@ -274,11 +279,11 @@ def shell_lines(
     elif cwd:
         args.append(Kw("cwd", text(ctx, task, view, str(cwd))))
     args += [Kw("capture_output", "True"), Kw("text", "True"), Kw("check", "False")]
-    lines += statement("result = ", Call("subprocess.run", args))
-    lines.append("print(result.stdout + result.stderr)")
-    lines.append("result.check_returncode()")
+    lines += stmt("result = ", Call("subprocess.run", args))
+    lines.append("    print(result.stdout + result.stderr)")
+    lines.append("    result.check_returncode()")
     if capture:
-        lines.append("return result.stdout")
+        lines.append("    return result.stdout")
     return lines
 
 
@@ -300,7 +305,7 @@ def _shell(ctx: Ctx, task: Task, view: TaskView) -> None:
     texts = [cmd] + [
         text(ctx, task, None, str(v)) for v in [*(f.get("env") or {}).values(), f.get("cwd") or ""]
     ]
-    if any(t.startswith("render(") for t in texts):
+    if any(isinstance(t, Call) for t in texts):
         computed_shell(ctx, task, "rendered from its template")
     view.body += shell_lines(
         ctx, task, view, cmd, f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
@@ -364,7 +369,7 @@ def call_user(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
             args.append(Kw(original, param))
         else:
             args.append(Kw(None, f"{{{py_str(original)}: {param}}}"))
-    view.body += statement("return ", Call(ref, args))
+    view.body += stmt("return ", Call(ref, args))
 
 
 def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str, str]]) -> None:
@@ -394,13 +399,13 @@ def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str
         else:
             items.append(Pair(py_str(k), text(ctx, task, view, v)))
     build = Call(f"<callable:{ctx.callables[key]}>.from_str_params", [Brackets("{", "}", items)])
-    view.body += statement("instance = ", build)
-    view.body.append("if not instance.complete():")
-    view.body.append("    instance.run()")
+    view.body += stmt("instance = ", build)
+    view.body.append("    if not instance.complete():")
+    view.body.append("        instance.run()")
 
 
 def _empty(ctx: Ctx, task: Task, view: TaskView) -> None:
-    view.body.append("pass" if not view.gate else "return None")
+    view.body.append("    pass" if not view.gate else "    return None")
 
 
 def _branch(ctx: Ctx, task: Task, view: TaskView) -> None:
@@ -418,7 +423,7 @@ def _branch(ctx: Ctx, task: Task, view: TaskView) -> None:
     downstream = ctx.g.down[task.id]
     if f.get("short_circuit"):
         ref = callable_ref(ctx, task, "condition")
-        view.body += statement("return ", f"{py_literal(downstream)} if {ref}() else []")
+        view.body += stmt("return ", f"{py_literal(downstream)} if {ref}() else []")
         if f.get("ignore_downstream_trigger_rules", True):
             ctx.add(
                 loss(
@@ -437,7 +442,7 @@ def _branch(ctx: Ctx, task: Task, view: TaskView) -> None:
         _decision(ctx, task, view)
         return
     if f.get("default") is not None:
-        view.body.append(f"return {py_literal(f['default'])}")
+        view.body.append(f"    return {py_literal(f['default'])}")
         return
     ctx.add(
         loss(
@@ -447,7 +452,7 @@ def _branch(ctx: Ctx, task: Task, view: TaskView) -> None:
             target="@task",
         )
     )
-    view.body.append(f"return {py_literal(downstream)}")
+    view.body.append(f"    return {py_literal(downstream)}")
 
 
 def _decision(ctx: Ctx, task: Task, view: TaskView) -> None:
@@ -469,7 +474,7 @@ def _decision(ctx: Ctx, task: Task, view: TaskView) -> None:
     params = list(ctx.workflow.params)
     _uses(view, set(), params)
     pairs = Brackets("{", "}", [Pair(py_str(k), ctx.param_args[k]) for k in params])
-    view.body += statement("return ", Call("wfconv_decide", [py_str(task.id), pairs]))
+    view.body += stmt("return ", Call("wfconv_decide", [py_str(task.id), pairs]))
 
 
 def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
@@ -485,12 +490,12 @@ def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
         and cls in ("FileSensor", "HdfsSensor", "WebHdfsSensor", "")
     ):
         if "://" in target and not target.startswith("file://"):
-            check = f"lambda: {ctx.helper('glob_url')}({text(ctx, task, view, target)})"
+            check = f"lambda: {ctx.helper('glob_url')}({flat(text(ctx, task, view, target))})"
             where = "its file system through fsspec"
         else:
             ctx.need("glob")
             path = text(ctx, task, view, target.removeprefix("file://"))
-            check = f"lambda: glob.glob({path})"
+            check = f"lambda: glob.glob({flat(path)})"
             where = "the local file system"
         ctx.add(
             loss(
@@ -505,7 +510,7 @@ def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
     else:
         label = cls or "sensor"
         message = f"wfconv: {label} has no Prefect equivalent; write the check for {target!r}"
-        view.body += statement("raise ", call("NotImplementedError", py_str(message)))
+        view.body += stmt("raise ", call("NotImplementedError", py_str(message)))
         ctx.add(
             loss(
                 "BP104",
@@ -538,7 +543,7 @@ def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
                 target="skipped",
             )
         )
-    view.body += statement("return ", Call(ctx.helper("poll"), args))
+    view.body += stmt("return ", Call(ctx.helper("poll"), args))
 
 
 def _email(ctx: Ctx, task: Task, view: TaskView) -> None:
@@ -557,19 +562,19 @@ def _email(ctx: Ctx, task: Task, view: TaskView) -> None:
     to = f.get("to") or []
     if isinstance(to, str):
         to = [to]
-    view.body.append("message = EmailMessage()")
-    view.body += statement('message["To"] = ', text(ctx, task, view, ", ".join(map(str, to))))
+    view.body.append("    message = EmailMessage()")
+    view.body += stmt('message["To"] = ', text(ctx, task, view, ", ".join(map(str, to))))
     for key, header in (("cc", "Cc"), ("bcc", "Bcc")):
         if f.get(key):
             val = f[key] if isinstance(f[key], list) else [f[key]]
             joined = text(ctx, task, view, ", ".join(map(str, val)))
-            view.body += statement(f"message[{py_str(header)}] = ", joined)
+            view.body += stmt(f"message[{py_str(header)}] = ", joined)
     subject = text(ctx, task, view, str(f.get("subject") or ""))
-    view.body += statement('message["Subject"] = ', subject)
+    view.body += stmt('message["Subject"] = ', subject)
     body = text(ctx, task, view, str(f.get("body") or ""))
-    view.body += statement("", Call("message.set_content", [body]))
-    view.body.append('with smtplib.SMTP("localhost") as server:')
-    view.body.append("    server.send_message(message)")
+    view.body += stmt("", Call("message.set_content", [body]))
+    view.body.append('    with smtplib.SMTP("localhost") as server:')
+    view.body.append("        server.send_message(message)")
 
 
 def placeholder(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
@@ -582,17 +587,17 @@ def placeholder(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
         )
     )
     message = f"wfconv: {what} (task {task.id}) has no Prefect equivalent; replace this body"
-    view.body += statement("raise ", call("NotImplementedError", py_str(message)))
+    view.body += stmt("raise ", call("NotImplementedError", py_str(message)))
 
 
 def _sql(ctx: Ctx, task: Task, view: TaskView) -> None:
     f = task.action.fields
     sql = f.get("sql") or ""
     statements = sql if isinstance(sql, list) else [sql]
-    view.body.append(f"# connection: {py_comment(str(f.get('conn_id')))}")
+    view.body.append(f"    # connection: {py_comment(str(f.get('conn_id')))}")
     for stmt in statements:
         for line in str(stmt).splitlines() or [""]:
-            view.body.append(f"# {py_comment(line)}".rstrip())
+            view.body.append(f"    # {py_comment(line)}".rstrip())
     placeholder(ctx, task, view, f"SQL on connection {f.get('conn_id')!r}")
 
 
@@ -650,17 +655,17 @@ def _subworkflow(ctx: Ctx, task: Task, view: TaskView) -> None:
     conf = {k: v for k, v in dict(f.get("conf") or {}).items() if k not in inherited}
     if conf or inherited:
         pairs: list[Expr] = [Pair(py_str(k), v) for k, v in inherited.items()]
-        pairs += [Pair(py_str(str(k)), value(ctx, task, view, v)) for k, v in conf.items()]
+        pairs += [Pair(py_str(str(k)), _arg(ctx, task, view, v)) for k, v in conf.items()]
         args.append(Kw("parameters", Brackets("{", "}", pairs)))
     if f.get("wait_for_completion") is False:
         args.append(Kw("timeout", "0"))
-    view.body += statement("called = ", Call("run_deployment", args))
+    view.body += stmt("called = ", Call("run_deployment", args))
     if f.get("wait_for_completion") is not False:
-        view.body.append("if not called.state.is_completed():")
-        view.body += statement(
-            "    raise ", call("RuntimeError", py_str(f"sub-workflow {name} did not complete"))
+        view.body.append("    if not called.state.is_completed():")
+        view.body += stmt(
+            "raise ", call("RuntimeError", py_str(f"sub-workflow {name} did not complete")), depth=2
         )
-    view.body.append("return str(called.id)")
+    view.body.append("    return str(called.id)")
 
 
 def inherited_parameters(ctx: Ctx, task: Task, view: TaskView) -> dict[str, str]:
@@ -698,7 +703,7 @@ def _call_child_flow(ctx: Ctx, task: Task, view: TaskView, child: Workflow) -> N
         if k in params and k not in conf
     }
     args: list[Expr] = [Kw(params[k], v) for k, v in inherited.items()]
-    args += [Kw(params[k], value(ctx, task, view, v)) for k, v in conf.items() if k in params]
+    args += [Kw(params[k], _arg(ctx, task, view, v)) for k, v in conf.items() if k in params]
     dropped = sorted(k for k in conf if k not in params)
     ctx.add(
         loss(
@@ -714,7 +719,7 @@ def _call_child_flow(ctx: Ctx, task: Task, view: TaskView, child: Workflow) -> N
             target="nested flow",
         )
     )
-    view.body += statement("return ", Call(f"<callable:{ctx.callables[key]}>", args))
+    view.body += stmt("return ", Call(f"<callable:{ctx.callables[key]}>", args))
 
 
 def _fail(ctx: Ctx, task: Task, view: TaskView) -> None:
@@ -728,7 +733,7 @@ def _fail(ctx: Ctx, task: Task, view: TaskView) -> None:
         )
     )
     message = str(task.action.get("message") or f"{task.id} failed the run")
-    view.body += statement("raise ", call("RuntimeError", text(ctx, task, view, message)))
+    view.body += stmt("raise ", call("RuntimeError", text(ctx, task, view, message)))
 
 
 def _hadoop(ctx: Ctx, task: Task, view: TaskView) -> None:
@@ -759,7 +764,7 @@ def _external(ctx: Ctx, task: Task, view: TaskView) -> None:
                 target="@task",
             )
         )
-        view.body.append("pass")
+        view.body.append("    pass")
         return
     ctx.need("glob")
     ctx.add(
@@ -771,11 +776,11 @@ def _external(ctx: Ctx, task: Task, view: TaskView) -> None:
             target="@task",
         )
     )
-    view.body += statement("if not ", call("glob.glob", text(ctx, task, view, str(out))), ":")
-    view.body += statement(
-        "    raise ", call("FileNotFoundError", py_str(f"external data {out} is missing"))
+    view.body += stmt("if not ", call("glob.glob", text(ctx, task, view, str(out))), ":")
+    view.body += stmt(
+        "raise ", call("FileNotFoundError", py_str(f"external data {out} is missing")), depth=2
     )
-    view.body.append("return True")
+    view.body.append("    return True")
 
 
 def _opaque(ctx: Ctx, task: Task, view: TaskView) -> None:
