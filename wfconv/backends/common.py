@@ -414,6 +414,7 @@ def import_block(
     stdlib_from: dict[str, set[str]],
     third_plain: set[str],
     third_from: dict[str, set[str]],
+    future: bool = True,
 ) -> list[str]:
     """Import lines as ruff's isort (default settings) writes them: future,
     stdlib, third party; ``import x`` before ``from x import``; modules
@@ -434,12 +435,41 @@ def import_block(
         out += [line for _, line in sorted(stmts)]
         return out
 
-    lines = ["from __future__ import annotations"]
+    lines = ["from __future__ import annotations"] if future else []
     for plain, froms in ((stdlib_plain, stdlib_from), (third_plain, third_from)):
         block = section(plain, froms)
         if block:
-            lines += [""] + block
+            lines += ([""] if lines else []) + block
     return lines
+
+
+def module_docstring(description: str | None, origin: str | None, target: str) -> list[str]:
+    """The first lines of a generated module: what the workflow is and where
+    it came from, one line when that fits (the ledger, beside the output,
+    says what was approximated)."""
+    first = next(
+        (line.strip() for line in (description or "").splitlines() if line.strip()), ""
+    ).rstrip(".")
+    where = f"converted by wfconv from {origin or 'an IR document'}"
+    one = f"{first}: {where}." if first else where[0].upper() + where[1:] + "."
+    if _docstring_safe(one) and len(one) + 6 <= 88:
+        return [f'"""{one}"""']
+    lines = [f"{first}." if first else "", "", where[0].upper() + where[1:] + "."]
+    if not first:
+        lines = lines[2:]
+    if all(_docstring_safe(line) for line in lines):
+        return ['"""' + lines[0], *lines[1:], '"""']
+    return [py_str("\n".join(lines) + "\n")]
+
+
+def _docstring_safe(line: str) -> bool:
+    return (
+        line.isprintable()
+        and "\\" not in line
+        and '"""' not in line
+        and not line.startswith(('"', " "))
+        and not line.endswith('"')
+    )
 
 
 _XCOM_REF = re.compile(

@@ -112,7 +112,13 @@ _ERR_MESSAGE = "Action failed, error message[${wf:errorMessage(wf:lastErrorNode(
 # except untaken decision paths, and converging paths behave like these).
 _NATIVE_RULES = ("all_success", "none_failed", "none_failed_min_one_success", "none_skipped")
 # Rules that also run when the upstream failed: upstream error -> this task.
-_DONE_RULES = ("all_done", "one_done", "always", "all_done_min_one_success", "all_done_setup_success")
+_DONE_RULES = (
+    "all_done",
+    "one_done",
+    "always",
+    "all_done_min_one_success",
+    "all_done_setup_success",
+)
 
 # Neutral template names -> (property name, Java date format, anchor). The IR
 # follows Airflow's data-interval model (docs/architecture.md §7): ``ds`` and friends are the
@@ -363,7 +369,11 @@ def _split_command(command: str) -> tuple[str, list[str]]:
 
 def _prepare(el, f: dict, ns: str, ctx: _Ctx, task: Task) -> None:
     """<prepare> (delete / mkdir before the action), as the source had it."""
-    ops = [op for op in f.get("prepare") or [] if isinstance(op, dict) and op.get("op") in ("delete", "mkdir")]
+    ops = [
+        op
+        for op in f.get("prepare") or []
+        if isinstance(op, dict) and op.get("op") in ("delete", "mkdir")
+    ]
     if ops:
         prep = _sub(el, "prepare", ns=ns)
         for op in ops:
@@ -381,8 +391,16 @@ def _props(f: dict, ctx: _Ctx, task: Task) -> dict[str, str]:
     return {str(k): to_el(str(v), ctx, task) for k, v in (f.get("properties") or {}).items()}
 
 
-def _shell(parent, ctx: _Ctx, task: Task, exec_: str, args: list[str], env=None, capture=False,
-           f: dict | None = None):
+def _shell(
+    parent,
+    ctx: _Ctx,
+    task: Task,
+    exec_: str,
+    args: list[str],
+    env=None,
+    capture=False,
+    f: dict | None = None,
+):
     ns = ACTION_NS["shell"]
     f = f or {}
     el = _sub(parent, "shell", ns=ns)
@@ -474,8 +492,12 @@ def _act_email(parent, ctx, task):
     if addresses("cc"):
         _sub(el, "cc", _xml_safe(to_el(addresses("cc"), ctx, task)), ns=ns)
     if addresses("bcc"):
-        ctx.warn("BO701", "bcc recipients dropped (the email action has to and cc only)",
-                 task=task, target="email action")
+        ctx.warn(
+            "BO701",
+            "bcc recipients dropped (the email action has to and cc only)",
+            task=task,
+            target="email action",
+        )
     _sub(el, "subject", _xml_safe(to_el(str(f.get("subject") or ""), ctx, task)), ns=ns)
     _sub(el, "body", _xml_safe(to_el(str(f.get("body") or ""), ctx, task)), ns=ns)
 
@@ -660,8 +682,12 @@ def _act_hadoop(parent, ctx, task):
         ns = ACTION_NS["git"]
         el = _sub(parent, "git", ns=ns)
         _prepare(el, f, ns, ctx, task)
-        for key, tag in (("git_uri", "git-uri"), ("branch", "branch"), ("key_path", "key-path"),
-                         ("destination_uri", "destination-uri")):
+        for key, tag in (
+            ("git_uri", "git-uri"),
+            ("branch", "branch"),
+            ("key_path", "key-path"),
+            ("destination_uri", "destination-uri"),
+        ):
             if f.get(key):
                 _sub(el, tag, _xml_safe(to_el(str(f[key]), ctx, task)), ns=ns)
     elif engine == "ssh":
@@ -1825,11 +1851,16 @@ def _input_events(w: Workflow, freq: str | None, ctx: _Ctx) -> list[_InputEvent]
     for t in w.tasks:
         f = t.action.fields
         target = f.get("target")
-        if (t.action.kind != "sensor" or f.get("sensor") != "FileSensor" or t.id in has_in
-                or not isinstance(target, str) or f.get("soft_fail")):
+        if (
+            t.action.kind != "sensor"
+            or f.get("sensor") != "FileSensor"
+            or t.id in has_in
+            or not isinstance(target, str)
+            or f.get("soft_fail")
+        ):
             continue
         folder, _, flag = target.rpartition("/")
-        name = t.id[len("wait_"):] if t.id.startswith("wait_") else t.id
+        name = t.id[len("wait_") :] if t.id.startswith("wait_") else t.id
         if not folder or "{{" in flag or "$" in flag or not _EVENT_NAME.fullmatch(name):
             continue
         parts, instances, pos = [], set(), 0
@@ -1846,10 +1877,16 @@ def _input_events(w: Workflow, freq: str | None, ctx: _Ctx) -> list[_InputEvent]
             literal = "".join(p for p in parts if "${YEAR}" not in p)
             if len(instances) == 1 and ("${" not in literal or _from_oozie(ctx, t)):
                 timeout = f.get("timeout_s")
-                out.append(_InputEvent(
-                    t.id, name, "".join(parts), None if flag == "_SUCCESS" else flag,
-                    instances.pop(), None if timeout is None else math.ceil(float(timeout) / 60),
-                ))
+                out.append(
+                    _InputEvent(
+                        t.id,
+                        name,
+                        "".join(parts),
+                        None if flag == "_SUCCESS" else flag,
+                        instances.pop(),
+                        None if timeout is None else math.ceil(float(timeout) / 60),
+                    )
+                )
     return out
 
 
@@ -1857,10 +1894,15 @@ def _without_sensors(w: Workflow, events: list[_InputEvent], ctx: _Ctx) -> Workf
     """The workflow without the sensors the coordinator now waits for."""
     gone = {ev.task_id for ev in events}
     for ev in events:
-        ctx.warn("BO407", f"waits as coordinator input event {ev.name!r} (dataset instance "
-                 f"coord:current({ev.instance})) before the workflow starts, so every first "
-                 "task waits for it", task=w.task(ev.task_id), severity="info",
-                 target=ev.task_id)
+        ctx.warn(
+            "BO407",
+            f"waits as coordinator input event {ev.name!r} (dataset instance "
+            f"coord:current({ev.instance})) before the workflow starts, so every first "
+            "task waits for it",
+            task=w.task(ev.task_id),
+            severity="info",
+            target=ev.task_id,
+        )
     out = copy.copy(w)
     out.tasks = [t for t in w.tasks if t.id not in gone]
     out.edges = [e for e in w.edges if e.src not in gone and e.dst not in gone]
@@ -1890,8 +1932,15 @@ def _coordinator_events(root, w: Workflow, events: list[_InputEvent], freq: str)
     start = _initial_instance(w, freq, max(0, -min(ev.instance for ev in events)))
     datasets = _sub(root, "datasets", ns=COORD_NS)
     for ev in events:
-        ds = _sub(datasets, "dataset", ns=COORD_NS, name=ev.name, frequency=freq,
-                  initial_instance=start, timezone=tz)
+        ds = _sub(
+            datasets,
+            "dataset",
+            ns=COORD_NS,
+            name=ev.name,
+            frequency=freq,
+            initial_instance=start,
+            timezone=tz,
+        )
         _sub(ds, "uri-template", _xml_safe(ev.uri_template), ns=COORD_NS)
         if ev.done_flag is not None:
             _sub(ds, "done-flag", _xml_safe(ev.done_flag), ns=COORD_NS)

@@ -43,6 +43,7 @@ from wfconv.backends.common import (
     local_functions,
     loss,
     mapped_columns,
+    module_docstring,
     py_comment,
     py_literal,
     py_str,
@@ -831,27 +832,8 @@ def _call_args(
 
 def _docstring(w: Workflow) -> list[str]:
     src = w.source
-    origin = (
-        f"{src.path}:{src.line}"
-        if src and src.path and src.line
-        else (src.path if src and src.path else "an IR document")
-    )
-    first = next(
-        (line.strip() for line in (w.description or "").splitlines() if line.strip()),
-        w.id or "A workflow",
-    )
-    lines = [
-        first if first.endswith(".") else first + ".",
-        "",
-        f"Converted by wfconv from {origin} (workflow {w.id}) to Prefect 3;",
-        "the conversion's ledger (wfconv-ledger.json) lists what it approximates.",
-    ]
-    safe = all(
-        line.isprintable() and "\\" not in line and '"""' not in line for line in lines
-    ) and not lines[0].startswith(('"', " "))
-    if safe:
-        return ['"""' + lines[0], *lines[1:], '"""']
-    return [py_str("\n".join(lines) + "\n")]
+    origin = f"{src.path}:{src.line}" if src and src.path and src.line else (src and src.path)
+    return module_docstring(w.description, origin, "Prefect 3")
 
 
 _STDLIB = {
@@ -905,7 +887,8 @@ def _module(
         ctx.need("datetime", "datetime")
         signature.append("logical_date: datetime | None = None")
     backfill = _backfill_lines(ctx, w, flow_fn)
-    for name in _typing_names(views, functions):
+    typing_names, ctx.annotations = _annotations(views, functions)
+    for name in typing_names:
         ctx.need("typing", name)
 
     tasks: list[str] = []
@@ -956,7 +939,7 @@ def _task_lines(ctx: Ctx, view: TaskView) -> list[str]:
         body.append(f"    # {py_comment(view.doc)}".rstrip())
     if view.gate is not None:
         body += _gate_lines(ctx, view.gate)
-    body += view.body or ["    pass"]
+    body += view.body or ([] if view.gate is not None else ["    pass"])
     return lines + body
 
 
@@ -1004,25 +987,35 @@ def _is_docstring(st: Any) -> bool:
     )
 
 
-def _typing_names(views: dict[str, TaskView], functions: list[dict[str, Any]]) -> set[str]:
-    """Names of ``typing`` that pasted functions use in annotations without
-    importing them (``Any``, ``Dict``): imported so the module is complete."""
+def _annotations(
+    views: dict[str, TaskView], functions: list[dict[str, Any]]
+) -> tuple[set[str], bool]:
+    """(names of ``typing`` the pasted functions annotate with but do not
+    import, whether they have annotations at all): the first are imported so
+    that the module is complete, and annotations of names not imported are
+    kept from evaluating (``from __future__ import annotations``)."""
     import ast
     import typing
 
     texts = [v.source for v in views.values() if v.source] + [
         f["source"] for f in functions if "source" in f
     ]
-    out: set[str] = set()
+    names: set[str] = set()
+    annotated = False
     for text in texts:
         try:
             tree = ast.parse(text)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in typing.__all__ and node.id[:1].isupper():
-                out.add(node.id)
-    return out
+            note = getattr(node, "annotation", None) or getattr(node, "returns", None)
+            if note is None:
+                continue
+            annotated = True
+            for sub in ast.walk(note):
+                if isinstance(sub, ast.Name) and sub.id in typing.__all__ and sub.id[:1].isupper():
+                    names.add(sub.id)
+    return names, annotated
 
 
 def _backfill_lines(ctx: Ctx, w: Workflow, flow_fn: str) -> list[str]:
@@ -1062,5 +1055,6 @@ def _imports(ctx: Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
         {m: n for m, n in froms.items() if m.split(".")[0] in _STDLIB},
         {m for m in ctx.modules if m not in _STDLIB},
         {m: n for m, n in froms.items() if m.split(".")[0] not in _STDLIB},
+        future=ctx.annotations,
     )
     return lines

@@ -90,6 +90,8 @@ class Ctx:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     # parameter name -> flow argument name
     param_args: dict[str, str] = field(default_factory=dict)
+    # pasted user functions carry annotations (the module defers them)
+    annotations: bool = False
     g: GraphIndex = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -405,7 +407,8 @@ def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str
 
 
 def _empty(ctx: Ctx, task: Task, view: TaskView) -> None:
-    view.body.append("    pass" if not view.gate else "    return None")
+    if not view.gate:  # a gated task is its gate
+        view.body.append("    pass")
 
 
 def _branch(ctx: Ctx, task: Task, view: TaskView) -> None:
