@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("airflow", "prefect", "luigi", "oozie")
 # The rule set generated Python is held to (docs/output.md).
-RUFF_RULES = "E,W,F,I,B,UP,SIM,C4,N,RUF,PLE,PLW"
+RUFF_RULES = "E,W,F,I,B,UP,SIM,C4,N,RUF,PLE"
 RUFF_IGNORE = "E501"
 GOALS = {
     ("airflow", "prefect"): 12,

@@ -1072,9 +1072,9 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BP104",
-        "warning",
+        "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "sensor emitted as a polling task (no reschedule mode). A file sensor polls the local file system, or a URL's file system (hdfs://, s3://) through fsspec (`wfconv_glob`), and the Prefect frontend reads it back as a FileSensor; other sensors get a check that raises NotImplementedError (read back as python)",
+        "file sensor emitted as a task polling with `wfconv_prefect.poll` (no reschedule mode; a timeout fails it without a retry, as in Airflow): the local file system, or a URL's file system (hdfs://, s3://) through fsspec (`glob_url`); the Prefect frontend reads it back as a FileSensor",
     ),
     Code(
         "BP105",
@@ -1122,7 +1122,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP112",
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "trigger rule emulated by wfconv_gate, which applies Airflow's rule table in the task",
+        "trigger rule emulated by `wfconv_prefect.gate`, which applies Airflow's rule table in the task",
     ),
     Code(
         "BP113",
@@ -1188,7 +1188,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP123",
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
+        "Luigi task: its run() is called outside Luigi's scheduler, only when its outputs do not all exist (Luigi's `complete()`); its requirements are the flow's edges",
     ),
     Code(
         "BP124",
@@ -1210,27 +1210,45 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BP127",
-        "warning",
+        "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "Prefect has no branch task: the task returns the ids to follow and wfconv_gate skips the others (the Prefect frontend reads a task named in a gate's `branches=[...]` back as a branch)",
+        "Prefect has no branch task: the task returns the ids to follow and the gate of each downstream task skips it when not chosen (the Prefect frontend reads a task named in a gate's `branches=(...)` back as a branch)",
     ),
     Code(
         "BP128",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "shell command computed at run time (Airflow-style template or mapped argument): read back as a python task",
+        "shell command computed at run time (a template an f-string cannot say, or a mapped argument): read back as a python task",
     ),
     Code(
         "BP129",
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "setup/teardown task: `wfconv_gate` applies Airflow's rules (a setup further upstream must succeed, `all_done_setup_success`, a teardown waits for its scope) and the flow's state ignores teardowns; roles are read back from the gates that name them (a setup no gate names reads back as a plain task)",
+        "setup/teardown task: `wfconv_prefect.gate` applies Airflow's rules (a setup further upstream must succeed, `all_done_setup_success`, a teardown waits for its scope) and the flow's state ignores teardowns; roles are read back from the gates that name them (a setup no gate names reads back as a plain task)",
+    ),
+    Code(
+        "BP130",
+        "info",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "template an f-string cannot say (statements, filters, unknown names): rendered at run time by `wfconv_prefect.render` in jinja2's sandbox",
+    ),
+    Code(
+        "BP131",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "a kept callable asks for Airflow context (`params`, `ti`, `**context` it reads) that the Prefect flow does not pass",
+    ),
+    Code(
+        "BP132",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "sensor with no Prefect equivalent (not a file sensor): the task raises NotImplementedError",
     ),
     Code(
         "BP201",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "catchup on, or not set on a scheduled workflow (Airflow 2 catches up by default): Prefect never creates runs for past schedule times; `wfconv_backfill(first, last)` in the module runs them by hand",
+        "catchup on, or not set on a scheduled workflow (Airflow 2 catches up by default): Prefect never creates runs for past schedule times; with catchup on, `wfconv_backfill(first, last)` in the module runs them by hand, else the flow's `logical_date` parameter dates a run by hand",
     ),
     Code(
         "BP202",

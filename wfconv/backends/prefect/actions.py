@@ -516,7 +516,7 @@ def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
         view.body += stmt("raise ", call("NotImplementedError", py_str(message)))
         ctx.add(
             loss(
-                "BP104",
+                "BP132",
                 f"{label} has no Prefect equivalent: the task raises NotImplementedError",
                 task=task,
                 target="poll",
