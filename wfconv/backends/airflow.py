@@ -17,6 +17,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -317,7 +318,7 @@ def _python_callable(ctx: _Ctx, task: Task, what: str = "callable") -> Code:
         module, name = name.split(":", 1)
     if not _is_dotted(name):
         name = None
-    if name and _is_dotted(module):
+    if name and _is_dotted(module) and not _source_engine_module(task, module):
         key = (module, name)
     else:
         key = (None, name or f"{task.id}_{what}")
@@ -325,6 +326,17 @@ def _python_callable(ctx: _Ctx, task: Task, what: str = "callable") -> Code:
     if key not in ctx.callables:
         ctx.callables[key] = len(ctx.callables)  # the name is chosen once all are known
     return Code(f"<callable:{ctx.callables[key]}>")
+
+
+def _source_engine_module(task: Task, module: Any) -> bool:
+    """Is ``module`` the Prefect or Luigi file the task was read from?
+    Importing it would import that engine on Airflow's workers (and run its
+    decorators): the task's own function is pasted instead, or stubbed with
+    a loss that says what it needs (docs/output.md §3)."""
+    src = task.source
+    if src is None or src.engine not in ("prefect", "luigi") or not src.path:
+        return False
+    return module == Path(src.path).stem
 
 
 # --- builders: one per action kind -------------------------------------------------
@@ -388,19 +400,16 @@ def _python(ctx: _Ctx, task: Task) -> OpSpec:
     luigi = luigi_task_class(task)
     if luigi is not None:
         module, cls, params = luigi
-        key = (module, cls)
-        if key not in ctx.callables:
-            ctx.callables[key] = len(ctx.callables)
         ctx.helpers.add("luigi")
         spec.set("python_callable", Code("wfconv_luigi_run"))
-        spec.set("op_args", [Code(f"<callable:{ctx.callables[key]}>"), params])
+        spec.set("op_args", [module, cls, params])
         ctx.add(
             loss(
                 "BA121",
-                f"runs {cls}(...).run() outside Luigi: requires() and output() are not checked "
-                "(Luigi must be installed on the worker)",
+                f"runs {cls}(...).run() of module {module} when its outputs do not exist: Luigi "
+                "and that module must be importable on the workers when the task runs (the DAG "
+                "loads without them); its run() is not converted",
                 task=task,
-                severity="info",
                 target="PythonOperator",
             )
         )
@@ -1378,17 +1387,24 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
 
     dag_kwargs = _dag_kwargs(ctx)
 
-    # Names: imports and helpers first, then task variables, groups, callables.
+    # Names: imports and helpers first, then the user's functions (they keep
+    # their names), then task variables (``<id>_task`` when the id is one of
+    # those names) and groups.
     reserved = set(_MODULE_NAMES) | {"Dataset"}
-    tvars = identifier_map(w.task_ids(), reserved=reserved)
-    reserved |= set(tvars.values())
-    gvars = identifier_map([f"tg_{g.id}" for g in w.groups], reserved=reserved)
-    gvar = {g.id: gvars[f"tg_{g.id}"] for g in w.groups}
-    reserved |= set(gvars.values())
     callable_keys = list(ctx.callables)
     exprs, callable_imports, stubs = callable_imports_for(callable_keys, reserved)
     functions, stub_losses = local_functions(stubs, ctx.kept, "BA101", "python stub")
     ctx.losses.extend(stub_losses)
+    users = {e.split(".", 1)[0] for e in exprs.values()}
+    reserved |= users
+    plain = identifier_map(w.task_ids(), reserved=set(_MODULE_NAMES) | {"Dataset"}, style="snake")
+    wanted = {t: f"{v}_task" if v in users else v for t, v in plain.items()}
+    chosen = identifier_map(list(dict.fromkeys(wanted.values())), reserved=reserved)
+    tvars = {t: chosen[v] for t, v in wanted.items()}
+    reserved |= set(tvars.values())
+    gvars = identifier_map([f"tg_{g.id}" for g in w.groups], reserved=reserved)
+    gvar = {g.id: gvars[f"tg_{g.id}"] for g in w.groups}
+    reserved |= set(gvars.values())
 
     builder_names = identifier_map(
         [f"{tvars[tid]}_kwargs" for tid, *_ in ctx.kwarg_maps],
@@ -1549,5 +1565,7 @@ def _imports(ctx: _Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
     std = {"datetime"} if ctx.needs_datetime else set()
     if any(d.uses_fs for d in ctx.decisions):
         std.add("os")
+    if "luigi" in ctx.helpers:
+        std.add("importlib")
     third_plain = {"pendulum"} if ctx.needs_pendulum else set()
     return import_block(std, {}, third_plain, by_module)

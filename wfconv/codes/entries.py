@@ -964,9 +964,9 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BA121",
-        "info",
+        "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
+        "Luigi task: its run() is called, when its outputs do not exist, from its own module imported when the task runs (the DAG loads without Luigi; running it needs Luigi and that module on the workers)",
     ),
     Code(
         "BA122",

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1289,7 +1290,14 @@ class PrefectReader:
             return Action(found.kind, dict(found.fields))
         unit = tpl.fn.scope.module.unit  # a task imported from a module of the repository
         module = unit.name if unit is not None else self.module
-        return Action("python", {"callable": tpl.fn.name, "module": module})
+        fields = {"callable": tpl.fn.name, "module": module}
+        # The task's own function, as written (its decorators are dropped by
+        # the writers): a target that does not run Prefect pastes it.
+        node = tpl.fn.node
+        if unit is None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            text = self.interp.source_text(node)
+            fields["source_code"] = textwrap.dedent(" " * node.col_offset + text)
+        return Action("python", fields)
 
     def _bind(self, fn: FunctionValue, args: list, kwargs: dict) -> tuple[dict, list, bool]:
         """Arguments by parameter name (positional ones mapped through the
