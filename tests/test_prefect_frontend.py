@@ -83,7 +83,12 @@ def f():
     assert w.task_ids() == ["a", "a-1", "a-2", "load rows", "load rows-1"]
     t = w.task("load rows-1")
     assert t.action.kind == "python"
-    assert t.action.fields == {"callable": "load", "module": "flows", "op_kwargs": {"x": 2}}
+    assert t.action.fields == {
+        "callable": "load",
+        "module": "flows",
+        "source_code": "def load(x):\n    pass",
+        "op_kwargs": {"x": 2},
+    }
     assert t.source.line == line_of(p, "load(1); load(2)") and t.source.engine == "prefect"
 
 
@@ -848,6 +853,7 @@ def f():
     assert w.task("stub").action.fields == {
         "callable": "stub",
         "module": "flows",
+        "source_code": "def stub(path):\n    pass",
         "op_kwargs": {"path": "p"},
     }
     assert (w.task("boom").action.kind, w.task("boom").action.fields) == (
