@@ -737,3 +737,95 @@ def test_a_time_schedule_with_datasets_is_an_or_time_schedule_and_reads_back(ver
         "0 1 * * *",
         ["s3://b/orders"],
     )
+
+
+# --- Airflow 3's spelling of the template variables it removed --------------------
+
+REMOVED_VARIABLES_DAG = """
+import pendulum
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+with DAG(
+    dag_id="removed_vars",
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    schedule="@daily",
+    catchup=False,
+) as dag:
+    BashOperator(
+        task_id="say",
+        bash_command="echo '{{ execution_date }} {{ prev_ds }} {{ prev_ds_nodash }} "
+        "{{ tomorrow_ds }} {{ yesterday_ds_nodash }}' > OUT_PATH",
+    )
+"""
+
+DAG_TEST_RUNNER = """
+import importlib.util, sys
+import pendulum
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+when = pendulum.datetime(2024, 3, 5, tz="UTC")
+key = "logical_date" if sys.argv[2] == "3" else "execution_date"
+module.dag.test(**{key: when})
+"""
+
+
+def _dag_test(python, dag_file, major: str, home) -> None:
+    import os
+    import subprocess
+
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dag_file.parent),
+    }
+    steps = [["db", "migrate"]] + ([["dags", "reserialize"]] if major == "3" else [])
+    for args in steps:
+        subprocess.run(
+            [python, "-m", "airflow", *args], env=env, check=True, capture_output=True, timeout=300
+        )
+    subprocess.run(
+        ["timeout", "-k", "10", "300", python, "-c", DAG_TEST_RUNNER, str(dag_file), major],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=dag_file.parent,
+    )
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_removed_template_variables_render_in_airflow_3_as_in_airflow_2(
+    tmp_path, airflow2_python, airflow3_python
+):
+    """execution_date, prev_ds, prev_ds_nodash, tomorrow_ds, yesterday_ds_nodash:
+    the Airflow 2 DAG in Airflow 2.10.5 and its Airflow 3 conversion in
+    Airflow 3.3.2 write the same line for the same logical date. (next_ds is
+    left out: dag.test() makes a manual run, for which Airflow 2 gives the
+    logical date itself rather than the next tick.)"""
+    src = tmp_path / "src"
+    src.mkdir()
+    out_path = tmp_path / "OUT"
+    (src / "removed_vars.py").write_text(REMOVED_VARIABLES_DAG.replace("OUT_PATH", str(out_path)))
+    (w,) = airflow_frontend.parse(str(src / "removed_vars.py")).workflows
+    name, code, out = emit_one(w)
+    assert "BA129" in codes(out) and "BA130" not in codes(out)
+    assert "execution_date" not in code and "prev_ds" not in code
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    (dst / name).write_text(code)
+    _dag_test(str(airflow2_python), src / "removed_vars.py", "2", tmp_path / "home2")
+    before = out_path.read_text()
+    out_path.unlink()
+    _dag_test(str(airflow3_python), dst / name, "3", tmp_path / "home3")
+    assert before.split() == [
+        "2024-03-05",
+        "00:00:00+00:00",
+        "2024-03-04",
+        "20240304",
+        "2024-03-06",
+        "20240304",
+    ]
+    assert out_path.read_text() == before

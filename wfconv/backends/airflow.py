@@ -28,6 +28,7 @@ from wfconv.backends.common import (
     Code,
     Emitted,
     GraphIndex,
+    annotation_names,
     callable_imports_for,
     compact_number,
     env_mapping,
@@ -45,11 +46,14 @@ from wfconv.backends.common import (
     py_str,
     render,
     retry_delays,
+    schedule_period,
     shell_command,
     topo_order,
     xcom_ref,
 )
+from wfconv.backends.fstrings import airflow3_spelling
 from wfconv.backends.inline import inline_subworkflows
+from wfconv.backends.pycode import chain_lines, dependency_chains
 from wfconv.errors import InputError
 from wfconv.ir.model import DATA_INTERVAL, TRIGGER, Diagnostic, Group, Task, Workflow
 from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, delta_cron, parse_datetime
@@ -77,7 +81,7 @@ CODES: dict[str, str] = {
     "BA118": "container action emitted as KubernetesPodOperator",
     "BA119": "task or DAG id not valid in Airflow: invalid characters replaced by '_'",
     "BA120": "sub-workflow inlined as a TaskGroup: the child's own run (state, retries, conf) is lost",
-    "BA121": "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
+    "BA121": "Luigi task: run() called from its module imported when the task runs (needs Luigi there)",
     "BA122": "sub-workflow with propagate_configuration: the run's params are passed in conf",
     "BA123": "operator unknown to wfconv re-emitted from the source's import with its literal arguments",
     "BA124": "trigger rule all_done_min_one_success: Airflow 3.1+ (all_done on Airflow 2)",
@@ -92,6 +96,8 @@ CODES: dict[str, str] = {
     "BA205": "group without tasks dropped",
     "BA206": "dataset-or-time schedule needs Airflow 2.9+ (the Airflow 2 target is 2.4+)",
     "BA207": "trigger-model timedelta schedule on Airflow 2 (no DeltaTriggerTimetable): logical dates one interval early",
+    "BA129": "template variables Airflow 3 removed written in Airflow 3's terms",
+    "BA130": "removed template variable without an Airflow 3 spelling (no constant schedule period)",
 }
 # The time model a bare cron/timedelta means in each target version (docs/semantics.md R3).
 BARE_MODEL = {2: DATA_INTERVAL, 3: TRIGGER}
@@ -259,6 +265,9 @@ class OpSpec:
     kwargs: list[tuple[str, Any]] = field(default_factory=list)
     expand: list[tuple[str, Any]] | None = None
     expand_kwargs: Any = None
+    # a stand-in for an operator wfconv cannot write: its arguments are not
+    # the original's, so it is never mapped over them
+    placeholder: bool = False
 
     def set(self, name: str, value: Any) -> None:
         self.kwargs.append((name, value))
@@ -290,6 +299,8 @@ class _Ctx:
     def __post_init__(self) -> None:
         owners = {t.owner for t in self.workflow.tasks}
         self.shared_owner = owners.pop() if len(owners) == 1 else None
+    # names of typing the pasted functions annotate with
+    typing: set[str] = field(default_factory=set)
 
     def use(self, cls: str) -> str:
         self.classes.add(cls)
@@ -528,7 +539,10 @@ def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
             )
     spec = OpSpec(ctx.use(cls))
     kw = SENSOR_TARGET_KWARG[cls]
-    if kw and target is not None:
+    if cls == "TimeSensor" and isinstance(target, str) and _time_of_day(target) is not None:
+        ctx.needs_datetime = True
+        spec.set(kw, Code(_time_of_day(target)))
+    elif kw and target is not None:
         spec.set(kw, _duration(ctx, kw, target))
     if cls == "PythonSensor":
         spec.set("python_callable", _python_callable(ctx, task, "poke"))
@@ -536,6 +550,19 @@ def _sensor(ctx: _Ctx, task: Task) -> OpSpec:
         spec.set("wildcard_match", True)
     _sensor_common(spec, f, ctx)
     return spec
+
+
+def _time_of_day(text: str) -> str | None:
+    """``datetime.time(6, 30)`` for the IR's ``"06:30:00"``: TimeSensor takes
+    a time, not its text."""
+    try:
+        t = _dt.time.fromisoformat(text)
+    except ValueError:
+        return None
+    parts = [t.hour, t.minute, t.second, t.microsecond]
+    while len(parts) > 2 and not parts[-1]:
+        parts.pop()
+    return f"datetime.time({', '.join(map(str, parts))})"
 
 
 def _remote_file_sensor(ctx: _Ctx, task: Task, scheme: str, url: str) -> tuple[str, str] | None:
@@ -841,7 +868,7 @@ def _opaque(ctx: _Ctx, task: Task) -> OpSpec:
             target="BashOperator",
         )
     )
-    spec = OpSpec(ctx.use("BashOperator"))
+    spec = OpSpec(ctx.use("BashOperator"), placeholder=True)
     spec.set("bash_command", f"echo {shlex.quote(message)} >&2; exit 1")
     return spec
 
@@ -956,6 +983,17 @@ def _lit(value: Any) -> str:
 def _apply_mapping(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
     m = task.mapped
     if not m:
+        return
+    if spec.placeholder:
+        ctx.add(
+            loss(
+                "BA109",
+                "the placeholder takes none of the original operator's arguments: emitted "
+                "unmapped (one placeholder run instead of one per mapped value)",
+                task=task,
+                target=".expand",
+            )
+        )
         return
     over = mapped_columns(m)
     if set(over) != set(m.get("over") or {}):
@@ -1279,6 +1317,101 @@ def _xcom_refs(value: Any) -> list[str]:
     return [ref] if ref else []
 
 
+def _airflow3_templates(ctx: _Ctx, task: Task, spec: OpSpec) -> None:
+    """Template variables Airflow 3 removed (``execution_date``, ``prev_ds``,
+    ``tomorrow_ds`` ...), spelled in Airflow 3's terms in every argument of
+    the operator; BA130 names those without a spelling."""
+    period = schedule_period(ctx.workflow)
+    missing: set[str] = set()
+    changed = False
+
+    def fix(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, Code):
+            return value
+        if isinstance(value, str):
+            text, gone = airflow3_spelling(value, period)
+            missing.update(gone)
+            changed |= text != value
+            return text
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        return value
+
+    spec.kwargs = [(k, fix(v)) for k, v in spec.kwargs]
+    if spec.expand:
+        spec.expand = [(k, fix(v)) for k, v in spec.expand]
+    if changed:
+        ctx.add(
+            loss(
+                "BA129",
+                "template variables Airflow 3 removed are written in Airflow 3's terms "
+                "(execution_date: logical_date; prev_ds, next_ds: the schedule's period from "
+                "logical_date; tomorrow_ds, yesterday_ds: macros.ds_add)",
+                task=task,
+                severity="info",
+                target="template",
+            )
+        )
+    if missing:
+        ctx.add(
+            loss(
+                "BA130",
+                f"{', '.join(sorted(missing))} removed in Airflow 3 and the schedule has no "
+                "constant period to compute it from: kept, renders empty",
+                task=task,
+                target="template",
+            )
+        )
+
+
+# Task settings a DAG's default_args may carry, and what a task that does
+# not say them gets from Airflow.
+_DEFAULT_ARGS = {
+    "retries": 0,
+    "retry_delay": "<300s>",
+    "retry_exponential_backoff": False,
+    "max_retry_delay": None,
+}
+
+
+def _default_args(ctx: _Ctx, specs: dict[str, OpSpec]) -> dict[str, Any]:
+    """The retry settings most tasks of the DAG share, moved to its
+    ``default_args`` as a person writes them: said once, and said again only
+    by the tasks that differ (a task that had Airflow's default says it)."""
+    if len(specs) < 2:
+        return {}
+    shared: dict[str, Any] = {}
+    for key, default in _DEFAULT_ARGS.items():
+        values = [dict(spec.kwargs).get(key, _MISSING) for spec in specs.values()]
+        counts: dict[str, int] = {}
+        first: dict[str, Any] = {}
+        for v in values:
+            if v is not _MISSING:
+                text = py_literal(v)
+                counts[text] = counts.get(text, 0) + 1
+                first.setdefault(text, v)
+        if not counts:
+            continue
+        text, n = max(counts.items(), key=lambda kv: kv[1])
+        if n >= 2 and n * 2 > len(values):
+            shared[key] = first[text]
+            for spec in specs.values():
+                here = dict(spec.kwargs).get(key, _MISSING)
+                spec.kwargs = [(k, v) for k, v in spec.kwargs if k != key]
+                if here is _MISSING:
+                    value = _seconds(ctx, 300) if default == "<300s>" else default
+                    spec.kwargs.append((key, value))
+                elif py_literal(here) != text:
+                    spec.kwargs.append((key, here))
+    return shared
+
+
+_MISSING = object()
+
+
 def _layout(w: Workflow) -> list[tuple[str, Any]]:
     """Nested order of definitions: ('task', Task) and ('group', Group, items),
     in topological order (``x.output`` must be defined before it is used)."""
@@ -1385,7 +1518,16 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                 )
             )
 
+    if ctx.version >= 3:
+        for t in w.tasks:
+            _airflow3_templates(ctx, t, specs[t.id])
     dag_kwargs = _dag_kwargs(ctx)
+    shared = _default_args(ctx, specs)
+    if shared:
+        # beside the owner the tasks share (time model writers put it there)
+        given = next((v for k, v in dag_kwargs if k == "default_args"), {})
+        dag_kwargs = [(k, v) for k, v in dag_kwargs if k != "default_args"]
+        dag_kwargs.append(("default_args", {**given, **shared}))
 
     # Names: imports and helpers first, then the user's functions (they keep
     # their names), then task variables (``<id>_task`` when the id is one of
@@ -1395,6 +1537,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     exprs, callable_imports, stubs = callable_imports_for(callable_keys, reserved)
     functions, stub_losses = local_functions(stubs, ctx.kept, "BA101", "python stub")
     ctx.losses.extend(stub_losses)
+    ctx.typing = annotation_names(f["source"] for f in functions if "source" in f)[0]
     users = {e.split(".", 1)[0] for e in exprs.values()}
     reserved |= users
     plain = identifier_map(w.task_ids(), reserved=set(_MODULE_NAMES) | {"Dataset"}, style="snake")
@@ -1522,6 +1665,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             continue
         seen.add((e.src, e.dst))
         edges.append((tvars[e.src], tvars[e.dst]))
+    edge_lines = chain_lines(dependency_chains(edges, [tvars[t] for t in topo_order(w)]))
 
     src = w.source
     origin = (
@@ -1545,7 +1689,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         kwarg_builders=kwarg_builders,
         dag_kwargs=dag_kwargs,
         body=body,
-        edges=edges,
+        edges=edge_lines,
     )
     name = f"{file_stem(w.id)}.py"
     code = format_python(code, name)
@@ -1568,4 +1712,5 @@ def _imports(ctx: _Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
     if "luigi" in ctx.helpers:
         std.add("importlib")
     third_plain = {"pendulum"} if ctx.needs_pendulum else set()
-    return import_block(std, {}, third_plain, by_module)
+    std_from = {"typing": set(ctx.typing)} if ctx.typing else {}
+    return import_block(std, std_from, third_plain, by_module)

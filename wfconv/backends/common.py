@@ -54,6 +54,7 @@ API (kept compatible; add, never change)
 from __future__ import annotations
 
 import io
+import itertools
 import keyword
 import math
 import re
@@ -570,6 +571,33 @@ def function_source(source_code: Any, name: str | None = None) -> FunctionSource
     )
 
 
+def annotation_names(texts: Iterable[str]) -> tuple[set[str], bool]:
+    """(names of ``typing`` that pasted functions annotate with, whether they
+    have annotations at all): a module pasting them imports the first (so
+    that ``Any``, ``Dict`` are defined, ruff F821) and defers annotations
+    when there are any (``from __future__ import annotations``: a name of the
+    original module in an annotation is then never evaluated)."""
+    import ast
+    import typing
+
+    names: set[str] = set()
+    annotated = False
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            note = getattr(node, "annotation", None) or getattr(node, "returns", None)
+            if note is None:
+                continue
+            annotated = True
+            for sub in ast.walk(note):
+                if isinstance(sub, ast.Name) and sub.id in typing.__all__ and sub.id[:1].isupper():
+                    names.add(sub.id)
+    return names, annotated
+
+
 def local_functions(
     stubs: list[dict[str, str]],
     kept: dict[str, tuple[Any, Task]],
@@ -1043,6 +1071,37 @@ def retry_delays(task: Task, default: float | None = None) -> list[float]:
     if task.max_retry_delay_s is not None:
         cap = min(float(task.max_retry_delay_s), cap)
     return [min(d * 2**i, cap) for i in range(n)]
+
+
+def schedule_period(w: Workflow) -> dict[str, int] | None:
+    """The schedule's constant period as ``timedelta`` keywords (``{"days": 1}``),
+    or None (no schedule, a cron whose ticks are not evenly spaced in UTC):
+    what the previous and next run of Airflow 2's ``prev_ds``/``next_ds`` are."""
+    import datetime as dt
+
+    s = w.schedule
+    if s.kind == "interval" and s.seconds:
+        seconds = float(s.seconds)
+    elif s.kind == "cron" and s.cron and (s.timezone or "UTC") == "UTC":
+        from cronsim import CronSim, CronSimError
+
+        try:
+            it = CronSim(s.cron, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+            ticks = [next(it) for _ in range(400)]
+        except (CronSimError, StopIteration, ValueError):
+            return None
+        gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(ticks)}
+        if len(gaps) != 1:
+            return None
+        seconds = gaps.pop()
+    else:
+        return None
+    if not seconds.is_integer() or seconds <= 0:
+        return None
+    for unit, size in (("weeks", 604800), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds % size == 0:
+            return {unit: int(seconds // size)}
+    return {"seconds": int(seconds)}
 
 
 def compact_number(x: float) -> int | float:

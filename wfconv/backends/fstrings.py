@@ -418,3 +418,61 @@ def _date(value: Any) -> str | None:
         )
         return f"({base} + {macro}({amounts}))"
     return None
+
+
+# --- Airflow 3's names for the variables it removed ------------------------------
+
+_TEMPLATE_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
+# Airflow 2 names with a spelling in Airflow 3 that does not need the schedule.
+_AIRFLOW3_FIXED = {
+    "execution_date": "logical_date",
+    "tomorrow_ds": "macros.ds_add(ds, 1)",
+    "yesterday_ds": "macros.ds_add(ds, -1)",
+    "tomorrow_ds_nodash": "macros.ds_format(macros.ds_add(ds, 1), '%Y-%m-%d', '%Y%m%d')",
+    "yesterday_ds_nodash": "macros.ds_format(macros.ds_add(ds, -1), '%Y-%m-%d', '%Y%m%d')",
+}
+# Names that need the schedule's period (the previous or next run).
+_AIRFLOW3_PERIODIC = {
+    "prev_ds": (-1, "ds"),
+    "next_ds": (1, "ds"),
+    "prev_ds_nodash": (-1, "ds_nodash"),
+    "next_ds_nodash": (1, "ds_nodash"),
+    "prev_execution_date": (-1, "date"),
+    "next_execution_date": (1, "date"),
+}
+
+
+def airflow3_spelling(text: str, period: dict[str, int] | None) -> tuple[str, list[str]]:
+    """``text`` with the template variables Airflow 3 removed spelled in its
+    own terms (``execution_date`` -> ``logical_date``, ``prev_ds`` ->
+    ``macros.ds_add(ds, -1)`` for a daily schedule ...), and the removed names
+    that have no spelling (``prev_ds`` of a schedule without a constant
+    period). ``period`` is the schedule's period as ``timedelta`` keywords."""
+    missing: list[str] = []
+
+    def one(match: re.Match) -> str:
+        inner = match.group(1)
+
+        def name(m: re.Match) -> str:
+            word = m.group(0)
+            if word in _AIRFLOW3_FIXED:
+                fixed = _AIRFLOW3_FIXED[word]
+                return fixed if word == "execution_date" else f"({fixed})"
+            sign, kind = _AIRFLOW3_PERIODIC[word]
+            if period is None:
+                missing.append(word)
+                return word
+            ((unit, n),) = period.items()
+            shifted = f"(logical_date {'+' if sign > 0 else '-'} macros.timedelta({unit}={n}))"
+            if kind == "date":
+                return shifted
+            fmt = "%Y-%m-%d" if kind == "ds" else "%Y%m%d"
+            return f"{shifted}.strftime('{fmt}')"
+
+        names = "|".join(sorted([*_AIRFLOW3_FIXED, *_AIRFLOW3_PERIODIC], key=len, reverse=True))
+        rewritten = re.sub(rf"(?<![\w.'\"])(?:{names})(?![\w'\"])", name, inner)
+        return "{{" + rewritten + "}}"
+
+    if "{{" not in text:
+        return text, []
+    return _TEMPLATE_BLOCK.sub(one, text), sorted(set(missing))

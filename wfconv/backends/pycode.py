@@ -147,3 +147,64 @@ def dict_of(pairs: list[tuple[Expr, Expr]]) -> Brackets:
 def block(lines: list[str], depth: int = 1) -> list[str]:
     """Indent already laid-out lines by ``depth`` levels."""
     return [(INDENT * depth + line) if line else line for line in lines]
+
+
+def dependency_chains(edges: list[tuple[str, str]], order: list[str]) -> list[list[list[str]]]:
+    """Edges as the chains a person writes (``a >> [b, c] >> d``): each chain
+    is a list of segments, every task of a segment pointing at every task of
+    the next. A chain grows while all of its last segment's tasks have the
+    same remaining downstream tasks; what is left starts another chain, from
+    the earliest task (``order``) that still has edges. Every edge is used
+    exactly once."""
+    rank = {t: i for i, t in enumerate(order)}
+    succ: dict[str, list[str]] = {}
+    for a, b in dict.fromkeys(edges):
+        succ.setdefault(a, []).append(b)
+    chains: list[list[list[str]]] = []
+    while succ:
+        start = min(succ, key=lambda t: rank.get(t, len(rank)))
+        chain = [[start]]
+        while True:
+            heads = chain[-1]
+            nexts = [tuple(sorted(succ.get(h, ()), key=lambda t: rank.get(t, 0))) for h in heads]
+            if not nexts[0] or any(n != nexts[0] for n in nexts):
+                break
+            if len(heads) > 1 and len(nexts[0]) > 1:
+                break  # Airflow has no list >> list
+            for h in heads:
+                del succ[h]
+            chain.append(list(nexts[0]))
+        chains.append(chain)
+    return chains
+
+
+def chain_lines(chains: list[list[list[str]]], depth: int = 1) -> list[str]:
+    """``a >> b >> [c, d]`` statements, a chain cut where a line would pass
+    the width (its cut segment starts the next statement)."""
+
+    def spell(segment: list[str]) -> str:
+        return segment[0] if len(segment) == 1 else "[" + ", ".join(segment) + "]"
+
+    pad = INDENT * depth
+    out: list[str] = []
+    for chain in chains:
+        current = [chain[0]]
+        for segment in chain[1:]:
+            line = pad + " >> ".join(spell(s) for s in [*current, segment])
+            if len(current) > 1 and len(line) > LINE_LENGTH:
+                out += _chain_statement(current, depth)
+                current = [current[-1]]
+            current.append(segment)
+        out += _chain_statement(current, depth)
+    return out
+
+
+def _chain_statement(segments: list[list[str]], depth: int) -> list[str]:
+    *head, last = segments
+
+    def spell(segment: list[str]) -> str:
+        return segment[0] if len(segment) == 1 else "[" + ", ".join(segment) + "]"
+
+    prefix = "".join(spell(s) + " >> " for s in head)
+    tail: Expr = last[0] if len(last) == 1 else Brackets("[", "]", list(last))
+    return statement(prefix, tail, "", depth)

@@ -894,7 +894,7 @@ ENTRIES: tuple[Code, ...] = (
         "BA109",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "mapped task over a run-time value: emitted unmapped",
+        "mapped task over a run-time value, or an operator replaced by a placeholder: emitted unmapped",
     ),
     Code(
         "BA110",
@@ -1009,6 +1009,18 @@ ENTRIES: tuple[Code, ...] = (
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
         "a file sensor on `hdfs://` (an Oozie dataset) waits with `WebHdfsSensor` (path on the name node, connection `webhdfs_default` to point at it), on `s3://` with `S3KeySensor` (`wildcard_match` for globs, connection `aws_default`); the providers must be installed",
+    ),
+    Code(
+        "BA129",
+        "info",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "template variables Airflow 3 removed are written in Airflow 3's terms: `execution_date` is `logical_date`; `prev_ds`/`next_ds` (and `_nodash`, `prev_/next_execution_date`) the schedule's constant period from `logical_date`; `tomorrow_ds`/`yesterday_ds` `macros.ds_add(ds, ±1)`",
+    ),
+    Code(
+        "BA130",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "a template variable Airflow 3 removed whose value needs the schedule's period, on a schedule without a constant one: kept, it renders empty",
     ),
     Code(
         "BA201",

@@ -35,6 +35,7 @@ from wfconv.backends.common import (
     KNOWN_ACTION_FIELDS,
     Emitted,
     GraphIndex,
+    annotation_names,
     callable_imports_for,
     compact_number,
     file_stem,
@@ -48,6 +49,7 @@ from wfconv.backends.common import (
     py_literal,
     py_str,
     retry_delays,
+    schedule_period,
     shell_command,
     topo_order,
     xcom_ref,
@@ -240,40 +242,11 @@ def run_dates(w: Workflow) -> list[tuple[str, str]]:
     ]
 
 
-def _period(w: Workflow) -> dict[str, int] | None:
-    """The schedule's constant period as ``timedelta`` keywords, or None."""
-    import datetime as dt
-
-    s = w.schedule
-    if s.kind == "interval" and s.seconds:
-        seconds = float(s.seconds)
-    elif s.kind == "cron" and s.cron and (s.timezone or "UTC") == "UTC":
-        from cronsim import CronSim, CronSimError
-
-        try:
-            it = CronSim(s.cron, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
-            ticks = [next(it) for _ in range(400)]
-        except (CronSimError, StopIteration, ValueError):
-            return None
-        gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(ticks)}
-        if len(gaps) != 1:
-            return None
-        seconds = gaps.pop()
-    else:
-        return None
-    if not seconds.is_integer() or seconds <= 0:
-        return None
-    for unit, size in (("weeks", 604800), ("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds % size == 0:
-            return {unit: int(seconds // size)}
-    return {"seconds": int(seconds)}
-
-
 def _names(ctx_params: dict[str, str], w: Workflow) -> Names:
     dates = {}
     for name, expr in run_dates(w):
         dates[name] = dates.get(expr, expr) if expr in dates else name
-    period = _period(w)
+    period = schedule_period(w)
     if period is not None:
         dates["prev_logical_date"] = "prev_logical_date"
         dates["next_logical_date"] = "next_logical_date"
@@ -701,7 +674,7 @@ def _flow(
         for name, expr in run_dates(w):
             if expr not in dict(run_dates(w)) and (name == "logical_date" or name in dates):
                 body.append(f"    {name} = {expr}")
-        period = _period(w)
+        period = schedule_period(w)
         for name, sign in (("prev_logical_date", "-"), ("next_logical_date", "+")):
             if name in dates and period is not None:
                 ctx.need("datetime", "timedelta")
@@ -991,32 +964,10 @@ def _is_docstring(st: Any) -> bool:
 def _annotations(
     views: dict[str, TaskView], functions: list[dict[str, Any]]
 ) -> tuple[set[str], bool]:
-    """(names of ``typing`` the pasted functions annotate with but do not
-    import, whether they have annotations at all): the first are imported so
-    that the module is complete, and annotations of names not imported are
-    kept from evaluating (``from __future__ import annotations``)."""
-    import ast
-    import typing
-
     texts = [v.source for v in views.values() if v.source] + [
         f["source"] for f in functions if "source" in f
     ]
-    names: set[str] = set()
-    annotated = False
-    for text in texts:
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            note = getattr(node, "annotation", None) or getattr(node, "returns", None)
-            if note is None:
-                continue
-            annotated = True
-            for sub in ast.walk(note):
-                if isinstance(sub, ast.Name) and sub.id in typing.__all__ and sub.id[:1].isupper():
-                    names.add(sub.id)
-    return names, annotated
+    return annotation_names(texts)
 
 
 def _backfill_lines(ctx: Ctx, w: Workflow, flow_fn: str) -> list[str]:
