@@ -23,7 +23,10 @@ SHELL = "{uri:oozie:shell-action:1.0}"
 
 
 def wf(tasks, edges, **kw) -> Workflow:
-    ts = [t if isinstance(t, Task) else Task(t, Action("shell", {"command": f"echo {t}"})) for t in tasks]
+    ts = [
+        t if isinstance(t, Task) else Task(t, Action("shell", {"command": f"echo {t}"}))
+        for t in tasks
+    ]
     es = [e if isinstance(e, Edge) else Edge(*e) for e in edges]
     return Workflow(id=kw.pop("id", "wf"), tasks=ts, edges=es, **kw)
 
@@ -100,7 +103,9 @@ def dags(draw, max_nodes=9):
     n = draw(st.integers(1, max_nodes))
     nodes = [f"t{i}" for i in range(n)]
     pairs = [(nodes[i], nodes[j]) for i, j in itertools.combinations(range(n), 2)]
-    edges = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    edges = (
+        draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
+    )
     return nodes, edges
 
 
@@ -154,8 +159,11 @@ def test_non_series_parallel_dag_reports_the_lost_ordering_by_name():
 
 def test_error_edge_becomes_error_transition_and_kill_task_a_kill_node():
     w = wf(
-        ["load", Task("cleanup", Action("shell", {"command": "rm -rf tmp"}), trigger_rule="one_failed"),
-         Task("die", Action("fail", {"message": "load failed: ${wf:lastErrorNode()}"}))],
+        [
+            "load",
+            Task("cleanup", Action("shell", {"command": "rm -rf tmp"}), trigger_rule="one_failed"),
+            Task("die", Action("fail", {"message": "load failed: ${wf:lastErrorNode()}"})),
+        ],
         [Edge("load", "cleanup", "error"), ("cleanup", "die")],
     )
     e = oozie.emit(w)
@@ -171,9 +179,18 @@ def test_error_edge_becomes_error_transition_and_kill_task_a_kill_node():
 
 
 def test_one_failed_without_error_edge_is_an_error_handler_too():
-    w = wf(["a", "b", Task("alert", Action("email", {"to": ["ops@x"], "subject": "s", "body": "b"}),
-                           trigger_rule="one_failed")],
-           [("a", "b"), ("a", "alert"), ("b", "alert")])
+    w = wf(
+        [
+            "a",
+            "b",
+            Task(
+                "alert",
+                Action("email", {"to": ["ops@x"], "subject": "s", "body": "b"}),
+                trigger_rule="one_failed",
+            ),
+        ],
+        [("a", "b"), ("a", "alert"), ("b", "alert")],
+    )
     e = oozie.emit(w)
     root = xml(e)
     assert err_to(root, "a") == "alert" and err_to(root, "b") == "alert"
@@ -183,18 +200,37 @@ def test_one_failed_without_error_edge_is_an_error_handler_too():
 
 
 def test_decision_with_cases_and_default_converges_on_the_join_task():
-    br = Task("check", Action("branch", {"cases": [{"when": "${fs:exists('/in')}", "to": "full"}],
-                                         "default": "skip"}))
-    w = wf(["start_", br, "full", "skip",
-            Task("after", Action("empty"), trigger_rule="none_failed_min_one_success")],
-           [("start_", "check"), ("check", "full"), ("check", "skip"), ("full", "after"), ("skip", "after")])
+    br = Task(
+        "check",
+        Action(
+            "branch", {"cases": [{"when": "${fs:exists('/in')}", "to": "full"}], "default": "skip"}
+        ),
+    )
+    w = wf(
+        [
+            "start_",
+            br,
+            "full",
+            "skip",
+            Task("after", Action("empty"), trigger_rule="none_failed_min_one_success"),
+        ],
+        [
+            ("start_", "check"),
+            ("check", "full"),
+            ("check", "skip"),
+            ("full", "after"),
+            ("skip", "after"),
+        ],
+    )
     e = oozie.emit(w)
     assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
     root = xml(e)
     dec = node(root, "check")
     assert etree.QName(dec).localname == "decision"
     sw = dec.find(WF + "switch")
-    assert [(c.get("to"), c.text) for c in sw.findall(WF + "case")] == [("full", "${fs:exists('/in')}")]
+    assert [(c.get("to"), c.text) for c in sw.findall(WF + "case")] == [
+        ("full", "${fs:exists('/in')}")
+    ]
     assert sw.find(WF + "default").get("to") == "skip"
     assert ok_to(root, "full") == "after" and ok_to(root, "skip") == "after"
     assert "BO202" not in codes(e)  # none_failed_min_one_success is Oozie's convergence
@@ -202,7 +238,12 @@ def test_decision_with_cases_and_default_converges_on_the_join_task():
 
 def test_decision_join_with_all_success_is_reported():
     br = Task("check", Action("branch", {"cases": [{"when": "${x}", "to": "p"}], "default": "q"}))
-    e = oozie.emit(wf([br, "p", "q", "after"], [("check", "p"), ("check", "q"), ("p", "after"), ("q", "after")]))
+    e = oozie.emit(
+        wf(
+            [br, "p", "q", "after"],
+            [("check", "p"), ("check", "q"), ("p", "after"), ("q", "after")],
+        )
+    )
     assert "BO202" in codes(e)
 
 
@@ -211,15 +252,20 @@ def test_airflow_branch_without_cases_reads_a_job_property():
     e = oozie.emit(wf([br, "p", "q"], [("pick", "p"), ("pick", "q")]))
     root = xml(e)
     cases = node(root, "pick").find(WF + "switch").findall(WF + "case")
-    assert [c.text for c in cases] == ["${wf:conf('pick_branch') eq 'p'}", "${wf:conf('pick_branch') eq 'q'}"]
+    assert [c.text for c in cases] == [
+        "${wf:conf('pick_branch') eq 'p'}",
+        "${wf:conf('pick_branch') eq 'q'}",
+    ]
     assert "BO205" in codes(e)
     assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
 
 
 def test_decision_inside_a_fork_routes_end_to_the_join():
     br = Task("check", Action("branch", {"cases": [{"when": "${x}", "to": "p"}], "default": "end"}))
-    w = wf(["a", br, "p", "other", "z"],
-           [("a", "check"), ("a", "other"), ("check", "p"), ("p", "z"), ("other", "z")])
+    w = wf(
+        ["a", br, "p", "other", "z"],
+        [("a", "check"), ("a", "other"), ("check", "p"), ("p", "z"), ("other", "z")],
+    )
     e = oozie.emit(w)
     assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
     root = xml(e)
@@ -228,17 +274,39 @@ def test_decision_inside_a_fork_routes_end_to_the_join():
 
 
 def test_retries_become_minutes_rounded_up_with_ledger():
-    t = Task("a", Action("shell", {"command": "x"}), retries=5, retry_delay_s=90, retry_backoff="exponential")
+    t = Task(
+        "a",
+        Action("shell", {"command": "x"}),
+        retries=5,
+        retry_delay_s=90,
+        retry_backoff="exponential",
+    )
     e = oozie.emit(wf([t], []))
     a = node(xml(e), "a")
-    assert (a.get("retry-max"), a.get("retry-interval"), a.get("retry-policy")) == ("5", "2", "exponential")
+    assert (a.get("retry-max"), a.get("retry-interval"), a.get("retry-policy")) == (
+        "5",
+        "2",
+        "exponential",
+    )
     assert {"BO301", "BO302", "BO303"} <= set(codes(e))
 
 
 def test_templates_become_el_and_dates_come_from_the_coordinator():
-    t = Task("a", Action("shell", {"command": "run {{ ds }} {{ params.bucket }} {{ run_id }} {{var.value.x}}"}))
-    w = wf([t], [], params={"bucket": "exports"}, schedule=Schedule("cron", "0 0 * * *"),
-           start_date="2024-01-01T00:00:00+00:00", end_date="2024-02-01T00:00:00+00:00", catchup=False)
+    t = Task(
+        "a",
+        Action(
+            "shell", {"command": "run {{ ds }} {{ params.bucket }} {{ run_id }} {{var.value.x}}"}
+        ),
+    )
+    w = wf(
+        [t],
+        [],
+        params={"bucket": "exports"},
+        schedule=Schedule("cron", "0 0 * * *"),
+        start_date="2024-01-01T00:00:00+00:00",
+        end_date="2024-02-01T00:00:00+00:00",
+        catchup=False,
+    )
     e = oozie.emit(w)
     shell = node(xml(e), "a").find(SHELL + "shell")
     # a plain command line: program and arguments, no shell in between
@@ -248,21 +316,35 @@ def test_templates_become_el_and_dates_come_from_the_coordinator():
     C = "{uri:oozie:coordinator:0.5}"
     # Airflow's interval [2024-01-01, 01-02) runs at its end: the first nominal time;
     # the last interval starts on end_date, and Oozie's end is exclusive.
-    assert (coord.get("frequency"), coord.get("start"), coord.get("end"), coord.get("timezone")) == (
-        "${coord:days(1)}", "2024-01-02T00:00Z", "2024-02-02T00:01Z", "UTC")
+    assert (
+        coord.get("frequency"),
+        coord.get("start"),
+        coord.get("end"),
+        coord.get("timezone"),
+    ) == ("${coord:days(1)}", "2024-01-02T00:00Z", "2024-02-02T00:01Z", "UTC")
     assert coord.find(f"{C}controls/{C}execution").text == "LAST_ONLY"
-    props = {p.find(C + "name").text: p.find(C + "value").text
-             for p in coord.iter(C + "property")}
-    assert props == {"ds": "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy-MM-dd')}"}
-    params = {p.find(WF + "name").text: getattr(p.find(WF + "value"), "text", None)
-              for p in xml(e).find(WF + "parameters")}
+    props = {p.find(C + "name").text: p.find(C + "value").text for p in coord.iter(C + "property")}
+    assert props == {
+        "ds": "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy-MM-dd')}"
+    }
+    params = {
+        p.find(WF + "name").text: getattr(p.find(WF + "value"), "text", None)
+        for p in xml(e).find(WF + "parameters")
+    }
     assert params == {"bucket": "exports", "ds": None}
     jp = parse_properties(e.files["job.properties"])
     assert jp["bucket"] == "exports" and jp["oozie.coord.application.path"] == "${appRoot}"
 
 
 def test_cron_day_of_week_is_translated_and_unscheduled_has_no_coordinator():
-    e = oozie.emit(wf(["a"], [], schedule=Schedule("cron", "30 6 * * 1-5"), start_date="2024-01-01T00:00:00+00:00"))
+    e = oozie.emit(
+        wf(
+            ["a"],
+            [],
+            schedule=Schedule("cron", "30 6 * * 1-5"),
+            start_date="2024-01-01T00:00:00+00:00",
+        )
+    )
     coord = etree.fromstring(e.files["coordinator.xml"].encode())
     assert coord.get("frequency") == "30 6 * * 2-6"
     e2 = oozie.emit(wf(["a"], []))
@@ -288,25 +370,57 @@ def test_ids_are_mapped_deterministically_and_the_mapping_is_kept():
 
 def test_every_action_kind_emits_schema_valid_xml():
     kinds = [
-        Task("sh", Action("shell", {"command": "a | b", "env": {"K": "v"}, "capture_output": True})),
-        Task("py", Action("python", {"module": "pkg.mod", "callable": "fn", "op_kwargs": {"x": 1}})),
+        Task(
+            "sh", Action("shell", {"command": "a | b", "env": {"K": "v"}, "capture_output": True})
+        ),
+        Task(
+            "py", Action("python", {"module": "pkg.mod", "callable": "fn", "op_kwargs": {"x": 1}})
+        ),
         Task("py2", Action("python", {"callable": "lambda_"})),
         Task("em", Action("empty")),
-        Task("sub", Action("subworkflow", {"app_path": "${nameNode}/apps/child", "conf": {"a": "b"}})),
+        Task(
+            "sub", Action("subworkflow", {"app_path": "${nameNode}/apps/child", "conf": {"a": "b"}})
+        ),
         Task("sq", Action("sql", {"sql": "select 1"})),
         Task("ct", Action("container", {"image": "alpine", "cmds": ["echo", "hi"]})),
-        Task("se", Action("sensor", {"sensor": "FileSensor", "target": "/in/_SUCCESS", "poke_interval_s": 30,
-                                     "timeout_s": 600})),
+        Task(
+            "se",
+            Action(
+                "sensor",
+                {
+                    "sensor": "FileSensor",
+                    "target": "/in/_SUCCESS",
+                    "poke_interval_s": 30,
+                    "timeout_s": 600,
+                },
+            ),
+        ),
         Task("se2", Action("sensor", {"sensor": "HttpSensor"})),
         Task("ex", Action("external", {"output": "/data/x"})),
         Task("jv", Action("hadoop", {"engine": "java", "main_class": "a.B", "args": ["1"]})),
         Task("pg", Action("hadoop", {"engine": "pig", "script": "x.pig", "params": ["A=1"]})),
         Task("hv", Action("hadoop", {"engine": "hive", "script": "q.hql"})),
         Task("sp", Action("hadoop", {"engine": "spark", "jar": "x.jar", "main_class": "M"})),
-        Task("mr", Action("hadoop", {"engine": "streaming", "streaming": {"mapper": "cat", "reducer": "wc"}})),
-        Task("fs", Action("hadoop", {"engine": "fs", "operations": [{"op": "mkdir", "path": "/x"},
-                                                                    {"op": "delete", "path": "/y"}]})),
-        Task("op", Action("opaque", {"type": "custom", "xml": '<my xmlns="uri:custom:1"><a>1</a></my>'})),
+        Task(
+            "mr",
+            Action(
+                "hadoop", {"engine": "streaming", "streaming": {"mapper": "cat", "reducer": "wc"}}
+            ),
+        ),
+        Task(
+            "fs",
+            Action(
+                "hadoop",
+                {
+                    "engine": "fs",
+                    "operations": [{"op": "mkdir", "path": "/x"}, {"op": "delete", "path": "/y"}],
+                },
+            ),
+        ),
+        Task(
+            "op",
+            Action("opaque", {"type": "custom", "xml": '<my xmlns="uri:custom:1"><a>1</a></my>'}),
+        ),
         Task("op2", Action("opaque", {"type": "WeirdOperator"})),
         Task("em2", Action("email", {"to": ["a@b", "c@d"], "subject": "s {{ ds }}", "body": "b"})),
     ]
@@ -329,7 +443,9 @@ def test_validator_catches_broken_nesting():
       <kill name="k"><message>m</message></kill>
       <end name="end"/></workflow-app>"""
     assert any("fork 'f'" in p for p in oozie.validate_workflow_xml(bad))
-    assert any("schema" in p for p in oozie.validate_workflow_xml(bad.replace(b'name="a"', b'name="1a"')))
+    assert any(
+        "schema" in p for p in oozie.validate_workflow_xml(bad.replace(b'name="a"', b'name="1a"'))
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -357,14 +473,21 @@ def parse_properties(text: str) -> dict[str, str]:
         k = "".join(key).encode("latin-1", "backslashreplace").decode("unicode_escape")
         v = line[i + 1 :]
         v = re.sub(r"\\([=:#! ])", r"\1", v)
-        out[re.sub(r"\\([=:#! ])", r"\1", k)] = v.encode("latin-1", "backslashreplace").decode(
-            "unicode_escape").encode("utf-16", "surrogatepass").decode("utf-16")
+        out[re.sub(r"\\([=:#! ])", r"\1", k)] = (
+            v.encode("latin-1", "backslashreplace")
+            .decode("unicode_escape")
+            .encode("utf-16", "surrogatepass")
+            .decode("utf-16")
+        )
     return out
 
 
 PIECES = list("ab \"'\\\n\r\t\x01{}$%#<>&;|`é漢💥") + ['"""', "{{ ", " }}", "${", "--", "\u202e"]
 HOSTILE = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
-IDS = st.one_of(HOSTILE.filter(bool), st.sampled_from(["class", "def", "end", "start", "kill", "fork-1", "join-1"]))
+IDS = st.one_of(
+    HOSTILE.filter(bool),
+    st.sampled_from(["class", "def", "end", "start", "kill", "fork-1", "join-1"]),
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -373,7 +496,9 @@ def test_hostile_strings_give_valid_xml_and_survive(ids, command, value, data):
     pairs = list(itertools.combinations(ids, 2))
     edges = data.draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
     tasks = [Task(i, Action("shell", {"command": command or "true"})) for i in ids]
-    w = Workflow(id=value or "w", tasks=tasks, params={"p": value}, edges=[Edge(a, b) for a, b in edges])
+    w = Workflow(
+        id=value or "w", tasks=tasks, params={"p": value}, edges=[Edge(a, b) for a, b in edges]
+    )
     e = oozie.emit(w)
     assert e.files == oozie.emit(w).files
     assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
@@ -452,7 +577,9 @@ def synthetic(t: Task) -> bool:
     return bool((t.extra.get("oozie") or {}).get("synthetic"))
 
 
-def contracted_edges(back: Workflow, hidden: set[str], orig: dict[str, str]) -> set[tuple[str, str]]:
+def contracted_edges(
+    back: Workflow, hidden: set[str], orig: dict[str, str]
+) -> set[tuple[str, str]]:
     """Edges between visible tasks, following paths through hidden ones."""
     succ: dict[str, list[str]] = {}
     for x in back.edges:
@@ -490,8 +617,11 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     kills = {d.target for d in e.diagnostics if d.code == "BO208"}
     # The frontend models Oozie transitions with routing tasks (extra.oozie.synthetic)
     # and clones a kill node per source: contract them to compare the real graph.
-    dropped = {t.id for t in back.tasks if synthetic(t)
-               or t.id in kills or any(t.id.startswith(k + "__from_") for k in kills)}
+    dropped = {
+        t.id
+        for t in back.tasks
+        if synthetic(t) or t.id in kills or any(t.id.startswith(k + "__from_") for k in kills)
+    }
     tasks = {orig[t.id]: t for t in back.tasks if t.id not in dropped}
     hidden = {t.id for t in w.tasks if synthetic(t)}  # the source's own routing tasks
     visible = [t for t in w.tasks if t.id not in hidden]
@@ -501,8 +631,11 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     # come back only where the read-back rules make them exact
     implied = {d.target for d in e.diagnostics if d.code == "BO102" and d.severity == "warning"}
     got = {(a, b) for a, b in contracted_edges(back, dropped, orig) if f"{a} -> {b}" not in implied}
-    want = {(a, b) for a, b in contracted_edges(w, hidden, {t: t for t in w.task_ids()})
-            if f"{a} -> {b}" not in implied}
+    want = {
+        (a, b)
+        for a, b in contracted_edges(w, hidden, {t: t for t in w.task_ids()})
+        if f"{a} -> {b}" not in implied
+    }
     waited = {d.target for d in e.diagnostics if d.code == "BO407"}
     if waited:  # sensors the coordinator waits for: every first task waits for them
         rest = {(a, b) for a, b in want if a not in waited and b not in waited}
@@ -513,11 +646,15 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
         # edges are written; the orderings themselves must match exactly
         handlers = {x.dst for x in w.edges if x.kind == "error"}
         main = [t for t in w.task_ids() if t not in handlers]
-        added = {p for lost in decompose(main, [(x.src, x.dst) for x in w.edges if x.dst in main]).losses
-                 for p in lost.pairs}
+        added = {
+            p
+            for lost in decompose(main, [(x.src, x.dst) for x in w.edges if x.dst in main]).losses
+            for p in lost.pairs
+        }
         assert closure(got) == closure(want | added)
     else:
         assert got == want
+
     def listed(code: str, task_id: str) -> bool:
         return any(d.code == code and f"task {task_id!r}" in d.message for d in e.diagnostics)
 
@@ -529,7 +666,9 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
             assert b.retries == 0
         else:
             assert b.retries == t.retries, t.id
-        same_meaning = [d.target for d in e.diagnostics if d.code == "BO210" and f"task {t.id!r}" in d.message]
+        same_meaning = [
+            d.target for d in e.diagnostics if d.code == "BO210" and f"task {t.id!r}" in d.message
+        ]
         routed = back.upstream(b.id) and all(synthetic(back.task(u)) for u in back.upstream(b.id))
         if listed("BO209", t.id):
             assert b.trigger_rule == "one_success", t.id
@@ -570,18 +709,48 @@ def last_before(w: Workflow) -> datetime.datetime | None:
 
 @pytest.mark.skipif(not HAVE_OOZIE_FRONTEND, reason="Oozie frontend not in this checkout yet")
 def test_round_trip_through_the_oozie_frontend(tmp_path):
-    br = Task("check", Action("branch", {"cases": [{"when": "${wf:conf('full') eq 'yes'}", "to": "full"}],
-                                         "default": "light"}))
+    br = Task(
+        "check",
+        Action(
+            "branch",
+            {"cases": [{"when": "${wf:conf('full') eq 'yes'}", "to": "full"}], "default": "light"},
+        ),
+    )
     w = wf(
-        [Task("extract", Action("shell", {"command": "extract.sh --day {{ ds }}"}), retries=2, retry_delay_s=300),
-         "t1", "t2", br, "full", "light",
-         Task("publish", Action("shell", {"command": "publish.sh"}), trigger_rule="none_failed_min_one_success"),
-         Task("on_error", Action("shell", {"command": "alert.sh"}), trigger_rule="one_failed"),
-         Task("die", Action("fail", {"message": "extract failed"}))],
-        [("extract", "t1"), ("extract", "t2"), ("t1", "check"), ("t2", "check"), ("check", "full"),
-         ("check", "light"), ("full", "publish"), ("light", "publish"), Edge("extract", "on_error", "error"),
-         ("on_error", "die")],
-        schedule=Schedule("cron", "0 0 * * *"), start_date="2024-01-01T00:00:00+00:00",
+        [
+            Task(
+                "extract",
+                Action("shell", {"command": "extract.sh --day {{ ds }}"}),
+                retries=2,
+                retry_delay_s=300,
+            ),
+            "t1",
+            "t2",
+            br,
+            "full",
+            "light",
+            Task(
+                "publish",
+                Action("shell", {"command": "publish.sh"}),
+                trigger_rule="none_failed_min_one_success",
+            ),
+            Task("on_error", Action("shell", {"command": "alert.sh"}), trigger_rule="one_failed"),
+            Task("die", Action("fail", {"message": "extract failed"})),
+        ],
+        [
+            ("extract", "t1"),
+            ("extract", "t2"),
+            ("t1", "check"),
+            ("t2", "check"),
+            ("check", "full"),
+            ("check", "light"),
+            ("full", "publish"),
+            ("light", "publish"),
+            Edge("extract", "on_error", "error"),
+            ("on_error", "die"),
+        ],
+        schedule=Schedule("cron", "0 0 * * *"),
+        start_date="2024-01-01T00:00:00+00:00",
         end_date="2025-01-01T00:00:00+00:00",
     )
     e = oozie.emit(w)
@@ -639,30 +808,45 @@ def _without_default_kill(w: Workflow) -> Workflow:
     return w
 
 
-SCHEDULES = st.sampled_from([
-    (Schedule("manual"), None, None),
-    (Schedule("cron", "0 0 * * *"), "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"),
-    (Schedule("cron", "0 * * * *"), "2024-01-01T05:00:00+00:00", None),
-    (Schedule("cron", "15 6 * * *"), "2024-01-01T00:00:00+00:00", "2024-01-10T00:00:00+00:00"),
-])
+SCHEDULES = st.sampled_from(
+    [
+        (Schedule("manual"), None, None),
+        (Schedule("cron", "0 0 * * *"), "2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"),
+        (Schedule("cron", "0 * * * *"), "2024-01-01T05:00:00+00:00", None),
+        (Schedule("cron", "15 6 * * *"), "2024-01-01T00:00:00+00:00", "2024-01-10T00:00:00+00:00"),
+    ]
+)
 
 
 @pytest.mark.skipif(not HAVE_OOZIE_FRONTEND, reason="Oozie frontend not in this checkout yet")
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(IDS, min_size=1, max_size=6, unique=True), HOSTILE, SCHEDULES, st.data())
-def test_random_workflows_round_trip_through_the_oozie_frontend(tmp_path_factory, ids, command, sched, data):
+def test_random_workflows_round_trip_through_the_oozie_frontend(
+    tmp_path_factory, ids, command, sched, data
+):
     pairs = list(itertools.combinations(ids, 2))
     edges = data.draw(st.lists(st.sampled_from(pairs), unique=True)) if pairs else []
-    tasks = [Task(i, Action("shell", {"command": command or "true"}),
-                  retries=data.draw(st.integers(0, 3)), retry_delay_s=60.0 * data.draw(st.integers(1, 5)))
-             for i in ids]
+    tasks = [
+        Task(
+            i,
+            Action("shell", {"command": command or "true"}),
+            retries=data.draw(st.integers(0, 3)),
+            retry_delay_s=60.0 * data.draw(st.integers(1, 5)),
+        )
+        for i in ids
+    ]
     for t in tasks:
         if t.retries == 0:
             t.retry_delay_s = None
     es = [Edge(a, b) for a, b in edges]
     if data.draw(st.booleans()):
-        tasks.append(Task("on failure", Action("shell", {"command": "alert"}), trigger_rule="one_failed"))
+        tasks.append(
+            Task("on failure", Action("shell", {"command": "alert"}), trigger_rule="one_failed")
+        )
         es.append(Edge(ids[0], "on failure", "error"))
     schedule, start, end = sched
     w = Workflow(id="rt", tasks=tasks, edges=es, schedule=schedule, start_date=start, end_date=end)
@@ -696,30 +880,48 @@ def test_output_does_not_depend_on_hash_seed():
     digests = set()
     for seed in ("1", "2"):
         env = {**__import__("os").environ, "PYTHONHASHSEED": seed}
-        res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                             cwd=ROOT, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert res.returncode == 0, res.stderr
         digests.add(res.stdout.strip())
     assert len(digests) == 1
 
 
 def test_interval_end_dates_with_offsets_and_quoted_formats():
-    t = Task("a", Action("shell", {"command": (
-        "run {{ data_interval_end.strftime('%Y%m%d') }} "
-        "{{ (data_interval_end + macros.timedelta(days=-1)).strftime('%Y/%m/%d') }} "
-        "{{ data_interval_end.strftime('%Y-%m-%dT%H:%M') }}")}))
+    t = Task(
+        "a",
+        Action(
+            "shell",
+            {
+                "command": (
+                    "run {{ data_interval_end.strftime('%Y%m%d') }} "
+                    "{{ (data_interval_end + macros.timedelta(days=-1)).strftime('%Y/%m/%d') }} "
+                    "{{ data_interval_end.strftime('%Y-%m-%dT%H:%M') }}"
+                )
+            },
+        ),
+    )
     w = wf([t], [], schedule=Schedule("cron", "0 0 * * *"), start_date="2024-01-01T00:00:00+00:00")
     e = oozie.emit(w)
     shell = node(xml(e), "a").find(SHELL + "shell")
     assert [c.text for c in shell] == [
-        "run", "${data_interval_end_Ymd}", "${data_interval_end_m1d_Ysmsd}", "${data_interval_end_Y_m_dTHcM}"]
+        "run",
+        "${data_interval_end_Ymd}",
+        "${data_interval_end_m1d_Ysmsd}",
+        "${data_interval_end_Y_m_dTHcM}",
+    ]
     C = "{uri:oozie:coordinator:0.5}"
     coord = etree.fromstring(e.files["coordinator.xml"].encode())
     props = {p.find(C + "name").text: p.find(C + "value").text for p in coord.iter(C + "property")}
     assert props == {
         "data_interval_end_Ymd": "${coord:formatTime(coord:nominalTime(), 'yyyyMMdd')}",
-        "data_interval_end_m1d_Ysmsd":
-            "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy/MM/dd')}",
+        "data_interval_end_m1d_Ysmsd": "${coord:formatTime(coord:dateOffset(coord:nominalTime(), -1, 'DAY'), 'yyyy/MM/dd')}",
         "data_interval_end_Y_m_dTHcM": "${coord:formatTime(coord:nominalTime(), \"yyyy-MM-dd'T'HH:mm\")}",
     }
     assert "BO501" not in codes(e)
@@ -728,33 +930,66 @@ def test_interval_end_dates_with_offsets_and_quoted_formats():
 def test_el_from_an_oozie_source_stays_el_and_hadoop_extras_are_kept():
     from wfconv.ir.model import SourceRef
 
-    t = Task("jv", Action("hadoop", {
-        "engine": "java", "main_class": "a.Main", "args": ["${wf:actionData('sh')['rows']}"],
-        "prepare": [{"op": "delete", "path": "/out"}], "properties": {"q": "etl"},
-        "files": ["/lib/x.jar#x.jar"], "archives": ["/lib/deps.zip#deps"]}))
+    t = Task(
+        "jv",
+        Action(
+            "hadoop",
+            {
+                "engine": "java",
+                "main_class": "a.Main",
+                "args": ["${wf:actionData('sh')['rows']}"],
+                "prepare": [{"op": "delete", "path": "/out"}],
+                "properties": {"q": "etl"},
+                "files": ["/lib/x.jar#x.jar"],
+                "archives": ["/lib/deps.zip#deps"],
+            },
+        ),
+    )
     e = oozie.emit(Workflow(id="w", tasks=[t], source=SourceRef("oozie", "wf.xml", 1)))
     assert oozie.validate_workflow_xml(e.files["workflow.xml"]) == []
     java = node(xml(e), "jv").find(WF + "java")
     assert [etree.QName(c).localname for c in java] == [
-        "prepare", "configuration", "main-class", "arg", "file", "archive"]
+        "prepare",
+        "configuration",
+        "main-class",
+        "arg",
+        "file",
+        "archive",
+    ]
     assert java.find(WF + "arg").text == "${wf:actionData('sh')['rows']}"
     # the same text from another engine is literal: Oozie must not evaluate it
     e2 = oozie.emit(Workflow(id="w", tasks=[t], source=SourceRef("airflow", "d.py", 1)))
-    assert node(xml(e2), "jv").find(WF + "java").find(WF + "arg").text == "${'$'}{wf:actionData('sh')['rows']}"
+    assert (
+        node(xml(e2), "jv").find(WF + "java").find(WF + "arg").text
+        == "${'$'}{wf:actionData('sh')['rows']}"
+    )
 
 
 def test_a_file_sensor_at_the_start_becomes_a_coordinator_input_event(tmp_path):
-    sensor = Task("wait_input", Action("sensor", {"sensor": "FileSensor", "target": "/data/in/{{ ds }}/_READY",
-                                                  "timeout_s": 3600}))
-    w = wf([sensor, "load", "other"], [("wait_input", "load")], schedule=Schedule("cron", "0 2 * * *"),
-           start_date="2024-01-01T00:00:00+00:00", end_date="2024-02-01T00:00:00+00:00")
+    sensor = Task(
+        "wait_input",
+        Action(
+            "sensor",
+            {"sensor": "FileSensor", "target": "/data/in/{{ ds }}/_READY", "timeout_s": 3600},
+        ),
+    )
+    w = wf(
+        [sensor, "load", "other"],
+        [("wait_input", "load")],
+        schedule=Schedule("cron", "0 2 * * *"),
+        start_date="2024-01-01T00:00:00+00:00",
+        end_date="2024-02-01T00:00:00+00:00",
+    )
     e = oozie.emit(w)
     assert "wait_input" not in e.files["workflow.xml"]
     C = "{uri:oozie:coordinator:0.5}"
     coord = etree.fromstring(e.files["coordinator.xml"].encode())
     ds = coord.find(f"{C}datasets/{C}dataset")
     assert (ds.get("name"), ds.get("frequency"), ds.get("initial-instance")) == (
-        "input", "${coord:days(1)}", "2024-01-01T02:00Z")  # one period before the first run
+        "input",
+        "${coord:days(1)}",
+        "2024-01-01T02:00Z",
+    )  # one period before the first run
     assert ds.find(C + "uri-template").text == "/data/in/${YEAR}-${MONTH}-${DAY}"
     assert ds.find(C + "done-flag").text == "_READY"
     assert coord.find(f"{C}input-events/{C}data-in/{C}instance").text == "${coord:current(-1)}"
@@ -899,9 +1134,7 @@ def test_join_keeps_the_name_routing_tasks_were_named_after(tmp_path, repo_root)
 def _diamond_with_shortcut(rule: str) -> Workflow:
     tasks = [Task(x, Action("shell", {"command": f"echo {x}"})) for x in "abc"]
     tasks[2].trigger_rule = rule
-    return Workflow(
-        id="wf", tasks=tasks, edges=[Edge("a", "b"), Edge("b", "c"), Edge("a", "c")]
-    )
+    return Workflow(id="wf", tasks=tasks, edges=[Edge("a", "b"), Edge("b", "c"), Edge("a", "c")])
 
 
 def test_implied_edge_comes_back_where_dropping_it_is_exact(tmp_path):
@@ -923,8 +1156,39 @@ def test_implied_edge_whose_loss_changes_the_rule_is_a_warning(tmp_path):
 
 def test_a_start_date_before_1970_starts_the_coordinator_in_1970():
     """datetime.min (Airflow's examples) overflowed the first nominal time."""
-    w = wf(["a"], [], schedule=Schedule("cron", "0 0 * * *"),
-           start_date="0001-01-01T00:00:00+00:00", catchup=False)
+    w = wf(
+        ["a"],
+        [],
+        schedule=Schedule("cron", "0 0 * * *"),
+        start_date="0001-01-01T00:00:00+00:00",
+        catchup=False,
+    )
     out = oozie.emit(w)
     assert 'start="1970-01-02T00:00Z"' in out.files["coordinator.xml"]
     assert [d.code for d in out.diagnostics if d.code == "BO610"] == ["BO610"]
+
+
+def test_a_sensor_that_times_out_is_not_retried():
+    """Airflow never retries a sensor that timed out: the polling action gets
+    no retry-max (a retry would poll again), and the ledger says so."""
+    from wfconv.backends import oozie as oozie_backend
+
+    w = Workflow(
+        "sensed",
+        tasks=[
+            Task(
+                "wait",
+                Action(
+                    "sensor", {"sensor": "FileSensor", "target": "/in/_SUCCESS", "timeout_s": 60}
+                ),
+                retries=3,
+                retry_delay_s=60,
+            ),
+            Task("load", Action("shell", {"command": "load.sh"}), retries=2, retry_delay_s=60),
+        ],
+    )
+    w.add_edge("wait", "load")
+    out = oozie_backend.emit(w)
+    xml = out.files["workflow.xml"]
+    assert xml.count("retry-max") == 1 and 'retry-max="2"' in xml
+    assert [(d.code, d.task) for d in out.diagnostics if d.code == "BO409"] == [("BO409", "wait")]

@@ -826,3 +826,79 @@ def test_backfill_ticks_of_an_interval_step_from_the_start_date():
 
     backfill(flow, "2024-01-02", "2024-01-03", seconds=43200, start="2024-01-01T03:00:00")
     assert seen == ["2024-01-02T03:00:00+00:00", "2024-01-02T15:00:00+00:00"]
+
+
+# --- defects of issue 13, each run in Prefect ---------------------------------------
+
+
+@pytest.mark.engine
+def test_a_sensor_that_times_out_is_not_retried_in_prefect(prefect_harness, tmp_path):
+    """Airflow never retries a sensor that timed out: the flow's sensor task
+    polls once for its whole timeout and fails, whatever its retries."""
+    missing = tmp_path / "never" / "_SUCCESS"
+    w = Workflow(
+        "sensed",
+        tasks=[
+            Task(
+                "wait",
+                Action(
+                    "sensor",
+                    {
+                        "sensor": "FileSensor",
+                        "target": str(missing),
+                        "poke_interval_s": 0.1,
+                        "timeout_s": 0.5,
+                    },
+                ),
+                retries=3,
+                retry_delay_s=0,
+            )
+        ],
+    )
+    state, statuses = run_flow(tmp_path, w)
+    assert state.is_failed() and statuses == {"wait": "failed"}
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + 30
+        while True:  # task run states arrive as events, a moment later
+            (run,) = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+                ),
+                limit=10,
+                sort="EXPECTED_START_TIME_ASC",
+            )
+            if run.state.is_final() or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert run.state.is_failed() and run.run_count == 1  # three retries: 4
+
+
+@pytest.mark.engine
+def test_shell_output_reaches_prefect_logs_and_prev_ds_is_the_previous_day(
+    prefect_harness, tmp_path, caplog
+):
+    """log_prints: what the command prints is in Prefect's task-run logs; the
+    command's {{ prev_ds }} is the schedule's previous tick (Airflow 2), not
+    empty, for the run's logical date."""
+    import datetime as dt
+    import logging
+
+    w = Workflow(
+        "logged",
+        schedule=Schedule("cron", "0 6 * * *"),
+        tasks=[Task("say", Action("shell", {"command": "echo day={{ ds }} prev={{ prev_ds }}"}))],
+    )
+    name, code, out = emit_one(w)
+    assert "BP114" not in codes(out)
+    path = tmp_path / name
+    path.write_text(code)
+    spec = importlib.util.spec_from_file_location(f"wfconv_flow_logged_{next(_counter)}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    with caplog.at_level(logging.INFO, logger="prefect"):
+        module.logged(logical_date=dt.datetime(2024, 3, 1, 6, tzinfo=dt.UTC))
+    assert any("day=2024-03-01 prev=2024-02-29" in r.getMessage() for r in caplog.records)

@@ -85,6 +85,7 @@ CODES: dict[str, str] = {
     "BO405": "empty task emitted as a no-op fs action",
     "BO407": "a file sensor at the start waits as a coordinator input event (dataset instance)",
     "BO408": "env replaces the whole environment in the source; Oozie's env-var adds to it",
+    "BO409": "sensor retries not written: a timed-out sensor is never retried",
     "BO501": "template expression has no Oozie EL counterpart; kept verbatim",
     "BO502": "run-time date passed from the coordinator as a workflow property",
     "BO503": "cron frequency: interval-start dates approximated by the nominal time",
@@ -1130,6 +1131,17 @@ class _Builder:
 
     def retry(self, el, task: Task) -> None:
         if task.retries <= 0:
+            return
+        if task.action.kind == "sensor":
+            # The polling loop fails only when its time is up, and Airflow
+            # never retries a sensor that timed out: a retry would wait again.
+            self.ctx.warn(
+                "BO409",
+                f"retries={task.retries} not written: the sensor's polling loop fails only "
+                "on its timeout, which Airflow never retries",
+                task=task,
+                target="no retry-max",
+            )
             return
         el.set("retry-max", str(task.retries))
         self.ctx.warn(

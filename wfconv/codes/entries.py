@@ -1611,6 +1611,12 @@ ENTRIES: tuple[Code, ...] = (
         "the source replaces the command's whole environment with `env` (Airflow's BashOperator without `append_env=True`, `subprocess.run(env=...)`); Oozie's `env-var` adds to the launcher's environment",
     ),
     Code(
+        "BO409",
+        "warning",
+        "docs/codes/backends-luigi-oozie.md#codes",
+        "a sensor's retries are not written as retry-max: its polling loop fails only when its time is up, and Airflow never retries a sensor that timed out",
+    ),
+    Code(
         "BO501",
         "warning",
         "docs/codes/backends-luigi-oozie.md#codes",
