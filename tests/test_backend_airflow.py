@@ -829,3 +829,85 @@ def test_removed_template_variables_render_in_airflow_3_as_in_airflow_2(
         "20240304",
     ]
     assert out_path.read_text() == before
+
+
+OOZIE_PARAMETERS = """<workflow-app xmlns="uri:oozie:workflow:0.5" name="params-app">
+  <parameters>
+    <property><name>inputDir</name><value>/data/in</value></property>
+    <property><name>mode</name><value>full</value></property>
+  </parameters>
+  <start to="route"/>
+  <decision name="route">
+    <switch>
+      <case to="write">${mode eq 'full'}</case>
+      <default to="end"/>
+    </switch>
+  </decision>
+  <action name="write">
+    <shell xmlns="uri:oozie:shell-action:0.3">
+      <exec>bash</exec>
+      <argument>-c</argument>
+      <argument>echo "$0" > OUT_PATH</argument>
+      <argument>${inputDir}</argument>
+    </shell>
+    <ok to="end"/>
+    <error to="fail"/>
+  </action>
+  <kill name="fail"><message>failed</message></kill>
+  <end name="end"/>
+</workflow-app>
+"""
+
+CONF_RUNNER = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.dag.test(run_conf=json.loads(sys.argv[2]))
+"""
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_oozie_parameters_given_to_a_run_reach_commands_and_decisions_alike(
+    tmp_path, airflow3_python
+):
+    """A declared Oozie parameter is the run's params in every task: a run
+    given another inputDir writes that one (the default is not inlined into
+    the command while the decision reads params)."""
+    import json
+    import os
+    import subprocess
+
+    from wfconv.frontends import oozie as oozie_frontend
+
+    out_path = tmp_path / "OUT"
+    src = tmp_path / "workflow.xml"
+    src.write_text(OOZIE_PARAMETERS.replace("OUT_PATH", str(out_path)))
+    (w,) = oozie_frontend.parse(str(src)).workflows
+    assert "{{ params.inputDir }}" in w.task("write").action.fields["command"]
+    name, code, _ = emit_one(w)
+    assert "/data/in" not in code.split("params=")[0]  # only the default, in params
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / name).write_text(code)
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+    }
+    python = str(airflow3_python)
+    for args in (["db", "migrate"], ["dags", "reserialize"]):
+        subprocess.run(
+            [python, "-m", "airflow", *args], env=env, check=True, capture_output=True, timeout=300
+        )
+    conf = json.dumps({"inputDir": "/elsewhere", "mode": "full"})
+    subprocess.run(
+        ["timeout", "-k", "10", "300", python, "-c", CONF_RUNNER, str(dags / name), conf],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert out_path.read_text().strip() == "/elsewhere"

@@ -5,9 +5,11 @@ own functions; the IR keeps run-time values in Airflow's Jinja names so every
 backend translates from one spelling. Expressions are parsed with
 ``wfconv.ir.expr`` (a real parser) and translated node by node:
 
-- ``${name}`` of a known property (``<parameters>`` defaults <
-  ``config-default.xml`` < ``job.properties`` < coordinator action
-  configuration) is substituted by its value, itself translated;
+- ``${name}`` of a declared ``<parameters>`` entry is ``{{ params.name }}``
+  (a submission may override it, and decisions read the run's value);
+  another known property (``config-default.xml`` < ``job.properties`` <
+  coordinator action configuration) is substituted by its value, itself
+  translated;
   an unknown one becomes ``{{ params.name }}`` (a workflow param, diagnostic);
 - ``${wf:conf('x')}`` -> ``{{ params.x }}`` (the param's value is the property
   when known); ``${wf:id()}`` -> ``{{ run_id }}``; ``${wf:name()}`` -> the name;
@@ -176,6 +178,11 @@ class ElContext:
                 f"property {name!r} refers to itself ({' -> '.join((*stack, name))}); kept as a parameter",
                 line,
             )
+            return self.param(name)
+        if name in self.keep_names:
+            # A declared parameter: a submission may give it another value,
+            # which decisions read from the run's params; commands must read
+            # the same value, not the default inlined.
             return self.param(name)
         if name in self.props:
             return self.template_value(self.props[name], (*stack, name), line)

@@ -376,7 +376,7 @@ def body_action(
     if len(body) == 1 and isinstance(body[0], ast.Raise):
         exc = body[0].exc
         if isinstance(exc, ast.Call) and len(exc.args) == 1:
-            text = unrender(exc.args[0], fn, params=False)
+            text = unrender(exc.args[0], fn)
             if isinstance(text, ast.Constant) and isinstance(text.value, str):
                 return Action("fail", {"message": text.value})
     shell = shell_command(fn, interp, body)
