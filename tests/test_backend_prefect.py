@@ -902,3 +902,68 @@ def test_shell_output_reaches_prefect_logs_and_prev_ds_is_the_previous_day(
     with caplog.at_level(logging.INFO, logger="prefect"):
         module.logged(logical_date=dt.datetime(2024, 3, 1, 6, tzinfo=dt.UTC))
     assert any("day=2024-03-01 prev=2024-02-29" in r.getMessage() for r in caplog.records)
+
+
+LUIGI_PIPELINE = """
+import luigi
+
+LOG = "LOG_PATH"
+
+
+class Fetch(luigi.Task):
+    def output(self):
+        return luigi.LocalTarget("OUT_DIR/fetch.txt")
+
+    def run(self):
+        with open(LOG, "a") as log:
+            log.write("fetch\\n")
+        with self.output().open("w") as out:
+            out.write("data")
+
+
+class Train(luigi.Task):
+    balanced = luigi.BoolParameter(default=True)
+
+    def requires(self):
+        return Fetch()
+
+    def output(self):
+        return luigi.LocalTarget("OUT_DIR/model.txt")
+
+    def run(self):
+        with open(LOG, "a") as log:
+            log.write(f"train balanced={self.balanced}\\n")
+        with self.output().open("w") as out:
+            out.write("model")
+"""
+
+
+@pytest.mark.engine
+def test_luigi_tasks_in_prefect_skip_finished_work_and_get_the_flow_parameters(
+    prefect_harness, tmp_path, monkeypatch
+):
+    """Luigi -> Prefect: a task whose outputs exist does not run again (Luigi's
+    complete()), and a flow parameter given to the run reaches the task
+    (balanced=False is False, not the default's True)."""
+    from wfconv.frontends import load_path
+
+    log = tmp_path / "log.txt"
+    src = tmp_path / "src"
+    src.mkdir()
+    text = LUIGI_PIPELINE.replace("LOG_PATH", str(log)).replace("OUT_DIR", str(tmp_path / "out"))
+    (src / "pipeline.py").write_text(text)
+    (w,) = load_path(str(src / "pipeline.py"), "luigi", static=True).workflows
+    assert w.params == {"balanced": True}
+    name, code, out = emit_one(w)
+    path = tmp_path / name
+    path.write_text(code)
+    monkeypatch.syspath_prepend(str(src))
+    spec = importlib.util.spec_from_file_location(f"wfconv_flow_luigi_{next(_counter)}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    flow_fn = module.train_flow
+    assert flow_fn(balanced=False, return_state=True).is_completed()
+    assert log.read_text().splitlines() == ["fetch", "train balanced=False"]
+    assert flow_fn(return_state=True).is_completed()  # everything is complete
+    assert log.read_text().splitlines() == ["fetch", "train balanced=False"]

@@ -812,6 +812,7 @@ def _docstring(w: Workflow) -> list[str]:
 
 _STDLIB = {
     "datetime",
+    "json",
     "glob",
     "os",
     "smtplib",

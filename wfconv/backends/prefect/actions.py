@@ -396,8 +396,20 @@ def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str
     items: list[Expr] = []
     for k, v in params.items():
         if k in shared:
+            # the run's value, as the text Luigi's parameter parses
             _uses(view, set(), [k])
-            items.append(Pair(py_str(k), f"str({ctx.param_args[k]})"))
+            arg = ctx.param_args[k]
+            default = ctx.workflow.params[k]
+            if isinstance(default, bool):
+                spelled = f"str({arg}).lower()"
+            elif isinstance(default, (list, dict)):
+                ctx.need("json")
+                spelled = f"json.dumps({arg})"
+            elif isinstance(default, str):
+                spelled = arg
+            else:
+                spelled = f"str({arg})"
+            items.append(Pair(py_str(k), spelled))
         else:
             items.append(Pair(py_str(k), text(ctx, task, view, v)))
     build = Call(f"<callable:{ctx.callables[key]}>.from_str_params", [Brackets("{", "}", items)])
