@@ -83,7 +83,8 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert (
         'if __name__ == "__main__":\n    kitchen_sink.serve(\n        name="kitchen_sink",\n'
         "        schedules=[\n            RRule(\n"
-        '                "DTSTART:20240101T000000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0",'
+        # DTSTART: the first run's start (the first 06:00 tick from the start date)
+        '                "DTSTART:20240101T060000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0",'
     ) in code
     assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112"} <= codes(out)
 
@@ -155,7 +156,7 @@ def test_templates_are_rendered_and_unknown_names_reported():
         ],
     )
     text, out = emit_one(w)[1:]
-    assert 'def t(day_of="x", logical_date: datetime | None = None)' in text
+    assert 'def t(day_of="x", logical_date: datetime.datetime | None = None)' in text
     # {{ var.value.x }} has no f-string spelling: rendered in jinja2's sandbox
     assert (
         "command = render(\n        \"echo {{ ds }} {{ params['day-of'] }} {{ var.value.x }}\",\n"
@@ -663,7 +664,8 @@ def test_a_dated_cron_becomes_an_rrule_prefect_runs_at_the_same_times(cron, tz):
     from cronsim import CronSim
     from prefect.client.schemas.schedules import RRuleSchedule
 
-    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz))
+    # A trigger schedule: its runs start at the cron's ticks from the start date.
+    w = Workflow(id="d", schedule=Schedule(kind="cron", cron=cron, timezone=tz, model="trigger"))
     w.start_date = "2024-01-01T00:00:00+00:00"
     w.end_date = "2024-03-01T00:00:00+00:00"
     _, code, out = emit_one(w)

@@ -299,6 +299,7 @@ class _Ctx:
     def __post_init__(self) -> None:
         owners = {t.owner for t in self.workflow.tasks}
         self.shared_owner = owners.pop() if len(owners) == 1 else None
+
     # names of typing the pasted functions annotate with
     typing: set[str] = field(default_factory=set)
 

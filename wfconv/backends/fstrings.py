@@ -226,8 +226,12 @@ class _Translator:
         return (kind, out) if out else None
 
     def shift(self, code: str, kind: str, amounts: dict[str, int]) -> str:
-        module = "datetime" if kind == "timedelta" else "dateutil.relativedelta"
-        self.imports.add((module, kind))
+        if kind == "timedelta":
+            # ``import datetime``: the module's own spelling of the type
+            self.imports.add(("datetime", ""))
+            kind = "datetime.timedelta"
+        else:
+            self.imports.add(("dateutil.relativedelta", kind))
         positive = {k: v for k, v in amounts.items() if v >= 0}
         if len(amounts) == 1 and not positive:
             ((unit, number),) = amounts.items()
@@ -398,10 +402,10 @@ def _date(value: Any) -> str | None:
     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)):
         base = _date(value.left)
         delta = value.right
+        func = ast.unparse(delta.func) if isinstance(delta, ast.Call) else ""
         if base is None or not (
             isinstance(delta, ast.Call)
-            and isinstance(delta.func, ast.Name)
-            and delta.func.id in ("timedelta", "relativedelta")
+            and func in ("timedelta", "datetime.timedelta", "relativedelta")
             and not delta.args
             and all(
                 isinstance(k.value, ast.Constant) and type(k.value.value) is int
@@ -412,9 +416,9 @@ def _date(value: Any) -> str | None:
         sign = -1 if isinstance(value.op, ast.Sub) else 1
         amounts = ", ".join(f"{k.arg}={sign * k.value.value}" for k in delta.keywords)
         macro = (
-            "macros.timedelta"
-            if delta.func.id == "timedelta"
-            else ("macros.dateutil.relativedelta.relativedelta")
+            "macros.dateutil.relativedelta.relativedelta"
+            if func == "relativedelta"
+            else "macros.timedelta"
         )
         return f"({base} + {macro}({amounts}))"
     return None

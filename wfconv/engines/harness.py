@@ -302,7 +302,10 @@ def _prefect_version() -> str:
 
 
 def _main_file(job: Job) -> Path | None:
-    py = sorted(p for p in job.folder.rglob("*.py"))
+    from wfconv.backends import backend
+
+    helpers = set(getattr(backend(job.target), "HELPER_MODULES", ()))
+    py = sorted(p for p in job.folder.rglob("*.py") if p.name not in helpers)
     return py[0] if len(py) == 1 else None
 
 

@@ -10,9 +10,11 @@ itself makes of it, without a server and without running a flow:
   schedules instead of serving; their dates from Prefect's own schedule
   classes (``construct_schedule(...).get_dates``);
 - payloads: for the tasks the job names (shell commands), the task's function
-  called once per scheduled date with ``prefect.runtime``'s scheduled start
-  time set for that date and every ``subprocess``/``os.system`` entry point
-  replaced by a recorder that stops the task before anything runs.
+  called once per scheduled date with the arguments the flow body gives it
+  (the flow function runs with every task call recorded, not run), with
+  ``prefect.runtime``'s scheduled start time set for that date and every
+  ``subprocess``/``os.system`` entry point replaced by a recorder that stops
+  the task before anything runs.
 
 Nothing the user wrote runs: only emitted modules are imported, and only the
 command-building part of a shell task executes.
@@ -132,9 +134,9 @@ def _server_schedule(sch):
 
 
 class _EverythingChosen(dict):
-    """The ``upstream`` argument of an emitted task called on its own: no
-    upstream result to count, and any branch upstream chose every task (so
-    the task's gate lets it build its command)."""
+    """The ``upstream`` argument of a gated task: no upstream result to count,
+    and any branch upstream chose every task (so the task's gate lets it
+    build its command)."""
 
     def __init__(self, names):
         super().__init__()
@@ -144,11 +146,72 @@ class _EverythingChosen(dict):
         return self.names
 
 
-def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
+class _Future:
+    """What a recorded ``.submit``/``.map``/call returns inside the flow body:
+    waited for, unpacked (a mapped task), passed on, never resolved."""
+
+    def wait(self, *args, **kwargs):
+        return None
+
+    def result(self, *args, **kwargs):
+        return None
+
+    def __iter__(self):
+        return iter(())
+
+
+def _flow_calls(module, flow, when) -> dict[str, tuple[tuple, dict]]:
+    """The arguments the flow body gives each task for a run scheduled at
+    ``when`` (task name -> (args, kwargs)): the flow function runs with every
+    task's submit, map and call recorded instead of run."""
+    import inspect
+
     from prefect import Task
-    from prefect.runtime import flow_run
+
+    calls: dict[str, tuple[tuple, dict]] = {}
+
+    def recorder(self, *args, **kwargs):
+        kwargs.pop("wait_for", None)
+        kwargs.pop("return_state", None)
+        calls.setdefault(self.name, (args, kwargs))
+        return _Future()
+
+    saved = {name: getattr(Task, name) for name in ("submit", "map", "__call__")}
+    try:
+        for name in saved:
+            setattr(Task, name, recorder)
+        params = {
+            p.name: p.default
+            for p in inspect.signature(flow.fn).parameters.values()
+            if p.default is not inspect.Parameter.empty
+        }
+        flow.fn(**params)
+    finally:
+        for name, fn in saved.items():
+            setattr(Task, name, fn)
+    return calls
+
+
+def _resolved(value, everything):
+    """A recorded argument as the task would receive it: futures and the
+    gate's ``allow_failure`` wrappers stand for upstream values."""
+    from prefect.utilities.annotations import BaseAnnotation
+
+    if isinstance(value, BaseAnnotation):
+        value = value.unwrap()
+    if isinstance(value, _Future):
+        return None
+    if isinstance(value, dict) and any(isinstance(v, _Future) for v in value.values()):
+        return everything
+    return value
+
+
+def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
+    from prefect import Flow, Task
+    from prefect.runtime import flow_run, task_run
 
     by_name = {v.name: v for v in vars(module).values() if isinstance(v, Task)}
+    flows = [v for v in vars(module).values() if isinstance(v, Flow)]
     patched = {
         (subprocess, "run"): _record,
         (subprocess, "Popen"): _record,
@@ -159,38 +222,53 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
     }
     saved = {k: getattr(*k) for k in patched}
     out = []
+    real_start = flow_run.FIELDS["scheduled_start_time"]
+    real_name = task_run.FIELDS.get("task_name")
     try:
-        for k, fn in patched.items():
-            setattr(k[0], k[1], fn)
-        real_start = flow_run.FIELDS["scheduled_start_time"]
         for date in dates:
             when = datetime.datetime.fromisoformat(date)
             flow_run.FIELDS["scheduled_start_time"] = lambda when=when: when
+            calls = _flow_calls(module, flows[0], when) if flows else {}
+            for k, fn in patched.items():
+                setattr(k[0], k[1], fn)
+            everything = _EverythingChosen(by_name)
             per_task = {}
             for name in tasks:
                 task = by_name.get(name)
                 if task is None:
                     continue
+                args, kwargs = calls.get(name, ((), {}))
+                args = tuple(_resolved(a, everything) for a in args)
+                kwargs = {k: _resolved(v, everything) for k, v in kwargs.items()}
+                task_run.FIELDS["task_name"] = lambda name=name: name
                 try:
-                    takes = task.fn.__code__.co_varnames[: task.fn.__code__.co_argcount]
-                    kwargs = {"upstream": _EverythingChosen(by_name)} if "upstream" in takes else {}
-                    task.fn(**kwargs)
+                    task.fn(*args, **kwargs)
                     per_task[name] = {"command": {"error": "no command was run"}}
                 except _Captured as cap:
                     command = cap.command
                     if isinstance(command, (list, tuple)):
-                        command = " ".join(map(str, command))
+                        # wfconv's shell tasks run ["bash", "-c", command]
+                        parts = list(command)
+                        command = (
+                            parts[2]
+                            if parts[:2] == ["bash", "-c"] and len(parts) == 3
+                            else (" ".join(map(str, parts)))
+                        )
                     per_task[name] = {"command": command}
                 except Exception as exc:  # the command could not be built
                     per_task[name] = {
                         "command": {"error": type(exc).__name__ + ": " + str(exc)[:200]}
                     }
+            for k, fn in saved.items():
+                setattr(k[0], k[1], fn)
             out.append(per_task)
     finally:
         for k, fn in saved.items():
             setattr(k[0], k[1], fn)
         if dates:
             flow_run.FIELDS["scheduled_start_time"] = real_start
+        if real_name is not None:
+            task_run.FIELDS["task_name"] = real_name
     return out
 
 

@@ -38,6 +38,7 @@ from wfconv.backends.common import (
     annotation_names,
     callable_imports_for,
     compact_number,
+    env_mapping,
     file_stem,
     identifier_map,
     import_block,
@@ -60,7 +61,7 @@ from wfconv.backends.prefect.actions import HELPER_MODULE, Ctx, TaskView
 from wfconv.backends.prefect.serve import cron_to_rrule as cron_to_rrule
 from wfconv.backends.prefect.serve import main_call
 from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, statement
-from wfconv.ir.model import Task, Workflow
+from wfconv.ir.model import TRIGGER, Task, Workflow
 from wfconv.ir.roles import role_facts
 
 TARGET = "prefect"
@@ -84,7 +85,7 @@ CODES: dict[str, str] = {
     "BP113": "trigger rule 'always' waits for upstream tasks to finish",
     "BP114": "template variable without a Prefect equivalent (renders empty)",
     "BP115": "text is not valid Jinja: kept verbatim, not rendered",
-    "BP116": "template dates follow Airflow 3 (logical date = scheduled start time)",
+    "BP116": "template dates derived from the scheduled start time in the source's time model",
     "BP117": "task setting without a Prefect equivalent dropped (pool, queue, depends_on_past, outputs)",
     "BP118": "action fields the Prefect backend does not know were dropped",
     "BP119": "exponential backoff expanded to per-attempt delays (Airflow's lower bound)",
@@ -225,27 +226,105 @@ def prefect_names(w: Workflow) -> dict[str, str]:
 
 
 def run_dates(w: Workflow) -> list[tuple[str, str]]:
-    """How a flow run derives its dates from Prefect's scheduled start time
-    (docs/semantics.md R3): ``(variable, expression)`` in order, for
-    ``logical_date``, ``data_interval_start`` and ``data_interval_end``. An
-    expression that is an earlier variable makes the name an alias (the flow
-    writes no line for it). ``logical_date`` may also be given to the flow as
-    a parameter (a backfill or a rerun of a past date).
+    """How a flow run gets its dates: ``(target, expression)`` statements of
+    the flow body that bind ``logical_date``, ``data_interval_start`` and
+    ``data_interval_end``. An expression that is an earlier variable makes the
+    name an alias (the flow writes no line for it). A run's dates come from
+    Prefect's scheduled start time in the workflow's time model
+    (``run_dates_source``, docs/semantics.md R3), or from the flow's
+    ``logical_date`` parameter (a backfill, a rerun of a past date).
 
-    Prefect's schedules trigger a run at each tick (the trigger model), and
-    that is what this writes: the logical date is the scheduled start and the
-    data interval has no length, as in Airflow 3."""
+    In the trigger model without an interval the run sees its tick: the
+    logical date is the scheduled start and the data interval has no length
+    (``return when, when, when``), said inline; any other model calls the
+    module's ``wfconv_run_dates``."""
+    if _plain_trigger(w):
+        return [
+            ("logical_date", "logical_date or flow_run.scheduled_start_time"),
+            ("data_interval_start", "logical_date"),
+            ("data_interval_end", "logical_date"),
+        ]
     return [
-        ("logical_date", "logical_date or flow_run.scheduled_start_time"),
-        ("data_interval_start", "logical_date"),
-        ("data_interval_end", "logical_date"),
+        (
+            "logical_date, data_interval_start, data_interval_end",
+            "wfconv_run_dates(\n        logical_date or flow_run.scheduled_start_time, "
+            "logical_date is not None\n    )",
+        )
     ]
 
 
+def _timed(w: Workflow) -> bool:
+    s = w.schedule
+    return bool((s.kind == "cron" and s.cron) or (s.kind == "interval" and s.seconds))
+
+
+def _plain_trigger(w: Workflow) -> bool:
+    s = w.schedule
+    return (s.time_model == TRIGGER or not _timed(w)) and not s.interval_s
+
+
+def run_dates_source(w: Workflow) -> str:
+    """Source of ``wfconv_run_dates(when, backfilled)``: a Prefect run's
+    (logical_date, data_interval_start, data_interval_end) from its scheduled
+    start time ``when`` (or, for a run of ``wfconv_backfill``, from its
+    logical date), in the workflow's time model (docs/semantics.md R3).
+
+    Prefect starts a run at its tick. In the trigger model (Airflow 3,
+    Oozie, Prefect) the run sees the tick, less ``interval_s`` for the
+    interval's start. In the data-interval model (Airflow 2) the run at a
+    tick covers the interval that ends there: its logical date is the tick
+    before (a manual run covers the last complete interval)."""
+    s = w.schedule
+    fixed = s.kind == "interval" and s.seconds
+    if s.time_model == TRIGGER or not ((s.kind == "cron" and s.cron) or fixed):
+        if not s.interval_s:
+            body = ["return when, when, when"]
+        else:
+            iv = f"datetime.timedelta(seconds={compact_number(float(s.interval_s))!r})"
+            body = [
+                f"end = when + {iv} if backfilled else when",
+                f"return end - {iv}, end - {iv}, end",
+            ]
+        why = "a run sees its tick (the trigger model)"
+    elif fixed:
+        step = f"datetime.timedelta(seconds={compact_number(float(s.seconds))!r})"
+        body = [
+            f"start = when if backfilled else when - {step}",
+            f"return start, start, start + {step}",
+        ]
+        why = "the run at a tick covers the interval that ends there (Airflow 2)"
+    else:
+        # (laid out as ruff format does: the statements can pass 88 columns)
+        cron = py_str(s.cron)
+        previous = Call("CronSim", [cron, "local + datetime.timedelta(seconds=1)", "reverse=True"])
+        moments = ["start.astimezone(when.tzinfo)"] * 2 + ["end.astimezone(when.tzinfo)"]
+        body = [
+            "from cronsim import CronSim  # pip install cronsim",
+            "",
+            f"local = when.astimezone(ZoneInfo({py_str(s.timezone or 'UTC')}))",
+            "if backfilled:",
+            f"    end = next(CronSim({cron}, local))",
+            "    return when, when, end.astimezone(when.tzinfo)",
+            *(line[4:] for line in statement("end = ", Call("next", [previous]), depth=1)),
+            f"start = next(CronSim({cron}, end, reverse=True))",
+            *(line[4:] for line in statement("return ", Brackets("(", ")", moments), depth=1)),
+        ]
+        why = "the run at a tick covers the interval that ends there (Airflow 2)"
+    lines = [
+        "def wfconv_run_dates(when, backfilled=False):",
+        '    """(logical_date, data_interval_start, data_interval_end) of the run',
+        "    scheduled at WHEN, or whose logical date is WHEN when backfilled:",
+        f'    {why}."""',
+    ]
+    lines += [f"    {line}" if line else "" for line in body]
+    return "\n".join(lines) + "\n"
+
+
 def _names(ctx_params: dict[str, str], w: Workflow) -> Names:
-    dates = {}
-    for name, expr in run_dates(w):
-        dates[name] = dates.get(expr, expr) if expr in dates else name
+    dates: dict[str, str] = {}
+    for target, expr in run_dates(w):
+        for name in target.split(", "):
+            dates[name] = dates.get(expr, expr) if expr in dates else name
     period = schedule_period(w)
     if period is not None:
         dates["prev_logical_date"] = "prev_logical_date"
@@ -318,6 +397,7 @@ def _task_options(ctx: Ctx, task: Task, view: TaskView, name: str, gated: bool) 
         for label, present in (
             ("pool", task.pool),
             ("queue", task.queue),
+            ("owner", task.owner),
             ("depends_on_past", task.depends_on_past),
             ("outputs", task.outputs),
         )
@@ -575,7 +655,7 @@ def _task_view(
             t,
             view,
             command,
-            f.get("env"),
+            env_mapping(f),
             f.get("cwd"),
             bool(f.get("capture_output")),
             mapped_env=arg.get("env"),
@@ -671,15 +751,26 @@ def _flow(
     dates = {d for v in views.values() for d in v.dates}
     if dates:
         ctx.need("prefect.runtime", "flow_run")
-        for name, expr in run_dates(w):
-            if expr not in dict(run_dates(w)) and (name == "logical_date" or name in dates):
-                body.append(f"    {name} = {expr}")
+        steps = run_dates(w)
+        for target, expr in steps:
+            if expr not in {t for t, _ in steps}:
+                names = target.split(", ")
+                if len(names) > 1:  # what no task reads is not kept
+                    names = [n if n in dates or n == "logical_date" else "_" for n in names]
+                body.append(f"    {', '.join(names)} = {expr}")
+        ctx.run_dates = not _plain_trigger(w)
+        if ctx.run_dates:
+            source = run_dates_source(w)
+            if "datetime." in source:
+                ctx.need("datetime")
+            if "ZoneInfo(" in source:
+                ctx.need("zoneinfo", "ZoneInfo")
         period = schedule_period(w)
         for name, sign in (("prev_logical_date", "-"), ("next_logical_date", "+")):
             if name in dates and period is not None:
-                ctx.need("datetime", "timedelta")
+                ctx.need("datetime")
                 ((unit, n),) = period.items()
-                body.append(f"    {name} = logical_date {sign} timedelta({unit}={n})")
+                body.append(f"    {name} = logical_date {sign} datetime.timedelta({unit}={n})")
     used_data = {u for v in views.values() for u in v.data + v.mapped_from}
     # plain tasks first (they never wait for gated ones), then gated ones
     ordered = [t for t in order if t not in gated] + [t for t in order if t in gated]
@@ -859,8 +950,8 @@ def _module(
         )
     signature: list[Expr] = [f"{ctx.param_args[k]}={py_literal(v)}" for k, v in w.params.items()]
     if any(v.dates for v in views.values()):
-        ctx.need("datetime", "datetime")
-        signature.append("logical_date: datetime | None = None")
+        ctx.need("datetime")
+        signature.append("logical_date: datetime.datetime | None = None")
     backfill = _backfill_lines(ctx, w, flow_fn)
     typing_names, ctx.annotations = _annotations(views, functions)
     for name in typing_names:
@@ -871,6 +962,12 @@ def _module(
         tasks += ["", ""] + _task_lines(ctx, views[tid])
     out = _docstring(w)
     out += [""] + _imports(ctx, callable_imports)
+    if _timed(w) and not _plain_trigger(w):
+        # The time model the runs follow (wfconv_run_dates), for readers of the module.
+        time = {"model": w.schedule.time_model, "interval_s": w.schedule.interval_s}
+        out += ["", "WFCONV_TIME = " + py_literal(time)]
+    if ctx.run_dates:
+        out += ["", ""] + run_dates_source(w).rstrip("\n").split("\n")
     if ctx.decisions:
         out += ["", ""] + dec.helpers_source(ctx.decisions).rstrip("\n").split("\n")
         out += ["", ""] + dec.table_source(ctx.decisions, py_str, py_literal).split("\n")

@@ -17,6 +17,7 @@ from wfconv.backends import decisions as dec
 from wfconv.backends.common import (
     GraphIndex,
     compact_number,
+    env_mapping,
     file_stem,
     function_source,
     hadoop_command,
@@ -92,6 +93,9 @@ class Ctx:
     param_args: dict[str, str] = field(default_factory=dict)
     # pasted user functions carry annotations (the module defers them)
     annotations: bool = False
+    # the flow calls the module's wfconv_run_dates (a time model other than
+    # the plain trigger one)
+    run_dates: bool = False
     g: GraphIndex = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -129,7 +133,7 @@ def text(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) -> Expr
     fs = to_fstring(value, ctx.names)
     if fs is not None:
         for module, name in fs.imports:
-            ctx.need(module, name)
+            ctx.need(module, name or None)
         if fs.run_id:
             ctx.need("prefect.runtime", "flow_run")
         if view is not None:
@@ -305,12 +309,13 @@ def _shell(ctx: Ctx, task: Task, view: TaskView) -> None:
     command = shell_command(f)
     cmd = text(ctx, task, view, command)
     texts = [cmd] + [
-        text(ctx, task, None, str(v)) for v in [*(f.get("env") or {}).values(), f.get("cwd") or ""]
+        text(ctx, task, None, str(v))
+        for v in [*(env_mapping(f) or {}).values(), f.get("cwd") or ""]
     ]
     if any(isinstance(t, Call) for t in texts):
         computed_shell(ctx, task, "rendered from its template")
     view.body += shell_lines(
-        ctx, task, view, cmd, f.get("env"), f.get("cwd"), bool(f.get("capture_output"))
+        ctx, task, view, cmd, env_mapping(f), f.get("cwd"), bool(f.get("capture_output"))
     )
 
 
@@ -619,7 +624,7 @@ def _sql(ctx: Ctx, task: Task, view: TaskView) -> None:
 def _container(ctx: Ctx, task: Task, view: TaskView) -> None:
     f = task.action.fields
     words = ["docker", "run", "--rm"]
-    for k, v in (f.get("env") or {}).items():
+    for k, v in (env_mapping(f) or {}).items():
         words += ["-e", f"{k}={v}"]
     words.append(str(f.get("image") or ""))
     words += [str(c) for c in f.get("cmds") or []] + [str(a) for a in f.get("arguments") or []]

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wfconv.backends.common import compact_number, cron_field_values, loss, py_literal, py_str
 from wfconv.backends.prefect.actions import Ctx
 from wfconv.backends.pycode import Brackets, Expr, Kw, call
+from wfconv.errors import InputError
 from wfconv.ir.model import Workflow
+from wfconv.runtime.schedule import run_after_bounds
 
 
 def _tz(ctx: Ctx) -> str:
@@ -44,9 +46,9 @@ def _datetime_code(ctx: Ctx, text: str | None) -> str | None:
     parts = [value.year, value.month, value.day, value.hour, value.minute, value.second]
     while len(parts) > 3 and parts[-1] == 0:
         parts.pop()
-    ctx.need("datetime", "datetime")
+    ctx.need("datetime")
     ctx.need("zoneinfo", "ZoneInfo")
-    return f"datetime({', '.join(map(str, parts))}, tzinfo=ZoneInfo({py_str('UTC')}))"
+    return f"datetime.datetime({', '.join(map(str, parts))}, tzinfo=ZoneInfo({py_str('UTC')}))"
 
 
 _RRULE_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
@@ -91,12 +93,25 @@ def _wall_clock(text: str, tz: str) -> str | None:
 
 
 def _dated_rrule(w: Workflow, tz: str) -> str | None:
-    """A cron schedule with its start/end dates as one RRule text."""
+    """A cron or whole-minute interval schedule with its dates as one RRule
+    text: DTSTART and UNTIL are the first and last run's start in the
+    source's time model (docs/semantics.md R3), which is when a Prefect run
+    must be scheduled (an Airflow 2 run starts when its interval ends)."""
     s = w.schedule
     rule = cron_to_rrule(s.cron or "") if s.kind == "cron" else None
-    start = _wall_clock(w.start_date, tz) if w.start_date else None
-    end = _wall_clock(w.end_date, tz) if w.end_date else None
-    if rule is None or (w.start_date and not start) or (w.end_date and not end):
+    if s.kind == "interval" and s.seconds and float(s.seconds) % 60 == 0:
+        rule = f"FREQ=MINUTELY;INTERVAL={int(float(s.seconds) // 60)};BYSECOND=0"
+    first, last = w.start_date, w.end_date
+    try:
+        bounds = run_after_bounds(w) if w.start_date else None
+    except InputError:
+        bounds = None
+    if bounds is not None:
+        first = bounds[0].isoformat()
+        last = bounds[1].isoformat() if bounds[1] is not None else None
+    start = _wall_clock(first, tz) if first else None
+    end = _wall_clock(last, tz) if last else None
+    if rule is None or (first and not start) or (last and not end):
         return None
     if end:
         rule += f";UNTIL={end}"

@@ -60,6 +60,9 @@ def helper_ref(fn: FunctionValue, node: ast.AST, name: str) -> bool:
     if node.id == f"wfconv_{name}":
         return True
     value = fn.scope.module.vars.get(node.id)
+    if isinstance(value, FunctionValue):  # read from the module beside (a repository)
+        unit = getattr(value.scope.module, "unit", None)
+        return getattr(unit, "name", None) == HELPER_MODULE and value.name == name
     return isinstance(value, Ref) and value.qualname == f"{HELPER_MODULE}.{name}"
 
 
@@ -84,9 +87,31 @@ def helpers_are_wfconvs(interp: pyeval.Interpreter) -> bool:
         return False
 
 
-_LOGICAL_DATE = ast.dump(
-    ast.parse("logical_date = logical_date or flow_run.scheduled_start_time").body[0]
+_SCHEDULED = "logical_date or flow_run.scheduled_start_time"
+_LOGICAL_DATE = ast.dump(ast.parse(_SCHEDULED, mode="eval").body)
+_RUN_DATES = ast.dump(
+    ast.parse(f"wfconv_run_dates({_SCHEDULED}, logical_date is not None)", mode="eval").body
 )
+
+
+def _dates_statement(st: ast.stmt) -> bool:
+    """``logical_date = logical_date or flow_run.scheduled_start_time``, or
+    ``logical_date, <_ or data_interval_start>, <_ or data_interval_end> =
+    wfconv_run_dates(...)``: how wfconv's flows date a run."""
+    if not isinstance(st, ast.Assign) or len(st.targets) != 1:
+        return False
+    target, value = st.targets[0], ast.dump(st.value)
+    if isinstance(target, ast.Name):
+        return target.id == "logical_date" and value == _LOGICAL_DATE
+    names = [getattr(e, "id", None) for e in getattr(target, "elts", [])]
+    wanted = ("logical_date", "data_interval_start", "data_interval_end")
+    return (
+        isinstance(target, ast.Tuple)
+        and len(names) == 3
+        and names[0] == "logical_date"
+        and all(n in (w, "_") for n, w in zip(names[1:], wanted[1:], strict=True))
+        and value == _RUN_DATES
+    )
 
 
 def run_date_parameter(fn: FunctionValue) -> str | None:
@@ -94,7 +119,7 @@ def run_date_parameter(fn: FunctionValue) -> str | None:
     give a run's logical date (else the scheduled start), recognised by the
     flow's first statement; it is how a run is dated, not a workflow parameter."""
     body = body_of(fn)
-    if body and ast.dump(body[0]) == _LOGICAL_DATE:
+    if body and _dates_statement(body[0]):
         return "logical_date"
     return None
 
