@@ -162,7 +162,7 @@ def test_templates_are_rendered_and_unknown_names_reported():
         "command = render(\n        \"echo {{ ds }} {{ params['day-of'] }} {{ var.value.x }}\",\n"
         '        logical_date,\n        {"day-of": day_of},\n    )'
     ) in text
-    assert {"BP114", "BP115", "BP130", "BP205"} <= codes(out)
+    assert {"BP114", "BP115", "BP133", "BP205"} <= codes(out)
     assert 'command = "echo {{ unclosed"' in text  # kept verbatim
 
 

@@ -1239,12 +1239,6 @@ ENTRIES: tuple[Code, ...] = (
         "setup/teardown task: `wfconv_prefect.gate` applies Airflow's rules (a setup further upstream must succeed, `all_done_setup_success`, a teardown waits for its scope) and the flow's state ignores teardowns; roles are read back from the gates that name them (a setup no gate names reads back as a plain task)",
     ),
     Code(
-        "BP130",
-        "info",
-        "docs/codes/backends-airflow-prefect.md#codes",
-        "template an f-string cannot say (statements, filters, unknown names): rendered at run time by `wfconv_prefect.render` in jinja2's sandbox",
-    ),
-    Code(
         "BP131",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
@@ -1255,6 +1249,12 @@ ENTRIES: tuple[Code, ...] = (
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
         "sensor with no Prefect equivalent (not a file sensor): the task raises NotImplementedError",
+    ),
+    Code(
+        "BP133",
+        "info",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "template an f-string cannot say (statements, filters, unknown names): rendered at run time by `wfconv_prefect.render` in jinja2's sandbox",
     ),
     Code(
         "BP201",

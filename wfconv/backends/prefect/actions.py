@@ -175,7 +175,7 @@ def _rendered(ctx: Ctx, task: Task | None, view: TaskView | None, value: str) ->
         )
     ctx.add(
         loss(
-            "BP130",
+            "BP133",
             f"template {value!r} is rendered at run time in jinja2's sandbox "
             f"({HELPER_MODULE}.render): an f-string cannot say it",
             task=task,
