@@ -355,12 +355,14 @@ def read_back(e, tmp_path: Path) -> Workflow:
 def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     """``back`` = ``w`` except what the ledger lists: trigger rules (BL101),
     handler paths (BL102: read back from the FAILURE event handlers, the first
-    task of each with one_failed; BL103: edges into the main path dropped)."""
+    task of each with one_failed; BL103: edges into the main path dropped;
+    BL205: a file sensor's retries are not written)."""
     ledger = {d.code for d in e.diagnostics}
     assert "BL001" in ledger  # the root WrapperTask is the workflow, not a task
     assert back.id == w.id  # WORKFLOW_ID, even when a task has the workflow's id
     src = dissolve_routing(w).workflow  # routing tasks of the source become edges (ledgered)
     handled = {d.task for d in e.diagnostics if d.code == "BL102"}
+    unretried = {d.task for d in e.diagnostics if d.code == "BL205"}  # sensors
     assert sorted(back.task_ids()) == sorted(src.task_ids())
     edges = {(x.src, x.dst) for x in back.edges}
     want = {(x.src, x.dst) for x in src.edges if f"{x.src!r} -> {x.dst!r}" not in dropped_edges(e)}
@@ -368,7 +370,7 @@ def assert_round_trip(w: Workflow, e, back: Workflow) -> None:
     assert edges <= want
     for t in src.tasks:
         b = back.task(t.id)
-        assert b.retries == t.retries
+        assert b.retries == (0 if t.id in unretried else t.retries)
         if t.id in handled:
             assert b.trigger_rule in ("one_failed", "all_success")
         elif t.trigger_rule != "all_success":
@@ -719,3 +721,44 @@ def test_engine_generated_main_retries_as_the_source_said(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert log.read_text().splitlines() == ["try", "try", "after"]
+
+
+@pytest.mark.engine
+def test_engine_a_timed_out_file_sensor_is_not_retried(tmp_path):
+    """Airflow never retries a sensor that timed out: run as generated (retries
+    on, keep_alive set by main()), the flaky task is retried but Luigi's worker
+    runs the sensor once, and its failure starts the one_failed handler (BL205)."""
+    marker = tmp_path / "tried"
+    log = tmp_path / "log.txt"
+    flaky = f"echo try >> '{log}'; test -f '{marker}' || {{ touch '{marker}'; exit 1; }}"
+    sensor = Task(
+        "wait",
+        Action(
+            "sensor",
+            {"sensor": "FileSensor", "target": str(tmp_path / "never"),
+             "poke_interval_s": 0.2, "timeout_s": 1},
+        ),
+        retries=3,
+        retry_delay_s=1,
+    )
+    w = wf(
+        [Task("flaky", Action("shell", {"command": flaky}), retries=2, retry_delay_s=1),
+         sensor,
+         Task("alert", Action("shell", {"command": f"echo alert >> '{log}'"}),
+              trigger_rule="one_failed")],
+        [("flaky", "wait"), ("wait", "alert")],
+        id="sensing",
+    )
+    e = lb.emit(w)
+    assert "BL205" in codes(e)
+    (name, text), = e.files.items()
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "WFCONV_STATE_DIR": str(tmp_path / "state"), "LUIGI_CONFIG_PATH": "/nonexistent"}
+    done = subprocess.run(
+        [sys.executable, str(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert log.read_text().splitlines() == ["try", "try", "alert"]
+    attempts = [x for x in done.stderr.splitlines() if "running   wait(" in x]
+    assert len(attempts) == 1, attempts

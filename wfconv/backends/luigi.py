@@ -60,6 +60,7 @@ CODES: dict[str, str] = {
     "BL202": "exponential backoff / per-attempt delays / delay cap not expressible",
     "BL203": "main() sets keep_alive and retry_delay; run another way, retries need both",
     "BL204": "timeout as worker_timeout: the task runs in its own process, terminated when over",
+    "BL205": "sensor retries not written: a timed-out sensor is never retried",
     "BL301": "schedule kept as a cron line / Range entry point (Luigi has no scheduler)",
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
     "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
@@ -511,6 +512,13 @@ def _run_branch(task: Task, ctx: _Ctx) -> list[str]:
     return []
 
 
+def _polls(task: Task) -> bool:
+    """Is the task the polling loop of a file sensor (``_run_sensor``)? Its
+    loop fails only when its time is up, which Airflow never retries."""
+    f = task.action.fields
+    return task.action.kind == "sensor" and f.get("sensor") == "FileSensor" and bool(f.get("target"))
+
+
 def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
     f = task.action.fields
     target = f.get("target")
@@ -644,7 +652,7 @@ def _class_code(
     lines.append(f"    {py_str(doc)}")
     lines.append("")
     lines.append(f"    task_id_original = {py_str(task.id)}")
-    if task.retries > 0:
+    if task.retries > 0 and not _polls(task):
         lines.append(f"    retry_count = {task.retries + 1}")
     if task.timeout_s:
         lines.append(f"    worker_timeout = {int(-(-float(task.timeout_s) // 1))}")
@@ -693,17 +701,22 @@ def _class_code(
     return "\n".join(lines)
 
 
+def _retrying(w: Workflow) -> list[Task]:
+    """The tasks whose retries the module writes (not a sensor's, BL205)."""
+    return [t for t in w.tasks if t.retries > 0 and not _polls(t)]
+
+
 def retry_delay(w: Workflow) -> float | None:
     """The scheduler retry_delay the generated main() sets: Luigi has one for
     every task, so the fixed delay most retrying tasks use (None: no task
     retries)."""
     delays = [
         float(t.retry_delay_s if t.retry_delay_s is not None else LUIGI_RETRY_DELAY_S)
-        for t in w.tasks
-        if t.retries > 0 and not isinstance(t.retry_delay_s, list)
+        for t in _retrying(w)
+        if not isinstance(t.retry_delay_s, list)
     ]
     if not delays:
-        return LUIGI_RETRY_DELAY_S if any(t.retries > 0 for t in w.tasks) else None
+        return LUIGI_RETRY_DELAY_S if _retrying(w) else None
     return max(dict.fromkeys(delays), key=delays.count)
 
 
@@ -713,7 +726,7 @@ def _disable_window(w: Workflow, delay: float | None) -> int | None:
     (``delay``: the scheduler's retry_delay, see retry_delay())."""
     if delay is None:
         return None
-    tries = max(t.retries for t in w.tasks) + 1
+    tries = max(t.retries for t in _retrying(w)) + 1
     span = int(tries * (delay + 60))
     return span if span > 3600 else None
 
@@ -722,7 +735,15 @@ def _task_losses(w: Workflow, ctx: _Ctx) -> None:
     keep_alive_said = False
     chosen = retry_delay(w)
     for t in w.tasks:
-        if t.retries > 0:
+        if t.retries > 0 and _polls(t):
+            ctx.warn(
+                "BL205",
+                f"retries={t.retries} not written: the sensor's polling loop fails only on "
+                "its timeout, which Airflow never retries",
+                task=t,
+                target="no retry_count",
+            )
+        elif t.retries > 0:
             delay = t.retry_delay_s
             if isinstance(delay, list) or t.retry_backoff == "exponential" or t.max_retry_delay_s:
                 ctx.warn(

@@ -1371,6 +1371,12 @@ ENTRIES: tuple[Code, ...] = (
         "timeout as `worker_timeout`: Luigi runs a task that has one in its own process and terminates it when over (`luigi/worker.py`: a timeout turns multiprocessing on); the TIMEOUT event starts the task's error handlers too. Warning when rounded up to whole seconds",
     ),
     Code(
+        "BL205",
+        "warning",
+        "docs/codes/backends-luigi-oozie.md#codes",
+        "a file sensor's retries are not written as `retry_count`: its polling loop fails only when its time is up, and Airflow never retries a sensor that timed out",
+    ),
+    Code(
         "BL301",
         "varies",
         "docs/codes/backends-luigi-oozie.md#codes",
