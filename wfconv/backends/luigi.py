@@ -516,7 +516,9 @@ def _polls(task: Task) -> bool:
     """Is the task the polling loop of a file sensor (``_run_sensor``)? Its
     loop fails only when its time is up, which Airflow never retries."""
     f = task.action.fields
-    return task.action.kind == "sensor" and f.get("sensor") == "FileSensor" and bool(f.get("target"))
+    return (
+        task.action.kind == "sensor" and f.get("sensor") == "FileSensor" and bool(f.get("target"))
+    )
 
 
 def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
