@@ -911,3 +911,39 @@ def test_oozie_parameters_given_to_a_run_reach_commands_and_decisions_alike(
         capture_output=True,
     )
     assert out_path.read_text().strip() == "/elsewhere"
+
+
+CUSTOM_TIMETABLE = """
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from airflow.timetables.base import Timetable
+
+
+class PayrollTimetable(Timetable):
+    pass
+
+
+with DAG("payroll", start_date=datetime(2024, 1, 1), timetable=PayrollTimetable()) as dag:
+    EmptyOperator(task_id="pay")
+"""
+
+
+@pytest.mark.parametrize("target", ["airflow", "prefect"])
+def test_a_custom_timetable_instance_is_a_warned_loss_not_a_silent_manual_dag(tmp_path, target):
+    """``timetable=PayrollTimetable()`` (a class of the file) has no IR form:
+    the output is unscheduled, and the ledger says so as a warning naming the
+    class (it used to read as manual with an info only)."""
+    from wfconv.backends import backend
+    from wfconv.frontends import load_path
+
+    src = tmp_path / "payroll.py"
+    src.write_text(CUSTOM_TIMETABLE, encoding="utf-8")
+    (w,) = load_path(str(src), "airflow").workflows
+    assert w.schedule.kind == "manual"
+    lost = [d for d in w.diagnostics if d.code == "AF216"]
+    assert [d.severity for d in lost] == ["warning"]
+    assert "PayrollTimetable" in lost[0].message
+    text = next(iter(backend(target).emit(w).files.values()))
+    assert "PayrollTimetable" not in text

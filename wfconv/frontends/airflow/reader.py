@@ -245,6 +245,11 @@ def _removed_template_vars(text: str) -> list[str]:
     return found
 
 
+def _is_timetable_class(cls: ClassValue) -> bool:
+    """A class of the file that is a timetable (by its name or a base's)."""
+    return any("Timetable" in n for n in (cls.name, *cls.base_names()))
+
+
 def _is_airflow(ref: Ref) -> bool:
     return ref.qualname == "airflow" or ref.qualname.startswith("airflow.")
 
@@ -1284,10 +1289,14 @@ class AirflowHooks(Hooks):
             # An explicit timetable says its own time model, in either version.
             dag.extra.pop("bare_schedule", None)
             return time_model.timetable_schedule(value, report)
-        if isinstance(value, (TimetableObj, ClassValue)) or (
-            isinstance(value, Unknown)
-            and value.kind != "clock"
-            and "Timetable" in (value.source or "")
+        if (
+            isinstance(value, (TimetableObj, ClassValue))
+            or (isinstance(value, InstanceValue) and _is_timetable_class(value.cls))
+            or (
+                isinstance(value, Unknown)
+                and value.kind != "clock"
+                and "Timetable" in (value.source or "")
+            )
         ):
             dag.extra.pop("bare_schedule", None)
             dag.extra["timetable"] = jsonable(value)

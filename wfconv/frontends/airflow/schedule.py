@@ -17,6 +17,7 @@ from typing import Any
 
 from wfconv.frontends.airflow.objects import TimetableObj, seconds, tz_name
 from wfconv.frontends.airflow.version import Decision, describe
+from wfconv.frontends.pyeval import InstanceValue
 from wfconv.ir.model import CRON_PRESETS, DATA_INTERVAL, TRIGGER, Schedule, Workflow
 
 # Codes of this module (docs/codes/airflow.md).
@@ -116,7 +117,13 @@ def timetable_schedule(value: TimetableObj, report: Report) -> Schedule:
 
 def custom_timetable(value: Any, report: Report) -> Schedule:
     """A timetable without an IR form: its runs are lost (warning), read as manual."""
-    name = value.cls if isinstance(value, TimetableObj) else "custom timetable"
+    name = (
+        value.cls
+        if isinstance(value, TimetableObj)
+        else value.cls.name
+        if isinstance(value, InstanceValue)
+        else "custom timetable"
+    )
     report(
         "warning",
         TIMETABLE_LOST,
