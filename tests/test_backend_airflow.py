@@ -947,3 +947,54 @@ def test_a_custom_timetable_instance_is_a_warned_loss_not_a_silent_manual_dag(tm
     assert "PayrollTimetable" in lost[0].message
     text = next(iter(backend(target).emit(w).files.values()))
     assert "PayrollTimetable" not in text
+
+
+TIME_SENSOR_DAG = """
+from datetime import datetime, time
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from airflow.sensors.time_sensor import TimeSensor
+
+with DAG("at_six", start_date=datetime(2024, 1, 1), schedule="@daily") as dag:
+    wait = TimeSensor(task_id="wait", target_time=time(6, 30, 15))
+    go = BashOperator(task_id="go", bash_command="echo go")
+    wait >> go
+"""
+
+TIME_SENSOR_PROBE = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+when = module.dag.get_task("wait").target_datetime
+print("WFCONV", type(when).__name__, when.strftime("%H:%M:%S"))
+"""
+
+
+@pytest.mark.engine
+def test_time_sensor_target_time_is_a_time_airflow_3_reads(tmp_path, airflow3_python):
+    """TimeSensor(target_time=...) is written as a datetime.time (it was the
+    text of the code), and Airflow 3.3.2's TimeSensor builds its target
+    moment from it."""
+    import os
+    import subprocess
+
+    src = tmp_path / "at_six.py"
+    src.write_text(TIME_SENSOR_DAG, encoding="utf-8")
+    (w,) = airflow_frontend.parse(str(src)).workflows
+    name, code, _ = emit_one(w)
+    assert "target_time=datetime.time(6, 30, 15)" in code
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    (dst / name).write_text(code)
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [str(airflow3_python), "-c", TIME_SENSOR_PROBE, str(dst / name)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("WFCONV ")), None)
+    assert line == "WFCONV DateTime 06:30:15", proc.stderr[-2000:]
