@@ -998,3 +998,42 @@ def test_time_sensor_target_time_is_a_time_airflow_3_reads(tmp_path, airflow3_py
     )
     line = next((x for x in proc.stdout.splitlines() if x.startswith("WFCONV ")), None)
     assert line == "WFCONV DateTime 06:30:15", proc.stderr[-2000:]
+
+
+PLACEHOLDER_PROBE = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+task = module.dag.get_task("fancy")
+print("WFCONV", type(task).__name__)
+"""
+
+
+@pytest.mark.engine
+def test_a_mapped_operator_wfconv_cannot_write_is_an_unmapped_placeholder(
+    tmp_path, airflow3_python
+):
+    """An operator with no Airflow form, mapped in the source, becomes the
+    failing BashOperator placeholder without the source's .expand(value=...)
+    (BA105, BA109): the DAG loads in Airflow 3.3.2 with one plain task."""
+    import os
+    import subprocess
+
+    from wfconv.ir.model import Action, Task, Workflow
+
+    task = Task("fancy", Action("opaque", {"operator": "FancyOperator"}), mapped={"value": [1, 2]})
+    w = Workflow(id="placeholder", tasks=[task], edges=[])
+    name, code, out = emit_one(w)
+    assert {"BA105", "BA109"} <= codes(out)
+    assert ".expand(" not in code and ".partial(" not in code
+    (tmp_path / name).write_text(code)
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [str(airflow3_python), "-c", PLACEHOLDER_PROBE, str(tmp_path / name)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "WFCONV BashOperator" in proc.stdout, proc.stderr[-2000:]
