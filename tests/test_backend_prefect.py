@@ -969,3 +969,55 @@ def test_luigi_tasks_in_prefect_skip_finished_work_and_get_the_flow_parameters(
     assert log.read_text().splitlines() == ["fetch", "train balanced=False"]
     assert flow_fn(return_state=True).is_completed()  # everything is complete
     assert log.read_text().splitlines() == ["fetch", "train balanced=False"]
+
+
+ANNOTATED_DAG = """
+from datetime import datetime
+from typing import Any, Dict
+
+from airflow import DAG
+from airflow.decorators import task
+
+
+@task
+def rows() -> Dict[str, Any]:
+    return {"a": 1}
+
+
+@task
+def total(values: Dict[str, Any]) -> Any:
+    assert values == {"a": 1}
+    return sum(values.values())
+
+
+with DAG("annotated", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+    total(rows())
+"""
+
+
+@pytest.mark.engine
+def test_pasted_functions_keep_the_imports_their_annotations_need(prefect_harness, tmp_path):
+    """TaskFlow functions annotated with ``Dict``/``Any``: the flow imports
+    them from typing (no F821) and runs in Prefect, the value passed along."""
+    import subprocess
+
+    from wfconv.frontends import load_path
+
+    src = tmp_path / "annotated.py"
+    src.write_text(ANNOTATED_DAG, encoding="utf-8")
+    (w,) = load_path(str(src), "airflow").workflows
+    _, code, _ = emit_one(w)
+    assert "from typing import Any, Dict" in code
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "annotated.py").write_text(code)
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("ruff")), "check", "--isolated", "--select", "F",
+         str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
+    state, statuses = run_flow(tmp_path, w)
+    assert state.is_completed(), statuses
+    assert statuses == {"rows": "success", "total": "success"}
