@@ -1047,8 +1047,15 @@ def emit(workflow: Workflow, **options) -> Emitted:
     params = [{"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()]
     shared = ["state_dir", ident, *param_attrs.values()]
     delay = retry_delay(w)
+    # Emulation only where the tasks need it: the template renderer when a
+    # text holds a template (or a task renders one), the shell runner when a
+    # task runs a command.
+    task_code = "\n".join([c["code"] for c in classes] + handler_code)
+    templated = "{{" in task_code or "self.render(" in task_code
     code = render(
         "luigi_module.py.j2",
+        templated=templated,
+        shells="self.shell(" in task_code,
         mode=mode.mode,
         cron_doc=cron_doc,
         cron_line=cron_line,
