@@ -41,6 +41,7 @@ from wfconv.backends.common import (
     py_str,
     render,
 )
+from wfconv.backends.pycode import Call, Expr, Kw, call, list_of, literal, statement
 from wfconv.backends.routing import dissolve_routing
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import effective_catchup
@@ -320,8 +321,14 @@ def _check_templates(text: str, ctx: _Ctx, task: Task) -> None:
         )
 
 
+def _body(prefix: str, e: Expr) -> list[str]:
+    """A statement of a run() body (lines relative to the body's indentation),
+    laid out at the body's depth as ruff format lays it out."""
+    return [line[8:] for line in statement(prefix, e, depth=2)]
+
+
 def _fail_body(message: str) -> list[str]:
-    return [f"raise RuntimeError({py_str(message)})"]
+    return _body("raise ", Call("RuntimeError", [py_str(message)]))
 
 
 def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
@@ -331,15 +338,15 @@ def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
         # Program and arguments kept apart (Oozie): quote them into one line.
         command = shlex.join([str(f["exec"]), *(str(a) for a in f.get("args") or [])])
     _check_templates(command, ctx, task)
-    args = [py_str(command)]
+    args: list[Expr] = [py_str(command)]
     if env_mapping(f):
         env = {str(k): str(v) for k, v in env_mapping(f).items()}
-        args.append(f"env={py_literal(env)}")
+        args.append(Kw("env", literal(env, py_literal)))
     if f.get("cwd"):
-        args.append(f"cwd={py_str(str(f['cwd']))}")
+        args.append(Kw("cwd", py_str(str(f["cwd"]))))
     if env_mapping(f) and f.get("env_replace"):
-        args.append("replace_env=True")
-    return [f"self.shell({', '.join(args)})"]
+        args.append(Kw("replace_env", "True"))
+    return _body("", Call("self.shell", args))
 
 
 def _dotted(name) -> bool:
@@ -389,7 +396,7 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
         return [
             f"from {module} import {head}",
             "",
-            f"{head}.from_str_params({py_literal(params)}).run()",
+            *_body("", Call(f"{head}.from_str_params", [literal(params, py_literal)], ".run()")),
         ]
     if rest == "run" and not f.get("op_args") and not f.get("op_kwargs"):
         # ``Class.run`` (a task read from another engine's module, or IR
@@ -419,7 +426,7 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
     return [
         f"from {module} import {head}",
         "",
-        f"{func}({', '.join(call_args)})",
+        *_body("", Call(func, call_args)),
     ]
 
 
@@ -487,7 +494,7 @@ def _pasted_call(task: Task, ctx: _Ctx) -> list[str] | None:
         severity="info",
         target=alias,
     )
-    return [*lines, f"{alias}({', '.join(args)})"]
+    return [*lines, *_body("", Call(alias, args))]
 
 
 def _run_empty(task: Task, ctx: _Ctx) -> list[str]:
@@ -536,7 +543,7 @@ def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
             target="polling run()",
         )
         return [
-            f"path = self.render({py_str(str(target))})",
+            *_body("path = ", Call("self.render", [py_str(str(target))])),
             f"deadline = time.monotonic() + {timeout!r}",
             "while not os.path.exists(path):",
             "    if time.monotonic() > deadline:",
@@ -593,7 +600,7 @@ def _run_container(task: Task, ctx: _Ctx) -> list[str]:
     argv = ["docker", "run", "--rm", str(f.get("image") or "")]
     argv += [str(a) for a in (f.get("cmds") or [])] + [str(a) for a in (f.get("arguments") or [])]
     ctx.warn("BL405", "container run with `docker run` in a shell", task=task, target="docker run")
-    return [f"self.shell({py_str(shlex.join(argv))})"]
+    return _body("", Call("self.shell", [py_str(shlex.join(argv))]))
 
 
 def _run_unsupported(task: Task, ctx: _Ctx) -> list[str]:
@@ -691,14 +698,16 @@ def _class_code(
         lines.append("")
         lines.append("    def requires(self):")
         extra = "failed_task=self.failed_task, " if handler else ""
-        items = ", ".join(f"{r}({extra}**self.shared())" for r in requires)
-        lines.append(f"        return [{items}]")
+        items: list[Expr] = [f"{r}({extra}**self.shared())" for r in requires]
+        lines += statement("return ", list_of(items), depth=2)
     body = RUNS.get(kind, _run_unsupported)(task, ctx)
     lines.append("")
     lines.append("    def run(self):")
     for b in body:
         lines.append(("        " + b) if b else "")
-    if not (body and body[-1].startswith("raise ")):
+    # (the last statement: a line that does not continue one laid out on several)
+    starts = [b for b in body if b and not b[0].isspace() and b[0] not in ")]}"]
+    if not (starts and starts[-1].startswith("raise ")):
         lines.append("        self.mark_done()")
     return "\n".join(lines)
 
@@ -731,6 +740,11 @@ def _disable_window(w: Workflow, delay: float | None) -> int | None:
     tries = max(t.retries for t in _retrying(w)) + 1
     span = int(tries * (delay + 60))
     return span if span > 3600 else None
+
+
+def _constant(name: str, value: object) -> str:
+    """``NAME = value`` laid out as ruff format lays it out."""
+    return "\n".join(statement(f"{name} = ", literal(value, py_literal)))
 
 
 def _task_losses(w: Workflow, ctx: _Ctx) -> None:
@@ -1069,16 +1083,30 @@ def emit(workflow: Workflow, **options) -> Emitted:
         root_family=root_family,
         retry_delay=delay,
         disable_window=_disable_window(w, delay),
-        root_requires=[cls[s] for s in sinks],
+        root_requires="\n".join(
+            statement("return ", list_of([f"{cls[s]}(**self.shared())" for s in sinks]), depth=2)
+        ),
         workflow_id=w.id,
         description=w.description,
-        schedule=_schedule_dict(w, mode, cron_doc),
+        schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc)),
         state_env=STATE_ENV,
         run_env=RUN_ENV,
         default_state=DEFAULT_STATE,
         workflow_dir=stem,
-        param_attrs=param_attrs,
-        shared_params=shared,
+        param_attrs_line=_constant("PARAM_ATTRS", param_attrs),
+        shared_params_line=_constant("SHARED_PARAMS", shared),
+        build_line="\n".join(
+            statement(
+                "result = ",
+                call(
+                    "luigi.build",
+                    f"[{root_cls}()]",
+                    local_scheduler="True",
+                    detailed_summary="True",
+                ),
+                depth=1,
+            )
+        ),
         params=params,
         at_hour=mode.at_hour,
         at_minute=mode.at_minute,

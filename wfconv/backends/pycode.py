@@ -5,8 +5,8 @@ Backends build the statements they emit from small expression values
 themselves) and ``statement()`` turns one into lines: the whole statement on
 one line when it fits in 88 columns; otherwise split at the brackets of its
 last call or literal, with the contents on one indented line when they fit
-there, else one item per line with a trailing comma, each item split the same
-way in turn. That is black's right-hand split, which ruff format follows, for
+there (a call's arguments; a display of several items never), else one item
+per line with a trailing comma, each item split the same way in turn. That is black's right-hand split, which ruff format follows, for
 the only shapes wfconv writes (calls, lists, tuples, dicts and sets of atoms).
 An atom (a string, a name) is never broken: a line holding a longer atom is
 longer than 88 columns, as ruff leaves it.
@@ -119,7 +119,10 @@ def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[st
     body = ", ".join(flat(i) for i in items)
     if isinstance(inner, Brackets) and inner.open == "(" and len(items) == 1:
         body += ","
-    if len(pad + INDENT + body) <= LINE_LENGTH:
+    # A call's arguments stay on one indented line when they fit there; a
+    # list, dict or set display of several items is one item per line.
+    display = isinstance(inner, Brackets) and len(items) > 1
+    if not display and len(pad + INDENT + body) <= LINE_LENGTH:
         return [first, pad + INDENT + body, last]
     lines = [first]
     if len(items) == 1 and not (isinstance(inner, Brackets) and inner.open == "("):
@@ -142,6 +145,19 @@ def list_of(items: list[Expr]) -> Brackets:
 
 def dict_of(pairs: list[tuple[Expr, Expr]]) -> Brackets:
     return Brackets("{", "}", [Pair(k, v) for k, v in pairs])
+
+
+def literal(value: object, atom) -> Expr:
+    """A JSON-like value (dicts, lists, tuples of atoms) as an expression that
+    ``statement`` can lay out; ``atom`` spells every other value
+    (``py_literal``)."""
+    if isinstance(value, dict):
+        return dict_of([(atom(k), literal(v, atom)) for k, v in value.items()])
+    if isinstance(value, list):
+        return list_of([literal(v, atom) for v in value])
+    if isinstance(value, tuple) and value:
+        return Brackets("(", ")", [literal(v, atom) for v in value])
+    return atom(value)
 
 
 def block(lines: list[str], depth: int = 1) -> list[str]:

@@ -21,21 +21,21 @@ from prefect.states import Completed
 SKIPPED = "wfconv:skipped"
 
 
-class NoRetryError(Exception):
+class NoRetry(Exception):
     """A failure Airflow never retries."""
 
 
-class UpstreamFailed(NoRetryError):
+class UpstreamFailed(NoRetry):
     """Airflow's upstream_failed: the task's trigger rule can no longer be met."""
 
 
-class SensorTimeout(NoRetryError):
+class SensorTimeout(NoRetry):
     """A sensor ran out of time (Airflow fails it without a retry)."""
 
 
 def retryable(task: Any, run: Any, state: Any) -> bool:
     """``retry_condition_fn``: retry every failure except those Airflow never retries."""
-    return not isinstance(state.result(raise_on_failure=False), NoRetryError)
+    return not isinstance(state.result(raise_on_failure=False), NoRetry)
 
 
 def skipped() -> Completed:
