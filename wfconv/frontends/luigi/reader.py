@@ -2,7 +2,8 @@
 
 Luigi's graph is code (``requires()`` depends on parameter values), so by
 default the module is imported and asked: ``luigi.child`` runs in a separate
-interpreter with a timeout, walks ``deps()`` from each root and prints what it
+interpreter owned by ``wfconv.proc`` (a timeout and a memory cap; stopped with
+everything it started), walks ``deps()`` from each root and prints what it
 found. **That executes the user's module.** ``--static`` (option ``static``)
 never imports it; a module that cannot be imported (a missing contrib backend,
 an import that hangs) is read statically too (``luigi.static``), with a
@@ -27,12 +28,11 @@ import ast
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from wfconv import extras
+from wfconv import extras, proc
 from wfconv.errors import InputError
 from wfconv.ir.model import (
     DATA_INTERVAL,
@@ -50,6 +50,11 @@ from wfconv.ir.validate import finalize
 ENGINE = "luigi"
 
 DEFAULT_TIMEOUT_S = 20.0
+# The import child's address space and kept output (wfconv.proc enforces them):
+# importing a Luigi module needs ~100 MB; a module that allocates more is not
+# a workflow definition, and is read statically instead.
+CHILD_MEMORY_MB = 1024
+CHILD_OUTPUT_BYTES = 64 * 1024 * 1024
 # Luigi's scheduler waits retry_delay (default 900 s) before a failed task is
 # PENDING again.
 LUIGI_RETRY_DELAY_S = 900.0
@@ -278,13 +283,14 @@ def run_child(
     )
     interpreter = child_python(python)
     try:
-        proc = subprocess.Popen(
+        done = proc.run(
             [interpreter, "-c", _CHILD_BOOT, _CHILD_FILE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            input=request.encode(),
+            timeout=timeout,
             env=_child_env(),
-            start_new_session=True,  # its own process group: a timeout kills it all
+            memory_mb=CHILD_MEMORY_MB,
+            cpu_s=int(timeout) + 5,
+            max_bytes=CHILD_OUTPUT_BYTES,
         )
     except OSError as exc:
         return None, Diagnostic(
@@ -294,33 +300,39 @@ def run_child(
             "read statically",
             path,
         )
-    try:
-        out, err = proc.communicate(request.encode(), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        out, err = _kill_group(proc)
-        answer = _answer(out)
-        if answer is not None:
-            # The answer was complete; something the module started (a
-            # process holding stderr open) outlived it.
-            return _judge(path, answer)
+    answer = _answer(done.stdout)
+    if answer is not None:
+        # Complete even after a timeout: something the module started (a
+        # process holding a pipe open) outlived it, and is killed now.
+        return _judge(path, answer)
+    if done.timed_out:
         return None, Diagnostic(
             "warning",
             IMPORT_TIMEOUT,
             f"importing the module did not finish within {timeout:g} s; read statically",
             path,
         )
-    answer = _answer(out)
-    if answer is None:
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
-            f"exit code {proc.returncode}"
-        ]
-        return None, Diagnostic(
-            "warning",
-            CHILD_FAILED,
-            f"the import process gave no answer ({tail[0]}); read statically",
-            path,
-        )
-    return _judge(path, answer)
+    tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+        _exit_text(done.returncode)
+    ]
+    return None, Diagnostic(
+        "warning",
+        CHILD_FAILED,
+        f"the import process gave no answer ({tail[0]}); read statically",
+        path,
+    )
+
+
+def _exit_text(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if name == "SIGXCPU":
+            return "CPU time limit reached"
+        return f"killed by {name}"
+    return f"exit code {returncode}"
 
 
 def _answer(out: bytes) -> dict[str, Any] | None:
@@ -340,25 +352,17 @@ def _judge(path: str, answer: dict[str, Any]) -> tuple[dict[str, Any] | None, Di
             if answer["stage"] == "walk"
             else "the module could not be imported"
         )
+        error = answer["error"]
+        if str(error).startswith("MemoryError"):
+            error = f"MemoryError: the import child may use {CHILD_MEMORY_MB} MB"
         return None, Diagnostic(
             "warning",
             IMPORT_FAILED,
-            f"{what} ({answer['error']}); read statically",
+            f"{what} ({error}); read statically",
             path,
             answer.get("line"),
         )
     return answer, None
-
-
-def _kill_group(proc: subprocess.Popen) -> tuple[bytes, bytes]:
-    """Kill the child and whatever it started (its own process group); return
-    what it wrote."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    out, err = proc.communicate()
-    return out or b"", err or b""
 
 
 # ---------------------------------------------------------------------------
