@@ -173,6 +173,10 @@ def _read(path: Path) -> str:
             None,
             f"file is larger than {limit / 2**20:g} MB; set {MAX_FILE_ENV} to raise the limit",
         )
+    if path.suffix.lower() == ".xml":  # in the encoding its BOM or declaration names
+        from wfconv.frontends.oozie.xml import decode
+
+        return decode(str(path), data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
