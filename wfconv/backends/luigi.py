@@ -42,6 +42,7 @@ from wfconv.backends.common import (
     render,
 )
 from wfconv.backends.routing import dissolve_routing
+from wfconv.ir import literal
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import effective_catchup
 
@@ -307,7 +308,7 @@ def _param_decl(value) -> str:
 def _check_templates(text: str, ctx: _Ctx, task: Task) -> None:
     for m in _TEMPLATE.finditer(text):
         expr = m.group(1).strip()
-        if expr in _KNOWN_TEMPLATES or _STRFTIME.fullmatch(expr):
+        if expr in _KNOWN_TEMPLATES or _STRFTIME.fullmatch(expr) or literal.literal_value(expr):
             continue
         if expr.startswith("params.") and expr[len("params.") :] in ctx.param_attrs:
             continue

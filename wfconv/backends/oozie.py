@@ -41,6 +41,7 @@ from wfconv.backends.common import (
 )
 from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
+from wfconv.ir import literal
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, run_after_bounds
 
@@ -256,7 +257,9 @@ def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
         pos = m.end()
         expr = m.group(1).strip()
         pm = _PARAM.fullmatch(expr)
-        if expr in _EL_DIRECT:
+        if (text_of_literal := literal.literal_value(expr)) is not None:
+            out.append(text_of_literal)  # literal text the IR escaped (wfconv.ir.literal)
+        elif expr in _EL_DIRECT:
             out.append(_EL_DIRECT[expr])
         elif expr in DATE_TEMPLATES:
             prop, fmt, anchor = DATE_TEMPLATES[expr]

@@ -10,6 +10,7 @@ task's trigger rule back. No guessing: anything else is python.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import shlex
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from wfconv.backends import decisions
 from wfconv.frontends import pyeval
-from wfconv.frontends.prefect.values import jsonable, role_of
+from wfconv.frontends.prefect.values import TemplateText, jsonable, role_of
 from wfconv.frontends.pyeval import FunctionValue, Ref, Scope, Unknown
 from wfconv.ir.model import TRIGGER_RULES, Action
 
@@ -50,7 +51,8 @@ class Gate:
 
 def unrender(node: ast.AST) -> ast.AST:
     """``wfconv_render(X)`` -> X: wfconv's generated run-time Jinja renderer
-    wraps text whose templates are already in the IR's neutral spelling."""
+    wraps text whose templates are already in the IR's neutral spelling (its
+    strings come back as TemplateText; any other text is literal)."""
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -58,8 +60,15 @@ def unrender(node: ast.AST) -> ast.AST:
         and len(node.args) == 1
         and not node.keywords
     ):
-        return node.args[0]
+        return _TemplateStrings().visit(copy.deepcopy(node.args[0]))
     return node
+
+
+class _TemplateStrings(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, str):
+            return ast.copy_location(ast.Constant(TemplateText(node.value)), node)
+        return node
 
 
 def is_none(node: ast.AST) -> bool:
@@ -171,6 +180,8 @@ def shell_command(
         command = cmd
     elif not shell and isinstance(cmd, (list, tuple)) and all(isinstance(c, str) for c in cmd):
         command = shlex.join(cmd)
+        if any(isinstance(c, TemplateText) for c in cmd):
+            command = TemplateText(command)
     else:
         return None
     fields: dict[str, Any] = {"command": command}
@@ -305,7 +316,7 @@ def email_task(
         text = literal(st.value)
         if text is None or key in fields:
             return None
-        fields[key] = text if key == "subject" else [a for a in text.split(", ") if a]
+        fields[key] = text if key == "subject" else [type(text)(a) for a in text.split(", ") if a]
     call = content.value if isinstance(content, ast.Expr) else None
     if not (
         isinstance(call, ast.Call)
