@@ -53,6 +53,7 @@ API (kept compatible; add, never change)
 
 from __future__ import annotations
 
+import hashlib
 import io
 import keyword
 import math
@@ -304,9 +305,18 @@ def identifier_map(
     return out
 
 
+# File names longer than this are cut, with a digest of the whole id so that
+# two long ids still get two files (most file systems stop at 255 bytes).
+FILE_STEM_MAX = 100
+
+
 def file_stem(text: str) -> str:
     """A portable file name stem for a workflow id (lowercase-safe ASCII)."""
-    return _base_name(text, "python")
+    stem = _base_name(text, "python")
+    if len(stem) > FILE_STEM_MAX:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[: FILE_STEM_MAX - 11].rstrip('_')}_{digest}"
+    return stem
 
 
 # ---------------------------------------------------------------------------

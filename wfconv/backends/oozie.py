@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
@@ -104,6 +105,7 @@ CODES: dict[str, str] = {
     "BO610": "start_date before 1970: the coordinator starts at 1970-01-01",
     "BO701": "construct dropped (no Oozie counterpart)",
     "BO702": "groups are flattened (Oozie has no task groups)",
+    "BO703": "control characters XML 1.0 cannot hold replaced by U+FFFD",
 }
 
 _RESERVED = ("start", "end")
@@ -313,18 +315,52 @@ def _sub(parent, tag: str, text: str | None = None, ns: str = WF_NS, **attrs):
     return el
 
 
-def _xml_safe(text: str) -> str:
-    """XML 1.0 cannot hold most control characters even as references; they
-    are replaced by U+FFFD (the ledger says so)."""
-    return "".join(
-        ch
-        if ch in "\t\n\r"
+def _xml_char(ch: str) -> bool:
+    return (
+        ch in "\t\n\r"
         or (0x20 <= ord(ch) <= 0xD7FF)
         or (0xE000 <= ord(ch) <= 0xFFFD)
         or ord(ch) >= 0x10000
-        else "\ufffd"
-        for ch in text
     )
+
+
+def _xml_safe(text: str) -> str:
+    """XML 1.0 cannot hold most control characters even as references; they
+    are replaced by U+FFFD (BO703 in the ledger, see _report_unwritable)."""
+    return "".join(ch if _xml_char(ch) else "\ufffd" for ch in text)
+
+
+def _unwritable(value: Any, found: set[str], depth: int = 0) -> None:
+    """Characters of ``value`` (strings inside containers too) XML cannot hold."""
+    if isinstance(value, str):
+        found.update(ch for ch in value if not _xml_char(ch))
+    elif isinstance(value, dict) and depth < 50:
+        for k, v in value.items():
+            _unwritable(k, found, depth + 1)
+            _unwritable(v, found, depth + 1)
+    elif isinstance(value, (list, tuple)) and depth < 50:
+        for v in value:
+            _unwritable(v, found, depth + 1)
+
+
+def _report_unwritable(ctx: _Ctx, w: Workflow) -> None:
+    """One BO703 per task (and one for the workflow's own text) holding
+    characters XML 1.0 cannot write."""
+    places: list[tuple[Task | None, Any]] = [
+        (None, [w.id, w.description, w.params, w.tags]),
+        *((t, [t.id, t.action.fields]) for t in w.tasks),
+    ]
+    for task, value in places:
+        found: set[str] = set()
+        _unwritable(value, found)
+        if found:
+            codes = ", ".join(f"U+{ord(ch):04X}" for ch in sorted(found))
+            ctx.warn(
+                "BO703",
+                f"{codes} cannot be written in XML 1.0: replaced by U+FFFD",
+                task=task,
+                target="workflow.xml",
+            )
 
 
 def _configuration(parent, props: dict[str, str], ns: str) -> None:
@@ -2166,6 +2202,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         reserved=tuple(DATE_TEMPLATES) + ("appRoot", "wfAppPath", "start"),
         style="python",
     )
+    _report_unwritable(ctx, w)
     for raw, value in w.params.items():
         if value is not None and not isinstance(value, str):
             text = json.dumps(value, ensure_ascii=False)

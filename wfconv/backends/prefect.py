@@ -98,6 +98,7 @@ CODES: dict[str, str] = {
     "BP127": "branch task emulated (returns ids; wfconv_gate skips the rest)",
     "BP128": "shell command computed at run time (template or mapping): read back as a python task",
     "BP129": "setup/teardown task: Airflow's rules emulated by wfconv_gate",
+    "BP130": "flow name with characters Prefect refuses (/ % & < >): replaced by _",
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
@@ -1076,7 +1077,7 @@ def _dated_rrule(w: Workflow, tz: str) -> str | None:
 def _main_block(ctx: _Ctx, flow_fn: str) -> str:
     w = ctx.workflow
     s = w.schedule
-    kwargs: list[tuple[str, str]] = [("name", py_str(w.id or flow_fn))]
+    kwargs: list[tuple[str, str]] = [("name", py_str(flow_name(w, flow_fn)))]
     tz = _tz(ctx) if s.kind == "cron" and s.cron else "UTC"
     # A cron schedule with dates becomes an RRule (DTSTART/UNTIL); otherwise
     # Prefect schedules have no start or end (an interval's anchor is the
@@ -1223,8 +1224,26 @@ def _gated_tasks(w: Workflow, g: GraphIndex) -> set[str]:
 def _param_names(w: Workflow) -> dict[str, str]:
     """Parameter -> flow argument: the flow's parameters are its public API
     (deployments pass them by name), so they keep their names whenever they
-    are identifiers; task functions and the flow function avoid them."""
-    return identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+    are identifiers; task functions and the flow function avoid them.
+    Prefect's parameters form a pydantic model, which refuses a name with a
+    leading underscore: those lose it (BP205 reports every rename)."""
+    names = identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+    taken = set(names.values()) | set(_MODULE_NAMES)
+    for param, arg in names.items():
+        if arg.startswith("_"):
+            base = arg.lstrip("_") or "param"
+            names[param] = identifier_map([base], reserved=taken)[base]
+            taken.add(names[param])
+    return names
+
+
+# Prefect refuses these in flow and deployment names (prefect.types.BANNED_CHARACTERS).
+_BANNED_NAME_CHARACTERS = "/%&<>"
+
+
+def flow_name(w: Workflow, flow_fn: str) -> str:
+    """The flow's (and its deployment's) name: the id, without what Prefect refuses."""
+    return "".join("_" if c in _BANNED_NAME_CHARACTERS else c for c in (w.id or flow_fn))
 
 
 def task_functions(w: Workflow) -> dict[str, str]:
@@ -1327,6 +1346,16 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             loss(
                 "BP122",
                 f"Prefect names an unnamed flow after its function: {flow_fn!r}",
+                source=w,
+                target="@flow(name=...)",
+            )
+        )
+    elif flow_name(w, flow_fn) != w.id:
+        ctx.add(
+            loss(
+                "BP130",
+                f"Prefect refuses {' '.join(_BANNED_NAME_CHARACTERS)} in flow names: the flow is "
+                f"named {flow_name(w, flow_fn)!r}",
                 source=w,
                 target="@flow(name=...)",
             )
@@ -1473,7 +1502,7 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     runs_dict = "{" + ", ".join(f"{py_str(t)}: {run_var[t]}" for t in w.task_ids()) + "}"
     body.append(f"return wfconv_finish({runs_dict}, leaves={py_literal(leaves)})")
 
-    flow_options: list[tuple[str, Any]] = [("name", w.id or flow_fn)]
+    flow_options: list[tuple[str, Any]] = [("name", flow_name(w, flow_fn))]
     if w.description:
         flow_options.append(("description", w.description))
     if w.timeout_s is not None:

@@ -1827,6 +1827,8 @@ class Interpreter:
         return self.unknown(RUNTIME, f"calls {q}(), which is not evaluated statically", node)
 
     def _native(self, fn: Callable, args: list, kwargs: dict, node: ast.AST | None) -> Any:
+        if fn is dict and not args:
+            return dict(kwargs)  # dict(a=x): a mapping whatever its values, as {"a": x} is
         u = contains_unknown(args) or contains_unknown(kwargs)
         if u is not None:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)

@@ -100,6 +100,9 @@ class CronTicks:
         return naive.replace(tzinfo=self.tz).astimezone(UTC)
 
     def _step(self, t: datetime, reverse: bool) -> datetime:
+        # A tick before 1900 changes no run after it, and stepping from
+        # datetime.min (Airflow's example DAGs start there) would overflow.
+        t = max(t, CRON_FLOOR)
         memo = self._memo
         known = memo.get((t, reverse))
         if known is not None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import signal
 import sys
@@ -45,7 +46,7 @@ from wfconv.ir.model import (
     Task,
     Workflow,
 )
-from wfconv.ir.validate import finalize
+from wfconv.ir.validate import MAX_RETRIES, finalize
 
 ENGINE = "luigi"
 
@@ -518,8 +519,12 @@ def _output_text(target: dict[str, Any]) -> str:
 
 
 def _retries(retry_count: Any) -> int:
+    """Luigi disables a task once its failures reach retry_count: N-1 retries.
+    An infinite count (``1e999``) never disables it: the IR's maximum."""
     if retry_count is None:
         return 0
+    if isinstance(retry_count, float) and not math.isfinite(retry_count):
+        return MAX_RETRIES if retry_count > 0 else 0
     return max(int(retry_count) - 1, 0)
 
 
@@ -809,11 +814,16 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
         if count is not None and (family, count) not in seen:
             seen.add((family, count))
             retries = _retries(count)
+            after = (
+                "never disables the task"
+                if isinstance(count, float) and not math.isfinite(count)
+                else f"disables the task after {retries + 1} failed attempt(s)"
+            )
             w.diag(
                 "info",
                 RETRY_COUNT,
-                f"{family}: retry_count={count}: Luigi disables the task after {retries + 1} "
-                f"failed attempt(s), so retries={retries}, {LUIGI_RETRY_DELAY_S:g} s apart "
+                f"{family}: retry_count={count}: Luigi {after}, so retries={retries}, "
+                f"{LUIGI_RETRY_DELAY_S:g} s apart "
                 "(Luigi retries only when the worker runs with keep_alive)",
                 src,
                 info.get("line"),

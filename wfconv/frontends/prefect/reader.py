@@ -1028,7 +1028,12 @@ class PrefectReader:
         params = kwargs.get("parameters")
         ok, params_json = jsonable(params)
         if params is not None:
-            fields["conf"] = params_json if ok else self._render(params, None)
+            if ok:
+                fields["conf"] = params_json
+            elif isinstance(params, dict):  # per key, as arguments are (run-time values as text)
+                fields["conf"] = {str(k): self._render(v, None) for k, v in params.items()}
+            else:
+                fields["conf"] = self._render(params, None)
         timeout = kwargs.get("timeout")
         fields["wait_for_completion"] = timeout != 0
         base = fields["deployment"] if isinstance(fields["deployment"], str) else "run_deployment"
