@@ -121,7 +121,9 @@ def main() -> None:
         path.write_text(text)
         if args.keep:
             Path(args.keep).write_text(text)
-        print(f"{path.name}: {args.tasks:,} tasks, {len(text) / 1e6:.1f} MB, {text.count(chr(10)):,} lines")
+        print(
+            f"{path.name}: {args.tasks:,} tasks, {len(text) / 1e6:.1f} MB, {text.count(chr(10)):,} lines"
+        )
         stages = ["parse", *(f"convert:{t}" for t in args.targets.split(",") if t)]
         print(f"{'stage':<18}{'wall s':>8}{'cpu s':>8}{'peak MB':>9}  goal")
         for stage in stages:

@@ -906,16 +906,19 @@ def emit(workflow: Workflow, **options) -> Emitted:
 
     _task_losses(w, ctx)
     tasks = {t.id: t for t in w.tasks}
+    ups: dict[str, list[str]] = {}  # (one pass: a scan per task was quadratic)
+    for a, b in normal:
+        ups.setdefault(b, []).append(a)
     classes = []
     for tid in ids:
         if tid in handlers:
             continue
-        reqs = [cls[a] for a, b in normal if b == tid]
+        reqs = [cls[a] for a in ups.get(tid, [])]
         classes.append({"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx)})
     handler_code: list[str] = []
     for tid in ids:
         if tid in handlers:
-            reqs = [cls[a] for a, b in normal if b == tid and a in handlers]
+            reqs = [cls[a] for a in ups.get(tid, []) if a in handlers]
             handler_code.append(
                 _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, handler=True)
             )
@@ -963,7 +966,8 @@ def emit(workflow: Workflow, **options) -> Emitted:
         ]
         handler_code.append("\n".join(code))
 
-    sinks = [t for t in ids if t in main and not any(a == t for a, _ in normal)]
+    has_downstream = {a for a, _ in normal}
+    sinks = [t for t in ids if t in main and t not in has_downstream]
     if w.catchup is not None and mode.mode in ("daily", "hourly") and w.catchup:
         ctx.warn(
             "BL303",

@@ -31,7 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_ITEMS = 1_000_000  # characters of a string, items of a list ...
-MAX_BITS = 1_000_000  # of an integer (about 300,000 decimal digits)
+# Bits of an integer: Python prints (and json writes) at most 4,300 digits.
+MAX_BITS = 14_000
 CPU_SECONDS = 5.0  # of one file's static evaluation
 
 

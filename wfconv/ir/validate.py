@@ -7,8 +7,10 @@ inspected, while commands that need a valid graph call ``require_valid``.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 import networkx as nx
 
@@ -28,12 +30,17 @@ SELF_LOOP = "IR004"
 SHAPE = "IR008"
 BAD_CRON = "IR009"
 RETRIES_CAPPED = "IR010"
+DURATION_CAPPED = "IR011"
 
 # Retries an IR task may have. No engine stores more than 2**31 - 1, and
 # beyond a few thousand attempts nothing a run does changes: every consumer
 # (the runtime failing a task "always", a writer's per-retry delays, verify's
 # per-retry bounds) works per retry, so 200,000,000 retries cost gigabytes.
 MAX_RETRIES = 10_000
+# Durations (seconds) an IR field may hold: a century. Longer ones, infinity
+# (``retry_delay_seconds=1e999``) or integers too large for a float cannot be
+# scheduled by any engine, and made writers overflow.
+MAX_SECONDS = 100 * 365 * 86400
 
 VALIDATION_CODES = {
     DUPLICATE_TASK,
@@ -249,11 +256,66 @@ def _bad_cron(w: Workflow) -> str | None:
     return None
 
 
+def _duration(value: Any) -> tuple[Any, bool]:
+    """(the value an IR duration field keeps, whether it changed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value, False
+    if isinstance(value, float) and math.isnan(value):
+        return None, True
+    if value > MAX_SECONDS or value < -MAX_SECONDS:
+        return (float(MAX_SECONDS) if value > 0 else 0.0), True
+    return value, False
+
+
+def _fix_durations(w: Workflow, path: str | None) -> list[Diagnostic]:
+    """Durations beyond a century (or not numbers at all: NaN) become a
+    century, with IR011; an infinite timeout is no timeout."""
+    out: list[Diagnostic] = []
+
+    def fixed(owner: Any, name: str, what: str, line: int | None) -> None:
+        value = getattr(owner, name)
+        if isinstance(value, list):
+            pairs = [_duration(v) for v in value]
+            new: Any = [v for v, _ in pairs]
+            changed = any(c for _, c in pairs)
+        else:
+            new, changed = _duration(value)
+            if changed and name == "timeout_s" and isinstance(value, float) and value > 0:
+                new = None  # an infinite timeout: none
+        if changed:
+            setattr(owner, name, new)
+            out.append(
+                Diagnostic(
+                    "warning",
+                    DURATION_CAPPED,
+                    f"{what} {_short_number(value)} s is not a duration any engine schedules: "
+                    f"kept as {_short_number(new)}",
+                    path,
+                    line,
+                )
+            )
+
+    line = w.source.line if w.source else None
+    fixed(w, "timeout_s", "workflow timeout", line)
+    fixed(w.schedule, "seconds", "schedule interval", line)
+    for t in w.tasks:
+        tline = t.source.line if t.source else None
+        for name in ("retry_delay_s", "max_retry_delay_s", "timeout_s"):
+            fixed(t, name, f"task {t.id!r}: {name}", tline)
+    return out
+
+
+def _short_number(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else f"{text[:12]}...({len(text)} digits)"
+
+
 def _fix_shapes(w: Workflow) -> list[Diagnostic]:
-    """Drop action fields of the wrong shape (see FIELD_SHAPES) and cap
-    retries at MAX_RETRIES, saying so."""
+    """Drop action fields of the wrong shape (see FIELD_SHAPES), cap retries
+    at MAX_RETRIES and durations at MAX_SECONDS, saying so."""
     out: list[Diagnostic] = []
     path = w.source.path if w.source else None
+    out.extend(_fix_durations(w, path))
     for t in w.tasks:
         if isinstance(t.retries, int) and t.retries > MAX_RETRIES:
             out.append(
