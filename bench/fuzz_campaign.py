@@ -434,9 +434,9 @@ def run_one(args: list[str]) -> dict:
     except TypeError:  # click >= 8.2
         runner = CliRunner()
     _reset_peak()
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     result = runner.invoke(main, args, catch_exceptions=True)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     text = (result.stdout or "") + (result.stderr or "")
     escaped = result.exception is not None and not isinstance(result.exception, SystemExit)
     return {
@@ -444,6 +444,7 @@ def run_one(args: list[str]) -> dict:
         "exit": result.exit_code,
         "internal": bool(escaped or INTERNAL.search(text)),
         "seconds": round(seconds, 3),
+        "cpu_s": round(cpu, 3),
         "peak_mb": round(_peak_mb(), 1),
         "message": (repr(result.exception) if escaped else _first_error(text))[:300],
     }
@@ -509,7 +510,17 @@ def campaign(n: int, base_seed: int, jobs: int, timeout: float, memory_mb: int, 
     all_seeds = seeds()
     tmp = Path(tempfile.mkdtemp(prefix="wfconv-fuzz-"))
     workers = [Worker(memory_mb) for _ in range(jobs)]
-    stats = {"runs": 0, "internal": 0, "slow": 0, "big": 0, "killed": 0, "peak_mb": 0.0}
+    stats = {
+        "runs": 0,
+        "internal": 0,
+        "slow": 0,
+        "slow_cpu": 0,
+        "big": 0,
+        "killed": 0,
+        "peak_mb": 0.0,
+        "max_s": 0.0,
+        "max_cpu_s": 0.0,
+    }
     exits: dict[int, int] = {}
     failures: list[dict] = []
     began = time.perf_counter()
@@ -556,9 +567,13 @@ def campaign(n: int, base_seed: int, jobs: int, timeout: float, memory_mb: int, 
                             if r["internal"]:
                                 stats["internal"] += 1
                                 bad.append("internal error")
+                            stats["max_s"] = max(stats["max_s"], r["seconds"])
+                            stats["max_cpu_s"] = max(stats["max_cpu_s"], r["cpu_s"])
                             if r["seconds"] > 10:
                                 stats["slow"] += 1
-                                bad.append(f"{r['seconds']:.1f} s")
+                                bad.append(f"{r['seconds']:.1f} s ({r['cpu_s']:.1f} s CPU)")
+                            if r["cpu_s"] > 10:
+                                stats["slow_cpu"] += 1
                             if r["peak_mb"] > 500:
                                 stats["big"] += 1
                                 bad.append(f"{r['peak_mb']:.0f} MB")
@@ -619,7 +634,9 @@ def main() -> None:
     )
     print(f"internal errors: {stats['internal']}")
     print(
-        f"runs over 10 s: {stats['slow']} (workers killed after {args.timeout:g} s: {stats['killed']})"
+        f"runs over 10 s: {stats['slow']} wall, {stats['slow_cpu']} CPU (longest: "
+        f"{stats['max_s']:.1f} s wall, {stats['max_cpu_s']:.1f} s CPU; workers killed after "
+        f"{args.timeout:g} s: {stats['killed']}; load average {os.getloadavg()[0]:.1f})"
     )
     print(f"runs over 500 MB: {stats['big']}; highest peak: {stats['peak_mb']:.0f} MB")
     for f in failures[:50]:

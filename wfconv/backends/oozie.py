@@ -1684,7 +1684,7 @@ def _fixed_period(cron: str) -> str | None:
 def _zone(name: str | None):
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC
 
 

@@ -953,7 +953,7 @@ def _tz(ctx: _Ctx) -> str:
     tz = ctx.workflow.schedule.timezone or "UTC"
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         ctx.add(
             loss(
                 "BP206", f"timezone {tz!r} is unknown; UTC used", source=ctx.workflow, target="Cron"

@@ -69,7 +69,7 @@ def parse_datetime(text: str, tz: str = "UTC") -> datetime:
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InputError(None, None, f"unknown timezone {name!r}") from None
 
 
