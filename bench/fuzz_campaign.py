@@ -439,6 +439,7 @@ def run_one(args: list[str]) -> dict:
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     text = (result.stdout or "") + (result.stderr or "")
     escaped = result.exception is not None and not isinstance(result.exception, SystemExit)
+    first = next((ln for ln in (result.stderr or "").splitlines() if ln.strip()), "")
     return {
         "command": args[0],
         "exit": result.exit_code,
@@ -447,6 +448,10 @@ def run_one(args: list[str]) -> dict:
         "cpu_s": round(cpu, 3),
         "peak_mb": round(_peak_mb(), 1),
         "message": (repr(result.exception) if escaped else _first_error(text))[:300],
+        # exit 2: does the message start with the input's path (and a line)?
+        "located": first.startswith(args[1]) if result.exit_code == 2 else None,
+        "has_line": bool(re.match(r"[^:]+:\d+: ", first)) if result.exit_code == 2 else None,
+        "first": first[:200] if result.exit_code == 2 else "",
     }
 
 
@@ -520,6 +525,9 @@ def campaign(n: int, base_seed: int, jobs: int, timeout: float, memory_mb: int, 
         "peak_mb": 0.0,
         "max_s": 0.0,
         "max_cpu_s": 0.0,
+        "exit2": 0,
+        "exit2_no_path": 0,
+        "exit2_line": 0,
     }
     exits: dict[int, int] = {}
     failures: list[dict] = []
@@ -567,6 +575,12 @@ def campaign(n: int, base_seed: int, jobs: int, timeout: float, memory_mb: int, 
                             if r["internal"]:
                                 stats["internal"] += 1
                                 bad.append("internal error")
+                            if r["exit"] == 2:
+                                stats["exit2"] += 1
+                                stats["exit2_line"] += bool(r["has_line"])
+                                if not r["located"]:
+                                    stats["exit2_no_path"] += 1
+                                    bad.append("exit 2 without the input's path: " + r["first"])
                             stats["max_s"] = max(stats["max_s"], r["seconds"])
                             stats["max_cpu_s"] = max(stats["max_cpu_s"], r["cpu_s"])
                             if r["seconds"] > 10:
@@ -633,6 +647,10 @@ def main() -> None:
         f"runs: {stats['runs']} in {stats['seconds']} s; exit codes: {dict(sorted(exits.items()))}"
     )
     print(f"internal errors: {stats['internal']}")
+    print(
+        f"exit-2 runs: {stats['exit2']}; without the input's path: {stats['exit2_no_path']}; "
+        f"with a line number: {stats['exit2_line']}"
+    )
     print(
         f"runs over 10 s: {stats['slow']} wall, {stats['slow_cpu']} CPU (longest: "
         f"{stats['max_s']:.1f} s wall, {stats['max_cpu_s']:.1f} s CPU; workers killed after "

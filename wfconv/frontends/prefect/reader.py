@@ -389,6 +389,7 @@ class _Interp(pyeval.Interpreter):
                         node.lineno,
                     )
                     break
+                self._tick(node.lineno)  # the evaluator's step and time budget
                 self.bind(gen.target, item, inner)
                 unknown: list[ast.expr] = []
                 skip = False
