@@ -35,6 +35,7 @@ from typing import Any
 
 from wfconv import extras, proc
 from wfconv.errors import InputError
+from wfconv.frontends import pychunks
 from wfconv.ir.model import (
     DATA_INTERVAL,
     TRIGGER,
@@ -214,7 +215,7 @@ def module_constants(tree: ast.Module) -> dict[str, Any]:
 def _syntax_check(path: str, text: str) -> ast.Module:
     """A syntax error is bad input (exit 2), not something to import or guess at."""
     try:
-        return ast.parse(text, filename=path)
+        return pychunks.parse_module(text, path, lazy=False)  # large files: in pieces
     except SyntaxError as exc:
         raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
     except ValueError as exc:  # null bytes

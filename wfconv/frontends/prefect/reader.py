@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.frontends import pyeval
+from wfconv.frontends import pychunks, pyeval
 from wfconv.frontends.prefect import deploy
 from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of
 from wfconv.frontends.prefect.values import (
@@ -1605,7 +1605,7 @@ class PrefectReader:
     # -- module ----------------------------------------------------------------
     def read(self) -> Bundle:
         try:
-            tree = ast.parse(self.text.removeprefix("\ufeff"), filename=self.path)
+            tree = pychunks.parse_module(self.text.removeprefix("\ufeff"), self.path, lazy=False)
         except SyntaxError as exc:
             raise InputError(self.path, exc.lineno, f"syntax error: {exc.msg}") from None
         except ValueError as exc:  # null bytes
