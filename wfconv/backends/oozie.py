@@ -315,25 +315,20 @@ def _sub(parent, tag: str, text: str | None = None, ns: str = WF_NS, **attrs):
     return el
 
 
-def _xml_char(ch: str) -> bool:
-    return (
-        ch in "\t\n\r"
-        or (0x20 <= ord(ch) <= 0xD7FF)
-        or (0xE000 <= ord(ch) <= 0xFFFD)
-        or ord(ch) >= 0x10000
-    )
+# What XML 1.0 cannot hold, even as a character reference.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_safe(text: str) -> str:
     """XML 1.0 cannot hold most control characters even as references; they
     are replaced by U+FFFD (BO703 in the ledger, see _report_unwritable)."""
-    return "".join(ch if _xml_char(ch) else "\ufffd" for ch in text)
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _unwritable(value: Any, found: set[str], depth: int = 0) -> None:
     """Characters of ``value`` (strings inside containers too) XML cannot hold."""
     if isinstance(value, str):
-        found.update(ch for ch in value if not _xml_char(ch))
+        found.update(_NOT_XML.findall(value))
     elif isinstance(value, dict) and depth < 50:
         for k, v in value.items():
             _unwritable(k, found, depth + 1)
@@ -1272,34 +1267,39 @@ def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
     succ: dict[str, list[str]] = {}
     for a, c in plan.normal:
         succ.setdefault(a, []).append(c)
+    # What a's successors reach (one search per task with several successors,
+    # not one per edge: that was quadratic): a -> c is implied when c is in it.
+    below: dict[str, set[str]] = {}
     for a, c in plan.normal:
-        if a in branches:
+        if a in branches or len(succ[a]) < 2:
             continue
-        stack = [x for x in succ.get(a, []) if x != c]
-        seen: set[str] = set()
-        while stack:
-            n = stack.pop()
-            if n == c:
-                exact = _implied_exactly(ctx.w, a, c)
-                ctx.warn(
-                    "BO102",
-                    f"edge {a!r} -> {c!r} is implied by a longer path; "
-                    "Oozie transitions keep only the path (listed in a comment)"
-                    + (
-                        ""
-                        if exact
-                        else f"; {c!r} (trigger rule {ctx.w.task(c).trigger_rule}) then "
-                        f"no longer sees {a!r}'s own state"
-                    ),
-                    task=None if exact else ctx.w.task(c),
-                    severity="info" if exact else "warning",
-                    target=f"{a} -> {c}",
-                )
-                ctx.implied.append((a, c))
-                break
-            if n not in seen:
-                seen.add(n)
-                stack.extend(succ.get(n, []))
+        if a not in below:
+            seen: set[str] = set()
+            stack = [n for x in succ[a] for n in succ.get(x, [])]
+            while stack:
+                n = stack.pop()
+                if n not in seen:
+                    seen.add(n)
+                    stack.extend(succ.get(n, []))
+            below[a] = seen
+        if c not in below[a]:
+            continue
+        exact = _implied_exactly(ctx.w, a, c)
+        ctx.warn(
+            "BO102",
+            f"edge {a!r} -> {c!r} is implied by a longer path; "
+            "Oozie transitions keep only the path (listed in a comment)"
+            + (
+                ""
+                if exact
+                else f"; {c!r} (trigger rule {ctx.w.task(c).trigger_rule}) then "
+                f"no longer sees {a!r}'s own state"
+            ),
+            task=None if exact else ctx.w.task(c),
+            severity="info" if exact else "warning",
+            target=f"{a} -> {c}",
+        )
+        ctx.implied.append((a, c))
 
 
 def _implied_exactly(w: Workflow, a: str, c: str) -> bool:
