@@ -40,6 +40,26 @@ class TooCostly(ValueError):
     """The operation would cost more than the evaluator may spend on it."""
 
 
+MAX_COMPREHENSION_ITEMS = 100_000  # iterations of one comprehension, nested loops included
+
+
+class Items:
+    """Iterations of one comprehension: past the limit its value is unknown
+    (a TooCostly error), and reading goes on with the rest of the file."""
+
+    def __init__(self, limit: int = MAX_COMPREHENSION_ITEMS):
+        self.limit = limit
+        self.n = 0
+
+    def add(self) -> None:
+        self.n += 1
+        if self.n > self.limit:
+            raise TooCostly(
+                f"comprehension of more than {self.limit:,} iterations: too large to "
+                "evaluate statically"
+            )
+
+
 class Clock:
     """The evaluator's CPU-time budget."""
 

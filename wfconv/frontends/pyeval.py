@@ -1666,6 +1666,7 @@ class Interpreter:
         node: ast.AST,
     ) -> bool:
         inner = Scope(scope)
+        spent = budget.Items()  # iterations of this comprehension
 
         def rec(i: int) -> bool:
             if i == len(generators):
@@ -1680,6 +1681,7 @@ class Interpreter:
                     self.note(LIMIT, f"comprehension stopped after {MAX_LOOP} items", node.lineno)
                     break
                 self._tick(node.lineno)
+                spent.add()
                 self.bind(gen.target, item, inner)
                 skip = False
                 for cond in gen.ifs:

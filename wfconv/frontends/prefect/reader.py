@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.frontends import pychunks, pyeval
+from wfconv.frontends import budget, pychunks, pyeval
 from wfconv.frontends.prefect import deploy
 from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of
 from wfconv.frontends.prefect.values import (
@@ -372,6 +372,7 @@ class _Interp(pyeval.Interpreter):
         if build is None:
             return super()._comprehension(generators, scope, emit, node)
         inner = Scope(scope)
+        spent = budget.Items()  # iterations of this comprehension
 
         def rec(i: int) -> bool:
             if i == len(generators):
@@ -390,6 +391,7 @@ class _Interp(pyeval.Interpreter):
                     )
                     break
                 self._tick(node.lineno)  # the evaluator's step and time budget
+                spent.add()
                 self.bind(gen.target, item, inner)
                 unknown: list[ast.expr] = []
                 skip = False
