@@ -1254,7 +1254,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP130",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "flow name with characters Prefect refuses (/ % & < >): replaced by _",
+        "the workflow id holds characters Prefect refuses in flow and deployment names (`/ % & < >`): each becomes `_`",
     ),
     Code(
         "BP201",
@@ -1710,7 +1710,7 @@ ENTRIES: tuple[Code, ...] = (
         "BO703",
         "warning",
         "docs/codes/backends-luigi-oozie.md#codes",
-        "control characters XML 1.0 cannot hold replaced by U+FFFD",
+        "text holding control characters XML 1.0 cannot write (even as references): each becomes U+FFFD",
     ),
     Code(
         "RT101",
