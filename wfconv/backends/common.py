@@ -992,7 +992,11 @@ def retry_delays(task: Task, default: float | None = None) -> list[float]:
     cap = AIRFLOW_MAX_RETRY_DELAY_S
     if task.max_retry_delay_s is not None:
         cap = min(float(task.max_retry_delay_s), cap)
-    return [min(d * 2**i, cap) for i in range(n)]
+    delays: list[float] = []
+    for _ in range(n):  # doubling stops at the cap (10,000 retries overflow 2**i)
+        delays.append(min(d, cap))
+        d = min(d * 2, cap) if d > 0 else d
+    return delays
 
 
 def compact_number(x: float) -> int | float:
