@@ -43,7 +43,12 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
 _live: dict[int, Child] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the signal handlers take it too
+# Held while a child is created and registered, and while the orphans of a
+# stopped child are looked for: a sibling that another thread has just
+# started (its parent is wfconv, its session new) is then already in _live,
+# never taken for an orphan.
+_spawn_lock = threading.RLock()
 _installed = False
 
 
@@ -146,8 +151,11 @@ def descendants(pid: int, table: dict[int, tuple[int, int, int]] | None = None) 
 def _left_behind(p: subprocess.Popen, started: int | None) -> list[int]:
     """Processes that belong to the child ``p``: below it, in its session, or
     orphans it left that were re-parented to this subreaper after it started."""
-    table = _processes()
     me, my_session = os.getpid(), os.getsid(0)
+    with _spawn_lock:
+        table = _processes()
+        with _lock:
+            ours = set(_live)
     found = set(descendants(p.pid, table))
     for pid, (ppid, session, start_time) in table.items():
         if session == p.pid:
@@ -157,7 +165,7 @@ def _left_behind(p: subprocess.Popen, started: int | None) -> list[int]:
             and ppid == me
             and session != my_session
             and start_time >= started
-            and pid not in _live
+            and pid not in ours
         ):
             found.add(pid)
             found.update(descendants(pid, table))
@@ -264,19 +272,20 @@ def start(
 ) -> Child:
     """Start ``cmd`` owned by this module (see the module doc)."""
     _install()
-    popen = subprocess.Popen(
-        list(cmd),
-        env=dict(env) if env is not None else None,
-        cwd=cwd,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-        preexec_fn=_preexec(memory_mb, cpu_s),
-    )
-    child = Child(popen)
-    with _lock:
-        _live[popen.pid] = child
+    with _spawn_lock:
+        popen = subprocess.Popen(
+            list(cmd),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=_preexec(memory_mb, cpu_s),
+        )
+        child = Child(popen)
+        with _lock:
+            _live[popen.pid] = child
     return child
 
 
