@@ -103,7 +103,10 @@ def test_runtime_expressions_where_a_writer_needs_a_mapping_are_dropped_with_ir0
     assert w.task("conf_values").action.fields["conf"] == {
         "x": {"__expr__": 'os.environ.get("SETTINGS")'}
     }
-    assert len(_codes(HOSTILE / "airflow" / "runtime_fields.py")["IR008"]) == 4
+    codes = _codes(HOSTILE / "airflow" / "runtime_fields.py")
+    # env is the Airflow reader's own case (AF111: kept as source text in
+    # extra.airflow.kwargs); op_args, op_kwargs and conf are dropped by the IR.
+    assert len(codes["IR008"]) == 3 and len(codes["AF111"]) == 1
     (p,) = load_path(HOSTILE / "prefect" / "run_deployment_dict.py").workflows
     confs = [t.action.fields.get("conf") for t in p.tasks]
     assert confs == [{"x": "{{ params.n }}", "y": 'os.environ["Y"]'}, {"a": 1, "b": 2}, None]
@@ -150,7 +153,9 @@ def test_control_characters_the_oozie_writer_replaces_are_in_the_ledger(runner, 
         ["convert", str(HOSTILE / "airflow" / "names.py"), "--to", "oozie", "-o", str(tmp_path)],
     )
     assert r.exit_code == 0, r.stderr
-    assert "BO703" in r.stderr and "U+0001, U+001B" in r.stderr
+    assert "BO703" in r.stderr  # the table wraps messages to the width: read them whole
+    ledger = json.loads((tmp_path / "wfconv-ledger.json").read_text())
+    assert any(e["code"] == "BO703" and "U+0001, U+001B" in e["message"] for e in ledger["entries"])
 
 
 def test_a_utf16_workflow_goes_through_the_same_entity_refusal(runner):
