@@ -197,7 +197,7 @@ def format_table(ledger: dict[str, Any], stream=None) -> str:
         rows,
         stream=stream,
         styled=(0,),
-        wrap=(2, 3),
+        wrap=(3,),
     )
     s = ledger["summary"]
     return text + f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info\n"
