@@ -121,9 +121,12 @@ def measure_dagbag(
         return f"failed: {exc}"
     secs = sum(out["times"])
     return {
-        "files": len(out["times"]), "ms_per_file_1core": secs / len(out["times"]) * 1000,
-        "startup_s": worker.info["import_s"], "version": worker.info["version"],
-        "errors": out["errors"], "tasks": out["tasks"],
+        "files": len(out["times"]),
+        "ms_per_file_1core": secs / len(out["times"]) * 1000,
+        "startup_s": worker.info["import_s"],
+        "version": worker.info["version"],
+        "errors": out["errors"],
+        "tasks": out["tasks"],
     }
 
 
@@ -140,9 +143,13 @@ def main() -> int:
     )
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
-    ap.add_argument("--airflow-venv", type=Path, default=None,
-                    help="one virtualenv with apache-airflow (default: Airflow "
-                    f"{' and '.join(bench_parse.AIRFLOW_VERSIONS)}, each installed once in its own)")
+    ap.add_argument(
+        "--airflow-venv",
+        type=Path,
+        default=None,
+        help="one virtualenv with apache-airflow (default: Airflow "
+        f"{' and '.join(bench_parse.AIRFLOW_VERSIONS)}, each installed once in its own)",
+    )
     ap.add_argument("--no-airflow", action="store_true", help="skip the DagBag reference")
     ap.add_argument("--dagbag-sample", type=int, default=200)
     ap.add_argument("--keep", help="generate into this folder and keep it")
@@ -173,7 +180,9 @@ def main() -> int:
         # Audit a snapshot of the package: the cache key includes a fingerprint of
         # wfconv's code, and a checkout being edited would change it between runs.
         src = work / "src"
-        shutil.copytree(ROOT / "wfconv", src / "wfconv", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / "wfconv", src / "wfconv", ignore=shutil.ignore_patterns("__pycache__")
+        )
         floor = _sub("floor", str(dags), str(args.jobs))
         cache = work / "cache"
         cold = _sub("audit", str(dags), str(args.jobs), str(cache), str(src))

@@ -213,9 +213,7 @@ def ensure_airflow(venv: Path, version: str = AIRFLOW_VERSION) -> Path | None:
         ok = subprocess.run([str(py), "-c", "import airflow"], capture_output=True, timeout=300)
         if ok.returncode == 0:
             return py
-    print(
-        f"installing apache-airflow=={version} into {venv} (one time) ...", file=sys.stderr
-    )
+    print(f"installing apache-airflow=={version} into {venv} (one time) ...", file=sys.stderr)
     try:
         venv.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(

@@ -57,7 +57,9 @@ def main() -> None:
     from wfconv.verify import verify_workflow
 
     w = layered(args.tasks)
-    print(f"verify on a layered workflow of {args.tasks} tasks ({len(w.edges)} edges), basic scenarios")
+    print(
+        f"verify on a layered workflow of {args.tasks} tasks ({len(w.edges)} edges), basic scenarios"
+    )
     for target in ("airflow", "prefect", "luigi", "oozie"):
         times = []
         for _ in range(args.reps):

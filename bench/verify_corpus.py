@@ -28,7 +28,9 @@ def main() -> None:
     from wfconv.frontends import load_path
     from wfconv.verify import verify_workflow
 
-    targets = sys.argv[1].split(",") if len(sys.argv) > 1 else ["airflow", "prefect", "luigi", "oozie"]
+    targets = (
+        sys.argv[1].split(",") if len(sys.argv) > 1 else ["airflow", "prefect", "luigi", "oozie"]
+    )
     workflows = []
     for engine in ENGINES:
         for src in sources(engine):

@@ -130,7 +130,7 @@ def test_several_files_need_an_output_folder(runner, tmp_path):
     )
     assert r.exit_code == 0, r.stderr
     ledger = json.loads((tmp_path / "wfconv-ledger.json").read_text())
-    written = sorted(p.name for p in tmp_path.iterdir())
+    written = sorted(p.name for p in tmp_path.iterdir() if p.name != ".wfconv-manifest.json")
     assert len(written) == len(ledger["files"]) + len(ledger["shared_files"]) + 1
 
 

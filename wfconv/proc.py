@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,12 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
 _live: dict[int, Child] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the signal handlers take it too
+# Held while a child is created and registered, and while the orphans of a
+# stopped child are looked for: a sibling that another thread has just
+# started (its parent is wfconv, its session new) is then already in _live,
+# never taken for an orphan.
+_spawn_lock = threading.RLock()
 _installed = False
 
 
@@ -146,8 +151,11 @@ def descendants(pid: int, table: dict[int, tuple[int, int, int]] | None = None) 
 def _left_behind(p: subprocess.Popen, started: int | None) -> list[int]:
     """Processes that belong to the child ``p``: below it, in its session, or
     orphans it left that were re-parented to this subreaper after it started."""
-    table = _processes()
     me, my_session = os.getpid(), os.getsid(0)
+    with _spawn_lock:
+        table = _processes()
+        with _lock:
+            ours = set(_live)
     found = set(descendants(p.pid, table))
     for pid, (ppid, session, start_time) in table.items():
         if session == p.pid:
@@ -157,7 +165,7 @@ def _left_behind(p: subprocess.Popen, started: int | None) -> list[int]:
             and ppid == me
             and session != my_session
             and start_time >= started
-            and pid not in _live
+            and pid not in ours
         ):
             found.add(pid)
             found.update(descendants(pid, table))
@@ -214,6 +222,7 @@ class Finished:
     stderr: bytes
     timed_out: bool = False
     seconds: float = 0.0
+    pid: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -263,36 +272,45 @@ def start(
 ) -> Child:
     """Start ``cmd`` owned by this module (see the module doc)."""
     _install()
-    popen = subprocess.Popen(
-        list(cmd),
-        env=dict(env) if env is not None else None,
-        cwd=cwd,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-        preexec_fn=_preexec(memory_mb, cpu_s),
-    )
-    child = Child(popen)
-    with _lock:
-        _live[popen.pid] = child
+    with _spawn_lock:
+        popen = subprocess.Popen(
+            list(cmd),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=_preexec(memory_mb, cpu_s),
+        )
+        child = Child(popen)
+        with _lock:
+            _live[popen.pid] = child
     return child
 
 
 def run(
     cmd: Sequence[str],
     *,
-    timeout: float,
+    timeout: float | None,
     input: bytes | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike | None = None,
     memory_mb: int | None = None,
     cpu_s: int | None = None,
+    merge_stderr: bool = False,
+    max_bytes: int | None = None,
+    on_start: Callable[[Child], None] | None = None,
 ) -> Finished:
-    """Run ``cmd`` to its end, at most ``timeout`` seconds; on a timeout the
-    whole tree below it is killed and ``timed_out`` is set. Output is read
-    until the child exits, not until every descendant closes the pipes (a
-    grandchild that keeps them open cannot hold wfconv)."""
+    """Run ``cmd`` to its end, at most ``timeout`` seconds (None: no bound);
+    on a timeout the whole tree below it is killed and ``timed_out`` is set.
+    Output is read until the child exits, not until every descendant closes
+    the pipes (a grandchild that keeps them open cannot hold wfconv).
+
+    ``merge_stderr`` sends stderr into stdout (one interleaved log);
+    ``max_bytes`` bounds what is kept of each stream (its first and last
+    halves), so a child that prints gigabytes cannot fill wfconv's memory;
+    ``on_start`` is called with the started child (to record its pid)."""
     began = time.monotonic()
     child = start(
         cmd,
@@ -302,24 +320,26 @@ def run(
         cpu_s=cpu_s,
         stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
     )
-    out: list[bytes] = []
-    err: list[bytes] = []
-    readers = [
-        threading.Thread(target=_drain, args=(child.popen.stdout, out), daemon=True),
-        threading.Thread(target=_drain, args=(child.popen.stderr, err), daemon=True),
-    ]
+    out = _Sink(max_bytes)
+    err = _Sink(max_bytes)
+    streams = [(child.popen.stdout, out)]
+    if not merge_stderr:
+        streams.append((child.popen.stderr, err))
+    readers = [threading.Thread(target=_drain, args=pair, daemon=True) for pair in streams]
     for r in readers:
         r.start()
-    if input is not None:
-        try:
-            child.popen.stdin.write(input)
-            child.popen.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
     timed_out = False
     try:
+        if on_start is not None:
+            on_start(child)
+        if input is not None:
+            try:
+                child.popen.stdin.write(input)
+                child.popen.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
         child.popen.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
@@ -331,18 +351,57 @@ def run(
     child.stop(grace_s=0.5 if timed_out else 0.2)
     for r in readers:
         r.join(timeout=2)
-    return Finished(returncode, b"".join(out), b"".join(err), timed_out, time.monotonic() - began)
+    return Finished(
+        returncode, out.value(), err.value(), timed_out, time.monotonic() - began, child.pid
+    )
 
 
-def _drain(stream, sink: list[bytes]) -> None:
+class _Sink:
+    """What is kept of one output stream: all of it, or (past ``limit``
+    bytes) its first and last halves around a marker."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.head: list[bytes] = []
+        self.size = 0
+        self.tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        if self.limit is None or self.size + len(chunk) <= self.limit // 2:
+            self.head.append(chunk)
+            self.size += len(chunk)
+            return
+        self.tail += chunk
+        excess = len(self.tail) - self.limit // 2
+        if excess > 0:
+            del self.tail[:excess]
+            self.dropped += excess
+
+    def value(self) -> bytes:
+        head = b"".join(self.head)
+        if not self.dropped:
+            return head + bytes(self.tail)
+        return head + b"\n[... %d bytes not kept ...]\n" % self.dropped + bytes(self.tail)
+
+
+def _drain(stream, sink: _Sink) -> None:
     try:
         while True:
             chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
             if not chunk:
                 return
-            sink.append(chunk)
+            sink.add(chunk)
     except (OSError, ValueError):
         return
+
+
+def stop_pid(pid: int) -> None:
+    """Stop the live child ``pid`` (started here) with everything below it."""
+    with _lock:
+        child = _live.get(pid)
+    if child is not None:
+        child.stop(grace_s=0.5)
 
 
 def stop_all() -> None:

@@ -2,8 +2,8 @@
 
 The Oozie frontend dissolves ``start``/``fork``/``join`` into edges, so an
 unreachable node is indistinguishable from a root task in the IR. Reading the
-transitions again with lxml (entities, DTDs and network off, as the frontend
-does) is cheap and exact.
+transitions again through the frontend's safe reader (``oozie.xml``) is cheap
+and exact.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-
-_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
 
 
 @dataclass
@@ -52,9 +50,12 @@ def workflow_xml_files(path: Path) -> list[Path]:
 def unreachable_nodes(xml_path: Path) -> list[Unreachable]:
     """Nodes of a workflow-app that the transitions from ``start`` never reach
     ([] for anything that is not a readable workflow-app)."""
-    try:
-        root = etree.parse(str(xml_path), _PARSER).getroot()
-    except (etree.XMLSyntaxError, OSError):
+    from wfconv.errors import InputError
+    from wfconv.frontends.oozie.xml import load_file
+
+    try:  # the frontend's one safe door (encodings, DOCTYPE and entity refusal)
+        root = load_file(str(xml_path)).root
+    except InputError:
         return []
     if _local(root.tag) != "workflow-app":
         return []

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim, CronSimError
 
 from wfconv.ir.model import Schedule
+from wfconv.runtime.schedule import CRON_FLOOR
 
 EXACT_TICKS = 1000
 
@@ -61,6 +62,7 @@ def check_cron(expr: str) -> CronCheck:
 
 
 def first_tick(s: Schedule, start: datetime) -> datetime | None:
+    start = max(start, CRON_FLOOR)  # datetime(1, 1, 1) cannot be stepped from
     if s.kind == "cron" and s.cron:
         try:
             return next(CronSim(s.cron, start.astimezone(_tz(s.timezone))))
@@ -89,13 +91,18 @@ def count_ticks(s: Schedule, start: datetime, stop: datetime) -> RunCount | None
         return RunCount(int((stop - start).total_seconds() // s.seconds) + 1, True)
     if s.kind != "cron" or not s.cron:
         return None
+    # Ticks before 1900 are estimated (datetime(1, 1, 1) cannot be stepped from).
+    before = max((CRON_FLOOR - start).total_seconds(), 0.0)
+    start = max(start, CRON_FLOOR)
     try:
         it = CronSim(s.cron, start.astimezone(_tz(s.timezone)) - timedelta(microseconds=1))
         n = 0
         last = start
         for tick in it:
             if tick > stop:
-                return RunCount(n, True)
+                if not before:
+                    return RunCount(n, True)
+                break
             n += 1
             last = tick
             if n >= EXACT_TICKS:
@@ -107,5 +114,5 @@ def count_ticks(s: Schedule, start: datetime, stop: datetime) -> RunCount | None
     span = (last - first).total_seconds()
     if span <= 0:
         return RunCount(n, False)
-    total = (stop - first).total_seconds()
+    total = (stop - first).total_seconds() + before
     return RunCount(1 + int((n - 1) * total / span), False)

@@ -1060,7 +1060,7 @@ def _tz(ctx: _Ctx) -> str:
     tz = ctx.workflow.schedule.timezone or "UTC"
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         ctx.add(
             loss(
                 "BA201",

@@ -41,8 +41,10 @@ from wfconv.backends.common import (
     py_str,
     render,
 )
-from wfconv.backends.pycode import Call, Expr, Kw, call, list_of, literal, statement
+from wfconv.backends.pycode import Call, Expr, Kw, call, list_of, statement
+from wfconv.backends.pycode import literal as literal_expr
 from wfconv.backends.routing import dissolve_routing
+from wfconv.ir import literal
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import effective_catchup
 
@@ -309,7 +311,7 @@ def _param_decl(value) -> str:
 def _check_templates(text: str, ctx: _Ctx, task: Task) -> None:
     for m in _TEMPLATE.finditer(text):
         expr = m.group(1).strip()
-        if expr in _KNOWN_TEMPLATES or _STRFTIME.fullmatch(expr):
+        if expr in _KNOWN_TEMPLATES or _STRFTIME.fullmatch(expr) or literal.literal_value(expr):
             continue
         if expr.startswith("params.") and expr[len("params.") :] in ctx.param_attrs:
             continue
@@ -341,7 +343,7 @@ def _run_shell(task: Task, ctx: _Ctx) -> list[str]:
     args: list[Expr] = [py_str(command)]
     if env_mapping(f):
         env = {str(k): str(v) for k, v in env_mapping(f).items()}
-        args.append(Kw("env", literal(env, py_literal)))
+        args.append(Kw("env", literal_expr(env, py_literal)))
     if f.get("cwd"):
         args.append(Kw("cwd", py_str(str(f["cwd"]))))
     if env_mapping(f) and f.get("env_replace"):
@@ -396,7 +398,9 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
         return [
             f"from {module} import {head}",
             "",
-            *_body("", Call(f"{head}.from_str_params", [literal(params, py_literal)], ".run()")),
+            *_body(
+                "", Call(f"{head}.from_str_params", [literal_expr(params, py_literal)], ".run()")
+            ),
         ]
     if rest == "run" and not f.get("op_args") and not f.get("op_kwargs"):
         # ``Class.run`` (a task read from another engine's module, or IR
@@ -744,7 +748,7 @@ def _disable_window(w: Workflow, delay: float | None) -> int | None:
 
 def _constant(name: str, value: object) -> str:
     """``NAME = value`` laid out as ruff format lays it out."""
-    return "\n".join(statement(f"{name} = ", literal(value, py_literal)))
+    return "\n".join(statement(f"{name} = ", literal_expr(value, py_literal)))
 
 
 def _task_losses(w: Workflow, ctx: _Ctx) -> None:
@@ -942,16 +946,19 @@ def emit(workflow: Workflow, **options) -> Emitted:
 
     _task_losses(w, ctx)
     tasks = {t.id: t for t in w.tasks}
+    ups: dict[str, list[str]] = {}  # (one pass: a scan per task was quadratic)
+    for a, b in normal:
+        ups.setdefault(b, []).append(a)
     classes = []
     for tid in ids:
         if tid in handlers:
             continue
-        reqs = [cls[a] for a, b in normal if b == tid]
+        reqs = [cls[a] for a in ups.get(tid, [])]
         classes.append({"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx)})
     handler_code: list[str] = []
     for tid in ids:
         if tid in handlers:
-            reqs = [cls[a] for a, b in normal if b == tid and a in handlers]
+            reqs = [cls[a] for a in ups.get(tid, []) if a in handlers]
             handler_code.append(
                 _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, handler=True)
             )
@@ -999,7 +1006,8 @@ def emit(workflow: Workflow, **options) -> Emitted:
         ]
         handler_code.append("\n".join(code))
 
-    sinks = [t for t in ids if t in main and not any(a == t for a, _ in normal)]
+    has_downstream = {a for a, _ in normal}
+    sinks = [t for t in ids if t in main and t not in has_downstream]
     if w.catchup is not None and mode.mode in ("daily", "hourly") and w.catchup:
         ctx.warn(
             "BL303",

@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
@@ -41,6 +42,7 @@ from wfconv.backends.common import (
 )
 from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
+from wfconv.ir import literal
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, run_after_bounds
 
@@ -104,6 +106,7 @@ CODES: dict[str, str] = {
     "BO610": "start_date before 1970: the coordinator starts at 1970-01-01",
     "BO701": "construct dropped (no Oozie counterpart)",
     "BO702": "groups are flattened (Oozie has no task groups)",
+    "BO703": "control characters XML 1.0 cannot hold replaced by U+FFFD",
 }
 
 _RESERVED = ("start", "end")
@@ -263,7 +266,9 @@ def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
         pos = m.end()
         expr = m.group(1).strip()
         pm = _PARAM.fullmatch(expr)
-        if expr in _EL_DIRECT:
+        if (text_of_literal := literal.literal_value(expr)) is not None:
+            out.append(text_of_literal)  # literal text the IR escaped (wfconv.ir.literal)
+        elif expr in _EL_DIRECT:
             out.append(_EL_DIRECT[expr])
         elif expr in DATE_TEMPLATES:
             prop, fmt, anchor = DATE_TEMPLATES[expr]
@@ -317,18 +322,47 @@ def _sub(parent, tag: str, text: str | None = None, ns: str = WF_NS, **attrs):
     return el
 
 
+# What XML 1.0 cannot hold, even as a character reference.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_safe(text: str) -> str:
     """XML 1.0 cannot hold most control characters even as references; they
-    are replaced by U+FFFD (the ledger says so)."""
-    return "".join(
-        ch
-        if ch in "\t\n\r"
-        or (0x20 <= ord(ch) <= 0xD7FF)
-        or (0xE000 <= ord(ch) <= 0xFFFD)
-        or ord(ch) >= 0x10000
-        else "\ufffd"
-        for ch in text
-    )
+    are replaced by U+FFFD (BO703 in the ledger, see _report_unwritable)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _unwritable(value: Any, found: set[str], depth: int = 0) -> None:
+    """Characters of ``value`` (strings inside containers too) XML cannot hold."""
+    if isinstance(value, str):
+        found.update(_NOT_XML.findall(value))
+    elif isinstance(value, dict) and depth < 50:
+        for k, v in value.items():
+            _unwritable(k, found, depth + 1)
+            _unwritable(v, found, depth + 1)
+    elif isinstance(value, (list, tuple)) and depth < 50:
+        for v in value:
+            _unwritable(v, found, depth + 1)
+
+
+def _report_unwritable(ctx: _Ctx, w: Workflow) -> None:
+    """One BO703 per task (and one for the workflow's own text) holding
+    characters XML 1.0 cannot write."""
+    places: list[tuple[Task | None, Any]] = [
+        (None, [w.id, w.description, w.params, w.tags]),
+        *((t, [t.id, t.action.fields]) for t in w.tasks),
+    ]
+    for task, value in places:
+        found: set[str] = set()
+        _unwritable(value, found)
+        if found:
+            codes = ", ".join(f"U+{ord(ch):04X}" for ch in sorted(found))
+            ctx.warn(
+                "BO703",
+                f"{codes} cannot be written in XML 1.0: replaced by U+FFFD",
+                task=task,
+                target="workflow.xml",
+            )
 
 
 def _configuration(parent, props: dict[str, str], ns: str) -> None:
@@ -1271,34 +1305,39 @@ def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
     succ: dict[str, list[str]] = {}
     for a, c in plan.normal:
         succ.setdefault(a, []).append(c)
+    # What a's successors reach (one search per task with several successors,
+    # not one per edge: that was quadratic): a -> c is implied when c is in it.
+    below: dict[str, set[str]] = {}
     for a, c in plan.normal:
-        if a in branches:
+        if a in branches or len(succ[a]) < 2:
             continue
-        stack = [x for x in succ.get(a, []) if x != c]
-        seen: set[str] = set()
-        while stack:
-            n = stack.pop()
-            if n == c:
-                exact = _implied_exactly(ctx.w, a, c)
-                ctx.warn(
-                    "BO102",
-                    f"edge {a!r} -> {c!r} is implied by a longer path; "
-                    "Oozie transitions keep only the path (listed in a comment)"
-                    + (
-                        ""
-                        if exact
-                        else f"; {c!r} (trigger rule {ctx.w.task(c).trigger_rule}) then "
-                        f"no longer sees {a!r}'s own state"
-                    ),
-                    task=None if exact else ctx.w.task(c),
-                    severity="info" if exact else "warning",
-                    target=f"{a} -> {c}",
-                )
-                ctx.implied.append((a, c))
-                break
-            if n not in seen:
-                seen.add(n)
-                stack.extend(succ.get(n, []))
+        if a not in below:
+            seen: set[str] = set()
+            stack = [n for x in succ[a] for n in succ.get(x, [])]
+            while stack:
+                n = stack.pop()
+                if n not in seen:
+                    seen.add(n)
+                    stack.extend(succ.get(n, []))
+            below[a] = seen
+        if c not in below[a]:
+            continue
+        exact = _implied_exactly(ctx.w, a, c)
+        ctx.warn(
+            "BO102",
+            f"edge {a!r} -> {c!r} is implied by a longer path; "
+            "Oozie transitions keep only the path (listed in a comment)"
+            + (
+                ""
+                if exact
+                else f"; {c!r} (trigger rule {ctx.w.task(c).trigger_rule}) then "
+                f"no longer sees {a!r}'s own state"
+            ),
+            task=None if exact else ctx.w.task(c),
+            severity="info" if exact else "warning",
+            target=f"{a} -> {c}",
+        )
+        ctx.implied.append((a, c))
 
 
 def _implied_exactly(w: Workflow, a: str, c: str) -> bool:
@@ -1683,7 +1722,7 @@ def _fixed_period(cron: str) -> str | None:
 def _zone(name: str | None):
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC
 
 
@@ -2224,6 +2263,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         reserved=tuple(DATE_TEMPLATES) + ("appRoot", "wfAppPath", "start"),
         style="python",
     )
+    _report_unwritable(ctx, w)
     for raw, value in w.params.items():
         if value is not None and not isinstance(value, str):
             text = json.dumps(value, ensure_ascii=False)

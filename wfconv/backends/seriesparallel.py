@@ -23,6 +23,7 @@ decomposed in milliseconds.
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass, field
 
 
@@ -142,11 +143,25 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
         if len(comps) > 1:
             return _flat(Parallel([build(c) for c in comps]))
         topo = _topo(subset, succ, rank)
-        # Scan prefixes: cost(k) = pairs (a in P, b in Q) with b not reachable from a.
-        best_k, best_cost = 1, None
         q_mask_total = 0
         for n in topo:
             q_mask_total |= bit[n]
+        # Every exact cut at once (each node before it reaches each node
+        # after it: the running intersection of reach covers what is left),
+        # so a chain is one Series, not one split per node (quadratic).
+        cuts, common, p_mask = [], -1, 0
+        for k in range(1, len(topo)):
+            p_mask |= bit[topo[k - 1]]
+            common &= reach[topo[k - 1]]
+            if not (q_mask_total & ~p_mask & ~common):
+                cuts.append(k)
+        if cuts:
+            bounds = [0, *cuts, len(topo)]
+            parts = [topo[i:j] for i, j in itertools.pairwise(bounds)]
+            return _flat(Series([build(sorted(p, key=rank.__getitem__)) for p in parts]))
+        # No exact cut: scan prefixes, cost(k) = pairs (a in P, b in Q) with b
+        # not reachable from a, and take the cheapest.
+        best_k, best_cost = 1, None
         p_mask = 0
         for k in range(1, len(topo)):
             p_mask |= bit[topo[k - 1]]

@@ -6,20 +6,58 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import click
 
-from wfconv.cli.common import handle_errors
+from wfconv.cli.common import force_option, handle_errors, output_stream
 from wfconv.errors import UsageError
 
 FORMATS = ("table", "json", "sarif", "html", "github", "gitlab")
 
 
-def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
+def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """Comma-separated codes or code prefixes; one that names no code is a
+    usage error (a typo would otherwise silently select nothing)."""
     out: list[str] = []
     for v in values:
         out += [c.strip() for c in v.split(",") if c.strip()]
+    if out:
+        known = _known_codes()
+        bad = [c for c in out if not any(k.startswith(c.upper()) for k in known)]
+        if bad:
+            raise UsageError(
+                f"{option}: unknown code(s) {', '.join(map(repr, bad))} "
+                "(the codes are listed in docs/audit.md and docs/codes/)"
+            )
     return tuple(out)
+
+
+def _known_codes() -> set[str]:
+    """Every code a finding can carry: the audit's own, and the frontends'
+    diagnostic codes (module constants of the frontend packages)."""
+    import importlib
+    import re
+
+    from wfconv.audit.codes import CODES, DIAGNOSTIC_MAP
+    from wfconv.frontends import ENGINES, FRONTENDS
+
+    for engine in ENGINES:
+        importlib.import_module(FRONTENDS[engine])
+    importlib.import_module("wfconv.ir.validate")
+    shape = re.compile(r"[A-Z]{2}\d{3}")
+    known = {*CODES, *DIAGNOSTIC_MAP}
+    for name, module in list(sys.modules.items()):
+        if name.startswith(("wfconv.frontends", "wfconv.ir")):
+            known.update(
+                v for v in vars(module).values() if isinstance(v, str) and shape.fullmatch(v)
+            )
+    return known
+
+
+def _summary_line(s) -> str:
+    found = ", ".join(f"{s.findings.get(k, 0)} {k}" for k in ("error", "warning", "info"))
+    return f"{s.files} file(s), {s.workflows} workflow(s), {s.failed} unreadable: findings {found}"
 
 
 def _now(value: str | None) -> datetime | None:
@@ -81,9 +119,10 @@ def _reporter(fmt: str, out, metrics: bool, stats: bool = False):
 @click.option("--metrics", is_flag=True, help="Table format: also print tasks/edges/depth/width per workflow.")
 @click.option("--statistics", "stats", is_flag=True,
               help="Print how many findings of each code instead of the findings (table or json).")
+@force_option
 @handle_errors
 def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseline, cache_dir, no_cache, now, metrics,
-              stats):
+              stats, force):
     """Audit workflow files and folders of any engine, statically and in parallel.
 
     Files are auto-detected (Airflow, Prefect, Luigi, Oozie, IR JSON); other
@@ -108,14 +147,17 @@ def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseli
         timeout=timeout,
         now=_now(now),
         cache_dir=None if no_cache else cache_dir,
-        select=_codes(select),
-        ignore=_codes(ignore),
+        select=_codes(select, "--select"),
+        ignore=_codes(ignore, "--ignore"),
         baseline=load_baseline(baseline) if baseline else None,
         progress=True,
     )
     if output and output != "-":
-        with open(output, "w", encoding="utf-8") as fh:
-            summary = audit(paths, opts, reporter(fh))
+        # Through wfconv.outputs: refused at once over a file wfconv did not
+        # write, renamed into place when the audit is done.
+        with output_stream(output, force, paths) as write:
+            summary = audit(paths, opts, reporter(SimpleNamespace(write=write)))
+        click.echo(f"{_summary_line(summary)}; report written to {output}", err=True)
     else:
         try:
             summary = audit(paths, opts, reporter(sys.stdout))

@@ -6,7 +6,6 @@ import contextlib
 import functools
 import os
 import sys
-import tempfile
 import traceback
 
 import click
@@ -68,37 +67,63 @@ def report_input_errors(bundle) -> None:
     from wfconv.frontends import input_errors
 
     for d in input_errors(bundle):
-        line = f"{d.path}:{d.line}: {d.message}" if d.line else f"{d.path}: {d.message}"
-        click.echo(line, err=True)
-        REPORTED_INPUT_ERRORS.append(line)
+        report_input_error(d.path, d.line, d.message)
 
 
-def write_output(text: str, output: str | None) -> None:
-    with output_stream(output) as write:
+def report_input_error(path: str | None, line: int | None, message: str) -> None:
+    """Print one ``path:line: message`` for a piece of the input the command
+    could not use, go on, and exit 2 when the command is done."""
+    loc = path or "<input>"
+    if line:
+        loc = f"{loc}:{line}"
+    text = f"{loc}: {message}"
+    click.echo(text, err=True)
+    REPORTED_INPUT_ERRORS.append(text)
+
+
+def require_workflows(bundle, paths) -> None:
+    """A command about workflows given none is an input error (exit 2), not
+    "0/0 verified": the files named hold no workflow wfconv can read."""
+    if bundle.workflows:
+        return
+    if REPORTED_INPUT_ERRORS:  # already said why, file by file
+        sys.exit(2)
+    where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
+    raise InputError(str(where), None, "no workflow found")
+
+
+def source_paths(bundle) -> list[str]:
+    """The files the workflows of a bundle were read from (outputs never overwrite them)."""
+    return sorted({w.source.path for w in bundle.workflows if w.source and w.source.path})
+
+
+def force_option(fn):
+    """``--force``: let ``-o`` overwrite files wfconv did not write (docs/outputs.md)."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        default=False,
+        help="Overwrite files at the -o destination that wfconv did not write "
+        "(or that were changed since). Links are never written through.",
+    )(fn)
+
+
+def write_output(text: str, output: str | None, force: bool = False, inputs=()) -> None:
+    with output_stream(output, force, inputs) as write:
         write(text)
 
 
 @contextlib.contextmanager
-def output_stream(output: str | None):
+def output_stream(output: str | None, force: bool = False, inputs=()):
     """A ``write(text)`` to ``output`` (a file) or stdout (None or "-"), for
-    commands that print as they go."""
+    commands that print as they go. A file goes through wfconv.outputs: never
+    over a user's file or an input (``force`` lifts that), written beside it
+    and renamed into place when the command is done, so a command that fails
+    half-way leaves no truncated document behind (docs/outputs.md)."""
     if output and output != "-":
-        # Into a temporary file beside it, renamed when the command is done:
-        # a command that fails half-way leaves no truncated document behind.
-        folder = os.path.dirname(os.path.abspath(output))
-        try:
-            fd, part = tempfile.mkstemp(prefix=".wfconv-", suffix=".part", dir=folder)
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-        try:
-            with open(fd, "w", encoding="utf-8") as fh:
-                yield fh.write
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(part, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-            os.replace(part, output)
-        finally:
-            if os.path.exists(part):
-                os.unlink(part)
+        from wfconv.outputs import stream_file
+
+        with stream_file(output, force=force, inputs=inputs) as write:
+            yield write
     else:
         yield functools.partial(click.echo, nl=False)

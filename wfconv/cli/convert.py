@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import json
 import posixpath
-from pathlib import Path
 from typing import Any
 
 import click
 
-from wfconv.cli.common import ENGINE_CHOICE, handle_errors
-from wfconv.errors import InputError, UsageError
+from wfconv.cli.common import (
+    ENGINE_CHOICE,
+    force_option,
+    handle_errors,
+    report_input_error,
+    require_workflows,
+    source_paths,
+)
+from wfconv.errors import UsageError
 
 TARGET_CHOICE = click.Choice(["airflow", "prefect", "luigi", "oozie"])
 LEDGER_FILE = "wfconv-ledger.json"
@@ -75,9 +81,20 @@ def _safe_relative(path: str) -> str:
     return norm
 
 
+def _where(w) -> tuple[str | None, int | None]:
+    return (w.source.path, w.source.line) if w.source else (None, None)
+
+
 def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, Any]]:
-    """Emit every workflow of a (valid) bundle: (files, ledger document)."""
+    """Emit every workflow of a bundle: (files, ledger document).
+
+    A workflow whose graph is invalid, or whose id an earlier workflow of the
+    bundle already has (two DAG files with one ``dag_id``: the engine would
+    reject one), is not emitted: it becomes an ``error`` entry of the ledger
+    (stage ``parse``, ``output`` null), so the ledger accounts for every input.
+    ``skipped(ledger)`` lists them."""
     from wfconv.backends import backend
+    from wfconv.ir.validate import DUPLICATE_WORKFLOW, graph_errors
 
     module = backend(target)
     files: dict[str, str] = {}
@@ -86,8 +103,36 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
     outputs: dict[str, list[str]] = {}
     for d in bundle.diagnostics:
         entries.append(_entry(d, None, "parse"))
-    workflows = {w.id: w for w in bundle.workflows}
+    workflows: dict[str, Any] = {}
+    emit: list[Any] = []
     for w in bundle.workflows:
+        path, line = _where(w)
+        if w.id in workflows:
+            fpath, fline = _where(workflows[w.id])
+            where = f"{fpath}:{fline}" if fline else str(fpath)
+            entries.append(
+                _error(
+                    w.id,
+                    DUPLICATE_WORKFLOW,
+                    f"workflow id {w.id!r} is already defined at {where}; not converted "
+                    "(the engine would reject one of the two)",
+                    path,
+                    line,
+                )
+            )
+            continue
+        workflows[w.id] = w
+        errs = graph_errors(w)
+        if errs:
+            d = errs[0]
+            entries.append(
+                _error(
+                    w.id, d.code, f"workflow {w.id!r}: {d.message}; not converted", d.path, d.line
+                )
+            )
+            continue
+        emit.append(w)
+    for w in emit:
         emitted = module.emit(w, workflows=workflows, **options)
         names = []
         for rel, text in emitted.files.items():
@@ -119,6 +164,26 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
         "entries": entries,
     }
     return files, ledger
+
+
+def _error(workflow, code, message, path, line) -> dict[str, Any]:
+    return {
+        "workflow": workflow,
+        "stage": "parse",
+        "severity": "error",
+        "code": code,
+        "message": message,
+        "path": path,
+        "line": line,
+        "target": None,
+        "output": None,
+        "skipped": True,
+    }
+
+
+def skipped(ledger: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ledger entries of workflows that were not converted."""
+    return [e for e in ledger["entries"] if e.get("skipped")]
 
 
 def format_table(ledger: dict[str, Any], stream=None) -> str:
@@ -158,14 +223,13 @@ def _run(
     roots,
     params,
     static,
+    force=False,
 ):
     from wfconv.cli.core import load_sources
-    from wfconv.ir.validate import require_valid
+    from wfconv.outputs import write_folder
 
     bundle = load_sources(paths, engine, roots, params, static)
-    if not bundle.workflows:
-        raise InputError(paths[0] if len(paths) == 1 else None, None, "no workflow found")
-    require_valid(bundle)
+    require_workflows(bundle, paths)
     incomplete = [w for w in bundle.workflows if not w.complete]
     if strict and incomplete:
         # Converting part of a workflow as if it were all of it is the one
@@ -181,21 +245,24 @@ def _run(
     if subworkflow is not None:
         options["subworkflow"] = subworkflow
     files, ledger = convert(bundle, target, **options)
+    # One policy for every engine: every valid workflow is converted, every
+    # invalid one is reported (path:line: message) and the command exits 2.
+    for e in skipped(ledger):
+        report_input_error(e["path"], e["line"], e["message"])
     ledger_json = json.dumps(ledger, indent=2, ensure_ascii=False) + "\n"
 
     if output:
-        out = Path(output)
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"-o {output}: not a directory")
-        for rel, text in files.items():
-            dest = out / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(text, encoding="utf-8")
-        (out / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
-        (out / LEDGER_FILE).write_text(ledger_json, encoding="utf-8")
+        done = write_folder(
+            output,
+            {**files, LEDGER_FILE: ledger_json},
+            force=force,
+            inputs=[*paths, *source_paths(bundle)],
+        )
         if ledger_format != "json":  # keep stderr one JSON document in json mode
-            click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {out}", err=True)
-    else:
+            for note in done.notes():
+                click.echo(note, err=True)
+            click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {output}", err=True)
+    elif files:
         shared = set(ledger["shared_files"])
         own = [rel for rel in files if rel not in shared]
         if len(own) != 1:
@@ -227,7 +294,8 @@ def _common_options(fn):
         "--output",
         type=click.Path(file_okay=False),
         default=None,
-        help="Output folder (files + wfconv-ledger.json). Without it, a single file goes to stdout.",
+        help="Output folder (files + wfconv-ledger.json). Without it, a single file goes to "
+        "stdout. wfconv overwrites only files it wrote there itself (docs/outputs.md).",
     )(fn)
     fn = click.option(
         "--strict",
@@ -256,7 +324,7 @@ def _common_options(fn):
         default=None,
         help="Airflow target: 3 (default; airflow.sdk imports) or 2 (2.4+ idioms).",
     )(fn)
-    return fn
+    return force_option(fn)
 
 
 def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Command:
@@ -275,6 +343,7 @@ def _build(name: str, fixed_from: str | None, fixed_to: str | None) -> click.Com
             kw.get("roots", ()),
             kw.get("params", ()),
             kw.get("static", False),
+            kw.get("force", False),
         )
 
     callback = handle_errors(callback)

@@ -8,6 +8,7 @@ import click
 
 from wfconv.cli.common import (
     ENGINE_CHOICE,
+    force_option,
     handle_errors,
     output_stream,
     report_input_errors,
@@ -140,8 +141,9 @@ def iter_sources(paths, engine, roots=(), params=(), static=False):
     help="Indented JSON for reading, or one compact line for programs "
     "(default: indented on a terminal, compact otherwise).",
 )
+@force_option
 @handle_errors
-def parse_cmd(paths, engine, roots, params, static, output, indent):
+def parse_cmd(paths, engine, roots, params, static, output, indent, force):
     """Read workflow files (or folders) and print their IR as JSON.
 
     Airflow and Prefect files are read statically and never imported. Validation
@@ -154,7 +156,7 @@ def parse_cmd(paths, engine, roots, params, static, output, indent):
         indent = not output and click.get_text_stream("stdout").isatty()
     # Written workflow by workflow as files are read: memory does not grow
     # with the number of files (the document is the same as one dumps()).
-    with output_stream(output) as write:
+    with output_stream(output, force, paths) as write:
         dump_stream(iter_sources(paths, engine, roots, params, static), write, indent=indent)
 
 
@@ -174,8 +176,9 @@ def parse_cmd(paths, engine, roots, params, static, output, indent):
     help="Mermaid in a fenced ```mermaid block, ready to paste into a README or a pull request.",
 )
 @click.option("-o", "--output", type=click.Path(), default=None)
+@force_option
 @handle_errors
-def graph_cmd(paths, engine, roots, params, static, fmt, markdown, output):
+def graph_cmd(paths, engine, roots, params, static, fmt, markdown, output, force):
     """Print a picture (Mermaid or Graphviz DOT) of each workflow."""
     from wfconv.backends import render_graph
 
@@ -185,7 +188,7 @@ def graph_cmd(paths, engine, roots, params, static, fmt, markdown, output):
     parts = [render_graph(w, fmt) for w in bundle.workflows]
     if markdown:
         parts = [f"```mermaid\n{p.rstrip(chr(10))}\n```\n" for p in parts]
-    write_output("\n".join(parts), output)
+    write_output("\n".join(parts), output, force, paths)
 
 
 @click.command("schema")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 
 import click
 
-from wfconv.cli.common import handle_errors, write_output
+from wfconv.cli.common import force_option, handle_errors, write_output
 from wfconv.cli.core import load_sources, source_options
 from wfconv.errors import UsageError
 
@@ -379,6 +380,7 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
     help="Write every state change as JSON lines.",
 )
 @click.option("-o", "--output", type=click.Path(), default=None)
+@force_option
 @handle_errors
 def run_cmd(
     path,
@@ -409,6 +411,7 @@ def run_cmd(
     render,
     trace_path,
     output,
+    force,
 ):
     """Run workflows with Airflow's semantics (trigger rules, retries, sensors, schedules).
 
@@ -509,20 +512,19 @@ def run_cmd(
                 bar.close()
     _print_notes(results)
     if trace_path:
-        with open(trace_path, "w", encoding="utf-8") as fh:
-            write_trace(results, fh)
+        trace = io.StringIO()
+        write_trace(results, trace)
+        write_output(trace.getvalue(), trace_path, force, [path] if path else [])
     if fmt == "json":
         text = (
             json.dumps({"runs": [r.to_dict(detail) for r in results]}, indent=2, ensure_ascii=False)
             + "\n"
         )
     else:
-        import io
-
         text = render_table(
             results, io.StringIO() if output and output != "-" else sys.stdout, detail
         )
-    write_output(text, output)
+    write_output(text, output, force, [path] if path else [])
     if store is not None:
         store.close()
     sys.exit(0 if all(r.ok for r in results) else 1)

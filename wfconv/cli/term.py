@@ -87,19 +87,26 @@ def table_text(
     stream = stream or sys.stderr
     t = Table(box=None, pad_edge=False, header_style="bold")
     last = len(headers) - 1
+    texts = [
+        ["-" if cell is None else str(cell).replace("\n", " ") for cell in row] for row in rows
+    ]
     for i, h in enumerate(headers):
+        keep = i != last and i not in wrap
+        # A column that does not wrap (a code, a state) is never squeezed
+        # below its widest short cell: the wrapping columns give way instead.
+        widest = max((len(r[i]) for r in texts if i < len(r)), default=0)
         t.add_column(
             h,
-            no_wrap=i != last and i not in wrap,
+            no_wrap=keep,
             overflow="fold",
             ratio=3 if i == last else (1 if i in wrap else None),
             justify="right" if i in right else "left",
+            min_width=max(len(h), min(widest, 24)) if keep else None,
         )
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            text = "-" if cell is None else str(cell).replace("\n", " ")
-            cells.append((text, STYLES.get(text, "")) if i in styled else text)
+    for row in texts:
+        cells = [
+            (text, STYLES.get(text, "")) if i in styled else text for i, text in enumerate(row)
+        ]
         t.add_row(*(_text(c) for c in cells))
     buffer = io.StringIO()
     _console(stream, buffer, width).print(Padding(t, (0, 0, 0, indent)) if indent else t)

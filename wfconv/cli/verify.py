@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from wfconv.cli.common import handle_errors, write_output
+from wfconv.cli.common import force_option, handle_errors, write_output
 from wfconv.cli.core import load_sources, source_options
 
 TARGETS = ("airflow", "prefect", "luigi", "oozie")
@@ -165,6 +165,7 @@ class _Progress:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option("-o", "--output", type=click.Path(), default=None)
+@force_option
 @handle_errors
 def verify_cmd(
     paths,
@@ -179,6 +180,7 @@ def verify_cmd(
     airflow_version,
     fmt,
     output,
+    force,
 ):
     """Check that converting PATHS to --to behaves like the source.
 
@@ -230,7 +232,7 @@ def verify_cmd(
         )
     else:
         text = render_verify_table(reports)
-    write_output(text, output)
+    write_output(text, output, force, paths)
     sys.exit(0 if all(r.equivalent for r in reports) else 1)
 
 
@@ -257,8 +259,9 @@ def verify_cmd(
     help="Also check every conversion in the real engines (see verify --engine).",
 )
 @click.option("-o", "--output", type=click.Path(), default=None)
+@force_option
 @handle_errors
-def compare_cmd(paths, engine, roots, params, static, targets, fmt, use_engine, output):
+def compare_cmd(paths, engine, roots, params, static, targets, fmt, use_engine, output, force):
     """For teams choosing an orchestrator: how well each target holds PATHS.
 
     For each target: whether the conversion is lossless, its ledger, the
@@ -283,4 +286,4 @@ def compare_cmd(paths, engine, roots, params, static, targets, fmt, use_engine, 
     finally:
         prefect_server.stop()
     renderer = {"table": render_table, "json": render_json, "html": render_html}[fmt]
-    write_output(renderer(result), output)
+    write_output(renderer(result), output, force, paths)

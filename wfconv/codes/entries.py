@@ -40,6 +40,30 @@ ENTRIES: tuple[Code, ...] = (
         "a task names an action kind the IR does not know",
     ),
     Code(
+        "IR008",
+        "warning",
+        "docs/codes/ir.md#codes",
+        "an action field that is a mapping or a list in the IR (`env`, `conf`, `op_kwargs`, `op_args`, ...) was a run-time expression in the source: only its text was known, so the field is dropped (the message keeps the text)",
+    ),
+    Code(
+        "IR009",
+        "error",
+        "docs/codes/ir.md#codes",
+        "the cron expression cannot run (`*/0`, a field out of range, an absurdly long field)",
+    ),
+    Code(
+        "IR010",
+        "warning",
+        "docs/codes/ir.md#codes",
+        "more than 10,000 retries: kept as 10,000 (no engine run behaves differently, and every consumer works per retry)",
+    ),
+    Code(
+        "IR011",
+        "warning",
+        "docs/codes/ir.md#codes",
+        "a duration (retry delay, timeout, schedule interval) beyond a century, infinite or not a number: kept as a century (an infinite timeout: none)",
+    ),
+    Code(
         "WF001",
         "error",
         "docs/codes/ir.md#codes",
@@ -1239,6 +1263,12 @@ ENTRIES: tuple[Code, ...] = (
         "setup/teardown task: `wfconv_prefect.gate` applies Airflow's rules (a setup further upstream must succeed, `all_done_setup_success`, a teardown waits for its scope) and the flow's state ignores teardowns; roles are read back from the gates that name them (a setup no gate names reads back as a plain task)",
     ),
     Code(
+        "BP130",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "the workflow id holds characters Prefect refuses in flow and deployment names (`/ % & < >`): each becomes `_`",
+    ),
+    Code(
         "BP131",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
@@ -1717,6 +1747,12 @@ ENTRIES: tuple[Code, ...] = (
         "info",
         "docs/codes/backends-luigi-oozie.md#codes",
         "groups are flattened (Oozie has no task groups)",
+    ),
+    Code(
+        "BO703",
+        "warning",
+        "docs/codes/backends-luigi-oozie.md#codes",
+        "text holding control characters XML 1.0 cannot write (even as references): each becomes U+FFFD",
     ),
     Code(
         "RT101",

@@ -173,6 +173,10 @@ def _read(path: Path) -> str:
             None,
             f"file is larger than {limit / 2**20:g} MB; set {MAX_FILE_ENV} to raise the limit",
         )
+    if path.suffix.lower() == ".xml":  # in the encoding its BOM or declaration names
+        from wfconv.frontends.oozie.xml import decode
+
+        return decode(str(path), data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -230,6 +234,30 @@ def load_path(path: str | Path, engine: str | None = None, **options) -> Bundle:
         return _load_path(p, path, engine, **options)
 
 
+def _parse_file(engine: str, path: str, text: str | None, **options) -> Bundle:
+    """One frontend on one file; input too deep or too big for any reader
+    (Python's own parser and ``ast`` walks recurse) is an input error of that
+    file, never a bare RecursionError or MemoryError without a path."""
+    try:
+        return frontend(engine).parse(path, text, **options)
+    except InputError as exc:
+        # Read with the engine the user named, the file failed: if it is
+        # plainly another engine's file, say that rather than the symptom.
+        other = detect_engine(path, text) if text is not None else None
+        if other is not None and other != engine:
+            raise InputError(
+                exc.path or path,
+                exc.line,
+                f"this is a{'n' if other[0] in 'aeiou' else ''} {other} file, not {engine} "
+                f"(drop --from, or use --from {other}); read as {engine}: {exc.message}",
+            ) from None
+        raise
+    except RecursionError:
+        raise InputError(path, None, "the code is nested too deeply to be read") from None
+    except MemoryError:
+        raise InputError(path, None, "the file needs more memory than reading it may use") from None
+
+
 def _is_walked(p: Path, engine: str | None) -> bool:
     """A folder read file by file (not an Oozie application folder)."""
     return p.is_dir() and not (is_oozie_app_dir(p) and engine in (None, "oozie"))
@@ -250,14 +278,14 @@ def _load_one(p: Path, path: str | Path, engine: str | None, **options) -> Bundl
     if not p.exists():
         raise InputError(str(path), None, "no such file or directory")
     if p.is_dir():
-        return frontend("oozie").parse(str(p), None, **options)
+        return _parse_file("oozie", str(p), None, **options)
     text = _read(p)
     eng = engine or detect_engine(str(p), text)
     if eng is None:
         raise InputError(
             str(p), None, "cannot tell which engine wrote this file; say it with --from ENGINE"
         )
-    return frontend(eng).parse(str(p), text, **options)
+    return _parse_file(eng, str(p), text, **options)
 
 
 def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
@@ -272,7 +300,7 @@ def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
     for f in iter_workflow_files(p):
         try:
             if f.is_dir():
-                sub = frontend("oozie").parse(str(f), None, **options)
+                sub = _parse_file("oozie", str(f), None, **options)
             else:
                 if f.suffix.lower() in _YAML_SUFFIXES and engine not in (None, "dagfactory"):
                     continue  # only dag-factory reads YAML files (prefect.yaml is read beside a flow)
@@ -281,7 +309,7 @@ def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
                 if eng is None:
                     continue
                 with paused_gc():
-                    sub = frontend(eng).parse(str(f), text, **options)
+                    sub = _parse_file(eng, str(f), text, **options)
         except InputError as exc:
             yield Bundle(
                 diagnostics=[

@@ -71,6 +71,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.frontends import budget
+
 RUNTIME = "runtime"
 LOOP = "loop"
 CONDITION = "condition"
@@ -82,7 +84,7 @@ LIMIT = "limit"
 MAX_STEPS = 500_000
 MAX_LOOP = 20_000
 MAX_DEPTH = 40
-MAX_SEQ = 1_000_000
+MAX_SEQ = budget.MAX_ITEMS
 MAX_IMPORT_DEPTH = 30
 
 
@@ -413,7 +415,15 @@ def _duration(days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0, hour
 
 
 def _listed(fn: Callable) -> Callable:
-    return lambda *a, **k: list(fn(*a, **k))
+    """An itertools function whose items are listed (within the size budget)."""
+    kind = fn.__name__
+
+    def listed(*a, **k):
+        if kind in ("product", "permutations", "combinations"):
+            budget.check_combinatorics(kind, a, k)
+        return budget.bounded(fn(*a, **k))
+
+    return listed
 
 
 PURE_CALLS: dict[str, Callable] = {
@@ -778,6 +788,7 @@ class Interpreter:
         self.file_value = file_value
         self.max_steps = max_steps
         self.steps = 0
+        self.clock = budget.Clock()
         self.depth = 0
         self.line: int | None = None
         self.module_scope = Scope()
@@ -839,6 +850,22 @@ class Interpreter:
             return ast.unparse(node)
         except Exception:  # pragma: no cover - unparse of odd nodes
             return type(node).__name__
+
+    def _tick(self, line: int | None) -> None:
+        """One step (a statement, a comprehension item): past ``max_steps``
+        or the CPU budget (wfconv.frontends.budget), stop evaluating and keep
+        what was found."""
+        self.steps += 1
+        if self.steps > self.max_steps:
+            self.note(LIMIT, f"stopped after {self.max_steps} steps", line)
+            raise _Abort()
+        if self.clock.tick():
+            self.note(
+                LIMIT,
+                f"static evaluation stopped after {self.clock.seconds:g} s of CPU time",
+                line,
+            )
+            raise _Abort()
 
     # -- entry points ----------------------------------------------------
     def run_module(self, tree: ast.Module) -> dict[str, Any]:
@@ -941,10 +968,7 @@ class Interpreter:
     # -- statements ------------------------------------------------------
     def exec_block(self, stmts: list[ast.stmt], scope: Scope) -> None:
         for st in stmts:
-            self.steps += 1
-            if self.steps > self.max_steps:
-                self.note(LIMIT, f"stopped after {self.max_steps} steps", st.lineno)
-                raise _Abort()
+            self._tick(st.lineno)
             self.line = st.lineno
             handler = self._STMT.get(type(st))
             if handler is None:
@@ -1484,7 +1508,7 @@ class Interpreter:
                 return self.unknown(
                     UNSUPPORTED, "operator on objects not evaluated statically", node
                 )
-        _guard_size(op, left, right)
+        budget.check_binop(op, left, right)
         if isinstance(op, ast.Mod) and isinstance(left, str):
             return left % right
         return _BINOPS[type(op)](left, right)
@@ -1577,6 +1601,7 @@ class Interpreter:
                 spec = self.eval(v.format_spec, scope)
                 if isinstance(spec, Unknown):
                     return spec
+                budget.check_format(spec)
             parts.append(format(val, spec))
         return "".join(parts)
 
@@ -1641,6 +1666,7 @@ class Interpreter:
         node: ast.AST,
     ) -> bool:
         inner = Scope(scope)
+        spent = budget.Items()  # iterations of this comprehension
 
         def rec(i: int) -> bool:
             if i == len(generators):
@@ -1654,6 +1680,8 @@ class Interpreter:
                 if n >= MAX_LOOP:
                     self.note(LIMIT, f"comprehension stopped after {MAX_LOOP} items", node.lineno)
                     break
+                self._tick(node.lineno)
+                spent.add()
                 self.bind(gen.target, item, inner)
                 skip = False
                 for cond in gen.ifs:
@@ -1827,6 +1855,8 @@ class Interpreter:
         return self.unknown(RUNTIME, f"calls {q}(), which is not evaluated statically", node)
 
     def _native(self, fn: Callable, args: list, kwargs: dict, node: ast.AST | None) -> Any:
+        if fn is dict and not args:
+            return dict(kwargs)  # dict(a=x): a mapping whatever its values, as {"a": x} is
         u = contains_unknown(args) or contains_unknown(kwargs)
         if u is not None:
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
@@ -1842,6 +1872,7 @@ class Interpreter:
             if not all(map(_only_plain, (*args, *kwargs.values()))):
                 return self.unknown(UNSUPPORTED, "string of an object", node)
         try:
+            budget.check_call(fn, args, kwargs)
             res = fn(*args, **kwargs)
             # The ABC check is slow; exact plain types (most results) skip it.
             if type(res) not in _NOT_ITERATORS and isinstance(res, Iterator):
@@ -2099,26 +2130,6 @@ def _walk_for_yield(node: ast.FunctionDef) -> bool:
             continue
         stack.extend(ast.iter_child_nodes(n))
     return False
-
-
-def _guard_size(op: ast.operator, left: Any, right: Any) -> None:
-    if (
-        isinstance(op, ast.Pow)
-        and isinstance(right, int)
-        and isinstance(left, int)
-        and abs(right) > 10_000
-    ):
-        raise ValueError("exponent too large to evaluate statically")
-    if isinstance(op, ast.Mult):
-        for seq, n in ((left, right), (right, left)):
-            if (
-                isinstance(seq, (str, bytes, list, tuple))
-                and isinstance(n, int)
-                and len(seq) * n > MAX_SEQ
-            ):
-                raise ValueError("sequence too large to evaluate statically")
-    if isinstance(op, ast.LShift) and isinstance(right, int) and right > 10_000:
-        raise ValueError("shift too large to evaluate statically")
 
 
 def literal_or_source(interp: Interpreter, value: Any, node: ast.AST) -> Any:

@@ -7,7 +7,10 @@ inspected, while commands that need a valid graph call ``require_valid``.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from datetime import datetime
+from typing import Any
 
 import networkx as nx
 
@@ -24,7 +27,47 @@ DUPLICATE_WORKFLOW = "IR006"
 UNKNOWN_ACTION = "IR007"
 SELF_LOOP = "IR004"
 
-VALIDATION_CODES = {DUPLICATE_TASK, UNKNOWN_EDGE_END, UNKNOWN_TRIGGER_RULE, CYCLE, UNKNOWN_GROUP}
+SHAPE = "IR008"
+BAD_CRON = "IR009"
+RETRIES_CAPPED = "IR010"
+DURATION_CAPPED = "IR011"
+
+# Retries an IR task may have. No engine stores more than 2**31 - 1, and
+# beyond a few thousand attempts nothing a run does changes: every consumer
+# (the runtime failing a task "always", a writer's per-retry delays, verify's
+# per-retry bounds) works per retry, so 200,000,000 retries cost gigabytes.
+MAX_RETRIES = 10_000
+# Durations (seconds) an IR field may hold: a century. Longer ones, infinity
+# (``retry_delay_seconds=1e999``) or integers too large for a float cannot be
+# scheduled by any engine, and made writers overflow.
+MAX_SECONDS = 100 * 365 * 86400
+
+VALIDATION_CODES = {
+    DUPLICATE_TASK,
+    UNKNOWN_EDGE_END,
+    UNKNOWN_TRIGGER_RULE,
+    CYCLE,
+    UNKNOWN_GROUP,
+    BAD_CRON,
+}
+
+# Action fields whose shape every writer relies on (ACTION_FIELDS in
+# wfconv.ir.model). A reader that could only keep a run-time expression there
+# (``env=os.environ.get("X")``) leaves its source text, a string no writer can
+# use as a mapping or a list: such a field is dropped with an IR008 warning
+# that keeps the text (values *inside* a mapping stay, as ``{"__expr__": ...}``).
+FIELD_SHAPES: dict[tuple[str, str], type] = {
+    ("shell", "env"): dict,
+    ("shell", "args"): list,
+    ("python", "op_args"): list,
+    ("python", "op_kwargs"): dict,
+    ("subworkflow", "conf"): dict,
+    ("sensor", "args"): dict,
+    ("container", "cmds"): list,
+    ("container", "arguments"): list,
+    ("hadoop", "args"): list,
+    ("hadoop", "properties"): dict,
+}
 
 
 def build_graph(w: Workflow) -> nx.DiGraph:
@@ -175,6 +218,12 @@ def validate_workflow(w: Workflow) -> list[Diagnostic]:
                     )
                 )
 
+    cron_problem = _bad_cron(w)
+    if cron_problem is not None:
+        out.append(
+            Diagnostic("error", BAD_CRON, cron_problem, path, w.source.line if w.source else None)
+        )
+
     for cyc in find_cycles(w):
         out.append(
             Diagnostic(
@@ -191,9 +240,121 @@ def validate_workflow(w: Workflow) -> list[Diagnostic]:
 _REPLACED_CODES = VALIDATION_CODES | {UNKNOWN_ACTION}
 
 
+def _bad_cron(w: Workflow) -> str | None:
+    """Why the workflow's cron expression cannot run (``*/0``, a field out of
+    range, thousands of digits), or None. Every writer and the runtime step
+    through the ticks, so an invalid expression is an invalid workflow."""
+    s = w.schedule
+    if s.kind != "cron" or not s.cron or s.cron.strip().startswith("@"):
+        return None
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(s.cron, datetime(2000, 1, 1))
+    except (CronSimError, ValueError, OverflowError) as exc:
+        return f"cron schedule {s.cron[:60]!r} is not valid: {exc}"
+    return None
+
+
+def _duration(value: Any) -> tuple[Any, bool]:
+    """(the value an IR duration field keeps, whether it changed)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value, False
+    if isinstance(value, float) and math.isnan(value):
+        return None, True
+    if value > MAX_SECONDS or value < -MAX_SECONDS:
+        return (float(MAX_SECONDS) if value > 0 else 0.0), True
+    return value, False
+
+
+def _fix_durations(w: Workflow, path: str | None) -> list[Diagnostic]:
+    """Durations beyond a century (or not numbers at all: NaN) become a
+    century, with IR011; an infinite timeout is no timeout."""
+    out: list[Diagnostic] = []
+
+    def fixed(owner: Any, name: str, what: str, line: int | None) -> None:
+        value = getattr(owner, name)
+        if isinstance(value, list):
+            pairs = [_duration(v) for v in value]
+            new: Any = [v for v, _ in pairs]
+            changed = any(c for _, c in pairs)
+        else:
+            new, changed = _duration(value)
+            if changed and name == "timeout_s" and isinstance(value, float) and value > 0:
+                new = None  # an infinite timeout: none
+        if changed:
+            setattr(owner, name, new)
+            out.append(
+                Diagnostic(
+                    "warning",
+                    DURATION_CAPPED,
+                    f"{what} {_short_number(value)} s is not a duration any engine schedules: "
+                    f"kept as {_short_number(new)}",
+                    path,
+                    line,
+                )
+            )
+
+    line = w.source.line if w.source else None
+    fixed(w, "timeout_s", "workflow timeout", line)
+    fixed(w.schedule, "seconds", "schedule interval", line)
+    for t in w.tasks:
+        tline = t.source.line if t.source else None
+        for name in ("retry_delay_s", "max_retry_delay_s", "timeout_s"):
+            fixed(t, name, f"task {t.id!r}: {name}", tline)
+    return out
+
+
+def _short_number(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else f"{text[:12]}...({len(text)} digits)"
+
+
+def _fix_shapes(w: Workflow) -> list[Diagnostic]:
+    """Drop action fields of the wrong shape (see FIELD_SHAPES), cap retries
+    at MAX_RETRIES and durations at MAX_SECONDS, saying so."""
+    out: list[Diagnostic] = []
+    path = w.source.path if w.source else None
+    out.extend(_fix_durations(w, path))
+    for t in w.tasks:
+        if isinstance(t.retries, int) and t.retries > MAX_RETRIES:
+            out.append(
+                Diagnostic(
+                    "warning",
+                    RETRIES_CAPPED,
+                    f"task {t.id!r}: {t.retries:,} retries kept as {MAX_RETRIES:,} "
+                    "(more attempts change nothing a run does, and cost memory per retry)",
+                    path,
+                    t.source.line if t.source else None,
+                )
+            )
+            t.retries = MAX_RETRIES
+        fields = t.action.fields
+        for (kind, name), shape in FIELD_SHAPES.items():
+            value = fields.get(name)
+            if t.action.kind != kind or value is None or isinstance(value, shape):
+                continue
+            del fields[name]
+            what = "a mapping" if shape is dict else "a list"
+            text = value if isinstance(value, str) else repr(value)
+            out.append(
+                Diagnostic(
+                    "warning",
+                    SHAPE,
+                    f"task {t.id!r}: {name} is `{text[:200]}`, known only at run time, "
+                    f"not {what}: dropped",
+                    path,
+                    t.source.line if t.source else None,
+                )
+            )
+    return out
+
+
 def finalize(w: Workflow) -> Workflow:
-    """Attach validation diagnostics (idempotent: earlier IR0xx ones are replaced)."""
+    """Attach validation diagnostics (idempotent: earlier IR0xx ones are
+    replaced) and drop action fields no writer can use (IR008)."""
     w.diagnostics = [d for d in w.diagnostics if d.code not in _REPLACED_CODES]
+    w.diagnostics.extend(_fix_shapes(w))
     w.diagnostics.extend(validate_workflow(w))
     return w
 

@@ -349,6 +349,7 @@ def execute(
         start = _time.time()
         rec = None
         sid = None
+        lock = None
         if store is not None:
             sid = store.begin_run(
                 workflow,
@@ -358,6 +359,7 @@ def execute(
                 {"concurrency": concurrency, "cwd": cwd},
                 start=start,
             )
+            lock = store.claim(sid)  # this process executes the run (store.py)
             rec = LiveRecorder(store, sid)
         seen = watch(info) if watch is not None else None
         if seen is not None:
@@ -374,9 +376,13 @@ def execute(
             decision_env=env,
             past=_past(cw, out),
         )
-        res = eng.run()
-        if store is not None:
-            store.finish_run(sid, res)
+        try:
+            res = eng.run()
+            if store is not None:
+                store.finish_run(sid, res)
+        finally:
+            if lock is not None:
+                lock.release()
         if on_run is not None:
             on_run(res)
         out.append(res)
@@ -385,12 +391,19 @@ def execute(
 
 def resume(store, key: str, executor, concurrency: int | None = None) -> RunResult:
     """Finish an interrupted run of ``store``: finished tasks keep their state
-    and attempts; interrupted attempts are marked and their tasks run again."""
+    and attempts; interrupted attempts are marked and their tasks run again.
+    A run another live process is executing is refused (``RunBusy``)."""
+    run = store.find_run(key)
+    with store.claim(run):  # refused while the run's own process still executes it
+        return _resume(store, run, executor, concurrency)
+
+
+def _resume(store, run: int, executor, concurrency: int | None) -> RunResult:
     import time as _time
 
     from wfconv.runtime.store import LiveRecorder
 
-    sr = store.load_run(store.find_run(key))
+    sr = store.load_run(run)
     before = store.events(sr.store_id)
     cw = CompiledWorkflow(sr.workflow)
     conc = concurrency or int(sr.options.get("concurrency", 4))

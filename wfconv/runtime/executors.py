@@ -2,7 +2,8 @@
 and poke file sensors (``FileSensor`` with a literal ``target``) for real.
 
 - ``LocalExecutor``: a thread pool of ``concurrency`` workers, each running one
-  subprocess in its own process group (so a timeout kills the whole tree).
+  subprocess owned by ``wfconv.proc`` (its own process group; a timeout, the
+  end of the attempt or the end of wfconv kills the whole tree).
 - ``DaskExecutor``: the same ``execute_work`` function submitted to a
   dask.distributed cluster (an address in production, a LocalCluster in tests),
   for work that outgrows one machine.
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv import proc
 from wfconv.runtime.engine import FAILED, FAILED_FINAL, SKIPPED, SUCCESS, Outcome
 
 LOG_LIMIT = 1_000_000  # characters of captured output kept per attempt
@@ -128,13 +128,6 @@ def _argv(work: Work) -> list[str] | str:
     return [work.python, "-c", _PY_RUNNER, spec]
 
 
-def kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> Outcome:
     start = time.time()
     if work.error:
@@ -146,49 +139,44 @@ def execute_work(work: Work, on_start: Callable[[int], None] | None = None) -> O
         return Outcome(FAILED, time.time(), argv, start=start)
     env = {} if work.env_replace and work.env else dict(os.environ)
     env.update({str(k): str(v) for k, v in (work.env or {}).items()})
+    # wfconv.proc owns the child: its own process group, killed with every
+    # descendant (even one that escaped into a session of its own) when it
+    # ends, times out, or when wfconv is stopped.
     try:
-        proc = subprocess.Popen(
+        done = proc.run(
             argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            timeout=work.timeout_s,
             cwd=work.cwd or None,
             env=env,
-            start_new_session=True,  # own process group: a timeout kills the tree
+            merge_stderr=True,
+            max_bytes=2 * LOG_LIMIT,
+            on_start=(lambda child: on_start(child.pid)) if on_start is not None else None,
         )
     except OSError as exc:
         return Outcome(FAILED, time.time(), f"cannot start: {exc}", start=start)
-    if on_start is not None:
-        on_start(proc.pid)
-    try:
-        out, _ = proc.communicate(timeout=work.timeout_s)
-    except subprocess.TimeoutExpired:
-        kill_group(proc.pid)
-        out, _ = proc.communicate()
-        text = out.decode("utf-8", "replace")[-LOG_LIMIT:]
+    text = done.stdout.decode("utf-8", "replace")[-LOG_LIMIT:]
+    pid = done.pid
+    if done.timed_out:
         return Outcome(
             FAILED,
             time.time(),
-            f"timed out after {work.timeout_s:g} s (process group killed)",
+            f"timed out after {work.timeout_s:g} s (process tree killed)",
             start=start,
-            pid=proc.pid,
+            pid=pid,
             log=text,
         )
-    finally:
-        kill_group(proc.pid)  # leftovers of the tree (background children)
-    text = out.decode("utf-8", "replace")[-LOG_LIMIT:]
-    rc = proc.returncode
+    rc = done.returncode
     if rc == 0:
-        return Outcome(SUCCESS, time.time(), None, start=start, pid=proc.pid, log=text, exit_code=0)
+        return Outcome(SUCCESS, time.time(), None, start=start, pid=pid, log=text, exit_code=0)
     if rc == SKIP_EXIT_CODE and work.kind == "shell":
         return Outcome(
-            SKIPPED, time.time(), "exit code 99 (skip)", start, proc.pid, text, SKIP_EXIT_CODE
+            SKIPPED, time.time(), "exit code 99 (skip)", start, pid, text, SKIP_EXIT_CODE
         )
     reason = f"exit code {rc}"
     last = text.strip().splitlines()[-1:] if text.strip() else []
     if last:
         reason += f": {last[0][:200]}"
-    return Outcome(FAILED, time.time(), reason, start=start, pid=proc.pid, log=text, exit_code=rc)
+    return Outcome(FAILED, time.time(), reason, start=start, pid=pid, log=text, exit_code=rc)
 
 
 class LocalExecutor:
@@ -233,7 +221,7 @@ class LocalExecutor:
         with self.lock:
             pids = list(self.live)
         for pid in pids:
-            kill_group(pid)
+            proc.stop_pid(pid)
 
     def shutdown(self) -> None:
         self.cancel_all()

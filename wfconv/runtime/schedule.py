@@ -69,7 +69,7 @@ def parse_datetime(text: str, tz: str = "UTC") -> datetime:
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InputError(None, None, f"unknown timezone {name!r}") from None
 
 
@@ -100,6 +100,9 @@ class CronTicks:
         return naive.replace(tzinfo=self.tz).astimezone(UTC)
 
     def _step(self, t: datetime, reverse: bool) -> datetime:
+        # A tick before 1900 changes no run after it, and stepping from
+        # datetime.min (Airflow's example DAGs start there) would overflow.
+        t = max(t, CRON_FLOOR)
         memo = self._memo
         known = memo.get((t, reverse))
         if known is not None:

@@ -6,12 +6,22 @@ killed with ``kill -9`` loses nothing it recorded, and ``--resume`` can finish
 the run without re-running the tasks that already succeeded.
 
 Times are stored as POSIX seconds (REAL) so virtual timestamps stay exact.
+
+A live run has one owner: the process executing it holds an exclusive
+``flock`` on ``<store>.locks/<run id>`` (``RunStore.claim``) from its first
+attempt to its end. The kernel drops the lock when that process ends, however
+it ends (``kill -9`` included), so ``--resume`` can tell a run whose runner
+died (lock free: its running attempts were interrupted) from a run still being
+executed (lock held: ``--resume`` refuses with exit 2 and names the owner's
+pid). Two ``--resume`` of one run therefore never both execute it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -112,6 +122,28 @@ def _ts(dt: datetime) -> float:
     return dt.timestamp()
 
 
+class RunBusy(InputError):
+    """The run is being executed by another live process."""
+
+
+class RunLock:
+    """The ownership of one live run (see the module doc); ``release`` ends it."""
+
+    def __init__(self, fd: int):
+        self.fd: int | None = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class RunStore:
     def __init__(self, path: str | Path = DEFAULT_DB):
         self.path = Path(path)
@@ -129,6 +161,30 @@ class RunStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def claim(self, run: int) -> RunLock:
+        """Become the one process executing ``run``, or raise RunBusy (naming
+        the pid of the process that is) when another live process already is."""
+        folder = Path(str(self.path) + ".locks")
+        try:
+            folder.mkdir(exist_ok=True)
+            fd = os.open(folder / str(run), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise InputError(str(folder), None, f"cannot lock run {run}: {exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise RunBusy(
+                str(self.path),
+                None,
+                f"run {run} is being executed right now by process {owner}: it is not "
+                "resumed (wait for that process to end, or stop it, then resume)",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return RunLock(fd)
 
     @contextmanager
     def batch(self) -> Iterator[None]:

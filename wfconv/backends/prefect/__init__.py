@@ -58,8 +58,8 @@ from wfconv.backends.common import (
 from wfconv.backends.fstrings import Names
 from wfconv.backends.prefect import actions as act
 from wfconv.backends.prefect.actions import HELPER_MODULE, Ctx, TaskView
+from wfconv.backends.prefect.serve import BANNED_NAME_CHARACTERS, flow_name, main_call
 from wfconv.backends.prefect.serve import cron_to_rrule as cron_to_rrule
-from wfconv.backends.prefect.serve import main_call
 from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, statement
 from wfconv.ir.model import TRIGGER, Task, Workflow
 from wfconv.ir.roles import role_facts
@@ -99,6 +99,7 @@ CODES: dict[str, str] = {
     "BP127": "branch task emulated (returns ids; the downstream gates skip the rest)",
     "BP128": "shell command computed at run time (template or mapping): read back as a python task",
     "BP129": "setup/teardown task: Airflow's rules emulated by the helper module's gate",
+    "BP130": "flow name with characters Prefect refuses (/ % & < >): replaced by _",
     "BP131": "callable asks for Airflow context Prefect does not pass",
     "BP132": "sensor with no Prefect equivalent: the task raises NotImplementedError",
     "BP133": "template an f-string cannot say: rendered at run time in jinja2's sandbox",
@@ -169,8 +170,17 @@ _MODULE_NAMES = (
 def _param_names(w: Workflow) -> dict[str, str]:
     """Parameter -> flow argument: the flow's parameters are its public API
     (deployments pass them by name), so they keep their names whenever they
-    are identifiers; task functions and the flow function avoid them."""
-    return identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+    are identifiers; task functions and the flow function avoid them.
+    Prefect's parameters form a pydantic model, which refuses a name with a
+    leading underscore: those lose it (BP205 reports every rename)."""
+    names = identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+    taken = set(names.values()) | set(_MODULE_NAMES)
+    for param, arg in names.items():
+        if arg.startswith("_"):
+            base = arg.lstrip("_") or "param"
+            names[param] = identifier_map([base], reserved=taken)[base]
+            taken.add(names[param])
+    return names
 
 
 def _kept_names(w: Workflow) -> dict[str, str]:
@@ -608,6 +618,16 @@ def _name_losses(
                 target="@flow(name=...)",
             )
         )
+    elif flow_name(w, flow_fn) != w.id:
+        ctx.add(
+            loss(
+                "BP130",
+                f"Prefect refuses {' '.join(BANNED_NAME_CHARACTERS)} in flow names: the flow is "
+                f"named {flow_name(w, flow_fn)!r}",
+                source=w,
+                target="@flow(name=...)",
+            )
+        )
 
 
 def _task_view(
@@ -928,10 +948,9 @@ def _module(
     if w.tasks:
         ctx.need("prefect", "task")
     flow_opts: list[Expr] = []
-    if w.id and w.id != flow_fn.replace("_", "-"):  # Prefect's default flow name
-        flow_opts.append(Kw("name", py_str(w.id)))
-    elif not w.id:
-        flow_opts.append(Kw("name", py_str(flow_fn)))
+    name = flow_name(w, flow_fn)
+    if name != flow_fn.replace("_", "-"):  # Prefect's default flow name
+        flow_opts.append(Kw("name", py_str(name)))
     if w.description:
         flow_opts.append(Kw("description", py_str(w.description)))
     if any("print(" in line for v in views.values() for line in v.body):

@@ -18,12 +18,20 @@ from wfconv.errors import InputError
 from wfconv.ir.model import Workflow
 from wfconv.runtime.schedule import run_after_bounds
 
+# Prefect refuses these in flow and deployment names (prefect.types.BANNED_CHARACTERS).
+BANNED_NAME_CHARACTERS = "/%&<>"
+
+
+def flow_name(w: Workflow, flow_fn: str) -> str:
+    """The flow's (and its deployment's) name: the id, without what Prefect refuses."""
+    return "".join("_" if c in BANNED_NAME_CHARACTERS else c for c in (w.id or flow_fn))
+
 
 def _tz(ctx: Ctx) -> str:
     tz = ctx.workflow.schedule.timezone or "UTC"
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         ctx.add(
             loss(
                 "BP206", f"timezone {tz!r} is unknown; UTC used", source=ctx.workflow, target="Cron"
@@ -122,7 +130,7 @@ def main_call(ctx: Ctx, flow_fn: str) -> Expr:
     """What ``if __name__ == "__main__":`` runs: ``flow.serve(...)`` with the schedule."""
     w = ctx.workflow
     s = w.schedule
-    kwargs: list[tuple[str, Expr]] = [("name", py_str(w.id or flow_fn))]
+    kwargs: list[tuple[str, Expr]] = [("name", py_str(flow_name(w, flow_fn)))]
     tz = _tz(ctx) if s.kind == "cron" and s.cron else "UTC"
     # A cron schedule with dates becomes an RRule (DTSTART/UNTIL); otherwise
     # Prefect schedules have no start or end (an interval's anchor is the

@@ -28,7 +28,7 @@ from typing import Any
 
 from wfconv.backends import decisions as dec
 from wfconv.errors import InputError
-from wfconv.frontends import pyeval
+from wfconv.frontends import pychunks, pyeval
 from wfconv.frontends.airflow import operators as ops
 from wfconv.frontends.airflow import schedule as time_model
 from wfconv.frontends.airflow import version as airflow_version
@@ -2305,7 +2305,10 @@ def _imports(tree: ast.Module) -> list[tuple[str, int, bool]]:
     statements); ``fallback``: inside an ``except ImportError`` handler, the
     old path a file tries only when the new one is missing."""
     out: list[tuple[str, int, bool]] = []
-    stack: list[tuple[ast.AST, bool]] = [(st, False) for st in reversed(tree.body)]
+    body = tree.body
+    if isinstance(body, pychunks.Statements):  # a large file: only what holds imports
+        body = body.holding(ast.Import, ast.ImportFrom)
+    stack: list[tuple[ast.AST, bool]] = [(st, False) for st in reversed(body)]
     while stack:
         st, fallback = stack.pop()
         t = type(st)
@@ -2320,6 +2323,8 @@ def _imports(tree: ast.Module) -> list[tuple[str, int, bool]]:
         elif t in _BLOCK_NODES:
             for name in ("body", "orelse", "finalbody", "handlers"):
                 sub = getattr(st, name, None)
+                if isinstance(sub, pychunks.Statements):  # a large file's lazy block
+                    sub = sub.holding(ast.Import, ast.ImportFrom)
                 if sub:
                     stack.extend((x, fallback) for x in reversed(sub))
     return out
@@ -2458,7 +2463,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
 
         text = _read(Path(path))
     try:
-        tree = ast.parse(text, filename=path)
+        tree = pychunks.parse_module(text, path)  # large files: in pieces
     except SyntaxError as exc:
         raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
     except ValueError as exc:  # null bytes
@@ -2467,6 +2472,8 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         raise InputError(path, None, "the code is nested too deeply to be read") from None
     try:
         return _read_module(path, text, tree, options)
+    except SyntaxError as exc:  # in a lazy block of a large file, reached while reading
+        raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
     except RecursionError:
         raise InputError(
             path, None, "the code is nested too deeply to be read statically"
@@ -2496,10 +2503,15 @@ def reader_for(
 def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = None) -> Bundle:
     options = options or {}
     hooks, interp = reader_for(path, text, options)
-    interp.run_module(tree)
-    decision = airflow_version.decide(
-        airflow_version.gather(tree), options.get("airflow_source_version")
-    )
+    if isinstance(tree.body, pychunks.Statements):  # a large file: gathered while read
+        gatherer = airflow_version.Gatherer()
+        tree.body.observers.append(gatherer.add)
+        interp.run_module(tree)
+        evidence = gatherer.evidence()
+    else:
+        interp.run_module(tree)
+        evidence = airflow_version.gather(tree)
+    decision = airflow_version.decide(evidence, options.get("airflow_source_version"))
     return finish(hooks, interp, path, _imports(tree), decision)
 
 

@@ -32,6 +32,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from wfconv.frontends import pychunks
+
 # (module prefix, why) of hard Airflow 2 evidence.
 _HARD2_MODULES = (
     ("airflow.utils.dates", "imports airflow.utils.dates (days_ago; removed in Airflow 3)"),
@@ -138,13 +140,13 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     )
 
 
-def _dual_import_lines(tree: ast.Module) -> set[int]:
+def _dual_import_lines(tree: ast.AST) -> set[int]:
     """Lines of imports inside a try/except ImportError (body or handler)."""
     out: set[int] = set()
-    for node in ast.walk(tree):
+    for node in pychunks.walk(tree):
         if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
             for part in (*node.body, *node.handlers):
-                for sub in ast.walk(part):
+                for sub in pychunks.walk(part):
                     if isinstance(sub, (ast.Import, ast.ImportFrom)):
                         out.add(sub.lineno)
     return out
@@ -152,9 +154,31 @@ def _dual_import_lines(tree: ast.Module) -> set[int]:
 
 def gather(tree: ast.Module) -> Evidence:
     """Every piece of version evidence in a module, in line order."""
-    ev = Evidence()
+    g = Gatherer()
+    g.add(tree)
+    return g.evidence()
+
+
+class Gatherer:
+    """``gather`` one statement at a time: a large file's lazy blocks
+    (wfconv.frontends.pychunks) hand it their statements as the evaluator
+    reads them, so the file is parsed once."""
+
+    def __init__(self) -> None:
+        self.ev = Evidence()
+
+    def add(self, tree: ast.AST) -> None:
+        _gather_into(self.ev, tree)
+
+    def evidence(self) -> Evidence:
+        for side in (self.ev.hard2, self.ev.hard3, self.ev.soft2, self.ev.soft3):
+            side.sort()
+        return self.ev
+
+
+def _gather_into(ev: Evidence, tree: ast.AST) -> None:
     dual = _dual_import_lines(tree)
-    for node in ast.walk(tree):
+    for node in pychunks.walk(tree):
         t = type(node)
         if t is ast.Import and node.lineno not in dual:
             for alias in node.names:
@@ -168,9 +192,6 @@ def gather(tree: ast.Module) -> Evidence:
                             ev.hard2.append((node.lineno, _HARD2_NAMES[alias.name]))
         elif t is ast.keyword and node.arg in _HARD2_KEYWORDS:
             ev.hard2.append((getattr(node, "lineno", 0), _HARD2_KEYWORDS[node.arg]))
-    for side in (ev.hard2, ev.hard3, ev.soft2, ev.soft3):
-        side.sort()
-    return ev
 
 
 def decide(ev: Evidence, option: str | None = None) -> Decision:

@@ -2,7 +2,8 @@
 
 Luigi's graph is code (``requires()`` depends on parameter values), so by
 default the module is imported and asked: ``luigi.child`` runs in a separate
-interpreter with a timeout, walks ``deps()`` from each root and prints what it
+interpreter owned by ``wfconv.proc`` (a timeout and a memory cap; stopped with
+everything it started), walks ``deps()`` from each root and prints what it
 found. **That executes the user's module.** ``--static`` (option ``static``)
 never imports it; a module that cannot be imported (a missing contrib backend,
 an import that hangs) is read statically too (``luigi.static``), with a
@@ -25,15 +26,16 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from wfconv import extras
+from wfconv import extras, proc
 from wfconv.errors import InputError
+from wfconv.frontends import pychunks
 from wfconv.ir.model import (
     DATA_INTERVAL,
     TRIGGER,
@@ -45,11 +47,16 @@ from wfconv.ir.model import (
     Task,
     Workflow,
 )
-from wfconv.ir.validate import finalize
+from wfconv.ir.validate import MAX_RETRIES, finalize
 
 ENGINE = "luigi"
 
 DEFAULT_TIMEOUT_S = 20.0
+# The import child's address space and kept output (wfconv.proc enforces them):
+# importing a Luigi module needs ~100 MB; a module that allocates more is not
+# a workflow definition, and is read statically instead.
+CHILD_MEMORY_MB = 1024
+CHILD_OUTPUT_BYTES = 64 * 1024 * 1024
 # Luigi's scheduler waits retry_delay (default 900 s) before a failed task is
 # PENDING again.
 LUIGI_RETRY_DELAY_S = 900.0
@@ -208,7 +215,7 @@ def module_constants(tree: ast.Module) -> dict[str, Any]:
 def _syntax_check(path: str, text: str) -> ast.Module:
     """A syntax error is bad input (exit 2), not something to import or guess at."""
     try:
-        return ast.parse(text, filename=path)
+        return pychunks.parse_module(text, path, lazy=False)  # large files: in pieces
     except SyntaxError as exc:
         raise InputError(path, exc.lineno, f"syntax error: {exc.msg}") from None
     except ValueError as exc:  # null bytes
@@ -278,13 +285,14 @@ def run_child(
     )
     interpreter = child_python(python)
     try:
-        proc = subprocess.Popen(
+        done = proc.run(
             [interpreter, "-c", _CHILD_BOOT, _CHILD_FILE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            input=request.encode(),
+            timeout=timeout,
             env=_child_env(),
-            start_new_session=True,  # its own process group: a timeout kills it all
+            memory_mb=CHILD_MEMORY_MB,
+            cpu_s=int(timeout) + 5,
+            max_bytes=CHILD_OUTPUT_BYTES,
         )
     except OSError as exc:
         return None, Diagnostic(
@@ -294,33 +302,39 @@ def run_child(
             "read statically",
             path,
         )
-    try:
-        out, err = proc.communicate(request.encode(), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        out, err = _kill_group(proc)
-        answer = _answer(out)
-        if answer is not None:
-            # The answer was complete; something the module started (a
-            # process holding stderr open) outlived it.
-            return _judge(path, answer)
+    answer = _answer(done.stdout)
+    if answer is not None:
+        # Complete even after a timeout: something the module started (a
+        # process holding a pipe open) outlived it, and is killed now.
+        return _judge(path, answer)
+    if done.timed_out:
         return None, Diagnostic(
             "warning",
             IMPORT_TIMEOUT,
             f"importing the module did not finish within {timeout:g} s; read statically",
             path,
         )
-    answer = _answer(out)
-    if answer is None:
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
-            f"exit code {proc.returncode}"
-        ]
-        return None, Diagnostic(
-            "warning",
-            CHILD_FAILED,
-            f"the import process gave no answer ({tail[0]}); read statically",
-            path,
-        )
-    return _judge(path, answer)
+    tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+        _exit_text(done.returncode)
+    ]
+    return None, Diagnostic(
+        "warning",
+        CHILD_FAILED,
+        f"the import process gave no answer ({tail[0]}); read statically",
+        path,
+    )
+
+
+def _exit_text(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if name == "SIGXCPU":
+            return "CPU time limit reached"
+        return f"killed by {name}"
+    return f"exit code {returncode}"
 
 
 def _answer(out: bytes) -> dict[str, Any] | None:
@@ -340,25 +354,17 @@ def _judge(path: str, answer: dict[str, Any]) -> tuple[dict[str, Any] | None, Di
             if answer["stage"] == "walk"
             else "the module could not be imported"
         )
+        error = answer["error"]
+        if str(error).startswith("MemoryError"):
+            error = f"MemoryError: the import child may use {CHILD_MEMORY_MB} MB"
         return None, Diagnostic(
             "warning",
             IMPORT_FAILED,
-            f"{what} ({answer['error']}); read statically",
+            f"{what} ({error}); read statically",
             path,
             answer.get("line"),
         )
     return answer, None
-
-
-def _kill_group(proc: subprocess.Popen) -> tuple[bytes, bytes]:
-    """Kill the child and whatever it started (its own process group); return
-    what it wrote."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    out, err = proc.communicate()
-    return out or b"", err or b""
 
 
 # ---------------------------------------------------------------------------
@@ -514,8 +520,12 @@ def _output_text(target: dict[str, Any]) -> str:
 
 
 def _retries(retry_count: Any) -> int:
+    """Luigi disables a task once its failures reach retry_count: N-1 retries.
+    An infinite count (``1e999``) never disables it: the IR's maximum."""
     if retry_count is None:
         return 0
+    if isinstance(retry_count, float) and not math.isfinite(retry_count):
+        return MAX_RETRIES if retry_count > 0 else 0
     return max(int(retry_count) - 1, 0)
 
 
@@ -805,11 +815,16 @@ def _walk_diagnostics(w, path, module_file, order, instances, ids, notes) -> Non
         if count is not None and (family, count) not in seen:
             seen.add((family, count))
             retries = _retries(count)
+            after = (
+                "never disables the task"
+                if isinstance(count, float) and not math.isfinite(count)
+                else f"disables the task after {retries + 1} failed attempt(s)"
+            )
             w.diag(
                 "info",
                 RETRY_COUNT,
-                f"{family}: retry_count={count}: Luigi disables the task after {retries + 1} "
-                f"failed attempt(s), so retries={retries}, {LUIGI_RETRY_DELAY_S:g} s apart "
+                f"{family}: retry_count={count}: Luigi {after}, so retries={retries}, "
+                f"{LUIGI_RETRY_DELAY_S:g} s apart "
                 "(Luigi retries only when the worker runs with keep_alive)",
                 src,
                 info.get("line"),

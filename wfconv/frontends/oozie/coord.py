@@ -26,7 +26,7 @@ from typing import Any
 from wfconv.errors import InputError
 from wfconv.frontends.oozie import sched as S
 from wfconv.frontends.oozie.apps import locate
-from wfconv.frontends.oozie.el import ElContext, J, as_template, shifted
+from wfconv.frontends.oozie.el import ElContext, IrText, J, as_template, shifted
 from wfconv.frontends.oozie.hints import read_dates_hint
 from wfconv.frontends.oozie.props import Prop, configuration_props
 from wfconv.frontends.oozie.workflow import (
@@ -325,7 +325,7 @@ def parse_coordinator(
     # Values are evaluated where they are written, in the coordinator's context:
     # `nameNode=${nameNode}` passes the job's value on, coord:* become templates.
     ctx.data_events = data_events
-    conf = [Prop(p.name, ctx.text(p.value, p.line), p.path, p.line) for p in raw_conf]
+    conf = [Prop(p.name, IrText(ctx.text(p.value, p.line)), p.path, p.line) for p in raw_conf]
     found = locate(folder, app_path or "", "workflow.xml")
     if found is None:
         raise_msg = f"workflow app {app_path!r} of coordinator {name!r} is not found on disk near {folder or '.'}"
@@ -511,7 +511,7 @@ def parse_bundle(doc: XmlDoc, job: list[Prop]) -> Bundle:
         app_path = child_text(coord, "app-path") or ""
         conf = []
         for p in configuration_props(child(coord, "configuration"), path):
-            conf.append(Prop(p.name, ctx.text(p.value, p.line), p.path, p.line))
+            conf.append(Prop(p.name, IrText(ctx.text(p.value, p.line)), p.path, p.line))
         found = locate(folder, app_path, "coordinator.xml")
         if found is None:
             report(

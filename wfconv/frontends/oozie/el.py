@@ -31,11 +31,13 @@ for the runtime, with known properties inlined (``inline_predicate``).
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from wfconv.ir import expr as E
+from wfconv.ir import literal
 
 # Diagnostic codes of this module (docs/codes/oozie.md).
 EL_SYNTAX = "OZ201"
@@ -109,10 +111,35 @@ def jinja_literal(s: str) -> str:
     return repr(s)
 
 
+class IrText(str):
+    """Text already in the IR's template spelling (a coordinator's
+    configuration, translated where it is written); used as a property, it is
+    taken as it is rather than read as Oozie text again."""
+
+
+_IR_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+def _ir_code(text: str) -> str:
+    """A Jinja expression giving the text an IR template renders to (its
+    literal pieces quoted, its ``{{ e }}`` pieces as ``(e)``)."""
+    pieces, pos = [], 0
+    for m in _IR_EXPRESSION.finditer(text):
+        if m.start() > pos:
+            pieces.append(jinja_literal(text[pos : m.start()]))
+        pieces.append(f"({m.group(1).strip()})")
+        pos = m.end()
+    if pos < len(text) or not pieces:
+        pieces.append(jinja_literal(text[pos:]))
+    return pieces[0] if len(pieces) == 1 else "(" + " ~ ".join(pieces) + ")"
+
+
 def as_code(j: J) -> str:
     """Jinja expression text of a value used as a string."""
     if j.kind == "lit":
         return jinja_literal(E.to_str(j.value))
+    if j.kind == "ir":
+        return _ir_code(j.value)
     if j.kind == "time":
         return f"{j.value}.strftime({OOZIE_TIME_STRFTIME!r})"
     if j.kind == "cat":
@@ -127,7 +154,9 @@ def as_template(j: J) -> str:
     """Template text of a value: constants as text, the rest in ``{{ }}``;
     a concatenation is spelled piece by piece (``a/{{ ds }}/b``)."""
     if j.kind == "lit":
-        return E.to_str(j.value)
+        return literal.escape(E.to_str(j.value))  # Oozie text is never Jinja
+    if j.kind == "ir":
+        return j.value
     if j.kind == "cat":
         return "".join(as_template(v) for v in j.value)
     return "{{ " + as_code(j) + " }}"
@@ -185,7 +214,12 @@ class ElContext:
             # the same value, not the default inlined.
             return self.param(name)
         if name in self.props:
-            return self.template_value(self.props[name], (*stack, name), line)
+            value = self.props[name]
+            if isinstance(value, IrText) and "${" not in value:  # (EL it kept: read again)
+                if literal.is_literal(value):
+                    return J("lit", literal.unescape(value))
+                return J("ir", str(value))
+            return self.template_value(value, (*stack, name), line)
         self.params.setdefault(name, None)
         self._once(
             "warning",
@@ -279,9 +313,12 @@ class ElContext:
 
     # -- entry points
     def text(self, raw: str | None, line: int | None = None) -> str | None:
-        """Translate text with ``${...}`` into the neutral template spelling."""
-        if raw is None or "${" not in raw:
+        """Translate text with ``${...}`` into the neutral template spelling
+        (its literal text escaped: ``{{`` in Oozie text is not a template)."""
+        if raw is None:
             return raw
+        if "${" not in raw:
+            return literal.escape(raw)
         try:
             parts = E.split_template(raw)
         except E.ExprError as exc:
@@ -292,16 +329,16 @@ class ElContext:
                 f"EL syntax error in {raw!r}: {exc.message}; kept verbatim",
                 line,
             )
-            return raw
+            return literal.escape(raw)
         out: list[str] = []
         for src, node in parts:
             if node["type"] == "literal":
-                out.append(E.to_str(node["value"]))
+                out.append(literal.escape(E.to_str(node["value"])))
                 continue
             self.missing = []
             j = self.expr(node, (), line)
             if j is None:
-                out.append(src)
+                out.append(literal.escape(src))
                 what = ", ".join(dict.fromkeys(self.missing)) or "expression"
                 self._once(
                     "warning",

@@ -30,6 +30,7 @@ from wfconv.frontends.oozie.xml import (
     local,
 )
 from wfconv.ir import expr as E
+from wfconv.ir import literal
 from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
 
@@ -303,7 +304,9 @@ def workflow_from_doc(
     params: dict[str, Any] = {}
     for p in params_decl:
         value = merged.get(p.name)
-        params[p.name] = ctx.text(value, p.line)
+        # A parameter's value is a value, not a template: its literal text as is.
+        text = ctx.text(value, p.line)
+        params[p.name] = literal.unescape(text) if text and literal.is_literal(text) else text
         if value is None:
             report(
                 "warning",

@@ -7,8 +7,12 @@ or an entity-expansion bomb must be refused quickly and nothing from the file
 system or the network may reach the output, so:
 
 - files above ``MAX_BYTES`` are refused before parsing;
+- the bytes are decoded first, in the encoding the byte-order mark or the XML
+  declaration names (UTF-16 and UTF-32 included), so the checks below see the
+  text the parser will see;
 - a DOCTYPE carrying entity declarations is refused before parsing (Oozie
-  files never need one), with the line of the declaration;
+  files never need one), with the line of the declaration; the parsed
+  document is checked again (no DTD may declare entities);
 - lxml parses with entity resolution, DTD loading and network access off and
   without ``huge_tree``, so an undeclared ``&name;`` is a syntax error.
 
@@ -17,6 +21,8 @@ Malformed or truncated XML becomes ``InputError(path, line, message)``.
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -44,33 +50,78 @@ class XmlDoc:
     version: str | None
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, max(offset, 0)) + 1
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts the same
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# "<?" spelled in the encodings a document without a byte-order mark may use.
+_UNMARKED = (
+    (b"<\0\0\0", "utf-32-le"),
+    (b"\0\0\0<", "utf-32-be"),
+    (b"<\0?\0", "utf-16-le"),
+    (b"\0<\0?", "utf-16-be"),
+)
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_DECLARATION_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
 
 
-def _refuse_entities(path: str, data: bytes) -> None:
+def decode(path: str, data: bytes) -> str:
+    """The text of an XML file in whatever encoding it is written in (byte
+    order mark, else the XML declaration, else UTF-8), as the XML
+    specification's appendix F finds it. Every check runs on this text, so a
+    UTF-16 file cannot hide a DOCTYPE from them."""
+    encoding, skip = None, 0
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding, skip = name, len(bom)
+            break
+    if encoding is None:
+        for head, name in _UNMARKED:
+            if data.startswith(head):
+                encoding = name
+                break
+    if encoding is None:
+        m = _DECLARED.match(data)
+        encoding = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(path, 1, f"unknown XML encoding {encoding!r}") from None
+    try:
+        return data[skip:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[skip : skip + exc.start].decode(encoding, "replace").count("\n") + 1
+        raise InputError(path, line, f"file is not valid {encoding} text") from None
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, max(offset, 0)) + 1
+
+
+def _refuse_entities(path: str, text: str) -> None:
     """Refuse a DOCTYPE that declares entities (XXE, billion laughs)."""
-    upper = data[:MAX_BYTES].upper()
-    dt = upper.find(b"<!DOCTYPE")
+    upper = text.upper()
+    dt = upper.find("<!DOCTYPE")
     if dt < 0:
         return
-    ent = upper.find(b"<!ENTITY", dt)
+    ent = upper.find("<!ENTITY", dt)
     if ent >= 0:
-        raise InputError(
-            path,
-            _line_of(data, ent),
-            "XML entity declarations are refused (external entities and entity "
-            "expansion are unsafe; Oozie files do not need a DOCTYPE)",
-        )
-    if (
-        upper.find(b"SYSTEM", dt, upper.find(b">", dt) + 1 or len(upper)) >= 0
-        or upper.find(b"PUBLIC", dt, upper.find(b">", dt) + 1 or len(upper)) >= 0
-    ):
-        raise InputError(
-            path,
-            _line_of(data, dt),
-            "external DTDs are refused (they are never loaded; Oozie files do not need a DOCTYPE)",
-        )
+        raise InputError(path, _line_of(text, ent), _ENTITIES_REFUSED)
+    end = upper.find(">", dt) + 1 or len(upper)
+    if upper.find("SYSTEM", dt, end) >= 0 or upper.find("PUBLIC", dt, end) >= 0:
+        raise InputError(path, _line_of(text, dt), _DTD_REFUSED)
+
+
+_ENTITIES_REFUSED = (
+    "XML entity declarations are refused (external entities and entity "
+    "expansion are unsafe; Oozie files do not need a DOCTYPE)"
+)
+_DTD_REFUSED = (
+    "external DTDs are refused (they are never loaded; Oozie files do not need a DOCTYPE)"
+)
 
 
 def _parser() -> etree.XMLParser:
@@ -90,9 +141,19 @@ def load_bytes(path: str, data: bytes) -> XmlDoc:
         raise InputError(
             path, None, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB; refused"
         )
-    _refuse_entities(path, data)
+    return load_text(path, decode(path, data))
+
+
+def load_text(path: str, text: str) -> XmlDoc:
+    """Parse decoded XML text (its declaration's encoding no longer applies)."""
+    if len(text) > MAX_BYTES:
+        raise InputError(
+            path, None, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB; refused"
+        )
+    _refuse_entities(path, text)
+    data = _DECLARATION_ENCODING.sub(r"\1", text, count=1).encode("utf-8")
     try:
-        root = etree.fromstring(data, _parser())
+        tree = etree.fromstring(data, _parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else None)
         msg = (exc.msg or str(exc)).strip()
@@ -101,8 +162,14 @@ def load_bytes(path: str, data: bytes) -> XmlDoc:
         if sep and ", column " in tail:
             msg = head
         raise InputError(path, line, f"malformed XML: {msg}") from None
+    root = tree.getroot()
     if root is None:
         raise InputError(path, 1, "malformed XML: empty document")
+    # Whatever got past the text check (an encoding it could not see through)
+    # is caught on the parsed document: no DTD may declare anything.
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and (list(dtd.iterentities()) or tree.docinfo.system_url):
+        raise InputError(path, 1, _ENTITIES_REFUSED)
     for el in root.iter():
         if isinstance(el, etree._Entity):
             raise InputError(path, el.sourceline, "XML entity references are refused")
@@ -113,10 +180,6 @@ def load_bytes(path: str, data: bytes) -> XmlDoc:
             if ns.startswith(prefix):
                 kind, version = k, ns[len(prefix) :]
     return XmlDoc(path, root, kind, ns, version)
-
-
-def load_text(path: str, text: str) -> XmlDoc:
-    return load_bytes(path, text.encode("utf-8"))
 
 
 def load_file(path: str) -> XmlDoc:

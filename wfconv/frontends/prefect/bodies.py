@@ -11,6 +11,7 @@ task's trigger rule back. No guessing: anything else is python.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import shlex
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 
 from wfconv.backends import decisions
 from wfconv.frontends import pyeval
-from wfconv.frontends.prefect.values import jsonable, role_of
+from wfconv.frontends.prefect.values import TemplateText, jsonable, role_of
 from wfconv.frontends.pyeval import FunctionValue, Ref, Scope, Unknown
 from wfconv.ir.model import TRIGGER_RULES, Action
 
@@ -137,7 +138,10 @@ def unrender(node: ast.AST, fn: FunctionValue | None = None, params: bool = True
         names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)} - set(RUN_VALUES)
         names = names if params else set()
         text = from_fstring(node, names)
-        return ast.copy_location(ast.Constant(text), node) if text is not None else node
+        if text is None:
+            return node
+        # the f-string's run values are templates in the IR (literal text is a str)
+        return ast.copy_location(ast.Constant(TemplateText(text)), node)
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -145,8 +149,15 @@ def unrender(node: ast.AST, fn: FunctionValue | None = None, params: bool = True
         and len(node.args) == 1
         and not node.keywords
     ):
-        return node.args[0]
+        return _TemplateStrings().visit(copy.deepcopy(node.args[0]))
     return node
+
+
+class _TemplateStrings(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, str):
+            return ast.copy_location(ast.Constant(TemplateText(node.value)), node)
+        return node
 
 
 def is_none(node: ast.AST) -> bool:
@@ -260,6 +271,8 @@ def shell_command(
         command = cmd
     elif not shell and isinstance(cmd, (list, tuple)) and all(isinstance(c, str) for c in cmd):
         command = shlex.join(cmd)
+        if any(isinstance(c, TemplateText) for c in cmd):
+            command = TemplateText(command)
     else:
         return None
     fields: dict[str, Any] = {"command": command}
@@ -470,7 +483,7 @@ def email_task(
         text = literal(st.value)
         if text is None or key in fields:
             return None
-        fields[key] = text if key == "subject" else [a for a in text.split(", ") if a]
+        fields[key] = text if key == "subject" else [type(text)(a) for a in text.split(", ") if a]
     call = content.value if isinstance(content, ast.Expr) else None
     if not (
         isinstance(call, ast.Call)

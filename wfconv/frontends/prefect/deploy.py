@@ -273,7 +273,7 @@ def rrule_to_cron(text: str, timezone: str | None = None) -> tuple[RRuleCron | N
             out.start = _rrule_time(dtstart, tzid)
         if until:
             out.until = _rrule_time(until, tzid)
-    except (ValueError, ZoneInfoNotFoundError):
+    except (ValueError, ZoneInfoNotFoundError, OSError):
         return None, "DTSTART/UNTIL could not be read"
     return out, ""
 
@@ -477,7 +477,7 @@ def _with_offset(iso: str, tz: str) -> str:
     if dt.tzinfo is None:
         try:
             dt = dt.replace(tzinfo=ZoneInfo(tz))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             dt = dt.replace(tzinfo=datetime.UTC)
     return dt.isoformat()
 

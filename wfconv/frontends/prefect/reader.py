@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.errors import InputError
-from wfconv.frontends import pyeval
+from wfconv.frontends import budget, pychunks, pyeval
 from wfconv.frontends.prefect import deploy
 from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of, run_date_parameter
 from wfconv.frontends.prefect.values import (
@@ -63,9 +63,12 @@ from wfconv.frontends.prefect.values import (
     TagsContext,
     TaskOut,
     TaskTemplate,
+    TemplateText,
     collect,
+    ir_text,
     jsonable,
     module_name,
+    param_template,
     refs_of,
     role_of,
     seconds,
@@ -73,6 +76,7 @@ from wfconv.frontends.prefect.values import (
 )
 from wfconv.frontends.pyeval import NOT_HANDLED, BoundMethod, FunctionValue, Ref, Scope, Unknown
 from wfconv.frontends.repo import importer_for
+from wfconv.ir import literal
 from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
 
@@ -369,6 +373,7 @@ class _Interp(pyeval.Interpreter):
         if build is None:
             return super()._comprehension(generators, scope, emit, node)
         inner = Scope(scope)
+        spent = budget.Items()  # iterations of this comprehension
 
         def rec(i: int) -> bool:
             if i == len(generators):
@@ -386,6 +391,8 @@ class _Interp(pyeval.Interpreter):
                         node.lineno,
                     )
                     break
+                self._tick(node.lineno)  # the evaluator's step and time budget
+                spent.add()
                 self.bind(gen.target, item, inner)
                 unknown: list[ast.expr] = []
                 skip = False
@@ -669,16 +676,18 @@ class _Interp(pyeval.Interpreter):
             for v in node.values
         ):
             return super()._e_joinedstr(node, scope)
-        parts: list[str] = []
+        parts: list[str] = []  # the template spelling: literal text escaped
+        plain: list[str] = []  # the text, when nothing is a run-time value
         refs: list[str] = []
         templated = False
         for v in node.values:
             if isinstance(v, ast.Constant):
-                parts.append(str(v.value))
+                parts.append(literal.escape(str(v.value)))
+                plain.append(str(v.value))
                 continue
             val = self.eval(v.value, scope)
             if isinstance(val, FlowParam):
-                parts.append("{{ params." + val.name + " }}")
+                parts.append(param_template(val.name))
                 templated = True
             elif (
                 isinstance(val, TaskOut) and len(val.ids) == 1 and val.mode in ("result", "future")
@@ -690,18 +699,19 @@ class _Interp(pyeval.Interpreter):
                 parts.append(RUNTIME_TEMPLATES[val.qualname])
                 templated = True
             elif isinstance(val, (str, int, float)) and not isinstance(val, bool):
-                parts.append(format(val, ""))
+                parts.append(literal.escape(format(val, "")))
+                plain.append(format(val, ""))
             else:
                 return super()._e_joinedstr(node, scope)
         if not templated:
-            return "".join(parts)
+            return "".join(plain)
         return Derived(
             pyeval.RUNTIME,
             "f-string of run-time values",
             node.lineno,
             self.source_text(node),
             refs=tuple(refs),
-            template="".join(parts),
+            template=TemplateText("".join(parts)),
         )
 
     def _e_await(self, node, scope):
@@ -1022,7 +1032,12 @@ class PrefectReader:
         params = kwargs.get("parameters")
         ok, params_json = jsonable(params)
         if params is not None:
-            fields["conf"] = params_json if ok else self._render(params, None)
+            if ok:
+                fields["conf"] = params_json
+            elif isinstance(params, dict):  # per key, as arguments are (run-time values as text)
+                fields["conf"] = {str(k): self._render(v, None) for k, v in params.items()}
+            else:
+                fields["conf"] = self._render(params, None)
         timeout = kwargs.get("timeout")
         fields["wait_for_completion"] = timeout != 0
         base = fields["deployment"] if isinstance(fields["deployment"], str) else "run_deployment"
@@ -1321,7 +1336,7 @@ class PrefectReader:
         if isinstance(value, Annotated):
             return self._render(value.value, node)
         if isinstance(value, FlowParam):
-            return "{{ params." + value.name + " }}"
+            return param_template(value.name)
         if isinstance(value, TaskOut):
             if len(value.ids) == 1:
                 return xcom(value.ids[0])
@@ -1600,7 +1615,7 @@ class PrefectReader:
     # -- module ----------------------------------------------------------------
     def read(self) -> Bundle:
         try:
-            tree = ast.parse(self.text.removeprefix("\ufeff"), filename=self.path)
+            tree = pychunks.parse_module(self.text.removeprefix("\ufeff"), self.path, lazy=False)
         except SyntaxError as exc:
             raise InputError(self.path, exc.lineno, f"syntax error: {exc.msg}") from None
         except ValueError as exc:  # null bytes
@@ -1759,6 +1774,7 @@ class PrefectReader:
     def _finish(self, build: FlowBuild) -> None:
         w = build.workflow
         for task in w.tasks:
+            _literal_text(task)
             task.role = build.roles.get(task.id, task.role)
             task.teardown_fails_run = task.id in build.fails_run
             if task.id in build.gate_branches and task.action.kind == "python":
@@ -1802,6 +1818,36 @@ class PrefectReader:
             )
         if build.returns:
             w.extra["prefect"]["returns"] = build.returns
+
+
+# Action fields holding text a run renders (commands, arguments, messages).
+# Prefect renders no Jinja: their literal text is escaped (values.ir_text);
+# the others are names (callable, module, workflow, deployment) or wfconv's
+# own tables (branch cases), already in the IR's spelling.
+_TEXT_FIELDS = (
+    "command",
+    "env",
+    "cwd",
+    "message",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "body",
+    "target",
+    "conf",
+    "op_args",
+    "op_kwargs",
+)
+
+
+def _literal_text(task: Task) -> None:
+    fields = task.action.fields
+    for key in _TEXT_FIELDS:
+        if key in fields:
+            fields[key] = ir_text(fields[key])
+    if task.mapped and isinstance(task.mapped.get("over"), dict):
+        task.mapped["over"] = ir_text(task.mapped["over"])
 
 
 def _is_dotted(node: ast.AST) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv.frontends.pyeval import FunctionValue, Ref, Unknown
+from wfconv.ir import literal
 
 # Qualified names (after import aliases) -> the role they play here.
 ROLES = {
@@ -61,13 +62,35 @@ ROLES = {
     "prefect.runtime": "runtime",
 }
 
+
 # prefect.runtime values -> the IR's neutral template spelling (docs/architecture.md §4).
 # A scheduled flow run's scheduled_start_time is the run's logical date (the
 # moment it is scheduled for, like Airflow 3's logical_date).
+class TemplateText(str):
+    """Text in the IR's template spelling, made by this reader (flow
+    parameters and task results as ``{{ ... }}``) or found inside wfconv's own
+    ``wfconv_render(...)``. Any other text of a Prefect file is literal:
+    Prefect renders no Jinja, so ``ir_text`` escapes it (wfconv.ir.literal)."""
+
+
+def ir_text(value: Any) -> Any:
+    """A value as an IR action field holds it: template text as it is, other
+    text escaped, containers walked."""
+    if isinstance(value, TemplateText):
+        return str(value)
+    if isinstance(value, str):
+        return literal.escape(value)
+    if isinstance(value, list):
+        return [ir_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: ir_text(v) for k, v in value.items()}
+    return value
+
+
 RUNTIME_TEMPLATES = {
-    "prefect.runtime.flow_run.scheduled_start_time": "{{ logical_date }}",
-    "prefect.runtime.flow_run.id": "{{ run_id }}",
-    "prefect.runtime.flow_run.parameters": "{{ params }}",
+    "prefect.runtime.flow_run.scheduled_start_time": TemplateText("{{ logical_date }}"),
+    "prefect.runtime.flow_run.id": TemplateText("{{ run_id }}"),
+    "prefect.runtime.flow_run.parameters": TemplateText("{{ params }}"),
 }
 
 
@@ -236,8 +259,12 @@ def refs_of(value: Any) -> list[str]:
     return list(out)
 
 
+def param_template(name: str) -> TemplateText:
+    return TemplateText("{{ params." + name + " }}")
+
+
 def xcom(task_id: str) -> str:
-    return "{{ ti.xcom_pull(task_ids=" + repr(task_id) + ") }}"
+    return TemplateText("{{ ti.xcom_pull(task_ids=" + repr(task_id) + ") }}")
 
 
 def jsonable(value: Any, depth: int = 0) -> tuple[bool, Any]:
