@@ -7,9 +7,10 @@ import errors, and for every DAG what Airflow itself holds:
 - structure: task ids, upstream ids, operator class, trigger rule, retries,
   retry delay and backoff, execution timeout, owner, pool;
 - time: the first N runs the DAG's real timetable creates from its start date
-  (``run_after``, logical date, data interval), asked as the scheduler asks:
-  ``timetable.next_dagrun_info`` with a catch-up restriction, on the serialized
-  DAG in Airflow 3 (the SDK's timetable cannot plan);
+  (``run_after``, logical date, data interval, run id), asked as the scheduler
+  asks: with a catch-up restriction, ``timetable.next_dagrun_info`` in 2.x and
+  ``next_dagrun_info_v2`` on the serialized DAG in 3.x (the SDK's timetable
+  cannot plan), the run id from the timetable's ``generate_run_id``;
 - payloads: every templated field of every task rendered for each of those runs
   with the operator's own ``render_template`` and the template context the
   engine builds for a task instance of that run.
@@ -116,7 +117,8 @@ def _planner(dag):
 
 def _runs(dag, n):
     """The first ``n`` runs of the DAG's timetable from its start date (as if
-    catch-up were on: catchup itself is compared as structure)."""
+    catch-up were on: catchup itself is compared as structure), each with the
+    run id the scheduler gives it."""
     planner = _planner(dag)
     timetable = planner.timetable
     if not getattr(timetable, "can_be_scheduled", True):
@@ -130,26 +132,48 @@ def _runs(dag, n):
     if start is None:
         return [], type(timetable).__name__
     restriction = TimeRestriction(earliest=start, latest=end, catchup=True)
-    out, last = [], None
+    out, info = [], None
     while len(out) < n:
-        info = timetable.next_dagrun_info(
-            last_automated_data_interval=last, restriction=restriction
-        )
-        if info is None:
+        last = info
+        if hasattr(timetable, "next_dagrun_info_v2"):  # 3.x: what the scheduler calls
+            info = timetable.next_dagrun_info_v2(last_dagrun_info=last, restriction=restriction)
+        else:
+            info = timetable.next_dagrun_info(
+                last_automated_data_interval=last and last.data_interval, restriction=restriction
+            )
+        if info is None or (last is not None and info.run_after == last.run_after):
             break
-        logical = getattr(info, "logical_date", None) or info.data_interval.start
+        interval = info.data_interval
+        logical = getattr(info, "logical_date", None) or (interval.start if interval else None)
         out.append(
             {
                 "run_after": _iso(info.run_after),
                 "logical_date": _iso(logical),
-                "data_interval_start": _iso(info.data_interval.start),
-                "data_interval_end": _iso(info.data_interval.end),
+                "data_interval_start": _iso(interval.start) if interval else None,
+                "data_interval_end": _iso(interval.end) if interval else None,
+                "run_id": _run_id(timetable, info, logical),
             }
         )
-        if last is not None and info.data_interval == last:
-            break
-        last = info.data_interval
     return out, type(timetable).__name__
+
+
+def _run_id(timetable, info, logical):
+    """The id the scheduler gives a scheduled run: built from its logical date
+    in 2.x, from its start (``run_after``) in 3.x."""
+    try:
+        from airflow.utils.types import DagRunType
+    except ImportError:  # pragma: no cover - moved between releases
+        from airflow.sdk.api.datamodels._generated import DagRunType
+    if MAJOR == "3":
+        return timetable.generate_run_id(
+            run_type=DagRunType.SCHEDULED,
+            run_after=info.run_after,
+            data_interval=info.data_interval,
+            partition_key=getattr(info, "partition_key", None),
+        )
+    return timetable.generate_run_id(
+        run_type=DagRunType.SCHEDULED, logical_date=logical, data_interval=info.data_interval
+    )
 
 
 # --------------------------------------------------------------------------
@@ -167,7 +191,7 @@ def _context3(dag, task, run):
         from airflow.utils.types import DagRunType
     import uuid
 
-    run_id = "scheduled__" + run["logical_date"]
+    run_id = run["run_id"]
     dag_run = DagRun(
         dag_id=dag.dag_id,
         run_id=run_id,
@@ -207,7 +231,7 @@ def _context2(dag, task, run):
     from airflow.utils.types import DagRunType
 
     logical = pendulum.parse(run["logical_date"])
-    run_id = DagRun.generate_run_id(DagRunType.SCHEDULED, logical)
+    run_id = run["run_id"]
     dag_run = DagRun(
         dag_id=dag.dag_id,
         run_id=run_id,

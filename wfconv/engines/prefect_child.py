@@ -6,9 +6,10 @@ itself makes of it, without a server and without running a flow:
 - structure: every module-level ``Task`` object's name, retries, retry delays
   and timeout (Prefect has no static graph: edges exist only in a run, and the
   behaviour check sees them there);
-- time: the module run as ``__main__`` with ``Flow.serve`` recording its
-  schedules instead of serving; their dates from Prefect's own schedule
-  classes (``construct_schedule(...).get_dates``);
+- time: the deployments the module's ``__main__`` block makes
+  (``flow.serve``, ``flow.deploy``, ``flow.to_deployment``), built by the
+  flow's own ``to_deployment`` from the call's schedule keywords; their dates
+  from Prefect's server-side schedule classes;
 - payloads: for the tasks the job names (shell commands), the task's function
   called once per scheduled date with ``prefect.runtime``'s scheduled start
   time set for that date and every ``subprocess``/``os.system`` entry point
@@ -16,6 +17,14 @@ itself makes of it, without a server and without running a flow:
 
 Nothing the user wrote runs: only emitted modules are imported, and only the
 command-building part of a shell task executes.
+
+The same functions serve in-process callers that prove a schedule
+(tests/test_time_oozie_engines.py)::
+
+    mod = load_module("out/sales.py")
+    deployment_dates(mod, 5, start)            # the first 5 scheduled starts
+    mod.wfconv_run_dates(when)                 # (logical, interval start, end)
+    run_scheduled(served_flow(mod), when)      # the flow's final state
 """
 
 from __future__ import annotations
@@ -60,9 +69,41 @@ def _task_facts(task) -> dict:
     }
 
 
-def _serve_calls(path: str) -> list:
-    """The ``X.serve(...)`` calls of the module's ``if __name__ == "__main__":``
-    block (ast nodes): the schedules a deployment of this flow gets."""
+# Where a module gives its flow a deployment (and so a schedule): the calls of
+# its ``if __name__ == "__main__":`` block on a flow of the module.
+_DEPLOYING = ("serve", "deploy", "to_deployment")
+# The keywords of those calls that decide the schedules (the rest are runner,
+# work pool or image settings).
+_SCHEDULE_KEYWORDS = (
+    "schedules",
+    "schedule",
+    "cron",
+    "interval",
+    "rrule",
+    "anchor_date",
+    "timezone",
+)
+
+
+def load_module(path, name: str | None = None):
+    """Import a Prefect module by path, registered in ``sys.modules`` (Prefect
+    deploys a flow from its module); its ``__main__`` block does not run."""
+    from pathlib import Path
+
+    from wfconv.verify.engine import _import_file
+
+    path = Path(path).resolve()
+    if name is None:
+        import hashlib
+
+        name = f"wfconv_prefect_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+    return _import_file(path, name)
+
+
+def deployment_calls(path: str) -> list:
+    """The ``flow.serve(...)``, ``flow.deploy(...)`` and
+    ``flow.to_deployment(...)`` calls (ast nodes) of the module's
+    ``if __name__ == "__main__":`` block, the flow named by a plain name."""
     import ast
 
     tree = ast.parse(open(path, encoding="utf-8").read())
@@ -78,57 +119,79 @@ def _serve_calls(path: str) -> list:
                 if (
                     isinstance(sub, ast.Call)
                     and isinstance(sub.func, ast.Attribute)
-                    and sub.func.attr == "serve"
+                    and sub.func.attr in _DEPLOYING
+                    and isinstance(sub.func.value, ast.Name)
                 ):
                     calls.append(sub)
     return calls
 
 
-def _schedules(path: str, module) -> list[dict]:
-    """The schedules ``flow.serve(...)`` is called with when the module runs as
-    a program: only the keyword arguments are evaluated, in the module's
-    namespace (the flow is not served and nothing else of the block runs)."""
+def deployments(module, path: str | None = None) -> list:
+    """The deployments the module's ``__main__`` block would create, built by
+    each flow's own ``to_deployment`` (what ``serve`` and ``deploy`` call) from
+    the schedule keywords of the call. Only those keywords are evaluated, in
+    the module's namespace: no flow is served and nothing else of the block
+    runs."""
     import ast
 
-    seen: list[dict] = []
-    for call in _serve_calls(path):
-        for kw in call.keywords:
-            if kw.arg not in ("schedules", "cron", "interval", "rrule", "schedule"):
+    from prefect import Flow
+
+    path = path or module.__file__
+    out = []
+    for call in deployment_calls(path):
+        flow = vars(module).get(call.func.value.id)
+        if not isinstance(flow, Flow):
+            continue
+        kwargs = {
+            kw.arg: eval(compile(ast.Expression(kw.value), path, "eval"), vars(module))
+            for kw in call.keywords
+            if kw.arg in _SCHEDULE_KEYWORDS  # emitted code only
+        }
+        out.append((flow, flow.to_deployment(name=flow.name, **kwargs)))
+    return out
+
+
+def served_flow(module):
+    """The flow the module's ``__main__`` block deploys (or serves)."""
+    found = deployments(module)
+    if not found:
+        raise LookupError(f"{module.__file__}: no flow.serve(...) or flow.deploy(...) call")
+    return found[0][0]
+
+
+def deployment_dates(module, n: int, start, path: str | None = None) -> list:
+    """The first ``n`` scheduled start times at or after ``start`` (an aware
+    datetime, or None for now) of every active schedule of the module's
+    deployments, ascending, from Prefect's server-side schedule classes (what
+    its scheduler service creates runs from)."""
+    import asyncio
+
+    from prefect.server.schemas import schedules as server
+
+    out = []
+    for _flow, deployment in deployments(module, path):
+        for entry in deployment.schedules or []:
+            if getattr(entry, "active", True) is False:
                 continue
-            expr = ast.Expression(kw.value)
-            value = eval(compile(expr, path, "eval"), vars(module))  # emitted code only
-            if kw.arg in ("schedules", "schedule"):
-                for s in value if isinstance(value, (list, tuple)) else [value]:
-                    seen.append({k: v for k, v in vars(s).items() if v is not None})
-            elif value is not None:
-                seen.append({kw.arg: value})
-    return seen
+            schedule = getattr(entry, "schedule", entry)
+            cls = getattr(server, type(schedule).__name__)
+            dates = cls.model_validate(schedule.model_dump()).get_dates(n=n, start=start)
+            out.extend(asyncio.run(dates) if hasattr(dates, "__await__") else dates)
+    return sorted(out)[:n]
 
 
-def _dates(schedule: dict, start: str | None, n: int) -> list[str]:
-    from prefect.client.schemas.schedules import construct_schedule
+def run_scheduled(flow, when):
+    """Run ``flow`` as the run its deployment scheduled at ``when``: inside it
+    ``prefect.runtime.flow_run.scheduled_start_time`` is ``when``. Needs a
+    Prefect API (``wfconv.engines.prefect_server``); returns the run's final
+    state."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
 
-    keys = ("interval", "anchor_date") if "interval" in schedule else ("cron", "rrule")
-    kwargs = {k: schedule[k] for k in (*keys, "timezone") if k in schedule}
-    sch = construct_schedule(**kwargs)
-    begin = datetime.datetime.fromisoformat(start) if start else None
-    if begin is not None and begin.tzinfo is None:
-        begin = begin.replace(tzinfo=datetime.UTC)
-    server = _server_schedule(sch)
-    dates = server.get_dates(n=n, start=begin)
-    if hasattr(dates, "__await__"):
-        import asyncio
-
-        dates = asyncio.run(dates)
-    return [d.astimezone(datetime.UTC).isoformat() for d in dates]
-
-
-def _server_schedule(sch):
-    """The server's copy of a client schedule (the scheduler service plans with it)."""
-    from prefect.server.schemas import schedules as ss
-
-    kind = type(sch).__name__
-    return getattr(ss, kind).model_validate(sch.model_dump())
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(flow, state=Scheduled(scheduled_time=when))
+    return run_flow(flow, flow_run=flow_run, return_type="state")
 
 
 class _EverythingChosen(dict):
@@ -197,14 +260,12 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
 def inspect_module(entry: dict, n: int) -> dict:
     from prefect import Flow, Task
 
-    from wfconv.verify.engine import _import_file
-
     path = entry["file"]
     folder = os.path.dirname(path)
     sys.path.insert(0, folder)
     out: dict = {}
     try:
-        module = _import_file(path, f"wfconv_prefect_{n}")
+        module = load_module(path, f"wfconv_prefect_{n}")
     except BaseException:
         out["import_error"] = traceback.format_exc(limit=-2).strip().splitlines()[-1]
         return out
@@ -214,13 +275,11 @@ def inspect_module(entry: dict, n: int) -> dict:
     out["flows"] = sorted(flows)
     out["tasks"] = {v.name: _task_facts(v) for v in vars(module).values() if isinstance(v, Task)}
     try:
-        schedules = _schedules(path, module)
-        out["schedules"] = [
-            {k: (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in s.items()}
-            for s in schedules
-        ]
-        if schedules:
-            out["dates"] = _dates(schedules[0], entry.get("start"), entry.get("runs", 3))
+        begin = datetime.datetime.fromisoformat(entry["start"]) if entry.get("start") else None
+        if begin is not None and begin.tzinfo is None:
+            begin = begin.replace(tzinfo=datetime.UTC)
+        dates = deployment_dates(module, entry.get("runs", 3), begin, path)
+        out["dates"] = [d.astimezone(datetime.UTC).isoformat() for d in dates]
     except BaseException as exc:
         out["schedule_error"] = type(exc).__name__ + ": " + str(exc)[:300]
         out["dates"] = []
