@@ -31,7 +31,9 @@ import traceback
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
 
-MAJOR = None  # "2" or "3", set in main()
+import airflow  # noqa: E402 - after the path guard
+
+MAJOR = airflow.__version__.split(".")[0]  # "2" or "3"
 
 
 def _iso(value):
@@ -115,13 +117,14 @@ def _planner(dag):
     return dag
 
 
-def _runs(dag, n):
-    """The first ``n`` runs of the DAG's timetable from its start date (as if
-    catch-up were on: catchup itself is compared as structure), each with the
-    run id the scheduler gives it."""
+def plan_runs(dag, n):
+    """(the first ``n`` runs of the DAG's timetable from its start date, as if
+    catch-up were on: catchup itself is compared as structure; each with the
+    run id the scheduler gives it, the name of the timetable). A continuous
+    timetable's runs depend on the clock: none are planned."""
     planner = _planner(dag)
     timetable = planner.timetable
-    if not getattr(timetable, "can_be_scheduled", True):
+    if not getattr(timetable, "can_be_scheduled", True) or "Continuous" in type(timetable).__name__:
         return [], type(timetable).__name__
     from airflow.timetables.base import TimeRestriction
 
@@ -180,78 +183,114 @@ def _run_id(timetable, info, logical):
 # template contexts, as each major builds them for a task instance of a run
 
 
+def template_context(dag, task, run):
+    """The template context the engine builds for ``task``'s instance in
+    ``run`` ({run_after, logical_date, data_interval_start, data_interval_end:
+    ISO strings, run_id, and kind: "scheduled" (default) or "manual"})."""
+    return (_context3 if MAJOR == "3" else _context2)(dag, task, run)
+
+
 def _context3(dag, task, run):
+    import uuid
+
     from airflow.sdk.api.datamodels._generated import DagRun, TIRunContext
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-    try:
-        from airflow.sdk.api.datamodels._generated import DagRunState, DagRunType
-    except ImportError:  # pragma: no cover - moved between releases
-        from airflow.utils.state import DagRunState
-        from airflow.utils.types import DagRunType
-    import uuid
-
-    run_id = run["run_id"]
     dag_run = DagRun(
         dag_id=dag.dag_id,
-        run_id=run_id,
+        run_id=run["run_id"],
         logical_date=run["logical_date"],
         data_interval_start=run["data_interval_start"],
         data_interval_end=run["data_interval_end"],
         run_after=run["run_after"],
         start_date=run["run_after"],
         end_date=None,
-        run_type=DagRunType.SCHEDULED,
-        state=DagRunState.RUNNING,
-        conf=None,
+        run_type=run.get("kind", "scheduled"),
+        state="running",
+        conf={},  # what the API server sends for a run without a conf
         consumed_asset_events=[],
         partition_key=None,
     )
-    ti = RuntimeTaskInstance.model_construct(
+    import pendulum
+
+    tries = task.retries or 0
+    return RuntimeTaskInstance.model_construct(
         id=uuid.uuid4(),
         task_id=task.task_id,
         dag_id=dag.dag_id,
-        run_id=run_id,
+        run_id=run["run_id"],
         try_number=1,
         map_index=-1,
         task=task,
-        max_tries=task.retries,
-        start_date=datetime.datetime.now(datetime.UTC),
-    )
-    # private attributes are not set by model_construct
-    ti._ti_context_from_server = TIRunContext(dag_run=dag_run, max_tries=task.retries)
-    ti._cached_template_context = None
-    return ti.get_template_context()
+        max_tries=tries,
+        start_date=pendulum.parse(run["run_after"]),
+        _ti_context_from_server=TIRunContext(dag_run=dag_run, max_tries=tries),
+    ).get_template_context()
 
 
 def _context2(dag, task, run):
     import pendulum
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.types import DagRunType
 
-    logical = pendulum.parse(run["logical_date"])
-    run_id = run["run_id"]
+    kind = run.get("kind", "scheduled")
     dag_run = DagRun(
         dag_id=dag.dag_id,
-        run_id=run_id,
-        execution_date=logical,
+        run_id=run["run_id"],
+        execution_date=pendulum.parse(run["logical_date"]),
         data_interval=(
             pendulum.parse(run["data_interval_start"]),
             pendulum.parse(run["data_interval_end"]),
         ),
-        run_type=DagRunType.SCHEDULED,
-        external_trigger=False,
+        run_type=kind,
+        state="running",
+        external_trigger=kind == "manual",
     )
     dag_run.dag = dag
-    ti = TaskInstance(task=task, run_id=run_id)
+    ti = TaskInstance(task=task, run_id=run["run_id"])
     ti.dag_run = dag_run
     return ti.get_template_context(ignore_param_exceptions=True)
 
 
+def no_history():
+    """Render as if the DAG had never run and nothing else existed: no
+    previous successful run (``prev_*_success`` are None), no XCom pushed, no
+    asset alias resolved (Airflow 2 reads its empty database; Airflow 3 gets a
+    stand-in for its API server), no pool table to check a SubDAG against, and
+    required params not validated (as Airflow 2's ``ignore_param_exceptions``)."""
+    if MAJOR == "3":
+        from airflow.sdk.execution_time import comms, task_runner
+
+        class _NoRun:
+            data_interval_start = data_interval_end = start_date = end_date = None
+
+        task_runner.get_previous_dagrun_success = lambda ti_id: _NoRun()
+        task_runner.XCom.get_all = classmethod(lambda cls, *a, **k: None)
+        task_runner.XCom.get_one = classmethod(lambda cls, *a, **k: None)
+
+        class _NoServer:
+            def send(self, msg):
+                if isinstance(msg, comms.GetAssetsByAlias):
+                    return comms.AssetsByAliasResult(assets=[])
+                raise RuntimeError(f"no API server for {type(msg).__name__}")
+
+        task_runner.SUPERVISOR_COMMS = _NoServer()
+        validate = task_runner.process_params
+        task_runner.process_params = lambda dag, task, conf, suppress_exception=False: validate(
+            dag, task, conf, suppress_exception=True
+        )
+    else:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.operators.subdag import SubDagOperator
+
+        TaskInstance.get_previous_dagrun = lambda self, state=None, session=None: None
+        TaskInstance.get_previous_execution_date = lambda self, state=None, session=None: None
+        TaskInstance.get_previous_start_date = lambda self, state=None, session=None: None
+        SubDagOperator._validate_pool = lambda self, session: None  # needs the pool table
+
+
 def _render(dag, runs):
     """Per run: {task id: {field: rendered value or {"error": ...}}}."""
-    make_context = _context3 if MAJOR == "3" else _context2
     env = dag.get_template_env()
     out = []
     for run in runs:
@@ -259,7 +298,7 @@ def _render(dag, runs):
         for task in dag.tasks:
             fields = {}
             try:
-                context = make_context(dag, task, run)
+                context = template_context(dag, task, run)
             except Exception as exc:
                 per_task[task.task_id] = {"": {"error": _error(exc)}}
                 continue
@@ -307,7 +346,7 @@ def _dag_facts(dag, n_runs, render):
         "params": _plain(dict(getattr(dag, "params", {}) or {})),
     }
     try:
-        runs, timetable = _runs(dag, n_runs)
+        runs, timetable = plan_runs(dag, n_runs)
         facts["timetable"] = timetable
         facts["runs"] = runs
     except Exception as exc:
@@ -322,11 +361,8 @@ def _dag_facts(dag, n_runs, render):
 
 
 def main():
-    global MAJOR
     job = json.load(open(sys.argv[1], encoding="utf-8"))
-    import airflow
-
-    MAJOR = airflow.__version__.split(".")[0]
+    no_history()
     result = {"version": airflow.__version__, "folders": {}}
     for folder in job["folders"]:
         entry = {"import_errors": {}, "dags": {}}
