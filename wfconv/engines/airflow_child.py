@@ -78,8 +78,6 @@ def _plain(value, depth=0):
 
 
 def _bag(folder):
-    if os.path.isfile(folder):  # a source DAG file: its siblings are importable
-        sys.path.insert(0, os.path.dirname(folder))
     if MAJOR == "3":
         from airflow.dag_processing.dagbag import DagBag
 
@@ -87,6 +85,17 @@ def _bag(folder):
     from airflow.models.dagbag import DagBag
 
     return DagBag(dag_folder=folder, include_examples=False, safe_mode=False)
+
+
+def _sibling(name):
+    """A module of this folder, loaded by its path (wfconv is not installed here)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location("wfconv_engines_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _task_facts(task):
@@ -360,28 +369,34 @@ def _dag_facts(dag, n_runs, render):
     return facts
 
 
+def _folder_facts(folder, job):
+    entry = {"import_errors": {}, "dags": {}}
+    try:
+        bag = _bag(folder)
+    except Exception:
+        entry["error"] = traceback.format_exc(limit=3)
+        return entry
+    entry["import_errors"] = {
+        os.path.relpath(str(k), folder): str(v).strip()[-2000:]
+        for k, v in bag.import_errors.items()
+    }
+    for dag_id, dag in sorted(bag.dags.items()):
+        try:
+            entry["dags"][dag_id] = _dag_facts(dag, job.get("runs", 3), job.get("render", True))
+        except Exception as exc:
+            entry["dags"][dag_id] = {"error": _error(exc)}
+    return entry
+
+
 def main():
     job = json.load(open(sys.argv[1], encoding="utf-8"))
+    importable = _sibling("importpath").importable
     no_history()
     result = {"version": airflow.__version__, "folders": {}}
     for folder in job["folders"]:
-        entry = {"import_errors": {}, "dags": {}}
-        try:
-            bag = _bag(folder)
-        except Exception:
-            entry["error"] = traceback.format_exc(limit=3)
-            result["folders"][folder] = entry
-            continue
-        entry["import_errors"] = {
-            os.path.relpath(str(k), folder): str(v).strip()[-2000:]
-            for k, v in bag.import_errors.items()
-        }
-        for dag_id, dag in sorted(bag.dags.items()):
-            try:
-                entry["dags"][dag_id] = _dag_facts(dag, job.get("runs", 3), job.get("render", True))
-            except Exception as exc:
-                entry["dags"][dag_id] = {"error": _error(exc)}
-        result["folders"][folder] = entry
+        own = folder if os.path.isdir(folder) else os.path.dirname(folder)
+        with importable([own, *job.get("paths", {}).get(folder, [])]):
+            result["folders"][folder] = _folder_facts(folder, job)
         # progress for the parent: one line per folder
         print("WFCONV_FOLDER " + folder, flush=True)
     with open(sys.argv[2], "w", encoding="utf-8") as fh:

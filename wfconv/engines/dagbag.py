@@ -102,17 +102,33 @@ def _migrate(python: str, home: Path) -> bool:
 
 
 def inspect_folders(
-    major: str, folders: list[str], *, runs: int = 3, render: bool = True
+    major: str,
+    folders: list[str],
+    *,
+    runs: int = 3,
+    render: bool = True,
+    paths: dict[str, list[str]] | None = None,
 ) -> dict[str, FolderFacts] | str:
-    """Facts per folder, or why Airflow could not be asked."""
+    """Facts per folder, or why Airflow could not be asked. ``paths``: per
+    folder, more folders importable while it is read (the user's modules an
+    output imports its callables from)."""
     python = find_python(major)
     if python is None:
         return f"Airflow {AIRFLOW_RELEASES[major]} is not installed (wfconv engines install)"
-    return _ask(str(python), major, folders, runs=runs, render=render, timeout=TIMEOUT_S)
+    return _ask(
+        str(python), major, folders, runs=runs, render=render, timeout=TIMEOUT_S, paths=paths
+    )
 
 
 def _ask(
-    python: str, major: str, folders: list[str], *, runs: int, render: bool, timeout: float
+    python: str,
+    major: str,
+    folders: list[str],
+    *,
+    runs: int,
+    render: bool,
+    timeout: float,
+    paths: dict[str, list[str]] | None = None,
 ) -> dict[str, FolderFacts] | str:
     """One child of ``python`` for every folder (or file) in ``folders``."""
     name = f"Airflow {AIRFLOW_RELEASES.get(major, major)}"
@@ -123,7 +139,8 @@ def _ask(
         job = home / "job.json"
         out = home / "facts.json"
         job.write_text(
-            json.dumps({"folders": folders, "runs": runs, "render": render}), encoding="utf-8"
+            json.dumps({"folders": folders, "runs": runs, "render": render, "paths": paths or {}}),
+            encoding="utf-8",
         )
         done = proc.run(
             [python, str(CHILD), str(job), str(out)],

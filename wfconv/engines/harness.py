@@ -88,13 +88,25 @@ def _write(job: Job, root: Path, n: int) -> None:
     write_files(Emitted(job.files, []), job.folder)
 
 
-def _airflow_batches(jobs: list[Job]) -> dict[str, list[str]]:
+def _user_modules(job: Job) -> list[str]:
+    """Where the user's modules are that an output imports its callables from:
+    the source file's folder (a deployment keeps them next to the output)."""
+    path = job.source_path
+    if path and path.endswith(".py") and Path(path).is_file():
+        return [str(Path(path).resolve().parent)]
+    return []
+
+
+def _airflow_batches(jobs: list[Job]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Folders to load per Airflow major: every Airflow output, and every
-    Airflow source file (a file path: one DagBag for that file)."""
+    Airflow source file (a file path: one DagBag for that file); and per
+    output folder, the folders of the user's modules it may import."""
     want: dict[str, list[str]] = {"2": [], "3": []}
+    paths: dict[str, list[str]] = {}
     for job in jobs:
         if job.target == "airflow":
             want[str(job.airflow_version)].append(str(job.folder))
+            paths[str(job.folder)] = _user_modules(job)
         # the source's runs and payloads are compared where the target has them
         if (
             job.target in ("airflow", "prefect")
@@ -105,7 +117,7 @@ def _airflow_batches(jobs: list[Job]) -> dict[str, list[str]]:
             major = airflow_source_major(src)
             if src not in want[major]:
                 want[major].append(src)
-    return {m: f for m, f in want.items() if f}
+    return {m: f for m, f in want.items() if f}, paths
 
 
 def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job]:
@@ -114,10 +126,11 @@ def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job
     try:
         for n, job in enumerate(jobs):
             _write(job, root, n)
-        batches = _airflow_batches(jobs)
+        batches, paths = _airflow_batches(jobs)
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = {
-                m: pool.submit(af.inspect_folders, m, f, runs=runs) for m, f in batches.items()
+                m: pool.submit(af.inspect_folders, m, f, runs=runs, paths=paths)
+                for m, f in batches.items()
             }
             facts = {m: fut.result() for m, fut in futures.items()}
         prefect_jobs = [j for j in jobs if j.target == "prefect"]
@@ -339,6 +352,7 @@ def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
                 "start": job.workflow.start_date,
                 "runs": runs,
                 "shell_tasks": _shell_tasks(job),
+                "paths": _user_modules(job),
             }
         )
     halves = [entries[0::2], entries[1::2]]

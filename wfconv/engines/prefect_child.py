@@ -261,16 +261,12 @@ def inspect_module(entry: dict, n: int) -> dict:
     from prefect import Flow, Task
 
     path = entry["file"]
-    folder = os.path.dirname(path)
-    sys.path.insert(0, folder)
     out: dict = {}
     try:
         module = load_module(path, f"wfconv_prefect_{n}")
     except BaseException:
         out["import_error"] = traceback.format_exc(limit=-2).strip().splitlines()[-1]
         return out
-    finally:
-        sys.path.remove(folder)
     flows = {v.name: v for v in vars(module).values() if isinstance(v, Flow)}
     out["flows"] = sorted(flows)
     out["tasks"] = {v.name: _task_facts(v) for v in vars(module).values() if isinstance(v, Task)}
@@ -306,7 +302,10 @@ def main() -> None:
     for n, entry in enumerate(job["modules"]):
         signal.alarm(MODULE_TIMEOUT_S)
         try:
-            result[entry["file"]] = inspect_module(entry, n)
+            from wfconv.engines.importpath import importable
+
+            with importable([os.path.dirname(entry["file"]), *entry.get("paths", [])]):
+                result[entry["file"]] = inspect_module(entry, n)
         except BaseException as exc:  # one module must not hide the others
             result[entry["file"]] = {"import_error": f"{type(exc).__name__}: {exc}"[:500]}
         finally:
