@@ -353,6 +353,8 @@ def _dag_facts(dag, n_runs, render):
         "end_date": _iso(dag.end_date),
         "timezone": str(getattr(dag, "timezone", "") or ""),
         "params": _plain(dict(getattr(dag, "params", {}) or {})),
+        # an Airflow 2 SubDAG runs only when its parent's SubDagOperator runs it
+        "subdag": getattr(dag, "parent_dag", None) is not None,
     }
     try:
         runs, timetable = plan_runs(dag, n_runs)

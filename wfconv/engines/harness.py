@@ -210,7 +210,7 @@ def airflow_checks(job: Job, facts: dict) -> list[Check]:
     if problems:
         return out
     src, why_not = _source_facts(job, facts)
-    ref = src or ir_facts(job.workflow)
+    ref = _structure_reference(job, src)
     ref_name = src["engine"] if src else "the source IR"
     defaults = {"retry_delay_s": 300.0, "exponential": False, "pool": "default_pool"}
     bad, explained = compare_structure(ref, dag, job.id_map, job.ledger, defaults)
@@ -222,6 +222,38 @@ def airflow_checks(job: Job, facts: dict) -> list[Check]:
     return out
 
 
+def _structure_reference(job: Job, src: dict | None) -> dict:
+    """What the output's structure is compared with: the source in its own
+    engine, else the source IR. Catch-up means something only to a DAG the
+    scheduler runs by itself: not compared for a manual, asset-triggered or
+    continuous DAG, nor for an Airflow 2 SubDAG (its parent runs it)."""
+    if src is None:
+        ref = ir_facts(job.workflow)
+        scheduled = job.workflow.schedule.kind in ("cron", "interval")
+    else:
+        ref = dict(src)
+        scheduled = bool(src.get("runs")) and not src.get("subdag")
+    if not scheduled:
+        ref["catchup"] = None
+    return ref
+
+
+def _continuous(facts: dict) -> bool:
+    return "Continuous" in (facts.get("timetable") or "")
+
+
+def _source_time_na(src: dict, engine: str) -> Check | None:
+    """A source whose runs the scheduler does not plan from a timetable."""
+    if src.get("subdag"):
+        return Check(
+            "time",
+            engine,
+            NA,
+            [f"the source is a SubDAG in {src['engine']}: it runs when its parent's task runs it"],
+        )
+    return None
+
+
 def _time_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: str) -> Check:
     if dag.get("runs_error"):
         return Check("time", engine, FAIL, [f"the timetable cannot plan: {dag['runs_error']}"])
@@ -231,6 +263,19 @@ def _time_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: str
     if src.get("runs_error"):
         return Check(
             "time", engine, UNVERIFIED, [f"the source's timetable cannot plan: {src['runs_error']}"]
+        )
+    na = _source_time_na(src, engine)
+    if na is not None:
+        return na
+    if _continuous(src) or _continuous(dag):
+        # a run starts when the previous one ends: no dates to compare
+        same = _continuous(src) == _continuous(dag)
+        what = f"{dag.get('timetable')} against {src.get('timetable')} in {src['engine']}"
+        return Check(
+            "time",
+            engine,
+            PASS if same else FAIL,
+            [what if same else f"{what}: only one of them runs continuously"],
         )
     if not src.get("runs") and not runs:
         return Check("time", engine, NA, ["no scheduled runs on either side"])
@@ -426,6 +471,17 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
     if got.get("schedule_error"):
         out.append(
             Check("time", engine, FAIL, [f"the schedule cannot plan: {got['schedule_error']}"])
+        )
+    elif src is not None and _source_time_na(src, engine):
+        out.append(_source_time_na(src, engine))
+    elif src is not None and _continuous(src):
+        out.append(
+            Check(
+                "time",
+                engine,
+                FAIL,
+                [f"the source runs continuously ({src['timetable']}); a Prefect schedule cannot"],
+            )
         )
     elif src is not None and src.get("runs"):
         bad = compare_runs(src["runs"], dates, fields=("run_after",))
