@@ -497,18 +497,12 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
     rendered = got.get("rendered") or []
     if src is None:
         out.append(_payload_against_ir(job, engine, _unrun(rendered), why_not))
+    elif not _shell_tasks(job) or not src.get("rendered"):
+        why = "no shell command" if not _shell_tasks(job) else "no scheduled run in the source"
+        out.append(Check("payload", engine, NA, [f"nothing to compare: {why}"]))
     elif not rendered:
         out.append(
-            Check(
-                "payload",
-                engine,
-                NA if not _shell_tasks(job) else UNVERIFIED,
-                [
-                    "no shell command to compare"
-                    if not _shell_tasks(job)
-                    else "no scheduled date to render for"
-                ],
-            )
+            Check("payload", engine, UNVERIFIED, ["no scheduled date in Prefect to render for"])
         )
     else:
         ref_cmds = [
