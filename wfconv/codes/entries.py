@@ -988,7 +988,7 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BA121",
-        "info",
+        "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
         "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     ),
@@ -1210,7 +1210,7 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BP123",
-        "info",
+        "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
         "Luigi task: its run() is called outside Luigi (requires()/output() not checked)",
     ),
@@ -1384,7 +1384,7 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BL303",
-        "info",
+        "warning",
         "docs/codes/backends-luigi-oozie.md#codes",
         "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
     ),
