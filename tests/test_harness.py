@@ -161,9 +161,19 @@ def python_jobs(airflow2_python):
     late = _job(etl, "prefect")
     late.files = {k: v.replace("BYHOUR=6;", "BYHOUR=7;") for k, v in late.files.items()}
     assert late.files != _job(etl, "prefect").files, "the backend's schedule changed: update"
+    hourly = next(
+        w
+        for w in load_path(ROOT / "corpus/prefect/subflows.py", "prefect").workflows
+        if w.id == "prepare-data"
+    )
+    shifted = _job(hourly, "prefect")
+    shifted.files = {k: v.replace("T001500", "T002000") for k, v in shifted.files.items()}
+    assert shifted.files != _job(hourly, "prefect").files, "the backend's schedule changed: update"
     jobs = {
         "etl_prefect": _job(etl, "prefect"),
         "late_prefect": late,
+        "hourly_prefect": _job(hourly, "prefect"),
+        "shifted_prefect": shifted,
         "coord_prefect": _job(coord, "prefect"),
         "broken_prefect": broken,
         "etl_luigi": _job(etl, "luigi"),
@@ -188,6 +198,20 @@ def test_prefect_loads_and_its_own_schedule_plans_the_runs(python_jobs):
     assert _check(python_jobs["coord_prefect"], "time").status == PASS
     bad = _check(python_jobs["broken_prefect"], "loads")
     assert bad.status == FAIL and "boom" in bad.details[0]
+
+
+def test_a_prefect_sources_runs_come_from_its_own_deployment_in_prefect(python_jobs):
+    # subflows.py's __main__ block deploys prepare-data every hour from 00:15:
+    # Prefect's own schedule of the source is the reference, not wfconv's model
+    same = _check(python_jobs["hourly_prefect"], "time")
+    assert same.status == PASS, same.details
+    assert same.details[0].startswith("run start times against the source's deployment schedules")
+    shifted = _check(python_jobs["shifted_prefect"], "time")
+    assert shifted.status == FAIL
+    assert (
+        "run 1: run_after 2024-01-01T00:15:00+00:00 in the source, 2024-01-01T00:20:00+00:00 after conversion"
+        in shifted.details
+    ), shifted.details
 
 
 def test_prefect_commands_are_built_per_scheduled_date(python_jobs):

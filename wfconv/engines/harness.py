@@ -56,6 +56,8 @@ class Job:
     airflow_version: int = 3
     folder: Path | None = None  # where the files were written
     checks: list[Check] = field(default_factory=list)
+    # a Prefect source's first scheduled starts, from Prefect's own schedules
+    source_runs: list[dict] | None = None
 
     @property
     def source_engine(self) -> str | None:
@@ -134,7 +136,13 @@ def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job
             }
             facts = {m: fut.result() for m, fut in futures.items()}
         prefect_jobs = [j for j in jobs if j.target == "prefect"]
-        pfacts = prefect_facts(prefect_jobs, runs) if prefect_jobs else {}
+        sources = _prefect_sources(jobs, runs)
+        pfacts = prefect_facts(prefect_jobs, runs, sources) if prefect_jobs or sources else {}
+        if isinstance(pfacts, dict):
+            for job in jobs:
+                got = pfacts.get(_source_key(job)) or {}
+                if got.get("dates"):
+                    job.source_runs = [{"run_after": d} for d in got["dates"]]
         # Luigi is asked through the Luigi reader's import child, one per
         # module: two at a time (the machine's cores).
         luigi_jobs = [j for j in jobs if j.target == "luigi"]
@@ -289,11 +297,20 @@ def _time_check(job: Job, engine: str, src: dict | None, dag: dict, why_not: str
 
 
 def _time_against_ir(job: Job, engine: str, runs: list[dict], why_not: str) -> Check:
-    """No source engine to ask: the run start times the source's own engine
-    documents (Oozie nominal times, Prefect ticks) from the reference runtime,
-    start times only (what a run sees is the payload check's business)."""
+    """No source engine to ask for the source's runs: a Prefect source's own
+    schedules where Prefect gave them, else the run start times the source's
+    engine documents (Oozie nominal times, Prefect ticks) from the reference
+    runtime; start times only (what a run sees is the payload check's
+    business)."""
     from wfconv.engines.expected import expected_runs
 
+    if job.source_runs is not None:
+        bad = compare_runs(job.source_runs, runs, fields=("run_after",))
+        c = fail_or_pass("time", engine, bad)
+        c.details.insert(
+            0, f"run start times against the source's deployment schedules in {_prefect_version()}"
+        )
+        return c
     want = expected_runs(job.workflow, len(runs) or RUNS)
     if want is None:
         if not runs:
@@ -372,9 +389,44 @@ def _shell_tasks(job: Job) -> list[str]:
     ]
 
 
-def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
+def _source_key(job: Job) -> str:
+    return f"{job.source_path}#{job.workflow.id}"
+
+
+def _prefect_sources(jobs: list[Job], runs: int) -> list[dict]:
+    """Entries for ``prefect_child`` that ask Prefect for a Prefect source's
+    own schedules (the deployments of its ``__main__`` block), from the start
+    date the target's runs are planned from: one per source flow whose target
+    has a time check."""
+    out, seen = [], set()
+    for job in jobs:
+        path = job.source_path
+        if (
+            job.source_engine != "prefect"
+            or job.target not in ("airflow", "prefect")
+            or not job.workflow.start_date
+            or not (path and path.endswith(".py") and Path(path).is_file())
+            or _source_key(job) in seen
+        ):
+            continue
+        seen.add(_source_key(job))
+        out.append(
+            {
+                "file": str(Path(path).resolve()),
+                "key": _source_key(job),
+                "flow": job.workflow.id,
+                "start": job.workflow.start_date,
+                "runs": runs,
+                "paths": _user_modules(job),
+            }
+        )
+    return out
+
+
+def prefect_facts(jobs: list[Job], runs: int, sources: list[dict] = ()) -> dict[str, dict] | str:
     """Facts per emitted module from ``prefect_child`` (two children share the
-    modules: the machine has two cores)."""
+    modules: the machine has two cores), and per entry of ``sources`` (a
+    source flow's schedules, keyed by the entry's ``key``)."""
     import importlib.util
     import json
     import os
@@ -400,12 +452,13 @@ def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
                 "paths": _user_modules(job),
             }
         )
+    entries += sources
     halves = [entries[0::2], entries[1::2]]
+    root = Path(tempfile.mkdtemp(prefix="wfconv-prefect-"))
 
     def one(part: list[dict], n: int) -> dict:
         if not part:
             return {}
-        root = Path(part[0]["file"]).parent.parent
         job_file, out = root / f"prefect-job-{n}.json", root / f"prefect-out-{n}.json"
         job_file.write_text(json.dumps({"modules": part}), encoding="utf-8")
         env = {**os.environ, **QUIET_ENV}
@@ -423,8 +476,11 @@ def prefect_facts(jobs: list[Job], runs: int) -> dict[str, dict] | str:
             }
         return json.loads(out.read_text(encoding="utf-8"))
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(one, halves, range(2)))
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(one, halves, range(2)))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return {k: v for r in results for k, v in r.items()}
 
 

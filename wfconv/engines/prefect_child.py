@@ -6,7 +6,8 @@ itself makes of it, without a server and without running a flow:
 - structure: every module-level ``Task`` object's name, retries, retry delays
   and timeout (Prefect has no static graph: edges exist only in a run, and the
   behaviour check sees them there);
-- time: the deployments the module's ``__main__`` block makes
+- time: the deployments the module's ``__main__`` block makes (for a source
+  module, an entry naming a ``flow``: that flow's deployments only)
   (``flow.serve``, ``flow.deploy``, ``flow.to_deployment``), built by the
   flow's own ``to_deployment`` from the call's schedule keywords; their dates
   from Prefect's server-side schedule classes;
@@ -159,17 +160,22 @@ def served_flow(module):
     return found[0][0]
 
 
-def deployment_dates(module, n: int, start, path: str | None = None) -> list:
+def deployment_dates(
+    module, n: int, start, path: str | None = None, flow: str | None = None
+) -> list:
     """The first ``n`` scheduled start times at or after ``start`` (an aware
     datetime, or None for now) of every active schedule of the module's
-    deployments, ascending, from Prefect's server-side schedule classes (what
-    its scheduler service creates runs from)."""
+    deployments (of the flow named ``flow`` only, when given), ascending, from
+    Prefect's server-side schedule classes (what its scheduler service creates
+    runs from)."""
     import asyncio
 
     from prefect.server.schemas import schedules as server
 
     out = []
-    for _flow, deployment in deployments(module, path):
+    for owner, deployment in deployments(module, path):
+        if flow is not None and owner.name != flow:
+            continue
         for entry in deployment.schedules or []:
             if getattr(entry, "active", True) is False:
                 continue
@@ -270,11 +276,16 @@ def inspect_module(entry: dict, n: int) -> dict:
     flows = {v.name: v for v in vars(module).values() if isinstance(v, Flow)}
     out["flows"] = sorted(flows)
     out["tasks"] = {v.name: _task_facts(v) for v in vars(module).values() if isinstance(v, Task)}
+    # a source module: only the schedules of the one flow its deployments give
+    flow = entry.get("flow")
     try:
+        if flow is not None and flow not in {f.name for f, _ in deployments(module, path)}:
+            out["dates"] = None  # not deployed from this module's __main__ block
+            return out
         begin = datetime.datetime.fromisoformat(entry["start"]) if entry.get("start") else None
         if begin is not None and begin.tzinfo is None:
             begin = begin.replace(tzinfo=datetime.UTC)
-        dates = deployment_dates(module, entry.get("runs", 3), begin, path)
+        dates = deployment_dates(module, entry.get("runs", 3), begin, path, flow)
         out["dates"] = [d.astimezone(datetime.UTC).isoformat() for d in dates]
     except BaseException as exc:
         out["schedule_error"] = type(exc).__name__ + ": " + str(exc)[:300]
@@ -305,9 +316,10 @@ def main() -> None:
             from wfconv.engines.importpath import importable
 
             with importable([os.path.dirname(entry["file"]), *entry.get("paths", [])]):
-                result[entry["file"]] = inspect_module(entry, n)
+                result[entry.get("key", entry["file"])] = inspect_module(entry, n)
         except BaseException as exc:  # one module must not hide the others
-            result[entry["file"]] = {"import_error": f"{type(exc).__name__}: {exc}"[:500]}
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            result[entry.get("key", entry["file"])] = {"import_error": error}
         finally:
             signal.alarm(0)
         print("WFCONV_MODULE " + entry["file"], flush=True)
