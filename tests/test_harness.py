@@ -169,6 +169,14 @@ def python_jobs(airflow2_python):
     shifted = _job(hourly, "prefect")
     shifted.files = {k: v.replace("T001500", "T002000") for k, v in shifted.files.items()}
     assert shifted.files != _job(hourly, "prefect").files, "the backend's schedule changed: update"
+    late_luigi = _job(etl, "luigi")
+    late_luigi.files = {
+        k: v.replace("datetime.time(6, 0,", "datetime.time(7, 0,").replace(
+            "--date {{ ds }}", "--date {{ ds_nodash }}"
+        )
+        for k, v in late_luigi.files.items()
+    }
+    assert late_luigi.files != _job(etl, "luigi").files, "the backend's dates changed: update"
     jobs = {
         "etl_prefect": _job(etl, "prefect"),
         "late_prefect": late,
@@ -177,6 +185,7 @@ def python_jobs(airflow2_python):
         "coord_prefect": _job(coord, "prefect"),
         "broken_prefect": broken,
         "etl_luigi": _job(etl, "luigi"),
+        "late_luigi": late_luigi,
     }
     run_harness(list(jobs.values()))
     return jobs
@@ -230,7 +239,26 @@ def test_luigi_loads_and_gives_its_task_graph(python_jobs):
     etl = python_jobs["etl_luigi"]
     assert _check(etl, "loads").status == PASS
     assert _check(etl, "structure").status == PASS
-    assert _check(etl, "time").status == UNVERIFIED
+
+
+def test_luigi_range_task_plans_the_source_runs_and_their_commands(python_jobs):
+    # RangeDaily's first days, as the root task's logical date and data
+    # interval, are the Airflow 2.10.5 source's first runs
+    time = _check(python_jobs["etl_luigi"], "time")
+    assert time.status == PASS, time.details
+    assert "Luigi's range task schedules against" in time.details[0]
+    late = _check(python_jobs["late_luigi"], "time")
+    assert late.status == FAIL
+    assert (
+        "run 1: logical_date 2024-01-01T06:00:00+00:00 in the source, "
+        "2024-01-01T07:00:00+00:00 after conversion" in late.details
+    ), late.details
+    # the commands the shell tasks' run() would start, per scheduled day;
+    # prev_ds stays a literal (BL403 says so)
+    payload = _check(python_jobs["etl_luigi"], "payload")
+    assert payload.status == PASS, payload.details
+    assert payload.details[0] == "9 shell command(s) compared over 3 scheduled run(s)"
+    assert any("'--since', '{{', 'prev_ds', '}}'] after conversion" in d for d in payload.explained)
 
 
 def test_oozie_xml_is_validated_against_oozies_schemas():

@@ -111,7 +111,7 @@ def _airflow_batches(jobs: list[Job]) -> tuple[dict[str, list[str]], dict[str, l
             paths[str(job.folder)] = _user_modules(job)
         # the source's runs and payloads are compared where the target has them
         if (
-            job.target in ("airflow", "prefect")
+            job.target in ("airflow", "prefect", "luigi")
             and job.source_engine == "airflow"
             and job.source_path
         ):
@@ -147,9 +147,11 @@ def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job
         # module: two at a time (the machine's cores).
         luigi_jobs = [j for j in jobs if j.target == "luigi"]
         with ThreadPoolExecutor(max_workers=2) as pool:
+            lfacts = pool.submit(luigi_facts, luigi_jobs, runs) if luigi_jobs else None
             lchecks = dict(
                 zip(map(id, luigi_jobs), pool.map(luigi_checks, luigi_jobs), strict=True)
             )
+            lfacts = lfacts.result() if lfacts else {}
         for job in jobs:
             if job.target == "airflow":
                 job.checks.extend(airflow_checks(job, facts))
@@ -157,6 +159,8 @@ def run_harness(jobs: list[Job], *, runs: int = RUNS, progress=None) -> list[Job
                 job.checks.extend(prefect_checks(job, pfacts, facts))
             elif job.target == "luigi":
                 job.checks.extend(lchecks[id(job)])
+                if any(c.name == "loads" and c.status == PASS for c in lchecks[id(job)]):
+                    job.checks.extend(luigi_run_checks(job, lfacts, facts))
             elif job.target == "oozie":
                 job.checks.extend(oozie_checks(job))
             if progress:
@@ -550,30 +554,31 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
     else:
         out.append(_time_against_ir(job, engine, dates, why_not))
     # payload: commands built per scheduled date against the source engine's rendering
-    rendered = got.get("rendered") or []
-    if src is None:
-        out.append(_payload_against_ir(job, engine, _unrun(rendered), why_not))
-    elif not _shell_tasks(job) or not src.get("rendered"):
-        why = "no shell command" if not _shell_tasks(job) else "no scheduled run in the source"
-        out.append(Check("payload", engine, NA, [f"nothing to compare: {why}"]))
-    elif not rendered:
-        out.append(
-            Check("payload", engine, UNVERIFIED, ["no scheduled date in Prefect to render for"])
-        )
-    else:
-        ref_cmds = [
-            {
-                sid: {"command": _shell_value(f)}
-                for sid, f in run.items()
-                if _shell_value(f) is not None
-            }
-            for run in src.get("rendered") or []
-        ]
-        bad, explained, n = compare_payloads(ref_cmds, _unrun(rendered), job.id_map, job.ledger)
-        c = fail_or_pass("payload", engine, bad, explained)
-        c.details.insert(0, f"{n} shell command(s) compared over {len(rendered)} scheduled date(s)")
-        out.append(c)
+    out.append(_command_check(job, engine, src, _unrun(got.get("rendered") or []), why_not))
     return out
+
+
+def _command_check(
+    job: Job, engine: str, src: dict | None, rendered: list[dict], why_not: str
+) -> Check:
+    """The shell commands a target that is not Airflow built per scheduled
+    run (``rendered``) against the source engine's rendering of them, or the
+    reference runtime's where there is no source engine."""
+    if src is None:
+        return _payload_against_ir(job, engine, rendered, why_not)
+    if not _shell_tasks(job) or not src.get("rendered"):
+        why = "no shell command" if not _shell_tasks(job) else "no scheduled run in the source"
+        return Check("payload", engine, NA, [f"nothing to compare: {why}"])
+    if not rendered:
+        return Check("payload", engine, UNVERIFIED, [f"no scheduled run in {engine} to render for"])
+    ref_cmds = [
+        {sid: {"command": _shell_value(f)} for sid, f in run.items() if _shell_value(f) is not None}
+        for run in src.get("rendered") or []
+    ]
+    bad, explained, n = compare_payloads(ref_cmds, rendered, job.id_map, job.ledger)
+    c = fail_or_pass("payload", engine, bad, explained)
+    c.details.insert(0, f"{n} shell command(s) compared over {len(rendered)} scheduled run(s)")
+    return c
 
 
 def _payload_against_ir(job: Job, engine: str, got: list[dict], why_not: str) -> Check:
@@ -664,20 +669,96 @@ def luigi_checks(job: Job) -> list[Check]:
     st = fail_or_pass("structure", engine, bad, ok)
     st.details.insert(0, "the task graph Luigi's requires() gives, against the source IR")
     out.append(st)
-    sched = job.workflow.schedule.kind in ("cron", "interval")
-    out.append(
-        Check(
-            "time",
-            engine,
-            UNVERIFIED if sched else NA,
-            [
-                "Luigi has no scheduler: runs come from cron"
-                if sched
-                else "the source is not scheduled"
-            ],
-        )
-    )
     return out
+
+
+def luigi_facts(jobs: list[Job], runs: int) -> dict[str, dict]:
+    """Per emitted Luigi module, from one ``luigi_child``: the first runs its
+    range task schedules and the shell commands of those runs."""
+    import json
+    import sys
+
+    from wfconv import proc
+
+    entries = []
+    for job in jobs:
+        main = _main_file(job)
+        if main is not None:
+            shell = [t.id for t in job.workflow.tasks if t.action.kind == "shell"]
+            entries.append(
+                {"file": str(main), "runs": runs, "shell_tasks": shell, "paths": _user_modules(job)}
+            )
+    if not entries:
+        return {}
+    root = Path(tempfile.mkdtemp(prefix="wfconv-luigi-"))
+    try:
+        job_file, out = root / "job.json", root / "out.json"
+        job_file.write_text(json.dumps({"modules": entries}), encoding="utf-8")
+        done = proc.run(
+            [sys.executable, "-m", "wfconv.engines.luigi_child", str(job_file), str(out)],
+            timeout=600,
+            memory_mb=4096,
+        )
+        if not out.exists():
+            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-2:]
+            return {
+                e["file"]: {"error": "the Luigi child failed: " + " | ".join(tail)} for e in entries
+            }
+        return json.loads(out.read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# The run fields a Luigi run has: no start time of its own (cron starts it).
+_LUIGI_RUN_FIELDS = ("logical_date", "data_interval_start", "data_interval_end")
+
+
+def luigi_run_checks(job: Job, lfacts: dict, afacts: dict) -> list[Check]:
+    """Time and payload in Luigi: the runs the module's range task schedules
+    against the source's, and the commands their shell tasks run."""
+    engine = "luigi"
+    if job.workflow.schedule.kind not in ("cron", "interval"):
+        return [Check("time", engine, NA, ["the source is not scheduled"])]
+    main = _main_file(job)
+    got = lfacts.get(str(main)) if main else None
+    if got is None or got.get("error"):
+        why = (got or {}).get("error") or "the Luigi backend did not emit exactly one module"
+        return [Check("time", engine, FAIL, [f"the range task cannot plan: {why}"])]
+    if got.get("runs") is None:
+        why = "each call of the module is one run of the day it is called: cron decides the dates"
+        return [Check(c, engine, UNVERIFIED, [why]) for c in ("time", "payload")]
+    runs = got["runs"]
+    src, why_not = _source_facts(job, afacts)
+    if src is not None and (_source_time_na(src, engine) or _continuous(src)):
+        time = _source_time_na(src, engine) or Check(
+            "time", engine, FAIL, [f"the source runs continuously ({src['timetable']})"]
+        )
+    else:
+        if src is not None and src.get("runs"):
+            want, ref = src["runs"], f"{src.get('timetable')} in {src['engine']}"
+        else:
+            from wfconv.engines.expected import expected_runs
+
+            want = expected_runs(job.workflow, len(runs) or RUNS)
+            ref = f"the source's schedule ({why_not})"
+        if want is None:
+            time = Check(
+                "time", engine, UNVERIFIED, [f"no reference for the source's runs ({why_not})"]
+            )
+        else:
+            bad = compare_runs(want, runs, fields=_LUIGI_RUN_FIELDS)
+            # announced: a trigger-model schedule run over data intervals
+            announced = any(d.code == "BL305" for d in job.ledger)
+            time = fail_or_pass("time", engine, [] if announced else bad, bad if announced else [])
+            time.details.insert(
+                0,
+                f"logical dates and data intervals of the first {len(runs)} run(s) Luigi's range "
+                f"task schedules against {ref}; their start times come from cron (not compared)",
+            )
+    rendered = [
+        {job.id_map.get(sid, sid): f for sid, f in run.items()} for run in got.get("rendered") or []
+    ]
+    return [time, _command_check(job, engine, src, _unrun(rendered), why_not)]
 
 
 # ---------------------------------------------------------------------------
