@@ -225,7 +225,7 @@ def test_a_prefect_sources_runs_come_from_its_own_deployment_in_prefect(python_j
 
 def test_prefect_commands_are_built_per_scheduled_date(python_jobs):
     payload = _check(python_jobs["etl_prefect"], "payload")
-    assert "9 shell command(s) compared over 3 scheduled date(s)" in payload.details[0]
+    assert "9 shell command(s) compared over 3 scheduled run(s)" in payload.details[0]
     # prev_ds renders empty in the Prefect flow: a difference (the ledger's
     # warning explains it, so it is listed as explained)
     assert any(
@@ -259,6 +259,11 @@ def test_luigi_range_task_plans_the_source_runs_and_their_commands(python_jobs):
     assert payload.status == PASS, payload.details
     assert payload.details[0] == "9 shell command(s) compared over 3 scheduled run(s)"
     assert any("'--since', '{{', 'prev_ds', '}}'] after conversion" in d for d in payload.explained)
+    # a command that changed is not explained by a loss about something else
+    # (every task's owner is dropped in Luigi: BL501)
+    changed = _check(python_jobs["late_luigi"], "payload")
+    assert changed.status == FAIL
+    assert any("'--date', '20240101', '--out'" in d for d in changed.details), changed.details
 
 
 def test_oozie_xml_is_validated_against_oozies_schemas():
