@@ -115,9 +115,37 @@ def inspect_folders(
     python = find_python(major)
     if python is None:
         return f"Airflow {AIRFLOW_RELEASES[major]} is not installed (wfconv engines install)"
-    return _ask(
-        str(python), major, folders, runs=runs, render=render, timeout=TIMEOUT_S, paths=paths
+    # A source DAG file is read once per process, whatever the number of
+    # batches (compare and the bench check one batch per target).
+    keys = {f: _file_key(major, f, runs, render, paths) for f in folders}
+    have = {f: _SOURCE_FACTS[k] for f, k in keys.items() if k in _SOURCE_FACTS}
+    ask = [f for f in folders if f not in have]
+    got = (
+        _ask(str(python), major, ask, runs=runs, render=render, timeout=TIMEOUT_S, paths=paths)
+        if ask
+        else {}
     )
+    if isinstance(got, str):
+        return got
+    for f, facts in got.items():
+        if keys.get(f) is not None and not facts.error:
+            _SOURCE_FACTS[keys[f]] = facts
+    return {f: have[f] if f in have else got[f] for f in folders if f in have or f in got}
+
+
+_SOURCE_FACTS: dict[tuple, FolderFacts] = {}
+
+
+def _file_key(major, path, runs, render, paths) -> tuple | None:
+    """What a source file's facts depend on; None for a folder (an output)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not os.path.isfile(path):
+        return None
+    extra = tuple((paths or {}).get(path, ()))
+    return (major, os.path.abspath(path), st.st_mtime_ns, st.st_size, runs, render, extra)
 
 
 def _ask(
