@@ -18,17 +18,13 @@ complete (their marker files are relative to it).
 from __future__ import annotations
 
 import datetime
-import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 
-from wfconv.engines.importpath import importable
-from wfconv.engines.prefect_child import _Captured, _record, load_module
+from wfconv.engines.modchild import command_of, each_module
+from wfconv.engines.prefect_child import load_module
 
-MODULE_TIMEOUT_S = 60
 # How far after the range's start "now" is put to find the first runs: first a
 # month (hourly ranges enumerate every hour up to now), then ten years.
 _HORIZONS_DAYS = (31, 3660)
@@ -66,31 +62,6 @@ def _first_runs(module, n: int) -> list:
     return found[:n]
 
 
-def _command(task) -> object:
-    patched = {
-        (subprocess, "run"): _record,
-        (subprocess, "Popen"): _record,
-        (subprocess, "call"): _record,
-        (subprocess, "check_call"): _record,
-        (subprocess, "check_output"): _record,
-        (os, "system"): _record,
-    }
-    saved = {k: getattr(*k) for k in patched}
-    try:
-        for k, fn in patched.items():
-            setattr(k[0], k[1], fn)
-        task.run()
-        return {"error": "no command was run"}
-    except _Captured as cap:
-        command = cap.command
-        return " ".join(map(str, command)) if isinstance(command, (list, tuple)) else command
-    except Exception as exc:  # the command could not be built
-        return {"error": type(exc).__name__ + ": " + str(exc)[:200]}
-    finally:
-        for k, fn in saved.items():
-            setattr(k[0], k[1], fn)
-
-
 def _iso(d: datetime.datetime) -> str:
     if d.tzinfo is None:
         d = d.replace(tzinfo=datetime.UTC)
@@ -117,37 +88,19 @@ def inspect_module(entry: dict, n: int) -> dict:
         for sid in entry.get("shell_tasks", []):
             cls = tasks.get(sid)
             if cls is not None:
-                per_task[sid] = {"command": _command(cls(**root.shared()))}
+                per_task[sid] = {"command": command_of(cls(**root.shared()).run)}
         rendered.append(per_task)
     return {"runs": runs, "rendered": rendered}
 
 
-def _too_long(signum, frame):
-    raise TimeoutError(f"inspecting the module took more than {MODULE_TIMEOUT_S} s")
-
-
 def main() -> None:
-    job = json.load(open(sys.argv[1], encoding="utf-8"))
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    signal.signal(signal.SIGALRM, _too_long)
-    result = {}
     os.environ.pop("WFCONV_STATE_DIR", None)  # the emitted modules' state folder
     with tempfile.TemporaryDirectory(prefix="wfconv-luigi-") as empty:
         os.chdir(empty)  # no marker file exists here: no task is complete
-        for n, entry in enumerate(job["modules"]):
-            signal.alarm(MODULE_TIMEOUT_S)
-            try:
-                with importable([os.path.dirname(entry["file"]), *entry.get("paths", [])]):
-                    result[entry["file"]] = inspect_module(entry, n)
-            except BaseException as exc:  # one module must not hide the others
-                result[entry["file"]] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-            finally:
-                signal.alarm(0)
-        os.chdir(os.path.dirname(sys.argv[2]))
-    with open(sys.argv[2], "w", encoding="utf-8") as fh:
-        json.dump(result, fh, default=str)
+        try:
+            each_module(inspect_module, "error")
+        finally:
+            os.chdir(os.path.dirname(os.path.abspath(sys.argv[2])))
 
 
 if __name__ == "__main__":

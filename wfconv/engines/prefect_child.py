@@ -31,25 +31,9 @@ The same functions serve in-process callers that prove a schedule
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import signal
-import subprocess
-import sys
 import traceback
 
-
-class _Captured(BaseException):
-    """Raised by the recorders: stops the task body at its command."""
-
-    def __init__(self, command):
-        super().__init__("captured")
-        self.command = command
-
-
-def _record(*args, **kwargs):
-    command = args[0] if args else kwargs.get("args")
-    raise _Captured(command)
+from wfconv.engines.modchild import command_of, each_module
 
 
 def _seconds(value):
@@ -218,20 +202,9 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
     from prefect.runtime import flow_run
 
     by_name = {v.name: v for v in vars(module).values() if isinstance(v, Task)}
-    patched = {
-        (subprocess, "run"): _record,
-        (subprocess, "Popen"): _record,
-        (subprocess, "call"): _record,
-        (subprocess, "check_call"): _record,
-        (subprocess, "check_output"): _record,
-        (os, "system"): _record,
-    }
-    saved = {k: getattr(*k) for k in patched}
     out = []
+    real_start = flow_run.FIELDS["scheduled_start_time"]
     try:
-        for k, fn in patched.items():
-            setattr(k[0], k[1], fn)
-        real_start = flow_run.FIELDS["scheduled_start_time"]
         for date in dates:
             when = datetime.datetime.fromisoformat(date)
             flow_run.FIELDS["scheduled_start_time"] = lambda when=when: when
@@ -240,26 +213,12 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
                 task = by_name.get(name)
                 if task is None:
                     continue
-                try:
-                    takes = task.fn.__code__.co_varnames[: task.fn.__code__.co_argcount]
-                    kwargs = {"upstream": _EverythingChosen(by_name)} if "upstream" in takes else {}
-                    task.fn(**kwargs)
-                    per_task[name] = {"command": {"error": "no command was run"}}
-                except _Captured as cap:
-                    command = cap.command
-                    if isinstance(command, (list, tuple)):
-                        command = " ".join(map(str, command))
-                    per_task[name] = {"command": command}
-                except Exception as exc:  # the command could not be built
-                    per_task[name] = {
-                        "command": {"error": type(exc).__name__ + ": " + str(exc)[:200]}
-                    }
+                takes = task.fn.__code__.co_varnames[: task.fn.__code__.co_argcount]
+                kwargs = {"upstream": _EverythingChosen(by_name)} if "upstream" in takes else {}
+                per_task[name] = {"command": command_of(lambda t=task, k=kwargs: t.fn(**k))}
             out.append(per_task)
     finally:
-        for k, fn in saved.items():
-            setattr(k[0], k[1], fn)
-        if dates:
-            flow_run.FIELDS["scheduled_start_time"] = real_start
+        flow_run.FIELDS["scheduled_start_time"] = real_start
     return out
 
 
@@ -296,35 +255,8 @@ def inspect_module(entry: dict, n: int) -> dict:
     return out
 
 
-MODULE_TIMEOUT_S = 60
-
-
-def _too_long(signum, frame):
-    raise TimeoutError(f"inspecting the module took more than {MODULE_TIMEOUT_S} s")
-
-
 def main() -> None:
-    job = json.load(open(sys.argv[1], encoding="utf-8"))
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    signal.signal(signal.SIGALRM, _too_long)
-    result = {}
-    for n, entry in enumerate(job["modules"]):
-        signal.alarm(MODULE_TIMEOUT_S)
-        try:
-            from wfconv.engines.importpath import importable
-
-            with importable([os.path.dirname(entry["file"]), *entry.get("paths", [])]):
-                result[entry.get("key", entry["file"])] = inspect_module(entry, n)
-        except BaseException as exc:  # one module must not hide the others
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            result[entry.get("key", entry["file"])] = {"import_error": error}
-        finally:
-            signal.alarm(0)
-        print("WFCONV_MODULE " + entry["file"], flush=True)
-    with open(sys.argv[2], "w", encoding="utf-8") as fh:
-        json.dump(result, fh, default=str)
+    each_module(inspect_module, "import_error")
 
 
 if __name__ == "__main__":
