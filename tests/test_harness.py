@@ -157,12 +157,31 @@ def python_jobs(airflow2_python):
     late = _job(etl, "prefect")
     late.files = {k: v.replace("BYHOUR=6;", "BYHOUR=7;") for k, v in late.files.items()}
     assert late.files != _job(etl, "prefect").files, "the backend's schedule changed: update"
+    hourly = next(
+        w
+        for w in load_path(ROOT / "corpus/prefect/subflows.py", "prefect").workflows
+        if w.id == "prepare-data"
+    )
+    shifted = _job(hourly, "prefect")
+    shifted.files = {k: v.replace("T001500", "T002000") for k, v in shifted.files.items()}
+    assert shifted.files != _job(hourly, "prefect").files, "the backend's schedule changed: update"
+    late_luigi = _job(etl, "luigi")
+    late_luigi.files = {
+        k: v.replace("datetime.time(6, 0,", "datetime.time(7, 0,").replace(
+            "--date {{ ds }}", "--date {{ ds_nodash }}"
+        )
+        for k, v in late_luigi.files.items()
+    }
+    assert late_luigi.files != _job(etl, "luigi").files, "the backend's dates changed: update"
     jobs = {
         "etl_prefect": _job(etl, "prefect"),
         "late_prefect": late,
+        "hourly_prefect": _job(hourly, "prefect"),
+        "shifted_prefect": shifted,
         "coord_prefect": _job(coord, "prefect"),
         "broken_prefect": broken,
         "etl_luigi": _job(etl, "luigi"),
+        "late_luigi": late_luigi,
     }
     run_harness(list(jobs.values()))
     return jobs
@@ -186,9 +205,23 @@ def test_prefect_loads_and_its_own_schedule_plans_the_runs(python_jobs):
     assert bad.status == FAIL and "boom" in bad.details[0]
 
 
+def test_a_prefect_sources_runs_come_from_its_own_deployment_in_prefect(python_jobs):
+    # subflows.py's __main__ block deploys prepare-data every hour from 00:15:
+    # Prefect's own schedule of the source is the reference, not wfconv's model
+    same = _check(python_jobs["hourly_prefect"], "time")
+    assert same.status == PASS, same.details
+    assert same.details[0].startswith("run start times against the source's deployment schedules")
+    shifted = _check(python_jobs["shifted_prefect"], "time")
+    assert shifted.status == FAIL
+    assert (
+        "run 1: run_after 2024-01-01T00:15:00+00:00 in the source, 2024-01-01T00:20:00+00:00 after conversion"
+        in shifted.details
+    ), shifted.details
+
+
 def test_prefect_commands_are_built_per_scheduled_date(python_jobs):
     payload = _check(python_jobs["etl_prefect"], "payload")
-    assert "9 shell command(s) compared over 3 scheduled date(s)" in payload.details[0]
+    assert "9 shell command(s) compared over 3 scheduled run(s)" in payload.details[0]
     # each task called with what the flow gives it for that date: prev_ds is
     # the previous tick, as in the source (it rendered empty once)
     assert payload.status == PASS, payload.details + payload.explained
@@ -199,7 +232,31 @@ def test_luigi_loads_and_gives_its_task_graph(python_jobs):
     etl = python_jobs["etl_luigi"]
     assert _check(etl, "loads").status == PASS
     assert _check(etl, "structure").status == PASS
-    assert _check(etl, "time").status == UNVERIFIED
+
+
+def test_luigi_range_task_plans_the_source_runs_and_their_commands(python_jobs):
+    # RangeDaily's first days, as the root task's logical date and data
+    # interval, are the Airflow 2.10.5 source's first runs
+    time = _check(python_jobs["etl_luigi"], "time")
+    assert time.status == PASS, time.details
+    assert "Luigi's range task schedules against" in time.details[0]
+    late = _check(python_jobs["late_luigi"], "time")
+    assert late.status == FAIL
+    assert (
+        "run 1: logical_date 2024-01-01T06:00:00+00:00 in the source, "
+        "2024-01-01T07:00:00+00:00 after conversion" in late.details
+    ), late.details
+    # the commands the shell tasks' run() would start, per scheduled day;
+    # prev_ds stays a literal (BL403 says so)
+    payload = _check(python_jobs["etl_luigi"], "payload")
+    assert payload.status == PASS, payload.details
+    assert payload.details[0] == "9 shell command(s) compared over 3 scheduled run(s)"
+    assert any("'--since', '{{', 'prev_ds', '}}'] after conversion" in d for d in payload.explained)
+    # a command that changed is not explained by a loss about something else
+    # (every task's owner is dropped in Luigi: BL501)
+    changed = _check(python_jobs["late_luigi"], "payload")
+    assert changed.status == FAIL
+    assert any("'--date', '20240101', '--out'" in d for d in changed.details), changed.details
 
 
 def test_oozie_xml_is_validated_against_oozies_schemas():

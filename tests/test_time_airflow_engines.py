@@ -3,7 +3,7 @@
 Proved in the real engines: Airflow 2 sources are planned and rendered by
 Airflow 2.10.5 and their Airflow 3 conversions by Airflow 3.3.2; Airflow 3
 sources by 3.3.2 and their ``--airflow-version 2`` conversions by 2.10.5; each
-by its own scheduler timetable and templating (``wfconv.engines.airflow_time``;
+by its own scheduler timetable and templating (``wfconv.engines.dagbag``;
 one engine process per version for the whole module). A copy of each Airflow 2
 source moved to Airflow 3 unchanged is planned too: it must differ, or these
 tests could not tell a faithful conversion from a naive one.
@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from wfconv.cli import main
-from wfconv.engines.airflow_time import read_runs
+from wfconv.engines.dagbag import read_runs
 from wfconv.frontends import load
 from wfconv.runtime import RunOptions, plan_runs
 

@@ -5,10 +5,10 @@ through ``coord:nominalTime()`` (docs/semantics.md §4, R3). The nominal times
 below are worked out by hand from Oozie's rule (start + k·frequency, wall clock
 of the coordinator's timezone for ``coord:days``, while N_k < end). The
 converted DAGs are planned and rendered by real Airflow 3.3.2
-(``wfconv.engines.airflow_time``); the converted Prefect modules' deployment
+(``wfconv.engines.dagbag``); the converted Prefect modules' deployment
 schedules come from Prefect's own schedule code and each scheduled start goes
 through the module's ``wfconv_run_dates`` and task bodies
-(``wfconv.engines.prefect_time``).
+(``wfconv.engines.prefect_child``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ import pytest
 from click.testing import CliRunner
 
 from wfconv.cli import main
-from wfconv.engines.airflow_time import read_runs
-from wfconv.engines.prefect_time import deployment_dates, load_module, run_scheduled, served_flow
+from wfconv.engines.dagbag import read_runs
+from wfconv.engines.prefect_child import (
+    deployment_dates,
+    load_module,
+    run_scheduled,
+    served_flow,
+)
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 

@@ -1222,7 +1222,7 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BP123",
-        "info",
+        "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
         "Luigi task: its run() is called outside Luigi's scheduler, only when its outputs do not all exist (Luigi's `complete()`); its requirements are the flow's edges",
     ),
@@ -1420,7 +1420,7 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BL303",
-        "info",
+        "warning",
         "docs/codes/backends-luigi-oozie.md#codes",
         "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
     ),

@@ -7,9 +7,10 @@ import errors, and for every DAG what Airflow itself holds:
 - structure: task ids, upstream ids, operator class, trigger rule, retries,
   retry delay and backoff, execution timeout, owner, pool;
 - time: the first N runs the DAG's real timetable creates from its start date
-  (``run_after``, logical date, data interval), asked as the scheduler asks:
-  ``timetable.next_dagrun_info`` with a catch-up restriction, on the serialized
-  DAG in Airflow 3 (the SDK's timetable cannot plan);
+  (``run_after``, logical date, data interval, run id), asked as the scheduler
+  asks: with a catch-up restriction, ``timetable.next_dagrun_info`` in 2.x and
+  ``next_dagrun_info_v2`` on the serialized DAG in 3.x (the SDK's timetable
+  cannot plan), the run id from the timetable's ``generate_run_id``;
 - payloads: every templated field of every task rendered for each of those runs
   with the operator's own ``render_template`` and the template context the
   engine builds for a task instance of that run.
@@ -30,7 +31,9 @@ import traceback
 if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
 
-MAJOR = None  # "2" or "3", set in main()
+import airflow  # noqa: E402 - after the path guard
+
+MAJOR = airflow.__version__.split(".")[0]  # "2" or "3"
 
 
 def _iso(value):
@@ -75,8 +78,6 @@ def _plain(value, depth=0):
 
 
 def _bag(folder):
-    if os.path.isfile(folder):  # a source DAG file: its siblings are importable
-        sys.path.insert(0, os.path.dirname(folder))
     if MAJOR == "3":
         from airflow.dag_processing.dagbag import DagBag
 
@@ -84,6 +85,17 @@ def _bag(folder):
     from airflow.models.dagbag import DagBag
 
     return DagBag(dag_folder=folder, include_examples=False, safe_mode=False)
+
+
+def _sibling(name):
+    """A module of this folder, loaded by its path (wfconv is not installed here)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    spec = importlib.util.spec_from_file_location("wfconv_engines_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _task_facts(task):
@@ -114,12 +126,14 @@ def _planner(dag):
     return dag
 
 
-def _runs(dag, n):
-    """The first ``n`` runs of the DAG's timetable from its start date (as if
-    catch-up were on: catchup itself is compared as structure)."""
+def plan_runs(dag, n):
+    """(the first ``n`` runs of the DAG's timetable from its start date, as if
+    catch-up were on: catchup itself is compared as structure; each with the
+    run id the scheduler gives it, the name of the timetable). A continuous
+    timetable's runs depend on the clock: none are planned."""
     planner = _planner(dag)
     timetable = planner.timetable
-    if not getattr(timetable, "can_be_scheduled", True):
+    if not getattr(timetable, "can_be_scheduled", True) or "Continuous" in type(timetable).__name__:
         return [], type(timetable).__name__
     from airflow.timetables.base import TimeRestriction
 
@@ -130,104 +144,162 @@ def _runs(dag, n):
     if start is None:
         return [], type(timetable).__name__
     restriction = TimeRestriction(earliest=start, latest=end, catchup=True)
-    out, last = [], None
+    out, info = [], None
     while len(out) < n:
-        info = timetable.next_dagrun_info(
-            last_automated_data_interval=last, restriction=restriction
-        )
-        if info is None:
+        last = info
+        if hasattr(timetable, "next_dagrun_info_v2"):  # 3.x: what the scheduler calls
+            info = timetable.next_dagrun_info_v2(last_dagrun_info=last, restriction=restriction)
+        else:
+            info = timetable.next_dagrun_info(
+                last_automated_data_interval=last and last.data_interval, restriction=restriction
+            )
+        if info is None or (last is not None and info.run_after == last.run_after):
             break
-        logical = getattr(info, "logical_date", None) or info.data_interval.start
+        interval = info.data_interval
+        logical = getattr(info, "logical_date", None) or (interval.start if interval else None)
         out.append(
             {
                 "run_after": _iso(info.run_after),
                 "logical_date": _iso(logical),
-                "data_interval_start": _iso(info.data_interval.start),
-                "data_interval_end": _iso(info.data_interval.end),
+                "data_interval_start": _iso(interval.start) if interval else None,
+                "data_interval_end": _iso(interval.end) if interval else None,
+                "run_id": _run_id(timetable, info, logical),
             }
         )
-        if last is not None and info.data_interval == last:
-            break
-        last = info.data_interval
     return out, type(timetable).__name__
+
+
+def _run_id(timetable, info, logical):
+    """The id the scheduler gives a scheduled run: built from its logical date
+    in 2.x, from its start (``run_after``) in 3.x."""
+    try:
+        from airflow.utils.types import DagRunType
+    except ImportError:  # pragma: no cover - moved between releases
+        from airflow.sdk.api.datamodels._generated import DagRunType
+    if MAJOR == "3":
+        return timetable.generate_run_id(
+            run_type=DagRunType.SCHEDULED,
+            run_after=info.run_after,
+            data_interval=info.data_interval,
+            partition_key=getattr(info, "partition_key", None),
+        )
+    return timetable.generate_run_id(
+        run_type=DagRunType.SCHEDULED, logical_date=logical, data_interval=info.data_interval
+    )
 
 
 # --------------------------------------------------------------------------
 # template contexts, as each major builds them for a task instance of a run
 
 
+def template_context(dag, task, run):
+    """The template context the engine builds for ``task``'s instance in
+    ``run`` ({run_after, logical_date, data_interval_start, data_interval_end:
+    ISO strings, run_id, and kind: "scheduled" (default) or "manual"})."""
+    return (_context3 if MAJOR == "3" else _context2)(dag, task, run)
+
+
 def _context3(dag, task, run):
+    import uuid
+
     from airflow.sdk.api.datamodels._generated import DagRun, TIRunContext
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-    try:
-        from airflow.sdk.api.datamodels._generated import DagRunState, DagRunType
-    except ImportError:  # pragma: no cover - moved between releases
-        from airflow.utils.state import DagRunState
-        from airflow.utils.types import DagRunType
-    import uuid
-
-    run_id = "scheduled__" + run["logical_date"]
     dag_run = DagRun(
         dag_id=dag.dag_id,
-        run_id=run_id,
+        run_id=run["run_id"],
         logical_date=run["logical_date"],
         data_interval_start=run["data_interval_start"],
         data_interval_end=run["data_interval_end"],
         run_after=run["run_after"],
         start_date=run["run_after"],
         end_date=None,
-        run_type=DagRunType.SCHEDULED,
-        state=DagRunState.RUNNING,
-        conf=None,
+        run_type=run.get("kind", "scheduled"),
+        state="running",
+        conf={},  # what the API server sends for a run without a conf
         consumed_asset_events=[],
         partition_key=None,
     )
-    ti = RuntimeTaskInstance.model_construct(
+    import pendulum
+
+    tries = task.retries or 0
+    return RuntimeTaskInstance.model_construct(
         id=uuid.uuid4(),
         task_id=task.task_id,
         dag_id=dag.dag_id,
-        run_id=run_id,
+        run_id=run["run_id"],
         try_number=1,
         map_index=-1,
         task=task,
-        max_tries=task.retries,
-        start_date=datetime.datetime.now(datetime.UTC),
-    )
-    # private attributes are not set by model_construct
-    ti._ti_context_from_server = TIRunContext(dag_run=dag_run, max_tries=task.retries)
-    ti._cached_template_context = None
-    return ti.get_template_context()
+        max_tries=tries,
+        start_date=pendulum.parse(run["run_after"]),
+        _ti_context_from_server=TIRunContext(dag_run=dag_run, max_tries=tries),
+    ).get_template_context()
 
 
 def _context2(dag, task, run):
     import pendulum
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.types import DagRunType
 
-    logical = pendulum.parse(run["logical_date"])
-    run_id = DagRun.generate_run_id(DagRunType.SCHEDULED, logical)
+    kind = run.get("kind", "scheduled")
     dag_run = DagRun(
         dag_id=dag.dag_id,
-        run_id=run_id,
-        execution_date=logical,
+        run_id=run["run_id"],
+        execution_date=pendulum.parse(run["logical_date"]),
         data_interval=(
             pendulum.parse(run["data_interval_start"]),
             pendulum.parse(run["data_interval_end"]),
         ),
-        run_type=DagRunType.SCHEDULED,
-        external_trigger=False,
+        run_type=kind,
+        state="running",
+        external_trigger=kind == "manual",
     )
     dag_run.dag = dag
-    ti = TaskInstance(task=task, run_id=run_id)
+    ti = TaskInstance(task=task, run_id=run["run_id"])
     ti.dag_run = dag_run
     return ti.get_template_context(ignore_param_exceptions=True)
 
 
+def no_history():
+    """Render as if the DAG had never run and nothing else existed: no
+    previous successful run (``prev_*_success`` are None), no XCom pushed, no
+    asset alias resolved (Airflow 2 reads its empty database; Airflow 3 gets a
+    stand-in for its API server), no pool table to check a SubDAG against, and
+    required params not validated (as Airflow 2's ``ignore_param_exceptions``)."""
+    if MAJOR == "3":
+        from airflow.sdk.execution_time import comms, task_runner
+
+        class _NoRun:
+            data_interval_start = data_interval_end = start_date = end_date = None
+
+        task_runner.get_previous_dagrun_success = lambda ti_id: _NoRun()
+        task_runner.XCom.get_all = classmethod(lambda cls, *a, **k: None)
+        task_runner.XCom.get_one = classmethod(lambda cls, *a, **k: None)
+
+        class _NoServer:
+            def send(self, msg):
+                if isinstance(msg, comms.GetAssetsByAlias):
+                    return comms.AssetsByAliasResult(assets=[])
+                raise RuntimeError(f"no API server for {type(msg).__name__}")
+
+        task_runner.SUPERVISOR_COMMS = _NoServer()
+        validate = task_runner.process_params
+        task_runner.process_params = lambda dag, task, conf, suppress_exception=False: validate(
+            dag, task, conf, suppress_exception=True
+        )
+    else:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.operators.subdag import SubDagOperator
+
+        TaskInstance.get_previous_dagrun = lambda self, state=None, session=None: None
+        TaskInstance.get_previous_execution_date = lambda self, state=None, session=None: None
+        TaskInstance.get_previous_start_date = lambda self, state=None, session=None: None
+        SubDagOperator._validate_pool = lambda self, session: None  # needs the pool table
+
+
 def _render(dag, runs):
     """Per run: {task id: {field: rendered value or {"error": ...}}}."""
-    make_context = _context3 if MAJOR == "3" else _context2
     env = dag.get_template_env()
     out = []
     for run in runs:
@@ -235,7 +307,7 @@ def _render(dag, runs):
         for task in dag.tasks:
             fields = {}
             try:
-                context = make_context(dag, task, run)
+                context = template_context(dag, task, run)
             except Exception as exc:
                 per_task[task.task_id] = {"": {"error": _error(exc)}}
                 continue
@@ -281,9 +353,11 @@ def _dag_facts(dag, n_runs, render):
         "end_date": _iso(dag.end_date),
         "timezone": str(getattr(dag, "timezone", "") or ""),
         "params": _plain(dict(getattr(dag, "params", {}) or {})),
+        # an Airflow 2 SubDAG runs only when its parent's SubDagOperator runs it
+        "subdag": getattr(dag, "parent_dag", None) is not None,
     }
     try:
-        runs, timetable = _runs(dag, n_runs)
+        runs, timetable = plan_runs(dag, n_runs)
         facts["timetable"] = timetable
         facts["runs"] = runs
     except Exception as exc:
@@ -297,31 +371,34 @@ def _dag_facts(dag, n_runs, render):
     return facts
 
 
-def main():
-    global MAJOR
-    job = json.load(open(sys.argv[1], encoding="utf-8"))
-    import airflow
+def _folder_facts(folder, job):
+    entry = {"import_errors": {}, "dags": {}}
+    try:
+        bag = _bag(folder)
+    except Exception:
+        entry["error"] = traceback.format_exc(limit=3)
+        return entry
+    entry["import_errors"] = {
+        os.path.relpath(str(k), folder): str(v).strip()[-2000:]
+        for k, v in bag.import_errors.items()
+    }
+    for dag_id, dag in sorted(bag.dags.items()):
+        try:
+            entry["dags"][dag_id] = _dag_facts(dag, job.get("runs", 3), job.get("render", True))
+        except Exception as exc:
+            entry["dags"][dag_id] = {"error": _error(exc)}
+    return entry
 
-    MAJOR = airflow.__version__.split(".")[0]
+
+def main():
+    job = json.load(open(sys.argv[1], encoding="utf-8"))
+    importable = _sibling("importpath").importable
+    no_history()
     result = {"version": airflow.__version__, "folders": {}}
     for folder in job["folders"]:
-        entry = {"import_errors": {}, "dags": {}}
-        try:
-            bag = _bag(folder)
-        except Exception:
-            entry["error"] = traceback.format_exc(limit=3)
-            result["folders"][folder] = entry
-            continue
-        entry["import_errors"] = {
-            os.path.relpath(str(k), folder): str(v).strip()[-2000:]
-            for k, v in bag.import_errors.items()
-        }
-        for dag_id, dag in sorted(bag.dags.items()):
-            try:
-                entry["dags"][dag_id] = _dag_facts(dag, job.get("runs", 3), job.get("render", True))
-            except Exception as exc:
-                entry["dags"][dag_id] = {"error": _error(exc)}
-        result["folders"][folder] = entry
+        own = folder if os.path.isdir(folder) else os.path.dirname(folder)
+        with importable([own, *job.get("paths", {}).get(folder, [])]):
+            result["folders"][folder] = _folder_facts(folder, job)
         # progress for the parent: one line per folder
         print("WFCONV_FOLDER " + folder, flush=True)
     with open(sys.argv[2], "w", encoding="utf-8") as fh:

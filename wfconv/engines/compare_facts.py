@@ -11,6 +11,7 @@ task ids with verify's id map before comparing.
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -62,8 +63,34 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _explainers(ledger: list[Diagnostic], task: str | None) -> list[str]:
-    return sorted({d.code for d in ledger if d.severity in ("warning", "error") and d.task == task})
+# What a ledger entry must speak of (its message or its code's summary) to
+# explain a rendered value that differs: any loss on the task did, so an
+# owner dropped "explained" a changed command line.
+ABOUT_PAYLOADS = re.compile(
+    r"template|\{\{|command|render|macro|argument|quot|param|logical|interval|\bdates?\b"
+    r"|\bds\b|\bts\b|\benv|xcom|path|\bsql\b|shell|run.?id|conf\b",
+    re.I,
+)
+
+
+def _explainers(
+    ledger: list[Diagnostic], task: str | None, about: re.Pattern | None = None
+) -> list[str]:
+    from wfconv import codes
+
+    def speaks(d: Diagnostic) -> bool:
+        entry = codes.get(d.code)
+        return bool(about.search(d.message) or (entry and about.search(entry.summary)))
+
+    return sorted(
+        {
+            d.code
+            for d in ledger
+            if d.severity in ("warning", "error")
+            and d.task == task
+            and (about is None or speaks(d))
+        }
+    )
 
 
 def compare_structure(
@@ -179,7 +206,7 @@ def compare_payloads(
             gfields = grun.get(tid)
             if gfields is None:
                 continue  # a missing task is a structure difference
-            why = _explainers(ledger, sid)
+            why = _explainers(ledger, sid, ABOUT_PAYLOADS)
             for name, rvalue in rfields.items():
                 if name not in gfields or {"xcom": True} in (rvalue, gfields[name]):
                     continue  # an upstream's output exists only in a run

@@ -1,6 +1,7 @@
 """What a source without an engine here would do, from the reference runtime:
-the first runs of its schedule in the time model its engine means
-(docs/semantics.md R3). Used by the harness only where no real source engine
+the first runs of its schedule in the time model the source means (the IR's
+``schedule.model``, decided by the reader from the engine and its version:
+docs/semantics.md R3). Used by the harness only where no real source engine
 can be asked (Oozie, Prefect and Luigi sources; an Airflow source whose
 release is not installed).
 """
@@ -13,20 +14,15 @@ from itertools import islice
 from wfconv.errors import InputError
 from wfconv.ir.model import Workflow
 
-# Airflow 2 means a data interval; the other engines start a run at its tick.
-_MODEL = {"airflow": "data_interval"}
-
 
 def _run_infos(w: Workflow, n: int):
     from wfconv.runtime.schedule import RunPlan, parse_datetime, scheduled_runs
 
     if w.schedule.kind not in ("cron", "interval") or not w.start_date:
         return None
-    engine = w.source.engine if w.source else None
-    model = _MODEL.get(engine or "", "trigger")
     try:
         start = parse_datetime(w.start_date, w.schedule.timezone or "UTC")
-        plan = RunPlan(now=start + timedelta(days=3660), timetable=model, catchup=True)
+        plan = RunPlan(now=start + timedelta(days=3660), catchup=True)
         return list(islice(scheduled_runs(w, plan), n))
     except (InputError, OverflowError, ValueError):
         return None

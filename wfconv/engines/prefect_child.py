@@ -6,9 +6,11 @@ itself makes of it, without a server and without running a flow:
 - structure: every module-level ``Task`` object's name, retries, retry delays
   and timeout (Prefect has no static graph: edges exist only in a run, and the
   behaviour check sees them there);
-- time: the module run as ``__main__`` with ``Flow.serve`` recording its
-  schedules instead of serving; their dates from Prefect's own schedule
-  classes (``construct_schedule(...).get_dates``);
+- time: the deployments the module's ``__main__`` block makes (for a source
+  module, an entry naming a ``flow``: that flow's deployments only)
+  (``flow.serve``, ``flow.deploy``, ``flow.to_deployment``), built by the
+  flow's own ``to_deployment`` from the call's schedule keywords; their dates
+  from Prefect's server-side schedule classes;
 - payloads: for the tasks the job names (shell commands), the task's function
   called once per scheduled date with the arguments the flow body gives it
   (the flow function runs with every task call recorded, not run), with
@@ -16,32 +18,25 @@ itself makes of it, without a server and without running a flow:
   ``subprocess``/``os.system`` entry point replaced by a recorder that stops
   the task before anything runs.
 
-Nothing the user wrote runs: only emitted modules are imported, and only the
-command-building part of a shell task executes.
+What runs: emitted modules are imported (a Prefect source module too, for its
+deployments: its ``__main__`` block runs with serving and deploying recorded,
+never done), and of a shell task only the part that builds its command.
+
+The same functions serve in-process callers that prove a schedule
+(tests/test_time_oozie_engines.py)::
+
+    mod = load_module("out/sales.py")
+    deployment_dates(mod, 5, start)            # the first 5 scheduled starts
+    mod.wfconv_run_dates(when)                 # (logical, interval start, end)
+    run_scheduled(served_flow(mod), when)      # the flow's final state
 """
 
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import signal
-import subprocess
-import sys
 import traceback
 
-
-class _Captured(BaseException):
-    """Raised by the recorders: stops the task body at its command."""
-
-    def __init__(self, command):
-        super().__init__("captured")
-        self.command = command
-
-
-def _record(*args, **kwargs):
-    command = args[0] if args else kwargs.get("args")
-    raise _Captured(command)
+from wfconv.engines.modchild import command_of, each_module
 
 
 def _seconds(value):
@@ -62,9 +57,41 @@ def _task_facts(task) -> dict:
     }
 
 
-def _serve_calls(path: str) -> list:
-    """The ``X.serve(...)`` calls of the module's ``if __name__ == "__main__":``
-    block (ast nodes): the schedules a deployment of this flow gets."""
+# Where a module gives its flow a deployment (and so a schedule): the calls of
+# its ``if __name__ == "__main__":`` block on a flow of the module.
+_DEPLOYING = ("serve", "deploy", "to_deployment")
+# The keywords of those calls that decide the schedules (the rest are runner,
+# work pool or image settings).
+_SCHEDULE_KEYWORDS = (
+    "schedules",
+    "schedule",
+    "cron",
+    "interval",
+    "rrule",
+    "anchor_date",
+    "timezone",
+)
+
+
+def load_module(path, name: str | None = None):
+    """Import a Prefect module by path, registered in ``sys.modules`` (Prefect
+    deploys a flow from its module); its ``__main__`` block does not run."""
+    from pathlib import Path
+
+    from wfconv.verify.engine import _import_file
+
+    path = Path(path).resolve()
+    if name is None:
+        import hashlib
+
+        name = f"wfconv_prefect_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+    return _import_file(path, name)
+
+
+def deployment_calls(path: str) -> list:
+    """The ``flow.serve(...)``, ``flow.deploy(...)`` and
+    ``flow.to_deployment(...)`` calls (ast nodes) of the module's
+    ``if __name__ == "__main__":`` block, the flow named by a plain name."""
     import ast
 
     tree = ast.parse(open(path, encoding="utf-8").read())
@@ -80,57 +107,84 @@ def _serve_calls(path: str) -> list:
                 if (
                     isinstance(sub, ast.Call)
                     and isinstance(sub.func, ast.Attribute)
-                    and sub.func.attr == "serve"
+                    and sub.func.attr in _DEPLOYING
+                    and isinstance(sub.func.value, ast.Name)
                 ):
                     calls.append(sub)
     return calls
 
 
-def _schedules(path: str, module) -> list[dict]:
-    """The schedules ``flow.serve(...)`` is called with when the module runs as
-    a program: only the keyword arguments are evaluated, in the module's
-    namespace (the flow is not served and nothing else of the block runs)."""
+def deployments(module, path: str | None = None) -> list:
+    """The deployments the module's ``__main__`` block would create, built by
+    each flow's own ``to_deployment`` (what ``serve`` and ``deploy`` call) from
+    the schedule keywords of the call. Only those keywords are evaluated, in
+    the module's namespace: no flow is served and nothing else of the block
+    runs."""
     import ast
 
-    seen: list[dict] = []
-    for call in _serve_calls(path):
-        for kw in call.keywords:
-            if kw.arg not in ("schedules", "cron", "interval", "rrule", "schedule"):
+    from prefect import Flow
+
+    path = path or module.__file__
+    out = []
+    for call in deployment_calls(path):
+        flow = vars(module).get(call.func.value.id)
+        if not isinstance(flow, Flow):
+            continue
+        kwargs = {
+            kw.arg: eval(compile(ast.Expression(kw.value), path, "eval"), vars(module))
+            for kw in call.keywords
+            if kw.arg in _SCHEDULE_KEYWORDS  # emitted code only
+        }
+        out.append((flow, flow.to_deployment(name=flow.name, **kwargs)))
+    return out
+
+
+def served_flow(module):
+    """The flow the module's ``__main__`` block deploys (or serves)."""
+    found = deployments(module)
+    if not found:
+        raise LookupError(f"{module.__file__}: no flow.serve(...) or flow.deploy(...) call")
+    return found[0][0]
+
+
+def deployment_dates(
+    module, n: int, start, path: str | None = None, flow: str | None = None
+) -> list:
+    """The first ``n`` scheduled start times at or after ``start`` (an aware
+    datetime, or None for now) of every active schedule of the module's
+    deployments (of the flow named ``flow`` only, when given), ascending, from
+    Prefect's server-side schedule classes (what its scheduler service creates
+    runs from)."""
+    import asyncio
+
+    from prefect.server.schemas import schedules as server
+
+    out = []
+    for owner, deployment in deployments(module, path):
+        if flow is not None and owner.name != flow:
+            continue
+        for entry in deployment.schedules or []:
+            if getattr(entry, "active", True) is False:
                 continue
-            expr = ast.Expression(kw.value)
-            value = eval(compile(expr, path, "eval"), vars(module))  # emitted code only
-            if kw.arg in ("schedules", "schedule"):
-                for s in value if isinstance(value, (list, tuple)) else [value]:
-                    seen.append({k: v for k, v in vars(s).items() if v is not None})
-            elif value is not None:
-                seen.append({kw.arg: value})
-    return seen
+            schedule = getattr(entry, "schedule", entry)
+            cls = getattr(server, type(schedule).__name__)
+            dates = cls.model_validate(schedule.model_dump()).get_dates(n=n, start=start)
+            out.extend(asyncio.run(dates) if hasattr(dates, "__await__") else dates)
+    return sorted(out)[:n]
 
 
-def _dates(schedule: dict, start: str | None, n: int) -> list[str]:
-    from prefect.client.schemas.schedules import construct_schedule
+def run_scheduled(flow, when):
+    """Run ``flow`` as the run its deployment scheduled at ``when``: inside it
+    ``prefect.runtime.flow_run.scheduled_start_time`` is ``when``. Needs a
+    Prefect API (``wfconv.engines.prefect_server``); returns the run's final
+    state."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
 
-    keys = ("interval", "anchor_date") if "interval" in schedule else ("cron", "rrule")
-    kwargs = {k: schedule[k] for k in (*keys, "timezone") if k in schedule}
-    sch = construct_schedule(**kwargs)
-    begin = datetime.datetime.fromisoformat(start) if start else None
-    if begin is not None and begin.tzinfo is None:
-        begin = begin.replace(tzinfo=datetime.UTC)
-    server = _server_schedule(sch)
-    dates = server.get_dates(n=n, start=begin)
-    if hasattr(dates, "__await__"):
-        import asyncio
-
-        dates = asyncio.run(dates)
-    return [d.astimezone(datetime.UTC).isoformat() for d in dates]
-
-
-def _server_schedule(sch):
-    """The server's copy of a client schedule (the scheduler service plans with it)."""
-    from prefect.server.schemas import schedules as ss
-
-    kind = type(sch).__name__
-    return getattr(ss, kind).model_validate(sch.model_dump())
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(flow, state=Scheduled(scheduled_time=when))
+    return run_flow(flow, flow_run=flow_run, return_type="state")
 
 
 class _EverythingChosen(dict):
@@ -212,15 +266,6 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
 
     by_name = {v.name: v for v in vars(module).values() if isinstance(v, Task)}
     flows = [v for v in vars(module).values() if isinstance(v, Flow)]
-    patched = {
-        (subprocess, "run"): _record,
-        (subprocess, "Popen"): _record,
-        (subprocess, "call"): _record,
-        (subprocess, "check_call"): _record,
-        (subprocess, "check_output"): _record,
-        (os, "system"): _record,
-    }
-    saved = {k: getattr(*k) for k in patched}
     out = []
     real_start = flow_run.FIELDS["scheduled_start_time"]
     real_name = task_run.FIELDS.get("task_name")
@@ -229,8 +274,6 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
             when = datetime.datetime.fromisoformat(date)
             flow_run.FIELDS["scheduled_start_time"] = lambda when=when: when
             calls = _flow_calls(module, flows[0], when) if flows else {}
-            for k, fn in patched.items():
-                setattr(k[0], k[1], fn)
             everything = _EverythingChosen(by_name)
             per_task = {}
             for name in tasks:
@@ -241,32 +284,12 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
                 args = tuple(_resolved(a, everything) for a in args)
                 kwargs = {k: _resolved(v, everything) for k, v in kwargs.items()}
                 task_run.FIELDS["task_name"] = lambda name=name: name
-                try:
-                    task.fn(*args, **kwargs)
-                    per_task[name] = {"command": {"error": "no command was run"}}
-                except _Captured as cap:
-                    command = cap.command
-                    if isinstance(command, (list, tuple)):
-                        # wfconv's shell tasks run ["bash", "-c", command]
-                        parts = list(command)
-                        command = (
-                            parts[2]
-                            if parts[:2] == ["bash", "-c"] and len(parts) == 3
-                            else (" ".join(map(str, parts)))
-                        )
-                    per_task[name] = {"command": command}
-                except Exception as exc:  # the command could not be built
-                    per_task[name] = {
-                        "command": {"error": type(exc).__name__ + ": " + str(exc)[:200]}
-                    }
-            for k, fn in saved.items():
-                setattr(k[0], k[1], fn)
+                per_task[name] = {
+                    "command": command_of(lambda t=task, a=args, k=kwargs: t.fn(*a, **k))
+                }
             out.append(per_task)
     finally:
-        for k, fn in saved.items():
-            setattr(k[0], k[1], fn)
-        if dates:
-            flow_run.FIELDS["scheduled_start_time"] = real_start
+        flow_run.FIELDS["scheduled_start_time"] = real_start
         if real_name is not None:
             task_run.FIELDS["task_name"] = real_name
     return out
@@ -275,30 +298,27 @@ def _payloads(module, tasks: list[str], dates: list[str]) -> list[dict]:
 def inspect_module(entry: dict, n: int) -> dict:
     from prefect import Flow, Task
 
-    from wfconv.verify.engine import _import_file
-
     path = entry["file"]
-    folder = os.path.dirname(path)
-    sys.path.insert(0, folder)
     out: dict = {}
     try:
-        module = _import_file(path, f"wfconv_prefect_{n}")
+        module = load_module(path, f"wfconv_prefect_{n}")
     except BaseException:
         out["import_error"] = traceback.format_exc(limit=-2).strip().splitlines()[-1]
         return out
-    finally:
-        sys.path.remove(folder)
     flows = {v.name: v for v in vars(module).values() if isinstance(v, Flow)}
     out["flows"] = sorted(flows)
     out["tasks"] = {v.name: _task_facts(v) for v in vars(module).values() if isinstance(v, Task)}
+    # a source module: only the schedules of the one flow its deployments give
+    flow = entry.get("flow")
     try:
-        schedules = _schedules(path, module)
-        out["schedules"] = [
-            {k: (str(v) if not isinstance(v, (int, float, str)) else v) for k, v in s.items()}
-            for s in schedules
-        ]
-        if schedules:
-            out["dates"] = _dates(schedules[0], entry.get("start"), entry.get("runs", 3))
+        if flow is not None and flow not in {f.name for f, _ in deployments(module, path)}:
+            out["dates"] = None  # not deployed from this module's __main__ block
+            return out
+        begin = datetime.datetime.fromisoformat(entry["start"]) if entry.get("start") else None
+        if begin is not None and begin.tzinfo is None:
+            begin = begin.replace(tzinfo=datetime.UTC)
+        dates = deployment_dates(module, entry.get("runs", 3), begin, path, flow)
+        out["dates"] = [d.astimezone(datetime.UTC).isoformat() for d in dates]
     except BaseException as exc:
         out["schedule_error"] = type(exc).__name__ + ": " + str(exc)[:300]
         out["dates"] = []
@@ -308,31 +328,8 @@ def inspect_module(entry: dict, n: int) -> dict:
     return out
 
 
-MODULE_TIMEOUT_S = 60
-
-
-def _too_long(signum, frame):
-    raise TimeoutError(f"inspecting the module took more than {MODULE_TIMEOUT_S} s")
-
-
 def main() -> None:
-    job = json.load(open(sys.argv[1], encoding="utf-8"))
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    signal.signal(signal.SIGALRM, _too_long)
-    result = {}
-    for n, entry in enumerate(job["modules"]):
-        signal.alarm(MODULE_TIMEOUT_S)
-        try:
-            result[entry["file"]] = inspect_module(entry, n)
-        except BaseException as exc:  # one module must not hide the others
-            result[entry["file"]] = {"import_error": f"{type(exc).__name__}: {exc}"[:500]}
-        finally:
-            signal.alarm(0)
-        print("WFCONV_MODULE " + entry["file"], flush=True)
-    with open(sys.argv[2], "w", encoding="utf-8") as fh:
-        json.dump(result, fh, default=str)
+    each_module(inspect_module, "import_error")
 
 
 if __name__ == "__main__":

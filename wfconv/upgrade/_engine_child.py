@@ -13,14 +13,18 @@ at its start date (or 2024-01-01). With ``WFCONV_CALL_PROBES=FOLDER`` the
 Python callable of each task whose id starts with ``probe_``, in a file under
 FOLDER, is also run with that context (for wfconv's own test DAGs, which only
 format their context: nothing else is ever executed).
+
+How runs are planned and how a task instance's template context is built in
+each release come from the engine harness's child (``ENGINE`` below), so that
+``wfconv upgrade`` and ``wfconv verify --engine`` read Airflow alike.
 """
 
 import copy
+import importlib.util
 import json
 import logging
 import os
 import sys
-import uuid
 import warnings
 
 import airflow
@@ -32,59 +36,28 @@ warnings.simplefilter("ignore")
 
 if MAJOR >= 3:
     from airflow.dag_processing.dagbag import DagBag
-    from airflow.serialization.serialized_objects import DagSerialization
 else:
     from airflow.models.dagbag import DagBag
-from airflow.timetables.base import TimeRestriction  # noqa: E402 - after the version test
 
+
+def _engine_reader():
+    """The engine harness's Airflow child (wfconv/engines/airflow_child.py):
+    how the scheduler plans runs, how a task instance's template context is
+    built in each release and how to render as if the DAG had never run are
+    kept there only."""
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engines")
+    spec = importlib.util.spec_from_file_location(
+        "wfconv_airflow_child", os.path.join(folder, "airflow_child.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ENGINE = _engine_reader()
 FALLBACK_DATE = pendulum.datetime(2024, 1, 1, tz="UTC")
 # Files under this folder may have their probe_* callables run (see the docstring).
 CALL_PROBES = os.environ.get("WFCONV_CALL_PROBES") or None
-
-
-def _no_history():
-    """Both engines render as if the DAG had never run and nothing else
-    existed: no previous successful run (``prev_*_success`` are None), no XCom
-    pushed, no asset alias resolved (Airflow 2 reads its empty database;
-    Airflow 3 gets a stand-in for its API server), no pool table to check a
-    SubDAG against."""
-    if MAJOR >= 3:
-        from airflow.sdk.execution_time import task_runner
-
-        class _NoRun:
-            data_interval_start = data_interval_end = start_date = end_date = None
-
-        task_runner.get_previous_dagrun_success = lambda ti_id: _NoRun()
-        # No task has pushed anything (Airflow 2 reads an empty xcom table).
-        task_runner.XCom.get_all = classmethod(lambda cls, *a, **k: None)
-        task_runner.XCom.get_one = classmethod(lambda cls, *a, **k: None)
-        from airflow.sdk.execution_time import comms
-
-        class _NoServer:
-            """No API server: an asset alias has no assets yet (as in Airflow 2's
-            empty database); anything else the task asks for is an error."""
-
-            def send(self, msg):
-                if isinstance(msg, comms.GetAssetsByAlias):
-                    return comms.AssetsByAliasResult(assets=[])
-                raise RuntimeError(f"no API server for {type(msg).__name__}")
-
-        task_runner.SUPERVISOR_COMMS = _NoServer()
-        # Airflow 2 is asked to render without validating required params
-        # (ignore_param_exceptions): the same here.
-        validate = task_runner.process_params
-        task_runner.process_params = lambda dag, task, conf, suppress_exception=False: validate(
-            dag, task, conf, suppress_exception=True
-        )
-    else:
-        from airflow.models.taskinstance import TaskInstance
-
-        TaskInstance.get_previous_dagrun = lambda self, state=None, session=None: None
-        TaskInstance.get_previous_execution_date = lambda self, state=None, session=None: None
-        TaskInstance.get_previous_start_date = lambda self, state=None, session=None: None
-        from airflow.operators.subdag import SubDagOperator
-
-        SubDagOperator._validate_pool = lambda self, session: None  # needs the pool table
 
 
 def _iso(d):
@@ -92,102 +65,27 @@ def _iso(d):
 
 
 def _runs(dag, n):
-    """[(kind, run_after, logical_date, interval start, end)] from the scheduler's timetable."""
-    # The scheduler's own view: the serialized DAG in 3.x (the SDK DAG has no
-    # next_dagrun_info), and the start/end dates it derives from the tasks too.
-    sched = (
-        DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)) if MAJOR >= 3 else dag
-    )
-    timetable = sched.timetable
-    name = type(timetable).__name__
-    if "Continuous" in name:
-        return name, []
-    out = []
-    if getattr(timetable, "can_be_scheduled", True):
-        bounds = sched._time_restriction
-        restriction = TimeRestriction(bounds.earliest, bounds.latest, True)
-        last = None
-        for _ in range(n):
-            info = timetable.next_dagrun_info(
-                last_automated_data_interval=last, restriction=restriction
-            )
-            if info is None:
-                break
-            out.append(
-                (
-                    "scheduled",
-                    info.run_after,
-                    info.logical_date,
-                    info.data_interval.start,
-                    info.data_interval.end,
-                )
-            )
-            last = info.data_interval
-    if not out and not getattr(timetable, "periodic", False):
+    """(timetable name, [run]) from the scheduler's timetable, each run as
+    the engine reader's dict (ISO times, run id, kind). A manual DAG gets one
+    manual run at its start date (or 2024-01-01)."""
+    planned, name = ENGINE.plan_runs(dag, n)
+    # one run id for both releases: it is built differently in each
+    out = [{**r, "kind": "scheduled", "run_id": "wfconv_probe"} for r in planned]
+    timetable = ENGINE._planner(dag).timetable
+    if not out and not getattr(timetable, "periodic", False) and "Continuous" not in name:
         at = pendulum.instance(dag.start_date) if dag.start_date else FALLBACK_DATE
         interval = timetable.infer_manual_data_interval(run_after=at)
-        out.append(("manual", at, interval.start, interval.start, interval.end))
+        out.append(
+            {
+                "kind": "manual",
+                "run_id": "wfconv_probe",
+                "run_after": _iso(at),
+                "logical_date": _iso(interval.start),
+                "data_interval_start": _iso(interval.start),
+                "data_interval_end": _iso(interval.end),
+            }
+        )
     return name, out
-
-
-def _render_2(dag, task, run):
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.timetables.base import DataInterval
-
-    kind, run_after, logical, start, end = run
-    dr = DagRun(
-        dag_id=dag.dag_id,
-        run_id="wfconv_probe",
-        execution_date=logical,
-        data_interval=DataInterval(start, end),
-        run_type=kind,
-        state="running",
-        external_trigger=kind == "manual",
-    )
-    dr.dag = dag
-    ti = TaskInstance(task, run_id="wfconv_probe")
-    ti.dag_run = dr
-    context = ti.get_template_context(ignore_param_exceptions=True)
-    task.render_template_fields(context)
-    return context
-
-
-def _render_3(dag, task, run):
-    from airflow.sdk.api.datamodels._generated import DagRun, TIRunContext
-    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-    kind, run_after, logical, start, end = run
-    dr = DagRun(
-        dag_id=dag.dag_id,
-        run_id="wfconv_probe",
-        logical_date=logical,
-        data_interval_start=start,
-        data_interval_end=end,
-        run_after=run_after,
-        start_date=run_after,
-        end_date=None,
-        run_type=kind,
-        state="running",
-        consumed_asset_events=[],
-        partition_key=None,
-        conf={},  # as a run triggered without a conf has (Airflow 2's DagRun.conf)
-    )
-    ti = RuntimeTaskInstance.model_construct(
-        id=uuid.uuid4(),
-        task_id=task.task_id,
-        dag_id=dag.dag_id,
-        run_id="wfconv_probe",
-        try_number=1,
-        map_index=-1,
-        task=task,
-        max_tries=task.retries or 0,
-        start_date=run_after,
-        _ti_context_from_server=TIRunContext(dag_run=dr, max_tries=task.retries or 0),
-    )
-    context = ti.get_template_context()
-    task.render_template_fields(context)
-    return context
 
 
 # What each release prints for "not set" (a TriggerDagRunOperator without a
@@ -221,7 +119,8 @@ def _rendered(dag, task, run):
     for f in xcom:
         setattr(task, f, None)
     try:
-        context = (_render_3 if MAJOR >= 3 else _render_2)(dag, task, run)
+        context = ENGINE.template_context(dag, task, run)
+        task.render_template_fields(context)
         out = {f: "<xcom>" if f in xcom else _text(getattr(task, f, None)) for f in fields}
         if (
             CALL_PROBES
@@ -305,14 +204,18 @@ def _dag(dag, n):
     return {
         "catchup": dag.catchup,
         "timetable": timetable,
-        "runs": [[r[0], *map(_iso, r[1:])] for r in runs],
+        "runs": [
+            [r["kind"], r["run_after"], r["logical_date"]]
+            + [r["data_interval_start"], r["data_interval_end"]]
+            for r in runs
+        ],
         "tasks": _tasks(dag, runs),
     }
 
 
 def main():
     folder, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    _no_history()
+    ENGINE.no_history()
     kwargs = {"include_examples": False} if MAJOR < 3 else {}
     bag = DagBag(dag_folder=folder, **kwargs)
     result = {"version": airflow.__version__, "errors": {}, "dags": {}}

@@ -1023,6 +1023,8 @@ class AirflowHooks(Hooks):
                 return TaskFlowFn(target.fn, target.kind, target.kwargs, decorator.name)
             if isinstance(target, FunctionValue):
                 return TaskFlowFn(target, "task", {}, decorator.name)
+        if not isinstance(target, FunctionValue):
+            return NOT_HANDLED  # e.g. @task stacked on @task: not a function any more
         if isinstance(decorator, Ref) and _is_airflow(decorator):
             kind = _task_decorator_kind(decorator)
             if kind is not None:
@@ -1031,10 +1033,8 @@ class AirflowHooks(Hooks):
                 return self._dag_function(target, {})
             if decorator.name == "task_group":
                 return GroupFunction(target, {})
-            if decorator.name == "asset" and isinstance(target, FunctionValue):
+            if decorator.name == "asset":
                 return self.make_asset(interp, target, {}, node)
-        if not isinstance(target, FunctionValue):
-            return NOT_HANDLED
         if isinstance(decorator, AssetDecorator):
             return self.make_asset(interp, target, decorator.kwargs, node)
         if isinstance(decorator, TaskDecorator):

@@ -143,8 +143,10 @@ def _instance_time(raw: str, ds_minutes: int | None) -> J | None:
     arg = node["args"][0]
     if arg["type"] != "literal" or ds_minutes is None:
         return None
-    n = int(E.to_num(arg["value"]))
-    return J("time", shifted("data_interval_end", n * ds_minutes, "MINUTE"))
+    num = E.to_num(arg["value"])
+    if not (-1_000_000 <= num <= 1_000_000):  # also inf and NaN, and ints past float's range
+        return None  # no instance a million periods away is meant
+    return J("time", shifted("data_interval_end", int(num) * ds_minutes, "MINUTE"))
 
 
 def _uri_for(ds: dict[str, Any], instance: J, ctx: ElContext) -> J | None:

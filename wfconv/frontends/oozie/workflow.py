@@ -126,9 +126,9 @@ def _retry(task: Task, el, ctx: ElContext, report) -> None:
         )
         rmax = SYSTEM_RETRY_MAX
     task.retries = rmax
-    task.retry_delay_s = float(
-        (interval if interval is not None else DEFAULT_RETRY_INTERVAL_MIN) * 60
-    )
+    minutes = interval if interval is not None else DEFAULT_RETRY_INTERVAL_MIN
+    # Past a century the IR keeps a century (IR011); huge ints are not floats.
+    task.retry_delay_s = float(min(minutes, 10**9) * 60)
     task.retry_backoff = "exponential" if policy == "exponential" else "fixed"
     report(
         "warning",
