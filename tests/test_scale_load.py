@@ -98,3 +98,78 @@ def test_fast_check_keeps_json_equality_of_the_version(member, value):
     doc[member] = value
     # JSON Schema's const: true is not 1, 1.0 is.
     assert _agree(doc) == ((value == 1 and value is not True),) * 2
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "wfconv", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_run_json_is_streamed_compact_for_programs_and_the_same_data(tmp_path):
+    """Written run by run: off a terminal one compact line; --indent gives
+    the text the whole document dumped at once gave (the old output)."""
+    src = "corpus/airflow/hostile_strings.py"  # non-ASCII text kept as is
+    args = ["run", src, "--backfill", "2024-01-01", "2024-01-03", "--no-db", "--format", "json"]
+    compact = _cli(*args, "--fail", _first_task(src), "--trace", str(tmp_path / "c.jsonl"))
+    indented = _cli(
+        *args, "--indent", "--fail", _first_task(src), "--trace", str(tmp_path / "i.jsonl")
+    )
+    assert compact.returncode == indented.returncode == 1, compact.stderr  # the task fails
+    doc = json.loads(compact.stdout)
+    assert len(doc["runs"]) == 3
+    assert compact.stdout.count("\n") == 1
+    assert indented.stdout == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    assert compact.stderr == indented.stderr  # each distinct note once, as before
+    trace = (tmp_path / "c.jsonl").read_text(encoding="utf-8")
+    assert trace == (tmp_path / "i.jsonl").read_text(encoding="utf-8")
+    assert {json.loads(line)["run_id"] for line in trace.splitlines()} == {
+        r["run_id"] for r in doc["runs"]
+    }
+
+
+def _first_task(src: str) -> str:
+    from wfconv.frontends import load
+
+    return load([ROOT / src]).workflows[0].tasks[0].id
+
+
+def test_run_json_of_no_run_and_of_an_error(tmp_path):
+    ir = tmp_path / "ir.json"
+    ir.write_text(json.dumps({"wfconv_ir": 1, "workflows": [{"id": "w", "tasks": []}]}))
+    r = _cli("run", str(ir), "--no-db", "--format", "json", "--indent", "--date", "2024-01-01")
+    assert r.returncode == 0, r.stderr
+    (run,) = json.loads(r.stdout)["runs"]
+    assert run["tasks"] == {}
+    # A run that cannot start writes nothing on stdout, and no -o file.
+    r = _cli(
+        "run", str(ir), "--no-db", "--format", "json", "--date", "not a date",
+        "-o", str(tmp_path / "out.json"),
+    )  # fmt: skip
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_iter_run_hands_each_run_over_as_it_ends():
+    from wfconv.ir import Action, Schedule, Task, Workflow
+    from wfconv.runtime.api import iter_run, run
+
+    w = Workflow("w", tasks=[Task("a", Action("empty"))])
+    w.schedule = Schedule("cron", cron="@hourly")
+    ended: list[str] = []
+    runs = iter_run(
+        w, backfill=("2024-01-01", "2024-01-02"), on_run=lambda r: ended.append(r.run_id)
+    )
+    first = next(runs)
+    assert ended == [first.run_id]  # the second run is not simulated yet
+    rest = list(runs)
+    assert len(rest) == 24
+    whole = run(w, backfill=("2024-01-01", "2024-01-02"))
+    assert [r.to_dict(True) for r in whole] == [r.to_dict(True) for r in [first, *rest]]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import json
+import contextlib
 import sys
 
 import click
 
-from wfconv.cli.common import force_option, handle_errors, write_output
+from wfconv.cli.common import force_option, handle_errors, output_stream, write_output
 from wfconv.cli.core import load_sources, source_options
 from wfconv.errors import UsageError
 
@@ -245,6 +244,8 @@ def _progress(total: int):
 
 
 def _executor(name: str, concurrency: int, dask_address: str | None):
+    if name == "inline":
+        return None  # a simulation: nothing to import or start
     from wfconv.runtime.executors import DaskExecutor, LocalExecutor
 
     if name == "local":
@@ -360,6 +361,12 @@ def _executor(name: str, concurrency: int, dask_address: str | None):
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option(
+    "--indent/--compact",
+    default=None,
+    help="JSON: indented for reading, or one compact line for programs "
+    "(default: indented on a terminal, compact otherwise).",
+)
+@click.option(
     "--detail",
     is_flag=True,
     default=False,
@@ -407,6 +414,7 @@ def run_cmd(
     no_db,
     resume,
     fmt,
+    indent,
     detail,
     render,
     trace_path,
@@ -429,14 +437,17 @@ def run_cmd(
     from wfconv.ir.validate import require_valid
     from wfconv.runtime import api
     from wfconv.runtime.scenario import Scenario
-    from wfconv.runtime.store import DEFAULT_DB, RunStore
-    from wfconv.runtime.trace import write_trace
 
+    if executor == "inline" and resume is None:
+        # A simulation's objects (the workflow read, results, JSON) form no
+        # cycles: the collector would only walk them again and again (a third
+        # of the command's time on 10k tasks). Restored when the command ends.
+        click.get_current_context().with_resource(api.gc_paused())
     store = None
     if resume is not None:
         if no_db:
             raise UsageError("--resume needs the store (--db)")
-        store = RunStore(db or DEFAULT_DB)
+        store = _store(db)
         if executor == "inline":
             executor = "local"
         ex = _executor(executor, concurrency, dask_address)
@@ -471,60 +482,111 @@ def run_cmd(
             date, tuple(backfill) if backfill else None, now, TIMETABLE_CHOICES[timetable], catchup
         )
         plans = [(w, api.plan_runs(w, opts)) for w in workflows]
-        store = None if no_db else RunStore(db or DEFAULT_DB)
-        ex = _executor(executor, concurrency, dask_address)
-        total = sum(len(p) for _, p in plans)
-        live = LiveProgress(total) if ex is not None else None
-        bar = _progress(total) if ex is None else None
-        on_run = (lambda _r: bar.update(1)) if bar is not None else None
-        results = []
-        try:
-            for w, runs in plans:
-                if ex is None:
-                    results += api.run(
-                        w,
-                        scenario,
-                        runs=runs,
-                        store=store,
-                        on_run=on_run,
-                        render=render,
-                        workflows={x.id: x for x in bundle.workflows},
-                        strict_scenario=False,
-                    )
-                else:
-                    results += api.execute(
-                        w,
-                        scenario,
-                        executor=ex,
-                        runs=runs,
-                        store=store,
-                        concurrency=concurrency,
-                        on_run=on_run,
-                        strict_scenario=False,
-                        watch=lambda info, w=w: live.watch(info, w.task_ids()),
-                    )
-        finally:
-            if live is not None:
-                live.close()
-            if ex is not None:
-                ex.shutdown()
-            if bar is not None:
-                bar.close()
-    _print_notes(results)
-    if trace_path:
-        trace = io.StringIO()
-        write_trace(results, trace)
-        write_output(trace.getvalue(), trace_path, force, [path] if path else [])
-    if fmt == "json":
-        text = (
-            json.dumps({"runs": [r.to_dict(detail) for r in results]}, indent=2, ensure_ascii=False)
-            + "\n"
+        store = None if no_db else _store(db)
+        results = _runs(
+            plans, bundle, scenario, store, (executor, concurrency, dask_address), render
         )
+    from wfconv.runtime.trace import write_trace
+
+    # -o and --trace go through wfconv.outputs: never over the input itself,
+    # nor over a file wfconv did not write unless --force.
+    files = {"force": force, "inputs": [path] if path else []}
+    if fmt == "json":
+        if indent is None:
+            indent = not output and click.get_text_stream("stdout").isatty()
+        ok = _write_json(results, output, trace_path, detail, indent, files)
     else:
+        results = list(results)
+        _print_notes(results)
+        if trace_path:
+            with output_stream(trace_path, **files) as write:
+                write_trace(results, write)
+        import io
+
         text = render_table(
             results, io.StringIO() if output and output != "-" else sys.stdout, detail
         )
-    write_output(text, output, force, [path] if path else [])
+        write_output(text, output, **files)
+        ok = all(r.ok for r in results)
     if store is not None:
         store.close()
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    sys.exit(0 if ok else 1)
+
+
+def _store(db: str | None):
+    from wfconv.runtime.store import DEFAULT_DB, RunStore
+
+    return RunStore(db or DEFAULT_DB)
+
+
+def _runs(plans, bundle, scenario, store, executor: tuple, render: bool):
+    """The results of the planned runs, each as its run ends (simulated, or
+    executed by ``executor``: (name, concurrency, dask address)), with
+    progress on stderr."""
+    from wfconv.runtime import api
+
+    ex = _executor(*executor)
+    concurrency = executor[1]
+    total = sum(len(p) for _, p in plans)
+    live = LiveProgress(total) if ex is not None else None
+    bar = _progress(total) if ex is None else None
+    on_run = (lambda _r: bar.update(1)) if bar is not None else None
+    try:
+        for w, runs in plans:
+            if ex is None:
+                yield from api.iter_run(
+                    w,
+                    scenario,
+                    runs=runs,
+                    store=store,
+                    on_run=on_run,
+                    render=render,
+                    workflows={x.id: x for x in bundle.workflows},
+                    strict_scenario=False,
+                )
+            else:
+                yield from api.execute(
+                    w,
+                    scenario,
+                    executor=ex,
+                    runs=runs,
+                    store=store,
+                    concurrency=concurrency,
+                    on_run=on_run,
+                    strict_scenario=False,
+                    watch=lambda info, w=w: live.watch(info, w.task_ids()),
+                )
+    finally:
+        if live is not None:
+            live.close()
+        if ex is not None:
+            ex.shutdown()
+        if bar is not None:
+            bar.close()
+
+
+def _write_json(results, output, trace_path, detail: bool, indent: bool, files: dict) -> bool:
+    """``{"runs": [...]}`` with each run written as it ends (a decade of
+    hourly runs is never held whole); the trace likewise (``files``: the
+    output_stream options). True if every run succeeded."""
+    from wfconv.jsonstream import ArrayWriter
+    from wfconv.runtime.trace import write_trace
+
+    ok = True
+    notes = []
+    with (
+        output_stream(output, **files) as write,
+        output_stream(trace_path, **files) if trace_path else contextlib.nullcontext() as trace,
+    ):
+        runs = ArrayWriter(write, indent, head='{\n  "runs": ' if indent else '{"runs":')
+        for res in results:
+            runs.add(res.to_dict(detail))
+            if trace is not None:
+                write_trace([res], trace)
+            if res.notes:
+                notes.append(res)
+            ok = ok and res.ok
+        runs.close()
+        write("\n}\n" if indent else "}\n")
+    _print_notes(notes)
+    return ok

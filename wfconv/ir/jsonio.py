@@ -8,7 +8,6 @@ that a bad file is reported with the JSON path of the problem.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -134,9 +133,9 @@ bundle_from_dict = _from(Bundle)
 def dumps(b: Bundle, indent: bool = True) -> str:
     """The document as text: indented for people, or compact (one line, no
     spaces: about half the size, and faster to write and read) for programs."""
-    if indent:
-        return json.dumps(bundle_to_dict(b), indent=2, ensure_ascii=False) + "\n"
-    return json.dumps(bundle_to_dict(b), ensure_ascii=False, separators=(",", ":")) + "\n"
+    from wfconv.jsonstream import dumps_at
+
+    return dumps_at(bundle_to_dict(b), indent) + "\n"
 
 
 def dump_stream(
@@ -146,42 +145,28 @@ def dump_stream(
     text as ``dumps`` of their union, without holding more than one bundle.
     The bundle diagnostics (few) are kept and written at the end; returns
     them as a Bundle without workflows."""
+    from wfconv.jsonstream import ArrayWriter, dumps_at
+
     to_dict = _codecs(Workflow)[0]
-    if indent:
-        head, sep, close = f'{{\n  "wfconv_ir": {IR_VERSION},\n  "workflows": [', ",", "\n  ]"
-
-        def text(d: dict[str, Any]) -> str:
-            return "\n    " + json.dumps(d, indent=2, ensure_ascii=False).replace("\n", "\n    ")
-    else:
-        head, sep, close = f'{{"wfconv_ir":{IR_VERSION},"workflows":[', ",", "]"
-
-        def text(d: dict[str, Any]) -> str:
-            return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
-
     rest = Bundle()
-    bundles = iter(bundles)
-    # Nothing is written before the first bundle is read: a file that cannot
-    # be read at all (an error, exit 2) leaves the output empty.
-    got = next(bundles, None)
-    write(head)
-    first = True
-    for b in itertools.chain([got] if got is not None else [], bundles):
+    # Nothing is written before the first workflow is read (ArrayWriter): a
+    # file that cannot be read at all (an error, exit 2) leaves the output empty.
+    head = f'{{\n  "wfconv_ir": {IR_VERSION},\n  "workflows": '
+    items = ArrayWriter(
+        write, indent, head=head if indent else head.replace("\n", "").replace(" ", "")
+    )
+    for b in bundles:
         for w in b.workflows:
-            write(text(to_dict(w)) if first else sep + text(to_dict(w)))
-            first = False
+            items.add(to_dict(w))
         rest.diagnostics.extend(b.diagnostics)
-    write(close if not first else "]")
+    items.close()
     tail = bundle_to_dict(rest)
     del tail["wfconv_ir"], tail["workflows"]
     for key, value in tail.items():
         if indent:
-            body = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-            write(f",\n  {json.dumps(key)}: {body}")
+            write(f",\n  {json.dumps(key)}: {dumps_at(value, True, 1)}")
         else:
-            write(
-                f",{json.dumps(key)}:"
-                + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-            )
+            write(f",{json.dumps(key)}:{dumps_at(value, False)}")
     write("\n}\n" if indent else "}\n")
     return rest
 

@@ -133,34 +133,47 @@ def run(
     ``workflows`` (id → Workflow, e.g. the rest of the bundle) lets a
     ``subworkflow`` task run its child on the same virtual clock: the task
     succeeds iff the child run succeeds (Oozie: iff it SUCCEEDED).
+    ``iter_run`` takes the same arguments and yields each result as its run
+    ends, holding none of them (a decade of hourly runs).
     """
-    with gc_paused(), store.batch() if store is not None else nullcontext():
-        return _run_virtual(
+    return list(
+        iter_run(
             workflow,
             scenario,
-            RunOptions(date, backfill, now, timetable, catchup),
-            runs,
-            max_active_runs,
-            store,
-            on_run,
-            strict_scenario,
-            render,
-            workflows,
+            date=date,
+            backfill=backfill,
+            now=now,
+            timetable=timetable,
+            catchup=catchup,
+            runs=runs,
+            max_active_runs=max_active_runs,
+            store=store,
+            on_run=on_run,
+            strict_scenario=strict_scenario,
+            render=render,
+            workflows=workflows,
         )
+    )
 
 
-def _run_virtual(
-    workflow,
-    scenario,
-    opts,
-    runs,
-    max_active_runs,
-    store,
-    on_run,
-    strict_scenario,
-    render,
-    workflows,
-) -> list[RunResult]:
+def iter_run(
+    workflow: Workflow,
+    scenario: Scenario | None = None,
+    *,
+    date: datetime | str | None = None,
+    backfill: tuple[datetime | str, datetime | str] | None = None,
+    now: datetime | str | None = None,
+    timetable: str | None = None,
+    catchup: bool | None = None,
+    runs: list[RunInfo] | None = None,
+    max_active_runs: int | None = None,
+    store=None,
+    on_run=None,
+    strict_scenario: bool = True,
+    render: bool = False,
+    workflows: dict[str, Workflow] | None = None,
+) -> Iterator[RunResult]:
+    """``run``, one result at a time (see ``run`` for the arguments)."""
     cw = CompiledWorkflow(workflow)
     if not cw.is_sound():
         _require_valid(workflow)  # explains the problem
@@ -169,10 +182,20 @@ def _run_virtual(
     if strict_scenario:
         check_scenario(workflow, scenario)
     if runs is None:
-        runs = plan_runs(workflow, opts)
+        runs = plan_runs(workflow, RunOptions(date, backfill, now, timetable, catchup))
+    with gc_paused(), store.batch() if store is not None else nullcontext():
+        yield from _run_virtual(
+            cw, scenario, runs, max_active_runs, store, on_run, render, workflows
+        )
+
+
+def _run_virtual(
+    cw: CompiledWorkflow, scenario, runs, max_active_runs, store, on_run, render, workflows
+) -> Iterator[RunResult]:
+    workflow = cw.workflow
     limit = max_active_runs or workflow.max_active_runs or DEFAULT_MAX_ACTIVE_RUNS
     busy: list[float] = []  # end times of the runs holding a slot
-    out: list[RunResult] = []
+    prev: RunResult | None = None
     env = decision_env(workflow)
     for info in runs:
         start = info.run_after.timestamp()
@@ -184,7 +207,7 @@ def _run_virtual(
             scenario,
             start=start,
             decision_env=env,
-            past=_past(cw, out),
+            past=_past(cw, prev),
             child_runner=_child_runner(workflows, scenario, info.run_id, (workflow.id,)),
         ).run()
         heapq.heappush(busy, res.end_ts if res.end_ts is not None else start)
@@ -194,8 +217,8 @@ def _run_virtual(
             store.record_run(workflow, res, scenario, executor="inline")
         if on_run is not None:
             on_run(res)
-        out.append(res)
-    return out
+        prev = res
+        yield res
 
 
 NOTE_TEMPLATE_ERROR = "RT140"
@@ -249,13 +272,15 @@ def _render_commands(cw: CompiledWorkflow, info: RunInfo, res: RunResult) -> Non
             res.notes.append({"code": NOTE_TEMPLATE_ERROR, "message": f"task {task.id!r}: {exc}"})
 
 
-def _past(cw: CompiledWorkflow, done: list[RunResult]) -> dict[str, tuple[str, float | None]]:
+def _past(cw: CompiledWorkflow, prev: RunResult | None) -> dict[str, tuple[str, float | None]]:
     """For depends_on_past tasks: their state and end in the previous run
     (the tasks are listed once at compilation, not searched for per run)."""
-    if not done or not cw.depends_on_past:
+    if prev is None or not cw.depends_on_past:
         return {}
-    prev = done[-1].tasks
-    return {tid: (prev[tid].state, prev[tid].end_ts) for tid in cw.depends_on_past if tid in prev}
+    tasks = prev.tasks
+    return {
+        tid: (tasks[tid].state, tasks[tid].end_ts) for tid in cw.depends_on_past if tid in tasks
+    }
 
 
 def _require_valid(w: Workflow) -> None:
@@ -374,7 +399,7 @@ def execute(
             work_builder=_work_builder(cw, info, info.run_id, cwd),
             concurrency=concurrency,
             decision_env=env,
-            past=_past(cw, out),
+            past=_past(cw, out[-1] if out else None),
         )
         try:
             res = eng.run()

@@ -10,6 +10,7 @@ when read, so a run that nobody looks at pays no conversion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,20 @@ def iso(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, tz=UTC).isoformat()
 
 
+def _iso_memo() -> Callable[[float | None], str | None]:
+    """``iso`` remembering its answers: the tasks of a simulated run share a
+    few distinct times, and the conversion was half of a run's JSON."""
+    seen: dict[float | None, str | None] = {}
+
+    def get(t: float | None) -> str | None:
+        text = seen.get(t)
+        if text is None:
+            text = seen[t] = iso(t)
+        return text
+
+    return get
+
+
 class _UTCView:
     """``obj.<name>``: the aware UTC datetime (or None) of ``obj.<name>_ts``."""
 
@@ -60,7 +75,7 @@ class Attempt:
     # one view per name: each reads its own *_ts field
     start, end = _UTCView(), _UTCView()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, iso: Callable[[float | None], str | None] = iso) -> dict[str, Any]:
         out = {
             "attempt": self.number,
             "state": self.state,
@@ -92,7 +107,9 @@ class TaskResult:
 
     decided, start, end = _UTCView(), _UTCView(), _UTCView()
 
-    def to_dict(self, detail: bool = False) -> dict[str, Any]:
+    def to_dict(
+        self, detail: bool = False, iso: Callable[[float | None], str | None] = iso
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "state": self.state,
             "attempts": len(self.attempts),
@@ -102,7 +119,7 @@ class TaskResult:
         if self.command is not None:
             out["command"] = self.command
         if detail:
-            out["tries"] = [a.to_dict() for a in self.attempts]
+            out["tries"] = [a.to_dict(iso) for a in self.attempts]
         return out
 
 
@@ -171,6 +188,7 @@ class RunResult:
         return self.state == "success"
 
     def to_dict(self, detail: bool = False) -> dict[str, Any]:
+        when = _iso_memo()
         out: dict[str, Any] = {
             "workflow": self.workflow,
             "run_id": self.run_id,
@@ -180,7 +198,7 @@ class RunResult:
             "state": self.state,
             "start": iso(self.start_ts),
             "end": iso(self.end_ts),
-            "tasks": {tid: tr.to_dict(detail) for tid, tr in self.tasks.items()},
+            "tasks": {tid: tr.to_dict(detail, when) for tid, tr in self.tasks.items()},
         }
         if self.engine_state is not None:
             out["engine_state"] = self.engine_state
