@@ -173,3 +173,41 @@ def test_iter_run_hands_each_run_over_as_it_ends():
     assert len(rest) == 24
     whole = run(w, backfill=("2024-01-01", "2024-01-02"))
     assert [r.to_dict(True) for r in whole] == [r.to_dict(True) for r in [first, *rest]]
+
+
+def test_every_workflow_read_carries_its_validation_for_run_to_read():
+    """``run`` refuses a bad graph from the diagnostics the reader attached
+    (``require_valid(read=True)``) instead of validating it again: every
+    frontend must attach exactly what validation finds."""
+    from wfconv.frontends import iter_load
+    from wfconv.ir.validate import _REPLACED_CODES, graph_errors
+
+    workflows = bad = 0
+    for bundle in iter_load([ROOT / "corpus"]):
+        for w in bundle.workflows:
+            attached = [
+                d for d in w.diagnostics if d.code in _REPLACED_CODES and d.severity == "error"
+            ]
+            assert attached == graph_errors(w), w.id
+            workflows += 1
+            bad += bool(attached)
+    assert workflows > 100 and bad >= 3, (workflows, bad)
+
+
+def test_run_refuses_a_bad_graph_it_reads(tmp_path):
+    r = _cli("run", "corpus/airflow/cycle.py", "--no-db", "--date", "2024-01-01")
+    assert r.returncode == 2 and "cycle:" in r.stderr and "Traceback" not in r.stderr
+    doc = {
+        "wfconv_ir": 1,
+        "workflows": [
+            {
+                "id": "w",
+                "tasks": [{"id": "a", "action": {"kind": "empty"}, "group": "nowhere"}],
+                "edges": [{"from": "a", "to": "b"}],
+            }
+        ],
+    }
+    ir = tmp_path / "ir.json"
+    ir.write_text(json.dumps(doc), encoding="utf-8")
+    r = _cli("run", str(ir), "--no-db", "--date", "2024-01-01")
+    assert r.returncode == 2 and "unknown group 'nowhere'" in r.stderr, r.stderr

@@ -442,7 +442,7 @@ def run_cmd(
         # A simulation's objects (the workflow read, results, JSON) form no
         # cycles: the collector would only walk them again and again (a third
         # of the command's time on 10k tasks). Restored when the command ends.
-        click.get_current_context().with_resource(api.gc_paused())
+        click.get_current_context().with_resource(api.gc_paused(keep=True))
     store = None
     if resume is not None:
         if no_db:
@@ -459,7 +459,7 @@ def run_cmd(
         if path is None:
             raise UsageError("give a PATH (or --resume RUN_ID)")
         bundle = load_sources([path], engine, roots, params, static)
-        require_valid(bundle)
+        require_valid(bundle, read=True)
         workflows = bundle.workflows
         if workflow_ids:
             known = {w.id for w in workflows}

@@ -398,10 +398,17 @@ def graph_errors(w: Workflow) -> list[Diagnostic]:
     return [d for d in validate_workflow(w) if d.severity == "error"]
 
 
-def require_valid(b: Bundle) -> None:
-    """Refuse a bundle whose graphs are not valid (for convert, run, verify)."""
+def require_valid(b: Bundle, read: bool = False) -> None:
+    """Refuse a bundle whose graphs are not valid (for convert, run, verify).
+
+    ``read=True``: the bundle is as the frontends returned it, and each
+    workflow carries the diagnostics ``finalize`` attached as it was read:
+    they are looked up instead of validating every graph a second time."""
     for w in b.workflows:
-        errs = graph_errors(w)
+        if read:
+            errs = [d for d in w.diagnostics if d.code in _REPLACED_CODES and d.severity == "error"]
+        else:
+            errs = graph_errors(w)
         if errs:
             d = errs[0]
             raise InputError(d.path, d.line, f"workflow {w.id!r}: {d.message}")
