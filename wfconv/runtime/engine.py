@@ -465,21 +465,28 @@ class RunEngine:
                     timed_out = True
                     break
                 now = t
-                starts: list[int] = []
-                bucket = buckets[t]
-                while bucket:  # events pushed for t meanwhile are taken too
-                    kind, i, att, out = bucket.popleft()
-                    if kind is START:
-                        starts.append(i)
-                    else:
-                        finish(i, att, out, t)
                 heapq.heappop(times)
-                del buckets[t]
-                cascade(t)
-                for i in starts:
-                    launch(i, t)
-                if wave:
+                bucket = buckets[t]
+                # Passes over the events of t: what a pass pushes for t itself
+                # (a task scheduled at once) waits for the next pass, in the
+                # same deque (the bucket stays in ``buckets`` while its time is
+                # current, so ``push`` appends to it instead of a new heap entry).
+                while True:
+                    starts: list[int] = []
+                    while bucket:  # events pushed for t meanwhile are taken too
+                        kind, i, att, out = bucket.popleft()
+                        if kind is START:
+                            starts.append(i)
+                        else:
+                            finish(i, att, out, t)
                     cascade(t)
+                    for i in starts:
+                        launch(i, t)
+                    if wave:
+                        cascade(t)
+                    if not (bucket and unfinished):
+                        break
+                del buckets[t]
         else:
             while unfinished:
                 now = time.time()
