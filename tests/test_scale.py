@@ -193,3 +193,30 @@ def test_parse_memory_does_not_grow_with_the_number_of_files(tmp_path):
     # Holding every file's IR costs ~40 KB per file here: 900 more files
     # would be ~35 MB. Streamed, the peak is the same within noise.
     assert peaks[1000] < peaks[100] + 10, peaks
+
+
+def test_version_evidence_skips_expressions_only_when_no_keyword_can_be_there():
+    import ast
+
+    from wfconv.frontends.airflow.version import gather
+
+    files = sorted((ROOT / "corpus").rglob("*.py"))
+    seen_keyword = False
+    for p in files:
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+            tree = ast.parse(text)
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue  # the corpus holds unreadable files on purpose
+        full, fast = gather(tree), gather(tree, text)
+        assert (fast.hard2, fast.hard3, fast.soft2, fast.soft3) == (
+            full.hard2,
+            full.hard3,
+            full.soft2,
+            full.soft3,
+        ), p
+        seen_keyword |= any("schedule_interval" in why for _, why in fast.hard2)
+    assert seen_keyword  # the corpus has files whose keyword is the evidence
+    text = "from airflow import DAG\ntry:\n    import airflow.utils.dates\nexcept ImportError:\n    pass\nDAG('d', schedule_interval='@daily')\n"
+    ev = gather(ast.parse(text), text)
+    assert ev.hard2 == [(6, "`schedule_interval=` (removed in Airflow 3)")]

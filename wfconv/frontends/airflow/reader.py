@@ -2504,13 +2504,13 @@ def _read_module(path: str, text: str, tree: ast.Module, options: dict | None = 
     options = options or {}
     hooks, interp = reader_for(path, text, options)
     if isinstance(tree.body, pychunks.Statements):  # a large file: gathered while read
-        gatherer = airflow_version.Gatherer()
+        gatherer = airflow_version.Gatherer(text)
         tree.body.observers.append(gatherer.add)
         interp.run_module(tree)
         evidence = gatherer.evidence()
     else:
         interp.run_module(tree)
-        evidence = airflow_version.gather(tree)
+        evidence = airflow_version.gather(tree, text)
     decision = airflow_version.decide(evidence, options.get("airflow_source_version"))
     return finish(hooks, interp, path, _imports(tree), decision)
 

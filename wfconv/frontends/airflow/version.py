@@ -140,21 +140,43 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     )
 
 
-def _dual_import_lines(tree: ast.AST) -> set[int]:
-    """Lines of imports inside a try/except ImportError (body or handler)."""
-    out: set[int] = set()
-    for node in pychunks.walk(tree):
-        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
-            for part in (*node.body, *node.handlers):
-                for sub in pychunks.walk(part):
-                    if isinstance(sub, (ast.Import, ast.ImportFrom)):
-                        out.add(sub.lineno)
+# Fields that hold statements: imports and ``try`` are statements, so they
+# are found without visiting a single expression (most of a module's nodes).
+# A large file's lazy blocks (wfconv.frontends.pychunks.Statements, a list
+# subclass) are not entered: their observers hand their statements over.
+_STATEMENT_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(nodes) -> list[ast.AST]:
+    """Every statement under ``nodes`` (themselves included) at any depth,
+    with except handlers and match cases (the nodes that hold statements)."""
+    out: list[ast.AST] = []
+    stack = list(nodes)
+    while stack:
+        st = stack.pop()
+        out.append(st)
+        for name in _STATEMENT_FIELDS:
+            sub = getattr(st, name, None)
+            if sub and type(sub) is list:
+                stack.extend(sub)
     return out
 
 
-def gather(tree: ast.Module) -> Evidence:
-    """Every piece of version evidence in a module, in line order."""
-    g = Gatherer()
+def _dual_import_lines(statements: list[ast.AST]) -> set[int]:
+    """Lines of imports inside a try/except ImportError (body or handler)."""
+    out: set[int] = set()
+    for node in statements:
+        if type(node) is ast.Try and any(_catches_import_error(h) for h in node.handlers):
+            for sub in _statements([*node.body, *node.handlers]):
+                if type(sub) in (ast.Import, ast.ImportFrom):
+                    out.add(sub.lineno)
+    return out
+
+
+def gather(tree: ast.Module, text: str | None = None) -> Evidence:
+    """Every piece of version evidence in a module, in line order (``text``:
+    the module's source, see ``Gatherer``)."""
+    g = Gatherer(text)
     g.add(tree)
     return g.evidence()
 
@@ -162,13 +184,20 @@ def gather(tree: ast.Module) -> Evidence:
 class Gatherer:
     """``gather`` one statement at a time: a large file's lazy blocks
     (wfconv.frontends.pychunks) hand it their statements as the evaluator
-    reads them, so the file is parsed once."""
+    reads them, so the file is parsed once. With the module's ``text``,
+    expressions are visited only when a keyword that is evidence can be
+    there (its name is in the text)."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str | None = None) -> None:
         self.ev = Evidence()
+        # Identifiers are NFKC-normalised by the parser: a non-ASCII text may
+        # spell a keyword differently, so only an ASCII text is trusted.
+        self.keywords = (
+            text is None or not text.isascii() or any(k in text for k in _HARD2_KEYWORDS)
+        )
 
     def add(self, tree: ast.AST) -> None:
-        _gather_into(self.ev, tree)
+        _gather_into(self.ev, tree, self.keywords)
 
     def evidence(self) -> Evidence:
         for side in (self.ev.hard2, self.ev.hard3, self.ev.soft2, self.ev.soft3):
@@ -176,9 +205,10 @@ class Gatherer:
         return self.ev
 
 
-def _gather_into(ev: Evidence, tree: ast.AST) -> None:
-    dual = _dual_import_lines(tree)
-    for node in pychunks.walk(tree):
+def _gather_into(ev: Evidence, tree: ast.AST, keywords: bool) -> None:
+    statements = _statements([tree])
+    dual = _dual_import_lines(statements)
+    for node in statements:
         t = type(node)
         if t is ast.Import and node.lineno not in dual:
             for alias in node.names:
@@ -190,8 +220,10 @@ def _gather_into(ev: Evidence, tree: ast.AST) -> None:
                     for alias in node.names:
                         if alias.name in _HARD2_NAMES:
                             ev.hard2.append((node.lineno, _HARD2_NAMES[alias.name]))
-        elif t is ast.keyword and node.arg in _HARD2_KEYWORDS:
-            ev.hard2.append((getattr(node, "lineno", 0), _HARD2_KEYWORDS[node.arg]))
+    if keywords:
+        for node in pychunks.walk(tree):
+            if type(node) is ast.keyword and node.arg in _HARD2_KEYWORDS:
+                ev.hard2.append((getattr(node, "lineno", 0), _HARD2_KEYWORDS[node.arg]))
 
 
 def decide(ev: Evidence, option: str | None = None) -> Decision:
