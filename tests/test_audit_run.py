@@ -113,6 +113,20 @@ def test_hanging_dying_and_crashing_files_become_findings_and_the_audit_goes_on(
     assert s.failed == 3 and s.audited == 2
 
 
+def test_files_queued_behind_a_hanging_or_dying_file_are_still_audited(tmp_path, fake_frontend):
+    # One worker holds several files at once: those behind the one it hangs
+    # or dies on go to its replacement.
+    names = ["a_ok", "b_hang", "c_ok", "d_die", "e_ok", "f_ok"]
+    for name in names:
+        note = {"b_hang": "HANG", "d_die": "DIE"}.get(name, "")
+        (tmp_path / f"{name}.json").write_text(ir_doc(name, note=note))
+    rep, s = run([tmp_path], jobs=1, timeout=1.0)
+    codes = {Path(r.path).stem: [f.code for f in r.findings] for r in rep.results}
+    assert list(codes) == names
+    assert codes["b_hang"] == ["AU903"] and codes["d_die"] == ["AU904"]
+    assert s.audited == 4 and s.failed == 2
+
+
 def test_parse_errors_unreadable_files_and_non_workflows(tmp_path):
     (tmp_path / "bad.json").write_text('{"wfconv_ir": 1, "workflows": [ }')
     (tmp_path / "latin1.py").write_bytes(b"# caf\xe9\nimport airflow\n")

@@ -58,19 +58,53 @@ def _worker_main(conn, now_iso: str) -> None:
         conn.send((index, res.to_dict()))
 
 
+# A worker is sent its next files before it has answered the last one, so it
+# never waits for the parent between files (on a busy machine each round trip
+# waits for both processes to be scheduled). Queued files must fit in the
+# pipe's buffer, so that the parent never blocks in a send while the worker
+# blocks sending a result.
+QUEUED_FILES = 4
+QUEUED_BYTES = 32 * 1024
+
+
 class _Worker:
     def __init__(self, ctx, now_iso: str):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, args=(child, now_iso), daemon=True)
         self.proc.start()
         child.close()
-        self.job: Job | None = None
+        # Files sent, in order; the first is the one being audited, since
+        # ``deadline`` (set when it became the first).
+        self.jobs: deque[Job] = deque()
         self.deadline = 0.0
 
+    def takes(self, job: Job) -> bool:
+        """Can ``job`` be sent now (idle, or a short queue of small files)?"""
+        if not self.jobs:
+            return True
+        if len(self.jobs) >= QUEUED_FILES:
+            return False
+        queued = sum(len(j.data or b"") for j in self.jobs)
+        return queued + len(job.data or b"") <= QUEUED_BYTES
+
     def send(self, job: Job, timeout: float) -> None:
-        self.job = job
-        self.deadline = time.monotonic() + timeout
+        if not self.jobs:
+            self.deadline = time.monotonic() + timeout
+        self.jobs.append(job)
         self.conn.send((job.index, job.path, job.data, job.engine))
+
+    def collect(self, done: dict, timeout: float) -> bool:
+        """Move the results waiting in the pipe to ``done`` (each answered file
+        starts the clock of the next); False when the worker is gone."""
+        try:
+            while self.jobs and self.conn.poll():
+                index, payload = self.conn.recv()
+                job = self.jobs.popleft()
+                self.deadline = time.monotonic() + timeout
+                done[index] = (job, FileResult.from_dict(payload), payload)
+        except (EOFError, OSError):
+            return False
+        return True
 
     def stop(self) -> None:
         try:
@@ -100,6 +134,17 @@ def _preimport_frontends() -> None:
 
 def _failure(job: Job, code: str, message: str) -> FileResult:
     return FileResult(job.path, FAILED, job.engine, findings=[Finding(code, severity_of(code), message, job.path)])
+
+
+def _replace_lost(pool, i, ctx, now_iso, todo, done, failure: FileResult) -> None:
+    """Worker ``i`` was killed or died on its first file: that file gets
+    ``failure``, the files queued behind it go back to the front of ``todo``
+    (they were not audited), and a fresh worker takes its place."""
+    w = pool[i]
+    job = w.jobs.popleft()
+    done[job.index] = (job, failure, None)
+    todo.extendleft(reversed(w.jobs))
+    pool[i] = _Worker(ctx, now_iso)
 
 
 def run_jobs(
@@ -144,18 +189,27 @@ def run_jobs(
             if todo and not pool:
                 _preimport_frontends()
                 pool = [_Worker(ctx, now_iso) for _ in range(workers)]
-            for i, w in enumerate(pool):
-                if w.job is None and todo:
-                    job = todo.popleft()
+            sent = True
+            while todo and sent:  # one file per worker per round: even queues
+                sent = False
+                for i, w in enumerate(pool):
+                    if not (todo and w.takes(todo[0])):
+                        continue
+                    sent = True
                     try:
-                        w.send(job, timeout)
-                    except OSError:  # died while idle (OOM killer...): replace it
+                        w.send(todo.popleft(), timeout)
+                    except OSError:  # it died (OOM killer...): replace it
+                        todo.appendleft(w.jobs.pop())
+                        w.collect(done, timeout)  # what it answered before
                         w.kill()
-                        pool[i] = _Worker(ctx, now_iso)
-                        pool[i].send(job, timeout)
+                        if w.jobs:  # on a file it held: that file is reported
+                            failure = _failure(w.jobs[0], "AU904", "the parser process died")
+                            _replace_lost(pool, i, ctx, now_iso, todo, done, failure)
+                        else:
+                            pool[i] = _Worker(ctx, now_iso)
             while order and order[0] in done:
                 yield done.pop(order.popleft())
-            busy = [w for w in pool if w.job is not None]
+            busy = [w for w in pool if w.jobs]
             if not busy:
                 if exhausted and not todo and not order:
                     break
@@ -163,31 +217,26 @@ def run_jobs(
             wait_s = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             ready = wait([w.conn for w in busy], timeout=wait_s)
             for i, w in enumerate(pool):
-                if w.job is None:
+                if not w.jobs:
                     continue
-                job = w.job
                 if w.conn in ready:
-                    try:
-                        index, payload = w.conn.recv()
-                        done[index] = (job, FileResult.from_dict(payload), payload)
-                        w.job = None
+                    if w.collect(done, timeout):
                         continue
-                    except (EOFError, OSError):
-                        w.kill()
-                        code = w.proc.exitcode
-                        why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-                        done[job.index] = (job, _failure(job, "AU904", f"the parser process died ({why})"), None)
-                        pool[i] = _Worker(ctx, now_iso)
-                        continue
+                    w.kill()
+                    code = w.proc.exitcode
+                    why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    failure = _failure(w.jobs[0], "AU904", f"the parser process died ({why})")
+                    _replace_lost(pool, i, ctx, now_iso, todo, done, failure)
+                    continue
                 if time.monotonic() >= w.deadline:
                     w.kill()
-                    done[job.index] = (job, _failure(job, "AU903", f"parsing took longer than {timeout:g} s and was stopped"), None)
-                    pool[i] = _Worker(ctx, now_iso)
+                    failure = _failure(w.jobs[0], "AU903", f"parsing took longer than {timeout:g} s and was stopped")
+                    _replace_lost(pool, i, ctx, now_iso, todo, done, failure)
     finally:
         for w in pool:
-            if w.job is None:
+            if not w.jobs:
                 w.stop()
         for w in pool:
-            if w.job is None:
+            if not w.jobs:
                 w.proc.join(2)
             w.kill()
