@@ -220,3 +220,51 @@ def test_version_evidence_skips_expressions_only_when_no_keyword_can_be_there():
     text = "from airflow import DAG\ntry:\n    import airflow.utils.dates\nexcept ImportError:\n    pass\nDAG('d', schedule_interval='@daily')\n"
     ev = gather(ast.parse(text), text)
     assert ev.hard2 == [(6, "`schedule_interval=` (removed in Airflow 3)")]
+
+
+def test_plain_tables_are_laid_out_as_rich_lays_them_out(monkeypatch):
+    # wfconv run prints a row per task: without colour, a table where nothing
+    # wraps is laid out without rich, and must read exactly as rich's.
+    import io
+    import random
+
+    from wfconv.cli import term
+
+    class Pipe(io.StringIO):
+        def isatty(self):
+            return False
+
+    rng = random.Random(7)
+    cells = [None, "", "a", "success", "upstream_failed", 3, 12345, "a  b", " lead", "trail "]
+    fast_path = 0
+    real_plain = term._plain_table
+    for _ in range(300):
+        ncol = rng.randint(1, 5)
+        headers = [rng.choice(["TASK", "STATE", "X", "", "A LONG HEADER"]) for _ in range(ncol)]
+        rows = [
+            [rng.choice([*cells, "x" * rng.randint(0, 40)]) for _ in range(ncol)]
+            for _ in range(rng.randint(0, 6))
+        ]
+        kw = {
+            "stream": Pipe(),
+            "indent": rng.choice([0, 2]),
+            "styled": (0,),
+            "right": tuple(i for i in range(ncol) if rng.random() < 0.3),
+            "width": rng.choice([40, 120]),
+        }
+        fast_path += (
+            real_plain(
+                headers,
+                [["-" if c is None else str(c) for c in r] for r in rows],
+                kw["stream"],
+                kw["indent"],
+                kw["right"],
+                kw["width"],
+            )
+            is not None
+        )
+        fast = term.table_text(headers, rows, **kw)
+        monkeypatch.setattr(term, "_plain_table", lambda *a: None)
+        assert fast == term.table_text(headers, rows, **kw), (headers, rows, kw)
+        monkeypatch.setattr(term, "_plain_table", real_plain)
+    assert fast_path > 60

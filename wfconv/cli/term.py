@@ -81,15 +81,16 @@ def table_text(
     The last column, and those in ``wrap``, wrap within the width; the others
     keep their width. Cells of the columns in ``styled`` are coloured by
     their text (STYLES); ``right`` columns are right-aligned."""
+    stream = stream or sys.stderr
+    texts = [["-" if c is None else str(c).replace("\n", " ") for c in row] for row in rows]
+    plain = _plain_table(headers, texts, stream, indent, right, width)
+    if plain is not None:
+        return plain
     from rich.padding import Padding
     from rich.table import Table
 
-    stream = stream or sys.stderr
     t = Table(box=None, pad_edge=False, header_style="bold")
     last = len(headers) - 1
-    texts = [
-        ["-" if cell is None else str(cell).replace("\n", " ") for cell in row] for row in rows
-    ]
     for i, h in enumerate(headers):
         keep = i != last and i not in wrap
         # A column that does not wrap (a code, a state) is never squeezed
@@ -111,6 +112,37 @@ def table_text(
     buffer = io.StringIO()
     _console(stream, buffer, width).print(Padding(t, (0, 0, 0, indent)) if indent else t)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _plain_table(headers, rows, stream, indent, right, width) -> str | None:
+    """The table as rich lays it out when nothing wraps and nothing is
+    coloured, without rich (a run's table has a row per task: rich takes
+    ~0.25 ms a row, 2.5 s for 10,000 tasks). None when rich is needed: colour,
+    text that is not printable ASCII (cell widths, control characters) or
+    has spaces at an end (rich trims them), or a table wider than the width."""
+    if _is_tty(stream) and not os.environ.get("NO_COLOR"):
+        return None
+    table = [list(headers), *rows]
+    widths = [0] * len(headers)
+    for row in table:
+        if len(row) != len(widths):
+            return None
+        for i, text in enumerate(row):
+            if not (text.isascii() and text.isprintable()) or text.strip() != text:
+                return None
+            if len(text) > widths[i]:
+                widths[i] = len(text)
+    if indent + sum(widths) + 2 * (len(widths) - 1) > (width or width_for(stream)):
+        return None
+    pad = " " * indent
+    lines = []
+    for row in table:
+        cells = [
+            text.rjust(w) if i in right else text.ljust(w)
+            for i, (text, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append((pad + "  ".join(cells)).rstrip())
+    return "\n".join(lines) + "\n"
 
 
 def _text(cell):
