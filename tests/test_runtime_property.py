@@ -85,3 +85,48 @@ def test_engine_matches_naive_pass_scheduler(case):
     leaves = [x for x in tasks if not any(tasks[a] == x for a, _ in edges)]
     failed_leaf = any(want_state[x] in ("failed", "upstream_failed") for x in leaves)
     assert res.state == ("failed" if failed_leaf else "success")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    dags(),
+    st.sampled_from([1.0, 0.0, 60.0, 1.5]),
+    st.sampled_from([None, 2.0, 3600.0, 2.5]),
+    st.sampled_from(["@hourly", "*/20 * * * *", "30 */3 * * *"]),
+)
+def test_runs_shifted_in_time_are_the_runs_the_loop_makes(case, default, timeout, cron):
+    # engine.RunEngine._replay_key: the later runs of a plain workflow are the
+    # first one's outcome shifted in time. They must be exactly what the loop
+    # computes for each run (fractional durations and timeouts, which the
+    # shift does not take, included as a control).
+    from wfconv.ir.model import Schedule
+    from wfconv.runtime.engine import RunEngine, _Replay
+
+    tasks, edges, rules, *_ = case
+    w = Workflow(
+        "p",
+        tasks=[Task(x, Action("empty"), trigger_rule=rules[x]) for x in tasks],
+        edges=[Edge(tasks[a], tasks[b]) for a, b in edges],
+    )
+    w.schedule = Schedule("cron", cron=cron)
+    w.start_date = "2024-01-01T00:00:00+00:00"
+    w.catchup = True
+    w.timeout_s = timeout
+    sc = Scenario(default_duration=default)
+    replays = []
+    real_at = _Replay.at
+    try:
+        _Replay.at = lambda self, t0: replays.append(t0) or real_at(self, t0)
+        shifted = run(w, sc, now="2024-01-01T09:00:00+00:00")
+    finally:
+        _Replay.at = real_at
+    if timeout is None and default != 1.5:
+        assert len(replays) == len(shifted) - 1  # every run after the first
+    original = RunEngine._replay_key
+    try:
+        RunEngine._replay_key = lambda self: None
+        looped = run(w, sc, now="2024-01-01T09:00:00+00:00")
+    finally:
+        RunEngine._replay_key = original
+    assert len(shifted) >= 2
+    assert shifted == looped

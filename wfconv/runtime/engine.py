@@ -158,6 +158,11 @@ class RunEngine:
 
     def run(self) -> RunResult:
         cw = self.cw
+        replay_key = self._replay_key()
+        if replay_key is not None:
+            replay = cw.replays.get(replay_key)
+            if replay is not None:
+                return self._result(*replay.at(self.t0))
         n = len(cw.ids)
         ids = cw.ids
         rule = cw.rule
@@ -201,14 +206,21 @@ class RunEngine:
         t0 = self.t0
         now = t0
 
-        def emit(i: int, att: int, st: str, t: float) -> None:
-            trace.append(TraceEvent(t, ids[i], att, st))
-            if rec is not None:
+        if rec is None:
+
+            def emit(i: int, att: int, st: str, t: float) -> None:
+                trace.append(TraceEvent(t, ids[i], att, st))
+        else:
+
+            def emit(i: int, att: int, st: str, t: float) -> None:
+                trace.append(TraceEvent(t, ids[i], att, st))
                 rec.event(ids[i], att, st, t)
 
         wave: list[int] = []  # tasks settled since the last cascade
         mapped_empty = cw.maps_nothing
-        real_kind = [False] * n if self.virtual else [_executable(task) for task in cw.tasks]
+        virtual = self.virtual
+        past = self.past
+        real_kind = [False] * n if virtual else [_executable(task) for task in cw.tasks]
         # Virtual fast path: a plain task the scenario does not name succeeds
         # after default_duration (what ``_inline`` would compute, without the
         # calls and the Outcome).
@@ -307,13 +319,20 @@ class RunEngine:
                         else:
                             cu[d] += 1
         ready = []
-        for i in range(n):
-            if state[i] is not None:
-                continue
-            v = RUN if n_up[i] == 0 else rule[i](cs[i], ck[i], cf[i], cu[i], n_up[i])
+        if resumed or cw.has_roles:
+            first = []
+            for i in range(n):
+                if state[i] is not None:
+                    continue
+                v = RUN if n_up[i] == 0 else rule[i](cs[i], ck[i], cf[i], cu[i], n_up[i])
+                if v is not WAIT:
+                    first.append((i, v))
+        else:
+            first = cw.first_verdicts()  # the same for every fresh run
+        for i, v in first:
             if v is RUN:
                 ready.append(i)
-            elif v is not WAIT:
+            else:
                 decided[i] = t0
                 settle(i, v, t0)
         cascade(t0)
@@ -394,7 +413,7 @@ class RunEngine:
             state[i] = "running"
             attempts[i].append(Attempt(att, "running", t, None))
             emit(i, att, "running", t)
-            if self.virtual:
+            if virtual:
                 if plain[i] and i not in scripted:
                     push(t + default_d, FINISH, i, att)
                     return
@@ -438,7 +457,7 @@ class RunEngine:
         def launch(i: int, t: float) -> None:
             if state[i] not in ("scheduled", "up_for_retry"):
                 return  # skipped meanwhile (a branch decided at the same instant)
-            prev = self.past.get(ids[i]) if self.past else None
+            prev = past.get(ids[i]) if past else None
             if prev is not None and not attempts[i]:
                 prev_state, prev_end = prev
                 if prev_state not in ("success", "skipped"):
@@ -451,13 +470,13 @@ class RunEngine:
                 decided[i] = t
                 settle(i, "skipped", t)  # Airflow: an empty expansion is SKIPPED
                 return
-            if not self.virtual and running >= self.concurrency and real_kind[i]:
+            if not virtual and running >= self.concurrency and real_kind[i]:
                 pending.append(i)
                 return
             begin(i, t)
 
         # -- the loop --------------------------------------------------------
-        if self.virtual:
+        if virtual:
             while times and unfinished:
                 t = times[0]
                 if timeout_at is not None and t > timeout_at:
@@ -479,7 +498,8 @@ class RunEngine:
                             starts.append(i)
                         else:
                             finish(i, att, out, t)
-                    cascade(t)
+                    if wave:
+                        cascade(t)
                     for i in starts:
                         launch(i, t)
                     if wave:
@@ -545,7 +565,35 @@ class RunEngine:
                     emit(i, len(attempts[i]), "skipped", now)
                     unfinished -= 1
 
+        if replay_key is not None and not self.notes:
+            cw.replays[replay_key] = _Replay(
+                self.t0, state, attempts, decided, trace, now, timed_out
+            )
         return self._result(state, attempts, decided, trace, now, timed_out)
+
+    def _replay_key(self) -> float | None:
+        """A key under which this run's outcome, shifted in time, is the same
+        for every run of the workflow; None when it may not be.
+
+        On the virtual clock, a workflow whose tasks all succeed plainly
+        (no branch, sensor, fail, sub-workflow or execution_timeout, nothing
+        scripted by the scenario, no depends_on_past, no resumed state, no
+        recorder) runs the same way whatever its start: nothing the loop
+        does reads the date. Times are exact when the start and durations
+        are whole seconds (sums of whole floats below 2**53 are exact), so
+        the shifted outcome is the very one the loop would compute."""
+        cw = self.cw
+        if not (self.virtual and cw.replayable) or self.recorder is not None or self.initial:
+            return None
+        sc = self.scenario
+        if sc.fail or sc.skip or sc.durations:
+            return None
+        d = sc.default_duration
+        timeout = cw.workflow.timeout_s
+        whole = float(self.t0).is_integer() and float(d).is_integer() and abs(self.t0) < 2**50
+        if not whole or (timeout is not None and not float(timeout).is_integer()):
+            return None
+        return float(d)
 
     def _expr_env(self, trace: list[TraceEvent]):
         """What an Oozie decision may read now: the workflow's parameters, the
@@ -657,6 +705,40 @@ class RunEngine:
             notes=self.notes,
             trace=trace,
         )
+
+
+class _Replay:
+    """One run's outcome relative to its start (see ``RunEngine._replay_key``):
+    ``at(t0)`` gives what the loop would leave for a run starting at ``t0``
+    (new objects each time)."""
+
+    def __init__(self, t0, state, attempts, decided, trace, now, timed_out):
+        self.state = list(state)
+        self.attempts = [
+            [(a.number, a.state, a.start_ts - t0, _minus(a.end_ts, t0), a.reason) for a in tries]
+            for tries in attempts
+        ]
+        self.decided = [_minus(d, t0) for d in decided]
+        self.trace = [(e.time_ts - t0, e.task, e.attempt, e.state) for e in trace]
+        self.now = now - t0
+        self.timed_out = timed_out
+
+    def at(self, t0: float):
+        attempts = [
+            [Attempt(n, st, t0 + s, _plus(t0, e), why) for n, st, s, e, why in tries]
+            for tries in self.attempts
+        ]
+        decided = [_plus(t0, d) for d in self.decided]
+        trace = [TraceEvent(t0 + dt, task, att, st) for dt, task, att, st in self.trace]
+        return list(self.state), attempts, decided, trace, t0 + self.now, self.timed_out
+
+
+def _minus(t: float | None, t0: float) -> float | None:
+    return None if t is None else t - t0
+
+
+def _plus(t0: float, dt: float | None) -> float | None:
+    return None if dt is None else t0 + dt
 
 
 FILE_SENSORS = frozenset({"FileSensor", "file", "fs", "done-flag"})

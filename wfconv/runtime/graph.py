@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from wfconv.ir.model import Workflow
 from wfconv.ir.roles import role_facts
-from wfconv.runtime.rules import RULES
+from wfconv.runtime.rules import RULES, RUN, WAIT
 
 # Above this many downstreams a task's duplicate-edge check uses a set.
 BIG_FAN_OUT = 16
@@ -37,6 +37,7 @@ class CompiledWorkflow:
         self.group_of = [t.group for t in tasks]
         self._desc: dict[int, frozenset[int]] = {}
         self._sound: bool | None = None
+        self._first: list[tuple[int, object]] | None = None
         # Per-task facts every run needs (a workflow is compiled once and
         # run many times: a year of hourly runs, verify's scenarios).
         self.maps_nothing = [_maps_nothing(t) for t in tasks]
@@ -47,6 +48,11 @@ class CompiledWorkflow:
             for k, t in zip(self.kind, tasks, strict=True)
         ]
         self.depends_on_past = [t.id for t in tasks if t.depends_on_past]
+        # Every run of the workflow is the same shifted in time when nothing
+        # the scenario does not script can differ (engine.RunEngine._replay_key);
+        # its outcome is kept once per default duration.
+        self.replayable = all(self.plain) and "branch" not in self.kind and not self.depends_on_past
+        self.replays: dict[float, object] = {}
         self._setup_teardown(tasks)
 
     def _setup_teardown(self, tasks) -> None:
@@ -131,6 +137,20 @@ class CompiledWorkflow:
             for b in ds:
                 out[b].append(a)
         return out
+
+    def first_verdicts(self) -> list[tuple[int, object]]:
+        """(task, verdict) of the tasks a fresh run decides before anything
+        ran (no upstream: RUN; a rule that fires on no settled upstream), in
+        task order; computed once (rules are pure). Not for setup/teardown
+        verdicts, which read the run's state."""
+        if self._first is None:
+            first = []
+            for i, (rule, n_up) in enumerate(zip(self.rule, self.n_up, strict=True)):
+                v = RUN if n_up == 0 else rule(0, 0, 0, 0, n_up)
+                if v is not WAIT:
+                    first.append((i, v))
+            self._first = first
+        return self._first
 
     def is_sound(self) -> bool:
         """Cheap check (O(tasks + edges), computed once) that the graph can be
