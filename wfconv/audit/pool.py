@@ -133,7 +133,9 @@ def _preimport_frontends() -> None:
 
 
 def _failure(job: Job, code: str, message: str) -> FileResult:
-    return FileResult(job.path, FAILED, job.engine, findings=[Finding(code, severity_of(code), message, job.path)])
+    return FileResult(
+        job.path, FAILED, job.engine, findings=[Finding(code, severity_of(code), message, job.path)]
+    )
 
 
 def _replace_lost(pool, i, ctx, now_iso, todo, done, failure: FileResult) -> None:
@@ -224,13 +226,19 @@ def run_jobs(
                         continue
                     w.kill()
                     code = w.proc.exitcode
-                    why = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    why = (
+                        f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    )
                     failure = _failure(w.jobs[0], "AU904", f"the parser process died ({why})")
                     _replace_lost(pool, i, ctx, now_iso, todo, done, failure)
                     continue
                 if time.monotonic() >= w.deadline:
                     w.kill()
-                    failure = _failure(w.jobs[0], "AU903", f"parsing took longer than {timeout:g} s and was stopped")
+                    failure = _failure(
+                        w.jobs[0],
+                        "AU903",
+                        f"parsing took longer than {timeout:g} s and was stopped",
+                    )
                     _replace_lost(pool, i, ctx, now_iso, todo, done, failure)
     finally:
         for w in pool:
