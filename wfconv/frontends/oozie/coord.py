@@ -98,7 +98,7 @@ def _frequency(raw: str, ctx: ElContext, line: int | None = None) -> S.Frequency
             if j is not None and j.kind == "lit":
                 try:
                     return S.Frequency(_FREQ_FUNCTIONS[node["fn"]], int(E.to_num(j.value)))
-                except (E.ExprError, ValueError):
+                except (E.ExprError, ValueError, OverflowError):  # coord:days(1e999)
                     return None
             return None
         value = ctx.constant(text, line)
