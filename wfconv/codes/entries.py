@@ -442,6 +442,20 @@ ENTRIES: tuple[Code, ...] = (
         "no `@flow` found statically in the file (bundle-level)",
     ),
     Code(
+        "PF111",
+        "warning",
+        "docs/codes/prefect.md#codes",
+        "a call in a flow body that may run tasks cannot be read statically (a function of a module not in the repository, a name not defined, a task chosen at run time, an async or generator helper, a method of an object): the flow is incomplete",
+    ),
+    Code(
+        "PF112",
+        "warning",
+        "docs/codes/prefect.md#codes",
+        "the flow is incomplete: how many calls could not be read statically, and which (the IR's `incomplete_reasons` list them)",
+        description="A call the reader cannot follow may have run tasks or subflows: the IR has `incomplete: true`, and `convert --strict` and `verify` refuse it.",
+        fix="Make the module readable from the repository (or give its folder with `--path`), or call the task by its name.",
+    ),
+    Code(
         "PF201",
         "warning",
         "docs/codes/prefect.md#codes",

@@ -50,7 +50,7 @@ from typing import Any
 
 from wfconv.errors import InputError
 from wfconv.frontends import budget, pychunks, pyeval
-from wfconv.frontends.prefect import deploy
+from wfconv.frontends.prefect import deploy, losses
 from wfconv.frontends.prefect.bodies import body_action, body_of, gate_of, run_date_parameter
 from wfconv.frontends.prefect.values import (
     RUNTIME_TEMPLATES,
@@ -101,6 +101,8 @@ RUN_DEPLOYMENT = "PF205"
 STALE_BACKOFF = "PF206"
 OPTION_UNKNOWN = "PF207"
 STAR_ARGS = "PF208"
+NOT_SEEN = "PF111"
+INCOMPLETE = "PF112"
 
 _NOTE_CODES = {
     pyeval.RUNTIME: (RUNTIME_VALUE, "warning"),
@@ -143,6 +145,9 @@ class FlowBuild:
     # teardowns whose failure fails the run.
     roles: dict[str, str] = field(default_factory=dict)
     fails_run: set[str] = field(default_factory=set)
+    # What the body does that cannot be seen statically: (path, line) ->
+    # (what was called, why): the workflow is incomplete.
+    losses: dict[tuple[str | None, int | None], tuple[str, str]] = field(default_factory=dict)
 
 
 # -----------------------------------------------------------------------------
@@ -193,6 +198,11 @@ class _Hooks(pyeval.Hooks):
         return NOT_HANDLED
 
     def getitem(self, interp, obj, key, node):
+        if self.r.flow is not None and isinstance(obj, (dict, list, tuple)):
+            picked = losses.chosen(obj, key)
+            if picked is not None:
+                picked.line, picked.source = node.lineno, interp.source_text(node)
+                return picked
         if isinstance(obj, TaskOut):
             if obj.mode == "mapped":
                 return TaskOut(
@@ -275,6 +285,14 @@ class _Interp(pyeval.Interpreter):
                     value.source,
                     refs=tuple(dict.fromkeys(refs)),
                 )
+        return value
+
+    def call(self, func, args, kwargs, node):
+        value = super().call(func, args, kwargs, node)
+        if type(value) is Unknown and self.reader.flow is not None:
+            why = losses.unseen(self, func, value)
+            if why is not None:
+                self.reader.lose(node, why)
         return value
 
     def _names_refs(self, node: ast.AST, scope: Scope) -> list[str]:
@@ -770,6 +788,8 @@ class PrefectReader:
         self._action_cache: dict[int, Action | None] = {}
         # comprehension node id -> its read-once diagnostic (gather re-labels it)
         self.pending_comprehensions: dict[int, Diagnostic] = {}
+        # Losses outside flow bodies (reading stopped): every flow is incomplete.
+        self.module_losses: dict[tuple[str | None, int | None], tuple[str, str]] = {}
 
     # -- diagnostics -----------------------------------------------------------
     def diag(
@@ -788,7 +808,19 @@ class PrefectReader:
         if not any(d.code == code and d.line == line and d.message == message for d in where):
             self.diag(code, severity, message, line)
 
+    def lose(self, node: ast.AST | None, why: str, line: int | None = None) -> None:
+        """Something that may have run tasks cannot be seen statically: the
+        flow being read (or, outside flows, every flow) is incomplete."""
+        label = "reading stopped"
+        if isinstance(node, ast.Call):
+            label = pyeval._short(self.interp.source_text(node.func), 60)
+            line = node.lineno
+        where = self.flow.losses if self.flow is not None else self.module_losses
+        where.setdefault((self.interp.path or self.path, line), (label, why))
+
     def on_note(self, note: pyeval.Note) -> None:
+        if note.kind == pyeval.LIMIT:
+            self.lose(None, f"reading stopped here ({note.message})", note.line)
         code, severity = _NOTE_CODES.get(note.kind, (NOT_INTERPRETED, "info"))
         if code == RUNTIME_VALUE and self.flow is not None:
             # Flow bodies are ordinary Python that runs at flow run time: an
@@ -1818,6 +1850,36 @@ class PrefectReader:
             )
         if build.returns:
             w.extra["prefect"]["returns"] = build.returns
+        self._mark_losses(build)
+
+    def _mark_losses(self, build: FlowBuild) -> None:
+        """PF111 at each call that could not be seen, the IR's incomplete mark
+        with the same reasons, and one PF112 summary of how much is missing."""
+        w = build.workflow
+        found = {**self.module_losses, **build.losses}
+        if not found:
+            return
+        for (path, line), (label, why) in found.items():
+            message = (
+                f"`{label}`: {why}: if it runs tasks or flows, their runs and the dependencies "
+                "through them are missing"
+                if label != "reading stopped"
+                else f"{why}: tasks after this point are missing"
+            )
+            w.diagnostics.append(Diagnostic("warning", NOT_SEEN, message, path, line))
+            w.mark_incomplete(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        labels = list(dict.fromkeys(label for label, _ in found.values()))
+        w.diagnostics.append(
+            Diagnostic(
+                "warning",
+                INCOMPLETE,
+                f"flow {w.id!r} is incomplete: {len(found)} call(s) or part(s) of it could not "
+                f"be read statically ({', '.join(labels)}), so tasks or dependencies may be "
+                f"missing from its {len(w.tasks)} task(s) (see incomplete_reasons)",
+                self.path,
+                build.template.fn.node.lineno,
+            )
+        )
 
 
 # Action fields holding text a run renders (commands, arguments, messages).

@@ -1,0 +1,1 @@
+"""Tasks every flow of the shop shares."""
