@@ -354,3 +354,70 @@ def test_subdag_children_are_workflows_that_run_only_in_their_parent():
         "workflow": "sections.first",
         "wait_for_completion": True,
     }
+
+
+UNREAD = """
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+import settings
+from config import CMD
+
+with DAG("unread", start_date=datetime(2024, 1, 1), schedule=None, tags=["etl", settings.TEAM]):
+    a = BashOperator(task_id="a", bash_command=settings.CMD)
+    b = BashOperator(
+        task_id="b",
+        bash_command=CMD,
+        retries=settings.RETRIES,
+        env={"PROJECT": settings.PROJECT},
+    )
+    a >> b
+"""
+
+
+def test_a_name_of_a_module_that_is_not_read_is_unknown_not_its_dotted_name(tmp_path):
+    f = tmp_path / "dags" / "unread.py"
+    f.parent.mkdir()
+    f.write_text(UNREAD, encoding="utf-8")
+    w = load_path(f).workflows[0]
+    # The structure is all there: no loss, the workflow is complete.
+    assert w.task_ids() == ["a", "b"] and [(e.src, e.dst) for e in w.edges] == [("a", "b")]
+    assert w.complete
+    # Fields hold what the file says (its source text), never `config.CMD`.
+    assert w.task("a").action.get("command") == "settings.CMD"
+    assert w.task("b").action.get("command") == "CMD"
+    assert w.task("b").retries == 0  # unknown: the default, said below
+    assert "env" not in w.task("b").action.fields
+    assert w.tags == ["etl", "settings.TEAM"]
+    found = {(d.line, d.message.split(":")[0]) for d in w.diagnostics if d.code == "AF113"}
+    assert found == {
+        (8, "tag"),
+        (9, "BashOperator.bash_command"),
+        (12, "BashOperator.bash_command"),
+        (13, "b.retries"),
+    }
+    [cmd] = [d.message for d in w.diagnostics if d.code == "AF113" and d.line == 12]
+    assert "`CMD` (config.CMD) is a name of a module that is not read" in cmd
+    assert "module config is not in the repository" in cmd
+    assert [d.line for d in w.diagnostics if d.code == "AF111"] == [10]
+    # A task id from such a module is structure: the workflow is incomplete.
+    f.write_text(UNREAD.replace('task_id="a"', "task_id=settings.FIRST"), encoding="utf-8")
+    w = load_path(f).workflows[0]
+    assert not w.complete
+    assert w.incomplete_reasons == [
+        f"{f}:9: task id `settings.FIRST` comes from a module that is not read"
+    ]
+    # Found in the repository (here: another one), the same names are their values.
+    found = tmp_path / "found" / "dags"
+    found.mkdir(parents=True)
+    (found / "unread.py").write_text(f.read_text(), encoding="utf-8")
+    (found / "settings.py").write_text(
+        "CMD = 'run.sh'\nRETRIES = 3\nPROJECT = 'p'\nTEAM = 'data'\nFIRST = 'first'\n",
+        encoding="utf-8",
+    )
+    (found / "config.py").write_text("CMD = 'load.sh'\n", encoding="utf-8")
+    w = load_path(found / "unread.py").workflows[0]
+    assert w.complete and w.tags == ["etl", "data"]
+    assert [w.task(t).action.get("command") for t in ("first", "b")] == ["run.sh", "load.sh"]
+    assert w.task("b").retries == 3
+    assert not [d for d in w.diagnostics if d.code in ("AF111", "AF113")]

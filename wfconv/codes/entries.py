@@ -144,6 +144,13 @@ ENTRIES: tuple[Code, ...] = (
         fix="Make the module importable from the repository (or give its folder with `--path`), or compute the structure from literals.",
     ),
     Code(
+        "AF113",
+        "warning",
+        "docs/codes/airflow.md#codes",
+        "a name imported from a module that is not read (not in the repository, not found with `--path`) is used where an IR field needs a value: the value is unknown (strings keep their source text), never the name's dotted path",
+        fix="Make the module readable from the repository (or give its folder with `--path`).",
+    ),
+    Code(
         "AF114",
         "warning",
         "docs/codes/airflow.md#codes",

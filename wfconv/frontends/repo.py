@@ -43,9 +43,8 @@ from pathlib import Path
 from wfconv.frontends.pyeval import ModuleSource
 
 # Top-level packages an engine installs: never taken from the repository.
-INSTALLED_FIRST = frozenset(
-    {"airflow", "prefect", "luigi", "pendulum", "dagfactory", "wfconv"}
-) | frozenset(sys.stdlib_module_names)
+ENGINE_PACKAGES = frozenset({"airflow", "prefect", "luigi", "pendulum", "dagfactory", "wfconv"})
+INSTALLED_FIRST = ENGINE_PACKAGES | frozenset(sys.stdlib_module_names)
 
 ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "airflow.cfg", ".astro")
 
@@ -287,4 +286,25 @@ def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str
 _RELATIVE: dict[str, tuple[ast.Module, ModuleSource]] = {}
 
 
-__all__ = ["PARSED", "Repository", "importer_for"]
+def unread_reason(importer: Callable[[str], ModuleSource | str | None] | None, module: str) -> str:
+    """Why the names of ``module`` are not known to the static readers, for
+    their diagnostics (``importer``: the interpreter's, None when the
+    repository is not followed)."""
+    if module.split(".")[0] in INSTALLED_FIRST:
+        return f"{module} is a module of Python or of an engine, not evaluated statically"
+    if importer is None:
+        return "the repository's modules are not followed"
+    found = importer(module)
+    if isinstance(found, str):
+        return f"module {module} of the repository cannot be read"
+    return f"module {module} is not in the repository; its folder can be given with --path"
+
+
+__all__ = [
+    "ENGINE_PACKAGES",
+    "INSTALLED_FIRST",
+    "PARSED",
+    "Repository",
+    "importer_for",
+    "unread_reason",
+]

@@ -34,6 +34,35 @@ from wfconv.ir.model import Edge, Task, Workflow
 
 
 @dataclass(eq=False)
+class UnreadName(Unknown):
+    """A name of a module wfconv does not read (``settings.CMD`` when
+    ``settings`` is not in the repository) where a value is needed: its
+    value is unknown, never its dotted name made into a string."""
+
+    qualname: str = ""
+
+
+def unread_names(value: Any, make, depth: int = 0) -> Any:
+    """``value`` with every imported name (``Ref``) inside it replaced by
+    ``make(ref)``; the same object when it holds none."""
+    if isinstance(value, Ref):
+        return make(value)
+    if depth > 20:
+        return value
+    if type(value) in (list, tuple):
+        items = [unread_names(v, make, depth + 1) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return items if type(value) is list else tuple(items)
+    if type(value) is dict:
+        pairs = [(k, unread_names(v, make, depth + 1)) for k, v in value.items()]
+        if all(v is value[k] for k, v in pairs):
+            return value
+        return dict(pairs)
+    return value
+
+
+@dataclass(eq=False)
 class DagObj:
     workflow: Workflow
     default_args: dict[str, Any]

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.frontends.airflow.objects import unread_names
 from wfconv.frontends.pyeval import is_known
 from wfconv.ir.model import Action
 
@@ -138,10 +139,19 @@ def _callable_name(a: OpArgs, key: str = "python_callable") -> Any:
 
 
 def is_known_mapping(value: dict) -> bool:
-    """String keys (no ``**spread`` of a run-time mapping) and known values."""
+    """String keys (no ``**spread`` of a run-time mapping) and known values
+    (a name of a module that is not read is not a known value)."""
     return all(
-        isinstance(k, str) and not k.startswith("**") and is_known(v) for k, v in value.items()
+        isinstance(k, str)
+        and not k.startswith("**")
+        and is_known(v)
+        and unread_names(v, _unknown) is v
+        for k, v in value.items()
     )
+
+
+def _unknown(ref: Any) -> None:
+    return None
 
 
 def bash(a: OpArgs) -> Action:

@@ -50,12 +50,14 @@ from wfconv.frontends.airflow.objects import (
     TaskFlowFn,
     TaskObj,
     TimetableObj,
+    UnreadName,
     XComArg,
     function_source,
     iso,
     jsonable,
     seconds,
     tz_name,
+    unread_names,
     xcom_sources,
 )
 from wfconv.frontends.pyeval import (
@@ -79,7 +81,7 @@ from wfconv.frontends.pyeval import (
     contains_unknown,
     linear_bases,
 )
-from wfconv.frontends.repo import Repository, importer_for
+from wfconv.frontends.repo import ENGINE_PACKAGES, Repository, importer_for, unread_reason
 from wfconv.ir.model import (
     CRON_PRESETS,
     Action,
@@ -415,9 +417,10 @@ class AirflowHooks(Hooks):
         dag: DagObj | None | bool = True,
     ) -> Any:
         """JSON of a value an IR field needs; unknown parts are kept as source
-        text with AF104."""
+        text with AF104 (AF113 for names of modules that are not read)."""
         if type(value) in _SCALAR_JSON:
             return value
+        value = self.unread(interp, what, value, node, dag)
         u = contains_unknown(value)
         if u is None:
             return jsonable(value)
@@ -425,14 +428,50 @@ class AirflowHooks(Hooks):
             self.clock_used.add(u.line)
         src = u.source if isinstance(value, Unknown) else None
         text = src or (interp.source_text(node) if node is not None else u.reason)
-        self.diag(
-            "warning",
-            "AF104",
-            f"{what}: `{_short(text)}` is only known at run time ({u.reason}); kept as source text",
-            u.line or getattr(node, "lineno", None),
-            dag,
-        )
+        if not isinstance(u, UnreadName):
+            self.diag(
+                "warning",
+                "AF104",
+                f"{what}: `{_short(text)}` is only known at run time ({u.reason}); "
+                "kept as source text",
+                u.line or getattr(node, "lineno", None),
+                dag,
+            )
         return text if isinstance(value, Unknown) else jsonable(value)
+
+    def unread(
+        self,
+        interp: Interpreter,
+        what: str,
+        value: Any,
+        node: ast.AST | None,
+        dag: DagObj | None | bool = True,
+    ) -> Any:
+        """``value`` with each name of a module wfconv does not read
+        (``bash_command=settings.CMD`` when ``settings`` is not in the
+        repository) made unknown, and said (AF113) at the argument's line:
+        its dotted name is not its value."""
+        arg = _keyword(node, what.rsplit(".", 1)[-1])
+
+        def unknown(ref: Ref) -> Ref | UnreadName:
+            q = ref.qualname
+            if q.split(".", 1)[0] in ENGINE_PACKAGES:
+                return ref  # an engine's constant (WeekDay.MONDAY): named exactly
+            text = interp.source_text(arg) if arg is not None and value is ref else q
+            line = arg.lineno if arg is not None else getattr(node, "lineno", None)
+            shown = f"`{_short(text)}`" + (f" ({q})" if text != q else "")
+            why = unread_reason(interp.importer, q.rsplit(".", 1)[0] if "." in q else q)
+            self.diag(
+                "warning",
+                "AF113",
+                f"{what}: {shown} is a name of a module that is not read ({why}): "
+                "its value is unknown",
+                line,
+                dag,
+            )
+            return UnreadName(RUNTIME, "a name of a module that is not read", line, text, q)
+
+        return unread_names(value, unknown)
 
     # -- calls -----------------------------------------------------------
     def call(self, interp, func, args, kwargs, node):
@@ -1145,13 +1184,13 @@ class AirflowHooks(Hooks):
                 self.required(interp, "catchup", c, node, dag)
         params = kwargs.get("params")
         if isinstance(params, dict):
-            self._set_params(dag, params)
+            self._set_params(dag, self.unread(interp, "params", params, node, dag))
         elif params is not None:
             self.required(interp, "params", params, node, dag)
         tags = kwargs.get("tags")
         if isinstance(tags, (list, tuple, set)):
             wf.tags = [
-                t if isinstance(t, str) else str(jsonable(t))
+                t if isinstance(t, str) else str(self.required(interp, "tag", t, node, dag))
                 for t in (sorted(tags) if isinstance(tags, set) else tags)
             ]
         if isinstance(kwargs.get("max_active_runs"), int):
@@ -1484,11 +1523,17 @@ class AirflowHooks(Hooks):
         raw_id = kwargs.get("task_id")
         if raw_id is None:
             raw_id = Unknown(RUNTIME, "no task_id given", line, f"<{cls} without task_id>")
+        raw_id = self.unread(interp, "task_id", raw_id, node, dag if dag is not None else None)
         label = str(
             self.required(interp, "task_id", raw_id, node, dag if dag is not None else None)
         )
         if contains_unknown(raw_id) is not None:
-            self.lose(line, f"task id `{label}` is only known at run time", dag)
+            known = (
+                "comes from a module that is not read"
+                if isinstance(raw_id, UnreadName)
+                else ("is only known at run time")
+            )
+            self.lose(line, f"task id `{label}` {known}", dag)
         task_id = group.child_id(label) if group is not None else label
         values = {**self._defaults(dag, group, kwargs.get("default_args")), **kwargs}
         values.pop("default_args", None)
@@ -1598,10 +1643,12 @@ class AirflowHooks(Hooks):
         text = (u.source if isinstance(value, Unknown) and u.source else None) or _short(
             interp.source_text(_keyword(node, key) or node) if node is not None else key
         )
+        names: list[str] = []
+        unread_names(value, lambda ref: names.append(ref.qualname))
         if u is not None:
             why = f"is only known at run time ({u.reason})"
-        elif isinstance(value, Ref):
-            why = f"comes from {value.qualname}, which is not read"
+        elif names:
+            why = f"holds {names[0]}, a name of a module that is not read"
         else:
             why = "is not a mapping of names to values"
         self.diag(

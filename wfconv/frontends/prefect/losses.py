@@ -33,7 +33,7 @@ from wfconv.frontends.pyeval import (
     Unknown,
     runtime_reason,
 )
-from wfconv.frontends.repo import INSTALLED_FIRST
+from wfconv.frontends.repo import INSTALLED_FIRST, unread_reason
 
 # Libraries flows use for data between tasks; none of them defines Prefect tasks.
 DATA_LIBRARIES = frozenset({"pandas", "numpy", "polars", "pyarrow", "duckdb", "httpx"})
@@ -131,15 +131,7 @@ def _library(interp: Interpreter, ref: Ref) -> str | None:
         or any(p[:1].isupper() for p in parts[1:])  # a class, or an attribute of one
     ):
         return None
-    module = q.rsplit(".", 1)[0]
-    found = interp.importer(module) if interp.importer is not None else None
-    if isinstance(found, str):
-        why = f"module {module} of the repository cannot be read"
-    elif interp.importer is None:
-        why = "the repository's modules are not followed"
-    else:
-        why = f"module {module} is not in the repository; its folder can be given with --path"
-    return f"{q} is not read ({why})"
+    return f"{q} is not read ({unread_reason(interp.importer, q.rsplit('.', 1)[0])})"
 
 
 __all__ = ["CHOSEN", "DATA_LIBRARIES", "chosen", "runs_tasks", "unseen"]
