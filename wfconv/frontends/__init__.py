@@ -116,6 +116,7 @@ def detect_engine(path: str, text: str) -> str | None:
     if suffix == ".py" or suffix == "":
         if (
             "airflow" not in text
+            and "Airflow" not in text
             and "prefect" not in text
             and "luigi" not in text
             and "dagfactory" not in text
@@ -129,6 +130,11 @@ def detect_engine(path: str, text: str) -> str | None:
         for engine in ("airflow", "prefect", "luigi"):
             if engine in imports:
                 return engine
+        if suffix == ".py" and "airflow" in text.lower():
+            # A DAG file built by a module of its repository (docs/repositories.md).
+            from wfconv.frontends.repo import engine_through_imports
+
+            return engine_through_imports(path, text)
     return None
 
 

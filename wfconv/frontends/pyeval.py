@@ -45,6 +45,15 @@ Note kinds
     form not interpreted), ``error`` (evaluation raised), ``limit`` (step or
     iteration budget exhausted). Frontends map kinds to their codes.
 
+Data files of the repository: with ``files=`` (the frontend's view of the
+repository, ``wfconv.frontends.repo.DataFiles``) ``open(path)``,
+``Path(...).read_text()``, ``json.load``, ``yaml.safe_load`` (and
+``yaml.load`` with a standard loader, read as ``safe_load``),
+``os.path.exists``/``isfile``/``isdir``, ``os.listdir`` and ``glob.glob`` read
+regular files and folders *inside the repository* as data: reading a config
+file is not running code. Anything else (outside the repository, too large,
+not a regular file) stays unknown with a ``runtime`` note saying why.
+
 Control flow on unknown values: an ``if`` whose test is unknown runs *both*
 branches (body then else), so every task either branch could create is seen;
 a ``while`` on an unknown test is skipped; loops over unknown iterables are
@@ -63,6 +72,7 @@ import datetime as _dt
 import itertools
 import json
 import math
+import os
 import pathlib
 import posixpath
 import textwrap
@@ -558,6 +568,85 @@ def runtime_reason(qualname: str) -> str | None:
     return None
 
 
+# Calls that read the repository's data files (Interpreter(files=...)), by
+# what they do; the YAML/JSON parsers also take text without any file.
+_FILE_CALLS: dict[str, str] = {
+    "open": "open",
+    "io.open": "open",
+    "builtins.open": "open",
+    "json.load": "json",
+    "yaml.safe_load": "yaml",
+    "yaml.load": "yaml",
+    "yaml.full_load": "yaml",
+    "yaml.safe_load_all": "yaml_all",
+    "yaml.load_all": "yaml_all",
+    "yaml.full_load_all": "yaml_all",
+    "os.path.exists": "exists",
+    "os.path.isfile": "isfile",
+    "os.path.isdir": "isdir",
+    "os.listdir": "listdir",
+    "glob.glob": "glob",
+    "os.path.abspath": "abspath",
+    "os.path.realpath": "realpath",
+    "pathlib.Path.read_text": "read_text",
+    "pathlib.Path.read_bytes": "read_bytes",
+    "pathlib.Path.open": "open",
+    "pathlib.Path.exists": "exists",
+    "pathlib.Path.is_file": "isfile",
+    "pathlib.Path.is_dir": "isdir",
+    "pathlib.Path.resolve": "resolve",
+    "pathlib.Path.absolute": "absolute",
+}
+_TEXT_PARSERS = frozenset(q for q, what in _FILE_CALLS.items() if what.startswith("yaml"))
+_FIRST_ARG = {"yaml": "stream", "yaml_all": "stream", "json": "fp", "glob": "pathname"}
+_PATH_METHODS = frozenset(q.rsplit(".", 1)[1] for q in _FILE_CALLS if q.startswith("pathlib.Path."))
+# yaml.load(..., Loader=X): the standard loaders read plain YAML as safe_load
+# does (a document that needs more, Python tags, is refused by safe_load).
+_YAML_LOADERS = {
+    **dict.fromkeys(
+        ("SafeLoader", "FullLoader", "Loader", "UnsafeLoader", "CSafeLoader", "CFullLoader"),
+        "safe",
+    ),
+    **dict.fromkeys(("CLoader", "CUnsafeLoader"), "safe"),
+    **dict.fromkeys(("BaseLoader", "CBaseLoader"), "base"),
+}
+# A YAML document whose aliases expand past this many values is refused.
+MAX_YAML_VALUES = 200_000
+
+
+def _parse_yaml(text: str | bytes, every: bool, loader: Any) -> Any:
+    import yaml
+
+    kind = "safe"
+    if loader is not NOT_HANDLED:
+        kind = _YAML_LOADERS.get(loader.name) if isinstance(loader, Ref) else None
+        if kind is None:
+            raise FileRefused(f"uses the YAML loader {loader!r}, not read statically")
+    cls = yaml.SafeLoader if kind == "safe" else yaml.BaseLoader
+    try:
+        docs = list(yaml.load_all(text, Loader=cls)) if every else yaml.load(text, Loader=cls)
+    except yaml.YAMLError as exc:
+        raise FileRefused(f"is not YAML that safe_load reads: {exc}") from None
+    _bounded(docs, MAX_YAML_VALUES)
+    return docs
+
+
+def _bounded(value: Any, limit: int) -> None:
+    """Refuse data whose shared parts (YAML aliases) expand past ``limit``
+    values: walking it would take the time an alias bomb is made to take."""
+    stack, count = [value], 0
+    while stack:
+        v = stack.pop()
+        count += 1
+        if count > limit:
+            raise FileRefused(f"holds data that expands to more than {limit} values")
+        if isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            stack.extend(v)
+
+
 # Builtins that are pure on known values.
 _PURE_BUILTINS = {
     name: getattr(builtins, name)
@@ -587,8 +676,48 @@ _MARKER_BUILTINS = {
     "ImportError",
 }
 
+
+class FileRefused(Exception):
+    """A data file or folder the interpreter may not read (outside the
+    repository, too large, not a regular file); the message says why."""
+
+
+class DataFile:
+    """A file of the repository opened for reading: ``read``, ``readline``,
+    ``readlines`` and iteration over its lines, on the text read once."""
+
+    __slots__ = ("name", "_data", "_pos")
+
+    def __init__(self, name: str, data: str | bytes):
+        self.name = name
+        self._data = data
+        self._pos = 0
+
+    def read(self, size: int = -1) -> str | bytes:
+        end = len(self._data) if size is None or size < 0 else self._pos + size
+        out = self._data[self._pos : end]
+        self._pos = min(end, len(self._data))
+        return out
+
+    def readline(self) -> str | bytes:
+        nl = "\n" if isinstance(self._data, str) else b"\n"
+        i = self._data.find(nl, self._pos)
+        return self.read(-1 if i < 0 else i + 1 - self._pos)
+
+    def readlines(self) -> list:
+        return list(self)
+
+    def close(self) -> None:
+        return None
+
+    def __iter__(self):
+        rest = self.read()
+        return iter(rest.splitlines(keepends=True))
+
+
 # Types whose public methods are pure (no I/O): calling them on known values is safe.
 _SAFE_TYPES = (
+    DataFile,
     str,
     bytes,
     int,
@@ -772,6 +901,7 @@ class Interpreter:
         max_steps: int = MAX_STEPS,
         instances: bool = False,
         importer: Callable[[str], ModuleSource | str | None] | None = None,
+        files: Any = None,
     ):
         # instances=True: calling a class of the file builds an InstanceValue and
         # runs its __init__ (class-based factories); otherwise such calls are
@@ -795,6 +925,10 @@ class Interpreter:
         # Modules of the repository (``importer``: dotted name -> ModuleSource,
         # an error message, or None when the name is not the repository's).
         self.importer = importer
+        # The repository's data files (see the module doc): ``read(path,
+        # binary)``, ``kind(path)`` ("file", "dir" or None) and ``listdir(path)``,
+        # each raising FileRefused; None: no file is read.
+        self.files = files
         self.modules: dict[str, ModuleValue | None] = {}
         self.importing = 0  # > 0 while an imported module's body runs
         self.main_unit = SourceUnit(path, source, module_name)
@@ -1425,6 +1559,8 @@ class Interpreter:
                 return obj.namespace[name]
             return BoundMethod(obj, name)
         if isinstance(obj, pathlib.PurePath) and not hasattr(obj, name):
+            if self.files is not None and name in _PATH_METHODS:
+                return BoundMethod(obj, name)
             return self.unknown(RUNTIME, "reads the file system", node)
         if isinstance(obj, _SAFE_TYPES) and not name.startswith("_"):
             return getattr(obj, name)
@@ -1810,6 +1946,8 @@ class Interpreter:
         if isinstance(func, BoundFunction):
             return self.call_function(func.fn, [func.owner, *args], kwargs, node)
         if isinstance(func, BoundMethod):
+            if isinstance(func.obj, pathlib.PurePath) and func.name in _PATH_METHODS:
+                return self._file_call(f"pathlib.Path.{func.name}", [func.obj, *args], kwargs, node)
             if isinstance(func.obj, SuperValue):  # super().__init__() of object or a library class
                 return self.unknown(RUNTIME, f"super().{func.name}()", node, note=False)
             return self.unknown(
@@ -1840,6 +1978,8 @@ class Interpreter:
         if q in ("os.environ.get", "os.getenv"):
             name = args[0] if args and isinstance(args[0], str) else "?"
             return self.unknown(RUNTIME, f"reads environment variable {name}", node)
+        if q in _FILE_CALLS and (self.files is not None or q in _TEXT_PARSERS):
+            return self._file_call(q, args, kwargs, node)
         pure = PURE_CALLS.get(q) or _PURE_BUILTINS.get(q)
         if pure is not None:
             return self._native(pure, args, kwargs, node)
@@ -1853,6 +1993,57 @@ class Interpreter:
             # Already noted where the run-time value was born.
             return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
         return self.unknown(RUNTIME, f"calls {q}(), which is not evaluated statically", node)
+
+    def _file_call(self, q: str, args: list, kwargs: dict, node: ast.Call | None) -> Any:
+        """The calls that read the repository's data files (``_FILE_CALLS``)."""
+        u = contains_unknown(args) or contains_unknown(kwargs)
+        if u is not None:
+            return Unknown(u.kind, u.reason, u.line, self.source_text(node) if node else None)
+        what = _FILE_CALLS[q]
+        target = args[0] if args else kwargs.get(_FIRST_ARG.get(what, "file"))
+        try:
+            if what in ("yaml", "yaml_all", "json"):
+                if isinstance(target, DataFile):
+                    target = target.read()
+                if not isinstance(target, (str, bytes)):
+                    raise TypeError(f"cannot parse {type(target).__name__}")
+                if what == "json":
+                    return json.loads(target)
+                loader = args[1] if len(args) > 1 else kwargs.get("Loader", NOT_HANDLED)
+                if loader is NOT_HANDLED and q in ("yaml.load", "yaml.load_all"):
+                    raise TypeError(f"{q}() needs a Loader")
+                return _parse_yaml(target, what == "yaml_all", loader)
+            if not isinstance(target, (str, pathlib.PurePath)):
+                raise TypeError(f"expected a path, got {type(target).__name__}")
+            path = str(target)
+            if what in ("open", "read_text", "read_bytes"):
+                mode = args[1] if what == "open" and len(args) > 1 else kwargs.get("mode", "r")
+                if what == "open" and (not isinstance(mode, str) or set(mode) - set("rtb")):
+                    raise FileRefused(f"opens a file with mode {mode!r}, which does more than read")
+                binary = what == "read_bytes" or "b" in str(mode)
+                data = self.files.read(path, binary)
+                return data if what != "open" else DataFile(path, data)
+            if what in ("exists", "isfile", "isdir"):
+                kind = self.files.kind(path)
+                return kind is not None if what == "exists" else kind == what[2:]
+            if what == "listdir":
+                return self.files.listdir(path)
+            if what == "glob":
+                return self.files.glob(path)
+            if what in ("abspath", "realpath", "resolve", "absolute"):
+                full = (
+                    os.path.realpath(path)
+                    if what in ("realpath", "resolve")
+                    else (posixpath.abspath(path))
+                )
+                return full if isinstance(target, str) else pathlib.PurePosixPath(full)
+            raise TypeError(f"{q} is not read statically")  # pragma: no cover - table drift
+        except FileRefused as exc:
+            return self.unknown(RUNTIME, str(exc), node)
+        except RecursionError:
+            return self.unknown(ERROR, "data nested too deeply to read", node)
+        except Exception as exc:
+            return self.unknown(ERROR, f"cannot be evaluated ({type(exc).__name__}: {exc})", node)
 
     def _native(self, fn: Callable, args: list, kwargs: dict, node: ast.AST | None) -> Any:
         if fn is dict and not args:
@@ -2097,7 +2288,9 @@ def _truth_known(value: Any) -> bool:
 
 
 def _iterable_known(value: Any) -> bool:
-    return isinstance(value, (list, tuple, dict, set, frozenset, str, range)) or type(value) in (
+    return isinstance(value, (list, tuple, dict, set, frozenset, str, range, DataFile)) or type(
+        value
+    ) in (
         type({}.items()),
         type({}.keys()),
         type({}.values()),

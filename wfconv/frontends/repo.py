@@ -34,13 +34,17 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import fnmatch
+import functools
+import glob
 import os
+import stat
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from wfconv.frontends.pyeval import ModuleSource
+from wfconv.frontends.pyeval import FileRefused, ModuleSource
 
 # Top-level packages an engine installs: never taken from the repository.
 ENGINE_PACKAGES = frozenset({"airflow", "prefect", "luigi", "pendulum", "dagfactory", "wfconv"})
@@ -50,6 +54,10 @@ ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "airflow.cfg"
 
 # Larger modules are not followed (no helper module is this large).
 MAX_MODULE_BYTES = 4 * 1024 * 1024
+# Data files (configs a factory reads): each, and all of one file's reading.
+MAX_DATA_BYTES = 1024 * 1024
+MAX_DATA_TOTAL = 16 * 1024 * 1024
+MAX_LISTED = 10_000
 
 _EMPTY = ast.Module(body=[], type_ignores=[])
 
@@ -112,6 +120,7 @@ class Repository:
     ):
         self.dags_folder = dags_folder
         self.root = root
+        self.extra = extra
         candidates = [
             dags_folder,
             root,
@@ -127,6 +136,11 @@ class Repository:
         if package:
             self.aliases[package] = dags_folder
         self._located: dict[str, tuple[Path | None, bool] | None] = {}
+
+    @functools.cached_property
+    def resolved_bases(self) -> list[Path]:
+        """The folders whose files are the repository's data (DataFiles)."""
+        return list(dict.fromkeys(p.resolve() for p in (self.root, *self.extra)))
 
     def __repr__(self) -> str:
         return f"Repository(dags={self.dags_folder}, roots={[str(r) for r in self.roots]})"
@@ -286,6 +300,157 @@ def importer_for(path: str, options: dict) -> Callable[[str], ModuleSource | str
 _RELATIVE: dict[str, tuple[ast.Module, ModuleSource]] = {}
 
 
+class DataFiles:
+    """What the static interpreter may read of a repository as data
+    (``Interpreter(files=...)``): regular files and folders under the
+    repository root or a ``--path`` folder, symbolic links resolved first,
+    each file at most ``MAX_DATA_BYTES`` and ``MAX_DATA_TOTAL`` for one DAG
+    file. A relative path is taken from the working directory, where the
+    path of the file being read (``__file__``) is relative to.
+    ``read_paths`` lists the files read, for the IR's sources."""
+
+    def __init__(self, repo: Repository, relative: bool = False):
+        self.bases = repo.resolved_bases
+        self.relative = relative  # spell the files read relative to the working directory
+        self.total = 0
+        self.read_paths: list[str] = []
+
+    def _inside(self, path: str) -> Path:
+        try:
+            real = Path(path).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise FileRefused(f"reads {path}, whose path cannot be resolved: {exc}") from None
+        base = next((b for b in self.bases if real.is_relative_to(b)), None)
+        if base is None:
+            raise FileRefused(f"reads {path}, which is outside the repository: not read")
+        # Hidden files and folders (.git, .env, .aws) hold no pipeline's data
+        # but may hold secrets that a conversion would copy.
+        if any(part.startswith(".") for part in real.relative_to(base).parts):
+            raise FileRefused(f"reads {path}, a hidden file or folder: not read")
+        return real
+
+    def kind(self, path: str) -> str | None:
+        real = self._inside(path)
+        return "file" if real.is_file() else "dir" if real.is_dir() else None
+
+    def read(self, path: str, binary: bool) -> str | bytes:
+        real = self._inside(path)
+        # Opened without following a link swapped in since it was resolved and
+        # without blocking on a FIFO; what it is and how large is checked on
+        # the open file, and no more than the cap is read.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(real, flags)
+        except FileNotFoundError:
+            raise FileRefused(f"reads {path}, which does not exist in the repository") from None
+        except OSError as exc:
+            raise FileRefused(
+                f"reads {path}, which cannot be read: {exc.strerror or exc}"
+            ) from None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise FileRefused(f"reads {path}, which is not a regular file: not read")
+            cap = min(MAX_DATA_BYTES, MAX_DATA_TOTAL - self.total)
+            try:
+                data = f.read(cap + 1) if st.st_size <= cap else b""
+            except OSError as exc:
+                raise FileRefused(
+                    f"reads {path}, which cannot be read: {exc.strerror or exc}"
+                ) from None
+            if st.st_size > cap or len(data) > cap:
+                raise FileRefused(
+                    f"reads {path}, which is too large to read statically"
+                    f" ({max(st.st_size, len(data))} bytes)"
+                )
+        self.total += len(data)
+        shown = os.path.relpath(path) if self.relative and os.path.isabs(path) else path
+        if shown not in self.read_paths:
+            self.read_paths.append(shown)
+        if binary:
+            return data
+        try:
+            return data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise FileRefused(f"reads {path}, which is not UTF-8 text") from None
+
+    def listdir(self, path: str) -> list[str]:
+        real = self._inside(path)
+        if not real.is_dir():
+            raise FileRefused(f"lists {path}, which is not a folder of the repository")
+        # Sorted: Python's order is the file system's, which only the machine knows.
+        return sorted(os.listdir(real))[:MAX_LISTED]
+
+    def glob(self, pattern: str) -> list[str]:
+        folder = os.path.dirname(pattern)
+        if glob.has_magic(folder):
+            raise FileRefused(f"lists {pattern!r}, a pattern over folders: not read")
+        names = self.listdir(folder or ".") if self.kind(folder or ".") == "dir" else []
+        base = os.path.basename(pattern)
+        return [
+            os.path.join(folder, n)
+            for n in fnmatch.filter(names, base)
+            if not (n.startswith(".") and not base.startswith("."))
+        ]
+
+
+def data_files_for(path: str, options: dict) -> DataFiles | None:
+    """The data files the reader of ``path`` may read (None with
+    ``repository=False``, or no repository)."""
+    if options.get("repository") is False:
+        return None
+    repo = Repository.of(path, tuple(options.get("repo_paths") or ()))
+    return DataFiles(repo, not os.path.isabs(path)) if repo is not None else None
+
+
+def engine_through_imports(path: str, text: str) -> str | None:
+    """``airflow`` for a file that imports no engine itself but a module of
+    its repository that imports Airflow (a hand-written factory: ``from
+    factory_lib.builder import build``), when the file passes the DAG
+    processor's own discovery test (its text holds "airflow" and "dag").
+    One level of imports is looked at."""
+    low = text.lower()
+    if "airflow" not in low or "dag" not in low:
+        return None
+    repo = Repository.of(path)
+    if repo is None:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for name in _imported_modules(tree):
+        found = repo.locate(name)
+        if found is None or found[0] is None:
+            continue
+        _, module = PARSED.get(found[0])
+        if isinstance(module, ast.Module) and any(
+            m.split(".")[0] == "airflow" for m in _imported_modules(module)
+        ):
+            return "airflow"
+    return None
+
+
+def _imported_modules(tree: ast.Module) -> list[str]:
+    """Absolute module names a module imports at its top level (and in
+    top-level ``if``/``try`` blocks)."""
+    out: list[str] = []
+    stack = list(tree.body)
+    while stack:
+        st = stack.pop(0)
+        if isinstance(st, ast.Import):
+            out.extend(a.name for a in st.names)
+        elif isinstance(st, ast.ImportFrom) and st.module and not st.level:
+            out.append(st.module)
+        elif isinstance(st, (ast.If, ast.Try)):
+            stack.extend(st.body)
+            stack.extend(st.orelse)
+            if isinstance(st, ast.Try):
+                for h in st.handlers:
+                    stack.extend(h.body)
+    return out
+
+
 def unread_reason(importer: Callable[[str], ModuleSource | str | None] | None, module: str) -> str:
     """Why the names of ``module`` are not known to the static readers, for
     their diagnostics (``importer``: the interpreter's, None when the
@@ -304,7 +469,10 @@ __all__ = [
     "ENGINE_PACKAGES",
     "INSTALLED_FIRST",
     "PARSED",
+    "DataFiles",
     "Repository",
+    "data_files_for",
+    "engine_through_imports",
     "importer_for",
     "unread_reason",
 ]

@@ -81,7 +81,13 @@ from wfconv.frontends.pyeval import (
     contains_unknown,
     linear_bases,
 )
-from wfconv.frontends.repo import ENGINE_PACKAGES, Repository, importer_for, unread_reason
+from wfconv.frontends.repo import (
+    ENGINE_PACKAGES,
+    Repository,
+    data_files_for,
+    importer_for,
+    unread_reason,
+)
 from wfconv.ir.model import (
     CRON_PRESETS,
     Action,
@@ -2542,6 +2548,8 @@ def reader_for(
         file_value=path,
         instances=True,
         importer=importer_for(path, options or {}),
+        # Configs of the repository a factory reads (docs/repositories.md).
+        files=data_files_for(path, options or {}),
     )
     hooks.interp = interp
     return hooks, interp
@@ -2621,7 +2629,9 @@ def finish(
     bundle = Bundle()
     module_names = sorted({m for m, _, _ in imports})
     sources = sorted(
-        {m.path for m in interp.modules.values() if m is not None and m.path} | hooks.read_files
+        {m.path for m in interp.modules.values() if m is not None and m.path}
+        | hooks.read_files
+        | set(interp.files.read_paths if interp.files is not None else ())
     )
     for dag in hooks.dags:
         wf = dag.workflow

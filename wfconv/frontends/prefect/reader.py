@@ -75,7 +75,7 @@ from wfconv.frontends.prefect.values import (
     xcom,
 )
 from wfconv.frontends.pyeval import NOT_HANDLED, BoundMethod, FunctionValue, Ref, Scope, Unknown
-from wfconv.frontends.repo import importer_for
+from wfconv.frontends.repo import data_files_for, importer_for
 from wfconv.ir import literal
 from wfconv.ir.model import Action, Bundle, Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.validate import finalize
@@ -777,6 +777,7 @@ class PrefectReader:
             module_name="__wfconv_prefect__",
             # Tasks and flows of the repository's other modules (docs/repositories.md).
             importer=importer_for(path, options or {}),
+            files=data_files_for(path, options or {}),
         )
         self.interp.reader = self
         self.flow: FlowBuild | None = None
