@@ -78,7 +78,9 @@ def test_what_dagfactory_cannot_know_statically_is_said(tmp_path):
     assert w.schedule.cron == "0 0 * * *"
     # The config's own keys say which Airflow it was written for (line 2).
     (version,) = [d.message for d in w.diagnostics if d.code == "AF214"]
-    assert version.startswith("read as Airflow 2: `schedule_interval:` key") and "(line 2)" in version
+    assert (
+        version.startswith("read as Airflow 2: `schedule_interval:` key") and "(line 2)" in version
+    )
     assert w.schedule.model == "data_interval"
     bad = tmp_path / "dags" / "bad.yml"
     bad.write_text("etl: [unclosed\n", encoding="utf-8")
@@ -100,3 +102,35 @@ def test_loaders_with_paths_of_the_machine_they_run_on(tmp_path):
     ws = load_path(dags / "old_style.py").workflows
     assert [w.id for w in ws] == ["audience_sync"]
     assert ws[0].complete
+
+
+def test_a_loader_reads_only_configs_of_the_repository_and_only_as_data(tmp_path):
+    audiences = (REPO / "dags" / "configs" / "audiences.yaml").read_text()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "stolen.yml").write_text(audiences.replace("audience_sync", "stolen"))
+    dags = tmp_path / "repo" / "dags"
+    (dags / "configs").mkdir(parents=True)
+    (dags / "configs" / "audiences.yaml").write_text(audiences, encoding="utf-8")
+    (dags / "configs" / "linked.yml").symlink_to(outside / "stolen.yml")
+    (dags / "configs" / "out").symlink_to(outside, target_is_directory=True)
+    (dags / "configs" / "big.yml").write_text("x: [" + "1, " * 400_000 + "2]\n")
+    (dags / "loaders.py").write_text(
+        "from dagfactory import load_yaml_dags\n"
+        "load_yaml_dags(globals_dict=globals(), dags_folder='/')\n"
+        "load_yaml_dags(globals_dict=globals(), config_filepath='/dev/zero')\n"
+        "load_yaml_dags(globals_dict=globals(), dags_folder=__file__.rsplit('/', 1)[0])\n",
+        encoding="utf-8",
+    )
+    # Only the config inside the repository is read; nothing waits on
+    # /dev/zero, no folder outside is walked, and each refusal is said.
+    [w] = load_path(dags / "loaders.py").workflows
+    assert w.id == "audience_sync" and not w.complete
+    lines = [r.split(": ", 1)[0].rsplit(":", 1)[1] for r in w.incomplete_reasons]
+    said = " | ".join(w.incomplete_reasons)
+    assert lines == ["2", "3", "4"], said
+    assert "loader reads /, which is outside the repository: not read" in said
+    assert "loader reads /dev/zero, which is outside the repository: not read" in said
+    assert "linked.yml, which is outside the repository: not read" in said
+    assert "big.yml, which is too large to read statically" in said
+    assert w.extra["airflow"]["sources"] == [str(dags / "configs" / "audiences.yaml")]

@@ -329,11 +329,19 @@ class DataFiles:
             raise FileRefused(f"reads {path}, a hidden file or folder: not read")
         return real
 
+    def contains(self, path: str) -> bool:
+        """Whether ``path`` may be read (inside the repository, not hidden)."""
+        try:
+            self._inside(path)
+        except FileRefused:
+            return False
+        return True
+
     def kind(self, path: str) -> str | None:
         real = self._inside(path)
         return "file" if real.is_file() else "dir" if real.is_dir() else None
 
-    def read(self, path: str, binary: bool) -> str | bytes:
+    def read(self, path: str, binary: bool = False) -> str | bytes:
         real = self._inside(path)
         # Opened without following a link swapped in since it was resolved and
         # without blocking on a FIFO; what it is and how large is checked on
@@ -380,6 +388,25 @@ class DataFiles:
             raise FileRefused(f"lists {path}, which is not a folder of the repository")
         # Sorted: Python's order is the file system's, which only the machine knows.
         return sorted(os.listdir(real))[:MAX_LISTED]
+
+    def walk(self, folder: str) -> list[str]:
+        """The files under ``folder``, sorted, as dag-factory's loader walks
+        it: symbolic links to folders followed once, but never out of the
+        repository; no hidden folder; at most ``MAX_LISTED`` files."""
+        out: list[str] = []
+        seen: set[Path] = set()
+        for here, dirs, names in os.walk(folder, followlinks=True):
+            real = Path(here).resolve()
+            dirs.sort()
+            if real in seen or not self.contains(here):
+                dirs[:] = []
+                continue
+            seen.add(real)
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            out.extend(os.path.join(here, n) for n in sorted(names) if not n.startswith("."))
+            if len(out) >= MAX_LISTED:
+                break
+        return out[:MAX_LISTED]
 
     def glob(self, pattern: str) -> list[str]:
         folder = os.path.dirname(pattern)

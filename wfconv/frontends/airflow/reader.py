@@ -70,6 +70,7 @@ from wfconv.frontends.pyeval import (
     UNSUPPORTED,
     BoundMethod,
     ClassValue,
+    FileRefused,
     FunctionValue,
     Hooks,
     InstanceValue,
@@ -309,7 +310,6 @@ class AirflowHooks(Hooks):
         # What could not be seen statically: (dag or None for the whole
         # file, path, line, what) -> the workflow is marked incomplete.
         self.losses: dict[tuple, str] = {}
-        self.read_files: set[str] = set()  # dag-factory configs read for this file
         self.built: dict[int, TaskObj | GroupObj] = {}
         self.dags: list[DagObj] = []
         self.dag_stack: list[DagObj] = []
@@ -705,20 +705,32 @@ class AirflowHooks(Hooks):
         return NOT_HANDLED
 
     def _dagfactory_folder(self, interp: Interpreter, folder: str, suffix: Any, node) -> None:
+        line = getattr(node, "lineno", None)
         base = self._existing(folder)
-        if base is None or not base.is_dir():
-            self.lose(
-                getattr(node, "lineno", None),
-                f"dag-factory folder {folder!r} is not in the repository: its DAGs are not read",
-                None,
-            )
+        files = interp.files
+        if base is None or files is None:
+            self.lose(line, f"dag-factory folder {folder!r} is not in the repository", None)
+            return
+        try:
+            if files.kind(str(base)) != "dir":
+                self.lose(line, f"dag-factory folder {folder!r} is not a folder", None)
+                return
+        except FileRefused as exc:
+            self.lose(line, f"the dag-factory loader {exc}", None)
             return
         suffixes = tuple(suffix) if isinstance(suffix, (list, tuple)) else (".yaml", ".yml")
-        for f in sorted(base.rglob("*")):
-            if f.is_file() and f.name.endswith(suffixes):
-                self._dagfactory_config(interp, str(f), node, quiet=True)
+        refused = [
+            why
+            for f in files.walk(str(base))
+            if f.endswith(suffixes)
+            and (why := self._dagfactory_config(interp, f, node, quiet=True)) is not None
+        ]
+        if refused:  # a file not read may hold DAGs
+            self.lose(line, f"the dag-factory loader {'; '.join(refused)}", None)
 
-    def _dagfactory_config(self, interp: Interpreter, config: Any, node, quiet=False) -> None:
+    def _dagfactory_config(self, interp: Interpreter, config: Any, node, quiet=False) -> str | None:
+        """Build the DAGs of one config; with ``quiet`` (a file of a folder)
+        a file that is no config is skipped and a refusal returned, not said."""
         from wfconv.frontends.dagfactory import build_config, is_config
 
         line = getattr(node, "lineno", None)
@@ -729,30 +741,39 @@ class AirflowHooks(Hooks):
                 "at run time: its DAGs are not read",
                 None,
             )
-            return
+            return None
         path = self._existing(config)
-        if path is None:
+        if path is None or interp.files is None:
             self.lose(line, f"dag-factory config {config!r} is not in the repository", None)
-            return
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if quiet and not is_config(str(path), text):
-            return
+            return None
         shown = (
             os.path.relpath(path)
             if not Path(interp.main_unit.path or "").is_absolute()
             else str(path)
         )
-        self.read_files.add(shown)
+        # Read as any data file of the repository is (docs/repositories.md):
+        # inside it, a regular file, bounded; the file joins the sources.
+        try:
+            text = interp.files.read(shown)
+        except FileRefused as exc:
+            if quiet:
+                return str(exc)
+            self.lose(line, f"the dag-factory loader {exc}", None)
+            return None
+        if quiet and not is_config(str(path), text):
+            return None
         for dag in build_config(self, interp, Path(shown), text, node):
             # generate_dags(globals()): the DAGs are this file's.
             interp.module_scope.vars.setdefault(dag.id, dag)
+        return None
 
     def _existing(self, value: str) -> Path | None:
         """A path a loader names, found in this repository: as written, or
         (an absolute path of the machine it runs on, `/usr/local/airflow/dags/
         x.yml`) by its longest tail that exists under the repository root."""
         p = Path(value)
-        if p.exists():
+        files = self.interp.files if self.interp else None
+        if p.exists() and (files is None or files.contains(value)):
             return p
         repo = Repository.of(self.interp.main_unit.path or ".") if self.interp else None
         if repo is None:
@@ -763,7 +784,8 @@ class AirflowHooks(Hooks):
                 cand = base.joinpath(*parts[i:])
                 if parts[i:] and cand.exists():
                     return cand
-        return None
+        # Outside the repository: the reader of the data files says so.
+        return p if p.exists() else None
 
     def _clock(self, interp: Interpreter, node: ast.AST) -> Unknown:
         u = interp.unknown("clock", "depends on the current date", node, note=False)
@@ -2630,7 +2652,6 @@ def finish(
     module_names = sorted({m for m, _, _ in imports})
     sources = sorted(
         {m.path for m in interp.modules.values() if m is not None and m.path}
-        | hooks.read_files
         | set(interp.files.read_paths if interp.files is not None else ())
     )
     for dag in hooks.dags:

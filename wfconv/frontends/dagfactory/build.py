@@ -124,7 +124,9 @@ class ConfigBuilder:
         if not looks_like_config(data):
             self.diag("warning", "DF301", "not a dag-factory config: no DAG in it", None, None)
             return []
-        defaults = merge_defaults([d for _, d in defaults_for(config_path, self.dags_folder)])
+        files = self.interp.files
+        found = defaults_for(config_path, self.dags_folder, files.read) if files else []
+        defaults = merge_defaults([d for _, d in found])
         file_default = copy.deepcopy(data.get("default") or {})
         file_default["default_args"] = {
             **(defaults.get("default_args") or {}),

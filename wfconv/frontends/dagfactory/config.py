@@ -5,6 +5,7 @@ files merged the way dag-factory merges them (docs/codes/dagfactory.md)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 from wfconv.errors import InputError
+from wfconv.frontends.pyeval import FileRefused
 
 DEFAULTS_FILE_NAMES = ("defaults.yml", "defaults.yaml")
 # Top-level keys of a config file that are not DAGs.
@@ -84,10 +86,14 @@ def looks_like_config(data: Any) -> bool:
     return False
 
 
-def defaults_for(config_path: Path, dags_folder: Path | None) -> list[tuple[Path, dict]]:
+def defaults_for(
+    config_path: Path, dags_folder: Path | None, read: Callable[[str], str]
+) -> list[tuple[Path, dict]]:
     """The ``defaults.yml`` files that apply to a config, lowest priority
     first: from the DAGs folder down to the config's own folder (or the
-    config's folder and the DAGs folder when the config is outside it)."""
+    config's folder and the DAGs folder when the config is outside it).
+    ``read`` reads a data file of the repository (``DataFiles.read``); a file
+    it refuses is skipped, as an unreadable one is."""
     parents = list(config_path.parents)
     if dags_folder is not None and dags_folder in parents:
         dirs = parents[: parents.index(dags_folder) + 1]
@@ -101,8 +107,8 @@ def defaults_for(config_path: Path, dags_folder: Path | None) -> list[tuple[Path
             f = d / name
             if f.is_file():
                 try:
-                    data = load(str(f), f.read_text(encoding="utf-8"))
-                except (OSError, UnicodeDecodeError, InputError):
+                    data = load(str(f), read(str(f)))
+                except (FileRefused, InputError):
                     data = None
                 if isinstance(data, dict):
                     found.append((f, data))
