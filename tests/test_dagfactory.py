@@ -19,7 +19,14 @@ def test_configs_match_dagfactorys_own_loader_in_airflow(
 ):
     real = dagbag(airflow2_python, REPO, tmp_path, "2", pythonpath=(dagfactory_path,))
     assert real["errors"] == []
-    assert sorted(real["dags"]) == ["audience_sync", "campaign_report", "newsletter"]
+    assert sorted(real["dags"]) == [
+        "audience_sync",
+        "campaign_report",
+        "ingest_billing",
+        "ingest_crm",
+        "newsletter",
+        "ops_cleanup",
+    ]
     assert ours(REPO) == real["dags"]
 
 
@@ -55,7 +62,7 @@ def test_a_config_read_on_its_own_is_what_the_loader_builds():
     assert publish.source.line == 39 and publish.source.path.endswith("marketing.yml")
     # Read through the loader, the same DAGs (each once in a folder walk).
     walked = {x.id: x for x in load_path(REPO / "dags").workflows}
-    assert sorted(walked) == ["audience_sync", "campaign_report", "newsletter"]
+    assert {"audience_sync", "campaign_report", "newsletter"} <= set(walked)
     assert walked["campaign_report"].edges == w.edges
 
 
@@ -134,3 +141,36 @@ def test_a_loader_reads_only_configs_of_the_repository_and_only_as_data(tmp_path
     assert "linked.yml, which is outside the repository: not read" in said
     assert "big.yml, which is too large to read statically" in said
     assert w.extra["airflow"]["sources"] == [str(dags / "configs" / "audiences.yaml")]
+
+
+def test_loaders_given_a_dict_and_defaults_of_their_own():
+    ws = {w.id: w for w in load_path(REPO / "dags").workflows}
+    # config_dict= built in Python, defaults_config_dict= in place of defaults.yml
+    # (values as dag-factory 1.1.0 gives them in Airflow 2.10.5).
+    crm = ws["ingest_crm"]
+    assert crm.complete and crm.tags == ["ingestion", "dagfactory"]
+    assert crm.task("extract").action.get("command") == "extract.sh crm"
+    assert {(t.owner, t.retries) for t in crm.tasks} == {("ingestion", 2)}
+    assert crm.upstream("publish") == ["checks.row_count"]
+    assert crm.task("load").source.line == 33  # the loader's line: a dict has no YAML lines
+    # defaults_config_path=: the defaults of dags/shared, not of the DAGs folder.
+    ops = ws["ops_cleanup"]
+    assert {(t.owner, t.retries) for t in ops.tasks} == {("ops", 4)}
+    assert any(s.endswith("shared/defaults.yml") for s in ops.extra["airflow"]["sources"])
+
+
+def test_a_config_dict_known_only_at_run_time_is_a_loss(tmp_path):
+    f = tmp_path / "dags" / "d.py"
+    f.parent.mkdir()
+    f.write_text(
+        "import json, os\nfrom dagfactory import load_yaml_dags\n"
+        "ok = {'a': {'tasks': {'t': {'operator': 'airflow.operators.empty.EmptyOperator'}}}}\n"
+        "load_yaml_dags(globals_dict=globals(), config_dict=ok)\n"
+        "load_yaml_dags(globals_dict=globals(), config_dict=json.loads(os.environ['CFG']))\n",
+        encoding="utf-8",
+    )
+    [w] = load_path(f).workflows
+    assert w.task_ids() == ["t"] and not w.complete
+    [why] = w.incomplete_reasons
+    assert why.startswith(f"{f}:5: the dag-factory config `load_yaml_dags(")
+    assert why.endswith("is only known at run time: its DAGs are not read")

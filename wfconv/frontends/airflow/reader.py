@@ -685,26 +685,60 @@ class AirflowHooks(Hooks):
 
     # -- dag-factory loaders (docs/codes/dagfactory.md) ---------------------
     def _dagfactory(self, interp: Interpreter, ref: Ref, args, kwargs, node) -> Any:
-        if ref.name == "DagFactory":
+        if ref.name == "DagFactory":  # dag-factory 0.x
             config = args[0] if args else kwargs.get("config_filepath", kwargs.get("config_file"))
             return DagFactoryObj(config, dict(kwargs))
         if ref.name == "load_yaml_dags":
-            folder = kwargs.get("dags_folder")
-            config = kwargs.get("config_filepath")
-            if config is None and isinstance(folder, str):
-                self._dagfactory_folder(interp, folder, kwargs.get("suffix"), node)
-            elif config is None and folder is None:
+            given = {**dict(zip(_LOAD_YAML_DAGS, args, strict=False)), **kwargs}
+            loader = self._dagfactory_defaults(given)
+            folder = given.get("dags_folder")
+            config = given.get("config_filepath")
+            if config is not None:
+                self._dagfactory_config(interp, config, node, loader=loader)
+            elif given.get("config_dict") is not None:
+                self._dagfactory_dict(interp, given["config_dict"], node, loader)
+            elif isinstance(folder, str):
+                self._dagfactory_folder(interp, folder, given.get("suffix"), node, loader)
+            elif folder is None:
                 repo = Repository.of(interp.main_unit.path or ".")
                 if repo is not None:
                     self._dagfactory_folder(
-                        interp, str(repo.dags_folder), kwargs.get("suffix"), node
+                        interp, str(repo.dags_folder), given.get("suffix"), node, loader
                     )
             else:
-                self._dagfactory_config(interp, config, node)
+                self._dagfactory_config(interp, folder, node)  # says it is unknown
             return None
         return NOT_HANDLED
 
-    def _dagfactory_folder(self, interp: Interpreter, folder: str, suffix: Any, node) -> None:
+    def _dagfactory_defaults(self, given: dict) -> dict:
+        """The loader's ``defaults_config_path``/``defaults_config_dict``."""
+        loader: dict[str, Any] = {}
+        root = given.get("defaults_config_path", given.get("default_args_config_path"))
+        found = self._existing(root) if isinstance(root, str) else None
+        if found is not None:
+            loader["defaults_root"] = found.resolve()
+        defaults = given.get("defaults_config_dict", given.get("default_args_config_dict"))
+        if isinstance(defaults, dict):
+            loader["defaults_dict"] = defaults
+        return loader
+
+    def _dagfactory_dict(self, interp: Interpreter, config: Any, node, loader: dict) -> None:
+        from wfconv.frontends.dagfactory import build_dict
+
+        if not isinstance(config, dict) or _dagfactory_shape_unknown(config):
+            self.lose(
+                getattr(node, "lineno", None),
+                f"the dag-factory config `{_short(interp.source_text(node))}` is only known "
+                "at run time: its DAGs are not read",
+                None,
+            )
+            return
+        for dag in build_dict(self, interp, config, node, **loader):
+            interp.module_scope.vars.setdefault(dag.id, dag)
+
+    def _dagfactory_folder(
+        self, interp: Interpreter, folder: str, suffix: Any, node, loader: dict
+    ) -> None:
         line = getattr(node, "lineno", None)
         base = self._existing(folder)
         files = interp.files
@@ -723,12 +757,14 @@ class AirflowHooks(Hooks):
             why
             for f in files.walk(str(base))
             if f.endswith(suffixes)
-            and (why := self._dagfactory_config(interp, f, node, quiet=True)) is not None
+            and (why := self._dagfactory_config(interp, f, node, True, loader)) is not None
         ]
         if refused:  # a file not read may hold DAGs
             self.lose(line, f"the dag-factory loader {'; '.join(refused)}", None)
 
-    def _dagfactory_config(self, interp: Interpreter, config: Any, node, quiet=False) -> str | None:
+    def _dagfactory_config(
+        self, interp: Interpreter, config: Any, node, quiet=False, loader: dict | None = None
+    ) -> str | None:
         """Build the DAGs of one config; with ``quiet`` (a file of a folder)
         a file that is no config is skipped and a refusal returned, not said."""
         from wfconv.frontends.dagfactory import build_config, is_config
@@ -762,7 +798,7 @@ class AirflowHooks(Hooks):
             return None
         if quiet and not is_config(str(path), text):
             return None
-        for dag in build_config(self, interp, Path(shown), text, node):
+        for dag in build_config(self, interp, Path(shown), text, node, **(loader or {})):
             # generate_dags(globals()): the DAGs are this file's.
             interp.module_scope.vars.setdefault(dag.id, dag)
         return None
@@ -962,7 +998,10 @@ class AirflowHooks(Hooks):
                 return obj.tasks.get(args[0], NOT_HANDLED)
         if isinstance(obj, DagFactoryObj):
             if name == "generate_dags":
-                self._dagfactory_config(interp, obj.config, node)
+                if obj.config is None and "config" in obj.kwargs:  # DagFactory(config={...})
+                    self._dagfactory_dict(interp, obj.kwargs["config"], node, {})
+                else:
+                    self._dagfactory_config(interp, obj.config, node)
             return None
         if isinstance(obj, DatasetObj):
             return NOT_HANDLED
@@ -2257,6 +2296,50 @@ class AirflowHooks(Hooks):
         elif kind == "data" and edge.kind == "control":
             edge.kind = "data"
         return True
+
+
+def _dagfactory_shape_unknown(config: dict) -> bool:
+    """Whether a dag-factory config given as a dict has a run-time value
+    where its DAGs, tasks, groups or dependencies are (a value an operator
+    is given may be unknown: the task is still there)."""
+    structural = (
+        "dependencies",
+        "task_group_name",
+        "parent_group_name",
+        "operator",
+        "decorator",
+        "task_id",
+        "group_name",
+    )
+    for dag in config.values():
+        if isinstance(dag, Unknown):
+            return True
+        if not isinstance(dag, dict):
+            continue
+        for key in ("tasks", "task_groups"):
+            entries = dag.get(key)
+            shape = list(entries) if isinstance(entries, dict) else entries
+            if contains_unknown(shape) is not None:
+                return True
+            for conf in entries.values() if isinstance(entries, dict) else entries or ():
+                if isinstance(conf, Unknown) or (
+                    isinstance(conf, dict)
+                    and contains_unknown([conf.get(k) for k in structural]) is not None
+                ):
+                    return True
+    return False
+
+
+# load_yaml_dags()'s parameters, in order (dag-factory 1.x).
+_LOAD_YAML_DAGS = (
+    "globals_dict",
+    "dags_folder",
+    "config_filepath",
+    "defaults_config_path",
+    "config_dict",
+    "defaults_config_dict",
+    "suffix",
+)
 
 
 @dataclass(eq=False)

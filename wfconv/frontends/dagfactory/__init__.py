@@ -13,6 +13,7 @@ and ``workflow.extra.dagfactory.config`` naming the YAML file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from wfconv.errors import InputError
 from wfconv.ir.model import Bundle
@@ -62,11 +63,14 @@ def _mapping_entries(text: str) -> list[tuple[int, str, object]]:
     return sorted(out, key=lambda e: e[0])
 
 
-def build_config(hooks, interp, path: Path, text: str, node, strict: bool = False) -> list:
+def build_config(
+    hooks, interp, path: Path, text: str, node, strict: bool = False, **loader: Any
+) -> list:
     """Build the DAGs of one config file into the Airflow hooks; the
     interpreter reads it as the current file (sources and diagnostics point
     into the YAML). A file that is not YAML is an input error when it was
-    asked for (``strict``), a DF001 diagnostic when a loader names it."""
+    asked for (``strict``), a DF001 diagnostic when a loader names it.
+    ``loader``: the loader's defaults options (``ConfigBuilder.build_data``)."""
     from wfconv.frontends.dagfactory.build import ConfigBuilder
     from wfconv.frontends.pyeval import SourceUnit
     from wfconv.frontends.repo import Repository
@@ -77,7 +81,7 @@ def build_config(hooks, interp, path: Path, text: str, node, strict: bool = Fals
     saved = interp.switch_unit(unit, interp.module_scope)
     try:
         builder = ConfigBuilder(hooks, interp, shown, repo.dags_folder if repo else None)
-        return builder.build_file(Path(path).resolve(), text)
+        return builder.build_file(Path(path).resolve(), text, **loader)
     except InputError as exc:
         if strict:
             raise
@@ -85,6 +89,19 @@ def build_config(hooks, interp, path: Path, text: str, node, strict: bool = Fals
         return []
     finally:
         interp.restore_unit(saved)
+
+
+def build_dict(hooks, interp, data: dict, node, **loader: Any) -> list:
+    """Build the DAGs of a config a loader was given as a dict
+    (``config_dict=``): read in the loading file, at the loader's line."""
+    from wfconv.frontends.dagfactory.build import ConfigBuilder
+    from wfconv.frontends.repo import Repository
+
+    path = interp.main_unit.path or "."
+    repo = Repository.of(path)
+    line = getattr(node, "lineno", None)
+    builder = ConfigBuilder(hooks, interp, path, repo.dags_folder if repo else None, line)
+    return builder.build_data(data, None, **loader)
 
 
 def is_config(path: str, text: str) -> bool:

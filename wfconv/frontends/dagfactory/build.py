@@ -74,11 +74,12 @@ def _at(line: int | None) -> ast.Call:
 class ConfigBuilder:
     """Builds the DAGs of one config file into ``hooks`` (AirflowHooks)."""
 
-    def __init__(self, hooks, interp, path: str, dags_folder: Path | None):
+    def __init__(self, hooks, interp, path: str, dags_folder: Path | None, line: int | None = None):
         self.hooks = hooks
         self.interp = interp
         self.path = path
         self.dags_folder = dags_folder
+        self.line = line  # of the loader, for a config given as a dict (no YAML lines)
 
     def diag(self, severity: str, code: str, message: str, line: int | None, dag: Any = True):
         """A diagnostic of the DAG being built (``dag=None``: of the file)."""
@@ -119,14 +120,30 @@ class ConfigBuilder:
         return Ref(dotted)
 
     # -- DAGs ------------------------------------------------------------
-    def build_file(self, config_path: Path, text: str) -> list:
-        data = load(str(config_path), text)
+    def build_file(self, config_path: Path, text: str, **loader: Any) -> list:
+        return self.build_data(load(str(config_path), text), config_path, text, **loader)
+
+    def build_data(
+        self,
+        data: Any,
+        config_path: Path | None,
+        text: str = "",
+        defaults_root: Path | None = None,
+        defaults_dict: Any = None,
+    ) -> list:
+        """The DAGs of a config (``config_path`` None: a dict the loader was
+        given); ``defaults_root``/``defaults_dict``: the loader's
+        ``defaults_config_path``/``defaults_config_dict``."""
         if not looks_like_config(data):
             self.diag("warning", "DF301", "not a dag-factory config: no DAG in it", None, None)
             return []
-        files = self.interp.files
-        found = defaults_for(config_path, self.dags_folder, files.read) if files else []
-        defaults = merge_defaults([d for _, d in found])
+        if isinstance(defaults_dict, dict) and defaults_dict:  # replaces defaults.yml
+            defaults = merge_defaults([defaults_dict])
+        else:
+            files = self.interp.files
+            root = defaults_root or self.dags_folder
+            found = defaults_for(config_path, root, files.read) if files else []
+            defaults = merge_defaults([d for _, d in found])
         file_default = copy.deepcopy(data.get("default") or {})
         file_default["default_args"] = {
             **(defaults.get("default_args") or {}),
@@ -138,7 +155,7 @@ class ConfigBuilder:
             if name in SYSTEM_KEYS or not isinstance(conf, dict):
                 continue
             dag_conf = LineDict({**copy.deepcopy(dag_level), **copy.deepcopy(conf)})
-            dag_conf.line = getattr(conf, "line", None)
+            dag_conf.line = getattr(conf, "line", None) or self.line
             params = merge(dag_conf, copy.deepcopy(file_default))
             built.append(self.build_dag(str(name), params, dag_conf.line))
         for dag in built:  # the file's own notes belong to its DAGs, not the loader's others

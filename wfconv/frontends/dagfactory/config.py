@@ -87,20 +87,24 @@ def looks_like_config(data: Any) -> bool:
 
 
 def defaults_for(
-    config_path: Path, dags_folder: Path | None, read: Callable[[str], str]
+    config_path: Path | None, dags_folder: Path | None, read: Callable[[str], str]
 ) -> list[tuple[Path, dict]]:
     """The ``defaults.yml`` files that apply to a config, lowest priority
-    first: from the DAGs folder down to the config's own folder (or the
-    config's folder and the DAGs folder when the config is outside it).
-    ``read`` reads a data file of the repository (``DataFiles.read``); a file
-    it refuses is skipped, as an unreadable one is."""
-    parents = list(config_path.parents)
+    first: from the DAGs folder (the loader's ``defaults_config_path``) down
+    to the config's own folder (or the config's folder and the DAGs folder
+    when the config is outside it; the DAGs folder alone for a config given
+    as a dict). ``read`` reads a data file of the repository
+    (``DataFiles.read``); a file it refuses is skipped, as an unreadable one is."""
+    parents = list(config_path.parents) if config_path is not None else []
+    if not parents:
+        parents = [dags_folder] if dags_folder is not None else []
+        dags_folder = None
     if dags_folder is not None and dags_folder in parents:
         dirs = parents[: parents.index(dags_folder) + 1]
     elif dags_folder is not None:
         dirs = [parents[0], dags_folder]
     else:
-        dirs = [parents[0]]
+        dirs = parents[:1]
     found: list[tuple[Path, dict]] = []
     for d in dirs:
         for name in DEFAULTS_FILE_NAMES:
