@@ -12,6 +12,7 @@ import pytest
 from test_repo_model import REPOS, dagbag, ours
 
 from wfconv.frontends import detect_engine, load_path
+from wfconv.frontends.pyeval import FileRefused
 
 REPO = REPOS / "factory"
 
@@ -24,12 +25,17 @@ def test_factories_over_data_files_match_airflows_dagbag(airflow3_python, tmp_pa
     assert sorted(real["dags"]) == [
         "export_ads",
         "export_crm",
+        "globbed_reports",
+        "listed_finance",
+        "listed_growth",
         "orders_daily",
         "outside",
         "payments_hourly",
         "reports",
         "team_finance",
         "team_growth",
+        "walked_finance",
+        "walked_growth",
     ]
     assert ours(REPO) == real["dags"]
 
@@ -40,12 +46,17 @@ def test_a_factory_reads_its_configs_and_says_what_it_read():
     assert sorted(ws) == [
         "export_ads",
         "export_crm",
+        "globbed_reports",
+        "listed_finance",
+        "listed_growth",
         "orders_daily",
         "outside",
         "payments_hourly",
         "reports",
         "team_finance",
         "team_growth",
+        "walked_finance",
+        "walked_growth",
     ]
     orders = ws["orders_daily"]
     assert (orders.schedule.cron, orders.tags) == ("0 4 * * *", ["orders"])
@@ -147,3 +158,21 @@ def test_only_regular_files_of_the_repository_are_read_and_only_as_data(tmp_path
     assert w.extra["airflow"]["sources"] == [
         str(dags / n) for n in ("bomb.yml", "ok.yml", "python.yml")
     ]
+
+
+def test_pathlib_globs_match_as_pathlib_does(tmp_path):
+    from wfconv.frontends.repo import DataFiles, Repository
+
+    (tmp_path / ".git").mkdir()
+    for rel in ("a.yml", "b.yaml", "sub/c.yml", "sub/deep/d.yml", "sub/deep/e.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x: 1\n", encoding="utf-8")
+    files = DataFiles(Repository.of(tmp_path / "a.yml"))
+    real = {
+        pattern: sorted(str(p) for p in tmp_path.glob(pattern))
+        for pattern in ("*.yml", "**/*.yml", "sub/*", "sub/**/*.yml", "*/deep/?.*", "./*/*")
+    }
+    assert {p: files.match(str(tmp_path), p) for p in real} == real
+    for pattern in ("**", "../*.yml"):
+        with pytest.raises(FileRefused, match="not read statically"):
+            files.match(str(tmp_path), pattern)

@@ -49,7 +49,8 @@ Data files of the repository: with ``files=`` (the frontend's view of the
 repository, ``wfconv.frontends.repo.DataFiles``) ``open(path)``,
 ``Path(...).read_text()``, ``json.load``, ``yaml.safe_load`` (and
 ``yaml.load`` with a standard loader, read as ``safe_load``),
-``os.path.exists``/``isfile``/``isdir``, ``os.listdir`` and ``glob.glob`` read
+``os.path.exists``/``isfile``/``isdir``, ``os.listdir``, ``os.walk``,
+``glob.glob`` and ``Path.glob``/``rglob``/``iterdir`` read
 regular files and folders *inside the repository* as data: reading a config
 file is not running code. Anything else (outside the repository, too large,
 not a regular file) stays unknown with a ``runtime`` note saying why.
@@ -586,6 +587,7 @@ _FILE_CALLS: dict[str, str] = {
     "os.path.isdir": "isdir",
     "os.listdir": "listdir",
     "glob.glob": "glob",
+    "os.walk": "walk",
     "os.path.abspath": "abspath",
     "os.path.realpath": "realpath",
     "pathlib.Path.read_text": "read_text",
@@ -594,11 +596,20 @@ _FILE_CALLS: dict[str, str] = {
     "pathlib.Path.exists": "exists",
     "pathlib.Path.is_file": "isfile",
     "pathlib.Path.is_dir": "isdir",
+    "pathlib.Path.glob": "pglob",
+    "pathlib.Path.rglob": "rglob",
+    "pathlib.Path.iterdir": "iterdir",
     "pathlib.Path.resolve": "resolve",
     "pathlib.Path.absolute": "absolute",
 }
 _TEXT_PARSERS = frozenset(q for q, what in _FILE_CALLS.items() if what.startswith("yaml"))
-_FIRST_ARG = {"yaml": "stream", "yaml_all": "stream", "json": "fp", "glob": "pathname"}
+_FIRST_ARG = {
+    "yaml": "stream",
+    "yaml_all": "stream",
+    "json": "fp",
+    "glob": "pathname",
+    "walk": "top",
+}
 _PATH_METHODS = frozenset(q.rsplit(".", 1)[1] for q in _FILE_CALLS if q.startswith("pathlib.Path."))
 # yaml.load(..., Loader=X): the standard loaders read plain YAML as safe_load
 # does (a document that needs more, Python tags, is refused by safe_load).
@@ -2030,6 +2041,16 @@ class Interpreter:
                 return self.files.listdir(path)
             if what == "glob":
                 return self.files.glob(path)
+            if what == "walk":  # sorted: the file system's order is the machine's
+                return self.files.tree(path)
+            if what in ("pglob", "rglob"):
+                pattern = args[1] if len(args) > 1 else kwargs.get("pattern")
+                if not isinstance(pattern, str):
+                    raise TypeError("a glob pattern must be a string")
+                pattern = "**/" + pattern if what == "rglob" else pattern
+                return [type(target)(p) for p in self.files.match(path, pattern)]
+            if what == "iterdir":
+                return [type(target)(path, n) for n in self.files.listdir(path)]
             if what in ("abspath", "realpath", "resolve", "absolute"):
                 full = (
                     os.path.realpath(path)

@@ -389,13 +389,16 @@ class DataFiles:
         # Sorted: Python's order is the file system's, which only the machine knows.
         return sorted(os.listdir(real))[:MAX_LISTED]
 
-    def walk(self, folder: str) -> list[str]:
-        """The files under ``folder``, sorted, as dag-factory's loader walks
-        it: symbolic links to folders followed once, but never out of the
-        repository; no hidden folder; at most ``MAX_LISTED`` files."""
-        out: list[str] = []
+    def tree(self, top: str) -> list[tuple[str, list[str], list[str]]]:
+        """``os.walk(top)`` (top-down, sorted): symbolic links to folders
+        followed once, but never out of the repository; no hidden file or
+        folder; at most ``MAX_LISTED`` files in all."""
+        out: list[tuple[str, list[str], list[str]]] = []
         seen: set[Path] = set()
-        for here, dirs, names in os.walk(folder, followlinks=True):
+        count = 0
+        if self.kind(top) != "dir":
+            return out
+        for here, dirs, names in os.walk(top, followlinks=True):
             real = Path(here).resolve()
             dirs.sort()
             if real in seen or not self.contains(here):
@@ -403,10 +406,34 @@ class DataFiles:
                 continue
             seen.add(real)
             dirs[:] = [d for d in dirs if not d.startswith(".")]
-            out.extend(os.path.join(here, n) for n in sorted(names) if not n.startswith("."))
-            if len(out) >= MAX_LISTED:
+            shown = [n for n in sorted(names) if not n.startswith(".")][: MAX_LISTED - count]
+            count += len(shown)
+            out.append((here, list(dirs), shown))
+            if count >= MAX_LISTED:
                 break
-        return out[:MAX_LISTED]
+        return out
+
+    def walk(self, folder: str) -> list[str]:
+        """The files under ``folder`` (``tree``), as dag-factory's loader walks it."""
+        return [os.path.join(here, n) for here, _, names in self.tree(folder) for n in names]
+
+    def match(self, folder: str, pattern: str) -> list[str]:
+        """``Path(folder).glob(pattern)``: the files and folders under
+        ``folder`` whose relative path matches (``**`` any number of
+        folders), sorted."""
+        parts = [p for p in pattern.split("/") if p not in ("", ".")]
+        # A trailing ``**`` (folders only, the folder itself included) differs
+        # between Python versions: not read.
+        if not parts or ".." in parts or parts[-1] == "**":
+            raise FileRefused(f"globs {pattern!r}, which is not read statically")
+        out = []
+        for here, dirs, names in self.tree(folder):
+            rel = os.path.relpath(here, folder)
+            for n in (*dirs, *names):
+                path = n if rel == "." else f"{rel}/{n}"
+                if _glob_match(parts, path.split("/")):
+                    out.append(os.path.join(folder, path))
+        return sorted(out)
 
     def glob(self, pattern: str) -> list[str]:
         folder = os.path.dirname(pattern)
@@ -419,6 +446,20 @@ class DataFiles:
             for n in fnmatch.filter(names, base)
             if not (n.startswith(".") and not base.startswith("."))
         ]
+
+
+def _glob_match(pattern: list[str], parts: list[str]) -> bool:
+    """pathlib's glob match of a relative path, segment by segment (``**``:
+    any number of folders, none included)."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob_match(pattern[1:], parts[i:]) for i in range(len(parts) + 1))
+    return (
+        bool(parts)
+        and fnmatch.fnmatchcase(parts[0], pattern[0])
+        and _glob_match(pattern[1:], parts[1:])
+    )
 
 
 def data_files_for(path: str, options: dict) -> DataFiles | None:

@@ -6,4 +6,6 @@ import yaml
 
 from factory_lib.builder import build
 
-reports = build("reports", yaml.safe_load((Path(__file__).parent / "configs" / "reports.yaml").read_text()))
+reports = build(
+    "reports", yaml.safe_load((Path(__file__).parent / "configs" / "reports.yaml").read_text())
+)
