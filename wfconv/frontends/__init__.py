@@ -303,6 +303,10 @@ def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
     # A dag-factory config is read once: by the loader that loads it, or
     # on its own when no loader of the walk does.
     seen_configs: set[tuple[str, str]] = set()
+    # DAG files Airflow never loads (docs/repositories.md, .airflowignore).
+    from wfconv.frontends.airflow.ignore import IgnoreCheck
+
+    ignores = IgnoreCheck()
     for f in iter_workflow_files(p):
         try:
             if f.is_dir():
@@ -314,8 +318,16 @@ def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
                 eng = engine or detect_engine(str(f), text)
                 if eng is None:
                     continue
+                dag_file = eng in ("airflow", "dagfactory") and f.suffix == ".py"
+                skip = (
+                    ignores.ignored(f, options.get("airflow_source_version")) if dag_file else False
+                )
+                if skip:
+                    continue
                 with paused_gc():
                     sub = _parse_file(eng, str(f), text, **options)
+                if skip is None and _ignored_by_version(ignores, f, sub):
+                    continue
         except InputError as exc:
             yield Bundle(
                 diagnostics=[
@@ -338,6 +350,13 @@ def _iter_folder(p: Path, engine: str | None, **options) -> Iterator[Bundle]:
                 seen_configs.add(key)
             kept.append(w)
         yield Bundle(kept, sub.diagnostics)
+
+
+def _ignored_by_version(ignores, f: Path, sub: Bundle) -> bool:
+    """A file ``.airflowignore`` ignores in one Airflow version only: ignored
+    when it is in the version its DAGs were read as."""
+    versions = {w.extra.get("airflow", {}).get("source_version") for w in sub.workflows}
+    return all(ignores.ignored(f, v or "2") for v in versions or {None})
 
 
 def input_errors(bundle: Bundle) -> list[Diagnostic]:

@@ -315,7 +315,7 @@ class DataFiles:
         self.total = 0
         self.read_paths: list[str] = []
 
-    def _inside(self, path: str) -> Path:
+    def _inside(self, path: str, hidden: bool = False) -> Path:
         try:
             real = Path(path).resolve()
         except (OSError, RuntimeError) as exc:
@@ -325,7 +325,7 @@ class DataFiles:
             raise FileRefused(f"reads {path}, which is outside the repository: not read")
         # Hidden files and folders (.git, .env, .aws) hold no pipeline's data
         # but may hold secrets that a conversion would copy.
-        if any(part.startswith(".") for part in real.relative_to(base).parts):
+        if not hidden and any(part.startswith(".") for part in real.relative_to(base).parts):
             raise FileRefused(f"reads {path}, a hidden file or folder: not read")
         return real
 
@@ -341,8 +341,10 @@ class DataFiles:
         real = self._inside(path)
         return "file" if real.is_file() else "dir" if real.is_dir() else None
 
-    def read(self, path: str, binary: bool = False) -> str | bytes:
-        real = self._inside(path)
+    def read(self, path: str, binary: bool = False, hidden: bool = False) -> str | bytes:
+        """The file's bytes or text (``hidden``: the caller reads a hidden
+        file it names itself, such as ``.airflowignore``)."""
+        real = self._inside(path, hidden)
         # Opened without following a link swapped in since it was resolved and
         # without blocking on a FIFO; what it is and how large is checked on
         # the open file, and no more than the cap is read.

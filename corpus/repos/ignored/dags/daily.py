@@ -1,0 +1,9 @@
+"""An Airflow DAG no .airflowignore pattern matches."""
+
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+with DAG("daily", start_date=datetime(2024, 1, 1), schedule=None):
+    EmptyOperator(task_id="start") >> EmptyOperator(task_id="end")
