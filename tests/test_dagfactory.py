@@ -18,7 +18,9 @@ def test_configs_match_dagfactorys_own_loader_in_airflow(
     airflow2_python, dagfactory_path, tmp_path
 ):
     real = dagbag(airflow2_python, REPO, tmp_path, "2", pythonpath=(dagfactory_path,))
-    assert real["errors"] == []
+    assert real["errors"] == ["relative_loader.py"]  # dag-factory refuses a relative path
+    [refused] = [d for d in load_path(REPO / "dags").diagnostics if d.code == "DF305"]
+    assert refused.path.endswith("relative_loader.py")
     assert sorted(real["dags"]) == [
         "audience_sync",
         "campaign_report",
@@ -174,3 +176,21 @@ def test_a_config_dict_known_only_at_run_time_is_a_loss(tmp_path):
     [why] = w.incomplete_reasons
     assert why.startswith(f"{f}:5: the dag-factory config `load_yaml_dags(")
     assert why.endswith("is only known at run time: its DAGs are not read")
+
+
+def test_a_relative_config_path_fails_in_airflow_and_gives_no_dag(tmp_path):
+    dags = tmp_path / "dags"
+    (dags / "configs").mkdir(parents=True)
+    audiences = (REPO / "dags" / "configs" / "audiences.yaml").read_text()
+    (dags / "configs" / "audiences.yaml").write_text(audiences, encoding="utf-8")
+    f = dags / "rel.py"
+    f.write_text(
+        "from dagfactory import load_yaml_dags\n"
+        "load_yaml_dags(globals_dict=globals(), config_filepath='configs/audiences.yaml')\n",
+        encoding="utf-8",
+    )
+    bundle = load_path(f)
+    assert bundle.workflows == []
+    [refused] = [d for d in bundle.diagnostics if d.code == "DF305"]
+    assert (refused.severity, refused.line) == ("error", 2)
+    assert "relative config path 'configs/audiences.yaml'" in refused.message

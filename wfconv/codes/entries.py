@@ -389,6 +389,13 @@ ENTRIES: tuple[Code, ...] = (
         "an operator wfconv cannot build: the task is left out and the DAG is incomplete",
     ),
     Code(
+        "DF305",
+        "error",
+        "docs/codes/dagfactory.md#codes",
+        "a loader given a relative config path: dag-factory refuses it, so Airflow cannot "
+        "import the file",
+    ),
+    Code(
         "PF101",
         "warning",
         "docs/codes/prefect.md#codes",

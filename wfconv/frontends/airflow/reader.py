@@ -778,6 +778,19 @@ class AirflowHooks(Hooks):
                 None,
             )
             return None
+        # Airflow's __file__ is absolute; ours is spelled as the input is, so
+        # only a DAG file read by its absolute path shows a relative config.
+        main = interp.main_unit.path or ""
+        if not quiet and os.path.isabs(main) and not os.path.isabs(config):
+            self.diag(
+                "error",
+                "DF305",
+                f"dag-factory refuses the relative config path {config!r} (it must be "
+                "absolute): Airflow cannot import this file, so it has no DAG from it",
+                line,
+                None,
+            )
+            return None
         path = self._existing(config)
         if path is None or interp.files is None:
             self.lose(line, f"dag-factory config {config!r} is not in the repository", None)
