@@ -3,6 +3,8 @@ dag-factory's own loader running in Airflow 2.10.5 (corpus/repos/dagfactory)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from test_repo_model import REPOS, dagbag, ours
 
@@ -194,3 +196,13 @@ def test_a_relative_config_path_fails_in_airflow_and_gives_no_dag(tmp_path):
     [refused] = [d for d in bundle.diagnostics if d.code == "DF305"]
     assert (refused.severity, refused.line) == ("error", 2)
     assert "relative config path 'configs/audiences.yaml'" in refused.message
+    # Read by a relative path, the same; a path built from __file__ is absolute in Airflow.
+    rel = os.path.relpath(f)
+    assert [d.code for d in load_path(rel).diagnostics if d.code == "DF305"] == ["DF305"]
+    f.write_text(
+        "import os\nfrom dagfactory import load_yaml_dags\n"
+        "load_yaml_dags(globals_dict=globals(), config_filepath=os.path.join(\n"
+        "    os.path.dirname(__file__), 'configs', 'audiences.yaml'))\n",
+        encoding="utf-8",
+    )
+    assert [w.id for w in load_path(rel).workflows] == ["audience_sync"]

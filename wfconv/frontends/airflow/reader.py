@@ -778,10 +778,7 @@ class AirflowHooks(Hooks):
                 None,
             )
             return None
-        # Airflow's __file__ is absolute; ours is spelled as the input is, so
-        # only a DAG file read by its absolute path shows a relative config.
-        main = interp.main_unit.path or ""
-        if not quiet and os.path.isabs(main) and not os.path.isabs(config):
+        if not quiet and _relative_in_airflow(config, interp.main_unit.path or ""):
             self.diag(
                 "error",
                 "DF305",
@@ -2309,6 +2306,19 @@ class AirflowHooks(Hooks):
         elif kind == "data" and edge.kind == "control":
             edge.kind = "data"
         return True
+
+
+def _relative_in_airflow(path: str, main: str) -> bool:
+    """Whether ``path`` is relative where Airflow runs the DAG file ``main``.
+    Airflow's ``__file__`` is absolute; ours is spelled as the input is, so
+    a path built from it is relative when the input is: such a path starts
+    with the file's folder (a file of the working directory cannot tell)."""
+    if os.path.isabs(path):
+        return False
+    if os.path.isabs(main):
+        return True
+    folder = os.path.dirname(main)
+    return bool(folder) and not os.path.normpath(path).startswith(os.path.normpath(folder) + "/")
 
 
 def _dagfactory_shape_unknown(config: dict) -> bool:
