@@ -497,7 +497,7 @@ def test_loops_chaining_and_factories():
 CONF = {"x": ["extract", "load"], "y": ["extract"]}
 
 def build(name, steps):
-    with DAG(f"etl_{name}", schedule="@daily") as dag:
+    with DAG(f"etl_{name}", schedule="@daily", start_date=datetime(2024, 1, 1)) as dag:
         prev = None
         for i, step in enumerate(steps):
             cur = BashOperator(task_id=step, bash_command="run %s %d" % (step, i))
@@ -1061,3 +1061,22 @@ def test_the_teardown_decorator_called_by_hand():
         "all_done_setup_success",
         True,
     )
+
+
+def test_a_scheduled_dag_without_a_start_date_does_not_load_in_airflow_2():
+    # Measured: Airflow 2.10.5's DagBag reports "DAG is missing the start_date
+    # parameter" for the first DAG and loads the others; 3.3.2 loads all four.
+    src = """
+    with DAG("nostart", schedule="0 6 * * 1"):
+        EmptyOperator(task_id="a")
+    with DAG("unscheduled", schedule=None):
+        EmptyOperator(task_id="a")
+    with DAG("default_schedule"):
+        EmptyOperator(task_id="a")
+    with DAG("in_args", schedule="@daily", default_args={"start_date": datetime(2024, 1, 1)}):
+        EmptyOperator(task_id="a")
+    """
+    for version, refused in (("2", ["nostart"]), ("3", [])):
+        b = airflow.parse("dags/x.py", HEAD + textwrap.dedent(src), airflow_source_version=version)
+        assert [w.id for w in b.workflows if w.has_errors()] == refused
+        assert all(d.line == 6 for w in b.workflows for d in w.diagnostics if d.code == "AF115")

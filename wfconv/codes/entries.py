@@ -157,6 +157,12 @@ ENTRIES: tuple[Code, ...] = (
         "a loop/`while`/comprehension over a run-time value builds DAGs: those DAGs are not read",
     ),
     Code(
+        "AF115",
+        "error",
+        "docs/codes/airflow.md#codes",
+        "a DAG given a schedule but no start_date: Airflow 2 refuses it and the file does not load",
+    ),
+    Code(
         "AF201",
         "warning",
         "docs/codes/airflow.md#codes",

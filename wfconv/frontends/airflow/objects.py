@@ -76,6 +76,8 @@ class DagObj:
     edge_index: dict[tuple[str, str], Edge] = field(default_factory=dict)
     # Made while an imported module of the repository ran (not this file's).
     foreign: bool = False
+    # Given a schedule but no start_date: Airflow 2's DAG() raises (AF115).
+    no_start_date: bool = False
 
     @property
     def id(self) -> str:

@@ -614,6 +614,8 @@ class AirflowHooks(Hooks):
         if q in ("os.path.abspath", "os.path.realpath") and args and args[0] == interp.file_value:
             # Airflow loads a DAG file by its absolute path.
             return str(Path(str(args[0])).resolve())
+        if q in _CONF_GET and _conf_key(args, kwargs) == ("core", "dags_folder"):
+            return self._dags_folder(interp)
         if name == "__init__" and args and isinstance(args[0], InstanceValue) and self.pending:
             # TaskGroup.__init__(self, ...) / BaseOperator.__init__(self, ...)
             self.base_init(interp, args[0], list(args[1:]), dict(kwargs), node)
@@ -812,6 +814,12 @@ class AirflowHooks(Hooks):
             # generate_dags(globals()): the DAGs are this file's.
             interp.module_scope.vars.setdefault(dag.id, dag)
         return None
+
+    def _dags_folder(self, interp: Interpreter) -> Any:
+        """Airflow's ``[core] dags_folder`` where it runs this file: the DAGs
+        folder of the repository (docs/repositories.md), absolute as Airflow's."""
+        repo = Repository.of(interp.main_unit.path or ".")
+        return str(repo.dags_folder) if repo is not None else NOT_HANDLED
 
     def _existing(self, value: str) -> Path | None:
         """A path a loader names, found in this repository: as written, or
@@ -1020,6 +1028,8 @@ class AirflowHooks(Hooks):
     def getattr(self, interp, obj, name, node):
         if isinstance(obj, Ref) and obj.name == "TriggerRule":
             return name.lower()
+        if isinstance(obj, Ref) and obj.qualname == "airflow.settings" and name == "DAGS_FOLDER":
+            return self._dags_folder(interp)
         if isinstance(obj, (TaskObj, GroupObj)) and obj.user_cls is not None:
             # Attributes and methods of the repository's subclass.
             if name in obj.attrs:
@@ -1222,6 +1232,9 @@ class AirflowHooks(Hooks):
         if "description" in kwargs and kwargs["description"] is not None:
             wf.description = self.required(interp, "description", kwargs["description"], node, dag)
         self.apply_schedule(interp, dag, kwargs, node)
+        dag.no_start_date = _scheduled(kwargs) and not (
+            "start_date" in default_args or _given(kwargs.get("start_date"))
+        )
         for key, attr in (("start_date", "start_date"), ("end_date", "end_date")):
             value = kwargs.get(key, default_args.get(key))
             if value is None:
@@ -2308,6 +2321,44 @@ class AirflowHooks(Hooks):
         return True
 
 
+def _given(value: Any) -> bool:
+    """Whether a DAG() argument counts as given for Airflow 2's start-date
+    check (truthy; a value known only at run time is taken as given)."""
+    if value is None or isinstance(value, Unknown) or contains_unknown(value) is not None:
+        return value is not None
+    try:
+        return bool(value)
+    except Exception:  # an object of the interpreter without a truth value
+        return True
+
+
+def _scheduled(kwargs: dict) -> bool:
+    """Whether DAG() was given a schedule Airflow 2 checks for a start_date
+    (``schedule``/``schedule_interval``/``timetable``, truthy and known)."""
+    return any(
+        k in kwargs and contains_unknown(kwargs[k]) is None and _given(kwargs[k])
+        for k in ("schedule", "schedule_interval", "timetable")
+    )
+
+
+# Airflow's configuration getters (``conf.get("core", "dags_folder")``).
+_CONF_GET = frozenset(
+    {
+        "airflow.configuration.conf.get",
+        "airflow.configuration.conf.get_mandatory_value",
+        "airflow.configuration.get",
+    }
+)
+
+
+def _conf_key(args: list, kwargs: dict) -> tuple[str, str] | None:
+    section = args[0] if args else kwargs.get("section")
+    key = args[1] if len(args) > 1 else kwargs.get("key")
+    if isinstance(section, str) and isinstance(key, str):
+        return section.lower(), key.lower()
+    return None
+
+
 def _relative_in_airflow(path: str, main: str) -> bool:
     """Whether ``path`` is relative where Airflow runs the DAG file ``main``.
     Airflow's ``__file__`` is absolute; ours is spelled as the input is, so
@@ -2769,6 +2820,16 @@ def finish(
             lambda sev, code, msg, dag=dag: hooks.diag(sev, code, msg, dag.line, dag),
         )
         dag.extra["source_version"] = decision.version
+        if dag.no_start_date and decision.version == "2":
+            hooks.diag(
+                "error",
+                "AF115",
+                "a DAG given a schedule needs a start_date (in the DAG or its default_args) in "
+                "Airflow 2: DAG() raises 'DAG is missing the start_date parameter' and the file "
+                "does not load (Airflow 3 loads it)",
+                dag.line,
+                dag,
+            )
         _check_keys(hooks, dag)
         _mark_losses(hooks, dag)
         wf.diagnostics.extend(
