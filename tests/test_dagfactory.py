@@ -146,10 +146,10 @@ def test_a_loader_reads_only_configs_of_the_repository_and_only_as_data(tmp_path
     lines = [r.split(": ", 1)[0].rsplit(":", 1)[1] for r in w.incomplete_reasons]
     said = " | ".join(w.incomplete_reasons)
     assert lines == ["2", "3", "4"], said
-    assert "loader reads /, which is outside the repository: not read" in said
-    assert "loader reads /dev/zero, which is outside the repository: not read" in said
-    assert "linked.yml, which is outside the repository: not read" in said
-    assert "big.yml, which is too large to read statically" in said
+    assert "loader: / is outside the repository: not read" in said
+    assert "loader: /dev/zero is outside the repository: not read" in said
+    assert "linked.yml is outside the repository: not read" in said
+    assert "big.yml is too large to read statically" in said
     assert w.extra["airflow"]["sources"] == [str(dags / "configs" / "audiences.yaml")]
 
 

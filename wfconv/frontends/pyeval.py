@@ -632,12 +632,12 @@ def _parse_yaml(text: str | bytes, every: bool, loader: Any) -> Any:
     if loader is not NOT_HANDLED:
         kind = _YAML_LOADERS.get(loader.name) if isinstance(loader, Ref) else None
         if kind is None:
-            raise FileRefused(f"uses the YAML loader {loader!r}, not read statically")
+            raise FileRefused(f"the YAML loader {loader!r} is not read statically")
     cls = yaml.SafeLoader if kind == "safe" else yaml.BaseLoader
     try:
         docs = list(yaml.load_all(text, Loader=cls)) if every else yaml.load(text, Loader=cls)
     except yaml.YAMLError as exc:
-        raise FileRefused(f"is not YAML that safe_load reads: {exc}") from None
+        raise FileRefused(f"the document is not YAML that safe_load reads: {exc}") from None
     _bounded(docs, MAX_YAML_VALUES)
     return docs
 
@@ -650,7 +650,7 @@ def _bounded(value: Any, limit: int) -> None:
         v = stack.pop()
         count += 1
         if count > limit:
-            raise FileRefused(f"holds data that expands to more than {limit} values")
+            raise FileRefused(f"the data expands to more than {limit} values")
         if isinstance(v, dict):
             stack.extend(v.keys())
             stack.extend(v.values())
@@ -2030,7 +2030,7 @@ class Interpreter:
             if what in ("open", "read_text", "read_bytes"):
                 mode = args[1] if what == "open" and len(args) > 1 else kwargs.get("mode", "r")
                 if what == "open" and (not isinstance(mode, str) or set(mode) - set("rtb")):
-                    raise FileRefused(f"opens a file with mode {mode!r}, which does more than read")
+                    raise FileRefused(f"a file opened with mode {mode!r} does more than read")
                 binary = what == "read_bytes" or "b" in str(mode)
                 data = self.files.read(path, binary)
                 return data if what != "open" else DataFile(path, data)
@@ -2059,8 +2059,8 @@ class Interpreter:
                 )
                 return full if isinstance(target, str) else pathlib.PurePosixPath(full)
             raise TypeError(f"{q} is not read statically")  # pragma: no cover - table drift
-        except FileRefused as exc:
-            return self.unknown(RUNTIME, str(exc), node)
+        except FileRefused as exc:  # the call's run-time reason first (the audit's AU407)
+            return self.unknown(RUNTIME, f"{runtime_reason(q) or 'reads a file'}: {exc}", node)
         except RecursionError:
             return self.unknown(ERROR, "data nested too deeply to read", node)
         except Exception as exc:

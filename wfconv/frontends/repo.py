@@ -319,14 +319,14 @@ class DataFiles:
         try:
             real = Path(path).resolve()
         except (OSError, RuntimeError) as exc:
-            raise FileRefused(f"reads {path}, whose path cannot be resolved: {exc}") from None
+            raise FileRefused(f"{path}: its path cannot be resolved ({exc})") from None
         base = next((b for b in self.bases if real.is_relative_to(b)), None)
         if base is None:
-            raise FileRefused(f"reads {path}, which is outside the repository: not read")
+            raise FileRefused(f"{path} is outside the repository: not read")
         # Hidden files and folders (.git, .env, .aws) hold no pipeline's data
         # but may hold secrets that a conversion would copy.
         if not hidden and any(part.startswith(".") for part in real.relative_to(base).parts):
-            raise FileRefused(f"reads {path}, a hidden file or folder: not read")
+            raise FileRefused(f"{path} is a hidden file or folder: not read")
         return real
 
     def contains(self, path: str) -> bool:
@@ -352,26 +352,21 @@ class DataFiles:
         try:
             fd = os.open(real, flags)
         except FileNotFoundError:
-            raise FileRefused(f"reads {path}, which does not exist in the repository") from None
+            raise FileRefused(f"{path} does not exist in the repository") from None
         except OSError as exc:
-            raise FileRefused(
-                f"reads {path}, which cannot be read: {exc.strerror or exc}"
-            ) from None
+            raise FileRefused(f"{path} cannot be read: {exc.strerror or exc}") from None
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise FileRefused(f"reads {path}, which is not a regular file: not read")
+                raise FileRefused(f"{path} is not a regular file: not read")
             cap = min(MAX_DATA_BYTES, MAX_DATA_TOTAL - self.total)
             try:
                 data = f.read(cap + 1) if st.st_size <= cap else b""
             except OSError as exc:
-                raise FileRefused(
-                    f"reads {path}, which cannot be read: {exc.strerror or exc}"
-                ) from None
+                raise FileRefused(f"{path} cannot be read: {exc.strerror or exc}") from None
             if st.st_size > cap or len(data) > cap:
                 raise FileRefused(
-                    f"reads {path}, which is too large to read statically"
-                    f" ({max(st.st_size, len(data))} bytes)"
+                    f"{path} is too large to read statically ({max(st.st_size, len(data))} bytes)"
                 )
         self.total += len(data)
         shown = os.path.relpath(path) if self.relative and os.path.isabs(path) else path
@@ -382,12 +377,12 @@ class DataFiles:
         try:
             return data.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError:
-            raise FileRefused(f"reads {path}, which is not UTF-8 text") from None
+            raise FileRefused(f"{path} is not UTF-8 text") from None
 
     def listdir(self, path: str) -> list[str]:
         real = self._inside(path)
         if not real.is_dir():
-            raise FileRefused(f"lists {path}, which is not a folder of the repository")
+            raise FileRefused(f"{path} is not a folder of the repository")
         # Sorted: Python's order is the file system's, which only the machine knows.
         return sorted(os.listdir(real))[:MAX_LISTED]
 
@@ -427,7 +422,7 @@ class DataFiles:
         # A trailing ``**`` (folders only, the folder itself included) differs
         # between Python versions: not read.
         if not parts or ".." in parts or parts[-1] == "**":
-            raise FileRefused(f"globs {pattern!r}, which is not read statically")
+            raise FileRefused(f"the pattern {pattern!r} is not read statically")
         out = []
         for here, dirs, names in self.tree(folder):
             rel = os.path.relpath(here, folder)
@@ -440,7 +435,7 @@ class DataFiles:
     def glob(self, pattern: str) -> list[str]:
         folder = os.path.dirname(pattern)
         if glob.has_magic(folder):
-            raise FileRefused(f"lists {pattern!r}, a pattern over folders: not read")
+            raise FileRefused(f"the pattern {pattern!r} has wildcards in folder names: not read")
         names = self.listdir(folder or ".") if self.kind(folder or ".") == "dir" else []
         base = os.path.basename(pattern)
         return [

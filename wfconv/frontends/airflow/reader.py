@@ -752,7 +752,7 @@ class AirflowHooks(Hooks):
                 self.lose(line, f"dag-factory folder {folder!r} is not a folder", None)
                 return
         except FileRefused as exc:
-            self.lose(line, f"the dag-factory loader {exc}", None)
+            self.lose(line, f"dag-factory loader: {exc}", None)
             return
         suffixes = tuple(suffix) if isinstance(suffix, (list, tuple)) else (".yaml", ".yml")
         refused = [
@@ -762,7 +762,7 @@ class AirflowHooks(Hooks):
             and (why := self._dagfactory_config(interp, f, node, True, loader)) is not None
         ]
         if refused:  # a file not read may hold DAGs
-            self.lose(line, f"the dag-factory loader {'; '.join(refused)}", None)
+            self.lose(line, f"dag-factory loader: {'; '.join(refused)}", None)
 
     def _dagfactory_config(
         self, interp: Interpreter, config: Any, node, quiet=False, loader: dict | None = None
@@ -806,7 +806,7 @@ class AirflowHooks(Hooks):
         except FileRefused as exc:
             if quiet:
                 return str(exc)
-            self.lose(line, f"the dag-factory loader {exc}", None)
+            self.lose(line, f"dag-factory loader: {exc}", None)
             return None
         if quiet and not is_config(str(path), text):
             return None
