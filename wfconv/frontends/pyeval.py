@@ -633,7 +633,12 @@ def _parse_yaml(text: str | bytes, every: bool, loader: Any) -> Any:
         kind = _YAML_LOADERS.get(loader.name) if isinstance(loader, Ref) else None
         if kind is None:
             raise FileRefused(f"the YAML loader {loader!r} is not read statically")
-    cls = yaml.SafeLoader if kind == "safe" else yaml.BaseLoader
+    # libyaml's loaders when PyYAML has them: the same documents, 3x faster.
+    c = getattr(yaml, "__with_libyaml__", False)
+    if kind == "safe":
+        cls = yaml.CSafeLoader if c else yaml.SafeLoader
+    else:
+        cls = yaml.CBaseLoader if c else yaml.BaseLoader
     try:
         docs = list(yaml.load_all(text, Loader=cls)) if every else yaml.load(text, Loader=cls)
     except yaml.YAMLError as exc:
