@@ -15,6 +15,21 @@ from wfconv.frontends import detect_engine, load_path
 from wfconv.frontends.pyeval import FileRefused
 
 REPO = REPOS / "factory"
+DAGS = [
+    "export_ads",
+    "export_crm",
+    "globbed_reports",
+    "listed_finance",
+    "listed_growth",
+    "orders_daily",
+    "outside",
+    "payments_hourly",
+    "reports",
+    "team_finance",
+    "team_growth",
+    "walked_finance",
+    "walked_growth",
+]
 
 
 @pytest.mark.engine
@@ -22,42 +37,14 @@ REPO = REPOS / "factory"
 def test_factories_over_data_files_match_airflows_dagbag(airflow3_python, tmp_path):
     real = dagbag(airflow3_python, REPO, tmp_path, "3")
     assert real["errors"] == []
-    assert sorted(real["dags"]) == [
-        "export_ads",
-        "export_crm",
-        "globbed_reports",
-        "listed_finance",
-        "listed_growth",
-        "orders_daily",
-        "outside",
-        "payments_hourly",
-        "reports",
-        "team_finance",
-        "team_growth",
-        "walked_finance",
-        "walked_growth",
-    ]
+    assert sorted(real["dags"]) == DAGS
     assert ours(REPO) == real["dags"]
 
 
 def test_a_factory_reads_its_configs_and_says_what_it_read():
     ws = {w.id: w for w in load_path(REPO / "dags").workflows}
     # Found by a folder walk: the files import Airflow only through factory_lib/.
-    assert sorted(ws) == [
-        "export_ads",
-        "export_crm",
-        "globbed_reports",
-        "listed_finance",
-        "listed_growth",
-        "orders_daily",
-        "outside",
-        "payments_hourly",
-        "reports",
-        "team_finance",
-        "team_growth",
-        "walked_finance",
-        "walked_growth",
-    ]
+    assert sorted(ws) == DAGS
     orders = ws["orders_daily"]
     assert (orders.schedule.cron, orders.tags) == ("0 4 * * *", ["orders"])
     assert orders.task("load").action.get("command") == "scripts/load.sh orders"
