@@ -95,17 +95,20 @@ def _string_lines(text: str) -> frozenset[int]:
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """``ast.walk`` that does not enter lazy blocks (``Statements``): their
     statements are seen by the block's observers, one chunk at a time."""
+    # Hot (every statement of a large file): fields read directly, the
+    # common field types tested by identity before ``isinstance``.
     todo = [node]
+    pop, push, extend, AST = todo.pop, todo.append, todo.extend, ast.AST
     while todo:
-        n = todo.pop()
+        n = pop()
         yield n
-        for _, value in ast.iter_fields(n):
-            if isinstance(value, Statements):
-                continue
-            if isinstance(value, list):
-                todo.extend(v for v in reversed(value) if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                todo.append(value)
+        for name in n._fields:
+            value = getattr(n, name, None)
+            kind = type(value)
+            if kind is list or (kind is not Statements and isinstance(value, list)):
+                extend([v for v in reversed(value) if isinstance(v, AST)])
+            elif isinstance(value, AST):
+                push(value)
 
 
 def _whole(st: ast.stmt) -> ast.stmt:
