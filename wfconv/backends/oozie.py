@@ -254,6 +254,8 @@ def _from_oozie(ctx: _Ctx, task: Task | None) -> bool:
 
 def to_el(text: str, ctx: _Ctx, task: Task | None = None) -> str:
     """Neutral templates (``{{ ... }}``) -> Oozie EL; literal text escaped."""
+    if "{{" not in text:  # no template (most arguments): only the dollars
+        return text if "${" not in text or _from_oozie(ctx, task) else _literal_dollars(text)
     out: list[str] = []
     pos = 0
     keep = _from_oozie(ctx, task)
@@ -311,8 +313,8 @@ def _q(tag: str, ns: str = WF_NS) -> str:
 
 
 def _sub(parent, tag: str, text: str | None = None, ns: str = WF_NS, **attrs):
-    attrib = {k.replace("_", "-"): v for k, v in attrs.items()}
-    if etree.QName(parent).namespace != ns:
+    attrib = {k.replace("_", "-"): v for k, v in attrs.items()} if attrs else {}
+    if not parent.tag.startswith(_q("", ns)):
         # An action element from another schema declares it as its default namespace.
         el = etree.SubElement(parent, _q(tag, ns), attrib, nsmap={None: ns})
     else:
@@ -384,6 +386,9 @@ def _configuration(parent, props: dict[str, str], ns: str) -> None:
 _SHELL_META = frozenset("|&;<>()$`\\\"'*?[]#~!{}\n\t\r")
 
 
+_HOLE = re.compile(r"\x00(\d+)\x00")
+
+
 def _split_command(command: str) -> tuple[str, list[str]]:
     """exec + arguments when the command is a plain argv (words separated by
     single spaces, nothing a shell would interpret; templates count as plain
@@ -397,7 +402,9 @@ def _split_command(command: str) -> tuple[str, list[str]]:
     plain = _TEMPLATE.sub(hole, command)
     words = plain.split(" ")
     if command and all(words) and not (set(plain) & _SHELL_META):
-        argv = [re.sub(r"\x00(\d+)\x00", lambda m: holes[int(m.group(1))], w) for w in words]
+        argv = [
+            _HOLE.sub(lambda m: holes[int(m.group(1))], w) if "\x00" in w else w for w in words
+        ]
         return argv[0], argv[1:]
     return "bash", ["-c", command]
 
@@ -1545,13 +1552,24 @@ def _renumber_control_nodes(body: list, taken: set[str]) -> dict[str, str]:
         elif tag == "join":
             pairs[el.get("name")] = "join-" + stack.pop().split("-", 1)[1]
     rename.update(pairs)
+    _rename_nodes(body, rename)
+    return rename
+
+
+def _rename_nodes(body: list, rename: dict[str, str]) -> None:
+    """Node names in ``name``, ``to`` and ``start`` attributes renamed (the
+    elements holding one found by XPath, in C, not by visiting every one)."""
+    if not rename:
+        return
     for el in body:
-        for node in el.iter():
+        for node in _NAMED(el):
             for attr in ("name", "to", "start"):
                 v = node.get(attr)
                 if v in rename:
                     node.set(attr, rename[v])
-    return rename
+
+
+_NAMED = etree.XPath("descendant-or-self::*[@name or @to or @start]")
 
 
 def _original_control_names(body: list, ctx: _Ctx, taken: set[str]) -> dict[str, str]:
@@ -1581,12 +1599,7 @@ def _original_control_names(body: list, ctx: _Ctx, taken: set[str]) -> dict[str,
                 rename[have[0]] = names[0]
     existing = {el.get("name") for el in body} - set(rename)
     rename = {old: new for old, new in rename.items() if new not in existing}
-    for el in body:
-        for node in el.iter():
-            for attr in ("name", "to", "start"):
-                v = node.get(attr)
-                if v in rename:
-                    node.set(attr, rename[v])
+    _rename_nodes(body, rename)
     return rename
 
 
