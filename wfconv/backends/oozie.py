@@ -402,9 +402,7 @@ def _split_command(command: str) -> tuple[str, list[str]]:
     plain = _TEMPLATE.sub(hole, command)
     words = plain.split(" ")
     if command and all(words) and not (set(plain) & _SHELL_META):
-        argv = [
-            _HOLE.sub(lambda m: holes[int(m.group(1))], w) if "\x00" in w else w for w in words
-        ]
+        argv = [_HOLE.sub(lambda m: holes[int(m.group(1))], w) if "\x00" in w else w for w in words]
         return argv[0], argv[1:]
     return "bash", ["-c", command]
 

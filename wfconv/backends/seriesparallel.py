@@ -61,13 +61,14 @@ class Decomposition:
     losses: list[Loss]
 
 
-def _closure(order: list[str], succ: dict[str, list[str]], bit: dict[str, int]) -> dict[str, int]:
-    """Bitset of the nodes reachable from each node (itself excluded)."""
+def _closure(order: list[str], succ: dict[str, list[str]], rank: dict[str, int]) -> dict[str, int]:
+    """Bitset of the nodes reachable from each node (itself excluded): bit
+    ``rank[n]`` is node ``n``."""
     reach: dict[str, int] = {}
     for n in reversed(order):
         r = 0
         for s in succ[n]:
-            r |= bit[s] | reach[s]
+            r |= (1 << rank[s]) | reach[s]
         reach[n] = r
     return reach
 
@@ -112,9 +113,10 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
     for n in nodes:
         succ[n].sort(key=rank.__getitem__)
         pred[n].sort(key=rank.__getitem__)
-    bit = {n: 1 << i for i, n in enumerate(nodes)}
+    # A node's bit is 1 << rank[n], made when needed: a table of them would
+    # hold n²/16 bytes (150 MB for 50,000 nodes).
     order = _topo(list(nodes), succ, rank)
-    reach = _closure(order, succ, bit)
+    reach = _closure(order, succ, rank)
     losses: list[Loss] = []
 
     def components(subset: list[str]) -> list[list[str]]:
@@ -145,13 +147,13 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
         topo = _topo(subset, succ, rank)
         q_mask_total = 0
         for n in topo:
-            q_mask_total |= bit[n]
+            q_mask_total |= 1 << rank[n]
         # Every exact cut at once (each node before it reaches each node
         # after it: the running intersection of reach covers what is left),
         # so a chain is one Series, not one split per node (quadratic).
         cuts, common, p_mask = [], -1, 0
         for k in range(1, len(topo)):
-            p_mask |= bit[topo[k - 1]]
+            p_mask |= 1 << rank[topo[k - 1]]
             common &= reach[topo[k - 1]]
             if not (q_mask_total & ~p_mask & ~common):
                 cuts.append(k)
@@ -164,7 +166,7 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
         best_k, best_cost = 1, None
         p_mask = 0
         for k in range(1, len(topo)):
-            p_mask |= bit[topo[k - 1]]
+            p_mask |= 1 << rank[topo[k - 1]]
             q_mask = q_mask_total & ~p_mask
             cost = 0
             for a in topo[:k]:
@@ -177,7 +179,7 @@ def decompose(nodes: list[str], edges: list[tuple[str, str]]) -> Decomposition:
                     break
         before, after = topo[:best_k], topo[best_k:]
         if best_cost:
-            pairs = [(a, b) for a in before for b in after if not (reach[a] & bit[b])]
+            pairs = [(a, b) for a in before for b in after if not (reach[a] >> rank[b]) & 1]
             losses.append(
                 Loss(
                     sorted(before, key=rank.__getitem__),
