@@ -259,3 +259,8 @@ def test_a_file_nested_too_deeply_names_itself(tmp_path):
         load_path(path, static=True)
     assert err.value.path == str(path)
     assert "nested too deeply" in err.value.message
+
+
+def test_a_note_met_on_every_step_of_a_comprehension_is_one_entry():
+    codes = _codes(HOSTILE / "prefect" / "repeated_notes.py")
+    assert len(codes["PF108"]) == 1, codes["PF108"][:3]

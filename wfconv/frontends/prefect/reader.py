@@ -791,6 +791,7 @@ class PrefectReader:
         self.pending_comprehensions: dict[int, Diagnostic] = {}
         # Losses outside flow bodies (reading stopped): every flow is incomplete.
         self.module_losses: dict[tuple[str | None, int | None], tuple[str, str]] = {}
+        self._note_keys: set[tuple[int, str, str, int | None]] = set()
 
     # -- diagnostics -----------------------------------------------------------
     def diag(
@@ -829,6 +830,13 @@ class PrefectReader:
             # those places (if/for/while/gather) have their own diagnostics;
             # an argument it feeds is marked in extra.prefect.expression_args.
             return
+        # One entry per place and message: a comprehension or loop evaluated
+        # 20,000 times made 20,000 identical entries (and a 10 s ledger table).
+        where = self.flow.workflow.diagnostics if self.flow is not None else self.module_diags
+        key = (id(where), code, note.message, note.line)
+        if key in self._note_keys:
+            return
+        self._note_keys.add(key)
         self.diag(code, severity, note.message, note.line)
 
     # -- decorators ------------------------------------------------------------
