@@ -223,3 +223,25 @@ def test_graph_markdown_is_a_fenced_mermaid_block(runner):
         main, ["graph", "corpus/airflow/etl_basic.py", "--markdown", "--format", "dot"]
     )
     assert r.exit_code == 2
+
+
+def test_a_long_ledger_is_one_row_per_code_in_the_terminal(runner, tmp_path):
+    """400 tasks with a pool Oozie cannot hold: 400 entries in the JSON ledger,
+    one row with their count in the terminal (a 150,000-row table took minutes)."""
+    lines = [
+        "from datetime import datetime",
+        "from airflow import DAG",
+        "from airflow.operators.bash import BashOperator",
+        'with DAG("wide", start_date=datetime(2024, 1, 1), schedule=None):',
+        *(f'    BashOperator(task_id="t{i}", bash_command="true", pool="etl")' for i in range(400)),
+    ]
+    src = tmp_path / "wide.py"
+    src.write_text("\n".join(lines) + "\n")
+    r = runner.invoke(main, ["convert", str(src), "--to", "oozie", "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.stderr
+    ledger = json.loads((tmp_path / "out" / "wfconv-ledger.json").read_text())
+    pools = [e for e in ledger["entries"] if e["code"] == "BO701"]
+    assert len(pools) == 400
+    (row,) = [line for line in r.stderr.splitlines() if "BO701" in line]
+    assert row.split()[:3] == ["info", "BO701", "400"]
+    assert "one row per code here" in r.stderr and "t399" not in r.stderr

@@ -186,6 +186,43 @@ def skipped(ledger: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in ledger["entries"] if e.get("skipped")]
 
 
+# Past this many entries the terminal gets one row per code (with a count and
+# the first message); every entry is in the JSON ledger.
+TABLE_ROWS = 300
+
+
+def _grouped_table(ledger: dict[str, Any], stream=None) -> str:
+    from wfconv.cli.term import table_text
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in ledger["entries"]:
+        groups.setdefault((e["severity"], e["code"]), []).append(e)
+    order = {"error": 0, "warning": 1, "info": 2}
+    rows = []
+    for (severity, code), group in sorted(
+        groups.items(), key=lambda kv: (order.get(kv[0][0], 3), kv[0][1])
+    ):
+        first = group[0]
+        loc = first["path"] or "-"
+        if first["path"] and first["line"]:
+            loc = f"{first['path']}:{first['line']}"
+        rows.append((severity, code, len(group), loc, first["message"]))
+    text = table_text(
+        ("SEVERITY", "CODE", "COUNT", "FIRST AT", "FIRST MESSAGE"),
+        rows,
+        stream=stream,
+        styled=(0,),
+        right=(2,),
+    )
+    s = ledger["summary"]
+    return (
+        text
+        + f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info "
+        + f"({len(ledger['entries'])} entries, one row per code here; every entry is in the "
+        + "JSON ledger: --ledger-format json, or wfconv-ledger.json beside the output)\n"
+    )
+
+
 def format_table(ledger: dict[str, Any], stream=None) -> str:
     """The ledger as a table for ``stream`` (stderr): one row per entry, the
     message wrapped to the width available."""
@@ -194,6 +231,8 @@ def format_table(ledger: dict[str, Any], stream=None) -> str:
     entries = ledger["entries"]
     if not entries:
         return "ledger: nothing approximated or dropped\n"
+    if len(entries) > TABLE_ROWS:
+        return _grouped_table(ledger, stream)
     rows = []
     for e in entries:
         loc = e["path"] or "-"
