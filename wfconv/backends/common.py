@@ -53,6 +53,7 @@ API (kept compatible; add, never change)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
@@ -1099,16 +1100,24 @@ def schedule_period(w: Workflow) -> dict[str, int] | None:
     """The schedule's constant period as ``timedelta`` keywords (``{"days": 1}``),
     or None (no schedule, a cron whose ticks are not evenly spaced in UTC):
     what the previous and next run of Airflow 2's ``prev_ds``/``next_ds`` are."""
+    s = w.schedule
+    period = _period(s.kind, s.seconds, s.cron, s.timezone)
+    return dict(period) if period is not None else None  # the cached one stays as it is
+
+
+@functools.lru_cache(maxsize=256)
+def _period(kind, seconds, cron, timezone) -> dict[str, int] | None:
+    """``schedule_period`` of one schedule (writers ask once per task: 400 cron
+    ticks each made a 50,000-task DAG take 8 minutes)."""
     import datetime as dt
 
-    s = w.schedule
-    if s.kind == "interval" and s.seconds:
-        seconds = float(s.seconds)
-    elif s.kind == "cron" and s.cron and (s.timezone or "UTC") == "UTC":
+    if kind == "interval" and seconds:
+        seconds = float(seconds)
+    elif kind == "cron" and cron and (timezone or "UTC") == "UTC":
         from cronsim import CronSim, CronSimError
 
         try:
-            it = CronSim(s.cron, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+            it = CronSim(cron, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
             ticks = [next(it) for _ in range(400)]
         except (CronSimError, StopIteration, ValueError):
             return None
