@@ -26,17 +26,40 @@ from wfconv.upgrade.codes import fixes_audit_finding
 GRAPH_NODES_LIMIT = 300
 
 
-def _finding(code: str, message: str, path: str, line=None, workflow=None, task=None, origin=None, severity=None, key=None) -> Finding:
-    return Finding(code, severity or severity_of(code), message, path, line, workflow, task, origin, key)
+def _finding(
+    code: str,
+    message: str,
+    path: str,
+    line=None,
+    workflow=None,
+    task=None,
+    origin=None,
+    severity=None,
+    key=None,
+) -> Finding:
+    return Finding(
+        code, severity or severity_of(code), message, path, line, workflow, task, origin, key
+    )
 
 
-def from_diagnostic(d: Diagnostic, path: str, workflow: str | None, line_to_task: dict[int, str]) -> Finding:
+def from_diagnostic(
+    d: Diagnostic, path: str, workflow: str | None, line_to_task: dict[int, str]
+) -> Finding:
     code = audit_code(d.code, d.message)
     origin = d.code if code != d.code else None
     severity = CODES[code].severity if code in CODES else d.severity
     task = d.task or (line_to_task.get(d.line) if d.line is not None else None)
-    return Finding(code, severity, d.message, _location(d.path, path), d.line, workflow, task, origin,
-                   fixable=fixes_audit_finding(code, d.message) is not None)
+    return Finding(
+        code,
+        severity,
+        d.message,
+        _location(d.path, path),
+        d.line,
+        workflow,
+        task,
+        origin,
+        fixable=fixes_audit_finding(code, d.message) is not None,
+    )
 
 
 def _location(diag_path: str | None, path: str) -> str:
@@ -96,12 +119,18 @@ def audit_workflow(
     for t in w.tasks:
         if t.source and t.source.line is not None:
             line_to_task.setdefault(t.source.line, t.id)
-    findings = [from_diagnostic(d, path, w.id, line_to_task) for d in w.diagnostics if d.code not in SILENCED]
+    findings = [
+        from_diagnostic(d, path, w.id, line_to_task)
+        for d in w.diagnostics
+        if d.code not in SILENCED
+    ]
     g = TaskGraph.of(w)
     ctx = Context(w, g, path, eng, now, {d.code for d in w.diagnostics})
     for code, fn in CHECKS.items():
         for hit in fn(ctx):
-            findings.append(_finding(code, hit.message, path, hit.line, w.id, hit.task, key=hit.key))
+            findings.append(
+                _finding(code, hit.message, path, hit.line, w.id, hit.task, key=hit.key)
+            )
     return findings, summarize(w, g, eng)
 
 
@@ -122,19 +151,30 @@ def audit_bundle(bundle: Bundle, path: str, engine: str, now: datetime) -> FileR
     res.depends_on = file_stamps(
         {s for w in bundle.workflows for s in w.extra.get("airflow", {}).get("sources", [])}
     )
-    res.findings = [from_diagnostic(d, path, None, {}) for d in bundle.diagnostics if d.code not in SILENCED]
+    res.findings = [
+        from_diagnostic(d, path, None, {}) for d in bundle.diagnostics if d.code not in SILENCED
+    ]
     for w in bundle.workflows:
         found, summary = audit_workflow(w, path, engine, now, validated=True)
         res.findings += found
         res.workflows.append(summary)
     if not bundle.workflows and not any(f.code == "AU905" for f in res.findings):
-        res.findings.append(_finding("AU905", f"no {engine} workflow could be found statically in this file", path))
+        res.findings.append(
+            _finding("AU905", f"no {engine} workflow could be found statically in this file", path)
+        )
     if engine == "oozie":
         wf_id = bundle.workflows[0].id if bundle.workflows else None
         for xml in oozie.workflow_xml_files(Path(path)):
             for u in oozie.unreachable_nodes(xml):
                 res.findings.append(
-                    _finding("AU005", f"{u.tag} node {u.name!r} is not reachable from start", str(xml), u.line, wf_id, u.name)
+                    _finding(
+                        "AU005",
+                        f"{u.tag} node {u.name!r} is not reachable from start",
+                        str(xml),
+                        u.line,
+                        wf_id,
+                        u.name,
+                    )
                 )
     res.findings = _dedupe(res.findings)
     return res
@@ -167,7 +207,12 @@ def _audit_source(path: str, data: bytes | None, engine: str, now: datetime) -> 
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            return FileResult(path, FAILED, engine, findings=[_finding("AU902", "file is not valid UTF-8 text", path, line)])
+            return FileResult(
+                path,
+                FAILED,
+                engine,
+                findings=[_finding("AU902", "file is not valid UTF-8 text", path, line)],
+            )
     try:
         mod = _load_frontend(engine)
         if mod is None:
@@ -179,13 +224,25 @@ def _audit_source(path: str, data: bytes | None, engine: str, now: datetime) -> 
             return audit_bundle(bundle, path, engine, now)
     except InputError as exc:
         where = exc.path or path
-        return FileResult(path, FAILED, engine, findings=[_finding("AU901", exc.message, where, exc.line)])
+        return FileResult(
+            path, FAILED, engine, findings=[_finding("AU901", exc.message, where, exc.line)]
+        )
     except MissingExtra as exc:
         return FileResult(path, FAILED, engine, findings=[_finding("AU906", exc.reason, path)])
     except RecursionError:
-        return FileResult(path, FAILED, engine, findings=[_finding("AU901", "input is nested too deeply to read", path)])
+        return FileResult(
+            path,
+            FAILED,
+            engine,
+            findings=[_finding("AU901", "input is nested too deeply to read", path)],
+        )
     except MemoryError:
-        return FileResult(path, FAILED, engine, findings=[_finding("AU904", "out of memory while reading the file", path)])
+        return FileResult(
+            path,
+            FAILED,
+            engine,
+            findings=[_finding("AU904", "out of memory while reading the file", path)],
+        )
     except Exception as exc:  # a wfconv bug: report it as a finding, keep auditing
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""

@@ -54,7 +54,9 @@ class Cache:
         self.db = sqlite3.connect(str(d / name), timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
         self._pending: list[tuple[str, str]] = []
 
     def get(self, key: str) -> dict | None:

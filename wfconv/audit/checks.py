@@ -156,7 +156,9 @@ def catchup_far_past(ctx: Context) -> Iterator[Hit]:
     count = timing.count_ticks(w.schedule, start, stop)
     if count is None or count.runs <= CATCHUP_RUNS_THRESHOLD:
         return
-    what = w.schedule.cron if w.schedule.kind == "cron" else f"every {_fmt_s(w.schedule.seconds or 0)}"
+    what = (
+        w.schedule.cron if w.schedule.kind == "cron" else f"every {_fmt_s(w.schedule.seconds or 0)}"
+    )
     about = "" if count.exact else "about "
     if implicit:
         setting = "catchup is not set (Airflow 2 defaults it to True)"
@@ -180,7 +182,10 @@ def never_fires(ctx: Context) -> Iterator[Hit]:
         chk = timing.check_cron(s.cron)
         if not chk.ok:
             if chk.impossible:
-                yield Hit(f"cron {s.cron!r} never fires ({chk.error}: no such date)", line=ctx.workflow_line())
+                yield Hit(
+                    f"cron {s.cron!r} never fires ({chk.error}: no such date)",
+                    line=ctx.workflow_line(),
+                )
             return
     elif s.kind == "interval":
         if s.seconds is not None and s.seconds <= 0:
@@ -203,7 +208,9 @@ def end_before_start(ctx: Context) -> Iterator[Hit]:
     w = ctx.workflow
     start, end = timing.parse_date(w.start_date), timing.parse_date(w.end_date)
     if start and end and end < start:
-        yield Hit(f"end_date {w.end_date} is before start_date {w.start_date}", line=ctx.workflow_line())
+        yield Hit(
+            f"end_date {w.end_date} is before start_date {w.start_date}", line=ctx.workflow_line()
+        )
 
 
 @check("AU106")
@@ -291,7 +298,9 @@ def bash_template_missing(ctx: Context) -> Iterator[Hit]:
         dirs = dirs or _search_dirs(ctx)
         if not _looks_like_path(cmd) or _template_found(cmd, dirs):
             continue
-        declared = ctx.airflow.get("dag_kwargs", {}).get("template_searchpath") if ctx.airflow else None
+        declared = (
+            ctx.airflow.get("dag_kwargs", {}).get("template_searchpath") if ctx.airflow else None
+        )
         where = "the DAG folder" + (f" or template_searchpath {declared!r}" if declared else "")
         yield Hit(
             f"task {t.id!r}: template file {cmd!r} is not in {where}: TemplateNotFound at run time "
@@ -427,7 +436,9 @@ def _may_fail_and_skip(ctx: Context) -> tuple[dict[str, bool], dict[str, bool]]:
         t = tasks[n]
         preds = g.pred[n]
         rule = t.trigger_rule
-        fail[n] = t.action.kind != "empty" or (rule in _PROPAGATES_FAILURE and any(fail[p] for p in preds))
+        fail[n] = t.action.kind != "empty" or (
+            rule in _PROPAGATES_FAILURE and any(fail[p] for p in preds)
+        )
         skip[n] = (
             n in skip_sources
             or (rule in _PROPAGATES_SKIP and any(skip[p] for p in preds))
@@ -520,7 +531,9 @@ def _returned_ids(code: str) -> list[str]:
         tree = ast.parse(textwrap.dedent(code))
     except (SyntaxError, ValueError, RecursionError):
         return []
-    fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    fn = next(
+        (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None
+    )
     if fn is None:
         return []
     out: list[str] = []
@@ -532,13 +545,19 @@ def _returned_ids(code: str) -> list[str]:
         if isinstance(node, ast.Return) and node.value is not None:
             v = node.value
             items = v.elts if isinstance(v, (ast.List, ast.Tuple, ast.Set)) else [v]
-            out += [e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            out += [
+                e.value for e in items if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
         todo.extend(ast.iter_child_nodes(node))
     return out
 
 
 def _group_members(ctx: Context, group: str) -> set[str]:
-    return {t.id for t in ctx.workflow.tasks if t.group == group or (t.group or "").startswith(group + ".")}
+    return {
+        t.id
+        for t in ctx.workflow.tasks
+        if t.group == group or (t.group or "").startswith(group + ".")
+    }
 
 
 @check("AU405")
@@ -550,7 +569,11 @@ def branch_target_missing(ctx: Context) -> Iterator[Hit]:
             continue
         for target in _branch_targets(t):
             if target not in ids and target not in groups:
-                yield Hit(f"branch {t.id!r} can follow {target!r}, which is not a task of the workflow", t.id, _line(t))
+                yield Hit(
+                    f"branch {t.id!r} can follow {target!r}, which is not a task of the workflow",
+                    t.id,
+                    _line(t),
+                )
 
 
 @check("AU409")
@@ -563,9 +586,21 @@ def branch_target_not_downstream(ctx: Context) -> Iterator[Hit]:
         direct = set(ctx.graph.succ.get(t.id, []))
         for target in _branch_targets(t):
             if target in ids and target not in direct:
-                yield Hit(f"branch {t.id!r} can follow {target!r}, which is not one of its direct downstream tasks", t.id, _line(t))
-            elif target in groups and target not in ids and not (_group_members(ctx, target) & direct):
-                yield Hit(f"branch {t.id!r} can follow group {target!r}, which is not directly downstream", t.id, _line(t))
+                yield Hit(
+                    f"branch {t.id!r} can follow {target!r}, which is not one of its direct downstream tasks",
+                    t.id,
+                    _line(t),
+                )
+            elif (
+                target in groups
+                and target not in ids
+                and not (_group_members(ctx, target) & direct)
+            ):
+                yield Hit(
+                    f"branch {t.id!r} can follow group {target!r}, which is not directly downstream",
+                    t.id,
+                    _line(t),
+                )
 
 
 @check("AU406")
@@ -588,7 +623,9 @@ def depends_on_past_with_catchup(ctx: Context) -> Iterator[Hit]:
 @check("AU408")
 def rule_without_upstream(ctx: Context) -> Iterator[Hit]:
     for t in ctx.workflow.tasks:
-        if t.trigger_rule in ("one_failed", "all_failed", "all_skipped") and not ctx.graph.pred.get(t.id):
+        if t.trigger_rule in ("one_failed", "all_failed", "all_skipped") and not ctx.graph.pred.get(
+            t.id
+        ):
             yield Hit(
                 f"task {t.id!r} has trigger rule {t.trigger_rule} but no upstream task: it runs at the start of every run",
                 t.id,

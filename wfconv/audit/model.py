@@ -26,7 +26,13 @@ class Finding:
     def identity(self) -> tuple[str, str, str, str, str]:
         """What `--baseline` compares: not the line, which moves with every edit,
         and not the parts of a message that change by themselves (``key``)."""
-        return (self.code, self.path, self.workflow or "", self.task or "", self.key or self.message)
+        return (
+            self.code,
+            self.path,
+            self.workflow or "",
+            self.task or "",
+            self.key or self.message,
+        )
 
     def sort_key(self) -> tuple:
         return (self.line or 0, self.code, self.workflow or "", self.task or "", self.message)

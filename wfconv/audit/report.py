@@ -33,7 +33,9 @@ class TableReporter(Reporter):
             self.out.write(finding_line(f) + "\n")
         if self.metrics:
             for w in result.workflows:
-                width = "-" if w.width is None else f"{w.width}{'' if w.width_exact else ' (at least)'}"
+                width = (
+                    "-" if w.width is None else f"{w.width}{'' if w.width_exact else ' (at least)'}"
+                )
                 depth = "-" if w.depth is None else str(w.depth)
                 self.out.write(
                     f"{result.path}: workflow {w.id}: {w.tasks} tasks, {w.edges} edges, depth {depth}, width {width}\n"
@@ -51,8 +53,13 @@ class TableReporter(Reporter):
             + (f" ({why})" if why else "")
             + (f"; {s.cached} from cache" if s.cached else ""),
             f"{s.workflows} workflows, {s.tasks} tasks",
-            "findings: " + ", ".join(f"{s.findings.get(k, 0)} {k}" for k in ("error", "warning", "info"))
-            + (f" ({s.suppressed_by_baseline} in baseline not shown)" if s.suppressed_by_baseline else ""),
+            "findings: "
+            + ", ".join(f"{s.findings.get(k, 0)} {k}" for k in ("error", "warning", "info"))
+            + (
+                f" ({s.suppressed_by_baseline} in baseline not shown)"
+                if s.suppressed_by_baseline
+                else ""
+            ),
             f"{s.seconds:.2f} s, {s.files_per_s:.0f} files/s",
         ]
         if s.fixable:
@@ -72,11 +79,15 @@ class JsonReporter(Reporter):
         self.n_files = 0
 
     def start(self) -> None:
-        self.out.write(f'{{"wfconv_audit": 1, "wfconv_version": {json.dumps(wfconv.__version__)},\n"findings": [')
+        self.out.write(
+            f'{{"wfconv_audit": 1, "wfconv_version": {json.dumps(wfconv.__version__)},\n"findings": ['
+        )
 
     def _findings(self, findings: list[Finding]) -> None:
         for f in findings:
-            self.out.write(("\n  " if self.first else ",\n  ") + json.dumps(f.to_dict(), ensure_ascii=False))
+            self.out.write(
+                ("\n  " if self.first else ",\n  ") + json.dumps(f.to_dict(), ensure_ascii=False)
+            )
             self.first = False
 
     def file(self, result: FileResult, findings: list[Finding]) -> None:
@@ -86,7 +97,9 @@ class JsonReporter(Reporter):
             d.pop("nodes")
             d.pop("links")
             d["path"] = result.path
-            self.workflows.write(("," if self.n_wf else "") + "\n  " + json.dumps(d, ensure_ascii=False))
+            self.workflows.write(
+                ("," if self.n_wf else "") + "\n  " + json.dumps(d, ensure_ascii=False)
+            )
             self.n_wf += 1
         rec = {
             "path": result.path,
@@ -97,7 +110,9 @@ class JsonReporter(Reporter):
             "findings": len(result.findings),
             "cached": result.cached,
         }
-        self.files.write(("," if self.n_files else "") + "\n  " + json.dumps(rec, ensure_ascii=False))
+        self.files.write(
+            ("," if self.n_files else "") + "\n  " + json.dumps(rec, ensure_ascii=False)
+        )
         self.n_files += 1
 
     def cross_file(self, findings: list[Finding]) -> None:
@@ -110,8 +125,8 @@ class JsonReporter(Reporter):
         spool.close()
 
     def end(self, s: Summary) -> None:
-        self.out.write("\n],\n\"workflows\": [")
+        self.out.write('\n],\n"workflows": [')
         self._copy(self.workflows)
-        self.out.write("\n],\n\"files\": [")
+        self.out.write('\n],\n"files": [')
         self._copy(self.files)
-        self.out.write("\n],\n\"summary\": " + json.dumps(s.to_dict()) + "}\n")
+        self.out.write('\n],\n"summary": ' + json.dumps(s.to_dict()) + "}\n")

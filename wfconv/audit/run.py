@@ -132,11 +132,20 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
     try:
         st = os.stat(p)
         if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block the read
-            return Job(index, path, result=FileResult(path, SKIPPED, None, skip_reason="not a regular file"))
+            return Job(
+                index,
+                path,
+                result=FileResult(path, SKIPPED, None, skip_reason="not a regular file"),
+            )
         if st.st_size > MAX_FILE_BYTES:
             msg = f"file is {st.st_size / 1e6:.0f} MB, more than the {MAX_FILE_BYTES // 10**6} MB a workflow file may have"
-            return Job(index, path, result=FileResult(path, FAILED, None, findings=[
-                Finding("AU902", severity_of("AU902"), msg, path)]))
+            return Job(
+                index,
+                path,
+                result=FileResult(
+                    path, FAILED, None, findings=[Finding("AU902", severity_of("AU902"), msg, path)]
+                ),
+            )
         with open(p, "rb") as fh:
             data = fh.read()
     except OSError as exc:
@@ -153,17 +162,33 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return Job(index, path, result=FileResult(path, FAILED, None, findings=[
-            Finding("AU902", severity_of("AU902"), "file is not valid UTF-8 text", path, line)]))
+        return Job(
+            index,
+            path,
+            result=FileResult(
+                path,
+                FAILED,
+                None,
+                findings=[
+                    Finding(
+                        "AU902", severity_of("AU902"), "file is not valid UTF-8 text", path, line
+                    )
+                ],
+            ),
+        )
     engine = detect_engine(path, text)
     if engine is None:
-        return Job(index, path, result=FileResult(path, SKIPPED, None, skip_reason="not a workflow file"))
+        return Job(
+            index, path, result=FileResult(path, SKIPPED, None, skip_reason="not a workflow file")
+        )
     return Job(index, path, data, engine, key)
 
 
 def _unreadable(path: str, engine: str | None, exc: OSError) -> FileResult:
     msg = f"cannot read: {exc.strerror or exc}"
-    return FileResult(path, FAILED, engine, findings=[Finding("AU902", severity_of("AU902"), msg, path)])
+    return FileResult(
+        path, FAILED, engine, findings=[Finding("AU902", severity_of("AU902"), msg, path)]
+    )
 
 
 def _matches(code: str | None, patterns: tuple[str, ...]) -> bool:
@@ -208,12 +233,19 @@ def collision_findings(index: dict[tuple[str, str], list[tuple[str, int | None]]
             continue
         for i, (path, line) in enumerate(places):
             others = [f"{p}:{ln}" if ln else p for j, (p, ln) in enumerate(places) if j != i]
-            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-            out.append(Finding(
-                "AU006", severity_of("AU006"),
-                f"{engine} workflow id {wid!r} is also defined at {shown}",
-                path, line, wid,
-            ))
+            shown = ", ".join(others[:5]) + (
+                f" and {len(others) - 5} more" if len(others) > 5 else ""
+            )
+            out.append(
+                Finding(
+                    "AU006",
+                    severity_of("AU006"),
+                    f"{engine} workflow id {wid!r} is also defined at {shown}",
+                    path,
+                    line,
+                    wid,
+                )
+            )
     out.sort(key=lambda f: (f.path, f.line or 0, f.message))
     return out
 
@@ -310,4 +342,3 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
-

@@ -48,7 +48,9 @@ def result_of(f: Finding) -> dict:
         # Stable across line moves, like --baseline.
         "partialFingerprints": {"wfconvIdentity/v1": "|".join(f.identity()[1:])},
     }
-    props = {k: v for k, v in (("workflow", f.workflow), ("task", f.task), ("origin", f.origin)) if v}
+    props = {
+        k: v for k, v in (("workflow", f.workflow), ("task", f.task), ("origin", f.origin)) if v
+    }
     if props:
         out["properties"] = props
     return out
@@ -81,7 +83,10 @@ def rule_of(code: str, severity: str) -> dict:
         "help": {"text": help_text},
         "helpUri": c.doc,
         "defaultConfiguration": {"level": level},
-        "properties": {"family": codes.FAMILIES.get(c.family, c.family), **({"area": c.area} if c.area else {})},
+        "properties": {
+            "family": codes.FAMILIES.get(c.family, c.family),
+            **({"area": c.area} if c.area else {}),
+        },
     }
 
 
@@ -93,13 +98,17 @@ class SarifReporter(Reporter):
 
     def start(self) -> None:
         self.out.write(
-            '{"$schema": ' + json.dumps(SARIF_SCHEMA) + ', "version": "2.1.0", "runs": [{\n"results": ['
+            '{"$schema": '
+            + json.dumps(SARIF_SCHEMA)
+            + ', "version": "2.1.0", "runs": [{\n"results": ['
         )
 
     def file(self, result: FileResult, findings: list[Finding]) -> None:
         for f in findings:
             self.rules.setdefault(f.code, f.severity)
-            self.out.write(("\n  " if self.first else ",\n  ") + json.dumps(result_of(f), ensure_ascii=False))
+            self.out.write(
+                ("\n  " if self.first else ",\n  ") + json.dumps(result_of(f), ensure_ascii=False)
+            )
             self.first = False
 
     def cross_file(self, findings: list[Finding]) -> None:

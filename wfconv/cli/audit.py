@@ -101,28 +101,89 @@ def _reporter(fmt: str, out, metrics: bool, stats: bool = False):
 @click.command("audit")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(), default=None, help="Write the report here (default stdout).")
-@click.option("--select", multiple=True, help="Only these codes (comma-separated, prefixes allowed: AU4, AF2).")
-@click.option("--ignore", multiple=True, help="Not these codes (comma-separated, prefixes allowed).")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
-              help="Worker processes (default: number of cores; 0 = in this process, without timeout).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds one file may take before it is stopped and reported (AU903).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error",
-              show_default=True, help="Exit 1 when a reported finding has this severity or worse.")
-@click.option("--baseline", type=click.Path(dir_okay=False), default=None,
-              help="A previous `--format json` report: only findings not in it are reported.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=".wfconv/audit-cache", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=None,
+    help="Write the report here (default stdout).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    help="Only these codes (comma-separated, prefixes allowed: AU4, AF2).",
+)
+@click.option(
+    "--ignore", multiple=True, help="Not these codes (comma-separated, prefixes allowed)."
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default: number of cores; 0 = in this process, without timeout).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds one file may take before it is stopped and reported (AU903).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a reported finding has this severity or worse.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A previous `--format json` report: only findings not in it are reported.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=".wfconv/audit-cache",
+    show_default=True,
+)
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
-@click.option("--now", "now", default=None,
-              help="Reference date for run counts (default: today 00:00 UTC), for reproducible reports.")
-@click.option("--metrics", is_flag=True, help="Table format: also print tasks/edges/depth/width per workflow.")
-@click.option("--statistics", "stats", is_flag=True,
-              help="Print how many findings of each code instead of the findings (table or json).")
+@click.option(
+    "--now",
+    "now",
+    default=None,
+    help="Reference date for run counts (default: today 00:00 UTC), for reproducible reports.",
+)
+@click.option(
+    "--metrics", is_flag=True, help="Table format: also print tasks/edges/depth/width per workflow."
+)
+@click.option(
+    "--statistics",
+    "stats",
+    is_flag=True,
+    help="Print how many findings of each code instead of the findings (table or json).",
+)
 @force_option
 @handle_errors
-def audit_cmd(paths, fmt, output, select, ignore, jobs, timeout, fail_on, baseline, cache_dir, no_cache, now, metrics,
-              stats, force):
+def audit_cmd(
+    paths,
+    fmt,
+    output,
+    select,
+    ignore,
+    jobs,
+    timeout,
+    fail_on,
+    baseline,
+    cache_dir,
+    no_cache,
+    now,
+    metrics,
+    stats,
+    force,
+):
     """Audit workflow files and folders of any engine, statically and in parallel.
 
     Files are auto-detected (Airflow, Prefect, Luigi, Oozie, IR JSON); other

@@ -266,9 +266,7 @@ def _shell_fields(call: ast.Call) -> dict[str, Any] | None:
     out: dict[str, Any] = {"command": command}
     for kw in call.keywords:
         try:
-            value = (
-                ast.literal_eval(kw.value) if kw.arg in ("env", "cwd", "replace_env") else None
-            )
+            value = ast.literal_eval(kw.value) if kw.arg in ("env", "cwd", "replace_env") else None
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None
         if kw.arg == "replace_env" and isinstance(value, bool):
