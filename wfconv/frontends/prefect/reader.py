@@ -791,7 +791,7 @@ class PrefectReader:
         self.pending_comprehensions: dict[int, Diagnostic] = {}
         # Losses outside flow bodies (reading stopped): every flow is incomplete.
         self.module_losses: dict[tuple[str | None, int | None], tuple[str, str]] = {}
-        self._note_keys: set[tuple[int, str, str, int | None]] = set()
+        self._once: set[tuple[int, str, str, int | None]] = set()  # diag_once's entries
 
     # -- diagnostics -----------------------------------------------------------
     def diag(
@@ -805,9 +805,12 @@ class PrefectReader:
         return d
 
     def diag_once(self, code: str, severity: str, message: str, line: int | None) -> None:
-        """``diag`` unless the same entry is already there (loop iterations)."""
+        """``diag`` unless this entry was already made here once (loop
+        iterations; a comprehension met 20,000 times made 20,000 entries)."""
         where = self.flow.workflow.diagnostics if self.flow is not None else self.module_diags
-        if not any(d.code == code and d.line == line and d.message == message for d in where):
+        key = (id(where), code, message, line)
+        if key not in self._once:
+            self._once.add(key)
             self.diag(code, severity, message, line)
 
     def lose(self, node: ast.AST | None, why: str, line: int | None = None) -> None:
@@ -830,14 +833,7 @@ class PrefectReader:
             # those places (if/for/while/gather) have their own diagnostics;
             # an argument it feeds is marked in extra.prefect.expression_args.
             return
-        # One entry per place and message: a comprehension or loop evaluated
-        # 20,000 times made 20,000 identical entries (and a 10 s ledger table).
-        where = self.flow.workflow.diagnostics if self.flow is not None else self.module_diags
-        key = (id(where), code, note.message, note.line)
-        if key in self._note_keys:
-            return
-        self._note_keys.add(key)
-        self.diag(code, severity, note.message, note.line)
+        self.diag_once(code, severity, note.message, note.line)
 
     # -- decorators ------------------------------------------------------------
     def on_decorate(self, decorator: Any, target: Any, node: ast.AST) -> Any:
