@@ -203,10 +203,7 @@ def _grouped_table(ledger: dict[str, Any], stream=None) -> str:
         groups.items(), key=lambda kv: (order.get(kv[0][0], 3), kv[0][1])
     ):
         first = group[0]
-        loc = first["path"] or "-"
-        if first["path"] and first["line"]:
-            loc = f"{first['path']}:{first['line']}"
-        rows.append((severity, code, len(group), loc, first["message"]))
+        rows.append((severity, code, len(group), _source(first), first["message"]))
     text = table_text(
         ("SEVERITY", "CODE", "COUNT", "FIRST AT", "FIRST MESSAGE"),
         rows,
@@ -214,13 +211,23 @@ def _grouped_table(ledger: dict[str, Any], stream=None) -> str:
         styled=(0,),
         right=(2,),
     )
-    s = ledger["summary"]
     return (
         text
-        + f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info "
-        + f"({len(ledger['entries'])} entries, one row per code here; every entry is in the "
+        + _summary(ledger)
+        + f" ({len(ledger['entries'])} entries, one row per code here; every entry is in the "
         + "JSON ledger: --ledger-format json, or wfconv-ledger.json beside the output)\n"
     )
+
+
+def _source(entry: dict[str, Any]) -> str:
+    if entry["path"] and entry["line"]:
+        return f"{entry['path']}:{entry['line']}"
+    return entry["path"] or "-"
+
+
+def _summary(ledger: dict[str, Any]) -> str:
+    s = ledger["summary"]
+    return f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info"
 
 
 def format_table(ledger: dict[str, Any], stream=None) -> str:
@@ -233,12 +240,9 @@ def format_table(ledger: dict[str, Any], stream=None) -> str:
         return "ledger: nothing approximated or dropped\n"
     if len(entries) > TABLE_ROWS:
         return _grouped_table(ledger, stream)
-    rows = []
-    for e in entries:
-        loc = e["path"] or "-"
-        if e["path"] and e["line"]:
-            loc = f"{e['path']}:{e['line']}"
-        rows.append((e["severity"], e["code"], loc, e["target"] or "-", e["message"]))
+    rows = [
+        (e["severity"], e["code"], _source(e), e["target"] or "-", e["message"]) for e in entries
+    ]
     text = table_text(
         ("SEVERITY", "CODE", "SOURCE", "TARGET", "MESSAGE"),
         rows,
@@ -246,8 +250,7 @@ def format_table(ledger: dict[str, Any], stream=None) -> str:
         styled=(0,),
         wrap=(3,),
     )
-    s = ledger["summary"]
-    return text + f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info\n"
+    return text + _summary(ledger) + "\n"
 
 
 def _run(
