@@ -1081,6 +1081,19 @@ ENTRIES: tuple[Code, ...] = (
         "a template variable Airflow 3 removed whose value needs the schedule's period, on a schedule without a constant one: kept, it renders empty",
     ),
     Code(
+        "BA131",
+        "info",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "a `TimeSensor`/`DateTimeSensor` `target_time` the source computed (`datetime.datetime.now(...)`) is written as the source's expression, which reads only the `datetime` and `pendulum` modules the DAG file imports: Airflow evaluates it whenever it parses the file, as it did the source's (any other expression: the failing placeholder, BA105)",
+    ),
+    Code(
+        "BA132",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        "the DAG imports operators from a provider package (named in the message, `apache-airflow-providers-...`) that `pip install apache-airflow` does not bring: the DAG loads only where that package is installed (`verify --engine` reports such a load as unverified, naming the package, when the engine lacks it). Not a loss: `convert --strict` passes",
+        strict=False,
+    ),
+    Code(
         "BA201",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",

@@ -98,6 +98,8 @@ CODES: dict[str, str] = {
     "BA207": "trigger-model timedelta schedule on Airflow 2 (no DeltaTriggerTimetable): logical dates one interval early",
     "BA129": "template variables Airflow 3 removed written in Airflow 3's terms",
     "BA130": "removed template variable without an Airflow 3 spelling (no constant schedule period)",
+    "BA131": "sensor target_time kept as the source's expression over datetime/pendulum",
+    "BA132": "the DAG imports a provider package a plain Airflow install does not bring",
 }
 
 # --- layout ----------------------------------------------------------------------

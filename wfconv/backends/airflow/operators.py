@@ -3,6 +3,7 @@ say it in Airflow, plus task-level settings and mapping."""
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import itertools
 import json
@@ -256,19 +257,95 @@ def _sensor(ctx: Ctx, task: Task) -> OpSpec:
                     target="FileSensor",
                 )
             )
-    spec = OpSpec(ctx.use(cls))
     kw = SENSOR_TARGET_KWARG[cls]
-    if cls == "TimeSensor" and isinstance(target, str) and _time_of_day(target) is not None:
-        ctx.needs_datetime = True
-        spec.set(kw, Code(_time_of_day(target)))
-    elif kw and target is not None:
-        spec.set(kw, _duration(ctx, kw, target))
+    if kw and target is not None:
+        if cls in ("TimeSensor", "DateTimeSensor") and isinstance(target, str):
+            target = _moment(ctx, task, cls, target)
+            if target is None:
+                why = f"target_time `{f['target']}` reads names wfconv cannot write"
+                return placeholder(ctx, task, cls, why)
+        target = _duration(ctx, kw, target)
+    spec = OpSpec(ctx.use(cls))
+    if kw and target is not None:
+        spec.set(kw, target)
     if cls == "PythonSensor":
         spec.set("python_callable", _python_callable(ctx, task, "poke"))
     if cls == "S3KeySensor" and isinstance(target, str) and any(c in target for c in "*?["):
         spec.set("wildcard_match", True)
     _sensor_common(spec, f, ctx)
     return spec
+
+
+def _moment(ctx: Ctx, task: Task, cls: str, text: str) -> Any:
+    """``target_time=`` of a TimeSensor (a ``datetime.time``) or DateTimeSensor
+    (a datetime, or text Airflow renders and parses when the sensor runs):
+    the IR's ISO text as that value, a template as is, or the source's own
+    expression where the source computed it (``datetime.datetime.now(...)``:
+    the IR keeps its text, AF104) and it reads only the ``datetime`` and
+    ``pendulum`` modules the DAG file imports. None: no value Airflow takes."""
+    if cls == "TimeSensor" and _time_of_day(text) is not None:
+        ctx.needs_datetime = True
+        return Code(_time_of_day(text))
+    if cls == "DateTimeSensor" and ("{{" in text or _iso_datetime(text)):
+        return text
+    modules = _module_names_read(text)
+    if modules is None:
+        return None
+    ctx.needs_datetime |= "datetime" in modules
+    ctx.needs_pendulum |= "pendulum" in modules
+    ctx.add(
+        loss(
+            "BA131",
+            f"target_time is the source's expression `{text}`: Airflow evaluates it "
+            "each time it parses the file, as it did the source's",
+            task=task,
+            severity="info",
+            target=cls,
+        )
+    )
+    return Code(text)
+
+
+# What an expression kept from the source may read: these attributes of the
+# modules a DAG file imports as ``import datetime`` / ``import pendulum``. A
+# source that bound the name otherwise (``from datetime import datetime``)
+# spells ``datetime.now()``, which is refused rather than misread.
+_READABLE_MODULES = {
+    "datetime": {"datetime", "date", "time", "timedelta", "timezone", "UTC"},
+    "pendulum": {"now", "today", "yesterday", "tomorrow", "datetime", "date", "time"}
+    | {"duration", "timezone", "UTC", "parse"},
+}
+
+
+def _module_names_read(text: str) -> set[str] | None:
+    """The modules of ``_READABLE_MODULES`` a Python expression reads, or None
+    when it reads any other name (or is no expression)."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            return None
+        if isinstance(node, ast.Name):
+            parent = parents.get(id(node))
+            allowed = _READABLE_MODULES.get(node.id, set())
+            if not (isinstance(parent, ast.Attribute) and parent.attr in allowed):
+                return None
+            used.add(node.id)
+        elif isinstance(node, (ast.Lambda, ast.NamedExpr, ast.comprehension)):
+            return None
+    return used
+
+
+def _iso_datetime(text: str) -> bool:
+    try:
+        _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _time_of_day(text: str) -> str | None:
@@ -577,12 +654,16 @@ def opaque(ctx: Ctx, task: Task) -> OpSpec:
     original = _original_operator(ctx, task)
     if original is not None:
         return original
-    kind = str(task.action.get("type") or task.action.kind)
-    message = f"wfconv: {kind} (task {task.id}) has no Airflow equivalent; replace this placeholder"
+    return placeholder(ctx, task, str(task.action.get("type") or task.action.kind))
+
+
+def placeholder(ctx: Ctx, task: Task, kind: str, why: str = "has no Airflow equivalent") -> OpSpec:
+    """The BashOperator that fails, naming what wfconv could not write."""
+    message = f"wfconv: {kind} (task {task.id}) {why}; replace this placeholder"
     ctx.add(
         loss(
             "BA105",
-            f"{kind} emitted as a BashOperator placeholder that fails",
+            f"{kind} {why}: emitted as a BashOperator placeholder that fails",
             task=task,
             target="BashOperator",
         )
