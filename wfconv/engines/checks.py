@@ -27,6 +27,8 @@ class Check:
     details: list[str] = field(default_factory=list)
     # the details a difference was explained by (ledger codes), kept apart from failures
     explained: list[str] = field(default_factory=list)
+    # packages the output needs that the engine lacks: why the check is unverified
+    missing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -39,6 +41,7 @@ class Check:
             "status": self.status,
             "details": self.details,
             "explained": self.explained,
+            **({"missing": self.missing} if self.missing else {}),
         }
 
 

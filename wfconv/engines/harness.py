@@ -23,8 +23,11 @@ unverified (the engine is absent, or cannot show the aspect) or n/a.
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +212,16 @@ def airflow_checks(job: Job, facts: dict) -> list[Check]:
             Check("loads", engine, FAIL, [folder.error if folder else "the DagBag was not made"])
         ]
     problems = [f"{name}: {msg.splitlines()[-1]}" for name, msg in folder.import_errors.items()]
+    missing = missing_providers(job, folder.import_errors.values())
+    if missing is not None:
+        why = (
+            f"needs {', '.join(missing)} (ledger BA132), which {engine} here does not have: "
+            + "; ".join(problems)
+        )
+        return [
+            Check(c, engine, UNVERIFIED, [why], missing=missing)
+            for c in ("loads", "structure", "time", "payload")
+        ]
     dag = folder.dags.get(job.workflow.id)
     if dag is None and len(folder.dags) == 1 and not problems:
         dag = next(iter(folder.dags.values()))
@@ -231,6 +244,47 @@ def airflow_checks(job: Job, facts: dict) -> list[Check]:
     out.append(st)
     out.append(_time_check(job, engine, src, dag, why_not))
     out.append(_payload_check(job, engine, src, dag, why_not))
+    return out
+
+
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
+def missing_providers(job: Job, errors: Iterable[str]) -> list[str] | None:
+    """The provider packages the output imports and the engine lacks, when
+    they are all its load failed on and the ledger says the output needs
+    them (BA132); else None (a load failure of wfconv's making)."""
+    from wfconv.backends.airflow.tables import provider_package
+
+    imported = {m: provider_package(m) for m in _imported_modules(job.files) if provider_package(m)}
+    named = {d.target for d in job.ledger if d.code == "BA132"}
+    out: set[str] = set()
+    for error in errors:
+        found = _NO_MODULE.search(error.splitlines()[-1] if error else "")
+        if not found:
+            return None
+        gone = found.group(1)
+        packages = {p for m, p in imported.items() if m == gone or m.startswith(gone + ".")}
+        if not packages or not packages <= named:
+            return None
+        out |= packages
+    return sorted(out) or None
+
+
+def _imported_modules(files: dict[str, str]) -> set[str]:
+    out: set[str] = set()
+    for name, text in files.items():
+        if not name.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                out.add(node.module)
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
     return out
 
 

@@ -282,8 +282,11 @@ def verify_workflows(
         if job is not None:
             report.checks.extend(job.checks)
         loads = [c for c in report.checks if c.name == "loads"]
-        if report.back is not None and not any(c.status == FAIL for c in loads):
+        missing = sorted({m for c in loads for m in c.missing})
+        if report.back is not None and not any(c.status == FAIL for c in loads) and not missing:
             runnable.append((w, report))
+        elif missing:
+            report.engine_note = f"not run: the output needs {', '.join(missing)}"
         elif loads:
             report.engine_note = "not run: the output does not load"
     level = engine_scenarios or scenarios

@@ -29,7 +29,7 @@ from wfconv.backends.airflow.context import (
 )
 from wfconv.backends.airflow.operators import BUILDERS, apply_mapping, opaque, task_settings
 from wfconv.backends.airflow.schedule import dag_arguments
-from wfconv.backends.airflow.tables import IMPORTS
+from wfconv.backends.airflow.tables import IMPORTS, PLAIN_INSTALL_PROVIDERS, provider_package
 from wfconv.backends.common import (
     KNOWN_ACTION_FIELDS,
     Code,
@@ -537,6 +537,7 @@ def _imports(ctx: Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
         name = cls if not (cls == "Asset" and ctx.version < 3) else "Dataset"
         by_module.setdefault(module, set()).add(name)
     by_module.setdefault(IMPORTS["DAG"][col], set()).add("DAG")
+    _providers_needed(ctx, by_module)
     std = {"datetime"} if ctx.needs_datetime else set()
     if any(d.uses_fs for d in ctx.decisions):
         std.add("os")
@@ -545,3 +546,29 @@ def _imports(ctx: Ctx, callable_imports: dict[str, set[str]]) -> list[str]:
     third_plain = {"pendulum"} if ctx.needs_pendulum else set()
     std_from = {"typing": set(ctx.typing)} if ctx.typing else {}
     return import_block(std, std_from, third_plain, by_module)
+
+
+def _providers_needed(ctx: Ctx, by_module: dict[str, set[str]]) -> None:
+    """BA132 for each provider package the file imports from that a plain
+    Airflow install of the target version does not bring: the DAG loads only
+    where it is installed (docs/output.md)."""
+    needed: dict[str, set[str]] = {}
+    for module, names in by_module.items():
+        package = provider_package(module)
+        if (
+            package
+            and package.removeprefix("apache-airflow-providers-")
+            not in (PLAIN_INSTALL_PROVIDERS[ctx.version])
+        ):
+            needed.setdefault(package, set()).update(names)
+    for package, names in sorted(needed.items()):
+        ctx.add(
+            loss(
+                "BA132",
+                f"the DAG imports {', '.join(sorted(names))} from {package}, which a plain "
+                "`pip install apache-airflow` does not bring: it loads only where that "
+                "package is installed",
+                source=ctx.workflow,
+                target=package,
+            )
+        )

@@ -118,3 +118,31 @@ HADOOP_OPERATORS: dict[str, tuple[str, str, str | None, str | None]] = {
     "hive2": ("HiveOperator", "hql", None, "hiveconfs"),
     "pig": ("PigOperator", "pig", None, None),
 }
+
+
+# Provider namespaces whose second level is the distribution
+# (``airflow.providers.apache.hive`` is apache-airflow-providers-apache-hive;
+# ``airflow.providers.google.cloud`` is apache-airflow-providers-google).
+_NAMESPACE_PROVIDERS = {"apache", "atlassian", "cncf", "common", "dbt", "microsoft"}
+
+# Providers ``pip install apache-airflow==<release>`` brings, per target major
+# (measured in the 3.3.2 and 2.10.5 installs wfconv verifies in).
+PLAIN_INSTALL_PROVIDERS: dict[int, frozenset[str]] = {
+    3: frozenset({"common-compat", "common-io", "common-sql", "smtp", "standard"}),
+    2: frozenset(
+        {"common-compat", "common-io", "common-sql", "fab", "ftp", "http", "imap", "smtp"}
+        | {"sqlite"}
+    ),
+}
+
+
+def provider_package(module: str) -> str | None:
+    """``apache-airflow-providers-<name>`` that holds a module of
+    ``airflow.providers``, else None."""
+    parts = module.split(".")
+    if parts[:2] != ["airflow", "providers"] or len(parts) < 3:
+        return None
+    name = parts[2]
+    if name in _NAMESPACE_PROVIDERS and len(parts) > 3:
+        name = f"{name}-{parts[3]}"
+    return "apache-airflow-providers-" + name.replace("_", "-")
