@@ -4,9 +4,11 @@ worked out by hand from Airflow's data-interval rules."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from wfconv.errors import UsageError
+from wfconv.errors import InputError, UsageError
 from wfconv.ir.model import Action, Schedule, Task, Workflow
 from wfconv.runtime import Scenario, plan_runs, run
 from wfconv.runtime.api import RunOptions
@@ -206,3 +208,50 @@ def test_a_start_date_of_datetime_min_plans_like_any_early_start():
     )
     runs = plan_runs(w, RunOptions(now="2024-03-05T12:00:00+00:00"))
     assert [r.logical_date.isoformat() for r in runs] == ["2024-03-04T00:00:00+00:00"]
+
+
+@pytest.mark.parametrize("timetable", ["trigger", "data_interval"])
+@pytest.mark.parametrize(
+    "schedule", [Schedule("cron", cron="@daily"), Schedule("interval", seconds=86400)]
+)
+def test_runs_at_the_ends_of_time(schedule, timetable):
+    """Years 1 and 9999 (Airflow's examples start at datetime.min, a user
+    backfills to 9999-12-31): the runs that exist, no OverflowError. A data
+    interval that would end after 9999 is no run; a tick after it neither."""
+    w = wf(schedule, start="0001-01-01T00:00:00+00:00", catchup=False)
+    first = logicals(w, backfill=("0001-01-01", "0001-01-03"), timetable=timetable)
+    assert first == [f"0001-01-0{d}T00:00:00+00:00" for d in (1, 2, 3)]
+    last = logicals(w, backfill=("9999-12-29", "9999-12-31T23:59:59"), timetable=timetable)
+    days = (29, 30, 31) if timetable == "trigger" else (29, 30)
+    assert last == [f"9999-12-{d}T00:00:00+00:00" for d in days]
+    if timetable == "trigger":
+        assert logicals(w, date="9999-12-31", timetable=timetable) == ["9999-12-31T00:00:00+00:00"]
+    else:
+        with pytest.raises(InputError, match="after the year 9999"):
+            logicals(w, date="9999-12-31", timetable=timetable)
+    w.catchup = True
+    w.start_date = "9999-12-30T00:00:00+00:00"
+    now = "9999-12-31T23:59:59+00:00"
+    assert len(logicals(w, now=now, timetable=timetable)) == len(days) - 1
+
+
+def test_a_date_outside_python_s_range_in_utc_is_an_input_error():
+    with pytest.raises(InputError, match="outside the years 1 to 9999"):
+        logicals(wf(daily6()), date="0001-01-01T00:00:00+05:00")
+
+
+@pytest.mark.parametrize("name", ["example_outlet_event_extra.py", "example_inlet_event_extra.py"])
+def test_run_backfills_airflow_s_event_extra_examples_at_the_end_of_time(name, airflow3_python):
+    """The DAGs issue 15 saw fail with OverflowError (start_date=datetime.min)."""
+    from click.testing import CliRunner
+
+    from wfconv.cli import main
+
+    lib = airflow3_python.parent.parent / "lib" / "python3.11" / "site-packages"
+    path = lib / "airflow" / "example_dags" / name
+    r = CliRunner().invoke(
+        main, ["run", str(path), "--backfill", "9999-12-30", "9999-12-31", "--format", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    runs = json.loads(r.output)["runs"]
+    assert runs and all(x["run_id"].startswith("backfill__9999-12-3") for x in runs)

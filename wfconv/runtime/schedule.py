@@ -55,6 +55,14 @@ class RunInfo:
         return f"{self.run_type}__{self.logical_date.isoformat()}"
 
 
+# Where Python's datetime ends. A tick after it does not exist: ``next``
+# answers END_OF_TIME, later than any run's bounds, so every loop over ticks
+# stops there (Airflow's example DAGs start at datetime.min; users ask for
+# --date 9999-12-31).
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+START_OF_TIME = datetime.min.replace(tzinfo=UTC)
+
+
 def parse_datetime(text: str, tz: str = "UTC") -> datetime:
     """ISO date or datetime; a naive value is read in ``tz``."""
     try:
@@ -63,7 +71,20 @@ def parse_datetime(text: str, tz: str = "UTC") -> datetime:
         raise InputError(None, None, f"not an ISO date/time: {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone(tz))
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:
+        raise InputError(
+            None, None, f"{text!r} in {dt.tzinfo} is outside the years 1 to 9999 in UTC"
+        ) from None
+
+
+def later(t: datetime, delta: timedelta) -> datetime:
+    """``t + delta``, or END_OF_TIME (START_OF_TIME) past datetime's range."""
+    try:
+        return t + delta
+    except OverflowError:
+        return END_OF_TIME if delta > timedelta(0) else START_OF_TIME
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -100,9 +121,18 @@ class CronTicks:
         return naive.replace(tzinfo=self.tz).astimezone(UTC)
 
     def _step(self, t: datetime, reverse: bool) -> datetime:
-        # A tick before 1900 changes no run after it, and stepping from
-        # datetime.min (Airflow's example DAGs start there) would overflow.
-        t = max(t, CRON_FLOOR)
+        try:
+            return self._step_from(t, reverse)
+        except (OverflowError, StopIteration):
+            self._cursor[reverse] = None
+            if not reverse:
+                return END_OF_TIME  # no tick after t before the end of time
+            if t < END_OF_TIME - timedelta(days=2):
+                return START_OF_TIME  # none before t since the year 1
+            # the wall time of the last two days may not exist in the zone
+            return self._step(END_OF_TIME - timedelta(days=2), True)
+
+    def _step_from(self, t: datetime, reverse: bool) -> datetime:
         memo = self._memo
         known = memo.get((t, reverse))
         if known is not None:
@@ -145,13 +175,17 @@ class CronTicks:
 
     def align_next(self, t: datetime) -> datetime:
         """``t`` if it is a tick, else the next tick."""
-        p = self.next(self.prev(t))
-        return t if p == t else self.next(t)
+        return t if self._is_tick(t) else self.next(t)
 
     def align_prev(self, t: datetime) -> datetime:
         """``t`` if it is a tick, else the previous tick."""
-        n = self.next(self.prev(t))
-        return t if n == t else self.prev(t)
+        return t if self._is_tick(t) else self.prev(t)
+
+    def _is_tick(self, t: datetime) -> bool:
+        before = self.prev(t)
+        if before == START_OF_TIME:  # none since the year 1: ask from after t
+            return self.prev(self.next(t)) == t
+        return self.next(before) == t
 
 
 class DeltaTicks:
@@ -163,10 +197,10 @@ class DeltaTicks:
         self.delta = timedelta(seconds=seconds)
 
     def next(self, t: datetime) -> datetime:
-        return t + self.delta
+        return later(t, self.delta)
 
     def prev(self, t: datetime) -> datetime:
-        return t - self.delta
+        return later(t, -self.delta)
 
     def align_next(self, t: datetime) -> datetime:
         return t
@@ -281,7 +315,7 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
             t = ticks.align_prev(now)
             if start is not None:
                 t = max(t, ticks.align_next(start))
-        while t <= now and (end is None or t <= end):
+        while t <= now and (end is None or t <= end) and t < END_OF_TIME:
             yield _trigger_run(t, "scheduled", interval)
             t = ticks.next(t)
         return
@@ -295,7 +329,7 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
             x = max(x, ticks.align_next(start))
     while end is None or x <= end:
         info = _interval_run(ticks, x, "scheduled")
-        if info.run_after > now:
+        if info.run_after > now or info.run_after == END_OF_TIME:
             return
         yield info
         if isinstance(ticks, DeltaTicks):
@@ -328,9 +362,13 @@ def run_for_date(workflow, date: datetime, timetable: str | None = None) -> RunI
     if ticks is None:
         return RunInfo(date, date, date, date, "manual")
     if model_of(workflow, timetable) == TRIGGER:
-        end = date + trigger_interval(workflow)
-        return RunInfo(date, date, end, end, "manual")
-    end = ticks.next(date)
+        end = later(date, trigger_interval(workflow))
+    else:
+        end = ticks.next(date)
+    if end == END_OF_TIME:
+        raise InputError(
+            None, None, f"the run for {date.isoformat()} would end after the year 9999"
+        )
     return RunInfo(date, date, end, end, "manual")
 
 
@@ -342,12 +380,15 @@ def backfill_runs(
     ticks = ticks_for(workflow.schedule) or DeltaTicks(86400)
     trigger = model_of(workflow, timetable) == TRIGGER
     interval = trigger_interval(workflow) if trigger else timedelta(0)
-    t = ticks.align_next(first + interval)
-    while t - interval <= last:
+    t = ticks.align_next(later(first, interval))
+    while t < END_OF_TIME and t - interval <= last:
         if trigger:
             yield _trigger_run(t, "backfill", interval)
         else:
-            yield _interval_run(ticks, t, "backfill")
+            run = _interval_run(ticks, t, "backfill")
+            if run.data_interval_end == END_OF_TIME:
+                return  # its interval would end after the year 9999
+            yield run
         t = ticks.next(t)
 
 
