@@ -755,7 +755,8 @@ with DAG(
     BashOperator(
         task_id="say",
         bash_command="echo '{{ execution_date }} {{ prev_ds }} {{ prev_ds_nodash }} "
-        "{{ tomorrow_ds }} {{ yesterday_ds_nodash }}' > OUT_PATH",
+        "{{ tomorrow_ds }} {{ yesterday_ds_nodash }} {% if prev_ds %}since{% endif %} "
+        "{{ prev_execution_date_success }}' > OUT_PATH",
     )
 """
 
@@ -800,9 +801,9 @@ def _dag_test(python, dag_file, major: str, home) -> None:
 def test_removed_template_variables_render_in_airflow_3_as_in_airflow_2(
     tmp_path, airflow2_python, airflow3_python
 ):
-    """execution_date, prev_ds, prev_ds_nodash, tomorrow_ds, yesterday_ds_nodash:
-    the Airflow 2 DAG in Airflow 2.10.5 and its Airflow 3 conversion in
-    Airflow 3.3.2 write the same line for the same logical date. (next_ds is
+    """execution_date, prev_ds (also in a {% if %}), prev_ds_nodash, tomorrow_ds,
+    yesterday_ds_nodash, prev_execution_date_success: the Airflow 2 DAG in
+    Airflow 2.10.5 and its Airflow 3 conversion in Airflow 3.3.2 write the same line for the same logical date. (next_ds is
     left out: dag.test() makes a manual run, for which Airflow 2 gives the
     logical date itself rather than the next tick.)"""
     src = tmp_path / "src"
@@ -813,6 +814,7 @@ def test_removed_template_variables_render_in_airflow_3_as_in_airflow_2(
     name, code, out = emit_one(w)
     assert "BA129" in codes(out) and "BA130" not in codes(out)
     assert "execution_date" not in code and "prev_ds" not in code
+    assert "{% if (logical_date - macros.timedelta(days=1))" in code
     dst = tmp_path / "dst"
     dst.mkdir()
     (dst / name).write_text(code)
@@ -827,6 +829,8 @@ def test_removed_template_variables_render_in_airflow_3_as_in_airflow_2(
         "20240304",
         "2024-03-06",
         "20240304",
+        "since",
+        "None",
     ]
     assert out_path.read_text() == before
 

@@ -156,3 +156,19 @@ def test_verify_names_the_provider_the_engine_lacks(airflow3_python):
         assert checks[name]["missing"] == [package]
     assert "ModuleNotFoundError" in checks["loads"]["details"][0]
     assert report["engine_note"] == f"not run: the output needs {package}"
+
+
+def test_removed_variables_without_a_spelling_are_named(tmp_path):
+    """``conf`` has no Airflow 3 spelling (BA130, kept); the dataset events
+    of Airflow 2 are Airflow 3's asset events (BA129)."""
+    dag = (
+        "from airflow import DAG\n"
+        "from airflow.operators.bash import BashOperator\n"
+        "with DAG('c', schedule=None):\n"
+        "    BashOperator(task_id='a', bash_command=\"echo {{ conf.get('core', 'x') }}\")\n"
+        "    BashOperator(task_id='b', bash_command='echo {{ triggering_dataset_events }}')\n"
+    )
+    _, code, found = _emit(tmp_path, "c", dag)
+    assert "{{ conf.get('core', 'x') }}" in code
+    assert "{{ triggering_asset_events }}" in code
+    assert {"BA129", "BA130"} <= found

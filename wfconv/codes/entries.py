@@ -1072,13 +1072,13 @@ ENTRIES: tuple[Code, ...] = (
         "BA129",
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "template variables Airflow 3 removed are written in Airflow 3's terms: `execution_date` is `logical_date`; `prev_ds`/`next_ds` (and `_nodash`, `prev_/next_execution_date`) the schedule's constant period from `logical_date`; `tomorrow_ds`/`yesterday_ds` `macros.ds_add(ds, ±1)`",
+        "template variables Airflow 3 removed are written in Airflow 3's terms: `execution_date` is `logical_date`; `prev_ds`/`next_ds` (and `_nodash`, `prev_/next_execution_date`) the schedule's constant period from `logical_date`; `tomorrow_ds`/`yesterday_ds` `macros.ds_add(ds, ±1)`; `prev_execution_date_success` `prev_data_interval_start_success`; `triggering_dataset_events` `triggering_asset_events`; in `{{ }}` expressions and `{% %}` statements alike",
     ),
     Code(
         "BA130",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "a template variable Airflow 3 removed whose value needs the schedule's period, on a schedule without a constant one: kept, it renders empty",
+        "a template variable Airflow 3 removed without a spelling there: one whose value needs the schedule's period, on a schedule without a constant one, or `conf` (Airflow's configuration, no template variable in Airflow 3): kept, it renders empty (a call on it fails the task)",
     ),
     Code(
         "BA131",

@@ -30,6 +30,7 @@ from wfconv.backends.airflow.context import (
 from wfconv.backends.airflow.operators import BUILDERS, apply_mapping, opaque, task_settings
 from wfconv.backends.airflow.schedule import dag_arguments
 from wfconv.backends.airflow.tables import IMPORTS, PLAIN_INSTALL_PROVIDERS, provider_package
+from wfconv.backends.airflow.templates import airflow3_spelling
 from wfconv.backends.common import (
     KNOWN_ACTION_FIELDS,
     Code,
@@ -49,7 +50,6 @@ from wfconv.backends.common import (
     topo_order,
     xcom_ref,
 )
-from wfconv.backends.fstrings import airflow3_spelling
 from wfconv.backends.inline import inline_subworkflows
 from wfconv.backends.pycode import chain_lines, dependency_chains
 from wfconv.ir.model import Diagnostic, Group, Task, Workflow
@@ -97,7 +97,7 @@ CODES: dict[str, str] = {
     "BA206": "dataset-or-time schedule needs Airflow 2.9+ (the Airflow 2 target is 2.4+)",
     "BA207": "trigger-model timedelta schedule on Airflow 2 (no DeltaTriggerTimetable): logical dates one interval early",
     "BA129": "template variables Airflow 3 removed written in Airflow 3's terms",
-    "BA130": "removed template variable without an Airflow 3 spelling (no constant schedule period)",
+    "BA130": "removed template variable without an Airflow 3 spelling (no constant period, conf)",
     "BA131": "sensor target_time kept as the source's expression over datetime/pendulum",
     "BA132": "the DAG imports a provider package a plain Airflow install does not bring",
 }
@@ -180,18 +180,31 @@ def _airflow3_templates(ctx: Ctx, task: Task, spec: OpSpec) -> None:
                 "BA129",
                 "template variables Airflow 3 removed are written in Airflow 3's terms "
                 "(execution_date: logical_date; prev_ds, next_ds: the schedule's period from "
-                "logical_date; tomorrow_ds, yesterday_ds: macros.ds_add)",
+                "logical_date; tomorrow_ds, yesterday_ds: macros.ds_add; "
+                "prev_execution_date_success: prev_data_interval_start_success; "
+                "triggering_dataset_events: triggering_asset_events)",
                 task=task,
                 severity="info",
                 target="template",
             )
         )
-    if missing:
+    periodic = sorted(set(missing) - {"conf"})
+    if periodic:
         ctx.add(
             loss(
                 "BA130",
-                f"{', '.join(sorted(missing))} removed in Airflow 3 and the schedule has no "
+                f"{', '.join(periodic)} removed in Airflow 3 and the schedule has no "
                 "constant period to compute it from: kept, renders empty",
+                task=task,
+                target="template",
+            )
+        )
+    if "conf" in missing:
+        ctx.add(
+            loss(
+                "BA130",
+                "conf (Airflow's configuration) is no template variable in Airflow 3: kept, "
+                "the template renders it empty or fails when it calls it",
                 task=task,
                 target="template",
             )
