@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -172,3 +173,87 @@ def test_removed_variables_without_a_spelling_are_named(tmp_path):
     assert "{{ conf.get('core', 'x') }}" in code
     assert "{{ triggering_asset_events }}" in code
     assert {"BA129", "BA130"} <= found
+
+
+TASKFLOW_DAG = """
+import pendulum
+from airflow.decorators import dag, task
+
+
+@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"))
+def doubling():
+    @task
+    def extract() -> int:
+        return 21
+
+    @task(retries=3)
+    def double(value: int) -> int:
+        return value * 2
+
+    @task
+    def write(value: int, label: str) -> None:
+        with open("OUT_PATH", "a") as f:
+            f.write(f"{label}={value}\\n")
+
+    n = double(extract())
+    write(n, label="first")
+    write.override(trigger_rule="all_done")(n, label="second")
+
+
+doubling()
+"""
+
+TASKFLOW_PROBE = """
+import importlib.util, json, os, sys
+import airflow.settings
+import pendulum
+folder = os.path.dirname(sys.argv[1])
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = folder
+airflow.settings.DAGS_FOLDER = folder  # dag.test() syncs this folder's bundle
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+out = {}
+for t in module.dag.tasks:
+    rule = getattr(t.trigger_rule, "value", t.trigger_rule)
+    out[t.task_id] = [type(t).__name__, sorted(t.upstream_task_ids), t.retries, rule]
+print("WFCONV " + json.dumps(out), flush=True)
+module.dag.test(logical_date=pendulum.datetime(2024, 3, 5, tz="UTC"))
+"""
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_taskflow_stays_taskflow_and_runs_in_airflow_3(tmp_path, airflow3_python):
+    """A TaskFlow source is written with @task functions called in the DAG
+    (not PythonOperators); Airflow 3.3.2 builds the same tasks, and a
+    dag.test() run passes the values between them."""
+    from wfconv.engines.dagbag import _env, migrated_home
+
+    out_path = tmp_path / "OUT"
+    dst, code, found = _emit(tmp_path, "doubling", TASKFLOW_DAG.replace("OUT_PATH", str(out_path)))
+    assert "PythonOperator" not in code
+    assert "@task\ndef extract() -> int:" in code
+    assert "@task(retries=3)\ndef double(value: int) -> int:" in code
+    assert "double_task = double(extract_task)" in code
+    assert 'write.override(task_id="write__1", trigger_rule="all_done")' in code
+    home = migrated_home("3", str(airflow3_python))  # a copy of a migrated database
+    try:
+        proc = subprocess.run(
+            ["timeout", "-k", "10", "240", str(airflow3_python), "-c", TASKFLOW_PROBE, str(dst)],
+            env=_env(home),
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("WFCONV ")), None)
+    assert line, proc.stderr[-2000:]
+    got = json.loads(line[len("WFCONV ") :])
+    assert got == {
+        "extract": ["_PythonDecoratedOperator", [], 0, "all_success"],
+        "double": ["_PythonDecoratedOperator", ["extract"], 3, "all_success"],
+        "write": ["_PythonDecoratedOperator", ["double"], 0, "all_success"],
+        "write__1": ["_PythonDecoratedOperator", ["double"], 0, "all_done"],
+    }
+    assert sorted(out_path.read_text().split()) == ["first=42", "second=42"]

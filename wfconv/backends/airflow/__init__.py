@@ -30,6 +30,7 @@ from wfconv.backends.airflow.context import (
 from wfconv.backends.airflow.operators import BUILDERS, apply_mapping, opaque, task_settings
 from wfconv.backends.airflow.schedule import dag_arguments
 from wfconv.backends.airflow.tables import IMPORTS, PLAIN_INSTALL_PROVIDERS, provider_package
+from wfconv.backends.airflow.taskflow import taskflow
 from wfconv.backends.airflow.templates import airflow3_spelling
 from wfconv.backends.common import (
     KNOWN_ACTION_FIELDS,
@@ -408,15 +409,36 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             }
         )
 
+    keys = airflow_keys(w.task_ids())
+    glabels, tlabels, prefixed = _group_labels(w, keys)
+    flow = taskflow(
+        w.tasks,
+        specs,
+        {f"<callable:{i}>": exprs[key] for i, key in enumerate(callable_keys)},
+        {f["name"] for f in functions},
+        tlabels,
+    )
+    if flow.tasks:
+        ctx.use("task")
+        if not any(s.cls == "PythonOperator" for tid, s in specs.items() if tid not in flow.tasks):
+            ctx.classes.discard("PythonOperator")
+    for f in functions:
+        if f["name"] in flow.decorators:
+            f["decorator"] = flow.decorators[f["name"]]
+
+    def output(tid: str) -> str:
+        """An upstream's output: a TaskFlow call is its own XComArg."""
+        return tvars[tid] if tid in flow.tasks else f"{tvars[tid]}.output"
+
     def resolve(value: Any) -> Any:
         if isinstance(value, Code) and value.startswith("<kwmap:"):
             i = int(value[len("<kwmap:") : -1])
-            return Code(f"{tvars[ctx.kwarg_maps[i][1]]}.output.map({kwarg_builders[i]['name']})")
+            return Code(f"{output(ctx.kwarg_maps[i][1])}.map({kwarg_builders[i]['name']})")
         if isinstance(value, Code) and value.startswith("<callable:"):
             return Code(exprs[callable_keys[int(value[10:-1])]])
         ref = xcom_ref(value)
         if ref is not None and ref in ids:
-            return Code(f"{tvars[ref]}.output")
+            return Code(output(ref))
         if isinstance(value, list) and not isinstance(value, Code):
             return [resolve(v) for v in value]
         if isinstance(value, dict):
@@ -428,7 +450,6 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         if spec.expand is not None:
             spec.expand = [(k, resolve(v)) for k, v in spec.expand]
 
-    keys = airflow_keys(w.task_ids())
     for t in w.tasks:
         if keys[t.id] != t.id:
             ctx.add(
@@ -439,7 +460,6 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
                     target="task_id",
                 )
             )
-    glabels, tlabels, prefixed = _group_labels(w, keys)
     if w.groups and not prefixed:
         ctx.add(
             loss(
@@ -472,6 +492,13 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             t = by_id[item[1]]
             spec = specs[t.id]
             kwargs = [("task_id", tlabels[t.id]), *spec.kwargs]
+            if t.id in flow.tasks:
+                return {
+                    "kind": "call",
+                    "var": tvars[t.id],
+                    "depth": depth,
+                    **flow.call(t.id, tlabels[t.id], spec),
+                }
             view = {
                 "kind": "task",
                 "var": tvars[t.id],

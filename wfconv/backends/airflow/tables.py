@@ -22,6 +22,7 @@ IMPORTS: dict[str, tuple[str, str]] = {
     "BashOperator": ("airflow.providers.standard.operators.bash", "airflow.operators.bash"),
     "EmptyOperator": ("airflow.providers.standard.operators.empty", "airflow.operators.empty"),
     "PythonOperator": ("airflow.providers.standard.operators.python", "airflow.operators.python"),
+    "task": ("airflow.sdk", "airflow.decorators"),
     "BranchPythonOperator": (
         "airflow.providers.standard.operators.python",
         "airflow.operators.python",
