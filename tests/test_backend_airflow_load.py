@@ -257,3 +257,43 @@ def test_taskflow_stays_taskflow_and_runs_in_airflow_3(tmp_path, airflow3_python
         "write__1": ["_PythonDecoratedOperator", ["double"], 0, "all_done"],
     }
     assert sorted(out_path.read_text().split()) == ["first=42", "second=42"]
+
+
+def test_taskflow_calls_and_decorators_are_ruff_format_clean(tmp_path):
+    """Long settings and arguments wrap as ``ruff format`` wraps them."""
+    from test_backend_common import RUFF, ruff_clean
+
+    long = "x" * 60
+    dag = f"""
+import pendulum
+from airflow.decorators import dag, task
+
+
+@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"))
+def wrapping():
+    @task(retries=4, retry_exponential_backoff=True, pool="{long}", queue="a_rather_long_queue")
+    def alone(text: str) -> str:
+        return text
+
+    @task
+    def shared(a: str, b: str) -> None:
+        print(a, b)
+
+    value = alone("{long}")
+    shared.override(task_id="{long}_first", pool="{long}")(value, b="{long}")
+    shared.override(task_id="second")(value, b="short")
+    shared(value, b="third")
+
+
+wrapping()
+"""
+    dst, code, _ = _emit(tmp_path, "wrapping", dag)
+    assert "@task(\n    retries=4," in code
+    assert f'shared.override(\n        task_id="{long}_first",' in code
+    ruff_clean(dst)
+    fmt = subprocess.run(
+        [RUFF, "format", "--isolated", "--no-cache", "--check", "--diff", str(dst)],
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr

@@ -323,7 +323,10 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     for t in w.tasks:
         builder = BUILDERS.get(t.action.kind, opaque)
         spec = builder(ctx, t)
-        unknown = sorted(set(t.action.fields) - KNOWN_ACTION_FIELDS.get(t.action.kind, set()))
+        known = KNOWN_ACTION_FIELDS.get(t.action.kind, set())
+        if spec.decorator:  # the source's decorated function holds them
+            known = known | {"callable", "decorator", "op_args", "op_kwargs", "source_code"}
+        unknown = sorted(set(t.action.fields) - known)
         if unknown:
             ctx.add(
                 loss(
@@ -420,8 +423,9 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     )
     if flow.tasks:
         ctx.use("task")
-        if not any(s.cls == "PythonOperator" for tid, s in specs.items() if tid not in flow.tasks):
-            ctx.classes.discard("PythonOperator")
+        for cls in ("PythonOperator", "BashOperator"):
+            if not any(s.cls == cls for tid, s in specs.items() if tid not in flow.tasks):
+                ctx.classes.discard(cls)
     for f in functions:
         if f["name"] in flow.decorators:
             f["decorator"] = flow.decorators[f["name"]]
@@ -493,12 +497,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
             spec = specs[t.id]
             kwargs = [("task_id", tlabels[t.id]), *spec.kwargs]
             if t.id in flow.tasks:
-                return {
-                    "kind": "call",
-                    "var": tvars[t.id],
-                    "depth": depth,
-                    **flow.call(t.id, tlabels[t.id], spec),
-                }
+                lines = flow.call(t.id, tlabels[t.id], spec, tvars[t.id], depth)
+                return {"kind": "call", "lines": lines, "depth": depth}
             view = {
                 "kind": "task",
                 "var": tvars[t.id],

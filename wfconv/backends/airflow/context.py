@@ -68,6 +68,8 @@ class OpSpec:
     # a stand-in for an operator wfconv cannot write: its arguments are not
     # the original's, so it is never mapped over them
     placeholder: bool = False
+    # written as a call of the source's decorated function (``task.bash``)
+    decorator: str | None = None
 
     def set(self, name: str, value: Any) -> None:
         self.kwargs.append((name, value))

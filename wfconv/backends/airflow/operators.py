@@ -100,8 +100,18 @@ def _shell(ctx: Ctx, task: Task) -> OpSpec:
             command += " "
             note = "a trailing space keeps Airflow from reading the .sh/.bash command as a template file"
         ctx.add(loss("BA112", note, task=task, severity="info", target="bash_command"))
-    spec = OpSpec(ctx.use("BashOperator"))
-    spec.set("bash_command", command)
+    if _bash_function(task):
+        # the source's @task.bash function, kept (airflow/taskflow.py): it
+        # computes the command from its arguments when the task runs
+        spec = OpSpec("BashOperator", decorator="task.bash")
+        spec.set("python_callable", _python_callable(ctx, task))
+        if f.get("op_args"):
+            spec.set("op_args", list(f["op_args"]))
+        if f.get("op_kwargs"):
+            spec.set("op_kwargs", dict(f["op_kwargs"]))
+    else:
+        spec = OpSpec(ctx.use("BashOperator"))
+        spec.set("bash_command", command)
     if env_mapping(f):
         spec.set("env", {str(k): str(v) for k, v in env_mapping(f).items()})
         if not f.get("env_replace"):
@@ -113,6 +123,20 @@ def _shell(ctx: Ctx, task: Task) -> OpSpec:
     if f.get("capture_output") is not None:
         spec.set("do_xcom_push", bool(f["capture_output"]))
     return spec
+
+
+def _bash_function(task: Task) -> bool:
+    f = task.action.fields
+    return (
+        f.get("decorator") == "task.bash"
+        and bool(f.get("source_code"))
+        and isinstance(f.get("callable"), str)
+        and str(f["callable"]).isidentifier()
+        and isinstance(f.get("op_args") or [], list)
+        and isinstance(f.get("op_kwargs") or {}, dict)
+        and not task.mapped
+        and task.role is None
+    )
 
 
 def _python(ctx: Ctx, task: Task) -> OpSpec:
