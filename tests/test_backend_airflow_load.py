@@ -297,3 +297,49 @@ wrapping()
         text=True,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+CONTINUOUS_PROBE = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print("WFCONV", type(module.dag.timetable).__name__, module.dag.max_active_runs)
+"""
+
+
+@pytest.mark.engine
+def test_continuous_stays_continuous_in_airflow_3(tmp_path, airflow3_python):
+    """``@continuous`` (read as manual, AF207, kept in extra) is written back
+    for an Airflow target: Airflow 3.3.2 makes it a ContinuousTimetable, not
+    the NullTimetable of schedule=None."""
+    dag = (
+        "import pendulum\n"
+        "from airflow import DAG\n"
+        "from airflow.operators.empty import EmptyOperator\n"
+        "with DAG('spin', schedule='@continuous', max_active_runs=1,\n"
+        "         start_date=pendulum.datetime(2024, 1, 1, tz='UTC')):\n"
+        "    EmptyOperator(task_id='t')\n"
+    )
+    dst, code, _ = _emit(tmp_path, "spin", dag)
+    assert 'schedule="@continuous"' in code
+    proc = subprocess.run(
+        [str(airflow3_python), "-c", CONTINUOUS_PROBE, str(dst)],
+        env={**os.environ, "AIRFLOW_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "WFCONV ContinuousTimetable 1" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_catch_up_is_not_compared_for_a_once_dag():
+    """@once makes one run whatever catch-up says (Airflow 2 defaults it on,
+    3 off): the harness does not call that a structure difference."""
+    from wfconv.engines.harness import Job, _structure_reference
+    from wfconv.ir.model import Action, Schedule, Task, Workflow
+
+    w = Workflow("o", tasks=[Task("t", Action("empty"))], schedule=Schedule("once"))
+    job = Job(w, "airflow", {}, [], {})
+    src = {"timetable": "OnceTimetable", "runs": [{"run_after": "x"}], "catchup": True}
+    assert _structure_reference(job, src)["catchup"] is None

@@ -292,13 +292,15 @@ def _structure_reference(job: Job, src: dict | None) -> dict:
     """What the output's structure is compared with: the source in its own
     engine, else the source IR. Catch-up means something only to a DAG the
     scheduler runs by itself: not compared for a manual, asset-triggered or
-    continuous DAG, nor for an Airflow 2 SubDAG (its parent runs it)."""
+    continuous or ``@once`` DAG, nor for an Airflow 2 SubDAG (its parent runs it)."""
     if src is None:
         ref = ir_facts(job.workflow)
         scheduled = job.workflow.schedule.kind in ("cron", "interval")
     else:
         ref = dict(src)
-        scheduled = bool(src.get("runs")) and not src.get("subdag")
+        # @once makes one run whatever catch-up says
+        once = "Once" in (src.get("timetable") or "")
+        scheduled = bool(src.get("runs")) and not src.get("subdag") and not once
     if not scheduled:
         ref["catchup"] = None
     return ref

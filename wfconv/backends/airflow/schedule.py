@@ -97,7 +97,21 @@ def _schedule(ctx: Ctx) -> Any:
         ctx.use("Asset")
         cls = "Asset" if ctx.version >= 3 else "Dataset"
         return Code("[" + ", ".join(f"{cls}({py_literal(d)})" for d in s.datasets) + "]")
+    if s.kind == "manual" and _continuous(ctx):
+        return "@continuous"
     return None
+
+
+def _continuous(ctx: Ctx) -> bool:
+    """An Airflow source's ``@continuous`` (the IR reads it as manual, AF207,
+    and keeps it in extra): Airflow 2.6+ and 3 say it as such, one run at a
+    time."""
+    extra = ctx.workflow.extra.get("airflow") if isinstance(ctx.workflow.extra, dict) else None
+    return (
+        isinstance(extra, dict)
+        and extra.get("schedule") == "@continuous"
+        and ctx.workflow.max_active_runs == 1
+    )
 
 
 def _time_schedule(ctx: Ctx, s: Any, bare_ok: bool) -> Any:
