@@ -30,7 +30,7 @@ from wfconv.backends.airflow.context import (
 from wfconv.backends.airflow.operators import BUILDERS, apply_mapping, opaque, task_settings
 from wfconv.backends.airflow.schedule import dag_arguments
 from wfconv.backends.airflow.tables import IMPORTS, PLAIN_INSTALL_PROVIDERS, provider_package
-from wfconv.backends.airflow.taskflow import taskflow
+from wfconv.backends.airflow.taskflow import CALL_ARGS, taskflow
 from wfconv.backends.airflow.templates import airflow3_spelling
 from wfconv.backends.common import (
     KNOWN_ACTION_FIELDS,
@@ -48,6 +48,7 @@ from wfconv.backends.common import (
     py_str,
     render,
     schedule_period,
+    shell_command,
     topo_order,
     xcom_ref,
 )
@@ -421,6 +422,12 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
         {f["name"] for f in functions},
         tlabels,
     )
+    for t in w.tasks:
+        spec = specs[t.id]
+        if spec.decorator and t.id not in flow.tasks:  # the operator form after all
+            spec.kwargs = [(k, v) for k, v in spec.kwargs if k not in CALL_ARGS]
+            spec.set("bash_command", shell_command(t.action.fields))
+            ctx.use(spec.cls)
     if flow.tasks:
         ctx.use("task")
         for cls in ("PythonOperator", "BashOperator"):

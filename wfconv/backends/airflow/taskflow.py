@@ -21,7 +21,7 @@ from wfconv.backends.airflow.context import OpSpec
 from wfconv.backends.common import Code, py_literal
 from wfconv.ir.model import Task
 
-_CALL_ARGS = ("python_callable", "op_args", "op_kwargs")
+CALL_ARGS = ("python_callable", "op_args", "op_kwargs")
 
 
 @dataclass
@@ -40,7 +40,7 @@ class TaskFlow:
         settings: list[tuple[str, Any]] = []
         if fn in self.shared:
             settings = [("task_id", label)] if label != fn else []
-            settings += [(k, v) for k, v in spec.kwargs if k not in _CALL_ARGS]
+            settings += [(k, v) for k, v in spec.kwargs if k not in CALL_ARGS]
         args = [py_literal(v) for v in kwargs.get("op_args") or []]
         args += [f"{k}={py_literal(v)}" for k, v in (kwargs.get("op_kwargs") or {}).items()]
         pad = "    " * depth
@@ -78,7 +78,8 @@ def taskflow(
                 kind = _decorator(t, spec) if k == "python_callable" else None
                 if kind is not None:
                     users.setdefault(name, []).append(t.id)
-                    kinds[name] = kinds.get(name, kind) if kinds.get(name, kind) == kind else ""
+                    if kinds.setdefault(name, kind) != kind:
+                        kinds[name] = ""
                 else:
                     refused.add(name)
     for name, ids in users.items():
@@ -93,7 +94,7 @@ def taskflow(
             continue
         (tid,) = ids
         settings = [("task_id", labels[tid])] if labels[tid] != name else []
-        settings += [(k, v) for k, v in specs[tid].kwargs if k not in _CALL_ARGS]
+        settings += [(k, v) for k, v in specs[tid].kwargs if k not in CALL_ARGS]
         out.decorators[name] = decorator_lines(decorator, settings)
     return out
 
