@@ -195,7 +195,12 @@ def doubling():
         with open("OUT_PATH", "a") as f:
             f.write(f"{label}={value}\\n")
 
+    @task.bash
+    def shout(value: int) -> str:
+        return f"echo bash={value} >> OUT_PATH"
+
     n = double(extract())
+    shout(n)
     write(n, label="first")
     write.override(trigger_rule="all_done")(n, label="second")
 
@@ -225,9 +230,10 @@ module.dag.test(logical_date=pendulum.datetime(2024, 3, 5, tz="UTC"))
 @pytest.mark.engine
 @pytest.mark.slow
 def test_taskflow_stays_taskflow_and_runs_in_airflow_3(tmp_path, airflow3_python):
-    """A TaskFlow source is written with @task functions called in the DAG
-    (not PythonOperators); Airflow 3.3.2 builds the same tasks, and a
-    dag.test() run passes the values between them."""
+    """A TaskFlow source is written with @task (and @task.bash) functions
+    called in the DAG, not operators; Airflow 3.3.2 builds the same tasks,
+    and a dag.test() run passes the values between them (the bash command is
+    computed from its argument when the task runs)."""
     from wfconv.engines.dagbag import _env, migrated_home
 
     out_path = tmp_path / "OUT"
@@ -236,6 +242,7 @@ def test_taskflow_stays_taskflow_and_runs_in_airflow_3(tmp_path, airflow3_python
     assert "@task\ndef extract() -> int:" in code
     assert "@task(retries=3)\ndef double(value: int) -> int:" in code
     assert "double_task = double(extract_task)" in code
+    assert "@task.bash\ndef shout(value: int) -> str:" in code and "BashOperator" not in code
     assert 'write.override(task_id="write__1", trigger_rule="all_done")' in code
     home = migrated_home("3", str(airflow3_python))  # a copy of a migrated database
     try:
@@ -255,8 +262,9 @@ def test_taskflow_stays_taskflow_and_runs_in_airflow_3(tmp_path, airflow3_python
         "double": ["_PythonDecoratedOperator", ["extract"], 3, "all_success"],
         "write": ["_PythonDecoratedOperator", ["double"], 0, "all_success"],
         "write__1": ["_PythonDecoratedOperator", ["double"], 0, "all_done"],
+        "shout": ["_BashDecoratedOperator", ["double"], 0, "all_success"],
     }
-    assert sorted(out_path.read_text().split()) == ["first=42", "second=42"]
+    assert sorted(out_path.read_text().split()) == ["bash=42", "first=42", "second=42"]
 
 
 def test_taskflow_calls_and_decorators_are_ruff_format_clean(tmp_path):
@@ -343,3 +351,23 @@ def test_catch_up_is_not_compared_for_a_once_dag():
     job = Job(w, "airflow", {}, [], {})
     src = {"timetable": "OnceTimetable", "runs": [{"run_after": "x"}], "catchup": True}
     assert _structure_reference(job, src)["catchup"] is None
+
+
+def test_a_task_bash_function_that_needs_its_module_stays_a_bash_operator(tmp_path):
+    """Pasting it would make a stub: the command the reader worked out is
+    the better output."""
+    dag = (
+        "import pendulum\n"
+        "from airflow.decorators import dag, task\n"
+        "GREETING = 'hi'\n"
+        "@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz='UTC'))\n"
+        "def greet():\n"
+        "    @task.bash\n"
+        "    def say() -> str:\n"
+        "        return f'echo {GREETING}'\n"
+        "    say()\n"
+        "greet()\n"
+    )
+    _, code, found = _emit(tmp_path, "greet", dag)
+    assert 'BashOperator(\n        task_id="say",\n        bash_command="echo hi",' in code
+    assert "NotImplementedError" not in code and "BA101" not in found

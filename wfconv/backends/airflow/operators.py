@@ -22,6 +22,7 @@ from wfconv.backends.common import (
     compact_number,
     env_mapping,
     file_stem,
+    function_source,
     hadoop_command,
     is_dotted_name,
     loss,
@@ -126,12 +127,16 @@ def _shell(ctx: Ctx, task: Task) -> OpSpec:
 
 
 def _bash_function(task: Task) -> bool:
+    """A @task.bash function the output can keep: self-contained (else the
+    command the reader worked out, as a BashOperator, beats a stub)."""
     f = task.action.fields
+    name = f.get("callable")
+    if f.get("decorator") != "task.bash" or not isinstance(name, str) or not name.isidentifier():
+        return False
+    kept = function_source(f.get("source_code"), name)
     return (
-        f.get("decorator") == "task.bash"
-        and bool(f.get("source_code"))
-        and isinstance(f.get("callable"), str)
-        and str(f["callable"]).isidentifier()
+        kept is not None
+        and not kept.free_names
         and isinstance(f.get("op_args") or [], list)
         and isinstance(f.get("op_kwargs") or {}, dict)
         and not task.mapped
