@@ -371,3 +371,49 @@ def test_a_task_bash_function_that_needs_its_module_stays_a_bash_operator(tmp_pa
     _, code, found = _emit(tmp_path, "greet", dag)
     assert 'BashOperator(\n        task_id="say",\n        bash_command="echo hi",' in code
     assert "NotImplementedError" not in code and "BA101" not in found
+
+
+CATCHUP_PROBE = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("wfconv_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print("WFCONV", module.dag.catchup)
+"""
+
+
+@pytest.mark.engine
+def test_an_airflow_2_timetable_dag_keeps_airflow_2_catch_up(
+    tmp_path, airflow2_python, airflow3_python
+):
+    """catchup unset means Airflow 2's default (on) whatever timetable the DAG
+    names: the Airflow 3 output says catchup=True (Airflow 3 defaults it off),
+    and wfconv's own runtime catches up as Airflow 2 does."""
+    from wfconv.runtime import plan_runs
+    from wfconv.runtime.api import RunOptions
+
+    dag = (
+        "from datetime import datetime\n"
+        "from airflow import DAG\n"
+        "from airflow.operators.empty import EmptyOperator\n"
+        "from airflow.timetables.trigger import CronTriggerTimetable\n"
+        "with DAG('weekdays', start_date=datetime(2024, 1, 1),\n"
+        "         schedule=CronTriggerTimetable('0 3 * * 1-5', timezone='UTC')) as dag:\n"
+        "    EmptyOperator(task_id='t')\n"
+    )
+    dst, code, _ = _emit(tmp_path, "weekdays", dag)
+    assert "catchup=True" in code
+    got = []
+    for python, path in ((airflow2_python, tmp_path / "weekdays.py"), (airflow3_python, dst)):
+        proc = subprocess.run(
+            [str(python), "-c", CATCHUP_PROBE, str(path)],
+            env={**os.environ, "AIRFLOW_HOME": str(tmp_path / "home")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        got.append(next((x for x in proc.stdout.splitlines() if x.startswith("WFCONV")), None))
+    assert got == ["WFCONV True", "WFCONV True"]
+    (w,) = airflow_frontend.parse(str(tmp_path / "weekdays.py")).workflows
+    runs = plan_runs(w, RunOptions(now="2024-01-05T12:00:00+00:00"))
+    assert [r.logical_date.day for r in runs] == [1, 2, 3, 4, 5]

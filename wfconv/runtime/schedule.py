@@ -247,10 +247,16 @@ def _trigger_run(t: datetime, run_type: str, interval: timedelta = timedelta(0))
 
 
 def effective_catchup(workflow, timetable: str | None = None) -> bool:
-    """The workflow's catchup, or when it is unset the default of the engine
-    whose time model it follows (Airflow 2 on, Airflow 3 off)."""
+    """The workflow's catchup, or when it is unset the default of the Airflow
+    release the DAG was read as (``catchup_by_default``: on in 2.x, off in
+    3.x, whatever timetable it names), else of the engine whose time model it
+    follows; ``timetable`` (a model asked for) means that model's release."""
     if workflow.catchup is not None:
         return bool(workflow.catchup)
+    extra = workflow.extra.get("airflow") if isinstance(workflow.extra, dict) else None
+    version = extra.get("source_version") if isinstance(extra, dict) else None
+    if timetable is None and version in ("2", "3"):
+        return version == "2"
     return CATCHUP_BY_DEFAULT[model_of(workflow, timetable)]
 
 
@@ -284,7 +290,9 @@ def scheduled_runs(workflow, plan: RunPlan) -> Iterator[RunInfo]:
     start = parse_datetime(workflow.start_date, tz) if workflow.start_date else None
     end = parse_datetime(workflow.end_date, tz) if workflow.end_date else None
     model = model_of(workflow, plan.timetable)
-    catchup = plan.catchup if plan.catchup is not None else effective_catchup(workflow, model)
+    catchup = (
+        plan.catchup if plan.catchup is not None else effective_catchup(workflow, plan.timetable)
+    )
     now = plan.now
     ticks = ticks_for(sched)
     if (

@@ -16,7 +16,12 @@ from wfconv.backends.common import (
 )
 from wfconv.errors import InputError
 from wfconv.ir.model import DATA_INTERVAL
-from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, delta_cron, parse_datetime
+from wfconv.runtime.schedule import (
+    CATCHUP_BY_DEFAULT,
+    delta_cron,
+    effective_catchup,
+    parse_datetime,
+)
 
 # --- workflow-level --------------------------------------------------------------
 
@@ -204,7 +209,7 @@ def _catchup(ctx: Ctx) -> bool | None:
         return bool(w.catchup)
     if w.schedule.kind not in ("cron", "interval") or not w.start_date:
         return None  # Airflow refuses catchup=True without a start_date
-    meant = CATCHUP_BY_DEFAULT[w.schedule.time_model]
+    meant = effective_catchup(w)
     return meant if meant != CATCHUP_BY_DEFAULT[BARE_MODEL[ctx.version]] else None
 
 
