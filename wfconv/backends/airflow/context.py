@@ -8,10 +8,7 @@ from typing import Any
 
 from wfconv.backends import decisions as dec
 from wfconv.backends.airflow.tables import IMPORTS
-from wfconv.backends.common import (
-    Code,
-    compact_number,
-)
+from wfconv.backends.common import Code, compact_number
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 # Names the generated module defines itself; task variables avoid them.

@@ -9,11 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wfconv.backends.airflow.context import Ctx, airflow_keys, seconds
 from wfconv.backends.airflow.tables import BARE_MODEL
-from wfconv.backends.common import (
-    Code,
-    loss,
-    py_literal,
-)
+from wfconv.backends.common import Code, loss, py_literal
 from wfconv.errors import InputError
 from wfconv.ir.model import DATA_INTERVAL
 from wfconv.runtime.schedule import (
