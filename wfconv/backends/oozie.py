@@ -44,7 +44,7 @@ from wfconv.backends.routing import control_names, dissolve_routing
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
 from wfconv.ir import literal
 from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
-from wfconv.runtime.schedule import CATCHUP_BY_DEFAULT, run_after_bounds
+from wfconv.runtime.schedule import effective_catchup, run_after_bounds
 
 TARGET = "oozie"
 
@@ -2077,7 +2077,7 @@ def _coordinator_xml(
             severity="info",
             target="controls/execution",
         )
-    elif w.catchup is None and not CATCHUP_BY_DEFAULT[w.schedule.time_model]:
+    elif w.catchup is None and not effective_catchup(w):
         # The source engine's default (docs/semantics.md R3): off in Airflow 3.
         controls["execution"] = "LAST_ONLY"
         ctx.warn(
