@@ -69,9 +69,7 @@ AUDIT_NOW = "2026-01-01"
 
 def audit_sources() -> list[str]:
     """What the audit golden covers: every corpus folder but the goldens."""
-    return sorted(
-        str(p.relative_to(ROOT)) for p in CORPUS.iterdir() if p.is_dir() and p != GOLDEN
-    )
+    return sorted(str(p.relative_to(ROOT)) for p in CORPUS.iterdir() if p.is_dir() and p != GOLDEN)
 
 
 def render_audit() -> str:
@@ -99,7 +97,9 @@ def render_audit() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--engine", choices=ENGINES)
     ap.add_argument("--audit", action="store_true", help=f"regenerate {AUDIT_GOLDEN.name}")
