@@ -45,7 +45,10 @@ def test_unknown_engine_file_needs_from(tmp_path):
     p.write_text("print('hello')\n")
     res = CliRunner().invoke(main, ["parse", str(p)])
     assert res.exit_code == 2
-    assert res.stderr.strip() == f"{p}: cannot tell which engine wrote this file; say it with --from ENGINE"
+    assert (
+        res.stderr.strip()
+        == f"{p}: cannot tell which engine wrote this file; say it with --from ENGINE"
+    )
 
 
 @pytest.mark.parametrize("command", ["run", "audit"])
