@@ -6,7 +6,6 @@ import contextlib
 import functools
 import os
 import sys
-import traceback
 
 import click
 
@@ -54,6 +53,8 @@ def handle_errors(fn):
             sys.exit(2)
         except Exception as exc:  # pragma: no cover - defensive
             if os.environ.get("WFCONV_DEBUG"):
+                import traceback  # here: every command's start-up would pay for it
+
                 traceback.print_exc()
             click.echo(f"wfconv: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(2)
