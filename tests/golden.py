@@ -93,7 +93,15 @@ def render_audit() -> str:
         report = json.loads(out.read_text(encoding="utf-8"))
     for key in ("seconds", "files_per_second"):
         report["summary"].pop(key, None)
-    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+    # One finding, workflow or file per line: a change reads as a line diff.
+    parts = []
+    for key, value in report.items():
+        if isinstance(value, list):
+            rows = ",\n".join(f"  {json.dumps(v, ensure_ascii=False)}" for v in value)
+            parts.append(f"{json.dumps(key)}: [\n{rows}\n]" if value else f"{json.dumps(key)}: []")
+        else:
+            parts.append(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def main(argv=None) -> int:
