@@ -430,6 +430,31 @@ def _prefect_sources(jobs: list[Job], runs: int) -> list[dict]:
     return out
 
 
+def _start_lost(job: Job) -> bool:
+    """The Prefect schedule has no start (BP202): it plans from when it is
+    deployed, so its runs are asked for from the source's first run."""
+    return any(d.code == "BP202" and "start_date" in d.message for d in job.ledger)
+
+
+def _planned_from(job: Job) -> str | None:
+    """When the emitted schedule's runs are planned from: the source's start
+    date, or its first run when the schedule cannot say the start (an
+    every-minute cron has no RRULE Prefect plans in reasonable time, so it
+    stays a start-less cron; planned from the start date, it would tick at
+    the start itself, which an Airflow 2 interval schedule never runs)."""
+    from wfconv.errors import InputError
+    from wfconv.runtime.schedule import run_after_bounds
+
+    if _start_lost(job):
+        try:
+            bounds = run_after_bounds(job.workflow)
+        except InputError:
+            bounds = None
+        if bounds is not None:
+            return bounds[0].isoformat()
+    return job.workflow.start_date
+
+
 def prefect_facts(jobs: list[Job], runs: int, sources: list[dict] = ()) -> dict[str, dict] | str:
     """Facts per emitted module from ``prefect_child`` (two children share the
     modules: the machine has two cores), and per entry of ``sources`` (a
@@ -453,7 +478,7 @@ def prefect_facts(jobs: list[Job], runs: int, sources: list[dict] = ()) -> dict[
             {
                 "file": str(main),
                 "workflow": job.workflow.id,
-                "start": job.workflow.start_date,
+                "start": _planned_from(job),
                 "runs": runs,
                 "shell_tasks": _shell_tasks(job),
                 "paths": _user_modules(job),
@@ -551,7 +576,8 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
         c = fail_or_pass("time", engine, bad)
         c.details.insert(
             0,
-            f"run start times of Prefect's schedule against {src.get('timetable')} in {src['engine']}",
+            f"run start times of Prefect's schedule against {src.get('timetable')} in {src['engine']}"
+            + (" (planned from the source's first run: BP202)" if _start_lost(job) else ""),
         )
         out.append(c)
     else:
