@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from test_backend_airflow import hostile_workflows
 from test_backend_common import (
     ALL_CORPUS,
+    RUFF,
     assert_no_new_ruff_findings,
     assert_round_trip,
     kitchen_sink,
@@ -1013,8 +1014,14 @@ def test_pasted_functions_keep_the_imports_their_annotations_need(prefect_harnes
     out.mkdir()
     (out / "annotated.py").write_text(code)
     lint = subprocess.run(
-        [str(Path(sys.executable).with_name("ruff")), "check", "--isolated", "--select", "F",
-         str(out)],
+        [
+            str(Path(sys.executable).with_name("ruff")),
+            "check",
+            "--isolated",
+            "--select",
+            "F",
+            str(out),
+        ],
         capture_output=True,
         text=True,
     )
@@ -1022,3 +1029,41 @@ def test_pasted_functions_keep_the_imports_their_annotations_need(prefect_harnes
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed(), statuses
     assert statuses == {"rows": "success", "total": "success"}
+
+
+@pytest.mark.engine
+def test_camel_case_parameters_are_snake_case_arguments_run_by_that_name(prefect_harness, tmp_path):
+    """Oozie's ``outDir`` is the flow argument ``out_dir`` (PEP 8, ruff N803),
+    the ledger names the rename, a called flow's parameters are passed by the
+    same rule, and a Prefect run given ``out_dir`` uses it."""
+    import subprocess
+
+    params = {"outDir": "/nonexistent", "nameNode": "hdfs://nn"}
+    touch = Task("touch", Action("shell", {"command": "touch {{ params.outDir }}/done"}))
+    call = Task(
+        "call", Action("subworkflow", {"workflow": "other", "propagate_configuration": True})
+    )
+    caller = Workflow("caller", params=params, tasks=[call])
+    _, code, out = emit_one(caller)
+    assert 'parameters={"out_dir": out_dir, "name_node": name_node}' in code
+    w = Workflow("camel", params=params, tasks=[touch], source=SourceRef("oozie", "w.xml", 1))
+    name, code, out = emit_one(w)
+    assert 'def camel(out_dir="/nonexistent", name_node="hdfs://nn"):' in code
+    assert (
+        "parameter 'outDir' is the flow argument 'out_dir' (deployments and readers see the new "
+        "name)"
+    ) in {d.message for d in out.diagnostics if d.code == "BP205"}
+    path = tmp_path / name
+    path.write_text(code)
+    lint = subprocess.run(
+        [RUFF, "check", "--isolated", "--no-cache", "--select", "N", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
+    spec = importlib.util.spec_from_file_location("wfconv_flow_camel", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    state = module.camel(out_dir=str(tmp_path), return_state=True)
+    assert state.is_completed()
+    assert (tmp_path / "done").exists()

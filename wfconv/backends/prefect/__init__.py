@@ -168,12 +168,20 @@ _MODULE_NAMES = (
 
 
 def _param_names(w: Workflow) -> dict[str, str]:
+    """Parameter -> flow argument of ``w`` (``parameter_names``)."""
+    return parameter_names(list(w.params))
+
+
+def parameter_names(params: list[str]) -> dict[str, str]:
     """Parameter -> flow argument: the flow's parameters are its public API
     (deployments pass them by name), so they keep their names whenever they
-    are identifiers; task functions and the flow function avoid them.
+    are snake_case identifiers; others (Oozie's ``nameNode``) become
+    snake_case (``name_node``), as PEP 8 names arguments, and the ledger
+    names each (BP205); task functions and the flow function avoid them.
     Prefect's parameters form a pydantic model, which refuses a name with a
-    leading underscore: those lose it (BP205 reports every rename)."""
-    names = identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+    leading underscore: those lose it. A caller of a flow wfconv wrote but
+    did not read passes its parameters under these names."""
+    names = identifier_map(params, reserved=set(_MODULE_NAMES), style="snake")
     taken = set(names.values()) | set(_MODULE_NAMES)
     for param, arg in names.items():
         if arg.startswith("_"):

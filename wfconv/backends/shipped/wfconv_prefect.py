@@ -21,21 +21,21 @@ from prefect.states import Completed
 SKIPPED = "wfconv:skipped"
 
 
-class NoRetry(Exception):
+class NoRetryError(Exception):
     """A failure Airflow never retries."""
 
 
-class UpstreamFailed(NoRetry):
+class UpstreamFailed(NoRetryError):
     """Airflow's upstream_failed: the task's trigger rule can no longer be met."""
 
 
-class SensorTimeout(NoRetry):
+class SensorTimeout(NoRetryError):
     """A sensor ran out of time (Airflow fails it without a retry)."""
 
 
 def retryable(task: Any, run: Any, state: Any) -> bool:
     """``retry_condition_fn``: retry every failure except those Airflow never retries."""
-    return not isinstance(state.result(raise_on_failure=False), NoRetry)
+    return not isinstance(state.result(raise_on_failure=False), NoRetryError)
 
 
 def skipped() -> Completed:
