@@ -25,11 +25,11 @@ class NoRetryError(Exception):
     """A failure Airflow never retries."""
 
 
-class UpstreamFailed(NoRetryError):
+class UpstreamFailedError(NoRetryError):
     """Airflow's upstream_failed: the task's trigger rule can no longer be met."""
 
 
-class SensorTimeout(NoRetryError):
+class SensorTimeoutError(NoRetryError):
     """A sensor ran out of time (Airflow fails it without a retry)."""
 
 
@@ -49,7 +49,7 @@ def status(value: Any) -> str:
     """Airflow's state of a finished upstream task, from the value Prefect passed in."""
     if isinstance(value, str) and value == SKIPPED:
         return "skipped"
-    if isinstance(value, UpstreamFailed):
+    if isinstance(value, UpstreamFailedError):
         return "upstream_failed"
     if isinstance(value, BaseException):
         return "failed"
@@ -77,7 +77,7 @@ def gate(
 
     ``upstream`` maps each direct upstream task id to what Prefect passed for
     it (``allow_failure``): its result, or its exception. True: run. False: the
-    task is skipped (return ``skipped()``). Raises ``UpstreamFailed`` where
+    task is skipped (return ``skipped()``). Raises ``UpstreamFailedError`` where
     Airflow marks the task upstream_failed. A branch upstream that succeeded
     without choosing this task skips it. Setup/teardown tasks: ``requires``
     are setups further upstream that must have succeeded (their results in
@@ -90,7 +90,7 @@ def gate(
     for setup in requires:
         state = status((also or {}).get(setup))
         if state in ("failed", "upstream_failed"):
-            raise UpstreamFailed(f"{me}: setup task {setup} did not succeed")
+            raise UpstreamFailedError(f"{me}: setup task {setup} did not succeed")
         if state == "skipped":
             return False
     for branch in branches:
@@ -107,11 +107,11 @@ def gate(
         if done and all(x == "skipped" for x in done):
             return False
         if done and "success" not in done:
-            raise UpstreamFailed(f"{me}: no upstream setup task succeeded")
+            raise UpstreamFailedError(f"{me}: no upstream setup task succeeded")
         return True
     if rule in ("all_success", "none_failed", "none_failed_min_one_success"):
         if f + u:
-            raise UpstreamFailed(f"{me}: an upstream task failed")
+            raise UpstreamFailedError(f"{me}: an upstream task failed")
         if rule == "all_success":
             return s == n
         return not (rule == "none_failed_min_one_success" and k == n)
@@ -122,7 +122,7 @@ def gate(
             return True
         if k == n:
             return False
-        raise UpstreamFailed(f"{me}: no upstream task succeeded")
+        raise UpstreamFailedError(f"{me}: no upstream task succeeded")
     decided = {
         "all_failed": f + u == n,
         "all_skipped": k == n,
@@ -141,7 +141,7 @@ def poll(
     """A sensor: call ``check`` every ``poke_interval`` seconds until it is
     true, then return True.
 
-    Out of time, the task fails with ``SensorTimeout`` (which ``retryable``
+    Out of time, the task fails with ``SensorTimeoutError`` (which ``retryable``
     does not retry), or with ``soft_fail`` ends skipped.
     """
     deadline = time.monotonic() + timeout
@@ -149,7 +149,7 @@ def poll(
         if time.monotonic() >= deadline:
             if soft_fail:
                 return skipped()
-            raise SensorTimeout(f"sensor timed out after {timeout} s")
+            raise SensorTimeoutError(f"sensor timed out after {timeout} s")
         time.sleep(poke_interval)
     return True
 
