@@ -83,9 +83,9 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert '@task(name="py_kept")\ndef kept(x=1, *, upstream):' in code
     assert (
         'if __name__ == "__main__":\n    kitchen_sink.serve(\n        name="kitchen_sink",\n'
-        "        schedules=[\n            RRule(\n"
-        # DTSTART: the first run's start (the first 06:00 tick from the start date)
-        '                "DTSTART:20240101T060000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0",'
+        # DTSTART: the first run's start (the first 06:00 tick from the start date),
+        # whose hour, minute and second the rule takes
+        '        schedules=[RRule("DTSTART:20240101T060000\\nRRULE:FREQ=DAILY", timezone="UTC")],'
     ) in code
     assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112"} <= codes(out)
 
@@ -654,6 +654,7 @@ def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
         ("30 6 * * 1-5", "Europe/London"),
         ("30 7 15 2,5,8,11 *", "Europe/Berlin"),
         ("0 * * * *", "UTC"),
+        ("15 6 * * *", "Europe/Berlin"),
         ("*/20 9-17/4 * JAN-MAR SUN,7", "America/New_York"),
     ],
 )

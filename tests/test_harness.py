@@ -171,7 +171,7 @@ def python_jobs(airflow2_python, tmp_path_factory):
     broken = _job(etl, "prefect")
     broken.files = {k: v + "\nraise ImportError('boom')\n" for k, v in broken.files.items()}
     late = _job(etl, "prefect")
-    late.files = {k: v.replace("BYHOUR=6;", "BYHOUR=7;") for k, v in late.files.items()}
+    late.files = {k: v.replace("T060000", "T070000") for k, v in late.files.items()}
     assert late.files != _job(etl, "prefect").files, "the backend's schedule changed: update"
     hourly = next(
         w

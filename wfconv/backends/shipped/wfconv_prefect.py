@@ -3,10 +3,12 @@
 wfconv writes this module once into an output folder when a converted flow
 needs more than Prefect says natively: Airflow's trigger rules and branches
 (``gate``, ``skipped``), sensors (``poll``), templates too rich for an f-string
-(``render``) and catch-up runs (``backfill``). Flows that need none of it do
-not import it. It depends on Prefect and the standard library only (plus
-jinja2 for ``render``, fsspec for ``glob_url`` and cronsim for ``backfill``
-over a cron schedule, imported when called).
+(``render``), the dates of a run under an Airflow 2 cron
+(``cron_interval_dates``) and catch-up runs (``backfill``). Flows that need
+none of it do not import it. It depends on Prefect and the standard library
+only (plus jinja2 for ``render``, fsspec for ``glob_url`` and cronsim for the
+cron schedules of ``cron_interval_dates`` and ``backfill``, imported when
+called).
 """
 
 from __future__ import annotations
@@ -197,6 +199,37 @@ def render(
         "macros": macros,
     }
     return SandboxedEnvironment().from_string(template).render(context)
+
+
+def cron_interval_dates(cron: str, timezone: str = "UTC") -> Any:
+    """A flow's ``wfconv_run_dates`` for a cron schedule in Airflow 2's
+    data-interval model: ``(logical_date, data_interval_start,
+    data_interval_end)`` of the run scheduled at ``when`` (the run at a tick
+    covers the interval that ends there; a manual run the last complete one),
+    or, ``backfilled``, of the run whose logical date is ``when``."""
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim
+
+    zone = ZoneInfo(timezone)
+
+    def run_dates(
+        when: datetime.datetime, backfilled: bool = False
+    ) -> tuple[datetime.datetime, datetime.datetime, datetime.datetime]:
+        local = when.astimezone(zone)
+        if backfilled:
+            end = next(CronSim(cron, local))
+            return when, when, end.astimezone(when.tzinfo)
+        second = datetime.timedelta(seconds=1)
+        end = next(CronSim(cron, local + second, reverse=True))
+        start = next(CronSim(cron, end, reverse=True))
+        return (
+            start.astimezone(when.tzinfo),
+            start.astimezone(when.tzinfo),
+            end.astimezone(when.tzinfo),
+        )
+
+    return run_dates
 
 
 def backfill(
