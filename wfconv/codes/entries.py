@@ -1348,7 +1348,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP205",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "parameter name is not a Python identifier: renamed (deployments see the new name)",
+        "parameter name is not a snake_case identifier: renamed (deployments see the new name)",
     ),
     Code(
         "BP206",

@@ -109,7 +109,7 @@ CODES: dict[str, str] = {
     "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
     "BP204": "schedule 'once': the flow runs once when the module is run",
-    "BP205": "parameter name is not a Python identifier: renamed",
+    "BP205": "parameter name is not a snake_case identifier: renamed",
     "BP206": "schedule timezone unknown: UTC used",
     "BP207": "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
 }
