@@ -989,7 +989,11 @@ def _module(
         out += ["", "WFCONV_TIME = " + py_literal(time)]
     if ctx.run_dates:
         source = run_dates_source(w)
-        out += ["", ""][not source.startswith("def ") :] + source.rstrip("\n").split("\n")
+        # a function after two blank lines; the helper's one line beside WFCONV_TIME
+        gap = (
+            ["", ""] if source.startswith("def ") else [] if out[-1].startswith("WFCONV") else [""]
+        )
+        out += gap + source.rstrip("\n").split("\n")
     if ctx.decisions:
         out += ["", ""] + dec.helpers_source(ctx.decisions).rstrip("\n").split("\n")
         out += ["", ""] + dec.table_source(ctx.decisions, py_str, py_literal).split("\n")
