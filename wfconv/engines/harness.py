@@ -577,7 +577,11 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
         c.details.insert(
             0,
             f"run start times of Prefect's schedule against {src.get('timetable')} in {src['engine']}"
-            + (" (planned from the source's first run: BP202)" if _start_lost(job) else ""),
+            + (
+                " (planned from the source's first run: BP202)"
+                if _planned_from(job) != job.workflow.start_date
+                else ""
+            ),
         )
         out.append(c)
     else:
