@@ -430,22 +430,17 @@ def _prefect_sources(jobs: list[Job], runs: int) -> list[dict]:
     return out
 
 
-def _start_lost(job: Job) -> bool:
-    """The Prefect schedule has no start (BP202): it plans from when it is
-    deployed, so its runs are asked for from the source's first run."""
-    return any(d.code == "BP202" and "start_date" in d.message for d in job.ledger)
-
-
 def _planned_from(job: Job) -> str | None:
     """When the emitted schedule's runs are planned from: the source's start
     date, or its first run when the schedule cannot say the start (an
     every-minute cron has no RRULE Prefect plans in reasonable time, so it
     stays a start-less cron; planned from the start date, it would tick at
-    the start itself, which an Airflow 2 interval schedule never runs)."""
+    the start itself, which an Airflow 2 interval schedule never runs): the
+    ledger says so (BP202 on the start date)."""
     from wfconv.errors import InputError
     from wfconv.runtime.schedule import run_after_bounds
 
-    if _start_lost(job):
+    if any(d.code == "BP202" and "start_date" in d.message for d in job.ledger):
         try:
             bounds = run_after_bounds(job.workflow)
         except InputError:

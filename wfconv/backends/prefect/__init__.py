@@ -319,7 +319,6 @@ def run_dates_source(w: Workflow) -> str:
         # a cron's ticks need cronsim: the helper module's function
         args = [py_str(s.cron)] + ([py_str(s.timezone)] if (s.timezone or "UTC") != "UTC" else [])
         return f"wfconv_run_dates = {HELPER_CRON_DATES}({', '.join(args)})\n"
-        why = "the run at a tick covers the interval that ends there (Airflow 2)"
     lines = [
         "def wfconv_run_dates(when, backfilled=False):",
         '    """(logical_date, data_interval_start, data_interval_end) of the run',
