@@ -115,15 +115,15 @@ def _exact_cuts(
             in_p[p] += 1
             if in_p[p] == 1:  # p has a successor in P now: no longer a sink
                 sinks.discard(p)
-                links -= sum(1 for q in succ[p] if q in sources)
+                links -= len(sources.intersection(succ[p]))
         in_p[v] = 0
         sinks.add(v)
-        links += sum(1 for q in succ[v] if q in sources)
+        links += len(sources.intersection(succ[v]))
         for q in succ[v]:
             waiting[q] -= 1
             if not waiting[q]:
                 sources.add(q)
-                links += sum(1 for p in pred[q] if p in sinks)
+                links += len(sinks.intersection(pred[q]))
         if links == len(sinks) * len(sources):
             cuts.append(k)
     return cuts
