@@ -235,12 +235,13 @@ def _q(tag: str, ns: str = WF_NS) -> str:
 
 
 def _sub(parent, tag: str, text: str | None = None, ns: str = WF_NS, **attrs):
-    attrib = {k.replace("_", "-"): v for k, v in attrs.items()} if attrs else {}
-    if not parent.tag.startswith(_q("", ns)):
+    attrib = {k.replace("_", "-"): v for k, v in attrs.items()} if attrs else None
+    prefix = "{" + ns + "}"
+    if not parent.tag.startswith(prefix):
         # An action element from another schema declares it as its default namespace.
-        el = etree.SubElement(parent, _q(tag, ns), attrib, nsmap={None: ns})
+        el = etree.SubElement(parent, prefix + tag, attrib, nsmap={None: ns})
     else:
-        el = etree.SubElement(parent, _q(tag, ns), attrib)
+        el = etree.SubElement(parent, prefix + tag, attrib)
     if text is not None:
         el.text = text
     return el
@@ -253,13 +254,16 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def _xml_safe(text: str) -> str:
     """XML 1.0 cannot hold most control characters even as references; they
     are replaced by U+FFFD (BO703 in the ledger, see _report_unwritable)."""
+    if text.isascii() and text.isprintable():  # the common case, checked in C
+        return text
     return _NOT_XML.sub("\ufffd", text)
 
 
 def _unwritable(value: Any, found: set[str], depth: int = 0) -> None:
     """Characters of ``value`` (strings inside containers too) XML cannot hold."""
     if isinstance(value, str):
-        found.update(_NOT_XML.findall(value))
+        if not (value.isascii() and value.isprintable()):
+            found.update(_NOT_XML.findall(value))
     elif isinstance(value, dict) and depth < 50:
         for k, v in value.items():
             _unwritable(k, found, depth + 1)

@@ -694,11 +694,6 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
         body.extend(els)
     b.resolve_errors(region_entry, region_join)
 
-    taken = set(ctx.names.values()) | set(_RESERVED) | {b.kill_name}
-    rename = _renumber_control_nodes(body, taken)
-    start_to = rename.get(start_to, start_to)
-    rename = _original_control_names(body, ctx, taken)
-    start_to = rename.get(start_to, start_to)
     root = etree.Element(_q("workflow-app"), nsmap={None: WF_NS}, name=_xml_safe(w.id))
     mapping = {name: tid for tid, name in ctx.names.items() if name != tid}
     params = _parameters_needed(w, ctx)
@@ -713,8 +708,11 @@ def _workflow_xml(w: Workflow, ctx: _Ctx) -> tuple[bytes, dict[str, str | None],
     _sub(glob, "resource-manager", "${resourceManager}")
     _sub(glob, "name-node", "${nameNode}")
     _sub(root, "start", to=start_to)
-    for el in body:
-        root.append(el)
+    root.extend(body)
+    # Control nodes renamed in the whole document at once (the start node too).
+    taken = set(ctx.names.values()) | set(_RESERVED) | {b.kill_name}
+    _renumber_control_nodes(root, body, taken)
+    _original_control_names(root, body, ctx, taken)
     if b.kill_used:
         ctx.warn(
             "BO208",
@@ -750,7 +748,7 @@ def _local(el) -> str:
     return el.tag.rpartition("}")[2]
 
 
-def _renumber_control_nodes(body: list, taken: set[str]) -> dict[str, str]:
+def _renumber_control_nodes(root, body: list, taken: set[str]) -> dict[str, str]:
     """Name forks and joins ``fork-1``, ``join-1`` ... in document order (they
     are created right to left), skipping names a task already uses."""
     rename: dict[str, str] = {}
@@ -774,27 +772,27 @@ def _renumber_control_nodes(body: list, taken: set[str]) -> dict[str, str]:
         elif tag == "join":
             pairs[el.get("name")] = "join-" + stack.pop().split("-", 1)[1]
     rename.update(pairs)
-    _rename_nodes(body, rename)
+    _rename_nodes(root, rename)
     return rename
 
 
-def _rename_nodes(body: list, rename: dict[str, str]) -> None:
-    """Node names in ``name``, ``to`` and ``start`` attributes renamed (the
-    elements holding one found by XPath, in C, not by visiting every one)."""
+def _rename_nodes(root, rename: dict[str, str]) -> None:
+    """Node names in ``name``, ``to`` and ``start`` attributes under the
+    workflow-app ``root`` (not its own name) renamed: the elements holding
+    one are found by one XPath, in C, not by visiting every one."""
     if not rename:
         return
-    for el in body:
-        for node in _NAMED(el):
-            for attr in ("name", "to", "start"):
-                v = node.get(attr)
-                if v in rename:
-                    node.set(attr, rename[v])
+    for node in _NAMED(root):
+        for attr in ("name", "to", "start"):
+            v = node.get(attr)
+            if v in rename:
+                node.set(attr, rename[v])
 
 
-_NAMED = etree.XPath("descendant-or-self::*[@name or @to or @start]")
+_NAMED = etree.XPath("descendant::*[@name or @to or @start]")
 
 
-def _original_control_names(body: list, ctx: _Ctx, taken: set[str]) -> dict[str, str]:
+def _original_control_names(root, body: list, ctx: _Ctx, taken: set[str]) -> dict[str, str]:
     """Give a fork/join the name it had in an Oozie source when the source's
     routing tasks recorded it and exactly one node here has the same tasks
     right after it (a join's successor, a fork's path starts)."""
@@ -821,7 +819,7 @@ def _original_control_names(body: list, ctx: _Ctx, taken: set[str]) -> dict[str,
                 rename[have[0]] = names[0]
     existing = {el.get("name") for el in body} - set(rename)
     rename = {old: new for old, new in rename.items() if new not in existing}
-    _rename_nodes(body, rename)
+    _rename_nodes(root, rename)
     return rename
 
 
