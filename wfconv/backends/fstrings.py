@@ -84,7 +84,9 @@ class Names:
 class FString:
     code: str  # the f-string literal (or a plain literal without placeholders)
     dates: set[str]  # run values used
-    params: set[str]  # workflow parameters used
+    # workflow parameters used, in the order the template names them (a
+    # task's arguments follow it: a set's order would change from run to run)
+    params: list[str]
     run_id: bool
     imports: set[tuple[str, str]]  # (module, name) the expressions need
 
@@ -160,7 +162,7 @@ class _Translator:
     def __init__(self, names: Names):
         self.names = names
         self.dates: set[str] = set()
-        self.params: set[str] = set()
+        self.params: list[str] = []
         self.run_id = False
         self.imports: set[tuple[str, str]] = set()
 
@@ -195,7 +197,8 @@ class _Translator:
                 code = self.names.params.get(key)
                 if code is None:
                     raise _NotSimple(key)
-                self.params.add(key)
+                if key not in self.params:
+                    self.params.append(key)
                 return "any", code
             if (
                 isinstance(base, n.Name)
@@ -328,7 +331,7 @@ def to_fstring(text: str, names: Names) -> FString | None:
     from wfconv.backends.common import py_str, py_str_body, quote_for
 
     if "{{" not in text and "{%" not in text and "{#" not in text:
-        return FString(py_str(text), set(), set(), False, set())
+        return FString(py_str(text), set(), [], False, set())
     fields = _fields(text)
     if fields is None:
         tree = _parse(text)
@@ -355,7 +358,7 @@ def to_fstring(text: str, names: Names) -> FString | None:
     except _NotSimple:
         return None
     if not any(kind == "expr" for kind, _ in pieces):
-        return FString(py_str("".join(s for _, s in pieces)), set(), set(), False, set())
+        return FString(py_str("".join(s for _, s in pieces)), set(), [], False, set())
     quote = quote_for("".join(s for kind, s in pieces if kind == "text"))
     body = "".join(
         py_str_body(_literal_part(s), quote) if kind == "text" else "{" + s + "}"
