@@ -133,3 +133,12 @@ def test_texts_the_fields_cannot_say_are_read_whole():
     ]:
         assert fstrings._fields(text) is None, text
         assert _same(to_fstring(text, NAMES), _slow(text)), text
+
+
+def test_parameters_come_in_the_order_the_template_names_them():
+    """A task's arguments follow this order: a set's would change with the
+    string hash seed from run to run."""
+    names = Names({"logical_date": "logical_date"}, {"b": "b", "a": "a", "c": "c"})
+    fs = to_fstring("{{ params.b }}/{{ params.a }}/{{ params.b }}-{{ params.c }}", names)
+    assert fs.params == ["b", "a", "c"]
+    assert fs.code == 'f"{b}/{a}/{b}-{c}"'
