@@ -11,6 +11,7 @@ import pytest
 import seriesparallel_reference as reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_backend_oozie import reach
 
 from wfconv.backends.seriesparallel import Leaf, Parallel, Series, decompose, implied_edges
 
@@ -58,25 +59,9 @@ def _series_parallel(rnd: random.Random, names: list[str]) -> list[tuple[str, st
         blocks[i : i + 2] = [joined]
     edges = blocks[0][2] if blocks else []
     # a few transitive edges: implied already, they change nothing
-    closure = sorted(implied_edges_of(names, edges))
+    closure = sorted(reach(names, edges))
     edges += rnd.sample(closure, min(3, len(closure)))
     return edges
-
-
-def implied_edges_of(names, edges):
-    succ = {n: [] for n in names}
-    for a, b in edges:
-        succ[a].append(b)
-    out = set()
-    for a in names:
-        stack, seen = list(succ[a]), set()
-        while stack:
-            b = stack.pop()
-            if b not in seen:
-                seen.add(b)
-                out.add((a, b))
-                stack.extend(succ[b])
-    return out
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -89,7 +74,7 @@ def test_series_parallel_graphs_lose_nothing_and_match_the_reference(seed):
     got = decompose(document, edges)
     assert got == reference.decompose(document, edges)
     assert got.losses == []
-    assert implied_edges(got.tree) == implied_edges_of(names, edges)
+    assert implied_edges(got.tree) == reach(names, edges)
 
 
 def test_lanes_between_a_start_and_an_end_are_one_series_of_one_parallel():
