@@ -22,8 +22,8 @@ ratio new/baseline, the figure that survives the load.
 
     python bench/bench_large.py                   # 50,000 tasks, every target
     python bench/bench_large.py --tasks 5000 --targets prefect
-    git worktree add /tmp/base main && \
-        python bench/bench_large.py --baseline /tmp/base --repeat 3
+    mkdir /tmp/base && git archive main | tar -x -C /tmp/base
+    python bench/bench_large.py --baseline /tmp/base --repeat 3
 """
 
 from __future__ import annotations
