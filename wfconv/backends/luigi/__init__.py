@@ -27,6 +27,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from wfconv.backends.common import (
     Emitted,
@@ -40,6 +41,7 @@ from wfconv.backends.common import (
     py_literal,
     py_str,
     render,
+    topo_order,
 )
 from wfconv.backends.pycode import Call, Expr, Kw, call, list_of, statement
 from wfconv.backends.pycode import literal as literal_expr
@@ -49,6 +51,10 @@ from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import effective_catchup
 
 TARGET = "luigi"
+HELPER_MODULE = "wfconv_luigi"
+HELPER_SOURCE_PATH = Path(__file__).parent.parent / "shipped" / f"{HELPER_MODULE}.py"
+# Files shared by every workflow of an output folder (written once).
+HELPER_MODULES = (f"{HELPER_MODULE}.py",)
 
 CODES: dict[str, str] = {
     "BL001": "the root WrapperTask is added (one task more when read back)",
@@ -87,13 +93,7 @@ DEFAULT_STATE = ".wfconv-state"
 LUIGI_RETRY_DELAY_S = 900.0
 
 # Module-level names a task class must not take.
-_RESERVED_CLASSES = (
-    "WorkflowTask",
-    "RangeDaily",
-    "RangeHourly",
-    "Path",
-    "UTC",
-)
+_RESERVED_CLASSES = ("WorkflowTask",)
 # Attributes of luigi.Task / WorkflowTask a parameter must not shadow.
 _TASK_ATTRS = (
     "state_dir",
@@ -173,7 +173,9 @@ class _Ctx:
     w: Workflow
     diags: list[Diagnostic]
     param_attrs: dict[str, str]
-    needs_time: bool = False
+    # a task has parameters of its own: requires() is written out, not @requires
+    explicit_requires: bool = False
+    uses_requires: bool = False
     # original callable -> pasted function (alias, text, first task id)
     functions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
@@ -538,7 +540,6 @@ def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
     if f.get("sensor") == "FileSensor" and target:
         poke = float(f.get("poke_interval_s") or 60)
         timeout = float(f.get("timeout_s") or 7 * 24 * 3600)
-        ctx.needs_time = True
         ctx.warn(
             "BL402",
             f"FileSensor polls {target!r} every {poke:g}s inside the task "
@@ -546,14 +547,9 @@ def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
             task=task,
             target="polling run()",
         )
-        return [
-            *_body("path = ", Call("self.render", [py_str(str(target))])),
-            f"deadline = time.monotonic() + {timeout!r}",
-            "while not os.path.exists(path):",
-            "    if time.monotonic() > deadline:",
-            '        raise RuntimeError(f"sensor timed out waiting for {path}")',
-            f"    time.sleep({poke!r})",
-        ]
+        return _body(
+            "", Call("self.wait_for_file", [py_str(str(target)), repr(poke), repr(timeout)])
+        )
     ctx.warn(
         "BL401",
         f"sensor {f.get('sensor')!r} has no Luigi counterpart; the task fails",
@@ -641,13 +637,18 @@ def _class_code(
     cls: str,
     requires: list[str],
     ctx: _Ctx,
+    base: str,
     handler: bool = False,
 ) -> str:
+    """A task's class. Its requirements are ``@requires(...)`` (luigi.util:
+    the same run and parameters) unless the task is an error handler, which
+    passes the failed task along, or ``ctx.explicit_requires`` (a task with
+    parameters of its own, which @requires would hand to the tasks after it)."""
     kind = task.action.kind
     lines: list[str] = []
     if kind == "external":
         out = task.action.fields.get("output") or (task.outputs[0] if task.outputs else None)
-        lines.append(f"class {cls}(luigi.ExternalTask, WorkflowTask):")
+        lines.append(f"class {cls}(luigi.ExternalTask, {base}):")
         lines.append(f"    {py_str(f'Data produced outside this workflow (task {task.id}).')}")
         lines.append("")
         lines.append(f"    task_id_original = {py_str(task.id)}")
@@ -656,25 +657,19 @@ def _class_code(
             lines.append("    def output(self):")
             lines.append(f"        return luigi.LocalTarget(self.render({py_str(str(out))}))")
         return "\n".join(lines)
-    lines.append(f"class {cls}(WorkflowTask):")
-    doc = (
-        task.doc.strip().splitlines()[0]
-        if task.doc and task.doc.strip()
-        else f"Task {task.id} ({kind})."
-    )
-    lines.append(f"    {py_str(doc)}")
-    lines.append("")
+    decorated = bool(requires) and not handler and not ctx.explicit_requires
+    if decorated:
+        lines += statement("@", Call("requires", list(requires)))
+        ctx.uses_requires = True
+    lines.append(f"class {cls}({base}):")
+    if task.doc and task.doc.strip():
+        lines.append(f"    {py_str(task.doc.strip().splitlines()[0])}")
+        lines.append("")
     lines.append(f"    task_id_original = {py_str(task.id)}")
     if task.retries > 0 and not _polls(task):
         lines.append(f"    retry_count = {task.retries + 1}")
     if task.timeout_s:
         lines.append(f"    worker_timeout = {int(-(-float(task.timeout_s) // 1))}")
-    if task.pool:
-        lines.append("")
-        lines.append("    @property")
-        lines.append("    def resources(self):")
-        lines.append(f"        return {py_literal({str(task.pool): 1})}")
-        lines.append("")
     if handler:
         lines.append("    # Started by the upstream's FAILURE event (trigger rule one_failed),")
         lines.append("    # not through requires(): the failed task's id is a parameter, not")
@@ -698,7 +693,12 @@ def _class_code(
             )
             continue
         lines.append(f"    {attr} = {_param_decl(value)}")
-    if requires:
+    if task.pool:
+        lines.append("")
+        lines.append("    @property")
+        lines.append("    def resources(self):")
+        lines.append(f"        return {py_literal({str(task.pool): 1})}")
+    if requires and not decorated:
         lines.append("")
         lines.append("    def requires(self):")
         extra = "failed_task=self.failed_task, " if handler else ""
@@ -927,6 +927,10 @@ def emit(workflow: Workflow, **options) -> Emitted:
         root_cls = identifier_map(
             [root_cls + "Workflow"], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class"
         )[root_cls + "Workflow"]
+    stem_cls = root_cls.removesuffix("Workflow") or "Workflow"
+    base_cls = identifier_map(
+        [stem_cls + "Task"], reserved=(*_RESERVED_CLASSES, *cls.values(), root_cls), style="class"
+    )[stem_cls + "Task"]
     root_family = w.id if w.id not in known else f"{w.id}.workflow"
     ctx.warn(
         "BL001",
@@ -946,21 +950,27 @@ def emit(workflow: Workflow, **options) -> Emitted:
 
     _task_losses(w, ctx)
     tasks = {t.id: t for t in w.tasks}
+    ctx.explicit_requires = any(t.params for t in w.tasks)
     ups: dict[str, list[str]] = {}  # (one pass: a scan per task was quadratic)
     for a, b in normal:
         ups.setdefault(b, []).append(a)
     classes = []
-    for tid in ids:
+    # @requires names its upstream classes: they come first.
+    for tid in topo_order(w):
         if tid in handlers:
             continue
         reqs = [cls[a] for a in ups.get(tid, [])]
-        classes.append({"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx)})
+        classes.append(
+            {"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, base_cls)}
+        )
     handler_code: list[str] = []
     for tid in ids:
         if tid in handlers:
             reqs = [cls[a] for a in ups.get(tid, []) if a in handlers]
             handler_code.append(
-                _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, handler=True)
+                _class_code(
+                    tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, base_cls, handler=True
+                )
             )
     # FAILURE events start the handler path (the handler and what follows it).
     succ_h: dict[str, list[str]] = {}
@@ -990,7 +1000,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
                 task=tasks[member],
                 target="event_handler(luigi.Event.FAILURE)",
             )
-        fn = "_on_failure_" + cls[src].lower()
+        fn = "on_failure_" + cls[src].lower()
         # A timed-out task is terminated with a TIMEOUT event, not FAILURE.
         timeout = (
             [f"@{cls[src]}.event_handler(luigi.Event.TIMEOUT)"] if tasks[src].timeout_s else []
@@ -999,10 +1009,11 @@ def emit(workflow: Workflow, **options) -> Emitted:
             *timeout,
             f"@{cls[src]}.event_handler(luigi.Event.FAILURE)",
             f"def {fn}(task, exception):",
-            f"    for handler_cls in {_tuple(cls[c] for c in chain)}:",
-            "        handler = handler_cls(failed_task=task.task_id, **task.shared())",
-            "        if not handler.complete():",
-            "            handler.run()",
+            *statement(
+                "",
+                Call("wfconv_luigi.run_handlers", ["task", _tuple(cls[c] for c in chain)]),
+                depth=1,
+            ),
         ]
         handler_code.append("\n".join(code))
 
@@ -1020,13 +1031,12 @@ def emit(workflow: Workflow, **options) -> Emitted:
     stop = _parse_date(w.end_date)
 
     def when(d: datetime | None) -> str | None:
-        if d is None:
+        if d is None or mode.mode not in ("daily", "hourly"):
             return None
         if mode.mode == "daily":
             return f"datetime.date({d.year}, {d.month}, {d.day})"
         return f"datetime.datetime({d.year}, {d.month}, {d.day}, {d.hour})"
 
-    back = (0 if mode.mode == "daily" else 1) if w.catchup is False else 100000
     cron_doc = mode.cron if mode.cron and _CRON_SAFE.fullmatch(mode.cron) else None
     stem = file_stem(w.id)
     module_file = stem + ".py"
@@ -1069,15 +1079,36 @@ def emit(workflow: Workflow, **options) -> Emitted:
     params = [{"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()]
     shared = ["state_dir", ident, *param_attrs.values()]
     delay = retry_delay(w)
-    # Emulation only where the tasks need it: the template renderer when a
-    # text holds a template (or a task renders one), the shell runner when a
-    # task runs a command.
-    task_code = "\n".join([c["code"] for c in classes] + handler_code)
-    templated = "{{" in task_code or "self.render(" in task_code
+    window = _disable_window(w, delay)
+    main_args: list[Expr] = [root_cls]
+    if delay is not None:
+        main_args.append("RETRY_DELAY_S")
+    if window is not None:
+        main_args.append(Kw("disable_window", str(window)))
+    root_requires = ""
+    if sinks:
+        if ctx.explicit_requires:
+            root_requires = "\n".join(
+                [
+                    "",
+                    "    def requires(self):",
+                    *statement(
+                        "return ", list_of([f"{cls[s]}(**self.shared())" for s in sinks]), depth=2
+                    ),
+                ]
+            )
+        else:
+            ctx.uses_requires = True
+    root_decorator = (
+        "\n".join(statement("@", Call("requires", [cls[s] for s in sinks]))) + "\n"
+        if sinks and not ctx.explicit_requires
+        else ""
+    )
+    base_doc = py_str(w.description.strip().splitlines()[0]) if (w.description or "").strip() else (
+        '"""A task of this workflow: the run it belongs to and its parameters."""'
+    )
     code = render(
         "luigi_module.py.j2",
-        templated=templated,
-        shells="self.shell(" in task_code,
         mode=mode.mode,
         cron_doc=cron_doc,
         cron_line=cron_line,
@@ -1089,49 +1120,32 @@ def emit(workflow: Workflow, **options) -> Emitted:
         module_file=module_file,
         root_cls=root_cls,
         root_family=root_family,
+        base_cls=base_cls,
+        base_doc=base_doc,
+        run_base={"daily": "DailyTask", "hourly": "HourlyTask"}.get(mode.mode, "RunTask"),
         retry_delay=delay,
-        disable_window=_disable_window(w, delay),
-        root_requires="\n".join(
-            statement("return ", list_of([f"{cls[s]}(**self.shared())" for s in sinks]), depth=2)
-        ),
+        root_decorator=root_decorator,
+        root_requires=root_requires,
         workflow_id=w.id,
-        description=w.description,
         schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc)),
-        state_env=STATE_ENV,
         run_env=RUN_ENV,
-        default_state=DEFAULT_STATE,
-        workflow_dir=stem,
         param_attrs_line=_constant("PARAM_ATTRS", param_attrs),
         shared_params_line=_constant("SHARED_PARAMS", shared),
-        build_line="\n".join(
-            statement(
-                "result = ",
-                call(
-                    "luigi.build",
-                    f"[{root_cls}()]",
-                    local_scheduler="True",
-                    detailed_summary="True",
-                ),
-                depth=1,
-            )
-        ),
+        main_call="\n".join(statement("", Call("wfconv_luigi.main", main_args), depth=1)).strip(),
+        uses_requires=ctx.uses_requires,
         params=params,
-        at_hour=mode.at_hour,
-        at_minute=mode.at_minute,
+        at_hour=mode.at_hour if mode.mode == "daily" else 0,
+        at_minute=mode.at_minute if mode.mode in ("daily", "hourly") else 0,
         classes=classes,
         handlers=handler_code,
         functions=[
             {"text": text.rstrip("\n"), "task": task_id}
             for _, text, task_id in ctx.functions.values()
         ],
-        needs_time=ctx.needs_time,
-        due_after=(86400 + mode.at_hour * 3600 + mode.at_minute * 60)
-        if mode.mode == "daily"
-        else 3600 + mode.at_minute * 60,
-        lag_extra=bool(mode.at_hour or mode.at_minute),
         start=when(start),
         stop=when(stop),
-        back=back,
+        catchup=w.catchup,
+        dates=bool(when(start) or when(stop)),
     )
     # A timezone other than UTC: the logical date is computed in UTC.
     if w.schedule.timezone not in (None, "", "UTC") and mode.mode != "run":
@@ -1141,7 +1155,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
             "and the run date is taken in UTC",
             target="cron line",
         )
-    return Emitted({module_file: format_python(code, module_file)}, ctx.diags)
+    files = {module_file: format_python(code, module_file)}
+    files[HELPER_MODULES[0]] = HELPER_SOURCE_PATH.read_text(encoding="utf-8")
+    return Emitted(files, ctx.diags, shared=set(HELPER_MODULES))
 
 
 def _tuple(names) -> str:
