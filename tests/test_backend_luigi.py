@@ -573,11 +573,12 @@ def test_engine_daily_catch_up_runs_every_missing_day(tmp_path):
            schedule=Schedule("cron", "0 0 * * *"), start_date="2024-01-01T00:00:00+00:00")
     m = load_module(lb.emit(w), tmp_path, "wfconv_engine_daily")
     now = int(datetime.datetime(2024, 1, 3, 12, tzinfo=datetime.UTC).timestamp())
-    assert build([m.catch_up(now=now, of_params={"state_dir": str(tmp_path / "s")})]) is True
+    catch_up = sys.modules["wfconv_luigi"].catch_up
+    assert build([catch_up(m.DailyWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
     # intervals [Jan 1, Jan 2) and [Jan 2, Jan 3) are over; [Jan 3, Jan 4) is not
     assert sorted(log.read_text().split()) == ["2024-01-01", "2024-01-02"]
     later = int(datetime.datetime(2024, 1, 4, 0, 0, tzinfo=datetime.UTC).timestamp())
-    assert build([m.catch_up(now=later, of_params={"state_dir": str(tmp_path / "s")})]) is True
+    assert build([catch_up(m.DailyWorkflow, now=later, of_params={"state_dir": str(tmp_path / "s")})])
     assert sorted(log.read_text().split()) == ["2024-01-01", "2024-01-02", "2024-01-03"]  # one new run
 
 

@@ -183,7 +183,7 @@ def python_jobs(airflow2_python, tmp_path_factory):
     assert shifted.files != _job(hourly, "prefect").files, "the backend's schedule changed: update"
     late_luigi = _job(etl, "luigi")
     late_luigi.files = {
-        k: v.replace("datetime.time(6, 0,", "datetime.time(7, 0,").replace(
+        k: v.replace("    at_hour = 6\n", "    at_hour = 7\n").replace(
             "--date {{ ds }}", "--date {{ ds_nodash }}"
         )
         for k, v in late_luigi.files.items()

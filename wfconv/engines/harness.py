@@ -753,7 +753,9 @@ def luigi_run_checks(job: Job, lfacts: dict, afacts: dict) -> list[Check]:
         why = (got or {}).get("error") or "the Luigi backend did not emit exactly one module"
         return [Check("time", engine, FAIL, [f"the range task cannot plan: {why}"])]
     if got.get("runs") is None:
-        why = "each call of the module is one run of the day it is called: cron decides the dates"
+        why = got.get("why") or (
+            "each call of the module is one run of the day it is called: cron decides the dates"
+        )
         return [Check(c, engine, UNVERIFIED, [why]) for c in ("time", "payload")]
     runs = got["runs"]
     src, why_not = _source_facts(job, afacts)

@@ -43,7 +43,7 @@ from wfconv.backends.common import (
     render,
     topo_order,
 )
-from wfconv.backends.pycode import Call, Expr, Kw, call, list_of, statement
+from wfconv.backends.pycode import Call, Expr, Kw, list_of, statement
 from wfconv.backends.pycode import literal as literal_expr
 from wfconv.backends.routing import dissolve_routing
 from wfconv.ir import literal
@@ -1104,8 +1104,10 @@ def emit(workflow: Workflow, **options) -> Emitted:
         if sinks and not ctx.explicit_requires
         else ""
     )
-    base_doc = py_str(w.description.strip().splitlines()[0]) if (w.description or "").strip() else (
-        '"""A task of this workflow: the run it belongs to and its parameters."""'
+    base_doc = (
+        py_str(w.description.strip().splitlines()[0])
+        if (w.description or "").strip()
+        else ('"""A task of this workflow: the run it belongs to and its parameters."""')
     )
     code = render(
         "luigi_module.py.j2",

@@ -170,6 +170,7 @@ class DailyTask(WorkflowTask):
 
     at_hour = 0
     at_minute = 0
+    shared_params = ("state_dir", "date")
     date = luigi.DateParameter(default=datetime.date.today())
 
     def run_key(self) -> str:
@@ -187,6 +188,7 @@ class HourlyTask(WorkflowTask):
     """A run is an hour; it starts at minute ``at_minute`` of that hour (UTC)."""
 
     at_minute = 0
+    shared_params = ("state_dir", "date_hour")
     date_hour = luigi.DateHourParameter(
         default=datetime.datetime.now().replace(minute=0, second=0, microsecond=0)
     )
@@ -205,6 +207,7 @@ class RunTask(WorkflowTask):
     """A run is named by ``run_id`` (default ``$WFCONV_RUN_ID``); its logical
     date is when the process started."""
 
+    shared_params = ("state_dir", "run_id")
     run_id = luigi.Parameter(default=os.environ.get(RUN_ID_ENV, "manual"))
 
     def run_key(self) -> str:
@@ -223,9 +226,11 @@ def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
     range tasks count an interval as soon as it starts, so "now" is moved back.
     The root says where the range starts and stops (``start`` / ``stop``) and
     whether it catches up (``catchup``: every missing interval since the start,
-    else only the latest one)."""
+    else, or without a start, only the latest one)."""
     current = int(time.time()) if now is None else now
     daily = issubclass(root, DailyTask)
+    # without a start there is nothing to catch up from: the latest interval
+    catches_up = getattr(root, "catchup", True) and getattr(root, "start", None)
     offset = getattr(root, "at_hour", 0) * 3600 + root.at_minute * 60
     due_after = (86400 if daily else 3600) + offset
     options = {
@@ -233,7 +238,7 @@ def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
         "param_name": "date" if daily else "date_hour",
         "now": current - due_after + 1,
         ("days_back" if daily else "hours_back"): (
-            100000 if getattr(root, "catchup", True) else 0 if daily else 1
+            100000 if catches_up else 0 if daily else 1
         ),
     }
     for name in ("start", "stop"):
