@@ -423,12 +423,7 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
             f"owner = {head}(**{py_literal(params)}) if isinstance({head}, type) else {head}",
             "owner.run()",
         ]
-    call_args = [py_literal(a) for a in (f.get("op_args") or [])]
-    kwargs = dict(f.get("op_kwargs") or {})
-    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
-    call_args += [f"{k}={py_literal(v)}" for k, v in plain.items()]
-    rest = {k: v for k, v in kwargs.items() if k not in plain}
-    call_args += [f"**{py_literal(rest)}"] if rest else []
+    call_args = _call_args(f.get("op_args") or [], dict(f.get("op_kwargs") or {}))
     return [
         f"from {module} import {head}",
         "",
@@ -436,7 +431,17 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
     ]
 
 
-# Airflow context names the generated WorkflowTask.context() provides.
+def _call_args(op_args: list, kwargs: dict) -> list[Expr]:
+    """A callable's positional and keyword arguments (keywords that are not
+    identifiers passed as ``**{...}``), laid out as ruff format would."""
+    args: list[Expr] = [literal_expr(a, py_literal) for a in op_args]
+    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
+    args += [Kw(k, literal_expr(v, py_literal)) for k, v in plain.items()]
+    rest = {k: v for k, v in kwargs.items() if k not in plain}
+    return args + ([f"**{py_literal(rest)}"] if rest else [])
+
+
+# Airflow context names the shipped WorkflowTask.context() provides.
 _CONTEXT_NAMES = (
     "ds",
     "ds_nodash",
@@ -480,12 +485,8 @@ def _pasted_call(task: Task, ctx: _Ctx) -> list[str] | None:
     ):
         return None
     ctx.functions.setdefault(original, (alias, fs.text, task.id))
-    args = [py_literal(a) for a in op_args]
-    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
-    args += [f"{k}={py_literal(v)}" for k, v in plain.items()]
-    rest = {k: v for k, v in kwargs.items() if k not in plain}
-    args += [f"**{py_literal(rest)}"] if rest else []
-    args += [f"{p}=context[{py_str(p)}]" for p in wanted]
+    args = _call_args(op_args, kwargs)
+    args += [Kw(p, f"context[{py_str(p)}]") for p in wanted]
     lines = ["context = self.context()"] if wanted or fs.varkw else []
     if fs.varkw:
         skip = sorted(set(fs.params) | set(kwargs))
@@ -586,12 +587,18 @@ def _run_email(task: Task, ctx: _Ctx) -> list[str]:
     return [
         "import luigi.notifications",
         "",
-        "luigi.notifications.send_email(",
-        f"    self.render({py_str(str(f.get('subject') or ''))}),",
-        f"    self.render({py_str(str(f.get('body') or ''))}),",
-        "    luigi.notifications.email().sender,",
-        f"    {py_literal(to)},",
-        ")",
+        *_body(
+            "",
+            Call(
+                "luigi.notifications.send_email",
+                [
+                    Call("self.render", [py_str(str(f.get("subject") or ""))]),
+                    Call("self.render", [py_str(str(f.get("body") or ""))]),
+                    "luigi.notifications.email().sender",
+                    literal_expr(to, py_literal),
+                ],
+            ),
+        ),
     ]
 
 
@@ -874,7 +881,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         # Unset: the default of the source engine's time model (off in Airflow 3).
         w = dataclasses.replace(w, catchup=effective_catchup(w))
     diags: list[Diagnostic] = []
-    param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="python")
+    param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="snake")
     ctx = _Ctx(w, diags, param_attrs)
     mode = _mode(w, ctx)
     if mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER:
@@ -1133,7 +1140,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
         run_env=RUN_ENV,
         param_attrs_line=_constant("PARAM_ATTRS", param_attrs),
         shared_params_line=_constant("SHARED_PARAMS", shared),
-        main_call="\n".join(statement("", Call("wfconv_luigi.main", main_args), depth=1)).strip(),
+        main_call="\n".join(
+            statement("raise ", Call("SystemExit", [Call("wfconv_luigi.main", main_args)]), depth=1)
+        ),
         uses_requires=ctx.uses_requires,
         params=params,
         at_hour=mode.at_hour if mode.mode == "daily" else 0,
