@@ -696,29 +696,43 @@ def _pasted_lines(text: str) -> set[int]:
 
 
 def test_every_corpus_workflow_gives_a_ruff_clean_module(tmp_path):
+    """Every corpus workflow's module, written as convert writes a folder (the
+    shared helper module once): lint-clean with ruff's defaults, the
+    project's rules and the output rule set of docs/output.md (as
+    bench/bench_quality.py runs it), and ``ruff format`` clean."""
     import json
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_quality import RUFF_IGNORE, RUFF_RULES
 
     files = {}
     for engine in ("airflow", "prefect", "luigi", "oozie"):
         if importlib.util.find_spec(f"wfconv.frontends.{engine}") is None:
             continue
         for i, (_, w) in enumerate(_corpus_luigi_workflows(engine)):
-            for name, text in lb.emit(w).files.items():
-                files[f"{engine}_{i}_{name}"] = text
-    assert len(files) >= 20
+            e = lb.emit(w)
+            for name, text in e.files.items():
+                files[name if name in e.shared else f"{engine}_{i}_{name}"] = text
+    assert len(files) >= 20 and "wfconv_luigi.py" in files
     assert sum(bool(_pasted_lines(t)) for t in files.values()) >= 3
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     findings = []
-    for extra in ([], ["--config", str(ROOT / "pyproject.toml")]):
+    for extra in (
+        ["--isolated"],
+        ["--config", str(ROOT / "pyproject.toml")],
+        ["--isolated", "--select", RUFF_RULES, "--ignore", RUFF_IGNORE],
+    ):
         cmd = [RUFF[0], "check", "--no-cache", "--output-format", "json", *extra]
-        cmd += [] if extra else ["--isolated"]
         res = subprocess.run([*cmd, str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
         for item in json.loads(res.stdout or "[]"):
             name = Path(item["filename"]).name
             if item["location"]["row"] not in _pasted_lines(files[name]):
                 findings.append((name, item["location"]["row"], item["code"], item["message"]))
     assert findings == []
+    fmt = subprocess.run([RUFF[0], "format", "--isolated", "--no-cache", "--check", str(tmp_path)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
 @pytest.mark.engine
