@@ -587,6 +587,56 @@ def test_engine_daily_catch_up_runs_every_missing_day(tmp_path):
     assert sorted(log.read_text().split()) == ["2024-01-01", "2024-01-02", "2024-01-03"]  # one new run
 
 
+@pytest.mark.engine
+def test_engine_catch_up_without_a_start_date_runs_the_latest_interval(tmp_path):
+    """Luigi's RangeDaily refuses a range without a start: a schedule that has
+    none (a Prefect deployment's) runs the latest day that is over."""
+    log = tmp_path / "log.txt"
+    w = wf([shell("t", f"echo {{{{ ds }}}} >> '{log}'")], [], id="nostart",
+           schedule=Schedule("cron", "0 0 * * *"))
+    m = load_module(lb.emit(w), tmp_path, "wfconv_engine_nostart")
+    assert getattr(m.NostartWorkflow, "start", None) is None
+    now = int(datetime.datetime(2024, 1, 3, 12, tzinfo=datetime.UTC).timestamp())
+    catch_up = sys.modules["wfconv_luigi"].catch_up
+    assert build([catch_up(m.NostartWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+    assert log.read_text().split() == ["2024-01-02"]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("hourly", [False, True])
+def test_engine_catch_up_without_catchup_runs_only_the_latest_interval(tmp_path, hourly):
+    log = tmp_path / "log.txt"
+    sched = Schedule("cron", "0 * * * *" if hourly else "0 0 * * *")
+    w = wf([shell("t", f"echo {{{{ ts }}}} >> '{log}'")], [], id="latest", schedule=sched,
+           catchup=False, start_date="2024-01-01T00:00:00+00:00")
+    m = load_module(lb.emit(w), tmp_path, f"wfconv_engine_latest_{hourly}")
+    now = int(datetime.datetime(2024, 1, 3, 12, 30, tzinfo=datetime.UTC).timestamp())
+    catch_up = sys.modules["wfconv_luigi"].catch_up
+    assert build([catch_up(m.LatestWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+    # the interval that ended last: [11:00, 12:00) of Jan 3, or the day Jan 2
+    assert log.read_text().split() == ["2024-01-03T11:00:00+00:00" if hourly else "2024-01-02T00:00:00+00:00"]
+
+
+@pytest.mark.engine
+def test_the_time_check_plans_the_first_runs_of_a_range_from_the_year_1(tmp_path):
+    """The Luigi child asks the range task for the first runs of a schedule
+    that starts at datetime.min (Airflow's own examples) without looking back
+    past the year 1."""
+    import json
+
+    w = wf(["t"], [], id="ancient", schedule=Schedule("cron", "0 0 * * *"), catchup=False,
+           start_date="0001-01-01T00:00:00+00:00")
+    path = write(lb.emit(w), tmp_path / "out")
+    job, out = tmp_path / "job.json", tmp_path / "answer.json"
+    job.write_text(json.dumps({"modules": [{"file": str(path), "runs": 3, "shell_tasks": ["t"]}]}))
+    subprocess.run([sys.executable, "-m", "wfconv.engines.luigi_child", str(job), str(out)],
+                   check=True, capture_output=True, timeout=120)
+    got = json.loads(out.read_text())[str(path)]
+    assert [r["logical_date"] for r in got["runs"]] == [
+        "0001-01-01T00:00:00+00:00", "0001-01-02T00:00:00+00:00", "0001-01-03T00:00:00+00:00"]
+    assert [r["t"]["command"] for r in got["rendered"]] == ["echo t"] * 3
+
+
 def _harmless(w: Workflow, log: Path) -> Workflow:
     """The corpus workflow with every task made a harmless shell command that
     records its id (the fixture replaces real commands)."""

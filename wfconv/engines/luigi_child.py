@@ -66,21 +66,22 @@ def _first_runs(catch_up, root, n: int) -> list:
     elif start.tzinfo is None:
         start = start.replace(tzinfo=datetime.UTC)
     # catch-up on, as the source's runs are planned (catch-up is structure):
-    # the range looks back to its start, and no further (a look-back past the
-    # year 1 overflows Luigi's date arithmetic)
+    # the range looks back to the interval of its start and no further (a
+    # look-back past the year 1 overflows Luigi's date arithmetic)
     probe = catch_up(root, now=0)
+    shift = -probe.now  # catch_up() moves "now" back by the schedule's due time
+    unit = 86400 if "days_back" in dict(type(probe).get_params()) else 3600
+    name = "days_back" if unit == 86400 else "hours_back"
     found: list = []
     for days in _HORIZONS_DAYS:
-        now = int((start + datetime.timedelta(days=days)).timestamp())
-        back = {name: days * (24 if name == "hours_back" else 1) + 2 for name in _BACKS}
-        back = {k: v for k, v in back.items() if k in dict(type(probe).get_params())}
+        # "now" such that the range's now is the start plus a whole number of
+        # periods, which it looks back exactly
+        now = int(start.timestamp()) + days * 86400 + shift
+        back = {name: days * 86400 // unit}
         found = list(catch_up(root, now=now, task_limit=n, **back).requires())
         if len(found) >= n:
             break
     return found[:n]
-
-
-_BACKS = ("days_back", "hours_back")
 
 
 def _iso(d: datetime.datetime) -> str:

@@ -237,13 +237,18 @@ def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
         "of": root,
         "param_name": "date" if daily else "date_hour",
         "now": current - due_after + 1,
-        ("days_back" if daily else "hours_back"): (
-            100000 if catches_up else 0 if daily else 1
-        ),
+        # one period back: the latest interval that is over (the range starts
+        # at "now" and a day or hour is in it only if it starts after that)
+        ("days_back" if daily else "hours_back"): 100000 if catches_up else 1,
     }
     for name in ("start", "stop"):
         if getattr(root, name, None) is not None:
             options[name] = getattr(root, name)
+    if "start" not in options:
+        # Luigi's range needs a start: the latest interval that is over
+        latest = datetime.datetime.fromtimestamp(current - due_after, datetime.UTC)
+        latest = latest.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        options["start"] = latest.date() if daily else latest
     options.update(overrides)
     return (RangeDaily if daily else RangeHourly)(**options)
 
