@@ -46,7 +46,9 @@ _STARTED = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 class WorkflowTask(luigi.Task):
     """Base of a converted workflow's tasks (the workflow's own base class sets
-    ``workflow_id``, its parameters and ``shared_params``)."""
+    ``workflow_id``, its parameters and ``shared_params``). What names a run,
+    ``run_key()``, ``logical_date()`` and ``interval_end()``, come from
+    DailyTask, HourlyTask or RunTask."""
 
     # The task id in the source workflow, which is also the Luigi task family.
     task_id_original: str | None = None
@@ -70,15 +72,6 @@ class WorkflowTask(luigi.Task):
     def shared(self) -> dict:
         """The run and the workflow's parameters, for the tasks required."""
         return {name: getattr(self, name) for name in self.shared_params}
-
-    def run_key(self) -> str:
-        raise NotImplementedError
-
-    def logical_date(self) -> datetime.datetime:
-        raise NotImplementedError
-
-    def interval_end(self) -> datetime.datetime:
-        return self.logical_date()
 
     def output(self):
         root = self.state_dir or os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR
@@ -215,6 +208,9 @@ class RunTask(WorkflowTask):
 
     def logical_date(self) -> datetime.datetime:
         return _STARTED
+
+    def interval_end(self) -> datetime.datetime:
+        return self.logical_date()
 
 
 def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
