@@ -618,6 +618,27 @@ def test_engine_catch_up_without_catchup_runs_only_the_latest_interval(tmp_path,
 
 
 @pytest.mark.engine
+def test_engine_a_trigger_schedule_runs_at_its_tick_with_the_tick_as_interval(tmp_path):
+    """Airflow 3's bare cron (CronTriggerTimetable): the run for 06:00 starts at
+    06:00 and its data interval is [06:00, 06:00], as in the source."""
+    from wfconv.ir.model import TRIGGER
+
+    log = tmp_path / "log.txt"
+    cmd = f"echo {{{{ ts }}}} {{{{ data_interval_end }}}} >> '{log}'"
+    w = wf([shell("t", cmd)], [], id="ticks", catchup=True,
+           schedule=Schedule("cron", "0 6 * * *", model=TRIGGER),
+           start_date="2024-01-01T00:00:00+00:00")
+    e = lb.emit(w)
+    assert "BL305" not in codes(e) and "    trigger_model = True" in source(e)
+    m = load_module(e, tmp_path, "wfconv_engine_ticks")
+    now = int(datetime.datetime(2024, 1, 3, 6, 30, tzinfo=datetime.UTC).timestamp())
+    catch_up = sys.modules["wfconv_luigi"].catch_up
+    assert build([catch_up(m.TicksWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+    assert sorted(log.read_text().splitlines()) == [
+        f"2024-01-0{d}T06:00:00+00:00 2024-01-0{d}T06:00:00+00:00" for d in (1, 2, 3)]
+
+
+@pytest.mark.engine
 def test_the_time_check_plans_the_first_runs_of_a_range_from_the_year_1(tmp_path):
     """The Luigi child asks the range task for the first runs of a schedule
     that starts at datetime.min (Airflow's own examples) without looking back

@@ -74,7 +74,6 @@ CODES: dict[str, str] = {
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
     "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
     "BL304": "start/end date and catchup of a schedule kept only as a cron line are not enforced",
-    "BL305": "trigger-model schedule run by catch_up() over data intervals: runs start one period late",
     "BL401": "action cannot run in Luigi; the task fails with a clear message",
     "BL402": "sensor polls inside the task (a worker slot is held while waiting)",
     "BL403": "template expression has no Luigi counterpart; kept verbatim",
@@ -884,14 +883,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
     param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="snake")
     ctx = _Ctx(w, diags, param_attrs)
     mode = _mode(w, ctx)
-    if mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER:
-        ctx.warn(
-            "BL305",
-            "catch_up() runs a date once its period is over (data intervals): each run "
-            "starts one period after the source's tick, and data_interval_end is a period "
-            "after logical_date instead of equal to it",
-            target="catch_up()",
-        )
+    # A trigger-model schedule (Airflow 3 cron, Prefect, Oozie): the run for a
+    # tick is due at the tick and its data interval is the tick.
+    trigger = mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER
     ids = w.task_ids()
     known = set(ids)
     # Edges: normal ones become requires(); error ones (and the inputs of
@@ -1136,7 +1130,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         root_decorator=root_decorator,
         root_requires=root_requires,
         workflow_id=w.id,
-        schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc)),
+        schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc, trigger)),
         run_env=RUN_ENV,
         param_attrs_line=_constant("PARAM_ATTRS", param_attrs),
         shared_params_line=_constant("SHARED_PARAMS", shared),
@@ -1147,6 +1141,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         params=params,
         at_hour=mode.at_hour if mode.mode == "daily" else 0,
         at_minute=mode.at_minute if mode.mode in ("daily", "hourly") else 0,
+        trigger=trigger,
         classes=classes,
         handlers=handler_code,
         functions=[
@@ -1198,7 +1193,7 @@ def _topo_subset(
     return out
 
 
-def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None) -> dict:
+def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None, trigger: bool) -> dict:
     """The source's schedule, dates and catchup (Luigi holds none of them), and
     how the module carries the schedule out: ``runs_by`` catch_up() (Range*
     over the intervals of the cron ``runs_at``), a cron line, or by hand. The
@@ -1207,6 +1202,7 @@ def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None) -> dict:
     out: dict = {"kind": s.kind, "timezone": s.timezone}
     if mode.mode in ("daily", "hourly") and mode.cron:
         out["runs_by"], out["runs_at"] = "catch_up()", mode.cron
+        out["model"] = "trigger" if trigger else "data interval"
     elif cron_doc:
         out["runs_by"], out["runs_at"] = "cron line", cron_doc
     else:

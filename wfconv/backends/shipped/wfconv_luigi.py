@@ -58,6 +58,11 @@ class WorkflowTask(luigi.Task):
     # The parameters every task of the workflow shares (passed along requires()).
     shared_params: tuple = ("state_dir",)
 
+    # The source's time model: a run for a tick starts at the tick and its data
+    # interval is the tick (trigger: Airflow 3's cron, Prefect, Oozie), else
+    # the run for an interval starts once it is over (data intervals).
+    trigger_model = False
+
     # One failure disables a task (attempts = retries + 1; a task that retries
     # says so). Without it a worker running with keep_alive, which Luigi needs
     # for any retry, would retry a failing task without end.
@@ -174,6 +179,8 @@ class DailyTask(WorkflowTask):
         return datetime.datetime.combine(self.date, start)
 
     def interval_end(self) -> datetime.datetime:
+        if self.trigger_model:
+            return self.logical_date()
         return self.logical_date() + datetime.timedelta(days=1)
 
 
@@ -193,6 +200,8 @@ class HourlyTask(WorkflowTask):
         return self.date_hour.replace(minute=self.at_minute, tzinfo=datetime.UTC)
 
     def interval_end(self) -> datetime.datetime:
+        if self.trigger_model:
+            return self.logical_date()
         return self.logical_date() + datetime.timedelta(hours=1)
 
 
@@ -218,8 +227,9 @@ def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
     as Luigi's RangeDaily / RangeHourly (``now`` in seconds since the epoch).
 
     An interval runs once it is over (Airflow's data-interval model): the run
-    for day X is due at X + one day + the time of day of the schedule. Luigi's
-    range tasks count an interval as soon as it starts, so "now" is moved back.
+    for day X is due at X + one day + the time of day of the schedule; with
+    ``trigger_model`` at the tick, X + the time of day. Luigi's range tasks
+    count an interval as soon as it starts, so "now" is moved back.
     The root says where the range starts and stops (``start`` / ``stop``) and
     whether it catches up (``catchup``: every missing interval since the start,
     else, or without a start, only the latest one)."""
@@ -228,7 +238,7 @@ def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
     # without a start there is nothing to catch up from: the latest interval
     catches_up = getattr(root, "catchup", True) and getattr(root, "start", None)
     offset = getattr(root, "at_hour", 0) * 3600 + root.at_minute * 60
-    due_after = (86400 if daily else 3600) + offset
+    due_after = (0 if root.trigger_model else 86400 if daily else 3600) + offset
     options = {
         "of": root,
         "param_name": "date" if daily else "date_hour",

@@ -741,8 +741,9 @@ def _apply_wfconv_constants(w: Workflow, root: dict[str, Any], constants: dict[s
     if runs_by == "catch_up()" and isinstance(sched.get("catchup"), bool):
         w.catchup = sched["catchup"]
     if runs_by == "catch_up()":
-        # Range* over the cron's intervals: each date is an interval's start.
-        w.schedule.model = DATA_INTERVAL
+        # Range* over the cron's intervals: each date is an interval's start,
+        # run once the interval is over, or at its tick (trigger model).
+        w.schedule.model = TRIGGER if sched.get("model") == "trigger" else DATA_INTERVAL
 
 
 # The run identity wfconv's Luigi backend gives every task (BL002).
