@@ -1105,10 +1105,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
         if sinks and not ctx.explicit_requires
         else ""
     )
+    # the workflow's description (the root task's class holds no docstring)
     base_doc = (
-        py_str(w.description.strip().splitlines()[0])
-        if (w.description or "").strip()
-        else ('"""A task of this workflow: the run it belongs to and its parameters."""')
+        py_str(w.description.strip().splitlines()[0]) if (w.description or "").strip() else ""
     )
     code = render(
         "luigi_module.py.j2",
