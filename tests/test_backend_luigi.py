@@ -278,12 +278,7 @@ def test_a_timeout_starts_the_error_handlers_too():
     assert [(d.severity, d.task) for d in bl204] == [("warning", "load")]
 
 
-@pytest.mark.parametrize("static", [
-    pytest.param(True, marks=pytest.mark.xfail(
-        strict=True, reason="not yet: the static reader cannot evaluate the shipped "
-        "WorkflowTask.shared() (getattr over shared_params), so a handler path's run "
-        "parameter is unknown")),
-    False])
+@pytest.mark.parametrize("static", [True, False])
 def test_failure_handlers_read_back_as_one_failed_tasks(tmp_path, static):
     """The tasks a FAILURE handler starts come back (both reading modes): the
     first with trigger rule one_failed after the failed task, the next after

@@ -76,7 +76,7 @@ class WorkflowTask(luigi.Task):
 
     def shared(self) -> dict:
         """The run and the workflow's parameters, for the tasks required."""
-        return {name: getattr(self, name) for name in self.shared_params}
+        return {name: self.param_kwargs[name] for name in self.shared_params}
 
     def output(self):
         root = self.state_dir or os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR
