@@ -1195,18 +1195,24 @@ def _topo_subset(
 def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None, trigger: bool) -> dict:
     """The source's schedule, dates and catchup (Luigi holds none of them), and
     how the module carries the schedule out: ``runs_by`` catch_up() (Range*
-    over the intervals of the cron ``runs_at``), a cron line, or by hand. The
-    Luigi frontend reads this back for the modules wfconv writes."""
+    over the intervals of the cron ``runs_at``, in the time ``model``), a cron
+    line, or by hand. The Luigi frontend reads this back for the modules
+    wfconv writes; a key left out has its default (``timezone`` UTC, ``model``
+    data interval, ``cron`` the same as ``runs_at``)."""
     s = w.schedule
-    out: dict = {"kind": s.kind, "timezone": s.timezone}
+    out: dict = {"kind": s.kind}
+    if s.timezone not in (None, "UTC"):
+        out["timezone"] = s.timezone  # (UTC when not said)
     if mode.mode in ("daily", "hourly") and mode.cron:
         out["runs_by"], out["runs_at"] = "catch_up()", mode.cron
-        out["model"] = "trigger" if trigger else "data interval"
+        if trigger:
+            out["model"] = "trigger"  # (data intervals when not said)
     elif cron_doc:
         out["runs_by"], out["runs_at"] = "cron line", cron_doc
     else:
         out["runs_by"] = "by hand"
-    if s.cron is not None:
+    # the source's own spelling, where the module runs another one
+    if s.cron is not None and s.cron != out.get("runs_at"):
         out["cron"] = s.cron
     if s.seconds is not None:
         out["seconds"] = s.seconds
