@@ -634,6 +634,24 @@ def test_engine_a_trigger_schedule_runs_at_its_tick_with_the_tick_as_interval(tm
 
 
 @pytest.mark.engine
+def test_engine_run_dates_are_wall_clock_dates_of_the_schedules_timezone(tmp_path):
+    """Midnight in Los Angeles across the start of daylight saving time
+    (2024-03-10): 08:00 UTC, then 07:00 UTC; each day runs once it is over there."""
+    log = tmp_path / "log.txt"
+    w = wf([shell("t", f"echo {{{{ ts }}}} >> '{log}'")], [], id="pacific", catchup=True,
+           schedule=Schedule("cron", "0 0 * * *", timezone="America/Los_Angeles"),
+           start_date="2024-03-09T08:00:00+00:00")
+    e = lb.emit(w)
+    assert '    timezone = "America/Los_Angeles"' in source(e)
+    m = load_module(e, tmp_path, "wfconv_engine_pacific")
+    now = int(datetime.datetime(2024, 3, 12, 12, tzinfo=datetime.UTC).timestamp())
+    catch_up = sys.modules["wfconv_luigi"].catch_up
+    assert build([catch_up(m.PacificWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+    assert sorted(log.read_text().split()) == [
+        "2024-03-09T08:00:00+00:00", "2024-03-10T08:00:00+00:00", "2024-03-11T07:00:00+00:00"]
+
+
+@pytest.mark.engine
 def test_the_time_check_plans_the_first_runs_of_a_range_from_the_year_1(tmp_path):
     """The Luigi child asks the range task for the first runs of a schedule
     that starts at datetime.min (Airflow's own examples) without looking back

@@ -68,16 +68,21 @@ def _first_runs(catch_up, root, n: int) -> list:
     # catch-up on, as the source's runs are planned (catch-up is structure):
     # the range looks back to the interval of its start and no further (a
     # look-back past the year 1 overflows Luigi's date arithmetic)
-    probe = catch_up(root, now=0)
-    shift = -probe.now  # catch_up() moves "now" back by the schedule's due time
+    origin = int(start.timestamp())
+    probe = catch_up(root, now=origin)
+    # catch_up() moves "now" by the schedule's due time (and timezone)
+    shift = origin - probe.now
     unit = 86400 if "days_back" in dict(type(probe).get_params()) else 3600
     name = "days_back" if unit == 86400 else "hours_back"
+    # a period more (the range's own start bounds it), unless that is before
+    # the year 1; a timezone's daylight saving time moves "now" by an hour
+    spare = 1 if start.year > 1 or start.timetuple().tm_yday > 2 else 0
     found: list = []
     for days in _HORIZONS_DAYS:
         # "now" such that the range's now is the start plus a whole number of
         # periods, which it looks back exactly
-        now = int(start.timestamp()) + days * 86400 + shift
-        back = {name: days * 86400 // unit}
+        now = origin + days * 86400 + shift
+        back = {name: days * 86400 // unit + spare}
         found = list(catch_up(root, now=now, task_limit=n, **back).requires())
         if len(found) >= n:
             break

@@ -86,15 +86,29 @@ CODES: dict[str, str] = {
     "BL503": "task parameter clashes with a workflow parameter; dropped",
 }
 
-STATE_ENV = "WFCONV_STATE_DIR"
 RUN_ENV = "WFCONV_RUN_ID"
-DEFAULT_STATE = ".wfconv-state"
 LUIGI_RETRY_DELAY_S = 900.0
 
 # Module-level names a task class must not take.
 _RESERVED_CLASSES = ("WorkflowTask",)
-# Attributes of luigi.Task / WorkflowTask a parameter must not shadow.
+# Attributes of luigi.Task and of wfconv_luigi's classes a parameter must not shadow.
 _TASK_ATTRS = (
+    "workflow_id",
+    "param_attrs",
+    "shared_params",
+    "trigger_model",
+    "timezone",
+    "at_hour",
+    "at_minute",
+    "start",
+    "stop",
+    "catchup",
+    "interval_end",
+    "context",
+    "wait_for_file",
+    "clone",
+    "clone_parent",
+    "clone_parents",
     "state_dir",
     "date",
     "date_hour",
@@ -124,7 +138,6 @@ _TASK_ATTRS = (
     "disable_window",
     "owner_email",
     "failed_task",
-    "clone",
     "to_str_params",
     "from_str_params",
     "get_params",
@@ -883,6 +896,15 @@ def emit(workflow: Workflow, **options) -> Emitted:
     param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="snake")
     ctx = _Ctx(w, diags, param_attrs)
     mode = _mode(w, ctx)
+    # A schedule in a timezone: dates and times of day are wall-clock times there.
+    tz = w.schedule.timezone if w.schedule.timezone not in (None, "", "UTC") else None
+    if tz and not _known_timezone(tz):
+        ctx.warn(
+            "BL301",
+            f"timezone {tz!r} is not one Python's zoneinfo knows: run dates are taken in UTC",
+            target="timezone",
+        )
+        tz = None
     # A trigger-model schedule (Airflow 3 cron, Prefect, Oozie): the run for a
     # tick is due at the tick and its data interval is the tick.
     trigger = mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER
@@ -1141,6 +1163,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         at_hour=mode.at_hour if mode.mode == "daily" else 0,
         at_minute=mode.at_minute if mode.mode in ("daily", "hourly") else 0,
         trigger=trigger,
+        timezone=tz if mode.mode in ("daily", "hourly") else None,
         classes=classes,
         handlers=handler_code,
         functions=[
@@ -1152,17 +1175,26 @@ def emit(workflow: Workflow, **options) -> Emitted:
         catchup=w.catchup,
         dates=bool(when(start) or when(stop)),
     )
-    # A timezone other than UTC: the logical date is computed in UTC.
-    if w.schedule.timezone not in (None, "", "UTC") and mode.mode != "run":
+    if tz and mode.mode != "run":
         ctx.warn(
             "BL301",
-            f"timezone {w.schedule.timezone!r}: cron runs in the host's timezone "
-            "and the run date is taken in UTC",
+            f"timezone {tz!r}: run dates are wall-clock dates there, but the cron line "
+            "runs in the host's timezone (set it, or CRON_TZ, to run at the source's times)",
             target="cron line",
         )
     files = {module_file: format_python(code, module_file)}
     files[HELPER_MODULES[0]] = HELPER_SOURCE_PATH.read_text(encoding="utf-8")
     return Emitted(files, ctx.diags, shared=set(HELPER_MODULES))
+
+
+def _known_timezone(name: str) -> bool:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def _tuple(names) -> str:

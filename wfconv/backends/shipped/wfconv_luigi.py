@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 import time
+import zoneinfo
 
 import luigi
 from luigi.execution_summary import LuigiStatusCode
@@ -62,6 +63,9 @@ class WorkflowTask(luigi.Task):
     # interval is the tick (trigger: Airflow 3's cron, Prefect, Oozie), else
     # the run for an interval starts once it is over (data intervals).
     trigger_model = False
+    # The schedule's timezone: a run's date and time of day are wall-clock
+    # times there (logical dates are given in UTC).
+    timezone = "UTC"
 
     # One failure disables a task (attempts = retries + 1; a task that retries
     # says so). Without it a worker running with keep_alive, which Luigi needs
@@ -175,13 +179,18 @@ class DailyTask(WorkflowTask):
         return self.date.isoformat()
 
     def logical_date(self) -> datetime.datetime:
-        start = datetime.time(self.at_hour, self.at_minute, tzinfo=datetime.UTC)
-        return datetime.datetime.combine(self.date, start)
+        return self._at(self.date)
 
     def interval_end(self) -> datetime.datetime:
         if self.trigger_model:
             return self.logical_date()
-        return self.logical_date() + datetime.timedelta(days=1)
+        return self._at(self.date + datetime.timedelta(days=1))
+
+    def _at(self, day: datetime.date) -> datetime.datetime:
+        """The schedule's time of day on ``day`` in its timezone, in UTC."""
+        start = datetime.time(self.at_hour, self.at_minute)
+        when = datetime.datetime.combine(day, start, zoneinfo.ZoneInfo(self.timezone))
+        return when.astimezone(datetime.UTC)
 
 
 class HourlyTask(WorkflowTask):
@@ -197,7 +206,9 @@ class HourlyTask(WorkflowTask):
         return self.date_hour.strftime("%Y-%m-%dT%H")
 
     def logical_date(self) -> datetime.datetime:
-        return self.date_hour.replace(minute=self.at_minute, tzinfo=datetime.UTC)
+        local = zoneinfo.ZoneInfo(self.timezone)
+        when = self.date_hour.replace(minute=self.at_minute, tzinfo=local)
+        return when.astimezone(datetime.UTC)
 
     def interval_end(self) -> datetime.datetime:
         if self.trigger_model:
@@ -234,6 +245,10 @@ def catch_up(root: type[WorkflowTask], now: int | None = None, **overrides):
     whether it catches up (``catchup``: every missing interval since the start,
     else, or without a start, only the latest one)."""
     current = int(time.time()) if now is None else now
+    # Luigi's range counts days and hours in UTC: give it the wall clock of
+    # the schedule's timezone instead
+    local = datetime.datetime.fromtimestamp(current, zoneinfo.ZoneInfo(root.timezone))
+    current += int(local.utcoffset().total_seconds())
     daily = issubclass(root, DailyTask)
     # without a start there is nothing to catch up from: the latest interval
     catches_up = getattr(root, "catchup", True) and getattr(root, "start", None)
