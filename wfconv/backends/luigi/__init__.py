@@ -1070,9 +1070,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
             f"{RUN_ENV}=$(date -u +\\%Y\\%m\\%dT\\%H\\%M) python {module_file}"
         )
     schedule_doc = {
-        "once": "The workflow runs once (schedule @once).",
-        "manual": "The workflow has no schedule (runs are started by hand).",
-    }.get(w.schedule.kind, "The workflow's schedule has no Luigi form.")
+        "once": "it runs once: start it with",
+        "manual": "no schedule: start runs with",
+    }.get(w.schedule.kind, "its schedule has no Luigi form: start runs with")
     if mode.mode == "run" and cron_doc:
         lost = [
             what
@@ -1100,7 +1100,6 @@ def emit(workflow: Workflow, **options) -> Emitted:
             target="cron line",
         )
     params = [{"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()]
-    shared = ["state_dir", ident, *param_attrs.values()]
     delay = retry_delay(w)
     window = _disable_window(w, delay)
     main_args: list[Expr] = [root_cls]
@@ -1154,7 +1153,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
         schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc, trigger)),
         run_env=RUN_ENV,
         param_attrs_line=_constant("PARAM_ATTRS", param_attrs),
-        shared_params_line=_constant("SHARED_PARAMS", shared),
+        renamed=any(k != a for k, a in param_attrs.items()),
         main_call="\n".join(
             statement("raise ", Call("SystemExit", [Call("wfconv_luigi.main", main_args)]), depth=1)
         ),
@@ -1241,8 +1240,7 @@ def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None, trigger: bool
             out["model"] = "trigger"  # (data intervals when not said)
     elif cron_doc:
         out["runs_by"], out["runs_at"] = "cron line", cron_doc
-    else:
-        out["runs_by"] = "by hand"
+    # (else run by hand: the default)
     # the source's own spelling, where the module runs another one
     if s.cron is not None and s.cron != out.get("runs_at"):
         out["cron"] = s.cron

@@ -54,9 +54,11 @@ class WorkflowTask(luigi.Task):
     # The task id in the source workflow, which is also the Luigi task family.
     task_id_original: str | None = None
     workflow_id = ""
-    # Workflow parameter (as the source names it) -> attribute.
+    # Workflow parameter (as the source names it) -> attribute (by default
+    # the parameters the workflow's base class declares, under their names).
     param_attrs: dict = {}  # noqa: RUF012 (read only)
-    # The parameters every task of the workflow shares (passed along requires()).
+    # The parameters every task of the workflow shares (passed along
+    # requires()): the run's and those the workflow's base class declares.
     shared_params: tuple = ("state_dir",)
 
     # The source's time model: a run for a tick starts at the tick and its data
@@ -73,6 +75,16 @@ class WorkflowTask(luigi.Task):
     retry_count = 1
 
     state_dir = luigi.OptionalParameter(default=None, significant=False)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "workflow_id" in vars(cls):
+            # The workflow's base class: the parameters it declares are the
+            # workflow's, which every task shares.
+            own = [k for k, v in vars(cls).items() if isinstance(v, luigi.Parameter)]
+            cls.shared_params = (*cls.shared_params, *own)
+            if "param_attrs" not in vars(cls):
+                cls.param_attrs = {name: name for name in own}
 
     @classmethod
     def get_task_family(cls):

@@ -712,8 +712,10 @@ def _apply_wfconv_constants(w: Workflow, root: dict[str, Any], constants: dict[s
     wid = constants.get("WORKFLOW_ID")
     if isinstance(wid, str) and wid:
         w.id = wid
-    attrs = constants.get("PARAM_ATTRS", {})
     shared = _shared_params(root, constants)
+    attrs = constants.get("PARAM_ATTRS") or {
+        n: n for n in shared if n != "state_dir" and n not in _RUN_PARAMS
+    }
     if isinstance(attrs, dict) and isinstance(shared, list):
         values = {p["name"]: p["value"] for p in root["params"]}
         w.params = {str(k): values[a] for k, a in attrs.items() if a in values}
@@ -751,12 +753,12 @@ _RUN_PARAMS = ("date", "date_hour", "run_id")
 
 
 def _shared_params(root: dict[str, Any], constants: dict[str, Any]) -> Any:
-    """``SHARED_PARAMS`` of a module wfconv wrote; a workflow without
-    parameters has none written: the state folder and the run identity."""
+    """``SHARED_PARAMS`` of a module wfconv wrote (older modules), else the
+    root task's parameters: the state folder, the run identity and those the
+    workflow's base class declares, which every task shares."""
     if "SHARED_PARAMS" in constants:
         return constants["SHARED_PARAMS"]
-    names = [p["name"] for p in root["params"]]
-    return ["state_dir", *(n for n in _RUN_PARAMS if n in names)]
+    return [p["name"] for p in root["params"]]
 
 
 def _text_or_none(value: Any) -> str | None:
