@@ -1,16 +1,24 @@
-"""IR -> a Luigi 3 module: one Task class per task, ``requires()`` for edges.
+"""IR -> a Luigi 3 module: one ``luigi.Task`` class per task.
 
 Why it looks the way it does
+- What every converted pipeline needs lives once per output folder in the
+  shipped helper module ``wfconv_luigi`` (``backends/shipped/wfconv_luigi.py``,
+  written beside the modules as the Prefect target writes ``wfconv_prefect``):
+  the modules hold their workflow only. A small base class per module says
+  the workflow's id, the time of day and time model of its schedule and its
+  parameters; the tasks follow in dependency order, requirements as
+  ``@requires(...)`` (luigi.util), a ``run()`` ending with ``mark_done()``.
 - Completion: every task writes a marker ``LocalTarget`` under a state
   directory (``--state-dir`` / ``$WFCONV_STATE_DIR``) keyed by the run, so
   Luigi's "complete tasks never run again" gives resumable runs.
 - Identity: the original task id is the Luigi task family
-  (``task_id_original`` + ``get_task_family``), so the Luigi frontend reads the
-  original ids back; class names are only Python spellings.
+  (``task_id_original``), so the Luigi frontend reads the original ids back;
+  class names are only Python spellings.
 - Run identity: a daily or hourly schedule becomes a ``date`` /
-  ``date_hour`` parameter and a ``RangeDaily`` / ``RangeHourly`` entry point
-  (``catch_up()``); anything else a ``run_id`` parameter and a cron line in the
-  module docstring (Luigi has no scheduler).
+  ``date_hour`` parameter (``DailyTask`` / ``HourlyTask``, wall-clock dates of
+  the schedule's timezone, in its time model) and ``wfconv_luigi.catch_up()``
+  (``RangeDaily`` / ``RangeHourly``); anything else a ``run_id`` parameter and
+  a cron line in the module docstring (Luigi has no scheduler).
 - Luigi knows one trigger rule (all requirements complete). Error handlers
   (``one_failed`` / ``error`` edges) are started from the upstream's FAILURE
   event; every other rule, branches and sensors are approximated and the
