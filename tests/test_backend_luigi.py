@@ -632,6 +632,13 @@ def load_module(e, tmp_path: Path, name: str):
     return module
 
 
+def catch_up_at(root, tmp_path: Path, *when: int) -> bool:
+    """Build ``wfconv_luigi.catch_up(root)`` at ``datetime(2024, *when)`` UTC."""
+    now = int(datetime.datetime(2024, *when, tzinfo=datetime.UTC).timestamp())
+    catch_up = sys.modules["wfconv_luigi"].catch_up
+    return build([catch_up(root, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+
+
 def build(tasks) -> bool:
     import luigi
 
@@ -762,15 +769,10 @@ def test_engine_daily_catch_up_runs_every_missing_day(tmp_path):
         start_date="2024-01-01T00:00:00+00:00",
     )
     m = load_module(lb.emit(w), tmp_path, "wfconv_engine_daily")
-    now = int(datetime.datetime(2024, 1, 3, 12, tzinfo=datetime.UTC).timestamp())
-    catch_up = sys.modules["wfconv_luigi"].catch_up
-    assert build([catch_up(m.DailyWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+    assert catch_up_at(m.DailyWorkflow, tmp_path, 1, 3, 12)
     # intervals [Jan 1, Jan 2) and [Jan 2, Jan 3) are over; [Jan 3, Jan 4) is not
     assert sorted(log.read_text().split()) == ["2024-01-01", "2024-01-02"]
-    later = int(datetime.datetime(2024, 1, 4, 0, 0, tzinfo=datetime.UTC).timestamp())
-    assert build(
-        [catch_up(m.DailyWorkflow, now=later, of_params={"state_dir": str(tmp_path / "s")})]
-    )
+    assert catch_up_at(m.DailyWorkflow, tmp_path, 1, 4, 0, 0)
     assert sorted(log.read_text().split()) == [
         "2024-01-01",
         "2024-01-02",
@@ -791,11 +793,7 @@ def test_engine_catch_up_without_a_start_date_runs_the_latest_interval(tmp_path)
     )
     m = load_module(lb.emit(w), tmp_path, "wfconv_engine_nostart")
     assert getattr(m.NostartWorkflow, "start", None) is None
-    now = int(datetime.datetime(2024, 1, 3, 12, tzinfo=datetime.UTC).timestamp())
-    catch_up = sys.modules["wfconv_luigi"].catch_up
-    assert build(
-        [catch_up(m.NostartWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})]
-    )
+    assert catch_up_at(m.NostartWorkflow, tmp_path, 1, 3, 12)
     assert log.read_text().split() == ["2024-01-02"]
 
 
@@ -813,11 +811,7 @@ def test_engine_catch_up_without_catchup_runs_only_the_latest_interval(tmp_path,
         start_date="2024-01-01T00:00:00+00:00",
     )
     m = load_module(lb.emit(w), tmp_path, f"wfconv_engine_latest_{hourly}")
-    now = int(datetime.datetime(2024, 1, 3, 12, 30, tzinfo=datetime.UTC).timestamp())
-    catch_up = sys.modules["wfconv_luigi"].catch_up
-    assert build(
-        [catch_up(m.LatestWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})]
-    )
+    assert catch_up_at(m.LatestWorkflow, tmp_path, 1, 3, 12, 30)
     # the interval that ended last: [11:00, 12:00) of Jan 3, or the day Jan 2
     assert log.read_text().split() == [
         "2024-01-03T11:00:00+00:00" if hourly else "2024-01-02T00:00:00+00:00"
@@ -843,9 +837,7 @@ def test_engine_a_trigger_schedule_runs_at_its_tick_with_the_tick_as_interval(tm
     e = lb.emit(w)
     assert "BL305" not in codes(e) and "    trigger_model = True" in source(e)
     m = load_module(e, tmp_path, "wfconv_engine_ticks")
-    now = int(datetime.datetime(2024, 1, 3, 6, 30, tzinfo=datetime.UTC).timestamp())
-    catch_up = sys.modules["wfconv_luigi"].catch_up
-    assert build([catch_up(m.TicksWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})])
+    assert catch_up_at(m.TicksWorkflow, tmp_path, 1, 3, 6, 30)
     assert sorted(log.read_text().splitlines()) == [
         f"2024-01-0{d}T06:00:00+00:00 2024-01-0{d}T06:00:00+00:00" for d in (1, 2, 3)
     ]
@@ -867,11 +859,7 @@ def test_engine_run_dates_are_wall_clock_dates_of_the_schedules_timezone(tmp_pat
     e = lb.emit(w)
     assert '    timezone = "America/Los_Angeles"' in source(e)
     m = load_module(e, tmp_path, "wfconv_engine_pacific")
-    now = int(datetime.datetime(2024, 3, 12, 12, tzinfo=datetime.UTC).timestamp())
-    catch_up = sys.modules["wfconv_luigi"].catch_up
-    assert build(
-        [catch_up(m.PacificWorkflow, now=now, of_params={"state_dir": str(tmp_path / "s")})]
-    )
+    assert catch_up_at(m.PacificWorkflow, tmp_path, 3, 12, 12)
     assert sorted(log.read_text().split()) == [
         "2024-03-09T08:00:00+00:00",
         "2024-03-10T08:00:00+00:00",

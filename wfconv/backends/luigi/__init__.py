@@ -167,7 +167,8 @@ _TASK_ATTRS = (
     "owner",
     "task_namespace",
 )
-_KNOWN_TEMPLATES = {
+# Airflow context names the shipped WorkflowTask.context() provides.
+_CONTEXT_NAMES = (
     "ds",
     "ds_nodash",
     "ts",
@@ -176,8 +177,10 @@ _KNOWN_TEMPLATES = {
     "data_interval_start",
     "data_interval_end",
     "run_id",
-    "dag.dag_id",
-}
+    "params",
+)
+# The templates the shipped WorkflowTask.render() fills in.
+_KNOWN_TEMPLATES = {*_CONTEXT_NAMES, "dag.dag_id"} - {"params"}
 # The same shape the generated module's render() understands.
 _STRFTIME = re.compile(
     r"\(?\s*(?P<name>logical_date|data_interval_start|data_interval_end)\s*"
@@ -459,20 +462,6 @@ def _call_args(op_args: list, kwargs: dict) -> list[Expr]:
     args += [Kw(k, literal_expr(v, py_literal)) for k, v in plain.items()]
     rest = {k: v for k, v in kwargs.items() if k not in plain}
     return args + ([f"**{py_literal(rest)}"] if rest else [])
-
-
-# Airflow context names the shipped WorkflowTask.context() provides.
-_CONTEXT_NAMES = (
-    "ds",
-    "ds_nodash",
-    "ts",
-    "ts_nodash",
-    "logical_date",
-    "data_interval_start",
-    "data_interval_end",
-    "run_id",
-    "params",
-)
 
 
 def _pasted_call(task: Task, ctx: _Ctx) -> list[str] | None:
