@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from wfconv.backends import oozie
+from wfconv.backends.oozie.context import _xml_safe
 from wfconv.backends.seriesparallel import Leaf, Parallel, Series, decompose, implied_edges
 from wfconv.ir.model import Action, Edge, Schedule, Task, Workflow
 
@@ -511,7 +512,7 @@ def test_hostile_strings_give_valid_xml_and_survive(ids, command, value, data):
 
 
 def xml_safe(s: str) -> str:
-    return oozie._xml_safe(s)
+    return _xml_safe(s)
 
 
 def oozie_el_literal(argv: list[str]) -> str:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from test_backend_airflow import hostile_workflows
 from test_backend_common import (
     ALL_CORPUS,
+    RUFF,
     assert_no_new_ruff_findings,
     assert_round_trip,
     kitchen_sink,
@@ -82,9 +83,9 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert '@task(name="py_kept")\ndef kept(x=1, *, upstream):' in code
     assert (
         'if __name__ == "__main__":\n    kitchen_sink.serve(\n        name="kitchen_sink",\n'
-        "        schedules=[\n            RRule(\n"
-        # DTSTART: the first run's start (the first 06:00 tick from the start date)
-        '                "DTSTART:20240101T060000\\nRRULE:FREQ=DAILY;BYHOUR=6;BYMINUTE=0;BYSECOND=0",'
+        # DTSTART: the first run's start (the first 06:00 tick from the start date),
+        # whose hour, minute and second the rule takes
+        '        schedules=[RRule("DTSTART:20240101T060000\\nRRULE:FREQ=DAILY", timezone="UTC")],'
     ) in code
     assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112"} <= codes(out)
 
@@ -653,6 +654,7 @@ def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
         ("30 6 * * 1-5", "Europe/London"),
         ("30 7 15 2,5,8,11 *", "Europe/Berlin"),
         ("0 * * * *", "UTC"),
+        ("15 6 * * *", "Europe/Berlin"),
         ("*/20 9-17/4 * JAN-MAR SUN,7", "America/New_York"),
     ],
 )
@@ -1013,8 +1015,14 @@ def test_pasted_functions_keep_the_imports_their_annotations_need(prefect_harnes
     out.mkdir()
     (out / "annotated.py").write_text(code)
     lint = subprocess.run(
-        [str(Path(sys.executable).with_name("ruff")), "check", "--isolated", "--select", "F",
-         str(out)],
+        [
+            str(Path(sys.executable).with_name("ruff")),
+            "check",
+            "--isolated",
+            "--select",
+            "F",
+            str(out),
+        ],
         capture_output=True,
         text=True,
     )
@@ -1022,3 +1030,41 @@ def test_pasted_functions_keep_the_imports_their_annotations_need(prefect_harnes
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed(), statuses
     assert statuses == {"rows": "success", "total": "success"}
+
+
+@pytest.mark.engine
+def test_camel_case_parameters_are_snake_case_arguments_run_by_that_name(prefect_harness, tmp_path):
+    """Oozie's ``outDir`` is the flow argument ``out_dir`` (PEP 8, ruff N803),
+    the ledger names the rename, a called flow's parameters are passed by the
+    same rule, and a Prefect run given ``out_dir`` uses it."""
+    import subprocess
+
+    params = {"outDir": "/nonexistent", "nameNode": "hdfs://nn"}
+    touch = Task("touch", Action("shell", {"command": "touch {{ params.outDir }}/done"}))
+    call = Task(
+        "call", Action("subworkflow", {"workflow": "other", "propagate_configuration": True})
+    )
+    caller = Workflow("caller", params=params, tasks=[call])
+    _, code, out = emit_one(caller)
+    assert 'parameters={"out_dir": out_dir, "name_node": name_node}' in code
+    w = Workflow("camel", params=params, tasks=[touch], source=SourceRef("oozie", "w.xml", 1))
+    name, code, out = emit_one(w)
+    assert 'def camel(out_dir="/nonexistent", name_node="hdfs://nn"):' in code
+    assert (
+        "parameter 'outDir' is the flow argument 'out_dir' (deployments and readers see the new "
+        "name)"
+    ) in {d.message for d in out.diagnostics if d.code == "BP205"}
+    path = tmp_path / name
+    path.write_text(code)
+    lint = subprocess.run(
+        [RUFF, "check", "--isolated", "--no-cache", "--select", "N", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
+    spec = importlib.util.spec_from_file_location("wfconv_flow_camel", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    state = module.camel(out_dir=str(tmp_path), return_state=True)
+    assert state.is_completed()
+    assert (tmp_path / "done").exists()

@@ -46,6 +46,22 @@ HOURLY = textwrap.dedent(
 )
 
 
+# An Airflow 2 DAG run every minute since 2021: its first run starts at
+# 00:01 (the end of the first interval). Prefect plans an every-minute RRULE
+# from 2021 too slowly to use, so the output is a cron without a start (BP202).
+EVERY_MINUTE = textwrap.dedent(
+    """
+    from datetime import datetime
+
+    from airflow import DAG
+    from airflow.operators.empty import EmptyOperator
+
+    with DAG(dag_id="minutely", schedule="*/1 * * * *", start_date=datetime(2021, 1, 1)) as dag:
+        EmptyOperator(task_id="tick")
+    """
+)
+
+
 def _job(w, target, **options):
     rt = round_trip(w, target, **options)
     return Job(w, target, rt.emitted.files, rt.ledger, rt.id_map, options.get("airflow_version", 3))
@@ -149,13 +165,13 @@ def test_verdict_is_never_equivalent_when_an_engine_check_fails():
 
 
 @pytest.fixture(scope="module")
-def python_jobs(airflow2_python):
+def python_jobs(airflow2_python, tmp_path_factory):
     etl = load_path(ROOT / "corpus/airflow/etl_basic.py", "airflow").workflows[0]
     coord = load_path(ROOT / "corpus/oozie/coord_app", "oozie").workflows[0]
     broken = _job(etl, "prefect")
     broken.files = {k: v + "\nraise ImportError('boom')\n" for k, v in broken.files.items()}
     late = _job(etl, "prefect")
-    late.files = {k: v.replace("BYHOUR=6;", "BYHOUR=7;") for k, v in late.files.items()}
+    late.files = {k: v.replace("T060000", "T070000") for k, v in late.files.items()}
     assert late.files != _job(etl, "prefect").files, "the backend's schedule changed: update"
     hourly = next(
         w
@@ -167,13 +183,25 @@ def python_jobs(airflow2_python):
     assert shifted.files != _job(hourly, "prefect").files, "the backend's schedule changed: update"
     late_luigi = _job(etl, "luigi")
     late_luigi.files = {
-        k: v.replace("datetime.time(6, 0,", "datetime.time(7, 0,").replace(
+        k: v.replace("    at_hour = 6\n", "    at_hour = 7\n").replace(
             "--date {{ ds }}", "--date {{ ds_nodash }}"
         )
         for k, v in late_luigi.files.items()
     }
     assert late_luigi.files != _job(etl, "luigi").files, "the backend's dates changed: update"
+    src = tmp_path_factory.mktemp("src") / "minutely.py"
+    src.write_text(EVERY_MINUTE, encoding="utf-8")
+    minutely = load_path(str(src), "airflow").workflows[0]
+    every_other = _job(minutely, "prefect")
+    every_other.files = {
+        k: v.replace("*/1 * * * *", "*/2 * * * *") for k, v in every_other.files.items()
+    }
+    assert every_other.files != _job(minutely, "prefect").files, (
+        "the backend's cron changed: update"
+    )
     jobs = {
+        "minutely_prefect": _job(minutely, "prefect"),
+        "every_other_prefect": every_other,
         "etl_prefect": _job(etl, "prefect"),
         "late_prefect": late,
         "hourly_prefect": _job(hourly, "prefect"),
@@ -203,6 +231,20 @@ def test_prefect_loads_and_its_own_schedule_plans_the_runs(python_jobs):
     assert _check(python_jobs["coord_prefect"], "time").status == PASS
     bad = _check(python_jobs["broken_prefect"], "loads")
     assert bad.status == FAIL and "boom" in bad.details[0]
+
+
+def test_a_start_less_prefect_schedule_is_planned_from_the_sources_first_run(python_jobs):
+    """The every-minute cron cannot say the start (BP202): planned from the
+    start date, Prefect would tick at 00:00, which Airflow 2 never runs; from
+    the source's first run (00:01) the ticks are the source's. A cron that
+    ticks every other minute still differs."""
+    job = python_jobs["minutely_prefect"]
+    assert any(d.code == "BP202" for d in job.ledger)
+    time = _check(job, "time")
+    assert time.status == PASS, time.details
+    assert "planned from the source's first run: BP202" in time.details[0]
+    other = _check(python_jobs["every_other_prefect"], "time")
+    assert other.status == FAIL, other.details
 
 
 def test_a_prefect_sources_runs_come_from_its_own_deployment_in_prefect(python_jobs):

@@ -61,11 +61,13 @@ def test_every_backend_keeps_add_or_replace_and_the_python_ones_read_it_back(tmp
     (back,) = prefect.parse(str(path), text).workflows
     assert _env_fields(back) == _env_fields(w)
 
-    files = emit(w, "luigi").files
-    (name,) = [n for n in files if n.endswith(".py")]
+    emitted = emit(w, "luigi")
+    files = emitted.files
+    (name,) = [n for n in files if n.endswith(".py") and n not in emitted.shared]
     assert 'self.shell("env", env={"A": "1"}, replace_env=True)' in files[name]
+    for each, text in files.items():  # the helper module beside it
+        (tmp_path / each).write_text(text, encoding="utf-8")
     path = tmp_path / name
-    path.write_text(files[name], encoding="utf-8")
     (back,) = luigi.parse(str(path), files[name], static=True).workflows
     assert _env_fields(back) == _env_fields(w)
 

@@ -419,11 +419,13 @@ def test_an_airflow2_schedule_written_for_oozie_reads_back_as_data_intervals(tmp
 
 
 def run_dates(w: Workflow):
-    """The emitted wfconv_run_dates, on its own (it needs no Prefect)."""
+    """The emitted wfconv_run_dates, on its own (the helper module's, for a cron)."""
     import datetime
     from zoneinfo import ZoneInfo
 
-    ns = {"datetime": datetime, "ZoneInfo": ZoneInfo}
+    from wfconv.backends.shipped.wfconv_prefect import cron_interval_dates
+
+    ns = {"datetime": datetime, "ZoneInfo": ZoneInfo, "cron_interval_dates": cron_interval_dates}
     exec(prefect_backend.run_dates_source(w), ns)
     return ns["wfconv_run_dates"]
 

@@ -189,6 +189,30 @@ def test_a_stub_is_never_equivalent():
     assert any("NotImplementedError" in d or "BP101" in d for d in report.checks[0].details)
 
 
+@pytest.mark.parametrize("body", ["pass", '"""Nothing yet."""\n    return None', "print(1)"])
+def test_a_function_that_does_nothing_is_an_empty_task(body):
+    """Airflow's ``@task def t(): pass`` is a python task; pasted as the
+    Prefect task, it reads back as an empty one: the same task, not a defect
+    (a function that does something still reads back as python)."""
+    source = f"def noop():\n    {body}\n"
+    w = finalize(
+        Workflow(
+            id="nothing",
+            tasks=[
+                Task(
+                    "noop",
+                    Action("python", {"callable": "noop", "source_code": source}),
+                    source=SourceRef("airflow", "x.py", 1),
+                )
+            ],
+            source=SourceRef("airflow", "x.py", 1),
+        )
+    )
+    report = verify_workflow(w, "prefect")
+    assert [d.describe() for d in report.structure] == []
+    assert report.equivalent
+
+
 def test_cli_refuses_cycles(tmp_path):
     w = finalize(
         Workflow(id="c", tasks=[shell("a"), shell("b")], edges=[Edge("a", "b"), Edge("b", "a")])

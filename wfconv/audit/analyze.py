@@ -10,7 +10,6 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
-from wfconv.audit import oozie
 from wfconv.audit.checks import CHECKS, Context
 from wfconv.audit.codes import CODES, SILENCED, audit_code, severity_of
 from wfconv.audit.graph import TaskGraph, longest_path, width
@@ -163,6 +162,8 @@ def audit_bundle(bundle: Bundle, path: str, engine: str, now: datetime) -> FileR
             _finding("AU905", f"no {engine} workflow could be found statically in this file", path)
         )
     if engine == "oozie":
+        from wfconv.audit import oozie  # lxml: only for Oozie applications
+
         wf_id = bundle.workflows[0].id if bundle.workflows else None
         for xml in oozie.workflow_xml_files(Path(path)):
             for u in oozie.unreachable_nodes(xml):

@@ -119,13 +119,15 @@ class _Worker:
         self.conn.close()
 
 
-def _preimport_frontends() -> None:
-    """Import the frontends once in the parent so that forked workers share them
-    instead of each importing them on its first file."""
+def _preimport_frontends(engines: Iterable[str | None]) -> None:
+    """Import the frontends of the first files once in the parent so that
+    forked workers share them instead of each importing them on its first file.
+    (Only those: a folder of Airflow files does not pay for importing lxml and
+    the Prefect reader. A frontend first needed later is imported by each
+    worker that needs it.)"""
     from wfconv.audit.analyze import _load_frontend
-    from wfconv.frontends import ENGINES
 
-    for engine in ENGINES:
+    for engine in sorted({e for e in engines if e}):
         try:
             _load_frontend(engine)
         except Exception:  # a broken frontend is reported per file by the worker
@@ -189,7 +191,7 @@ def run_jobs(
                 else:
                     todo.append(job)
             if todo and not pool:
-                _preimport_frontends()
+                _preimport_frontends(j.engine for j in todo)
                 pool = [_Worker(ctx, now_iso) for _ in range(workers)]
             sent = True
             while todo and sent:  # one file per worker per round: even queues

@@ -10,7 +10,6 @@ kept for the whole run.
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import sys
 import time
@@ -19,14 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wfconv.audit.analyze import file_stamps
-from wfconv.audit.cache import Cache, content_key
 from wfconv.audit.codes import SEVERITY_RANK, severity_of
 from wfconv.audit.model import AUDITED, FAILED, SKIPPED, FileResult, Finding
 from wfconv.audit.pool import Job, run_jobs
 from wfconv.errors import InputError
 from wfconv.frontends import detect_engine, iter_workflow_files
+
+if TYPE_CHECKING:
+    from wfconv.audit.cache import Cache
 
 # Engines whose workflow ids share one namespace per deployment (AU006).
 # Oozie application names need not be unique; IR JSON files are not deployed.
@@ -124,7 +126,7 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
             data = _dir_bytes(p)
         except OSError as exc:
             return Job(index, path, result=_unreadable(path, "oozie", exc))
-        key = content_key(path, data, config) if cache else None
+        key = _key(path, data, config) if cache else None
         hit = cache.get(key) if cache and key else None
         if hit is not None:
             return Job(index, path, result=FileResult.from_dict(hit, cached=True))
@@ -150,7 +152,7 @@ def _prepare(index: int, path: str, cache: Cache | None, config: str) -> Job:
             data = fh.read()
     except OSError as exc:
         return Job(index, path, result=_unreadable(path, None, exc))
-    key = content_key(path, data, config) if cache else None
+    key = _key(path, data, config) if cache else None
     if cache and key:
         hit = cache.get(key)
         # A result read from other files of the repository too is only as
@@ -296,9 +298,21 @@ def audit(paths: Iterable[str], opts: Options, reporter: Reporter) -> Summary:
     return summary
 
 
+def _key(path: str, data: bytes, config: str) -> str:
+    from wfconv.audit.cache import content_key
+
+    return content_key(path, data, config)
+
+
 def _open_cache(directory: str) -> Cache | None:
     """The cache, or None (with a warning) when it cannot be used: a read-only
     folder or a damaged file must not stop an audit."""
+    # Imported here: sqlite3 and hashlib are ~20 ms of a start-up that
+    # --no-cache does not need.
+    import sqlite3
+
+    from wfconv.audit.cache import Cache
+
     try:
         cache = Cache(directory)
         cache.get("")  # touches the table: a damaged file fails here

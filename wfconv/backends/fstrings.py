@@ -84,7 +84,9 @@ class Names:
 class FString:
     code: str  # the f-string literal (or a plain literal without placeholders)
     dates: set[str]  # run values used
-    params: set[str]  # workflow parameters used
+    # workflow parameters used, in the order the template names them (a
+    # task's arguments follow it: a set's order would change from run to run)
+    params: list[str]
     run_id: bool
     imports: set[tuple[str, str]]  # (module, name) the expressions need
 
@@ -93,21 +95,74 @@ class _NotSimple(Exception):
     pass
 
 
+@functools.cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(keep_trailing_newline=True)
+
+
 @functools.lru_cache(maxsize=4096)
 def _parse(text: str) -> Any:
     import jinja2
 
     try:
-        return jinja2.Environment(keep_trailing_newline=True).parse(text)
+        return _environment().parse(text)
     except jinja2.TemplateSyntaxError:
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression(inner: str) -> Any:
+    """The expression node of ``{{inner}}``, or None when it does not parse."""
+    tree = _parse("{{" + inner + "}}")
+    if tree is None or len(tree.body) != 1 or len(tree.body[0].nodes) != 1:
+        return None
+    return tree.body[0].nodes[0]
+
+
+def _fields(text: str) -> list[tuple[str, Any]] | None:
+    """``text`` as Jinja would read it, ``("text", str)`` and ``("expr",
+    node)`` in order, without parsing the whole text: generated workflows hold
+    thousands of templates that differ only in their literal parts, and the
+    expressions repeat (``{{ ds }}``), so each distinct expression is parsed
+    once. None when this reading is not certain to be Jinja's: the caller
+    then parses the text whole.
+
+    Jinja reads a field from ``{{`` to the first ``}}`` its lexer sees outside
+    a string or brackets. When ``{{inner}}`` (``inner`` up to the first
+    ``}}``) parses alone, the lexer read ``inner`` to its end in place too:
+    its tokens cannot reach past it. Out of this path: ``{%``/``{#``
+    anywhere, a carriage return (Jinja rewrites line ends in text), and whitespace
+    control (``{{-``, ``{{+``, ``-}}``), which changes the text around."""
+    if "{%" in text or "{#" in text or "\r" in text:
+        return None
+    out: list[tuple[str, Any]] = []
+    pos = 0
+    while (start := text.find("{{", pos)) >= 0:
+        end = text.find("}}", start + 2)
+        if end < 0:
+            return None
+        inner = text[start + 2 : end]
+        if not inner or inner[0] in "-+" or inner[-1] == "-":
+            return None
+        node = _expression(inner)
+        if node is None:
+            return None
+        if start > pos:
+            out.append(("text", text[pos:start]))
+        out.append(("expr", node))
+        pos = end + 2
+    if pos < len(text):
+        out.append(("text", text[pos:]))
+    return out
 
 
 class _Translator:
     def __init__(self, names: Names):
         self.names = names
         self.dates: set[str] = set()
-        self.params: set[str] = set()
+        self.params: list[str] = []
         self.run_id = False
         self.imports: set[tuple[str, str]] = set()
 
@@ -142,7 +197,8 @@ class _Translator:
                 code = self.names.params.get(key)
                 if code is None:
                     raise _NotSimple(key)
-                self.params.add(key)
+                if key not in self.params:
+                    self.params.append(key)
                 return "any", code
             if (
                 isinstance(base, n.Name)
@@ -275,16 +331,22 @@ def to_fstring(text: str, names: Names) -> FString | None:
     from wfconv.backends.common import py_str, py_str_body, quote_for
 
     if "{{" not in text and "{%" not in text and "{#" not in text:
-        return FString(py_str(text), set(), set(), False, set())
-    tree = _parse(text)
-    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], n.Output):
-        return None
+        return FString(py_str(text), set(), [], False, set())
+    fields = _fields(text)
+    if fields is None:
+        tree = _parse(text)
+        if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], n.Output):
+            return None
+        fields = [
+            ("text", node.data) if isinstance(node, n.TemplateData) else ("expr", node)
+            for node in tree.body[0].nodes
+        ]
     t = _Translator(names)
     pieces: list[tuple[str, str]] = []  # ("text", s) / ("expr", code)
     try:
-        for node in tree.body[0].nodes:
-            if isinstance(node, n.TemplateData):
-                pieces.append(("text", node.data))
+        for what, node in fields:
+            if what == "text":
+                pieces.append(("text", node))
                 continue
             kind, code = t.value(node)
             if kind == "literal":
@@ -296,7 +358,7 @@ def to_fstring(text: str, names: Names) -> FString | None:
     except _NotSimple:
         return None
     if not any(kind == "expr" for kind, _ in pieces):
-        return FString(py_str("".join(s for _, s in pieces)), set(), set(), False, set())
+        return FString(py_str("".join(s for _, s in pieces)), set(), [], False, set())
     quote = quote_for("".join(s for kind, s in pieces if kind == "text"))
     body = "".join(
         py_str_body(_literal_part(s), quote) if kind == "text" else "{" + s + "}"

@@ -3,7 +3,6 @@ code is imported) and report findings (codes in docs/audit.md)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -220,10 +219,8 @@ def audit_cmd(
             summary = audit(paths, opts, reporter(SimpleNamespace(write=write)))
         click.echo(f"{_summary_line(summary)}; report written to {output}", err=True)
     else:
-        try:
-            summary = audit(paths, opts, reporter(sys.stdout))
-            sys.stdout.flush()
-        except BrokenPipeError:  # `wfconv audit dags/ | head`: the reader has seen enough
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(1)
+        # `wfconv audit dags/ | head`: a reader that has seen enough is
+        # handle_errors' BrokenPipeError.
+        summary = audit(paths, opts, reporter(sys.stdout))
+        sys.stdout.flush()
     sys.exit(exit_code(summary, fail_on))

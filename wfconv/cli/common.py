@@ -6,7 +6,6 @@ import contextlib
 import functools
 import os
 import sys
-import traceback
 
 import click
 
@@ -41,11 +40,21 @@ def handle_errors(fn):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader of stdout went away (`wfconv run ... | head`): stop
+            # quietly, as Unix tools do; stdout now leads nowhere, so that the
+            # final flush at exit cannot fail again.
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(141)  # 128 + SIGPIPE, what a shell reports for such a writer
         except RecursionError:
             click.echo("wfconv: input is nested too deeply to read", err=True)
             sys.exit(2)
         except Exception as exc:  # pragma: no cover - defensive
             if os.environ.get("WFCONV_DEBUG"):
+                import traceback  # here: every command's start-up would pay for it
+
                 traceback.print_exc()
             click.echo(f"wfconv: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(2)

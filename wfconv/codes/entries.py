@@ -1361,7 +1361,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP205",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "parameter name is not a Python identifier: renamed (deployments see the new name)",
+        "parameter name is not a snake_case identifier: renamed (deployments see the new name)",
     ),
     Code(
         "BP206",
@@ -1479,9 +1479,9 @@ ENTRIES: tuple[Code, ...] = (
     ),
     Code(
         "BL305",
-        "warning",
+        "info",
         "docs/codes/backends-luigi-oozie.md#codes",
-        "a trigger-model schedule (Airflow 3, Prefect, Oozie) run by catch_up() over data intervals: each run starts one period after the source's tick, and data_interval_end is a period after logical_date",
+        "retired, no longer emitted: a trigger-model schedule keeps its time model (`trigger_model`: each run is due at its tick, its data interval is the tick)",
     ),
     Code(
         "BL401",

@@ -486,6 +486,26 @@ def _prefect_sources(jobs: list[Job], runs: int) -> list[dict]:
     return out
 
 
+def _planned_from(job: Job) -> str | None:
+    """When the emitted schedule's runs are planned from: the source's start
+    date, or its first run when the schedule cannot say the start (an
+    every-minute cron has no RRULE Prefect plans in reasonable time, so it
+    stays a start-less cron; planned from the start date, it would tick at
+    the start itself, which an Airflow 2 interval schedule never runs): the
+    ledger says so (BP202 on the start date)."""
+    from wfconv.errors import InputError
+    from wfconv.runtime.schedule import run_after_bounds
+
+    if any(d.code == "BP202" and "start_date" in d.message for d in job.ledger):
+        try:
+            bounds = run_after_bounds(job.workflow)
+        except InputError:
+            bounds = None
+        if bounds is not None:
+            return bounds[0].isoformat()
+    return job.workflow.start_date
+
+
 def prefect_facts(jobs: list[Job], runs: int, sources: list[dict] = ()) -> dict[str, dict] | str:
     """Facts per emitted module from ``prefect_child`` (two children share the
     modules: the machine has two cores), and per entry of ``sources`` (a
@@ -509,7 +529,7 @@ def prefect_facts(jobs: list[Job], runs: int, sources: list[dict] = ()) -> dict[
             {
                 "file": str(main),
                 "workflow": job.workflow.id,
-                "start": job.workflow.start_date,
+                "start": _planned_from(job),
                 "runs": runs,
                 "shell_tasks": _shell_tasks(job),
                 "paths": _user_modules(job),
@@ -607,7 +627,12 @@ def prefect_checks(job: Job, pfacts: dict | str, afacts: dict) -> list[Check]:
         c = fail_or_pass("time", engine, bad)
         c.details.insert(
             0,
-            f"run start times of Prefect's schedule against {src.get('timetable')} in {src['engine']}",
+            f"run start times of Prefect's schedule against {src.get('timetable')} in {src['engine']}"
+            + (
+                " (planned from the source's first run: BP202)"
+                if _planned_from(job) != job.workflow.start_date
+                else ""
+            ),
         )
         out.append(c)
     else:
@@ -784,7 +809,9 @@ def luigi_run_checks(job: Job, lfacts: dict, afacts: dict) -> list[Check]:
         why = (got or {}).get("error") or "the Luigi backend did not emit exactly one module"
         return [Check("time", engine, FAIL, [f"the range task cannot plan: {why}"])]
     if got.get("runs") is None:
-        why = "each call of the module is one run of the day it is called: cron decides the dates"
+        why = got.get("why") or (
+            "each call of the module is one run of the day it is called: cron decides the dates"
+        )
         return [Check(c, engine, UNVERIFIED, [why]) for c in ("time", "payload")]
     runs = got["runs"]
     src, why_not = _source_facts(job, afacts)

@@ -764,6 +764,9 @@ def _checked_range(*args):
 
 def contains_unknown(value: Any, _depth: int = 0) -> Unknown | None:
     """The first Unknown inside a (nested) container, if any."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:  # most values: nothing inside
+        return None
     if isinstance(value, Unknown):
         return value
     if _depth > 20:

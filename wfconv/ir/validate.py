@@ -69,6 +69,10 @@ FIELD_SHAPES: dict[tuple[str, str], type] = {
     ("hadoop", "args"): list,
     ("hadoop", "properties"): dict,
 }
+# The same, by action kind: _fix_shapes looks at a task's own kind only.
+_SHAPES_BY_KIND: dict[str, list[tuple[str, type]]] = {}
+for (_kind, _name), _shape in FIELD_SHAPES.items():
+    _SHAPES_BY_KIND.setdefault(_kind, []).append((_name, _shape))
 
 
 def build_graph(w: Workflow) -> nx.DiGraph:
@@ -328,10 +332,22 @@ def _fix_durations(w: Workflow, path: str | None) -> list[Diagnostic]:
     fixed(w, "timeout_s", "workflow timeout", line)
     fixed(w.schedule, "seconds", "schedule interval", line)
     for t in w.tasks:
+        # The usual task (no duration, or a plain number within a century)
+        # needs no look at each field: decided here in one expression.
+        a, b, c = t.retry_delay_s, t.max_retry_delay_s, t.timeout_s
+        if (
+            (a is None or (type(a) in _PLAIN_NUMBER and -MAX_SECONDS <= a <= MAX_SECONDS))
+            and (b is None or (type(b) in _PLAIN_NUMBER and -MAX_SECONDS <= b <= MAX_SECONDS))
+            and (c is None or (type(c) in _PLAIN_NUMBER and -MAX_SECONDS <= c <= MAX_SECONDS))
+        ):
+            continue  # (a NaN fails the comparisons: it is looked at below)
         tline = t.source.line if t.source else None
         for name in ("retry_delay_s", "max_retry_delay_s", "timeout_s"):
             fixed(t, name, f"task {t.id!r}: {name}", tline)
     return out
+
+
+_PLAIN_NUMBER = (int, float)
 
 
 def _short_number(value: Any) -> str:
@@ -359,9 +375,9 @@ def _fix_shapes(w: Workflow) -> list[Diagnostic]:
             )
             t.retries = MAX_RETRIES
         fields = t.action.fields
-        for (kind, name), shape in FIELD_SHAPES.items():
+        for name, shape in _SHAPES_BY_KIND.get(t.action.kind, ()):
             value = fields.get(name)
-            if t.action.kind != kind or value is None or isinstance(value, shape):
+            if value is None or isinstance(value, shape):
                 continue
             del fields[name]
             what = "a mapping" if shape is dict else "a list"

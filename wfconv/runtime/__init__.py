@@ -28,23 +28,38 @@ workflow's own ``schedule.model``), ``catchup=``,
 ``resume(store, run_key, executor)`` finishes an interrupted live run.
 """
 
-from wfconv.runtime.api import RunOptions, execute, plan_runs, resume, run
-from wfconv.runtime.results import Attempt, RunResult, TaskResult, TraceEvent
-from wfconv.runtime.scenario import ALL, NEVER, Scenario
-from wfconv.runtime.schedule import RunInfo
+# The names below are imported on first use (PEP 562): a command that needs
+# one part of the runtime (the audit's schedule arithmetic) does not pay for
+# importing the engine.
+_LAZY = {
+    "RunOptions": "api",
+    "execute": "api",
+    "plan_runs": "api",
+    "resume": "api",
+    "run": "api",
+    "Attempt": "results",
+    "RunResult": "results",
+    "TaskResult": "results",
+    "TraceEvent": "results",
+    "ALL": "scenario",
+    "NEVER": "scenario",
+    "Scenario": "scenario",
+    "RunInfo": "schedule",
+}
 
-__all__ = [
-    "ALL",
-    "NEVER",
-    "Attempt",
-    "RunInfo",
-    "RunOptions",
-    "RunResult",
-    "Scenario",
-    "TaskResult",
-    "TraceEvent",
-    "execute",
-    "plan_runs",
-    "resume",
-    "run",
-]
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from wfconv.errors import InputError
 from wfconv.upgrade.model import Finding, Options
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+# libcst is imported by upgrade_text only: `wfconv audit` reads this package's
+# codes (wfconv.upgrade.codes) and must not pay for importing libcst.
 
 __all__ = ["Finding", "Options", "Result", "diff", "upgrade_text"]
 
@@ -62,6 +67,8 @@ def _syntax_error(path: str, text: str, exc: cst.ParserSyntaxError) -> InputErro
 
 def upgrade_text(path: str, text: str, opts: Options | None = None) -> Result:
     """Upgrade one file's text. Raises InputError for text that is not Python."""
+    import libcst as cst
+
     from wfconv.upgrade.codemod import rewrite
 
     opts = opts or Options()

@@ -9,6 +9,7 @@ construct) or it is a defect of wfconv.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -179,6 +180,42 @@ def _instant(text: str | None) -> float | None:
     return d.timestamp()
 
 
+def _kind(t: Task) -> str:
+    """The action kind as the task acts: a python task whose own function
+    takes nothing and does nothing (``pass``, a docstring, ``return None``)
+    is an empty task, which is how a reader of the converted code, where the
+    function is the task, sees it."""
+    import ast
+
+    f = t.action.fields
+    code = f.get("source_code")
+    if (
+        t.action.kind != "python"
+        or not isinstance(code, str)
+        or f.get("op_args")
+        or f.get("op_kwargs")
+    ):
+        return t.action.kind
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return t.action.kind
+    fn = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return t.action.kind
+    a = fn.args
+    if a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg:
+        return t.action.kind
+    for st in fn.body:
+        none = isinstance(st, ast.Return) and (
+            st.value is None or (isinstance(st.value, ast.Constant) and st.value.value is None)
+        )
+        doc = isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)
+        if not (isinstance(st, ast.Pass) or none or doc):
+            return t.action.kind
+    return "empty"
+
+
 def _comparable(v: Any) -> Any:
     if isinstance(v, float) and v.is_integer():
         return int(v)
@@ -202,7 +239,7 @@ def compare_structure(
             add("task", t.id, "present", "missing")
             continue
         b = back_by_id[id_map[t.id]]
-        if t.action.kind != b.action.kind:
+        if _kind(t) != _kind(b):
             add("action kind", t.id, t.action.kind, b.action.kind)
         if t.retries != b.retries:
             add("retries", t.id, t.retries, b.retries)

@@ -66,6 +66,8 @@ from wfconv.ir.roles import role_facts
 
 TARGET = "prefect"
 HELPER_SOURCE_PATH = Path(__file__).parent.parent / "shipped" / f"{HELPER_MODULE}.py"
+# The helper module's wfconv_run_dates for a cron in the data-interval model.
+HELPER_CRON_DATES = "cron_interval_dates"
 # Files shared by every flow of an output folder (written once).
 HELPER_MODULES = (f"{HELPER_MODULE}.py",)
 
@@ -107,7 +109,7 @@ CODES: dict[str, str] = {
     "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
     "BP204": "schedule 'once': the flow runs once when the module is run",
-    "BP205": "parameter name is not a Python identifier: renamed",
+    "BP205": "parameter name is not a snake_case identifier: renamed",
     "BP206": "schedule timezone unknown: UTC used",
     "BP207": "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
 }
@@ -148,6 +150,7 @@ _MODULE_NAMES = (
     "render",
     "retryable",
     "backfill",
+    "cron_interval_dates",
     "wfconv_backfill",
     "upstream",
     "also",
@@ -168,12 +171,20 @@ _MODULE_NAMES = (
 
 
 def _param_names(w: Workflow) -> dict[str, str]:
+    """Parameter -> flow argument of ``w`` (``parameter_names``)."""
+    return parameter_names(list(w.params))
+
+
+def parameter_names(params: list[str]) -> dict[str, str]:
     """Parameter -> flow argument: the flow's parameters are its public API
     (deployments pass them by name), so they keep their names whenever they
-    are identifiers; task functions and the flow function avoid them.
+    are snake_case identifiers; others (Oozie's ``nameNode``) become
+    snake_case (``name_node``), as PEP 8 names arguments, and the ledger
+    names each (BP205); task functions and the flow function avoid them.
     Prefect's parameters form a pydantic model, which refuses a name with a
-    leading underscore: those lose it (BP205 reports every rename)."""
-    names = identifier_map(list(w.params), reserved=set(_MODULE_NAMES))
+    leading underscore: those lose it. A caller of a flow wfconv wrote but
+    did not read passes its parameters under these names."""
+    names = identifier_map(params, reserved=set(_MODULE_NAMES), style="snake")
     taken = set(names.values()) | set(_MODULE_NAMES)
     for param, arg in names.items():
         if arg.startswith("_"):
@@ -283,7 +294,8 @@ def run_dates_source(w: Workflow) -> str:
     Oozie, Prefect) the run sees the tick, less ``interval_s`` for the
     interval's start. In the data-interval model (Airflow 2) the run at a
     tick covers the interval that ends there: its logical date is the tick
-    before (a manual run covers the last complete interval)."""
+    before (a manual run covers the last complete interval); a cron's ticks
+    need cronsim, so there it is the helper module's ``cron_interval_dates``."""
     s = w.schedule
     fixed = s.kind == "interval" and s.seconds
     if s.time_model == TRIGGER or not ((s.kind == "cron" and s.cron) or fixed):
@@ -304,22 +316,9 @@ def run_dates_source(w: Workflow) -> str:
         ]
         why = "the run at a tick covers the interval that ends there (Airflow 2)"
     else:
-        # (laid out as ruff format does: the statements can pass 88 columns)
-        cron = py_str(s.cron)
-        previous = Call("CronSim", [cron, "local + datetime.timedelta(seconds=1)", "reverse=True"])
-        moments = ["start.astimezone(when.tzinfo)"] * 2 + ["end.astimezone(when.tzinfo)"]
-        body = [
-            "from cronsim import CronSim  # pip install cronsim",
-            "",
-            f"local = when.astimezone(ZoneInfo({py_str(s.timezone or 'UTC')}))",
-            "if backfilled:",
-            f"    end = next(CronSim({cron}, local))",
-            "    return when, when, end.astimezone(when.tzinfo)",
-            *(line[4:] for line in statement("end = ", Call("next", [previous]), depth=1)),
-            f"start = next(CronSim({cron}, end, reverse=True))",
-            *(line[4:] for line in statement("return ", Brackets("(", ")", moments), depth=1)),
-        ]
-        why = "the run at a tick covers the interval that ends there (Airflow 2)"
+        # a cron's ticks need cronsim: the helper module's function
+        args = [py_str(s.cron)] + ([py_str(s.timezone)] if (s.timezone or "UTC") != "UTC" else [])
+        return f"wfconv_run_dates = {HELPER_CRON_DATES}({', '.join(args)})\n"
     lines = [
         "def wfconv_run_dates(when, backfilled=False):",
         '    """(logical_date, data_interval_start, data_interval_end) of the run',
@@ -781,6 +780,8 @@ def _flow(
         ctx.run_dates = not _plain_trigger(w)
         if ctx.run_dates:
             source = run_dates_source(w)
+            if HELPER_CRON_DATES in source:
+                ctx.helper(HELPER_CRON_DATES)
             if "datetime." in source:
                 ctx.need("datetime")
             if "ZoneInfo(" in source:
@@ -986,7 +987,12 @@ def _module(
         time = {"model": w.schedule.time_model, "interval_s": w.schedule.interval_s}
         out += ["", "WFCONV_TIME = " + py_literal(time)]
     if ctx.run_dates:
-        out += ["", ""] + run_dates_source(w).rstrip("\n").split("\n")
+        source = run_dates_source(w)
+        # a function after two blank lines; the helper's one line beside WFCONV_TIME
+        gap = (
+            ["", ""] if source.startswith("def ") else [] if out[-1].startswith("WFCONV") else [""]
+        )
+        out += gap + source.rstrip("\n").split("\n")
     if ctx.decisions:
         out += ["", ""] + dec.helpers_source(ctx.decisions).rstrip("\n").split("\n")
         out += ["", ""] + dec.table_source(ctx.decisions, py_str, py_literal).split("\n")

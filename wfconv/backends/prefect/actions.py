@@ -669,13 +669,17 @@ def _subworkflow(ctx: Ctx, task: Task, view: TaskView) -> None:
                 target="run_deployment",
             )
         )
+    from wfconv.backends.prefect import parameter_names
+
     ctx.need("prefect.deployments", "run_deployment")
     args: list[Expr] = [py_str(f"{name}/{name}")]
     inherited = inherited_parameters(ctx, task, view)
     conf = {k: v for k, v in dict(f.get("conf") or {}).items() if k not in inherited}
     if conf or inherited:
-        pairs: list[Expr] = [Pair(py_str(k), v) for k, v in inherited.items()]
-        pairs += [Pair(py_str(str(k)), _arg(ctx, task, view, v)) for k, v in conf.items()]
+        # the called flow's arguments, named as wfconv names a flow's parameters
+        arg = parameter_names([*inherited, *map(str, conf)])
+        pairs: list[Expr] = [Pair(py_str(arg[k]), v) for k, v in inherited.items()]
+        pairs += [Pair(py_str(arg[str(k)]), _arg(ctx, task, view, v)) for k, v in conf.items()]
         args.append(Kw("parameters", Brackets("{", "}", pairs)))
     if f.get("wait_for_completion") is False:
         args.append(Kw("timeout", "0"))

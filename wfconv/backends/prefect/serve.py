@@ -121,9 +121,33 @@ def _dated_rrule(w: Workflow, tz: str) -> str | None:
     end = _wall_clock(last, tz) if last else None
     if rule is None or (first and not start) or (last and not end):
         return None
+    if bounds is not None and start:
+        rule = _implied_by_start(rule, start)
     if end:
         rule += f";UNTIL={end}"
     return (f"DTSTART:{start}\n" if start else "") + f"RRULE:{rule}"
+
+
+def _implied_by_start(rule: str, start: str) -> str:
+    """The rule without the BYSECOND/BYMINUTE/BYHOUR parts that only repeat
+    DTSTART's (a tick of the schedule): an RRULE takes what it does not say
+    from DTSTART, so ``FREQ=DAILY`` from 06:00 runs at 06:00 every day."""
+    at = {"BYSECOND": int(start[13:15]), "BYMINUTE": int(start[11:13]), "BYHOUR": int(start[9:11])}
+    parts = rule.split(";")
+    freq = parts[0].removeprefix("FREQ=")
+    # a part is implied only when the frequency is coarser than its field
+    coarser = {
+        "BYSECOND": freq != "SECONDLY",
+        "BYMINUTE": freq in ("HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"),
+        "BYHOUR": freq in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"),
+    }
+    kept = []
+    for part in parts:
+        key, _, value = part.partition("=")
+        if key in at and coarser[key] and value == str(at[key]):
+            continue
+        kept.append(part)
+    return ";".join(kept)
 
 
 def main_call(ctx: Ctx, flow_fn: str) -> Expr:

@@ -3,10 +3,12 @@
 wfconv writes this module once into an output folder when a converted flow
 needs more than Prefect says natively: Airflow's trigger rules and branches
 (``gate``, ``skipped``), sensors (``poll``), templates too rich for an f-string
-(``render``) and catch-up runs (``backfill``). Flows that need none of it do
-not import it. It depends on Prefect and the standard library only (plus
-jinja2 for ``render``, fsspec for ``glob_url`` and cronsim for ``backfill``
-over a cron schedule, imported when called).
+(``render``), the dates of a run under an Airflow 2 cron
+(``cron_interval_dates``) and catch-up runs (``backfill``). Flows that need
+none of it do not import it. It depends on Prefect and the standard library
+only (plus jinja2 for ``render``, fsspec for ``glob_url`` and cronsim for the
+cron schedules of ``cron_interval_dates`` and ``backfill``, imported when
+called).
 """
 
 from __future__ import annotations
@@ -21,21 +23,21 @@ from prefect.states import Completed
 SKIPPED = "wfconv:skipped"
 
 
-class NoRetry(Exception):
+class NoRetryError(Exception):
     """A failure Airflow never retries."""
 
 
-class UpstreamFailed(NoRetry):
+class UpstreamFailedError(NoRetryError):
     """Airflow's upstream_failed: the task's trigger rule can no longer be met."""
 
 
-class SensorTimeout(NoRetry):
+class SensorTimeoutError(NoRetryError):
     """A sensor ran out of time (Airflow fails it without a retry)."""
 
 
 def retryable(task: Any, run: Any, state: Any) -> bool:
     """``retry_condition_fn``: retry every failure except those Airflow never retries."""
-    return not isinstance(state.result(raise_on_failure=False), NoRetry)
+    return not isinstance(state.result(raise_on_failure=False), NoRetryError)
 
 
 def skipped() -> Completed:
@@ -49,7 +51,7 @@ def status(value: Any) -> str:
     """Airflow's state of a finished upstream task, from the value Prefect passed in."""
     if isinstance(value, str) and value == SKIPPED:
         return "skipped"
-    if isinstance(value, UpstreamFailed):
+    if isinstance(value, UpstreamFailedError):
         return "upstream_failed"
     if isinstance(value, BaseException):
         return "failed"
@@ -77,7 +79,7 @@ def gate(
 
     ``upstream`` maps each direct upstream task id to what Prefect passed for
     it (``allow_failure``): its result, or its exception. True: run. False: the
-    task is skipped (return ``skipped()``). Raises ``UpstreamFailed`` where
+    task is skipped (return ``skipped()``). Raises ``UpstreamFailedError`` where
     Airflow marks the task upstream_failed. A branch upstream that succeeded
     without choosing this task skips it. Setup/teardown tasks: ``requires``
     are setups further upstream that must have succeeded (their results in
@@ -90,7 +92,7 @@ def gate(
     for setup in requires:
         state = status((also or {}).get(setup))
         if state in ("failed", "upstream_failed"):
-            raise UpstreamFailed(f"{me}: setup task {setup} did not succeed")
+            raise UpstreamFailedError(f"{me}: setup task {setup} did not succeed")
         if state == "skipped":
             return False
     for branch in branches:
@@ -107,11 +109,11 @@ def gate(
         if done and all(x == "skipped" for x in done):
             return False
         if done and "success" not in done:
-            raise UpstreamFailed(f"{me}: no upstream setup task succeeded")
+            raise UpstreamFailedError(f"{me}: no upstream setup task succeeded")
         return True
     if rule in ("all_success", "none_failed", "none_failed_min_one_success"):
         if f + u:
-            raise UpstreamFailed(f"{me}: an upstream task failed")
+            raise UpstreamFailedError(f"{me}: an upstream task failed")
         if rule == "all_success":
             return s == n
         return not (rule == "none_failed_min_one_success" and k == n)
@@ -122,7 +124,7 @@ def gate(
             return True
         if k == n:
             return False
-        raise UpstreamFailed(f"{me}: no upstream task succeeded")
+        raise UpstreamFailedError(f"{me}: no upstream task succeeded")
     decided = {
         "all_failed": f + u == n,
         "all_skipped": k == n,
@@ -141,7 +143,7 @@ def poll(
     """A sensor: call ``check`` every ``poke_interval`` seconds until it is
     true, then return True.
 
-    Out of time, the task fails with ``SensorTimeout`` (which ``retryable``
+    Out of time, the task fails with ``SensorTimeoutError`` (which ``retryable``
     does not retry), or with ``soft_fail`` ends skipped.
     """
     deadline = time.monotonic() + timeout
@@ -149,7 +151,7 @@ def poll(
         if time.monotonic() >= deadline:
             if soft_fail:
                 return skipped()
-            raise SensorTimeout(f"sensor timed out after {timeout} s")
+            raise SensorTimeoutError(f"sensor timed out after {timeout} s")
         time.sleep(poke_interval)
     return True
 
@@ -197,6 +199,37 @@ def render(
         "macros": macros,
     }
     return SandboxedEnvironment().from_string(template).render(context)
+
+
+def cron_interval_dates(cron: str, timezone: str = "UTC") -> Any:
+    """A flow's ``wfconv_run_dates`` for a cron schedule in Airflow 2's
+    data-interval model: ``(logical_date, data_interval_start,
+    data_interval_end)`` of the run scheduled at ``when`` (the run at a tick
+    covers the interval that ends there; a manual run the last complete one),
+    or, ``backfilled``, of the run whose logical date is ``when``."""
+    from zoneinfo import ZoneInfo
+
+    from cronsim import CronSim
+
+    zone = ZoneInfo(timezone)
+
+    def run_dates(
+        when: datetime.datetime, backfilled: bool = False
+    ) -> tuple[datetime.datetime, datetime.datetime, datetime.datetime]:
+        local = when.astimezone(zone)
+        if backfilled:
+            end = next(CronSim(cron, local))
+            return when, when, end.astimezone(when.tzinfo)
+        second = datetime.timedelta(seconds=1)
+        end = next(CronSim(cron, local + second, reverse=True))
+        start = next(CronSim(cron, end, reverse=True))
+        return (
+            start.astimezone(when.tzinfo),
+            start.astimezone(when.tzinfo),
+            end.astimezone(when.tzinfo),
+        )
+
+    return run_dates
 
 
 def backfill(

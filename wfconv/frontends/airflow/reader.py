@@ -457,12 +457,14 @@ class AirflowHooks(Hooks):
         (``bash_command=settings.CMD`` when ``settings`` is not in the
         repository) made unknown, and said (AF113) at the argument's line:
         its dotted name is not its value."""
-        arg = _keyword(node, what.rsplit(".", 1)[-1])
+        if type(value) in _NO_NAMES:  # most values (a task_id): no name inside
+            return value
 
         def unknown(ref: Ref) -> Ref | UnreadName:
             q = ref.qualname
             if q.split(".", 1)[0] in ENGINE_PACKAGES:
                 return ref  # an engine's constant (WeekDay.MONDAY): named exactly
+            arg = _keyword(node, what.rsplit(".", 1)[-1])
             text = interp.source_text(arg) if arg is not None and value is ref else q
             line = arg.lineno if arg is not None else getattr(node, "lineno", None)
             shown = f"`{_short(text)}`" + (f" ({q})" if text != q else "")
@@ -2501,6 +2503,10 @@ def _short(text: str | None, limit: int = 80) -> str:
         return ""
     one = " ".join(str(text).split())
     return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+# Values that cannot hold an imported name (unread_names returns them as they are).
+_NO_NAMES = frozenset({str, int, float, bool, type(None)})
 
 
 def _keyword(node: ast.AST | None, name: str) -> ast.expr | None:

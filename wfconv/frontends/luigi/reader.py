@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from wfconv import extras, proc
+from wfconv.backends import shipped
 from wfconv.errors import InputError
 from wfconv.frontends import pychunks
 from wfconv.ir.model import (
@@ -117,6 +118,8 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(path, None, f"cannot read: {exc}") from None
+    if shipped.is_shipped(path, text):
+        return Bundle()  # wfconv's helper module beside the pipelines it wrote
     tree = _syntax_check(path, text)
     extras.require("luigi", "reading Luigi modules")
     roots = list(options.get("roots") or [])
@@ -637,7 +640,7 @@ def build_workflow(
                 # the task opens itself (self.input()); no value is passed.
                 w.add_edge(ids[dep], ids[tid], "control")
     _failure_edges(w, pairs, instances, ids, synthetic)
-    shared = (constants or {}).get("SHARED_PARAMS")
+    shared = _shared_params(root, constants or {})
     if root.get("wfconv_root") and isinstance(shared, list):
         # The run identity and workflow parameters every task of a wfconv
         # module carries are the workflow's, not the task's own.
@@ -709,8 +712,10 @@ def _apply_wfconv_constants(w: Workflow, root: dict[str, Any], constants: dict[s
     wid = constants.get("WORKFLOW_ID")
     if isinstance(wid, str) and wid:
         w.id = wid
-    attrs = constants.get("PARAM_ATTRS")
-    shared = constants.get("SHARED_PARAMS")
+    shared = _shared_params(root, constants)
+    attrs = constants.get("PARAM_ATTRS") or {
+        n: n for n in shared if n != "state_dir" and n not in _RUN_PARAMS
+    }
     if isinstance(attrs, dict) and isinstance(shared, list):
         values = {p["name"]: p["value"] for p in root["params"]}
         w.params = {str(k): values[a] for k, a in attrs.items() if a in values}
@@ -738,8 +743,22 @@ def _apply_wfconv_constants(w: Workflow, root: dict[str, Any], constants: dict[s
     if runs_by == "catch_up()" and isinstance(sched.get("catchup"), bool):
         w.catchup = sched["catchup"]
     if runs_by == "catch_up()":
-        # Range* over the cron's intervals: each date is an interval's start.
-        w.schedule.model = DATA_INTERVAL
+        # Range* over the cron's intervals: each date is an interval's start,
+        # run once the interval is over, or at its tick (trigger model).
+        w.schedule.model = TRIGGER if sched.get("model") == "trigger" else DATA_INTERVAL
+
+
+# The run identity wfconv's Luigi backend gives every task (BL002).
+_RUN_PARAMS = ("date", "date_hour", "run_id")
+
+
+def _shared_params(root: dict[str, Any], constants: dict[str, Any]) -> Any:
+    """``SHARED_PARAMS`` of a module wfconv wrote (older modules), else the
+    root task's parameters: the state folder, the run identity and those the
+    workflow's base class declares, which every task shares."""
+    if "SHARED_PARAMS" in constants:
+        return constants["SHARED_PARAMS"]
+    return [p["name"] for p in root["params"]]
 
 
 def _text_or_none(value: Any) -> str | None:

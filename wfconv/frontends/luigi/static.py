@@ -61,8 +61,16 @@ class StaticReader:
         self.tree = tree
         self.module_name = importable_name(Path(path).resolve())[1]
         self.hooks = LuigiHooks(self.module_name)
+        from wfconv.frontends.repo import importer_for
+
         self.interp = pyeval.Interpreter(
-            self.hooks, path=path, source=text, module_name=self.module_name, file_value=path
+            self.hooks,
+            path=path,
+            source=text,
+            module_name=self.module_name,
+            file_value=path,
+            # the modules beside it (wfconv's helper module wfconv_luigi)
+            importer=importer_for(path, {}),
         )
         for name in ("property", "staticmethod", "classmethod", "super", "getattr"):
             self.interp.module_scope.vars[name] = Ref(name)

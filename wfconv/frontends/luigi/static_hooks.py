@@ -93,7 +93,8 @@ class LuigiHooks(pyeval.Hooks):
             kind = "normal"
         task = TaskClass(cls.name, cls, cls.bases, ns or None, kind, assumed)
         task.family_override = lambda t: self._family_override(interp, t)
-        self.classes.append(task)
+        if cls.module is None:  # the module's own classes (not those of a module it imports)
+            self.classes.append(task)
         # pyeval does not apply class decorators (it may one day: ``decorate``
         # then sees them again and the node ids below keep it idempotent).
         for dec_node in reversed(cls.node.decorator_list):

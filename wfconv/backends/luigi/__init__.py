@@ -1,16 +1,24 @@
-"""IR -> a Luigi 3 module: one Task class per task, ``requires()`` for edges.
+"""IR -> a Luigi 3 module: one ``luigi.Task`` class per task.
 
 Why it looks the way it does
+- What every converted pipeline needs lives once per output folder in the
+  shipped helper module ``wfconv_luigi`` (``backends/shipped/wfconv_luigi.py``,
+  written beside the modules as the Prefect target writes ``wfconv_prefect``):
+  the modules hold their workflow only. A small base class per module says
+  the workflow's id, the time of day and time model of its schedule and its
+  parameters; the tasks follow in dependency order, requirements as
+  ``@requires(...)`` (luigi.util), a ``run()`` ending with ``mark_done()``.
 - Completion: every task writes a marker ``LocalTarget`` under a state
   directory (``--state-dir`` / ``$WFCONV_STATE_DIR``) keyed by the run, so
   Luigi's "complete tasks never run again" gives resumable runs.
 - Identity: the original task id is the Luigi task family
-  (``task_id_original`` + ``get_task_family``), so the Luigi frontend reads the
-  original ids back; class names are only Python spellings.
+  (``task_id_original``), so the Luigi frontend reads the original ids back;
+  class names are only Python spellings.
 - Run identity: a daily or hourly schedule becomes a ``date`` /
-  ``date_hour`` parameter and a ``RangeDaily`` / ``RangeHourly`` entry point
-  (``catch_up()``); anything else a ``run_id`` parameter and a cron line in the
-  module docstring (Luigi has no scheduler).
+  ``date_hour`` parameter (``DailyTask`` / ``HourlyTask``, wall-clock dates of
+  the schedule's timezone, in its time model) and ``wfconv_luigi.catch_up()``
+  (``RangeDaily`` / ``RangeHourly``); anything else a ``run_id`` parameter and
+  a cron line in the module docstring (Luigi has no scheduler).
 - Luigi knows one trigger rule (all requirements complete). Error handlers
   (``one_failed`` / ``error`` edges) are started from the upstream's FAILURE
   event; every other rule, branches and sensors are approximated and the
@@ -27,6 +35,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from wfconv.backends.common import (
     Emitted,
@@ -40,8 +49,9 @@ from wfconv.backends.common import (
     py_literal,
     py_str,
     render,
+    topo_order,
 )
-from wfconv.backends.pycode import Call, Expr, Kw, call, list_of, statement
+from wfconv.backends.pycode import Call, Expr, Kw, list_of, statement
 from wfconv.backends.pycode import literal as literal_expr
 from wfconv.backends.routing import dissolve_routing
 from wfconv.ir import literal
@@ -49,6 +59,10 @@ from wfconv.ir.model import TRIGGER, Diagnostic, Task, Workflow
 from wfconv.runtime.schedule import effective_catchup
 
 TARGET = "luigi"
+HELPER_MODULE = "wfconv_luigi"
+HELPER_SOURCE_PATH = Path(__file__).parent.parent / "shipped" / f"{HELPER_MODULE}.py"
+# Files shared by every workflow of an output folder (written once).
+HELPER_MODULES = (f"{HELPER_MODULE}.py",)
 
 CODES: dict[str, str] = {
     "BL001": "the root WrapperTask is added (one task more when read back)",
@@ -68,7 +82,6 @@ CODES: dict[str, str] = {
     "BL302": "schedule kind has no Luigi form; runs are started by hand",
     "BL303": "catchup: RangeDaily/RangeHourly run at most 50 incomplete intervals per call",
     "BL304": "start/end date and catchup of a schedule kept only as a cron line are not enforced",
-    "BL305": "trigger-model schedule run by catch_up() over data intervals: runs start one period late",
     "BL401": "action cannot run in Luigi; the task fails with a clear message",
     "BL402": "sensor polls inside the task (a worker slot is held while waiting)",
     "BL403": "template expression has no Luigi counterpart; kept verbatim",
@@ -81,21 +94,29 @@ CODES: dict[str, str] = {
     "BL503": "task parameter clashes with a workflow parameter; dropped",
 }
 
-STATE_ENV = "WFCONV_STATE_DIR"
 RUN_ENV = "WFCONV_RUN_ID"
-DEFAULT_STATE = ".wfconv-state"
 LUIGI_RETRY_DELAY_S = 900.0
 
 # Module-level names a task class must not take.
-_RESERVED_CLASSES = (
-    "WorkflowTask",
-    "RangeDaily",
-    "RangeHourly",
-    "Path",
-    "UTC",
-)
-# Attributes of luigi.Task / WorkflowTask a parameter must not shadow.
+_RESERVED_CLASSES = ("WorkflowTask",)
+# Attributes of luigi.Task and of wfconv_luigi's classes a parameter must not shadow.
 _TASK_ATTRS = (
+    "workflow_id",
+    "param_attrs",
+    "shared_params",
+    "trigger_model",
+    "timezone",
+    "at_hour",
+    "at_minute",
+    "start",
+    "stop",
+    "catchup",
+    "interval_end",
+    "context",
+    "wait_for_file",
+    "clone",
+    "clone_parent",
+    "clone_parents",
     "state_dir",
     "date",
     "date_hour",
@@ -125,7 +146,6 @@ _TASK_ATTRS = (
     "disable_window",
     "owner_email",
     "failed_task",
-    "clone",
     "to_str_params",
     "from_str_params",
     "get_params",
@@ -147,7 +167,8 @@ _TASK_ATTRS = (
     "owner",
     "task_namespace",
 )
-_KNOWN_TEMPLATES = {
+# Airflow context names the shipped WorkflowTask.context() provides.
+_CONTEXT_NAMES = (
     "ds",
     "ds_nodash",
     "ts",
@@ -156,8 +177,10 @@ _KNOWN_TEMPLATES = {
     "data_interval_start",
     "data_interval_end",
     "run_id",
-    "dag.dag_id",
-}
+    "params",
+)
+# The templates the shipped WorkflowTask.render() fills in.
+_KNOWN_TEMPLATES = {*_CONTEXT_NAMES, "dag.dag_id"} - {"params"}
 # The same shape the generated module's render() understands.
 _STRFTIME = re.compile(
     r"\(?\s*(?P<name>logical_date|data_interval_start|data_interval_end)\s*"
@@ -173,7 +196,9 @@ class _Ctx:
     w: Workflow
     diags: list[Diagnostic]
     param_attrs: dict[str, str]
-    needs_time: bool = False
+    # a task has parameters of its own: requires() is written out, not @requires
+    explicit_requires: bool = False
+    uses_requires: bool = False
     # original callable -> pasted function (alias, text, first task id)
     functions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
@@ -421,12 +446,7 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
             f"owner = {head}(**{py_literal(params)}) if isinstance({head}, type) else {head}",
             "owner.run()",
         ]
-    call_args = [py_literal(a) for a in (f.get("op_args") or [])]
-    kwargs = dict(f.get("op_kwargs") or {})
-    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
-    call_args += [f"{k}={py_literal(v)}" for k, v in plain.items()]
-    rest = {k: v for k, v in kwargs.items() if k not in plain}
-    call_args += [f"**{py_literal(rest)}"] if rest else []
+    call_args = _call_args(f.get("op_args") or [], dict(f.get("op_kwargs") or {}))
     return [
         f"from {module} import {head}",
         "",
@@ -434,18 +454,14 @@ def _run_python(task: Task, ctx: _Ctx) -> list[str]:
     ]
 
 
-# Airflow context names the generated WorkflowTask.context() provides.
-_CONTEXT_NAMES = (
-    "ds",
-    "ds_nodash",
-    "ts",
-    "ts_nodash",
-    "logical_date",
-    "data_interval_start",
-    "data_interval_end",
-    "run_id",
-    "params",
-)
+def _call_args(op_args: list, kwargs: dict) -> list[Expr]:
+    """A callable's positional and keyword arguments (keywords that are not
+    identifiers passed as ``**{...}``), laid out as ruff format would."""
+    args: list[Expr] = [literal_expr(a, py_literal) for a in op_args]
+    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
+    args += [Kw(k, literal_expr(v, py_literal)) for k, v in plain.items()]
+    rest = {k: v for k, v in kwargs.items() if k not in plain}
+    return args + ([f"**{py_literal(rest)}"] if rest else [])
 
 
 def _pasted_call(task: Task, ctx: _Ctx) -> list[str] | None:
@@ -478,12 +494,8 @@ def _pasted_call(task: Task, ctx: _Ctx) -> list[str] | None:
     ):
         return None
     ctx.functions.setdefault(original, (alias, fs.text, task.id))
-    args = [py_literal(a) for a in op_args]
-    plain = {k: v for k, v in kwargs.items() if _dotted(k) and "." not in k}
-    args += [f"{k}={py_literal(v)}" for k, v in plain.items()]
-    rest = {k: v for k, v in kwargs.items() if k not in plain}
-    args += [f"**{py_literal(rest)}"] if rest else []
-    args += [f"{p}=context[{py_str(p)}]" for p in wanted]
+    args = _call_args(op_args, kwargs)
+    args += [Kw(p, f"context[{py_str(p)}]") for p in wanted]
     lines = ["context = self.context()"] if wanted or fs.varkw else []
     if fs.varkw:
         skip = sorted(set(fs.params) | set(kwargs))
@@ -538,7 +550,6 @@ def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
     if f.get("sensor") == "FileSensor" and target:
         poke = float(f.get("poke_interval_s") or 60)
         timeout = float(f.get("timeout_s") or 7 * 24 * 3600)
-        ctx.needs_time = True
         ctx.warn(
             "BL402",
             f"FileSensor polls {target!r} every {poke:g}s inside the task "
@@ -546,14 +557,9 @@ def _run_sensor(task: Task, ctx: _Ctx) -> list[str]:
             task=task,
             target="polling run()",
         )
-        return [
-            *_body("path = ", Call("self.render", [py_str(str(target))])),
-            f"deadline = time.monotonic() + {timeout!r}",
-            "while not os.path.exists(path):",
-            "    if time.monotonic() > deadline:",
-            '        raise RuntimeError(f"sensor timed out waiting for {path}")',
-            f"    time.sleep({poke!r})",
-        ]
+        return _body(
+            "", Call("self.wait_for_file", [py_str(str(target)), repr(poke), repr(timeout)])
+        )
     ctx.warn(
         "BL401",
         f"sensor {f.get('sensor')!r} has no Luigi counterpart; the task fails",
@@ -590,12 +596,18 @@ def _run_email(task: Task, ctx: _Ctx) -> list[str]:
     return [
         "import luigi.notifications",
         "",
-        "luigi.notifications.send_email(",
-        f"    self.render({py_str(str(f.get('subject') or ''))}),",
-        f"    self.render({py_str(str(f.get('body') or ''))}),",
-        "    luigi.notifications.email().sender,",
-        f"    {py_literal(to)},",
-        ")",
+        *_body(
+            "",
+            Call(
+                "luigi.notifications.send_email",
+                [
+                    Call("self.render", [py_str(str(f.get("subject") or ""))]),
+                    Call("self.render", [py_str(str(f.get("body") or ""))]),
+                    "luigi.notifications.email().sender",
+                    literal_expr(to, py_literal),
+                ],
+            ),
+        ),
     ]
 
 
@@ -641,13 +653,18 @@ def _class_code(
     cls: str,
     requires: list[str],
     ctx: _Ctx,
+    base: str,
     handler: bool = False,
 ) -> str:
+    """A task's class. Its requirements are ``@requires(...)`` (luigi.util:
+    the same run and parameters) unless the task is an error handler, which
+    passes the failed task along, or ``ctx.explicit_requires`` (a task with
+    parameters of its own, which @requires would hand to the tasks after it)."""
     kind = task.action.kind
     lines: list[str] = []
     if kind == "external":
         out = task.action.fields.get("output") or (task.outputs[0] if task.outputs else None)
-        lines.append(f"class {cls}(luigi.ExternalTask, WorkflowTask):")
+        lines.append(f"class {cls}(luigi.ExternalTask, {base}):")
         lines.append(f"    {py_str(f'Data produced outside this workflow (task {task.id}).')}")
         lines.append("")
         lines.append(f"    task_id_original = {py_str(task.id)}")
@@ -656,25 +673,19 @@ def _class_code(
             lines.append("    def output(self):")
             lines.append(f"        return luigi.LocalTarget(self.render({py_str(str(out))}))")
         return "\n".join(lines)
-    lines.append(f"class {cls}(WorkflowTask):")
-    doc = (
-        task.doc.strip().splitlines()[0]
-        if task.doc and task.doc.strip()
-        else f"Task {task.id} ({kind})."
-    )
-    lines.append(f"    {py_str(doc)}")
-    lines.append("")
+    decorated = bool(requires) and not handler and not ctx.explicit_requires
+    if decorated:
+        lines += statement("@", Call("requires", list(requires)))
+        ctx.uses_requires = True
+    lines.append(f"class {cls}({base}):")
+    if task.doc and task.doc.strip():
+        lines.append(f"    {py_str(task.doc.strip().splitlines()[0])}")
+        lines.append("")
     lines.append(f"    task_id_original = {py_str(task.id)}")
     if task.retries > 0 and not _polls(task):
         lines.append(f"    retry_count = {task.retries + 1}")
     if task.timeout_s:
         lines.append(f"    worker_timeout = {int(-(-float(task.timeout_s) // 1))}")
-    if task.pool:
-        lines.append("")
-        lines.append("    @property")
-        lines.append("    def resources(self):")
-        lines.append(f"        return {py_literal({str(task.pool): 1})}")
-        lines.append("")
     if handler:
         lines.append("    # Started by the upstream's FAILURE event (trigger rule one_failed),")
         lines.append("    # not through requires(): the failed task's id is a parameter, not")
@@ -698,7 +709,12 @@ def _class_code(
             )
             continue
         lines.append(f"    {attr} = {_param_decl(value)}")
-    if requires:
+    if task.pool:
+        lines.append("")
+        lines.append("    @property")
+        lines.append("    def resources(self):")
+        lines.append(f"        return {py_literal({str(task.pool): 1})}")
+    if requires and not decorated:
         lines.append("")
         lines.append("    def requires(self):")
         extra = "failed_task=self.failed_task, " if handler else ""
@@ -874,17 +890,21 @@ def emit(workflow: Workflow, **options) -> Emitted:
         # Unset: the default of the source engine's time model (off in Airflow 3).
         w = dataclasses.replace(w, catchup=effective_catchup(w))
     diags: list[Diagnostic] = []
-    param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="python")
+    param_attrs = identifier_map(list(w.params), reserved=_TASK_ATTRS, style="snake")
     ctx = _Ctx(w, diags, param_attrs)
     mode = _mode(w, ctx)
-    if mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER:
+    # A schedule in a timezone: dates and times of day are wall-clock times there.
+    tz = w.schedule.timezone if w.schedule.timezone not in (None, "", "UTC") else None
+    if tz and not _known_timezone(tz):
         ctx.warn(
-            "BL305",
-            "catch_up() runs a date once its period is over (data intervals): each run "
-            "starts one period after the source's tick, and data_interval_end is a period "
-            "after logical_date instead of equal to it",
-            target="catch_up()",
+            "BL301",
+            f"timezone {tz!r} is not one Python's zoneinfo knows: run dates are taken in UTC",
+            target="timezone",
         )
+        tz = None
+    # A trigger-model schedule (Airflow 3 cron, Prefect, Oozie): the run for a
+    # tick is due at the tick and its data interval is the tick.
+    trigger = mode.mode in ("daily", "hourly") and w.schedule.time_model == TRIGGER
     ids = w.task_ids()
     known = set(ids)
     # Edges: normal ones become requires(); error ones (and the inputs of
@@ -927,6 +947,10 @@ def emit(workflow: Workflow, **options) -> Emitted:
         root_cls = identifier_map(
             [root_cls + "Workflow"], reserved=(*_RESERVED_CLASSES, *cls.values()), style="class"
         )[root_cls + "Workflow"]
+    stem_cls = root_cls.removesuffix("Workflow") or "Workflow"
+    base_cls = identifier_map(
+        [stem_cls + "Task"], reserved=(*_RESERVED_CLASSES, *cls.values(), root_cls), style="class"
+    )[stem_cls + "Task"]
     root_family = w.id if w.id not in known else f"{w.id}.workflow"
     ctx.warn(
         "BL001",
@@ -946,21 +970,27 @@ def emit(workflow: Workflow, **options) -> Emitted:
 
     _task_losses(w, ctx)
     tasks = {t.id: t for t in w.tasks}
+    ctx.explicit_requires = any(t.params for t in w.tasks)
     ups: dict[str, list[str]] = {}  # (one pass: a scan per task was quadratic)
     for a, b in normal:
         ups.setdefault(b, []).append(a)
     classes = []
-    for tid in ids:
+    # @requires names its upstream classes: they come first.
+    for tid in topo_order(w):
         if tid in handlers:
             continue
         reqs = [cls[a] for a in ups.get(tid, [])]
-        classes.append({"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx)})
+        classes.append(
+            {"code": _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, base_cls)}
+        )
     handler_code: list[str] = []
     for tid in ids:
         if tid in handlers:
             reqs = [cls[a] for a in ups.get(tid, []) if a in handlers]
             handler_code.append(
-                _class_code(tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, handler=True)
+                _class_code(
+                    tasks[tid], cls[tid], list(dict.fromkeys(reqs)), ctx, base_cls, handler=True
+                )
             )
     # FAILURE events start the handler path (the handler and what follows it).
     succ_h: dict[str, list[str]] = {}
@@ -990,7 +1020,7 @@ def emit(workflow: Workflow, **options) -> Emitted:
                 task=tasks[member],
                 target="event_handler(luigi.Event.FAILURE)",
             )
-        fn = "_on_failure_" + cls[src].lower()
+        fn = "on_failure_" + cls[src].lower()
         # A timed-out task is terminated with a TIMEOUT event, not FAILURE.
         timeout = (
             [f"@{cls[src]}.event_handler(luigi.Event.TIMEOUT)"] if tasks[src].timeout_s else []
@@ -999,10 +1029,11 @@ def emit(workflow: Workflow, **options) -> Emitted:
             *timeout,
             f"@{cls[src]}.event_handler(luigi.Event.FAILURE)",
             f"def {fn}(task, exception):",
-            f"    for handler_cls in {_tuple(cls[c] for c in chain)}:",
-            "        handler = handler_cls(failed_task=task.task_id, **task.shared())",
-            "        if not handler.complete():",
-            "            handler.run()",
+            *statement(
+                "",
+                Call("wfconv_luigi.run_handlers", ["task", _tuple(cls[c] for c in chain)]),
+                depth=1,
+            ),
         ]
         handler_code.append("\n".join(code))
 
@@ -1020,13 +1051,12 @@ def emit(workflow: Workflow, **options) -> Emitted:
     stop = _parse_date(w.end_date)
 
     def when(d: datetime | None) -> str | None:
-        if d is None:
+        if d is None or mode.mode not in ("daily", "hourly"):
             return None
         if mode.mode == "daily":
             return f"datetime.date({d.year}, {d.month}, {d.day})"
         return f"datetime.datetime({d.year}, {d.month}, {d.day}, {d.hour})"
 
-    back = (0 if mode.mode == "daily" else 1) if w.catchup is False else 100000
     cron_doc = mode.cron if mode.cron and _CRON_SAFE.fullmatch(mode.cron) else None
     stem = file_stem(w.id)
     module_file = stem + ".py"
@@ -1037,9 +1067,9 @@ def emit(workflow: Workflow, **options) -> Emitted:
             f"{RUN_ENV}=$(date -u +\\%Y\\%m\\%dT\\%H\\%M) python {module_file}"
         )
     schedule_doc = {
-        "once": "The workflow runs once (schedule @once).",
-        "manual": "The workflow has no schedule (runs are started by hand).",
-    }.get(w.schedule.kind, "The workflow's schedule has no Luigi form.")
+        "once": "it runs once: start it with",
+        "manual": "no schedule: start runs with",
+    }.get(w.schedule.kind, "its schedule has no Luigi form: start runs with")
     if mode.mode == "run" and cron_doc:
         lost = [
             what
@@ -1067,17 +1097,38 @@ def emit(workflow: Workflow, **options) -> Emitted:
             target="cron line",
         )
     params = [{"attr": param_attrs[k], "decl": _param_decl(v)} for k, v in w.params.items()]
-    shared = ["state_dir", ident, *param_attrs.values()]
     delay = retry_delay(w)
-    # Emulation only where the tasks need it: the template renderer when a
-    # text holds a template (or a task renders one), the shell runner when a
-    # task runs a command.
-    task_code = "\n".join([c["code"] for c in classes] + handler_code)
-    templated = "{{" in task_code or "self.render(" in task_code
+    window = _disable_window(w, delay)
+    main_args: list[Expr] = [root_cls]
+    if delay is not None:
+        main_args.append("RETRY_DELAY_S")
+    if window is not None:
+        main_args.append(Kw("disable_window", str(window)))
+    root_requires = ""
+    if sinks:
+        if ctx.explicit_requires:
+            root_requires = "\n".join(
+                [
+                    "",
+                    "    def requires(self):",
+                    *statement(
+                        "return ", list_of([f"{cls[s]}(**self.shared())" for s in sinks]), depth=2
+                    ),
+                ]
+            )
+        else:
+            ctx.uses_requires = True
+    root_decorator = (
+        "\n".join(statement("@", Call("requires", [cls[s] for s in sinks]))) + "\n"
+        if sinks and not ctx.explicit_requires
+        else ""
+    )
+    # the workflow's description (the root task's class holds no docstring)
+    base_doc = (
+        py_str(w.description.strip().splitlines()[0]) if (w.description or "").strip() else ""
+    )
     code = render(
         "luigi_module.py.j2",
-        templated=templated,
-        shells="self.shell(" in task_code,
         mode=mode.mode,
         cron_doc=cron_doc,
         cron_line=cron_line,
@@ -1089,59 +1140,57 @@ def emit(workflow: Workflow, **options) -> Emitted:
         module_file=module_file,
         root_cls=root_cls,
         root_family=root_family,
+        base_cls=base_cls,
+        base_doc=base_doc,
+        run_base={"daily": "DailyTask", "hourly": "HourlyTask"}.get(mode.mode, "RunTask"),
         retry_delay=delay,
-        disable_window=_disable_window(w, delay),
-        root_requires="\n".join(
-            statement("return ", list_of([f"{cls[s]}(**self.shared())" for s in sinks]), depth=2)
-        ),
+        root_decorator=root_decorator,
+        root_requires=root_requires,
         workflow_id=w.id,
-        description=w.description,
-        schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc)),
-        state_env=STATE_ENV,
+        schedule_line=_constant("SCHEDULE", _schedule_dict(w, mode, cron_doc, trigger)),
         run_env=RUN_ENV,
-        default_state=DEFAULT_STATE,
-        workflow_dir=stem,
         param_attrs_line=_constant("PARAM_ATTRS", param_attrs),
-        shared_params_line=_constant("SHARED_PARAMS", shared),
-        build_line="\n".join(
-            statement(
-                "result = ",
-                call(
-                    "luigi.build",
-                    f"[{root_cls}()]",
-                    local_scheduler="True",
-                    detailed_summary="True",
-                ),
-                depth=1,
-            )
+        renamed=any(k != a for k, a in param_attrs.items()),
+        main_call="\n".join(
+            statement("raise ", Call("SystemExit", [Call("wfconv_luigi.main", main_args)]), depth=1)
         ),
+        uses_requires=ctx.uses_requires,
         params=params,
-        at_hour=mode.at_hour,
-        at_minute=mode.at_minute,
+        at_hour=mode.at_hour if mode.mode == "daily" else 0,
+        at_minute=mode.at_minute if mode.mode in ("daily", "hourly") else 0,
+        trigger=trigger,
+        timezone=tz if mode.mode in ("daily", "hourly") else None,
         classes=classes,
         handlers=handler_code,
         functions=[
             {"text": text.rstrip("\n"), "task": task_id}
             for _, text, task_id in ctx.functions.values()
         ],
-        needs_time=ctx.needs_time,
-        due_after=(86400 + mode.at_hour * 3600 + mode.at_minute * 60)
-        if mode.mode == "daily"
-        else 3600 + mode.at_minute * 60,
-        lag_extra=bool(mode.at_hour or mode.at_minute),
         start=when(start),
         stop=when(stop),
-        back=back,
+        catchup=w.catchup,
+        dates=bool(when(start) or when(stop)),
     )
-    # A timezone other than UTC: the logical date is computed in UTC.
-    if w.schedule.timezone not in (None, "", "UTC") and mode.mode != "run":
+    if tz and mode.mode != "run":
         ctx.warn(
             "BL301",
-            f"timezone {w.schedule.timezone!r}: cron runs in the host's timezone "
-            "and the run date is taken in UTC",
+            f"timezone {tz!r}: run dates are wall-clock dates there, but the cron line "
+            "runs in the host's timezone (set it, or CRON_TZ, to run at the source's times)",
             target="cron line",
         )
-    return Emitted({module_file: format_python(code, module_file)}, ctx.diags)
+    files = {module_file: format_python(code, module_file)}
+    files[HELPER_MODULES[0]] = HELPER_SOURCE_PATH.read_text(encoding="utf-8")
+    return Emitted(files, ctx.diags, shared=set(HELPER_MODULES))
+
+
+def _known_timezone(name: str) -> bool:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
 
 
 def _tuple(names) -> str:
@@ -1171,20 +1220,26 @@ def _topo_subset(
     return out
 
 
-def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None) -> dict:
+def _schedule_dict(w: Workflow, mode: _Mode, cron_doc: str | None, trigger: bool) -> dict:
     """The source's schedule, dates and catchup (Luigi holds none of them), and
     how the module carries the schedule out: ``runs_by`` catch_up() (Range*
-    over the intervals of the cron ``runs_at``), a cron line, or by hand. The
-    Luigi frontend reads this back for the modules wfconv writes."""
+    over the intervals of the cron ``runs_at``, in the time ``model``), a cron
+    line, or by hand. The Luigi frontend reads this back for the modules
+    wfconv writes; a key left out has its default (``timezone`` UTC, ``model``
+    data interval, ``cron`` the same as ``runs_at``)."""
     s = w.schedule
-    out: dict = {"kind": s.kind, "timezone": s.timezone}
+    out: dict = {"kind": s.kind}
+    if s.timezone not in (None, "UTC"):
+        out["timezone"] = s.timezone  # (UTC when not said)
     if mode.mode in ("daily", "hourly") and mode.cron:
         out["runs_by"], out["runs_at"] = "catch_up()", mode.cron
+        if trigger:
+            out["model"] = "trigger"  # (data intervals when not said)
     elif cron_doc:
         out["runs_by"], out["runs_at"] = "cron line", cron_doc
-    else:
-        out["runs_by"] = "by hand"
-    if s.cron is not None:
+    # (else run by hand: the default)
+    # the source's own spelling, where the module runs another one
+    if s.cron is not None and s.cron != out.get("runs_at"):
         out["cron"] = s.cron
     if s.seconds is not None:
         out["seconds"] = s.seconds
