@@ -395,15 +395,20 @@ class FolderSet:
                 raise UsageError(f"{self.root}: cannot create a staging folder in it")
         return self._stage_fd
 
-    def stage(self, content: str | bytes) -> str:
-        """Write ``content`` to a new staged file; its key for ``commit``."""
+    def stage(self, content: str | bytes | Iterable[str]) -> str:
+        """Write ``content`` (or its pieces, as they come) to a new staged
+        file; its key for ``commit``."""
         stage_fd = self._stage_dir()
         key = str(len(self._sha))
-        data = _encode(content)
+        pieces = [content] if isinstance(content, (str, bytes)) else content
+        digest = hashlib.sha256()
         fd = os.open(key, _O_NEW, 0o666, dir_fd=stage_fd)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        self._sha[key] = _sha(data)
+            for piece in pieces:
+                data = _encode(piece)
+                fh.write(data)
+                digest.update(data)
+        self._sha[key] = digest.hexdigest()
         return key
 
     def commit(
