@@ -90,10 +90,6 @@ class Written:
         return out
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _safe_relative(rel: str) -> list[str]:
     """The components of a relative path inside the output folder; anything
     that climbs out (absolute, ``..``) or that no file system can hold is refused."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import json
-import os
 import pickle
 import posixpath
 import tempfile
@@ -105,7 +104,7 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
         texts.append(text)
         return len(texts) - 1
 
-    with Conversion(target, keep, **options) as conv:
+    with Conversion(target, keep, lambda: [bundle], **options) as conv:
         conv.feed(bundle)
         conv.finish()
         files = {rel: texts[key] for rel, key in conv.files.items()}
@@ -135,28 +134,25 @@ def _entry_json(entry: dict[str, Any]) -> str:
 
 class _Spool:
     """Records pickled, in order, to an anonymous temporary file (so that
-    what grows with the number of files is on disk, not in memory); read
-    back by key (its offset) or all in order."""
+    what grows with the number of files is on disk, not in memory)."""
 
     def __init__(self):
         self._fh = tempfile.TemporaryFile()
         self._count = 0
 
-    def add(self, record: Any) -> int:
-        self._fh.seek(0, os.SEEK_END)
-        at = self._fh.tell()
+    def add(self, record: Any) -> None:
         pickle.dump(record, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
         self._count += 1
-        return at
-
-    def get(self, at: int) -> Any:
-        self._fh.seek(at)
-        return pickle.load(self._fh)
 
     def __iter__(self) -> Iterator[Any]:
+        self._fh.flush()
+        end = self._fh.tell()
         self._fh.seek(0)
-        for _ in range(self._count):
-            yield pickle.load(self._fh)
+        try:
+            for _ in range(self._count):
+                yield pickle.load(self._fh)
+        finally:
+            self._fh.seek(end)
 
     def close(self) -> None:
         self._fh.close()
@@ -167,16 +163,26 @@ class Conversion:
     DIR``): memory does not grow with the number of files.
 
     Each generated file goes to ``stage(text) -> key`` as soon as it exists
-    (a ``FolderSet`` of ``wfconv.outputs``, or a list); what is kept is small:
-    each id's first definition (for duplicates), each emitted workflow's
-    staged files, the ledger counts. Ledger entries and the IR of every
-    workflow are spooled to temporary files: a workflow that calls another
-    one (a sub-workflow task) waits until the end, when every callee is
-    known, and is emitted then with the callees read back. ``finish()``
-    names the files and ``entries()`` gives the ledger, both in input order,
-    so the result is the one of converting the whole bundle at once."""
+    (a ``FolderSet`` of ``wfconv.outputs``, or a list); ledger entries are
+    spooled to a temporary file. What is kept is small: each id's first
+    definition, each emitted workflow's staged files, the names each caller
+    calls, and the IR of the workflows a caller read earlier named (callees
+    are few). A workflow is emitted as soon as it is read, with the callees
+    held so far; one that called a workflow read before it (not held) or
+    after it is emitted again at the end with every callee, read again from
+    ``reread()`` (the same bundles, in the same order) when not held.
+    ``finish()`` names the files and ``entries()`` gives the ledger, both
+    in input order: the result is the one of converting the whole bundle
+    at once."""
 
-    def __init__(self, target: str, stage: Callable[[str], Any], strict: bool = False, **options):
+    def __init__(
+        self,
+        target: str,
+        stage: Callable[[str], Any],
+        reread: Callable[[], Iterable[Any]],
+        strict: bool = False,
+        **options,
+    ):
         from wfconv.backends import backend
 
         self.target = target
@@ -184,24 +190,27 @@ class Conversion:
         self.strict = strict
         self._module = backend(target)
         self._stage = stage
+        self._reread = reread
         self.workflows = 0
         self.sources: set[str] = set()  # files the workflows were read from
         self.incomplete: list[tuple[str, list[str]]] = []
         self.skipped: list[dict[str, Any]] = []
-        self.summary = {"error": 0, "warning": 0, "info": 0}
-        self.total = 0  # ledger entries
-        self.losses = 0  # of them, what --strict fails on
-        self._where: dict[str, tuple[str | None, int | None]] = {}  # first definitions
-        self._ir: dict[str, int] = {}  # id -> its IR in _store
-        self._store = _Spool()
+        self._first: dict[str, tuple[int, str | None, int | None]] = {}  # id -> seq, where
+        self._calls: dict[str, set[str]] = {}  # caller id -> ids it calls
+        self._wanted: set[str] = set()  # every id a caller read so far calls
+        self._held: dict[str, Any] = {}  # callees named before they were read
+        self._unsure: list[tuple[int, str, set[str]]] = []  # callers and what they missed
         self._diags = _Spool()  # entries of the bundles (files), first in the ledger
         self._emitted = _Spool()  # (seq, id, parse entries, emit entries) in input order
-        self._late = _Spool()  # the same for the workflows that call others
-        self._waiting: list[tuple[int, str]] = []
-        self._done: list[tuple[int, str, list[tuple[str, Any, bool]]]] = []
+        self._late = _Spool()  # the same for the callers emitted again at the end
+        self._again: set[int] = set()
+        self._done: dict[int, tuple[str, list[tuple[str, Any, bool]]]] = {}
         self._shared: dict[tuple[str, str], Any] = {}  # (path, text) -> key: staged once
         self._seq = 0
-        # after finish(): final relative path -> key, and each workflow's files
+        # after finish(): the ledger's counts, each final path's key, each workflow's files
+        self.summary = {"error": 0, "warning": 0, "info": 0}
+        self.total = 0
+        self.losses = 0  # entries --strict fails on
         self.files: dict[str, Any] = {}
         self.outputs: dict[str, list[str]] = {}
         self.shared: set[str] = set()
@@ -210,29 +219,15 @@ class Conversion:
         return self
 
     def __exit__(self, *exc) -> None:
-        for spool in (self._store, self._diags, self._emitted, self._late):
+        for spool in (self._diags, self._emitted, self._late):
             spool.close()
 
-    def _count(self, entries: list[dict[str, Any]]) -> None:
-        for e in entries:
-            if e["severity"] in self.summary:
-                self.summary[e["severity"]] += 1
-            self.losses += is_loss(e)
-        self.total += len(entries)
-
-    def _skip(self, entry: dict[str, Any]) -> None:
-        self._count([entry])
-        self.skipped.append(entry)
-
     def feed(self, bundle) -> None:
-        """Take one file's bundle: check and emit what can be emitted now."""
+        """Take one file's bundle: check and emit its workflows."""
         from wfconv.ir.validate import DUPLICATE_WORKFLOW, graph_errors
 
-        if bundle.diagnostics:
-            entries = [_entry(d, None, "parse") for d in bundle.diagnostics]
-            self._count(entries)
-            for e in entries:
-                self._diags.add(e)
+        for d in bundle.diagnostics:
+            self._diags.add(_entry(d, None, "parse"))
         for w in bundle.workflows:
             seq, self._seq = self._seq, self._seq + 1
             self.workflows += 1
@@ -241,10 +236,10 @@ class Conversion:
             if not w.complete:
                 self.incomplete.append((w.id, list(w.incomplete_reasons)))
             path, line = _where(w)
-            if w.id in self._where:
-                fpath, fline = self._where[w.id]
+            if w.id in self._first:
+                _, fpath, fline = self._first[w.id]
                 where = f"{fpath}:{fline}" if fline else str(fpath)
-                self._skip(
+                self.skipped.append(
                     _error(
                         w.id,
                         DUPLICATE_WORKFLOW,
@@ -255,12 +250,17 @@ class Conversion:
                     )
                 )
                 continue
-            self._where[w.id] = (path, line)
-            self._ir[w.id] = self._store.add(w)  # a workflow read later may call it
+            self._first[w.id] = (seq, path, line)
+            if w.id in self._wanted:
+                self._held[w.id] = w
+            calls = _calls(w)
+            if calls:
+                self._calls[w.id] = calls
+                self._wanted |= calls
             errs = graph_errors(w)
             if errs:
                 d = errs[0]
-                self._skip(
+                self.skipped.append(
                     _error(
                         w.id,
                         d.code,
@@ -272,10 +272,27 @@ class Conversion:
                 continue
             if self.strict and self.incomplete:
                 continue  # nothing will be written: --strict refuses the input
-            if _calls(w):
-                self._waiting.append((seq, w.id))
-            else:
-                self._emit(seq, w, {w.id: w}, self._emitted)
+            callees, missed = self._callees(w)
+            if missed:
+                self._unsure.append((seq, w.id, missed))
+            self._emit(seq, w, callees, self._emitted)
+
+    def _callees(self, w) -> tuple[dict[str, Any], set[str]]:
+        """``w`` and the workflows it calls, directly or not, that are held;
+        and the called ids that are not: read earlier (not held) or not yet."""
+        found = {w.id: w}
+        missed: set[str] = set()
+        todo = [w.id]
+        while todo:
+            for name in sorted(self._calls.get(todo.pop(), ())):
+                if name in found:
+                    continue
+                if name in self._held:
+                    found[name] = self._held[name]
+                    todo.append(name)
+                else:
+                    missed.add(name)
+        return found, missed
 
     def _emit(self, seq: int, w, workflows: dict[str, Any], spool: _Spool) -> None:
         emitted = self._module.emit(w, workflows=workflows, **self.options)
@@ -292,29 +309,43 @@ class Conversion:
                 files.append((rel, self._stage(text), False))
         parse = [_entry(d, w.id, "parse") for d in w.diagnostics]
         emit = [_entry(d, w.id, "emit") for d in emitted.diagnostics]  # output: in entries()
-        self._count(parse + emit)
-        self._done.append((seq, w.id, files))
+        self._done[seq] = (w.id, files)
         spool.add((seq, w.id, parse, emit))
 
-    def _callees(self, w) -> dict[str, Any]:
-        """``w`` and every workflow it calls, directly or not, that was read."""
-        found = {w.id: w}
-        todo = [w]
-        while todo:
-            for name in sorted(_calls(todo.pop())):
-                if name in self._ir and name not in found:
-                    found[name] = self._store.get(self._ir[name])
-                    todo.append(found[name])
-        return found
+    def _read_again(self, ids: set[str]) -> None:
+        """Hold the first definitions of ``ids``, read again from the input."""
+        wanted = {self._first[i][0]: i for i in ids if i not in self._held}
+        seq = 0
+        for bundle in self._reread() if wanted else ():
+            for w in bundle.workflows:
+                if seq in wanted:
+                    if w.id != wanted[seq]:
+                        raise UsageError("the input changed while it was converted; run again")
+                    self._held[w.id] = w
+                seq += 1
+        if len(wanted) > sum(1 for i in wanted.values() if i in self._held):
+            raise UsageError("the input changed while it was converted; run again")
 
     def finish(self) -> None:
-        """Emit the workflows that call others, then name every file in
-        input order (a later workflow whose file name is taken gets ``_2``)."""
-        for seq, wid in self._waiting:
-            w = self._store.get(self._ir[wid])
-            self._emit(seq, w, self._callees(w), self._late)
-        self._done.sort(key=lambda d: d[0])
-        for _, wid, files in self._done:
+        """Emit again the callers that missed a callee that was read, then
+        name every file in input order (a later workflow whose file name is
+        taken gets ``_2``) and count the ledger."""
+        again = [(seq, wid) for seq, wid, missed in self._unsure if missed & self._first.keys()]
+        if again:
+            ids = {wid for _, wid in again}
+            todo = list(ids)
+            while todo:  # every callee, however deep, that was read
+                for name in self._calls.get(todo.pop(), ()):
+                    if name in self._first and name not in ids:
+                        ids.add(name)
+                        todo.append(name)
+            self._read_again(ids)
+            for seq, wid in again:
+                self._again.add(seq)
+                self._emit(seq, self._held[wid], self._callees(self._held[wid])[0], self._late)
+        self._held.clear()
+        for seq in sorted(self._done):
+            wid, files = self._done[seq]
             names = []
             for rel, key, shared in files:
                 if shared:
@@ -325,6 +356,11 @@ class Conversion:
                 self.files[rel] = key
                 names.append(rel)
             self.outputs[wid] = names
+        for e in self.entries():
+            if e["severity"] in self.summary:
+                self.summary[e["severity"]] += 1
+            self.losses += is_loss(e)
+            self.total += 1
 
     def head(self) -> dict[str, Any]:
         """The ledger document without its entries."""
@@ -344,7 +380,8 @@ class Conversion:
         converted, then each converted workflow's (parse, then emit)."""
         yield from self._diags
         yield from self.skipped
-        for _, wid, parse, emit in heapq.merge(self._emitted, self._late, key=lambda r: r[0]):
+        first = (r for r in self._emitted if r[0] not in self._again)
+        for _, wid, parse, emit in heapq.merge(first, self._late, key=lambda r: r[0]):
             yield from parse
             names = self.outputs[wid]
             for e in emit:
@@ -486,7 +523,15 @@ def _run(
         # Streamed: each file is read, converted and its outputs staged before
         # the next (docs/outputs.md); they are placed together at the end.
         out = stack.enter_context(FolderSet(output, force=force)) if output else _Texts()
-        conv = stack.enter_context(Conversion(target, out.stage, strict, **options))
+        conv = stack.enter_context(
+            Conversion(
+                target,
+                out.stage,
+                lambda: iter_sources(paths, engine, roots, params, static, report=False),
+                strict,
+                **options,
+            )
+        )
         for b in iter_sources(paths, engine, roots, params, static):
             conv.feed(b)
         if not conv.workflows:
