@@ -25,7 +25,10 @@ promises:
 
 Every refusal is found before anything is written and reported together.
 
-A *set* (``convert -o DIR``) owns the files it wrote the last time: written
+A *set* (``convert -o DIR``, ``FolderSet``) is staged file by file as it is
+produced (nothing held in memory) and placed together at the end.
+
+A set owns the files it wrote the last time: written
 again into the same folder from fewer inputs, the files of the earlier run that
 this run does not write are removed when unchanged (and kept, with a note, when
 the user changed them), so the folder and the ledger describe the same run.

@@ -7,6 +7,10 @@ source location and the target construct. The ledger goes to stderr (table or
 JSON) and, with ``-o``, to ``OUTDIR/wfconv-ledger.json``. ``--strict`` exits 1
 when any entry is a warning or an error (something was approximated or
 dropped); info entries are faithful notes.
+
+A folder is converted as it is read (``Conversion``): one file at a time, each
+generated file staged in the output folder at once, the ledger spooled; memory
+does not grow with the number of files (docs/outputs.md).
 """
 
 from __future__ import annotations
