@@ -21,6 +21,7 @@ import json
 import pickle
 import posixpath
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
 from typing import Any
 
@@ -136,6 +137,14 @@ def _entry_json(entry: dict[str, Any]) -> str:
     return "{\n      " + _ENTRY(entry)[1:-1] + "\n    }"
 
 
+def _counted(entries: list[dict[str, Any]]) -> Counter:
+    """Entries by severity, with their ``total`` and ``loss`` (--strict) counts."""
+    counts = Counter(e["severity"] for e in entries)
+    counts["total"] = len(entries)
+    counts["loss"] = sum(map(is_loss, entries))
+    return counts
+
+
 class _Spool:
     """Records pickled, in order, to an anonymous temporary file (so that
     what grows with the number of files is on disk, not in memory)."""
@@ -208,7 +217,9 @@ class Conversion:
         self._emitted = _Spool()  # (seq, id, parse entries, emit entries) in input order
         self._late = _Spool()  # the same for the callers emitted again at the end
         self._again: set[int] = set()
-        self._done: dict[int, tuple[str, list[tuple[str, Any, bool]]]] = {}
+        # seq -> (id, [(path, key, shared)], its entries' counts): what was emitted
+        self._done: dict[int, tuple[str, list[tuple[str, Any, bool]], Counter]] = {}
+        self._counts: Counter = Counter()  # of the files' entries and the skipped
         self._shared: dict[tuple[str, str], Any] = {}  # (path, text) -> key: staged once
         self._seq = 0
         # after finish(): the ledger's counts, each final path's key, each workflow's files
@@ -230,8 +241,11 @@ class Conversion:
         """Take one file's bundle: check and emit its workflows."""
         from wfconv.ir.validate import DUPLICATE_WORKFLOW, graph_errors
 
-        for d in bundle.diagnostics:
-            self._diags.add(_entry(d, None, "parse"))
+        if bundle.diagnostics:
+            entries = [_entry(d, None, "parse") for d in bundle.diagnostics]
+            self._counts.update(_counted(entries))
+            for e in entries:
+                self._diags.add(e)
         for w in bundle.workflows:
             seq, self._seq = self._seq, self._seq + 1
             self.workflows += 1
@@ -313,7 +327,7 @@ class Conversion:
                 files.append((rel, self._stage(text), False))
         parse = [_entry(d, w.id, "parse") for d in w.diagnostics]
         emit = [_entry(d, w.id, "emit") for d in emitted.diagnostics]  # output: in entries()
-        self._done[seq] = (w.id, files)
+        self._done[seq] = (w.id, files, _counted(parse + emit))
         spool.add((seq, w.id, parse, emit))
 
     def _read_again(self, ids: set[str]) -> None:
@@ -348,8 +362,10 @@ class Conversion:
                 self._again.add(seq)
                 self._emit(seq, self._held[wid], self._callees(self._held[wid])[0], self._late)
         self._held.clear()
+        counts = Counter(self._counts) + _counted(self.skipped)
         for seq in sorted(self._done):
-            wid, files = self._done[seq]
+            wid, files, of_workflow = self._done[seq]
+            counts.update(of_workflow)
             names = []
             for rel, key, shared in files:
                 if shared:
@@ -360,11 +376,9 @@ class Conversion:
                 self.files[rel] = key
                 names.append(rel)
             self.outputs[wid] = names
-        for e in self.entries():
-            if e["severity"] in self.summary:
-                self.summary[e["severity"]] += 1
-            self.losses += is_loss(e)
-            self.total += 1
+        for severity in self.summary:
+            self.summary[severity] = counts[severity]
+        self.total, self.losses = counts["total"], counts["loss"]
 
     def head(self) -> dict[str, Any]:
         """The ledger document without its entries."""
