@@ -220,7 +220,7 @@ def test_a_killed_runs_staging_folder_is_swept(tmp_path):
 
 @pytest.mark.slow
 def test_convert_memory_does_not_grow_with_the_number_of_files(tmp_path):
-    from test_scale import _small_dag  # parse's memory test uses the same files
+    from test_scale import _peak_rss_mb, _small_dag  # parse's memory test, same files
 
     peaks = {}
     for n in (60, 600):
@@ -229,25 +229,7 @@ def test_convert_memory_does_not_grow_with_the_number_of_files(tmp_path):
         for i in range(n):
             (folder / f"d{i:04d}.py").write_text(_small_dag(i), encoding="utf-8")
         out = tmp_path / f"out{n}"
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wfconv",
-                "convert",
-                str(folder),
-                "--to",
-                "prefect",
-                "-o",
-                str(out),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-        peaks[n] = usage.ru_maxrss / 1024
+        peaks[n] = _peak_rss_mb("convert", str(folder), "--to", "prefect", "-o", str(out))
         ledger = json.loads((out / "wfconv-ledger.json").read_text(encoding="utf-8"))
         assert len(ledger["files"]) == n
     # Held in memory (before it streamed), 540 more files cost 16 MB here
