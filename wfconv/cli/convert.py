@@ -21,7 +21,6 @@ import json
 import pickle
 import posixpath
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
 from typing import Any
 
@@ -137,12 +136,21 @@ def _entry_json(entry: dict[str, Any]) -> str:
     return "{\n      " + _ENTRY(entry)[1:-1] + "\n    }"
 
 
-def _counted(entries: list[dict[str, Any]]) -> Counter:
-    """Entries by severity, with their ``total`` and ``loss`` (--strict) counts."""
-    counts = Counter(e["severity"] for e in entries)
-    counts["total"] = len(entries)
-    counts["loss"] = sum(map(is_loss, entries))
-    return counts
+def _counted(entries: list[dict[str, Any]]) -> tuple[int, ...]:
+    """How many entries are errors, warnings, info, in all, and losses
+    (what --strict fails on): a tuple, kept per workflow until the end."""
+    severities = [e["severity"] for e in entries]
+    return (
+        severities.count("error"),
+        severities.count("warning"),
+        severities.count("info"),
+        len(entries),
+        sum(map(is_loss, entries)),
+    )
+
+
+def _add(*counts: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(map(sum, zip(*counts, strict=True)))
 
 
 class _Spool:
@@ -218,8 +226,8 @@ class Conversion:
         self._late = _Spool()  # the same for the callers emitted again at the end
         self._again: set[int] = set()
         # seq -> (id, [(path, key, shared)], its entries' counts): what was emitted
-        self._done: dict[int, tuple[str, list[tuple[str, Any, bool]], Counter]] = {}
-        self._counts: Counter = Counter()  # of the files' entries and the skipped
+        self._done: dict[int, tuple[str, list[tuple[str, Any, bool]], tuple[int, ...]]] = {}
+        self._counts = _counted([])  # of the files' own entries
         self._shared: dict[tuple[str, str], Any] = {}  # (path, text) -> key: staged once
         self._seq = 0
         # after finish(): the ledger's counts, each final path's key, each workflow's files
@@ -243,7 +251,7 @@ class Conversion:
 
         if bundle.diagnostics:
             entries = [_entry(d, None, "parse") for d in bundle.diagnostics]
-            self._counts.update(_counted(entries))
+            self._counts = _add(self._counts, _counted(entries))
             for e in entries:
                 self._diags.add(e)
         for w in bundle.workflows:
@@ -362,10 +370,10 @@ class Conversion:
                 self._again.add(seq)
                 self._emit(seq, self._held[wid], self._callees(self._held[wid])[0], self._late)
         self._held.clear()
-        counts = Counter(self._counts) + _counted(self.skipped)
+        counts = _add(self._counts, _counted(self.skipped))
         for seq in sorted(self._done):
             wid, files, of_workflow = self._done[seq]
-            counts.update(of_workflow)
+            counts = _add(counts, of_workflow)
             names = []
             for rel, key, shared in files:
                 if shared:
@@ -376,9 +384,8 @@ class Conversion:
                 self.files[rel] = key
                 names.append(rel)
             self.outputs[wid] = names
-        for severity in self.summary:
-            self.summary[severity] = counts[severity]
-        self.total, self.losses = counts["total"], counts["loss"]
+        self.summary = dict(zip(("error", "warning", "info"), counts[:3], strict=True))
+        self.total, self.losses = counts[3:]
 
     def head(self) -> dict[str, Any]:
         """The ledger document without its entries."""
