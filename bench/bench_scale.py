@@ -22,6 +22,7 @@ medians of ``--reps`` runs taken in turn (the machine is shared).
 
     python bench/bench_scale.py                        # the sizes above
     python bench/bench_scale.py --files 200 2000 --tasks 10000 --years 2   # a quick look
+    python bench/bench_scale.py --only convert --files 1000 3000   # convert alone
 """
 
 from __future__ import annotations
@@ -116,31 +117,37 @@ def best_cpu(fn, reps: int) -> tuple[float, float]:
 # -- 1. memory of parse / convert over folders --------------------------------
 
 
-def bench_memory(work: Path, sizes: list[int]) -> None:
+def bench_memory(work: Path, sizes: list[int], commands=("parse", "convert")) -> None:
     print("1. peak memory (child max RSS) over generated folders (goal: flat, < 300 MB)")
-    rows = {}
+    rows: dict[str, dict[int, float]] = {c: {} for c in commands}
     for n in sizes:
         folder = work / f"dags_{n}"
         folder.mkdir()
         generate(folder, n)
         out = work / f"out_{n}"
         out.mkdir()
-        wall_p, rss_p, *_ = child([*WFCONV, "parse", str(folder), "-o", str(out / "ir.json")])
-        wall_c, rss_c, *_ = child(
-            [*WFCONV, "convert", str(folder), "--to", "prefect", "-o", str(out / "conv")]
-        )
-        rows[n] = (rss_p, rss_c)
-        print(
-            f"   {n:>6} files: parse {rss_p:7.1f} MB ({wall_p:6.1f} s), "
-            f"convert {rss_c:7.1f} MB ({wall_c:6.1f} s)"
-        )
+        figures = []
+        if "parse" in commands:
+            wall_p, rss_p, *_ = child([*WFCONV, "parse", str(folder), "-o", str(out / "ir.json")])
+            rows["parse"][n] = rss_p
+            figures.append(f"parse {rss_p:7.1f} MB ({wall_p:6.1f} s)")
+        if "convert" in commands:
+            conv = child(
+                [*WFCONV, "convert", str(folder), "--to", "prefect", "-o", str(out / "conv")]
+            )
+            written = sum(1 for _ in (out / "conv").iterdir()) if (out / "conv").is_dir() else 0
+            rows["convert"][n] = conv.rss
+            figures.append(
+                f"convert {conv.rss:7.1f} MB ({conv.wall:6.1f} s, "
+                f"{conv.cpu / n * 1000:5.1f} ms CPU/file, {written} files in -o)"
+            )
+        print(f"   {n:>6} files: " + ", ".join(figures))
         shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
     lo, hi = min(sizes), max(sizes)
     if lo != hi:
-        print(
-            f"   growth {lo}->{hi} files: parse x{rows[hi][0] / rows[lo][0]:.2f}, "
-            f"convert x{rows[hi][1] / rows[lo][1]:.2f} (1.00 = flat)"
-        )
+        growth = ", ".join(f"{c} x{rows[c][hi] / rows[c][lo]:.2f}" for c in commands)
+        print(f"   growth {lo}->{hi} files: {growth} (1.00 = flat)")
 
 
 # -- 2. CLI run vs API run ----------------------------------------------------
@@ -295,7 +302,11 @@ def main(argv=None) -> int:
         help="2. and 4.: children compile wfconv at every start (PYTHONDONTWRITEBYTECODE as set)",
     )
     ap.add_argument(
-        "--only", choices=["memory", "run", "decade", "audit"], action="append", default=None
+        "--only",
+        choices=["memory", "convert", "run", "decade", "audit"],
+        action="append",
+        default=None,
+        help="memory: parse and convert; convert: convert alone",
     )
     args = ap.parse_args(argv)
     only = set(args.only or ["memory", "run", "decade", "audit"])
@@ -303,6 +314,8 @@ def main(argv=None) -> int:
     try:
         if "memory" in only:
             bench_memory(work, args.files)
+        elif "convert" in only:
+            bench_memory(work, args.files, ("convert",))
         env = cached_env(work, not args.no_bytecode_cache)
         if "run" in only:
             bench_run(work, args.tasks, args.reps, env)

@@ -9,6 +9,7 @@ import ast
 import copy
 import importlib.util
 import itertools
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -192,6 +193,21 @@ def test_corpus_outputs_add_no_ruff_findings(tmp_path, monkeypatch):
             written[fname] = path
     assert len(written) >= 20
     assert_no_new_ruff_findings(tmp_path, written)
+
+
+@pytest.mark.parametrize("wid", ["nightly", "class-", "sales_etl", "etl-daily"])
+def test_flow_name_is_the_id_in_prefect_and_read_back(tmp_path, wid):
+    """Prefect names an unnamed flow after its function with "_" as "-", while
+    a reader takes the function's name: ``name=`` is left out only where both
+    give the id (a hypothesis case once lost the "-" of ``class-``)."""
+    w = Workflow(id=wid, tasks=[Task(id="a", action=Action("empty", {}))])
+    name, code, _ = emit_one(w)
+    assert ("@flow(name=" in code) == (wid != "nightly")
+    assert reparse(tmp_path, name, code).id == wid
+    from prefect import Flow
+
+    module = runpy.run_path(str(tmp_path / name))
+    assert [v.name for v in module.values() if isinstance(v, Flow)] == [wid]
 
 
 @given(hostile_workflows())

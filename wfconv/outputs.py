@@ -25,7 +25,10 @@ promises:
 
 Every refusal is found before anything is written and reported together.
 
-A *set* (``convert -o DIR``) owns the files it wrote the last time: written
+A *set* (``convert -o DIR``, ``FolderSet``) is staged file by file as it is
+produced (nothing held in memory) and placed together at the end.
+
+A set owns the files it wrote the last time: written
 again into the same folder from fewer inputs, the files of the earlier run that
 this run does not write are removed when unchanged (and kept, with a note, when
 the user changed them), so the folder and the ledger describe the same run.
@@ -40,6 +43,7 @@ import hashlib
 import json
 import os
 import posixpath
+import shutil
 import stat as _stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -89,10 +93,6 @@ class Written:
         return out
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _safe_relative(rel: str) -> list[str]:
     """The components of a relative path inside the output folder; anything
     that climbs out (absolute, ``..``) or that no file system can hold is refused."""
@@ -117,17 +117,22 @@ def _input_keys(inputs: Iterable[str | os.PathLike]) -> set[tuple[int, int]]:
     return keys
 
 
-@contextlib.contextmanager
-def _folder(root: Path) -> Iterator[int]:
-    """The output folder, created if needed, opened and locked. The folder
+def _open_root(root: Path) -> int:
+    """The output folder, created if needed, opened (a new fd). The folder
     the user named may itself be a link (they chose it); below it nothing is."""
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root}: not a directory")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+        return os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise UsageError(f"{root}: cannot write here ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def _folder(root: Path) -> Iterator[int]:
+    """The output folder, created if needed, opened and locked."""
+    fd = _open_root(root)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield fd
@@ -319,40 +324,182 @@ def write_folder(
 ) -> Written:
     """Write a set of files (relative paths) into ``root``; remove what the
     previous set written there by ``owner`` held and this one does not."""
-    root = Path(root)
-    planned = [(rel, _safe_relative(rel), _encode(text)) for rel, text in files.items()]
-    if (MANIFEST,) in {tuple(p) for _, p, _ in planned}:
+    for rel in files:
+        _set_member(rel)
+    with FolderSet(root, force=force, owner=owner) as out:
+        staged = {rel: out.stage(text) for rel, text in files.items()}
+        return out.commit(staged, inputs=inputs)
+
+
+def _set_member(rel: str) -> list[str]:
+    parts = _safe_relative(rel)
+    if parts == [MANIFEST]:
         raise UsageError(f"{MANIFEST} is wfconv's own manifest and cannot be an output")
-    keys = _input_keys(inputs)
-    done = Written()
-    with _folder(root) as fd:
-        manifest = _read_manifest(fd)
-        problems = []
-        for rel, parts, _ in planned:
-            why = _check(fd, "/".join(parts), parts, manifest, keys, force)
-            if why is not None:
-                problems.append(f"{root / rel}: {why}")
-        if problems:
-            raise OutputRefused(problems + ["nothing was written"])
-        new_entries: dict[str, dict] = {}
-        for rel, parts, data in planned:
-            _write_atomic(fd, parts, data)
-            key = "/".join(parts)
-            new_entries[key] = {"sha256": _sha(data), "owner": owner}
-            done.written.append(str(root / rel))
-        entries = {k: v for k, v in manifest.items() if k not in new_entries}
-        for rel, entry in sorted(manifest.items()):
-            if rel in new_entries or entry.get("owner") != owner:
-                continue
-            gone = _remove_stale(fd, rel, entry.get("sha256"))
-            entries.pop(rel, None)
-            if gone is True:
-                done.removed.append(str(root / rel))
-            elif gone is False:
-                done.kept.append(str(root / rel))
-        entries.update(new_entries)
-        _write_manifest(fd, entries)
-    return done
+    return parts
+
+
+STAGING_PREFIX = ".wfconv-staging-"
+
+
+class FolderSet:
+    """A set of files written into ``root`` as they are produced, placed
+    together at the end: what ``convert -o DIR`` streams into (docs/outputs.md).
+
+    ``stage(content)`` writes one file into a hidden staging folder inside
+    ``root`` (so placing it is a rename on the same file system) and returns
+    its key; nothing is held in memory. ``commit({rel: key})`` then does what
+    ``write_folder`` does with the staged files: every destination is checked
+    under the folder's lock before any is placed (a refusal leaves the folder
+    as it was), each is renamed into place, the earlier set's stale files go,
+    the manifest is rewritten. Leaving the ``with`` block removes whatever is
+    still staged (a failed or refused run); a staging folder left by a killed
+    wfconv is removed by the next set written there."""
+
+    def __init__(self, root: str | os.PathLike, *, force: bool = False, owner: str = "convert"):
+        self.root = Path(root)
+        self.force = force
+        self.owner = owner
+        self._root_fd: int | None = None
+        self._stage_fd: int | None = None
+        self._stage_name = ""
+        self._created = False
+        self._sha: dict[str, str] = {}
+
+    def __enter__(self) -> FolderSet:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self) -> int:
+        if self._root_fd is None:
+            self._created = not self.root.exists()
+            self._root_fd = _open_root(self.root)
+        return self._root_fd
+
+    def _stage_dir(self) -> int:
+        if self._stage_fd is None:
+            fd = self._open()
+            _sweep_staging(fd)
+            for n in range(100):
+                name = f"{STAGING_PREFIX}{os.getpid()}-{n}"
+                try:
+                    os.mkdir(name, 0o700, dir_fd=fd)
+                except FileExistsError:
+                    continue
+                self._stage_name = name
+                self._stage_fd = os.open(name, _O_DIR, dir_fd=fd)
+                break
+            else:  # pragma: no cover
+                raise UsageError(f"{self.root}: cannot create a staging folder in it")
+        return self._stage_fd
+
+    def stage(self, content: str | bytes | Iterable[str]) -> str:
+        """Write ``content`` (or its pieces, as they come) to a new staged
+        file; its key for ``commit``."""
+        stage_fd = self._stage_dir()
+        key = str(len(self._sha))
+        pieces = [content] if isinstance(content, (str, bytes)) else content
+        digest = hashlib.sha256()
+        fd = os.open(key, _O_NEW, 0o666, dir_fd=stage_fd)
+        with os.fdopen(fd, "wb") as fh:
+            for piece in pieces:
+                data = _encode(piece)
+                fh.write(data)
+                digest.update(data)
+        self._sha[key] = digest.hexdigest()
+        return key
+
+    def commit(
+        self, files: Mapping[str, str], *, inputs: Iterable[str | os.PathLike] = ()
+    ) -> Written:
+        """Place the staged files (relative path -> key), keep the manifest."""
+        planned = [(rel, _set_member(rel), key) for rel, key in files.items()]
+        keys = _input_keys(inputs)
+        fd = self._open()
+        if planned:
+            self._stage_dir()
+        done = Written()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            manifest = _read_manifest(fd)
+            problems = []
+            for rel, parts, _ in planned:
+                why = _check(fd, "/".join(parts), parts, manifest, keys, self.force)
+                if why is not None:
+                    problems.append(f"{self.root / rel}: {why}")
+            if problems:
+                raise OutputRefused(problems + ["nothing was written"])
+            new_entries: dict[str, dict] = {}
+            try:
+                for rel, parts, key in planned:
+                    dfd = _dir_fd(fd, parts[:-1], create=True)
+                    assert dfd is not None
+                    try:
+                        os.replace(key, parts[-1], src_dir_fd=self._stage_fd, dst_dir_fd=dfd)
+                    finally:
+                        os.close(dfd)
+                    new_entries["/".join(parts)] = {"sha256": self._sha[key], "owner": self.owner}
+                    done.written.append(str(self.root / rel))
+            except BaseException:
+                if new_entries:  # what was placed is wfconv's: say so
+                    with contextlib.suppress(OSError):
+                        _write_manifest(fd, {**manifest, **new_entries})
+                raise
+            entries = {k: v for k, v in manifest.items() if k not in new_entries}
+            for rel, entry in sorted(manifest.items()):
+                if rel in new_entries or entry.get("owner") != self.owner:
+                    continue
+                gone = _remove_stale(fd, rel, entry.get("sha256"))
+                entries.pop(rel, None)
+                if gone is True:
+                    done.removed.append(str(self.root / rel))
+                elif gone is False:
+                    done.kept.append(str(self.root / rel))
+            entries.update(new_entries)
+            _write_manifest(fd, entries)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        self._created = False  # the folder is the user's output now, empty or not
+        return done
+
+    def close(self) -> None:
+        """Remove what is still staged; a folder this set created and left
+        empty goes too."""
+        if self._stage_fd is not None:
+            os.close(self._stage_fd)
+            self._stage_fd = None
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self._stage_name, dir_fd=self._root_fd)
+        if self._root_fd is not None:
+            os.close(self._root_fd)
+            self._root_fd = None
+            if self._created:
+                with contextlib.suppress(OSError):
+                    self.root.rmdir()
+
+
+def _sweep_staging(root_fd: int) -> None:
+    """Remove the staging folders of wfconv processes that no longer run
+    (killed before they could clean up)."""
+    for name in os.listdir(root_fd):
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        pid = name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            shutil.rmtree(name, dir_fd=root_fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def _one_file(path: Path) -> tuple[Path, str]:

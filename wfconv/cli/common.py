@@ -101,11 +101,6 @@ def require_workflows(bundle, paths) -> None:
     raise InputError(str(where), None, "no workflow found")
 
 
-def source_paths(bundle) -> list[str]:
-    """The files the workflows of a bundle were read from (outputs never overwrite them)."""
-    return sorted({w.source.path for w in bundle.workflows if w.source and w.source.path})
-
-
 def force_option(fn):
     """``--force``: let ``-o`` overwrite files wfconv did not write (docs/outputs.md)."""
     return click.option(

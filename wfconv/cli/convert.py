@@ -7,12 +7,21 @@ source location and the target construct. The ledger goes to stderr (table or
 JSON) and, with ``-o``, to ``OUTDIR/wfconv-ledger.json``. ``--strict`` exits 1
 when any entry is a warning or an error (something was approximated or
 dropped); info entries are faithful notes.
+
+A folder is converted as it is read (``Conversion``): one file at a time, each
+generated file staged in the output folder at once, the ledger spooled; memory
+does not grow with the number of files (docs/outputs.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import json
+import pickle
 import posixpath
+import tempfile
+from collections.abc import Callable, Container, Iterable, Iterator
 from typing import Any
 
 import click
@@ -23,7 +32,6 @@ from wfconv.cli.common import (
     handle_errors,
     report_input_error,
     require_workflows,
-    source_paths,
 )
 from wfconv.errors import UsageError
 
@@ -57,7 +65,7 @@ def is_loss(entry: dict[str, Any]) -> bool:
     return entry["severity"] in LOSS_SEVERITIES and (c is None or c.strict)
 
 
-def _unique_path(path: str, taken: set[str]) -> str:
+def _unique_path(path: str, taken: Container[str]) -> str:
     """Another workflow already wrote ``path``: suffix its first component."""
     if path not in taken:
         return path
@@ -92,88 +100,342 @@ def convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, A
     bundle already has (two DAG files with one ``dag_id``: the engine would
     reject one), is not emitted: it becomes an ``error`` entry of the ledger
     (stage ``parse``, ``output`` null), so the ledger accounts for every input.
-    ``skipped(ledger)`` lists them."""
-    from wfconv.frontends import paused_gc
+    ``skipped(ledger)`` lists them. (``wfconv convert DIR -o OUT`` does the
+    same through ``Conversion``, without holding the files or the ledger.)"""
+    texts: list[str] = []
 
-    # Emitting allocates much and makes no cycles worth collecting; with the
-    # collector on, each full collection walks the whole parsed bundle (a
-    # third of a 50,000-task conversion). Paused as while reading.
-    with paused_gc():
-        return _convert(bundle, target, **options)
+    def keep(text: str) -> int:
+        texts.append(text)
+        return len(texts) - 1
+
+    with Conversion(target, keep, lambda: [bundle], **options) as conv:
+        conv.feed(bundle)
+        conv.finish()
+        files = {rel: texts[key] for rel, key in conv.files.items()}
+        return files, {**conv.head(), "entries": list(conv.entries())}
 
 
-def _convert(bundle, target: str, **options) -> tuple[dict[str, str], dict[str, Any]]:
-    from wfconv.backends import backend
-    from wfconv.ir.validate import DUPLICATE_WORKFLOW, graph_errors
+def _calls(w) -> set[str]:
+    """Ids of the other workflows ``w`` calls (sub-workflow tasks)."""
+    names = {t.action.get("workflow") for t in w.tasks if t.action.kind == "subworkflow"}
+    return {n for n in names if n and n != w.id}
 
-    module = backend(target)
-    files: dict[str, str] = {}
-    shared: set[str] = set()
-    entries: list[dict[str, Any]] = []
-    outputs: dict[str, list[str]] = {}
-    for d in bundle.diagnostics:
-        entries.append(_entry(d, None, "parse"))
-    workflows: dict[str, Any] = {}
-    emit: list[Any] = []
-    for w in bundle.workflows:
-        path, line = _where(w)
-        if w.id in workflows:
-            fpath, fline = _where(workflows[w.id])
-            where = f"{fpath}:{fline}" if fline else str(fpath)
-            entries.append(
-                _error(
-                    w.id,
-                    DUPLICATE_WORKFLOW,
-                    f"workflow id {w.id!r} is already defined at {where}; not converted "
-                    "(the engine would reject one of the two)",
-                    path,
-                    line,
+
+# One C-encoder pass per entry: JSON escapes newlines inside strings, so the
+# only newlines are the item separator's (the entry's depth in the ledger).
+_ENTRY = json.JSONEncoder(ensure_ascii=False, separators=(",\n      ", ": ")).encode
+
+
+def _entry_json(entry: dict[str, Any]) -> str:
+    """A ledger entry as ``json.dumps(ledger, indent=2)`` writes it in
+    ``entries`` (that takes the pure-Python encoder: 4x slower)."""
+    if any(isinstance(v, (dict, list, tuple)) for v in entry.values()):
+        from wfconv.jsonstream import dumps_at
+
+        return dumps_at(entry, True, 2)
+    return "{\n      " + _ENTRY(entry)[1:-1] + "\n    }"
+
+
+def _counted(entries: list[dict[str, Any]]) -> tuple[int, ...]:
+    """How many entries are errors, warnings, info, in all, and losses
+    (what --strict fails on): a tuple, kept per workflow until the end."""
+    severities = [e["severity"] for e in entries]
+    return (
+        severities.count("error"),
+        severities.count("warning"),
+        severities.count("info"),
+        len(entries),
+        sum(map(is_loss, entries)),
+    )
+
+
+def _add(*counts: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(map(sum, zip(*counts, strict=True)))
+
+
+class _Spool:
+    """Records pickled, in order, to an anonymous temporary file (so that
+    what grows with the number of files is on disk, not in memory)."""
+
+    def __init__(self):
+        self._fh = tempfile.TemporaryFile()
+        self._count = 0
+
+    def add(self, record: Any) -> None:
+        pickle.dump(record, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __iter__(self) -> Iterator[Any]:
+        self._fh.flush()
+        end = self._fh.tell()
+        self._fh.seek(0)
+        try:
+            for _ in range(self._count):
+                yield pickle.load(self._fh)
+        finally:
+            self._fh.seek(end)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class Conversion:
+    """``convert`` over bundles fed one file at a time (``wfconv convert
+    DIR``): memory does not grow with the number of files.
+
+    Each generated file goes to ``stage(text) -> key`` as soon as it exists
+    (a ``FolderSet`` of ``wfconv.outputs``, or a list); ledger entries are
+    spooled to a temporary file. What is kept is small: each id's first
+    definition, each emitted workflow's staged files, the names each caller
+    calls, and the IR of the workflows a caller read earlier named (callees
+    are few). A workflow is emitted as soon as it is read, with the callees
+    held so far; one that called a workflow read before it (not held) or
+    after it is emitted again at the end with every callee, read again from
+    ``reread()`` (the same bundles, in the same order) when not held.
+    ``finish()`` names the files and ``entries()`` gives the ledger, both
+    in input order: the result is the one of converting the whole bundle
+    at once."""
+
+    def __init__(
+        self,
+        target: str,
+        stage: Callable[[str], Any],
+        reread: Callable[[], Iterable[Any]],
+        strict: bool = False,
+        **options,
+    ):
+        from wfconv.backends import backend
+
+        self.target = target
+        self.options = options
+        self.strict = strict
+        self._module = backend(target)
+        self._stage = stage
+        self._reread = reread
+        self.workflows = 0
+        self.sources: set[str] = set()  # files the workflows were read from
+        self.incomplete: list[tuple[str, list[str]]] = []
+        self.skipped: list[dict[str, Any]] = []
+        self._first: dict[str, tuple[int, str | None, int | None]] = {}  # id -> seq, where
+        self._calls: dict[str, set[str]] = {}  # caller id -> ids it calls
+        self._wanted: set[str] = set()  # every id a caller read so far calls
+        self._held: dict[str, Any] = {}  # callees named before they were read
+        self._unsure: list[tuple[int, str, set[str]]] = []  # callers and what they missed
+        self._diags = _Spool()  # entries of the bundles (files), first in the ledger
+        self._emitted = _Spool()  # (seq, id, parse entries, emit entries) in input order
+        self._late = _Spool()  # the same for the callers emitted again at the end
+        self._again: set[int] = set()
+        # seq -> (id, [(path, key, shared)], its entries' counts): what was emitted
+        self._done: dict[int, tuple[str, list[tuple[str, Any, bool]], tuple[int, ...]]] = {}
+        self._counts = _counted([])  # of the files' own entries
+        self._shared: dict[tuple[str, str], Any] = {}  # (path, text) -> key: staged once
+        self._seq = 0
+        # after finish(): the ledger's counts, each final path's key, each workflow's files
+        self.summary = {"error": 0, "warning": 0, "info": 0}
+        self.total = 0
+        self.losses = 0  # entries --strict fails on
+        self.files: dict[str, Any] = {}
+        self.outputs: dict[str, list[str]] = {}
+        self.shared: set[str] = set()
+
+    def __enter__(self) -> Conversion:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for spool in (self._diags, self._emitted, self._late):
+            spool.close()
+
+    def feed(self, bundle) -> None:
+        """Take one file's bundle: check and emit its workflows."""
+        from wfconv.ir.validate import DUPLICATE_WORKFLOW, graph_errors
+
+        if bundle.diagnostics:
+            entries = [_entry(d, None, "parse") for d in bundle.diagnostics]
+            self._counts = _add(self._counts, _counted(entries))
+            for e in entries:
+                self._diags.add(e)
+        for w in bundle.workflows:
+            seq, self._seq = self._seq, self._seq + 1
+            self.workflows += 1
+            if w.source and w.source.path:
+                self.sources.add(w.source.path)
+            if not w.complete:
+                self.incomplete.append((w.id, list(w.incomplete_reasons)))
+            path, line = _where(w)
+            if w.id in self._first:
+                _, fpath, fline = self._first[w.id]
+                where = f"{fpath}:{fline}" if fline else str(fpath)
+                self.skipped.append(
+                    _error(
+                        w.id,
+                        DUPLICATE_WORKFLOW,
+                        f"workflow id {w.id!r} is already defined at {where}; not converted "
+                        "(the engine would reject one of the two)",
+                        path,
+                        line,
+                    )
                 )
-            )
-            continue
-        workflows[w.id] = w
-        errs = graph_errors(w)
-        if errs:
-            d = errs[0]
-            entries.append(
-                _error(
-                    w.id, d.code, f"workflow {w.id!r}: {d.message}; not converted", d.path, d.line
+                continue
+            self._first[w.id] = (seq, path, line)
+            if w.id in self._wanted:
+                self._held[w.id] = w
+            calls = _calls(w)
+            if calls:
+                self._calls[w.id] = calls
+                self._wanted |= calls
+            errs = graph_errors(w)
+            if errs:
+                d = errs[0]
+                self.skipped.append(
+                    _error(
+                        w.id,
+                        d.code,
+                        f"workflow {w.id!r}: {d.message}; not converted",
+                        d.path,
+                        d.line,
+                    )
                 )
-            )
-            continue
-        emit.append(w)
-    for w in emit:
-        emitted = module.emit(w, workflows=workflows, **options)
-        names = []
+                continue
+            if self.strict and self.incomplete:
+                continue  # nothing will be written: --strict refuses the input
+            callees, missed = self._callees(w)
+            if missed:
+                self._unsure.append((seq, w.id, missed))
+            self._emit(seq, w, callees, self._emitted)
+
+    def _callees(self, w) -> tuple[dict[str, Any], set[str]]:
+        """``w`` and the workflows it calls, directly or not, that are held;
+        and the called ids that are not: read earlier (not held) or not yet."""
+        found = {w.id: w}
+        missed: set[str] = set()
+        todo = [w.id]
+        while todo:
+            for name in sorted(self._calls.get(todo.pop(), ())):
+                if name in found:
+                    continue
+                if name in self._held:
+                    found[name] = self._held[name]
+                    todo.append(name)
+                else:
+                    missed.add(name)
+        return found, missed
+
+    def _emit(self, seq: int, w, workflows: dict[str, Any], spool: _Spool) -> None:
+        from wfconv.frontends import paused_gc
+
+        # Emitting allocates much and makes no cycles worth collecting; with
+        # the collector on, each full collection walks every live object (a
+        # third of a 50,000-task conversion). Paused as while reading.
+        with paused_gc():
+            emitted = self._module.emit(w, workflows=workflows, **self.options)
+        files = []
         for rel, text in emitted.files.items():
             rel = _safe_relative(rel)
             if rel in emitted.shared:
                 # a helper module shared by the folder's workflows: written once
-                files.setdefault(rel, text)
-                shared.add(rel)
-                continue
-            rel = _unique_path(rel, set(files))
-            files[rel] = text
-            names.append(rel)
-        outputs[w.id] = names
-        first = names[0] if names else None
-        for d in w.diagnostics:
-            entries.append(_entry(d, w.id, "parse"))
-        for d in emitted.diagnostics:
-            entries.append(_entry(d, w.id, "emit", first))
-    summary = {
-        s: sum(1 for e in entries if e["severity"] == s) for s in ("error", "warning", "info")
-    }
-    ledger = {
-        "wfconv_ledger": LEDGER_VERSION,
-        "target": target,
-        "options": {k: v for k, v in sorted(options.items()) if v is not None and k != "workflows"},
-        "files": outputs,
-        "shared_files": sorted(shared),
-        "summary": summary,
-        "entries": entries,
-    }
-    return files, ledger
+                key = self._shared.get((rel, text))
+                if key is None:
+                    key = self._shared[(rel, text)] = self._stage(text)
+                files.append((rel, key, True))
+            else:
+                files.append((rel, self._stage(text), False))
+        parse = [_entry(d, w.id, "parse") for d in w.diagnostics]
+        emit = [_entry(d, w.id, "emit") for d in emitted.diagnostics]  # output: in entries()
+        self._done[seq] = (w.id, files, _counted(parse + emit))
+        spool.add((seq, w.id, parse, emit))
+
+    def _read_again(self, ids: set[str]) -> None:
+        """Hold the first definitions of ``ids``, read again from the input."""
+        wanted = {self._first[i][0]: i for i in ids if i not in self._held}
+        seq = 0
+        for bundle in self._reread() if wanted else ():
+            for w in bundle.workflows:
+                if seq in wanted:
+                    if w.id != wanted[seq]:
+                        raise UsageError("the input changed while it was converted; run again")
+                    self._held[w.id] = w
+                seq += 1
+        if len(wanted) > sum(1 for i in wanted.values() if i in self._held):
+            raise UsageError("the input changed while it was converted; run again")
+
+    def finish(self) -> None:
+        """Emit again the callers that missed a callee that was read, then
+        name every file in input order (a later workflow whose file name is
+        taken gets ``_2``) and count the ledger."""
+        again = [(seq, wid) for seq, wid, missed in self._unsure if missed & self._first.keys()]
+        if again:
+            ids = {wid for _, wid in again}
+            todo = list(ids)
+            while todo:  # every callee, however deep, that was read
+                for name in self._calls.get(todo.pop(), ()):
+                    if name in self._first and name not in ids:
+                        ids.add(name)
+                        todo.append(name)
+            self._read_again(ids)
+            for seq, wid in again:
+                self._again.add(seq)
+                self._emit(seq, self._held[wid], self._callees(self._held[wid])[0], self._late)
+        self._held.clear()
+        counts = _add(self._counts, _counted(self.skipped))
+        for seq in sorted(self._done):
+            wid, files, of_workflow = self._done[seq]
+            counts = _add(counts, of_workflow)
+            names = []
+            for rel, key, shared in files:
+                if shared:
+                    self.files.setdefault(rel, key)
+                    self.shared.add(rel)
+                    continue
+                rel = _unique_path(rel, self.files)
+                self.files[rel] = key
+                names.append(rel)
+            self.outputs[wid] = names
+        self.summary = dict(zip(("error", "warning", "info"), counts[:3], strict=True))
+        self.total, self.losses = counts[3:]
+
+    def head(self) -> dict[str, Any]:
+        """The ledger document without its entries."""
+        return {
+            "wfconv_ledger": LEDGER_VERSION,
+            "target": self.target,
+            "options": {
+                k: v for k, v in sorted(self.options.items()) if v is not None and k != "workflows"
+            },
+            "files": self.outputs,
+            "shared_files": sorted(self.shared),
+            "summary": dict(self.summary),
+        }
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """The ledger entries in order: the files' own, the workflows not
+        converted, then each converted workflow's (parse, then emit)."""
+        yield from self._diags
+        yield from self.skipped
+        first = (r for r in self._emitted if r[0] not in self._again)
+        for _, wid, parse, emit in heapq.merge(first, self._late, key=lambda r: r[0]):
+            yield from parse
+            names = self.outputs[wid]
+            for e in emit:
+                e["output"] = names[0] if names else None
+                yield e
+
+    def ledger_text(self) -> Iterator[str]:
+        """The ledger as ``json.dumps(ledger, indent=2)`` writes it, in pieces."""
+        text = json.dumps({**self.head(), "entries": []}, indent=2, ensure_ascii=False)
+        pieces = [text[: -len("]\n}")]]  # up to "entries": [
+        sep = "\n    "
+        for e in self.entries():
+            pieces.append(sep + _entry_json(e))
+            sep = ",\n    "
+            if len(pieces) >= 256:
+                yield "".join(pieces)
+                pieces.clear()
+        pieces.append("]\n}\n" if sep == "\n    " else "\n  ]\n}\n")
+        yield "".join(pieces)
+
+    def table(self, stream=None) -> str:
+        """The ledger as ``format_table`` shows it."""
+        return _table(self.entries(), self.total, self.summary, stream)
 
 
 def _error(workflow, code, message, path, line) -> dict[str, Any]:
@@ -201,19 +463,19 @@ def skipped(ledger: dict[str, Any]) -> list[dict[str, Any]]:
 TABLE_ROWS = 300
 
 
-def _grouped_table(ledger: dict[str, Any], stream=None) -> str:
+def _grouped_table(entries: Iterable[dict[str, Any]], total: int, summary, stream=None) -> str:
     from wfconv.cli.term import table_text
 
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for e in ledger["entries"]:
-        groups.setdefault((e["severity"], e["code"]), []).append(e)
+    groups: dict[tuple[str, str], list] = {}  # (severity, code) -> [count, first entry]
+    for e in entries:
+        group = groups.setdefault((e["severity"], e["code"]), [0, e])
+        group[0] += 1
     order = {"error": 0, "warning": 1, "info": 2}
     rows = []
-    for (severity, code), group in sorted(
+    for (severity, code), (count, first) in sorted(
         groups.items(), key=lambda kv: (order.get(kv[0][0], 3), kv[0][1])
     ):
-        first = group[0]
-        rows.append((severity, code, len(group), _source(first), first["message"]))
+        rows.append((severity, code, count, _source(first), first["message"]))
     text = table_text(
         ("SEVERITY", "CODE", "COUNT", "FIRST AT", "FIRST MESSAGE"),
         rows,
@@ -223,8 +485,8 @@ def _grouped_table(ledger: dict[str, Any], stream=None) -> str:
     )
     return (
         text
-        + _summary(ledger)
-        + f" ({len(ledger['entries'])} entries, one row per code here; every entry is in the "
+        + _summary(summary)
+        + f" ({total} entries, one row per code here; every entry is in the "
         + "JSON ledger: --ledger-format json, or wfconv-ledger.json beside the output)\n"
     )
 
@@ -235,21 +497,23 @@ def _source(entry: dict[str, Any]) -> str:
     return entry["path"] or "-"
 
 
-def _summary(ledger: dict[str, Any]) -> str:
-    s = ledger["summary"]
+def _summary(s: dict[str, int]) -> str:
     return f"ledger: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info"
 
 
 def format_table(ledger: dict[str, Any], stream=None) -> str:
     """The ledger as a table for ``stream`` (stderr): one row per entry, the
     message wrapped to the width available."""
+    return _table(ledger["entries"], len(ledger["entries"]), ledger["summary"], stream)
+
+
+def _table(entries: Iterable[dict[str, Any]], total: int, summary, stream=None) -> str:
     from wfconv.cli.term import table_text
 
-    entries = ledger["entries"]
-    if not entries:
+    if not total:
         return "ledger: nothing approximated or dropped\n"
-    if len(entries) > TABLE_ROWS:
-        return _grouped_table(ledger, stream)
+    if total > TABLE_ROWS:
+        return _grouped_table(entries, total, summary, stream)
     rows = [
         (e["severity"], e["code"], _source(e), e["target"] or "-", e["message"]) for e in entries
     ]
@@ -260,7 +524,7 @@ def format_table(ledger: dict[str, Any], stream=None) -> str:
         styled=(0,),
         wrap=(3,),
     )
-    return text + _summary(ledger) + "\n"
+    return text + _summary(summary) + "\n"
 
 
 def _run(
@@ -277,67 +541,89 @@ def _run(
     static,
     force=False,
 ):
-    from wfconv.cli.core import load_sources
-    from wfconv.outputs import write_folder
+    from wfconv.cli.core import iter_sources
+    from wfconv.ir.model import Bundle
+    from wfconv.outputs import FolderSet
 
-    bundle = load_sources(paths, engine, roots, params, static)
-    require_workflows(bundle, paths)
-    incomplete = [w for w in bundle.workflows if not w.complete]
-    if strict and incomplete:
-        # Converting part of a workflow as if it were all of it is the one
-        # loss --strict must never let through: nothing is written.
-        for w in incomplete:
-            click.echo(f"--strict: workflow {w.id!r} is incomplete; not converted:", err=True)
-            for reason in w.incomplete_reasons:
-                click.echo(f"  {reason}", err=True)
-        raise SystemExit(1)
     options: dict[str, Any] = {}
     if airflow_version is not None:
         options["airflow_version"] = int(airflow_version)
     if subworkflow is not None:
         options["subworkflow"] = subworkflow
-    files, ledger = convert(bundle, target, **options)
-    # One policy for every engine: every valid workflow is converted, every
-    # invalid one is reported (path:line: message) and the command exits 2.
-    for e in skipped(ledger):
-        report_input_error(e["path"], e["line"], e["message"])
-    ledger_json = json.dumps(ledger, indent=2, ensure_ascii=False) + "\n"
-
-    if output:
-        done = write_folder(
-            output,
-            {**files, LEDGER_FILE: ledger_json},
-            force=force,
-            inputs=[*paths, *source_paths(bundle)],
+    with contextlib.ExitStack() as stack:
+        # Streamed: each file is read, converted and its outputs staged before
+        # the next (docs/outputs.md); they are placed together at the end.
+        out = stack.enter_context(FolderSet(output, force=force)) if output else _Texts()
+        conv = stack.enter_context(
+            Conversion(
+                target,
+                out.stage,
+                lambda: iter_sources(paths, engine, roots, params, static, report=False),
+                strict,
+                **options,
+            )
         )
-        if ledger_format != "json":  # keep stderr one JSON document in json mode
-            for note in done.notes():
-                click.echo(note, err=True)
-            click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {output}", err=True)
-    elif files:
-        shared = set(ledger["shared_files"])
-        own = [rel for rel in files if rel not in shared]
-        if len(own) != 1:
-            raise UsageError(
-                f"{len(files)} files to write ({', '.join(sorted(files))}): give an output folder with -o"
+        for b in iter_sources(paths, engine, roots, params, static):
+            conv.feed(b)
+        if not conv.workflows:
+            require_workflows(Bundle(), paths)
+        if strict and conv.incomplete:
+            # Converting part of a workflow as if it were all of it is the one
+            # loss --strict must never let through: nothing is written.
+            for wid, reasons in conv.incomplete:
+                click.echo(f"--strict: workflow {wid!r} is incomplete; not converted:", err=True)
+                for reason in reasons:
+                    click.echo(f"  {reason}", err=True)
+            raise SystemExit(1)
+        conv.finish()
+        # One policy for every engine: every valid workflow is converted, every
+        # invalid one is reported (path:line: message) and the command exits 2.
+        for e in conv.skipped:
+            report_input_error(e["path"], e["line"], e["message"])
+        files = conv.files
+        if output:
+            done = out.commit(
+                {**files, LEDGER_FILE: out.stage(conv.ledger_text())},
+                inputs=[*paths, *sorted(conv.sources)],
             )
-        click.echo(files[own[0]], nl=False)
-        if shared:
-            click.echo(
-                f"note: the code above imports {', '.join(sorted(shared))}, wfconv's helper "
-                "module for it; give an output folder with -o to write it too",
-                err=True,
-            )
+            if ledger_format != "json":  # keep stderr one JSON document in json mode
+                for note in done.notes():
+                    click.echo(note, err=True)
+                click.echo(f"wrote {len(files)} file(s) and {LEDGER_FILE} to {output}", err=True)
+        elif files:
+            own = [rel for rel in files if rel not in conv.shared]
+            if len(own) != 1:
+                raise UsageError(
+                    f"{len(files)} files to write ({', '.join(sorted(files))}): give an output folder with -o"
+                )
+            click.echo(out.texts[files[own[0]]], nl=False)
+            if conv.shared:
+                click.echo(
+                    f"note: the code above imports {', '.join(sorted(conv.shared))}, wfconv's helper "
+                    "module for it; give an output folder with -o to write it too",
+                    err=True,
+                )
 
-    if ledger_format == "json":
-        click.echo(ledger_json, err=True, nl=False)
-    else:
-        click.echo(format_table(ledger), err=True, nl=False)
+        if ledger_format == "json":
+            for piece in conv.ledger_text():
+                click.echo(piece, err=True, nl=False)
+        else:
+            click.echo(conv.table(), err=True, nl=False)
 
-    losses = sum(1 for e in ledger["entries"] if is_loss(e))
-    if strict and losses:
-        click.echo(f"--strict: {losses} construct(s) approximated or dropped", err=True)
-        raise SystemExit(1)
+        if strict and conv.losses:
+            click.echo(f"--strict: {conv.losses} construct(s) approximated or dropped", err=True)
+            raise SystemExit(1)
+
+
+class _Texts:
+    """Generated files kept in memory (no ``-o``: one file goes to stdout)."""
+
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def stage(self, text: str) -> int:
+        self.texts.append(text)
+        return len(self.texts) - 1
 
 
 def _common_options(fn):

@@ -105,9 +105,10 @@ def load_sources(paths, engine, roots=(), params=(), static=False):
     return bundle
 
 
-def iter_sources(paths, engine, roots=(), params=(), static=False):
+def iter_sources(paths, engine, roots=(), params=(), static=False, report=True):
     """The sources one file at a time (a Bundle each); unreadable files are
-    reported on stderr as they are met (the command exits 2 at the end)."""
+    reported on stderr as they are met (the command exits 2 at the end),
+    unless ``report`` is off (the same sources read a second time)."""
     from wfconv.frontends import iter_load
 
     options = {}
@@ -125,7 +126,8 @@ def iter_sources(paths, engine, roots=(), params=(), static=False):
     if static:
         options["static"] = True
     for bundle in iter_load(list(paths), engine, **options):
-        report_input_errors(bundle)
+        if report:
+            report_input_errors(bundle)
         yield bundle
 
 

@@ -950,7 +950,9 @@ def _module(
         ctx.need("prefect", "task")
     flow_opts: list[Expr] = []
     name = flow_name(w, flow_fn)
-    if name != flow_fn.replace("_", "-"):  # Prefect's default flow name
+    # Omitted only where Prefect's default name (the function's, "_" as "-")
+    # and a reader's id of an unnamed flow (the function's) are both the name.
+    if name != flow_fn or "_" in flow_fn:
         flow_opts.append(Kw("name", py_str(name)))
     if w.description:
         flow_opts.append(Kw("description", py_str(w.description)))
