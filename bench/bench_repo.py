@@ -98,7 +98,7 @@ class Publish(BaseOperator):
         return self.target
 '''
 
-DAG_BODY = '''
+DAG_BODY = """
 with DAG(
     "dag_{i}", default_args=DEFAULT_ARGS, start_date=datetime(2024, 1, 1), schedule="@daily",
     catchup=False,
@@ -109,7 +109,7 @@ with DAG(
     out = export("report_{i}")
     pub = Publish(target="t{i}")
     start >> loads >> checks >> out >> pub
-'''
+"""
 
 HEAD = '''"""Generated DAG {i}."""
 from datetime import datetime
@@ -217,7 +217,9 @@ def main() -> int:
     try:
         repo, flat = generate(work, args.files)
         src = work / "src"
-        shutil.copytree(ROOT / "wfconv", src / "wfconv", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / "wfconv", src / "wfconv", ignore=shutil.ignore_patterns("__pycache__")
+        )
         print(f"generated {args.files} DAG files twice (18 tasks each); {args.jobs} jobs")
         per_file = _sub("audit", str(flat), str(args.jobs), str(src))
         whole = _sub("audit", str(repo), str(args.jobs), str(src))

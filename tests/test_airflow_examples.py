@@ -19,11 +19,10 @@ from wfconv.runtime import Scenario, run
 
 pytestmark = pytest.mark.engine
 
+
 def _examples(python: Path) -> list[Path]:
     root = python.parent.parent / "lib" / "python3.11" / "site-packages" / "airflow"
-    return sorted(
-        p for p in root.glob("**/example_dags/*.py") if "__pycache__" not in p.parts
-    )
+    return sorted(p for p in root.glob("**/example_dags/*.py") if "__pycache__" not in p.parts)
 
 
 @pytest.mark.parametrize("major", ["2", "3"])

@@ -107,14 +107,22 @@ def cron(expr, tz="UTC"):
 
 def test_missing_start_date_for_scheduled_airflow_workflow():
     assert only(W([T("a")], schedule=cron("0 6 * * *")), "AU101")
-    assert not only(W([T("a")], schedule=cron("0 6 * * *"), start_date="2025-01-01T00:00:00+00:00"), "AU101")
+    assert not only(
+        W([T("a")], schedule=cron("0 6 * * *"), start_date="2025-01-01T00:00:00+00:00"), "AU101"
+    )
     assert not only(W([T("a")]), "AU101")  # manual: no start needed
-    assert not only(W([T("a")], schedule=cron("0 6 * * *"), engine="prefect"), "AU101", engine="prefect")
+    assert not only(
+        W([T("a")], schedule=cron("0 6 * * *"), engine="prefect"), "AU101", engine="prefect"
+    )
 
 
 def test_dynamic_start_date_comes_from_af103_and_silences_start_checks():
-    w = W([T("a")], schedule=cron("@daily".replace("@daily", "0 0 * * *")), catchup=True,
-          start_date="2020-01-01T00:00:00+00:00")
+    w = W(
+        [T("a")],
+        schedule=cron("@daily".replace("@daily", "0 0 * * *")),
+        catchup=True,
+        start_date="2020-01-01T00:00:00+00:00",
+    )
     w.diagnostics.append(Diagnostic("warning", "AF103", "days_ago(3) is dynamic", "dag.py", 5))
     got = findings(w)
     (f,) = [x for x in got if x.code == "AU102"]
@@ -123,29 +131,66 @@ def test_dynamic_start_date_comes_from_af103_and_silences_start_checks():
 
 
 def test_catchup_far_in_the_past_counts_runs():
-    w = W([T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2025-01-01T00:00:00+00:00")
+    w = W(
+        [T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2025-01-01T00:00:00+00:00"
+    )
     (f,) = only(w, "AU103")
     assert "creates 366 runs" in f.message  # 2025-01-01 .. 2026-01-01 inclusive, exact
-    hourly = W([T("a")], schedule=cron("0 * * * *"), catchup=True, start_date="2016-01-01T00:00:00+00:00")
+    hourly = W(
+        [T("a")], schedule=cron("0 * * * *"), catchup=True, start_date="2016-01-01T00:00:00+00:00"
+    )
     (g,) = only(hourly, "AU103")
     n = int(g.message.split("about ")[1].split(" runs")[0].replace(",", ""))
     assert abs(n - 87_673) <= 2  # ten years of hours (and the first tick), extrapolated
-    assert not only(W([T("a")], schedule=cron("0 0 * * *"), catchup=False,
-                      start_date="2015-01-01T00:00:00+00:00"), "AU103")
-    recent = W([T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2025-12-01T00:00:00+00:00")
+    assert not only(
+        W(
+            [T("a")],
+            schedule=cron("0 0 * * *"),
+            catchup=False,
+            start_date="2015-01-01T00:00:00+00:00",
+        ),
+        "AU103",
+    )
+    recent = W(
+        [T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2025-12-01T00:00:00+00:00"
+    )
     assert not only(recent, "AU103")
-    interval = W([T("a")], schedule=Schedule("interval", seconds=600), catchup=True,
-                 start_date="2025-12-30T00:00:00+00:00")
+    interval = W(
+        [T("a")],
+        schedule=Schedule("interval", seconds=600),
+        catchup=True,
+        start_date="2025-12-30T00:00:00+00:00",
+    )
     assert "creates 289 runs" in only(interval, "AU103")[0].message
     unset = W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00")
     assert "catchup is not set (Airflow 2 defaults it to True)" in only(unset, "AU103")[0].message
-    assert not only(W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00",
-                      engine="oozie"), "AU103", engine="oozie")
-    coord = W([T("a")], schedule=cron("0 0 * * *"), start_date="2025-01-01T00:00:00+00:00", catchup=True,
-              engine="oozie")
-    assert "Oozie materializes every missed action" in only(coord, "AU103", engine="oozie")[0].message
-    bounded = W([T("a")], schedule=cron("0 0 * * *"), catchup=True, start_date="2020-01-01T00:00:00+00:00",
-                end_date="2020-01-31T00:00:00+00:00")
+    assert not only(
+        W(
+            [T("a")],
+            schedule=cron("0 0 * * *"),
+            start_date="2025-01-01T00:00:00+00:00",
+            engine="oozie",
+        ),
+        "AU103",
+        engine="oozie",
+    )
+    coord = W(
+        [T("a")],
+        schedule=cron("0 0 * * *"),
+        start_date="2025-01-01T00:00:00+00:00",
+        catchup=True,
+        engine="oozie",
+    )
+    assert (
+        "Oozie materializes every missed action" in only(coord, "AU103", engine="oozie")[0].message
+    )
+    bounded = W(
+        [T("a")],
+        schedule=cron("0 0 * * *"),
+        catchup=True,
+        start_date="2020-01-01T00:00:00+00:00",
+        end_date="2020-01-31T00:00:00+00:00",
+    )
     assert not only(bounded, "AU103")
 
 
@@ -158,8 +203,12 @@ def test_schedule_that_never_fires(expr):
 def test_schedule_fires_on_possible_dates_and_outside_window_is_reported():
     assert not only(W([T("a")], schedule=cron("0 0 29 2 *")), "AU104")
     assert not only(W([T("a")], schedule=cron("0 0 31 2 1")), "AU104")  # day-of-week OR
-    w = W([T("a")], schedule=cron("0 0 1 1 *"), start_date="2025-02-01T00:00:00+00:00",
-          end_date="2025-12-01T00:00:00+00:00")
+    w = W(
+        [T("a")],
+        schedule=cron("0 0 1 1 *"),
+        start_date="2025-02-01T00:00:00+00:00",
+        end_date="2025-12-01T00:00:00+00:00",
+    )
     assert "no tick between" in only(w, "AU104")[0].message
     assert only(W([T("a")], schedule=Schedule("interval", seconds=0)), "AU104")
 
@@ -175,22 +224,45 @@ def test_end_before_start_and_invalid_cron():
 # -- Airflow 3 removals come from the frontend's diagnostics ------------------------
 
 
-@pytest.mark.parametrize("af,au", [("AF201", "AU201"), ("AF202", "AU202"), ("AF203", "AU203"),
-                                   ("AF204", "AU204"), ("AF205", "AU205")])
+@pytest.mark.parametrize(
+    "af,au",
+    [
+        ("AF201", "AU201"),
+        ("AF202", "AU202"),
+        ("AF203", "AU203"),
+        ("AF204", "AU204"),
+        ("AF205", "AU205"),
+    ],
+)
 def test_frontend_codes_are_renamed_keeping_origin_and_task(af, au):
     w = W([T("a", line=12)])
     w.diagnostics.append(Diagnostic("info", af, f"{af} message", "dag.py", 12))
     (f,) = only(w, au)
-    assert (f.origin, f.task, f.line, f.message, f.severity) == (af, "a", 12, f"{af} message", CODES[au].severity)
+    assert (f.origin, f.task, f.line, f.message, f.severity) == (
+        af,
+        "a",
+        12,
+        f"{af} message",
+        CODES[au].severity,
+    )
 
 
 def test_af101_is_heavy_top_level_code_only_for_io():
     w = W([T("a", line=12)])
     w.diagnostics += [
-        Diagnostic("warning", "AF101", '`requests.get("https://x")` makes a network call', "dag.py", 3),
-        Diagnostic("warning", "AF101", "`Variable.get(\"b\")` reads Airflow Variable 'b' when the file is parsed",
-                   "dag.py", 4),
-        Diagnostic("warning", "AF101", "`ghost` name 'ghost' is not defined in this file", "dag.py", 5),
+        Diagnostic(
+            "warning", "AF101", '`requests.get("https://x")` makes a network call', "dag.py", 3
+        ),
+        Diagnostic(
+            "warning",
+            "AF101",
+            "`Variable.get(\"b\")` reads Airflow Variable 'b' when the file is parsed",
+            "dag.py",
+            4,
+        ),
+        Diagnostic(
+            "warning", "AF101", "`ghost` name 'ghost' is not defined in this file", "dag.py", 5
+        ),
         Diagnostic("warning", "AF101", "`datetime.now()` reads the clock", "dag.py", 6),
     ]
     got = sorted((f.line, f.code) for f in findings(w) if f.line in (3, 4, 5, 6))
@@ -209,7 +281,9 @@ def test_heavy_io_reasons_are_the_frontends_words():
 
 def test_unmapped_frontend_codes_pass_through_with_their_severity():
     w = W([T("a")])
-    w.diagnostics.append(Diagnostic("info", "AF301", "operator FooOperator kept opaque", "dag.py", 4))
+    w.diagnostics.append(
+        Diagnostic("info", "AF301", "operator FooOperator kept opaque", "dag.py", 4)
+    )
     (f,) = [x for x in findings(w) if x.code == "AF301"]
     assert f.severity == "info" and f.origin is None
 
@@ -227,8 +301,16 @@ def test_bash_command_ending_in_sh_without_trailing_space(tmp_path):
     dag = tmp_path / "dag.py"
     (tmp_path / "scripts").mkdir()
     (tmp_path / "scripts" / "ok.sh").write_text("echo ok\n")
-    w = W([bash("bad", "bash /opt/run.sh"), bash("abs", "/opt/run.bash"), bash("fine", "bash /opt/run.sh "),
-           bash("tmpl", "scripts/ok.sh"), bash("later", "run.sh")], path=str(dag))
+    w = W(
+        [
+            bash("bad", "bash /opt/run.sh"),
+            bash("abs", "/opt/run.bash"),
+            bash("fine", "bash /opt/run.sh "),
+            bash("tmpl", "scripts/ok.sh"),
+            bash("later", "run.sh"),
+        ],
+        path=str(dag),
+    )
     got = findings(w, path=str(dag))
     assert sorted(f.task for f in got if f.code == "AU301") == ["abs", "bad"]
     (missing,) = [f for f in got if f.code == "AU302"]
@@ -249,8 +331,14 @@ def test_sql_template_files_are_looked_up_too(tmp_path):
     (tmp_path / "queries").mkdir()
     (tmp_path / "queries" / "load.sql").write_text("select 1")
     dag = tmp_path / "dag.py"
-    w = W([T("ok", "sql", fields={"sql": "queries/load.sql"}), T("gone", "sql", fields={"sql": "queries/gone.sql"}),
-           T("inline", "sql", fields={"sql": "SELECT * FROM t"})], path=str(dag))
+    w = W(
+        [
+            T("ok", "sql", fields={"sql": "queries/load.sql"}),
+            T("gone", "sql", fields={"sql": "queries/gone.sql"}),
+            T("inline", "sql", fields={"sql": "SELECT * FROM t"}),
+        ],
+        path=str(dag),
+    )
     assert [f.task for f in only(w, "AU302", path=str(dag))] == ["gone"]
 
 
@@ -258,7 +346,9 @@ def test_bash_checks_only_for_airflow_bash_operators():
     t = bash("t", "bash run.sh")
     t.extra["airflow"]["operator"] = "SSHOperator"
     assert not only(W([t]), "AU301")
-    assert not only(W([T("t", fields={"command": "bash run.sh"})], engine="luigi"), "AU301", engine="luigi")
+    assert not only(
+        W([T("t", fields={"command": "bash run.sh"})], engine="luigi"), "AU301", engine="luigi"
+    )
 
 
 def test_bash_env_without_append_env_is_a_gotcha():
@@ -281,10 +371,20 @@ def sensor(tid, **fields):
 
 
 def test_sensor_timeouts_and_poke_mode():
-    w = W([sensor("none"), sensor("week", timeout_s=7 * 86400.0), sensor("short", timeout_s=600),
-           sensor("longpoke", timeout_s=6 * 3600), sensor("resched", timeout_s=6 * 3600, mode="reschedule"),
-           sensor("deferred", timeout_s=6 * 3600, mode="poke", args={"deferrable": True})])
-    assert [f.task for f in only(w, "AU401")] == ["none", "week"]  # frontends fill the 7-day default
+    w = W(
+        [
+            sensor("none"),
+            sensor("week", timeout_s=7 * 86400.0),
+            sensor("short", timeout_s=600),
+            sensor("longpoke", timeout_s=6 * 3600),
+            sensor("resched", timeout_s=6 * 3600, mode="reschedule"),
+            sensor("deferred", timeout_s=6 * 3600, mode="poke", args={"deferrable": True}),
+        ]
+    )
+    assert [f.task for f in only(w, "AU401")] == [
+        "none",
+        "week",
+    ]  # frontends fill the 7-day default
     assert sorted(f.task for f in only(w, "AU402")) == ["longpoke", "none", "week"]
 
 
@@ -298,12 +398,23 @@ def test_tasks_without_retries_when_others_retry():
 
 def test_trigger_rules_that_can_never_fire():
     # one_failed below tasks that cannot fail (empty) never fires; below a shell task it can.
-    w = W([T("start", "empty"), T("alert", trigger_rule="one_failed"),
-           T("work"), T("on_err", trigger_rule="one_failed"),
-           T("cleanup", trigger_rule="all_skipped"),
-           T("both_failed", trigger_rule="all_failed")],
-          [("start", "alert"), ("work", "on_err"), ("work", "cleanup"), ("work", "both_failed"),
-           ("start", "both_failed")])
+    w = W(
+        [
+            T("start", "empty"),
+            T("alert", trigger_rule="one_failed"),
+            T("work"),
+            T("on_err", trigger_rule="one_failed"),
+            T("cleanup", trigger_rule="all_skipped"),
+            T("both_failed", trigger_rule="all_failed"),
+        ],
+        [
+            ("start", "alert"),
+            ("work", "on_err"),
+            ("work", "cleanup"),
+            ("work", "both_failed"),
+            ("start", "both_failed"),
+        ],
+    )
     got = {f.task: f for f in only(w, "AU404")}
     assert set(got) == {"alert", "cleanup", "both_failed"}
     assert "no upstream ('start') can fail" in got["alert"].message
@@ -311,28 +422,56 @@ def test_trigger_rules_that_can_never_fire():
 
 
 def test_all_skipped_fires_below_branches_soft_fail_sensors_and_propagated_skips():
-    w = W([T("br", "branch", fields={"callable": "pick"}), T("x"), T("y"),
-           T("after_x", trigger_rule="all_skipped"),
-           T("deep"), T("deep_skip", trigger_rule="all_skipped"),
-           sensor("s", soft_fail=True, timeout_s=60), T("s_skip", trigger_rule="all_skipped")],
-          [("br", "x"), ("br", "y"), ("x", "after_x"), ("x", "deep"), ("deep", "deep_skip"),
-           ("s", "s_skip")])
+    w = W(
+        [
+            T("br", "branch", fields={"callable": "pick"}),
+            T("x"),
+            T("y"),
+            T("after_x", trigger_rule="all_skipped"),
+            T("deep"),
+            T("deep_skip", trigger_rule="all_skipped"),
+            sensor("s", soft_fail=True, timeout_s=60),
+            T("s_skip", trigger_rule="all_skipped"),
+        ],
+        [
+            ("br", "x"),
+            ("br", "y"),
+            ("x", "after_x"),
+            ("x", "deep"),
+            ("deep", "deep_skip"),
+            ("s", "s_skip"),
+        ],
+    )
     assert not only(w, "AU404")
 
 
 def test_upstream_failed_propagates_through_empty_joins():
-    w = W([T("work"), T("join", "empty"), T("alert", trigger_rule="one_failed")],
-          [("work", "join"), ("join", "alert")])
+    w = W(
+        [T("work"), T("join", "empty"), T("alert", trigger_rule="one_failed")],
+        [("work", "join"), ("join", "alert")],
+    )
     assert not only(w, "AU404")  # join ends upstream_failed when work fails
-    w2 = W([T("work"), T("join", "empty", trigger_rule="all_done"), T("alert", trigger_rule="one_failed")],
-           [("work", "join"), ("join", "alert")])
+    w2 = W(
+        [
+            T("work"),
+            T("join", "empty", trigger_rule="all_done"),
+            T("alert", trigger_rule="one_failed"),
+        ],
+        [("work", "join"), ("join", "alert")],
+    )
     assert only(w2, "AU404")  # an all_done empty join always succeeds
 
 
 def test_branch_targets():
-    w = W([T("br", "branch", fields={"cases": [{"when": "x", "to": "a"}], "default": "nope"}),
-           T("a"), T("b"), T("far")],
-          [("br", "a"), ("br", "b"), ("b", "far")])
+    w = W(
+        [
+            T("br", "branch", fields={"cases": [{"when": "x", "to": "a"}], "default": "nope"}),
+            T("a"),
+            T("b"),
+            T("far"),
+        ],
+        [("br", "a"), ("br", "b"), ("b", "far")],
+    )
     (missing,) = only(w, "AU405")
     assert "'nope'" in missing.message and missing.severity == "error"
     w.tasks[0].action.fields["targets"] = ["far"]
@@ -349,24 +488,48 @@ def test_branch_targets_from_the_callable_source_and_follow_ids():
         "        return ['a', 'ghost']\n"
         "    return compute()\n"
     )
-    w = W([T("br", "branch", fields={"callable": "pick", "source_code": code}), T("a")], [("br", "a")])
+    w = W(
+        [T("br", "branch", fields={"callable": "pick", "source_code": code}), T("a")], [("br", "a")]
+    )
     assert [f.message for f in only(w, "AU405")] == [
-        "branch 'br' can follow 'ghost', which is not a task of the workflow"]
-    dt = W([T("br", "branch", fields={"operator": "BranchDateTimeOperator", "follow_task_ids_if_true": ["a"],
-                                      "follow_task_ids_if_false": "missing"}), T("a")], [("br", "a")])
+        "branch 'br' can follow 'ghost', which is not a task of the workflow"
+    ]
+    dt = W(
+        [
+            T(
+                "br",
+                "branch",
+                fields={
+                    "operator": "BranchDateTimeOperator",
+                    "follow_task_ids_if_true": ["a"],
+                    "follow_task_ids_if_false": "missing",
+                },
+            ),
+            T("a"),
+        ],
+        [("br", "a")],
+    )
     assert "'missing'" in only(dt, "AU405")[0].message
 
 
 def test_branch_to_a_group_id_is_valid():
     a = T("grp.a")
     a.group = "grp"
-    w = W([T("br", "branch", fields={"targets": ["grp"]}), a], [("br", "grp.a")], groups=[Group("grp")])
+    w = W(
+        [T("br", "branch", fields={"targets": ["grp"]}), a],
+        [("br", "grp.a")],
+        groups=[Group("grp")],
+    )
     assert not only(w, "AU405") and not only(w, "AU409")
 
 
 def test_depends_on_past_with_catchup():
-    w = W([T("a", depends_on_past=True, line=5)], schedule=cron("0 0 * * *"), catchup=True,
-          start_date="2025-12-20T00:00:00+00:00")
+    w = W(
+        [T("a", depends_on_past=True, line=5)],
+        schedule=cron("0 0 * * *"),
+        catchup=True,
+        start_date="2025-12-20T00:00:00+00:00",
+    )
     (f,) = only(w, "AU406")
     assert f.line == 5 and "'a'" in f.message
     w.catchup = False
@@ -421,7 +584,9 @@ def test_docs_table_is_the_code_table():
 
     from wfconv.audit.codes import markdown_table
 
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text(
+        encoding="utf-8"
+    )
     assert markdown_table() in docs, "regenerate the table: python -m wfconv.audit.codes"
 
 
@@ -447,7 +612,9 @@ def test_oozie_nodes_unreachable_from_start(tmp_path):
     )
     got = [(u.name, u.tag, u.line) for u in unreachable_nodes(xml)]
     assert got == [("dead", "action", 9), ("deader", "action", 10), ("unused_kill", "kill", 12)]
-    (tmp_path / "bomb.xml").write_text('<!DOCTYPE x [<!ENTITY a "aaaa">]><workflow-app>&a;</workflow-app>')
+    (tmp_path / "bomb.xml").write_text(
+        '<!DOCTYPE x [<!ENTITY a "aaaa">]><workflow-app>&a;</workflow-app>'
+    )
     assert unreachable_nodes(tmp_path / "bomb.xml") == []
 
 

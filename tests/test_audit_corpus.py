@@ -110,7 +110,11 @@ def test_quiet_entries_do_not_produce_those_codes(audited):
 def test_bash_template_look_alikes_stay_quiet(audited):
     if not _has_frontend("airflow"):
         pytest.skip("no airflow frontend yet")
-    tasks = {(f.code, f.task) for f in audited.by_file.get("bash_template.py", []) if f.code in ("AU301", "AU302")}
+    tasks = {
+        (f.code, f.task)
+        for f in audited.by_file.get("bash_template.py", [])
+        if f.code in ("AU301", "AU302")
+    }
     assert tasks == {("AU301", "broken"), ("AU302", "elsewhere")}
 
 
@@ -124,5 +128,7 @@ def test_whole_corpus_is_audited_without_crash_or_timeout():
     summary = audit([str(ROOT / "corpus")], Options(jobs=2, now=NOW), rep)
     assert summary.files == len(rep.results) > 0
     assert summary.audited + summary.failed + sum(summary.skipped.values()) == summary.files
-    bad = [(r.path, f.message) for r in rep.results for f in r.findings if f.code in ("AU903", "AU904")]
+    bad = [
+        (r.path, f.message) for r in rep.results for f in r.findings if f.code in ("AU903", "AU904")
+    ]
     assert bad == []

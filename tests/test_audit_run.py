@@ -49,16 +49,23 @@ def fake_frontend(monkeypatch):
 def ir_doc(wid, tasks=("a", "b"), edges=(("a", "b"),), note="", **wf):
     doc = {
         "wfconv_ir": 1,
-        "workflows": [{
-            "id": wid,
-            "description": note or None,
-            "tasks": [{"id": t, "action": {"kind": "shell", "command": "echo"},
-                       "source": {"engine": "airflow", "path": "x.py", "line": i + 3}}
-                      for i, t in enumerate(tasks)],
-            "edges": [{"from": a, "to": b} for a, b in edges],
-            "source": {"engine": "airflow", "path": "x.py", "line": 1},
-            **wf,
-        }],
+        "workflows": [
+            {
+                "id": wid,
+                "description": note or None,
+                "tasks": [
+                    {
+                        "id": t,
+                        "action": {"kind": "shell", "command": "echo"},
+                        "source": {"engine": "airflow", "path": "x.py", "line": i + 3},
+                    }
+                    for i, t in enumerate(tasks)
+                ],
+                "edges": [{"from": a, "to": b} for a, b in edges],
+                "source": {"engine": "airflow", "path": "x.py", "line": 1},
+                **wf,
+            }
+        ],
     }
     return json.dumps(doc, indent=1)
 
@@ -88,13 +95,17 @@ def run(paths, **kw):
 
 def test_results_come_back_in_path_order_whatever_finishes_first(tmp_path, fake_frontend):
     for i in range(24):
-        (tmp_path / f"f{i:02d}.json").write_text(ir_doc(f"wf{i}", note="SLOW" if i % 5 == 0 else ""))
+        (tmp_path / f"f{i:02d}.json").write_text(
+            ir_doc(f"wf{i}", note="SLOW" if i % 5 == 0 else "")
+        )
     rep, s = run([tmp_path], jobs=3)
     assert [Path(r.path).name for r in rep.results] == [f"f{i:02d}.json" for i in range(24)]
     assert s.files == s.audited == 24 and s.workflows == 24
 
 
-def test_hanging_dying_and_crashing_files_become_findings_and_the_audit_goes_on(tmp_path, fake_frontend):
+def test_hanging_dying_and_crashing_files_become_findings_and_the_audit_goes_on(
+    tmp_path, fake_frontend
+):
     (tmp_path / "a_ok.json").write_text(ir_doc("ok1"))
     (tmp_path / "b_hang.json").write_text(ir_doc("h", note="HANG"))
     (tmp_path / "c_die.json").write_text(ir_doc("d", note="DIE"))
@@ -189,10 +200,14 @@ def test_workflow_id_collisions_across_files(tmp_path):
     (tmp_path / "a.py").write_text(LUIGI_MODULE)
     (tmp_path / "b.py").write_text(LUIGI_MODULE)
     (tmp_path / "c.py").write_text(LUIGI_MODULE.replace("Report", "Other"))
-    (tmp_path / "report_ir.json").write_text(ir_doc("Report"))  # IR restates a source: not a collision
+    (tmp_path / "report_ir.json").write_text(
+        ir_doc("Report")
+    )  # IR restates a source: not a collision
     rep, _ = run([tmp_path], jobs=0)
     assert [(Path(f.path).name, f.code, f.workflow, f.line) for f in rep.cross] == [
-        ("a.py", "AU006", "Report", 9), ("b.py", "AU006", "Report", 9)]
+        ("a.py", "AU006", "Report", 9),
+        ("b.py", "AU006", "Report", 9),
+    ]
     assert "luigi workflow id 'Report' is also defined at " in rep.cross[0].message
     assert rep.cross[0].message.endswith("b.py:9")
 
@@ -200,11 +215,21 @@ def test_workflow_id_collisions_across_files(tmp_path):
 def test_select_and_ignore_take_prefixes_and_frontend_origins(tmp_path):
     doc = json.loads(ir_doc("w", tasks=("a", "b", "c"), edges=(("a", "b"), ("b", "a"))))
     doc["workflows"][0]["diagnostics"] = [
-        {"severity": "info", "code": "AF201", "message": "schedule_interval", "path": "x.py", "line": 1}]
+        {
+            "severity": "info",
+            "code": "AF201",
+            "message": "schedule_interval",
+            "path": "x.py",
+            "line": 1,
+        }
+    ]
     (tmp_path / "w.json").write_text(json.dumps(doc))
     all_codes = {f.code for f in run([tmp_path], jobs=0)[0].findings}
     assert {"AU001", "AU004", "AU201"} <= all_codes
-    assert {f.code for f in run([tmp_path], jobs=0, select=("AU0",))[0].findings} == {"AU001", "AU004"}
+    assert {f.code for f in run([tmp_path], jobs=0, select=("AU0",))[0].findings} == {
+        "AU001",
+        "AU004",
+    }
     assert {f.code for f in run([tmp_path], jobs=0, select=("AF2",))[0].findings} == {"AU201"}
     assert {f.code for f in run([tmp_path], jobs=0, ignore=("au00", "AU2"))[0].findings} == set()
 
@@ -228,7 +253,9 @@ def test_cli_table_and_exit_codes(small_corpus):
     r = cli(small_corpus, "-j", "1")
     assert r.exit_code == 1, r.output
     assert "AU001 error [cyc/a] cycle: a -> b -> a" in r.output
-    assert "3 files: 2 audited, 0 unreadable/unparsable, 1 skipped (1 not a workflow file)" in r.output
+    assert (
+        "3 files: 2 audited, 0 unreadable/unparsable, 1 skipped (1 not a workflow file)" in r.output
+    )
     assert cli(small_corpus, "--ignore", "AU001").exit_code == 0
     assert cli(small_corpus, "--ignore", "AU001", "--fail-on", "warning").exit_code == 1
     assert cli(small_corpus, "--fail-on", "never").exit_code == 0
@@ -266,73 +293,228 @@ def test_cli_json_and_baseline(small_corpus, tmp_path_factory):
 # A trimmed copy of the SARIF 2.1.0 schema (oasis-tcs/sarif-spec, Schemata/sarif-schema-2.1.0.json):
 # every object wfconv writes, with its required fields, enums and closed property lists.
 def _obj(props, required=(), **extra):
-    return {"type": "object", "additionalProperties": False,
-            "properties": {p: props.get(p, {}) for p in props}, "required": list(required), **extra}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {p: props.get(p, {}) for p in props},
+        "required": list(required),
+        **extra,
+    }
 
 
 _MSG = {"$ref": "#/definitions/message"}
-_MFS = _obj({"text": {"type": "string"}, "markdown": {"type": "string"}, "properties": {"type": "object"}}, ["text"])
+_MFS = _obj(
+    {"text": {"type": "string"}, "markdown": {"type": "string"}, "properties": {"type": "object"}},
+    ["text"],
+)
 SARIF_SCHEMA = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "definitions": {
-        "message": {**_obj({"text": {"type": "string"}, "markdown": {}, "id": {}, "arguments": {},
-                            "properties": {}}), "anyOf": [{"required": ["text"]}, {"required": ["id"]}]},
-        "artifactLocation": _obj({"uri": {"type": "string", "format": "uri-reference"},
-                                  "uriBaseId": {"type": "string"}, "index": {}, "description": {},
-                                  "properties": {}}),
-        "region": _obj({"startLine": {"type": "integer", "minimum": 1}, "startColumn": {}, "endLine": {},
-                        "endColumn": {}, "charOffset": {}, "charLength": {}, "byteOffset": {},
-                        "byteLength": {}, "snippet": {}, "message": {}, "sourceLanguage": {},
-                        "properties": {}}),
-        "location": _obj({"id": {}, "physicalLocation": _obj({
-            "address": {}, "artifactLocation": {"$ref": "#/definitions/artifactLocation"},
-            "region": {"$ref": "#/definitions/region"}, "contextRegion": {}, "properties": {}}),
-            "logicalLocations": {}, "message": {}, "annotations": {}, "relationships": {}, "properties": {}}),
-        "reportingDescriptor": _obj({
-            "id": {"type": "string"}, "deprecatedIds": {}, "guid": {}, "deprecatedGuids": {}, "name": {"type": "string"},
-            "deprecatedNames": {}, "shortDescription": _MFS, "fullDescription": _MFS, "messageStrings": {},
-            "defaultConfiguration": _obj({"enabled": {}, "level": {"enum": ["none", "note", "warning", "error"]},
-                                          "rank": {}, "parameters": {}, "properties": {}}),
-            "helpUri": {"type": "string", "format": "uri"}, "help": _MFS, "relationships": {},
-            "properties": {"type": "object"}}, ["id"]),
-        "result": _obj({
-            "ruleId": {"type": "string"}, "ruleIndex": {}, "rule": {}, "kind": {},
-            "level": {"enum": ["none", "note", "warning", "error"]}, "message": _MSG, "analysisTarget": {},
-            "locations": {"type": "array", "items": {"$ref": "#/definitions/location"}}, "guid": {},
-            "correlationGuid": {}, "occurrenceCount": {}, "partialFingerprints": {
-                "type": "object", "additionalProperties": {"type": "string"}},
-            "fingerprints": {}, "stacks": {}, "codeFlows": {}, "graphs": {}, "graphTraversals": {},
-            "relatedLocations": {}, "suppressions": {}, "baselineState": {}, "rank": {}, "attachments": {},
-            "hostedViewerUri": {}, "workItemUris": {}, "provenance": {}, "fixes": {}, "taxa": {},
-            "webRequest": {}, "webResponse": {}, "properties": {"type": "object"}}, ["message"]),
+        "message": {
+            **_obj(
+                {
+                    "text": {"type": "string"},
+                    "markdown": {},
+                    "id": {},
+                    "arguments": {},
+                    "properties": {},
+                }
+            ),
+            "anyOf": [{"required": ["text"]}, {"required": ["id"]}],
+        },
+        "artifactLocation": _obj(
+            {
+                "uri": {"type": "string", "format": "uri-reference"},
+                "uriBaseId": {"type": "string"},
+                "index": {},
+                "description": {},
+                "properties": {},
+            }
+        ),
+        "region": _obj(
+            {
+                "startLine": {"type": "integer", "minimum": 1},
+                "startColumn": {},
+                "endLine": {},
+                "endColumn": {},
+                "charOffset": {},
+                "charLength": {},
+                "byteOffset": {},
+                "byteLength": {},
+                "snippet": {},
+                "message": {},
+                "sourceLanguage": {},
+                "properties": {},
+            }
+        ),
+        "location": _obj(
+            {
+                "id": {},
+                "physicalLocation": _obj(
+                    {
+                        "address": {},
+                        "artifactLocation": {"$ref": "#/definitions/artifactLocation"},
+                        "region": {"$ref": "#/definitions/region"},
+                        "contextRegion": {},
+                        "properties": {},
+                    }
+                ),
+                "logicalLocations": {},
+                "message": {},
+                "annotations": {},
+                "relationships": {},
+                "properties": {},
+            }
+        ),
+        "reportingDescriptor": _obj(
+            {
+                "id": {"type": "string"},
+                "deprecatedIds": {},
+                "guid": {},
+                "deprecatedGuids": {},
+                "name": {"type": "string"},
+                "deprecatedNames": {},
+                "shortDescription": _MFS,
+                "fullDescription": _MFS,
+                "messageStrings": {},
+                "defaultConfiguration": _obj(
+                    {
+                        "enabled": {},
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "rank": {},
+                        "parameters": {},
+                        "properties": {},
+                    }
+                ),
+                "helpUri": {"type": "string", "format": "uri"},
+                "help": _MFS,
+                "relationships": {},
+                "properties": {"type": "object"},
+            },
+            ["id"],
+        ),
+        "result": _obj(
+            {
+                "ruleId": {"type": "string"},
+                "ruleIndex": {},
+                "rule": {},
+                "kind": {},
+                "level": {"enum": ["none", "note", "warning", "error"]},
+                "message": _MSG,
+                "analysisTarget": {},
+                "locations": {"type": "array", "items": {"$ref": "#/definitions/location"}},
+                "guid": {},
+                "correlationGuid": {},
+                "occurrenceCount": {},
+                "partialFingerprints": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
+                "fingerprints": {},
+                "stacks": {},
+                "codeFlows": {},
+                "graphs": {},
+                "graphTraversals": {},
+                "relatedLocations": {},
+                "suppressions": {},
+                "baselineState": {},
+                "rank": {},
+                "attachments": {},
+                "hostedViewerUri": {},
+                "workItemUris": {},
+                "provenance": {},
+                "fixes": {},
+                "taxa": {},
+                "webRequest": {},
+                "webResponse": {},
+                "properties": {"type": "object"},
+            },
+            ["message"],
+        ),
     },
-    **_obj({"$schema": {"type": "string", "format": "uri"}, "version": {"enum": ["2.1.0"]},
-            "runs": {"type": "array", "items": _obj({
-                "tool": _obj({"driver": _obj({
-                    "guid": {}, "name": {"type": "string"}, "organization": {}, "product": {}, "productSuite": {},
-                    "shortDescription": {}, "fullDescription": {}, "fullName": {}, "version": {"type": "string"},
-                    "semanticVersion": {"type": "string"}, "dottedQuadFileVersion": {}, "releaseDateUtc": {},
-                    "downloadUri": {}, "informationUri": {"type": "string", "format": "uri"},
-                    "globalMessageStrings": {}, "notifications": {},
-                    "rules": {"type": "array", "items": {"$ref": "#/definitions/reportingDescriptor"}},
-                    "taxa": {}, "locations": {}, "language": {}, "contents": {}, "isComprehensive": {},
-                    "localizedDataSemanticVersion": {}, "minimumRequiredLocalizedDataSemanticVersion": {},
-                    "associatedComponent": {}, "translationMetadata": {}, "supportedTaxonomies": {},
-                    "properties": {}}, ["name"]), "extensions": {}, "properties": {}}, ["driver"]),
-                "invocations": {"type": "array", "items": {"type": "object", "required": ["executionSuccessful"]}},
-                "originalUriBaseIds": {"type": "object",
-                                       "additionalProperties": {"$ref": "#/definitions/artifactLocation"}},
-                "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
-                "properties": {"type": "object"}, "conversion": {}, "language": {}, "artifacts": {},
-                "automationDetails": {}, "columnKind": {}}, ["tool"])},
-            "inlineExternalProperties": {}, "properties": {}}, ["version", "runs"]),
+    **_obj(
+        {
+            "$schema": {"type": "string", "format": "uri"},
+            "version": {"enum": ["2.1.0"]},
+            "runs": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "tool": _obj(
+                            {
+                                "driver": _obj(
+                                    {
+                                        "guid": {},
+                                        "name": {"type": "string"},
+                                        "organization": {},
+                                        "product": {},
+                                        "productSuite": {},
+                                        "shortDescription": {},
+                                        "fullDescription": {},
+                                        "fullName": {},
+                                        "version": {"type": "string"},
+                                        "semanticVersion": {"type": "string"},
+                                        "dottedQuadFileVersion": {},
+                                        "releaseDateUtc": {},
+                                        "downloadUri": {},
+                                        "informationUri": {"type": "string", "format": "uri"},
+                                        "globalMessageStrings": {},
+                                        "notifications": {},
+                                        "rules": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/definitions/reportingDescriptor"},
+                                        },
+                                        "taxa": {},
+                                        "locations": {},
+                                        "language": {},
+                                        "contents": {},
+                                        "isComprehensive": {},
+                                        "localizedDataSemanticVersion": {},
+                                        "minimumRequiredLocalizedDataSemanticVersion": {},
+                                        "associatedComponent": {},
+                                        "translationMetadata": {},
+                                        "supportedTaxonomies": {},
+                                        "properties": {},
+                                    },
+                                    ["name"],
+                                ),
+                                "extensions": {},
+                                "properties": {},
+                            },
+                            ["driver"],
+                        ),
+                        "invocations": {
+                            "type": "array",
+                            "items": {"type": "object", "required": ["executionSuccessful"]},
+                        },
+                        "originalUriBaseIds": {
+                            "type": "object",
+                            "additionalProperties": {"$ref": "#/definitions/artifactLocation"},
+                        },
+                        "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
+                        "properties": {"type": "object"},
+                        "conversion": {},
+                        "language": {},
+                        "artifacts": {},
+                        "automationDetails": {},
+                        "columnKind": {},
+                    },
+                    ["tool"],
+                ),
+            },
+            "inlineExternalProperties": {},
+            "properties": {},
+        },
+        ["version", "runs"],
+    ),
 }
 
 
 def test_cli_sarif_matches_the_schema_and_names_rules(small_corpus, tmp_path_factory):
     doc_in = json.loads(ir_doc("af", tasks=("a",), edges=()))
     doc_in["workflows"][0]["diagnostics"] = [
-        {"severity": "info", "code": "AF301", "message": "opaque", "path": "x.py", "line": 2}]
+        {"severity": "info", "code": "AF301", "message": "opaque", "path": "x.py", "line": 2}
+    ]
     (small_corpus / "af.json").write_text(json.dumps(doc_in))
     out = tmp_path_factory.mktemp("s") / "a.sarif"
     r = cli(small_corpus, "--format", "sarif", "-o", out)
@@ -343,8 +525,13 @@ def test_cli_sarif_matches_the_schema_and_names_rules(small_corpus, tmp_path_fac
     rules = {r["id"]: r for r in run_["tool"]["driver"]["rules"]}
     assert {res["ruleId"] for res in run_["results"]} == set(rules) == {"AU001", "AU004", "AF301"}
     cyc = next(res for res in run_["results"] if res["ruleId"] == "AU001")
-    assert cyc["level"] == "error" and cyc["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
-    assert cyc["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("cyclic.json")
+    assert (
+        cyc["level"] == "error"
+        and cyc["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    )
+    assert cyc["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
+        "cyclic.json"
+    )
     assert rules["AU001"]["defaultConfiguration"]["level"] == "error"
     assert next(res for res in run_["results"] if res["ruleId"] == "AF301")["level"] == "note"
     # the schema copy really rejects a broken log
@@ -355,7 +542,9 @@ def test_cli_sarif_matches_the_schema_and_names_rules(small_corpus, tmp_path_fac
 
 
 def test_cli_html_is_self_contained_and_escaped(small_corpus, tmp_path_factory):
-    (small_corpus / "evil.json").write_text(ir_doc("<script>x</script>", tasks=("<b>", "c"), edges=(("<b>", "c"),)))
+    (small_corpus / "evil.json").write_text(
+        ir_doc("<script>x</script>", tasks=("<b>", "c"), edges=(("<b>", "c"),))
+    )
     out = tmp_path_factory.mktemp("h") / "a.html"
     r = cli(small_corpus, "--format", "html", "-o", out)
     assert r.exit_code == 1
@@ -379,14 +568,21 @@ def test_streaming_reporters_write_valid_documents_for_empty_input(tmp_path):
     assert "0 files" in buf.getvalue()
 
 
-def test_sarif_uris_are_percent_encoded_and_a_path_named_twice_is_audited_once(tmp_path, monkeypatch):
+def test_sarif_uris_are_percent_encoded_and_a_path_named_twice_is_audited_once(
+    tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     d = tmp_path / "my dags"
     d.mkdir()
     (d / "c#1.json").write_text(ir_doc("c", edges=(("a", "b"), ("b", "a"))))
-    r = CliRunner().invoke(main, ["audit", "--no-cache", "-j", "0", "--format", "sarif", "my dags", "my dags/c#1.json"])
+    r = CliRunner().invoke(
+        main, ["audit", "--no-cache", "-j", "0", "--format", "sarif", "my dags", "my dags/c#1.json"]
+    )
     doc = json.loads(r.output)
-    uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in doc["runs"][0]["results"]]
+    uris = [
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for res in doc["runs"][0]["results"]
+    ]
     assert uris == ["my%20dags/c%231.json"]
     assert doc["runs"][0]["properties"]["summary"]["files"] == 1
 
@@ -420,7 +616,10 @@ def test_fifos_are_skipped_and_huge_files_reported_without_reading(tmp_path, mon
     rep, s = run([tmp_path], jobs=0)
     by_file = {Path(r.path).name: r for r in rep.results}
     assert by_file["pipe.py"].skip_reason == "not a regular file"
-    assert by_file["big.py"].findings[0].code == "AU902" and "MB" in by_file["big.py"].findings[0].message
+    assert (
+        by_file["big.py"].findings[0].code == "AU902"
+        and "MB" in by_file["big.py"].findings[0].message
+    )
 
 
 def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path, monkeypatch):
@@ -445,15 +644,42 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path, monkeypatch):
 
 def test_baseline_ignores_run_counts_that_grow_every_day(tmp_path):
     doc = json.loads(ir_doc("daily", tasks=("a",), edges=()))
-    doc["workflows"][0].update(schedule={"kind": "cron", "cron": "0 0 * * *", "timezone": "UTC"},
-                               start_date="2020-01-01T00:00:00+00:00", catchup=True)
+    doc["workflows"][0].update(
+        schedule={"kind": "cron", "cron": "0 0 * * *", "timezone": "UTC"},
+        start_date="2020-01-01T00:00:00+00:00",
+        catchup=True,
+    )
     (tmp_path / "d.json").write_text(json.dumps(doc))
     out = tmp_path / "base.json"
-    r = CliRunner().invoke(main, ["audit", "--no-cache", "--now", "2026-01-01", str(tmp_path / "d.json"),
-                                  "--format", "json", "-o", str(out)])
+    r = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--no-cache",
+            "--now",
+            "2026-01-01",
+            str(tmp_path / "d.json"),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+        ],
+    )
     assert "AU103" in out.read_text()
-    r = CliRunner().invoke(main, ["audit", "--no-cache", "--now", "2026-03-01", str(tmp_path / "d.json"),
-                                  "--baseline", str(out), "--fail-on", "warning"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--no-cache",
+            "--now",
+            "2026-03-01",
+            str(tmp_path / "d.json"),
+            "--baseline",
+            str(out),
+            "--fail-on",
+            "warning",
+        ],
+    )
     assert r.exit_code == 0 and "AU103" not in r.output, r.output
 
 
@@ -474,8 +700,10 @@ def test_a_worker_killed_while_idle_is_replaced(tmp_path, fake_frontend, monkeyp
             started.append(self)
 
     monkeypatch.setattr(pool_mod, "_Worker", Spy)
-    jobs = [pool_mod.Job(i, str(tmp_path / n), (tmp_path / n).read_bytes(), "ir") for i, n in
-            enumerate(["a.json", "b.json", "c.json"])]
+    jobs = [
+        pool_mod.Job(i, str(tmp_path / n), (tmp_path / n).read_bytes(), "ir")
+        for i, n in enumerate(["a.json", "b.json", "c.json"])
+    ]
 
     def feed():
         yield jobs[0]

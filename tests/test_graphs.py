@@ -16,11 +16,17 @@ from wfconv.ir.model import Action, Edge, Group, Task, Workflow
 
 
 def sample() -> Workflow:
-    br = Task("check", Action("branch", {"cases": [{"when": "${x gt 1}", "to": "etl.load"}],
-                                         "default": "skip"}))
+    br = Task(
+        "check",
+        Action("branch", {"cases": [{"when": "${x gt 1}", "to": "etl.load"}], "default": "skip"}),
+    )
     return Workflow(
         id="pics",
-        groups=[Group("etl"), Group("etl.inner", parent="etl", label="Inner"), Group("orphan", parent="gone")],
+        groups=[
+            Group("etl"),
+            Group("etl.inner", parent="etl", label="Inner"),
+            Group("orphan", parent="gone"),
+        ],
         tasks=[
             Task("start", Action("shell", {"command": "x"})),
             br,
@@ -31,9 +37,16 @@ def sample() -> Workflow:
             Task("join", Action("empty"), trigger_rule="none_failed_min_one_success"),
             Task("alert", Action("email"), trigger_rule="one_failed"),
         ],
-        edges=[Edge("start", "check"), Edge("check", "etl.load"), Edge("check", "skip"),
-               Edge("etl.load", "etl.inner.t"), Edge("etl.inner.t", "join"), Edge("skip", "join"),
-               Edge("start", "alert", "error"), Edge("start", "ghost")],
+        edges=[
+            Edge("start", "check"),
+            Edge("check", "etl.load"),
+            Edge("check", "skip"),
+            Edge("etl.load", "etl.inner.t"),
+            Edge("etl.inner.t", "join"),
+            Edge("skip", "join"),
+            Edge("start", "alert", "error"),
+            Edge("start", "ghost"),
+        ],
     )
 
 
@@ -57,8 +70,8 @@ def test_mermaid_groups_rules_branches_and_errors():
 def test_dot_groups_rules_branches_and_errors():
     text = dot.render(sample())
     assert text.startswith('digraph "pics" {\n')
-    assert "    subgraph cluster_0 {\n        label=\"etl\";" in text
-    assert "        subgraph cluster_1 {\n            label=\"Inner\";" in text
+    assert '    subgraph cluster_0 {\n        label="etl";' in text
+    assert '        subgraph cluster_1 {\n            label="Inner";' in text
     assert '"join" [label="join\\n[none_failed_min_one_success]", shape=oval];' in text
     assert '"check" -> "etl.load" [style=bold, label="${x gt 1}"];' in text
     assert '"check" -> "skip" [style=bold, label="default"];' in text
@@ -69,20 +82,30 @@ def test_dot_groups_rules_branches_and_errors():
 
 
 def test_airflow_branch_edges_say_branch():
-    w = Workflow(id="w", tasks=[Task("b", Action("branch", {"callable": "f"})), Task("x", Action("empty"))],
-                 edges=[Edge("b", "x")])
+    w = Workflow(
+        id="w",
+        tasks=[Task("b", Action("branch", {"callable": "f"})), Task("x", Action("empty"))],
+        edges=[Edge("b", "x")],
+    )
     assert '    n0 -->|"branch"| n1' in mermaid.render(w)
 
 
-HOSTILE = st.lists(st.sampled_from(list('ab"\\\n\r\t#<>|`{}[]();%é漢') + ["end", "subgraph", "-->", "\x01"]),
-                   min_size=1, max_size=10).map("".join)
+HOSTILE = st.lists(
+    st.sampled_from(list('ab"\\\n\r\t#<>|`{}[]();%é漢') + ["end", "subgraph", "-->", "\x01"]),
+    min_size=1,
+    max_size=10,
+).map("".join)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(HOSTILE, min_size=1, max_size=5, unique=True), HOSTILE)
 def test_hostile_labels_stay_inside_their_quotes(ids, wid):
-    w = Workflow(id=wid, tasks=[Task(i, Action("empty"), trigger_rule="always") for i in ids],
-                 edges=[Edge(a, b) for a, b in zip(ids, ids[1:], strict=False)], groups=[Group(wid)])
+    w = Workflow(
+        id=wid,
+        tasks=[Task(i, Action("empty"), trigger_rule="always") for i in ids],
+        edges=[Edge(a, b) for a, b in zip(ids, ids[1:], strict=False)],
+        groups=[Group(wid)],
+    )
     w.tasks[0].group = wid
     text = mermaid.render(w)
     for line in text.splitlines()[2:]:
@@ -92,13 +115,15 @@ def test_hostile_labels_stay_inside_their_quotes(ids, wid):
         ), line
     d = dot.render(w)
     for line in d.splitlines()[3:-1]:
-        unescaped = re.sub(r'\\.', "", line)
+        unescaped = re.sub(r"\\.", "", line)
         assert unescaped.count('"') % 2 == 0, line  # every quoted string is closed on its line
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz not installed")
 def test_graphviz_accepts_the_output():
-    res = subprocess.run(["dot", "-Tsvg"], input=dot.render(sample()), capture_output=True, text=True)
+    res = subprocess.run(
+        ["dot", "-Tsvg"], input=dot.render(sample()), capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stderr
 
 

@@ -16,7 +16,10 @@ from wfconv.ir.model import Group, Schedule, SourceRef
 def wf(tasks, edges, **kw):
     w = Workflow(
         id=kw.pop("id", "w"),
-        tasks=[Task(t, Action("empty"), source=SourceRef("airflow", "d.py", i + 10)) for i, t in enumerate(tasks)],
+        tasks=[
+            Task(t, Action("empty"), source=SourceRef("airflow", "d.py", i + 10))
+            for i, t in enumerate(tasks)
+        ],
         edges=[Edge(a, b) for a, b in edges],
         source=SourceRef("airflow", "d.py", 1),
         **kw,
@@ -65,14 +68,22 @@ def test_round_trip_is_byte_identical():
     "mutate, where",
     [
         (lambda d: d.pop("wfconv_ir"), "$"),
-        (lambda d: d["workflows"][0]["tasks"][1].update(retries=-1), "$.workflows[0].tasks[1].retries"),
-        (lambda d: d["workflows"][0]["tasks"][0]["action"].update(kind="teleport"), "$.workflows[0].tasks[0].action.kind"),
+        (
+            lambda d: d["workflows"][0]["tasks"][1].update(retries=-1),
+            "$.workflows[0].tasks[1].retries",
+        ),
+        (
+            lambda d: d["workflows"][0]["tasks"][0]["action"].update(kind="teleport"),
+            "$.workflows[0].tasks[0].action.kind",
+        ),
         (lambda d: d["workflows"][0]["schedule"].pop("cron"), "$.workflows[0].schedule"),
         (lambda d: d["workflows"][0]["edges"][0].pop("to"), "$.workflows[0].edges[0]"),
     ],
 )
 def test_schema_violation_names_json_path(mutate, where):
-    doc = json.loads(dumps(Bundle([wf(["a", "b"], [("a", "b")], schedule=Schedule("cron", cron="* * * * *"))])))
+    doc = json.loads(
+        dumps(Bundle([wf(["a", "b"], [("a", "b")], schedule=Schedule("cron", cron="* * * * *"))]))
+    )
     mutate(doc)
     with pytest.raises(InputError) as err:
         loads(json.dumps(doc), "ir.json")
@@ -120,10 +131,15 @@ def test_schema_command_prints_json_schema():
 
 def test_parse_of_ir_file_reports_schema_path(tmp_path):
     p = tmp_path / "bad.json"
-    p.write_text('{"wfconv_ir": 1, "workflows": [{"id": "w", "tasks": [{"id": 3, "action": {"kind": "empty"}}]}]}')
+    p.write_text(
+        '{"wfconv_ir": 1, "workflows": [{"id": "w", "tasks": [{"id": 3, "action": {"kind": "empty"}}]}]}'
+    )
     res = CliRunner().invoke(main, ["parse", str(p)])
     assert res.exit_code == 2
-    assert res.stderr.strip() == f"{p}: not a valid wfconv IR document at $.workflows[0].tasks[0].id: 3 is not of type 'string'"
+    assert (
+        res.stderr.strip()
+        == f"{p}: not a valid wfconv IR document at $.workflows[0].tasks[0].id: 3 is not of type 'string'"
+    )
 
 
 def test_parse_of_cyclic_ir_prints_it_with_diagnostic(tmp_path):

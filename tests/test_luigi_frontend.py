@@ -1064,8 +1064,10 @@ def test_plain_run_bodies_and_failure_handlers(tmp_path, static):
     (one_failed), with the failed task's parameters of the same name."""
     src = write(tmp_path, "plain_runs.py", _PLAIN_RUNS)
     (w,) = parse(src, static=static).workflows
-    kinds = {t.id: (t.action.kind, t.action.fields.get("command") or t.action.fields.get("message"))
-             for t in w.tasks}
+    kinds = {
+        t.id: (t.action.kind, t.action.fields.get("command") or t.action.fields.get("message"))
+        for t in w.tasks
+    }
     assert kinds == {
         "Extract": ("shell", "echo extract"),
         "Echo": ("python", None),

@@ -77,9 +77,7 @@ def test_every_backend_keeps_add_or_replace_and_the_python_ones_read_it_back(tmp
     ]
 
 
-def test_the_runtime_runs_the_command_with_the_environment_the_source_gives(
-    tmp_path, monkeypatch
-):
+def test_the_runtime_runs_the_command_with_the_environment_the_source_gives(tmp_path, monkeypatch):
     monkeypatch.setenv("WFCONV_INHERITED", "yes")
     probe = "echo ${WFCONV_INHERITED:-none}-$A > {out}"
     w = Workflow("envd")
@@ -104,7 +102,9 @@ def test_a_mapped_env_keeps_its_meaning_too():
 
     def mapped(replace: bool) -> Workflow:
         fields = {"command": "", **({"env_replace": True} if replace else {})}
-        task = Task("pairs", Action("shell", fields), mapped={"kind": "zip", "over": {"kwargs": rows}})
+        task = Task(
+            "pairs", Action("shell", fields), mapped={"kind": "zip", "over": {"kwargs": rows}}
+        )
         return Workflow("m", tasks=[task])
 
     (replaced,) = emit(mapped(True), "airflow").files.values()

@@ -128,6 +128,7 @@ def test_luigi_failure_handler_difference_is_caught_only_where_it_matters(repo_r
 def test_airflow_engine_check_in_real_airflow(engine, path, repo_root, airflow3_python):
     """dag.test() runs the emitted DAG in real Airflow 3.3.2."""
     from wfconv.backends import backend
+
     w = _first_workflow(engine, path)
     verdicts, note = engine_check(w, "airflow")
     assert len(verdicts) == len(engine_scenarios(w, "basic")), note
