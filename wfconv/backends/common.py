@@ -154,6 +154,8 @@ def quote_for(s: str) -> str:
 def py_str_body(s: str, quote: str) -> str:
     """The inside of a one-line literal of ``s`` between ``quote`` characters
     (for literals built in parts, such as f-strings)."""
+    if s.isascii() and s.isprintable() and quote not in s and "\\" not in s:
+        return s  # nothing to escape (the common case)
     return "".join("\\" + ch if ch == quote else _escape_char(ch) for ch in s)
 
 
