@@ -189,8 +189,9 @@ def test_a_stub_is_never_equivalent():
     assert any("NotImplementedError" in d or "BP101" in d for d in report.checks[0].details)
 
 
+@pytest.mark.parametrize("target", ["prefect", "luigi"])
 @pytest.mark.parametrize("body", ["pass", '"""Nothing yet."""\n    return None', "print(1)"])
-def test_a_function_that_does_nothing_is_an_empty_task(body):
+def test_a_function_that_does_nothing_is_an_empty_task(body, target):
     """Airflow's ``@task def t(): pass`` is a python task; pasted as the
     Prefect task, it reads back as an empty one: the same task, not a defect
     (a function that does something still reads back as python)."""
@@ -208,7 +209,7 @@ def test_a_function_that_does_nothing_is_an_empty_task(body):
             source=SourceRef("airflow", "x.py", 1),
         )
     )
-    report = verify_workflow(w, "prefect")
+    report = verify_workflow(w, target)
     assert [d.describe() for d in report.structure] == []
     assert report.equivalent
 
