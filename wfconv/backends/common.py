@@ -213,6 +213,36 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"py_literal cannot spell a {type(value).__name__}")
 
 
+LINE_LENGTH = 88  # ruff format's default, which generated code keeps
+
+
+def py_literal_laid_out(value: Any, indent: int, lead: int, trail: int = 1) -> str:
+    """``py_literal``, laid out as ruff format lays out a collection too long
+    for its line: one element per line, each laid out the same way, with a
+    trailing comma. ``indent`` is the indentation of the line the literal
+    starts on, ``lead`` the characters before it on that line after the
+    indentation (``key=``), ``trail`` those after it (a ``,``)."""
+    flat = py_literal(value)
+    if (
+        indent + lead + len(flat) + trail <= LINE_LENGTH
+        or isinstance(value, Code)
+        or not isinstance(value, (dict, list, tuple))
+        or not value
+    ):
+        return flat
+    inner = " " * (indent + 4)
+    if isinstance(value, dict):
+        lines = []
+        for k, v in value.items():
+            key = py_literal(k) + ": "
+            lines.append(inner + key + py_literal_laid_out(v, indent + 4, len(key)) + ",")
+        brackets = "{}"
+    else:
+        lines = [inner + py_literal_laid_out(v, indent + 4, 0) + "," for v in value]
+        brackets = "[]" if isinstance(value, list) else "()"
+    return brackets[0] + "\n" + "\n".join(lines) + "\n" + " " * indent + brackets[1]
+
+
 # ---------------------------------------------------------------------------
 # Identifiers
 # ---------------------------------------------------------------------------
@@ -974,6 +1004,7 @@ def _environment():
         keep_trailing_newline=True,
     )
     env.filters["py"] = py_literal
+    env.filters["py_laid_out"] = py_literal_laid_out
     env.filters["pystr"] = py_str
     env.filters["comment"] = py_comment
     return env

@@ -150,12 +150,13 @@ def table_source(decisions: list[Decision], py_str: Any, py_literal: Any) -> str
     lines = ["WFCONV_DECISIONS = {"]
     for d in decisions:
         lines.append(f"    {py_str(d.task_id)}: {{")
-        lines.append('        "cases": [')
+        lines.append('        "cases": [' + ("" if d.cases else "],"))
         for c in d.cases:
             lines.append(
                 f"            ({py_str(c.when)}, lambda params: {c.python}, {py_literal(c.to)}),"
             )
-        lines.append("        ],")
+        if d.cases:
+            lines.append("        ],")
         lines.append(f'        "default": {py_literal(d.default)},')
         lines.append("    },")
     lines.append("}")

@@ -1115,5 +1115,31 @@ def python_helpers() -> str:
         fn.returns = None
         for arg in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
             arg.annotation = None
-        funcs.append(ast.unparse(fn))
+        funcs.append(_double_quoted(ast.unparse(fn)))
     return "class ExprError(Exception):\n    pass\n\n\n" + "\n\n\n".join(funcs) + "\n"
+
+
+def _double_quoted(code: str) -> str:
+    """``code`` with its single-quoted one-line strings in double quotes, as
+    ruff format writes them (``ast.unparse`` uses ``repr``'s quotes)."""
+    import io
+    import tokenize
+
+    lines = code.split("\n")
+    for tok in reversed(list(tokenize.generate_tokens(io.StringIO(code).readline))):
+        text = tok.string
+        prefix = text[: len(text) - len(text.lstrip("rRbBfFuU"))]
+        body = text[len(prefix) :]
+        if (
+            tok.type != tokenize.STRING
+            or tok.start[0] != tok.end[0]
+            or not body.startswith("'")
+            or body.startswith("'''")
+            or '"' in body
+            or "\\" in body
+        ):
+            continue
+        row, (c0, c1) = tok.start[0] - 1, (tok.start[1], tok.end[1])
+        line = lines[row]
+        lines[row] = line[:c0] + prefix + '"' + body[1:-1] + '"' + line[c1:]
+    return "\n".join(lines)

@@ -800,9 +800,7 @@ def task_settings(ctx: Ctx, task: Task, spec: OpSpec) -> None:
     if task.outputs:
         ctx.use("Asset")
         cls = "Asset" if ctx.version >= 3 else "Dataset"
-        spec.set(
-            "outlets", Code("[" + ", ".join(f"{cls}({py_literal(o)})" for o in task.outputs) + "]")
-        )
+        spec.set("outlets", [Code(f"{cls}({py_literal(o)})") for o in task.outputs])
     if task.doc:
         spec.set("doc_md", task.doc)
 
