@@ -15,6 +15,7 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -423,3 +424,34 @@ class Bundle:
         for w in self.workflows:
             out.extend(w.diagnostics)
         return out
+
+
+def implied_by_all_success(w: Workflow) -> Callable[[str, str], bool]:
+    """``exact(a, c)``: is an edge a -> c implied by the rest of the graph?
+    Yes when c is ``all_success`` and a longer path a -> ... -> c runs through
+    ``all_success`` tasks only: c's other upstreams then already require a's
+    success and carry its failure or skip. The Oozie writer drops such edges
+    (a fork/join cannot say them) and its reader restores them; both ask here,
+    over the graph as it was when this was called."""
+    rule = {t.id: t.trigger_rule for t in w.tasks}
+    preds: dict[str, list[str]] = {}
+    for e in w.edges:
+        if e.kind != "error":
+            preds.setdefault(e.dst, []).append(e.src)
+
+    def exact(a: str, c: str) -> bool:
+        if rule.get(c) != "all_success":
+            return False
+        todo = [p for p in preds.get(c, []) if p != a and rule.get(p) == "all_success"]
+        seen = set(todo)
+        while todo:
+            n = todo.pop()
+            if a in preds.get(n, []):
+                return True
+            for p in preds.get(n, []):
+                if p not in seen and rule.get(p) == "all_success":
+                    seen.add(p)
+                    todo.append(p)
+        return False
+
+    return exact

@@ -29,7 +29,7 @@ from wfconv.backends.oozie.context import (
     to_el,
 )
 from wfconv.backends.seriesparallel import Leaf, Node, Parallel, Series, decompose
-from wfconv.ir.model import Task, Workflow
+from wfconv.ir.model import Task, Workflow, implied_by_all_success
 
 # ---------------------------------------------------------------------------
 # graph -> nodes
@@ -545,7 +545,7 @@ def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
             below[a] = seen
         if c not in below[a]:
             continue
-        exact = _implied_exactly(ctx.w, a, c)
+        exact = implied_by_all_success(ctx.w)(a, c)
         ctx.warn(
             "BO102",
             f"edge {a!r} -> {c!r} is implied by a longer path; "
@@ -561,31 +561,6 @@ def _report_transitive_edges(plan: _Plan, ctx: _Ctx) -> None:
             target=f"{a} -> {c}",
         )
         ctx.implied.append((a, c))
-
-
-def _implied_exactly(w: Workflow, a: str, c: str) -> bool:
-    """Is dropping a -> c exact in the IR? Yes when c is ``all_success`` and
-    another path a -> ... -> c runs through ``all_success`` tasks only: c's
-    other upstreams then already require a's success and carry its failure
-    or skip (the Oozie frontend restores such edges from the comment)."""
-    rule = {t.id: t.trigger_rule for t in w.tasks}
-    preds: dict[str, list[str]] = {}
-    for e in w.edges:
-        if e.kind != "error":
-            preds.setdefault(e.dst, []).append(e.src)
-    if rule.get(c) != "all_success":
-        return False
-    todo = [p for p in preds.get(c, []) if p != a and rule.get(p) == "all_success"]
-    seen = set(todo)
-    while todo:
-        n = todo.pop()
-        if a in preds.get(n, []):
-            return True
-        for p in preds.get(n, []):
-            if p not in seen and rule.get(p) == "all_success":
-                seen.add(p)
-                todo.append(p)
-    return False
 
 
 def _leafset(node: Node) -> set[str]:

@@ -129,30 +129,13 @@ def restore_implied(w, pairs: list[tuple[str, str]]) -> None:
     IR: c is ``all_success`` and a longer path a -> ... -> c runs through
     ``all_success`` tasks only, so c's upstreams already require a's success
     and carry its failure or skip."""
-    from wfconv.ir.model import Edge
+    from wfconv.ir.model import Edge, implied_by_all_success
 
-    rule = {t.id: t.trigger_rule for t in w.tasks}
-    preds: dict[str, list[str]] = {}
-    for e in w.edges:
-        if e.kind != "error":
-            preds.setdefault(e.dst, []).append(e.src)
+    exact = implied_by_all_success(w)
+    tasks = set(w.task_ids())
     have = {(e.src, e.dst) for e in w.edges}
-
-    def through_all_success(a: str, c: str) -> bool:
-        todo = [p for p in preds.get(c, []) if p != a and rule.get(p) == "all_success"]
-        seen = set(todo)
-        while todo:
-            n = todo.pop()
-            if a in preds.get(n, []):
-                return True
-            for p in preds.get(n, []):
-                if p not in seen and rule.get(p) == "all_success":
-                    seen.add(p)
-                    todo.append(p)
-        return False
-
     for a, c in pairs:
-        if a in rule and rule.get(c) == "all_success" and (a, c) not in have:
-            if through_all_success(a, c):
+        if a in tasks and (a, c) not in have:
+            if exact(a, c):
                 w.edges.append(Edge(a, c, "control"))
                 have.add((a, c))
