@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 
 from lxml import etree
 
@@ -140,19 +141,12 @@ def _act_python(parent, ctx, task):
         )
         _shell(parent, ctx, task, "python3", ["-c", code])
     else:
-        ctx.warn(
-            "BO404",
-            f"python callable {func!r} has no importable module; the shell action fails",
-            task=task,
-            severity="error",
-            target="failing shell action",
-        )
-        _shell(
+        _failing_shell(
             parent,
             ctx,
             task,
-            "bash",
-            ["-c", f"echo 'wfconv: python callable {func} was not converted' >&2; exit 1"],
+            f"python callable {func}",
+            f"python callable {func!r} has no importable module; the shell action fails",
         )
 
 
@@ -250,15 +244,12 @@ def _act_sensor(parent, ctx, task):
         )
         _shell(parent, ctx, task, "bash", ["-c", script, "sensor", str(target)])
     else:
-        ctx.warn(
-            "BO404",
+        _failing_shell(
+            parent,
+            ctx,
+            task,
+            "sensor",
             f"sensor {f.get('sensor')!r} has no Oozie counterpart; the shell action fails",
-            task=task,
-            severity="error",
-            target="failing shell action",
-        )
-        _shell(
-            parent, ctx, task, "bash", ["-c", "echo 'wfconv: sensor was not converted' >&2; exit 1"]
         )
 
 
@@ -430,20 +421,20 @@ def _act_opaque(parent, ctx, task):
         if el is not None:
             parent.append(el)
             return
-    ctx.warn(
-        "BO404",
-        f"opaque {f.get('type')!r} cannot run in Oozie; the shell action fails",
-        task=task,
-        severity="error",
-        target="failing shell action",
-    )
-    _shell(
+    _failing_shell(
         parent,
         ctx,
         task,
-        "bash",
-        ["-c", f"echo 'wfconv: {f.get('type')} was not converted' >&2; exit 1"],
+        str(f.get("type")),
+        f"opaque {f.get('type')!r} cannot run in Oozie; the shell action fails",
     )
+
+
+def _failing_shell(parent, ctx: _Ctx, task: Task, what: str, message: str) -> None:
+    """A shell action that says ``what`` was not converted and fails (BO404)."""
+    ctx.warn("BO404", message, task=task, severity="error", target="failing shell action")
+    note = shlex.quote(f"wfconv: {what} was not converted")
+    _shell(parent, ctx, task, "bash", ["-c", f"echo {note} >&2; exit 1"])
 
 
 ACTIONS = {
