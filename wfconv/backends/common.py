@@ -71,6 +71,7 @@ from typing import Any
 
 from cronsim import CronSim, CronSimError
 
+from wfconv.backends import pycode
 from wfconv.ir.model import Diagnostic, SourceRef, Task, Workflow
 from wfconv.ir.templates import shell_join, shell_word
 
@@ -211,36 +212,6 @@ def py_literal(value: Any) -> str:
             return "set()"
         return "{" + ", ".join(sorted(py_literal(v) for v in value)) + "}"
     raise TypeError(f"py_literal cannot spell a {type(value).__name__}")
-
-
-LINE_LENGTH = 88  # ruff format's default, which generated code keeps
-
-
-def py_literal_laid_out(value: Any, indent: int, lead: int, trail: int = 1) -> str:
-    """``py_literal``, laid out as ruff format lays out a collection too long
-    for its line: one element per line, each laid out the same way, with a
-    trailing comma. ``indent`` is the indentation of the line the literal
-    starts on, ``lead`` the characters before it on that line after the
-    indentation (``key=``), ``trail`` those after it (a ``,``)."""
-    flat = py_literal(value)
-    if (
-        indent + lead + len(flat) + trail <= LINE_LENGTH
-        or isinstance(value, Code)
-        or not isinstance(value, (dict, list, tuple))
-        or not value
-    ):
-        return flat
-    inner = " " * (indent + 4)
-    if isinstance(value, dict):
-        lines = []
-        for k, v in value.items():
-            key = py_literal(k) + ": "
-            lines.append(inner + key + py_literal_laid_out(v, indent + 4, len(key)) + ",")
-        brackets = "{}"
-    else:
-        lines = [inner + py_literal_laid_out(v, indent + 4, 0) + "," for v in value]
-        brackets = "[]" if isinstance(value, list) else "()"
-    return brackets[0] + "\n" + "\n".join(lines) + "\n" + " " * indent + brackets[1]
 
 
 # ---------------------------------------------------------------------------
@@ -1004,7 +975,15 @@ def _environment():
         keep_trailing_newline=True,
     )
     env.filters["py"] = py_literal
-    env.filters["py_laid_out"] = py_literal_laid_out
+    # Statements too long for a line, laid out as ruff format does (pycode).
+    env.globals.update(
+        py_lines=lambda prefix, e, suffix="", depth=0: "\n".join(
+            pycode.statement(prefix, e, suffix, depth)
+        ),
+        py_lit=lambda value: pycode.literal(value, py_literal),
+        py_call=lambda func, args, tail="": pycode.Call(func, list(args), tail),
+        py_kwargs=lambda pairs: [pycode.Kw(k, pycode.literal(v, py_literal)) for k, v in pairs],
+    )
     env.filters["pystr"] = py_str
     env.filters["comment"] = py_comment
     return env
