@@ -264,3 +264,39 @@ def test_a_file_nested_too_deeply_names_itself(tmp_path):
 def test_a_note_met_on_every_step_of_a_comprehension_is_one_entry():
     codes = _codes(HOSTILE / "prefect" / "repeated_notes.py")
     assert len(codes["PF108"]) == 1, codes["PF108"][:3]
+
+
+@pytest.mark.parametrize("target", ["airflow", "prefect", "luigi"])
+def test_output_files_never_shadow_a_module_their_engine_imports(runner, tmp_path, target):
+    """A DAG called ``numbers`` or ``prefect`` does not become numbers.py /
+    prefect.py: the output folder is first on sys.path when the file runs, and
+    such a file would replace the standard library's or the engine's module."""
+    src = tmp_path / "dags.py"
+    src.write_text(
+        "from datetime import datetime\n"
+        "from airflow import DAG\n"
+        "from airflow.operators.bash import BashOperator\n"
+        "for name in ('numbers', 'Prefect', 'logging'):\n"
+        "    with DAG(name, start_date=datetime(2024, 1, 1), schedule=None) as dag:\n"
+        "        BashOperator(task_id='hello', bash_command='echo hello')\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    r = runner.invoke(main, ["convert", str(src), "--to", target, "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    names = {p.name for p in out.glob("*.py")}
+    assert {"numbers_.py", "Prefect_.py", "logging_.py"} <= names, names
+    assert not names & {"numbers.py", "Prefect.py", "prefect.py", "logging.py"}
+    files = json.loads((out / "wfconv-ledger.json").read_text(encoding="utf-8"))["files"]
+    assert files.get("numbers") == ["numbers_.py"], files
+    if target == "prefect":
+        # The emitted flow module imports with its folder first on sys.path.
+        probe = subprocess.run(
+            [sys.executable, "-c", "import numbers_, logging_; print(numbers_.numbers.name)"],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert probe.returncode == 0, probe.stderr
+        assert probe.stdout.strip() == "numbers"

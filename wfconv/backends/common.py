@@ -60,6 +60,7 @@ import itertools
 import keyword
 import math
 import re
+import sys
 import tokenize
 import unicodedata
 from collections.abc import Iterable
@@ -337,12 +338,36 @@ def identifier_map(
 FILE_STEM_MAX = 100
 
 
+# Module names an emitted file must not take: the folder it lands in is first
+# on ``sys.path`` when it runs (``python flow.py``, Airflow's DAGs folder), so
+# ``json.py`` or ``prefect.py`` there would replace the real module for every
+# import of it, the engine's own included. Compared case-insensitively, as
+# macOS and Windows file systems match names.
+_SHADOWED_MODULES = frozenset(
+    name.lower()
+    for name in (
+        *sys.stdlib_module_names,
+        "airflow",
+        "prefect",
+        "luigi",
+        "pendulum",
+        "jinja2",
+        "wfconv",
+        "wfconv_prefect",
+        "wfconv_luigi",
+    )
+)
+
+
 def file_stem(text: str) -> str:
-    """A portable file name stem for a workflow id (lowercase-safe ASCII)."""
+    """A portable file name stem for a workflow id (lowercase-safe ASCII),
+    never the name of a module the emitted code or its engine imports."""
     stem = _base_name(text, "python")
     if len(stem) > FILE_STEM_MAX:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
         stem = f"{stem[: FILE_STEM_MAX - 11].rstrip('_')}_{digest}"
+    if stem.lower() in _SHADOWED_MODULES:
+        stem += "_"
     return stem
 
 
