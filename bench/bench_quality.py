@@ -119,6 +119,8 @@ def helper_lines(text: str) -> tuple[int, bool]:
             names = [node.target.id]
         elif isinstance(node, ast.ImportFrom) and node.module:
             imports |= node.module.split(".")[0] in _HELPER_IMPORTS
+        elif isinstance(node, ast.Import):
+            imports |= any(a.name.split(".")[0] in _HELPER_IMPORTS for a in node.names)
         if names and all(_is_helper_name(n) for n in names):
             start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             lines += node.end_lineno - start + 1
