@@ -236,6 +236,7 @@ def test_plain_tables_are_laid_out_as_rich_lays_them_out(monkeypatch):
 
     rng = random.Random(7)
     cells = [None, "", "a", "success", "upstream_failed", 3, 12345, "a  b", " lead", "trail "]
+    cells += ["caf\u00e9", "tab\there", "bell\x07"]  # rich's: not ASCII, not printable
     fast_path = 0
     real_plain = term._plain_table
     for _ in range(300):

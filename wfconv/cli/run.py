@@ -24,7 +24,7 @@ TABLE_RUNS = 5
 def _run_table(res, stream) -> str:
     """A run: a heading line, then one row per task."""
     from wfconv.cli.term import styled, table_text
-    from wfconv.ui.text import span
+    from wfconv.ui.text import duration
 
     head = f"{res.workflow}  {res.run_id}  {styled(res.state, res.state, stream)}"
     if res.engine_state is not None:
@@ -34,8 +34,14 @@ def _run_table(res, stream) -> str:
     if rendered:
         headers.append("COMMAND")
     rows = []
+    spans: dict[float | None, str] = {}  # a simulation's tasks mostly take the same time
     for tid, tr in res.tasks.items():
-        row = [tid, tr.state, len(tr.attempts), span(tr.start_ts, tr.end_ts)]
+        start, end = tr.start_ts, tr.end_ts
+        seconds = None if start is None or end is None else end - start
+        took = spans.get(seconds)
+        if took is None:
+            took = spans[seconds] = duration(seconds)
+        row = [tid, tr.state, len(tr.attempts), took]
         if rendered:
             row.append("-" if tr.command is None else f"$ {tr.command}")
         rows.append(row)

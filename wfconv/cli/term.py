@@ -119,30 +119,32 @@ def _plain_table(headers, rows, stream, indent, right, width) -> str | None:
     coloured, without rich (a run's table has a row per task: rich takes
     ~0.25 ms a row, 2.5 s for 10,000 tasks). None when rich is needed: colour,
     text that is not printable ASCII (cell widths, control characters) or
-    has spaces at an end (rich trims them), or a table wider than the width."""
+    has spaces at an end (rich trims them), or a table wider than the width.
+
+    Checked and measured a column at a time (a 10,000-row table is 40,000
+    cells: one test of each column's joined text instead of one per cell)."""
     if _is_tty(stream) and not os.environ.get("NO_COLOR"):
         return None
     table = [list(headers), *rows]
-    widths = [0] * len(headers)
-    for row in table:
-        if len(row) != len(widths):
+    ncol = len(headers)
+    if any(len(row) != ncol for row in table):
+        return None
+    widths = []
+    for col in zip(*table, strict=True) if ncol else ():
+        flat = "".join(col)
+        if not (flat.isascii() and flat.isprintable()):
             return None
-        for i, text in enumerate(row):
-            if not (text.isascii() and text.isprintable()) or text.strip() != text:
-                return None
-            if len(text) > widths[i]:
-                widths[i] = len(text)
-    if indent + sum(widths) + 2 * (len(widths) - 1) > (width or width_for(stream)):
+        # Printable text holds no line break: joined by one, a space beside
+        # one (or at an end) is a cell that starts or ends with a space.
+        joined = "\n".join(col)
+        if " \n" in joined or "\n " in joined or joined.startswith(" ") or joined.endswith(" "):
+            return None
+        widths.append(max(map(len, col)))
+    if indent + sum(widths) + 2 * (ncol - 1) > (width or width_for(stream)):
         return None
     pad = " " * indent
-    lines = []
-    for row in table:
-        cells = [
-            text.rjust(w) if i in right else text.ljust(w)
-            for i, (text, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append((pad + "  ".join(cells)).rstrip())
-    return "\n".join(lines) + "\n"
+    line = pad + "  ".join(f"%{'' if i in right else '-'}{w}s" for i, w in enumerate(widths))
+    return "\n".join([(line % tuple(row)).rstrip() for row in table]) + "\n"
 
 
 def _text(cell):
