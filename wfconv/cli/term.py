@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
@@ -44,6 +43,8 @@ def width_for(stream: TextIO) -> int:
         except ValueError:
             pass
     if _is_tty(stream):
+        import shutil  # here: it imports compression modules every command would pay for
+
         return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
     return PIPE_WIDTH
 
