@@ -28,6 +28,7 @@ medians of ``--reps`` runs taken in turn (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -153,38 +154,107 @@ def bench_memory(work: Path, sizes: list[int], commands=("parse", "convert")) ->
 # -- 2. CLI run vs API run ----------------------------------------------------
 
 
+def _cpu(fn) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call of ``fn`` in this process."""
+    t, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def _median_pair(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+
+def _phases(ir: Path) -> tuple[tuple[float, float], ...]:
+    """(wall, CPU) of what `wfconv run IR` does in-process, phase by phase
+    (with the collector paused, as there): reading and checking the IR,
+    then writing the run's table and its JSON."""
+    import io
+
+    from wfconv.cli.run import render_table
+    from wfconv.frontends import load_path
+    from wfconv.ir.validate import require_valid
+    from wfconv.jsonstream import ArrayWriter
+    from wfconv.runtime import run
+    from wfconv.runtime.api import gc_paused
+
+    loaded = []
+    with gc_paused():
+        load = _cpu(lambda: loaded.append(load_path(ir)))
+        require_valid(loaded[0], read=True)
+        results = run(loaded[0].workflows[0], date="2024-01-01")
+
+        def as_json():
+            out = ArrayWriter(io.StringIO().write, False, head='{"runs":')
+            for r in results:
+                out.add(r.to_dict())
+            out.close()
+
+        table = _cpu(lambda: render_table(results, io.StringIO()))
+        return load, table, _cpu(as_json)
+
+
 def bench_run(work: Path, sizes: list[int], reps: int, env: dict) -> None:
     from wfconv.ir.jsonio import dumps
     from wfconv.ir.model import Bundle
     from wfconv.runtime import run
 
     print("2. `wfconv run IR --date D` (a child) vs wfconv.runtime.run in-process (goal <= 3x)")
-    child([*WFCONV, "--version"], env=env)  # fills the bytecode cache
+    tiny = work / "layered_1.json"
+    tiny.write_text(dumps(Bundle([layered(1)]), indent=False), encoding="utf-8")
+    run_tiny = [*WFCONV, "run", str(tiny), "--date", "2024-01-01", "--no-db", "--format", "json"]
+    child(run_tiny, env=env)  # fills the bytecode cache
+    python, _ = median_child([sys.executable, "-c", "pass"], reps, env)
     startup, _ = median_child([*WFCONV, "--version"], reps, env)
+    run_startup, _ = median_child(run_tiny, reps, env)
     print(
-        f"   interpreter + CLI start-up alone: {startup.wall * 1000:.0f} ms wall, "
-        f"{startup.cpu * 1000:.0f} ms CPU (inside the CLI figures)"
+        "   start-up (CPU, median): "
+        f"interpreter alone {python.cpu * 1000:.0f} ms, `wfconv --version` "
+        f"{startup.cpu * 1000:.0f} ms, `wfconv run` of a 1-task IR {run_startup.cpu * 1000:.0f} ms "
+        f"(wall {python.wall * 1000:.0f} / {startup.wall * 1000:.0f} / "
+        f"{run_startup.wall * 1000:.0f} ms): inside every CLI figure below"
     )
     for n in sizes:
         w = layered(n)
         ir = work / f"layered_{n}.json"
         ir.write_text(dumps(Bundle([w]), indent=False), encoding="utf-8")
-        runs = []
+        api_runs, load_runs, table_runs, json_runs = [], [], [], []
         for _ in range(reps):
-            t, c = time.perf_counter(), time.process_time()
-            run(w, date="2024-01-01")
-            runs.append((time.perf_counter() - t, time.process_time() - c))
-        api, api_cpu = sorted(runs)[len(runs) // 2]
+            api_runs.append(_cpu(functools.partial(run, w, date="2024-01-01")))
+            load, table, as_json = _phases(ir)
+            load_runs.append(load)
+            table_runs.append(table)
+            json_runs.append(as_json)
+        api, api_cpu = _median_pair(api_runs)
+        load, load_cpu = _median_pair(load_runs)
         print(
             f"   {n:>7} tasks: API {api:6.2f} s wall ({api / n * 1e6:5.1f} us/task), "
             f"{api_cpu:6.2f} s CPU (median of {reps})"
         )
-        for f in ("table", "json"):
-            cmd = [*WFCONV, "run", str(ir), "--date", "2024-01-01", "--no-db", "--format", f]
-            cli, fast = median_child(cmd, reps, env)
+        print(
+            f"            in-process phases of the command (CPU): IR load + checks "
+            f"{load_cpu * 1000:6.0f} ms ({load_cpu / api_cpu:.1f}x the API run), "
+            f"table {_median_pair(table_runs)[1] * 1000:5.0f} ms, "
+            f"json {_median_pair(json_runs)[1] * 1000:5.0f} ms"
+        )
+        db = work / "runs.sqlite"
+        for f, extra in (
+            ("table", ["--no-db"]),
+            ("json", ["--no-db"]),
+            ("table", ["--db", str(db)]),
+        ):
+            cmd = [*WFCONV, "run", str(ir), "--date", "2024-01-01", *extra, "--format", f]
+            runs = []
+            for _ in range(reps):
+                db.unlink(missing_ok=True)  # each run records into a fresh store
+                runs.append(child(cmd, env=env))
+            runs.sort(key=lambda c: c.wall)
+            cli, fast = runs[len(runs) // 2], runs[0]
+            cpu = statistics.median(c.cpu for c in runs)
+            label = f"{f} {extra[0]}"
             print(
-                f"            CLI --format {f:<5} {cli.wall:6.2f} s wall, {cli.cpu:6.2f} s CPU: "
-                f"CLI = {cli.wall / api:.1f}x API wall, {cli.cpu / api_cpu:.1f}x API CPU "
+                f"            CLI {label:<14} {cli.wall:6.2f} s wall, {cpu:6.2f} s CPU: "
+                f"CLI = {cli.wall / api:.1f}x API wall, {cpu / api_cpu:.1f}x API CPU "
                 f"(best run {fast.wall / api:.1f}x)"
             )
 

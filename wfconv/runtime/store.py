@@ -222,7 +222,10 @@ class RunStore:
         executor: str,
         options: dict[str, Any] | None = None,
         start: float | None = None,
+        res: RunResult | None = None,
     ) -> int:
+        """A run's row, and a row per task: not yet run ("none"), or as the
+        finished run ``res`` left it (one insert each: no update after)."""
         cur = self.db.execute(
             "INSERT INTO runs (workflow, run_id, run_type, logical_date, data_interval_start,"
             " data_interval_end, run_after, state, start, executor, ir, scenario, options, created)"
@@ -245,9 +248,21 @@ class RunStore:
             ),
         )
         run = int(cur.lastrowid)
+        if res is None:
+            self.db.executemany(
+                "INSERT INTO task_instances (run, task, state) VALUES (?,?,?)",
+                [(run, t.id, "none") for t in workflow.tasks],
+            )
+            return run
+        ended = res.tasks
         self.db.executemany(
-            "INSERT INTO task_instances (run, task, state) VALUES (?,?,?)",
-            [(run, t.id, "none") for t in workflow.tasks],
+            "INSERT INTO task_instances (run, task, state, attempts, decided) VALUES (?,?,?,?,?)",
+            [
+                (run, t.id, "none", 0, None)
+                if (tr := ended.get(t.id)) is None
+                else (run, t.id, tr.state, len(tr.attempts), tr.decided_ts)
+                for t in workflow.tasks
+            ],
         )
         return run
 
@@ -270,14 +285,7 @@ class RunStore:
             res.run_id.split("__", 1)[0],
         )
         with self.batch():
-            run = self.begin_run(workflow, info, scenario, executor, start=res.start_ts)
-            self.db.executemany(
-                "UPDATE task_instances SET state=?, attempts=?, decided=? WHERE run=? AND task=?",
-                [
-                    (tr.state, len(tr.attempts), tr.decided_ts, run, tid)
-                    for tid, tr in res.tasks.items()
-                ],
-            )
+            run = self.begin_run(workflow, info, scenario, executor, start=res.start_ts, res=res)
             self.db.executemany(
                 "INSERT INTO attempts (run, task, attempt, state, start, end, reason) VALUES (?,?,?,?,?,?,?)",
                 [
