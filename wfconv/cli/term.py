@@ -84,7 +84,7 @@ def table_text(
     their text (STYLES); ``right`` columns are right-aligned."""
     stream = stream or sys.stderr
     texts = [["-" if c is None else str(c).replace("\n", " ") for c in row] for row in rows]
-    plain = _plain_table(headers, texts, stream, indent, right, width)
+    plain = _plain_table(headers, texts, stream, indent, right, width, styled)
     if plain is not None:
         return plain
     from rich.padding import Padding
@@ -115,17 +115,17 @@ def table_text(
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
-def _plain_table(headers, rows, stream, indent, right, width) -> str | None:
-    """The table as rich lays it out when nothing wraps and nothing is
-    coloured, without rich (a run's table has a row per task: rich takes
-    ~0.25 ms a row, 2.5 s for 10,000 tasks). None when rich is needed: colour,
-    text that is not printable ASCII (cell widths, control characters) or
-    has spaces at an end (rich trims them), or a table wider than the width.
+def _plain_table(headers, rows, stream, indent, right, width, styled=()) -> str | None:
+    """The table as rich lays it out when nothing wraps, without rich (a
+    run's table has a row per task: rich takes ~0.25 ms a row, 2.5 s for
+    10,000 tasks). In colour, each styled cell and the header are wrapped in
+    the codes rich writes for their style, padding inside, as rich does.
+    None when rich is needed: text that is not printable ASCII (cell widths,
+    control characters) or has spaces at an end (rich trims them), or a
+    table wider than the width.
 
     Checked and measured a column at a time (a 10,000-row table is 40,000
     cells: one test of each column's joined text instead of one per cell)."""
-    if _is_tty(stream) and not os.environ.get("NO_COLOR"):
-        return None
     table = [list(headers), *rows]
     ncol = len(headers)
     if any(len(row) != ncol for row in table):
@@ -144,8 +144,36 @@ def _plain_table(headers, rows, stream, indent, right, width) -> str | None:
     if indent + sum(widths) + 2 * (ncol - 1) > (width or width_for(stream)):
         return None
     pad = " " * indent
-    line = pad + "  ".join(f"%{'' if i in right else '-'}{w}s" for i, w in enumerate(widths))
-    return "\n".join([(line % tuple(row)).rstrip() for row in table]) + "\n"
+    cells = [f"%{'' if i in right else '-'}{w}s" for i, w in enumerate(widths)]
+    if not _is_tty(stream) or os.environ.get("NO_COLOR"):
+        line = pad + "  ".join(cells)
+        return "\n".join([(line % tuple(row)).rstrip() for row in table]) + "\n"
+    if 0 in widths:
+        return None  # an empty column: rich's codes around nothing are its own affair
+    on, off = _codes("bold", stream)  # the header's style, the spaces between its cells too
+    sep = (on + " " + off) * 2
+    lines = [pad + sep.join(on + (c % h) + off for c, h in zip(cells, headers, strict=True))]
+    # A styled column's cells differ only by their text: a format per style.
+    formats: dict[tuple, str] = {}
+    colour = [i in styled for i in range(ncol)]
+    for row in rows:
+        key = tuple(STYLES.get(t, "") if c else "" for t, c in zip(row, colour, strict=True))
+        line = formats.get(key)
+        if line is None:
+            parts = []
+            for style, cell in zip(key, cells, strict=True):
+                start, end = _codes(style, stream) if style else ("", "")
+                parts.append(start + cell + end)
+            line = formats[key] = pad + "  ".join(parts)
+        lines.append((line % tuple(row)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _codes(style: str, stream: TextIO) -> tuple[str, str]:
+    """The codes rich writes before and after a text in ``style``."""
+    marked = styled("X", style, stream, known=False)  # no code holds an X
+    start, _, end = marked.partition("X")
+    return start, end
 
 
 def _text(cell):
@@ -156,12 +184,13 @@ def _text(cell):
     return Text(cell)
 
 
-def styled(text: str, style_key: str, stream: TextIO | None = None) -> str:
-    """``text`` in the colour of ``style_key`` when ``stream`` shows colour."""
+def styled(text: str, style_key: str, stream: TextIO | None = None, known: bool = True) -> str:
+    """``text`` in the colour of ``style_key`` when ``stream`` shows colour
+    (``known=False``: ``style_key`` is a rich style itself, not a key of STYLES)."""
     stream = stream or sys.stderr
-    if os.environ.get("NO_COLOR") or not _is_tty(stream) or style_key not in STYLES:
+    if os.environ.get("NO_COLOR") or not _is_tty(stream) or (known and style_key not in STYLES):
         return text
     buffer = io.StringIO()
     c = _console(stream, buffer, width=10_000)
-    c.print(_text((text, STYLES[style_key])), end="")
+    c.print(_text((text, STYLES[style_key] if known else style_key)), end="")
     return buffer.getvalue()
