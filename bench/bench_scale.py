@@ -9,6 +9,9 @@ Prints, with the ratio to its goal's reference measured in the same run:
 2. ``wfconv run IR --date D`` (a child, wall time, the IR that ``wfconv parse``
    writes) against ``wfconv.runtime.run`` in-process on the same layered
    workflow of 10k and 100k tasks (``bench_runtime.layered``) — goal: ≤ 3x;
+   beside it the start-up alone (the interpreter, ``--version``, a 1-task
+   run), the command's own phases in-process (reading and checking the IR,
+   writing the table, the JSON) and the ``--db`` path (a fresh store);
 3. a decade of hourly runs of a 10-task chain (catch-up, in-process) against
    bare ``cronsim`` enumerating the same ticks — goal: ≤ 10x;
 4. a cold ``wfconv audit`` (no cache) against ``ruff check --select AIR
@@ -23,6 +26,7 @@ medians of ``--reps`` runs taken in turn (the machine is shared).
     python bench/bench_scale.py                        # the sizes above
     python bench/bench_scale.py --files 200 2000 --tasks 10000 --years 2   # a quick look
     python bench/bench_scale.py --only convert --files 1000 3000   # convert alone
+    python bench/bench_scale.py --only run --tasks 10000 100000 --reps 5   # run alone
 """
 
 from __future__ import annotations
@@ -212,7 +216,8 @@ def bench_run(work: Path, sizes: list[int], reps: int, env: dict) -> None:
         f"interpreter alone {python.cpu * 1000:.0f} ms, `wfconv --version` "
         f"{startup.cpu * 1000:.0f} ms, `wfconv run` of a 1-task IR {run_startup.cpu * 1000:.0f} ms "
         f"(wall {python.wall * 1000:.0f} / {startup.wall * 1000:.0f} / "
-        f"{run_startup.wall * 1000:.0f} ms): inside every CLI figure below"
+        f"{run_startup.wall * 1000:.0f} ms): inside every CLI figure below; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     for n in sizes:
         w = layered(n)
