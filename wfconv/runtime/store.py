@@ -248,13 +248,7 @@ class RunStore:
             ),
         )
         run = int(cur.lastrowid)
-        if res is None:
-            self.db.executemany(
-                "INSERT INTO task_instances (run, task, state) VALUES (?,?,?)",
-                [(run, t.id, "none") for t in workflow.tasks],
-            )
-            return run
-        ended = res.tasks
+        ended = res.tasks if res is not None else {}
         self.db.executemany(
             "INSERT INTO task_instances (run, task, state, attempts, decided) VALUES (?,?,?,?,?)",
             [
