@@ -136,10 +136,13 @@ def test_fan_in_through_a_dict_gives_readable_ids_and_keys():
     assert t.params == {"date": "2024-03-01", "source": "pos"}
     assert t.extra["luigi"]["param_types"]["date"] == "DateParameter"
     assert t.outputs == ["data/raw/pos/2024-03-01.csv"]
-    assert t.action.kind == "python" and t.action.fields == {
+    assert t.action.kind == "python"
+    assert {k: t.action.fields[k] for k in ("callable", "module")} == {
         "callable": "Extract.run",
         "module": "daily_sales",
     }
+    # and its run() as a function of its output path (tests/test_luigi_standalone.py)
+    assert t.action.fields["source_code"].startswith("def run_extract(output):\n")
     keys = w.task("SalesReport").extra["luigi"]["requires"]
     assert keys == {
         "shape": "dict",

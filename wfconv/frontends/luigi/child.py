@@ -471,6 +471,10 @@ def _params(task) -> list[dict[str, Any]]:
     return out
 
 
+def _task_id(task) -> str:
+    return task.task_id
+
+
 def _target(target) -> dict[str, Any]:
     out: dict[str, Any] = {"class": type(target).__name__}
     path = getattr(target, "path", None)
@@ -512,6 +516,21 @@ def _shape(luigi, raw) -> dict[str, Any]:
     if inspect.isgenerator(raw):
         return {"shape": "generator"}
     return {"shape": type(raw).__name__}
+
+
+def tree(raw, is_leaf, leaf):
+    """``raw`` as JSON in the shape Luigi's ``getpaths`` keeps (a dict stays
+    a dict, a list or tuple a list) with each leaf replaced by ``leaf(x)``;
+    None when it holds anything else (a generator, a string)."""
+    if is_leaf(raw):
+        return leaf(raw)
+    if isinstance(raw, Mapping):
+        items = {str(k): tree(v, is_leaf, leaf) for k, v in raw.items()}
+        return None if None in items.values() else items
+    if isinstance(raw, (list, tuple)):
+        out = [tree(v, is_leaf, leaf) for v in raw]
+        return None if None in out else out
+    return None
 
 
 _CLASS_FACTS: dict[type, dict[str, Any]] = {}
@@ -580,6 +599,7 @@ def describe(luigi, task, notes: list[dict[str, Any]]) -> tuple[dict[str, Any], 
     if err is None:
         # The shape is read without consuming a generator; deps() asks again.
         info["requires"] = _shape(luigi, raw)
+        info["requires_tree"] = tree(raw, lambda t: isinstance(t, luigi.Task), _task_id)
         deps, err = _call(task.deps)
     if err is not None:
         notes.append({"code": "requires", "task_id": task.task_id, "error": err[0], "line": err[1]})
@@ -598,11 +618,12 @@ def describe(luigi, task, notes: list[dict[str, Any]]) -> tuple[dict[str, Any], 
                 }
             )
     info["deps"] = [d.task_id for d in good]
-    outs, err = _call(lambda: luigi.task.flatten(task.output()))
+    raw, err = _call(task.output)
     if err is not None:
         notes.append({"code": "output", "task_id": task.task_id, "error": err[0], "line": err[1]})
     else:
-        info["outputs"] = [_target(t) for t in outs]
+        info["outputs"] = [_target(t) for t in luigi.task.flatten(raw)]
+        info["output_tree"] = tree(raw, lambda t: isinstance(t, luigi.Target), _target)
     return info, good
 
 

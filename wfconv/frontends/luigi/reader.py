@@ -148,7 +148,7 @@ def parse(path: str, text: str | None = None, **options) -> Bundle:
         # problems fell back to the static reading.
         raise InputError(path, answer.get("line"), answer["error"])
     answer.setdefault("constants", module_constants(tree))
-    bundle = build_bundle(path, answer)
+    bundle = build_bundle(path, answer, text)
     _attach_read_notes(bundle, notes)
     for w in bundle.workflows:
         # A Luigi run sees the date its caller passes (docs/semantics.md R3);
@@ -374,7 +374,9 @@ def _judge(path: str, answer: dict[str, Any]) -> tuple[dict[str, Any] | None, Di
 # description -> IR
 
 
-def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
+def build_bundle(path: str, answer: dict[str, Any], text: str | None = None) -> Bundle:
+    """The IR of a reader's answer; ``text`` (the module's source) gives the
+    tasks of its classes their standalone run() (``standalone.attach``)."""
     bundle = Bundle()
     module_file = answer.get("module_file")
     for note in answer.get("notes", []):
@@ -406,6 +408,7 @@ def build_bundle(path: str, answer: dict[str, Any]) -> Bundle:
             answer.get("read", "import"),
             answer.get("module_name"),
             answer.get("constants") or {},
+            text,
         )
         for w in answer.get("walks", [])
     ]
@@ -601,6 +604,7 @@ def build_workflow(
     read: str,
     module_name: str | None = None,
     constants: dict[str, Any] | None = None,
+    text: str | None = None,
 ) -> Workflow:
     instances = walk["instances"]
     root = instances[walk["root"]]
@@ -639,6 +643,10 @@ def build_workflow(
                 # Plain ordering: what flows is the upstream's targets, which
                 # the task opens itself (self.input()); no value is passed.
                 w.add_edge(ids[dep], ids[tid], "control")
+    if text is not None:
+        from wfconv.frontends.luigi import standalone  # libcst: only when there is a module
+
+        standalone.attach(w, text, instances, ids, module_file)
     _failure_edges(w, pairs, instances, ids, synthetic)
     shared = _shared_params(root, constants or {})
     if root.get("wfconv_root") and isinstance(shared, list):

@@ -26,6 +26,7 @@ from wfconv.frontends.luigi.child import (
     importable_name,
     plain,
     run_action,
+    tree,
 )
 from wfconv.frontends.luigi.static_hooks import LuigiHooks, iterate_date_intervals
 from wfconv.frontends.luigi.static_values import (
@@ -162,9 +163,16 @@ class StaticReader:
                     }
                 )
         outputs = []
+        output_tree = None
         fn = inst.cls.lookup("output")
         if isinstance(fn, FunctionValue):
-            for t in flatten(self.hooks.call_method(self.interp, inst, fn)):
+            raw_output = self.hooks.call_method(self.interp, inst, fn)
+            output_tree = tree(
+                raw_output,
+                lambda t: isinstance(t, Target),
+                lambda t: {"class": t.cls, **({"path": t.path} if isinstance(t.path, str) else {})},
+            )
+            for t in flatten(raw_output):
                 if isinstance(t, Target) and isinstance(t.path, str):
                     outputs.append({"class": t.cls, "path": t.path})
                 elif isinstance(t, Target):
@@ -207,8 +215,10 @@ class StaticReader:
             "run_action": _run_action(inst.cls),
             "wfconv_root": inst.cls.lookup("wfconv_root") is True,
             "requires": self._shape(raw, lambda t: t.key),
+            "requires_tree": tree(raw, lambda t: isinstance(t, Instance), lambda t: t.key),
             "deps": [d.key for d in deps],
             "outputs": outputs,
+            "output_tree": output_tree,
         }
         if inst.cls.assumed:
             self.notes.append(
