@@ -45,6 +45,7 @@ API (kept compatible; add, never change)
 - ``local_functions(stubs, kept, code, target)`` -> pasted kept functions or
   stubs (+ losses) for callables without a module.
 - ``luigi_task_class(task)`` -> (module, class, str params) of a Luigi task.
+- ``luigi_standalone(task)`` -> its run() as a self-contained function, when read.
 - ``shell_command(fields)``, ``hadoop_command(fields)`` -> command lines.
 - ``xcom_ref(value)`` -> upstream id of ``{{ ti.xcom_pull(task_ids='x') }}``.
 - ``function_source(source_code, name)`` -> ``FunctionSource`` (a kept user
@@ -700,6 +701,21 @@ def luigi_task_class(task: Task) -> tuple[str, str, dict[str, str]] | None:
         for k, v in (task.params or {}).items()
     }
     return module, cls, params
+
+
+def luigi_standalone(task: Task) -> tuple[FunctionSource, dict[str, Any]] | None:
+    """(function, keyword arguments) when the Luigi reader rewrote the task's
+    ``run()`` as a self-contained function (``source_code``; the paths and
+    parameters a call passes in ``extra.luigi.run_kwargs``); None otherwise.
+    The function returns at once when every output exists (docs/output.md)."""
+    info = task.extra.get("luigi") if isinstance(task.extra, dict) else None
+    kwargs = info.get("run_kwargs") if isinstance(info, dict) else None
+    fs = function_source(task.action.fields.get("source_code"))
+    if fs is None or fs.free_names or not isinstance(kwargs, dict):
+        return None
+    if set(kwargs) != set(fs.params) or not all(k.isidentifier() for k in kwargs):
+        return None
+    return fs, kwargs
 
 
 # ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from wfconv.backends.common import (
     hadoop_command,
     is_dotted_name,
     loss,
+    luigi_standalone,
     luigi_task_class,
     mapped_columns,
     py_literal,
@@ -159,16 +160,28 @@ def _python(ctx: Ctx, task: Task) -> OpSpec:
     spec = OpSpec(ctx.use("PythonOperator"))
     luigi = luigi_task_class(task)
     if luigi is not None:
+        standalone = luigi_standalone(task)
+        if standalone is not None:
+            # the reader's rewrite of run() (frontends/luigi/standalone.py),
+            # pasted and called with its paths and parameters
+            fs, kwargs = standalone
+            ctx.kept.setdefault(fs.name, (fs.text, task))
+            ctx.callables.setdefault((None, fs.name), len(ctx.callables))
+            spec.set("python_callable", Code(f"<callable:{ctx.callables[(None, fs.name)]}>"))
+            if kwargs:
+                spec.set("op_kwargs", kwargs)
+            return spec
         module, cls, params = luigi
         ctx.helpers.add("luigi")
         spec.set("python_callable", Code("wfconv_luigi_run"))
         spec.set("op_args", [module, cls, params])
+        why = task.extra["luigi"].get("not_standalone") or "no standalone form was read"
         ctx.add(
             loss(
                 "BA121",
                 f"runs {cls}(...).run() of module {module} when its outputs do not exist: Luigi "
                 "and that module must be importable on the workers when the task runs (the DAG "
-                "loads without them); its run() is not converted",
+                f"loads without them); its run() is not converted: {why}",
                 task=task,
                 target="PythonOperator",
             )

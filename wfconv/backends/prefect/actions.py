@@ -382,18 +382,31 @@ def call_user(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
 def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str, str]]) -> None:
     """A Luigi task instance: its requirements are the flow's edges; it runs
     only when its outputs do not all exist yet (Luigi's complete()), with the
-    workflow's parameters it shares."""
+    workflow's parameters it shares. When the reader rewrote its run() as a
+    self-contained function (frontends/luigi/standalone.py), the task calls
+    that with its paths and parameters instead: no Luigi, no source module."""
+    from wfconv.backends.common import luigi_standalone
+    from wfconv.backends.pycode import literal
+
+    standalone = luigi_standalone(task)
+    if standalone is not None:
+        fs, kwargs = standalone
+        ctx.kept.setdefault(fs.name, (fs.text, task))
+        ref = ctx.callables.setdefault((None, fs.name), len(ctx.callables))
+        args: list[Expr] = [Kw(k, literal(v, py_literal)) for k, v in kwargs.items()]
+        view.body += stmt("return ", Call(f"<callable:{ref}>", args))
+        return
     module, cls, params = luigi
     key = (module, cls)
     if key not in ctx.callables:
         ctx.callables[key] = len(ctx.callables)
+    why = task.extra["luigi"].get("not_standalone") or "no standalone form was read"
     ctx.add(
         loss(
             "BP123",
             f"runs {cls}(...).run() outside Luigi's scheduler (Luigi must be installed on the "
-            "worker); skipped when its outputs already exist",
+            f"worker); skipped when its outputs already exist; its run() is not converted: {why}",
             task=task,
-            severity="info",
             target="@task",
         )
     )

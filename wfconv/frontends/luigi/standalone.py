@@ -332,6 +332,8 @@ def _plan(module: Module, info: dict[str, Any], kind: str, names: dict[str, str]
     if complete:
         lines += ["", *complete, "    return  # complete: every output exists, as Luigi checks"]
     new_body = [_blank_before(cst.parse_statement(s + "\n")) for s in _statements(lines)]
+    if new_body and [_code(st) for st in statements] in (["pass\n"], []):
+        statements = []  # run() does nothing (Luigi's own run() when the class has none)
     if new_body and statements:
         statements[0] = _blank_before(statements[0], always=True)
     name = _name(info["class"], names)
