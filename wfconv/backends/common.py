@@ -585,8 +585,10 @@ def function_source(source_code: Any, name: str | None = None) -> FunctionSource
     free: set[str] = set()
 
     def walk(tab) -> None:
+        # a free name of a nested scope (a generator expression's ``os``) is
+        # a local of the function around it, not a name of the module
         for sym in tab.get_symbols():
-            if (sym.is_global() or sym.is_free()) and sym.is_referenced():
+            if sym.is_global() and sym.is_referenced():
                 free.add(sym.get_name())
         for child in tab.get_children():
             walk(child)

@@ -24,7 +24,6 @@ today's form: the task names its class and module, and the reason is kept in
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 import sys
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 import libcst as cst
 
+from wfconv.backends.common import function_source
 from wfconv.ir.model import Workflow
 
 # Parameter types whose IR value is the value run() sees in Luigi.
@@ -48,7 +48,6 @@ _PLAIN_PARAMS = {
 }
 _READ_MODES = ("r", "rb")
 _WRITE_MODES = ("w", "wb")
-_COLLECTION_METHODS = ("values", "items", "keys")
 INPUTS = "inputs"
 OUTPUT = "output"
 
@@ -303,11 +302,14 @@ def _plan(module: Module, info: dict[str, Any], kind: str, names: dict[str, str]
     arguments = ([INPUTS] if facts.inputs else []) + ([OUTPUT] if uses_output else [])
     arguments += [p for p in params if p in facts.params]
     probe = cst.Module(body=[cst_run.with_changes(body=body.with_changes(body=statements))]).code
-    free = _free_names(probe) - set(arguments)
+    kept = function_source(probe)
+    if kept is None:
+        raise NotStandalone("run() could not be rewritten")
+    free = set(kept.free_names) - set(arguments)
     header: list[str] = []
     imports: set[str] = set()
     if "os" in free or uses_output:
-        if module.imports.get("os", "import os") != "import os":
+        if module.imports.get("os", "import os") not in ("import os", "import os.path"):
             raise NotStandalone("the module binds os to something else")
         imports.add("import os")
     for name in sorted(free - {"os"}):
@@ -429,24 +431,6 @@ def _module_bases(module: Module, node: ast.ClassDef) -> list[ast.ClassDef]:
     return out
 
 
-def _free_names(text: str) -> set[str]:
-    import symtable
-
-    table = symtable.symtable(text, "<run>", "exec")
-    free: set[str] = set()
-
-    def walk(tab) -> None:
-        for sym in tab.get_symbols():
-            if (sym.is_global() or sym.is_free()) and sym.is_referenced():
-                free.add(sym.get_name())
-        for child in tab.get_children():
-            walk(child)
-
-    for child in table.get_children():
-        walk(child)
-    return {n for n in free if not hasattr(builtins, n)}
-
-
 # ---------------------------------------------------------------------------
 # what run() does with self and its targets (ast)
 
@@ -499,8 +483,18 @@ def _analyse(run: ast.FunctionDef, params: dict[str, str]) -> _Facts:
             and is_target(e.func.value)
         )
 
+    def enumerated(e: ast.AST) -> bool:
+        return (
+            isinstance(e, ast.Call)
+            and isinstance(e.func, ast.Name)
+            and e.func.id == "enumerate"
+            and len(e.args) == 1
+            and not e.keywords
+            and is_target(e.args[0])
+        )
+
     # names bound to targets: x = <target>, for x in <targets>[.values()],
-    # for k, x in <targets>.items() (until nothing new)
+    # for k, x in <targets>.items() / enumerate(<targets>) (until nothing new)
     bindings: dict[str, int] = {}
     target_bindings: dict[str, int] = {}
     for n in ast.walk(run):
@@ -524,7 +518,7 @@ def _analyse(run: ast.FunctionDef, params: dict[str, str]) -> _Facts:
                     isinstance(n.target, ast.Tuple)
                     and len(n.target.elts) == 2
                     and isinstance(n.target.elts[1], ast.Name)
-                    and collection(n.iter, ("items",))
+                    and (collection(n.iter, ("items",)) or enumerated(n.iter))
                 ):
                     names = [n.target.elts[1].id]
             for x in names:
@@ -536,7 +530,7 @@ def _analyse(run: ast.FunctionDef, params: dict[str, str]) -> _Facts:
     for x in facts.targets:
         if bindings.get(x) != target_bindings.get(x):
             raise NotStandalone(f"run() binds {x} to a target and to something else")
-    clash = {INPUTS, OUTPUT, "os", "path"} | set(params)
+    clash = {INPUTS, OUTPUT, "os"} | set(params)
     for x in bindings:
         if x in clash:
             raise NotStandalone(f"run() has a variable named {x}")
@@ -579,7 +573,9 @@ def _check_target_use(e: ast.expr, parent: dict[int, ast.AST], is_target) -> Non
         called = isinstance(call, ast.Call) and call.func is up and not call.keywords
         if up.attr == "path" and not called:
             return
-        if up.attr in ("exists", *_COLLECTION_METHODS) and called and not call.args:
+        if up.attr in ("exists", "keys") and called and not call.args:
+            return
+        if up.attr in ("values", "items") and called and not call.args and _iterated(call, parent):
             return
         if up.attr == "open" and called:
             mode = call.args[0] if call.args else ast.Constant("r")
@@ -605,16 +601,19 @@ def _check_target_use(e: ast.expr, parent: dict[int, ast.AST], is_target) -> Non
         raise NotStandalone(f"run() uses .{up.attr} of {what}")
     if isinstance(up, (ast.For, ast.comprehension)) and up.iter is e:
         return
-    if isinstance(up, ast.Assign) and up.value is e:
-        return
-    if (
-        isinstance(up, ast.Call)
-        and isinstance(up.func, ast.Name)
-        and up.func.id == "len"
-        and up.args == [e]
-    ):
-        return
+    if isinstance(up, ast.Assign) and up.value is e and isinstance(up.targets[0], ast.Name):
+        return  # a name the analysis follows (one target: checked when bound)
+    if isinstance(up, ast.Call) and isinstance(up.func, ast.Name) and up.args == [e]:
+        if up.func.id == "len" or (up.func.id == "enumerate" and _iterated(up, parent)):
+            return
     raise NotStandalone(f"run() passes {what}")
+
+
+def _iterated(call: ast.Call, parent: dict[int, ast.AST]) -> bool:
+    """Is ``call`` what a for loop or comprehension iterates (whose names
+    the analysis follows)?"""
+    up = parent.get(id(call))
+    return isinstance(up, (ast.For, ast.comprehension)) and up.iter is call
 
 
 # ---------------------------------------------------------------------------
