@@ -1024,7 +1024,7 @@ ENTRIES: tuple[Code, ...] = (
         "BA121",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "Luigi task: its run() is called, when its outputs do not exist, from its own module imported when the task runs (the DAG loads without Luigi; running it needs Luigi and that module on the workers)",
+        "Luigi task whose run() could not be rewritten as a standalone function (the message says why: docs/output.md, Standalone Luigi output): its run() is called, when its outputs do not exist, from its own module imported when the task runs (the DAG loads without Luigi; running it needs Luigi and that module on the workers)",
     ),
     Code(
         "BA122",
@@ -1271,7 +1271,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP123",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "Luigi task: its run() is called outside Luigi's scheduler, only when its outputs do not all exist (Luigi's `complete()`); its requirements are the flow's edges",
+        "Luigi task whose run() could not be rewritten as a standalone function (the message says why: docs/output.md, Standalone Luigi output): its run() is called outside Luigi's scheduler, only when its outputs do not all exist (Luigi's `complete()`), which needs Luigi and its module on the worker; its requirements are the flow's edges",
     ),
     Code(
         "BP124",
