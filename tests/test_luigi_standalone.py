@@ -425,3 +425,20 @@ def test_emitted_functions_are_ruff_clean(tmp_path):
             (tmp_path / name).write_text(code)
             ruff_clean(tmp_path / name)
     assert textwrap.dedent(SUMMARY) in code
+
+
+def test_a_path_airflow_would_render_keeps_luigi_in_airflow(tmp_path):
+    """op_kwargs is a templated field: a path holding {{ }} is not passed
+    through it (Airflow would render it), the task is run through Luigi."""
+    module = tmp_path / "odd.py"
+    module.write_text(
+        "import luigi\n\n\nclass Odd(luigi.Task):\n    def output(self):\n"
+        "        return luigi.LocalTarget('out/{{ ds }}.txt')\n\n"
+        "    def run(self):\n        self.output().open('w').close()\n"
+    )
+    (w,) = parse(str(module)).workflows
+    assert w.task("Odd").action.fields["source_code"].startswith("def run_odd(output):")
+    out = airflow.emit(w)
+    (warning,) = [d for d in out.diagnostics if d.code == "BA121"]
+    assert "which Airflow would render as a template" in warning.message
+    assert "def run_odd" not in "".join(out.files.values())

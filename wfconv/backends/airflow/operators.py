@@ -160,39 +160,58 @@ def _python(ctx: Ctx, task: Task) -> OpSpec:
     spec = OpSpec(ctx.use("PythonOperator"))
     luigi = luigi_task_class(task)
     if luigi is not None:
-        standalone = luigi_standalone(task)
-        if standalone is not None:
-            # the reader's rewrite of run() (frontends/luigi/standalone.py),
-            # pasted and called with its paths and parameters
-            fs, kwargs = standalone
-            ctx.kept.setdefault(fs.name, (fs.text, task))
-            ctx.callables.setdefault((None, fs.name), len(ctx.callables))
-            spec.set("python_callable", Code(f"<callable:{ctx.callables[(None, fs.name)]}>"))
-            if kwargs:
-                spec.set("op_kwargs", kwargs)
-            return spec
-        module, cls, params = luigi
-        ctx.helpers.add("luigi")
-        spec.set("python_callable", Code("wfconv_luigi_run"))
-        spec.set("op_args", [module, cls, params])
-        why = task.extra["luigi"].get("not_standalone") or "no standalone form was read"
-        ctx.add(
-            loss(
-                "BA121",
-                f"runs {cls}(...).run() of module {module} when its outputs do not exist: Luigi "
-                "and that module must be importable on the workers when the task runs (the DAG "
-                f"loads without them); its run() is not converted: {why}",
-                task=task,
-                target="PythonOperator",
-            )
-        )
-        return spec
+        return _luigi(ctx, task, spec, luigi)
     spec.set("python_callable", _python_callable(ctx, task))
     if f.get("op_args"):
         spec.set("op_args", list(f["op_args"]))
     if f.get("op_kwargs"):
         spec.set("op_kwargs", dict(f["op_kwargs"]))
     return spec
+
+
+def _luigi(ctx: Ctx, task: Task, spec: OpSpec, luigi: tuple[str, str, dict[str, str]]) -> OpSpec:
+    """A Luigi task: its run() as the reader rewrote it (frontends/luigi/
+    standalone.py), pasted and called with its paths and parameters; else
+    the task's class, imported and run when the task runs (BA121 says why)."""
+    standalone = luigi_standalone(task)
+    why = task.extra["luigi"].get("not_standalone") or "no standalone form was read"
+    if standalone is not None and _jinja_marks(standalone[1]):
+        # op_kwargs is a templated field: Airflow would render the text
+        why = "a path or parameter holds {{, {% or {#, which Airflow would render as a template"
+        standalone = None
+    if standalone is not None:
+        fs, kwargs = standalone
+        ctx.kept.setdefault(fs.name, (fs.text, task))
+        ref = ctx.callables.setdefault((None, fs.name), len(ctx.callables))
+        spec.set("python_callable", Code(f"<callable:{ref}>"))
+        if kwargs:
+            spec.set("op_kwargs", kwargs)
+        return spec
+    module, cls, params = luigi
+    ctx.helpers.add("luigi")
+    spec.set("python_callable", Code("wfconv_luigi_run"))
+    spec.set("op_args", [module, cls, params])
+    ctx.add(
+        loss(
+            "BA121",
+            f"runs {cls}(...).run() of module {module} when its outputs do not exist: Luigi "
+            "and that module must be importable on the workers when the task runs (the DAG "
+            f"loads without them); its run() is not converted: {why}",
+            task=task,
+            target="PythonOperator",
+        )
+    )
+    return spec
+
+
+def _jinja_marks(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(m in value for m in ("{{", "{%", "{#"))
+    if isinstance(value, dict):
+        return any(_jinja_marks(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_jinja_marks(v) for v in value)
+    return False
 
 
 def _empty(ctx: Ctx, task: Task) -> OpSpec:
