@@ -24,6 +24,7 @@ today's form: the task names its class and module, and the reason is kept in
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -62,16 +63,15 @@ class Module:
     literal constants, by the name they bind; its classes by name."""
 
     text: str
-    tree: ast.Module
     imports: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     classes: dict[str, list[ast.ClassDef]] = field(default_factory=dict)
-    cst_classes: dict[int, cst.ClassDef] = field(default_factory=dict)
+    _cst: dict[int, cst.ClassDef] = field(default_factory=dict)
 
     @classmethod
     def read(cls, text: str) -> Module:
         tree = ast.parse(text)
-        m = cls(text, tree)
+        m = cls(text)
         bound: dict[str, int] = {}
         for node in tree.body:
             for name in _bound_names(node):
@@ -92,6 +92,7 @@ class Module:
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
                 and bound[node.targets[0].id] == 1
+                and node.lineno == node.end_lineno  # one line: it keeps its layout inside
                 and _literal(node.value)
             ):
                 m.constants[node.targets[0].id] = ast.get_source_segment(text, node) or ""
@@ -99,16 +100,17 @@ class Module:
                 m.classes.setdefault(node.name, []).append(node)
         for name in [n for n, c in bound.items() if c > 1]:
             m.imports.pop(name, None)
-        module = cst.parse_module(text)
-        lines = {n.lineno: n for ns in m.classes.values() for n in ns}
-        wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(cst.metadata.PositionProvider)
-        for node in module.body:
-            if isinstance(node, cst.ClassDef):
-                line = positions[node.name].start.line
-                if line in lines:
-                    m.cst_classes[line] = node
         return m
+
+    def cst_class(self, node: ast.ClassDef) -> cst.ClassDef:
+        """The class as libcst reads it (its own lines only: a large module
+        is not parsed twice whole)."""
+        if node.lineno not in self._cst:
+            lines = self.text.splitlines(keepends=True)[node.lineno - 1 : node.end_lineno]
+            (parsed,) = cst.parse_module("".join(lines)).body
+            assert isinstance(parsed, cst.ClassDef)
+            self._cst[node.lineno] = parsed
+        return self._cst[node.lineno]
 
 
 def _bound_names(node: ast.stmt) -> list[str]:
@@ -158,8 +160,8 @@ def attach(
     ``extra.luigi.run_kwargs``), or the reason it has none
     (``extra.luigi.not_standalone``)."""
     try:
-        module = Module.read(text)
-    except (SyntaxError, ValueError, RecursionError, cst.ParserSyntaxError):
+        module = _read(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return
     by_ir = {ids[k]: v for k, v in instances.items() if k in ids}
     luigi_id = {v: k for k, v in ids.items()}
@@ -183,6 +185,8 @@ def attach(
                     plans[key] = _plan(module, info, _kind(output), names)
                 except NotStandalone as exc:
                     plans[key] = str(exc)
+                except Exception as exc:  # a construct the rewrite trips over: never a traceback
+                    plans[key] = f"run() could not be rewritten ({type(exc).__name__})"
             plan = plans[key]
             if isinstance(plan, str):
                 raise NotStandalone(plan)
@@ -201,6 +205,12 @@ def attach(
             continue
         task.action.fields["source_code"] = plan.text
         lx["run_kwargs"] = kwargs
+
+
+@functools.lru_cache(maxsize=4)
+def _read(text: str) -> Module:
+    """One reading per module text (a module gives several workflows)."""
+    return Module.read(text)
 
 
 def _kind(tree: Any) -> str:
@@ -265,9 +275,9 @@ def _plan(module: Module, info: dict[str, Any], kind: str, names: dict[str, str]
     node = next(
         (n for n in module.classes.get(info["class"], []) if n.lineno == info.get("line")), None
     )
-    cst_class = module.cst_classes.get(info.get("line") or -1)
-    if node is None or cst_class is None:
+    if node is None:
         raise NotStandalone("its class is not a top-level class of the module")
+    cst_class = module.cst_class(node)
     methods = {
         n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
