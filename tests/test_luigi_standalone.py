@@ -258,6 +258,11 @@ FALLBACKS = [
         "run() writes self.output() (a Luigi target) on line 21 outside a with statement",
     ),
     ("dynamic", "        yield Up()\n", "run() yields tasks (dynamic dependencies)"),
+    (
+        "return in a write",
+        "        with self.output().open('w') as f:\n            return f.write('x')\n",
+        "run() leaves the with block writing self.output() (a Luigi target) on line 21 early",
+    ),
     ("self passed", "        print(self)\n", "run() passes self on line 21"),
     ("module function", "        helper()\n", "run() uses helper of the module"),
 ]

@@ -597,6 +597,14 @@ def _check_target_use(e: ast.expr, parent: dict[int, ast.AST], is_target) -> Non
                 return
             holder = parent.get(id(call))
             if isinstance(holder, ast.withitem):
+                block = parent.get(id(holder))
+                if any(
+                    isinstance(n, (ast.Return, ast.Break, ast.Continue))
+                    for st in getattr(block, "body", [])
+                    for n in ast.walk(st)
+                ):
+                    # the rename after the block would be skipped
+                    raise NotStandalone(f"run() leaves the with block writing {what} early")
                 return
             closer = parent.get(id(holder))
             if (
