@@ -447,3 +447,44 @@ def test_a_path_airflow_would_render_keeps_luigi_in_airflow(tmp_path):
     (warning,) = [d for d in out.diagnostics if d.code == "BA121"]
     assert "which Airflow would render as a template" in warning.message
     assert "def run_odd" not in "".join(out.files.values())
+
+
+DATED = """\
+import datetime
+
+import luigi
+
+
+class Daily(luigi.Task):
+    day = luigi.DateParameter(default=datetime.date(2024, 3, 1))
+
+    def output(self):
+        return luigi.LocalTarget(f"daily/{self.day:%Y%m%d}.txt")
+
+    def run(self):
+        with self.output().open("w") as out:
+            out.write(f"{self.day:%A} {self.day + datetime.timedelta(days=1)}\\n")
+"""
+
+
+def test_a_date_parameter_is_a_date_again_in_the_function(tmp_path):
+    """The IR keeps Luigi's text of a DateParameter; the function parses it
+    back to the date run() sees in Luigi, and writes what Luigi writes."""
+    module = tmp_path / "src" / "dated.py"
+    module.parent.mkdir()
+    module.write_text(DATED)
+    (daily,) = _tasks(module).values()
+    assert daily.extra["luigi"]["run_kwargs"] == {
+        "output": "daily/20240301.txt",
+        "day": "2024-03-01",
+    }
+    assert "    day = datetime.date.fromisoformat(day)\n" in daily.action.fields["source_code"]
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    _call_in(ours, [daily])
+    assert (
+        _files(ours)
+        == _luigi_build(module, "Daily", theirs)
+        == {"daily/20240301.txt": "Friday 2024-03-02\n"}
+    )

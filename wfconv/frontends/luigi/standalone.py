@@ -322,14 +322,21 @@ def _plan(module: Module, info: dict[str, Any], kind: str, names: dict[str, str]
         if module.imports.get("os", "import os") not in ("import os", "import os.path"):
             raise NotStandalone("the module binds os to something else")
         imports.add("import os")
-    for name in sorted(free - {"os"}):
+    dates = [p for p in arguments if params.get(p) == "DateParameter"]
+    if dates:
+        # Luigi parses the IR's text (YYYY-MM-DD) into a date before run()
+        if module.imports.get("datetime", "import datetime") != "import datetime":
+            raise NotStandalone("the module binds datetime to something else")
+        imports.add("import datetime")
+        header += [f"{p} = datetime.date.fromisoformat({p})" for p in dates]
+    for name in sorted(free - {"os", *(["datetime"] if dates else [])}):
         if name in module.imports:
             line = module.imports[name]
             if re.match(r"(import|from) luigi\b", line):
                 raise NotStandalone(f"run() uses {name} (Luigi)")
             imports.add(line)
         elif name in module.constants:
-            header.append(module.constants[name])
+            header.insert(0, module.constants[name])
         else:
             raise NotStandalone(f"run() uses {name} of the module, which is not a plain constant")
     complete = {
@@ -558,7 +565,7 @@ def _analyse(run: ast.FunctionDef, params: dict[str, str]) -> _Facts:
                 facts.inputs |= up.attr == "input"
                 continue
             if up.attr in params and not called and isinstance(up.ctx, ast.Load):
-                if params[up.attr] not in _PLAIN_PARAMS:
+                if params[up.attr] not in (*_PLAIN_PARAMS, "DateParameter"):
                     raise NotStandalone(f"run() reads {me}.{up.attr}, a {params[up.attr]}")
                 facts.params.add(up.attr)
                 continue
