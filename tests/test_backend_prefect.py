@@ -488,13 +488,13 @@ def test_called_workflow_of_the_bundle_runs_as_a_nested_flow(
 def test_luigi_pipeline_converted_to_prefect_runs_its_task_code(
     prefect_harness, tmp_path, monkeypatch
 ):
-    """Luigi -> Prefect: each task instance runs its own run(), rewritten by
-    the reader as a function of its paths (tests/test_luigi_standalone.py),
-    reading what its requirements wrote."""
+    """Luigi -> Prefect: each task instance is built from its parameters and
+    its own run() does the work, reading what its requirements wrote."""
     monkeypatch.chdir(ROOT)
     (w,) = valid_corpus_workflows(ROOT / "corpus" / "luigi" / "daily_sales.py")
     name, code, out = emit_one(w)
-    assert "def run_extract(output):" in code and "BP123" not in codes(out)
+    assert "Extract.from_str_params(" in code and "BP123" in codes(out)
+    monkeypatch.syspath_prepend(str(ROOT / "corpus" / "luigi"))
     monkeypatch.chdir(tmp_path)
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed(), statuses

@@ -398,26 +398,49 @@ def test_prefect_output_runs_without_luigi_and_skips_complete_tasks(
     prefect_harness, tmp_path, monkeypatch
 ):
     """Luigi -> Prefect: the flow calls the functions (no Luigi, no source
-    module on sys.path); an Extract whose output exists does not run, and the
-    Normalize after it copies what is there."""
+    module on sys.path) and writes what Luigi writes; a Fetch whose output
+    exists does not run."""
     from test_backend_prefect import emit_one, run_flow
 
-    (w,) = parse(str(CORPUS / "daily_sales.py")).workflows
+    (w,) = parse(str(CORPUS / "diamond.py")).workflows
     _, code, out = emit_one(w)
     assert _imported(code) == {"prefect", "os"}
     assert "BP123" not in {d.code for d in out.diagnostics}
     (tmp_path / "flow.py").write_text(code)
     ruff_clean(tmp_path / "flow.py")
     work = tmp_path / "work"
-    (work / "data" / "raw" / "shop").mkdir(parents=True)
-    (work / "data" / "raw" / "shop" / "2024-03-01.csv").write_text("id\n1\n2\n")
+    monkeypatch.chdir(tmp_path)  # run_flow writes the module here
+    work.mkdir()
     monkeypatch.chdir(work)
     state, statuses = run_flow(tmp_path, w)
     assert state.is_completed(), statuses
-    assert (work / "data" / "raw" / "shop" / "2024-03-01.csv").read_text() == "id\n1\n2\n"
-    assert (work / "data" / "clean" / "shop" / "2024-03-01.csv").read_text() == "id\n1\n2\n"
-    assert (work / "data" / "clean" / "crm" / "2024-03-01.csv").read_text() == "order_id,amount\n"
-    assert (work / "reports" / "sales_20240301.txt").read_text() == "2\n"
+    luigi_work = tmp_path / "luigi"
+    luigi_work.mkdir()
+    assert _files(work) == _luigi_build(CORPUS / "diamond.py", "Train", luigi_work)
+    (work / "work" / "fetch.json").write_text("existing")
+    (work / "models" / "model.pkl").unlink()
+    state, statuses = run_flow(tmp_path, w)
+    assert state.is_completed(), statuses
+    assert (work / "work" / "fetch.json").read_text() == "existing"  # complete: not run
+    assert (work / "models" / "model.pkl").exists()  # not complete: run again
+
+
+def test_prefect_keeps_luigi_where_a_flow_parameter_moves_the_paths():
+    """daily_sales: every path holds the date, a flow parameter a Prefect run
+    may change; the paths the reader evaluated would be stale, so those tasks
+    keep Luigi's own run() (BP123 says why). In Airflow the DAG's params never
+    reached the Luigi tasks: the standalone form stays."""
+    from test_backend_prefect import emit_one
+
+    (w,) = parse(str(CORPUS / "daily_sales.py")).workflows
+    assert w.task("Extract(source=crm)").extra["luigi"]["path_params"] == ["date", "source"]
+    _, code, out = emit_one(w)
+    warnings = [d for d in out.diagnostics if d.code == "BP123"]
+    assert len(warnings) == 7 and all(d.severity == "warning" for d in warnings)
+    assert warnings[0].message.endswith(
+        "its run() is not converted: its paths depend on the flow parameter(s) date"
+    )
+    assert "def run_extract" not in code
 
 
 def test_emitted_functions_are_ruff_clean(tmp_path):

@@ -389,18 +389,29 @@ def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str
     from wfconv.backends.pycode import literal
 
     standalone = luigi_standalone(task)
+    why = task.extra["luigi"].get("not_standalone") or "no standalone form was read"
+    moving = [k for k in task.extra["luigi"].get("path_params", []) if k in ctx.workflow.params]
+    if standalone is not None and moving:
+        # the paths were evaluated with the defaults; a run may pass others
+        why = f"its paths depend on the flow parameter(s) {', '.join(moving)}"
+        standalone = None
     if standalone is not None:
         fs, kwargs = standalone
         ctx.kept.setdefault(fs.name, (fs.text, task))
         ref = ctx.callables.setdefault((None, fs.name), len(ctx.callables))
-        args: list[Expr] = [Kw(k, literal(v, py_literal)) for k, v in kwargs.items()]
+        args: list[Expr] = []
+        for k, v in kwargs.items():
+            if k in task.params and k in ctx.workflow.params:  # the run's value
+                _uses(view, set(), [k])
+                args.append(Kw(k, ctx.param_args[k]))
+            else:
+                args.append(Kw(k, literal(v, py_literal)))
         view.body += stmt("return ", Call(f"<callable:{ref}>", args))
         return
     module, cls, params = luigi
     key = (module, cls)
     if key not in ctx.callables:
         ctx.callables[key] = len(ctx.callables)
-    why = task.extra["luigi"].get("not_standalone") or "no standalone form was read"
     ctx.add(
         loss(
             "BP123",

@@ -142,6 +142,7 @@ class Plan:
     inputs: bool
     params: list[str]
     output: bool
+    path_params: list[str]  # parameters output() or requires() read
 
 
 # ---------------------------------------------------------------------------
@@ -205,6 +206,35 @@ def attach(
             continue
         task.action.fields["source_code"] = plan.text
         lx["run_kwargs"] = kwargs
+        depends = set(plan.path_params)
+        if plan.inputs:  # the paths of what it reads: those of its requirements
+            for up in _leaves(info.get("requires_tree")):
+                key = instances.get(up, {})
+                up_plan = plans.get((key.get("class"), key.get("line"), _kind_or_none(key)))
+                depends |= set(up_plan.path_params if isinstance(up_plan, Plan) else _names(key))
+        if depends:
+            lx["path_params"] = sorted(depends)
+
+
+def _leaves(tree: Any) -> list[str]:
+    if isinstance(tree, str):
+        return [tree]
+    if isinstance(tree, dict):
+        return [x for v in tree.values() for x in _leaves(v)]
+    if isinstance(tree, list):
+        return [x for v in tree for x in _leaves(v)]
+    return []
+
+
+def _kind_or_none(info: dict[str, Any]) -> str | None:
+    try:
+        return _kind(_paths(info.get("output_tree"), "output()"))
+    except NotStandalone:
+        return None
+
+
+def _names(info: dict[str, Any]) -> list[str]:
+    return [p["name"] for p in info.get("params", [])]
 
 
 @functools.lru_cache(maxsize=4)
@@ -367,7 +397,54 @@ def _plan(module: Module, info: dict[str, Any], kind: str, names: dict[str, str]
     )
     text = cst.Module(body=[fn]).code
     names[name] = text
-    return Plan(name, text, facts.inputs, [p for p in arguments if p in params], uses_output)
+    return Plan(
+        name,
+        text,
+        facts.inputs,
+        [p for p in arguments if p in params],
+        uses_output,
+        _path_params(module, node, info, params),
+    )
+
+
+def _path_params(
+    module: Module, node: ast.ClassDef, info: dict[str, Any], params: dict[str, str]
+) -> list[str]:
+    """The parameters the paths of the class may depend on: those its
+    output() and requires() read (all of them when those methods pass self
+    on, clone it, come from a decorator or a library class)."""
+    if node.decorator_list or info.get("base"):
+        return sorted(params)
+    read: set[str] = set()
+    for name in ("output", "requires"):
+        fn = next(
+            (
+                n
+                for c in [node, *_module_bases(module, node)]
+                for n in c.body
+                if isinstance(n, ast.FunctionDef) and n.name == name
+            ),
+            None,
+        )
+        if fn is None or not fn.args.args:
+            continue
+        me = fn.args.args[0].arg
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and n.id == me and isinstance(n.ctx, ast.Load):
+                continue
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me:
+                if n.attr in params:
+                    read.add(n.attr)
+                elif n.attr not in ("input", "output"):
+                    return sorted(params)  # self.clone(), self.task_id, a helper ...
+        uses = sum(isinstance(n, ast.Name) and n.id == me for n in ast.walk(fn))
+        attrs = sum(
+            isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me
+            for n in ast.walk(fn)
+        )
+        if uses - 1 > attrs:  # self passed on as a whole (the parameter itself counts once)
+            return sorted(params)
+    return sorted(read)
 
 
 def _blank_before(stmt: Any, always: bool = False) -> Any:
