@@ -164,12 +164,12 @@ def attach(
         module = _read(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return
-    by_ir = {ids[k]: v for k, v in instances.items() if k in ids}
     luigi_id = {v: k for k, v in ids.items()}
     plans: dict[tuple[Any, ...], Plan | str] = {}
     names: dict[str, str] = {}  # function name -> its text (one text per name)
+    moved_by: dict[str, set[str]] = {}  # Luigi task id -> parameters its paths depend on
     for task in w.tasks:
-        info = by_ir.get(task.id)
+        info = instances.get(luigi_id.get(task.id, ""))
         lx = task.extra.get("luigi") if isinstance(task.extra, dict) else None
         if info is None or not isinstance(lx, dict) or task.action.kind != "python":
             continue
@@ -193,11 +193,9 @@ def attach(
                 raise NotStandalone(plan)
             kwargs: dict[str, Any] = {}
             if plan.inputs:
-                kwargs[INPUTS] = _inputs(info, instances, luigi_id.get(task.id))
+                kwargs[INPUTS] = _inputs(info, instances)
             if plan.output:
                 kwargs[OUTPUT] = output
-            elif output:
-                raise NotStandalone("its outputs differ in shape between instances")
             values = {**lx.get("insignificant_params", {}), **task.params}
             for p in plan.params:
                 kwargs[p] = values.get(p)
@@ -207,11 +205,11 @@ def attach(
         task.action.fields["source_code"] = plan.text
         lx["run_kwargs"] = kwargs
         depends = set(plan.path_params)
-        if plan.inputs:  # the paths of what it reads: those of its requirements
+        if plan.inputs:  # the paths it reads: its requirements' (upstream: seen before)
             for up in _leaves(info.get("requires_tree")):
-                key = instances.get(up, {})
-                up_plan = plans.get((key.get("class"), key.get("line"), _kind_or_none(key)))
-                depends |= set(up_plan.path_params if isinstance(up_plan, Plan) else _names(key))
+                names_of = [p["name"] for p in instances.get(up, {}).get("params", [])]
+                depends |= moved_by.get(up, set(names_of))
+        moved_by[luigi_id[task.id]] = depends
         if depends:
             lx["path_params"] = sorted(depends)
 
@@ -224,17 +222,6 @@ def _leaves(tree: Any) -> list[str]:
     if isinstance(tree, list):
         return [x for v in tree for x in _leaves(v)]
     return []
-
-
-def _kind_or_none(info: dict[str, Any]) -> str | None:
-    try:
-        return _kind(_paths(info.get("output_tree"), "output()"))
-    except NotStandalone:
-        return None
-
-
-def _names(info: dict[str, Any]) -> list[str]:
-    return [p["name"] for p in info.get("params", [])]
 
 
 @functools.lru_cache(maxsize=4)
@@ -274,7 +261,7 @@ def _paths(tree: Any, what: str) -> Any:
     raise NotStandalone(f"{what} is not a target, list or dict of targets")
 
 
-def _inputs(info: dict[str, Any], instances: dict[str, dict[str, Any]], me: str | None) -> Any:
+def _inputs(info: dict[str, Any], instances: dict[str, dict[str, Any]]) -> Any:
     """``self.input()``: each required task replaced by its output paths."""
     req = info.get("requires_tree")
     if req is None and (info.get("requires") or {}).get("shape") not in (None, "none"):
