@@ -77,7 +77,10 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert "retry_delay_seconds=[10, 20, 40]" in code
     # the template is an f-string over the run's logical date; bash runs it
     assert 'command = f"echo \'{logical_date:%Y-%m-%d}\' \\"q\\" \\\\ done"' in code
-    assert 'subprocess.run(\n        ["bash", "-c", command],' in code
+    assert 'result = run(\n        ["bash", "-c", command],' in code
+    # subprocess.run by name (a user callable called run takes an alias)
+    assert "from subprocess import run\n" in code
+    assert "from etl.jobs import run as run_\n" in code
     assert "fan_run = fan.map(\n        n=[1, 2, 3]" in code
     assert 'if not gate("one_failed", upstream):' in code
     # a kept function is the task itself

@@ -126,6 +126,7 @@ _MODULE_NAMES = (
     "os",
     "smtplib",
     "subprocess",
+    "run",
     "timedelta",
     "relativedelta",
     "flow",

@@ -265,7 +265,7 @@ def shell_lines(
     output printed (the flow logs prints) and a non-zero exit failing the
     task. ``env`` adds to the worker's environment unless the action says
     ``env_replace``; ``mapped_*`` name a task parameter holding the value."""
-    ctx.need("subprocess")
+    ctx.need("subprocess", "run")
     lines = stmt("command = ", command) if command != "command" else []
     args: list[Expr] = ['["bash", "-c", command]']
     replace = bool(task.action.fields.get("env_replace"))
@@ -284,8 +284,11 @@ def shell_lines(
         args.append(Kw("cwd", mapped_cwd))
     elif cwd:
         args.append(Kw("cwd", text(ctx, task, view, str(cwd))))
+    # check=False: the output is printed before check_returncode() fails the
+    # task, so a failure's log shows it. ``run`` imported by name keeps the
+    # call on one line.
     args += [Kw("capture_output", "True"), Kw("text", "True"), Kw("check", "False")]
-    lines += stmt("result = ", Call("subprocess.run", args))
+    lines += stmt("result = ", Call("run", args))
     lines.append("    print(result.stdout + result.stderr)")
     lines.append("    result.check_returncode()")
     if capture:
