@@ -129,7 +129,7 @@ def test_plain_workflows_use_native_prefect_dependencies():
             'schedules=[Cron("0 6 * * *", timezone="Europe/Paris")]',
             None,
         ),
-        (Schedule("once"), "    w()", "BP204"),
+        (Schedule("once"), "    w()", "BP204"),  # no start date: run when executed
         (Schedule("datasets", datasets=["s3://x"]), 'w.serve(name="w"', "BP203"),
     ],
 )
@@ -709,6 +709,43 @@ def test_a_dated_cron_becomes_an_rrule_prefect_runs_at_the_same_times(cron, tz):
             break
         want.append(t)
     assert [x.astimezone(dt.UTC) for x in got] == [x.astimezone(dt.UTC) for x in want]
+
+
+def test_once_is_one_scheduled_run_at_the_start_date(tmp_path):
+    """Airflow's @once: Prefect's scheduler (its server-side RRuleSchedule)
+    creates exactly one run, at the start date in the schedule's timezone,
+    and none once that date has passed; the rule reads back as @once."""
+    import asyncio
+    import datetime as dt
+
+    from prefect.server.schemas.schedules import RRuleSchedule
+
+    w = Workflow(
+        id="w",
+        schedule=Schedule(kind="once", timezone="Europe/Berlin"),
+        tasks=[Task("a", Action("empty"))],
+    )
+    w.start_date = "2024-03-01T05:00:00+00:00"
+    name, code, out = emit_one(w)
+    assert (
+        '    w.serve(\n        name="w",\n        schedules=[\n            RRule(\n'
+        '                "DTSTART:20240301T060000\\nRRULE:FREQ=DAILY;COUNT=1",\n'
+        '                timezone="Europe/Berlin",\n            )\n        ],\n    )'
+    ) in code
+    assert "BP202" not in codes(out) and "BP208" in codes(out)
+    call = next(
+        n
+        for n in ast.walk(ast.parse(code))
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "RRule"
+    )
+    schedule = RRuleSchedule(rrule=call.args[0].value, timezone=call.keywords[0].value.value)
+    before = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    got = asyncio.run(schedule.get_dates(n=5, start=before))
+    assert [d.astimezone(dt.UTC) for d in got] == [dt.datetime(2024, 3, 1, 5, tzinfo=dt.UTC)]
+    assert asyncio.run(schedule.get_dates(n=5, start=dt.datetime(2024, 3, 2, tzinfo=dt.UTC))) == []
+    back = reparse(tmp_path, name, code)
+    assert back.schedule.kind == "once"
+    assert dt.datetime.fromisoformat(back.start_date) == dt.datetime(2024, 3, 1, 5, tzinfo=dt.UTC)
 
 
 def test_crons_without_an_rrule_spelling_keep_the_date_loss():

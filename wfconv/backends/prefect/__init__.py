@@ -108,10 +108,11 @@ CODES: dict[str, str] = {
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
-    "BP204": "schedule 'once': the flow runs once when the module is run",
+    "BP204": "schedule 'once' without a start date: the flow runs once when the module is run",
     "BP205": "parameter name is not a snake_case identifier: renamed",
     "BP206": "schedule timezone unknown: UTC used",
     "BP207": "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
+    "BP208": "schedule @once: one run at the start date; none when that date has passed",
 }
 
 # Rules Prefect expresses natively (allow_failure for the last two).
