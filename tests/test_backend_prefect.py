@@ -877,6 +877,25 @@ def test_backfill_runs_every_past_tick_with_its_logical_date(prefect_harness, tm
     assert log.read_text().split() == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
+def test_a_catch_up_whose_runs_read_no_date_needs_no_backfill():
+    """The runs of a flow that reads no date are all alike, and the flow
+    takes no logical_date: no wfconv_backfill (it would pass one), no helper
+    import; BP201 says to run the flow once per past tick."""
+    w = Workflow(
+        "monthly",
+        tasks=[Task("m", Action("empty"))],
+        schedule=Schedule("interval", seconds=2592000),
+        start_date="2024-01-01T00:00:00+00:00",
+        catchup=True,
+    )
+    name, code, out = emit_one(w)
+    assert "backfill" not in code and "wfconv_prefect" not in code
+    assert "def monthly():" in code
+    assert "call monthly() once per past tick" in next(
+        d.message for d in out.diagnostics if d.code == "BP201"
+    )
+
+
 def test_backfill_ticks_of_an_interval_step_from_the_start_date():
     from wfconv.backends.shipped.wfconv_prefect import backfill
 

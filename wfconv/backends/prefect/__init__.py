@@ -770,6 +770,7 @@ def _flow(
     var = {t: runs[f"{views[t].fn}{suffix}"] for t in order}
     body: list[str] = []
     dates = {d for v in views.values() for d in v.dates}
+    ctx.dated = bool(dates)
     if dates:
         ctx.need("prefect.runtime", "flow_run")
         steps = run_dates(w)
@@ -1101,8 +1102,8 @@ def _backfill_lines(ctx: Ctx, w: Workflow, flow_fn: str) -> list[str]:
     """``wfconv_backfill(first, last)``: the runs of past schedule ticks, for
     a workflow that catches up (Prefect never creates them)."""
     s = w.schedule
-    if not w.catchup:
-        return []
+    if not w.catchup or not ctx.dated:
+        return []  # runs that read no date are all alike: no backfill to write
     kwargs: list[Expr] = []
     if s.kind == "cron" and s.cron:
         kwargs.append(Kw("cron", py_str(s.cron)))

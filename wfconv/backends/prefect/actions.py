@@ -96,6 +96,8 @@ class Ctx:
     # the flow calls the module's wfconv_run_dates (a time model other than
     # the plain trigger one)
     run_dates: bool = False
+    # some task reads the run's dates: the flow takes ``logical_date``
+    dated: bool = False
     g: GraphIndex = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:

@@ -259,7 +259,9 @@ def main_call(ctx: Ctx, flow_fn: str) -> Expr:
                 "BP201",
                 f"{said}: Prefect never creates runs for past schedule times; "
                 + (
-                    "the module's wfconv_backfill(first, last) runs them, oldest first"
+                    f"call {flow_fn}() once per past tick (its runs read no date)"
+                    if not ctx.dated
+                    else "the module's wfconv_backfill(first, last) runs them, oldest first"
                     if w.catchup
                     else f"call {flow_fn}(logical_date=...) for each past tick"
                 ),
