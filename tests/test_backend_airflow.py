@@ -660,7 +660,7 @@ def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
     assert back.kind == "branch"
     assert back.fields == {"cases": src.fields["cases"], "default": src.fields["default"]}
     # An edited predicate no longer is the EL text's translation: plain python.
-    edited = code.replace("_equals(params['mode'], 'full')", "True", 1)
+    edited = code.replace('_equals(params["mode"], "full")', "True", 1)
     assert edited != code
     back = reparse(tmp_path, name, edited).task("check-input").action
     assert "cases" not in back.fields and back.fields["callable"] == "wfconv_decide"

@@ -27,9 +27,22 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
+import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.backends.pycode import (
+    Brackets,
+    Call,
+    Expr,
+    Kw,
+    Operation,
+    Parens,
+    dict_of,
+    list_of,
+    statement,
+)
 from wfconv.ir.expr import ExprError, parse, python_helpers, to_python
 
 # Free names a translated predicate may read: the lambda's parameter and the
@@ -146,21 +159,90 @@ def helpers_source(decisions: list[Decision]) -> str:
 
 
 def table_source(decisions: list[Decision], py_str: Any, py_literal: Any) -> str:
-    """``WFCONV_DECISIONS = {...}``: every string through the backend's escaper."""
-    lines = ["WFCONV_DECISIONS = {"]
-    for d in decisions:
-        lines.append(f"    {py_str(d.task_id)}: {{")
-        lines.append('        "cases": [' + ("" if d.cases else "],"))
-        for c in d.cases:
-            lines.append(
-                f"            ({py_str(c.when)}, lambda params: {c.python}, {py_literal(c.to)}),"
+    """``WFCONV_DECISIONS = {...}``: every string through the backend's
+    escaper, laid out as ruff format lays it out (``wfconv.backends.pycode``)."""
+    table = dict_of(
+        [
+            (
+                py_str(d.task_id),
+                dict_of(
+                    [
+                        (
+                            '"cases"',
+                            list_of(
+                                [
+                                    Brackets(
+                                        "(",
+                                        ")",
+                                        [
+                                            py_str(c.when),
+                                            _lambda(c.python, py_str),
+                                            py_literal(c.to),
+                                        ],
+                                    )
+                                    for c in d.cases
+                                ]
+                            ),
+                        ),
+                        ('"default"', py_literal(d.default)),
+                    ]
+                ),
             )
-        if d.cases:
-            lines.append("        ],")
-        lines.append(f'        "default": {py_literal(d.default)},')
-        lines.append("    },")
-    lines.append("}")
-    return "\n".join(lines)
+            for d in decisions
+        ]
+    )
+    return "\n".join(statement("WFCONV_DECISIONS = ", table))
+
+
+def _lambda(code: str, py_str: Any) -> Expr:
+    """``lambda params: <code>``: a call body splits at its brackets, any
+    other body is parenthesized when the line is too long (as ruff does)."""
+    node = ast.parse(code, mode="eval").body
+    body = _layout(node, py_str)
+    if isinstance(node, ast.Call) and isinstance(body, Call):
+        return Call("lambda params: " + body.func, body.args, body.tail)
+    if isinstance(body, str):
+        return "lambda params: " + body
+    return Parens("lambda params: ", body)
+
+
+def _layout(node: ast.expr, py_str: Any) -> Expr:
+    """A predicate as layout values: calls split at their brackets, ``not``
+    before a call, boolean operations one operand a line; anything else is
+    one atom (strings in double quotes, as ruff writes them)."""
+    if isinstance(node, ast.Call) and not any(k.arg is None for k in node.keywords):
+        args: list[Expr] = [_layout(a, py_str) for a in node.args]
+        args += [Kw(k.arg, _layout(k.value, py_str)) for k in node.keywords]
+        return Call(_atom(node.func, py_str), args)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _layout(node.operand, py_str)
+        if isinstance(inner, Call):
+            return Call("not " + inner.func, inner.args, inner.tail)
+    if isinstance(node, ast.BoolOp):
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        operands = [
+            f"({_atom(v, py_str)})"
+            if isinstance(v, (ast.BoolOp, ast.Lambda, ast.IfExp))
+            else _layout(v, py_str)
+            for v in node.values
+        ]
+        return Operation(word, operands)
+    return _atom(node, py_str)
+
+
+def _atom(node: ast.expr, py_str: Any) -> str:
+    """``ast.unparse`` with every string literal in double quotes."""
+    text = ast.unparse(node)
+    out = []
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.STRING:
+            out.append((tok.start, tok.end, py_str(ast.literal_eval(tok.string))))
+    lines = text.split("\n")
+    assert len(lines) == 1
+    line = lines[0]
+    for (_, start), (_, end), spelled in reversed(out):
+        line = line[:start] + spelled + line[end:]
+    return line
 
 
 # --- reading it back ---------------------------------------------------------

@@ -58,7 +58,25 @@ class Pair:
     value: Expr
 
 
-Expr = Union[str, Call, Brackets, Kw, Pair]  # noqa: UP007 (a runtime alias)
+@dataclass
+class Parens:
+    """``head`` then ``body`` (``lambda params: ``), the body in parentheses
+    of its own when the line is too long."""
+
+    head: str
+    body: Expr
+
+
+@dataclass
+class Operation:
+    """Operands joined by a boolean operator (``word``: and, or); split, one
+    operand a line led by the operator, inside ``Parens``."""
+
+    word: str
+    operands: list[Expr] = field(default_factory=list)
+
+
+Expr = Union[str, Call, Brackets, Kw, Pair, Parens, Operation]  # noqa: UP007 (a runtime alias)
 
 
 def flat(e: Expr) -> str:
@@ -69,6 +87,10 @@ def flat(e: Expr) -> str:
         return f"{e.name}={flat(e.value)}" if e.name else f"**{flat(e.value)}"
     if isinstance(e, Pair):
         return f"{flat(e.key)}: {flat(e.value)}"
+    if isinstance(e, Parens):
+        return e.head + flat(e.body)
+    if isinstance(e, Operation):
+        return f" {e.word} ".join(flat(o) for o in e.operands)
     if isinstance(e, Call):
         return f"{e.func}({', '.join(flat(a) for a in e.args)}){e.tail}"
     inner = ", ".join(flat(i) for i in e.items)
@@ -96,13 +118,23 @@ def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[st
     one = pad + prefix + flat(e) + suffix
     if len(one) <= LINE_LENGTH:
         return [one]
+    if isinstance(e, Parens):
+        inner = statement("", e.body, "", depth + 1)
+        return [pad + prefix + e.head + "(", *inner, pad + ")" + suffix]
+    if isinstance(e, Operation) and not prefix and not suffix:
+        lines = statement("", e.operands[0], "", depth)
+        for o in e.operands[1:]:
+            lines += statement(f"{e.word} ", o, "", depth)
+        return lines
     parts = _parts(e)
     if parts is None:
         # The right-hand side of an assignment or a return that fits on a
-        # line of its own is wrapped in parentheses; a longer atom stays.
+        # line of its own is wrapped in parentheses; a longer atom stays,
+        # except after a subscript target (``x["k"] = ``), which ruff would
+        # split otherwise.
         if prefix.endswith(("= ", "return ")) and not suffix:
             inner = pad + INDENT + flat(e)
-            if len(inner) <= LINE_LENGTH:
+            if len(inner) <= LINE_LENGTH or prefix.endswith("] = "):
                 return [pad + prefix + "(", inner, pad + ")"]
         return [one]
     head, inner, tail = parts

@@ -30,7 +30,7 @@ from wfconv.backends.common import (
     xcom_ref,
 )
 from wfconv.backends.fstrings import Names, to_fstring
-from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, flat, statement
+from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, statement
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 HELPER_MODULE = "wfconv_prefect"
@@ -515,12 +515,12 @@ def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
         and cls in ("FileSensor", "HdfsSensor", "WebHdfsSensor", "")
     ):
         if "://" in target and not target.startswith("file://"):
-            check = f"lambda: {ctx.helper('glob_url')}({flat(text(ctx, task, view, target))})"
+            check: Expr = Call(f"lambda: {ctx.helper('glob_url')}", [text(ctx, task, view, target)])
             where = "its file system through fsspec"
         else:
             ctx.need("glob")
             path = text(ctx, task, view, target.removeprefix("file://"))
-            check = f"lambda: glob.glob({flat(path)})"
+            check = Call("lambda: glob.glob", [path])
             where = "the local file system"
         ctx.add(
             loss(
