@@ -947,6 +947,36 @@ def test_backfill_ticks_of_an_interval_step_from_the_start_date():
 
 
 @pytest.mark.engine
+def test_a_task_bash_command_computed_by_its_function_runs_in_prefect(prefect_harness, tmp_path):
+    """@task.bash whose command the Airflow reader cannot evaluate (it keeps
+    the return expression's source): the function is pasted and called when
+    the task runs, and bash runs what it returns (not the source text)."""
+    from wfconv.frontends import airflow as airflow_frontend
+
+    out_file = tmp_path / "out.txt"
+    src = tmp_path / "dag.py"
+    src.write_text(
+        "from airflow.decorators import dag, task\n"
+        "@dag(schedule=None)\n"
+        "def bashed():\n"
+        "    @task.bash\n"
+        "    def say(word):\n"
+        f"        target = {str(out_file)!r}\n"
+        '        return f"echo {word} > {target}"\n'
+        '    say("hello")\n'
+        "bashed()\n",
+        encoding="utf-8",
+    )
+    (w,) = airflow_frontend.parse(str(src), src.read_text()).workflows
+    name, code, out = emit_one(w)
+    assert 'command = say_("hello")' in code  # the task is say
+    assert "BP128" in codes(out) and "BP118" not in codes(out)
+    state, statuses = run_flow(tmp_path, w)
+    assert state.is_completed() and statuses == {"say": "success"}
+    assert out_file.read_text() == "hello\n"
+
+
+@pytest.mark.engine
 def test_a_sensor_that_times_out_is_not_retried_in_prefect(prefect_harness, tmp_path):
     """Airflow never retries a sensor that timed out: the flow's sensor task
     polls once for its whole timeout and fails, whatever its retries."""

@@ -684,7 +684,10 @@ def _task_view(
         )
     else:
         act.BUILDERS.get(t.action.kind, act._opaque)(ctx, t, view)
-    unknown = sorted(set(t.action.fields) - KNOWN_ACTION_FIELDS.get(t.action.kind, set()))
+    known = KNOWN_ACTION_FIELDS.get(t.action.kind, set())
+    if t.action.kind == "shell" and act.command_function(t):
+        known = known | act.COMMAND_FUNCTION_FIELDS
+    unknown = sorted(set(t.action.fields) - known)
     if unknown:
         ctx.add(
             loss(

@@ -9,6 +9,7 @@ helper module's sandboxed ``render``.
 
 from __future__ import annotations
 
+import ast
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -309,8 +310,37 @@ def computed_shell(ctx: Ctx, task: Task, why: str) -> None:
     )
 
 
+# A shell action whose command a user function returns (Airflow's @task.bash):
+# the function is kept and called; these fields say how.
+COMMAND_FUNCTION_FIELDS = {"callable", "decorator", "op_args", "op_kwargs", "source_code"}
+
+
+def command_function(task: Task) -> bool:
+    """Whether a shell action's command is the kept source of what its
+    function returns (a frontend could not evaluate it), so the function
+    must run to compute it."""
+    f = task.action.fields
+    source, command = f.get("source_code"), f.get("command")
+    if not (f.get("callable") and isinstance(source, str) and isinstance(command, str)):
+        return False
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return) and n.value is not None]
+    return bool(returns) and ast.get_source_segment(source, returns[-1].value) == command
+
+
 def _shell(ctx: Ctx, task: Task, view: TaskView) -> None:
     f = task.action.fields
+    if command_function(task):
+        # the command is what the user's function returns when the task runs
+        computed_shell(ctx, task, f"returned by {f['callable']}()")
+        cmd: Expr = user_call(ctx, task, view, "command")
+        view.body += shell_lines(
+            ctx, task, view, cmd, env_mapping(f), f.get("cwd"), bool(f.get("capture_output"))
+        )
+        return
     command = shell_command(f)
     cmd = text(ctx, task, view, command)
     texts = [cmd] + [
@@ -366,6 +396,11 @@ def _python(ctx: Ctx, task: Task, view: TaskView) -> None:
 def call_user(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
     """The task calls the user's callable with its arguments (the flow may
     turn a kept function into the task itself: ``emit``)."""
+    view.body += stmt("return ", user_call(ctx, task, view, what))
+
+
+def user_call(ctx: Ctx, task: Task, view: TaskView, what: str) -> Call:
+    """The call of the task's user callable with its arguments."""
     f = task.action.fields
     ref = callable_ref(ctx, task, what)
     op_args = list(f.get("op_args") or [])
@@ -381,7 +416,7 @@ def call_user(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
             args.append(Kw(original, param))
         else:
             args.append(Kw(None, f"{{{py_str(original)}: {param}}}"))
-    view.body += stmt("return ", Call(ref, args))
+    return Call(ref, args)
 
 
 def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str, str]]) -> None:
