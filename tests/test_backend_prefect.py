@@ -680,6 +680,41 @@ def test_oozie_decision_cases_are_evaluated_in_order(monkeypatch, params, exists
     assert ns["wfconv_decide"]("check-input", full) == chosen
 
 
+def test_long_decision_cases_are_laid_out_as_ruff_format_does(monkeypatch, tmp_path):
+    """Cases longer than a line (a sum, a conditional, many conditions) are
+    split the way ruff format splits them, and still read back as cases."""
+    import subprocess
+
+    monkeypatch.chdir(ROOT)
+    w = _decision_workflow()
+    long_and = " and ".join(f"wf:conf('parameter_{i}') eq 'value_{i}'" for i in range(4))
+    cases = [
+        {"when": "${" + long_and + "}", "to": "full-load"},
+        {
+            "when": "${fs:exists(concat(concat(inputDir, '/' ), concat(mode, '/_SUCCESS_MARKER_FILE')))}",
+            "to": "no-input",
+        },
+        {"when": "${mode eq 'full' ? maxRows gt 5000 : concat(inputDir, mode) eq 'x'}", "to": None},
+    ]
+    w.task("check-input").action.fields["cases"] = cases
+    name, code, out = emit_one(w)
+    path = tmp_path / name
+    path.write_text(code, encoding="utf-8")
+    res = subprocess.run(
+        [RUFF, "format", "--isolated", "--no-cache", "--diff", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout
+    table = code.split("WFCONV_DECISIONS = ")[1].split("\n\n")[0].split("\n")
+    # split before the operator, one operand a line
+    assert any(line.strip() == "and to_bool(" for line in table)
+    assert any(line.strip().startswith("else _equals(") for line in table)
+    back = reparse(tmp_path, name, code).task("check-input").action
+    assert back.kind == "branch"
+    assert [{"when": c["when"], "to": c["to"]} for c in back.fields["cases"]] == cases
+
+
 def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     w = _decision_workflow()

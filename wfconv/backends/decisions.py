@@ -161,37 +161,15 @@ def helpers_source(decisions: list[Decision]) -> str:
 def table_source(decisions: list[Decision], py_str: Any, py_literal: Any) -> str:
     """``WFCONV_DECISIONS = {...}``: every string through the backend's
     escaper, laid out as ruff format lays it out (``wfconv.backends.pycode``)."""
-    table = dict_of(
-        [
-            (
-                py_str(d.task_id),
-                dict_of(
-                    [
-                        (
-                            '"cases"',
-                            list_of(
-                                [
-                                    Brackets(
-                                        "(",
-                                        ")",
-                                        [
-                                            py_str(c.when),
-                                            _lambda(c.python, py_str),
-                                            py_literal(c.to),
-                                        ],
-                                    )
-                                    for c in d.cases
-                                ]
-                            ),
-                        ),
-                        ('"default"', py_literal(d.default)),
-                    ]
-                ),
-            )
-            for d in decisions
+    entries: list[tuple[Expr, Expr]] = []
+    for d in decisions:
+        cases = [
+            Brackets("(", ")", [py_str(c.when), _lambda(c.python, py_str), py_literal(c.to)])
+            for c in d.cases
         ]
-    )
-    return "\n".join(statement("WFCONV_DECISIONS = ", table))
+        entry = dict_of([('"cases"', list_of(cases)), ('"default"', py_literal(d.default))])
+        entries.append((py_str(d.task_id), entry))
+    return "\n".join(statement("WFCONV_DECISIONS = ", dict_of(entries)))
 
 
 def _lambda(code: str, py_str: Any) -> Expr:
@@ -201,8 +179,6 @@ def _lambda(code: str, py_str: Any) -> Expr:
     body = _layout(node, py_str)
     if isinstance(node, ast.Call) and isinstance(body, Call):
         return Call("lambda params: " + body.func, body.args, body.tail)
-    if isinstance(body, str):
-        return "lambda params: " + body
     return Parens("lambda params: ", body)
 
 
@@ -220,29 +196,49 @@ def _layout(node: ast.expr, py_str: Any) -> Expr:
             return Call("not " + inner.func, inner.args, inner.tail)
     if isinstance(node, ast.BoolOp):
         word = "and" if isinstance(node.op, ast.And) else "or"
-        operands = [
-            f"({_atom(v, py_str)})"
-            if isinstance(v, (ast.BoolOp, ast.Lambda, ast.IfExp))
-            else _layout(v, py_str)
-            for v in node.values
-        ]
-        return Operation(word, operands)
+        first, *rest = (_operand(v, py_str, (ast.BoolOp, ast.IfExp)) for v in node.values)
+        return Operation(first, [(word, o) for o in rest])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        first, *rest = (_operand(v, py_str, _NOT_A_TERM) for v in _added(node))
+        return Operation(first, [("+", o) for o in rest])
+    if isinstance(node, ast.IfExp):
+        body, test, orelse = (
+            _operand(v, py_str, (ast.IfExp,)) for v in (node.body, node.test, node.orelse)
+        )
+        return Operation(body, [("if", test), ("else", orelse)])
     return _atom(node, py_str)
+
+
+# What a sum's term must not be without parentheses (lower precedence).
+_NOT_A_TERM = (ast.BoolOp, ast.IfExp, ast.Compare, ast.UnaryOp, ast.BinOp)
+
+
+def _added(node: ast.expr) -> list[ast.expr]:
+    """The terms of ``a + b + c`` (a left-nested chain), in order."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_added(node.left), node.right]
+    return [node]
+
+
+def _operand(node: ast.expr, py_str: Any, parenthesized: tuple[type, ...]) -> Expr:
+    """An operand laid out, in parentheses when it is of a kind that needs
+    them there (or a lambda, which always does)."""
+    if isinstance(node, (ast.Lambda, *parenthesized)):
+        return f"({_atom(node, py_str)})"
+    return _layout(node, py_str)
 
 
 def _atom(node: ast.expr, py_str: Any) -> str:
     """``ast.unparse`` with every string literal in double quotes."""
-    text = ast.unparse(node)
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-        if tok.type == tokenize.STRING:
-            out.append((tok.start, tok.end, py_str(ast.literal_eval(tok.string))))
-    lines = text.split("\n")
-    assert len(lines) == 1
-    line = lines[0]
-    for (_, start), (_, end), spelled in reversed(out):
-        line = line[:start] + spelled + line[end:]
-    return line
+    text = ast.unparse(node)  # one line: its strings are escaped
+    strings = [
+        (tok.start[1], tok.end[1], py_str(ast.literal_eval(tok.string)))
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.STRING
+    ]
+    for start, end, spelled in reversed(strings):
+        text = text[:start] + spelled + text[end:]
+    return text
 
 
 # --- reading it back ---------------------------------------------------------

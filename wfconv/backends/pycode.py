@@ -69,11 +69,12 @@ class Parens:
 
 @dataclass
 class Operation:
-    """Operands joined by a boolean operator (``word``: and, or); split, one
-    operand a line led by the operator, inside ``Parens``."""
+    """``first`` then each (operator, operand) of ``rest``: ``a and b``,
+    ``a + b``, ``a if c else b``; split, one operand a line led by its
+    operator, inside brackets (``Parens``, or a call's sole argument)."""
 
-    word: str
-    operands: list[Expr] = field(default_factory=list)
+    first: Expr
+    rest: list[tuple[str, Expr]] = field(default_factory=list)
 
 
 Expr = Union[str, Call, Brackets, Kw, Pair, Parens, Operation]  # noqa: UP007 (a runtime alias)
@@ -90,7 +91,7 @@ def flat(e: Expr) -> str:
     if isinstance(e, Parens):
         return e.head + flat(e.body)
     if isinstance(e, Operation):
-        return f" {e.word} ".join(flat(o) for o in e.operands)
+        return flat(e.first) + "".join(f" {word} {flat(o)}" for word, o in e.rest)
     if isinstance(e, Call):
         return f"{e.func}({', '.join(flat(a) for a in e.args)}){e.tail}"
     inner = ", ".join(flat(i) for i in e.items)
@@ -122,9 +123,9 @@ def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[st
         inner = statement("", e.body, "", depth + 1)
         return [pad + prefix + e.head + "(", *inner, pad + ")" + suffix]
     if isinstance(e, Operation) and not prefix and not suffix:
-        lines = statement("", e.operands[0], "", depth)
-        for o in e.operands[1:]:
-            lines += statement(f"{e.word} ", o, "", depth)
+        lines = statement("", e.first, "", depth)
+        for word, o in e.rest:
+            lines += statement(f"{word} ", o, "", depth)
         return lines
     parts = _parts(e)
     if parts is None:
