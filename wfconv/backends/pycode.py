@@ -17,6 +17,7 @@ Every user string is still spelled by ``py_str``/``py_literal``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -165,6 +166,23 @@ def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[st
             lines += statement("", item, ",", depth + 1)
     lines.append(last)
     return lines
+
+
+def map_atoms(e: Expr, f: Callable[[str], str]) -> Expr:
+    """``e`` with ``f`` applied to every piece of text it holds (names, atoms)."""
+    if isinstance(e, str):
+        return f(e)
+    if isinstance(e, Kw):
+        return Kw(e.name, map_atoms(e.value, f))
+    if isinstance(e, Pair):
+        return Pair(map_atoms(e.key, f), map_atoms(e.value, f))
+    if isinstance(e, Call):
+        return Call(f(e.func), [map_atoms(a, f) for a in e.args], f(e.tail))
+    if isinstance(e, Brackets):
+        return Brackets(e.open, e.close, [map_atoms(i, f) for i in e.items])
+    if isinstance(e, Parens):
+        return Parens(f(e.head), map_atoms(e.body, f))
+    return Operation(map_atoms(e.first, f), [(w, map_atoms(o, f)) for w, o in e.rest])
 
 
 def call(func: str, *args: Expr, tail: str = "", **kwargs: Expr) -> Call:

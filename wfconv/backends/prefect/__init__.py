@@ -520,6 +520,19 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     Options: ``workflows`` (the bundle's workflows by id): a called workflow
     found there is imported from its module (written beside) and run as a
     nested flow; otherwise ``run_deployment`` is used."""
+    out, names = _emit(workflow, options)
+    if any(len(placeholder) != len(name) for placeholder, name in names.items()):
+        # the user callables' names are known now: lay the bodies out with them
+        token = act.CALLABLE_NAMES.set(names)
+        try:
+            out, _ = _emit(workflow, options)
+        finally:
+            act.CALLABLE_NAMES.reset(token)
+    return out
+
+
+def _emit(workflow: Workflow, options: dict[str, Any]) -> tuple[Emitted, dict[str, str]]:
+    """The output, and each user callable's placeholder -> name in the module."""
     w = workflow
     flow_fn, param_args = flow_signature(w)
     ctx = Ctx(
@@ -572,7 +585,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     if ctx.helpers:
         files[HELPER_MODULES[0]] = HELPER_SOURCE_PATH.read_text(encoding="utf-8")
     diagnostics = sorted(ctx.losses, key=lambda d: (d.line or 0, d.code))
-    return Emitted(files, diagnostics, shared=set(files) & set(HELPER_MODULES))
+    names = {f"<callable:{i}>": exprs[key] for i, key in enumerate(keys)}
+    return Emitted(files, diagnostics, shared=set(files) & set(HELPER_MODULES)), names
 
 
 def _name_losses(

@@ -10,7 +10,9 @@ helper module's sandboxed ``render``.
 from __future__ import annotations
 
 import ast
+import re
 import shlex
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +33,7 @@ from wfconv.backends.common import (
     xcom_ref,
 )
 from wfconv.backends.fstrings import Names, to_fstring
-from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, statement
+from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, map_atoms, statement
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 HELPER_MODULE = "wfconv_prefect"
@@ -119,8 +121,18 @@ class Ctx:
         return name
 
 
+# Placeholder of a user callable (``callable_ref``) -> its name in the module,
+# once known: ``emit`` lays the task bodies out a second time with them, so
+# that a line's width counts the final name.
+CALLABLE_NAMES: ContextVar[dict[str, str] | None] = ContextVar("callable_names", default=None)
+_PLACEHOLDER = re.compile(r"<callable:\d+>")
+
+
 def stmt(prefix: str, e: Expr, suffix: str = "", depth: int = 1) -> list[str]:
     """A statement of a task body (one level in), laid out as ruff format does."""
+    names = CALLABLE_NAMES.get()
+    if names:
+        e = map_atoms(e, lambda text: _PLACEHOLDER.sub(lambda m: names[m.group(0)], text))
     return statement(prefix, e, suffix, depth)
 
 
