@@ -329,18 +329,32 @@ COMMAND_FUNCTION_FIELDS = {"callable", "decorator", "op_args", "op_kwargs", "sou
 
 def command_function(task: Task) -> bool:
     """Whether a shell action's command is the kept source of what its
-    function returns (a frontend could not evaluate it), so the function
-    must run to compute it."""
+    function returns (a frontend could not evaluate it) and the function can
+    run as pasted: self-contained, every parameter given by the task's
+    arguments or a default (none that Airflow fills from the run's context).
+    Then the task calls it to compute the command."""
     f = task.action.fields
     source, command = f.get("source_code"), f.get("command")
     if not (f.get("callable") and isinstance(source, str) and isinstance(command, str)):
         return False
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    fs = function_source(source)
+    if fs is None or fs.free_names:
         return False
-    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return) and n.value is not None]
-    return bool(returns) and ast.get_source_segment(source, returns[-1].value) == command
+    fn = ast.parse(fs.text).body[0]
+    assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    a = fn.args
+    positional = [*a.posonlyargs, *a.args]
+    given = set(f.get("op_kwargs") or {})
+    free = positional[len(f.get("op_args") or []) : len(positional) - len(a.defaults)]
+    unfilled = [p for p in free if p.arg not in given] + [
+        p
+        for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)
+        if d is None and p.arg not in given
+    ]
+    if unfilled or a.kwarg is not None:
+        return False
+    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+    return len(returns) == 1 and ast.get_source_segment(fs.text, returns[0].value) == command
 
 
 def _shell(ctx: Ctx, task: Task, view: TaskView) -> None:
