@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_backend_common import (
     ALL_CORPUS,
-    RUFF,
     assert_no_new_ruff_findings,
     assert_round_trip,
+    corpus_conversions,
     kitchen_sink,
     ruff_clean,
+    ruff_format_check,
     valid_corpus_workflows,
 )
 
@@ -1050,31 +1051,8 @@ def test_corpus_dags_are_ruff_format_clean(tmp_path):
     long literals one element per line, long task groups and stub messages
     split, an Oozie decision's cases (``WFCONV_DECISIONS``) as ruff splits
     them."""
-    import subprocess
-
-    from wfconv.cli.convert import convert
-    from wfconv.frontends import load_path
-
-    written = []
-    for engine in ("airflow", "prefect", "luigi", "oozie"):
-        bundle = load_path(str(ROOT / "corpus" / engine))
-        files, _ = convert(bundle, "airflow")
-        for name, text in files.items():
-            if name.endswith(".py"):
-                path = tmp_path / f"{engine}_{name}"
-                path.write_text(text, encoding="utf-8")
-                written.append(path)
+    written = corpus_conversions(tmp_path, "airflow")
     assert len(written) >= 50
-    res = subprocess.run(
-        [RUFF, "format", "--isolated", "--no-cache", "--check", "--output-format", "concise"]
-        + list(map(str, written)),
-        capture_output=True,
-        text=True,
-    )
-    unformatted = sorted(
-        Path(line.split(":")[0]).name
-        for line in res.stdout.splitlines()
-        if "would be reformatted" in line and ":" in line
-    )
-    assert res.returncode == 0 and not unformatted, res.stdout + res.stderr
+    unformatted, report = ruff_format_check(written)
+    assert not unformatted, report
     assert any("WFCONV_DECISIONS = {" in p.read_text() for p in written)

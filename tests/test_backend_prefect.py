@@ -22,8 +22,10 @@ from test_backend_common import (
     RUFF,
     assert_no_new_ruff_findings,
     assert_round_trip,
+    corpus_conversions,
     kitchen_sink,
     ruff_clean,
+    ruff_format_check,
     valid_corpus_workflows,
 )
 
@@ -99,32 +101,10 @@ def test_corpus_outputs_are_laid_out_as_ruff_format_does(tmp_path):
     shell calls, Oozie decision lambdas, sensor lambdas and long subject
     lines laid out by pycode, user callables' lines laid out with their
     final names (a Luigi task's ``from_str_params``)."""
-    import subprocess
-
-    from wfconv.cli.convert import convert
-    from wfconv.frontends import load_path
-
-    written = []
-    for engine in ("airflow", "prefect", "luigi", "oozie"):
-        files, _ = convert(load_path(str(ROOT / "corpus" / engine)), "prefect")
-        for name, text in files.items():
-            if name.endswith(".py"):
-                path = tmp_path / f"{engine}_{name}"
-                path.write_text(text, encoding="utf-8")
-                written.append(path)
+    written = corpus_conversions(tmp_path, "prefect")
     assert len(written) >= 50
-    res = subprocess.run(
-        [RUFF, "format", "--isolated", "--no-cache", "--check", "--output-format", "concise"]
-        + list(map(str, written)),
-        capture_output=True,
-        text=True,
-    )
-    unformatted = {
-        Path(line.split(":")[0]).name
-        for line in res.stdout.splitlines()
-        if "would be reformatted" in line and ":" in line
-    }
-    assert not unformatted, res.stdout
+    unformatted, report = ruff_format_check(written)
+    assert not unformatted, report
     assert any(p.name.startswith("oozie_") and "WFCONV_DECISIONS" in p.read_text() for p in written)
 
 
