@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_backend_common import (
     ALL_CORPUS,
-    RUFF,
     assert_no_new_ruff_findings,
     assert_round_trip,
+    corpus_conversions,
     kitchen_sink,
     ruff_clean,
+    ruff_format_check,
     valid_corpus_workflows,
 )
 
@@ -660,7 +661,7 @@ def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
     assert back.kind == "branch"
     assert back.fields == {"cases": src.fields["cases"], "default": src.fields["default"]}
     # An edited predicate no longer is the EL text's translation: plain python.
-    edited = code.replace("_equals(params['mode'], 'full')", "True", 1)
+    edited = code.replace('_equals(params["mode"], "full")', "True", 1)
     assert edited != code
     back = reparse(tmp_path, name, edited).task("check-input").action
     assert "cases" not in back.fields and back.fields["callable"] == "wfconv_decide"
@@ -1048,34 +1049,10 @@ def test_corpus_dags_are_ruff_format_clean(tmp_path):
     """Every corpus workflow, from every source engine, converted to Airflow
     is laid out as ``ruff format`` (its defaults: 88 columns) lays it out:
     long literals one element per line, long task groups and stub messages
-    split. The one layout not yet kept: an Oozie decision's lambda longer
-    than a line (``WFCONV_DECISIONS``)."""
-    import subprocess
-
-    from wfconv.cli.convert import convert
-    from wfconv.frontends import load_path
-
-    written = []
-    for engine in ("airflow", "prefect", "luigi", "oozie"):
-        bundle = load_path(str(ROOT / "corpus" / engine))
-        files, _ = convert(bundle, "airflow")
-        for name, text in files.items():
-            if name.endswith(".py"):
-                path = tmp_path / f"{engine}_{name}"
-                path.write_text(text, encoding="utf-8")
-                written.append(path)
+    split, an Oozie decision's cases (``WFCONV_DECISIONS``) as ruff splits
+    them."""
+    written = corpus_conversions(tmp_path, "airflow")
     assert len(written) >= 50
-    res = subprocess.run(
-        [RUFF, "format", "--isolated", "--no-cache", "--check", "--output-format", "concise"]
-        + list(map(str, written)),
-        capture_output=True,
-        text=True,
-    )
-    unformatted = sorted(
-        Path(line.split(":")[0]).name
-        for line in res.stdout.splitlines()
-        if "would be reformatted" in line and ":" in line
-    )
-    assert res.returncode == (1 if unformatted else 0), res.stdout + res.stderr
-    decisions = sorted(p.name for p in written if "WFCONV_DECISIONS = {" in p.read_text())
-    assert set(unformatted) <= set(decisions), res.stdout
+    unformatted, report = ruff_format_check(written)
+    assert not unformatted, report
+    assert any("WFCONV_DECISIONS = {" in p.read_text() for p in written)

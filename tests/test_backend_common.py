@@ -309,6 +309,42 @@ def assert_round_trip(original, emitted, reparsed, rename=None):
     assert got["schedule"] == want["schedule"]
 
 
+def corpus_conversions(tmp_path, target: str) -> list[Path]:
+    """Every corpus workflow, from every source engine, converted to
+    ``target``: its Python files written as ``<engine>_<name>``."""
+    from wfconv.cli.convert import convert
+    from wfconv.frontends import load_path
+
+    written = []
+    for engine in ("airflow", "prefect", "luigi", "oozie"):
+        files, _ = convert(load_path(str(ROOT / "corpus" / engine)), target)
+        for name, text in files.items():
+            if name.endswith(".py"):
+                path = tmp_path / f"{engine}_{name}"
+                path.write_text(text, encoding="utf-8")
+                written.append(path)
+    return written
+
+
+def ruff_format_check(paths) -> tuple[set[str], str]:
+    """(names of the files ``ruff format`` would change, its report)."""
+    import subprocess
+
+    res = subprocess.run(
+        [RUFF, "format", "--isolated", "--no-cache", "--check", "--output-format", "concise"]
+        + list(map(str, paths)),
+        capture_output=True,
+        text=True,
+    )
+    unformatted = {
+        Path(line.split(":")[0]).name
+        for line in res.stdout.splitlines()
+        if "would be reformatted" in line and ":" in line
+    }
+    assert res.returncode == (1 if unformatted else 0), res.stdout + res.stderr
+    return unformatted, res.stdout
+
+
 def ruff_clean(path) -> None:
     """`ruff check` with ruff's default rules (no project config) passes."""
     import subprocess

@@ -22,8 +22,10 @@ from test_backend_common import (
     RUFF,
     assert_no_new_ruff_findings,
     assert_round_trip,
+    corpus_conversions,
     kitchen_sink,
     ruff_clean,
+    ruff_format_check,
     valid_corpus_workflows,
 )
 
@@ -77,7 +79,10 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
     assert "retry_delay_seconds=[10, 20, 40]" in code
     # the template is an f-string over the run's logical date; bash runs it
     assert 'command = f"echo \'{logical_date:%Y-%m-%d}\' \\"q\\" \\\\ done"' in code
-    assert 'subprocess.run(\n        ["bash", "-c", command],' in code
+    assert 'result = run(\n        ["bash", "-c", command],' in code
+    # subprocess.run by name (a user callable called run takes an alias)
+    assert "from subprocess import run\n" in code
+    assert "from etl.jobs import run as run_\n" in code
     assert "fan_run = fan.map(\n        n=[1, 2, 3]" in code
     assert 'if not gate("one_failed", upstream):' in code
     # a kept function is the task itself
@@ -89,6 +94,18 @@ def test_kitchen_sink_compiles_and_is_ruff_clean(tmp_path):
         '        schedules=[RRule("DTSTART:20240101T060000\\nRRULE:FREQ=DAILY", timezone="UTC")],'
     ) in code
     assert {"BP101", "BP102", "BP105", "BP107", "BP108", "BP109", "BP112"} <= codes(out)
+
+
+def test_corpus_outputs_are_laid_out_as_ruff_format_does(tmp_path):
+    """Every corpus workflow converted to Prefect is ``ruff format`` clean:
+    shell calls, Oozie decision lambdas, sensor lambdas and long subject
+    lines laid out by pycode, user callables' lines laid out with their
+    final names (a Luigi task's ``from_str_params``)."""
+    written = corpus_conversions(tmp_path, "prefect")
+    assert len(written) >= 50
+    unformatted, report = ruff_format_check(written)
+    assert not unformatted, report
+    assert any(p.name.startswith("oozie_") and "WFCONV_DECISIONS" in p.read_text() for p in written)
 
 
 def test_output_is_deterministic_and_pure():
@@ -126,7 +143,7 @@ def test_plain_workflows_use_native_prefect_dependencies():
             'schedules=[Cron("0 6 * * *", timezone="Europe/Paris")]',
             None,
         ),
-        (Schedule("once"), "    w()", "BP204"),
+        (Schedule("once"), "    w()", "BP204"),  # no start date: run when executed
         (Schedule("datasets", datasets=["s3://x"]), 'w.serve(name="w"', "BP203"),
     ],
 )
@@ -642,6 +659,41 @@ def test_oozie_decision_cases_are_evaluated_in_order(monkeypatch, params, exists
     assert ns["wfconv_decide"]("check-input", full) == chosen
 
 
+def test_long_decision_cases_are_laid_out_as_ruff_format_does(monkeypatch, tmp_path):
+    """Cases longer than a line (a sum, a conditional, many conditions) are
+    split the way ruff format splits them, and still read back as cases."""
+    import subprocess
+
+    monkeypatch.chdir(ROOT)
+    w = _decision_workflow()
+    long_and = " and ".join(f"wf:conf('parameter_{i}') eq 'value_{i}'" for i in range(4))
+    cases = [
+        {"when": "${" + long_and + "}", "to": "full-load"},
+        {
+            "when": "${fs:exists(concat(concat(inputDir, '/' ), concat(mode, '/_SUCCESS_MARKER_FILE')))}",
+            "to": "no-input",
+        },
+        {"when": "${mode eq 'full' ? maxRows gt 5000 : concat(inputDir, mode) eq 'x'}", "to": None},
+    ]
+    w.task("check-input").action.fields["cases"] = cases
+    name, code, out = emit_one(w)
+    path = tmp_path / name
+    path.write_text(code, encoding="utf-8")
+    res = subprocess.run(
+        [RUFF, "format", "--isolated", "--no-cache", "--diff", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout
+    table = code.split("WFCONV_DECISIONS = ")[1].split("\n\n")[0].split("\n")
+    # split before the operator, one operand a line
+    assert any(line.strip() == "and to_bool(" for line in table)
+    assert any(line.strip().startswith("else _equals(") for line in table)
+    back = reparse(tmp_path, name, code).task("check-input").action
+    assert back.kind == "branch"
+    assert [{"when": c["when"], "to": c["to"]} for c in back.fields["cases"]] == cases
+
+
 def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     w = _decision_workflow()
@@ -656,7 +708,7 @@ def test_oozie_decision_reads_back_as_the_same_cases(monkeypatch, tmp_path):
     # The decision's downstream gates name it as their branch.
     assert back.task("no-input").action.kind == "fail"
     edited = code.replace(
-        "lambda params: _equals(params['mode'], 'full')", "lambda params: True", 1
+        'lambda params: _equals(params["mode"], "full")', "lambda params: True", 1
     )
     assert edited != code
     got = reparse(tmp_path, name, edited).task("check-input").action
@@ -706,6 +758,43 @@ def test_a_dated_cron_becomes_an_rrule_prefect_runs_at_the_same_times(cron, tz):
             break
         want.append(t)
     assert [x.astimezone(dt.UTC) for x in got] == [x.astimezone(dt.UTC) for x in want]
+
+
+def test_once_is_one_scheduled_run_at_the_start_date(tmp_path):
+    """Airflow's @once: Prefect's scheduler (its server-side RRuleSchedule)
+    creates exactly one run, at the start date in the schedule's timezone,
+    and none once that date has passed; the rule reads back as @once."""
+    import asyncio
+    import datetime as dt
+
+    from prefect.server.schemas.schedules import RRuleSchedule
+
+    w = Workflow(
+        id="w",
+        schedule=Schedule(kind="once", timezone="Europe/Berlin"),
+        tasks=[Task("a", Action("empty"))],
+    )
+    w.start_date = "2024-03-01T05:00:00+00:00"
+    name, code, out = emit_one(w)
+    assert (
+        '    w.serve(\n        name="w",\n        schedules=[\n            RRule(\n'
+        '                "DTSTART:20240301T060000\\nRRULE:FREQ=DAILY;COUNT=1",\n'
+        '                timezone="Europe/Berlin",\n            )\n        ],\n    )'
+    ) in code
+    assert "BP202" not in codes(out) and "BP208" in codes(out)
+    call = next(
+        n
+        for n in ast.walk(ast.parse(code))
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "RRule"
+    )
+    schedule = RRuleSchedule(rrule=call.args[0].value, timezone=call.keywords[0].value.value)
+    before = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    got = asyncio.run(schedule.get_dates(n=5, start=before))
+    assert [d.astimezone(dt.UTC) for d in got] == [dt.datetime(2024, 3, 1, 5, tzinfo=dt.UTC)]
+    assert asyncio.run(schedule.get_dates(n=5, start=dt.datetime(2024, 3, 2, tzinfo=dt.UTC))) == []
+    back = reparse(tmp_path, name, code)
+    assert back.schedule.kind == "once"
+    assert dt.datetime.fromisoformat(back.start_date) == dt.datetime(2024, 3, 1, 5, tzinfo=dt.UTC)
 
 
 def test_crons_without_an_rrule_spelling_keep_the_date_loss():
@@ -837,6 +926,25 @@ def test_backfill_runs_every_past_tick_with_its_logical_date(prefect_harness, tm
     assert log.read_text().split() == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
+def test_a_catch_up_whose_runs_read_no_date_needs_no_backfill():
+    """The runs of a flow that reads no date are all alike, and the flow
+    takes no logical_date: no wfconv_backfill (it would pass one), no helper
+    import; BP201 says to run the flow once per past tick."""
+    w = Workflow(
+        "monthly",
+        tasks=[Task("m", Action("empty"))],
+        schedule=Schedule("interval", seconds=2592000),
+        start_date="2024-01-01T00:00:00+00:00",
+        catchup=True,
+    )
+    name, code, out = emit_one(w)
+    assert "backfill" not in code and "wfconv_prefect" not in code
+    assert "def monthly():" in code
+    assert "call monthly() once per past tick" in next(
+        d.message for d in out.diagnostics if d.code == "BP201"
+    )
+
+
 def test_backfill_ticks_of_an_interval_step_from_the_start_date():
     from wfconv.backends.shipped.wfconv_prefect import backfill
 
@@ -850,6 +958,36 @@ def test_backfill_ticks_of_an_interval_step_from_the_start_date():
 
 
 # --- defects of issue 13, each run in Prefect ---------------------------------------
+
+
+@pytest.mark.engine
+def test_a_task_bash_command_computed_by_its_function_runs_in_prefect(prefect_harness, tmp_path):
+    """@task.bash whose command the Airflow reader cannot evaluate (it keeps
+    the return expression's source): the function is pasted and called when
+    the task runs, and bash runs what it returns (not the source text)."""
+    from wfconv.frontends import airflow as airflow_frontend
+
+    out_file = tmp_path / "out.txt"
+    src = tmp_path / "dag.py"
+    src.write_text(
+        "from airflow.decorators import dag, task\n"
+        "@dag(schedule=None)\n"
+        "def bashed():\n"
+        "    @task.bash\n"
+        "    def say(word):\n"
+        f"        target = {str(out_file)!r}\n"
+        '        return f"echo {word} > {target}"\n'
+        '    say("hello")\n'
+        "bashed()\n",
+        encoding="utf-8",
+    )
+    (w,) = airflow_frontend.parse(str(src), src.read_text()).workflows
+    name, code, out = emit_one(w)
+    assert 'command = say_("hello")' in code  # the task is say
+    assert "BP128" in codes(out) and "BP118" not in codes(out)
+    state, statuses = run_flow(tmp_path, w)
+    assert state.is_completed() and statuses == {"say": "success"}
+    assert out_file.read_text() == "hello\n"
 
 
 @pytest.mark.engine

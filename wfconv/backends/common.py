@@ -493,7 +493,9 @@ def module_docstring(description: str | None, origin: str | None, target: str) -
     ).rstrip(".")
     where = f"converted by wfconv from {origin or 'an IR document'}"
     one = f"{first}: {where}." if first else where[0].upper() + where[1:] + "."
-    if _docstring_safe(one) and len(one) + 6 <= 88:
+    # one line when it fits, or when it is all there is (ruff format keeps a
+    # one-line docstring on its line whatever its length)
+    if _docstring_safe(one) and (len(one) + 6 <= 88 or not first):
         return [f'"""{one}"""']
     lines = [f"{first}." if first else "", "", where[0].upper() + where[1:] + "."]
     if not first:

@@ -27,9 +27,22 @@ from __future__ import annotations
 
 import ast
 import functools
+import io
+import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
+from wfconv.backends.pycode import (
+    Brackets,
+    Call,
+    Expr,
+    Kw,
+    Operation,
+    Parens,
+    dict_of,
+    list_of,
+    statement,
+)
 from wfconv.ir.expr import ExprError, parse, python_helpers, to_python
 
 # Free names a translated predicate may read: the lambda's parameter and the
@@ -146,21 +159,86 @@ def helpers_source(decisions: list[Decision]) -> str:
 
 
 def table_source(decisions: list[Decision], py_str: Any, py_literal: Any) -> str:
-    """``WFCONV_DECISIONS = {...}``: every string through the backend's escaper."""
-    lines = ["WFCONV_DECISIONS = {"]
+    """``WFCONV_DECISIONS = {...}``: every string through the backend's
+    escaper, laid out as ruff format lays it out (``wfconv.backends.pycode``)."""
+    entries: list[tuple[Expr, Expr]] = []
     for d in decisions:
-        lines.append(f"    {py_str(d.task_id)}: {{")
-        lines.append('        "cases": [' + ("" if d.cases else "],"))
-        for c in d.cases:
-            lines.append(
-                f"            ({py_str(c.when)}, lambda params: {c.python}, {py_literal(c.to)}),"
-            )
-        if d.cases:
-            lines.append("        ],")
-        lines.append(f'        "default": {py_literal(d.default)},')
-        lines.append("    },")
-    lines.append("}")
-    return "\n".join(lines)
+        cases = [
+            Brackets("(", ")", [py_str(c.when), _lambda(c.python, py_str), py_literal(c.to)])
+            for c in d.cases
+        ]
+        entry = dict_of([('"cases"', list_of(cases)), ('"default"', py_literal(d.default))])
+        entries.append((py_str(d.task_id), entry))
+    return "\n".join(statement("WFCONV_DECISIONS = ", dict_of(entries)))
+
+
+def _lambda(code: str, py_str: Any) -> Expr:
+    """``lambda params: <code>``: a call body splits at its brackets, any
+    other body is parenthesized when the line is too long (as ruff does)."""
+    node = ast.parse(code, mode="eval").body
+    body = _layout(node, py_str)
+    if isinstance(node, ast.Call) and isinstance(body, Call):
+        return Call("lambda params: " + body.func, body.args, body.tail)
+    return Parens("lambda params: ", body)
+
+
+def _layout(node: ast.expr, py_str: Any) -> Expr:
+    """A predicate as layout values: calls split at their brackets, ``not``
+    before a call, boolean operations one operand a line; anything else is
+    one atom (strings in double quotes, as ruff writes them)."""
+    if isinstance(node, ast.Call) and not any(k.arg is None for k in node.keywords):
+        args: list[Expr] = [_layout(a, py_str) for a in node.args]
+        args += [Kw(k.arg, _layout(k.value, py_str)) for k in node.keywords]
+        return Call(_atom(node.func, py_str), args)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _layout(node.operand, py_str)
+        if isinstance(inner, Call):
+            return Call("not " + inner.func, inner.args, inner.tail)
+    if isinstance(node, ast.BoolOp):
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        first, *rest = (_operand(v, py_str, (ast.BoolOp, ast.IfExp)) for v in node.values)
+        return Operation(first, [(word, o) for o in rest])
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        first, *rest = (_operand(v, py_str, _NOT_A_TERM) for v in _added(node))
+        return Operation(first, [("+", o) for o in rest])
+    if isinstance(node, ast.IfExp):
+        body, test, orelse = (
+            _operand(v, py_str, (ast.IfExp,)) for v in (node.body, node.test, node.orelse)
+        )
+        return Operation(body, [("if", test), ("else", orelse)])
+    return _atom(node, py_str)
+
+
+# What a sum's term must not be without parentheses (lower precedence).
+_NOT_A_TERM = (ast.BoolOp, ast.IfExp, ast.Compare, ast.UnaryOp, ast.BinOp)
+
+
+def _added(node: ast.expr) -> list[ast.expr]:
+    """The terms of ``a + b + c`` (a left-nested chain), in order."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_added(node.left), node.right]
+    return [node]
+
+
+def _operand(node: ast.expr, py_str: Any, parenthesized: tuple[type, ...]) -> Expr:
+    """An operand laid out, in parentheses when it is of a kind that needs
+    them there (or a lambda, which always does)."""
+    if isinstance(node, (ast.Lambda, *parenthesized)):
+        return f"({_atom(node, py_str)})"
+    return _layout(node, py_str)
+
+
+def _atom(node: ast.expr, py_str: Any) -> str:
+    """``ast.unparse`` with every string literal in double quotes."""
+    text = ast.unparse(node)  # one line: its strings are escaped
+    strings = [
+        (tok.start[1], tok.end[1], py_str(ast.literal_eval(tok.string)))
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.STRING
+    ]
+    for start, end, spelled in reversed(strings):
+        text = text[:start] + spelled + text[end:]
+    return text
 
 
 # --- reading it back ---------------------------------------------------------

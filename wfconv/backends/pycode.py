@@ -17,6 +17,7 @@ Every user string is still spelled by ``py_str``/``py_literal``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -58,7 +59,26 @@ class Pair:
     value: Expr
 
 
-Expr = Union[str, Call, Brackets, Kw, Pair]  # noqa: UP007 (a runtime alias)
+@dataclass
+class Parens:
+    """``head`` then ``body`` (``lambda params: ``), the body in parentheses
+    of its own when the line is too long."""
+
+    head: str
+    body: Expr
+
+
+@dataclass
+class Operation:
+    """``first`` then each (operator, operand) of ``rest``: ``a and b``,
+    ``a + b``, ``a if c else b``; split, one operand a line led by its
+    operator, inside brackets (``Parens``, or a call's sole argument)."""
+
+    first: Expr
+    rest: list[tuple[str, Expr]] = field(default_factory=list)
+
+
+Expr = Union[str, Call, Brackets, Kw, Pair, Parens, Operation]  # noqa: UP007 (a runtime alias)
 
 
 def flat(e: Expr) -> str:
@@ -69,6 +89,10 @@ def flat(e: Expr) -> str:
         return f"{e.name}={flat(e.value)}" if e.name else f"**{flat(e.value)}"
     if isinstance(e, Pair):
         return f"{flat(e.key)}: {flat(e.value)}"
+    if isinstance(e, Parens):
+        return e.head + flat(e.body)
+    if isinstance(e, Operation):
+        return flat(e.first) + "".join(f" {word} {flat(o)}" for word, o in e.rest)
     if isinstance(e, Call):
         return f"{e.func}({', '.join(flat(a) for a in e.args)}){e.tail}"
     inner = ", ".join(flat(i) for i in e.items)
@@ -96,13 +120,23 @@ def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[st
     one = pad + prefix + flat(e) + suffix
     if len(one) <= LINE_LENGTH:
         return [one]
+    if isinstance(e, Parens):
+        inner = statement("", e.body, "", depth + 1)
+        return [pad + prefix + e.head + "(", *inner, pad + ")" + suffix]
+    if isinstance(e, Operation) and not prefix and not suffix:
+        lines = statement("", e.first, "", depth)
+        for word, o in e.rest:
+            lines += statement(f"{word} ", o, "", depth)
+        return lines
     parts = _parts(e)
     if parts is None:
         # The right-hand side of an assignment or a return that fits on a
-        # line of its own is wrapped in parentheses; a longer atom stays.
+        # line of its own is wrapped in parentheses; a longer atom stays,
+        # except after a subscript target (``x["k"] = ``), which ruff would
+        # split otherwise.
         if prefix.endswith(("= ", "return ")) and not suffix:
             inner = pad + INDENT + flat(e)
-            if len(inner) <= LINE_LENGTH:
+            if len(inner) <= LINE_LENGTH or prefix.endswith("] = "):
                 return [pad + prefix + "(", inner, pad + ")"]
         return [one]
     head, inner, tail = parts
@@ -132,6 +166,23 @@ def statement(prefix: str, e: Expr, suffix: str = "", depth: int = 0) -> list[st
             lines += statement("", item, ",", depth + 1)
     lines.append(last)
     return lines
+
+
+def map_atoms(e: Expr, f: Callable[[str], str]) -> Expr:
+    """``e`` with ``f`` applied to every piece of text it holds (names, atoms)."""
+    if isinstance(e, str):
+        return f(e)
+    if isinstance(e, Kw):
+        return Kw(e.name, map_atoms(e.value, f))
+    if isinstance(e, Pair):
+        return Pair(map_atoms(e.key, f), map_atoms(e.value, f))
+    if isinstance(e, Call):
+        return Call(f(e.func), [map_atoms(a, f) for a in e.args], f(e.tail))
+    if isinstance(e, Brackets):
+        return Brackets(e.open, e.close, [map_atoms(i, f) for i in e.items])
+    if isinstance(e, Parens):
+        return Parens(f(e.head), map_atoms(e.body, f))
+    return Operation(map_atoms(e.first, f), [(w, map_atoms(o, f)) for w, o in e.rest])
 
 
 def call(func: str, *args: Expr, tail: str = "", **kwargs: Expr) -> Call:

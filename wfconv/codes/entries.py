@@ -1355,7 +1355,7 @@ ENTRIES: tuple[Code, ...] = (
         "BP204",
         "warning",
         "docs/codes/backends-airflow-prefect.md#codes",
-        "schedule 'once': the flow runs once when the module is run (no deployment schedule)",
+        "schedule 'once' without a start date: the flow runs once when the module is run (no deployment schedule)",
     ),
     Code(
         "BP205",
@@ -1374,6 +1374,12 @@ ENTRIES: tuple[Code, ...] = (
         "info",
         "docs/codes/backends-airflow-prefect.md#codes",
         "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
+    ),
+    Code(
+        "BP208",
+        "warning",
+        "docs/codes/backends-airflow-prefect.md#codes",
+        'schedule @once: one run at the start date (`RRule("DTSTART:...\\nRRULE:FREQ=DAILY;COUNT=1")`, read back as @once); Prefect creates no run for a date already past, where Airflow runs it at once',
     ),
     Code(
         "BL001",

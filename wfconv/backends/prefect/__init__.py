@@ -108,10 +108,11 @@ CODES: dict[str, str] = {
     "BP201": "catchup: Prefect never creates runs for past schedule times",
     "BP202": "start_date/end_date not expressible (interval end; cron without an RRULE spelling)",
     "BP203": "dataset/asset schedule: needs a Prefect automation (served without schedule)",
-    "BP204": "schedule 'once': the flow runs once when the module is run",
+    "BP204": "schedule 'once' without a start date: the flow runs once when the module is run",
     "BP205": "parameter name is not a snake_case identifier: renamed",
     "BP206": "schedule timezone unknown: UTC used",
     "BP207": "run timeout emitted as flow timeout_seconds (unfinished tasks are not marked skipped)",
+    "BP208": "schedule @once: one run at the start date; none when that date has passed",
 }
 
 # Rules Prefect expresses natively (allow_failure for the last two).
@@ -126,6 +127,7 @@ _MODULE_NAMES = (
     "os",
     "smtplib",
     "subprocess",
+    "run",
     "timedelta",
     "relativedelta",
     "flow",
@@ -518,6 +520,19 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     Options: ``workflows`` (the bundle's workflows by id): a called workflow
     found there is imported from its module (written beside) and run as a
     nested flow; otherwise ``run_deployment`` is used."""
+    out, names = _emit(workflow, options)
+    if any(len(placeholder) != len(name) for placeholder, name in names.items()):
+        # the user callables' names are known now: lay the bodies out with them
+        token = act.CALLABLE_NAMES.set(names)
+        try:
+            out, _ = _emit(workflow, options)
+        finally:
+            act.CALLABLE_NAMES.reset(token)
+    return out
+
+
+def _emit(workflow: Workflow, options: dict[str, Any]) -> tuple[Emitted, dict[str, str]]:
+    """The output, and each user callable's placeholder -> name in the module."""
     w = workflow
     flow_fn, param_args = flow_signature(w)
     ctx = Ctx(
@@ -570,7 +585,8 @@ def emit(workflow: Workflow, **options: Any) -> Emitted:
     if ctx.helpers:
         files[HELPER_MODULES[0]] = HELPER_SOURCE_PATH.read_text(encoding="utf-8")
     diagnostics = sorted(ctx.losses, key=lambda d: (d.line or 0, d.code))
-    return Emitted(files, diagnostics, shared=set(files) & set(HELPER_MODULES))
+    names = {f"<callable:{i}>": exprs[key] for i, key in enumerate(keys)}
+    return Emitted(files, diagnostics, shared=set(files) & set(HELPER_MODULES)), names
 
 
 def _name_losses(
@@ -682,7 +698,10 @@ def _task_view(
         )
     else:
         act.BUILDERS.get(t.action.kind, act._opaque)(ctx, t, view)
-    unknown = sorted(set(t.action.fields) - KNOWN_ACTION_FIELDS.get(t.action.kind, set()))
+    known = KNOWN_ACTION_FIELDS.get(t.action.kind, set())
+    if t.action.kind == "shell" and act.command_function(t):
+        known = known | act.COMMAND_FUNCTION_FIELDS
+    unknown = sorted(set(t.action.fields) - known)
     if unknown:
         ctx.add(
             loss(
@@ -768,6 +787,7 @@ def _flow(
     var = {t: runs[f"{views[t].fn}{suffix}"] for t in order}
     body: list[str] = []
     dates = {d for v in views.values() for d in v.dates}
+    ctx.dated = bool(dates)
     if dates:
         ctx.need("prefect.runtime", "flow_run")
         steps = run_dates(w)
@@ -1099,8 +1119,8 @@ def _backfill_lines(ctx: Ctx, w: Workflow, flow_fn: str) -> list[str]:
     """``wfconv_backfill(first, last)``: the runs of past schedule ticks, for
     a workflow that catches up (Prefect never creates them)."""
     s = w.schedule
-    if not w.catchup:
-        return []
+    if not w.catchup or not ctx.dated:
+        return []  # runs that read no date are all alike: no backfill to write
     kwargs: list[Expr] = []
     if s.kind == "cron" and s.cron:
         kwargs.append(Kw("cron", py_str(s.cron)))

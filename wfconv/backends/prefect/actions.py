@@ -9,7 +9,10 @@ helper module's sandboxed ``render``.
 
 from __future__ import annotations
 
+import ast
+import re
 import shlex
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +33,7 @@ from wfconv.backends.common import (
     xcom_ref,
 )
 from wfconv.backends.fstrings import Names, to_fstring
-from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, flat, statement
+from wfconv.backends.pycode import Brackets, Call, Expr, Kw, Pair, call, map_atoms, statement
 from wfconv.ir.model import Diagnostic, Task, Workflow
 
 HELPER_MODULE = "wfconv_prefect"
@@ -96,6 +99,8 @@ class Ctx:
     # the flow calls the module's wfconv_run_dates (a time model other than
     # the plain trigger one)
     run_dates: bool = False
+    # some task reads the run's dates: the flow takes ``logical_date``
+    dated: bool = False
     g: GraphIndex = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
@@ -116,8 +121,18 @@ class Ctx:
         return name
 
 
+# Placeholder of a user callable (``callable_ref``) -> its name in the module,
+# once known: ``emit`` lays the task bodies out a second time with them, so
+# that a line's width counts the final name.
+CALLABLE_NAMES: ContextVar[dict[str, str] | None] = ContextVar("callable_names", default=None)
+_PLACEHOLDER = re.compile(r"<callable:\d+>")
+
+
 def stmt(prefix: str, e: Expr, suffix: str = "", depth: int = 1) -> list[str]:
     """A statement of a task body (one level in), laid out as ruff format does."""
+    names = CALLABLE_NAMES.get()
+    if names:
+        e = map_atoms(e, lambda text: _PLACEHOLDER.sub(lambda m: names[m.group(0)], text))
     return statement(prefix, e, suffix, depth)
 
 
@@ -265,7 +280,7 @@ def shell_lines(
     output printed (the flow logs prints) and a non-zero exit failing the
     task. ``env`` adds to the worker's environment unless the action says
     ``env_replace``; ``mapped_*`` name a task parameter holding the value."""
-    ctx.need("subprocess")
+    ctx.need("subprocess", "run")
     lines = stmt("command = ", command) if command != "command" else []
     args: list[Expr] = ['["bash", "-c", command]']
     replace = bool(task.action.fields.get("env_replace"))
@@ -284,8 +299,11 @@ def shell_lines(
         args.append(Kw("cwd", mapped_cwd))
     elif cwd:
         args.append(Kw("cwd", text(ctx, task, view, str(cwd))))
+    # check=False: the output is printed before check_returncode() fails the
+    # task, so a failure's log shows it. ``run`` imported by name keeps the
+    # call on one line.
     args += [Kw("capture_output", "True"), Kw("text", "True"), Kw("check", "False")]
-    lines += stmt("result = ", Call("subprocess.run", args))
+    lines += stmt("result = ", Call("run", args))
     lines.append("    print(result.stdout + result.stderr)")
     lines.append("    result.check_returncode()")
     if capture:
@@ -304,8 +322,51 @@ def computed_shell(ctx: Ctx, task: Task, why: str) -> None:
     )
 
 
+# A shell action whose command a user function returns (Airflow's @task.bash):
+# the function is kept and called; these fields say how.
+COMMAND_FUNCTION_FIELDS = {"callable", "decorator", "op_args", "op_kwargs", "source_code"}
+
+
+def command_function(task: Task) -> bool:
+    """Whether a shell action's command is the kept source of what its
+    function returns (a frontend could not evaluate it) and the function can
+    run as pasted: self-contained, every parameter given by the task's
+    arguments or a default (none that Airflow fills from the run's context).
+    Then the task calls it to compute the command."""
+    f = task.action.fields
+    source, command = f.get("source_code"), f.get("command")
+    if not (f.get("callable") and isinstance(source, str) and isinstance(command, str)):
+        return False
+    fs = function_source(source)
+    if fs is None or fs.free_names:
+        return False
+    fn = ast.parse(fs.text).body[0]
+    assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+    a = fn.args
+    positional = [*a.posonlyargs, *a.args]
+    given = set(f.get("op_kwargs") or {})
+    free = positional[len(f.get("op_args") or []) : len(positional) - len(a.defaults)]
+    unfilled = [p for p in free if p.arg not in given] + [
+        p
+        for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)
+        if d is None and p.arg not in given
+    ]
+    if unfilled or a.kwarg is not None:
+        return False
+    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
+    return len(returns) == 1 and ast.get_source_segment(fs.text, returns[0].value) == command
+
+
 def _shell(ctx: Ctx, task: Task, view: TaskView) -> None:
     f = task.action.fields
+    if command_function(task):
+        # the command is what the user's function returns when the task runs
+        computed_shell(ctx, task, f"returned by {f['callable']}()")
+        cmd: Expr = user_call(ctx, task, view, "command")
+        view.body += shell_lines(
+            ctx, task, view, cmd, env_mapping(f), f.get("cwd"), bool(f.get("capture_output"))
+        )
+        return
     command = shell_command(f)
     cmd = text(ctx, task, view, command)
     texts = [cmd] + [
@@ -361,6 +422,11 @@ def _python(ctx: Ctx, task: Task, view: TaskView) -> None:
 def call_user(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
     """The task calls the user's callable with its arguments (the flow may
     turn a kept function into the task itself: ``emit``)."""
+    view.body += stmt("return ", user_call(ctx, task, view, what))
+
+
+def user_call(ctx: Ctx, task: Task, view: TaskView, what: str) -> Call:
+    """The call of the task's user callable with its arguments."""
     f = task.action.fields
     ref = callable_ref(ctx, task, what)
     op_args = list(f.get("op_args") or [])
@@ -376,7 +442,7 @@ def call_user(ctx: Ctx, task: Task, view: TaskView, what: str) -> None:
             args.append(Kw(original, param))
         else:
             args.append(Kw(None, f"{{{py_str(original)}: {param}}}"))
-    view.body += stmt("return ", Call(ref, args))
+    return Call(ref, args)
 
 
 def _luigi(ctx: Ctx, task: Task, view: TaskView, luigi: tuple[str, str, dict[str, str]]) -> None:
@@ -534,12 +600,12 @@ def _sensor(ctx: Ctx, task: Task, view: TaskView) -> None:
         and cls in ("FileSensor", "HdfsSensor", "WebHdfsSensor", "")
     ):
         if "://" in target and not target.startswith("file://"):
-            check = f"lambda: {ctx.helper('glob_url')}({flat(text(ctx, task, view, target))})"
+            check: Expr = Call(f"lambda: {ctx.helper('glob_url')}", [text(ctx, task, view, target)])
             where = "its file system through fsspec"
         else:
             ctx.need("glob")
             path = text(ctx, task, view, target.removeprefix("file://"))
-            check = f"lambda: glob.glob({flat(path)})"
+            check = Call("lambda: glob.glob", [path])
             where = "the local file system"
         ctx.add(
             loss(

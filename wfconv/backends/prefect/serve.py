@@ -2,8 +2,9 @@
 
 A cron schedule with start/end dates becomes an ``RRule`` (DTSTART/UNTIL);
 otherwise ``cron=``/``interval=`` or a ``Cron``/``Interval`` schedule with
-its timezone or anchor. What Prefect cannot say (catch-up, dataset triggers,
-``@once``) is a ledger entry.
+its timezone or anchor; ``@once`` an RRule that occurs once (COUNT=1) at the
+start date. What Prefect cannot say (catch-up, dataset triggers, ``@once``
+without a start date) is a ledger entry.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def main_call(ctx: Ctx, flow_fn: str) -> Expr:
     w = ctx.workflow
     s = w.schedule
     kwargs: list[tuple[str, Expr]] = [("name", py_str(flow_name(w, flow_fn)))]
-    tz = _tz(ctx) if s.kind == "cron" and s.cron else "UTC"
+    tz = _tz(ctx) if (s.kind == "cron" and s.cron) or s.kind == "once" else "UTC"
     # A cron schedule with dates becomes an RRule (DTSTART/UNTIL); otherwise
     # Prefect schedules have no start or end (an interval's anchor is the
     # closest thing to a start date).
@@ -165,6 +166,7 @@ def main_call(ctx: Ctx, flow_fn: str) -> Expr:
         for name, value in (("start_date", w.start_date), ("end_date", w.end_date))
         if value
         and not (name == "start_date" and s.kind == "interval" and s.seconds)
+        and not (name == "start_date" and s.kind == "once")
         and dated is None
     ]
     if lost:
@@ -202,16 +204,34 @@ def main_call(ctx: Ctx, flow_fn: str) -> Expr:
         else:
             kwargs.append(("interval", repr(compact_number(float(s.seconds)))))
     elif s.kind == "once":
+        once = _wall_clock(w.start_date, tz) if w.start_date else None
+        if once is None:
+            ctx.add(
+                loss(
+                    "BP204",
+                    "schedule @once without a start date: the flow runs once when the module "
+                    "is executed (no deployment schedule)",
+                    source=w,
+                    target="__main__",
+                )
+            )
+            return f"{flow_fn}()"
+        # One run at the start date: a rule that occurs once (COUNT=1).
+        ctx.need("prefect.schedules", "RRule")
+        rule = call(
+            "RRule", py_str(f"DTSTART:{once}\nRRULE:FREQ=DAILY;COUNT=1"), timezone=py_str(tz)
+        )
+        kwargs.append(("schedules", Brackets("[", "]", [rule])))
         ctx.add(
             loss(
-                "BP204",
-                "schedule @once: the flow runs once when the module is executed (no deployment "
-                "schedule)",
+                "BP208",
+                "schedule @once: one run at the start date (RRule COUNT=1); Prefect creates no "
+                "run for a time already past, where Airflow runs it at once: run the flow by "
+                "hand then",
                 source=w,
-                target="__main__",
+                target="flow.serve",
             )
         )
-        return f"{flow_fn}()"
     elif s.kind in ("datasets", "assets"):
         ctx.add(
             loss(
@@ -239,7 +259,9 @@ def main_call(ctx: Ctx, flow_fn: str) -> Expr:
                 "BP201",
                 f"{said}: Prefect never creates runs for past schedule times; "
                 + (
-                    "the module's wfconv_backfill(first, last) runs them, oldest first"
+                    f"call {flow_fn}() once per past tick (its runs read no date)"
+                    if not ctx.dated
+                    else "the module's wfconv_backfill(first, last) runs them, oldest first"
                     if w.catchup
                     else f"call {flow_fn}(logical_date=...) for each past tick"
                 ),

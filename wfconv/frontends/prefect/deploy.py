@@ -200,6 +200,18 @@ def rrule_to_interval(text: str, timezone: str | None = None) -> RRuleCron | Non
     return RRuleCron(str(unit * int(n)), start, end, zone)
 
 
+def rrule_once(text: str, timezone: str | None = None) -> str | None:
+    """The date of a rule that occurs once (``COUNT=1`` from a DTSTART, what
+    wfconv writes for Airflow's ``@once``), ISO-8601, or None."""
+    dtstart, tzid, parts = _split_rrule(text)
+    if not dtstart or parts.get("COUNT") != "1" or set(parts) - {"FREQ", "COUNT"}:
+        return None
+    try:
+        return _rrule_time(dtstart.rstrip("Z") if timezone else dtstart, timezone or tzid)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+
+
 def rrule_to_cron(text: str, timezone: str | None = None) -> tuple[RRuleCron | None, str]:
     """Translate an iCalendar RRULE to cron when it is exactly expressible.
 
@@ -416,6 +428,10 @@ def _to_schedule(
         if spec.anchor_date and w.start_date is None:
             w.start_date = _with_offset(spec.anchor_date, tz)
         return Schedule(kind="interval", seconds=float(spec.value), timezone=tz)
+    once = rrule_once(str(spec.value), spec.timezone)
+    if once is not None:
+        w.start_date = w.start_date or once
+        return Schedule(kind="once", timezone=tz)
     translated, why = rrule_to_cron(str(spec.value), spec.timezone)
     interval = rrule_to_interval(str(spec.value), spec.timezone) if translated is None else None
     if interval is not None:
