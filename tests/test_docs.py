@@ -153,3 +153,16 @@ def test_nothing_points_at_the_old_shared_folder():
         if "../shared" in p.read_text(encoding="utf-8") and p != Path(__file__)
     ]
     assert not hits
+
+
+def test_no_merge_conflict_markers_are_left_in_any_file():
+    """A conflict left from a merge splits a generated code table (its
+    generator rewrites only the part before the marker) and reads as noise."""
+    marker = re.compile(r"^(<{7}|>{7}) ", re.M)
+    files = [*SCANNED, *ROOT.glob("corpus/golden/**/*"), *ROOT.glob("*.md"), *ROOT.glob("*.toml")]
+    bad = sorted(
+        str(p.relative_to(ROOT))
+        for p in files
+        if p.is_file() and marker.search(p.read_text(encoding="utf-8", errors="replace"))
+    )
+    assert bad == []
