@@ -62,6 +62,22 @@ EVERY_MINUTE = textwrap.dedent(
 )
 
 
+# An Airflow 3 DAG that does not import the task SDK: the reader decides
+# Airflow 3 from its imports (the standard provider), so its runs are planned
+# by Airflow 3.3.2, where it loads (Airflow 2.10.5 has no standard provider).
+ONCE3 = textwrap.dedent(
+    """
+    from datetime import datetime
+
+    from airflow import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+
+    with DAG(dag_id="once3", schedule="@once", start_date=datetime(2024, 3, 1)) as dag:
+        BashOperator(task_id="hello", bash_command="echo hello")
+    """
+)
+
+
 def _job(w, target, **options):
     rt = round_trip(w, target, **options)
     return Job(w, target, rt.emitted.files, rt.ledger, rt.id_map, options.get("airflow_version", 3))
@@ -80,6 +96,9 @@ def airflow_jobs(tmp_path_factory, airflow3_python, airflow2_python):
     src = tmp_path_factory.mktemp("src") / "rollup.py"
     src.write_text(HOURLY, encoding="utf-8")
     rollup = load_path(str(src), "airflow").workflows[0]
+    src3 = src.parent / "once3.py"
+    src3.write_text(ONCE3, encoding="utf-8")
+    once3 = load_path(str(src3), "airflow").workflows[0]
     etl = load_path(ROOT / "corpus/airflow/etl_basic.py", "airflow").workflows[0]
     broken = _job(etl, "airflow")
     broken.files = {
@@ -98,6 +117,7 @@ def airflow_jobs(tmp_path_factory, airflow3_python, airflow2_python):
         "rollup3": _job(rollup, "airflow"),
         "rollup2": _job(rollup, "airflow", airflow_version=2),
         "broken": broken,
+        "once3": _job(once3, "airflow"),
     }
     run_harness(list(jobs.values()))
     return jobs
@@ -109,6 +129,14 @@ def test_loads_in_real_airflow_3_and_2(airflow_jobs):
     assert _check(airflow_jobs["rollup2"], "loads").engine == "airflow 2.10.5"
     bad = _check(airflow_jobs["broken"], "loads")
     assert bad.status == FAIL and "DAGG" in " ".join(bad.details)
+
+
+def test_the_source_is_planned_by_the_airflow_the_reader_decided(airflow_jobs):
+    assert airflow_jobs["once3"].workflow.extra["airflow"]["source_version"] == "3"
+    time = _check(airflow_jobs["once3"], "time")
+    assert time.status == PASS, time.details
+    # the source's runs come from the Airflow it was read for
+    assert any("OnceTimetable in airflow 3.3.2" in d for d in time.details), time.details
 
 
 def test_time_compares_the_real_timetables_of_both_releases(airflow_jobs):

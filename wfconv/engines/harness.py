@@ -71,9 +71,15 @@ class Job:
         return self.workflow.source.path if self.workflow.source else None
 
 
-def airflow_source_major(path: str) -> str:
-    """Which Airflow a source DAG file is written for: 3 when it imports the
-    task SDK, else 2 (the releases where each file's idioms are current)."""
+def airflow_source_major(path: str, workflow=None) -> str:
+    """Which Airflow a source DAG file is written for: the version the reader
+    decided (``extra.airflow.source_version``, the one whose semantics the
+    conversion kept), else 3 when the file imports the task SDK, else 2 (the
+    releases where each file's idioms are current)."""
+    airflow = (getattr(workflow, "extra", None) or {}).get("airflow")
+    decided = airflow.get("source_version") if isinstance(airflow, dict) else None
+    if decided in ("2", "3"):
+        return decided
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -119,7 +125,7 @@ def _airflow_batches(jobs: list[Job]) -> tuple[dict[str, list[str]], dict[str, l
             and job.source_path
         ):
             src = str(Path(job.source_path).resolve())
-            major = airflow_source_major(src)
+            major = airflow_source_major(src, job.workflow)
             if src not in want[major]:
                 want[major].append(src)
     return {m: f for m, f in want.items() if f}, paths
@@ -182,7 +188,7 @@ def _source_facts(job: Job, facts: dict) -> tuple[dict | None, str]:
     if job.source_engine != "airflow" or not job.source_path:
         return None, "the source is not an Airflow DAG"
     src = str(Path(job.source_path).resolve())
-    major = airflow_source_major(src)
+    major = airflow_source_major(src, job.workflow)
     got = facts.get(major)
     if not isinstance(got, dict):
         return None, got or f"Airflow {major} is not installed"
