@@ -65,15 +65,25 @@ EVERY_MINUTE = textwrap.dedent(
 # An Airflow 3 DAG that does not import the task SDK: the reader decides
 # Airflow 3 from its imports (the standard provider), so its runs are planned
 # by Airflow 3.3.2, where it loads (Airflow 2.10.5 has no standard provider).
+# Its trigger dates the child's run with a template.
 ONCE3 = textwrap.dedent(
     """
     from datetime import datetime
 
     from airflow import DAG
     from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
     with DAG(dag_id="once3", schedule="@once", start_date=datetime(2024, 3, 1)) as dag:
-        BashOperator(task_id="hello", bash_command="echo hello")
+        hello = BashOperator(task_id="hello", bash_command="echo hello")
+        kick = TriggerDagRunOperator(
+            task_id="kick",
+            trigger_dag_id="child",
+            logical_date="{{ logical_date }}",
+            reset_dag_run=True,
+            poke_interval=5,
+        )
+        hello >> kick
     """
 )
 
@@ -137,6 +147,16 @@ def test_the_source_is_planned_by_the_airflow_the_reader_decided(airflow_jobs):
     assert time.status == PASS, time.details
     # the source's runs come from the Airflow it was read for
     assert any("OnceTimetable in airflow 3.3.2" in d for d in time.details), time.details
+
+
+def test_a_triggered_run_is_dated_as_the_source_dates_it(airflow_jobs):
+    """TriggerDagRunOperator's logical_date (and how it waits) are kept: the
+    engines render the same templated values on both sides."""
+    payload = _check(airflow_jobs["once3"], "payload")
+    assert payload.status == PASS, payload.details
+    (text,) = airflow_jobs["once3"].files.values()
+    assert 'logical_date="{{ logical_date }}"' in text
+    assert "reset_dag_run=True" in text and "poke_interval=5" in text
 
 
 def test_time_compares_the_real_timetables_of_both_releases(airflow_jobs):

@@ -577,7 +577,39 @@ def _subworkflow(ctx: Ctx, task: Task) -> OpSpec:
         spec.set("conf", conf)
     wait = f.get("wait_for_completion")
     spec.set("wait_for_completion", True if wait is None else bool(wait))
+    for key, value in _trigger_options(task).items():
+        spec.set(key, value)
     return spec
+
+
+# TriggerDagRunOperator arguments both targets take (Airflow 2.10 and 3),
+# kept from an Airflow source as it gave them; Airflow 2's execution_date is
+# logical_date in both.
+_TRIGGER_OPTIONS = (
+    "trigger_run_id",
+    "logical_date",
+    "reset_dag_run",
+    "poke_interval",
+    "allowed_states",
+    "failed_states",
+    "skip_when_already_exists",
+    "deferrable",
+)
+
+
+def _trigger_options(task: Task) -> dict:
+    """The TriggerDagRunOperator arguments an Airflow source gave beside the
+    ones the IR holds (when the child run is dated, how its end is awaited)."""
+    info = task.extra.get("airflow") if isinstance(task.extra, dict) else None
+    if not isinstance(info, dict) or info.get("operator") != "TriggerDagRunOperator":
+        return {}
+    kwargs = info.get("kwargs")
+    if not isinstance(kwargs, dict):
+        return {}
+    kwargs = dict(kwargs)
+    if "execution_date" in kwargs:
+        kwargs.setdefault("logical_date", kwargs.pop("execution_date"))
+    return {k: kwargs[k] for k in _TRIGGER_OPTIONS if k in kwargs}
 
 
 def _fail(ctx: Ctx, task: Task) -> OpSpec:
